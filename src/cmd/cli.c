@@ -1,0 +1,53 @@
+/* Shared command-line helpers. */
+#include "cli.h"
+
+#include "base/log.h"
+
+#include <jansson.h>
+#include <openssl/opensslv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void cli_print_version(const char *program, bool json)
+{
+	if (json) {
+		json_t *v = json_pack("{s:s, s:s, s:s}", "program", program, "version", COCOON_VERSION, "openssl",
+				      OPENSSL_VERSION_TEXT);
+		char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+		json_decref(v);
+		return;
+	}
+	printf("%s version %s\n", program, COCOON_VERSION);
+}
+
+int cli_setup_logging(const char *program, const char *level, const char *format, const char *file)
+{
+	enum cc_log_level lvl = level ? cc_log_level_from_string(level) : CC_LOG_INFO;
+	if (lvl == CC_LOG_LEVEL_MAX) {
+		cli_error(program, "invalid --log-level `%s` (use debug, info, warning or error)", level);
+		return CLI_EXIT_USAGE;
+	}
+	enum cc_log_format fmt = format ? cc_log_format_from_string(format) : CC_LOG_TEXT;
+	if (fmt == CC_LOG_FORMAT_MAX) {
+		cli_error(program, "invalid --log-format `%s` (use text or json)", format);
+		return CLI_EXIT_USAGE;
+	}
+	if (cc_log_setup(program, lvl, fmt, file) < 0) {
+		cli_error(program, "cannot open log file `%s`", file);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void cli_error(const char *program, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", program);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

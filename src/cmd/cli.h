@@ -1,0 +1,21 @@
+/* Shared pieces of the command-line front ends: exit codes, version text, log option handling. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Exit codes shared by every cocoon command: 0 success, 1 the operation failed (or a check found a
+ * problem), 2 the command line was wrong. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1,
+	CLI_EXIT_USAGE = 2,
+};
+
+void cli_print_version(const char *program, bool json);
+
+/* Applies --log-level/--log-format/--log-file values (NULL keeps the default). Prints the problem
+ * and returns CLI_EXIT_USAGE on an invalid value, else 0. */
+int cli_setup_logging(const char *program, const char *level, const char *format, const char *file);
+
+/* Prints "program: message" to stderr. */
+void cli_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

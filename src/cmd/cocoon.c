@@ -1,0 +1,47 @@
+/* cocoon: the command-line client. Dispatches to one file per subcommand in src/cmd/cocoon/. */
+#include "cli.h"
+#include "cocoon/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"status", cmd_status, "ask a running cocoond who you are and whether it is healthy"},
+	{"certs", cmd_certs, "create the node PKI (CA, server and admin certificates)"},
+	{"event", cmd_event, "create or validate security events (the lib/event schema)"},
+	{"yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it"},
+	{"version", cmd_version, "show the version"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: cocoon COMMAND [OPTIONS]\n\ncocoon is a confidential container platform. Commands:\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'cocoon COMMAND --help' for a command's options. Exit codes: 0 success, 1 failure,\n"
+		     "2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+		return cmd_version(1, (char *[]){"version", NULL});
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("cocoon", "unknown command `%s`; run 'cocoon --help' for the list", name);
+	return CLI_EXIT_USAGE;
+}

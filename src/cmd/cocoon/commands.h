@@ -1,0 +1,9 @@
+/* The subcommands of the `cocoon` CLI. Each gets argv starting at its own name and returns an
+ * exit code (see cli.h). */
+#pragma once
+
+int cmd_version(int argc, char **argv);
+int cmd_certs(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_event(int argc, char **argv);
+int cmd_yaml2json(int argc, char **argv);

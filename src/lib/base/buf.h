@@ -1,0 +1,38 @@
+/* A growable byte buffer, always NUL-terminated so text can be used as a C string.
+ * Growth is checked for overflow and bounded by an optional limit, so input-driven appends
+ * cannot exhaust memory: an append past the limit fails with -EMSGSIZE and leaves the buffer as it was. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t limit; /* 0: no limit beyond SIZE_MAX */
+};
+
+#define CC_BUF_INIT {0}
+
+void cc_buf_init_limited(struct cc_buf *buf, size_t limit);
+int cc_buf_reserve(struct cc_buf *buf, size_t extra);
+int cc_buf_append(struct cc_buf *buf, const void *data, size_t len);
+int cc_buf_append_str(struct cc_buf *buf, const char *s);
+int cc_buf_appendf(struct cc_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cc_buf_appendv(struct cc_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Removes the first n bytes (consumed input). */
+void cc_buf_consume(struct cc_buf *buf, size_t n);
+void cc_buf_reset(struct cc_buf *buf);
+/* Frees the memory after wiping it, for buffers that held secrets. */
+void cc_buf_free_secure(struct cc_buf *buf);
+void cc_buf_free(struct cc_buf *buf);
+/* Hands the data to the caller (NUL-terminated); the buffer is empty afterwards. */
+char *cc_buf_steal(struct cc_buf *buf, size_t *ret_len);
+
+static inline void cc_buf_freep(struct cc_buf *buf)
+{
+	cc_buf_free(buf);
+}
+#define _cleanup_buf_ __attribute__((cleanup(cc_buf_freep)))

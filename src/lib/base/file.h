@@ -1,0 +1,20 @@
+/* Reading and writing whole files with explicit limits. Every file that may come from outside
+ * (configs, manifests, evidence, certificates) is read through cc_read_file with a limit, so a
+ * huge or endless input (a FIFO, /dev/zero) gets a clear error instead of exhausting memory. */
+#pragma once
+
+#include <stddef.h>
+
+struct cc_error;
+
+/* Reads at most max_size bytes; a larger file is refused with -EFBIG. The result is
+ * NUL-terminated (not counted in *ret_len). path "-" reads standard input. */
+int cc_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cc_error *err);
+int cc_read_fd(int fd, const char *name, size_t max_size, char **ret_data, size_t *ret_len, struct cc_error *err);
+
+/* Writes data to path atomically: a temporary file in the same directory, fsync, rename, fsync of
+ * the directory. Either the old or the new content survives a crash, never a torn mix. */
+int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err);
+
+/* Writes all of data to fd, retrying short writes and EINTR. */
+int cc_write_all(int fd, const void *data, size_t len);

@@ -1,0 +1,123 @@
+/* Time helpers. RFC 3339 §5.6 grammar: date-time = full-date "T" full-time; full-time carries
+ * either "Z" or a numeric offset. Parsing is strict so timestamps from untrusted input are exact. */
+#include "base/timeutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t cc_time_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t cc_time_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+void cc_time_format_rfc3339(int64_t unix_ns, char *out, size_t size)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000LL);
+	long nanos = (long)(unix_ns % 1000000000LL);
+	if (nanos < 0) {
+		nanos += 1000000000L;
+		secs -= 1;
+	}
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+}
+
+static int parse_digits(const char **p, int count, int *ret)
+{
+	int value = 0;
+	for (int i = 0; i < count; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -EINVAL;
+		value = value * 10 + ((*p)[i] - '0');
+	}
+	*p += count;
+	*ret = value;
+	return 0;
+}
+
+static int expect_char(const char **p, char c)
+{
+	if (**p != c)
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
+int cc_time_parse_rfc3339(const char *s, int64_t *ret_unix_ns)
+{
+	const char *p = s;
+	int year, mon, day, hour, min, sec;
+	if (parse_digits(&p, 4, &year) < 0 || expect_char(&p, '-') < 0 || parse_digits(&p, 2, &mon) < 0 ||
+	    expect_char(&p, '-') < 0 || parse_digits(&p, 2, &day) < 0)
+		return -EINVAL;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return -EINVAL;
+	p++;
+	if (parse_digits(&p, 2, &hour) < 0 || expect_char(&p, ':') < 0 || parse_digits(&p, 2, &min) < 0 ||
+	    expect_char(&p, ':') < 0 || parse_digits(&p, 2, &sec) < 0)
+		return -EINVAL;
+	if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+		return -EINVAL;
+	int64_t nanos = 0;
+	if (*p == '.') {
+		p++;
+		int digits = 0;
+		while (isdigit((unsigned char)*p)) {
+			if (digits < 9) {
+				nanos = nanos * 10 + (*p - '0');
+				digits++;
+			}
+			p++;
+		}
+		if (digits == 0)
+			return -EINVAL;
+		for (; digits < 9; digits++)
+			nanos *= 10;
+	}
+	int offset_min = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+		int oh, om;
+		p++;
+		if (parse_digits(&p, 2, &oh) < 0 || expect_char(&p, ':') < 0 || parse_digits(&p, 2, &om) < 0 ||
+		    oh > 23 || om > 59)
+			return -EINVAL;
+		offset_min = sign * (oh * 60 + om);
+	} else {
+		return -EINVAL;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	struct tm tm = {
+		.tm_year = year - 1900,
+		.tm_mon = mon - 1,
+		.tm_mday = day,
+		.tm_hour = hour,
+		.tm_min = min,
+		.tm_sec = sec > 59 ? 59 : sec,
+	};
+	time_t secs = timegm(&tm);
+	/* timegm normalises 31 February into March: reject dates that did not survive unchanged. */
+	struct tm check;
+	gmtime_r(&secs, &check);
+	if (check.tm_mday != day || check.tm_mon != mon - 1)
+		return -EINVAL;
+	*ret_unix_ns = ((int64_t)secs - (int64_t)offset_min * 60) * 1000000000LL + nanos;
+	return 0;
+}

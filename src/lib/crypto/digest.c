@@ -1,0 +1,131 @@
+/* SHA-2, HMAC and HKDF through OpenSSL 3 (EVP_MD, EVP_MAC, EVP_KDF): no deprecated low-level APIs. */
+#include "crypto/digest.h"
+
+#include "base/error.h"
+
+#include <errno.h>
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+static const struct {
+	const char *name;
+	const char *openssl_name;
+	size_t size;
+} digests[CC_DIGEST_MAX] = {
+	[CC_DIGEST_SHA256] = {"sha256", "SHA2-256", 32},
+	[CC_DIGEST_SHA384] = {"sha384", "SHA2-384", 48},
+	[CC_DIGEST_SHA512] = {"sha512", "SHA2-512", 64},
+};
+
+size_t cc_digest_size(enum cc_digest alg)
+{
+	return alg < CC_DIGEST_MAX ? digests[alg].size : 0;
+}
+
+const char *cc_digest_name(enum cc_digest alg)
+{
+	return alg < CC_DIGEST_MAX ? digests[alg].name : "invalid";
+}
+
+enum cc_digest cc_digest_from_string(const char *name)
+{
+	for (int i = 0; i < CC_DIGEST_MAX; i++)
+		if (name && strcmp(name, digests[i].name) == 0)
+			return (enum cc_digest)i;
+	return CC_DIGEST_MAX;
+}
+
+struct cc_digest_ctx {
+	EVP_MD_CTX *md;
+};
+
+int cc_digest_begin(enum cc_digest alg, struct cc_digest_ctx **ret, struct cc_error *err)
+{
+	if (alg >= CC_DIGEST_MAX)
+		return cc_error_set(err, EINVAL, "unknown digest algorithm");
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex2(md, EVP_get_digestbyname(digests[alg].openssl_name), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return cc_error_set(err, EIO, "cannot initialise %s", digests[alg].name);
+	}
+	struct cc_digest_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
+	if (!ctx) {
+		EVP_MD_CTX_free(md);
+		return cc_error_set(err, ENOMEM, "out of memory");
+	}
+	ctx->md = md;
+	*ret = ctx;
+	return 0;
+}
+
+int cc_digest_update(struct cc_digest_ctx *ctx, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(ctx->md, data, len) == 1 ? 0 : -EIO;
+}
+
+void cc_digest_abort(struct cc_digest_ctx *ctx)
+{
+	if (ctx) {
+		EVP_MD_CTX_free(ctx->md);
+		OPENSSL_free(ctx);
+	}
+}
+
+int cc_digest_end(struct cc_digest_ctx *ctx, uint8_t *out, struct cc_error *err)
+{
+	unsigned int n = 0;
+	int ok = EVP_DigestFinal_ex(ctx->md, out, &n) == 1;
+	cc_digest_abort(ctx);
+	return ok ? 0 : cc_error_set(err, EIO, "digest computation failed");
+}
+
+int cc_digest(enum cc_digest alg, const void *data, size_t len, uint8_t *out, struct cc_error *err)
+{
+	if (alg >= CC_DIGEST_MAX)
+		return cc_error_set(err, EINVAL, "unknown digest algorithm");
+	size_t n = 0;
+	if (EVP_Q_digest(NULL, digests[alg].openssl_name, NULL, data, len, out, &n) != 1)
+		return cc_error_set(err, EIO, "%s computation failed", digests[alg].name);
+	return 0;
+}
+
+int cc_hmac(enum cc_digest alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out,
+	    struct cc_error *err)
+{
+	if (alg >= CC_DIGEST_MAX)
+		return cc_error_set(err, EINVAL, "unknown digest algorithm");
+	size_t n = 0;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, digests[alg].openssl_name, NULL, key, key_len, data, len, out,
+		       cc_digest_size(alg), &n))
+		return cc_error_set(err, EIO, "HMAC-%s computation failed", digests[alg].name);
+	return 0;
+}
+
+int cc_hkdf(enum cc_digest alg, const void *ikm, size_t ikm_len, const void *salt, size_t salt_len,
+	    const void *info, size_t info_len, uint8_t *out, size_t out_len, struct cc_error *err)
+{
+	if (alg >= CC_DIGEST_MAX)
+		return cc_error_set(err, EINVAL, "unknown digest algorithm");
+	if (out_len == 0 || out_len > 255 * cc_digest_size(alg))
+		return cc_error_set(err, EINVAL, "HKDF output length %zu is out of range (RFC 5869 §2.3)", out_len);
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	EVP_KDF_free(kdf);
+	if (!kctx)
+		return cc_error_set(err, EIO, "HKDF is not available");
+	static const uint8_t zero_salt[CC_DIGEST_MAX_SIZE];
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digests[alg].openssl_name, 0),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt ? (void *)salt : (void *)zero_salt,
+						  salt ? salt_len : cc_digest_size(alg)),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len),
+		OSSL_PARAM_construct_end(),
+	};
+	int ok = EVP_KDF_derive(kctx, out, out_len, params) == 1;
+	EVP_KDF_CTX_free(kctx);
+	return ok ? 0 : cc_error_set(err, EIO, "HKDF derivation failed");
+}

@@ -1,0 +1,43 @@
+/* JSON helpers over jansson: parsing with a size limit and precise errors, typed field access
+ * that names the missing or mistyped field, and the canonical serialisation every signed or hashed
+ * structure in cocoon uses. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+
+/* Default limit for JSON documents read from the outside (requests, files). */
+#define CC_JSON_MAX_SIZE (4u * 1024 * 1024)
+/* Nesting deeper than this is refused; jansson itself allows 2048, which is more stack than needed. */
+#define CC_JSON_MAX_DEPTH 128
+
+/* Parses one JSON value. what names the input in messages ("request body", a file name).
+ * Rejects input over max_size, NUL bytes inside strings, duplicate object keys, and nesting
+ * deeper than CC_JSON_MAX_DEPTH. */
+int cc_json_parse(const char *data, size_t len, size_t max_size, const char *what, json_t **ret, struct cc_error *err);
+int cc_json_load_file(const char *path, size_t max_size, json_t **ret, struct cc_error *err);
+
+/* Canonical form: compact, object keys sorted bytewise, UTF-8 unescaped, integers as integers.
+ * Returns a malloc'd NUL-terminated string. Two equal trees always give the same bytes. */
+char *cc_json_canonical(const json_t *value);
+
+/* Typed access. Each returns -ENOENT when the field is absent and required, -EINVAL when present
+ * with the wrong type, and says which field of what in err. */
+int cc_json_get_string(const json_t *obj, const char *field, bool required, const char **ret, struct cc_error *err);
+int cc_json_get_int(const json_t *obj, const char *field, bool required, int64_t *ret, struct cc_error *err);
+int cc_json_get_bool(const json_t *obj, const char *field, bool required, bool *ret, struct cc_error *err);
+int cc_json_get_object(const json_t *obj, const char *field, bool required, json_t **ret, struct cc_error *err);
+int cc_json_get_array(const json_t *obj, const char *field, bool required, json_t **ret, struct cc_error *err);
+
+/* Deepest nesting of value (a scalar is 0). */
+int cc_json_depth(const json_t *value);
+
+static inline void cc_json_decrefp(json_t **p)
+{
+	json_decref(*p);
+}
+#define _cleanup_json_ __attribute__((cleanup(cc_json_decrefp)))

@@ -1,0 +1,38 @@
+/* The HTTP client of cocoon, on libcurl: HTTPS with a CA bundle and optional client certificate
+ * (mutual TLS), unix sockets, timeouts and a response size limit; JSON helpers on top. */
+#pragma once
+
+#include "base/buf.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct cc_error;
+
+struct cc_http_client_config {
+	const char *ca_file;     /* verify the server against this bundle; NULL: system store */
+	const char *cert_file;   /* client certificate for mutual TLS, or NULL */
+	const char *key_file;    /* its key (defaults to cert_file) */
+	const char *unix_socket; /* connect here instead of the URL's host */
+	int timeout_ms;          /* whole request; 0: 30 s */
+	size_t max_response;     /* 0: 16 MiB */
+	const char *bearer_token; /* Authorization: Bearer ..., never logged */
+};
+
+struct cc_http_result {
+	long status;
+	char content_type[128];
+	struct cc_buf body;
+};
+
+void cc_http_result_free(struct cc_http_result *res);
+
+/* Any transport failure (refused, TLS verification, timeout, oversize) is an error naming the URL;
+ * an HTTP error status is not: check res->status. */
+int cc_http_client_request(const struct cc_http_client_config *cfg, const char *method, const char *url,
+			   const char *content_type, const void *body, size_t body_len, struct cc_http_result *res,
+			   struct cc_error *err);
+
+/* Sends body (may be NULL) as JSON and parses a JSON response (NULL when the body is empty). */
+int cc_http_client_json(const struct cc_http_client_config *cfg, const char *method, const char *url,
+			const json_t *body, long *ret_status, json_t **ret_json, struct cc_error *err);

@@ -1,0 +1,79 @@
+/* HTTP requests, responses and routing, shared by the HTTP/1.1 and HTTP/2 front ends: a handler
+ * sees the same request whatever the wire protocol, and never touches a socket. */
+#pragma once
+
+#include "base/buf.h"
+#include "net/peer.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CC_HTTP_MAX_HEADERS 100
+
+struct cc_http_header {
+	char *name; /* lower case */
+	char *value;
+};
+
+struct cc_http_request {
+	char *method;
+	char *target; /* as sent: path and query */
+	char *path;   /* percent-decoded path, without the query */
+	char *query;  /* raw query string without '?', or NULL */
+	struct cc_http_header headers[CC_HTTP_MAX_HEADERS];
+	size_t header_count;
+	struct cc_buf body;
+	const struct cc_peer *peer;
+	int version; /* 11 or 20 */
+};
+
+struct cc_http_response {
+	int status;
+	char content_type[96];
+	struct cc_http_header headers[16];
+	size_t header_count;
+	struct cc_buf body;
+};
+
+typedef void (*cc_http_handler_fn)(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);
+
+struct cc_http_route {
+	const char *method; /* "GET", ...; NULL matches any method */
+	const char *path;   /* exact path, or a prefix when it ends in '/' and prefix is set */
+	bool prefix;
+	cc_http_handler_fn handler;
+	void *userdata;
+};
+
+const char *cc_http_status_text(int status);
+/* Case-insensitive lookup; NULL when absent. */
+const char *cc_http_request_header(const struct cc_http_request *req, const char *name);
+/* Value of one query parameter (percent-decoded, malloc'd), or NULL. */
+char *cc_http_request_query(const struct cc_http_request *req, const char *name);
+int cc_http_request_add_header(struct cc_http_request *req, const char *name, size_t name_len, const char *value,
+			       size_t value_len);
+/* Splits target into path and query and percent-decodes the path; -EINVAL on a malformed target. */
+int cc_http_request_set_target(struct cc_http_request *req, const char *target, size_t len);
+void cc_http_request_reset(struct cc_http_request *req);
+
+void cc_http_response_init(struct cc_http_response *resp);
+void cc_http_response_free(struct cc_http_response *resp);
+void cc_http_response_add_header(struct cc_http_response *resp, const char *name, const char *value);
+/* Sets status and a JSON body (steals value). */
+void cc_http_response_json(struct cc_http_response *resp, int status, json_t *value);
+/* Sets status and the JSON error body {"error":{"code":status,"message":"..."}}. */
+void cc_http_response_error(struct cc_http_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Reads the request body as JSON with a size limit; on failure fills resp with 400/413/415 and
+ * returns a negative errno. */
+int cc_http_request_json(const struct cc_http_request *req, struct cc_http_response *resp, json_t **ret);
+
+/* Finds the route and calls it; 404 when no path matches, 405 (with Allow) when only the method differs. */
+void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const struct cc_http_request *req,
+		      struct cc_http_response *resp);
+
+/* Percent-decodes in place; -EINVAL on a bad escape or an encoded NUL. */
+int cc_http_percent_decode(char *s);
