@@ -101,8 +101,8 @@ int cc_http_request_set_target(struct cc_http_request *req, const char *target, 
 	free(req->target);
 	free(req->path);
 	free(req->query);
+	req->path = req->query = NULL;
 	req->target = cc_xstrndup(target, len);
-	req->query = NULL;
 	if (strcmp(req->target, "*") == 0) {
 		req->path = cc_xstrdup("*");
 		return 0;

@@ -1,0 +1,56 @@
+#include "unit.h"
+
+#include "base/timeutil.h"
+
+static void test_format_round_trip(void **state)
+{
+	char text[CC_TIME_RFC3339_MAX];
+	int64_t t = 1795851078123456789LL;
+	cc_time_format_rfc3339(t, text, sizeof(text));
+	assert_string_equal(text, "2026-11-28T07:31:18.123456789Z");
+	int64_t back;
+	assert_int_equal(cc_time_parse_rfc3339(text, &back), 0);
+	assert_true(back == t);
+}
+
+static void test_parse_offsets_and_fractions(void **state)
+{
+	int64_t a, b;
+	assert_int_equal(cc_time_parse_rfc3339("2026-11-28T09:31:18+02:00", &a), 0);
+	assert_int_equal(cc_time_parse_rfc3339("2026-11-28T07:31:18Z", &b), 0);
+	assert_true(a == b);
+	assert_int_equal(cc_time_parse_rfc3339("2026-11-28T07:31:18.5Z", &a), 0);
+	assert_true(a - b == 500000000LL);
+	/* Kubernetes audit events use microseconds. */
+	assert_int_equal(cc_time_parse_rfc3339("2026-11-28T07:31:18.000001Z", &a), 0);
+	assert_true(a - b == 1000LL);
+}
+
+static void test_parse_rejects_malformed(void **state)
+{
+	int64_t t;
+	const char *bad[] = {"", "2026-11-28", "2026-11-28T07:31:18", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+			     "2026-11-28T25:00:00Z", "2026-11-28T07:31:18.Z", "2026-11-28T07:31:18Zjunk",
+			     "2026-11-28T07:31:18+0200", "20261128T073118Z"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cc_time_parse_rfc3339(bad[i], &t) == 0)
+			fail_msg("accepted `%s`", bad[i]);
+}
+
+static void test_monotonic_advances(void **state)
+{
+	int64_t a = cc_time_monotonic_ms();
+	usleep(20000);
+	assert_true(cc_time_monotonic_ms() - a >= 19);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_parse_offsets_and_fractions),
+		cmocka_unit_test(test_parse_rejects_malformed),
+		cmocka_unit_test(test_monotonic_advances),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

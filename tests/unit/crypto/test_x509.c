@@ -1,0 +1,88 @@
+#include "unit.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "crypto/x509.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <openssl/x509v3.h>
+
+static int verify(X509 *ca, X509 *leaf, int purpose)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_add_cert(store, ca);
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_STORE_CTX_init(ctx, store, leaf, NULL);
+	X509_STORE_CTX_set_purpose(ctx, purpose);
+	int ok = X509_verify_cert(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return ok;
+}
+
+static void test_issue_chain_and_purposes(void **state)
+{
+	struct cc_error err = {0};
+	X509 *ca, *server, *client;
+	EVP_PKEY *ca_key, *server_key, *client_key;
+	struct cc_cert_request ca_req = {.usage = CC_CERT_CA, .common_name = "test CA", .days = 1};
+	assert_int_equal(cc_x509_issue(&ca_req, NULL, NULL, &ca, &ca_key, &err), 0);
+	struct cc_cert_request s = {
+		.usage = CC_CERT_SERVER, .common_name = "srv", .subject_alt_names = "DNS:localhost,IP:127.0.0.1", .days = 1};
+	assert_int_equal(cc_x509_issue(&s, ca, ca_key, &server, &server_key, &err), 0);
+	struct cc_cert_request c = {.usage = CC_CERT_CLIENT, .common_name = "alice", .organization = "devs", .days = 1};
+	assert_int_equal(cc_x509_issue(&c, ca, ca_key, &client, &client_key, &err), 0);
+	assert_int_equal(verify(ca, server, X509_PURPOSE_SSL_SERVER), 1);
+	assert_int_equal(verify(ca, client, X509_PURPOSE_SSL_CLIENT), 1);
+	/* Extended key usage keeps roles apart. */
+	assert_int_not_equal(verify(ca, client, X509_PURPOSE_SSL_SERVER), 1);
+	assert_int_not_equal(verify(ca, server, X509_PURPOSE_SSL_CLIENT), 1);
+	assert_int_equal(X509_check_host(server, "localhost", 0, 0, NULL), 1);
+	assert_int_equal(X509_check_ip_asc(server, "127.0.0.1", 0), 1);
+
+	char *dir = unit_tmpdir();
+	_cleanup_free_ char *cert_path = cc_xasprintf("%s/c.crt", dir);
+	_cleanup_free_ char *key_path = cc_xasprintf("%s/c.key", dir);
+	assert_int_equal(cc_x509_write_cert(cert_path, client, &err), 0);
+	assert_int_equal(cc_x509_write_key(key_path, client_key, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(key_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	X509 *read_back;
+	EVP_PKEY *key_back;
+	assert_int_equal(cc_x509_read_cert(cert_path, &read_back, &err), 0);
+	assert_int_equal(cc_x509_read_key(key_path, &key_back, &err), 0);
+	assert_int_equal(X509_cmp(read_back, client), 0);
+	X509 *not_a_cert = NULL;
+	assert_int_equal(cc_x509_read_cert(key_path, &not_a_cert, &err), -EINVAL);
+	assert_null(not_a_cert);
+	X509_free(read_back);
+	EVP_PKEY_free(key_back);
+	unit_rmdir(dir);
+
+	X509_free(ca), X509_free(server), X509_free(client);
+	EVP_PKEY_free(ca_key), EVP_PKEY_free(server_key), EVP_PKEY_free(client_key);
+}
+
+static void test_bad_requests(void **state)
+{
+	struct cc_error err = {0};
+	X509 *cert;
+	EVP_PKEY *key;
+	struct cc_cert_request no_name = {.usage = CC_CERT_CA, .days = 1};
+	assert_int_equal(cc_x509_issue(&no_name, NULL, NULL, &cert, &key, &err), -EINVAL);
+	struct cc_cert_request bad_san = {
+		.usage = CC_CERT_SERVER, .common_name = "x", .subject_alt_names = "BOGUS:thing", .days = 1};
+	assert_int_equal(cc_x509_issue(&bad_san, NULL, NULL, &cert, &key, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "subjectAltName"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_chain_and_purposes),
+		cmocka_unit_test(test_bad_requests),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,122 @@
+#include "unit.h"
+
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "json/json.h"
+#include "json/yaml.h"
+
+#include <errno.h>
+
+static char *convert(const char *yaml)
+{
+	struct cc_error err = {0};
+	json_t *docs;
+	if (cc_yaml_parse_stream(yaml, strlen(yaml), "test", &docs, &err) < 0)
+		fail_msg("parse failed: %s", err.message);
+	char *out = cc_json_canonical(docs);
+	json_decref(docs);
+	return out;
+}
+
+static void expect(const char *yaml, const char *json)
+{
+	char *out = convert(yaml);
+	assert_string_equal(out, json);
+	free(out);
+}
+
+static void test_kubernetes_manifest_stream(void **state)
+{
+	expect("apiVersion: v1\n"
+	       "kind: Pod\n"
+	       "metadata:\n  name: web\n  labels: {app: web}\n"
+	       "spec:\n  containers:\n  - name: c\n    image: busybox\n    ports:\n    - containerPort: 8080\n"
+	       "---\n"
+	       "# empty documents are skipped\n"
+	       "---\n"
+	       "kind: Secret\ndata: {k: dg==}\n",
+	       "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"labels\":{\"app\":\"web\"},\"name\":\"web\"},"
+	       "\"spec\":{\"containers\":[{\"image\":\"busybox\",\"name\":\"c\",\"ports\":[{\"containerPort\":8080}]}]}},"
+	       "{\"data\":{\"k\":\"dg==\"},\"kind\":\"Secret\"}]");
+}
+
+static void test_scalar_typing(void **state)
+{
+	expect("a: yes\nb: 'yes'\nc: off\nd: ~\ne:\nf: 0x1F\ng: 0755\nh: 1_000\ni: -3\nj: 1.5e3\nk: .inf\nl: \"42\"\n"
+	       "m: !!str 42\nn: 0.0.0.0\no: 1e400\np: +7\n",
+	       "[{\"a\":true,\"b\":\"yes\",\"c\":false,\"d\":null,\"e\":null,\"f\":31,\"g\":493,\"h\":1000,\"i\":-3,"
+	       "\"j\":1500.0,\"k\":\".inf\",\"l\":\"42\",\"m\":\"42\",\"n\":\"0.0.0.0\",\"o\":\"1e400\",\"p\":7}]");
+}
+
+static void test_anchors_and_merge_keys(void **state)
+{
+	expect("base: &b {cpu: 1, mem: 2}\n"
+	       "x:\n  <<: *b\n  mem: 4\n"
+	       "list: [*b, *b]\n",
+	       "[{\"base\":{\"cpu\":1,\"mem\":2},\"list\":[{\"cpu\":1,\"mem\":2},{\"cpu\":1,\"mem\":2}],"
+	       "\"x\":{\"cpu\":1,\"mem\":4}}]");
+}
+
+static void test_block_scalars(void **state)
+{
+	expect("script: |\n  line1\n  line2\nfolded: >\n  a\n  b\n",
+	       "[{\"folded\":\"a b\\n\",\"script\":\"line1\\nline2\\n\"}]");
+}
+
+static void test_errors(void **state)
+{
+	struct cc_error err = {0};
+	json_t *docs;
+	const char *bad = "a: 1\nb: [1, 2\nc: 3\n";
+	assert_int_equal(cc_yaml_parse_stream(bad, strlen(bad), "pod.yaml", &docs, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "pod.yaml: invalid YAML at line"));
+	const char *dup = "a: 1\na: 2\n";
+	assert_true(cc_yaml_parse_stream(dup, strlen(dup), "dup.yaml", &docs, &err) < 0);
+	const char *complex_key = "? [1, 2]\n: v\n";
+	assert_int_equal(cc_yaml_parse_stream(complex_key, strlen(complex_key), "k.yaml", &docs, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "mapping keys must be scalars"));
+	const char *undefined_alias = "a: *nope\n";
+	assert_true(cc_yaml_parse_stream(undefined_alias, strlen(undefined_alias), "u.yaml", &docs, &err) < 0);
+}
+
+static void test_billion_laughs_is_bounded(void **state)
+{
+	struct cc_buf y = CC_BUF_INIT;
+	cc_buf_append_str(&y, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (int i = 1; i < 10; i++)
+		cc_buf_appendf(&y, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1,
+			       i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	struct cc_error err = {0};
+	json_t *docs;
+	assert_int_equal(cc_yaml_parse_stream(y.data, y.len, "laughs", &docs, &err), -E2BIG);
+	assert_non_null(strstr(err.message, "alias expansion"));
+	cc_buf_free(&y);
+}
+
+static void test_parse_one(void **state)
+{
+	struct cc_error err = {0};
+	json_t *doc;
+	assert_int_equal(cc_yaml_parse_one("a: 1\n", 5, "one", &doc, &err), 0);
+	json_decref(doc);
+	const char *two = "a: 1\n---\nb: 2\n";
+	assert_int_equal(cc_yaml_parse_one(two, strlen(two), "two", &doc, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "found 2"));
+}
+
+static void test_json_is_yaml(void **state)
+{
+	expect("{\"a\": [1, 2, {\"b\": null}]}", "[{\"a\":[1,2,{\"b\":null}]}]");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubernetes_manifest_stream), cmocka_unit_test(test_scalar_typing),
+		cmocka_unit_test(test_anchors_and_merge_keys),     cmocka_unit_test(test_block_scalars),
+		cmocka_unit_test(test_errors),                     cmocka_unit_test(test_billion_laughs_is_bounded),
+		cmocka_unit_test(test_parse_one),                  cmocka_unit_test(test_json_is_yaml),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
