@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define DISCARD_LIMIT (16u << 20)
+
 struct h2_stream {
 	int32_t id;
 	struct cc_http_request req;
@@ -25,9 +27,9 @@ struct h2_stream {
 	char *raw_path; /* :path as sent */
 	size_t header_bytes;
 	int header_error;   /* HTTP status to answer once the request ends (431), or 0 */
-	bool request_done;  /* the peer ended its side */
 	bool responded;     /* a response was submitted */
 	bool discard;       /* answered early: ignore further request data */
+	size_t discarded;   /* bytes ignored since */
 	bool regular_seen;  /* a regular header arrived: pseudo-headers must precede them */
 	bool have_scheme;
 	struct cc_buf out;  /* response body being sent */
@@ -331,13 +333,22 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
 {
 	struct h2_session *s = user_data;
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
-	if (!st || st->discard)
+	if (!st)
 		return 0;
+	if (st->discard) {
+		/* RFC 9113 §8.1 allows RST_STREAM(NO_ERROR) to stop the upload once the response is
+		 * complete, but common clients (curl 7.88) report that as a failure; read and drop the
+		 * rest instead, up to a bound. */
+		st->discarded += len;
+		if (st->discarded > DISCARD_LIMIT)
+			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
+		return 0;
+	}
 	bool grpc = is_grpc(&st->req);
 	size_t limit = grpc ? s->cfg.max_grpc_message + CC_GRPC_FRAME_HEADER : s->cfg.max_body;
 	if (st->req.body.len + len > limit) {
 		/* Answer now instead of buffering the rest: RFC 9113 §8.1 lets a server respond before
-		 * the request ends; on_frame_sent then stops the upload with RST_STREAM(NO_ERROR). */
+		 * the request ends. */
 		st->discard = true;
 		if (grpc) {
 			char why[128];
@@ -363,7 +374,6 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
 	if (!st)
 		return 0;
-	st->request_done = true;
 	if (st->discard)
 		return 0;
 	/* §8.3.1: :method, :scheme and :path are mandatory; §8.1.1: content-length must match. */
@@ -374,16 +384,6 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 		return 0;
 	}
 	answer(s, st);
-	return 0;
-}
-
-static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user_data)
-{
-	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
-		return 0;
-	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-	if (st && !st->request_done)
-		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
 	return 0;
 }
 
@@ -412,7 +412,6 @@ int h2_session_new(const struct h2_config *cfg, struct h2_session **ret)
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 	nghttp2_option *opt;
 	nghttp2_option_new(&opt);

@@ -86,6 +86,29 @@ static void answer_http1(struct connection *conn, struct cc_http_request *req, s
 	cc_http_response_free(&resp);
 }
 
+/* Lingering close (RFC 9112 §9.6): after an early error response the client may still be sending
+ * its body; closing at once would make the kernel answer with RST and destroy the response before
+ * the client reads it. Half-close, then discard input for a short while. */
+static void linger_close(struct connection *conn)
+{
+	if (conn->stream.ssl) {
+		SSL_shutdown(conn->stream.ssl);
+	}
+	shutdown(conn->stream.fd, SHUT_WR);
+	char sink[16384];
+	int64_t deadline = cc_time_monotonic_ms() + 2000;
+	size_t drained = 0;
+	while (drained < (8u << 20)) {
+		int left = (int)(deadline - cc_time_monotonic_ms());
+		if (left <= 0)
+			break;
+		ssize_t n = cc_stream_read(&conn->stream, sink, sizeof(sink), left);
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+}
+
 static void refuse_http1(struct connection *conn, int status, const char *why, struct cc_buf *out)
 {
 	struct cc_http_response resp;
@@ -93,7 +116,8 @@ static void refuse_http1(struct connection *conn, int status, const char *why, s
 	cc_http_response_error(&resp, status, "%s", why);
 	http1_write_response(out, &resp, false, false);
 	cc_http_response_free(&resp);
-	send_buf(conn, out);
+	if (send_buf(conn, out) == 0)
+		linger_close(conn);
 	cc_debug("%s refused with %d: %s", conn->peer.address, status, why);
 }
 
