@@ -118,6 +118,11 @@ int cc_time_parse_rfc3339(const char *s, int64_t *ret_unix_ns)
 	gmtime_r(&secs, &check);
 	if (check.tm_mday != day || check.tm_mon != mon - 1)
 		return -EINVAL;
-	*ret_unix_ns = ((int64_t)secs - (int64_t)offset_min * 60) * 1000000000LL + nanos;
+	/* Nanoseconds since 1970 in 64 bits cover the years 1678 to 2262; refuse what does not fit. */
+	int64_t total;
+	if (__builtin_mul_overflow((int64_t)secs - (int64_t)offset_min * 60, 1000000000LL, &total) ||
+	    __builtin_add_overflow(total, nanos, &total))
+		return -ERANGE;
+	*ret_unix_ns = total;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/utf8.h"
 #include "json/json.h"
 
 #include <errno.h>
@@ -284,6 +285,16 @@ int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t 
 	if (len > CC_YAML_MAX_SIZE)
 		return cc_error_set(err, EMSGSIZE, "%s: YAML input of %zu bytes exceeds the limit of %u bytes", what, len,
 				    CC_YAML_MAX_SIZE);
+	/* YAML streams here are UTF-8 (Kubernetes manifests always are). Checking first gives a
+	 * precise error and keeps invalid bytes away from libfyaml, which 0.7.12 can loop on
+	 * (found by tests/fuzz/fuzz_yaml: "%" followed by invalid UTF-8 in a directive). */
+	size_t bad;
+	if (!cc_utf8_valid(data, len, &bad)) {
+		size_t line = 1;
+		for (size_t i = 0; i < bad; i++)
+			line += data[i] == '\n';
+		return cc_error_set(err, EILSEQ, "%s: invalid UTF-8 at byte %zu (line %zu)", what, bad, line);
+	}
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;

@@ -22,6 +22,7 @@
 
 struct h2_stream {
 	int32_t id;
+	struct h2_stream *prev, *next; /* all streams of the session, freed with it */
 	struct cc_http_request req;
 	char *authority;
 	char *raw_path; /* :path as sent */
@@ -43,6 +44,9 @@ struct h2_session {
 	nghttp2_session *ng;
 	struct h2_config cfg;
 	size_t open_streams;
+	/* nghttp2 does not call on_stream_close for a stream it refused after on_begin_headers,
+	 * so the session keeps its own list to free every stream it allocated. */
+	struct h2_stream *streams;
 };
 
 #define NV(n, v)                                                                                             \
@@ -50,8 +54,15 @@ struct h2_session {
 		(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                   \
 	}
 
-static void stream_free(struct h2_stream *st)
+static void stream_free(struct h2_session *s, struct h2_stream *st)
 {
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		s->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	s->open_streams--;
 	cc_http_request_reset(&st->req);
 	free(st->authority);
 	free(st->raw_path);
@@ -280,6 +291,10 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
 	st->req.peer = s->cfg.peer;
 	st->req.version = 20;
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
+	st->next = s->streams;
+	if (s->streams)
+		s->streams->prev = st;
+	s->streams = st;
 	s->open_streams++;
 	return 0;
 }
@@ -393,8 +408,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t erro
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
 	if (st) {
 		nghttp2_session_set_stream_user_data(ng, stream_id, NULL);
-		stream_free(st);
-		s->open_streams--;
+		stream_free(s, st);
 	}
 	return 0;
 }
@@ -440,7 +454,9 @@ void h2_session_free(struct h2_session *s)
 {
 	if (!s)
 		return;
-	nghttp2_session_del(s->ng); /* calls on_stream_close for open streams */
+	nghttp2_session_del(s->ng); /* calls on_stream_close for the streams it knows */
+	while (s->streams)
+		stream_free(s, s->streams);
 	free(s);
 }
 

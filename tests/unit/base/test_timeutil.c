@@ -2,6 +2,8 @@
 
 #include "base/timeutil.h"
 
+#include <errno.h>
+
 static void test_format_round_trip(void **state)
 {
 	char text[CC_TIME_RFC3339_MAX];
@@ -37,6 +39,16 @@ static void test_parse_rejects_malformed(void **state)
 			fail_msg("accepted `%s`", bad[i]);
 }
 
+static void test_parse_refuses_unrepresentable_years(void **state)
+{
+	int64_t t;
+	/* int64 nanoseconds reach from 1677 to 2262 (found by fuzz_event: year 0000 overflowed). */
+	assert_int_equal(cc_time_parse_rfc3339("0000-01-01T00:00:00Z", &t), -ERANGE);
+	assert_int_equal(cc_time_parse_rfc3339("9999-12-31T23:59:59Z", &t), -ERANGE);
+	assert_int_equal(cc_time_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+	assert_true(t == 0);
+}
+
 static void test_monotonic_advances(void **state)
 {
 	int64_t a = cc_time_monotonic_ms();
@@ -50,6 +62,7 @@ int main(void)
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_parse_offsets_and_fractions),
 		cmocka_unit_test(test_parse_rejects_malformed),
+		cmocka_unit_test(test_parse_refuses_unrepresentable_years),
 		cmocka_unit_test(test_monotonic_advances),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,6 +94,22 @@ static void test_billion_laughs_is_bounded(void **state)
 	cc_buf_free(&y);
 }
 
+static void test_invalid_utf8_is_refused(void **state)
+{
+	/* This input made libfyaml 0.7.12 loop forever (found by fuzz_yaml). */
+	char input[80];
+	input[0] = '%';
+	memset(input + 1, 0xff, 74);
+	memcpy(input + 75, "2FF", 4);
+	struct cc_error err = {0};
+	json_t *docs;
+	assert_int_equal(cc_yaml_parse_stream(input, 78, "bad.yaml", &docs, &err), -EILSEQ);
+	assert_non_null(strstr(err.message, "invalid UTF-8 at byte 1 (line 1)"));
+	const char *latin1 = "a: 1\nb: caf\xe9\n";
+	assert_int_equal(cc_yaml_parse_stream(latin1, strlen(latin1), "l.yaml", &docs, &err), -EILSEQ);
+	assert_non_null(strstr(err.message, "line 2"));
+}
+
 static void test_parse_one(void **state)
 {
 	struct cc_error err = {0};
@@ -116,7 +132,7 @@ int main(void)
 		cmocka_unit_test(test_kubernetes_manifest_stream), cmocka_unit_test(test_scalar_typing),
 		cmocka_unit_test(test_anchors_and_merge_keys),     cmocka_unit_test(test_block_scalars),
 		cmocka_unit_test(test_errors),                     cmocka_unit_test(test_billion_laughs_is_bounded),
-		cmocka_unit_test(test_parse_one),                  cmocka_unit_test(test_json_is_yaml),
+		cmocka_unit_test(test_parse_one),                  cmocka_unit_test(test_invalid_utf8_is_refused),                  cmocka_unit_test(test_json_is_yaml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

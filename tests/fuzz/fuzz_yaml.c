@@ -1,0 +1,15 @@
+/* libFuzzer target: YAML streams (libfyaml -> JSON tree), including aliases and merge keys. */
+#include "base/error.h"
+#include "json/yaml.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cc_error err = {0};
+	json_t *docs;
+	if (cc_yaml_parse_stream((const char *)data, size, "fuzz", &docs, &err) == 0)
+		json_decref(docs);
+	return 0;
+}
