@@ -8,17 +8,16 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: cocoon-runtime [GLOBAL OPTIONS] COMMAND [ARGS]\n"
-		"\n"
-		"cocoon's OCI runtime (runc-compatible command line), hardened and measured.\n"
-		"\n"
-		"This build has no OCI commands yet: the runtime component is being built and will add\n"
-		"create, start, run, state, kill, delete, exec, list, ps, pause, resume, features and spec.\n"
-		"\n"
-		"Options:\n"
-		"  -h, --help      show this help\n"
-		"  -v, --version   show the version\n");
+	fprintf(out, "Usage: cocoon-runtime [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+		     "\n"
+		     "cocoon's OCI runtime (runc-compatible command line), hardened and measured.\n"
+		     "\n"
+		     "This build has no OCI commands yet: the runtime component is being built and will add\n"
+		     "create, start, run, state, kill, delete, exec, list, ps, pause, resume, features and spec.\n"
+		     "\n"
+		     "Options:\n"
+		     "  -h, --help      show this help\n"
+		     "  -v, --version   show the version\n");
 }
 
 int main(int argc, char **argv)

@@ -10,11 +10,11 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"status", cmd_status, "ask a running cocoond who you are and whether it is healthy"},
-	{"certs", cmd_certs, "create the node PKI (CA, server and admin certificates)"},
-	{"event", cmd_event, "create or validate security events (the lib/event schema)"},
-	{"yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it"},
-	{"version", cmd_version, "show the version"},
+	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
+	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
+	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
+	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },
+	{ "version", cmd_version, "show the version" },
 };
 
 static void usage(FILE *out)
@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
-		return cmd_version(1, (char *[]){"version", NULL});
+		return cmd_version(1, (char *[]){ "version", NULL });
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(name, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

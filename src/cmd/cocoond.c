@@ -10,52 +10,51 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: cocoond [OPTIONS]\n"
-		"\n"
-		"The cocoon platform daemon for a single machine. It serves the node API over HTTPS with\n"
-		"mutual TLS (every client presents a certificate signed by the node CA) and over a local unix\n"
-		"socket (HTTP and gRPC, authenticated by the caller's uid). On first start it creates the\n"
-		"node PKI: a CA, its server certificate and an admin client certificate.\n"
-		"\n"
-		"Endpoints: GET /healthz, GET /version, GET /v1/whoami; gRPC grpc.health.v1.Health/Check.\n"
-		"\n"
-		"Options:\n"
-		"  -l, --listen ADDR       API address (default 127.0.0.1:7443)\n"
-		"  -d, --data-dir DIR      state directory (default /var/lib/cocoon)\n"
-		"  -s, --socket PATH       local API socket (default DATA_DIR/cocoond.sock)\n"
-		"      --hosts LIST        extra names/IPs for the bootstrapped server certificate\n"
-		"      --tls-cert FILE     use this server certificate instead of the node PKI\n"
-		"      --tls-key FILE      its private key\n"
-		"      --client-ca FILE    CA bundle that client certificates must chain to\n"
-		"      --log-level LEVEL   debug, info, warning, error (default info)\n"
-		"      --log-format FMT    text or json (default text)\n"
-		"      --log-file FILE     log here instead of stderr\n"
-		"  -h, --help              show this help\n"
-		"  -V, --version           show the version\n"
-		"\n"
-		"Stop it with SIGTERM or SIGINT. Files: DATA_DIR/pki/{ca,server,admin}.{crt,key}.\n");
+	fprintf(out, "Usage: cocoond [OPTIONS]\n"
+		     "\n"
+		     "The cocoon platform daemon for a single machine. It serves the node API over HTTPS with\n"
+		     "mutual TLS (every client presents a certificate signed by the node CA) and over a local unix\n"
+		     "socket (HTTP and gRPC, authenticated by the caller's uid). On first start it creates the\n"
+		     "node PKI: a CA, its server certificate and an admin client certificate.\n"
+		     "\n"
+		     "Endpoints: GET /healthz, GET /version, GET /v1/whoami; gRPC grpc.health.v1.Health/Check.\n"
+		     "\n"
+		     "Options:\n"
+		     "  -l, --listen ADDR       API address (default 127.0.0.1:7443)\n"
+		     "  -d, --data-dir DIR      state directory (default /var/lib/cocoon)\n"
+		     "  -s, --socket PATH       local API socket (default DATA_DIR/cocoond.sock)\n"
+		     "      --hosts LIST        extra names/IPs for the bootstrapped server certificate\n"
+		     "      --tls-cert FILE     use this server certificate instead of the node PKI\n"
+		     "      --tls-key FILE      its private key\n"
+		     "      --client-ca FILE    CA bundle that client certificates must chain to\n"
+		     "      --log-level LEVEL   debug, info, warning, error (default info)\n"
+		     "      --log-format FMT    text or json (default text)\n"
+		     "      --log-file FILE     log here instead of stderr\n"
+		     "  -h, --help              show this help\n"
+		     "  -V, --version           show the version\n"
+		     "\n"
+		     "Stop it with SIGTERM or SIGINT. Files: DATA_DIR/pki/{ca,server,admin}.{crt,key}.\n");
 }
 
 int main(int argc, char **argv)
 {
 	enum { OPT_HOSTS = 256, OPT_TLS_CERT, OPT_TLS_KEY, OPT_CLIENT_CA, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_LOG_FILE };
 	static const struct option options[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"data-dir", required_argument, NULL, 'd'},
-		{"socket", required_argument, NULL, 's'},
-		{"hosts", required_argument, NULL, OPT_HOSTS},
-		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
-		{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-		{"log-file", required_argument, NULL, OPT_LOG_FILE},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
+		{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+		{ "client-ca", required_argument, NULL, OPT_CLIENT_CA },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
 	};
-	struct node_daemon_config cfg = {.listen = "127.0.0.1:7443", .data_dir = "/var/lib/cocoon"};
+	struct node_daemon_config cfg = { .listen = "127.0.0.1:7443", .data_dir = "/var/lib/cocoon" };
 	const char *log_level = NULL, *log_format = NULL, *log_file = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "l:d:s:hV", options, NULL)) != -1) {
@@ -72,9 +71,7 @@ int main(int argc, char **argv)
 		case OPT_LOG_FILE: log_file = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version("cocoond", false); return CLI_EXIT_OK;
-		default:
-			fprintf(stderr, "Try 'cocoond --help'.\n");
-			return CLI_EXIT_USAGE;
+		default: fprintf(stderr, "Try 'cocoond --help'.\n"); return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
@@ -84,7 +81,7 @@ int main(int argc, char **argv)
 	int r = cli_setup_logging("cocoond", log_level, log_format, log_file);
 	if (r)
 		return r;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	if (node_daemon_run(&cfg, &err) < 0) {
 		cli_error("cocoond", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;

@@ -50,9 +50,9 @@ static void whoami(const struct cc_http_request *req, struct cc_http_response *r
 }
 
 static const struct cc_http_route routes[] = {
-	{.method = "GET", .path = "/healthz", .handler = healthz},
-	{.method = "GET", .path = "/version", .handler = version},
-	{.method = "GET", .path = "/v1/whoami", .handler = whoami},
+	{ .method = "GET", .path = "/healthz", .handler = healthz },
+	{ .method = "GET", .path = "/version", .handler = version },
+	{ .method = "GET", .path = "/v1/whoami", .handler = whoami },
 };
 
 const struct cc_http_route *node_api_routes(size_t *ret_count)

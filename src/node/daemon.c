@@ -46,7 +46,7 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 	const struct cc_http_route *routes = node_api_routes(&route_count);
 	struct cc_grpc_health *health = cc_grpc_health_new();
 	cc_grpc_health_set(health, "cocoon.node", true);
-	struct cc_grpc_method methods[] = {cc_grpc_health_method(health)};
+	struct cc_grpc_method methods[] = { cc_grpc_health_method(health) };
 
 	struct cc_server_config tcp = {
 		.listen = cfg->listen,

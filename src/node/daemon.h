@@ -11,7 +11,7 @@ struct node_daemon_config {
 	const char *tls_cert;    /* all three given: use them instead of the node PKI */
 	const char *tls_key;
 	const char *client_ca;
-	const char *hosts;       /* extra names for the bootstrapped server certificate */
+	const char *hosts; /* extra names for the bootstrapped server certificate */
 };
 
 /* Runs until SIGTERM or SIGINT. Returns 0 after a clean shutdown. */

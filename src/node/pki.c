@@ -36,7 +36,8 @@ static char *subject_alt_names(const char *hosts, struct cc_error *err)
 	for (char *host = strtok_r(copy, ",", &save); host; host = strtok_r(NULL, ",", &save)) {
 		unsigned char addr[16];
 		bool is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
-		if (!is_ip && host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.*")] != '\0') {
+		if (!is_ip &&
+		    host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.*")] != '\0') {
 			free(sans);
 			cc_error_set(err, EINVAL, "`%s` is neither a host name nor an IP address", host);
 			return NULL;
@@ -81,7 +82,7 @@ int node_pki_ensure(const char *dir, const char *hosts, struct cc_error *err)
 		return -EINVAL;
 	int created = 0, r;
 	if (access(p.ca_cert, F_OK) != 0) {
-		struct cc_cert_request ca = {.usage = CC_CERT_CA, .common_name = "cocoon node CA", .days = 3650};
+		struct cc_cert_request ca = { .usage = CC_CERT_CA, .common_name = "cocoon node CA", .days = 3650 };
 		r = issue_and_write(&ca, NULL, NULL, p.ca_cert, p.ca_key, err);
 		if (r < 0)
 			return r;
@@ -92,13 +93,15 @@ int node_pki_ensure(const char *dir, const char *hosts, struct cc_error *err)
 	}
 	X509 *ca_cert = NULL;
 	EVP_PKEY *ca_key = NULL;
-	if ((r = cc_x509_read_cert(p.ca_cert, &ca_cert, err)) < 0 || (r = cc_x509_read_key(p.ca_key, &ca_key, err)) < 0) {
+	if ((r = cc_x509_read_cert(p.ca_cert, &ca_cert, err)) < 0 ||
+	    (r = cc_x509_read_key(p.ca_key, &ca_key, err)) < 0) {
 		free_pair(ca_cert, ca_key);
 		return r;
 	}
 	if (access(p.server_cert, F_OK) != 0) {
 		struct cc_cert_request server = {
-			.usage = CC_CERT_SERVER, .common_name = "cocoond", .subject_alt_names = sans, .days = 825};
+			.usage = CC_CERT_SERVER, .common_name = "cocoond", .subject_alt_names = sans, .days = 825
+		};
 		r = issue_and_write(&server, ca_cert, ca_key, p.server_cert, p.server_key, err);
 		if (r < 0)
 			goto out;
@@ -106,7 +109,8 @@ int node_pki_ensure(const char *dir, const char *hosts, struct cc_error *err)
 	}
 	if (access(p.admin_cert, F_OK) != 0) {
 		struct cc_cert_request admin = {
-			.usage = CC_CERT_CLIENT, .common_name = "admin", .organization = "system:masters", .days = 365};
+			.usage = CC_CERT_CLIENT, .common_name = "admin", .organization = "system:masters", .days = 365
+		};
 		r = issue_and_write(&admin, ca_cert, ca_key, p.admin_cert, p.admin_key, err);
 		if (r < 0)
 			goto out;

@@ -8,7 +8,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	if (cc_event_parse((const char *)data, size, &ev, &err) == 0) {
 		/* An accepted event must survive a round trip through its canonical form unchanged. */

@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cc_grpc_call call = {0};
+	struct cc_grpc_call call = { 0 };
 	const uint8_t *message;
 	size_t len;
 	if (cc_grpc_decode_unary(data, size, 1u << 16, false, &message, &len, &call) == CC_GRPC_OK &&

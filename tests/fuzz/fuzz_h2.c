@@ -20,11 +20,17 @@ static enum cc_grpc_code echo(struct cc_grpc_call *call, const uint8_t *request,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct cc_http_route routes[] = {{.path = "/", .prefix = true, .handler = handler}};
-	static const struct cc_grpc_method methods[] = {{.path = "/f.F/F", .handler = echo}};
+	static const struct cc_http_route routes[] = { { .path = "/", .prefix = true, .handler = handler } };
+	static const struct cc_grpc_method methods[] = { { .path = "/f.F/F", .handler = echo } };
 	static const struct cc_peer peer;
-	struct h2_config cfg = {.routes = routes, .route_count = 1, .grpc_methods = methods, .grpc_method_count = 1,
-				.max_body = 4096, .max_grpc_message = 4096, .max_header_bytes = 4096, .peer = &peer};
+	struct h2_config cfg = { .routes = routes,
+				 .route_count = 1,
+				 .grpc_methods = methods,
+				 .grpc_method_count = 1,
+				 .max_body = 4096,
+				 .max_grpc_message = 4096,
+				 .max_header_bytes = 4096,
+				 .peer = &peer };
 	struct h2_session *s;
 	if (h2_session_new(&cfg, &s) < 0)
 		return 0;

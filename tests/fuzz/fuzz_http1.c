@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct http1_limits limits = {.max_header_bytes = 8192, .max_body = 65536};
+	static const struct http1_limits limits = { .max_header_bytes = 8192, .max_body = 65536 };
 	static const struct cc_peer peer;
 	struct http1_parser *p = http1_parser_new(&limits, &peer);
 	size_t split = size ? data[0] % (size + 1) : 0;

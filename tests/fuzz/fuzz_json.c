@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *value;
 	if (cc_json_parse((const char *)data, size, 1u << 20, "fuzz", &value, &err) == 0) {
 		char *canonical = cc_json_canonical(value);

@@ -7,7 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *docs;
 	if (cc_yaml_parse_stream((const char *)data, size, "fuzz", &docs, &err) == 0)
 		json_decref(docs);

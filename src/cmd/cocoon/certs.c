@@ -21,10 +21,10 @@ static void usage(FILE *out)
 int cmd_certs(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"hosts", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{ "dir", required_argument, NULL, 'd' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *dir = "/var/lib/cocoon/pki", *hosts = NULL;
 	if (argc < 2 || strcmp(argv[1], "init") != 0) {
@@ -45,7 +45,7 @@ int cmd_certs(int argc, char **argv)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	int r = node_pki_ensure(dir, hosts, &err);
 	if (r < 0) {
 		cli_error("cocoon certs", "%s", cc_error_message(&err));

@@ -29,12 +29,17 @@ static void usage(FILE *out)
 static int event_new(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"component", required_argument, NULL, 'c'}, {"action", required_argument, NULL, 'a'},
-		{"actor", required_argument, NULL, 'A'},     {"object", required_argument, NULL, 'o'},
-		{"tenant", required_argument, NULL, 't'},    {"reason", required_argument, NULL, 'r'},
-		{"verdict", required_argument, NULL, 'v'},   {"severity", required_argument, NULL, 's'},
-		{"extra", required_argument, NULL, 'x'},     {"help", no_argument, NULL, 'h'},
-		{0},
+		{ "component", required_argument, NULL, 'c' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "actor", required_argument, NULL, 'A' },
+		{ "object", required_argument, NULL, 'o' },
+		{ "tenant", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "verdict", required_argument, NULL, 'v' },
+		{ "severity", required_argument, NULL, 's' },
+		{ "extra", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *component = NULL, *action = NULL, *actor = NULL, *object = NULL, *tenant = NULL, *reason = NULL;
 	const char *verdict = "none", *severity = "info", *extra = NULL;
@@ -66,11 +71,12 @@ static int event_new(int argc, char **argv)
 			  v == CC_VERDICT_MAX ? verdict : severity);
 		return CLI_EXIT_USAGE;
 	}
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *extra_json = NULL;
 	if (extra && (cc_json_parse(extra, strlen(extra), CC_EVENT_MAX_SIZE, "--extra", &extra_json, &err) < 0 ||
 		      !json_is_object(extra_json))) {
-		cli_error("cocoon event new", "%s", err.code ? cc_error_message(&err) : "--extra must be a JSON object");
+		cli_error("cocoon event new", "%s",
+			  err.code ? cc_error_message(&err) : "--extra must be a JSON object");
 		return CLI_EXIT_USAGE;
 	}
 	_cleanup_event_ struct cc_event *ev = NULL;
@@ -87,7 +93,8 @@ static int event_new(int argc, char **argv)
 	if (extra_json) {
 		const char *key;
 		json_t *value;
-		json_object_foreach(extra_json, key, value) cc_event_set_extra(ev, key, json_incref(value));
+		json_object_foreach (extra_json, key, value)
+			cc_event_set_extra(ev, key, json_incref(value));
 	}
 	_cleanup_free_ char *text = cc_event_canonical(ev);
 	printf("%s\n", text);
@@ -98,7 +105,7 @@ static int validate_file(const char *path, unsigned *ret_valid, unsigned *ret_in
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	if (cc_read_file(path, 1u << 30, &data, &len, &err) < 0) {
 		cli_error("cocoon event validate", "%s", cc_error_message(&err));
 		return -1;

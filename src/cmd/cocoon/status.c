@@ -45,14 +45,18 @@ static int get_json(const struct cc_http_client_config *cfg, const char *base, c
 int cmd_status(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"server", required_argument, NULL, 's'}, {"pki", required_argument, NULL, 'p'},
-		{"ca", required_argument, NULL, 'c'},     {"cert", required_argument, NULL, 'C'},
-		{"key", required_argument, NULL, 'k'},    {"socket", required_argument, NULL, 'u'},
-		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-		{0},
+		{ "server", required_argument, NULL, 's' },
+		{ "pki", required_argument, NULL, 'p' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "socket", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *server = "https://127.0.0.1:7443", *pki = "/var/lib/cocoon/pki";
-	struct cc_http_client_config cfg = {.timeout_ms = 10000};
+	struct cc_http_client_config cfg = { .timeout_ms = 10000 };
 	bool json = false;
 	optind = 1;
 	int c;
@@ -82,10 +86,11 @@ int cmd_status(int argc, char **argv)
 			cfg.key_file = cfg.key_file ? cfg.key_file : key;
 		}
 	}
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *version = NULL;
 	_cleanup_json_ json_t *whoami = NULL;
-	if (get_json(&cfg, server, "/version", &version, &err) < 0 || get_json(&cfg, server, "/v1/whoami", &whoami, &err) < 0) {
+	if (get_json(&cfg, server, "/version", &version, &err) < 0 ||
+	    get_json(&cfg, server, "/v1/whoami", &whoami, &err) < 0) {
 		cli_error("cocoon status", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
@@ -108,7 +113,8 @@ int cmd_status(int argc, char **argv)
 		printf("groups:  ");
 		size_t i;
 		json_t *g;
-		json_array_foreach(groups, i, g) printf(" %s", json_string_value(g));
+		json_array_foreach (groups, i, g)
+			printf(" %s", json_string_value(g));
 		printf("\n");
 	}
 	return CLI_EXIT_OK;

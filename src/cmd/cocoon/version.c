@@ -7,7 +7,9 @@
 
 int cmd_version(int argc, char **argv)
 {
-	static const struct option options[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option options[] = { { "json", no_argument, NULL, 'j' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	bool json = false;
 	int c;
 	optind = 1;

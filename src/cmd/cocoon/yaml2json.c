@@ -12,8 +12,10 @@
 
 int cmd_yaml2json(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"array", no_argument, NULL, 'a'}, {"pretty", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option options[] = { { "array", no_argument, NULL, 'a' },
+						 { "pretty", no_argument, NULL, 'p' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	bool array = false, pretty = false;
 	optind = 1;
 	int c;
@@ -22,9 +24,10 @@ int cmd_yaml2json(int argc, char **argv)
 		case 'a': array = true; break;
 		case 'p': pretty = true; break;
 		case 'h':
-			printf("Usage: cocoon yaml2json [--array] [--pretty] FILE\n\n"
-			       "Prints each YAML document of FILE ('-' for standard input) as one JSON line, or all of\n"
-			       "them as one array with --array. Scalars are typed as Kubernetes types them.\n");
+			printf(
+			    "Usage: cocoon yaml2json [--array] [--pretty] FILE\n\n"
+			    "Prints each YAML document of FILE ('-' for standard input) as one JSON line, or all of\n"
+			    "them as one array with --array. Scalars are typed as Kubernetes types them.\n");
 			return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
@@ -33,7 +36,7 @@ int cmd_yaml2json(int argc, char **argv)
 		cli_error("cocoon yaml2json", "give exactly one FILE ('-' for standard input)");
 		return CLI_EXIT_USAGE;
 	}
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *docs = NULL;
 	if (cc_yaml_load_file(argv[optind], &docs, &err) < 0) {
 		cli_error("cocoon yaml2json", "%s", cc_error_message(&err));
@@ -48,7 +51,7 @@ int cmd_yaml2json(int argc, char **argv)
 	}
 	size_t i;
 	json_t *doc;
-	json_array_foreach(docs, i, doc) {
+	json_array_foreach (docs, i, doc) {
 		char *text = json_dumps(doc, flags);
 		printf("%s\n", text);
 		free(text);

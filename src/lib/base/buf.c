@@ -10,7 +10,7 @@
 
 void cc_buf_init_limited(struct cc_buf *buf, size_t limit)
 {
-	*buf = (struct cc_buf){.limit = limit};
+	*buf = (struct cc_buf){ .limit = limit };
 }
 
 int cc_buf_reserve(struct cc_buf *buf, size_t extra)

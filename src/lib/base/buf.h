@@ -14,7 +14,10 @@ struct cc_buf {
 	size_t limit; /* 0: no limit beyond SIZE_MAX */
 };
 
-#define CC_BUF_INIT {0}
+#define CC_BUF_INIT                                                                                                    \
+	{                                                                                                              \
+		0                                                                                                      \
+	}
 
 void cc_buf_init_limited(struct cc_buf *buf, size_t limit);
 int cc_buf_reserve(struct cc_buf *buf, size_t extra);

@@ -29,23 +29,23 @@ static inline void cc_fclosep(FILE **f)
 		fclose(*f);
 }
 
-#define _cleanup_free_ _cleanup_(cc_freep)
-#define _cleanup_close_ _cleanup_(cc_closep)
+#define _cleanup_free_   _cleanup_(cc_freep)
+#define _cleanup_close_  _cleanup_(cc_closep)
 #define _cleanup_fclose_ _cleanup_(cc_fclosep)
 
 /* Hands ownership out of a cleanup-scoped variable: `*ret = CC_TAKE_PTR(p);`. */
-#define CC_TAKE_PTR(p)                          \
-	({                                      \
-		__typeof__(p) taken_ = (p);     \
-		(p) = NULL;                     \
-		taken_;                         \
+#define CC_TAKE_PTR(p)                                                                                                 \
+	({                                                                                                             \
+		__typeof__(p) taken_ = (p);                                                                            \
+		(p) = NULL;                                                                                            \
+		taken_;                                                                                                \
 	})
 
-#define CC_TAKE_FD(fd)                  \
-	({                              \
-		int taken_fd_ = (fd);   \
-		(fd) = -1;              \
-		taken_fd_;              \
+#define CC_TAKE_FD(fd)                                                                                                 \
+	({                                                                                                             \
+		int taken_fd_ = (fd);                                                                                  \
+		(fd) = -1;                                                                                             \
+		taken_fd_;                                                                                             \
 	})
 
 #define CC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -34,7 +34,7 @@ bool cc_log_enabled(enum cc_log_level level);
 void cc_log(enum cc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cc_logv(enum cc_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-#define cc_debug(...) cc_log(CC_LOG_DEBUG, __VA_ARGS__)
-#define cc_info(...) cc_log(CC_LOG_INFO, __VA_ARGS__)
+#define cc_debug(...)   cc_log(CC_LOG_DEBUG, __VA_ARGS__)
+#define cc_info(...)    cc_log(CC_LOG_INFO, __VA_ARGS__)
 #define cc_warning(...) cc_log(CC_LOG_WARNING, __VA_ARGS__)
-#define cc_err(...) cc_log(CC_LOG_ERROR, __VA_ARGS__)
+#define cc_err(...)     cc_log(CC_LOG_ERROR, __VA_ARGS__)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define MAX_SYMLINK_EXPANSIONS 40
-#define MAX_DEPTH 256
+#define MAX_DEPTH              256
 
 static int openat2_syscall(int dirfd, const char *path, struct open_how *how)
 {
@@ -31,7 +31,7 @@ bool cc_path_have_openat2(void)
 {
 	static int cached = -1;
 	if (cached < 0) {
-		struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 		int fd = openat2_syscall(AT_FDCWD, "/", &how);
 		cached = fd >= 0;
 		if (fd >= 0)
@@ -85,7 +85,7 @@ static bool only_slashes(const char *s)
 
 int cc_path_open_in_root_walk(int root_fd, const char *path, int flags, mode_t mode, struct cc_error *err)
 {
-	struct walk w = {.fds = {root_fd}, .depth = 0};
+	struct walk w = { .fds = { root_fd }, .depth = 0 };
 	char *pending = cc_xstrdup(path);
 	char *rest = pending;
 	int expansions = 0;
@@ -96,8 +96,8 @@ int cc_path_open_in_root_walk(int root_fd, const char *path, int flags, mode_t m
 		int split_error = 0;
 		if (!next_component(&rest, comp, &split_error)) {
 			if (split_error < 0) {
-				r = cc_error_set(err, -split_error, "path `%s` has a component longer than %d bytes", path,
-						 NAME_MAX);
+				r = cc_error_set(err, -split_error, "path `%s` has a component longer than %d bytes",
+						 path, NAME_MAX);
 				goto out;
 			}
 			/* Path ended on a directory (or was "/"): open it with the caller's flags. */

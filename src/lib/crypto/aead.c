@@ -16,8 +16,8 @@ static int check_lengths(size_t aad_len, size_t len, struct cc_error *err)
 	return 0;
 }
 
-int cc_aead_seal_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[CC_AEAD_NONCE_SIZE],
-		       const void *aad, size_t aad_len, const void *plain, size_t len, uint8_t *ret_cipher,
+int cc_aead_seal_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[CC_AEAD_NONCE_SIZE], const void *aad,
+		       size_t aad_len, const void *plain, size_t len, uint8_t *ret_cipher,
 		       uint8_t ret_tag[CC_AEAD_TAG_SIZE], struct cc_error *err)
 {
 	int r = check_lengths(aad_len, len, err);
@@ -34,9 +34,9 @@ int cc_aead_seal_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[
 	return ok ? 0 : cc_error_set(err, EIO, "AES-256-GCM encryption failed");
 }
 
-int cc_aead_open_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[CC_AEAD_NONCE_SIZE],
-		       const void *aad, size_t aad_len, const uint8_t *cipher, size_t len,
-		       const uint8_t tag[CC_AEAD_TAG_SIZE], uint8_t *out, struct cc_error *err)
+int cc_aead_open_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[CC_AEAD_NONCE_SIZE], const void *aad,
+		       size_t aad_len, const uint8_t *cipher, size_t len, const uint8_t tag[CC_AEAD_TAG_SIZE],
+		       uint8_t *out, struct cc_error *err)
 {
 	int r = check_lengths(aad_len, len, err);
 	if (r < 0)
@@ -52,13 +52,14 @@ int cc_aead_open_nonce(const uint8_t key[CC_AEAD_KEY_SIZE], const uint8_t nonce[
 	if (!ok) {
 		if (len)
 			cc_wipe(out, len);
-		return cc_error_set(err, EBADMSG, "authentication failed: wrong key, or the data or its context was altered");
+		return cc_error_set(err, EBADMSG,
+				    "authentication failed: wrong key, or the data or its context was altered");
 	}
 	return 0;
 }
 
-int cc_aead_seal(const uint8_t key[CC_AEAD_KEY_SIZE], const void *aad, size_t aad_len, const void *plain,
-		 size_t len, uint8_t *out, struct cc_error *err)
+int cc_aead_seal(const uint8_t key[CC_AEAD_KEY_SIZE], const void *aad, size_t aad_len, const void *plain, size_t len,
+		 uint8_t *out, struct cc_error *err)
 {
 	int r = cc_random_bytes(out, CC_AEAD_NONCE_SIZE, err);
 	if (r < 0)

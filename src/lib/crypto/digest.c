@@ -15,9 +15,9 @@ static const struct {
 	const char *openssl_name;
 	size_t size;
 } digests[CC_DIGEST_MAX] = {
-	[CC_DIGEST_SHA256] = {"sha256", "SHA2-256", 32},
-	[CC_DIGEST_SHA384] = {"sha384", "SHA2-384", 48},
-	[CC_DIGEST_SHA512] = {"sha512", "SHA2-512", 64},
+	[CC_DIGEST_SHA256] = { "sha256", "SHA2-256", 32 },
+	[CC_DIGEST_SHA384] = { "sha384", "SHA2-384", 48 },
+	[CC_DIGEST_SHA512] = { "sha512", "SHA2-512", 64 },
 };
 
 size_t cc_digest_size(enum cc_digest alg)
@@ -104,8 +104,8 @@ int cc_hmac(enum cc_digest alg, const void *key, size_t key_len, const void *dat
 	return 0;
 }
 
-int cc_hkdf(enum cc_digest alg, const void *ikm, size_t ikm_len, const void *salt, size_t salt_len,
-	    const void *info, size_t info_len, uint8_t *out, size_t out_len, struct cc_error *err)
+int cc_hkdf(enum cc_digest alg, const void *ikm, size_t ikm_len, const void *salt, size_t salt_len, const void *info,
+	    size_t info_len, uint8_t *out, size_t out_len, struct cc_error *err)
 {
 	if (alg >= CC_DIGEST_MAX)
 		return cc_error_set(err, EINVAL, "unknown digest algorithm");

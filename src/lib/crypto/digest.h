@@ -34,5 +34,5 @@ int cc_hmac(enum cc_digest alg, const void *key, size_t key_len, const void *dat
 	    struct cc_error *err);
 
 /* RFC 5869 extract-and-expand. salt may be NULL (a string of zeros is used, as the RFC says). */
-int cc_hkdf(enum cc_digest alg, const void *ikm, size_t ikm_len, const void *salt, size_t salt_len,
-	    const void *info, size_t info_len, uint8_t *out, size_t out_len, struct cc_error *err);
+int cc_hkdf(enum cc_digest alg, const void *ikm, size_t ikm_len, const void *salt, size_t salt_len, const void *info,
+	    size_t info_len, uint8_t *out, size_t out_len, struct cc_error *err);

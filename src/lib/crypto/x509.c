@@ -41,7 +41,8 @@ int cc_x509_issue(const struct cc_cert_request *req, X509 *issuer_cert, EVP_PKEY
 		  EVP_PKEY **ret_key, struct cc_error *err)
 {
 	if (req->usage >= CC_CERT_USAGE_MAX || !req->common_name || req->days <= 0)
-		return cc_error_set(err, EINVAL, "certificate request needs a usage, a common name and a positive lifetime");
+		return cc_error_set(err, EINVAL,
+				    "certificate request needs a usage, a common name and a positive lifetime");
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
 	int r = -EIO;
@@ -103,8 +104,9 @@ static int write_bio(const char *path, BIO *bio, unsigned mode, struct cc_error 
 int cc_x509_write_cert(const char *path, X509 *cert, struct cc_error *err)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	int r = bio && PEM_write_bio_X509(bio, cert) ? write_bio(path, bio, 0644, err)
-						      : cc_error_set(err, EIO, "cannot encode certificate for `%s`", path);
+	int r = bio && PEM_write_bio_X509(bio, cert)
+		    ? write_bio(path, bio, 0644, err)
+		    : cc_error_set(err, EIO, "cannot encode certificate for `%s`", path);
 	BIO_free(bio);
 	return r;
 }
@@ -113,8 +115,8 @@ int cc_x509_write_key(const char *path, EVP_PKEY *key, struct cc_error *err)
 {
 	BIO *bio = BIO_new(BIO_s_secmem());
 	int r = bio && PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)
-			? write_bio(path, bio, 0600, err)
-			: cc_error_set(err, EIO, "cannot encode private key for `%s`", path);
+		    ? write_bio(path, bio, 0600, err)
+		    : cc_error_set(err, EIO, "cannot encode private key for `%s`", path);
 	BIO_free(bio);
 	return r;
 }

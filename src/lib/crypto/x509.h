@@ -19,7 +19,7 @@ enum cc_cert_usage {
 struct cc_cert_request {
 	enum cc_cert_usage usage;
 	const char *common_name;
-	const char *organization; /* optional; RBAC maps O= to groups, as Kubernetes does */
+	const char *organization;      /* optional; RBAC maps O= to groups, as Kubernetes does */
 	const char *subject_alt_names; /* optional, OpenSSL syntax: "DNS:localhost,IP:127.0.0.1" */
 	int days;
 };

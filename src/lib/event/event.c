@@ -246,9 +246,10 @@ int cc_event_from_json(const json_t *obj, struct cc_event **ret, struct cc_error
 		char **dest;
 		bool required;
 	} texts[] = {
-		{"component", &ev->component, true}, {"action", &ev->action, true}, {"node", &ev->node, false},
-		{"tenant", &ev->tenant, false},      {"actor", &ev->actor, false},  {"object", &ev->object, false},
-		{"reason", &ev->reason, false},
+		{ "component", &ev->component, true }, { "action", &ev->action, true },
+		{ "node", &ev->node, false },          { "tenant", &ev->tenant, false },
+		{ "actor", &ev->actor, false },        { "object", &ev->object, false },
+		{ "reason", &ev->reason, false },
 	};
 	for (size_t i = 0; i < CC_ARRAY_SIZE(texts); i++) {
 		r = read_text(obj, texts[i].field, texts[i].required, texts[i].dest, err);

@@ -15,9 +15,9 @@
 
 struct cc_error;
 
-#define CC_EVENT_SCHEMA "cocoon.event/v1"
-#define CC_EVENT_FIELD_MAX 4096 /* bytes per text field */
-#define CC_EVENT_MAX_SIZE (64u * 1024) /* canonical JSON, extra fields included */
+#define CC_EVENT_SCHEMA    "cocoon.event/v1"
+#define CC_EVENT_FIELD_MAX 4096         /* bytes per text field */
+#define CC_EVENT_MAX_SIZE  (64u * 1024) /* canonical JSON, extra fields included */
 
 enum cc_event_verdict {
 	CC_VERDICT_NONE, /* a fact, not a decision */
@@ -50,9 +50,9 @@ struct cc_event {
 	char *action;    /* what, dotted verb: "container.start", "key.release" */
 	char *object;    /* on what: "pod/ns/name", an image digest, a key name */
 	enum cc_event_verdict verdict;
-	char *reason;    /* why, one sentence */
+	char *reason; /* why, one sentence */
 	enum cc_event_severity severity;
-	json_t *extra;   /* object of further fields, may be NULL */
+	json_t *extra; /* object of further fields, may be NULL */
 };
 
 const char *cc_event_verdict_to_string(enum cc_event_verdict v);

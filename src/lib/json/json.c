@@ -14,7 +14,7 @@ int cc_json_depth(const json_t *value)
 	if (json_is_object(value)) {
 		const char *key;
 		json_t *child;
-		json_object_foreach((json_t *)value, key, child) {
+		json_object_foreach ((json_t *)value, key, child) {
 			int d = cc_json_depth(child);
 			if (d > deepest)
 				deepest = d;
@@ -24,7 +24,7 @@ int cc_json_depth(const json_t *value)
 	if (json_is_array(value)) {
 		size_t i;
 		json_t *child;
-		json_array_foreach(value, i, child) {
+		json_array_foreach (value, i, child) {
 			int d = cc_json_depth(child);
 			if (d > deepest)
 				deepest = d;
@@ -63,8 +63,8 @@ static bool nesting_within(const char *data, size_t len, int max_depth)
 int cc_json_parse(const char *data, size_t len, size_t max_size, const char *what, json_t **ret, struct cc_error *err)
 {
 	if (len > max_size)
-		return cc_error_set(err, EMSGSIZE, "%s: JSON document of %zu bytes exceeds the limit of %zu bytes", what,
-				    len, max_size);
+		return cc_error_set(err, EMSGSIZE, "%s: JSON document of %zu bytes exceeds the limit of %zu bytes",
+				    what, len, max_size);
 	if (!nesting_within(data, len, CC_JSON_MAX_DEPTH))
 		return cc_error_set(err, EINVAL, "%s: JSON nesting deeper than %d levels", what, CC_JSON_MAX_DEPTH);
 	json_error_t jerr;
@@ -110,21 +110,14 @@ static int get_field(const json_t *obj, const char *field, bool required, json_t
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
 	}
 }
 

@@ -30,9 +30,12 @@ static bool scalar_in(const char *s, size_t len, const char *const *words)
 	return false;
 }
 
-static const char *const null_words[] = {"~", "null", "Null", "NULL", NULL};
-static const char *const true_words[] = {"true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", NULL};
-static const char *const false_words[] = {"false", "False", "FALSE", "n", "N", "no", "No", "NO", "off", "Off", "OFF", NULL};
+static const char *const null_words[] = { "~", "null", "Null", "NULL", NULL };
+static const char *const true_words[] = {
+	"true", "True", "TRUE", "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", NULL
+};
+static const char *const false_words[] = { "false", "False", "FALSE", "n",   "N",   "no",
+					   "No",    "NO",    "off",   "Off", "OFF", NULL };
 
 /* Integers as YAML 1.1 / Go's strconv.ParseInt(s, 0, 64): optional sign, 0x / 0o / 0b / leading-0
  * octal, underscores between digits. */
@@ -150,7 +153,7 @@ static int merge_into(json_t *target, json_t *source, struct convert *cv)
 	if (json_is_object(source)) {
 		const char *key;
 		json_t *value;
-		json_object_foreach(source, key, value) {
+		json_object_foreach (source, key, value) {
 			if (!json_object_get(target, key))
 				json_object_set(target, key, value);
 		}
@@ -159,9 +162,10 @@ static int merge_into(json_t *target, json_t *source, struct convert *cv)
 	if (json_is_array(source)) {
 		size_t i;
 		json_t *item;
-		json_array_foreach(source, i, item) {
+		json_array_foreach (source, i, item) {
 			if (!json_is_object(item) || merge_into(target, item, cv) < 0)
-				return cc_error_set(cv->err, EINVAL, "%s: merge key `<<` needs a mapping or a list of mappings",
+				return cc_error_set(cv->err, EINVAL,
+						    "%s: merge key `<<` needs a mapping or a list of mappings",
 						    cv->what);
 		}
 		return 0;
@@ -214,7 +218,7 @@ static json_t *convert_mapping(struct fy_node *node, struct convert *cv, int dep
 	/* Merge keys (YAML 1.1 merge type): explicit keys win, earlier merges win over later ones. */
 	size_t i;
 	json_t *source;
-	json_array_foreach(merges, i, source) {
+	json_array_foreach (merges, i, source) {
 		if (merge_into(obj, source, cv) < 0)
 			goto fail;
 	}
@@ -235,7 +239,8 @@ static json_t *convert_node(struct fy_node *node, struct convert *cv, int depth)
 		return NULL;
 	}
 	if (++cv->nodes > CC_YAML_MAX_NODES) {
-		cc_error_set(cv->err, E2BIG, "%s: more than %d values after alias expansion", cv->what, CC_YAML_MAX_NODES);
+		cc_error_set(cv->err, E2BIG, "%s: more than %d values after alias expansion", cv->what,
+			     CC_YAML_MAX_NODES);
 		return NULL;
 	}
 	if (fy_node_is_alias(node)) {
@@ -247,8 +252,7 @@ static json_t *convert_node(struct fy_node *node, struct convert *cv, int depth)
 		return convert_node(target, cv, depth + 1);
 	}
 	switch (fy_node_get_type(node)) {
-	case FYNT_SCALAR:
-		return convert_scalar(node, cv);
+	case FYNT_SCALAR: return convert_scalar(node, cv);
 	case FYNT_SEQUENCE: {
 		json_t *arr = json_array();
 		void *iter = NULL;
@@ -263,8 +267,7 @@ static json_t *convert_node(struct fy_node *node, struct convert *cv, int depth)
 		}
 		return arr;
 	}
-	case FYNT_MAPPING:
-		return convert_mapping(node, cv, depth);
+	case FYNT_MAPPING: return convert_mapping(node, cv, depth);
 	}
 	cc_error_set(cv->err, EINVAL, "%s: unknown YAML node type", cv->what);
 	return NULL;
@@ -283,8 +286,8 @@ static int syntax_error(struct fy_diag *diag, const char *what, struct cc_error 
 int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t **ret_docs, struct cc_error *err)
 {
 	if (len > CC_YAML_MAX_SIZE)
-		return cc_error_set(err, EMSGSIZE, "%s: YAML input of %zu bytes exceeds the limit of %u bytes", what, len,
-				    CC_YAML_MAX_SIZE);
+		return cc_error_set(err, EMSGSIZE, "%s: YAML input of %zu bytes exceeds the limit of %u bytes", what,
+				    len, CC_YAML_MAX_SIZE);
 	/* YAML streams here are UTF-8 (Kubernetes manifests always are). Checking first gives a
 	 * precise error and keeps invalid bytes away from libfyaml, which 0.7.12 can loop on
 	 * (found by tests/fuzz/fuzz_yaml: "%" followed by invalid UTF-8 in a directive). */
@@ -318,7 +321,7 @@ int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t 
 		r = cc_error_set(err, EINVAL, "%s: cannot read YAML input", what);
 		goto out;
 	}
-	struct convert cv = {.what = what, .err = err};
+	struct convert cv = { .what = what, .err = err };
 	struct fy_document *doc;
 	int index = 0;
 	while ((doc = fy_parse_load_document(parser))) {

@@ -15,7 +15,7 @@
 
 int cc_address_parse(const char *text, struct cc_address *ret, struct cc_error *err)
 {
-	struct cc_address a = {0};
+	struct cc_address a = { 0 };
 	const char *p = text;
 	if (strncmp(p, "unix:", 5) == 0 || p[0] == '/' || p[0] == '.') {
 		if (strncmp(p, "unix:", 5) == 0)
@@ -77,7 +77,7 @@ static int listen_unix(const struct cc_address *addr, unsigned mode, int backlog
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return cc_error_set_errno(err, errno, "create unix socket");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	memcpy(sa.sun_path, addr->path, strlen(addr->path) + 1);
 	/* Bind under a restrictive umask so no client can connect before the chmod below. */
 	mode_t old = umask(0177);
@@ -98,7 +98,7 @@ int cc_address_listen(const struct cc_address *addr, unsigned mode, int backlog,
 		return listen_unix(addr, mode, backlog, err);
 	char port[8];
 	snprintf(port, sizeof(port), "%u", addr->port);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
 	struct addrinfo *res = NULL;
 	int gai = getaddrinfo(addr->host, port, &hints, &res);
 	if (gai != 0)

@@ -11,8 +11,8 @@ struct cc_error;
 struct cc_address {
 	bool is_unix;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
-	char host[256];                                          /* tcp */
-	unsigned short port;                                     /* tcp; 0 = pick a free port */
+	char host[256];                                         /* tcp */
+	unsigned short port;                                    /* tcp; 0 = pick a free port */
 };
 
 int cc_address_parse(const char *text, struct cc_address *ret, struct cc_error *err);

@@ -45,14 +45,14 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 			   struct cc_error *err)
 {
 	pthread_once(&curl_once, curl_init_once);
-	*res = (struct cc_http_result){0};
+	*res = (struct cc_http_result){ 0 };
 	cc_buf_init_limited(&res->body, cfg->max_response ? cfg->max_response : 16u << 20);
 	CURL *curl = curl_easy_init();
 	if (!curl)
 		return cc_error_set(err, ENOMEM, "cannot create an HTTP client");
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct sink sink = {.body = &res->body};
+	struct sink sink = { .body = &res->body };
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -80,7 +80,8 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	_cleanup_free_ char *type_header = content_type ? cc_xasprintf("Content-Type: %s", content_type) : NULL;
 	if (type_header)
 		headers = curl_slist_append(headers, type_header);
-	_cleanup_free_ char *auth = cfg->bearer_token ? cc_xasprintf("Authorization: Bearer %s", cfg->bearer_token) : NULL;
+	_cleanup_free_ char *auth =
+	    cfg->bearer_token ? cc_xasprintf("Authorization: Bearer %s", cfg->bearer_token) : NULL;
 	if (auth)
 		headers = curl_slist_append(headers, auth);
 	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
@@ -90,10 +91,11 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	int r = 0;
 	if (rc != CURLE_OK) {
 		if (sink.overflow)
-			r = cc_error_set(err, EMSGSIZE, "%s %s: response larger than %zu bytes", method, url, res->body.limit);
+			r = cc_error_set(err, EMSGSIZE, "%s %s: response larger than %zu bytes", method, url,
+					 res->body.limit);
 		else
-			r = cc_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED, "%s %s: %s", method,
-					 url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			r = cc_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED, "%s %s: %s",
+					 method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		cc_buf_free(&res->body);
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
@@ -113,8 +115,8 @@ int cc_http_client_json(const struct cc_http_client_config *cfg, const char *met
 {
 	_cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct cc_http_result res;
-	int r = cc_http_client_request(cfg, method, url, text ? "application/json" : NULL, text, text ? strlen(text) : 0,
-				       &res, err);
+	int r = cc_http_client_request(cfg, method, url, text ? "application/json" : NULL, text,
+				       text ? strlen(text) : 0, &res, err);
 	if (r < 0)
 		return r;
 	json_t *value = NULL;

@@ -7,9 +7,10 @@
 #include <string.h>
 
 static const char *const code_names[CC_GRPC_CODE_MAX] = {
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-	"PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-	"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+	"OK",        "CANCELLED",       "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+	"NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+	"ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+	"DATA_LOSS", "UNAUTHENTICATED",
 };
 
 const char *cc_grpc_code_name(enum cc_grpc_code code)
@@ -31,16 +32,18 @@ enum cc_grpc_code cc_grpc_decode_unary(const uint8_t *body, size_t len, size_t m
 				       const uint8_t **ret_message, size_t *ret_len, struct cc_grpc_call *call)
 {
 	if (len < CC_GRPC_FRAME_HEADER)
-		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "request ended inside the 5-byte message prefix (%zu bytes)", len);
+		return cc_grpc_fail(call, CC_GRPC_INTERNAL,
+				    "request ended inside the 5-byte message prefix (%zu bytes)", len);
 	uint8_t flags = body[0];
 	uint32_t size = (uint32_t)body[1] << 24 | (uint32_t)body[2] << 16 | (uint32_t)body[3] << 8 | body[4];
 	if (flags > 1)
 		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "invalid message flags 0x%02x", flags);
 	if (flags == 1 && !compression_allowed)
-		return cc_grpc_fail(call, CC_GRPC_UNIMPLEMENTED, "compressed messages are not supported (use identity)");
+		return cc_grpc_fail(call, CC_GRPC_UNIMPLEMENTED,
+				    "compressed messages are not supported (use identity)");
 	if (size > max_message)
-		return cc_grpc_fail(call, CC_GRPC_RESOURCE_EXHAUSTED,
-				    "received message larger than max (%u vs. %zu)", size, max_message);
+		return cc_grpc_fail(call, CC_GRPC_RESOURCE_EXHAUSTED, "received message larger than max (%u vs. %zu)",
+				    size, max_message);
 	if (len - CC_GRPC_FRAME_HEADER < size)
 		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "request ended inside the message (%zu of %u bytes)",
 				    len - CC_GRPC_FRAME_HEADER, size);
@@ -55,8 +58,8 @@ int cc_grpc_frame_message(struct cc_buf *out, const uint8_t *message, size_t len
 {
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
-	uint8_t prefix[CC_GRPC_FRAME_HEADER] = {0, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-						(uint8_t)len};
+	uint8_t prefix[CC_GRPC_FRAME_HEADER] = { 0, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+						 (uint8_t)len };
 	int r = cc_buf_append(out, prefix, sizeof(prefix));
 	return r < 0 ? r : cc_buf_append(out, message, len);
 }

@@ -12,7 +12,7 @@
 
 /* gRPC's default maximum message size, both directions. */
 #define CC_GRPC_DEFAULT_MAX_MESSAGE (4u * 1024 * 1024)
-#define CC_GRPC_FRAME_HEADER 5
+#define CC_GRPC_FRAME_HEADER        5
 
 enum cc_grpc_code {
 	CC_GRPC_OK = 0,
@@ -39,10 +39,10 @@ const char *cc_grpc_code_name(enum cc_grpc_code code);
 
 /* What a handler gets besides the request bytes, and where it puts the outcome. */
 struct cc_grpc_call {
-	const char *method;      /* "/package.Service/Method" */
-	const char *authority;   /* as sent; for unix sockets often the socket path */
+	const char *method;    /* "/package.Service/Method" */
+	const char *authority; /* as sent; for unix sockets often the socket path */
 	const struct cc_peer *peer;
-	int64_t deadline_ms;     /* monotonic ms, or 0 for none */
+	int64_t deadline_ms; /* monotonic ms, or 0 for none */
 	enum cc_grpc_code status;
 	char message[512];
 };
@@ -50,7 +50,7 @@ struct cc_grpc_call {
 /* Handlers return CC_GRPC_OK after writing the response message bytes into resp, or a failure
  * code set with cc_grpc_fail (which also fills call->message). */
 typedef enum cc_grpc_code (*cc_grpc_unary_fn)(struct cc_grpc_call *call, const uint8_t *request, size_t len,
-					       struct cc_buf *resp, void *userdata);
+					      struct cc_buf *resp, void *userdata);
 
 struct cc_grpc_method {
 	const char *path;
@@ -59,7 +59,7 @@ struct cc_grpc_method {
 };
 
 enum cc_grpc_code cc_grpc_fail(struct cc_grpc_call *call, enum cc_grpc_code code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Decodes the single length-prefixed message of a unary request body. On failure returns the
  * status to answer and writes why into call. */
@@ -76,5 +76,4 @@ void cc_grpc_percent_encode(const char *in, char *out, size_t size);
 /* grpc-timeout: 1-8 digits and a unit (H, M, S, m, u, n). Returns milliseconds, or -EINVAL. */
 int64_t cc_grpc_parse_timeout(const char *value);
 
-const struct cc_grpc_method *cc_grpc_find_method(const struct cc_grpc_method *methods, size_t count,
-						 const char *path);
+const struct cc_grpc_method *cc_grpc_find_method(const struct cc_grpc_method *methods, size_t count, const char *path);

@@ -58,7 +58,8 @@ static enum cc_grpc_code check(struct cc_grpc_call *call, const uint8_t *request
 	struct cc_grpc_health *h = userdata;
 	Grpc__Health__V1__HealthCheckRequest *req = grpc__health__v1__health_check_request__unpack(NULL, len, request);
 	if (!req)
-		return cc_grpc_fail(call, CC_GRPC_INVALID_ARGUMENT, "request is not a valid HealthCheckRequest message");
+		return cc_grpc_fail(call, CC_GRPC_INVALID_ARGUMENT,
+				    "request is not a valid HealthCheckRequest message");
 	int found = -1;
 	pthread_mutex_lock(&h->lock);
 	for (int i = 0; i < h->count; i++)
@@ -66,7 +67,8 @@ static enum cc_grpc_code check(struct cc_grpc_call *call, const uint8_t *request
 			found = h->services[i].serving;
 	pthread_mutex_unlock(&h->lock);
 	if (found < 0) {
-		enum cc_grpc_code code = cc_grpc_fail(call, CC_GRPC_NOT_FOUND, "unknown service `%.128s`", req->service);
+		enum cc_grpc_code code =
+		    cc_grpc_fail(call, CC_GRPC_NOT_FOUND, "unknown service `%.128s`", req->service);
 		grpc__health__v1__health_check_request__free_unpacked(req, NULL);
 		return code;
 	}
@@ -84,5 +86,5 @@ static enum cc_grpc_code check(struct cc_grpc_call *call, const uint8_t *request
 
 struct cc_grpc_method cc_grpc_health_method(struct cc_grpc_health *h)
 {
-	return (struct cc_grpc_method){.path = "/grpc.health.v1.Health/Check", .handler = check, .userdata = h};
+	return (struct cc_grpc_method){ .path = "/grpc.health.v1.Health/Check", .handler = check, .userdata = h };
 }

@@ -27,13 +27,13 @@ struct h2_stream {
 	char *authority;
 	char *raw_path; /* :path as sent */
 	size_t header_bytes;
-	int header_error;   /* HTTP status to answer once the request ends (431), or 0 */
-	bool responded;     /* a response was submitted */
-	bool discard;       /* answered early: ignore further request data */
-	size_t discarded;   /* bytes ignored since */
-	bool regular_seen;  /* a regular header arrived: pseudo-headers must precede them */
+	int header_error;  /* HTTP status to answer once the request ends (431), or 0 */
+	bool responded;    /* a response was submitted */
+	bool discard;      /* answered early: ignore further request data */
+	size_t discarded;  /* bytes ignored since */
+	bool regular_seen; /* a regular header arrived: pseudo-headers must precede them */
 	bool have_scheme;
-	struct cc_buf out;  /* response body being sent */
+	struct cc_buf out; /* response body being sent */
 	size_t out_off;
 	bool grpc_trailers; /* send grpc-status trailers after the body */
 	enum cc_grpc_code grpc_status;
@@ -49,9 +49,9 @@ struct h2_session {
 	struct h2_stream *streams;
 };
 
-#define NV(n, v)                                                                                             \
-	{                                                                                                    \
-		(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                   \
+#define NV(n, v)                                                                                                       \
+	{                                                                                                              \
+		(uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                             \
 	}
 
 static void stream_free(struct h2_session *s, struct h2_stream *st)
@@ -92,7 +92,7 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf, s
 			char code[8], message[3 * sizeof(st->grpc_message) + 1];
 			snprintf(code, sizeof(code), "%d", st->grpc_status);
 			cc_grpc_percent_encode(st->grpc_message, message, sizeof(message));
-			nghttp2_nv trailers[] = {NV("grpc-status", code), NV("grpc-message", message)};
+			nghttp2_nv trailers[] = { NV("grpc-status", code), NV("grpc-message", message) };
 			size_t count = st->grpc_message[0] ? 2 : 1;
 			if (nghttp2_submit_trailer(ng, stream_id, trailers, count) == 0)
 				*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -107,8 +107,8 @@ static void submit_grpc_trailers_only(struct h2_session *s, struct h2_stream *st
 	char status[8], message[3 * 512 + 1];
 	snprintf(status, sizeof(status), "%d", code);
 	cc_grpc_percent_encode(why, message, sizeof(message));
-	nghttp2_nv nva[] = {NV(":status", "200"), NV("content-type", "application/grpc"), NV("grpc-status", status),
-			    NV("grpc-message", message)};
+	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", "application/grpc"), NV("grpc-status", status),
+			     NV("grpc-message", message) };
 	nghttp2_submit_response(s->ng, st->id, nva, why[0] ? 4 : 3, NULL);
 	st->responded = true;
 	cc_debug("grpc %s -> %s: %s", st->raw_path ? st->raw_path : "?", cc_grpc_code_name(code), why);
@@ -132,7 +132,7 @@ static void submit_http(struct h2_session *s, struct h2_stream *st, const struct
 	if (!head)
 		cc_buf_append(&st->out, resp->body.data, resp->body.len);
 	st->out_off = 0;
-	nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
+	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
 	nghttp2_submit_response(s->ng, st->id, nva, n, st->out.len ? &body : NULL);
 	st->responded = true;
 }
@@ -167,7 +167,7 @@ static void answer_grpc(struct h2_session *s, struct h2_stream *st)
 		call.deadline_ms = cc_time_monotonic_ms() + ms;
 	}
 	const struct cc_grpc_method *method =
-		cc_grpc_find_method(s->cfg.grpc_methods, s->cfg.grpc_method_count, st->req.path);
+	    cc_grpc_find_method(s->cfg.grpc_methods, s->cfg.grpc_method_count, st->req.path);
 	if (!method) {
 		char why[300];
 		snprintf(why, sizeof(why), "unknown method %.256s", st->req.path);
@@ -198,9 +198,9 @@ static void answer_grpc(struct h2_session *s, struct h2_stream *st)
 	st->out_off = 0;
 	st->grpc_trailers = true;
 	st->grpc_status = CC_GRPC_OK;
-	nghttp2_nv nva[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
-			    NV("grpc-accept-encoding", "identity")};
-	nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
+	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", "application/grpc"),
+			     NV("grpc-accept-encoding", "identity") };
+	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
 	nghttp2_submit_response(s->ng, st->id, nva, CC_ARRAY_SIZE(nva), &body);
 	st->responded = true;
 }
@@ -250,7 +250,8 @@ static bool validate_header(struct h2_stream *st, const char *n, size_t namelen,
 	if (n[0] == ':') {
 		if (st->regular_seen)
 			return false;
-		bool known = (namelen == 7 && memcmp(n, ":method", 7) == 0) || (namelen == 5 && memcmp(n, ":path", 5) == 0) ||
+		bool known = (namelen == 7 && memcmp(n, ":method", 7) == 0) ||
+			     (namelen == 5 && memcmp(n, ":path", 5) == 0) ||
 			     (namelen == 10 && memcmp(n, ":authority", 10) == 0) ||
 			     (namelen == 7 && memcmp(n, ":scheme", 7) == 0);
 		if (!known)
@@ -265,8 +266,8 @@ static bool validate_header(struct h2_stream *st, const char *n, size_t namelen,
 	for (size_t i = 0; i < namelen; i++)
 		if (!token_char((unsigned char)n[i]))
 			return false; /* includes upper case, which HTTP/2 forbids in field names */
-	static const char *const connection_specific[] = {"connection", "keep-alive", "proxy-connection",
-							  "transfer-encoding", "upgrade"};
+	static const char *const connection_specific[] = { "connection", "keep-alive", "proxy-connection",
+							   "transfer-encoding", "upgrade" };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(connection_specific); i++)
 		if (strlen(connection_specific[i]) == namelen && memcmp(n, connection_specific[i], namelen) == 0)
 			return false;
@@ -440,9 +441,9 @@ int h2_session_new(const struct h2_config *cfg, struct h2_session **ret)
 	}
 	/* Windows sized so a 4 MiB gRPC message needs few WINDOW_UPDATE round trips. */
 	nghttp2_settings_entry settings[] = {
-		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
-		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20},
-		{NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_header_bytes},
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20 },
+		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_header_bytes },
 	};
 	nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, CC_ARRAY_SIZE(settings));
 	nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0, 8u << 20);

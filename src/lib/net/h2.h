@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The 24-byte client connection preface (RFC 9113 §3.4). */
-#define H2_CLIENT_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_CLIENT_PREFACE     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_CLIENT_PREFACE_LEN 24
 
 struct h2_config {

@@ -164,12 +164,12 @@ void cc_http_request_reset(struct cc_http_request *req)
 	free(req->query);
 	cc_buf_free(&req->body);
 	const struct cc_peer *peer = req->peer;
-	*req = (struct cc_http_request){.peer = peer};
+	*req = (struct cc_http_request){ .peer = peer };
 }
 
 void cc_http_response_init(struct cc_http_response *resp)
 {
-	*resp = (struct cc_http_response){.status = 200};
+	*resp = (struct cc_http_response){ .status = 200 };
 	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; charset=utf-8");
 }
 
@@ -214,8 +214,8 @@ void cc_http_response_error(struct cc_http_response *resp, int status, const cha
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	cc_http_response_json(resp, status,
-			      json_pack("{s:{s:i, s:s, s:s}}", "error", "code", status, "status", cc_http_status_text(status),
-					"message", message));
+			      json_pack("{s:{s:i, s:s, s:s}}", "error", "code", status, "status",
+					cc_http_status_text(status), "message", message));
 }
 
 int cc_http_request_json(const struct cc_http_request *req, struct cc_http_response *resp, json_t **ret)
@@ -225,7 +225,7 @@ int cc_http_request_json(const struct cc_http_request *req, struct cc_http_respo
 		cc_http_response_error(resp, 415, "request body must be application/json, not `%s`", type);
 		return -EINVAL;
 	}
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	int r = cc_json_parse(req->body.data ? req->body.data : "", req->body.len, CC_JSON_MAX_SIZE, "request body",
 			      ret, &err);
 	if (r < 0)
@@ -259,8 +259,8 @@ void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const st
 		snprintf(allow + used, sizeof(allow) - used, "%s%s", used ? ", " : "", routes[i].method);
 	}
 	if (path_found) {
-		cc_http_response_error(resp, 405, "method %s is not allowed on %s (allowed: %s)", req->method, req->path,
-				       allow);
+		cc_http_response_error(resp, 405, "method %s is not allowed on %s (allowed: %s)", req->method,
+				       req->path, allow);
 		cc_http_response_add_header(resp, "allow", allow);
 		return;
 	}

@@ -65,7 +65,7 @@ void cc_http_response_add_header(struct cc_http_response *resp, const char *name
 void cc_http_response_json(struct cc_http_response *resp, int status, json_t *value);
 /* Sets status and the JSON error body {"error":{"code":status,"message":"..."}}. */
 void cc_http_response_error(struct cc_http_response *resp, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Reads the request body as JSON with a size limit; on failure fills resp with 400/413/415 and
  * returns a negative errno. */

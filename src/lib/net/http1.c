@@ -253,7 +253,8 @@ void http1_write_response(struct cc_buf *out, const struct cc_http_response *res
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm); /* RFC 9110 §5.6.7 IMF-fixdate */
-	cc_buf_appendf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: cocoon\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
+	cc_buf_appendf(out,
+		       "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: cocoon\r\nContent-Type: %s\r\nContent-Length: %zu\r\n",
 		       resp->status, cc_http_status_text(resp->status), date, resp->content_type, resp->body.len);
 	cc_buf_append_str(out, "X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n");
 	for (size_t i = 0; i < resp->header_count; i++)

@@ -13,10 +13,10 @@ struct http1_limits {
 };
 
 enum http1_event {
-	HTTP1_NEED_MORE,  /* all input consumed, no complete request yet */
-	HTTP1_HEADERS,    /* headers complete; the caller may answer 100-continue or refuse */
-	HTTP1_REQUEST,    /* a complete request is in the parser's request */
-	HTTP1_ERROR,      /* malformed or over a limit: answer error_status and close */
+	HTTP1_NEED_MORE, /* all input consumed, no complete request yet */
+	HTTP1_HEADERS,   /* headers complete; the caller may answer 100-continue or refuse */
+	HTTP1_REQUEST,   /* a complete request is in the parser's request */
+	HTTP1_ERROR,     /* malformed or over a limit: answer error_status and close */
 };
 
 struct http1_parser;

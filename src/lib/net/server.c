@@ -125,7 +125,7 @@ static void refuse_http1(struct connection *conn, int status, const char *why, s
 static void serve_http1(struct connection *conn, struct cc_buf *in)
 {
 	const struct cc_server_config *cfg = &conn->srv->cfg;
-	struct http1_limits limits = {.max_header_bytes = cfg->max_header_bytes, .max_body = cfg->max_body};
+	struct http1_limits limits = { .max_header_bytes = cfg->max_header_bytes, .max_body = cfg->max_body };
 	struct http1_parser *parser = http1_parser_new(&limits, &conn->peer);
 	_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
 	char chunk[16384];
@@ -249,7 +249,8 @@ static bool handshake(struct connection *conn)
 		int e = SSL_get_error(ssl, rc);
 		int left = (int)(deadline - cc_time_monotonic_ms());
 		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && left > 0) {
-			struct pollfd pfd = {.fd = conn->stream.fd, .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT};
+			struct pollfd pfd = { .fd = conn->stream.fd,
+					      .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
 			if (poll(&pfd, 1, left) > 0)
 				continue;
 		}
@@ -259,7 +260,8 @@ static bool handshake(struct connection *conn)
 			cc_info("TLS handshake from %s refused: client certificate: %s", conn->peer.address,
 				X509_verify_cert_error_string(verify));
 		else
-			cc_info("TLS handshake from %s failed: %s", conn->peer.address, cc_tls_last_error(why, sizeof(why)));
+			cc_info("TLS handshake from %s failed: %s", conn->peer.address,
+				cc_tls_last_error(why, sizeof(why)));
 		return false;
 	}
 	cc_tls_peer_identity(ssl, &conn->peer);
@@ -284,15 +286,17 @@ static void *connection_main(void *arg)
 			/* Without ALPN, read enough to tell the HTTP/2 preface (prior knowledge, as gRPC
 			 * clients use on unix sockets) from an HTTP/1.1 request line. */
 			char chunk[4096];
-			while (in.len < H2_CLIENT_PREFACE_LEN && memcmp(in.data ? in.data : "", H2_CLIENT_PREFACE,
-									 in.len) == 0) {
-				ssize_t n = cc_stream_read(&conn->stream, chunk, sizeof(chunk),
-							   in.len ? srv->cfg.request_timeout_ms : srv->cfg.idle_timeout_ms);
+			while (in.len < H2_CLIENT_PREFACE_LEN &&
+			       memcmp(in.data ? in.data : "", H2_CLIENT_PREFACE, in.len) == 0) {
+				ssize_t n =
+				    cc_stream_read(&conn->stream, chunk, sizeof(chunk),
+						   in.len ? srv->cfg.request_timeout_ms : srv->cfg.idle_timeout_ms);
 				if (n <= 0)
 					break;
 				cc_buf_append(&in, chunk, (size_t)n);
 			}
-			h2 = in.len >= H2_CLIENT_PREFACE_LEN && memcmp(in.data, H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN) == 0;
+			h2 = in.len >= H2_CLIENT_PREFACE_LEN &&
+			     memcmp(in.data, H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN) == 0;
 		}
 		if (h2)
 			serve_h2(conn, &in);
@@ -350,7 +354,8 @@ static void *accept_main(void *arg)
 {
 	struct cc_server *srv = arg;
 	for (;;) {
-		struct pollfd pfds[2] = {{.fd = srv->listen_fd, .events = POLLIN}, {.fd = srv->wake_pipe[0], .events = POLLIN}};
+		struct pollfd pfds[2] = { { .fd = srv->listen_fd, .events = POLLIN },
+					  { .fd = srv->wake_pipe[0], .events = POLLIN } };
 		if (poll(pfds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -414,11 +419,13 @@ int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, 
 	if (r < 0)
 		return r;
 	if (cfg->tls_cert && srv->addr.is_unix)
-		return cc_error_set(err, EINVAL, "TLS is for TCP listeners; `%s` is a unix socket (protect it with file permissions)",
-				    cfg->listen);
+		return cc_error_set(
+		    err, EINVAL, "TLS is for TCP listeners; `%s` is a unix socket (protect it with file permissions)",
+		    cfg->listen);
 	if (!srv->addr.is_unix && !cfg->tls_cert && strcmp(srv->addr.host, "127.0.0.1") != 0 &&
 	    strcmp(srv->addr.host, "::1") != 0 && strcmp(srv->addr.host, "localhost") != 0)
-		return cc_error_set(err, EINVAL, "refusing plain HTTP on `%s`: give a TLS certificate, or listen on loopback",
+		return cc_error_set(err, EINVAL,
+				    "refusing plain HTTP on `%s`: give a TLS certificate, or listen on loopback",
 				    cfg->listen);
 	if (cfg->require_client_cert && !cfg->client_ca)
 		return cc_error_set(err, EINVAL, "client certificates are required but no client CA was given");

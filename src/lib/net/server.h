@@ -13,24 +13,24 @@
 struct cc_error;
 
 struct cc_server_config {
-	const char *listen;          /* see cc_address_parse */
-	unsigned socket_mode;        /* unix sockets; default 0600 */
+	const char *listen;   /* see cc_address_parse */
+	unsigned socket_mode; /* unix sockets; default 0600 */
 	/* TLS (TCP only); without cert_file a TCP listener speaks plain HTTP (loopback tests, h2c). */
 	const char *tls_cert;
 	const char *tls_key;
-	const char *client_ca;       /* verify client certificates against this bundle */
-	bool require_client_cert;    /* refuse peers without a valid client certificate */
+	const char *client_ca;    /* verify client certificates against this bundle */
+	bool require_client_cert; /* refuse peers without a valid client certificate */
 	const struct cc_http_route *routes;
 	size_t route_count;
 	const struct cc_grpc_method *grpc_methods;
 	size_t grpc_method_count;
 	/* Limits; 0 selects the default in parentheses. */
-	size_t max_body;             /* (1 MiB) HTTP request body */
-	size_t max_header_bytes;     /* (16 KiB) request line and headers */
-	size_t max_grpc_message;     /* (4 MiB) gRPC message, each direction */
-	int request_timeout_ms;      /* (10 s) to receive one request once it started, and each write */
-	int idle_timeout_ms;         /* (60 s HTTP/1.1; 5 min HTTP/2) between requests */
-	int max_connections;         /* (256) more are accepted and closed at once */
+	size_t max_body;         /* (1 MiB) HTTP request body */
+	size_t max_header_bytes; /* (16 KiB) request line and headers */
+	size_t max_grpc_message; /* (4 MiB) gRPC message, each direction */
+	int request_timeout_ms;  /* (10 s) to receive one request once it started, and each write */
+	int idle_timeout_ms;     /* (60 s HTTP/1.1; 5 min HTTP/2) between requests */
+	int max_connections;     /* (256) more are accepted and closed at once */
 };
 
 struct cc_server;

@@ -10,7 +10,7 @@
 
 static int wait_for(int fd, short events, int timeout_ms)
 {
-	struct pollfd pfd = {.fd = fd, .events = events};
+	struct pollfd pfd = { .fd = fd, .events = events };
 	for (;;) {
 		int n = poll(&pfd, 1, timeout_ms);
 		if (n > 0)

@@ -54,7 +54,8 @@ int cc_tls_server_context(const struct cc_tls_server_config *cfg, SSL_CTX **ret,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
-		r = cc_error_set(err, EINVAL, "load TLS key `%s`: %s", cfg->key_file, cc_tls_last_error(why, sizeof(why)));
+		r = cc_error_set(err, EINVAL, "load TLS key `%s`: %s", cfg->key_file,
+				 cc_tls_last_error(why, sizeof(why)));
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -10,9 +10,9 @@ struct cc_error;
 struct cc_peer;
 
 struct cc_tls_server_config {
-	const char *cert_file;   /* PEM chain, leaf first */
-	const char *key_file;    /* PEM private key */
-	const char *client_ca;   /* PEM CA bundle for client certificates; NULL: none requested */
+	const char *cert_file;    /* PEM chain, leaf first */
+	const char *key_file;     /* PEM private key */
+	const char *client_ca;    /* PEM CA bundle for client certificates; NULL: none requested */
 	bool require_client_cert; /* with client_ca: refuse handshakes without a valid certificate */
 };
 

@@ -6,7 +6,7 @@
 
 static void test_set_returns_negative_errno(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_error_set(&err, ENOENT, "file `%s` missing", "x"), -ENOENT);
 	assert_int_equal(err.code, ENOENT);
 	assert_string_equal(cc_error_message(&err), "file `x` missing");
@@ -19,20 +19,20 @@ static void test_null_error_still_returns_code(void **state)
 
 static void test_zero_code_becomes_eio(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_error_set(&err, 0, "odd"), -EIO);
 }
 
 static void test_errno_suffix(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	cc_error_set_errno(&err, EACCES, "open `%s`", "/secret");
 	assert_string_equal(err.message, "open `/secret`: Permission denied");
 }
 
 static void test_prefix_chains_context(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	cc_error_set(&err, EINVAL, "line 3: bad");
 	assert_int_equal(cc_error_prefix(&err, "load `%s`", "a.yaml"), -EINVAL);
 	assert_string_equal(err.message, "load `a.yaml`: line 3: bad");
@@ -40,7 +40,7 @@ static void test_prefix_chains_context(void **state)
 
 static void test_prefix_truncates_safely(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	char long_text[2000];
 	memset(long_text, 'a', sizeof(long_text) - 1);
 	long_text[sizeof(long_text) - 1] = '\0';
@@ -54,7 +54,7 @@ static void test_prefix_truncates_safely(void **state)
 
 static void test_clear_and_message_of_empty(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_string_equal(cc_error_message(&err), "no error");
 	cc_error_set(&err, EPERM, "x");
 	cc_error_clear(&err);

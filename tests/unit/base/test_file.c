@@ -11,7 +11,7 @@ static void test_read_within_limit(void **state)
 {
 	char *dir = unit_tmpdir();
 	_cleanup_free_ char *path = cc_xasprintf("%s/f", dir);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_write_file_atomic(path, "content", 7, 0600, &err), 0);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
@@ -29,7 +29,7 @@ static void test_read_over_limit_is_refused(void **state)
 {
 	char *dir = unit_tmpdir();
 	_cleanup_free_ char *path = cc_xasprintf("%s/f", dir);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_write_file_atomic(path, "content", 7, 0644, &err), 0);
 	char *data;
 	size_t len;
@@ -40,7 +40,7 @@ static void test_read_over_limit_is_refused(void **state)
 
 static void test_endless_input_is_bounded(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	char *data;
 	size_t len;
 	assert_int_equal(cc_read_file("/dev/zero", 1u << 20, &data, &len, &err), -EFBIG);
@@ -48,7 +48,7 @@ static void test_endless_input_is_bounded(void **state)
 
 static void test_missing_and_directory(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	char *data;
 	size_t len;
 	assert_int_equal(cc_read_file("/nonexistent/x", 10, &data, &len, &err), -ENOENT);
@@ -60,7 +60,7 @@ static void test_atomic_replace(void **state)
 {
 	char *dir = unit_tmpdir();
 	_cleanup_free_ char *path = cc_xasprintf("%s/f", dir);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_write_file_atomic(path, "one", 3, 0600, &err), 0);
 	assert_int_equal(cc_write_file_atomic(path, "two!", 4, 0600, &err), 0);
 	char *data;
@@ -76,7 +76,7 @@ static void test_atomic_replace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_within_limit),       cmocka_unit_test(test_read_over_limit_is_refused),
+		cmocka_unit_test(test_read_within_limit),        cmocka_unit_test(test_read_over_limit_is_refused),
 		cmocka_unit_test(test_endless_input_is_bounded), cmocka_unit_test(test_missing_and_directory),
 		cmocka_unit_test(test_atomic_replace),
 	};

@@ -26,7 +26,7 @@ static void test_json_lines_are_valid_and_filtered(void **state)
 	cc_log_close();
 	char *data;
 	size_t len;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_read_file(path, 1 << 20, &data, &len, &err), 0);
 	assert_null(strstr(data, "hidden"));
 	char *line2 = strchr(data, '\n');

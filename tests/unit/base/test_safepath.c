@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 struct fixture {
-	char *top;     /* holds root/ and outside/ */
+	char *top; /* holds root/ and outside/ */
 	int root_fd;
 	char *outside; /* a directory next to the root that must never be reached */
 };
@@ -80,9 +80,11 @@ static void expect_content(int fd, const char *text)
 
 static void check_confinement(struct fixture *fx, open_fn open_in_root)
 {
-	struct cc_error err = {0};
-	const char *paths[] = {"/etc/passwd", "etc/passwd", "abs/passwd", "climb/passwd", "../../etc/passwd",
-			       "/../../../etc/./passwd", "file-link", "etc/../../../etc/passwd"};
+	struct cc_error err = { 0 };
+	const char *paths[] = { "/etc/passwd",      "etc/passwd",
+				"abs/passwd",       "climb/passwd",
+				"../../etc/passwd", "/../../../etc/./passwd",
+				"file-link",        "etc/../../../etc/passwd" };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(paths); i++) {
 		int fd = open_in_root(fx->root_fd, paths[i], O_RDONLY, 0, &err);
 		if (fd < 0)
@@ -122,7 +124,7 @@ static void test_user_space_walk(void **state)
 static void test_mkdir_in_root_stays_inside(void **state)
 {
 	struct fixture *fx = *state;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	int fd = cc_path_mkdir_in_root(fx->root_fd, "/var/lib/data", 0755, &err);
 	assert_true(fd >= 0);
 	close(fd);
@@ -146,7 +148,7 @@ static void test_mkdir_in_root_stays_inside(void **state)
 static void test_long_component(void **state)
 {
 	struct fixture *fx = *state;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	char name[400];
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';

@@ -31,9 +31,16 @@ static void test_parse_offsets_and_fractions(void **state)
 static void test_parse_rejects_malformed(void **state)
 {
 	int64_t t;
-	const char *bad[] = {"", "2026-11-28", "2026-11-28T07:31:18", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-			     "2026-11-28T25:00:00Z", "2026-11-28T07:31:18.Z", "2026-11-28T07:31:18Zjunk",
-			     "2026-11-28T07:31:18+0200", "20261128T073118Z"};
+	const char *bad[] = { "",
+			      "2026-11-28",
+			      "2026-11-28T07:31:18",
+			      "2026-13-01T00:00:00Z",
+			      "2026-02-30T00:00:00Z",
+			      "2026-11-28T25:00:00Z",
+			      "2026-11-28T07:31:18.Z",
+			      "2026-11-28T07:31:18Zjunk",
+			      "2026-11-28T07:31:18+0200",
+			      "20261128T073118Z" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (cc_time_parse_rfc3339(bad[i], &t) == 0)
 			fail_msg("accepted `%s`", bad[i]);

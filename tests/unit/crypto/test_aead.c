@@ -10,8 +10,8 @@
 /* The GCM specification's test case 14 (AES-256, zero key, zero IV, one zero block). */
 static void test_gcm_known_answer(void **state)
 {
-	uint8_t key[32] = {0}, nonce[12] = {0}, plain[16] = {0}, cipher[16], tag[16];
-	struct cc_error err = {0};
+	uint8_t key[32] = { 0 }, nonce[12] = { 0 }, plain[16] = { 0 }, cipher[16], tag[16];
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_aead_seal_nonce(key, nonce, NULL, 0, plain, 16, cipher, tag, &err), 0);
 	char hex[33];
 	cc_hex_encode(cipher, 16, hex);
@@ -31,7 +31,7 @@ static void test_seal_open_round_trip_and_tamper(void **state)
 	const char *msg = "the volume key of pod db-0";
 	size_t len = strlen(msg);
 	uint8_t sealed[128], opened[128];
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_aead_seal(key, "kid:1", 5, msg, len, sealed, &err), 0);
 	assert_int_equal(cc_aead_open(key, "kid:1", 5, sealed, len + CC_AEAD_OVERHEAD, opened, &err), 0);
 	assert_memory_equal(opened, msg, len);
@@ -49,8 +49,8 @@ static void test_seal_open_round_trip_and_tamper(void **state)
 
 static void test_nonces_differ(void **state)
 {
-	uint8_t key[32] = {1}, a[64], b[64];
-	struct cc_error err = {0};
+	uint8_t key[32] = { 1 }, a[64], b[64];
+	struct cc_error err = { 0 };
 	cc_aead_seal(key, NULL, 0, "same", 4, a, &err);
 	cc_aead_seal(key, NULL, 0, "same", 4, b, &err);
 	assert_memory_not_equal(a, b, 4 + CC_AEAD_OVERHEAD);

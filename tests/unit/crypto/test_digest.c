@@ -15,7 +15,7 @@ static void expect_hex(const uint8_t *data, size_t len, const char *hex)
 static void test_sha2_vectors(void **state)
 {
 	uint8_t md[CC_DIGEST_MAX_SIZE];
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_digest(CC_DIGEST_SHA256, "abc", 3, md, &err), 0);
 	expect_hex(md, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(cc_digest(CC_DIGEST_SHA384, "abc", 3, md, &err), 0);
@@ -26,7 +26,7 @@ static void test_sha2_vectors(void **state)
 static void test_incremental_equals_oneshot(void **state)
 {
 	uint8_t a[48], b[48];
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_digest_ctx *ctx;
 	assert_int_equal(cc_digest_begin(CC_DIGEST_SHA384, &ctx, &err), 0);
 	cc_digest_update(ctx, "hello ", 6);
@@ -40,7 +40,7 @@ static void test_incremental_equals_oneshot(void **state)
 static void test_hmac_rfc4231(void **state)
 {
 	uint8_t mac[32];
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	const char *data = "what do ya want for nothing?";
 	assert_int_equal(cc_hmac(CC_DIGEST_SHA256, "Jefe", 4, data, strlen(data), mac, &err), 0);
 	expect_hex(mac, 32, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
@@ -55,12 +55,11 @@ static void test_hkdf_rfc5869(void **state)
 		salt[i] = (uint8_t)i;
 	for (int i = 0; i < 10; i++)
 		info[i] = (uint8_t)(0xf0 + i);
-	struct cc_error err = {0};
-	assert_int_equal(cc_hkdf(CC_DIGEST_SHA256, ikm, sizeof(ikm), salt, sizeof(salt), info, sizeof(info), okm,
-				 sizeof(okm), &err),
-			 0);
-	expect_hex(okm, 42,
-		   "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+	struct cc_error err = { 0 };
+	assert_int_equal(
+	    cc_hkdf(CC_DIGEST_SHA256, ikm, sizeof(ikm), salt, sizeof(salt), info, sizeof(info), okm, sizeof(okm), &err),
+	    0);
+	expect_hex(okm, 42, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 	assert_true(cc_hkdf(CC_DIGEST_SHA256, ikm, 22, NULL, 0, NULL, 0, okm, 0, &err) < 0);
 }
 

@@ -7,9 +7,9 @@
 /* RFC 4648 §10 test vectors. */
 static void test_base64_rfc4648(void **state)
 {
-	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	const char *std[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-	const char *url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	const char *std[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	const char *url[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
 	for (int i = 0; i < 7; i++) {
 		char *e = cc_base64_encode((const uint8_t *)in[i], strlen(in[i]));
 		assert_string_equal(e, std[i]);
@@ -43,7 +43,7 @@ static void test_base64_rejects_garbage(void **state)
 
 static void test_hex(void **state)
 {
-	uint8_t b[3] = {0x00, 0xab, 0xff}, back[3];
+	uint8_t b[3] = { 0x00, 0xab, 0xff }, back[3];
 	char hex[7];
 	cc_hex_encode(b, 3, hex);
 	assert_string_equal(hex, "00abff");

@@ -6,7 +6,7 @@
 static void test_uuid_format_and_uniqueness(void **state)
 {
 	char a[37], b[37];
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_random_uuid(a, &err), 0);
 	assert_int_equal(cc_random_uuid(b, &err), 0);
 	assert_int_equal(strlen(a), 36);
@@ -18,8 +18,8 @@ static void test_uuid_format_and_uniqueness(void **state)
 
 static void test_random_bytes_fill(void **state)
 {
-	uint8_t buf[4096] = {0};
-	struct cc_error err = {0};
+	uint8_t buf[4096] = { 0 };
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_random_bytes(buf, sizeof(buf), &err), 0);
 	int zeros = 0;
 	for (size_t i = 0; i < sizeof(buf); i++)

@@ -23,15 +23,19 @@ static int verify(X509 *ca, X509 *leaf, int purpose)
 
 static void test_issue_chain_and_purposes(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	X509 *ca, *server, *client;
 	EVP_PKEY *ca_key, *server_key, *client_key;
-	struct cc_cert_request ca_req = {.usage = CC_CERT_CA, .common_name = "test CA", .days = 1};
+	struct cc_cert_request ca_req = { .usage = CC_CERT_CA, .common_name = "test CA", .days = 1 };
 	assert_int_equal(cc_x509_issue(&ca_req, NULL, NULL, &ca, &ca_key, &err), 0);
-	struct cc_cert_request s = {
-		.usage = CC_CERT_SERVER, .common_name = "srv", .subject_alt_names = "DNS:localhost,IP:127.0.0.1", .days = 1};
+	struct cc_cert_request s = { .usage = CC_CERT_SERVER,
+				     .common_name = "srv",
+				     .subject_alt_names = "DNS:localhost,IP:127.0.0.1",
+				     .days = 1 };
 	assert_int_equal(cc_x509_issue(&s, ca, ca_key, &server, &server_key, &err), 0);
-	struct cc_cert_request c = {.usage = CC_CERT_CLIENT, .common_name = "alice", .organization = "devs", .days = 1};
+	struct cc_cert_request c = {
+		.usage = CC_CERT_CLIENT, .common_name = "alice", .organization = "devs", .days = 1
+	};
 	assert_int_equal(cc_x509_issue(&c, ca, ca_key, &client, &client_key, &err), 0);
 	assert_int_equal(verify(ca, server, X509_PURPOSE_SSL_SERVER), 1);
 	assert_int_equal(verify(ca, client, X509_PURPOSE_SSL_CLIENT), 1);
@@ -67,13 +71,14 @@ static void test_issue_chain_and_purposes(void **state)
 
 static void test_bad_requests(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	X509 *cert;
 	EVP_PKEY *key;
-	struct cc_cert_request no_name = {.usage = CC_CERT_CA, .days = 1};
+	struct cc_cert_request no_name = { .usage = CC_CERT_CA, .days = 1 };
 	assert_int_equal(cc_x509_issue(&no_name, NULL, NULL, &cert, &key, &err), -EINVAL);
 	struct cc_cert_request bad_san = {
-		.usage = CC_CERT_SERVER, .common_name = "x", .subject_alt_names = "BOGUS:thing", .days = 1};
+		.usage = CC_CERT_SERVER, .common_name = "x", .subject_alt_names = "BOGUS:thing", .days = 1
+	};
 	assert_int_equal(cc_x509_issue(&bad_san, NULL, NULL, &cert, &key, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "subjectAltName"));
 }

@@ -10,7 +10,7 @@
 
 static void test_new_and_canonical(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	assert_int_equal(cc_event_new("attest", "key.release", &ev, &err), 0);
 	assert_int_equal(strlen(ev->id), 36);
@@ -43,7 +43,7 @@ static void test_new_and_canonical(void **state)
 
 static void test_long_fields_are_cut_on_utf8_boundary(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	assert_int_equal(cc_event_new("node", "exec", &ev, &err), 0);
 	size_t n = CC_EVENT_FIELD_MAX + 100;
@@ -62,7 +62,7 @@ static void test_long_fields_are_cut_on_utf8_boundary(void **state)
 
 static void expect_invalid(const char *text, const char *why)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_event *ev = NULL;
 	if (cc_event_parse(text, strlen(text), &ev, &err) == 0)
 		fail_msg("accepted %s", text);
@@ -74,17 +74,22 @@ static void test_parse_rejects(void **state)
 {
 	expect_invalid("[]", "must be a JSON object");
 	expect_invalid("{\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\"}", "`id`");
-	expect_invalid("{\"id\":\"x y\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\"}", "id must be");
+	expect_invalid("{\"id\":\"x y\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\"}",
+		       "id must be");
 	expect_invalid("{\"id\":\"x\",\"time\":\"yesterday\",\"component\":\"c\",\"action\":\"a\"}", "RFC 3339");
 	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"action\":\"a\"}", "`component`");
-	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"verdict\":\"maybe\"}",
+	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\","
+		       "\"verdict\":\"maybe\"}",
 		       "verdict");
-	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"severity\":\"meh\"}",
+	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\","
+		       "\"severity\":\"meh\"}",
 		       "severity");
-	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"extra\":[]}",
-		       "`extra`");
-	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"schema\":\"v0\"}",
-		       "schema");
+	expect_invalid(
+	    "{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"extra\":[]}",
+	    "`extra`");
+	expect_invalid(
+	    "{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"schema\":\"v0\"}",
+	    "schema");
 	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":7,\"action\":\"a\"}", "string");
 	expect_invalid("{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"a\\u0000b\",\"action\":\"a\"}",
 		       "invalid JSON");
@@ -93,11 +98,12 @@ static void test_parse_rejects(void **state)
 static void test_size_limit(void **state)
 {
 	struct cc_buf b = CC_BUF_INIT;
-	cc_buf_append_str(&b, "{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"extra\":{");
+	cc_buf_append_str(
+	    &b, "{\"id\":\"x\",\"time\":\"2026-11-28T07:31:18Z\",\"component\":\"c\",\"action\":\"a\",\"extra\":{");
 	for (int i = 0; i < 40; i++)
 		cc_buf_appendf(&b, "%s\"k%d\":\"%02000d\"", i ? "," : "", i, 0);
 	cc_buf_append_str(&b, "}}");
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	assert_int_equal(cc_event_parse(b.data, b.len, &ev, &err), -EMSGSIZE);
 	cc_buf_free(&b);

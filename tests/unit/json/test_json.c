@@ -8,7 +8,7 @@
 
 static void test_parse_and_canonical(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *v;
 	const char *text = "{ \"b\": 1, \"a\": [true, null, \"\\u00e9\"], \"c\": {\"z\": 1.5, \"y\": -2} }";
 	assert_int_equal(cc_json_parse(text, strlen(text), 1024, "t", &v, &err), 0);
@@ -20,7 +20,7 @@ static void test_parse_and_canonical(void **state)
 
 static void test_parse_errors_name_position(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *v;
 	const char *text = "{\n  \"a\": 1,\n  \"b\": }";
 	assert_int_equal(cc_json_parse(text, strlen(text), 1024, "config.json", &v, &err), -EINVAL);
@@ -29,7 +29,7 @@ static void test_parse_errors_name_position(void **state)
 
 static void test_rejects_duplicates_size_and_depth(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *v;
 	const char *dup = "{\"a\":1,\"a\":2}";
 	assert_int_equal(cc_json_parse(dup, strlen(dup), 1024, "t", &v, &err), -EINVAL);
@@ -55,7 +55,7 @@ static void test_rejects_duplicates_size_and_depth(void **state)
 
 static void test_typed_getters(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *v;
 	const char *text = "{\"s\":\"x\",\"i\":7,\"b\":true,\"o\":{},\"a\":[],\"n\":null}";
 	assert_int_equal(cc_json_parse(text, strlen(text), 1024, "t", &v, &err), 0);

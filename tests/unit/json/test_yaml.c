@@ -10,7 +10,7 @@
 
 static char *convert(const char *yaml)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *docs;
 	if (cc_yaml_parse_stream(yaml, strlen(yaml), "test", &docs, &err) < 0)
 		fail_msg("parse failed: %s", err.message);
@@ -28,17 +28,18 @@ static void expect(const char *yaml, const char *json)
 
 static void test_kubernetes_manifest_stream(void **state)
 {
-	expect("apiVersion: v1\n"
-	       "kind: Pod\n"
-	       "metadata:\n  name: web\n  labels: {app: web}\n"
-	       "spec:\n  containers:\n  - name: c\n    image: busybox\n    ports:\n    - containerPort: 8080\n"
-	       "---\n"
-	       "# empty documents are skipped\n"
-	       "---\n"
-	       "kind: Secret\ndata: {k: dg==}\n",
-	       "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"labels\":{\"app\":\"web\"},\"name\":\"web\"},"
-	       "\"spec\":{\"containers\":[{\"image\":\"busybox\",\"name\":\"c\",\"ports\":[{\"containerPort\":8080}]}]}},"
-	       "{\"data\":{\"k\":\"dg==\"},\"kind\":\"Secret\"}]");
+	expect(
+	    "apiVersion: v1\n"
+	    "kind: Pod\n"
+	    "metadata:\n  name: web\n  labels: {app: web}\n"
+	    "spec:\n  containers:\n  - name: c\n    image: busybox\n    ports:\n    - containerPort: 8080\n"
+	    "---\n"
+	    "# empty documents are skipped\n"
+	    "---\n"
+	    "kind: Secret\ndata: {k: dg==}\n",
+	    "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"labels\":{\"app\":\"web\"},\"name\":\"web\"},"
+	    "\"spec\":{\"containers\":[{\"image\":\"busybox\",\"name\":\"c\",\"ports\":[{\"containerPort\":8080}]}]}},"
+	    "{\"data\":{\"k\":\"dg==\"},\"kind\":\"Secret\"}]");
 }
 
 static void test_scalar_typing(void **state)
@@ -66,7 +67,7 @@ static void test_block_scalars(void **state)
 
 static void test_errors(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *docs;
 	const char *bad = "a: 1\nb: [1, 2\nc: 3\n";
 	assert_int_equal(cc_yaml_parse_stream(bad, strlen(bad), "pod.yaml", &docs, &err), -EINVAL);
@@ -85,9 +86,9 @@ static void test_billion_laughs_is_bounded(void **state)
 	struct cc_buf y = CC_BUF_INIT;
 	cc_buf_append_str(&y, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
 	for (int i = 1; i < 10; i++)
-		cc_buf_appendf(&y, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1,
-			       i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
-	struct cc_error err = {0};
+		cc_buf_appendf(&y, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
+			       i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	struct cc_error err = { 0 };
 	json_t *docs;
 	assert_int_equal(cc_yaml_parse_stream(y.data, y.len, "laughs", &docs, &err), -E2BIG);
 	assert_non_null(strstr(err.message, "alias expansion"));
@@ -101,7 +102,7 @@ static void test_invalid_utf8_is_refused(void **state)
 	input[0] = '%';
 	memset(input + 1, 0xff, 74);
 	memcpy(input + 75, "2FF", 4);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *docs;
 	assert_int_equal(cc_yaml_parse_stream(input, 78, "bad.yaml", &docs, &err), -EILSEQ);
 	assert_non_null(strstr(err.message, "invalid UTF-8 at byte 1 (line 1)"));
@@ -112,7 +113,7 @@ static void test_invalid_utf8_is_refused(void **state)
 
 static void test_parse_one(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	json_t *doc;
 	assert_int_equal(cc_yaml_parse_one("a: 1\n", 5, "one", &doc, &err), 0);
 	json_decref(doc);
@@ -129,10 +130,15 @@ static void test_json_is_yaml(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kubernetes_manifest_stream), cmocka_unit_test(test_scalar_typing),
-		cmocka_unit_test(test_anchors_and_merge_keys),     cmocka_unit_test(test_block_scalars),
-		cmocka_unit_test(test_errors),                     cmocka_unit_test(test_billion_laughs_is_bounded),
-		cmocka_unit_test(test_parse_one),                  cmocka_unit_test(test_invalid_utf8_is_refused),                  cmocka_unit_test(test_json_is_yaml),
+		cmocka_unit_test(test_kubernetes_manifest_stream),
+		cmocka_unit_test(test_scalar_typing),
+		cmocka_unit_test(test_anchors_and_merge_keys),
+		cmocka_unit_test(test_block_scalars),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_billion_laughs_is_bounded),
+		cmocka_unit_test(test_parse_one),
+		cmocka_unit_test(test_invalid_utf8_is_refused),
+		cmocka_unit_test(test_json_is_yaml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

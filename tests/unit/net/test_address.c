@@ -8,7 +8,7 @@
 static void test_parse_forms(void **state)
 {
 	struct cc_address a;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_address_parse("unix:/run/kms.sock", &a, &err), 0);
 	assert_true(a.is_unix);
 	assert_string_equal(a.path, "/run/kms.sock");
@@ -29,7 +29,7 @@ static void test_parse_forms(void **state)
 static void test_parse_errors(void **state)
 {
 	struct cc_address a;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_address_parse("localhost", &a, &err), -EINVAL);
 	assert_int_equal(cc_address_parse("localhost:99999", &a, &err), -EINVAL);
 	assert_int_equal(cc_address_parse("localhost:12ab", &a, &err), -EINVAL);
@@ -48,9 +48,9 @@ static void test_listen_unix_refuses_regular_file(void **state)
 	snprintf(path, sizeof(path), "%.80s/file", dir);
 	FILE *f = fopen(path, "w");
 	fclose(f);
-	struct cc_address a = {.is_unix = true};
+	struct cc_address a = { .is_unix = true };
 	snprintf(a.path, sizeof(a.path), "%s", path);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_address_listen(&a, 0600, 8, &err), -EEXIST);
 	/* A stale socket is replaced. */
 	snprintf(a.path, sizeof(a.path), "%.80s/sock", dir);

@@ -6,25 +6,25 @@
 
 static void test_decode_unary(void **state)
 {
-	struct cc_grpc_call call = {0};
+	struct cc_grpc_call call = { 0 };
 	const uint8_t *msg;
 	size_t len;
-	const uint8_t ok[] = {0, 0, 0, 0, 3, 'a', 'b', 'c'};
+	const uint8_t ok[] = { 0, 0, 0, 0, 3, 'a', 'b', 'c' };
 	assert_int_equal(cc_grpc_decode_unary(ok, sizeof(ok), 100, false, &msg, &len, &call), CC_GRPC_OK);
 	assert_int_equal(len, 3);
 	assert_memory_equal(msg, "abc", 3);
-	const uint8_t empty[] = {0, 0, 0, 0, 0};
+	const uint8_t empty[] = { 0, 0, 0, 0, 0 };
 	assert_int_equal(cc_grpc_decode_unary(empty, 5, 100, false, &msg, &len, &call), CC_GRPC_OK);
 	assert_int_equal(len, 0);
 	assert_int_equal(cc_grpc_decode_unary(ok, 3, 100, false, &msg, &len, &call), CC_GRPC_INTERNAL);
 	assert_int_equal(cc_grpc_decode_unary(ok, 7, 100, false, &msg, &len, &call), CC_GRPC_INTERNAL);
-	const uint8_t two[] = {0, 0, 0, 0, 1, 'a', 0, 0, 0, 0, 1, 'b'};
+	const uint8_t two[] = { 0, 0, 0, 0, 1, 'a', 0, 0, 0, 0, 1, 'b' };
 	assert_int_equal(cc_grpc_decode_unary(two, sizeof(two), 100, false, &msg, &len, &call), CC_GRPC_UNIMPLEMENTED);
-	const uint8_t compressed[] = {1, 0, 0, 0, 1, 'a'};
+	const uint8_t compressed[] = { 1, 0, 0, 0, 1, 'a' };
 	assert_int_equal(cc_grpc_decode_unary(compressed, 6, 100, false, &msg, &len, &call), CC_GRPC_UNIMPLEMENTED);
-	const uint8_t flags[] = {7, 0, 0, 0, 1, 'a'};
+	const uint8_t flags[] = { 7, 0, 0, 0, 1, 'a' };
 	assert_int_equal(cc_grpc_decode_unary(flags, 6, 100, false, &msg, &len, &call), CC_GRPC_INTERNAL);
-	const uint8_t huge[] = {0, 0xff, 0xff, 0xff, 0xff};
+	const uint8_t huge[] = { 0, 0xff, 0xff, 0xff, 0xff };
 	assert_int_equal(cc_grpc_decode_unary(huge, 5, CC_GRPC_DEFAULT_MAX_MESSAGE, false, &msg, &len, &call),
 			 CC_GRPC_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(call.message, "larger than max"));
@@ -72,8 +72,9 @@ static void test_code_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_unary), cmocka_unit_test(test_frame_message),
-		cmocka_unit_test(test_percent_encode), cmocka_unit_test(test_timeout), cmocka_unit_test(test_code_names),
+		cmocka_unit_test(test_decode_unary),   cmocka_unit_test(test_frame_message),
+		cmocka_unit_test(test_percent_encode), cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_code_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,8 +60,8 @@ static enum cc_grpc_code echo(struct cc_grpc_call *call, const uint8_t *request,
 	return CC_GRPC_OK;
 }
 
-static const struct cc_http_route routes[] = {{.method = NULL, .path = "/hello", .handler = handler}};
-static const struct cc_grpc_method methods[] = {{.path = "/test.Echo/Echo", .handler = echo}};
+static const struct cc_http_route routes[] = { { .method = NULL, .path = "/hello", .handler = handler } };
+static const struct cc_grpc_method methods[] = { { .path = "/test.Echo/Echo", .handler = echo } };
 
 static void exchange(nghttp2_session *client, struct h2_session *server)
 {
@@ -76,7 +76,8 @@ static void exchange(nghttp2_session *client, struct h2_session *server)
 		struct cc_buf out = CC_BUF_INIT;
 		assert_int_equal(h2_session_send(server, &out), 0);
 		if (out.len) {
-			assert_int_equal(nghttp2_session_mem_recv(client, (const uint8_t *)out.data, out.len), (ssize_t)out.len);
+			assert_int_equal(nghttp2_session_mem_recv(client, (const uint8_t *)out.data, out.len),
+					 (ssize_t)out.len);
 			moved = true;
 		}
 		cc_buf_free(&out);
@@ -104,9 +105,15 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 
 static void run(const nghttp2_nv *nva, size_t count, const char *body, size_t body_len, struct result *r)
 {
-	struct cc_peer peer = {0};
-	struct h2_config cfg = {.routes = routes, .route_count = 1, .grpc_methods = methods, .grpc_method_count = 1,
-				.max_body = 1024, .max_grpc_message = 64, .max_header_bytes = 4096, .peer = &peer};
+	struct cc_peer peer = { 0 };
+	struct h2_config cfg = { .routes = routes,
+				 .route_count = 1,
+				 .grpc_methods = methods,
+				 .grpc_method_count = 1,
+				 .max_body = 1024,
+				 .max_grpc_message = 64,
+				 .max_header_bytes = 4096,
+				 .peer = &peer };
 	struct h2_session *server;
 	assert_int_equal(h2_session_new(&cfg, &server), 0);
 	nghttp2_session_callbacks *cb;
@@ -118,20 +125,24 @@ static void run(const nghttp2_nv *nva, size_t count, const char *body, size_t bo
 	nghttp2_session_client_new(&client, cb, r);
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_submit_settings(client, NGHTTP2_FLAG_NONE, NULL, 0);
-	struct body_source src = {body, body_len, 0};
-	nghttp2_data_provider prd = {.source.ptr = &src, .read_callback = read_body};
+	struct body_source src = { body, body_len, 0 };
+	nghttp2_data_provider prd = { .source.ptr = &src, .read_callback = read_body };
 	assert_true(nghttp2_submit_request(client, NULL, nva, count, body ? &prd : NULL, NULL) > 0);
 	exchange(client, server);
 	nghttp2_session_del(client);
 	h2_session_free(server);
 }
 
-#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE}
+#define NV(n, v)                                                                                                       \
+	{                                                                                                              \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE                     \
+	}
 
 static void test_http_get_over_h2(void **state)
 {
-	nghttp2_nv nva[] = {NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"), NV(":authority", "x")};
-	struct result r = {0};
+	nghttp2_nv nva[] = { NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"),
+			     NV(":authority", "x") };
+	struct result r = { 0 };
 	run(nva, 4, NULL, 0, &r);
 	assert_string_equal(r.status, "200");
 	assert_string_equal(r.body.data, "hello GET 0");
@@ -140,9 +151,13 @@ static void test_http_get_over_h2(void **state)
 
 static void test_grpc_ok_has_trailers(void **state)
 {
-	nghttp2_nv nva[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Echo"),
-			    NV(":authority", "/run/kms.sock"), NV("content-type", "application/grpc"), NV("te", "trailers")};
-	struct result r = {0};
+	nghttp2_nv nva[] = { NV(":method", "POST"),
+			     NV(":scheme", "http"),
+			     NV(":path", "/test.Echo/Echo"),
+			     NV(":authority", "/run/kms.sock"),
+			     NV("content-type", "application/grpc"),
+			     NV("te", "trailers") };
+	struct result r = { 0 };
 	run(nva, 6, "\0\0\0\0\3abc", 8, &r);
 	assert_string_equal(r.status, "200");
 	assert_string_equal(r.grpc_status, "0");
@@ -153,9 +168,9 @@ static void test_grpc_ok_has_trailers(void **state)
 
 static void test_grpc_failure_is_trailers_only(void **state)
 {
-	nghttp2_nv nva[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Echo"),
-			    NV(":authority", "x"), NV("content-type", "application/grpc")};
-	struct result r = {0};
+	nghttp2_nv nva[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Echo"),
+			     NV(":authority", "x"), NV("content-type", "application/grpc") };
+	struct result r = { 0 };
 	run(nva, 5, "\0\0\0\0\4fail", 9, &r);
 	assert_string_equal(r.grpc_status, "7");
 	assert_string_equal(r.grpc_message, "denied: 100%25 sure");
@@ -165,16 +180,16 @@ static void test_grpc_failure_is_trailers_only(void **state)
 
 static void test_grpc_unknown_method_and_oversize(void **state)
 {
-	nghttp2_nv nva[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Nope"),
-			    NV(":authority", "x"), NV("content-type", "application/grpc")};
-	struct result r = {0};
+	nghttp2_nv nva[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Nope"),
+			     NV(":authority", "x"), NV("content-type", "application/grpc") };
+	struct result r = { 0 };
 	run(nva, 5, "\0\0\0\0\0", 5, &r);
 	assert_string_equal(r.grpc_status, "12");
 	cc_buf_free(&r.body);
-	nghttp2_nv big[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Echo"),
-			    NV(":authority", "x"), NV("content-type", "application/grpc")};
-	char payload[200] = {0, 0, 0, 0, 195};
-	struct result r2 = {0};
+	nghttp2_nv big[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/test.Echo/Echo"),
+			     NV(":authority", "x"), NV("content-type", "application/grpc") };
+	char payload[200] = { 0, 0, 0, 0, 195 };
+	struct result r2 = { 0 };
 	run(big, 5, payload, sizeof(payload), &r2);
 	assert_string_equal(r2.grpc_status, "8");
 	cc_buf_free(&r2.body);
@@ -184,34 +199,35 @@ static void test_malformed_requests_are_reset(void **state)
 {
 	/* Upper-case header names and connection-specific headers are malformed in HTTP/2. nghttp2
 	 * lowercases names it copies, so the upper-case one is passed without copying. */
-	nghttp2_nv upper[] = {NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"), NV("X-Upper", "1")};
+	nghttp2_nv upper[] = { NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"), NV("X-Upper", "1") };
 	upper[3].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
-	struct result r = {0};
+	struct result r = { 0 };
 	run(upper, 4, NULL, 0, &r);
 	assert_true(r.closed);
 	assert_int_equal(r.rst_code, NGHTTP2_PROTOCOL_ERROR);
 	assert_string_equal(r.status, "");
-	nghttp2_nv conn[] = {NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"), NV("connection", "close")};
-	struct result r2 = {0};
+	nghttp2_nv conn[] = { NV(":method", "GET"), NV(":scheme", "http"), NV(":path", "/hello"),
+			      NV("connection", "close") };
+	struct result r2 = { 0 };
 	run(conn, 4, NULL, 0, &r2);
 	assert_int_equal(r2.rst_code, NGHTTP2_PROTOCOL_ERROR);
-	nghttp2_nv no_path[] = {NV(":method", "GET"), NV(":scheme", "http")};
-	struct result r3 = {0};
+	nghttp2_nv no_path[] = { NV(":method", "GET"), NV(":scheme", "http") };
+	struct result r3 = { 0 };
 	run(no_path, 2, NULL, 0, &r3);
 	assert_int_equal(r3.rst_code, NGHTTP2_PROTOCOL_ERROR);
-	nghttp2_nv length[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/hello"),
-			       NV("content-length", "10")};
-	struct result r4 = {0};
+	nghttp2_nv length[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/hello"),
+				NV("content-length", "10") };
+	struct result r4 = { 0 };
 	run(length, 4, "abc", 3, &r4);
 	assert_int_equal(r4.rst_code, NGHTTP2_PROTOCOL_ERROR);
 }
 
 static void test_http_body_limit(void **state)
 {
-	nghttp2_nv nva[] = {NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/hello")};
+	nghttp2_nv nva[] = { NV(":method", "POST"), NV(":scheme", "http"), NV(":path", "/hello") };
 	char body[2000];
 	memset(body, 'a', sizeof(body));
-	struct result r = {0};
+	struct result r = { 0 };
 	run(nva, 3, body, sizeof(body), &r);
 	assert_string_equal(r.status, "413");
 	cc_buf_free(&r.body);
@@ -219,8 +235,8 @@ static void test_http_body_limit(void **state)
 
 static void test_garbage_is_a_connection_error(void **state)
 {
-	struct cc_peer peer = {0};
-	struct h2_config cfg = {.max_body = 1024, .max_grpc_message = 64, .max_header_bytes = 4096, .peer = &peer};
+	struct cc_peer peer = { 0 };
+	struct h2_config cfg = { .max_body = 1024, .max_grpc_message = 64, .max_header_bytes = 4096, .peer = &peer };
 	struct h2_session *server;
 	assert_int_equal(h2_session_new(&cfg, &server), 0);
 	assert_true(h2_session_recv(server, (const uint8_t *)"GET / HTTP/1.1\r\n\r\nxxxxxxxxxxx", 29) < 0);

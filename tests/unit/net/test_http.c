@@ -6,7 +6,7 @@
 
 static void test_target_and_query(void **state)
 {
-	struct cc_http_request req = {0};
+	struct cc_http_request req = { 0 };
 	const char *t = "/v1/pods/a%20b?watch=1&name=x%2By+z&flag";
 	assert_int_equal(cc_http_request_set_target(&req, t, strlen(t)), 0);
 	assert_string_equal(req.path, "/v1/pods/a b");
@@ -26,7 +26,7 @@ static void test_target_and_query(void **state)
 
 static void test_headers(void **state)
 {
-	struct cc_http_request req = {0};
+	struct cc_http_request req = { 0 };
 	assert_int_equal(cc_http_request_add_header(&req, "Content-Type", 12, "  application/json ", 19), 0);
 	assert_string_equal(cc_http_request_header(&req, "content-type"), "application/json");
 	assert_string_equal(req.headers[0].name, "content-type");
@@ -45,11 +45,11 @@ static void test_dispatch(void **state)
 {
 	int one = 1, two = 2;
 	struct cc_http_route routes[] = {
-		{.method = "GET", .path = "/a", .handler = handler, .userdata = &one},
-		{.method = "POST", .path = "/a", .handler = handler, .userdata = &two},
-		{.method = "GET", .path = "/p/", .prefix = true, .handler = handler, .userdata = &two},
+		{ .method = "GET", .path = "/a", .handler = handler, .userdata = &one },
+		{ .method = "POST", .path = "/a", .handler = handler, .userdata = &two },
+		{ .method = "GET", .path = "/p/", .prefix = true, .handler = handler, .userdata = &two },
 	};
-	struct cc_http_request req = {.method = "POST", .path = "/a"};
+	struct cc_http_request req = { .method = "POST", .path = "/a" };
 	struct cc_http_response resp;
 	cc_http_response_init(&resp);
 	cc_http_dispatch(routes, 3, &req, &resp);
@@ -74,7 +74,7 @@ static void test_dispatch(void **state)
 
 static void test_request_json(void **state)
 {
-	struct cc_http_request req = {0};
+	struct cc_http_request req = { 0 };
 	struct cc_http_response resp;
 	cc_http_response_init(&resp);
 	cc_buf_append_str(&req.body, "{\"a\":");

@@ -2,7 +2,7 @@
 
 #include "net/http1.h"
 
-static const struct http1_limits limits = {.max_header_bytes = 4096, .max_body = 64};
+static const struct http1_limits limits = { .max_header_bytes = 4096, .max_body = 64 };
 static const struct cc_peer peer;
 
 /* Feeds text in pieces of `step` bytes; returns the first event that is not NEED_MORE. */
@@ -67,7 +67,8 @@ static void expect_error(const char *text, int status)
 		ev = feed_all(p, text, 7, &off);
 	while (ev == HTTP1_HEADERS);
 	if (ev != HTTP1_ERROR || http1_parser_error_status(p) != status)
-		fail_msg("for %.40s: event %d status %d, wanted error %d", text, ev, http1_parser_error_status(p), status);
+		fail_msg("for %.40s: event %d status %d, wanted error %d", text, ev, http1_parser_error_status(p),
+			 status);
 	assert_true(strlen(http1_parser_error_text(p)) > 0);
 	http1_parser_free(p);
 }

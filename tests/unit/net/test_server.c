@@ -24,7 +24,7 @@ struct pki {
 static void issue(const struct cc_cert_request *req, X509 *ca, EVP_PKEY *ca_key, const char *cert_path,
 		  const char *key_path, X509 **ret_cert, EVP_PKEY **ret_key)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	X509 *cert;
 	EVP_PKEY *key;
 	assert_int_equal(cc_x509_issue(req, ca, ca_key, &cert, &key, &err), 0);
@@ -59,15 +59,17 @@ static int setup_pki(void **state)
 	snprintf(ca_key_path, sizeof(ca_key_path), "%s/ca.key", pki.dir);
 	X509 *ca, *rogue_ca;
 	EVP_PKEY *ca_key, *rogue_ca_key;
-	struct cc_cert_request ca_req = {.usage = CC_CERT_CA, .common_name = "unit CA", .days = 1};
+	struct cc_cert_request ca_req = { .usage = CC_CERT_CA, .common_name = "unit CA", .days = 1 };
 	issue(&ca_req, NULL, NULL, pki.ca, ca_key_path, &ca, &ca_key);
 	struct cc_cert_request server = {
-		.usage = CC_CERT_SERVER, .common_name = "server", .subject_alt_names = "IP:127.0.0.1", .days = 1};
+		.usage = CC_CERT_SERVER, .common_name = "server", .subject_alt_names = "IP:127.0.0.1", .days = 1
+	};
 	issue(&server, ca, ca_key, pki.server_cert, pki.server_key, NULL, NULL);
 	struct cc_cert_request client = {
-		.usage = CC_CERT_CLIENT, .common_name = "alice", .organization = "ops", .days = 1};
+		.usage = CC_CERT_CLIENT, .common_name = "alice", .organization = "ops", .days = 1
+	};
 	issue(&client, ca, ca_key, pki.client_cert, pki.client_key, NULL, NULL);
-	struct cc_cert_request rogue_ca_req = {.usage = CC_CERT_CA, .common_name = "unit CA", .days = 1};
+	struct cc_cert_request rogue_ca_req = { .usage = CC_CERT_CA, .common_name = "unit CA", .days = 1 };
 	issue(&rogue_ca_req, NULL, NULL, NULL, NULL, &rogue_ca, &rogue_ca_key);
 	issue(&client, rogue_ca, rogue_ca_key, pki.rogue_cert, pki.rogue_key, NULL, NULL);
 	X509_free(ca), X509_free(rogue_ca);
@@ -84,11 +86,11 @@ static int teardown_pki(void **state)
 static void whoami(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	cc_buf_appendf(&resp->body, "%s|%s|%d|%s|%zu", req->peer->cert_verified ? "verified" : "anonymous",
-		       req->peer->common_name, req->peer->group_count, req->peer->group_count ? req->peer->groups[0] : "",
-		       req->body.len);
+		       req->peer->common_name, req->peer->group_count,
+		       req->peer->group_count ? req->peer->groups[0] : "", req->body.len);
 }
 
-static const struct cc_http_route routes[] = {{.path = "/whoami", .handler = whoami}};
+static const struct cc_http_route routes[] = { { .path = "/whoami", .handler = whoami } };
 
 static struct cc_server *start(bool require_cert, int request_timeout_ms)
 {
@@ -104,7 +106,7 @@ static struct cc_server *start(bool require_cert, int request_timeout_ms)
 		.request_timeout_ms = request_timeout_ms,
 	};
 	struct cc_server *srv;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	if (cc_server_start(&cfg, &srv, &err) < 0)
 		fail_msg("start: %s", err.message);
 	return srv;
@@ -115,7 +117,9 @@ static int request(struct cc_server *srv, const char *cert, const char *key, con
 {
 	char url[64];
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/whoami", cc_server_port(srv));
-	struct cc_http_client_config cfg = {.ca_file = pki.ca, .cert_file = cert, .key_file = key, .timeout_ms = 5000};
+	struct cc_http_client_config cfg = {
+		.ca_file = pki.ca, .cert_file = cert, .key_file = key, .timeout_ms = 5000
+	};
 	return cc_http_client_request(&cfg, body ? "POST" : "GET", url, body ? "text/plain" : NULL, body, body_len, res,
 				      err);
 }
@@ -124,7 +128,7 @@ static void test_mutual_tls_identity(void **state)
 {
 	struct cc_server *srv = start(true, 0);
 	struct cc_http_result res;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(request(srv, pki.client_cert, pki.client_key, NULL, 0, &res, &err), 0);
 	assert_int_equal(res.status, 200);
 	assert_string_equal(res.body.data, "verified|alice|1|ops|0");
@@ -136,7 +140,7 @@ static void test_missing_or_wrong_client_cert_refused(void **state)
 {
 	struct cc_server *srv = start(true, 0);
 	struct cc_http_result res;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_true(request(srv, NULL, NULL, NULL, 0, &res, &err) < 0);
 	assert_true(request(srv, pki.rogue_cert, pki.rogue_key, NULL, 0, &res, &err) < 0);
 	/* A server certificate lacks clientAuth: refused as a client certificate. */
@@ -148,7 +152,7 @@ static void test_optional_client_cert(void **state)
 {
 	struct cc_server *srv = start(false, 0);
 	struct cc_http_result res;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(request(srv, NULL, NULL, NULL, 0, &res, &err), 0);
 	assert_string_equal(res.body.data, "anonymous||0||0");
 	cc_http_result_free(&res);
@@ -159,7 +163,7 @@ static void test_body_limit(void **state)
 {
 	struct cc_server *srv = start(true, 0);
 	struct cc_http_result res;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	char body[1001];
 	memset(body, 'b', sizeof(body));
 	assert_int_equal(request(srv, pki.client_cert, pki.client_key, body, 1000, &res, &err), 0);
@@ -174,7 +178,7 @@ static void test_body_limit(void **state)
 static int connect_tcp(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
@@ -209,19 +213,21 @@ static void test_unix_socket_plain_http_and_slowloris(void **state)
 	char *dir = unit_tmpdir();
 	char listen[256];
 	snprintf(listen, sizeof(listen), "unix:%s/s.sock", dir);
-	struct cc_server_config cfg = {.listen = listen, .routes = routes, .route_count = 1, .request_timeout_ms = 300};
+	struct cc_server_config cfg = {
+		.listen = listen, .routes = routes, .route_count = 1, .request_timeout_ms = 300
+	};
 	struct cc_server *srv;
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(cc_server_start(&cfg, &srv, &err), 0);
 	assert_int_equal(cc_server_port(srv), -1);
-	struct cc_http_client_config ccfg = {.unix_socket = listen + 5, .timeout_ms = 5000};
+	struct cc_http_client_config ccfg = { .unix_socket = listen + 5, .timeout_ms = 5000 };
 	struct cc_http_result res;
 	assert_int_equal(cc_http_client_request(&ccfg, "GET", "http://localhost/whoami", NULL, NULL, 0, &res, &err), 0);
 	assert_int_equal(res.status, 200);
 	cc_http_result_free(&res);
 	/* Slowloris: half a request, then silence. The server answers 408 and closes. */
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", listen + 5);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	const char *partial = "GET /whoami HTTP/1.1\r\nHost: x\r\n";
@@ -258,18 +264,22 @@ static void test_stop_with_idle_connection(void **state)
 
 static void test_refuses_bad_configs(void **state)
 {
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	struct cc_server *srv;
-	struct cc_server_config plain_public = {.listen = "0.0.0.0:0", .routes = routes, .route_count = 1};
+	struct cc_server_config plain_public = { .listen = "0.0.0.0:0", .routes = routes, .route_count = 1 };
 	assert_int_equal(cc_server_start(&plain_public, &srv, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "refusing plain HTTP"));
-	struct cc_server_config no_ca = {.listen = "127.0.0.1:0", .tls_cert = pki.server_cert, .tls_key = pki.server_key,
-					 .require_client_cert = true};
+	struct cc_server_config no_ca = { .listen = "127.0.0.1:0",
+					  .tls_cert = pki.server_cert,
+					  .tls_key = pki.server_key,
+					  .require_client_cert = true };
 	assert_int_equal(cc_server_start(&no_ca, &srv, &err), -EINVAL);
-	struct cc_server_config wrong_key = {.listen = "127.0.0.1:0", .tls_cert = pki.server_cert, .tls_key = pki.client_key};
+	struct cc_server_config wrong_key = { .listen = "127.0.0.1:0",
+					      .tls_cert = pki.server_cert,
+					      .tls_key = pki.client_key };
 	assert_int_equal(cc_server_start(&wrong_key, &srv, &err), -EINVAL);
 	assert_true(strstr(err.message, "does not match") || strstr(err.message, "key values mismatch"));
-	struct cc_server_config missing = {.listen = "127.0.0.1:0", .tls_cert = "/nonexistent.crt"};
+	struct cc_server_config missing = { .listen = "127.0.0.1:0", .tls_cert = "/nonexistent.crt" };
 	assert_int_equal(cc_server_start(&missing, &srv, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "/nonexistent.crt"));
 }

@@ -11,7 +11,7 @@ static void test_creates_then_keeps(void **state)
 {
 	char *top = unit_tmpdir();
 	_cleanup_free_ char *dir = cc_xasprintf("%s/pki", top);
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(node_pki_ensure(dir, "node1.example,10.1.2.3", &err), 1);
 	struct node_pki_paths p;
 	node_pki_paths(dir, &p);
@@ -29,9 +29,10 @@ static void test_creates_then_keeps(void **state)
 	assert_int_equal(access(p.admin_cert, F_OK), 0);
 	assert_int_equal(stat(p.server_cert, &st), 0);
 	assert_true(st.st_mtime == first);
-	_cleanup_free_ char *cmd = cc_xasprintf("openssl verify -CAfile %s -purpose sslserver %s >/dev/null && "
-						"openssl x509 -in %s -noout -ext subjectAltName | grep -q 'IP Address:10.1.2.3'",
-						p.ca_cert, p.server_cert, p.server_cert);
+	_cleanup_free_ char *cmd =
+	    cc_xasprintf("openssl verify -CAfile %s -purpose sslserver %s >/dev/null && "
+			 "openssl x509 -in %s -noout -ext subjectAltName | grep -q 'IP Address:10.1.2.3'",
+			 p.ca_cert, p.server_cert, p.server_cert);
 	assert_int_equal(system(cmd), 0);
 	unit_rmdir(top);
 }
@@ -39,7 +40,7 @@ static void test_creates_then_keeps(void **state)
 static void test_rejects_bad_host(void **state)
 {
 	char *top = unit_tmpdir();
-	struct cc_error err = {0};
+	struct cc_error err = { 0 };
 	assert_int_equal(node_pki_ensure(top, "ok.example,bad host!", &err), -EINVAL);
 	assert_non_null(strstr(err.message, "bad host!"));
 	unit_rmdir(top);
