@@ -6,6 +6,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "event/emit.h"
 #include "net/grpc_health.h"
 #include "net/server.h"
 #include "node/api.h"
@@ -15,6 +16,41 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+
+/* One security event per connection: who connected and whether the transport authenticated them. */
+static void record_authentication(const struct cc_peer *peer, const char *reason, void *userdata)
+{
+	struct cc_event *ev;
+	if (cc_event_new("node", "api.authenticate", &ev, NULL) < 0)
+		return;
+	if (peer->cert_verified) {
+		cc_event_set_actor(ev, peer->common_name);
+		json_t *groups = json_array();
+		for (int i = 0; i < peer->group_count; i++)
+			json_array_append_new(groups, json_string(peer->groups[i]));
+		cc_event_set_extra(ev, "groups", groups);
+		cc_event_set_extra(ev, "certificateSha256", json_string(peer->fingerprint));
+	} else if (peer->have_credentials) {
+		char actor[32];
+		snprintf(actor, sizeof(actor), "uid:%u", (unsigned)peer->uid);
+		cc_event_set_actor(ev, actor);
+		cc_event_set_extra(ev, "pid", json_integer(peer->pid));
+	} else {
+		cc_event_set_actor(ev, "anonymous");
+	}
+	cc_event_set_extra(ev, "sourceAddress", json_string(peer->address));
+	cc_event_set_object(ev, "node-api");
+	if (reason) {
+		cc_event_set_verdict(ev, CC_VERDICT_DENY, CC_SEVERITY_WARNING);
+		cc_event_set_reason(ev, "%s", reason);
+	} else {
+		cc_event_set_verdict(ev, CC_VERDICT_ALLOW, CC_SEVERITY_INFO);
+		cc_event_set_reason(ev, "%s",
+				    peer->cert_verified ? "client certificate chained to the node CA"
+							: "local socket peer credentials");
+	}
+	cc_event_emit(ev);
+}
 
 int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 {
@@ -35,6 +71,11 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 			cc_info("created node PKI in %s (admin client certificate: %s)", pki_dir, pki.admin_cert);
 		cert = pki.server_cert, key = pki.server_key, ca = pki.ca_cert;
 	}
+
+	_cleanup_free_ char *events = cc_xasprintf("%s/events.jsonl", cfg->data_dir);
+	int r = cc_event_sink_open_file(events, err);
+	if (r < 0)
+		return r;
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -58,6 +99,7 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 		.route_count = route_count,
 		.grpc_methods = methods,
 		.grpc_method_count = 1,
+		.on_authenticate = record_authentication,
 	};
 	_cleanup_free_ char *default_socket = cc_xasprintf("unix:%s/cocoond.sock", cfg->data_dir);
 	_cleanup_free_ char *socket = cfg->socket_path ? cc_xasprintf("unix:%s", cfg->socket_path) : NULL;
@@ -68,9 +110,10 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 		.route_count = route_count,
 		.grpc_methods = methods,
 		.grpc_method_count = 1,
+		.on_authenticate = record_authentication,
 	};
 	struct cc_server *tcp_server = NULL, *local_server = NULL;
-	int r = cc_server_start(&tcp, &tcp_server, err);
+	r = cc_server_start(&tcp, &tcp_server, err);
 	if (r < 0) {
 		cc_error_prefix(err, "start API server");
 		goto out;
@@ -90,5 +133,6 @@ out:
 	cc_server_stop(local_server);
 	cc_server_stop(tcp_server);
 	cc_grpc_health_free(health);
+	cc_event_sink_close();
 	return r;
 }

@@ -1,5 +1,6 @@
 /* cocoond: the single-machine platform daemon. Today it serves the node API over mutual TLS and
- * the local unix socket (HTTP and gRPC health); later issues add workloads, keys and audit. */
+ * the local unix socket (HTTP and gRPC health) and records each connection's authentication as a
+ * security event in <data_dir>/events.jsonl; later issues add workloads, keys and audit. */
 #pragma once
 
 struct cc_error;

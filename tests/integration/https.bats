@@ -99,6 +99,19 @@ teardown() {
 	[[ "$output" == *"cocoon status:"* ]]
 }
 
+@test "every authentication decision is recorded as a valid security event" {
+	"${CURL_ADMIN[@]}" "$URL/healthz"
+	curl -sS --cacert "$PKI/ca.crt" "$URL/healthz" || true
+	curl -sS --unix-socket "$TMP/data/cocoond.sock" http://localhost/healthz
+	stop_cocoond
+	run "$COCOON" event validate "$TMP/data/events.jsonl"
+	[ "$status" -eq 0 ]
+	grep -q '"action":"api.authenticate","actor":"admin".*"verdict":"allow"' "$TMP/data/events.jsonl"
+	grep -q '"actor":"anonymous".*"reason":"client certificate refused\|"actor":"anonymous".*"verdict":"deny"' "$TMP/data/events.jsonl"
+	grep -q "\"actor\":\"uid:$(id -u)\"" "$TMP/data/events.jsonl"
+	[ "$(stat -c %a "$TMP/data/events.jsonl")" = 600 ]
+}
+
 @test "SIGTERM stops cocoond cleanly and removes its socket" {
 	stop_cocoond
 	[ ! -e "$TMP/data/cocoond.sock" ]

@@ -87,6 +87,14 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	struct cc_error err = { 0 };
+	_cleanup_free_ char *health_url = cc_xasprintf("%s/healthz", server);
+	struct cc_http_result health;
+	if (cc_http_client_request(&cfg, "GET", health_url, NULL, NULL, 0, &health, &err) < 0) {
+		cli_error("cocoon status", "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	bool healthy = health.status == 200;
+	cc_http_result_free(&health);
 	_cleanup_json_ json_t *version = NULL;
 	_cleanup_json_ json_t *whoami = NULL;
 	if (get_json(&cfg, server, "/version", &version, &err) < 0 ||
@@ -95,19 +103,19 @@ int cmd_status(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	if (json) {
-		json_t *out = json_pack("{s:s, s:s, s:O, s:O}", "server", server, "health", "ok", "version", version,
-					"identity", whoami);
+		json_t *out = json_pack("{s:s, s:s, s:O, s:O}", "server", server, "health", healthy ? "ok" : "failing",
+					"version", version, "identity", whoami);
 		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", text);
 		free(text);
 		json_decref(out);
-		return CLI_EXIT_OK;
+		return healthy ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 	}
 	const char *v = json_string_value(json_object_get(version, "version"));
 	const char *user = json_string_value(json_object_get(whoami, "user"));
 	const char *how = json_string_value(json_object_get(whoami, "authenticatedBy"));
-	printf("server:   %s (cocoond %s)\nhealth:   ok\nyou are:  %s, authenticated by %s\n", server, v ? v : "?",
-	       user ? user : "anonymous", how ? how : "nothing");
+	printf("server:   %s (cocoond %s)\nhealth:   %s\nyou are:  %s, authenticated by %s\n", server, v ? v : "?",
+	       healthy ? "ok" : "failing", user ? user : "anonymous", how ? how : "nothing");
 	json_t *groups = json_object_get(whoami, "groups");
 	if (json_array_size(groups) > 0) {
 		printf("groups:  ");
@@ -117,5 +125,5 @@ int cmd_status(int argc, char **argv)
 			printf(" %s", json_string_value(g));
 		printf("\n");
 	}
-	return CLI_EXIT_OK;
+	return healthy ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }

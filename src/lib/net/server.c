@@ -254,14 +254,17 @@ static bool handshake(struct connection *conn)
 			if (poll(&pfd, 1, left) > 0)
 				continue;
 		}
-		char why[256];
+		char why[256], reason[320];
 		long verify = SSL_get_verify_result(ssl);
 		if (verify != X509_V_OK)
-			cc_info("TLS handshake from %s refused: client certificate: %s", conn->peer.address,
-				X509_verify_cert_error_string(verify));
+			snprintf(reason, sizeof(reason), "client certificate refused: %s",
+				 X509_verify_cert_error_string(verify));
 		else
-			cc_info("TLS handshake from %s failed: %s", conn->peer.address,
-				cc_tls_last_error(why, sizeof(why)));
+			snprintf(reason, sizeof(reason), "TLS handshake failed: %s",
+				 cc_tls_last_error(why, sizeof(why)));
+		cc_info("connection from %s: %s", conn->peer.address, reason);
+		if (srv->cfg.on_authenticate)
+			srv->cfg.on_authenticate(&conn->peer, reason, srv->cfg.userdata);
 		return false;
 	}
 	cc_tls_peer_identity(ssl, &conn->peer);
@@ -274,6 +277,8 @@ static void *connection_main(void *arg)
 	struct cc_server *srv = conn->srv;
 	_cleanup_buf_ struct cc_buf in = CC_BUF_INIT;
 	bool ok = !srv->tls || handshake(conn);
+	if (ok && srv->cfg.on_authenticate)
+		srv->cfg.on_authenticate(&conn->peer, NULL, srv->cfg.userdata);
 	if (ok) {
 		bool h2 = false;
 		if (conn->stream.ssl) {

@@ -24,6 +24,11 @@ struct cc_server_config {
 	size_t route_count;
 	const struct cc_grpc_method *grpc_methods;
 	size_t grpc_method_count;
+	/* Called once per connection with the outcome of authentication (the TLS handshake with its
+	 * client certificate, or the unix peer credentials), so the caller can record the decision as
+	 * a security event. reason is NULL when authenticated. Optional. */
+	void (*on_authenticate)(const struct cc_peer *peer, const char *reason, void *userdata);
+	void *userdata;
 	/* Limits; 0 selects the default in parentheses. */
 	size_t max_body;         /* (1 MiB) HTTP request body */
 	size_t max_header_bytes; /* (16 KiB) request line and headers */

@@ -1,0 +1,17 @@
+/* Emitting security events. A process opens one sink at start-up; every component then calls
+ * cc_event_emit for each decision. The sink today is a JSON-lines file (one canonical event per
+ * line, appended atomically); the audit pipeline's durable socket input is the next sink. */
+#pragma once
+
+#include "event/event.h"
+
+struct cc_error;
+
+/* Appends to path (created 0600). Replaces a previously opened sink. */
+int cc_event_sink_open_file(const char *path, struct cc_error *err);
+void cc_event_sink_close(void);
+
+/* Writes the event to the sink and frees it. Without a sink the event goes to the debug log, so
+ * nothing is silently lost in tools that have no sink configured. Returns a negative errno when the
+ * sink could not take it (the caller of a security decision then fails closed). */
+int cc_event_emit(struct cc_event *ev);
