@@ -51,7 +51,8 @@ int cc_event_emit(struct cc_event *ev)
 		cc_debug("event (no sink): %.*s", (int)len, line);
 	pthread_mutex_unlock(&sink_lock);
 	if (r < 0)
-		cc_err("could not record security event %s (%s %s): %s", ev->id, ev->component, ev->action, strerror(-r));
+		cc_err("could not record security event %s (%s %s): %s", ev->id, ev->component, ev->action,
+		       strerror(-r));
 	cc_event_free(ev);
 	return r;
 }
