@@ -1,0 +1,241 @@
+/* runtime exec: a new process inside a running container. It joins the init's namespaces and
+ * cgroups and gets the container's seccomp filter, capabilities and profile, with the process
+ * fields (args, env, cwd, user, terminal) from --process or the command line. */
+#include "runtime/container.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "event/emit.h"
+#include "json/json.h"
+#include "runtime/cgroup.h"
+#include "runtime/init.h"
+#include "runtime/profile.h"
+#include "runtime/spec.h"
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Builds the process object: the container's own, with the command line's changes applied. */
+static int exec_process(const struct runtime_exec_opts *o, const json_t *config_process, json_t **ret,
+			struct cc_error *err)
+{
+	if (o->process_file) {
+		int r = cc_json_load_file(o->process_file, 1u << 20, ret, err);
+		return r < 0 ? cc_error_prefix(err, "--process") : 0;
+	}
+	if (!o->args || !o->args[0])
+		return cc_error_set(err, EINVAL, "exec needs a command (or --process FILE)");
+	json_t *p = config_process ? json_deep_copy(config_process) : json_object();
+	json_t *args = json_array();
+	for (char **a = o->args; *a; a++)
+		json_array_append_new(args, json_string(*a));
+	json_object_set_new(p, "args", args);
+	json_object_set_new(p, "terminal", json_boolean(o->tty));
+	if (o->cwd)
+		json_object_set_new(p, "cwd", json_string(o->cwd));
+	json_t *env = json_object_get(p, "env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(p, "env", env);
+	}
+	for (char **e = o->env; e && *e; e++)
+		json_array_append_new(env, json_string(*e));
+	if (o->user) {
+		char *end;
+		unsigned long uid = strtoul(o->user, &end, 10);
+		unsigned long gid = *end == ':' ? strtoul(end + 1, &end, 10) : 0;
+		if (*end != '\0' || end == o->user) {
+			json_decref(p);
+			return cc_error_set(err, EINVAL, "--user `%s` must be UID[:GID]", o->user);
+		}
+		json_object_set_new(p, "user", json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
+	}
+	if (o->no_new_privs)
+		json_object_set_new(p, "noNewPrivileges", json_true());
+	*ret = p;
+	return 0;
+}
+
+static int join_namespaces_of(pid_t pid, bool pid_only, struct cc_error *err)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} order[] = {
+		{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },    { "net", CLONE_NEWNET },
+		{ "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS },
+	};
+	if (pid_only) {
+		_cleanup_free_ char *path = cc_xasprintf("/proc/%d/ns/pid", (int)pid);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+			return cc_error_set_errno(err, errno, "join the container's pid namespace");
+		return 0;
+	}
+	for (size_t i = 0; i < CC_ARRAY_SIZE(order); i++) {
+		_cleanup_free_ char *mine = cc_xasprintf("/proc/self/ns/%s", order[i].name);
+		_cleanup_free_ char *theirs = cc_xasprintf("/proc/%d/ns/%s", (int)pid, order[i].name);
+		char a[64] = "", b[64] = "";
+		/* Joining the namespace we are already in would fail for user namespaces: skip it. */
+		if (readlink(mine, a, sizeof(a) - 1) > 0 && readlink(theirs, b, sizeof(b) - 1) > 0 && strcmp(a, b) == 0)
+			continue;
+		_cleanup_close_ int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, order[i].flag) < 0)
+			return cc_error_set_errno(err, errno, "join the container's %s namespace", order[i].name);
+	}
+	return 0;
+}
+
+static int forward_pty(const char *socket_path, int master, const char *name, struct cc_error *err)
+{
+	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cc_error_set_errno(err, errno, "connect to console socket `%s`", socket_path);
+	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? cc_error_set_errno(err, errno, "send terminal") : 0;
+}
+
+static void emit_exec(const char *id, const json_t *process, enum cc_event_verdict verdict, const char *reason)
+{
+	struct cc_event *ev;
+	if (cc_event_new("runtime", "container.exec", &ev, NULL) < 0)
+		return;
+	char actor[32];
+	snprintf(actor, sizeof(actor), "uid:%u", (unsigned)getuid());
+	cc_event_set_actor(ev, actor);
+	_cleanup_free_ char *object = cc_xasprintf("container/%s", id);
+	cc_event_set_object(ev, object);
+	cc_event_set_verdict(ev, verdict, verdict == CC_VERDICT_ALLOW ? CC_SEVERITY_NOTICE : CC_SEVERITY_WARNING);
+	cc_event_set_reason(ev, "%s", reason);
+	json_t *args = json_object_get(process, "args");
+	if (args)
+		cc_event_set_extra(ev, "args", json_incref(args));
+	cc_event_emit(ev);
+}
+
+int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status, struct cc_error *err)
+{
+	struct runtime_state *st = NULL;
+	struct runtime_spec *spec = NULL;
+	json_t *process = NULL;
+	_cleanup_free_ char *config_path = NULL;
+	_cleanup_json_ json_t *config = NULL;
+	int r = runtime_state_load(g->root, o->id, &st, err);
+	if (r < 0)
+		return r;
+	enum runtime_status status = runtime_state_status(st);
+	if (status != RUNTIME_STATUS_RUNNING && status != RUNTIME_STATUS_CREATED) {
+		r = cc_error_set(err, EINVAL, "container `%s` is %s: cannot exec into it", o->id, runtime_status_name(status));
+		goto out;
+	}
+	config_path = cc_xasprintf("%s/config.json", st->bundle);
+	if ((r = cc_json_load_file(config_path, RUNTIME_SPEC_MAX_SIZE, &config, err)) < 0)
+		goto out;
+	if ((r = exec_process(o, json_object_get(config, "process"), &process, err)) < 0)
+		goto out;
+	json_object_set(config, "process", process);
+	if ((r = runtime_spec_parse(config, st->bundle, &spec, err)) < 0)
+		goto out;
+	if (spec->process.terminal && !o->console_socket) {
+		r = cc_error_set(err, EINVAL, "--tty needs --console-socket");
+		goto out;
+	}
+	if (st->profile) {
+		_cleanup_buf_ struct cc_buf report = CC_BUF_INIT;
+		if ((r = runtime_profile_confidential(spec, &report, err)) < 0)
+			goto out;
+	}
+	if ((r = join_namespaces_of(st->pid, true, err)) < 0)
+		goto out;
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		r = cc_error_set_errno(err, errno, "create sync socket");
+		goto out;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = cc_error_set_errno(err, errno, "fork");
+		close(pair[0]);
+		close(pair[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		close(pair[0]);
+		struct cc_error child_err = { 0 };
+		if (join_namespaces_of(st->pid, false, &child_err) < 0) {
+			runtime_sync_send(pair[1], RUNTIME_SYNC_ERROR, cc_error_message(&child_err), -1);
+			_exit(1);
+		}
+		struct runtime_init_args args = { .spec = spec, .sync_fd = pair[1], .fifo_fd = -1,
+						  .preserve_fds = o->preserve_fds, .confidential = st->profile != NULL,
+						  .join_only = true };
+		runtime_init_main(&args);
+	}
+	close(pair[1]);
+	r = runtime_cgroup_join(st->cgroup_paths, pid, err);
+	if (r == 0 && runtime_sync_send(pair[0], RUNTIME_SYNC_GO, NULL, -1) < 0)
+		r = cc_error_set(err, EPIPE, "the exec process exited before setup");
+	while (r == 0) {
+		struct runtime_sync_msg msg;
+		int fd = -1;
+		if (runtime_sync_recv(pair[0], &msg, &fd) < 0) {
+			r = cc_error_set(err, EPIPE, "the exec process exited during setup");
+			break;
+		}
+		if (msg.type == RUNTIME_SYNC_READY)
+			break;
+		if (msg.type == RUNTIME_SYNC_ERROR)
+			r = cc_error_set(err, EPERM, "%s", msg.text);
+		else if (msg.type == RUNTIME_SYNC_PTY && fd >= 0)
+			r = forward_pty(o->console_socket, fd, msg.text, err);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(pair[0]);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		emit_exec(o->id, process, CC_VERDICT_ERROR, cc_error_message(err));
+		goto out;
+	}
+	emit_exec(o->id, process, CC_VERDICT_ALLOW, "process started in the container");
+	if (o->pid_file) {
+		char text[16];
+		snprintf(text, sizeof(text), "%d", (int)pid);
+		cc_write_file_atomic(o->pid_file, text, strlen(text), 0644, NULL);
+	}
+	*ret_status = 0;
+	if (!o->detach) {
+		int status_code;
+		while (waitpid(pid, &status_code, 0) < 0 && errno == EINTR)
+			;
+		*ret_status = WIFEXITED(status_code) ? WEXITSTATUS(status_code) : 128 + WTERMSIG(status_code);
+	}
+out:
+	json_decref(process);
+	runtime_spec_free(spec);
+	runtime_state_free(st);
+	return r;
+}

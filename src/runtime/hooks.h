@@ -1,0 +1,12 @@
+/* OCI hooks (config.md "POSIX-platform Hooks"): each hook gets the container state on stdin and is
+ * killed when its timeout passes. A failing prestart/createRuntime hook fails the create; failures
+ * of poststart and poststop hooks are logged only, as the spec says. */
+#pragma once
+
+#include "runtime/spec.h"
+#include "runtime/state.h"
+
+struct cc_error;
+
+int runtime_hooks_run(const struct runtime_spec *spec, enum runtime_hook_kind kind, const struct runtime_state *state,
+		      struct cc_error *err);

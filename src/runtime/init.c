@@ -1,0 +1,272 @@
+/* Container init: runs in the child created by clone(), inside the new namespaces. */
+#include "runtime/init.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "runtime/caps.h"
+#include "runtime/rootfs.h"
+#include "runtime/seccomp_filter.h"
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+_Noreturn static void fail(const struct runtime_init_args *a, struct cc_error *err)
+{
+	runtime_sync_send(a->sync_fd, RUNTIME_SYNC_ERROR, cc_error_message(err), -1);
+	_exit(1);
+}
+
+char *runtime_find_executable(const char *file, char *const *env)
+{
+	if (strchr(file, '/')) {
+		if (access(file, X_OK) == 0)
+			return cc_xstrdup(file);
+		return NULL;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char *const *e = env; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	_cleanup_free_ char *copy = cc_xstrdup(path);
+	char *save = NULL;
+	int saved_errno = ENOENT;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *candidate = cc_xasprintf("%s/%s", *dir ? dir : ".", file);
+		struct stat st;
+		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(candidate, X_OK) == 0)
+				return candidate;
+			saved_errno = EACCES;
+		}
+		free(candidate);
+	}
+	errno = saved_errno;
+	return NULL;
+}
+
+static int write_sysctls(const json_t *sysctl, struct cc_error *err)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach((json_t *)sysctl, key, value)
+	{
+		if (!json_is_string(value) || strstr(key, "..") || key[0] == '/' || key[0] == '.')
+			return cc_error_set(err, EINVAL, "linux.sysctl: invalid entry `%s`", key);
+		_cleanup_free_ char *path = cc_xasprintf("/proc/sys/%s", key);
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		const char *v = json_string_value(value);
+		if (fd < 0 || write(fd, v, strlen(v)) < 0)
+			return cc_error_set_errno(err, errno, "set sysctl `%s`", key);
+	}
+	return 0;
+}
+
+static int setup_terminal(const struct runtime_init_args *a, struct cc_error *err)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return cc_error_set_errno(err, errno, "open /dev/ptmx in the container (is /dev/pts mounted?)");
+	int unlock = 0;
+	char name[64];
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+		return cc_error_set_errno(err, errno, "set up the pseudo-terminal");
+	int slave = open(name, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		return cc_error_set_errno(err, errno, "open `%s`", name);
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_PTY, name, master) < 0)
+		return cc_error_set(err, EPIPE, "cannot hand the terminal to the runtime");
+	close(master);
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return cc_error_set_errno(err, errno, "make `%s` the controlling terminal", name);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return cc_error_set_errno(err, errno, "attach the terminal");
+	if (slave > 2)
+		close(slave);
+	return 0;
+}
+
+static int switch_user(const struct runtime_process *p, struct cc_error *err)
+{
+	if (setgroups(p->additional_gid_count, p->additional_gids) < 0 && errno != EPERM)
+		return cc_error_set_errno(err, errno, "set supplementary groups");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return cc_error_set_errno(err, errno, "switch to gid %u", (unsigned)p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return cc_error_set_errno(err, errno, "switch to uid %u", (unsigned)p->uid);
+	return 0;
+}
+
+static int load_seccomp(const struct runtime_init_args *a, struct cc_error *err)
+{
+	const struct runtime_spec *spec = a->spec;
+	if (spec->seccomp) {
+		scmp_filter_ctx ctx;
+		bool notify;
+		int r = runtime_seccomp_build(spec->seccomp, &ctx, &notify, err);
+		if (r < 0)
+			return r;
+		int fd = runtime_seccomp_load(ctx, notify, err);
+		seccomp_release(ctx);
+		if (fd < 0)
+			return fd;
+		if (fd > 0) {
+			runtime_sync_send(a->sync_fd, RUNTIME_SYNC_SECCOMP_FD, NULL, fd);
+			close(fd);
+		}
+	}
+	if (a->confidential) {
+		scmp_filter_ctx ctx;
+		int r = runtime_seccomp_confidential(&ctx, err);
+		if (r < 0)
+			return r;
+		r = runtime_seccomp_load(ctx, false, err);
+		seccomp_release(ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void runtime_init_main(const struct runtime_init_args *a)
+{
+	const struct runtime_spec *spec = a->spec;
+	const struct runtime_process *p = &spec->process;
+	struct cc_error err = { 0 };
+	struct runtime_sync_msg msg;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* if the runtime dies during create, so do we */
+	if (runtime_sync_recv(a->sync_fd, &msg, NULL) < 0 || msg.type != RUNTIME_SYNC_GO)
+		_exit(1);
+	prctl(PR_SET_PDEATHSIG, 0);
+
+	if (spec->namespaces[RUNTIME_NS_USER].enabled && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		cc_error_set_errno(&err, errno, "become root in the user namespace (check uid/gid mappings)");
+		fail(a, &err);
+	}
+	if (!a->join_only) {
+		if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+			cc_error_set_errno(&err, errno, "set hostname `%s`", spec->hostname);
+			fail(a, &err);
+		}
+		if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
+			cc_error_set_errno(&err, errno, "set domainname `%s`", spec->domainname);
+			fail(a, &err);
+		}
+		if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
+			if (runtime_rootfs_prepare(spec, &err) < 0)
+				fail(a, &err);
+		} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
+			cc_error_set_errno(&err, errno, "chroot into `%s` (no mount namespace)", spec->root_path);
+			fail(a, &err);
+		}
+		if (spec->sysctl && write_sysctls(spec->sysctl, &err) < 0)
+			fail(a, &err);
+		if (spec->namespaces[RUNTIME_NS_MOUNT].enabled && runtime_rootfs_finalize(spec, &err) < 0)
+			fail(a, &err);
+		/* A fresh session keyring, so containers cannot see each other's keys (runc default). */
+		if (a->new_keyring)
+			syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+	}
+	setsid();
+	if (p->terminal && setup_terminal(a, &err) < 0)
+		fail(a, &err);
+	for (size_t i = 0; i < p->rlimit_count; i++) {
+		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
+			cc_error_set_errno(&err, errno, "set rlimit %d", p->rlimits[i].resource);
+			fail(a, &err);
+		}
+	}
+	if (p->apparmor_profile && access("/proc/self/attr/apparmor/exec", F_OK) == 0) {
+		_cleanup_close_ int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+		_cleanup_free_ char *cmd = cc_xasprintf("exec %s", p->apparmor_profile);
+		if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0) {
+			cc_error_set_errno(&err, errno, "apply AppArmor profile `%s`", p->apparmor_profile);
+			fail(a, &err);
+		}
+	}
+	/* Resolve the executable now so a typo fails `create` with a clear message (podman maps
+	 * "executable file not found" to exit code 127). */
+	if (!p->args || !p->args[0]) {
+		cc_error_set(&err, EINVAL, "process.args must name the program to run");
+		fail(a, &err);
+	}
+	_cleanup_free_ char *exe = runtime_find_executable(p->args[0], p->env);
+	if (!exe) {
+		cc_error_set(&err, errno == EACCES ? EACCES : ENOENT, "exec: \"%s\": %s", p->args[0],
+			     errno == EACCES ? "permission denied" : "executable file not found in $PATH");
+		fail(a, &err);
+	}
+	if (p->has_caps && runtime_caps_drop_bounding(&p->caps, &err) < 0)
+		fail(a, &err);
+	if (!p->no_new_privileges && load_seccomp(a, &err) < 0)
+		fail(a, &err); /* without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN */
+	prctl(PR_SET_KEEPCAPS, 1);
+	if (switch_user(p, &err) < 0)
+		fail(a, &err);
+	prctl(PR_SET_KEEPCAPS, 0);
+	if (p->has_caps && runtime_caps_apply(&p->caps, &err) < 0)
+		fail(a, &err);
+	if (p->umask >= 0)
+		umask((mode_t)p->umask);
+	if (chdir(p->cwd) < 0) {
+		cc_error_set_errno(&err, errno, "chdir to process.cwd `%s`", p->cwd);
+		fail(a, &err);
+	}
+	/* CVE-2024-21626: a cwd reached through a leaked host fd shows as "(unreachable)". */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+		cc_error_set(&err, EPERM, "process.cwd `%s` is outside the container", p->cwd);
+		fail(a, &err);
+	}
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		cc_error_set_errno(&err, errno, "set no_new_privs");
+		fail(a, &err);
+	}
+	if (p->no_new_privileges && load_seccomp(a, &err) < 0)
+		fail(a, &err);
+	/* Every descriptor above the preserved ones is closed on exec, whatever opened it. */
+	unsigned first_closed = 3 + (unsigned)a->preserve_fds;
+	if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		for (int fd = (int)first_closed; fd < 65536; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	for (int fd = 3; fd < (int)first_closed; fd++)
+		fcntl(fd, F_SETFD, 0);
+
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_READY, NULL, -1) < 0)
+		_exit(1);
+	if (a->fifo_fd >= 0) {
+		/* Blocks until `start` opens the FIFO for reading. */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fifo_fd);
+		int fifo = open(path, O_WRONLY | O_CLOEXEC);
+		if (fifo < 0 || write(fifo, "0", 1) != 1)
+			_exit(1);
+		close(fifo);
+	}
+	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
+	/* The runtime is gone by now: the workload's stderr is the only place left to say why. */
+	fprintf(stderr, "cocoon-runtime: exec `%s`: %s\n", exe, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}

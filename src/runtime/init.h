@@ -1,0 +1,25 @@
+/* The container's first process, between clone() and execve(): it finishes the isolation the
+ * runtime started (mounts, pivot_root, hostname, sysctls, rlimits, user, capabilities,
+ * no_new_privs, seccomp), reports readiness, waits for `start` on the exec FIFO, and executes the
+ * workload. Errors go back to the runtime over the sync socket as one sentence. */
+#pragma once
+
+#include "runtime/spec.h"
+
+#include <stdbool.h>
+
+struct runtime_init_args {
+	const struct runtime_spec *spec;
+	int sync_fd;
+	int fifo_fd;      /* O_PATH fd of the exec FIFO; -1 to exec at once (runtime exec) */
+	int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
+	bool confidential; /* stack the confidential profile's seccomp filter */
+	bool new_keyring;
+	bool join_only;   /* exec into an existing container: no rootfs setup */
+};
+
+_Noreturn void runtime_init_main(const struct runtime_init_args *args);
+
+/* Finds file in the PATH of env (or the default PATH) inside the current root. Returns a malloc'd
+ * path, or NULL with errno ENOENT/EACCES. */
+char *runtime_find_executable(const char *file, char *const *env);

@@ -1,0 +1,183 @@
+/* Measurement of a container before its first instruction runs. */
+#include "runtime/measure.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/timeutil.h"
+#include "crypto/digest.h"
+#include "crypto/encode.h"
+#include "json/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int hash_file(int dir, const char *name, struct cc_digest_ctx *ctx)
+{
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		cc_digest_update(ctx, buf, (size_t)n);
+	return n < 0 ? -errno : 0;
+}
+
+/* Depth-first walk with openat from directory fds: no path is ever resolved through a symlink. */
+static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, int depth, struct cc_error *err)
+{
+	if (depth > 256)
+		return cc_error_set(err, ELOOP, "rootfs is nested deeper than 256 levels at `%s`", prefix);
+	int dup_fd = dup(dir);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d)
+		return cc_error_set_errno(err, errno, "read rootfs directory `%s`", prefix);
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		names = cc_xrealloc(names, (n + 1) * sizeof(char *));
+		names[n++] = cc_xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), compare_names);
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (r < 0 || fstatat(dir, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(names[i]);
+			continue;
+		}
+		char header[PATH_MAX + 128];
+		int len = snprintf(header, sizeof(header), "%s/%s\n%o %u %u %lld\n", prefix, names[i], st.st_mode,
+				   (unsigned)st.st_uid, (unsigned)st.st_gid, S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
+		cc_digest_update(ctx, header, (size_t)len);
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t t = readlinkat(dir, names[i], target, sizeof(target));
+			if (t > 0)
+				cc_digest_update(ctx, target, (size_t)t);
+		} else if (S_ISREG(st.st_mode)) {
+			hash_file(dir, names[i], ctx);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dir, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				_cleanup_free_ char *path = cc_xasprintf("%s/%s", prefix, names[i]);
+				r = walk(sub, path, ctx, depth + 1, err);
+				close(sub);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+int runtime_measure_tree(const char *root, char out_hex[97], struct cc_error *err)
+{
+	_cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open rootfs `%s`", root);
+	struct cc_digest_ctx *ctx;
+	int r = cc_digest_begin(CC_DIGEST_SHA384, &ctx, err);
+	if (r < 0)
+		return r;
+	r = walk(fd, "", ctx, 0, err);
+	uint8_t md[48];
+	if (r < 0) {
+		cc_digest_abort(ctx);
+		return r;
+	}
+	if ((r = cc_digest_end(ctx, md, err)) < 0)
+		return r;
+	cc_hex_encode(md, sizeof(md), out_hex);
+	return 0;
+}
+
+int runtime_measure(const struct runtime_spec *spec, const char *profile, char **ret, struct cc_error *err)
+{
+	char rootfs[128];
+	const char *image = runtime_spec_annotation(spec, RUNTIME_IMAGE_DIGEST_ANNOTATION);
+	if (image) {
+		snprintf(rootfs, sizeof(rootfs), "image:%.100s", image);
+	} else {
+		char tree[97];
+		int r = runtime_measure_tree(spec->root_path, tree, err);
+		if (r < 0)
+			return r;
+		snprintf(rootfs, sizeof(rootfs), "tree:sha384:%s", tree);
+	}
+	_cleanup_free_ char *config = cc_json_canonical(spec->json);
+	struct cc_digest_ctx *ctx;
+	int r = cc_digest_begin(CC_DIGEST_SHA384, &ctx, err);
+	if (r < 0)
+		return r;
+	/* Domain-separated fields, each terminated by NUL, so no two inputs share an encoding. */
+	const char *fields[] = { "cocoon.measurement/v1", config, rootfs, profile ? profile : "none" };
+	for (size_t i = 0; i < CC_ARRAY_SIZE(fields); i++)
+		cc_digest_update(ctx, fields[i], strlen(fields[i]) + 1);
+	uint8_t md[48];
+	if ((r = cc_digest_end(ctx, md, err)) < 0)
+		return r;
+	char hex[97];
+	cc_hex_encode(md, sizeof(md), hex);
+	*ret = cc_xasprintf("sha384:%s", hex);
+	return 0;
+}
+
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, struct cc_error *err)
+{
+	_cleanup_close_ int fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open measurement log `%s`", log_path);
+	/* Exclusive lock: concurrent creates must chain one after the other. */
+	if (flock(fd, LOCK_EX) < 0)
+		return cc_error_set_errno(err, errno, "lock measurement log `%s`", log_path);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int r = cc_read_file(log_path, 256u << 20, &data, &len, err);
+	if (r < 0)
+		return r;
+	/* The previous record is the last complete line. */
+	int64_t seq = 0;
+	char prev[97] = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+	if (len > 0) {
+		size_t end = data[len - 1] == '\n' ? len - 1 : len;
+		size_t start = end;
+		while (start > 0 && data[start - 1] != '\n')
+			start--;
+		uint8_t md[48];
+		if (cc_digest(CC_DIGEST_SHA384, data + start, end - start, md, err) < 0)
+			return -EIO;
+		cc_hex_encode(md, sizeof(md), prev);
+		_cleanup_json_ json_t *last = NULL;
+		if (cc_json_parse(data + start, end - start, 1u << 16, "measurement log", &last, NULL) == 0)
+			seq = json_integer_value(json_object_get(last, "seq")) + 1;
+	}
+	char now[CC_TIME_RFC3339_MAX];
+	cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
+	_cleanup_free_ char *prev_field = cc_xasprintf("sha384:%s", prev);
+	json_t *record = json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "container", id, "measurement",
+				   measurement, "time", now, "prev", prev_field);
+	_cleanup_free_ char *line = cc_json_canonical(record);
+	json_decref(record);
+	_cleanup_free_ char *with_newline = cc_xasprintf("%s\n", line);
+	if ((r = cc_write_all(fd, with_newline, strlen(with_newline))) < 0 || fsync(fd) < 0)
+		return cc_error_set_errno(err, r < 0 ? -r : errno, "append to measurement log `%s`", log_path);
+	return 0;
+}

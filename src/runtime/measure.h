@@ -1,0 +1,22 @@
+/* Measured launch: a SHA-384 over the canonical config and the rootfs (the image manifest digest
+ * from the annotation run.cocoon.image.digest, else a digest of the rootfs tree), appended to the
+ * node's measurement log as a hash-chained JSON line, so attestation can replay it. */
+#pragma once
+
+#include "runtime/spec.h"
+
+struct cc_error;
+
+#define RUNTIME_IMAGE_DIGEST_ANNOTATION "run.cocoon.image.digest"
+
+/* Computes the measurement; *ret is "sha384:<96 hex>". */
+int runtime_measure(const struct runtime_spec *spec, const char *profile, char **ret, struct cc_error *err);
+
+/* Digest of a directory tree: every entry's relative path, type, mode, owner, size and content
+ * (symlink target for links), in sorted order. Nothing is followed out of the tree. */
+int runtime_measure_tree(const char *root, char out_hex[97], struct cc_error *err);
+
+/* Appends {"seq","container","measurement","time","prev"} to log_path (created 0600), where prev
+ * is the SHA-384 of the previous line (TCG event log style). */
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement,
+				   struct cc_error *err);

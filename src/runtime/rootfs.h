@@ -1,0 +1,17 @@
+/* Building the container's filesystem view inside its mount namespace: the config's mounts (every
+ * destination resolved inside the rootfs, never through a symlink out of it), /dev, pivot_root,
+ * masked and read-only paths, a read-only root. Runs in the container's init before exec. */
+#pragma once
+
+#include "runtime/spec.h"
+
+struct cc_error;
+
+/* Everything up to and including pivot_root; afterwards "/" is the container's root. */
+int runtime_rootfs_prepare(const struct runtime_spec *spec, struct cc_error *err);
+/* After pivot_root: masked paths, read-only paths, read-only root. */
+int runtime_rootfs_finalize(const struct runtime_spec *spec, struct cc_error *err);
+
+/* runc's defaults, which the confidential profile enforces as a minimum. */
+extern const char *const runtime_default_masked_paths[];
+extern const char *const runtime_default_readonly_paths[];

@@ -1,0 +1,56 @@
+/* Typed messages over a SOCK_SEQPACKET socketpair, with SCM_RIGHTS for descriptors. */
+#include "runtime/sync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int runtime_sync_send(int sock, int type, const char *text, int fd)
+{
+	struct runtime_sync_msg msg = { .type = type };
+	if (text)
+		snprintf(msg.text, sizeof(msg.text), "%s", text);
+	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		mh.msg_control = control;
+		mh.msg_controllen = sizeof(control);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	for (;;) {
+		if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd)
+{
+	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	if (ret_fd)
+		*ret_fd = -1;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE; /* the other side exited */
+	if ((size_t)n != sizeof(*msg))
+		return -EPROTO;
+	msg->text[sizeof(msg->text) - 1] = '\0';
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_type == SCM_RIGHTS && ret_fd)
+		memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}

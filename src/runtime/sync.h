@@ -1,0 +1,23 @@
+/* The create-time conversation between the runtime and the container's init over a socketpair:
+ * small typed messages, optionally carrying one file descriptor (the pty master). */
+#pragma once
+
+#include <stddef.h>
+
+enum runtime_sync_type {
+	RUNTIME_SYNC_GO = 1,      /* runtime -> init: namespaces, maps and cgroups are ready */
+	RUNTIME_SYNC_USERNS,      /* init -> runtime: write my uid/gid maps */
+	RUNTIME_SYNC_PTY,         /* init -> runtime: here is the pty master (fd attached) */
+	RUNTIME_SYNC_READY,       /* init -> runtime: set up, waiting for start */
+	RUNTIME_SYNC_ERROR,       /* init -> runtime: failed; payload is the message */
+	RUNTIME_SYNC_SECCOMP_FD,  /* init -> runtime: seccomp notify fd (fd attached) */
+};
+
+struct runtime_sync_msg {
+	int type;
+	char text[1024];
+};
+
+int runtime_sync_send(int sock, int type, const char *text, int fd);
+/* Receives one message; *ret_fd gets an attached descriptor or -1. */
+int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd);
