@@ -272,7 +272,9 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 	state->profile = profile ? cc_xstrdup(profile) : NULL;
 	state->use_terminal = spec->process.terminal;
 	_cleanup_free_ char *fifo = runtime_exec_fifo_path(state->dir);
-	if (mkfifo(fifo, 0600) < 0)
+	/* Writable by the workload's user, which opens it after switching user; the 0700 state
+	 * directory keeps everyone else from reaching it by path (runc does the same). */
+	if (mkfifo(fifo, 0600) < 0 || chmod(fifo, 0622) < 0)
 		return cc_error_set_errno(err, errno, "create exec FIFO `%s`", fifo);
 	_cleanup_close_ int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 	if (fifo_fd < 0)

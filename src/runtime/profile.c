@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 __attribute__((format(printf, 2, 3))) static void note(struct cc_buf *report, const char *fmt, ...)
@@ -121,6 +122,19 @@ static char **merge_defaults(char **list, const char *const *defaults, const cha
 	return out;
 }
 
+/* Kernel interfaces mounted into the container (sysfs, cgroupfs) are read-only under the profile. */
+static void readonly_kernel_mounts(struct runtime_spec *spec, struct cc_buf *report)
+{
+	for (size_t i = 0; i < spec->mount_count; i++) {
+		struct runtime_mount *m = &spec->mounts[i];
+		bool kernel = strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
+		if (kernel && !(m->flags & MS_RDONLY)) {
+			m->flags |= MS_RDONLY;
+			note(report, "made %s mount on %s read-only", m->type, m->destination);
+		}
+	}
+}
+
 static void remove_unsafe_sysctls(struct runtime_spec *spec, struct cc_buf *report)
 {
 	/* Kubernetes' "safe" sysctls: namespaced and unable to affect other pods. */
@@ -177,6 +191,7 @@ int runtime_profile_confidential(struct runtime_spec *spec, struct cc_buf *repor
 	}
 	spec->masked_paths = merge_defaults(spec->masked_paths, runtime_default_masked_paths, "masked", report);
 	spec->readonly_paths = merge_defaults(spec->readonly_paths, runtime_default_readonly_paths, "read-only", report);
+	readonly_kernel_mounts(spec, report);
 	remove_unsafe_sysctls(spec, report);
 	remove_devices(spec, report);
 	if (spec->process.apparmor_profile && strcmp(spec->process.apparmor_profile, "unconfined") == 0) {

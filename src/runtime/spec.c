@@ -323,6 +323,11 @@ static int parse_mount_options(const json_t *options, struct runtime_mount *m, s
 			m->flags |= MS_RDONLY;
 			known = true;
 		}
+		/* crun/podman extensions: "tmpcopyup" asks to copy the image's files into a tmpfs
+		 * mounted over them; the tmpfs is mounted empty here (see docs/runtime.md). */
+		if (!known && (strcmp(opt, "tmpcopyup") == 0 || strcmp(opt, "notmpcopyup") == 0 ||
+			       strcmp(opt, "copy-symlink") == 0 || strcmp(opt, "z") == 0 || strcmp(opt, "Z") == 0))
+			known = true;
 		/* Options for idmapped mounts and the like are not supported; carried as data they
 		 * would make the mount fail with a clear kernel error rather than being ignored. */
 		if (!known) {

@@ -28,7 +28,7 @@ json_t *runtime_spec_default(bool rootless)
 		" {s:s, s:s, s:s, s:[s,s,s,s,s]},"
 		" {s:s, s:s, s:s, s:[s,s,s]},"
 		" {s:s, s:s, s:s, s:[s,s,s,s]},"
-		" {s:s, s:s, s:s, s:[s,s,s,s]}]",
+		" {s:s, s:s, s:s, s:[s,s,s,s,s]}]",
 		"destination", "/proc", "type", "proc", "source", "proc",
 		"destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755", "size=65536k",
 		"destination", "/dev/pts", "type", "devpts", "source", "devpts", "options", "nosuid", "noexec", "newinstance",
@@ -38,7 +38,7 @@ json_t *runtime_spec_default(bool rootless)
 		"destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev",
 		"destination", "/sys", "type", "sysfs", "source", "sysfs", "options", "nosuid", "noexec", "nodev", "ro",
 		"destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup", "options", "nosuid", "noexec", "nodev",
-		"relatime");
+		"relatime", "ro");
 	json_t *namespaces = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type", "network", "type",
 				       "ipc", "type", "uts", "type", "mount");
 	json_t *linux_obj = json_pack("{s:o, s:o, s:o, s:{s:[{s:b, s:s}]}}", "namespaces", namespaces, "maskedPaths",

@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# cocoon-runtime driven directly through its OCI command line, as podman and containerd drive it.
+
+load helpers/common
+load helpers/runtime
+
+setup() {
+	require_root
+	TMP="$(mktemp -d)"
+	RT_ROOT="$TMP/state"
+	BUNDLE="$TMP/bundle"
+	make_bundle "$BUNDLE"
+}
+
+teardown() {
+	for id in $(RT list --quiet 2>/dev/null); do
+		RT delete --force "$id" >/dev/null 2>&1 || true
+	done
+	rm -rf "$TMP"
+}
+
+@test "run returns the workload's exit code and output" {
+	set_args "$BUNDLE" sh -c 'echo hello; exit 3'
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 3 ]
+	[ "$output" = hello ]
+	run RT list --quiet
+	[ -z "$output" ]
+}
+
+@test "a signal that kills the workload gives 128+signal" {
+	set_args "$BUNDLE" sleep 60
+	RT run --bundle "$BUNDLE" t1 &
+	local runner=$!
+	for _ in $(seq 1 100); do
+		RT state t1 2>/dev/null | grep -q '"status": "running"' && break
+		sleep 0.02
+	done
+	RT kill t1 KILL
+	local status=0
+	wait "$runner" || status=$?
+	[ "$status" -eq 137 ]
+}
+
+@test "create, state, start, kill, delete follow the OCI lifecycle" {
+	set_args "$BUNDLE" sleep 60
+	RT create --bundle "$BUNDLE" --pid-file "$TMP/pid" t1
+	run RT state t1
+	[[ "$output" == *'"status": "created"'* ]]
+	[[ "$output" == *"\"pid\": $(cat "$TMP/pid")"* ]]
+	[[ "$output" == *'"measurement": "sha384:'* ]]
+	RT start t1
+	run RT state t1
+	[[ "$output" == *'"status": "running"'* ]]
+	run RT start t1
+	[ "$status" -eq 1 ]
+	run RT delete t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"use --force"* ]]
+	RT kill t1 KILL
+	for _ in $(seq 1 100); do
+		RT state t1 | grep -q '"status": "stopped"' && break
+		sleep 0.02
+	done
+	run RT state t1
+	[[ "$output" == *'"status": "stopped"'* ]]
+	RT delete t1
+	run RT state t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+}
+
+@test "exec runs in the container's namespaces and returns its exit code" {
+	set_args "$BUNDLE" sleep 60
+	RT run --detach --bundle "$BUNDLE" t1
+	run RT exec t1 hostname
+	[ "$output" = cocoon ]
+	run RT exec t1 sh -c 'exit 9'
+	[ "$status" -eq 9 ]
+	run RT exec --env FOO=bar --cwd /tmp --user 1000:1000 t1 sh -c 'echo $FOO $(pwd) $(id -u)'
+	[ "$output" = "bar /tmp 1000" ]
+	run RT ps --format json t1
+	[[ "$output" == "["*"]" ]]
+	run RT delete --force t1
+	[ "$status" -eq 0 ]
+}
+
+@test "pause freezes and resume thaws" {
+	set_args "$BUNDLE" sleep 60
+	RT run --detach --bundle "$BUNDLE" t1
+	RT pause t1
+	run RT state t1
+	[[ "$output" == *'"status": "paused"'* ]]
+	RT resume t1
+	run RT state t1
+	[[ "$output" == *'"status": "running"'* ]]
+}
+
+@test "namespaces, hostname, read-only root, masked and read-only paths" {
+	set_args "$BUNDLE" sh -c 'echo $$; hostname; touch /x 2>&1; wc -c </proc/timer_list; echo 1 > /proc/sys/kernel/domainname 2>&1'
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["root"]["readonly"] = True; c["hostname"] = "box"
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = box ]
+	[[ "${lines[2]}" == *"Read-only file system"* ]]
+	[ "${lines[3]}" = 0 ]
+	[[ "${lines[4]}" == *"Read-only file system"* ]]
+}
+
+@test "memory limit in the cgroup kills the workload (exit 137)" {
+	set_args "$BUNDLE" sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["linux"]["resources"] = {"memory": {"limit": 33554432}, "pids": {"limit": 64}}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 137 ]
+	# The container's cgroups are removed with it.
+	[ ! -e /sys/fs/cgroup/memory/cocoon/t1 ] && [ ! -e /sys/fs/cgroup/cocoon/t1 ]
+}
+
+@test "seccomp from the config denies with the configured errno" {
+	set_args "$BUNDLE" sh -c 'mkdir /tmp/d 2>&1; echo rc=$?'
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+	  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[[ "$output" == *"Permission denied"* ]]
+	[[ "$output" == *"rc=1"* ]]
+}
+
+@test "a symlink in the image cannot redirect a mount to the host" {
+	ln -s /etc "$BUNDLE/rootfs/escape"
+	mkdir -p "$TMP/data"
+	echo inside >"$TMP/data/file"
+	set_args "$BUNDLE" sh -c 'cat /escape/marker/file'
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$TMP/data" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["mounts"].append({"destination": "/escape/marker", "type": "bind", "source": sys.argv[2], "options": ["rbind", "ro"]})
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[ "$output" = inside ]
+	# The bind landed inside the rootfs (its /etc), never on the host's /etc.
+	[ ! -e /etc/marker ]
+	[ -d "$BUNDLE/rootfs/etc/marker" ]
+}
+
+@test "only preserved descriptors reach the workload (CVE-2024-21626 class)" {
+	set_args "$BUNDLE" sh -c 'ls /proc/self/fd | wc -l'
+	run RT run --bundle "$BUNDLE" t1 7</etc/hostname
+	# 0, 1, 2 and the fd ls itself opens: nothing from the runtime or its caller.
+	[ "$output" -le 4 ]
+	set_args "$BUNDLE" sh -c 'cat <&3'
+	run RT run --preserve-fds 1 --bundle "$BUNDLE" t1 3</etc/hostname
+	[ "$output" = "$(cat /etc/hostname)" ]
+}
+
+@test "a cwd outside the rootfs is refused" {
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["process"]["cwd"] = "relative/dir"
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.cwd"* ]]
+}
+
+@test "bad configs get errors that name the field" {
+	echo '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": [1]}}' >"$BUNDLE/config.json"
+	run RT create --bundle "$BUNDLE" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"process.args[0] must be a string"* ]]
+	echo '{not json' >"$BUNDLE/config.json"
+	run RT create --bundle "$BUNDLE" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid JSON"* ]]
+	run RT create --bundle "$BUNDLE" "bad/id"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid container id"* ]]
+	run RT kill nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+}
+
+@test "a missing executable fails create with the message podman maps to 127" {
+	set_args "$BUNDLE" no-such-program
+	run RT create --bundle "$BUNDLE" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'exec: "no-such-program": executable file not found in $PATH'* ]]
+	run RT list --quiet
+	[ -z "$output" ]
+}
+
+@test "every container is measured into a hash-chained log" {
+	set_args "$BUNDLE" true
+	# The first run creates the mount points (/proc, /dev, /sys) in the rootfs, which changes it.
+	RT run --bundle "$BUNDLE" warm-up
+	: >"$RT_ROOT/measurements.jsonl"
+	RT run --bundle "$BUNDLE" a
+	RT run --bundle "$BUNDLE" b
+	"$SYSTEM_PYTHON" - "$RT_ROOT/measurements.jsonl" <<-'PY'
+	import hashlib, json, sys
+	lines = open(sys.argv[1], "rb").read().splitlines()
+	assert len(lines) == 2, lines
+	first, second = json.loads(lines[0]), json.loads(lines[1])
+	assert first["container"] == "a" and second["container"] == "b"
+	assert second["prev"] == "sha384:" + hashlib.sha384(lines[0]).hexdigest()
+	assert second["seq"] == first["seq"] + 1
+	# Same config and rootfs: same measurement.
+	assert first["measurement"] == second["measurement"]
+	PY
+	echo changed >"$BUNDLE/rootfs/etc/motd"
+	RT run --bundle "$BUNDLE" c
+	[ "$(tail -1 "$RT_ROOT/measurements.jsonl" | grep -o 'sha384:[0-9a-f]*' | head -1)" != \
+	  "$(head -1 "$RT_ROOT/measurements.jsonl" | grep -o 'sha384:[0-9a-f]*' | head -1)" ]
+}
+
+@test "lifecycle steps are security events" {
+	set_args "$BUNDLE" true
+	RT run --bundle "$BUNDLE" t1
+	run "$COCOON" event validate "$RT_ROOT/events.jsonl"
+	[ "$status" -eq 0 ]
+	grep -q '"action":"container.create"' "$RT_ROOT/events.jsonl"
+	grep -q '"action":"container.start"' "$RT_ROOT/events.jsonl"
+	grep -q '"action":"container.delete"' "$RT_ROOT/events.jsonl"
+}
+
+@test "features and spec" {
+	run RT features
+	[ "$status" -eq 0 ]
+	echo "$output" | "$SYSTEM_PYTHON" -c 'import json,sys; f=json.load(sys.stdin); assert "seccomp" in f["linux"] and f["ociVersionMax"]=="1.2.0"'
+	run RT spec --bundle "$BUNDLE"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already exists"* ]]
+}
+
+@test "hooks get the state on stdin; a failing prestart hook fails create" {
+	printf '#!/bin/sh\ncat > %s/hook-state\n' "$TMP" >"$TMP/hook.sh"
+	chmod +x "$TMP/hook.sh"
+	set_args "$BUNDLE" true
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$TMP/hook.sh" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["hooks"] = {"prestart": [{"path": sys.argv[2]}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	RT run --bundle "$BUNDLE" t1
+	grep -q '"id":"t1"' "$TMP/hook-state"
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hook \`/bin/false\` failed"* ]]
+}
