@@ -248,7 +248,10 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		return cc_error_set(err, EINVAL, "process.terminal is set: give --console-socket (podman and containerd do)");
 
 	_cleanup_free_ char *measurement = NULL;
-	if ((r = runtime_measure(spec, profile, &measurement, err)) < 0)
+	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
+		return cc_error_set_errno(err, errno, "create state root `%s`", g->root);
+	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", g->root);
+	if ((r = runtime_measure(spec, profile, cache, &measurement, err)) < 0)
 		return cc_error_prefix(err, "measure container");
 
 	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)

@@ -24,20 +24,46 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int hash_file(int dir, const char *name, struct cc_digest_ctx *ctx)
+/* Per-file content digests, remembered across launches in a cache keyed by what the kernel
+ * changes whenever content changes: device, inode, size and ctime (which no caller can set).
+ * SHA-256 for file contents (hardware-accelerated here), SHA-384 over the whole tree. */
+struct file_cache {
+	json_t *entries; /* "dev:ino:size:ctime" -> hex sha256 */
+	bool dirty;
+};
+
+static int hash_file(int dir, const char *name, const struct stat *st, struct file_cache *cache, char out_hex[65])
 {
+	char key[96];
+	snprintf(key, sizeof(key), "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+	const char *cached = json_string_value(json_object_get(cache->entries, key));
+	if (cached && strlen(cached) == 64) {
+		memcpy(out_hex, cached, 65);
+		return 0;
+	}
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	struct cc_digest_ctx *ctx;
+	if (cc_digest_begin(CC_DIGEST_SHA256, &ctx, NULL) < 0)
+		return -EIO;
 	char buf[65536];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		cc_digest_update(ctx, buf, (size_t)n);
-	return n < 0 ? -errno : 0;
+	uint8_t md[32];
+	if (n < 0 || cc_digest_end(ctx, md, NULL) < 0)
+		return n < 0 ? -errno : -EIO;
+	cc_hex_encode(md, sizeof(md), out_hex);
+	json_object_set_new(cache->entries, key, json_string(out_hex));
+	cache->dirty = true;
+	return 0;
 }
 
 /* Depth-first walk with openat from directory fds: no path is ever resolved through a symlink. */
-static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, int depth, struct cc_error *err)
+static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct file_cache *cache, int depth,
+		struct cc_error *err)
 {
 	if (depth > 256)
 		return cc_error_set(err, ELOOP, "rootfs is nested deeper than 256 levels at `%s`", prefix);
@@ -73,12 +99,14 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, int dept
 			if (t > 0)
 				cc_digest_update(ctx, target, (size_t)t);
 		} else if (S_ISREG(st.st_mode)) {
-			hash_file(dir, names[i], ctx);
+			char hex[65] = "unreadable";
+			hash_file(dir, names[i], &st, cache, hex);
+			cc_digest_update(ctx, hex, strlen(hex));
 		} else if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dir, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
 				_cleanup_free_ char *path = cc_xasprintf("%s/%s", prefix, names[i]);
-				r = walk(sub, path, ctx, depth + 1, err);
+				r = walk(sub, path, ctx, cache, depth + 1, err);
 				close(sub);
 			}
 		}
@@ -88,16 +116,29 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, int dept
 	return r;
 }
 
-int runtime_measure_tree(const char *root, char out_hex[97], struct cc_error *err)
+int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[97], struct cc_error *err)
 {
 	_cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", root);
+	struct file_cache cache = { .entries = NULL };
+	if (!cache_path || cc_json_load_file(cache_path, 64u << 20, &cache.entries, NULL) < 0 ||
+	    !json_is_object(cache.entries) || json_object_size(cache.entries) > 200000) {
+		json_decref(cache.entries);
+		cache.entries = json_object();
+	}
 	struct cc_digest_ctx *ctx;
 	int r = cc_digest_begin(CC_DIGEST_SHA384, &ctx, err);
-	if (r < 0)
+	if (r < 0) {
+		json_decref(cache.entries);
 		return r;
-	r = walk(fd, "", ctx, 0, err);
+	}
+	r = walk(fd, "", ctx, &cache, 0, err);
+	if (r == 0 && cache.dirty && cache_path) {
+		_cleanup_free_ char *text = json_dumps(cache.entries, JSON_COMPACT);
+		cc_write_file_atomic(cache_path, text, strlen(text), 0600, NULL);
+	}
+	json_decref(cache.entries);
 	uint8_t md[48];
 	if (r < 0) {
 		cc_digest_abort(ctx);
@@ -109,7 +150,8 @@ int runtime_measure_tree(const char *root, char out_hex[97], struct cc_error *er
 	return 0;
 }
 
-int runtime_measure(const struct runtime_spec *spec, const char *profile, char **ret, struct cc_error *err)
+int runtime_measure(const struct runtime_spec *spec, const char *profile, const char *cache_path, char **ret,
+		    struct cc_error *err)
 {
 	char rootfs[128];
 	const char *image = runtime_spec_annotation(spec, RUNTIME_IMAGE_DIGEST_ANNOTATION);
@@ -117,7 +159,7 @@ int runtime_measure(const struct runtime_spec *spec, const char *profile, char *
 		snprintf(rootfs, sizeof(rootfs), "image:%.100s", image);
 	} else {
 		char tree[97];
-		int r = runtime_measure_tree(spec->root_path, tree, err);
+		int r = runtime_measure_tree(spec->root_path, cache_path, tree, err);
 		if (r < 0)
 			return r;
 		snprintf(rootfs, sizeof(rootfs), "tree:sha384:%s", tree);

@@ -9,12 +9,15 @@ struct cc_error;
 
 #define RUNTIME_IMAGE_DIGEST_ANNOTATION "run.cocoon.image.digest"
 
-/* Computes the measurement; *ret is "sha384:<96 hex>". */
-int runtime_measure(const struct runtime_spec *spec, const char *profile, char **ret, struct cc_error *err);
+/* Computes the measurement; *ret is "sha384:<96 hex>". cache_path (may be NULL) keeps per-file
+ * content digests between launches. */
+int runtime_measure(const struct runtime_spec *spec, const char *profile, const char *cache_path, char **ret,
+		    struct cc_error *err);
 
-/* Digest of a directory tree: every entry's relative path, type, mode, owner, size and content
- * (symlink target for links), in sorted order. Nothing is followed out of the tree. */
-int runtime_measure_tree(const char *root, char out_hex[97], struct cc_error *err);
+/* SHA-384 of a directory tree: every entry's relative path, type, mode, owner, size, and the
+ * SHA-256 of its content (symlink target for links), in sorted order. Nothing is followed out of
+ * the tree. */
+int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[97], struct cc_error *err);
 
 /* Appends {"seq","container","measurement","time","prev"} to log_path (created 0600), where prev
  * is the SHA-384 of the previous line (TCG event log style). */
