@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 const char *const runtime_default_caps[] = {
-	"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL,
+	"CAP_AUDIT_WRITE",
+	"CAP_KILL",
+	"CAP_NET_BIND_SERVICE",
+	NULL,
 };
 
 int runtime_caps_kernel_last(void)
@@ -23,7 +26,7 @@ int runtime_caps_kernel_last(void)
 		_cleanup_free_ char *data = NULL;
 		size_t len;
 		cached = cc_read_file("/proc/sys/kernel/cap_last_cap", 32, &data, &len, NULL) == 0 ? atoi(data)
-													   : CAP_LAST_CAP;
+												   : CAP_LAST_CAP;
 	}
 	return cached;
 }

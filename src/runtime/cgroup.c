@@ -44,8 +44,8 @@ char *runtime_cgroup_relative_path(const char *cgroups_path, const char *id)
 	const char *c1 = strchr(cgroups_path, ':');
 	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	if (c1 && c2 && !strchr(c2 + 1, ':'))
-		return cc_xasprintf("/%.*s/%.*s-%s.scope", (int)(c1 - cgroups_path), cgroups_path, (int)(c2 - c1 - 1), c1 + 1,
-				    c2 + 1);
+		return cc_xasprintf("/%.*s/%.*s-%s.scope", (int)(c1 - cgroups_path), cgroups_path, (int)(c2 - c1 - 1),
+				    c1 + 1, c2 + 1);
 	return cc_xasprintf("/cocoon/%s", cgroups_path);
 }
 
@@ -100,7 +100,8 @@ static int make_path(const char *root, const char *relative, bool cpuset, bool v
 		if (v2_enable) {
 			static const char *const controllers[] = { "+cpu", "+cpuset", "+memory", "+pids", "+io" };
 			for (size_t i = 0; i < CC_ARRAY_SIZE(controllers); i++)
-				write_text(path, "cgroup.subtree_control", controllers[i], NULL); /* missing ones skipped */
+				write_text(path, "cgroup.subtree_control", controllers[i],
+					   NULL); /* missing ones skipped */
 		}
 		char *child = cc_xasprintf("%s/%s", path, comp);
 		if (mkdir(child, 0755) < 0 && errno != EEXIST) {
@@ -179,8 +180,7 @@ static int apply_v2(const char *dir, const struct runtime_resources *res, struct
 	if (r == 0 && res->unified) {
 		const char *key;
 		json_t *value;
-		json_object_foreach(res->unified, key, value)
-		{
+		json_object_foreach (res->unified, key, value) {
 			/* Keys are file names in the container's own cgroup, never paths. */
 			if (!json_is_string(value) || strchr(key, '/') || key[0] == '.')
 				return cc_error_set(err, EINVAL, "linux.resources.unified: invalid entry `%s`", key);
@@ -207,7 +207,8 @@ static int v1_hierarchies(char ***ret, size_t *ret_count)
 		struct stat st;
 		struct statfs fs;
 		/* Skip the symlinks (cpu,cpuacct -> ...) and non-cgroup entries. */
-		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(path, &fs) < 0 || fs.f_type == CGROUP2_SUPER_MAGIC)
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(path, &fs) < 0 ||
+		    fs.f_type == CGROUP2_SUPER_MAGIC)
 			continue;
 		names = cc_xrealloc(names, (n + 1) * sizeof(char *));
 		names[n++] = cc_xstrdup(de->d_name);
@@ -224,8 +225,7 @@ int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err)
 	json_t *dir;
 	char text[16];
 	snprintf(text, sizeof(text), "%d", (int)pid);
-	json_object_foreach((json_t *)paths, name, dir)
-	{
+	json_object_foreach ((json_t *)paths, name, dir) {
 		int r = write_text(json_string_value(dir), "cgroup.procs", text, err);
 		if (r < 0)
 			return r;
@@ -256,7 +256,8 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 		for (size_t i = 0; i < count; i++) {
 			_cleanup_free_ char *root = cc_xasprintf(CGROUP_ROOT "/%s", names[i]);
 			_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
-			if (r == 0 && (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0) {
+			if (r == 0 &&
+			    (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0) {
 				json_object_set_new(paths, names[i], json_string(dir));
 				r = apply_v1(names[i], dir, res, err);
 			}
@@ -349,8 +350,7 @@ int runtime_cgroup_destroy(const json_t *paths, struct cc_error *err)
 	const char *name;
 	json_t *dir;
 	int result = 0;
-	json_object_foreach((json_t *)paths, name, dir)
-	{
+	json_object_foreach ((json_t *)paths, name, dir) {
 		const char *path = json_string_value(dir);
 		/* Exiting processes leave their cgroup asynchronously: retry for up to a second. */
 		int r = -EBUSY;

@@ -61,7 +61,8 @@ static void emit(const char *action, const char *id, enum cc_event_verdict verdi
 	if (extra) {
 		const char *key;
 		json_t *value;
-		json_object_foreach(extra, key, value) cc_event_set_extra(ev, key, json_incref(value));
+		json_object_foreach (extra, key, value)
+			cc_event_set_extra(ev, key, json_incref(value));
 		json_decref(extra);
 	}
 	cc_event_emit(ev);
@@ -73,12 +74,14 @@ int runtime_signal_from_string(const char *s)
 		const char *name;
 		int sig;
 	} signals[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ILL", SIGILL },   { "TRAP", SIGTRAP },
-		{ "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },   { "KILL", SIGKILL }, { "USR1", SIGUSR1 },
-		{ "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-		{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-		{ "TTOU", SIGTTOU }, { "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
-		{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR },   { "SYS", SIGSYS },
+		{ "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+		{ "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "BUS", SIGBUS },     { "FPE", SIGFPE },
+		{ "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+		{ "PIPE", SIGPIPE },     { "ALRM", SIGALRM }, { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
+		{ "CONT", SIGCONT },     { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
+		{ "TTOU", SIGTTOU },     { "URG", SIGURG },   { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
+		{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+		{ "PWR", SIGPWR },       { "SYS", SIGSYS },
 	};
 	char *end;
 	long n = strtol(s, &end, 10);
@@ -102,7 +105,8 @@ static int write_id_map(pid_t pid, const char *file, const struct runtime_id_map
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int r = 0;
 	if (fd < 0 || write(fd, text.data ? text.data : "", text.len) < 0)
-		r = cc_error_set_errno(err, errno, "write %s of the container (%s)", file, text.data ? text.data : "empty");
+		r = cc_error_set_errno(err, errno, "write %s of the container (%s)", file,
+				       text.data ? text.data : "empty");
 	cc_buf_free(&text);
 	return r;
 }
@@ -119,7 +123,9 @@ static int send_to_console_socket(const char *path, int master, const char *name
 	/* runc's console socket protocol: the pty name as data, the master fd as SCM_RIGHTS. */
 	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
+	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -144,15 +150,16 @@ static int join_pid_namespace(const struct runtime_spec *spec, struct cc_error *
 /* In the child: join namespaces given by path (user first: it decides what we may do next). */
 static int join_namespaces(const struct runtime_spec *spec, struct cc_error *err)
 {
-	static const enum runtime_ns order[] = { RUNTIME_NS_USER, RUNTIME_NS_IPC, RUNTIME_NS_UTS, RUNTIME_NS_NETWORK,
-						 RUNTIME_NS_CGROUP, RUNTIME_NS_MOUNT };
+	static const enum runtime_ns order[] = { RUNTIME_NS_USER,    RUNTIME_NS_IPC,    RUNTIME_NS_UTS,
+						 RUNTIME_NS_NETWORK, RUNTIME_NS_CGROUP, RUNTIME_NS_MOUNT };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(order); i++) {
 		const struct runtime_namespace *ns = &spec->namespaces[order[i]];
 		if (!ns->enabled || !ns->path)
 			continue;
 		_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, runtime_ns_clone_flag(order[i])) < 0)
-			return cc_error_set_errno(err, errno, "join %s namespace `%s`", runtime_ns_name(order[i]), ns->path);
+			return cc_error_set_errno(err, errno, "join %s namespace `%s`", runtime_ns_name(order[i]),
+						  ns->path);
 	}
 	return 0;
 }
@@ -245,7 +252,8 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		}
 	}
 	if (spec->process.terminal && !o->console_socket)
-		return cc_error_set(err, EINVAL, "process.terminal is set: give --console-socket (podman and containerd do)");
+		return cc_error_set(err, EINVAL,
+				    "process.terminal is set: give --console-socket (podman and containerd do)");
 
 	_cleanup_free_ char *measurement = NULL;
 	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
@@ -444,8 +452,9 @@ int runtime_start(const struct runtime_globals *g, const char *id, struct cc_err
 			runtime_spec_free(spec);
 		}
 	}
-	emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR, r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR,
-	     r == 0 ? "workload started" : cc_error_message(err), json_pack("{s:s?}", "measurement", st->measurement));
+	emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+	     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
+	     json_pack("{s:s?}", "measurement", st->measurement));
 	runtime_state_free(st);
 	return r;
 }
@@ -517,8 +526,8 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 	unlink(state_file);
 	if (rmdir(st->dir) < 0 && r == 0)
 		r = cc_error_set_errno(err, errno, "remove state directory `%s`", st->dir);
-	emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR, r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR,
-	     r == 0 ? "container removed" : cc_error_message(err), NULL);
+	emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+	     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "container removed" : cc_error_message(err), NULL);
 	runtime_state_free(st);
 	return r;
 }
@@ -538,7 +547,8 @@ int runtime_pause(const struct runtime_globals *g, const char *id, bool pause, s
 	else
 		r = runtime_cgroup_freeze(st->cgroup_paths, pause, err);
 	if (r == 0)
-		emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, NULL, NULL);
+		emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, NULL,
+		     NULL);
 	runtime_state_free(st);
 	return r;
 }

@@ -10,8 +10,8 @@
 struct cc_error;
 
 struct runtime_globals {
-	const char *root;           /* state directory (default /run/cocoon-runtime) */
-	bool systemd_cgroup;        /* accepted; cgroupfs is used with the systemd path notation */
+	const char *root;            /* state directory (default /run/cocoon-runtime) */
+	bool systemd_cgroup;         /* accepted; cgroupfs is used with the systemd path notation */
 	const char *measurement_log; /* default <root>/measurements.jsonl */
 };
 
@@ -41,14 +41,14 @@ struct runtime_exec_opts {
 	char **args;              /* when no process file */
 	char **env;               /* --env additions */
 	const char *cwd;
-	const char *user;         /* "uid[:gid]" */
+	const char *user; /* "uid[:gid]" */
 	bool tty;
 	bool detach;
 	const char *console_socket;
 	const char *pid_file;
 	int preserve_fds;
 	bool no_new_privs;
-	char **caps;              /* --cap additions */
+	char **caps; /* --cap additions */
 };
 
 int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,

@@ -74,8 +74,8 @@ static int join_namespaces_of(pid_t pid, bool pid_only, struct cc_error *err)
 		const char *name;
 		int flag;
 	} order[] = {
-		{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },    { "net", CLONE_NEWNET },
-		{ "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS },
+		{ "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },
+		{ "net", CLONE_NEWNET },   { "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS },
 	};
 	if (pid_only) {
 		_cleanup_free_ char *path = cc_xasprintf("/proc/%d/ns/pid", (int)pid);
@@ -107,7 +107,9 @@ static int forward_pty(const char *socket_path, int master, const char *name, st
 		return cc_error_set_errno(err, errno, "connect to console socket `%s`", socket_path);
 	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
+	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -134,7 +136,8 @@ static void emit_exec(const char *id, const json_t *process, enum cc_event_verdi
 	cc_event_emit(ev);
 }
 
-int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status, struct cc_error *err)
+int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,
+		 struct cc_error *err)
 {
 	struct runtime_state *st = NULL;
 	struct runtime_spec *spec = NULL;
@@ -146,7 +149,8 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 		return r;
 	enum runtime_status status = runtime_state_status(st);
 	if (status != RUNTIME_STATUS_RUNNING && status != RUNTIME_STATUS_CREATED) {
-		r = cc_error_set(err, EINVAL, "container `%s` is %s: cannot exec into it", o->id, runtime_status_name(status));
+		r = cc_error_set(err, EINVAL, "container `%s` is %s: cannot exec into it", o->id,
+				 runtime_status_name(status));
 		goto out;
 	}
 	config_path = cc_xasprintf("%s/config.json", st->bundle);
@@ -188,8 +192,11 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 			runtime_sync_send(pair[1], RUNTIME_SYNC_ERROR, cc_error_message(&child_err), -1);
 			_exit(1);
 		}
-		struct runtime_init_args args = { .spec = spec, .sync_fd = pair[1], .fifo_fd = -1,
-						  .preserve_fds = o->preserve_fds, .confidential = st->profile != NULL,
+		struct runtime_init_args args = { .spec = spec,
+						  .sync_fd = pair[1],
+						  .fifo_fd = -1,
+						  .preserve_fds = o->preserve_fds,
+						  .confidential = st->profile != NULL,
 						  .join_only = true };
 		runtime_init_main(&args);
 	}

@@ -45,7 +45,8 @@ static int run_one(const struct runtime_hook *hook, const char *state_json, stru
 		if (deadline && cc_time_monotonic_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			return cc_error_set(err, ETIMEDOUT, "hook `%s` did not finish within %d s", hook->path, hook->timeout);
+			return cc_error_set(err, ETIMEDOUT, "hook `%s` did not finish within %d s", hook->path,
+					    hook->timeout);
 		}
 		if (deadline)
 			usleep(5000);

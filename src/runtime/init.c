@@ -64,8 +64,7 @@ static int write_sysctls(const json_t *sysctl, struct cc_error *err)
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach((json_t *)sysctl, key, value)
-	{
+	json_object_foreach ((json_t *)sysctl, key, value) {
 		if (!json_is_string(value) || strstr(key, "..") || key[0] == '/' || key[0] == '.')
 			return cc_error_set(err, EINVAL, "linux.sysctl: invalid entry `%s`", key);
 		_cleanup_free_ char *path = cc_xasprintf("/proc/sys/%s", key);

@@ -11,11 +11,11 @@
 struct runtime_init_args {
 	const struct runtime_spec *spec;
 	int sync_fd;
-	int fifo_fd;      /* O_PATH fd of the exec FIFO; -1 to exec at once (runtime exec) */
-	int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
+	int fifo_fd;       /* O_PATH fd of the exec FIFO; -1 to exec at once (runtime exec) */
+	int preserve_fds;  /* fds 3 .. 3+n-1 stay open in the container */
 	bool confidential; /* stack the confidential profile's seccomp filter */
 	bool new_keyring;
-	bool join_only;   /* exec into an existing container: no rootfs setup */
+	bool join_only; /* exec into an existing container: no rootfs setup */
 };
 
 _Noreturn void runtime_init_main(const struct runtime_init_args *args);

@@ -36,7 +36,8 @@ static int hash_file(int dir, const char *name, const struct stat *st, struct fi
 {
 	char key[96];
 	snprintf(key, sizeof(key), "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st->st_dev,
-		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec);
 	const char *cached = json_string_value(json_object_get(cache->entries, key));
 	if (cached && strlen(cached) == 64) {
 		memcpy(out_hex, cached, 65);
@@ -91,7 +92,8 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct f
 		}
 		char header[PATH_MAX + 128];
 		int len = snprintf(header, sizeof(header), "%s/%s\n%o %u %u %lld\n", prefix, names[i], st.st_mode,
-				   (unsigned)st.st_uid, (unsigned)st.st_gid, S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
+				   (unsigned)st.st_uid, (unsigned)st.st_gid,
+				   S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
 		cc_digest_update(ctx, header, (size_t)len);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
@@ -197,7 +199,8 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 		return r;
 	/* The previous record is the last complete line. */
 	int64_t seq = 0;
-	char prev[97] = "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+	char prev[97] =
+	    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
 	if (len > 0) {
 		size_t end = data[len - 1] == '\n' ? len - 1 : len;
 		size_t start = end;

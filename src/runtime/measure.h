@@ -21,5 +21,4 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 
 /* Appends {"seq","container","measurement","time","prev"} to log_path (created 0600), where prev
  * is the SHA-384 of the previous line (TCG event log style). */
-int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement,
-				   struct cc_error *err);
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, struct cc_error *err);

@@ -41,11 +41,16 @@ static void tighten_caps(struct runtime_spec *spec, struct cc_buf *report)
 	spec->process.has_caps = true;
 }
 
+/* "Host" is the namespace the runtime itself runs in (podman, containerd and kubelet call the
+ * runtime from the host's namespaces). A path that cannot be inspected counts as the host's:
+ * the profile fails closed. */
 static bool same_namespace_as_host(const char *path, const char *kind)
 {
 	struct stat a, b;
-	_cleanup_free_ char *host = cc_xasprintf("/proc/1/ns/%s", kind);
-	return stat(path, &a) == 0 && stat(host, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	_cleanup_free_ char *host = cc_xasprintf("/proc/self/ns/%s", kind);
+	if (stat(path, &a) < 0 || stat(host, &b) < 0)
+		return true;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 static int refuse_host_namespaces(const struct runtime_spec *spec, struct cc_error *err)
@@ -54,15 +59,16 @@ static int refuse_host_namespaces(const struct runtime_spec *spec, struct cc_err
 		enum runtime_ns ns;
 		const char *proc_name;
 	} required[] = {
-		{ RUNTIME_NS_PID, "pid" }, { RUNTIME_NS_IPC, "ipc" },   { RUNTIME_NS_UTS, "uts" },
+		{ RUNTIME_NS_PID, "pid" },   { RUNTIME_NS_IPC, "ipc" },     { RUNTIME_NS_UTS, "uts" },
 		{ RUNTIME_NS_MOUNT, "mnt" }, { RUNTIME_NS_NETWORK, "net" },
 	};
 	for (size_t i = 0; i < CC_ARRAY_SIZE(required); i++) {
 		const struct runtime_namespace *ns = &spec->namespaces[required[i].ns];
 		if (!ns->enabled || (ns->path && same_namespace_as_host(ns->path, required[i].proc_name)))
-			return cc_error_set(err, EPERM,
-					    "confidential profile: the host %s namespace is not allowed; give the container its own",
-					    runtime_ns_name(required[i].ns));
+			return cc_error_set(
+			    err, EPERM,
+			    "confidential profile: the host %s namespace is not allowed; give the container its own",
+			    runtime_ns_name(required[i].ns));
 	}
 	return 0;
 }
@@ -71,9 +77,19 @@ static int refuse_host_namespaces(const struct runtime_spec *spec, struct cc_err
 static int refuse_dangerous_mounts(const struct runtime_spec *spec, struct cc_error *err)
 {
 	static const char *const exact[] = { "/", "/etc", "/root", "/boot", "/var/lib/kubelet", "/var/lib/containers" };
-	static const char *const prefixes[] = { "/proc", "/sys", "/dev", "/run/containerd", "/var/run/containerd",
-						"/run/podman", "/var/run/podman", "/run/crio", "/var/run/crio",
-						"/run/docker.sock", "/var/run/docker.sock", "/run/cocoon", "/var/lib/cocoon" };
+	static const char *const prefixes[] = { "/proc",
+						"/sys",
+						"/dev",
+						"/run/containerd",
+						"/var/run/containerd",
+						"/run/podman",
+						"/var/run/podman",
+						"/run/crio",
+						"/var/run/crio",
+						"/run/docker.sock",
+						"/var/run/docker.sock",
+						"/run/cocoon",
+						"/var/lib/cocoon" };
 	for (size_t i = 0; i < spec->mount_count; i++) {
 		const struct runtime_mount *m = &spec->mounts[i];
 		if (!m->bind)
@@ -89,7 +105,8 @@ static int refuse_dangerous_mounts(const struct runtime_spec *spec, struct cc_er
 		}
 		/* The default device binds (/dev/null etc.) come from the runtime, not from mounts. */
 		if (bad)
-			return cc_error_set(err, EPERM, "confidential profile: bind mount of host path `%s` on `%s` is not allowed",
+			return cc_error_set(err, EPERM,
+					    "confidential profile: bind mount of host path `%s` on `%s` is not allowed",
 					    src, m->destination);
 	}
 	return 0;
@@ -127,7 +144,8 @@ static void readonly_kernel_mounts(struct runtime_spec *spec, struct cc_buf *rep
 {
 	for (size_t i = 0; i < spec->mount_count; i++) {
 		struct runtime_mount *m = &spec->mounts[i];
-		bool kernel = strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
+		bool kernel =
+		    strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
 		if (kernel && !(m->flags & MS_RDONLY)) {
 			m->flags |= MS_RDONLY;
 			note(report, "made %s mount on %s read-only", m->type, m->destination);
@@ -160,8 +178,8 @@ static void remove_unsafe_sysctls(struct runtime_spec *spec, struct cc_buf *repo
 
 static void remove_devices(struct runtime_spec *spec, struct cc_buf *report)
 {
-	static const char *const allowed[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
-					       "/dev/tty", "/dev/console", "/dev/fuse" };
+	static const char *const allowed[] = { "/dev/null",    "/dev/zero", "/dev/full",    "/dev/random",
+					       "/dev/urandom", "/dev/tty",  "/dev/console", "/dev/fuse" };
 	size_t kept = 0;
 	for (size_t i = 0; i < spec->device_count; i++) {
 		bool ok = false;
@@ -190,7 +208,8 @@ int runtime_profile_confidential(struct runtime_spec *spec, struct cc_buf *repor
 		note(report, "forced %s", "noNewPrivileges");
 	}
 	spec->masked_paths = merge_defaults(spec->masked_paths, runtime_default_masked_paths, "masked", report);
-	spec->readonly_paths = merge_defaults(spec->readonly_paths, runtime_default_readonly_paths, "read-only", report);
+	spec->readonly_paths =
+	    merge_defaults(spec->readonly_paths, runtime_default_readonly_paths, "read-only", report);
 	readonly_kernel_mounts(spec, report);
 	remove_unsafe_sysctls(spec, report);
 	remove_devices(spec, report);

@@ -19,8 +19,18 @@
 #include <unistd.h>
 
 const char *const runtime_default_masked_paths[] = {
-	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
+	"/proc/acpi",
+	"/proc/asound",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
+	NULL,
 };
 
 const char *const runtime_default_readonly_paths[] = {
@@ -102,7 +112,8 @@ static int mount_cgroup(int root_fd, const struct runtime_mount *m, int target, 
 			int top = cc_path_open_in_root(root_fd, dest, O_PATH, 0, NULL);
 			_cleanup_free_ char *q = top >= 0 ? fd_path(top) : NULL;
 			if (q)
-				mount(NULL, q, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+				mount(NULL, q, NULL,
+				      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 			if (top >= 0)
 				close(top);
 		}
@@ -158,9 +169,10 @@ static int mount_one(int root_fd, const struct runtime_mount *m, struct cc_error
 			struct {
 				uint64_t set, clr, propagation, userns;
 			} attr = { 0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
-			if (syscall(442 /* SYS_mount_setattr */, target, "", 0x1000 /* AT_EMPTY_PATH */ | 0x8000 /* AT_RECURSIVE */,
-				    &attr, sizeof(attr)) < 0)
-				return cc_error_set_errno(err, errno, "make `%s` recursively read-only", m->destination);
+			if (syscall(442 /* SYS_mount_setattr */, target, "",
+				    0x1000 /* AT_EMPTY_PATH */ | 0x8000 /* AT_RECURSIVE */, &attr, sizeof(attr)) < 0)
+				return cc_error_set_errno(err, errno, "make `%s` recursively read-only",
+							  m->destination);
 		}
 	} else {
 		const char *data = m->data;
@@ -169,16 +181,19 @@ static int mount_one(int root_fd, const struct runtime_mount *m, struct cc_error
 		if (mount(m->source, path, m->type, flags & ~MS_REMOUNT, data) < 0) {
 			/* mqueue and sysfs cannot be mounted in some namespace combinations: fall back to
 			 * a bind of the host's, as runc does for sysfs without a network namespace. */
-			if ((strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "mqueue") == 0) && (errno == EPERM || errno == EBUSY)) {
+			if ((strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "mqueue") == 0) &&
+			    (errno == EPERM || errno == EBUSY)) {
 				const char *host = strcmp(m->type, "sysfs") == 0 ? "/sys" : "/dev/mqueue";
 				if (mount(host, path, NULL, MS_BIND | MS_REC, NULL) == 0) {
-					mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+					mount(NULL, path, NULL,
+					      MS_BIND | MS_REMOUNT | MS_RDONLY |
+						  (flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC)),
 					      NULL);
 					return 0;
 				}
 			}
-			return cc_error_set_errno(err, errno, "mount %s on `%s` (options `%s`)", m->type, m->destination,
-						  data ? data : "");
+			return cc_error_set_errno(err, errno, "mount %s on `%s` (options `%s`)", m->type,
+						  m->destination, data ? data : "");
 		}
 		if (m->propagation) {
 			if (reopen_target(root_fd, &target, m->destination, err) < 0)
@@ -204,10 +219,14 @@ static bool has_mount_at(const struct runtime_spec *spec, const char *dest)
  * host: mknod is not allowed in user namespaces, and a bind works everywhere. */
 static int create_default_devices(int root_fd, const struct runtime_spec *spec, struct cc_error *err)
 {
-	static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
+	static const char *const devices[] = { "/dev/null",   "/dev/zero",    "/dev/full",
+					       "/dev/random", "/dev/urandom", "/dev/tty" };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(devices); i++) {
-		struct runtime_mount m = { .destination = (char *)devices[i], .source = (char *)devices[i], .type = "bind",
-					   .bind = true, .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
+		struct runtime_mount m = { .destination = (char *)devices[i],
+					   .source = (char *)devices[i],
+					   .type = "bind",
+					   .bind = true,
+					   .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
 		int r = mount_one(root_fd, &m, err);
 		if (r < 0)
 			return r;
@@ -224,7 +243,10 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 		unlinkat(dir, name, 0);
 		if (mknodat(dir, name, type | (d->mode & 07777), makedev((unsigned)d->major, (unsigned)d->minor)) < 0) {
 			/* In a user namespace mknod fails: bind the host node instead. */
-			struct runtime_mount m = { .destination = d->path, .source = d->path, .type = "bind", .bind = true,
+			struct runtime_mount m = { .destination = d->path,
+						   .source = d->path,
+						   .type = "bind",
+						   .bind = true,
 						   .flags = MS_BIND };
 			int r = mount_one(root_fd, &m, err);
 			if (r < 0)
@@ -235,7 +257,7 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 	}
 	/* Links every Linux program expects in /dev. */
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
+		{ "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
 		{ "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
 	};
 	_cleanup_close_ int dev = cc_path_open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY, 0, err);

@@ -19,9 +19,9 @@ static const struct {
 	const char *name;
 	int flag;
 } namespaces[RUNTIME_NS_MAX] = {
-	[RUNTIME_NS_PID] = { "pid", CLONE_NEWPID },        [RUNTIME_NS_NETWORK] = { "network", CLONE_NEWNET },
-	[RUNTIME_NS_MOUNT] = { "mount", CLONE_NEWNS },     [RUNTIME_NS_IPC] = { "ipc", CLONE_NEWIPC },
-	[RUNTIME_NS_UTS] = { "uts", CLONE_NEWUTS },        [RUNTIME_NS_USER] = { "user", CLONE_NEWUSER },
+	[RUNTIME_NS_PID] = { "pid", CLONE_NEWPID },          [RUNTIME_NS_NETWORK] = { "network", CLONE_NEWNET },
+	[RUNTIME_NS_MOUNT] = { "mount", CLONE_NEWNS },       [RUNTIME_NS_IPC] = { "ipc", CLONE_NEWIPC },
+	[RUNTIME_NS_UTS] = { "uts", CLONE_NEWUTS },          [RUNTIME_NS_USER] = { "user", CLONE_NEWUSER },
 	[RUNTIME_NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP }, [RUNTIME_NS_TIME] = { "time", 0x80 /* CLONE_NEWTIME */ },
 };
 
@@ -36,16 +36,46 @@ int runtime_ns_clone_flag(enum runtime_ns ns)
 }
 
 static const char *const cap_names[] = {
-	"CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-	"CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-	"CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
 	"CAP_CHECKPOINT_RESTORE",
 };
 
@@ -71,11 +101,21 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimits[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_CPU", RLIMIT_CPU },
-	{ "RLIMIT_DATA", RLIMIT_DATA },       { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },   { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+	{ "RLIMIT_AS", RLIMIT_AS },
+	{ "RLIMIT_CORE", RLIMIT_CORE },
+	{ "RLIMIT_CPU", RLIMIT_CPU },
+	{ "RLIMIT_DATA", RLIMIT_DATA },
+	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
+	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+	{ "RLIMIT_NICE", RLIMIT_NICE },
+	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
+	{ "RLIMIT_NPROC", RLIMIT_NPROC },
+	{ "RLIMIT_RSS", RLIMIT_RSS },
+	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
+	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
 	{ "RLIMIT_STACK", RLIMIT_STACK },
 };
 
@@ -85,13 +125,27 @@ static const struct {
 	bool clear;
 	unsigned long flag;
 } mount_flags[] = {
-	{ "ro", false, MS_RDONLY },        { "rw", true, MS_RDONLY },         { "nosuid", false, MS_NOSUID },
-	{ "suid", true, MS_NOSUID },       { "nodev", false, MS_NODEV },      { "dev", true, MS_NODEV },
-	{ "noexec", false, MS_NOEXEC },    { "exec", true, MS_NOEXEC },       { "sync", false, MS_SYNCHRONOUS },
-	{ "async", true, MS_SYNCHRONOUS }, { "dirsync", false, MS_DIRSYNC },  { "remount", false, MS_REMOUNT },
-	{ "mand", false, MS_MANDLOCK },    { "nomand", true, MS_MANDLOCK },   { "atime", true, MS_NOATIME },
-	{ "noatime", false, MS_NOATIME },  { "diratime", true, MS_NODIRATIME }, { "nodiratime", false, MS_NODIRATIME },
-	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME }, { "strictatime", false, MS_STRICTATIME },
+	{ "ro", false, MS_RDONLY },
+	{ "rw", true, MS_RDONLY },
+	{ "nosuid", false, MS_NOSUID },
+	{ "suid", true, MS_NOSUID },
+	{ "nodev", false, MS_NODEV },
+	{ "dev", true, MS_NODEV },
+	{ "noexec", false, MS_NOEXEC },
+	{ "exec", true, MS_NOEXEC },
+	{ "sync", false, MS_SYNCHRONOUS },
+	{ "async", true, MS_SYNCHRONOUS },
+	{ "dirsync", false, MS_DIRSYNC },
+	{ "remount", false, MS_REMOUNT },
+	{ "mand", false, MS_MANDLOCK },
+	{ "nomand", true, MS_MANDLOCK },
+	{ "atime", true, MS_NOATIME },
+	{ "noatime", false, MS_NOATIME },
+	{ "diratime", true, MS_NODIRATIME },
+	{ "nodiratime", false, MS_NODIRATIME },
+	{ "relatime", false, MS_RELATIME },
+	{ "norelatime", true, MS_RELATIME },
+	{ "strictatime", false, MS_STRICTATIME },
 	{ "nostrictatime", true, MS_STRICTATIME },
 };
 
@@ -99,9 +153,10 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{ "shared", MS_SHARED },          { "rshared", MS_SHARED | MS_REC },   { "slave", MS_SLAVE },
-	{ "rslave", MS_SLAVE | MS_REC },  { "private", MS_PRIVATE },           { "rprivate", MS_PRIVATE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE },  { "runbindable", MS_UNBINDABLE | MS_REC },
+	{ "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+	{ "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+	{ "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
 static int propagation_from_name(const char *name, unsigned long *ret)
@@ -132,13 +187,13 @@ static int string_array(const json_t *obj, const char *field, const char *where,
 	char **out = cc_xcalloc(json_array_size(arr) + 1, sizeof(char *));
 	size_t i;
 	json_t *item;
-	json_array_foreach(arr, i, item)
-	{
+	json_array_foreach (arr, i, item) {
 		if (!json_is_string(item) || strlen(json_string_value(item)) != json_string_length(item)) {
 			for (size_t k = 0; k < i; k++)
 				free(out[k]);
 			free(out);
-			return cc_error_set(err, EINVAL, "%s.%s[%zu] must be a string without NUL bytes", where, field, i);
+			return cc_error_set(err, EINVAL, "%s.%s[%zu] must be a string without NUL bytes", where, field,
+					    i);
 		}
 		out[i] = cc_xstrdup(json_string_value(item));
 	}
@@ -166,11 +221,11 @@ static int parse_caps(const json_t *caps, struct runtime_caps *out, struct cc_er
 			return cc_error_prefix(err, "process.capabilities");
 		size_t i;
 		json_t *item;
-		json_array_foreach(arr, i, item)
-		{
+		json_array_foreach (arr, i, item) {
 			const char *name = json_string_value(item);
 			if (!name)
-				return cc_error_set(err, EINVAL, "process.capabilities.%s[%zu] must be a string", sets[s], i);
+				return cc_error_set(err, EINVAL, "process.capabilities.%s[%zu] must be a string",
+						    sets[s], i);
 			int cap = runtime_cap_from_name(name);
 			if (cap < 0)
 				continue; /* unknown to this kernel/runtime: ignored, as runc does (with a warning) */
@@ -205,8 +260,7 @@ static int parse_user(const json_t *process, struct runtime_process *p, struct c
 		p->additional_gids = cc_xcalloc(json_array_size(gids) + 1, sizeof(gid_t));
 		size_t i;
 		json_t *g;
-		json_array_foreach(gids, i, g)
-		{
+		json_array_foreach (gids, i, g) {
 			if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > UINT32_MAX - 1)
 				return cc_error_set(err, EINVAL, "process.user.additionalGids[%zu] must be a gid", i);
 			p->additional_gids[p->additional_gid_count++] = (gid_t)json_integer_value(g);
@@ -267,12 +321,12 @@ static int parse_process(const json_t *root, struct runtime_process *p, struct c
 		p->rlimits = cc_xcalloc(json_array_size(limits) + 1, sizeof(*p->rlimits));
 		size_t i;
 		json_t *l;
-		json_array_foreach(limits, i, l)
-		{
+		json_array_foreach (limits, i, l) {
 			const char *type;
 			int64_t soft, hard;
 			if (cc_json_get_string(l, "type", true, &type, err) < 0 ||
-			    cc_json_get_int(l, "soft", true, &soft, err) < 0 || cc_json_get_int(l, "hard", true, &hard, err) < 0)
+			    cc_json_get_int(l, "soft", true, &soft, err) < 0 ||
+			    cc_json_get_int(l, "hard", true, &hard, err) < 0)
 				return cc_error_prefix(err, "process.rlimits[%zu]", i);
 			int resource = -1;
 			for (size_t k = 0; k < CC_ARRAY_SIZE(rlimits); k++)
@@ -281,7 +335,8 @@ static int parse_process(const json_t *root, struct runtime_process *p, struct c
 			if (resource < 0)
 				return cc_error_set(err, EINVAL, "process.rlimits[%zu]: unknown type `%s`", i, type);
 			/* JSON integers are signed 64-bit here; -1 and large values mean unlimited. */
-			p->rlimits[p->rlimit_count++] = (struct runtime_rlimit){ resource, (uint64_t)soft, (uint64_t)hard };
+			p->rlimits[p->rlimit_count++] =
+			    (struct runtime_rlimit){ resource, (uint64_t)soft, (uint64_t)hard };
 		}
 	}
 	return 0;
@@ -292,8 +347,7 @@ static int parse_mount_options(const json_t *options, struct runtime_mount *m, s
 	struct cc_buf data = CC_BUF_INIT;
 	size_t i;
 	json_t *item;
-	json_array_foreach(options, i, item)
-	{
+	json_array_foreach (options, i, item) {
 		const char *opt = json_string_value(item);
 		if (!opt) {
 			cc_buf_free(&data);
@@ -350,8 +404,7 @@ static int parse_mounts(const json_t *root, struct runtime_spec *spec, struct cc
 	spec->mounts = cc_xcalloc(json_array_size(mounts) + 1, sizeof(*spec->mounts));
 	size_t i;
 	json_t *m;
-	json_array_foreach(mounts, i, m)
-	{
+	json_array_foreach (mounts, i, m) {
 		struct runtime_mount *out = &spec->mounts[spec->mount_count++];
 		const char *dest, *type = NULL, *source = NULL;
 		json_t *options;
@@ -385,14 +438,14 @@ static int parse_id_maps(const json_t *linux_obj, const char *field, struct runt
 	*ret = cc_xcalloc(json_array_size(maps) + 1, sizeof(**ret));
 	size_t i;
 	json_t *m;
-	json_array_foreach(maps, i, m)
-	{
+	json_array_foreach (maps, i, m) {
 		int64_t c, h, s;
-		if (cc_json_get_int(m, "containerID", true, &c, err) < 0 || cc_json_get_int(m, "hostID", true, &h, err) < 0 ||
-		    cc_json_get_int(m, "size", true, &s, err) < 0)
+		if (cc_json_get_int(m, "containerID", true, &c, err) < 0 ||
+		    cc_json_get_int(m, "hostID", true, &h, err) < 0 || cc_json_get_int(m, "size", true, &s, err) < 0)
 			return cc_error_prefix(err, "linux.%s[%zu]", field, i);
 		if (c < 0 || h < 0 || s <= 0 || c > UINT32_MAX || h > UINT32_MAX || s > UINT32_MAX)
-			return cc_error_set(err, EINVAL, "linux.%s[%zu]: ids and size must be 32-bit, size positive", field, i);
+			return cc_error_set(err, EINVAL, "linux.%s[%zu]: ids and size must be 32-bit, size positive",
+					    field, i);
 		(*ret)[(*ret_count)++] = (struct runtime_id_map){ (uint32_t)c, (uint32_t)h, (uint32_t)s };
 	}
 	return 0;
@@ -438,13 +491,14 @@ static int parse_devices(const json_t *linux_obj, struct runtime_spec *spec, str
 	spec->devices = cc_xcalloc(json_array_size(devices) + 1, sizeof(*spec->devices));
 	size_t i;
 	json_t *d;
-	json_array_foreach(devices, i, d)
-	{
+	json_array_foreach (devices, i, d) {
 		const char *path, *type;
-		if (cc_json_get_string(d, "path", true, &path, err) < 0 || cc_json_get_string(d, "type", true, &type, err) < 0)
+		if (cc_json_get_string(d, "path", true, &path, err) < 0 ||
+		    cc_json_get_string(d, "type", true, &type, err) < 0)
 			return cc_error_prefix(err, "linux.devices[%zu]", i);
 		if (path[0] != '/' || strlen(type) != 1 || !strchr("cbup", type[0]))
-			return cc_error_set(err, EINVAL, "linux.devices[%zu]: absolute path and type c, b, u or p required", i);
+			return cc_error_set(err, EINVAL,
+					    "linux.devices[%zu]: absolute path and type c, b, u or p required", i);
 		struct runtime_device *dev = &spec->devices[spec->device_count++];
 		dev->path = cc_xstrdup(path);
 		dev->type = type[0];
@@ -475,8 +529,7 @@ static int parse_hooks(const json_t *root, struct runtime_spec *spec, struct cc_
 		spec->hooks[k] = cc_xcalloc(json_array_size(list) + 1, sizeof(struct runtime_hook));
 		size_t i;
 		json_t *h;
-		json_array_foreach(list, i, h)
-		{
+		json_array_foreach (list, i, h) {
 			const char *path;
 			struct runtime_hook *hook = &spec->hooks[k][spec->hook_count[k]++];
 			if (cc_json_get_string(h, "path", true, &path, err) < 0)
@@ -508,10 +561,10 @@ static int parse_linux(const json_t *root, struct runtime_spec *spec, struct cc_
 		return cc_error_prefix(err, "linux");
 	size_t i;
 	json_t *ns;
-	json_array_foreach(ns_list, i, ns)
-	{
+	json_array_foreach (ns_list, i, ns) {
 		const char *type, *path = NULL;
-		if (cc_json_get_string(ns, "type", true, &type, err) < 0 || cc_json_get_string(ns, "path", false, &path, err) < 0)
+		if (cc_json_get_string(ns, "type", true, &type, err) < 0 ||
+		    cc_json_get_string(ns, "path", false, &path, err) < 0)
 			return cc_error_prefix(err, "linux.namespaces[%zu]", i);
 		int found = -1;
 		for (int k = 0; k < RUNTIME_NS_MAX; k++)
@@ -569,7 +622,8 @@ int runtime_spec_parse(json_t *json, const char *bundle, struct runtime_spec **r
 		cc_error_prefix(err, "root");
 		goto fail;
 	}
-	spec->root_path = root_path[0] == '/' || !bundle ? cc_xstrdup(root_path) : cc_xasprintf("%s/%s", bundle, root_path);
+	spec->root_path =
+	    root_path[0] == '/' || !bundle ? cc_xstrdup(root_path) : cc_xasprintf("%s/%s", bundle, root_path);
 	if ((r = cc_json_get_string(json, "hostname", false, &hostname, err)) < 0 ||
 	    (r = cc_json_get_string(json, "domainname", false, &domainname, err)) < 0)
 		goto fail;

@@ -40,8 +40,8 @@ struct runtime_mount {
 	unsigned long flags;       /* MS_* from options */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) or 0 */
 	bool bind;
-	bool recursive_ro;         /* "rro" */
-	char *data;                /* options that are not flags, comma-joined */
+	bool recursive_ro; /* "rro" */
+	char *data;        /* options that are not flags, comma-joined */
 };
 
 struct runtime_rlimit {
@@ -132,8 +132,8 @@ struct runtime_spec {
 	size_t device_count;
 	char *cgroups_path;
 	struct runtime_resources resources;
-	json_t *sysctl;    /* object, borrowed */
-	json_t *seccomp;   /* object, borrowed, or NULL */
+	json_t *sysctl;  /* object, borrowed */
+	json_t *seccomp; /* object, borrowed, or NULL */
 	char **masked_paths;
 	char **readonly_paths;
 	unsigned long rootfs_propagation;

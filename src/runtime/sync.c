@@ -35,7 +35,9 @@ int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd)
 {
 	struct iovec iov = { .iov_base = msg, .iov_len = sizeof(*msg) };
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
+	};
 	if (ret_fd)
 		*ret_fd = -1;
 	ssize_t n;

@@ -5,12 +5,12 @@
 #include <stddef.h>
 
 enum runtime_sync_type {
-	RUNTIME_SYNC_GO = 1,      /* runtime -> init: namespaces, maps and cgroups are ready */
-	RUNTIME_SYNC_USERNS,      /* init -> runtime: write my uid/gid maps */
-	RUNTIME_SYNC_PTY,         /* init -> runtime: here is the pty master (fd attached) */
-	RUNTIME_SYNC_READY,       /* init -> runtime: set up, waiting for start */
-	RUNTIME_SYNC_ERROR,       /* init -> runtime: failed; payload is the message */
-	RUNTIME_SYNC_SECCOMP_FD,  /* init -> runtime: seccomp notify fd (fd attached) */
+	RUNTIME_SYNC_GO = 1,     /* runtime -> init: namespaces, maps and cgroups are ready */
+	RUNTIME_SYNC_USERNS,     /* init -> runtime: write my uid/gid maps */
+	RUNTIME_SYNC_PTY,        /* init -> runtime: here is the pty master (fd attached) */
+	RUNTIME_SYNC_READY,      /* init -> runtime: set up, waiting for start */
+	RUNTIME_SYNC_ERROR,      /* init -> runtime: failed; payload is the message */
+	RUNTIME_SYNC_SECCOMP_FD, /* init -> runtime: seccomp notify fd (fd attached) */
 };
 
 struct runtime_sync_msg {

@@ -22,13 +22,19 @@ int rt_cmd_exec(const struct runtime_globals *g, int argc, char **argv)
 {
 	enum { OPT_PRESERVE_FDS = 256, OPT_NO_NEW_PRIVS };
 	static const struct option options[] = {
-		{ "process", required_argument, NULL, 'p' },    { "tty", no_argument, NULL, 't' },
-		{ "detach", no_argument, NULL, 'd' },           { "cwd", required_argument, NULL, 'w' },
-		{ "env", required_argument, NULL, 'e' },        { "user", required_argument, NULL, 'u' },
-		{ "console-socket", required_argument, NULL, 'c' }, { "pid-file", required_argument, NULL, 'P' },
+		{ "process", required_argument, NULL, 'p' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "cwd", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'P' },
 		{ "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
-		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS }, { "cap", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },             { 0 },
+		{ "no-new-privs", no_argument, NULL, OPT_NO_NEW_PRIVS },
+		{ "cap", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct runtime_exec_opts o = { 0 };
 	size_t env_count = 0, cap_count = 0;

@@ -110,7 +110,9 @@ int rt_cmd_run(const struct runtime_globals *g, int argc, char **argv)
 
 static int simple(const char *name, int argc, char **argv, const char **ret_id, bool *ret_flag, const char *flag_name)
 {
-	static struct option options[] = { { NULL, no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	static struct option options[] = { { NULL, no_argument, NULL, 'f' },
+					   { "help", no_argument, NULL, 'h' },
+					   { 0 } };
 	options[0].name = flag_name ? flag_name : "help-unused";
 	optind = 1;
 	int c;
@@ -119,7 +121,8 @@ static int simple(const char *name, int argc, char **argv, const char **ret_id, 
 			if (ret_flag)
 				*ret_flag = true;
 		} else if (c == 'h') {
-			printf("Usage: cocoon-runtime %s%s%s ID\n", name, flag_name ? " [--" : "", flag_name ? flag_name : "");
+			printf("Usage: cocoon-runtime %s%s%s ID\n", name, flag_name ? " [--" : "",
+			       flag_name ? flag_name : "");
 			if (flag_name)
 				printf("]\n");
 			exit(CLI_EXIT_OK);
@@ -143,7 +146,9 @@ int rt_cmd_start(const struct runtime_globals *g, int argc, char **argv)
 int rt_cmd_kill(const struct runtime_globals *g, int argc, char **argv)
 {
 	bool all = false;
-	static const struct option options[] = { { "all", no_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option options[] = { { "all", no_argument, NULL, 'a' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "ah", options, NULL)) != -1) {

@@ -93,7 +93,9 @@ int rt_cmd_list(const struct runtime_globals *g, int argc, char **argv)
 
 int rt_cmd_ps(const struct runtime_globals *g, int argc, char **argv)
 {
-	static const struct option options[] = { { "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option options[] = { { "format", required_argument, NULL, 'f' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	bool json = false;
 	optind = 1;
 	int c;

@@ -17,9 +17,9 @@
 int rt_cmd_spec(const struct runtime_globals *g, int argc, char **argv)
 {
 	static const struct option options[] = { { "bundle", required_argument, NULL, 'b' },
-						  { "rootless", no_argument, NULL, 'r' },
-						  { "help", no_argument, NULL, 'h' },
-						  { 0 } };
+						 { "rootless", no_argument, NULL, 'r' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	const char *bundle = ".";
 	bool rootless = false;
 	optind = 1;
@@ -61,21 +61,22 @@ int rt_cmd_features(const struct runtime_globals *g, int argc, char **argv)
 	for (int cap = 0; cap <= runtime_cap_last(); cap++)
 		json_array_append_new(caps, json_string(runtime_cap_name(cap)));
 	json_t *mount_options = json_pack(
-		"[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "async", "atime", "bind", "dev",
-		"diratime", "dirsync", "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-		"nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rro", "rshared",
-		"rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync");
-	json_t *doc = json_pack(
-		"{s:s, s:s, s:[s,s,s,s,s,s], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}},"
-		" s:{s:s, s:s, s:s, s:s}}",
-		"ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", "prestart", "createRuntime", "createContainer",
-		"startContainer", "poststart", "poststop", "mountOptions", mount_options, "linux", "namespaces", namespaces,
-		"capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0, "seccomp",
-		runtime_seccomp_features(), "apparmor", "enabled", access("/sys/kernel/security/apparmor", F_OK) == 0,
-		"selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0,
-		"annotations", "run.cocoon.profile", "confidential", "run.cocoon.image.digest", "sha256:...",
-		"io.github.seccomp.libseccomp.version", SCMP_VER_MAJOR == 2 ? "2" : "?", "org.opencontainers.runc.checkpoint.enabled",
-		"false");
+	    "[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "async", "atime", "bind", "dev",
+	    "diratime", "dirsync", "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
+	    "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rro", "rshared",
+	    "rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync");
+	json_t *doc =
+	    json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, "
+		      "s:{s:b}, s:{s:b}, s:{s:{s:b}}},"
+		      " s:{s:s, s:s, s:s, s:s}}",
+		      "ociVersionMin", "1.0.0", "ociVersionMax", "1.2.0", "hooks", "prestart", "createRuntime",
+		      "createContainer", "startContainer", "poststart", "poststop", "mountOptions", mount_options,
+		      "linux", "namespaces", namespaces, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+		      "systemdUser", 0, "rdma", 0, "seccomp", runtime_seccomp_features(), "apparmor", "enabled",
+		      access("/sys/kernel/security/apparmor", F_OK) == 0, "selinux", "enabled", 0, "intelRdt",
+		      "enabled", 0, "mountExtensions", "idmap", "enabled", 0, "annotations", "run.cocoon.profile",
+		      "confidential", "run.cocoon.image.digest", "sha256:...", "io.github.seccomp.libseccomp.version",
+		      SCMP_VER_MAJOR == 2 ? "2" : "?", "org.opencontainers.runc.checkpoint.enabled", "false");
 	char *text = json_dumps(doc, JSON_INDENT(4));
 	printf("%s\n", text);
 	free(text);
