@@ -21,6 +21,7 @@
 #include "base/timeutil.h"
 #include "event/emit.h"
 #include "runtime/cgroup.h"
+#include "runtime/fscrypt.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/measure.h"
@@ -208,6 +209,8 @@ static void creation_abort(struct creation *c)
 	}
 	if (c->state && c->state->cgroup_paths)
 		runtime_cgroup_destroy(c->state->cgroup_paths, NULL);
+	if (c->state && c->state->fscrypt_dir && c->state->fscrypt_key_id)
+		runtime_fscrypt_shred(c->state->fscrypt_dir, c->state->fscrypt_key_id, NULL);
 	if (c->state && c->state->dir) {
 		_cleanup_free_ char *fifo = runtime_exec_fifo_path(c->state->dir);
 		_cleanup_free_ char *state = cc_xasprintf("%s/state.json", c->state->dir);
@@ -291,6 +294,17 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 	if (fifo_fd < 0)
 		return cc_error_set_errno(err, errno, "open exec FIFO");
 
+	const char *key_ref = runtime_spec_annotation(spec, RUNTIME_FSCRYPT_KEY_ANNOTATION);
+	if (key_ref) {
+		struct runtime_fscrypt enc;
+		if ((r = runtime_fscrypt_setup(spec, key_ref, &enc, err)) < 0)
+			return cc_error_prefix(err, "encrypted storage");
+		state->fscrypt_dir = enc.dir;
+		state->fscrypt_key_id = cc_xstrdup(enc.key_id);
+		emit("volume.encrypt", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE,
+		     "writable storage encrypted with fscrypt v2",
+		     json_pack("{s:s, s:s}", "directory", enc.dir, "keyIdentifier", enc.key_id));
+	}
 	int flags = clone_flags(spec, err);
 	if (flags < 0)
 		return flags;
@@ -519,6 +533,19 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 	if (runtime_spec_load(st->bundle, &spec, NULL) == 0) {
 		runtime_hooks_run(spec, RUNTIME_HOOK_POSTSTOP, st, NULL);
 		runtime_spec_free(spec);
+	}
+	if (st->fscrypt_dir && st->fscrypt_key_id) {
+		struct cc_error shred_err = { 0 };
+		int s = runtime_fscrypt_shred(st->fscrypt_dir, st->fscrypt_key_id, &shred_err);
+		emit("volume.shred", id, s == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+		     s == 0 ? CC_SEVERITY_NOTICE : CC_SEVERITY_ERROR,
+		     s == 0 ? "encryption key removed from the filesystem: the data is unreadable"
+			    : cc_error_message(&shred_err),
+		     json_pack("{s:s}", "directory", st->fscrypt_dir));
+		if (s < 0 && r == 0) {
+			*err = shred_err;
+			r = s;
+		}
 	}
 	_cleanup_free_ char *fifo = runtime_exec_fifo_path(st->dir);
 	_cleanup_free_ char *state_file = cc_xasprintf("%s/state.json", st->dir);

@@ -25,8 +25,14 @@ static void test_setup_refuses_dot_dot(void **state)
 {
 	if (getuid() != 0)
 		skip();
-	struct runtime_resources res = { .memory_limit = -1, .memory_swap = -1, .memory_reservation = -1, .cpu_shares = -1,
-					 .cpu_quota = -1, .cpu_period = -1, .pids_limit = -1, .blkio_weight = -1 };
+	struct runtime_resources res = { .memory_limit = -1,
+					 .memory_swap = -1,
+					 .memory_reservation = -1,
+					 .cpu_shares = -1,
+					 .cpu_quota = -1,
+					 .cpu_period = -1,
+					 .pids_limit = -1,
+					 .blkio_weight = -1 };
 	json_t *paths = NULL;
 	struct cc_error err = { 0 };
 	assert_int_equal(runtime_cgroup_setup("/cocoon/../../escape", &res, getpid(), &paths, &err), -EINVAL);

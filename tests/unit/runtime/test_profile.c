@@ -14,17 +14,19 @@ static struct runtime_spec *careless(void)
 	json_t *caps = json_pack("[s,s,s]", "CAP_SYS_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW");
 	json_t *process = json_object_get(doc, "process");
 	json_object_set_new(process, "capabilities",
-			    json_pack("{s:O, s:O, s:O, s:O, s:O}", "bounding", caps, "effective", caps, "permitted", caps,
-				      "inheritable", caps, "ambient", caps));
+			    json_pack("{s:O, s:O, s:O, s:O, s:O}", "bounding", caps, "effective", caps, "permitted",
+				      caps, "inheritable", caps, "ambient", caps));
 	json_decref(caps);
 	json_object_set_new(process, "noNewPrivileges", json_false());
 	json_t *linux_obj = json_object_get(doc, "linux");
 	json_object_set_new(linux_obj, "maskedPaths", json_pack("[s]", "/proc/custom"));
 	json_object_set_new(linux_obj, "readonlyPaths", json_array());
-	json_object_set_new(linux_obj, "sysctl", json_pack("{s:s, s:s}", "net.ipv4.ip_forward", "1", "kernel.shm_rmid_forced", "1"));
+	json_object_set_new(linux_obj, "sysctl",
+			    json_pack("{s:s, s:s}", "net.ipv4.ip_forward", "1", "kernel.shm_rmid_forced", "1"));
 	json_object_set_new(linux_obj, "devices",
 			    json_pack("[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}]", "path", "/dev/mem", "type", "c",
-				      "major", 1, "minor", 1, "path", "/dev/fuse", "type", "c", "major", 10, "minor", 229));
+				      "major", 1, "minor", 1, "path", "/dev/fuse", "type", "c", "major", 10, "minor",
+				      229));
 	struct runtime_spec *spec;
 	struct cc_error err = { 0 };
 	assert_int_equal(runtime_spec_parse(doc, "/b", &spec, &err), 0);
@@ -89,7 +91,8 @@ static void test_refuses_host_namespaces_and_dangerous_binds(void **state)
 	assert_int_equal(runtime_profile_confidential(spec, &report, &err), -EPERM);
 	free(spec->namespaces[RUNTIME_NS_NETWORK].path);
 	spec->namespaces[RUNTIME_NS_NETWORK].path = NULL;
-	const char *sources[] = { "/", "/proc", "/sys/kernel", "/run/containerd/containerd.sock", "/var/run/docker.sock" };
+	const char *sources[] = { "/", "/proc", "/sys/kernel", "/run/containerd/containerd.sock",
+				  "/var/run/docker.sock" };
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		struct runtime_mount *m = &spec->mounts[0];
 		bool was_bind = m->bind;

@@ -22,14 +22,18 @@ static int build(const char *text, struct cc_error *err)
 static void test_translates_actions_operators_and_arches(void **state)
 {
 	struct cc_error err = { 0 };
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
-			       "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
-			       "\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_syscall\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-			       "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]},"
-			       "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
-			       &err),
-			 0);
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+	assert_int_equal(
+	    build("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+		  "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+		  "\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_syscall\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+		  "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,"
+		  "\"op\":\"SCMP_CMP_EQ\"}]},"
+		  "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":2114060288,"
+		  "\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
+		  &err),
+	    0);
+	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":"
+			       "\"SCMP_ACT_NOTIFY\"}]}",
 			       &err),
 			 1);
 }
@@ -39,16 +43,20 @@ static void test_rejects_unknown_names(void **state)
 	struct cc_error err = { 0 };
 	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_MAYBE\"}", &err), -EINVAL);
 	assert_non_null(strstr(err.message, "SCMP_ACT_MAYBE"));
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", &err), -EINVAL);
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", &err),
+			 -EINVAL);
+	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+			       "\"SCMP_ACT_ALLOW\","
 			       "\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
 			       &err),
 			 -EINVAL);
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\","
+	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":"
+			       "\"SCMP_ACT_ALLOW\","
 			       "\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_SORTOF\"}]}]}",
 			       &err),
 			 -EINVAL);
-	assert_int_equal(build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_MAGIC\"]}", &err), -EINVAL);
+	assert_int_equal(
+	    build("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_MAGIC\"]}", &err), -EINVAL);
 }
 
 static void test_confidential_filter_builds(void **state)

@@ -42,16 +42,19 @@ static void test_default_spec_round_trips(void **state)
 static void test_mount_options(void **state)
 {
 	struct cc_error err = { 0 };
-	struct runtime_spec *spec =
-		parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},\"mounts\":["
-		      "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/src\",\"options\":[\"rbind\",\"ro\",\"nosuid\",\"rslave\"]},"
-		      "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\",\"newinstance\",\"ptmxmode=0666\",\"tmpcopyup\"]}]}",
-		      &err);
+	struct runtime_spec *spec = parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},\"mounts\":["
+					  "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/"
+					  "src\",\"options\":[\"rbind\",\"ro\",\"nosuid\",\"rslave\"]},"
+					  "{\"destination\":\"/dev/"
+					  "pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\","
+					  "\"newinstance\",\"ptmxmode=0666\",\"tmpcopyup\"]}]}",
+					  &err);
 	assert_non_null(spec);
 	assert_int_equal(spec->mount_count, 2);
 	struct runtime_mount *m = &spec->mounts[0];
 	assert_true(m->bind);
-	assert_int_equal(m->flags & (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID), MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID);
+	assert_int_equal(m->flags & (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID),
+			 MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID);
 	assert_int_equal(m->propagation, MS_SLAVE | MS_REC);
 	assert_string_equal(spec->mounts[1].data, "newinstance,ptmxmode=0666");
 	runtime_spec_free(spec);
@@ -60,13 +63,15 @@ static void test_mount_options(void **state)
 static void test_namespaces_maps_resources(void **state)
 {
 	struct cc_error err = { 0 };
-	struct runtime_spec *spec = parse(
-		"{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"rootfs\"},\"hostname\":\"h\",\"linux\":{"
-		"\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"user\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}],"
-		"\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
-		"\"resources\":{\"memory\":{\"limit\":1048576},\"cpu\":{\"shares\":512,\"cpus\":\"0-1\"},\"pids\":{\"limit\":10}},"
-		"\"cgroupsPath\":\"/x/y\",\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
-		&err);
+	struct runtime_spec *spec =
+	    parse("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"rootfs\"},\"hostname\":\"h\",\"linux\":{"
+		  "\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"user\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+		  "net\"}],"
+		  "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+		  "\"resources\":{\"memory\":{\"limit\":1048576},\"cpu\":{\"shares\":512,\"cpus\":\"0-1\"},\"pids\":{"
+		  "\"limit\":10}},"
+		  "\"cgroupsPath\":\"/x/y\",\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
+		  &err);
 	assert_non_null(spec);
 	assert_true(spec->namespaces[RUNTIME_NS_UTS].enabled);
 	assert_string_equal(spec->namespaces[RUNTIME_NS_NETWORK].path, "/proc/1/ns/net");
@@ -102,12 +107,15 @@ static void test_errors_name_the_field(void **state)
 	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"cwd\":\"rel\"}}", "absolute");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"rel\"}]}",
 		     "mounts[0].destination");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}",
-		     "unknown type `bogus`");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
+	expect_error(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}",
+	    "unknown type `bogus`");
+	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"pid\"}"
+		     ",{\"type\":\"pid\"}]}}",
 		     "appears twice");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"hostname\":\"h\"}", "uts namespace");
-	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"rlimits\":[{\"type\":\"RLIMIT_NOPE\",\"soft\":1,\"hard\":1}]}}",
+	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"rlimits\":[{\"type\":\"RLIMIT_"
+		     "NOPE\",\"soft\":1,\"hard\":1}]}}",
 		     "RLIMIT_NOPE");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"user\":{\"uid\":-1}}}", "uid");
 	expect_error("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"rootfsPropagation\":\"weird\"}}",
@@ -124,7 +132,7 @@ static void test_capability_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_spec_round_trips), cmocka_unit_test(test_mount_options),
+		cmocka_unit_test(test_default_spec_round_trips),  cmocka_unit_test(test_mount_options),
 		cmocka_unit_test(test_namespaces_maps_resources), cmocka_unit_test(test_errors_name_the_field),
 		cmocka_unit_test(test_capability_names),
 	};
