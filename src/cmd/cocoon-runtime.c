@@ -5,6 +5,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "event/emit.h"
 #include "runtime/selfexec.h"
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
 				return CLI_EXIT_FAILURE;
 			}
 		}
-		mkdir(g.root, 0700);
+		cc_mkdir_p(g.root, 0700, NULL);
 		_cleanup_free_ char *default_events = cc_xasprintf("%s/events.jsonl", g.root);
 		struct cc_error err = { 0 };
 		if (cc_event_sink_open_file(event_log ? event_log : default_events, &err) < 0 && event_log) {

@@ -259,14 +259,12 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 				    "process.terminal is set: give --console-socket (podman and containerd do)");
 
 	_cleanup_free_ char *measurement = NULL;
-	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
-		return cc_error_set_errno(err, errno, "create state root `%s`", g->root);
+	if ((r = cc_mkdir_p(g->root, 0700, err)) < 0)
+		return cc_error_prefix(err, "state root");
 	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", g->root);
 	if ((r = runtime_measure(spec, profile, cache, &measurement, err)) < 0)
 		return cc_error_prefix(err, "measure container");
 
-	if (mkdir(g->root, 0700) < 0 && errno != EEXIST)
-		return cc_error_set_errno(err, errno, "create state root `%s`", g->root);
 	c->state = cc_xcalloc(1, sizeof(*c->state));
 	struct runtime_state *state = c->state;
 	state->id = cc_xstrdup(o->id);

@@ -83,9 +83,10 @@ static int encrypt_dir(const char *dir, const uint8_t *key, size_t key_len, char
 	memcpy(identifier, add.arg.key_spec.u.identifier, sizeof(identifier));
 	cc_wipe(&add, sizeof(add));
 	if (r < 0)
-		return cc_error_set_errno(err, saved,
-					  "add the fscrypt key for `%s` (the filesystem needs encryption support: mkfs.ext4 -O encrypt)",
-					  dir);
+		return cc_error_set_errno(
+		    err, saved,
+		    "add the fscrypt key for `%s` (the filesystem needs encryption support: mkfs.ext4 -O encrypt)",
+		    dir);
 	cc_hex_encode(identifier, sizeof(identifier), key_id_hex);
 
 	struct fscrypt_policy_v2 policy = {
@@ -133,7 +134,8 @@ int runtime_fscrypt_setup(const struct runtime_spec *spec, const char *key_ref, 
 		return r;
 	}
 	if (count == 0)
-		return cc_error_set(err, EINVAL, "annotation %s is set but the config has no writable bind mount to encrypt",
+		return cc_error_set(err, EINVAL,
+				    "annotation %s is set but the config has no writable bind mount to encrypt",
 				    RUNTIME_FSCRYPT_KEY_ANNOTATION);
 	return count;
 }
@@ -170,5 +172,7 @@ int runtime_fscrypt_shred(const char *dir, const char *key_id_hex, struct cc_err
 			return 0;
 		usleep(50000);
 	}
-	return cc_error_set(err, EBUSY, "fscrypt key of `%s` removed, but files are still open (their data stays readable until closed)", dir);
+	return cc_error_set(
+	    err, EBUSY,
+	    "fscrypt key of `%s` removed, but files are still open (their data stays readable until closed)", dir);
 }

@@ -11,8 +11,8 @@ struct cc_error;
 #define RUNTIME_FSCRYPT_KEY_ANNOTATION "run.cocoon.fscrypt.key"
 
 struct runtime_fscrypt {
-	char *dir;        /* the encrypted directory (host path) */
-	char key_id[33];  /* fscrypt key identifier, hex */
+	char *dir;       /* the encrypted directory (host path) */
+	char key_id[33]; /* fscrypt key identifier, hex */
 };
 
 /* Reads the key (a file path, or "fd:N" for an inherited descriptor; 32 or 64 bytes), adds it to

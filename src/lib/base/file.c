@@ -73,6 +73,25 @@ int cc_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err)
+{
+	_cleanup_free_ char *copy = cc_xstrdup(path);
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return cc_error_set_errno(err, errno, "create directory `%s`", copy);
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return cc_error_set_errno(err, errno, "create directory `%s`", copy);
+	struct stat st;
+	if (stat(copy, &st) < 0 || !S_ISDIR(st.st_mode))
+		return cc_error_set(err, ENOTDIR, "`%s` exists and is not a directory", copy);
+	return 0;
+}
+
 int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err)
 {
 	_cleanup_free_ char *dir_copy = cc_xstrdup(path);

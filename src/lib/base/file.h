@@ -16,5 +16,8 @@ int cc_read_fd(int fd, const char *name, size_t max_size, char **ret_data, size_
  * the directory. Either the old or the new content survives a crash, never a torn mix. */
 int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err);
 
+/* mkdir -p: creates path and missing parents with mode; an existing directory is fine. */
+int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err);
+
 /* Writes all of data to fd, retrying short writes and EINTR. */
 int cc_write_all(int fd, const void *data, size_t len);
