@@ -28,6 +28,8 @@
 #include "runtime/profile.h"
 #include "runtime/spec.h"
 #include "runtime/sync.h"
+#include "runtime/tpm.h"
+#include "crypto/encode.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -394,9 +396,20 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 	}
 	if ((r = runtime_state_save(state, err)) < 0)
 		return r;
+	/* The log record is written before the extend: a crash in between leaves a record the
+	 * PCR does not contain, which a verifier reports, never a PCR value it cannot explain. */
+	const char *tcti = runtime_tpm_tcti();
+	int pcr = runtime_tpm_pcr();
 	_cleanup_free_ char *log = default_measurement_log(g);
-	if ((r = runtime_measurement_log_append(log, o->id, measurement, err)) < 0)
+	if ((r = runtime_measurement_log_append(log, o->id, measurement, tcti ? pcr : -1, tcti, err)) < 0)
 		return r;
+	if (tcti) {
+		uint8_t digest[48];
+		if (cc_hex_decode(measurement + strlen("sha384:"), digest, sizeof(digest)) < 0)
+			return cc_error_set(err, EINVAL, "internal: malformed measurement `%s`", measurement);
+		if ((r = runtime_tpm_extend(tcti, pcr, digest, err)) < 0)
+			return cc_error_prefix(err, "measured launch");
+	}
 	if (o->pid_file) {
 		char text[16];
 		snprintf(text, sizeof(text), "%d", (int)pid);

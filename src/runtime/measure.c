@@ -184,7 +184,8 @@ int runtime_measure(const struct runtime_spec *spec, const char *profile, const 
 	return 0;
 }
 
-int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, struct cc_error *err)
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, int pcr,
+				   const char *tpm, struct cc_error *err)
 {
 	_cleanup_close_ int fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -219,6 +220,10 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 	_cleanup_free_ char *prev_field = cc_xasprintf("sha384:%s", prev);
 	json_t *record = json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "container", id, "measurement",
 				   measurement, "time", now, "prev", prev_field);
+	if (pcr >= 0) {
+		json_object_set_new(record, "pcr", json_integer(pcr));
+		json_object_set_new(record, "tpm", json_string(tpm));
+	}
 	_cleanup_free_ char *line = cc_json_canonical(record);
 	json_decref(record);
 	_cleanup_free_ char *with_newline = cc_xasprintf("%s\n", line);

@@ -19,6 +19,8 @@ int runtime_measure(const struct runtime_spec *spec, const char *profile, const 
  * the tree. */
 int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[97], struct cc_error *err);
 
-/* Appends {"seq","container","measurement","time","prev"} to log_path (created 0600), where prev
- * is the SHA-384 of the previous line (TCG event log style). */
-int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, struct cc_error *err);
+/* Appends {"seq","container","measurement","time","prev"[,"pcr","tpm"]} to log_path (created
+ * 0600), where prev is the SHA-384 of the previous line (TCG event log style), and pcr/tpm say
+ * where the measurement is extended (pcr < 0: no TPM). */
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, int pcr,
+				   const char *tpm, struct cc_error *err);

@@ -1,0 +1,22 @@
+/* Extending container measurements into a TPM PCR (tpm2-tss ESAPI), so a remote verifier can
+ * check the measurement log against a quote. The TPM is the one named by a TCTI string in the
+ * environment (COCOON_TPM_TCTI, else TPM2TOOLS_TCTI), else /dev/tpmrm0 when present. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+
+#define RUNTIME_TPM_DEFAULT_PCR 15
+
+/* The TCTI configuration of the node's TPM, or NULL when there is none. */
+const char *runtime_tpm_tcti(void);
+
+/* Extends pcr in the SHA-384 bank with measurement and in the SHA-256 bank with its SHA-256.
+ * A TPM that is configured but fails is an error: the caller fails closed. */
+int runtime_tpm_extend(const char *tcti, int pcr, const uint8_t measurement[48], struct cc_error *err);
+
+/* The PCR to use: COCOON_TPM_PCR from the environment, else RUNTIME_TPM_DEFAULT_PCR. */
+int runtime_tpm_pcr(void);

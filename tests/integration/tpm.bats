@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# Measured launch into a TPM: swtpm (started and stopped by the test) as the node's TPM; the
+# measurement log must replay to the PCR value tpm2-tools reads.
+
+load helpers/common
+load helpers/runtime
+
+setup() {
+	require_root
+	command -v swtpm >/dev/null || skip "swtpm is not installed"
+	command -v tpm2_pcrread >/dev/null || skip "tpm2-tools is not installed"
+	TMP="$(mktemp -d)"
+	RT_ROOT="$TMP/state"
+	mkdir -p "$TMP/tpm"
+	swtpm_setup --tpm2 --tpmstate "$TMP/tpm" --pcr-banks sha256,sha384 --overwrite >"$TMP/setup.log" 2>&1
+	PORT="$(free_port)"
+	CTRL=$((PORT + 1)) # the swtpm TCTI expects the control channel on the next port
+	swtpm socket --tpm2 --tpmstate dir="$TMP/tpm" --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port="$CTRL",bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
+	SWTPM_PID=$!
+	export COCOON_TPM_TCTI="swtpm:host=127.0.0.1,port=$PORT"
+	for _ in $(seq 1 100); do
+		tpm2_pcrread -T "$COCOON_TPM_TCTI" sha384:15 >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+}
+
+teardown() {
+	kill "$SWTPM_PID" 2>/dev/null || true
+	wait "$SWTPM_PID" 2>/dev/null || true
+	unset COCOON_TPM_TCTI
+	rm -rf "$TMP"
+}
+
+@test "each launch extends PCR 15 and the log replays to the PCR value" {
+	RT run --bundle "$TMP/bundle" a
+	echo changed >"$TMP/bundle/rootfs/etc/motd"
+	RT run --bundle "$TMP/bundle" b
+	pcr="$(tpm2_pcrread -T "$COCOON_TPM_TCTI" sha384:15 | grep -o '0x[0-9A-F]*' | tr -d x | tr 'A-F' 'a-f' | sed 's/^0//')"
+	replayed="$("$SYSTEM_PYTHON" - "$RT_ROOT/measurements.jsonl" <<-'PY'
+	import hashlib, json, sys
+	pcr = bytes(48)
+	for line in open(sys.argv[1]):
+	    record = json.loads(line)
+	    assert record["pcr"] == 15 and record["tpm"].startswith("swtpm:")
+	    pcr = hashlib.sha384(pcr + bytes.fromhex(record["measurement"].split(":")[1])).digest()
+	print(pcr.hex())
+	PY
+	)"
+	[ "$pcr" = "$replayed" ]
+}
+
+@test "a configured TPM that is unreachable fails the launch closed" {
+	kill "$SWTPM_PID"
+	wait "$SWTPM_PID" 2>/dev/null || true
+	run RT run --bundle "$TMP/bundle" a
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"measured launch: TPM"* ]]
+	run RT list --quiet
+	[ -z "$output" ]
+}
