@@ -119,10 +119,65 @@ static int make_path(const char *root, const char *relative, bool cpuset, bool v
 	return 0;
 }
 
+/* One devices-cgroup rule ("c 1:3 rwm") from an OCI linux.resources.devices entry. */
+static int device_rule(const json_t *entry, size_t index, char *out, size_t size, bool *ret_allow, struct cc_error *err)
+{
+	const char *type = json_string_value(json_object_get(entry, "type"));
+	const char *access = json_string_value(json_object_get(entry, "access"));
+	json_t *major = json_object_get(entry, "major"), *minor = json_object_get(entry, "minor");
+	if (!type || !*type)
+		type = "a";
+	if (!access || !*access)
+		access = "rwm";
+	if (strlen(type) != 1 || !strchr("abc", type[0]) || strspn(access, "rwm") != strlen(access))
+		return cc_error_set(err, EINVAL,
+				    "linux.resources.devices[%zu]: type must be a, b or c and access a subset of rwm",
+				    index);
+	char maj[24] = "*", min[24] = "*";
+	if (json_is_integer(major) && json_integer_value(major) >= 0)
+		snprintf(maj, sizeof(maj), "%lld", (long long)json_integer_value(major));
+	if (json_is_integer(minor) && json_integer_value(minor) >= 0)
+		snprintf(min, sizeof(min), "%lld", (long long)json_integer_value(minor));
+	if (type[0] == 'a')
+		snprintf(out, size, "a");
+	else
+		snprintf(out, size, "%s %s:%s %s", type, maj, min, access);
+	*ret_allow = json_is_true(json_object_get(entry, "allow"));
+	return 0;
+}
+
+/* Default deny, then the config's rules in order, then the devices every container needs
+ * (runtime-spec "Default Devices", the pty multiplexer and pts, and mknod but no access for
+ * anything else), in runc's order. Without this, CAP_MKNOD would let a container open the
+ * host's disks. */
+static int apply_devices_v1(const char *dir, const json_t *rules, struct cc_error *err)
+{
+	static const char *const defaults[] = {
+		"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+		"c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+	};
+	int r = write_text(dir, "devices.deny", "a", err);
+	size_t i;
+	json_t *entry;
+	json_array_foreach ((json_t *)rules, i, entry) {
+		char rule[96];
+		bool allow = false;
+		if (r == 0)
+			r = device_rule(entry, i, rule, sizeof(rule), &allow, err);
+		if (r == 0)
+			r = write_text(dir, allow ? "devices.allow" : "devices.deny", rule, err);
+	}
+	for (size_t k = 0; r == 0 && k < CC_ARRAY_SIZE(defaults); k++)
+		r = write_text(dir, "devices.allow", defaults[k], err);
+	return r;
+}
+
 static int apply_v1(const char *controller, const char *dir, const struct runtime_resources *res, struct cc_error *err)
 {
 	int r = 0;
-	if (strcmp(controller, "memory") == 0) {
+	if (strcmp(controller, "devices") == 0) {
+		r = apply_devices_v1(dir, res->devices, err);
+	} else if (strcmp(controller, "memory") == 0) {
 		if (res->memory_limit > 0)
 			r = write_int(dir, "memory.limit_in_bytes", res->memory_limit, err);
 		if (r == 0 && res->memory_swap > 0 && file_exists(dir, "memory.memsw.limit_in_bytes"))

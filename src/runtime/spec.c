@@ -480,6 +480,8 @@ static void parse_resources(const json_t *linux_obj, struct runtime_resources *r
 	res->blkio_weight = int_or(json_object_get(resources, "blockIO"), "weight", -1);
 	json_t *unified = json_object_get(resources, "unified");
 	res->unified = json_is_object(unified) ? unified : NULL;
+	json_t *devices = json_object_get(resources, "devices");
+	res->devices = json_is_array(devices) ? devices : NULL;
 }
 
 static int parse_devices(const json_t *linux_obj, struct runtime_spec *spec, struct cc_error *err)

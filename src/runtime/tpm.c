@@ -53,6 +53,7 @@ int runtime_tpm_extend(const char *tcti_conf, int pcr, const uint8_t measurement
 	Esys_Finalize(&esys);
 	Tss2_TctiLdr_Finalize(&tcti);
 	if (rc != TSS2_RC_SUCCESS)
-		return cc_error_set(err, EIO, "TPM `%s`: extending PCR %d failed: %s", tcti_conf, pcr, Tss2_RC_Decode(rc));
+		return cc_error_set(err, EIO, "TPM `%s`: extending PCR %d failed: %s", tcti_conf, pcr,
+				    Tss2_RC_Decode(rc));
 	return 0;
 }

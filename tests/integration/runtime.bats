@@ -266,3 +266,22 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"hook \`/bin/false\` failed"* ]]
 }
+
+@test "the devices cgroup denies host disks even with CAP_MKNOD" {
+	local dev
+	dev="$(awk 'NR > 2 && $1 != "" { print $1 ":" $2; exit }' /proc/partitions)"
+	[ -n "$dev" ] || skip "no block device listed in /proc/partitions"
+	[ -d /sys/fs/cgroup/devices ] || skip "no v1 devices controller (cgroup v2 device filtering is not implemented)"
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	for k in ["bounding", "effective", "permitted"]:
+	    c["process"]["capabilities"][k].append("CAP_MKNOD")
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	set_args "$BUNDLE" sh -c "mknod /tmp/disk b ${dev%%:*} ${dev##*:} && echo made; head -c 16 /tmp/disk >/dev/null 2>&1 && echo READ-HOST-DISK; echo x > /dev/null && echo null-ok"
+	run RT run --bundle "$BUNDLE" t1
+	[[ "$output" == *made* ]]
+	[[ "$output" != *READ-HOST-DISK* ]]
+	[[ "$output" == *null-ok* ]]
+}
