@@ -362,7 +362,12 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 	if ((r = runtime_hooks_run(spec, RUNTIME_HOOK_PRESTART, state, err)) < 0 ||
 	    (r = runtime_hooks_run(spec, RUNTIME_HOOK_CREATE_RUNTIME, state, err)) < 0)
 		return r;
-	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, NULL, -1) < 0)
+	json_t *state_doc = runtime_state_to_json(state);
+	_cleanup_free_ char *state_text = json_dumps(state_doc, JSON_COMPACT);
+	json_decref(state_doc);
+	if (strlen(state_text) >= sizeof(((struct runtime_sync_msg *)0)->text))
+		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
 		return cc_error_set(err, EPIPE, "the container process exited before setup");
 
 	for (;;) {

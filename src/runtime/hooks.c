@@ -66,6 +66,12 @@ int runtime_hooks_run(const struct runtime_spec *spec, enum runtime_hook_kind ki
 	json_t *doc = runtime_state_to_json(state);
 	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
+	return runtime_hooks_run_json(spec, kind, text, err);
+}
+
+int runtime_hooks_run_json(const struct runtime_spec *spec, enum runtime_hook_kind kind, const char *text,
+			   struct cc_error *err)
+{
 	for (size_t i = 0; i < spec->hook_count[kind]; i++) {
 		struct cc_error hook_err = { 0 };
 		if (run_one(&spec->hooks[kind][i], text, &hook_err) < 0) {

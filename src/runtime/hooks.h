@@ -10,3 +10,6 @@ struct cc_error;
 
 int runtime_hooks_run(const struct runtime_spec *spec, enum runtime_hook_kind kind, const struct runtime_state *state,
 		      struct cc_error *err);
+/* Same, with the state already serialised (inside the container's init). */
+int runtime_hooks_run_json(const struct runtime_spec *spec, enum runtime_hook_kind kind, const char *state_json,
+			   struct cc_error *err);

@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "runtime/caps.h"
+#include "runtime/hooks.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_filter.h"
 #include "runtime/sync.h"
@@ -146,8 +147,18 @@ static int load_seccomp(const struct runtime_init_args *a, struct cc_error *err)
 	return 0;
 }
 
-void runtime_init_main(const struct runtime_init_args *a)
+/* createContainer hooks: in the container's namespaces, before pivot_root, so their paths are
+ * still the runtime's (runtime-spec config.md "createContainer Hooks"). */
+static int create_container_hooks(void *arg, struct cc_error *err)
 {
+	const struct runtime_init_args *a = arg;
+	return runtime_hooks_run_json(a->spec, RUNTIME_HOOK_CREATE_CONTAINER, a->state_json, err);
+}
+
+void runtime_init_main(const struct runtime_init_args *args)
+{
+	struct runtime_init_args local = *args;
+	const struct runtime_init_args *a = &local;
 	const struct runtime_spec *spec = a->spec;
 	const struct runtime_process *p = &spec->process;
 	struct cc_error err = { 0 };
@@ -157,6 +168,7 @@ void runtime_init_main(const struct runtime_init_args *a)
 	if (runtime_sync_recv(a->sync_fd, &msg, NULL) < 0 || msg.type != RUNTIME_SYNC_GO)
 		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
+	local.state_json = msg.text; /* the runtime sends the state with GO */
 
 	if (spec->namespaces[RUNTIME_NS_USER].enabled && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
 		cc_error_set_errno(&err, errno, "become root in the user namespace (check uid/gid mappings)");
@@ -172,7 +184,7 @@ void runtime_init_main(const struct runtime_init_args *a)
 			fail(a, &err);
 		}
 		if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
-			if (runtime_rootfs_prepare(spec, &err) < 0)
+			if (runtime_rootfs_prepare(spec, create_container_hooks, (void *)a, &err) < 0)
 				fail(a, &err);
 		} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
 			cc_error_set_errno(&err, errno, "chroot into `%s` (no mount namespace)", spec->root_path);
@@ -263,6 +275,12 @@ void runtime_init_main(const struct runtime_init_args *a)
 		if (fifo < 0 || write(fifo, "0", 1) != 1)
 			_exit(1);
 		close(fifo);
+		/* startContainer hooks: inside the container, after start, before the workload. */
+		if (a->spec->hook_count[RUNTIME_HOOK_START_CONTAINER] > 0 &&
+		    runtime_hooks_run_json(a->spec, RUNTIME_HOOK_START_CONTAINER, a->state_json, &err) < 0) {
+			fprintf(stderr, "cocoon-runtime: %s\n", cc_error_message(&err));
+			_exit(1);
+		}
 	}
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	/* The runtime is gone by now: the workload's stderr is the only place left to say why. */

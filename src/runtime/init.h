@@ -15,7 +15,8 @@ struct runtime_init_args {
 	int preserve_fds;  /* fds 3 .. 3+n-1 stay open in the container */
 	bool confidential; /* stack the confidential profile's seccomp filter */
 	bool new_keyring;
-	bool join_only; /* exec into an existing container: no rootfs setup */
+	bool join_only;         /* exec into an existing container: no rootfs setup */
+	const char *state_json; /* the container state for hooks; set by the init itself */
 };
 
 _Noreturn void runtime_init_main(const struct runtime_init_args *args);

@@ -272,7 +272,8 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 	return 0;
 }
 
-int runtime_rootfs_prepare(const struct runtime_spec *spec, struct cc_error *err)
+int runtime_rootfs_prepare(const struct runtime_spec *spec, int (*before_pivot)(void *arg, struct cc_error *err),
+			   void *arg, struct cc_error *err)
 {
 	/* Nothing we mount may propagate back to the host. */
 	unsigned long propagation = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
@@ -291,6 +292,11 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, struct cc_error *err
 	}
 	if (has_mount_at(spec, "/dev")) {
 		int r = create_default_devices(root_fd, spec, err);
+		if (r < 0)
+			return r;
+	}
+	if (before_pivot) {
+		int r = before_pivot(arg, err);
 		if (r < 0)
 			return r;
 	}

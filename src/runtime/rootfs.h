@@ -7,8 +7,10 @@
 
 struct cc_error;
 
-/* Everything up to and including pivot_root; afterwards "/" is the container's root. */
-int runtime_rootfs_prepare(const struct runtime_spec *spec, struct cc_error *err);
+/* Everything up to and including pivot_root; afterwards "/" is the container's root.
+ * before_pivot (may be NULL) runs once the mounts are in place: the createContainer hooks. */
+int runtime_rootfs_prepare(const struct runtime_spec *spec, int (*before_pivot)(void *arg, struct cc_error *err),
+			   void *arg, struct cc_error *err);
 /* After pivot_root: masked paths, read-only paths, read-only root. */
 int runtime_rootfs_finalize(const struct runtime_spec *spec, struct cc_error *err);
 

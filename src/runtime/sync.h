@@ -15,7 +15,7 @@ enum runtime_sync_type {
 
 struct runtime_sync_msg {
 	int type;
-	char text[1024];
+	char text[32768]; /* an error message, a pty name, or the state JSON for hooks */
 };
 
 int runtime_sync_send(int sock, int type, const char *text, int fd);

@@ -285,3 +285,21 @@ teardown() {
 	[[ "$output" != *READ-HOST-DISK* ]]
 	[[ "$output" == *null-ok* ]]
 }
+
+@test "createContainer and startContainer hooks run in the container's namespaces" {
+	printf '#!/bin/sh\nhostname > %s/create-container-hostname\n' "$TMP" >"$TMP/cc.sh"
+	chmod +x "$TMP/cc.sh"
+	printf '#!/bin/sh\ncat > /tmp/start-state\n' >"$BUNDLE/rootfs/start.sh"
+	chmod +x "$BUNDLE/rootfs/start.sh"
+	set_args "$BUNDLE" cat /tmp/start-state
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$TMP/cc.sh" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["hostname"] = "hooked"
+	c["hooks"] = {"createContainer": [{"path": sys.argv[2]}], "startContainer": [{"path": "/start.sh"}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"id":"t1"'* ]]
+	[ "$(cat "$TMP/create-container-hostname")" = hooked ]
+}
