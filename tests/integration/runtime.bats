@@ -303,3 +303,35 @@ teardown() {
 	[[ "$output" == *'"id":"t1"'* ]]
 	[ "$(cat "$TMP/create-container-hostname")" = hooked ]
 }
+
+@test "user namespace with uid/gid mappings" {
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["linux"]["namespaces"].append({"type": "user"})
+	c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	set_args "$BUNDLE" sh -c 'id -u; cat /proc/self/uid_map'
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[[ "${lines[1]}" == *"0"*"100000"*"65536"* ]]
+}
+
+@test "time namespace with linux.timeOffsets" {
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["linux"]["namespaces"].append({"type": "time"})
+	c["linux"]["timeOffsets"] = {"boottime": {"secs": 864000, "nanosecs": 0}}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	set_args "$BUNDLE" cut -d. -f1 /proc/uptime
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 0 ]
+	host="$(cut -d. -f1 /proc/uptime)"
+	[ "$output" -ge $((host + 863000)) ]
+}

@@ -55,8 +55,7 @@ int rt_cmd_features(const struct runtime_globals *g, int argc, char **argv)
 {
 	json_t *namespaces = json_array();
 	for (int ns = 0; ns < RUNTIME_NS_MAX; ns++)
-		if (ns != RUNTIME_NS_TIME)
-			json_array_append_new(namespaces, json_string(runtime_ns_name(ns)));
+		json_array_append_new(namespaces, json_string(runtime_ns_name(ns)));
 	json_t *caps = json_array();
 	for (int cap = 0; cap <= runtime_cap_last(); cap++)
 		json_array_append_new(caps, json_string(runtime_cap_name(cap)));
