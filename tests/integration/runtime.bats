@@ -313,7 +313,9 @@ teardown() {
 	c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 	json.dump(c, open(sys.argv[1], "w"))
 	PY
+	# The mapped root must be able to reach and own its rootfs, as with any runtime.
 	chown -R 100000:100000 "$BUNDLE/rootfs"
+	chmod 755 "$TMP" "$BUNDLE"
 	set_args "$BUNDLE" sh -c 'id -u; cat /proc/self/uid_map'
 	run RT run --bundle "$BUNDLE" t1
 	[ "$status" -eq 0 ]
