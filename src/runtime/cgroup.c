@@ -172,9 +172,31 @@ static int apply_devices_v1(const char *dir, const json_t *rules, struct cc_erro
 	return r;
 }
 
+/* hugetlb.<pageSize>.limit_in_bytes (v1) or hugetlb.<pageSize>.max (v2) per linux.resources.hugepageLimits. */
+static int apply_hugetlb(const char *dir, const json_t *limits, bool v2, struct cc_error *err)
+{
+	size_t i;
+	json_t *entry;
+	json_array_foreach ((json_t *)limits, i, entry) {
+		const char *size = json_string_value(json_object_get(entry, "pageSize"));
+		json_t *limit = json_object_get(entry, "limit");
+		if (!size || !json_is_integer(limit) || size[strspn(size, "0123456789KMGB")] != '\0')
+			return cc_error_set(
+			    err, EINVAL, "linux.resources.hugepageLimits[%zu]: pageSize (e.g. 2MB) and limit required",
+			    i);
+		_cleanup_free_ char *file = cc_xasprintf("hugetlb.%s.%s", size, v2 ? "max" : "limit_in_bytes");
+		int r = write_int(dir, file, json_integer_value(limit), err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int apply_v1(const char *controller, const char *dir, const struct runtime_resources *res, struct cc_error *err)
 {
 	int r = 0;
+	if (strcmp(controller, "hugetlb") == 0)
+		return apply_hugetlb(dir, res->hugepages, false, err);
 	if (strcmp(controller, "devices") == 0) {
 		r = apply_devices_v1(dir, res->devices, err);
 	} else if (strcmp(controller, "memory") == 0) {
@@ -232,6 +254,10 @@ static int apply_v2(const char *dir, const struct runtime_resources *res, struct
 		r = write_text(dir, "cpuset.mems", res->cpuset_mems, err);
 	if (r == 0 && res->pids_limit > 0)
 		r = write_int(dir, "pids.max", res->pids_limit, err);
+	if (r == 0 && res->blkio_weight > 0 && file_exists(dir, "io.weight")) /* [10, 1000] -> [1, 10000] */
+		r = write_int(dir, "io.weight", 1 + ((res->blkio_weight - 10) * 9999) / 990, err);
+	if (r == 0 && res->hugepages)
+		r = apply_hugetlb(dir, res->hugepages, true, err);
 	if (r == 0 && res->unified) {
 		const char *key;
 		json_t *value;

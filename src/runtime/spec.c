@@ -482,6 +482,8 @@ static void parse_resources(const json_t *linux_obj, struct runtime_resources *r
 	res->unified = json_is_object(unified) ? unified : NULL;
 	json_t *devices = json_object_get(resources, "devices");
 	res->devices = json_is_array(devices) ? devices : NULL;
+	json_t *hugepages = json_object_get(resources, "hugepageLimits");
+	res->hugepages = json_is_array(hugepages) ? hugepages : NULL;
 }
 
 static int parse_devices(const json_t *linux_obj, struct runtime_spec *spec, struct cc_error *err)

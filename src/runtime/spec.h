@@ -74,8 +74,9 @@ struct runtime_resources {
 	char *cpuset_mems;
 	int64_t pids_limit; /* -1 unset, 0 means unset too (runc) */
 	int64_t blkio_weight;
-	json_t *unified; /* linux.resources.unified (cgroup v2 files), borrowed */
-	json_t *devices; /* linux.resources.devices (device cgroup rules), borrowed */
+	json_t *unified;   /* linux.resources.unified (cgroup v2 files), borrowed */
+	json_t *devices;   /* linux.resources.devices (device cgroup rules), borrowed */
+	json_t *hugepages; /* linux.resources.hugepageLimits, borrowed */
 };
 
 struct runtime_hook {
