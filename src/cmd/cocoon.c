@@ -14,6 +14,7 @@ static const struct {
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
 	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },
+	{ "audit", cmd_audit, "verify hash-chained security logs; chain and format events (rfc5424, cef, leef, json)" },
 	{ "version", cmd_version, "show the version" },
 };
 

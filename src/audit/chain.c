@@ -1,0 +1,80 @@
+/* Hash chain and signed checkpoints (see chain.h). */
+#include "audit/chain.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/timeutil.h"
+#include "crypto/digest.h"
+#include "crypto/encode.h"
+#include "json/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void audit_chain_init(struct audit_chain *c)
+{
+	c->next_seq = 0;
+	snprintf(c->prev, sizeof(c->prev), "sha256:%064d", 0);
+}
+
+int audit_chain_record_hash(const json_t *record, char out[AUDIT_HASH_MAX])
+{
+	json_t *copy = json_copy((json_t *)record);
+	json_object_del(copy, "hash");
+	_cleanup_free_ char *canonical = cc_json_canonical(copy);
+	json_decref(copy);
+	uint8_t md[32];
+	if (cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), md, NULL) < 0)
+		return -EIO;
+	memcpy(out, "sha256:", 7);
+	cc_hex_encode(md, sizeof(md), out + 7);
+	return 0;
+}
+
+int audit_chain_append(struct audit_chain *c, const struct cc_event *ev, char **ret_json, char ret_hash[AUDIT_HASH_MAX],
+		       uint64_t *ret_seq, struct cc_error *err)
+{
+	json_t *record = json_pack("{s:o, s:s, s:I}", "event", cc_event_to_json(ev), "prev", c->prev, "seq",
+				   (json_int_t)c->next_seq);
+	if (!record)
+		return cc_error_set(err, ENOMEM, "cannot build the chained record");
+	char hash[AUDIT_HASH_MAX];
+	if (audit_chain_record_hash(record, hash) < 0) {
+		json_decref(record);
+		return cc_error_set(err, EIO, "cannot hash the chained record");
+	}
+	json_object_set_new(record, "hash", json_string(hash));
+	*ret_json = cc_json_canonical(record);
+	json_decref(record);
+	memcpy(ret_hash, hash, AUDIT_HASH_MAX);
+	*ret_seq = c->next_seq++;
+	memcpy(c->prev, hash, AUDIT_HASH_MAX);
+	return 0;
+}
+
+void audit_chain_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq, const char *hash,
+				char out[AUDIT_HASH_MAX + 8])
+{
+	char message[128];
+	int n = snprintf(message, sizeof(message), "cocoon.audit.checkpoint/v1\n%llu\n%s", (unsigned long long)seq, hash);
+	uint8_t mac[32];
+	cc_hmac(CC_DIGEST_SHA256, key, key_len, message, (size_t)n, mac, NULL);
+	memcpy(out, "hmac-sha256:", 12);
+	cc_hex_encode(mac, sizeof(mac), out + 12);
+}
+
+int audit_chain_checkpoint(const struct audit_chain *c, const uint8_t *key, size_t key_len, char **ret_json,
+			   struct cc_error *err)
+{
+	if (c->next_seq == 0)
+		return cc_error_set(err, EINVAL, "no record to checkpoint yet");
+	char mac[AUDIT_HASH_MAX + 8], now[CC_TIME_RFC3339_MAX];
+	audit_chain_checkpoint_mac(key, key_len, c->next_seq - 1, c->prev, mac);
+	cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
+	json_t *doc = json_pack("{s:{s:s, s:s, s:I, s:s}}", "checkpoint", "hash", c->prev, "mac", mac, "seq",
+				(json_int_t)(c->next_seq - 1), "time", now);
+	*ret_json = cc_json_canonical(doc);
+	json_decref(doc);
+	return 0;
+}

@@ -1,0 +1,136 @@
+/* Chain verification (see verify.h). */
+#include "audit/verify.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "crypto/secure.h"
+#include "json/json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void audit_verifier_init(struct audit_verifier *v, const uint8_t *key, size_t key_len)
+{
+	*v = (struct audit_verifier){ .key = key, .key_len = key_len };
+}
+
+void audit_verifier_free(struct audit_verifier *v)
+{
+	cc_buf_free(&v->report);
+}
+
+__attribute__((format(printf, 4, 5))) static void problem(struct audit_verifier *v, const char *name, size_t line,
+							  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cc_buf_appendf(&v->report, "%s:%zu: ", name, line);
+	cc_buf_appendv(&v->report, fmt, ap);
+	cc_buf_append_str(&v->report, "\n");
+	va_end(ap);
+	v->problems++;
+}
+
+static void checkpoint(struct audit_verifier *v, const char *name, size_t line_no, const json_t *cp)
+{
+	v->checkpoints++;
+	const char *hash = json_string_value(json_object_get(cp, "hash"));
+	const char *mac = json_string_value(json_object_get(cp, "mac"));
+	json_t *seq_json = json_object_get(cp, "seq");
+	if (!hash || !mac || !json_is_integer(seq_json)) {
+		problem(v, name, line_no, "malformed checkpoint");
+		return;
+	}
+	uint64_t seq = (uint64_t)json_integer_value(seq_json);
+	if (v->key) {
+		char expected[AUDIT_HASH_MAX + 8];
+		audit_chain_checkpoint_mac(v->key, v->key_len, seq, hash, expected);
+		if (strlen(mac) != strlen(expected) || !cc_equal_ct(mac, expected, strlen(expected)))
+			problem(v, name, line_no, "checkpoint at seq %llu has an invalid MAC (forged, or the wrong key)",
+				(unsigned long long)seq);
+	}
+	if (!v->started || seq != v->last_seq || strcmp(hash, v->last_hash) != 0)
+		problem(v, name, line_no, "checkpoint at seq %llu does not match the records before it (records removed or replaced)",
+			(unsigned long long)seq);
+	v->checkpointed_seq = seq;
+	v->checkpointed = true;
+}
+
+void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line_no, const char *line, size_t len)
+{
+	/* RFC 5424 lines carry the record as MSG: start at the first '{'. */
+	const char *start = memchr(line, '{', len);
+	if (!start) {
+		if (len > 0)
+			problem(v, name, line_no, "no JSON record on this line");
+		return;
+	}
+	_cleanup_json_ json_t *doc = NULL;
+	struct cc_error err = { 0 };
+	if (cc_json_parse(start, len - (size_t)(start - line), 1u << 20, "record", &doc, &err) < 0 || !json_is_object(doc)) {
+		problem(v, name, line_no, "unreadable record (%s)", err.code ? cc_error_message(&err) : "not an object");
+		return;
+	}
+	json_t *cp = json_object_get(doc, "checkpoint");
+	if (cp) {
+		checkpoint(v, name, line_no, cp);
+		return;
+	}
+	json_t *seq_json = json_object_get(doc, "seq");
+	const char *hash = json_string_value(json_object_get(doc, "hash"));
+	const char *prev = json_string_value(json_object_get(doc, "prev"));
+	if (!json_is_integer(seq_json) || !hash || !prev || !json_is_object(json_object_get(doc, "event"))) {
+		problem(v, name, line_no, "not a chained record (seq, prev, hash and event are required)");
+		return;
+	}
+	uint64_t seq = (uint64_t)json_integer_value(seq_json);
+	char computed[AUDIT_HASH_MAX];
+	audit_chain_record_hash(doc, computed);
+	if (strcmp(computed, hash) != 0) {
+		problem(v, name, line_no, "record seq %llu was altered (its hash does not match its content)",
+			(unsigned long long)seq);
+		/* Keep following the chain through the claimed hash, so one alteration is one report. */
+		v->started = true;
+		v->last_seq = seq;
+		snprintf(v->last_hash, sizeof(v->last_hash), "%s", hash);
+		return;
+	}
+	v->records++;
+	if (!v->started) {
+		if (seq != 0)
+			problem(v, name, line_no, "the chain starts at seq %llu: records 0..%llu are missing",
+				(unsigned long long)seq, (unsigned long long)seq - 1);
+		v->started = true;
+	} else if (seq <= v->last_seq) {
+		if (seq == v->last_seq && strcmp(hash, v->last_hash) == 0) {
+			v->duplicates++; /* redelivered after a reconnect: same record twice */
+			v->records--;
+			return;
+		}
+		problem(v, name, line_no, "record seq %llu is out of order (after seq %llu): reordered or inserted",
+			(unsigned long long)seq, (unsigned long long)v->last_seq);
+		return;
+	} else if (seq != v->last_seq + 1) {
+		problem(v, name, line_no, "records %llu..%llu are missing (deleted) before seq %llu",
+			(unsigned long long)v->last_seq + 1, (unsigned long long)seq - 1, (unsigned long long)seq);
+	} else if (strcmp(prev, v->last_hash) != 0) {
+		problem(v, name, line_no, "record seq %llu does not follow seq %llu (prev hash differs): inserted or replaced",
+			(unsigned long long)seq, (unsigned long long)v->last_seq);
+	}
+	v->last_seq = seq;
+	snprintf(v->last_hash, sizeof(v->last_hash), "%s", hash);
+}
+
+void audit_verifier_finish(struct audit_verifier *v, const char *name)
+{
+	if (!v->started) {
+		problem(v, name, 0, "no chained records found");
+		return;
+	}
+	/* With a key, the end of the log must be vouched for: records after the last checkpoint
+	 * could be the stump of a log whose tail was cut off. */
+	if (v->key && (!v->checkpointed || v->checkpointed_seq != v->last_seq))
+		problem(v, name, 0, "records after seq %llu are not covered by a checkpoint: the log may have been cut off",
+			v->checkpointed ? (unsigned long long)v->checkpointed_seq : 0ULL);
+}
