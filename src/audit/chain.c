@@ -57,7 +57,8 @@ void audit_chain_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq
 				char out[AUDIT_HASH_MAX + 8])
 {
 	char message[128];
-	int n = snprintf(message, sizeof(message), "cocoon.audit.checkpoint/v1\n%llu\n%s", (unsigned long long)seq, hash);
+	int n =
+	    snprintf(message, sizeof(message), "cocoon.audit.checkpoint/v1\n%llu\n%s", (unsigned long long)seq, hash);
 	uint8_t mac[32];
 	cc_hmac(CC_DIGEST_SHA256, key, key_len, message, (size_t)n, mac, NULL);
 	memcpy(out, "hmac-sha256:", 12);

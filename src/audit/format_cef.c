@@ -59,7 +59,10 @@ int audit_format_cef(const struct audit_record *rec, struct cc_buf *out)
 	extension(out, &first, "dvchost", ev->node);
 	extension(out, &first, "suser", ev->actor);
 	extension(out, &first, "act", cc_event_verdict_to_string(ev->verdict));
-	extension(out, &first, "outcome", ev->verdict == CC_VERDICT_ALLOW ? "success" : ev->verdict == CC_VERDICT_NONE ? "info" : "failure");
+	extension(out, &first, "outcome",
+		  ev->verdict == CC_VERDICT_ALLOW  ? "success"
+		  : ev->verdict == CC_VERDICT_NONE ? "info"
+						   : "failure");
 	extension(out, &first, "msg", ev->reason);
 	extension(out, &first, "cs1Label", ev->object ? "object" : NULL);
 	extension(out, &first, "cs1", ev->object);

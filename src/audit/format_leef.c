@@ -51,7 +51,8 @@ int audit_format_leef(const struct audit_record *rec, struct cc_buf *out)
 	cc_buf_append_str(out, "x09|");
 	char time[CC_TIME_RFC3339_MAX], sev[8], seq[24];
 	cc_time_format_rfc3339(ev->time_ns, time, sizeof(time));
-	snprintf(sev, sizeof(sev), "%d", audit_severity_0_to_10(ev->severity) ? audit_severity_0_to_10(ev->severity) : 1);
+	snprintf(sev, sizeof(sev), "%d",
+		 audit_severity_0_to_10(ev->severity) ? audit_severity_0_to_10(ev->severity) : 1);
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)rec->seq);
 	bool first = true;
 	attribute(out, &first, "devTime", time);

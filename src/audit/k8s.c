@@ -36,7 +36,8 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
 	snprintf(ev->id, sizeof(ev->id), "%s", audit_id);
 	if (stamp && cc_time_parse_rfc3339(stamp, &ev->time_ns) < 0) {
 		cc_event_free(ev);
-		return cc_error_set(err, EINVAL, "Kubernetes audit event %s: timestamp `%.40s` is not RFC 3339", audit_id, stamp);
+		return cc_error_set(err, EINVAL, "Kubernetes audit event %s: timestamp `%.40s` is not RFC 3339",
+				    audit_id, stamp);
 	}
 	cc_event_set_actor(ev, json_string_value(json_object_get(json_object_get(k8s, "user"), "username")));
 	json_t *ref = json_object_get(k8s, "objectRef");
@@ -45,8 +46,9 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
 		const char *sub = json_string_value(json_object_get(ref, "subresource"));
 		const char *ns = json_string_value(json_object_get(ref, "namespace"));
 		const char *name = json_string_value(json_object_get(ref, "name"));
-		_cleanup_free_ char *object = cc_xasprintf("%s%s%s %s%s%s", resource ? resource : "?", sub ? "/" : "",
-							  sub ? sub : "", ns ? ns : "", ns ? "/" : "", name ? name : "");
+		_cleanup_free_ char *object =
+		    cc_xasprintf("%s%s%s %s%s%s", resource ? resource : "?", sub ? "/" : "", sub ? sub : "",
+				 ns ? ns : "", ns ? "/" : "", name ? name : "");
 		cc_event_set_object(ev, object);
 		cc_event_set_tenant(ev, ns);
 	}
@@ -57,8 +59,8 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
 		cc_event_set_verdict(ev, CC_VERDICT_DENY, CC_SEVERITY_WARNING);
 	else
 		cc_event_set_verdict(ev, CC_VERDICT_ERROR, CC_SEVERITY_NOTICE);
-	const char *reason = json_string_value(
-		json_object_get(json_object_get(k8s, "annotations"), "authorization.k8s.io/reason"));
+	const char *reason =
+	    json_string_value(json_object_get(json_object_get(k8s, "annotations"), "authorization.k8s.io/reason"));
 	if (reason)
 		cc_event_set_reason(ev, "%s", reason);
 	json_t *ips = json_object_get(k8s, "sourceIPs");

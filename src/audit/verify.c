@@ -47,11 +47,13 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 		char expected[AUDIT_HASH_MAX + 8];
 		audit_chain_checkpoint_mac(v->key, v->key_len, seq, hash, expected);
 		if (strlen(mac) != strlen(expected) || !cc_equal_ct(mac, expected, strlen(expected)))
-			problem(v, name, line_no, "checkpoint at seq %llu has an invalid MAC (forged, or the wrong key)",
+			problem(v, name, line_no,
+				"checkpoint at seq %llu has an invalid MAC (forged, or the wrong key)",
 				(unsigned long long)seq);
 	}
 	if (!v->started || seq != v->last_seq || strcmp(hash, v->last_hash) != 0)
-		problem(v, name, line_no, "checkpoint at seq %llu does not match the records before it (records removed or replaced)",
+		problem(v, name, line_no,
+			"checkpoint at seq %llu does not match the records before it (records removed or replaced)",
 			(unsigned long long)seq);
 	v->checkpointed_seq = seq;
 	v->checkpointed = true;
@@ -68,8 +70,10 @@ void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line
 	}
 	_cleanup_json_ json_t *doc = NULL;
 	struct cc_error err = { 0 };
-	if (cc_json_parse(start, len - (size_t)(start - line), 1u << 20, "record", &doc, &err) < 0 || !json_is_object(doc)) {
-		problem(v, name, line_no, "unreadable record (%s)", err.code ? cc_error_message(&err) : "not an object");
+	if (cc_json_parse(start, len - (size_t)(start - line), 1u << 20, "record", &doc, &err) < 0 ||
+	    !json_is_object(doc)) {
+		problem(v, name, line_no, "unreadable record (%s)",
+			err.code ? cc_error_message(&err) : "not an object");
 		return;
 	}
 	json_t *cp = json_object_get(doc, "checkpoint");
@@ -115,7 +119,8 @@ void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line
 		problem(v, name, line_no, "records %llu..%llu are missing (deleted) before seq %llu",
 			(unsigned long long)v->last_seq + 1, (unsigned long long)seq - 1, (unsigned long long)seq);
 	} else if (strcmp(prev, v->last_hash) != 0) {
-		problem(v, name, line_no, "record seq %llu does not follow seq %llu (prev hash differs): inserted or replaced",
+		problem(v, name, line_no,
+			"record seq %llu does not follow seq %llu (prev hash differs): inserted or replaced",
 			(unsigned long long)seq, (unsigned long long)v->last_seq);
 	}
 	v->last_seq = seq;
@@ -131,6 +136,7 @@ void audit_verifier_finish(struct audit_verifier *v, const char *name)
 	/* With a key, the end of the log must be vouched for: records after the last checkpoint
 	 * could be the stump of a log whose tail was cut off. */
 	if (v->key && (!v->checkpointed || v->checkpointed_seq != v->last_seq))
-		problem(v, name, 0, "records after seq %llu are not covered by a checkpoint: the log may have been cut off",
+		problem(v, name, 0,
+			"records after seq %llu are not covered by a checkpoint: the log may have been cut off",
 			v->checkpointed ? (unsigned long long)v->checkpointed_seq : 0ULL);
 }

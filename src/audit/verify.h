@@ -18,9 +18,9 @@ struct audit_verifier {
 	uint64_t last_seq;
 	char last_hash[AUDIT_HASH_MAX];
 	uint64_t records, duplicates, checkpoints, problems;
-	bool checkpointed;       /* a valid-looking checkpoint was seen */
+	bool checkpointed;         /* a valid-looking checkpoint was seen */
 	uint64_t checkpointed_seq; /* the seq the last checkpoint covers */
-	struct cc_buf report; /* one line per problem: "FILE:LINE: what" */
+	struct cc_buf report;      /* one line per problem: "FILE:LINE: what" */
 };
 
 void audit_verifier_init(struct audit_verifier *v, const uint8_t *key, size_t key_len);

@@ -86,7 +86,9 @@ static void verify_line(void *ctx, size_t no, const char *line, size_t len)
 
 static int verify(int argc, char **argv)
 {
-	static const struct option options[] = { { "key", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option options[] = { { "key", required_argument, NULL, 'k' },
+						 { "help", no_argument, NULL, 'h' },
+						 { 0 } };
 	const char *key_path = NULL;
 	optind = 1;
 	int c;
@@ -205,7 +207,8 @@ static int format(int argc, char **argv)
 		case 'f':
 			ctx.formatter = audit_formatter(audit_format_from_string(optarg));
 			if (!ctx.formatter) {
-				cli_error("cocoon audit format", "unknown --format `%s` (json, rfc5424, cef, leef)", optarg);
+				cli_error("cocoon audit format", "unknown --format `%s` (json, rfc5424, cef, leef)",
+					  optarg);
 				return CLI_EXIT_USAGE;
 			}
 			break;

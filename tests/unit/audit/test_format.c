@@ -40,7 +40,8 @@ static void test_rfc5424(void **state)
 	char *line = format(AUDIT_FORMAT_RFC5424, ev);
 	/* facility 13 (log audit) * 8 + severity 4 (warning) = 108; microseconds only; spaces in
 	 * header fields replaced; SD-PARAM values escape '"', '\' and ']'. */
-	assert_true(strncmp(line, "<108>1 2026-11-28T07:31:18.123456Z node_1 cocoon attest key.release [cocoon@32473 ", 80) == 0);
+	assert_true(strncmp(line, "<108>1 2026-11-28T07:31:18.123456Z node_1 cocoon attest key.release [cocoon@32473 ",
+			    80) == 0);
 	assert_non_null(strstr(line, " actor=\"al\\\"ice\\]\\\\\""));
 	assert_non_null(strstr(line, "] \xEF\xBB\xBF{\"event\":"));
 	free(line);

@@ -19,14 +19,15 @@ static void test_mapping(void **state)
 {
 	struct cc_error err = { 0 };
 	struct cc_event *ev;
-	assert_int_equal(
-		map("{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"auditID\":\"4fa3a1b2-0c77-4d3e-9b1a-2c2f6f0e1a11\","
-		    "\"verb\":\"create\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":[\"10.0.0.1\"],"
-		    "\"objectRef\":{\"resource\":\"pods\",\"subresource\":\"exec\",\"namespace\":\"bank-a\",\"name\":\"db-0\"},"
-		    "\"responseStatus\":{\"code\":403},\"stageTimestamp\":\"2026-11-28T07:31:18.123456Z\","
-		    "\"annotations\":{\"authorization.k8s.io/reason\":\"no RBAC rule\"}}",
-		    &ev, &err),
-		0);
+	assert_int_equal(map("{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/"
+			     "v1\",\"auditID\":\"4fa3a1b2-0c77-4d3e-9b1a-2c2f6f0e1a11\","
+			     "\"verb\":\"create\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":[\"10.0.0.1\"],"
+			     "\"objectRef\":{\"resource\":\"pods\",\"subresource\":\"exec\",\"namespace\":\"bank-a\","
+			     "\"name\":\"db-0\"},"
+			     "\"responseStatus\":{\"code\":403},\"stageTimestamp\":\"2026-11-28T07:31:18.123456Z\","
+			     "\"annotations\":{\"authorization.k8s.io/reason\":\"no RBAC rule\"}}",
+			     &ev, &err),
+			 0);
 	assert_string_equal(ev->id, "4fa3a1b2-0c77-4d3e-9b1a-2c2f6f0e1a11");
 	assert_string_equal(ev->action, "k8s.create");
 	assert_string_equal(ev->actor, "alice");
@@ -47,8 +48,9 @@ static void test_rejects(void **state)
 	assert_int_equal(map("{\"kind\":\"Event\",\"verb\":\"get\"}", &ev, &err), -ENOENT);
 	assert_non_null(strstr(err.message, "auditID"));
 	assert_int_equal(map("{\"kind\":\"Event\",\"auditID\":\"x y\",\"verb\":\"get\"}", &ev, &err), -EINVAL);
-	assert_int_equal(map("{\"kind\":\"Event\",\"auditID\":\"abc\",\"verb\":\"get\",\"stageTimestamp\":\"soon\"}", &ev, &err),
-			 -EINVAL);
+	assert_int_equal(
+	    map("{\"kind\":\"Event\",\"auditID\":\"abc\",\"verb\":\"get\",\"stageTimestamp\":\"soon\"}", &ev, &err),
+	    -EINVAL);
 }
 
 int main(void)

@@ -22,7 +22,8 @@ static char **make_log(int n, int *ret_lines)
 		assert_int_equal(audit_chain_append(&chain, ev, &lines[count++], hash, &seq, NULL), 0);
 		cc_event_free(ev);
 		if (i % 4 == 3 || i == n - 1)
-			assert_int_equal(audit_chain_checkpoint(&chain, key, sizeof(key) - 1, &lines[count++], NULL), 0);
+			assert_int_equal(audit_chain_checkpoint(&chain, key, sizeof(key) - 1, &lines[count++], NULL),
+					 0);
 	}
 	*ret_lines = count;
 	return lines;

@@ -1,0 +1,498 @@
+/* Segment-file queue (see queue.h). One mutex serialises appends, reads and acks; the costly part,
+ * fdatasync, is batched by the caller (a group commit per input batch). */
+#include "audit/queue.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define HEADER 8
+#define MAX_CURSORS 16
+
+struct segment {
+	uint64_t number;
+	uint64_t valid; /* bytes of whole, checksummed records */
+};
+
+struct cursor {
+	char name[64];
+	struct audit_queue_pos pos;
+};
+
+struct audit_queue {
+	pthread_mutex_t lock;
+	char *dir;
+	int dir_fd;
+	uint64_t max_bytes;
+	struct segment *segments;
+	size_t segment_count;
+	int write_fd;   /* newest segment */
+	bool dir_dirty; /* a segment was created or removed since the last sync */
+	struct cursor cursors[MAX_CURSORS];
+	size_t cursor_count;
+	struct audit_queue_stats stats;
+};
+
+/* CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, as iSCSI and ext4 use. */
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t audit_crc32c(const void *data, size_t len)
+{
+	pthread_once(&crc_once, crc_init);
+	const uint8_t *p = data;
+	uint32_t crc = 0xFFFFFFFFu;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+	return crc ^ 0xFFFFFFFFu;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static char *segment_name(uint64_t number)
+{
+	return cc_xasprintf("seg-%016" PRIx64 ".q", number);
+}
+
+/* Reads the record at offset: 1 with the record, 0 at a clean end, -EPIPE when the file ends
+ * inside the record (a torn write), -EBADMSG when a whole record fails its checksum (*ret_len is
+ * then its length, so it can be skipped). */
+static int read_record(int fd, uint64_t offset, char **ret, size_t *ret_len)
+{
+	uint8_t header[HEADER];
+	ssize_t n = pread(fd, header, HEADER, (off_t)offset);
+	if (n == 0)
+		return 0;
+	if (n != HEADER)
+		return -EPIPE;
+	uint32_t len = get32(header), crc = get32(header + 4);
+	if (len == 0 || len > AUDIT_QUEUE_RECORD_MAX)
+		return -EPIPE; /* garbage where a header should be: nothing after it can be trusted */
+	char *data = cc_xmalloc((size_t)len + 1);
+	ssize_t got = pread(fd, data, len, (off_t)(offset + HEADER));
+	if (got != (ssize_t)len) {
+		free(data);
+		return -EPIPE;
+	}
+	if (audit_crc32c(data, len) != crc) {
+		free(data);
+		*ret_len = len;
+		return -EBADMSG;
+	}
+	data[len] = '\0';
+	*ret = data;
+	*ret_len = len;
+	return 1;
+}
+
+/* Finds how much of a segment is whole records; cuts a torn tail of the newest segment. */
+static int scan_segment(struct audit_queue *q, struct segment *seg, bool newest, struct cc_error *err)
+{
+	_cleanup_free_ char *name = segment_name(seg->number);
+	_cleanup_close_ int fd = openat(q->dir_fd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open queue segment `%s/%s`", q->dir, name);
+	struct stat st;
+	fstat(fd, &st);
+	uint64_t offset = 0;
+	for (;;) {
+		char *data;
+		size_t len;
+		int r = read_record(fd, offset, &data, &len);
+		if (r == 1) {
+			free(data);
+			offset += HEADER + len;
+			continue;
+		}
+		if (r == -EBADMSG) {
+			/* A whole record with a bad checksum (bit rot, not a crash): count it and go on,
+			 * so the records after it are not lost with it. Readers skip it too. */
+			q->stats.corrupt_records++;
+			cc_err("queue segment %s: record at byte %" PRIu64 " fails its checksum; it is skipped", name, offset);
+			offset += HEADER + len;
+			continue;
+		}
+		if (r < 0 || offset < (uint64_t)st.st_size) {
+			if (newest) {
+				q->stats.torn_records++;
+				cc_warning("queue segment %s: cutting a torn record at byte %" PRIu64 " (%lld bytes)", name, offset,
+					   (long long)st.st_size - (long long)offset);
+				if (ftruncate(fd, (off_t)offset) < 0)
+					return cc_error_set_errno(err, errno, "truncate queue segment `%s`", name);
+				fsync(fd);
+			} else {
+				q->stats.corrupt_records++;
+				cc_err("queue segment %s: corrupt record at byte %" PRIu64 "; the rest of this segment is unreadable",
+				       name, offset);
+			}
+		}
+		break;
+	}
+	seg->valid = offset;
+	q->stats.bytes += offset;
+	return 0;
+}
+
+static int compare_segments(const void *a, const void *b)
+{
+	uint64_t x = ((const struct segment *)a)->number, y = ((const struct segment *)b)->number;
+	return x < y ? -1 : x > y;
+}
+
+static int open_newest_for_append(struct audit_queue *q, struct cc_error *err)
+{
+	_cleanup_free_ char *name = segment_name(q->segments[q->segment_count - 1].number);
+	if (q->write_fd >= 0)
+		close(q->write_fd);
+	q->write_fd = openat(q->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (q->write_fd < 0)
+		return cc_error_set_errno(err, errno, "open queue segment `%s/%s`", q->dir, name);
+	return 0;
+}
+
+static int add_segment(struct audit_queue *q, uint64_t number, struct cc_error *err)
+{
+	q->segments = cc_xrealloc(q->segments, (q->segment_count + 1) * sizeof(*q->segments));
+	q->segments[q->segment_count++] = (struct segment){ .number = number };
+	q->dir_dirty = true;
+	return open_newest_for_append(q, err);
+}
+
+static int load_cursor(struct audit_queue *q, const char *name, struct audit_queue_pos *pos)
+{
+	_cleanup_free_ char *file = cc_xasprintf("%s/cursor-%s", q->dir, name);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (cc_read_file(file, 128, &data, &len, NULL) < 0)
+		return -ENOENT;
+	unsigned long long segment, offset;
+	if (sscanf(data, "%llu %llu", &segment, &offset) != 2)
+		return -EINVAL;
+	pos->segment = segment;
+	pos->offset = offset;
+	return 0;
+}
+
+int audit_queue_open(const char *dir, uint64_t max_bytes, struct audit_queue **ret, struct cc_error *err)
+{
+	int r = cc_mkdir_p(dir, 0700, err);
+	if (r < 0)
+		return cc_error_prefix(err, "queue");
+	struct audit_queue *q = cc_xcalloc(1, sizeof(*q));
+	pthread_mutex_init(&q->lock, NULL);
+	q->dir = cc_xstrdup(dir);
+	q->max_bytes = max_bytes;
+	q->write_fd = -1;
+	q->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (q->dir_fd < 0) {
+		r = cc_error_set_errno(err, errno, "open queue directory `%s`", dir);
+		goto fail;
+	}
+	DIR *d = fdopendir(dup(q->dir_fd));
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		unsigned long long number;
+		char tail;
+		if (sscanf(de->d_name, "seg-%16llx.q%c", &number, &tail) == 1 && strlen(de->d_name) == 22) {
+			q->segments = cc_xrealloc(q->segments, (q->segment_count + 1) * sizeof(*q->segments));
+			q->segments[q->segment_count++] = (struct segment){ .number = number };
+		}
+	}
+	if (d)
+		closedir(d);
+	if (q->segment_count)
+		qsort(q->segments, q->segment_count, sizeof(*q->segments), compare_segments);
+	for (size_t i = 0; i < q->segment_count; i++)
+		if ((r = scan_segment(q, &q->segments[i], i == q->segment_count - 1, err)) < 0)
+			goto fail;
+	r = q->segment_count ? open_newest_for_append(q, err) : add_segment(q, 0, err);
+	if (r < 0)
+		goto fail;
+	*ret = q;
+	return 0;
+fail:
+	audit_queue_close(q);
+	return r;
+}
+
+void audit_queue_close(struct audit_queue *q)
+{
+	if (!q)
+		return;
+	if (q->write_fd >= 0) {
+		fdatasync(q->write_fd);
+		close(q->write_fd);
+	}
+	if (q->dir_fd >= 0)
+		close(q->dir_fd);
+	pthread_mutex_destroy(&q->lock);
+	free(q->segments);
+	free(q->dir);
+	free(q);
+}
+
+int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct cc_error *err)
+{
+	if (len == 0 || len > AUDIT_QUEUE_RECORD_MAX)
+		return cc_error_set(err, EMSGSIZE, "queue record of %zu bytes is outside 1..%u", len, AUDIT_QUEUE_RECORD_MAX);
+	pthread_mutex_lock(&q->lock);
+	int r = 0;
+	if (q->stats.bytes + HEADER + len > q->max_bytes) {
+		r = cc_error_set(err, ENOSPC, "queue `%s` is full (%" PRIu64 " bytes): waiting for outputs", q->dir,
+				 q->stats.bytes);
+		goto out;
+	}
+	struct segment *seg = &q->segments[q->segment_count - 1];
+	if (seg->valid > 0 && seg->valid + HEADER + len > AUDIT_QUEUE_SEGMENT_SIZE) {
+		/* The old segment is complete: make it durable before writing into a new one. */
+		fdatasync(q->write_fd);
+		if ((r = add_segment(q, seg->number + 1, err)) < 0)
+			goto out;
+		seg = &q->segments[q->segment_count - 1];
+	}
+	uint8_t header[HEADER];
+	put32(header, (uint32_t)len);
+	put32(header + 4, audit_crc32c(data, len));
+	struct iovec iov[2] = { { header, HEADER }, { (void *)data, len } };
+	ssize_t n = writev(q->write_fd, iov, 2);
+	if (n != (ssize_t)(HEADER + len)) {
+		int e = n < 0 ? errno : ENOSPC;
+		/* Never leave half a record behind: a later append would be unreadable after it. */
+		if (ftruncate(q->write_fd, (off_t)seg->valid) < 0)
+			cc_err("queue `%s`: cannot remove a partial record: %s", q->dir, strerror(errno));
+		r = cc_error_set_errno(err, e, "append to queue `%s`", q->dir);
+		if (e == ENOSPC || e == EDQUOT)
+			r = -ENOSPC;
+		goto out;
+	}
+	seg->valid += HEADER + len;
+	q->stats.bytes += HEADER + len;
+	q->stats.records_appended++;
+out:
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+int audit_queue_sync(struct audit_queue *q, struct cc_error *err)
+{
+	pthread_mutex_lock(&q->lock);
+	int r = fdatasync(q->write_fd) < 0 ? cc_error_set_errno(err, errno, "sync queue `%s`", q->dir) : 0;
+	if (r == 0 && q->dir_dirty) {
+		fsync(q->dir_fd);
+		q->dir_dirty = false;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+static struct segment *find_segment(struct audit_queue *q, uint64_t number)
+{
+	for (size_t i = 0; i < q->segment_count; i++)
+		if (q->segments[i].number == number)
+			return &q->segments[i];
+	return NULL;
+}
+
+int audit_queue_last(struct audit_queue *q, char **ret, size_t *ret_len, struct cc_error *err)
+{
+	pthread_mutex_lock(&q->lock);
+	int r = -ENOENT;
+	for (size_t i = q->segment_count; i-- > 0 && r == -ENOENT;) {
+		if (q->segments[i].valid == 0)
+			continue;
+		_cleanup_free_ char *name = segment_name(q->segments[i].number);
+		_cleanup_close_ int fd = openat(q->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		uint64_t offset = 0;
+		char *last = NULL;
+		size_t last_len = 0;
+		while (fd >= 0 && offset < q->segments[i].valid) {
+			char *data;
+			size_t len;
+			if (read_record(fd, offset, &data, &len) != 1)
+				break;
+			free(last);
+			last = data;
+			last_len = len;
+			offset += HEADER + len;
+		}
+		if (last) {
+			*ret = last;
+			*ret_len = last_len;
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+static struct cursor *get_cursor(struct audit_queue *q, const char *output, struct cc_error *err)
+{
+	for (size_t i = 0; i < q->cursor_count; i++)
+		if (strcmp(q->cursors[i].name, output) == 0)
+			return &q->cursors[i];
+	if (q->cursor_count == MAX_CURSORS || strlen(output) >= sizeof(q->cursors[0].name) ||
+	    output[strspn(output, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")] != '\0') {
+		cc_error_set(err, EINVAL, "invalid or too many queue outputs (`%s`)", output);
+		return NULL;
+	}
+	struct cursor *c = &q->cursors[q->cursor_count++];
+	snprintf(c->name, sizeof(c->name), "%s", output);
+	if (load_cursor(q, output, &c->pos) < 0 || !find_segment(q, c->pos.segment))
+		c->pos = (struct audit_queue_pos){ .segment = q->segments[0].number, .offset = 0 };
+	return c;
+}
+
+int audit_queue_cursor(struct audit_queue *q, const char *output, struct audit_queue_pos *ret, struct cc_error *err)
+{
+	pthread_mutex_lock(&q->lock);
+	struct cursor *c = get_cursor(q, output, err);
+	if (c)
+		*ret = c->pos;
+	pthread_mutex_unlock(&q->lock);
+	return c ? 0 : -EINVAL;
+}
+
+int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, char **ret,
+		     size_t *ret_len, struct audit_queue_pos *ret_next, struct cc_error *err)
+{
+	(void)output;
+	pthread_mutex_lock(&q->lock);
+	int r = 0;
+	for (;;) {
+		struct segment *seg = find_segment(q, pos->segment);
+		if (!seg) {
+			/* The segment was collected: continue at the oldest one left. */
+			if (pos->segment < q->segments[0].number) {
+				*pos = (struct audit_queue_pos){ .segment = q->segments[0].number };
+				continue;
+			}
+			break;
+		}
+		if (pos->offset >= seg->valid) {
+			if (seg != &q->segments[q->segment_count - 1]) {
+				*pos = (struct audit_queue_pos){ .segment = (seg + 1)->number };
+				continue;
+			}
+			break; /* end of the queue */
+		}
+		_cleanup_free_ char *name = segment_name(seg->number);
+		_cleanup_close_ int fd = openat(q->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = cc_error_set_errno(err, errno, "read queue segment `%s`", name);
+			break;
+		}
+		r = read_record(fd, pos->offset, ret, ret_len);
+		if (r == -EBADMSG) {
+			pos->offset += HEADER + *ret_len; /* counted and logged when the queue was opened */
+			continue;
+		}
+		if (r == 1) {
+			*ret_next = (struct audit_queue_pos){ .segment = seg->number, .offset = pos->offset + HEADER + *ret_len };
+		} else {
+			r = cc_error_set(err, EBADMSG, "queue segment `%s`: unreadable record at byte %" PRIu64, name, pos->offset);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+static void collect_segments(struct audit_queue *q)
+{
+	uint64_t oldest_needed = UINT64_MAX;
+	for (size_t i = 0; i < q->cursor_count; i++)
+		if (q->cursors[i].pos.segment < oldest_needed)
+			oldest_needed = q->cursors[i].pos.segment;
+	/* Keep the newest segment that holds records: it carries the head of the hash chain. */
+	uint64_t keep = q->segments[q->segment_count - 1].number;
+	for (size_t i = q->segment_count; i-- > 0;)
+		if (q->segments[i].valid > 0) {
+			keep = q->segments[i].number;
+			break;
+		}
+	size_t kept = 0;
+	for (size_t i = 0; i < q->segment_count; i++) {
+		struct segment *s = &q->segments[i];
+		if (s->number < oldest_needed && s->number < keep && i < q->segment_count - 1) {
+			_cleanup_free_ char *name = segment_name(s->number);
+			if (unlinkat(q->dir_fd, name, 0) == 0) {
+				q->stats.bytes -= s->valid;
+				q->dir_dirty = true;
+				continue;
+			}
+		}
+		q->segments[kept++] = *s;
+	}
+	q->segment_count = kept;
+}
+
+int audit_queue_ack(struct audit_queue *q, const char *output, const struct audit_queue_pos *pos, struct cc_error *err)
+{
+	pthread_mutex_lock(&q->lock);
+	struct cursor *c = get_cursor(q, output, err);
+	int r = c ? 0 : -EINVAL;
+	if (c) {
+		c->pos = *pos;
+		char text[64];
+		snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 "\n", pos->segment, pos->offset);
+		_cleanup_free_ char *file = cc_xasprintf("%s/cursor-%s", q->dir, output);
+		r = cc_write_file_atomic(file, text, strlen(text), 0600, err);
+		if (r == 0)
+			collect_segments(q);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+uint64_t audit_queue_pending_bytes(struct audit_queue *q, const struct audit_queue_pos *pos)
+{
+	pthread_mutex_lock(&q->lock);
+	uint64_t pending = 0;
+	for (size_t i = 0; i < q->segment_count; i++) {
+		const struct segment *s = &q->segments[i];
+		if (s->number > pos->segment)
+			pending += s->valid;
+		else if (s->number == pos->segment && s->valid > pos->offset)
+			pending += s->valid - pos->offset;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return pending;
+}
+
+void audit_queue_stats(struct audit_queue *q, struct audit_queue_stats *ret)
+{
+	pthread_mutex_lock(&q->lock);
+	*ret = q->stats;
+	pthread_mutex_unlock(&q->lock);
+}
