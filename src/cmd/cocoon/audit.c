@@ -4,6 +4,7 @@
 
 #include "audit/chain.h"
 #include "audit/format.h"
+#include "audit/forward.h"
 #include "audit/k8s.h"
 #include "audit/verify.h"
 #include "base/cleanup.h"
@@ -20,7 +21,8 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: cocoon audit verify [--key FILE] LOG...\n"
+	fprintf(out, "Usage: cocoon audit forward --input ... --output ... --queue DIR   (see forward --help)\n"
+		     "       cocoon audit verify [--key FILE] LOG...\n"
 		     "       cocoon audit format [--input events|k8s] [--format json|rfc5424|cef|leef]\n"
 		     "                           [--key FILE --checkpoint-every N] FILE\n"
 		     "\n"
@@ -244,8 +246,103 @@ static int format(int argc, char **argv)
 	return r < 0 || ctx.bad ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+static int forward(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "input", required_argument, NULL, 'i' },      { "output", required_argument, NULL, 'o' },
+		{ "queue", required_argument, NULL, 'q' },      { "format", required_argument, NULL, 'f' },
+		{ "ca", required_argument, NULL, 'C' },         { "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },        { "server-name", required_argument, NULL, 's' },
+		{ "checkpoint-key", required_argument, NULL, 'K' }, { "checkpoint-every", required_argument, NULL, 'E' },
+		{ "queue-max-bytes", required_argument, NULL, 'M' }, { "batch", required_argument, NULL, 'B' },
+		{ "metrics", required_argument, NULL, 'm' },    { "once", no_argument, NULL, '1' },
+		{ "help", no_argument, NULL, 'h' },             { 0 },
+	};
+	struct audit_forward_config cfg = { 0 };
+	struct audit_tls tls = { 0 };
+	const char *format_name = NULL, *checkpoint_key = NULL;
+	struct cc_error err = { 0 };
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "i:o:q:f:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (cfg.input_count == AUDIT_MAX_INPUTS) {
+				cli_error("cocoon audit forward", "at most %d inputs", AUDIT_MAX_INPUTS);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.inputs[cfg.input_count++] = optarg;
+			break;
+		case 'o':
+			if (cfg.output_count == AUDIT_MAX_OUTPUTS ||
+			    audit_output_parse(optarg, &cfg.outputs[cfg.output_count], &err) < 0) {
+				cli_error("cocoon audit forward", "%s", err.code ? cc_error_message(&err) : "too many outputs");
+				return CLI_EXIT_USAGE;
+			}
+			cfg.output_count++;
+			break;
+		case 'q': cfg.queue_dir = optarg; break;
+		case 'f': format_name = optarg; break;
+		case 'C': tls.ca_file = optarg; break;
+		case 'c': tls.cert_file = optarg; break;
+		case 'k': tls.key_file = optarg; break;
+		case 's': tls.server_name = optarg; break;
+		case 'K': checkpoint_key = optarg; break;
+		case 'E': cfg.checkpoint_every = strtoull(optarg, NULL, 10); break;
+		case 'M': cfg.queue_max_bytes = strtoull(optarg, NULL, 10); break;
+		case 'B': cfg.batch = strtoul(optarg, NULL, 10); break;
+		case 'm': cfg.metrics_listen = optarg; break;
+		case '1': cfg.once = true; break;
+		case 'h':
+			printf("Usage: cocoon audit forward --input k8s-audit:FILE|events:FILE ... --output OUTPUT ...\n"
+			       "       --queue DIR [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
+			       "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n\n"
+			       "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS) or file:PATH. Events are chained,\n"
+			       "written to the durable queue in DIR, and removed only once every output delivered them.\n"
+			       "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
+			       "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n");
+			return CLI_EXIT_OK;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	if (!cfg.queue_dir || cfg.input_count == 0 || cfg.output_count == 0) {
+		cli_error("cocoon audit forward", "--queue, at least one --input and at least one --output are required");
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < cfg.output_count; i++) {
+		cfg.outputs[i].tls = tls;
+		if (format_name) {
+			cfg.outputs[i].format = audit_format_from_string(format_name);
+			if (cfg.outputs[i].format == AUDIT_FORMAT_MAX) {
+				cli_error("cocoon audit forward", "unknown --format `%s`", format_name);
+				return CLI_EXIT_USAGE;
+			}
+		}
+	}
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+	if (checkpoint_key && (c = load_key(checkpoint_key, &key, &key_len)) != 0)
+		return c;
+	cfg.checkpoint_key = key;
+	cfg.checkpoint_key_len = key_len;
+	int r = audit_forward_run(&cfg, &err);
+	for (size_t i = 0; i < cfg.output_count; i++)
+		audit_output_free(&cfg.outputs[i]);
+	if (key) {
+		cc_wipe(key, key_len);
+		free(key);
+	}
+	if (r < 0) {
+		cli_error("cocoon audit forward", "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "forward") == 0)
+		return forward(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "format") == 0)

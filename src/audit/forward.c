@@ -1,0 +1,399 @@
+/* The forwarder loop. One thread does the work, round-robin: read a batch from each input, chain
+ * it, append it to the queue and make it durable, commit the inputs' positions; then give each
+ * output a batch from its cursor and advance the cursor only when the output confirms delivery.
+ * An output that fails backs off (100 ms doubling to 5 s) without holding up the others; while it
+ * is down the queue grows, and when the queue is full the inputs wait. */
+#include "audit/forward.h"
+
+#include "audit/chain.h"
+#include "audit/in_file.h"
+#include "audit/k8s.h"
+#include "audit/queue.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "json/json.h"
+#include "net/server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct input {
+	struct audit_file_input file;
+	bool k8s;
+	uint64_t rejected;
+};
+
+struct output_state {
+	struct audit_output *out;
+	struct audit_queue_pos cursor;
+	int64_t retry_at_ms;
+	int64_t backoff_ms;
+};
+
+struct forwarder {
+	struct audit_forward_config *cfg;
+	struct audit_queue *queue;
+	struct audit_chain chain;
+	struct input inputs[AUDIT_MAX_INPUTS];
+	struct output_state outputs[AUDIT_MAX_OUTPUTS];
+	uint64_t since_checkpoint;
+	uint64_t queued_total, rejected_total, blocked_total;
+	pthread_mutex_t metrics_lock;
+	struct cc_error *err;
+	int append_error;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig)
+{
+	stop_requested = 1;
+}
+
+static int restore_chain(struct forwarder *f, struct cc_error *err)
+{
+	audit_chain_init(&f->chain);
+	_cleanup_free_ char *last = NULL;
+	size_t len;
+	if (audit_queue_last(f->queue, &last, &len, err) < 0)
+		return 0; /* a new queue starts a new chain */
+	_cleanup_json_ json_t *doc = NULL;
+	if (cc_json_parse(last, len, 1u << 20, "queue record", &doc, err) < 0)
+		return cc_error_prefix(err, "restore the hash chain");
+	json_t *rec = json_object_get(doc, "checkpoint") ? json_object_get(doc, "checkpoint") : doc;
+	const char *hash = json_string_value(json_object_get(rec, "hash"));
+	json_t *seq = json_object_get(rec, "seq");
+	if (!hash || !json_is_integer(seq) || strlen(hash) >= sizeof(f->chain.prev))
+		return cc_error_set(err, EINVAL, "restore the hash chain: the last queue record has no seq/hash");
+	f->chain.next_seq = (uint64_t)json_integer_value(seq) + 1;
+	snprintf(f->chain.prev, sizeof(f->chain.prev), "%s", hash);
+	cc_info("audit chain continues at seq %" PRIu64, f->chain.next_seq);
+	return 0;
+}
+
+/* Appends a record, waiting (and delivering) while the queue is full: block, never drop. */
+static int append_blocking(struct forwarder *f, const char *data, size_t len);
+
+static void deliver(struct forwarder *f);
+
+static void queue_line(void *ctx, const char *data, size_t len)
+{
+	struct forwarder *f = ((void **)ctx)[0];
+	struct input *in = ((void **)ctx)[1];
+	if (f->append_error)
+		return;
+	struct cc_error err = { 0 };
+	struct cc_event *ev = NULL;
+	_cleanup_json_ json_t *doc = NULL;
+	int r = cc_json_parse(data, len, AUDIT_LINE_MAX, "audit line", &doc, &err);
+	if (r == 0)
+		r = in->k8s ? audit_k8s_to_event(doc, &ev, &err) : cc_event_from_json(doc, &ev, &err);
+	if (r < 0) {
+		in->rejected++;
+		f->rejected_total++;
+		cc_warning("%s: line rejected: %s", in->file.path, cc_error_message(&err));
+		return;
+	}
+	_cleanup_free_ char *json = NULL;
+	char hash[AUDIT_HASH_MAX];
+	uint64_t seq;
+	struct audit_chain saved = f->chain;
+	if (audit_chain_append(&f->chain, ev, &json, hash, &seq, &err) == 0 &&
+	    append_blocking(f, json, strlen(json)) < 0) {
+		f->chain = saved;
+	} else {
+		f->queued_total++;
+		f->since_checkpoint++;
+	}
+	cc_event_free(ev);
+	if (f->cfg->checkpoint_key && f->since_checkpoint >= f->cfg->checkpoint_every) {
+		_cleanup_free_ char *cp = NULL;
+		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) == 0 &&
+		    append_blocking(f, cp, strlen(cp)) == 0)
+			f->since_checkpoint = 0;
+	}
+}
+
+static int append_blocking(struct forwarder *f, const char *data, size_t len)
+{
+	for (;;) {
+		struct cc_error err = { 0 };
+		int r = audit_queue_append(f->queue, data, len, &err);
+		if (r != -ENOSPC) {
+			if (r < 0) {
+				f->append_error = r;
+				*f->err = err;
+			}
+			return r;
+		}
+		/* Full (queue limit or disk): make what we have durable, let outputs drain it. */
+		f->blocked_total++;
+		audit_queue_sync(f->queue, NULL);
+		deliver(f);
+		if (stop_requested) {
+			f->append_error = -EINTR;
+			cc_error_set(f->err, EINTR, "stopped while the queue was full");
+			return -EINTR;
+		}
+		usleep(50000);
+	}
+}
+
+/* Formats one queue record for an output. Checkpoints pass through as JSON in JSON and RFC 5424
+ * outputs (where verify reads them) and as a tagged line elsewhere. */
+static int format_record(struct audit_output *out, const char *data, size_t len, struct cc_buf *line)
+{
+	_cleanup_json_ json_t *doc = NULL;
+	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
+		return -EINVAL;
+	json_t *cp = json_object_get(doc, "checkpoint");
+	if (cp) {
+		if (out->format == AUDIT_FORMAT_RFC5424) {
+			char now[CC_TIME_RFC3339_MAX];
+			cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
+			cc_buf_appendf(line, "<110>1 %.26sZ - cocoon audit checkpoint - \xEF\xBB\xBF", now);
+		} else if (out->format == AUDIT_FORMAT_CEF) {
+			cc_buf_append_str(line, "CEF:0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|audit checkpoint|1|msg=");
+		} else if (out->format == AUDIT_FORMAT_LEEF) {
+			cc_buf_append_str(line, "LEEF:2.0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|x09|checkpoint=");
+		}
+		cc_buf_append(line, data, len);
+		return 0;
+	}
+	struct cc_event *ev;
+	if (cc_event_from_json(json_object_get(doc, "event"), &ev, NULL) < 0)
+		return -EINVAL;
+	struct audit_record rec = {
+		.event = ev,
+		.seq = (uint64_t)json_integer_value(json_object_get(doc, "seq")),
+		.hash = json_string_value(json_object_get(doc, "hash")),
+		.json = data,
+	};
+	int r = audit_formatter(out->format)->format(&rec, line);
+	cc_event_free(ev);
+	return r;
+}
+
+/* Gives each output one batch; returns true when some output still has records to send. */
+static bool deliver_once(struct forwarder *f)
+{
+	bool pending = false;
+	int64_t now = cc_time_monotonic_ms();
+	for (size_t i = 0; i < f->cfg->output_count; i++) {
+		struct output_state *o = &f->outputs[i];
+		if (now < o->retry_at_ms) {
+			pending = true;
+			continue;
+		}
+		struct audit_message batch[1024];
+		struct cc_buf lines[1024];
+		char *raw[1024];
+		size_t count = 0, limit = f->cfg->batch < 1024 ? f->cfg->batch : 1024;
+		struct audit_queue_pos pos = o->cursor, next = pos;
+		while (count < limit) {
+			size_t len;
+			struct audit_queue_pos after;
+			if (audit_queue_peek(f->queue, o->out->name, &next, &raw[count], &len, &after, NULL) != 1)
+				break;
+			lines[count] = (struct cc_buf)CC_BUF_INIT;
+			if (format_record(o->out, raw[count], len, &lines[count]) < 0)
+				cc_buf_append(&lines[count], raw[count], len); /* never drop: send it as it is */
+			batch[count] = (struct audit_message){ lines[count].data, lines[count].len };
+			next = after;
+			count++;
+		}
+		if (count == 0)
+			continue;
+		struct cc_error err = { 0 };
+		int r = o->out->ops->send(o->out, batch, count, &err);
+		for (size_t k = 0; k < count; k++) {
+			cc_buf_free(&lines[k]);
+			free(raw[k]);
+		}
+		pthread_mutex_lock(&f->metrics_lock);
+		if (r == 0) {
+			o->out->delivered += count;
+			o->backoff_ms = 0;
+			o->cursor = next;
+			audit_queue_ack(f->queue, o->out->name, &next, NULL);
+		} else {
+			o->out->retried += count;
+			o->out->failures++;
+			o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
+			o->retry_at_ms = cc_time_monotonic_ms() + o->backoff_ms;
+			cc_warning("audit output %s: %s; retrying in %" PRId64 " ms", o->out->target, cc_error_message(&err),
+				   o->backoff_ms);
+		}
+		pthread_mutex_unlock(&f->metrics_lock);
+		(void)pos;
+		pending = true;
+	}
+	return pending;
+}
+
+static void deliver(struct forwarder *f)
+{
+	for (int round = 0; round < 64 && deliver_once(f); round++)
+		if (stop_requested)
+			break;
+}
+
+static bool all_delivered(struct forwarder *f)
+{
+	for (size_t i = 0; i < f->cfg->output_count; i++)
+		if (audit_queue_pending_bytes(f->queue, &f->outputs[i].cursor) > 0)
+			return false;
+	return true;
+}
+
+static void metrics(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	struct forwarder *f = userdata;
+	struct audit_queue_stats qs;
+	audit_queue_stats(f->queue, &qs);
+	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
+	struct cc_buf *b = &resp->body;
+	pthread_mutex_lock(&f->metrics_lock);
+	cc_buf_appendf(b, "# HELP cocoon_audit_queued_total Events chained and written to the durable queue.\n"
+			  "# TYPE cocoon_audit_queued_total counter\ncocoon_audit_queued_total %" PRIu64 "\n",
+		       f->queued_total);
+	cc_buf_appendf(b, "# HELP cocoon_audit_rejected_total Input lines rejected as unreadable (logged with the reason).\n"
+			  "# TYPE cocoon_audit_rejected_total counter\ncocoon_audit_rejected_total %" PRIu64 "\n",
+		       f->rejected_total);
+	cc_buf_appendf(b, "# HELP cocoon_audit_dropped_total Events dropped. Always 0: a full queue blocks the inputs.\n"
+			  "# TYPE cocoon_audit_dropped_total counter\ncocoon_audit_dropped_total 0\n");
+	cc_buf_appendf(b, "# HELP cocoon_audit_queue_bytes Bytes in the durable queue.\n"
+			  "# TYPE cocoon_audit_queue_bytes gauge\ncocoon_audit_queue_bytes %" PRIu64 "\n",
+		       qs.bytes);
+	cc_buf_appendf(b, "# HELP cocoon_audit_queue_blocked_total Times the inputs waited for a full queue.\n"
+			  "# TYPE cocoon_audit_queue_blocked_total counter\ncocoon_audit_queue_blocked_total %" PRIu64 "\n",
+		       f->blocked_total);
+	cc_buf_appendf(b, "# TYPE cocoon_audit_queue_torn_records_total counter\ncocoon_audit_queue_torn_records_total %" PRIu64
+			  "\n# TYPE cocoon_audit_queue_corrupt_records_total counter\ncocoon_audit_queue_corrupt_records_total %" PRIu64
+			  "\n",
+		       qs.torn_records, qs.corrupt_records);
+	cc_buf_append_str(b, "# TYPE cocoon_audit_delivered_total counter\n# TYPE cocoon_audit_retried_total counter\n"
+			     "# TYPE cocoon_audit_undelivered_bytes gauge\n");
+	for (size_t i = 0; i < f->cfg->output_count; i++) {
+		struct output_state *o = &f->outputs[i];
+		cc_buf_appendf(b, "cocoon_audit_delivered_total{output=\"%s\"} %" PRIu64 "\n", o->out->name, o->out->delivered);
+		cc_buf_appendf(b, "cocoon_audit_retried_total{output=\"%s\"} %" PRIu64 "\n", o->out->name, o->out->retried);
+		cc_buf_appendf(b, "cocoon_audit_undelivered_bytes{output=\"%s\"} %" PRIu64 "\n", o->out->name,
+			       audit_queue_pending_bytes(f->queue, &o->cursor));
+	}
+	pthread_mutex_unlock(&f->metrics_lock);
+}
+
+int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
+{
+	if (cfg->output_count == 0)
+		return cc_error_set(err, EINVAL, "give at least one --output");
+	if (!cfg->queue_max_bytes)
+		cfg->queue_max_bytes = 1ull << 30;
+	if (!cfg->checkpoint_every)
+		cfg->checkpoint_every = 1000;
+	if (!cfg->batch)
+		cfg->batch = 512;
+	struct forwarder f = { .cfg = cfg, .err = err };
+	pthread_mutex_init(&f.metrics_lock, NULL);
+	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
+	if (r < 0)
+		return r;
+	struct cc_server *server = NULL;
+	size_t opened = 0;
+	if ((r = restore_chain(&f, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < cfg->input_count; i++) {
+		const char *spec = cfg->inputs[i];
+		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;
+		if (!k8s && strncmp(spec, "events:", 7) != 0) {
+			r = cc_error_set(err, EINVAL, "unsupported input `%s` (use k8s-audit:FILE or events:FILE)", spec);
+			goto out;
+		}
+		const char *path = strchr(spec, ':') + 1;
+		_cleanup_free_ char *state = cc_xasprintf("%s/input-%zu.position", cfg->queue_dir, i);
+		f.inputs[i].k8s = k8s;
+		if ((r = audit_file_input_open(&f.inputs[i].file, path, state, err)) < 0)
+			goto out;
+		opened++;
+	}
+	for (size_t i = 0; i < cfg->output_count; i++) {
+		struct audit_output *out = &cfg->outputs[i];
+		snprintf(out->name, sizeof(out->name), "%s-%zu", out->ops->scheme, i);
+		for (char *p = out->name; *p; p++)
+			if (*p == '+')
+				*p = '_';
+		f.outputs[i].out = out;
+		if ((r = audit_queue_cursor(f.queue, out->name, &f.outputs[i].cursor, err)) < 0)
+			goto out;
+	}
+	if (cfg->metrics_listen) {
+		static struct cc_http_route route = { .method = "GET", .path = "/metrics", .handler = metrics };
+		route.userdata = &f;
+		struct cc_server_config scfg = { .listen = cfg->metrics_listen, .routes = &route, .route_count = 1 };
+		if ((r = cc_server_start(&scfg, &server, err)) < 0) {
+			cc_error_prefix(err, "metrics");
+			goto out;
+		}
+	}
+	struct sigaction sa = { .sa_handler = request_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	stop_requested = 0;
+	while (!stop_requested) {
+		size_t lines = 0;
+		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++) {
+			void *ctx[2] = { &f, &f.inputs[i] };
+			int n = audit_file_input_read(&f.inputs[i].file, 4096, queue_line, ctx, err);
+			if (n < 0) {
+				r = n;
+				goto out;
+			}
+			lines += (size_t)n;
+		}
+		if (f.append_error) {
+			r = f.append_error;
+			goto out;
+		}
+		if (lines) {
+			/* Group commit: the batch is durable before any input position moves past it. */
+			if ((r = audit_queue_sync(f.queue, err)) < 0)
+				goto out;
+			for (size_t i = 0; i < cfg->input_count; i++)
+				audit_file_input_commit(&f.inputs[i].file, NULL);
+		}
+		bool pending = deliver_once(&f);
+		if (cfg->once && lines == 0 && all_delivered(&f))
+			break;
+		if (lines == 0 && !pending)
+			usleep(20000);
+		else if (lines == 0)
+			usleep(2000);
+	}
+	/* A final checkpoint covers the tail, so verify can tell the log was not cut short. */
+	if (cfg->checkpoint_key && f.since_checkpoint > 0) {
+		_cleanup_free_ char *cp = NULL;
+		if (audit_chain_checkpoint(&f.chain, cfg->checkpoint_key, cfg->checkpoint_key_len, &cp, NULL) == 0 &&
+		    audit_queue_append(f.queue, cp, strlen(cp), NULL) == 0 && audit_queue_sync(f.queue, NULL) == 0)
+			for (int i = 0; i < 200 && !all_delivered(&f); i++)
+				if (!deliver_once(&f))
+					break;
+	}
+	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", f.queued_total, f.rejected_total);
+	r = 0;
+out:
+	cc_server_stop(server);
+	for (size_t i = 0; i < opened; i++)
+		audit_file_input_close(&f.inputs[i].file);
+	audit_queue_close(f.queue);
+	pthread_mutex_destroy(&f.metrics_lock);
+	return r;
+}

@@ -1,0 +1,33 @@
+/* `cocoon audit forward`: inputs -> hash chain -> durable queue -> outputs, each output with its
+ * own cursor, retries with backoff and reconnects. Nothing leaves the queue before every output
+ * has delivered it; a full queue stops the inputs (backpressure) instead of dropping. */
+#pragma once
+
+#include "audit/output.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+
+#define AUDIT_MAX_INPUTS 8
+#define AUDIT_MAX_OUTPUTS 8
+
+struct audit_forward_config {
+	const char *queue_dir;
+	uint64_t queue_max_bytes;     /* default 1 GiB */
+	const char *inputs[AUDIT_MAX_INPUTS]; /* "k8s-audit:FILE" or "events:FILE" */
+	size_t input_count;
+	struct audit_output outputs[AUDIT_MAX_OUTPUTS];
+	size_t output_count;
+	const uint8_t *checkpoint_key; /* HMAC key for checkpoints, or NULL */
+	size_t checkpoint_key_len;
+	uint64_t checkpoint_every;    /* records between checkpoints (default 1000) */
+	size_t batch;                 /* records per output send (default 512) */
+	bool once;                    /* exit when the inputs are at their end and everything is delivered */
+	const char *metrics_listen;   /* Prometheus text on GET /metrics, or NULL */
+};
+
+/* Runs until SIGTERM/SIGINT (or, with once, until done). */
+int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err);

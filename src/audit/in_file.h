@@ -1,0 +1,39 @@
+/* Following an append-only log file (the Kubernetes API server's audit log, JSON lines) across
+ * rotation by rename and by copytruncate, with the read position persisted so a restart neither
+ * repeats nor skips lines. The position is committed only after the lines read up to it are
+ * durable in the queue. */
+#pragma once
+
+#include "base/buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cc_error;
+
+#define AUDIT_LINE_MAX (64u * 1024)
+
+struct audit_file_input {
+	char *path;
+	char *state_path; /* "<dev> <ino> <offset>" */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset;    /* of the first byte not yet handed out */
+	uint64_t committed; /* persisted */
+	struct cc_buf partial; /* a line without its newline yet */
+	bool skipping;      /* inside an over-long line, discarding until its newline */
+	uint64_t rejected_long;
+};
+
+int audit_file_input_open(struct audit_file_input *in, const char *path, const char *state_path, struct cc_error *err);
+void audit_file_input_close(struct audit_file_input *in);
+
+/* Reads what was appended: calls line() for each complete line (without newline), at most
+ * max_lines. Returns the number of lines, 0 when nothing new. Follows rotation. */
+int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
+			  void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err);
+
+/* Persists the position after everything handed out so far. */
+int audit_file_input_commit(struct audit_file_input *in, struct cc_error *err);

@@ -1,0 +1,238 @@
+/* syslog+tls://HOST:PORT output: RFC 5424 messages over TLS (RFC 5425) with octet-counting
+ * framing (§4.3: "MSG-LEN SP SYSLOG-MSG"), the receiver verified against the CA and its name
+ * (RFC 5425 §5.2), our client certificate presented for mutual TLS.
+ *
+ * Syslog has no application acknowledgement. To not count messages as delivered that the receiver
+ * never got (rsyslog issue 2610), a batch is complete only when the socket's send queue has
+ * drained (SIOCOUTQ: every byte acknowledged by the receiver's TCP stack) and the receiver has not
+ * closed the connection meanwhile. A connection the receiver closed is detected before sending
+ * (rsyslog issue 1503: the first message after a close is lost) by polling it for the close. */
+#include "audit/output.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "net/address.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#define IO_TIMEOUT_MS 10000
+
+struct syslog_state {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+};
+
+static void disconnect(struct syslog_state *s)
+{
+	if (s->ssl) {
+		SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+static const char *ssl_error(char *buf, size_t size)
+{
+	unsigned long e = ERR_get_error();
+	if (!e)
+		return "connection closed";
+	ERR_error_string_n(e, buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+static int tcp_connect(const char *host, unsigned short port, struct cc_error *err)
+{
+	char service[8];
+	snprintf(service, sizeof(service), "%u", port);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	int gai = getaddrinfo(host, service, &hints, &res);
+	if (gai != 0)
+		return cc_error_set(err, EHOSTUNREACH, "resolve `%s`: %s", host, gai_strerror(gai));
+	int fd = -1, saved = ECONNREFUSED;
+	for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		struct timeval tv = { IO_TIMEOUT_MS / 1000, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			saved = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return cc_error_set_errno(err, saved, "connect to syslog receiver %s:%u", host, port);
+	return fd;
+}
+
+static int make_context(struct audit_output *o, struct syslog_state *s, struct cc_error *err)
+{
+	char why[256];
+	s->ctx = SSL_CTX_new(TLS_client_method());
+	if (!s->ctx)
+		return cc_error_set(err, ENOMEM, "cannot create a TLS context");
+	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
+	if (!o->tls.ca_file)
+		return cc_error_set(err, EINVAL, "syslog over TLS needs --ca to verify the receiver");
+	if (SSL_CTX_load_verify_locations(s->ctx, o->tls.ca_file, NULL) != 1)
+		return cc_error_set(err, EINVAL, "load CA `%s`: %s", o->tls.ca_file, ssl_error(why, sizeof(why)));
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	if (o->tls.cert_file) {
+		const char *key = o->tls.key_file ? o->tls.key_file : o->tls.cert_file;
+		if (SSL_CTX_use_certificate_chain_file(s->ctx, o->tls.cert_file) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(s->ctx) != 1)
+			return cc_error_set(err, EINVAL, "load client certificate `%s`: %s", o->tls.cert_file,
+					    ssl_error(why, sizeof(why)));
+	}
+	return 0;
+}
+
+static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc_error *err)
+{
+	struct cc_address addr;
+	int r = cc_address_parse(o->target, &addr, err);
+	if (r < 0)
+		return r;
+	if (addr.is_unix || addr.port == 0)
+		return cc_error_set(err, EINVAL, "syslog+tls target must be HOST:PORT, not `%s`", o->target);
+	if (!s->ctx && (r = make_context(o, s, err)) < 0)
+		return r;
+	s->fd = tcp_connect(addr.host, addr.port, err);
+	if (s->fd < 0)
+		return s->fd;
+	s->ssl = SSL_new(s->ctx);
+	SSL_set_fd(s->ssl, s->fd);
+	const char *name = o->tls.server_name ? o->tls.server_name : addr.host;
+	unsigned char ip[16];
+	X509_VERIFY_PARAM *param = SSL_get0_param(s->ssl);
+	if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
+		X509_VERIFY_PARAM_set1_ip_asc(param, name);
+	} else {
+		SSL_set_tlsext_host_name(s->ssl, name);
+		X509_VERIFY_PARAM_set1_host(param, name, 0);
+	}
+	char why[256];
+	if (SSL_connect(s->ssl) != 1) {
+		long verify = SSL_get_verify_result(s->ssl);
+		r = cc_error_set(err, EPROTO, "TLS handshake with syslog receiver %s failed: %s", o->target,
+				 verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ssl_error(why, sizeof(why)));
+		disconnect(s);
+		return r;
+	}
+	cc_info("audit output %s: connected (%s)", o->target, SSL_get_version(s->ssl));
+	return 0;
+}
+
+/* True while the receiver has not closed the connection. Receivers never send on a syslog TLS
+ * connection, so anything readable is a close_notify, a reset, or garbage: all end it. */
+static bool still_open(struct syslog_state *s)
+{
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	if (SSL_pending(s->ssl) > 0)
+		return false;
+	int n = poll(&pfd, 1, 0);
+	return n == 0;
+}
+
+static int wait_send_queue_drained(struct syslog_state *s, struct cc_error *err)
+{
+	int64_t deadline = cc_time_monotonic_ms() + IO_TIMEOUT_MS;
+	for (;;) {
+		int unsent = 0;
+		if (ioctl(s->fd, SIOCOUTQ, &unsent) < 0)
+			return 0; /* not a TCP socket we can inspect: count the write as delivery */
+		if (unsent == 0)
+			return still_open(s) ? 0 : cc_error_set(err, ECONNRESET, "the receiver closed the connection");
+		if (!still_open(s))
+			return cc_error_set(err, ECONNRESET, "the receiver closed the connection with %d bytes unacknowledged",
+					    unsent);
+		if (cc_time_monotonic_ms() > deadline)
+			return cc_error_set(err, ETIMEDOUT, "the receiver did not acknowledge %d bytes within %d s", unsent,
+					    IO_TIMEOUT_MS / 1000);
+		usleep(200);
+	}
+}
+
+static int syslog_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
+{
+	struct syslog_state *s = o->state;
+	if (!s) {
+		s = o->state = cc_xcalloc(1, sizeof(*s));
+		s->fd = -1;
+	}
+	if (s->ssl && !still_open(s)) {
+		cc_info("audit output %s: the receiver closed the connection; reconnecting", o->target);
+		disconnect(s);
+	}
+	int r;
+	if (!s->ssl && (r = connect_tls(o, s, err)) < 0)
+		return r;
+	_cleanup_buf_ struct cc_buf frames = CC_BUF_INIT;
+	for (size_t i = 0; i < count; i++) {
+		cc_buf_appendf(&frames, "%zu ", batch[i].len);
+		cc_buf_append(&frames, batch[i].data, batch[i].len);
+	}
+	size_t written = 0;
+	while (written < frames.len) {
+		size_t n = 0;
+		if (SSL_write_ex(s->ssl, frames.data + written, frames.len - written, &n) != 1) {
+			char why[256];
+			r = cc_error_set(err, EPIPE, "send to syslog receiver %s: %s", o->target, ssl_error(why, sizeof(why)));
+			disconnect(s);
+			return r;
+		}
+		written += n;
+	}
+	if ((r = wait_send_queue_drained(s, err)) < 0) {
+		disconnect(s);
+		return cc_error_prefix(err, "syslog receiver %s", o->target);
+	}
+	return 0;
+}
+
+static void syslog_close(struct audit_output *o)
+{
+	struct syslog_state *s = o->state;
+	if (!s)
+		return;
+	disconnect(s);
+	SSL_CTX_free(s->ctx);
+	free(s);
+	o->state = NULL;
+}
+
+const struct audit_output_ops audit_out_syslog_tls = {
+	.scheme = "syslog+tls",
+	.default_format = AUDIT_FORMAT_RFC5424,
+	.send = syslog_send,
+	.close = syslog_close,
+};

@@ -1,0 +1,43 @@
+/* The registry of audit outputs. */
+#include "audit/output.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *prefix;
+	const struct audit_output_ops *ops;
+} outputs[] = {
+	{ "file:", &audit_out_file },
+	{ "syslog+tls://", &audit_out_syslog_tls },
+};
+
+int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err)
+{
+	for (size_t i = 0; i < CC_ARRAY_SIZE(outputs); i++) {
+		size_t n = strlen(outputs[i].prefix);
+		if (strncmp(spec, outputs[i].prefix, n) != 0)
+			continue;
+		if (spec[n] == '\0')
+			return cc_error_set(err, EINVAL, "output `%s` names no target", spec);
+		o->ops = outputs[i].ops;
+		o->target = cc_xstrdup(spec + n);
+		o->format = outputs[i].ops->default_format;
+		return 0;
+	}
+	return cc_error_set(err, EINVAL,
+			    "unsupported output `%s` (use file:PATH or syslog+tls://HOST:PORT; relp+tls and hec+https are planned)",
+			    spec);
+}
+
+void audit_output_free(struct audit_output *o)
+{
+	if (o->ops && o->ops->close)
+		o->ops->close(o);
+	free(o->target);
+	o->target = NULL;
+}

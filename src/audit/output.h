@@ -1,0 +1,52 @@
+/* Audit outputs: one interface, one file per kind (out_file.c, out_syslog.c), one registry.
+ * An output takes a batch of formatted messages and returns 0 only when the batch is as
+ * delivered as its protocol can tell: fsynced for a file; for syslog over TLS, written and
+ * acknowledged by the receiver's TCP stack (the socket's send queue drained) on a connection the
+ * receiver has not closed. Only then does the forwarder advance the output's queue cursor. */
+#pragma once
+
+#include "audit/format.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+
+struct audit_tls {
+	const char *ca_file;   /* verify the receiver against this bundle */
+	const char *cert_file; /* our client certificate (mutual TLS) */
+	const char *key_file;
+	const char *server_name; /* expected name in the receiver's certificate; default: the host */
+};
+
+struct audit_message {
+	const char *data;
+	size_t len;
+};
+
+struct audit_output {
+	const struct audit_output_ops *ops;
+	char name[64];        /* cursor name: scheme + index */
+	char *target;         /* host:port or path */
+	enum audit_format format;
+	struct audit_tls tls;
+	void *state;          /* the kind's connection state */
+	/* metrics */
+	uint64_t delivered, retried, failures;
+	int64_t oldest_undelivered_ns;
+};
+
+struct audit_output_ops {
+	const char *scheme;
+	enum audit_format default_format;
+	int (*send)(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err);
+	void (*close)(struct audit_output *o);
+};
+
+extern const struct audit_output_ops audit_out_file;
+extern const struct audit_output_ops audit_out_syslog_tls;
+
+/* Parses "file:PATH" or "syslog+tls://HOST:PORT" into o (its ops and target). */
+int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err);
+void audit_output_free(struct audit_output *o);
