@@ -115,7 +115,8 @@ static void queue_line(void *ctx, const char *data, size_t len)
 	cc_event_free(ev);
 	if (f->cfg->checkpoint_key && f->since_checkpoint >= f->cfg->checkpoint_every) {
 		_cleanup_free_ char *cp = NULL;
-		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) == 0 &&
+		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) ==
+			0 &&
 		    append_blocking(f, cp, strlen(cp)) == 0)
 			f->since_checkpoint = 0;
 	}
@@ -160,9 +161,11 @@ static int format_record(struct audit_output *out, const char *data, size_t len,
 			cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
 			cc_buf_appendf(line, "<110>1 %.26sZ - cocoon audit checkpoint - \xEF\xBB\xBF", now);
 		} else if (out->format == AUDIT_FORMAT_CEF) {
-			cc_buf_append_str(line, "CEF:0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|audit checkpoint|1|msg=");
+			cc_buf_append_str(line, "CEF:0|cocoon|cocoon|" COCOON_VERSION
+						"|audit.checkpoint|audit checkpoint|1|msg=");
 		} else if (out->format == AUDIT_FORMAT_LEEF) {
-			cc_buf_append_str(line, "LEEF:2.0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|x09|checkpoint=");
+			cc_buf_append_str(line,
+					  "LEEF:2.0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|x09|checkpoint=");
 		}
 		cc_buf_append(line, data, len);
 		return 0;
@@ -228,8 +231,8 @@ static bool deliver_once(struct forwarder *f)
 			o->out->failures++;
 			o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
 			o->retry_at_ms = cc_time_monotonic_ms() + o->backoff_ms;
-			cc_warning("audit output %s: %s; retrying in %" PRId64 " ms", o->out->target, cc_error_message(&err),
-				   o->backoff_ms);
+			cc_warning("audit output %s: %s; retrying in %" PRId64 " ms", o->out->target,
+				   cc_error_message(&err), o->backoff_ms);
 		}
 		pthread_mutex_unlock(&f->metrics_lock);
 		(void)pos;
@@ -261,30 +264,41 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
 	struct cc_buf *b = &resp->body;
 	pthread_mutex_lock(&f->metrics_lock);
-	cc_buf_appendf(b, "# HELP cocoon_audit_queued_total Events chained and written to the durable queue.\n"
-			  "# TYPE cocoon_audit_queued_total counter\ncocoon_audit_queued_total %" PRIu64 "\n",
+	cc_buf_appendf(b,
+		       "# HELP cocoon_audit_queued_total Events chained and written to the durable queue.\n"
+		       "# TYPE cocoon_audit_queued_total counter\ncocoon_audit_queued_total %" PRIu64 "\n",
 		       f->queued_total);
-	cc_buf_appendf(b, "# HELP cocoon_audit_rejected_total Input lines rejected as unreadable (logged with the reason).\n"
-			  "# TYPE cocoon_audit_rejected_total counter\ncocoon_audit_rejected_total %" PRIu64 "\n",
-		       f->rejected_total);
-	cc_buf_appendf(b, "# HELP cocoon_audit_dropped_total Events dropped. Always 0: a full queue blocks the inputs.\n"
-			  "# TYPE cocoon_audit_dropped_total counter\ncocoon_audit_dropped_total 0\n");
-	cc_buf_appendf(b, "# HELP cocoon_audit_queue_bytes Bytes in the durable queue.\n"
-			  "# TYPE cocoon_audit_queue_bytes gauge\ncocoon_audit_queue_bytes %" PRIu64 "\n",
+	cc_buf_appendf(
+	    b,
+	    "# HELP cocoon_audit_rejected_total Input lines rejected as unreadable (logged with the reason).\n"
+	    "# TYPE cocoon_audit_rejected_total counter\ncocoon_audit_rejected_total %" PRIu64 "\n",
+	    f->rejected_total);
+	cc_buf_appendf(b,
+		       "# HELP cocoon_audit_dropped_total Events dropped. Always 0: a full queue blocks the inputs.\n"
+		       "# TYPE cocoon_audit_dropped_total counter\ncocoon_audit_dropped_total 0\n");
+	cc_buf_appendf(b,
+		       "# HELP cocoon_audit_queue_bytes Bytes in the durable queue.\n"
+		       "# TYPE cocoon_audit_queue_bytes gauge\ncocoon_audit_queue_bytes %" PRIu64 "\n",
 		       qs.bytes);
-	cc_buf_appendf(b, "# HELP cocoon_audit_queue_blocked_total Times the inputs waited for a full queue.\n"
-			  "# TYPE cocoon_audit_queue_blocked_total counter\ncocoon_audit_queue_blocked_total %" PRIu64 "\n",
+	cc_buf_appendf(b,
+		       "# HELP cocoon_audit_queue_blocked_total Times the inputs waited for a full queue.\n"
+		       "# TYPE cocoon_audit_queue_blocked_total counter\ncocoon_audit_queue_blocked_total %" PRIu64
+		       "\n",
 		       f->blocked_total);
-	cc_buf_appendf(b, "# TYPE cocoon_audit_queue_torn_records_total counter\ncocoon_audit_queue_torn_records_total %" PRIu64
-			  "\n# TYPE cocoon_audit_queue_corrupt_records_total counter\ncocoon_audit_queue_corrupt_records_total %" PRIu64
-			  "\n",
-		       qs.torn_records, qs.corrupt_records);
+	cc_buf_appendf(
+	    b,
+	    "# TYPE cocoon_audit_queue_torn_records_total counter\ncocoon_audit_queue_torn_records_total %" PRIu64
+	    "\n# TYPE cocoon_audit_queue_corrupt_records_total counter\ncocoon_audit_queue_corrupt_records_total "
+	    "%" PRIu64 "\n",
+	    qs.torn_records, qs.corrupt_records);
 	cc_buf_append_str(b, "# TYPE cocoon_audit_delivered_total counter\n# TYPE cocoon_audit_retried_total counter\n"
 			     "# TYPE cocoon_audit_undelivered_bytes gauge\n");
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		struct output_state *o = &f->outputs[i];
-		cc_buf_appendf(b, "cocoon_audit_delivered_total{output=\"%s\"} %" PRIu64 "\n", o->out->name, o->out->delivered);
-		cc_buf_appendf(b, "cocoon_audit_retried_total{output=\"%s\"} %" PRIu64 "\n", o->out->name, o->out->retried);
+		cc_buf_appendf(b, "cocoon_audit_delivered_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
+			       o->out->delivered);
+		cc_buf_appendf(b, "cocoon_audit_retried_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
+			       o->out->retried);
 		cc_buf_appendf(b, "cocoon_audit_undelivered_bytes{output=\"%s\"} %" PRIu64 "\n", o->out->name,
 			       audit_queue_pending_bytes(f->queue, &o->cursor));
 	}
@@ -314,7 +328,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		const char *spec = cfg->inputs[i];
 		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;
 		if (!k8s && strncmp(spec, "events:", 7) != 0) {
-			r = cc_error_set(err, EINVAL, "unsupported input `%s` (use k8s-audit:FILE or events:FILE)", spec);
+			r = cc_error_set(err, EINVAL, "unsupported input `%s` (use k8s-audit:FILE or events:FILE)",
+					 spec);
 			goto out;
 		}
 		const char *path = strchr(spec, ':') + 1;

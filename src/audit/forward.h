@@ -11,22 +11,22 @@
 
 struct cc_error;
 
-#define AUDIT_MAX_INPUTS 8
+#define AUDIT_MAX_INPUTS  8
 #define AUDIT_MAX_OUTPUTS 8
 
 struct audit_forward_config {
 	const char *queue_dir;
-	uint64_t queue_max_bytes;     /* default 1 GiB */
+	uint64_t queue_max_bytes;             /* default 1 GiB */
 	const char *inputs[AUDIT_MAX_INPUTS]; /* "k8s-audit:FILE" or "events:FILE" */
 	size_t input_count;
 	struct audit_output outputs[AUDIT_MAX_OUTPUTS];
 	size_t output_count;
 	const uint8_t *checkpoint_key; /* HMAC key for checkpoints, or NULL */
 	size_t checkpoint_key_len;
-	uint64_t checkpoint_every;    /* records between checkpoints (default 1000) */
-	size_t batch;                 /* records per output send (default 512) */
-	bool once;                    /* exit when the inputs are at their end and everything is delivered */
-	const char *metrics_listen;   /* Prometheus text on GET /metrics, or NULL */
+	uint64_t checkpoint_every;  /* records between checkpoints (default 1000) */
+	size_t batch;               /* records per output send (default 512) */
+	bool once;                  /* exit when the inputs are at their end and everything is delivered */
+	const char *metrics_listen; /* Prometheus text on GET /metrics, or NULL */
 };
 
 /* Runs until SIGTERM/SIGINT (or, with once, until done). */

@@ -76,8 +76,8 @@ static size_t split_lines(struct audit_file_input *in, const char *data, size_t 
 			else if (!in->skipping) {
 				in->skipping = true;
 				in->rejected_long++;
-				cc_warning("audit log %s: line longer than %u bytes at offset %" PRIu64 "; skipped", in->path,
-					   AUDIT_LINE_MAX, in->offset + used);
+				cc_warning("audit log %s: line longer than %u bytes at offset %" PRIu64 "; skipped",
+					   in->path, AUDIT_LINE_MAX, in->offset + used);
 				cc_buf_reset(&in->partial);
 			}
 			used = len;
@@ -101,7 +101,8 @@ static size_t split_lines(struct audit_file_input *in, const char *data, size_t 
 			}
 		} else {
 			in->rejected_long++;
-			cc_warning("audit log %s: line of %zu bytes is longer than %u; skipped", in->path, n, AUDIT_LINE_MAX);
+			cc_warning("audit log %s: line of %zu bytes is longer than %u; skipped", in->path, n,
+				   AUDIT_LINE_MAX);
 		}
 		used += n + 1;
 	}
@@ -155,8 +156,8 @@ int audit_file_input_commit(struct audit_file_input *in, struct cc_error *err)
 	if (position == in->committed)
 		return 0;
 	char text[96];
-	snprintf(text, sizeof(text), "%llu %llu %" PRIu64 "\n", (unsigned long long)in->dev, (unsigned long long)in->ino,
-		 position);
+	snprintf(text, sizeof(text), "%llu %llu %" PRIu64 "\n", (unsigned long long)in->dev,
+		 (unsigned long long)in->ino, position);
 	int r = cc_write_file_atomic(in->state_path, text, strlen(text), 0600, err);
 	if (r == 0)
 		in->committed = position;

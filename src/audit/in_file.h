@@ -20,10 +20,10 @@ struct audit_file_input {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	uint64_t offset;    /* of the first byte not yet handed out */
-	uint64_t committed; /* persisted */
+	uint64_t offset;       /* of the first byte not yet handed out */
+	uint64_t committed;    /* persisted */
 	struct cc_buf partial; /* a line without its newline yet */
-	bool skipping;      /* inside an over-long line, discarding until its newline */
+	bool skipping;         /* inside an over-long line, discarding until its newline */
 	uint64_t rejected_long;
 };
 

@@ -109,7 +109,8 @@ static int make_context(struct audit_output *o, struct syslog_state *s, struct c
 	if (o->tls.cert_file) {
 		const char *key = o->tls.key_file ? o->tls.key_file : o->tls.cert_file;
 		if (SSL_CTX_use_certificate_chain_file(s->ctx, o->tls.cert_file) != 1 ||
-		    SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(s->ctx) != 1)
+		    SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(s->ctx) != 1)
 			return cc_error_set(err, EINVAL, "load client certificate `%s`: %s", o->tls.cert_file,
 					    ssl_error(why, sizeof(why)));
 	}
@@ -144,7 +145,8 @@ static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc
 	if (SSL_connect(s->ssl) != 1) {
 		long verify = SSL_get_verify_result(s->ssl);
 		r = cc_error_set(err, EPROTO, "TLS handshake with syslog receiver %s failed: %s", o->target,
-				 verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ssl_error(why, sizeof(why)));
+				 verify != X509_V_OK ? X509_verify_cert_error_string(verify)
+						     : ssl_error(why, sizeof(why)));
 		disconnect(s);
 		return r;
 	}
@@ -173,11 +175,11 @@ static int wait_send_queue_drained(struct syslog_state *s, struct cc_error *err)
 		if (unsent == 0)
 			return still_open(s) ? 0 : cc_error_set(err, ECONNRESET, "the receiver closed the connection");
 		if (!still_open(s))
-			return cc_error_set(err, ECONNRESET, "the receiver closed the connection with %d bytes unacknowledged",
-					    unsent);
+			return cc_error_set(err, ECONNRESET,
+					    "the receiver closed the connection with %d bytes unacknowledged", unsent);
 		if (cc_time_monotonic_ms() > deadline)
-			return cc_error_set(err, ETIMEDOUT, "the receiver did not acknowledge %d bytes within %d s", unsent,
-					    IO_TIMEOUT_MS / 1000);
+			return cc_error_set(err, ETIMEDOUT, "the receiver did not acknowledge %d bytes within %d s",
+					    unsent, IO_TIMEOUT_MS / 1000);
 		usleep(200);
 	}
 }
@@ -206,7 +208,8 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 		size_t n = 0;
 		if (SSL_write_ex(s->ssl, frames.data + written, frames.len - written, &n) != 1) {
 			char why[256];
-			r = cc_error_set(err, EPIPE, "send to syslog receiver %s: %s", o->target, ssl_error(why, sizeof(why)));
+			r = cc_error_set(err, EPIPE, "send to syslog receiver %s: %s", o->target,
+					 ssl_error(why, sizeof(why)));
 			disconnect(s);
 			return r;
 		}

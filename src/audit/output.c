@@ -29,9 +29,10 @@ int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error
 		o->format = outputs[i].ops->default_format;
 		return 0;
 	}
-	return cc_error_set(err, EINVAL,
-			    "unsupported output `%s` (use file:PATH or syslog+tls://HOST:PORT; relp+tls and hec+https are planned)",
-			    spec);
+	return cc_error_set(
+	    err, EINVAL,
+	    "unsupported output `%s` (use file:PATH or syslog+tls://HOST:PORT; relp+tls and hec+https are planned)",
+	    spec);
 }
 
 void audit_output_free(struct audit_output *o)

@@ -27,11 +27,11 @@ struct audit_message {
 
 struct audit_output {
 	const struct audit_output_ops *ops;
-	char name[64];        /* cursor name: scheme + index */
-	char *target;         /* host:port or path */
+	char name[64]; /* cursor name: scheme + index */
+	char *target;  /* host:port or path */
 	enum audit_format format;
 	struct audit_tls tls;
-	void *state;          /* the kind's connection state */
+	void *state; /* the kind's connection state */
 	/* metrics */
 	uint64_t delivered, retried, failures;
 	int64_t oldest_undelivered_ns;

@@ -19,7 +19,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define HEADER 8
+#define HEADER      8
 #define MAX_CURSORS 16
 
 struct segment {
@@ -139,21 +139,23 @@ static int scan_segment(struct audit_queue *q, struct segment *seg, bool newest,
 			/* A whole record with a bad checksum (bit rot, not a crash): count it and go on,
 			 * so the records after it are not lost with it. Readers skip it too. */
 			q->stats.corrupt_records++;
-			cc_err("queue segment %s: record at byte %" PRIu64 " fails its checksum; it is skipped", name, offset);
+			cc_err("queue segment %s: record at byte %" PRIu64 " fails its checksum; it is skipped", name,
+			       offset);
 			offset += HEADER + len;
 			continue;
 		}
 		if (r < 0 || offset < (uint64_t)st.st_size) {
 			if (newest) {
 				q->stats.torn_records++;
-				cc_warning("queue segment %s: cutting a torn record at byte %" PRIu64 " (%lld bytes)", name, offset,
-					   (long long)st.st_size - (long long)offset);
+				cc_warning("queue segment %s: cutting a torn record at byte %" PRIu64 " (%lld bytes)",
+					   name, offset, (long long)st.st_size - (long long)offset);
 				if (ftruncate(fd, (off_t)offset) < 0)
 					return cc_error_set_errno(err, errno, "truncate queue segment `%s`", name);
 				fsync(fd);
 			} else {
 				q->stats.corrupt_records++;
-				cc_err("queue segment %s: corrupt record at byte %" PRIu64 "; the rest of this segment is unreadable",
+				cc_err("queue segment %s: corrupt record at byte %" PRIu64
+				       "; the rest of this segment is unreadable",
 				       name, offset);
 			}
 		}
@@ -262,15 +264,46 @@ void audit_queue_close(struct audit_queue *q)
 	free(q);
 }
 
+static uint64_t pending_locked(struct audit_queue *q, const struct audit_queue_pos *pos)
+{
+	uint64_t pending = 0;
+	for (size_t i = 0; i < q->segment_count; i++) {
+		const struct segment *s = &q->segments[i];
+		if (s->number > pos->segment)
+			pending += s->valid;
+		else if (s->number == pos->segment && s->valid > pos->offset)
+			pending += s->valid - pos->offset;
+	}
+	return pending;
+}
+
+/* Bytes not yet delivered by the slowest output (all bytes when no output is registered). */
+static uint64_t undelivered_locked(struct audit_queue *q)
+{
+	if (q->cursor_count == 0)
+		return q->stats.bytes;
+	uint64_t most = 0;
+	for (size_t i = 0; i < q->cursor_count; i++) {
+		uint64_t p = pending_locked(q, &q->cursors[i].pos);
+		if (p > most)
+			most = p;
+	}
+	return most;
+}
+
 int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct cc_error *err)
 {
 	if (len == 0 || len > AUDIT_QUEUE_RECORD_MAX)
-		return cc_error_set(err, EMSGSIZE, "queue record of %zu bytes is outside 1..%u", len, AUDIT_QUEUE_RECORD_MAX);
+		return cc_error_set(err, EMSGSIZE, "queue record of %zu bytes is outside 1..%u", len,
+				    AUDIT_QUEUE_RECORD_MAX);
 	pthread_mutex_lock(&q->lock);
 	int r = 0;
-	if (q->stats.bytes + HEADER + len > q->max_bytes) {
-		r = cc_error_set(err, ENOSPC, "queue `%s` is full (%" PRIu64 " bytes): waiting for outputs", q->dir,
-				 q->stats.bytes);
+	/* The bound is on what the slowest output has not delivered; delivered records leave the
+	 * disk with their segment. */
+	uint64_t undelivered = undelivered_locked(q);
+	if (undelivered + HEADER + len > q->max_bytes) {
+		r = cc_error_set(err, ENOSPC, "queue `%s` is full (%" PRIu64 " undelivered bytes): waiting for outputs",
+				 q->dir, undelivered);
 		goto out;
 	}
 	struct segment *seg = &q->segments[q->segment_count - 1];
@@ -418,9 +451,11 @@ int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_que
 			continue;
 		}
 		if (r == 1) {
-			*ret_next = (struct audit_queue_pos){ .segment = seg->number, .offset = pos->offset + HEADER + *ret_len };
+			*ret_next = (struct audit_queue_pos){ .segment = seg->number,
+							      .offset = pos->offset + HEADER + *ret_len };
 		} else {
-			r = cc_error_set(err, EBADMSG, "queue segment `%s`: unreadable record at byte %" PRIu64, name, pos->offset);
+			r = cc_error_set(err, EBADMSG, "queue segment `%s`: unreadable record at byte %" PRIu64, name,
+					 pos->offset);
 		}
 		break;
 	}
@@ -478,14 +513,7 @@ int audit_queue_ack(struct audit_queue *q, const char *output, const struct audi
 uint64_t audit_queue_pending_bytes(struct audit_queue *q, const struct audit_queue_pos *pos)
 {
 	pthread_mutex_lock(&q->lock);
-	uint64_t pending = 0;
-	for (size_t i = 0; i < q->segment_count; i++) {
-		const struct segment *s = &q->segments[i];
-		if (s->number > pos->segment)
-			pending += s->valid;
-		else if (s->number == pos->segment && s->valid > pos->offset)
-			pending += s->valid - pos->offset;
-	}
+	uint64_t pending = pending_locked(q, pos);
 	pthread_mutex_unlock(&q->lock);
 	return pending;
 }

@@ -8,8 +8,9 @@
  *
  * At open, a torn record at the tail of the newest segment (a crash mid-write) is cut off and
  * counted; a whole record that fails its checksum (bit rot) is counted, logged and skipped, and
- * the records after it are still delivered. The queue is bounded: appends beyond max_bytes fail with -ENOSPC and the
- * caller blocks its producer (the overflow policy is "block", never "drop"). */
+ * the records after it are still delivered. The queue is bounded: when the slowest output has
+ * max_bytes undelivered, appends fail with -ENOSPC and the caller blocks its producer (the
+ * overflow policy is "block", never "drop"). */
 #pragma once
 
 #include <stdbool.h>
@@ -19,14 +20,14 @@
 struct cc_error;
 
 #define AUDIT_QUEUE_SEGMENT_SIZE (16u << 20)
-#define AUDIT_QUEUE_RECORD_MAX (1u << 20)
+#define AUDIT_QUEUE_RECORD_MAX   (1u << 20)
 
 struct audit_queue;
 
 struct audit_queue_stats {
-	uint64_t bytes;          /* on disk, all segments */
+	uint64_t bytes; /* on disk, all segments */
 	uint64_t records_appended;
-	uint64_t torn_records;   /* cut off at open (crash mid-write) */
+	uint64_t torn_records;    /* cut off at open (crash mid-write) */
 	uint64_t corrupt_records; /* failed their checksum */
 };
 

@@ -249,14 +249,22 @@ static int format(int argc, char **argv)
 static int forward(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "input", required_argument, NULL, 'i' },      { "output", required_argument, NULL, 'o' },
-		{ "queue", required_argument, NULL, 'q' },      { "format", required_argument, NULL, 'f' },
-		{ "ca", required_argument, NULL, 'C' },         { "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },        { "server-name", required_argument, NULL, 's' },
-		{ "checkpoint-key", required_argument, NULL, 'K' }, { "checkpoint-every", required_argument, NULL, 'E' },
-		{ "queue-max-bytes", required_argument, NULL, 'M' }, { "batch", required_argument, NULL, 'B' },
-		{ "metrics", required_argument, NULL, 'm' },    { "once", no_argument, NULL, '1' },
-		{ "help", no_argument, NULL, 'h' },             { 0 },
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "ca", required_argument, NULL, 'C' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "server-name", required_argument, NULL, 's' },
+		{ "checkpoint-key", required_argument, NULL, 'K' },
+		{ "checkpoint-every", required_argument, NULL, 'E' },
+		{ "queue-max-bytes", required_argument, NULL, 'M' },
+		{ "batch", required_argument, NULL, 'B' },
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "once", no_argument, NULL, '1' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct audit_forward_config cfg = { 0 };
 	struct audit_tls tls = { 0 };
@@ -276,7 +284,8 @@ static int forward(int argc, char **argv)
 		case 'o':
 			if (cfg.output_count == AUDIT_MAX_OUTPUTS ||
 			    audit_output_parse(optarg, &cfg.outputs[cfg.output_count], &err) < 0) {
-				cli_error("cocoon audit forward", "%s", err.code ? cc_error_message(&err) : "too many outputs");
+				cli_error("cocoon audit forward", "%s",
+					  err.code ? cc_error_message(&err) : "too many outputs");
 				return CLI_EXIT_USAGE;
 			}
 			cfg.output_count++;
@@ -294,19 +303,21 @@ static int forward(int argc, char **argv)
 		case 'm': cfg.metrics_listen = optarg; break;
 		case '1': cfg.once = true; break;
 		case 'h':
-			printf("Usage: cocoon audit forward --input k8s-audit:FILE|events:FILE ... --output OUTPUT ...\n"
-			       "       --queue DIR [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
-			       "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n\n"
-			       "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS) or file:PATH. Events are chained,\n"
-			       "written to the durable queue in DIR, and removed only once every output delivered them.\n"
-			       "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
-			       "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n");
+			printf(
+			    "Usage: cocoon audit forward --input k8s-audit:FILE|events:FILE ... --output OUTPUT ...\n"
+			    "       --queue DIR [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
+			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n\n"
+			    "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS) or file:PATH. Events are chained,\n"
+			    "written to the durable queue in DIR, and removed only once every output delivered them.\n"
+			    "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
+			    "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n");
 			return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
 	if (!cfg.queue_dir || cfg.input_count == 0 || cfg.output_count == 0) {
-		cli_error("cocoon audit forward", "--queue, at least one --input and at least one --output are required");
+		cli_error("cocoon audit forward",
+			  "--queue, at least one --input and at least one --output are required");
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < cfg.output_count; i++) {
