@@ -39,14 +39,19 @@ int audit_chain_append(struct audit_chain *c, const struct cc_event *ev, char **
 				   (json_int_t)c->next_seq);
 	if (!record)
 		return cc_error_set(err, ENOMEM, "cannot build the chained record");
-	char hash[AUDIT_HASH_MAX];
-	if (audit_chain_record_hash(record, hash) < 0) {
-		json_decref(record);
-		return cc_error_set(err, EIO, "cannot hash the chained record");
-	}
-	json_object_set_new(record, "hash", json_string(hash));
-	*ret_json = cc_json_canonical(record);
+	/* Serialise once: hash the canonical text, then append the hash member to that same text.
+	 * Verification removes "hash" and re-canonicalises, so the member's position is free. */
+	_cleanup_free_ char *canonical = cc_json_canonical(record);
 	json_decref(record);
+	uint8_t md[32];
+	if (cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), md, err) < 0)
+		return cc_error_prefix(err, "hash the chained record");
+	char hash[AUDIT_HASH_MAX];
+	memcpy(hash, "sha256:", 7);
+	cc_hex_encode(md, sizeof(md), hash + 7);
+	size_t len = strlen(canonical);
+	canonical[len - 1] = '\0'; /* drop the closing brace */
+	*ret_json = cc_xasprintf("%s,\"hash\":\"%s\"}", canonical, hash);
 	memcpy(ret_hash, hash, AUDIT_HASH_MAX);
 	*ret_seq = c->next_seq++;
 	memcpy(c->prev, hash, AUDIT_HASH_MAX);

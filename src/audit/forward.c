@@ -37,7 +37,20 @@ struct output_state {
 	int64_t backoff_ms;
 };
 
+/* Events the forwarder queued in this run, by queue position, so outputs format them without
+ * parsing their records back (parsing dominated the cost). Records queued before a restart are
+ * not here and are parsed. */
+#define EVENT_CACHE_SIZE 8192
+
+struct cached_event {
+	struct audit_queue_pos pos;
+	struct cc_event *event;
+	uint64_t seq;
+	char hash[AUDIT_HASH_MAX];
+};
+
 struct forwarder {
+	struct cached_event *cache; /* EVENT_CACHE_SIZE slots */
 	struct audit_forward_config *cfg;
 	struct audit_queue *queue;
 	struct audit_chain chain;
@@ -79,7 +92,22 @@ static int restore_chain(struct forwarder *f, struct cc_error *err)
 }
 
 /* Appends a record, waiting (and delivering) while the queue is full: block, never drop. */
-static int append_blocking(struct forwarder *f, const char *data, size_t len);
+static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos);
+
+static struct cached_event *cache_slot(struct forwarder *f, const struct audit_queue_pos *pos)
+{
+	uint64_t h = pos->segment * 0x9E3779B97F4A7C15ull ^ pos->offset;
+	return &f->cache[(h ^ (h >> 29)) % EVENT_CACHE_SIZE];
+}
+
+static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, struct cc_event *ev, uint64_t seq,
+		      const char *hash)
+{
+	struct cached_event *slot = cache_slot(f, pos);
+	cc_event_free(slot->event);
+	*slot = (struct cached_event){ .pos = *pos, .event = ev, .seq = seq };
+	snprintf(slot->hash, sizeof(slot->hash), "%s", hash);
+}
 
 static void deliver(struct forwarder *f);
 
@@ -105,28 +133,30 @@ static void queue_line(void *ctx, const char *data, size_t len)
 	char hash[AUDIT_HASH_MAX];
 	uint64_t seq;
 	struct audit_chain saved = f->chain;
-	if (audit_chain_append(&f->chain, ev, &json, hash, &seq, &err) == 0 &&
-	    append_blocking(f, json, strlen(json)) < 0) {
+	struct audit_queue_pos pos;
+	if (audit_chain_append(&f->chain, ev, &json, hash, &seq, &err) < 0 ||
+	    append_blocking(f, json, strlen(json), &pos) < 0) {
 		f->chain = saved;
+		cc_event_free(ev);
 	} else {
 		f->queued_total++;
 		f->since_checkpoint++;
+		cache_put(f, &pos, ev, seq, hash);
 	}
-	cc_event_free(ev);
 	if (f->cfg->checkpoint_key && f->since_checkpoint >= f->cfg->checkpoint_every) {
 		_cleanup_free_ char *cp = NULL;
 		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) ==
 			0 &&
-		    append_blocking(f, cp, strlen(cp)) == 0)
+		    append_blocking(f, cp, strlen(cp), NULL) == 0)
 			f->since_checkpoint = 0;
 	}
 }
 
-static int append_blocking(struct forwarder *f, const char *data, size_t len)
+static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos)
 {
 	for (;;) {
 		struct cc_error err = { 0 };
-		int r = audit_queue_append(f->queue, data, len, &err);
+		int r = audit_queue_append(f->queue, data, len, ret_pos, &err);
 		if (r != -ENOSPC) {
 			if (r < 0) {
 				f->append_error = r;
@@ -149,8 +179,18 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len)
 
 /* Formats one queue record for an output. Checkpoints pass through as JSON in JSON and RFC 5424
  * outputs (where verify reads them) and as a tagged line elsewhere. */
-static int format_record(struct audit_output *out, const char *data, size_t len, struct cc_buf *line)
+static int format_record(struct forwarder *f, struct audit_output *out, const struct audit_queue_pos *pos,
+			 const char *data, size_t len, struct cc_buf *line)
 {
+	if (out->format == AUDIT_FORMAT_JSON) /* the queue record is the JSON line: nothing to parse */
+		return cc_buf_append(line, data, len);
+	struct cached_event *cached = cache_slot(f, pos);
+	if (cached->event && cached->pos.segment == pos->segment && cached->pos.offset == pos->offset) {
+		struct audit_record rec = {
+			.event = cached->event, .seq = cached->seq, .hash = cached->hash, .json = data
+		};
+		return audit_formatter(out->format)->format(&rec, line);
+	}
 	_cleanup_json_ json_t *doc = NULL;
 	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
 		return -EINVAL;
@@ -184,15 +224,22 @@ static int format_record(struct audit_output *out, const char *data, size_t len,
 	return r;
 }
 
-/* Gives each output one batch; returns true when some output still has records to send. */
-static bool deliver_once(struct forwarder *f)
+enum delivery {
+	DELIVERY_IDLE,     /* every output is caught up */
+	DELIVERY_WAITING,  /* records are pending but their outputs are backing off */
+	DELIVERY_PROGRESS, /* something was sent */
+};
+
+/* Gives each output one batch. */
+static enum delivery deliver_once(struct forwarder *f)
 {
-	bool pending = false;
+	enum delivery result = DELIVERY_IDLE;
 	int64_t now = cc_time_monotonic_ms();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		struct output_state *o = &f->outputs[i];
 		if (now < o->retry_at_ms) {
-			pending = true;
+			if (audit_queue_pending_bytes(f->queue, &o->cursor) > 0 && result == DELIVERY_IDLE)
+				result = DELIVERY_WAITING;
 			continue;
 		}
 		struct audit_message batch[1024];
@@ -206,7 +253,7 @@ static bool deliver_once(struct forwarder *f)
 			if (audit_queue_peek(f->queue, o->out->name, &next, &raw[count], &len, &after, NULL) != 1)
 				break;
 			lines[count] = (struct cc_buf)CC_BUF_INIT;
-			if (format_record(o->out, raw[count], len, &lines[count]) < 0)
+			if (format_record(f, o->out, &next, raw[count], len, &lines[count]) < 0)
 				cc_buf_append(&lines[count], raw[count], len); /* never drop: send it as it is */
 			batch[count] = (struct audit_message){ lines[count].data, lines[count].len };
 			next = after;
@@ -226,7 +273,10 @@ static bool deliver_once(struct forwarder *f)
 			o->backoff_ms = 0;
 			o->cursor = next;
 			audit_queue_ack(f->queue, o->out->name, &next, NULL);
+			result = DELIVERY_PROGRESS;
 		} else {
+			if (result == DELIVERY_IDLE)
+				result = DELIVERY_WAITING;
 			o->out->retried += count;
 			o->out->failures++;
 			o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
@@ -236,14 +286,13 @@ static bool deliver_once(struct forwarder *f)
 		}
 		pthread_mutex_unlock(&f->metrics_lock);
 		(void)pos;
-		pending = true;
 	}
-	return pending;
+	return result;
 }
 
 static void deliver(struct forwarder *f)
 {
-	for (int round = 0; round < 64 && deliver_once(f); round++)
+	for (int round = 0; round < 64 && deliver_once(f) == DELIVERY_PROGRESS; round++)
 		if (stop_requested)
 			break;
 }
@@ -315,7 +364,9 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		cfg->checkpoint_every = 1000;
 	if (!cfg->batch)
 		cfg->batch = 512;
-	struct forwarder f = { .cfg = cfg, .err = err };
+	struct forwarder f = { .cfg = cfg,
+			       .err = err,
+			       .cache = cc_xcalloc(EVENT_CACHE_SIZE, sizeof(struct cached_event)) };
 	pthread_mutex_init(&f.metrics_lock, NULL);
 	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
 	if (r < 0)
@@ -385,21 +436,23 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			for (size_t i = 0; i < cfg->input_count; i++)
 				audit_file_input_commit(&f.inputs[i].file, NULL);
 		}
-		bool pending = deliver_once(&f);
+		enum delivery d = deliver_once(&f);
 		if (cfg->once && lines == 0 && all_delivered(&f))
 			break;
-		if (lines == 0 && !pending)
+		/* Sleep only when nothing moved: new input, or a batch delivered, means go on at once. */
+		if (lines == 0 && d == DELIVERY_IDLE)
 			usleep(20000);
-		else if (lines == 0)
-			usleep(2000);
+		else if (lines == 0 && d == DELIVERY_WAITING)
+			usleep(5000);
 	}
 	/* A final checkpoint covers the tail, so verify can tell the log was not cut short. */
 	if (cfg->checkpoint_key && f.since_checkpoint > 0) {
 		_cleanup_free_ char *cp = NULL;
 		if (audit_chain_checkpoint(&f.chain, cfg->checkpoint_key, cfg->checkpoint_key_len, &cp, NULL) == 0 &&
-		    audit_queue_append(f.queue, cp, strlen(cp), NULL) == 0 && audit_queue_sync(f.queue, NULL) == 0)
+		    audit_queue_append(f.queue, cp, strlen(cp), NULL, NULL) == 0 &&
+		    audit_queue_sync(f.queue, NULL) == 0)
 			for (int i = 0; i < 200 && !all_delivered(&f); i++)
-				if (!deliver_once(&f))
+				if (deliver_once(&f) == DELIVERY_IDLE)
 					break;
 	}
 	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", f.queued_total, f.rejected_total);
@@ -409,6 +462,9 @@ out:
 	for (size_t i = 0; i < opened; i++)
 		audit_file_input_close(&f.inputs[i].file);
 	audit_queue_close(f.queue);
+	for (size_t i = 0; i < EVENT_CACHE_SIZE; i++)
+		cc_event_free(f.cache[i].event);
+	free(f.cache);
 	pthread_mutex_destroy(&f.metrics_lock);
 	return r;
 }

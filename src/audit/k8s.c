@@ -68,7 +68,8 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
 		cc_event_set_extra(ev, "sourceIPs", json_incref(ips));
 	if (code)
 		cc_event_set_extra(ev, "responseCode", json_integer(code));
-	cc_event_set_extra(ev, "k8s", json_deep_copy(k8s));
+	/* Shared, not copied: the caller's tree is not changed afterwards. */
+	cc_event_set_extra(ev, "k8s", json_incref((json_t *)k8s));
 	*ret = ev;
 	return 0;
 }

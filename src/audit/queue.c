@@ -60,8 +60,29 @@ static void crc_init(void)
 	}
 }
 
+#if defined(__x86_64__)
+/* SSE 4.2 has a CRC-32C instruction: eight bytes per step instead of one table lookup per byte. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(const uint8_t *p, size_t len)
+{
+	uint64_t crc = 0xFFFFFFFFu;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		crc = __builtin_ia32_crc32di(crc, v);
+	}
+	uint32_t c = (uint32_t)crc;
+	while (len--)
+		c = __builtin_ia32_crc32qi(c, *p++);
+	return c ^ 0xFFFFFFFFu;
+}
+#endif
+
 uint32_t audit_crc32c(const void *data, size_t len)
 {
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc32c_sse42(data, len);
+#endif
 	pthread_once(&crc_once, crc_init);
 	const uint8_t *p = data;
 	uint32_t crc = 0xFFFFFFFFu;
@@ -291,7 +312,8 @@ static uint64_t undelivered_locked(struct audit_queue *q)
 	return most;
 }
 
-int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct cc_error *err)
+int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct audit_queue_pos *ret_pos,
+		       struct cc_error *err)
 {
 	if (len == 0 || len > AUDIT_QUEUE_RECORD_MAX)
 		return cc_error_set(err, EMSGSIZE, "queue record of %zu bytes is outside 1..%u", len,
@@ -329,6 +351,8 @@ int audit_queue_append(struct audit_queue *q, const char *data, size_t len, stru
 			r = -ENOSPC;
 		goto out;
 	}
+	if (ret_pos)
+		*ret_pos = (struct audit_queue_pos){ .segment = seg->number, .offset = seg->valid };
 	seg->valid += HEADER + len;
 	q->stats.bytes += HEADER + len;
 	q->stats.records_appended++;
@@ -439,10 +463,10 @@ int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_que
 			}
 			break; /* end of the queue */
 		}
-		_cleanup_free_ char *name = segment_name(seg->number);
-		_cleanup_close_ int fd = openat(q->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		int fd = read_fd(q, seg->number);
 		if (fd < 0) {
-			r = cc_error_set_errno(err, errno, "read queue segment `%s`", name);
+			_cleanup_free_ char *name = segment_name(seg->number);
+			r = cc_error_set_errno(err, -fd, "read queue segment `%s`", name);
 			break;
 		}
 		r = read_record(fd, pos->offset, ret, ret_len);

@@ -40,8 +40,10 @@ struct audit_queue_pos {
 int audit_queue_open(const char *dir, uint64_t max_bytes, struct audit_queue **ret, struct cc_error *err);
 void audit_queue_close(struct audit_queue *q);
 
-/* Appends one record (not yet durable). -ENOSPC: the queue is full (or the disk is). */
-int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct cc_error *err);
+/* Appends one record (not yet durable); ret_pos (may be NULL) receives where it went.
+ * -ENOSPC: the queue is full (or the disk is). */
+int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct audit_queue_pos *ret_pos,
+		       struct cc_error *err);
 /* Makes every appended record durable (fdatasync). */
 int audit_queue_sync(struct audit_queue *q, struct cc_error *err);
 

@@ -8,6 +8,7 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,21 @@ static void replace(char **field, const char *value)
 	*field = bounded_copy(value);
 }
 
+static char host[256];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void read_host_name(void)
+{
+	gethostname(host, sizeof(host) - 1);
+}
+
+/* The host name is read once per process: events are made in hot paths (the audit forwarder). */
+static const char *host_name(void)
+{
+	pthread_once(&host_once, read_host_name);
+	return host;
+}
+
 int cc_event_new(const char *component, const char *action, struct cc_event **ret, struct cc_error *err)
 {
 	struct cc_event *ev = cc_xcalloc(1, sizeof(*ev));
@@ -83,9 +99,7 @@ int cc_event_new(const char *component, const char *action, struct cc_event **re
 	ev->time_ns = cc_time_now_ns();
 	ev->component = bounded_copy(component);
 	ev->action = bounded_copy(action);
-	char host[256] = "";
-	gethostname(host, sizeof(host) - 1);
-	ev->node = cc_xstrdup(host);
+	ev->node = cc_xstrdup(host_name());
 	ev->severity = CC_SEVERITY_INFO;
 	ev->verdict = CC_VERDICT_NONE;
 	*ret = ev;
@@ -265,14 +279,6 @@ int cc_event_from_json(const json_t *obj, struct cc_event **ret, struct cc_error
 		goto fail;
 	}
 	ev->extra = extra ? json_incref(extra) : NULL;
-	char *canonical = cc_event_canonical(ev);
-	size_t canonical_len = strlen(canonical);
-	free(canonical);
-	if (canonical_len > CC_EVENT_MAX_SIZE) {
-		r = cc_error_set(err, EMSGSIZE, "invalid event: %zu bytes in canonical form, more than the limit of %u",
-				 canonical_len, CC_EVENT_MAX_SIZE);
-		goto fail;
-	}
 	*ret = ev;
 	return 0;
 fail:
@@ -282,8 +288,13 @@ fail:
 
 int cc_event_parse(const char *data, size_t len, struct cc_event **ret, struct cc_error *err)
 {
+	/* The canonical form is never longer than the text it was parsed from (it drops whitespace
+	 * and escapes nothing that was not escaped), so bounding the text bounds the event. */
+	if (len > CC_EVENT_MAX_SIZE)
+		return cc_error_set(err, EMSGSIZE, "invalid event: %zu bytes, more than the limit of %u", len,
+				    CC_EVENT_MAX_SIZE);
 	_cleanup_json_ json_t *obj = NULL;
-	int r = cc_json_parse(data, len, CC_EVENT_MAX_SIZE * 2, "event", &obj, err);
+	int r = cc_json_parse(data, len, CC_EVENT_MAX_SIZE, "event", &obj, err);
 	if (r < 0)
 		return r;
 	return cc_event_from_json(obj, ret, err);

@@ -79,7 +79,8 @@ json_t *cc_event_to_json(const struct cc_event *ev);
 /* Canonical serialisation (see above); malloc'd. */
 char *cc_event_canonical(const struct cc_event *ev);
 
-/* Validates and reads an event from JSON (as received from a producer over the audit socket). */
+/* Validates and reads an event from JSON (as received from a producer over the audit socket).
+ * The caller bounds the size of the text it parsed (cc_event_parse does: CC_EVENT_MAX_SIZE). */
 int cc_event_from_json(const json_t *obj, struct cc_event **ret, struct cc_error *err);
 int cc_event_parse(const char *data, size_t len, struct cc_event **ret, struct cc_error *err);
 

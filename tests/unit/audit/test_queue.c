@@ -12,7 +12,7 @@ static void append_n(struct audit_queue *q, int from, int to)
 	for (int i = from; i < to; i++) {
 		char text[64];
 		int n = snprintf(text, sizeof(text), "{\"record\":%d}", i);
-		assert_int_equal(audit_queue_append(q, text, (size_t)n, NULL), 0);
+		assert_int_equal(audit_queue_append(q, text, (size_t)n, NULL, NULL), 0);
 	}
 	assert_int_equal(audit_queue_sync(q, NULL), 0);
 }
@@ -92,7 +92,7 @@ static void test_bounded_and_segment_collection(void **state)
 	struct cc_error err = { 0 };
 	int appended = 0;
 	for (;;) {
-		int r = audit_queue_append(q, "{\"record\":0000000000000000000000000000000000}", 46, &err);
+		int r = audit_queue_append(q, "{\"record\":0000000000000000000000000000000000}", 46, NULL, &err);
 		if (r == -ENOSPC)
 			break;
 		assert_int_equal(r, 0);
@@ -104,7 +104,7 @@ static void test_bounded_and_segment_collection(void **state)
 	struct audit_queue_pos pos;
 	assert_int_equal(audit_queue_cursor(q, "out", &pos, NULL), 0);
 	assert_true(audit_queue_pending_bytes(q, &pos) > 3000);
-	assert_int_equal(audit_queue_append(q, "", 0, &err), -EMSGSIZE);
+	assert_int_equal(audit_queue_append(q, "", 0, NULL, &err), -EMSGSIZE);
 	audit_queue_close(q);
 	unit_rmdir(dir);
 }
@@ -132,9 +132,18 @@ static void test_corrupt_record_is_reported(void **state)
 	unit_rmdir(dir);
 }
 
+/* RFC 3720 B.4 test vector: 32 bytes of zeros -> 0x8A9136AA; "123456789" -> 0xE3069283. */
+static void test_crc32c_vectors(void **state)
+{
+	uint8_t zeros[32] = { 0 };
+	assert_int_equal(audit_crc32c(zeros, sizeof(zeros)), 0x8A9136AA);
+	assert_int_equal(audit_crc32c("123456789", 9), 0xE3069283);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_vectors),
 		cmocka_unit_test(test_append_read_ack_reopen),
 		cmocka_unit_test(test_torn_tail_is_cut_and_counted),
 		cmocka_unit_test(test_bounded_and_segment_collection),

@@ -106,6 +106,7 @@ static void test_size_limit(void **state)
 	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	assert_int_equal(cc_event_parse(b.data, b.len, &ev, &err), -EMSGSIZE);
+	assert_non_null(strstr(err.message, "more than the limit of 65536"));
 	cc_buf_free(&b);
 }
 
