@@ -39,7 +39,9 @@ struct audit_queue {
 	uint64_t max_bytes;
 	struct segment *segments;
 	size_t segment_count;
-	int write_fd;   /* newest segment */
+	int write_fd; /* newest segment */
+	int read_fd;  /* segment read_segment, for readers */
+	uint64_t read_segment;
 	bool dir_dirty; /* a segment was created or removed since the last sync */
 	struct cursor cursors[MAX_CURSORS];
 	size_t cursor_count;
@@ -237,6 +239,7 @@ int audit_queue_open(const char *dir, uint64_t max_bytes, struct audit_queue **r
 	q->dir = cc_xstrdup(dir);
 	q->max_bytes = max_bytes;
 	q->write_fd = -1;
+	q->read_fd = -1;
 	q->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->dir_fd < 0) {
 		r = cc_error_set_errno(err, errno, "open queue directory `%s`", dir);
@@ -277,6 +280,8 @@ void audit_queue_close(struct audit_queue *q)
 		fdatasync(q->write_fd);
 		close(q->write_fd);
 	}
+	if (q->read_fd >= 0)
+		close(q->read_fd);
 	if (q->dir_fd >= 0)
 		close(q->dir_fd);
 	pthread_mutex_destroy(&q->lock);
@@ -440,6 +445,23 @@ int audit_queue_cursor(struct audit_queue *q, const char *output, struct audit_q
 	return c ? 0 : -EINVAL;
 }
 
+/* One read descriptor, for the segment read last: outputs read segments front to back, so it is
+ * reopened once per segment, not once per record. */
+static int read_fd(struct audit_queue *q, uint64_t number)
+{
+	if (q->read_fd >= 0 && q->read_segment == number)
+		return q->read_fd;
+	_cleanup_free_ char *name = segment_name(number);
+	int fd = openat(q->dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (q->read_fd >= 0)
+		close(q->read_fd);
+	q->read_fd = fd;
+	q->read_segment = number;
+	return fd;
+}
+
 int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, char **ret,
 		     size_t *ret_len, struct audit_queue_pos *ret_next, struct cc_error *err)
 {
@@ -478,8 +500,8 @@ int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_que
 			*ret_next = (struct audit_queue_pos){ .segment = seg->number,
 							      .offset = pos->offset + HEADER + *ret_len };
 		} else {
-			r = cc_error_set(err, EBADMSG, "queue segment `%s`: unreadable record at byte %" PRIu64, name,
-					 pos->offset);
+			r = cc_error_set(err, EBADMSG, "queue segment %" PRIu64 ": unreadable record at byte %" PRIu64,
+					 seg->number, pos->offset);
 		}
 		break;
 	}
@@ -505,6 +527,10 @@ static void collect_segments(struct audit_queue *q)
 		struct segment *s = &q->segments[i];
 		if (s->number < oldest_needed && s->number < keep && i < q->segment_count - 1) {
 			_cleanup_free_ char *name = segment_name(s->number);
+			if (q->read_fd >= 0 && q->read_segment == s->number) {
+				close(q->read_fd);
+				q->read_fd = -1;
+			}
 			if (unlinkat(q->dir_fd, name, 0) == 0) {
 				q->stats.bytes -= s->valid;
 				q->dir_dirty = true;
