@@ -3,6 +3,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "crypto/encode.h"
 #include "crypto/secure.h"
 #include "json/json.h"
 
@@ -18,6 +19,29 @@ void audit_verifier_init(struct audit_verifier *v, const uint8_t *key, size_t ke
 void audit_verifier_free(struct audit_verifier *v)
 {
 	cc_buf_free(&v->report);
+	free(v->seen);
+}
+
+static void remember(struct audit_verifier *v, uint64_t seq, const char *hash)
+{
+	if (seq > (1ull << 32) || strlen(hash) != 71)
+		return; /* beyond any realistic log: duplicates of it then count as disorder */
+	if (seq >= v->seen_cap) {
+		size_t cap = v->seen_cap ? v->seen_cap : 4096;
+		while (cap <= seq)
+			cap *= 2;
+		v->seen = cc_xrealloc(v->seen, cap * sizeof(*v->seen));
+		memset(v->seen + v->seen_cap, 0, (cap - v->seen_cap) * sizeof(*v->seen));
+		v->seen_cap = cap;
+	}
+	cc_hex_decode(hash + 7, v->seen[seq], 32);
+}
+
+static bool seen_before(const struct audit_verifier *v, uint64_t seq, const char *hash)
+{
+	uint8_t digest[32];
+	return seq < v->seen_cap && strlen(hash) == 71 && cc_hex_decode(hash + 7, digest, 32) == 0 &&
+	       memcmp(v->seen[seq], digest, 32) == 0;
 }
 
 __attribute__((format(printf, 4, 5))) static void problem(struct audit_verifier *v, const char *name, size_t line,
@@ -51,11 +75,15 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 				"checkpoint at seq %llu has an invalid MAC (forged, or the wrong key)",
 				(unsigned long long)seq);
 	}
-	if (!v->started || seq != v->last_seq || strcmp(hash, v->last_hash) != 0)
+	/* A checkpoint resent with the records before it (after a restart) covers a seq seen before. */
+	bool matches =
+	    v->started && ((seq == v->last_seq && strcmp(hash, v->last_hash) == 0) || seen_before(v, seq, hash));
+	if (!matches)
 		problem(v, name, line_no,
 			"checkpoint at seq %llu does not match the records before it (records removed or replaced)",
 			(unsigned long long)seq);
-	v->checkpointed_seq = seq;
+	if (!v->checkpointed || seq > v->checkpointed_seq)
+		v->checkpointed_seq = seq;
 	v->checkpointed = true;
 }
 
@@ -107,8 +135,8 @@ void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line
 				(unsigned long long)seq, (unsigned long long)seq - 1);
 		v->started = true;
 	} else if (seq <= v->last_seq) {
-		if (seq == v->last_seq && strcmp(hash, v->last_hash) == 0) {
-			v->duplicates++; /* redelivered after a reconnect: same record twice */
+		if (seen_before(v, seq, hash)) {
+			v->duplicates++; /* redelivered after a reconnect or restart: the same record again */
 			v->records--;
 			return;
 		}
@@ -125,6 +153,7 @@ void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line
 	}
 	v->last_seq = seq;
 	snprintf(v->last_hash, sizeof(v->last_hash), "%s", hash);
+	remember(v, seq, hash);
 }
 
 void audit_verifier_finish(struct audit_verifier *v, const char *name)

@@ -1,7 +1,8 @@
 /* `cocoon audit verify`: checks delivered logs (JSON lines, or RFC 5424 lines whose MSG is the
  * chained record) and says where the chain breaks: deleted records (a gap in seq), altered ones
  * (hash mismatch), inserted or reordered ones (prev does not match), forged checkpoints. A record
- * delivered twice (at-least-once delivery) is a duplicate, not an error. */
+ * delivered again (at-least-once delivery resends from the last acknowledged position after a
+ * reconnect or restart) has the hash already seen for its seq: a duplicate, not an error. */
 #pragma once
 
 #include "audit/chain.h"
@@ -18,6 +19,8 @@ struct audit_verifier {
 	uint64_t last_seq;
 	char last_hash[AUDIT_HASH_MAX];
 	uint64_t records, duplicates, checkpoints, problems;
+	uint8_t (*seen)[32]; /* hash of each seq seen, to recognise redelivered records */
+	size_t seen_cap;
 	bool checkpointed;         /* a valid-looking checkpoint was seen */
 	uint64_t checkpointed_seq; /* the seq the last checkpoint covers */
 	struct cc_buf report;      /* one line per problem: "FILE:LINE: what" */

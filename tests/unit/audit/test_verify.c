@@ -127,6 +127,26 @@ static void test_duplicates_are_not_errors(void **state)
 	free_log(lines, n);
 }
 
+static void test_replayed_run_after_restart(void **state)
+{
+	int n;
+	char **lines = make_log(12, &n);
+	struct audit_verifier v;
+	audit_verifier_init(&v, key, sizeof(key) - 1);
+	/* Lines 0..8 arrive, the sender restarts and resends from line 3 (its last ack), then the rest. */
+	for (int i = 0; i <= 8; i++)
+		audit_verifier_line(&v, "log", (size_t)i + 1, lines[i], strlen(lines[i]));
+	for (int i = 3; i < n; i++)
+		audit_verifier_line(&v, "log", (size_t)i + 1, lines[i], strlen(lines[i]));
+	audit_verifier_finish(&v, "log");
+	if (v.problems)
+		fail_msg("%s", v.report.data);
+	assert_int_equal(v.records, 12);
+	assert_true(v.duplicates >= 5);
+	audit_verifier_free(&v);
+	free_log(lines, n);
+}
+
 static void test_garbage_lines(void **state)
 {
 	struct audit_verifier v;
@@ -145,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_intact),
 		cmocka_unit_test(test_deleted_altered_reordered_inserted),
 		cmocka_unit_test(test_duplicates_are_not_errors),
+		cmocka_unit_test(test_replayed_run_after_restart),
 		cmocka_unit_test(test_garbage_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
