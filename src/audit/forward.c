@@ -7,6 +7,7 @@
 
 #include "audit/chain.h"
 #include "audit/in_file.h"
+#include "audit/in_socket.h"
 #include "audit/k8s.h"
 #include "audit/queue.h"
 #include "base/cleanup.h"
@@ -25,7 +26,9 @@
 #include <unistd.h>
 
 struct input {
-	struct audit_file_input file;
+	bool socket;
+	struct audit_file_input file;   /* k8s-audit: and events: */
+	struct audit_socket_input sock; /* socket: */
 	bool k8s;
 	uint64_t rejected;
 };
@@ -111,6 +114,36 @@ static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, st
 
 static void deliver(struct forwarder *f);
 
+/* Chains the event and appends it to the queue (taking ownership of ev). */
+static int queue_event(struct forwarder *f, struct cc_event *ev)
+{
+	struct cc_error err = { 0 };
+	_cleanup_free_ char *json = NULL;
+	char hash[AUDIT_HASH_MAX];
+	uint64_t seq;
+	struct audit_chain saved = f->chain;
+	struct audit_queue_pos pos;
+	int r = audit_chain_append(&f->chain, ev, &json, hash, &seq, &err);
+	if (r == 0)
+		r = append_blocking(f, json, strlen(json), &pos);
+	if (r < 0) {
+		f->chain = saved;
+		cc_event_free(ev);
+		return r;
+	}
+	f->queued_total++;
+	f->since_checkpoint++;
+	cache_put(f, &pos, ev, seq, hash);
+	if (f->cfg->checkpoint_key && f->since_checkpoint >= f->cfg->checkpoint_every) {
+		_cleanup_free_ char *cp = NULL;
+		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) ==
+			0 &&
+		    append_blocking(f, cp, strlen(cp), NULL) == 0)
+			f->since_checkpoint = 0;
+	}
+	return 0;
+}
+
 static void queue_line(void *ctx, const char *data, size_t len)
 {
 	struct forwarder *f = ((void **)ctx)[0];
@@ -129,27 +162,28 @@ static void queue_line(void *ctx, const char *data, size_t len)
 		cc_warning("%s: line rejected: %s", in->file.path, cc_error_message(&err));
 		return;
 	}
-	_cleanup_free_ char *json = NULL;
-	char hash[AUDIT_HASH_MAX];
-	uint64_t seq;
-	struct audit_chain saved = f->chain;
-	struct audit_queue_pos pos;
-	if (audit_chain_append(&f->chain, ev, &json, hash, &seq, &err) < 0 ||
-	    append_blocking(f, json, strlen(json), &pos) < 0) {
-		f->chain = saved;
-		cc_event_free(ev);
-	} else {
-		f->queued_total++;
-		f->since_checkpoint++;
-		cache_put(f, &pos, ev, seq, hash);
+	queue_event(f, ev);
+}
+
+/* A line from a producer on the audit socket: a cocoon event. */
+static int socket_line(void *ctx, const char *line, size_t len, char *reason, size_t reason_size, char id_out[37])
+{
+	struct forwarder *f = ctx;
+	struct cc_error err = { 0 };
+	struct cc_event *ev;
+	if (f->append_error)
+		return -EIO;
+	if (cc_event_parse(line, len, &ev, &err) < 0) {
+		f->rejected_total++;
+		snprintf(reason, reason_size, "%s", cc_error_message(&err));
+		return -EINVAL;
 	}
-	if (f->cfg->checkpoint_key && f->since_checkpoint >= f->cfg->checkpoint_every) {
-		_cleanup_free_ char *cp = NULL;
-		if (audit_chain_checkpoint(&f->chain, f->cfg->checkpoint_key, f->cfg->checkpoint_key_len, &cp, NULL) ==
-			0 &&
-		    append_blocking(f, cp, strlen(cp), NULL) == 0)
-			f->since_checkpoint = 0;
+	snprintf(id_out, 37, "%s", ev->id);
+	if (queue_event(f, ev) < 0) {
+		snprintf(reason, reason_size, "the queue cannot take the event");
+		return -EIO;
 	}
+	return 0;
 }
 
 static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos)
@@ -378,8 +412,16 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	for (size_t i = 0; i < cfg->input_count; i++) {
 		const char *spec = cfg->inputs[i];
 		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;
+		if (strncmp(spec, "socket:", 7) == 0) {
+			f.inputs[i].socket = true;
+			if ((r = audit_socket_input_open(&f.inputs[i].sock, spec + 7, err)) < 0)
+				goto out;
+			opened++;
+			continue;
+		}
 		if (!k8s && strncmp(spec, "events:", 7) != 0) {
-			r = cc_error_set(err, EINVAL, "unsupported input `%s` (use k8s-audit:FILE or events:FILE)",
+			r = cc_error_set(err, EINVAL,
+					 "unsupported input `%s` (use k8s-audit:FILE, events:FILE or socket:PATH)",
 					 spec);
 			goto out;
 		}
@@ -417,6 +459,10 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	while (!stop_requested) {
 		size_t lines = 0;
 		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++) {
+			if (f.inputs[i].socket) {
+				lines += (size_t)audit_socket_input_read(&f.inputs[i].sock, socket_line, &f);
+				continue;
+			}
 			void *ctx[2] = { &f, &f.inputs[i] };
 			int n = audit_file_input_read(&f.inputs[i].file, 4096, queue_line, ctx, err);
 			if (n < 0) {
@@ -433,8 +479,12 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			/* Group commit: the batch is durable before any input position moves past it. */
 			if ((r = audit_queue_sync(f.queue, err)) < 0)
 				goto out;
-			for (size_t i = 0; i < cfg->input_count; i++)
-				audit_file_input_commit(&f.inputs[i].file, NULL);
+			for (size_t i = 0; i < cfg->input_count; i++) {
+				if (f.inputs[i].socket)
+					audit_socket_input_commit(&f.inputs[i].sock); /* producers hear "ok" only now */
+				else
+					audit_file_input_commit(&f.inputs[i].file, NULL);
+			}
 		}
 		enum delivery d = deliver_once(&f);
 		if (cfg->once && lines == 0 && all_delivered(&f))
@@ -459,8 +509,12 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	r = 0;
 out:
 	cc_server_stop(server);
-	for (size_t i = 0; i < opened; i++)
-		audit_file_input_close(&f.inputs[i].file);
+	for (size_t i = 0; i < opened; i++) {
+		if (f.inputs[i].socket)
+			audit_socket_input_close(&f.inputs[i].sock);
+		else
+			audit_file_input_close(&f.inputs[i].file);
+	}
 	audit_queue_close(f.queue);
 	for (size_t i = 0; i < EVENT_CACHE_SIZE; i++)
 		cc_event_free(f.cache[i].event);

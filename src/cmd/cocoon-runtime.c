@@ -139,8 +139,10 @@ int main(int argc, char **argv)
 		cc_mkdir_p(g.root, 0700, NULL);
 		_cleanup_free_ char *default_events = cc_xasprintf("%s/events.jsonl", g.root);
 		struct cc_error err = { 0 };
-		if (cc_event_sink_open_file(event_log ? event_log : default_events, &err) < 0 && event_log) {
-			/* An explicitly requested event log that cannot be written fails closed. */
+		int sink = event_log ? cc_event_sink_open_file(event_log, &err)
+				     : cc_event_sink_open_default(default_events, &err);
+		if (sink < 0 && (event_log || getenv("COCOON_AUDIT_SOCKET"))) {
+			/* An explicitly requested event log or audit socket that cannot be used fails closed. */
 			cli_error("cocoon-runtime", "%s", cc_error_message(&err));
 			return CLI_EXIT_FAILURE;
 		}

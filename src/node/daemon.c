@@ -73,7 +73,7 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 	}
 
 	_cleanup_free_ char *events = cc_xasprintf("%s/events.jsonl", cfg->data_dir);
-	int r = cc_event_sink_open_file(events, err);
+	int r = cc_event_sink_open_default(events, err);
 	if (r < 0)
 		return r;
 

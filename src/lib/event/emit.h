@@ -9,6 +9,11 @@ struct cc_error;
 
 /* Appends to path (created 0600). Replaces a previously opened sink. */
 int cc_event_sink_open_file(const char *path, struct cc_error *err);
+/* Sends to the audit forwarder's socket (`cocoon audit forward --input socket:PATH`); each event
+ * is acknowledged only once it is durable there. Replaces a previously opened sink. */
+int cc_event_sink_open_socket(const char *path, struct cc_error *err);
+/* Opens the socket named by COCOON_AUDIT_SOCKET if set, else the file at default_path. */
+int cc_event_sink_open_default(const char *default_path, struct cc_error *err);
 void cc_event_sink_close(void);
 
 /* Writes the event to the sink and frees it. Without a sink the event goes to the debug log, so

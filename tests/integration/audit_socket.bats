@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# The local audit socket: producers get "ok <id>" only once their event is durable in the queue;
+# the runtime (and cocoond) send their events there when COCOON_AUDIT_SOCKET is set.
+
+load helpers/common
+load helpers/runtime
+
+setup() {
+	TMP="$(mktemp -d)"
+	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
+		2>"$TMP/forward.log" &
+	FORWARDER_PID=$!
+	for _ in $(seq 1 100); do
+		[ -S "$TMP/audit.sock" ] && break
+		sleep 0.05
+	done
+}
+
+teardown() {
+	kill -TERM "$FORWARDER_PID" 2>/dev/null || true
+	wait "$FORWARDER_PID" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+send() {
+	"$SYSTEM_PYTHON" - "$TMP/audit.sock" "$@" <<-'PY'
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+	for line in sys.argv[2:]:
+	    f.write(line + "\n"); f.flush(); print(f.readline().strip())
+	PY
+}
+
+@test "a valid event is acknowledged with its id; an invalid one is refused with the reason" {
+	event="$("$COCOON" event new --component test --action unit.check --verdict allow)"
+	id="$(echo "$event" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)"
+	run send "$event" '{"id":"x","component":"c"}' 'not json'
+	[ "${lines[0]}" = "ok $id" ]
+	[[ "${lines[1]}" == "error invalid event"* ]]
+	[[ "${lines[2]}" == "error "*"invalid JSON"* ]]
+	for _ in $(seq 1 50); do
+		grep -q "$id" "$TMP/siem.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "$id" "$TMP/siem.jsonl"
+}
+
+@test "cocoon-runtime sends its security events to the audit socket" {
+	require_root
+	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+	COCOON_AUDIT_SOCKET="$TMP/audit.sock" "$COCOON_RUNTIME" --root "$TMP/state" run --bundle "$TMP/bundle" t1
+	[ ! -e "$TMP/state/events.jsonl" ] || [ ! -s "$TMP/state/events.jsonl" ]
+	for _ in $(seq 1 50); do
+		grep -q '"action":"container.delete"' "$TMP/siem.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '"action":"container.create"' "$TMP/siem.jsonl"
+	grep -q '"action":"container.delete"' "$TMP/siem.jsonl"
+	run "$COCOON" audit verify "$TMP/siem.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "an audit socket that is configured but down fails the runtime closed" {
+	require_root
+	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+	run env COCOON_AUDIT_SOCKET="$TMP/nobody-listens.sock" "$COCOON_RUNTIME" --root "$TMP/state" run --bundle "$TMP/bundle" t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"audit socket"* ]]
+}
