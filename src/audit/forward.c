@@ -10,6 +10,7 @@
 #include "audit/in_socket.h"
 #include "audit/k8s.h"
 #include "audit/queue.h"
+#include "audit/route.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -123,6 +124,8 @@ static int queue_event(struct forwarder *f, struct cc_event *ev)
 	uint64_t seq;
 	struct audit_chain saved = f->chain;
 	struct audit_queue_pos pos;
+	for (size_t i = 0; i < f->cfg->redact_count; i++)
+		audit_redact(ev, f->cfg->redact[i]);
 	int r = audit_chain_append(&f->chain, ev, &json, hash, &seq, &err);
 	if (r == 0)
 		r = append_blocking(f, json, strlen(json), &pos);
@@ -216,10 +219,12 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len, st
 static int format_record(struct forwarder *f, struct audit_output *out, const struct audit_queue_pos *pos,
 			 const char *data, size_t len, struct cc_buf *line)
 {
-	if (out->format == AUDIT_FORMAT_JSON) /* the queue record is the JSON line: nothing to parse */
+	if (out->format == AUDIT_FORMAT_JSON && !out->routed) /* the record is the JSON line: nothing to parse */
 		return cc_buf_append(line, data, len);
 	struct cached_event *cached = cache_slot(f, pos);
 	if (cached->event && cached->pos.segment == pos->segment && cached->pos.offset == pos->offset) {
+		if (out->routed && !audit_route_match(&out->route, cached->event))
+			return 1; /* not for this output */
 		struct audit_record rec = {
 			.event = cached->event, .seq = cached->seq, .hash = cached->hash, .json = data
 		};
@@ -247,6 +252,10 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
 	struct cc_event *ev;
 	if (cc_event_from_json(json_object_get(doc, "event"), &ev, NULL) < 0)
 		return -EINVAL;
+	if (out->routed && !audit_route_match(&out->route, ev)) {
+		cc_event_free(ev);
+		return 1;
+	}
 	struct audit_record rec = {
 		.event = ev,
 		.seq = (uint64_t)json_integer_value(json_object_get(doc, "seq")),
@@ -287,14 +296,27 @@ static enum delivery deliver_once(struct forwarder *f)
 			if (audit_queue_peek(f->queue, o->out->name, &next, &raw[count], &len, &after, NULL) != 1)
 				break;
 			lines[count] = (struct cc_buf)CC_BUF_INIT;
-			if (format_record(f, o->out, &next, raw[count], len, &lines[count]) < 0)
+			int fr = format_record(f, o->out, &next, raw[count], len, &lines[count]);
+			if (fr == 1) { /* routed elsewhere: pass over it, the cursor still moves */
+				free(raw[count]);
+				cc_buf_free(&lines[count]);
+				next = after;
+				continue;
+			}
+			if (fr < 0)
 				cc_buf_append(&lines[count], raw[count], len); /* never drop: send it as it is */
 			batch[count] = (struct audit_message){ lines[count].data, lines[count].len };
 			next = after;
 			count++;
 		}
-		if (count == 0)
+		if (count == 0) {
+			if (next.segment != pos.segment || next.offset != pos.offset) {
+				o->cursor = next; /* everything read was routed elsewhere */
+				audit_queue_ack(f->queue, o->out->name, &next, NULL);
+				result = DELIVERY_PROGRESS;
+			}
 			continue;
+		}
 		struct cc_error err = { 0 };
 		int r = o->out->ops->send(o->out, batch, count, &err);
 		for (size_t k = 0; k < count; k++) {

@@ -27,6 +27,8 @@ struct audit_forward_config {
 	size_t batch;               /* records per output send (default 512) */
 	bool once;                  /* exit when the inputs are at their end and everything is delivered */
 	const char *metrics_listen; /* Prometheus text on GET /metrics, or NULL */
+	const char *redact[16];     /* dotted paths replaced by "[REDACTED]" before chaining */
+	size_t redact_count;
 };
 
 /* Runs until SIGTERM/SIGINT (or, with once, until done). */

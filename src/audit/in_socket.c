@@ -58,8 +58,8 @@ static void reply(struct audit_socket_client *c, const char *text)
 }
 
 int audit_socket_input_read(struct audit_socket_input *in,
-			    int (*accept_line)(void *ctx, const char *line, size_t len, char *reason, size_t reason_size,
-					       char id_out[37]),
+			    int (*accept_line)(void *ctx, const char *line, size_t len, char *reason,
+					       size_t reason_size, char id_out[37]),
 			    void *ctx)
 {
 	int fd;

@@ -32,8 +32,8 @@ void audit_socket_input_close(struct audit_socket_input *in);
 /* Accepts and reads without blocking; for each complete line calls accept_line, which returns 0
  * to acknowledge after the next commit or a negative errno with a reason to refuse now. */
 int audit_socket_input_read(struct audit_socket_input *in,
-			    int (*accept_line)(void *ctx, const char *line, size_t len, char *reason, size_t reason_size,
-					       char id_out[37]),
+			    int (*accept_line)(void *ctx, const char *line, size_t len, char *reason,
+					       size_t reason_size, char id_out[37]),
 			    void *ctx);
 
 /* Sends the acknowledgements held back until now: call after the queue is durable. */

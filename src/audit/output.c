@@ -27,6 +27,17 @@ int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error
 		o->ops = outputs[i].ops;
 		o->target = cc_xstrdup(spec + n);
 		o->format = outputs[i].ops->default_format;
+		char *query = strchr(o->target, '?');
+		if (query) {
+			*query++ = '\0';
+			o->routed = true;
+			int r = audit_route_parse(query, &o->route, err);
+			if (r < 0) {
+				free(o->target);
+				o->target = NULL;
+				return cc_error_prefix(err, "output `%s`", spec);
+			}
+		}
 		return 0;
 	}
 	return cc_error_set(
@@ -41,4 +52,5 @@ void audit_output_free(struct audit_output *o)
 		o->ops->close(o);
 	free(o->target);
 	o->target = NULL;
+	audit_route_free(&o->route);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "audit/format.h"
+#include "audit/route.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +31,8 @@ struct audit_output {
 	char name[64]; /* cursor name: scheme + index */
 	char *target;  /* host:port or path */
 	enum audit_format format;
+	struct audit_route route; /* which events this output receives (from "?..." in its URL) */
+	bool routed;
 	struct audit_tls tls;
 	void *state; /* the kind's connection state */
 	/* metrics */
@@ -47,6 +50,7 @@ struct audit_output_ops {
 extern const struct audit_output_ops audit_out_file;
 extern const struct audit_output_ops audit_out_syslog_tls;
 
-/* Parses "file:PATH" or "syslog+tls://HOST:PORT" into o (its ops and target). */
+/* Parses "file:PATH" or "syslog+tls://HOST:PORT", each optionally followed by routing options
+ * "?min-severity=warning&component=runtime,attest&tenant=bank-a", into o. */
 int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err);
 void audit_output_free(struct audit_output *o);

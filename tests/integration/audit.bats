@@ -80,3 +80,33 @@ teardown() {
 	[[ "$output" == *"mixed.log:6: skipped"* ]]
 	[ "$(echo "$output" | grep -c '^{"event"')" -eq 5 ]
 }
+
+@test "routing sends each output its events; redaction removes fields before they leave" {
+	printf '' >"$TMP/events.jsonl"
+	for i in $(seq 1 30); do
+		comp=runtime
+		sev=info
+		[ $((i % 3)) -eq 0 ] && comp=attest
+		[ $((i % 5)) -eq 0 ] && sev=warning
+		"$COCOON" event new --component "$comp" --action t.$i --severity "$sev" --actor "secret-user-$i" \
+			--extra '{"token": "s3cr3t", "keep": 1}' >>"$TMP/events.jsonl"
+	done
+	"$COCOON" audit forward --input "events:$TMP/events.jsonl" --queue "$TMP/queue" --once \
+		--output "file:$TMP/all.jsonl" --output "file:$TMP/attest.jsonl?component=attest" \
+		--output "file:$TMP/warnings.jsonl?min-severity=warning" --redact actor --redact extra.token
+	[ "$(wc -l <"$TMP/all.jsonl")" -eq 30 ]
+	[ "$(wc -l <"$TMP/attest.jsonl")" -eq 10 ]
+	[ "$(wc -l <"$TMP/warnings.jsonl")" -eq 6 ]
+	! grep -q 'secret-user\|s3cr3t' "$TMP/all.jsonl" "$TMP/attest.jsonl" "$TMP/warnings.jsonl" "$TMP"/queue/seg-*
+	grep -q '"actor":"\[REDACTED\]"' "$TMP/all.jsonl"
+	grep -q '"keep":1' "$TMP/all.jsonl"
+	run "$COCOON" audit verify "$TMP/all.jsonl"
+	[ "$status" -eq 0 ]
+	run "$COCOON" audit verify "$TMP/attest.jsonl"
+	[ "$status" -eq 1 ]
+	run "$COCOON" audit verify --subset "$TMP/attest.jsonl"
+	[ "$status" -eq 0 ]
+	run "$COCOON" audit forward --input "events:$TMP/events.jsonl" --queue "$TMP/q2" --output "file:$TMP/x?color=red"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown output option"* ]]
+}
