@@ -93,7 +93,8 @@ int audit_route_parse(const char *query, struct audit_route *ret, struct cc_erro
 			ret->min_severity = cc_event_severity_from_string(value);
 			if (ret->min_severity == CC_SEVERITY_MAX) {
 				audit_route_free(ret);
-				return cc_error_set(err, EINVAL, "min-severity `%s` is not an RFC 5424 severity name", value);
+				return cc_error_set(err, EINVAL, "min-severity `%s` is not an RFC 5424 severity name",
+						    value);
 			}
 		} else if (strcmp(pair, "component") == 0) {
 			ret->components = split_list(value);
@@ -101,7 +102,8 @@ int audit_route_parse(const char *query, struct audit_route *ret, struct cc_erro
 			ret->tenants = split_list(value);
 		} else {
 			audit_route_free(ret);
-			return cc_error_set(err, EINVAL, "unknown output option `%s` (min-severity, component, tenant)", pair);
+			return cc_error_set(err, EINVAL, "unknown output option `%s` (min-severity, component, tenant)",
+					    pair);
 		}
 	}
 	return 0;
@@ -126,5 +128,6 @@ static bool listed(char **list, const char *value)
 
 bool audit_route_match(const struct audit_route *r, const struct cc_event *ev)
 {
-	return ev->severity <= r->min_severity && listed(r->components, ev->component) && listed(r->tenants, ev->tenant);
+	return ev->severity <= r->min_severity && listed(r->components, ev->component) &&
+	       listed(r->tenants, ev->tenant);
 }

@@ -89,8 +89,10 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 
 void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line_no, const char *line, size_t len)
 {
-	/* RFC 5424 lines carry the record as MSG: start at the first '{'. */
-	const char *start = memchr(line, '{', len);
+	/* RFC 5424 lines carry the record as MSG, after the UTF-8 BOM (structured data before it may
+	 * contain '{' in its values); other lines start at their first '{'. */
+	const char *start = memmem(line, len, "\xEF\xBB\xBF", 3);
+	start = start ? start + 3 : memchr(line, '{', len);
 	if (!start) {
 		if (len > 0)
 			problem(v, name, line_no, "no JSON record on this line");

@@ -114,31 +114,6 @@ static int write_id_map(pid_t pid, const char *file, const struct runtime_id_map
 	return r;
 }
 
-static int send_to_console_socket(const char *path, int master, const char *name, struct cc_error *err)
-{
-	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return cc_error_set(err, ENAMETOOLONG, "console socket path `%s` is too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return cc_error_set_errno(err, errno, "connect to console socket `%s`", path);
-	/* runc's console socket protocol: the pty name as data, the master fd as SCM_RIGHTS. */
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		return cc_error_set_errno(err, errno, "send the terminal to console socket `%s`", path);
-	return 0;
-}
-
 static int join_pid_namespace(const struct runtime_spec *spec, struct cc_error *err)
 {
 	const char *path = spec->namespaces[RUNTIME_NS_PID].path;
@@ -413,7 +388,7 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			return cc_error_set(err, EPERM, "%s", msg.text);
 		if (msg.type == RUNTIME_SYNC_PTY && fd >= 0) {
-			r = send_to_console_socket(o->console_socket, fd, msg.text, err);
+			r = runtime_send_fd(o->console_socket, fd, msg.text, err);
 			close(fd);
 			if (r < 0)
 				return r;
@@ -423,7 +398,7 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 				json_t *doc = runtime_state_to_json(state);
 				_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
 				json_decref(doc);
-				r = send_to_console_socket(listener, fd, text, err);
+				r = runtime_send_fd(listener, fd, text, err);
 			}
 			close(fd);
 			if (r < 0)

@@ -98,26 +98,6 @@ static int join_namespaces_of(pid_t pid, bool pid_only, struct cc_error *err)
 	return 0;
 }
 
-static int forward_pty(const char *socket_path, int master, const char *name, struct cc_error *err)
-{
-	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return cc_error_set_errno(err, errno, "connect to console socket `%s`", socket_path);
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? cc_error_set_errno(err, errno, "send terminal") : 0;
-}
-
 static void emit_exec(const char *id, const json_t *process, enum cc_event_verdict verdict, const char *reason)
 {
 	struct cc_event *ev;
@@ -216,7 +196,7 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			r = cc_error_set(err, EPERM, "%s", msg.text);
 		else if (msg.type == RUNTIME_SYNC_PTY && fd >= 0)
-			r = forward_pty(o->console_socket, fd, msg.text, err);
+			r = runtime_send_fd(o->console_socket, fd, msg.text, err);
 		if (fd >= 0)
 			close(fd);
 	}

@@ -1,10 +1,15 @@
 /* Typed messages over a SOCK_SEQPACKET socketpair, with SCM_RIGHTS for descriptors. */
 #include "runtime/sync.h"
 
+#include "base/cleanup.h"
+#include "base/error.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 int runtime_sync_send(int sock, int type, const char *text, int fd)
 {
@@ -54,5 +59,29 @@ int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	if (c && c->cmsg_type == SCM_RIGHTS && ret_fd)
 		memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+int runtime_send_fd(const char *path, int fd, const char *text, struct cc_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return cc_error_set(err, ENAMETOOLONG, "socket path `%s` is too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return cc_error_set_errno(err, errno, "connect to `%s`", path);
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		return cc_error_set_errno(err, errno, "send a descriptor to `%s`", path);
 	return 0;
 }

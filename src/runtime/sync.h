@@ -21,3 +21,9 @@ struct runtime_sync_msg {
 int runtime_sync_send(int sock, int type, const char *text, int fd);
 /* Receives one message; *ret_fd gets an attached descriptor or -1. */
 int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd);
+
+struct cc_error;
+
+/* Connects to the unix socket at path and sends text with fd attached (SCM_RIGHTS): runc's console
+ * socket protocol (the pty name and the master), also used for the seccomp notify listener. */
+int runtime_send_fd(const char *path, int fd, const char *text, struct cc_error *err);

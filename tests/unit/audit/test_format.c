@@ -2,6 +2,7 @@
 
 #include "audit/chain.h"
 #include "audit/format.h"
+#include "audit/verify.h"
 #include "base/buf.h"
 #include "base/error.h"
 
@@ -44,6 +45,15 @@ static void test_rfc5424(void **state)
 			    80) == 0);
 	assert_non_null(strstr(line, " actor=\"al\\\"ice\\]\\\\\""));
 	assert_non_null(strstr(line, "] \xEF\xBB\xBF{\"event\":"));
+	free(line);
+	/* A '{' inside structured data must not confuse verify (found by fuzz_audit_line). */
+	cc_event_set_actor(ev, "system:{odd");
+	line = format(AUDIT_FORMAT_RFC5424, ev);
+	struct audit_verifier v;
+	audit_verifier_init(&v, NULL, 0);
+	audit_verifier_line(&v, "t", 1, line, strlen(line));
+	assert_int_equal(v.problems, 0);
+	audit_verifier_free(&v);
 	free(line);
 	cc_event_free(ev);
 }

@@ -20,7 +20,8 @@ static void test_redact_top_level_and_nested_without_touching_shared_trees(void 
 	assert_string_equal(json_string_value(json_object_get(ro, "data")), "[REDACTED]");
 	assert_int_equal(json_integer_value(json_object_get(ro, "n")), 1);
 	/* The caller's tree is unchanged. */
-	assert_string_equal(json_string_value(json_object_get(json_object_get(shared, "requestObject"), "data")), "secret");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(shared, "requestObject"), "data")),
+			    "secret");
 	json_decref(shared);
 	cc_event_free(ev);
 }
