@@ -87,12 +87,28 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 	v->checkpointed = true;
 }
 
+/* Where the JSON record of a line begins. RFC 5424 lines ("<PRI>1 ...") carry it as MSG, after
+ * the structured data's closing ']' (one not escaped as "\]") and the UTF-8 BOM; values inside
+ * the structured data may contain '{' or a BOM. JSON lines begin with the record. (Both cases
+ * were found by fuzz_audit_line.) */
+static const char *record_start(const char *line, size_t len)
+{
+	if (len == 0 || line[0] != '<')
+		return memchr(line, '{', len);
+	const char *end = line + len;
+	for (const char *p = line; (p = memmem(p, (size_t)(end - p), "] \xEF\xBB\xBF", 5)); p++) {
+		size_t slashes = 0;
+		for (const char *b = p; b > line && b[-1] == '\\'; b--)
+			slashes++;
+		if (slashes % 2 == 0)
+			return p + 5;
+	}
+	return NULL;
+}
+
 void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line_no, const char *line, size_t len)
 {
-	/* RFC 5424 lines carry the record as MSG, after the UTF-8 BOM (structured data before it may
-	 * contain '{' in its values); other lines start at their first '{'. */
-	const char *start = memmem(line, len, "\xEF\xBB\xBF", 3);
-	start = start ? start + 3 : memchr(line, '{', len);
+	const char *start = record_start(line, len);
 	if (!start) {
 		if (len > 0)
 			problem(v, name, line_no, "no JSON record on this line");

@@ -47,14 +47,18 @@ static void test_rfc5424(void **state)
 	assert_non_null(strstr(line, "] \xEF\xBB\xBF{\"event\":"));
 	free(line);
 	/* A '{' inside structured data must not confuse verify (found by fuzz_audit_line). */
-	cc_event_set_actor(ev, "system:{odd");
-	line = format(AUDIT_FORMAT_RFC5424, ev);
-	struct audit_verifier v;
-	audit_verifier_init(&v, NULL, 0);
-	audit_verifier_line(&v, "t", 1, line, strlen(line));
-	assert_int_equal(v.problems, 0);
-	audit_verifier_free(&v);
-	free(line);
+	const char *tricky[] = { "system:{odd", "a] \xEF\xBB\xBF{\"x\":1}", "b\\] \xEF\xBB\xBF{" };
+	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
+		cc_event_set_actor(ev, tricky[i]);
+		line = format(AUDIT_FORMAT_RFC5424, ev);
+		struct audit_verifier v;
+		audit_verifier_init(&v, NULL, 0);
+		audit_verifier_line(&v, "t", 1, line, strlen(line));
+		if (v.problems)
+			fail_msg("actor `%s`: %s", tricky[i], v.report.data);
+		audit_verifier_free(&v);
+		free(line);
+	}
 	cc_event_free(ev);
 }
 
