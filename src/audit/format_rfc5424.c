@@ -32,7 +32,10 @@ static void param(struct cc_buf *out, const char *name, const char *value)
 	for (const char *p = value; *p; p++) {
 		if (*p == '"' || *p == '\\' || *p == ']')
 			cc_buf_append(out, "\\", 1);
-		cc_buf_append(out, p, 1);
+		/* Control characters would split the message for line-based receivers; the exact value
+		 * is in the record (MSG) anyway. */
+		unsigned char c = (unsigned char)*p;
+		cc_buf_append(out, c < 0x20 || c == 0x7f ? " " : p, 1);
 	}
 	cc_buf_append(out, "\"", 1);
 }

@@ -63,6 +63,7 @@ struct forwarder {
 	uint64_t since_checkpoint;
 	uint64_t queued_total, rejected_total, blocked_total;
 	pthread_mutex_t metrics_lock;
+	pthread_mutex_t work_lock; /* the loop's work and the webhook's: one writer of chain and queue */
 	struct cc_error *err;
 	int append_error;
 };
@@ -361,6 +362,48 @@ static bool all_delivered(struct forwarder *f)
 	return true;
 }
 
+/* POST of an audit.k8s.io/v1 EventList from kube-apiserver's webhook backend. */
+static void webhook(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	struct forwarder *f = userdata;
+	_cleanup_json_ json_t *doc = NULL;
+	if (cc_http_request_json(req, resp, &doc) < 0)
+		return;
+	json_t *items = json_object_get(doc, "items");
+	const char *kind = json_string_value(json_object_get(doc, "kind"));
+	if (!json_is_array(items) || !kind || strcmp(kind, "EventList") != 0) {
+		cc_http_response_error(resp, 400, "expected an audit.k8s.io EventList with items");
+		return;
+	}
+	size_t accepted = 0, rejected = 0, i;
+	json_t *item;
+	int r = 0;
+	pthread_mutex_lock(&f->work_lock);
+	json_array_foreach (items, i, item) {
+		struct cc_error err = { 0 };
+		struct cc_event *ev;
+		if (audit_k8s_to_event(item, &ev, &err) < 0) {
+			rejected++;
+			f->rejected_total++;
+			cc_warning("audit webhook: event %zu rejected: %s", i, cc_error_message(&err));
+			continue;
+		}
+		if ((r = queue_event(f, ev)) < 0)
+			break;
+		accepted++;
+	}
+	if (r == 0)
+		r = audit_queue_sync(f->queue, NULL);
+	pthread_mutex_unlock(&f->work_lock);
+	/* 503 makes the API server retry the whole batch: duplicates, never losses. */
+	if (r < 0)
+		cc_http_response_error(resp, 503, "the audit queue cannot take the events now");
+	else
+		cc_http_response_json(
+		    resp, 200,
+		    json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted, "rejected", (json_int_t)rejected));
+}
+
 static void metrics(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct forwarder *f = userdata;
@@ -424,11 +467,13 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			       .err = err,
 			       .cache = cc_xcalloc(EVENT_CACHE_SIZE, sizeof(struct cached_event)) };
 	pthread_mutex_init(&f.metrics_lock, NULL);
+	pthread_mutex_init(&f.work_lock, NULL);
 	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
 	if (r < 0)
 		return r;
-	struct cc_server *server = NULL;
+	struct cc_server *server = NULL, *webhook_server = NULL;
 	size_t opened = 0;
+	bool locked = false;
 	if ((r = restore_chain(&f, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < cfg->input_count; i++) {
@@ -473,12 +518,34 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			goto out;
 		}
 	}
+	if (cfg->webhook_listen) {
+		static struct cc_http_route route = {
+			.method = "POST", .path = "/", .prefix = true, .handler = webhook
+		};
+		route.userdata = &f;
+		struct cc_server_config scfg = {
+			.listen = cfg->webhook_listen,
+			.tls_cert = cfg->webhook_cert,
+			.tls_key = cfg->webhook_key,
+			.client_ca = cfg->webhook_client_ca,
+			.require_client_cert = cfg->webhook_client_ca != NULL,
+			.routes = &route,
+			.route_count = 1,
+			.max_body = 64u << 20, /* kube-apiserver batches up to hundreds of events */
+		};
+		if ((r = cc_server_start(&scfg, &webhook_server, err)) < 0) {
+			cc_error_prefix(err, "audit webhook");
+			goto out;
+		}
+	}
 	struct sigaction sa = { .sa_handler = request_stop };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	stop_requested = 0;
 	while (!stop_requested) {
+		pthread_mutex_lock(&f.work_lock);
+		locked = true;
 		size_t lines = 0;
 		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++) {
 			if (f.inputs[i].socket) {
@@ -509,6 +576,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			}
 		}
 		enum delivery d = deliver_once(&f);
+		pthread_mutex_unlock(&f.work_lock);
+		locked = false;
 		if (cfg->once && lines == 0 && all_delivered(&f))
 			break;
 		/* Sleep only when nothing moved: new input, or a batch delivered, means go on at once. */
@@ -530,6 +599,9 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", f.queued_total, f.rejected_total);
 	r = 0;
 out:
+	if (locked)
+		pthread_mutex_unlock(&f.work_lock);
+	cc_server_stop(webhook_server);
 	cc_server_stop(server);
 	for (size_t i = 0; i < opened; i++) {
 		if (f.inputs[i].socket)
@@ -542,5 +614,6 @@ out:
 		cc_event_free(f.cache[i].event);
 	free(f.cache);
 	pthread_mutex_destroy(&f.metrics_lock);
+	pthread_mutex_destroy(&f.work_lock);
 	return r;
 }

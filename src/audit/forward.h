@@ -27,7 +27,11 @@ struct audit_forward_config {
 	size_t batch;               /* records per output send (default 512) */
 	bool once;                  /* exit when the inputs are at their end and everything is delivered */
 	const char *metrics_listen; /* Prometheus text on GET /metrics, or NULL */
-	const char *redact[16];     /* dotted paths replaced by "[REDACTED]" before chaining */
+	/* Kubernetes audit webhook backend: HTTPS POST of an audit.k8s.io EventList, answered 200 once
+	 * every event in it is durable. */
+	const char *webhook_listen;
+	const char *webhook_cert, *webhook_key, *webhook_client_ca;
+	const char *redact[16]; /* dotted paths replaced by "[REDACTED]" before chaining */
 	size_t redact_count;
 };
 

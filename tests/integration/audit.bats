@@ -110,3 +110,41 @@ teardown() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown output option"* ]]
 }
+
+@test "the Kubernetes audit webhook backend: EventList over mutual TLS, 200 once durable" {
+	"$COCOON" certs init --dir "$TMP/pki" >/dev/null
+	port="$(free_port)"
+	"$COCOON" audit forward --webhook "127.0.0.1:$port" --webhook-cert "$TMP/pki/server.crt" \
+		--webhook-key "$TMP/pki/server.key" --webhook-client-ca "$TMP/pki/ca.crt" \
+		--output "file:$TMP/siem.jsonl" --queue "$TMP/queue" 2>"$TMP/forward.log" &
+	pid=$!
+	"$SYSTEM_PYTHON" - "$TMP/k8s-audit.log" "$TMP/eventlist.json" <<-'PY'
+	import json, sys
+	items = [json.loads(l) for l in open(sys.argv[1])][:400]
+	items.append({"kind": "Event", "verb": "get"})  # no auditID: rejected, the rest accepted
+	json.dump({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": items}, open(sys.argv[2], "w"))
+	PY
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null --cacert "$TMP/pki/ca.crt" --cert "$TMP/pki/admin.crt" --key "$TMP/pki/admin.key" \
+			"https://127.0.0.1:$port/" && break
+		sleep 0.05
+	done
+	run curl -sS --cacert "$TMP/pki/ca.crt" --cert "$TMP/pki/admin.crt" --key "$TMP/pki/admin.key" \
+		-H 'Content-Type: application/json' --data-binary "@$TMP/eventlist.json" "https://127.0.0.1:$port/audit"
+	[[ "$output" == *'"accepted":400'*'"rejected":1'* ]]
+	run curl -sS --cacert "$TMP/pki/ca.crt" -H 'Content-Type: application/json' \
+		--data-binary "@$TMP/eventlist.json" "https://127.0.0.1:$port/audit"
+	[[ "$output" != *accepted* ]]
+	run curl -sS --cacert "$TMP/pki/ca.crt" --cert "$TMP/pki/admin.crt" --key "$TMP/pki/admin.key" \
+		-H 'Content-Type: application/json' --data '{"kind":"Pod"}' "https://127.0.0.1:$port/audit"
+	[[ "$output" == *'"code":400'* ]]
+	for _ in $(seq 1 50); do
+		[ "$(wc -l <"$TMP/siem.jsonl" 2>/dev/null || echo 0)" -ge 400 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" || true
+	[ "$(wc -l <"$TMP/siem.jsonl")" -eq 400 ]
+	run "$COCOON" audit verify "$TMP/siem.jsonl"
+	[ "$status" -eq 0 ]
+}

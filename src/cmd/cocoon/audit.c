@@ -270,6 +270,10 @@ static int forward(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, '1' },
 		{ "redact", required_argument, NULL, 'R' },
+		{ "webhook", required_argument, NULL, 'W' },
+		{ "webhook-cert", required_argument, NULL, 'X' },
+		{ "webhook-key", required_argument, NULL, 'Y' },
+		{ "webhook-client-ca", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -309,6 +313,10 @@ static int forward(int argc, char **argv)
 		case 'B': cfg.batch = strtoul(optarg, NULL, 10); break;
 		case 'm': cfg.metrics_listen = optarg; break;
 		case '1': cfg.once = true; break;
+		case 'W': cfg.webhook_listen = optarg; break;
+		case 'X': cfg.webhook_cert = optarg; break;
+		case 'Y': cfg.webhook_key = optarg; break;
+		case 'Z': cfg.webhook_client_ca = optarg; break;
 		case 'R':
 			if (cfg.redact_count == 16) {
 				cli_error("cocoon audit forward", "at most 16 --redact paths");
@@ -321,9 +329,12 @@ static int forward(int argc, char **argv)
 			    "Usage: cocoon audit forward --input INPUT ... --output OUTPUT ... --queue DIR\n"
 			    "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
 			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
-			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n\n"
+			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
+			    "       [--webhook ADDR --webhook-cert F --webhook-key F [--webhook-client-ca F]]\n\n"
 			    "INPUT: k8s-audit:FILE (Kubernetes audit log, followed across rotation), events:FILE\n"
 			    "(cocoon events), socket:PATH (producers get \"ok <id>\" once an event is durable).\n"
+			    "--webhook: the Kubernetes audit webhook backend (POST of an EventList over HTTPS, mutual\n"
+			    "TLS with --webhook-client-ca), answered 200 once the events are durable.\n"
 			    "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS) or file:PATH, optionally routed "
 			    "with\n"
 			    "?min-severity=warning&component=runtime,attest&tenant=bank-a. Events are chained,\n"
@@ -334,9 +345,8 @@ static int forward(int argc, char **argv)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (!cfg.queue_dir || cfg.input_count == 0 || cfg.output_count == 0) {
-		cli_error("cocoon audit forward",
-			  "--queue, at least one --input and at least one --output are required");
+	if (!cfg.queue_dir || (cfg.input_count == 0 && !cfg.webhook_listen) || cfg.output_count == 0) {
+		cli_error("cocoon audit forward", "--queue, an --input or --webhook, and an --output are required");
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < cfg.output_count; i++) {

@@ -47,7 +47,7 @@ static void test_rfc5424(void **state)
 	assert_non_null(strstr(line, "] \xEF\xBB\xBF{\"event\":"));
 	free(line);
 	/* A '{' inside structured data must not confuse verify (found by fuzz_audit_line). */
-	const char *tricky[] = { "system:{odd", "a] \xEF\xBB\xBF{\"x\":1}", "b\\] \xEF\xBB\xBF{" };
+	const char *tricky[] = { "system:{odd", "a] \xEF\xBB\xBF{\"x\":1}", "b\\] \xEF\xBB\xBF{", "new\nline" };
 	for (size_t i = 0; i < sizeof(tricky) / sizeof(tricky[0]); i++) {
 		cc_event_set_actor(ev, tricky[i]);
 		line = format(AUDIT_FORMAT_RFC5424, ev);
