@@ -40,5 +40,9 @@ int audit_format_rfc5424(const struct audit_record *rec, struct cc_buf *out);
 int audit_format_cef(const struct audit_record *rec, struct cc_buf *out);
 int audit_format_leef(const struct audit_record *rec, struct cc_buf *out);
 
+/* A checkpoint record (chain.h) in format f: as it is for JSON, as the message of an RFC 5424
+ * line (where verify reads it), as a tagged line for CEF and LEEF. */
+int audit_format_checkpoint(enum audit_format f, const char *json, size_t len, struct cc_buf *out);
+
 /* CEF and LEEF severities run 0-10 (10 worst); RFC 5424 runs 0 (emergency) to 7 (debug). */
 int audit_severity_0_to_10(enum cc_event_severity s);

@@ -234,22 +234,8 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
 	_cleanup_json_ json_t *doc = NULL;
 	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
 		return -EINVAL;
-	json_t *cp = json_object_get(doc, "checkpoint");
-	if (cp) {
-		if (out->format == AUDIT_FORMAT_RFC5424) {
-			char now[CC_TIME_RFC3339_MAX];
-			cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
-			cc_buf_appendf(line, "<110>1 %.26sZ - cocoon audit checkpoint - \xEF\xBB\xBF", now);
-		} else if (out->format == AUDIT_FORMAT_CEF) {
-			cc_buf_append_str(line, "CEF:0|cocoon|cocoon|" COCOON_VERSION
-						"|audit.checkpoint|audit checkpoint|1|msg=");
-		} else if (out->format == AUDIT_FORMAT_LEEF) {
-			cc_buf_append_str(line,
-					  "LEEF:2.0|cocoon|cocoon|" COCOON_VERSION "|audit.checkpoint|x09|checkpoint=");
-		}
-		cc_buf_append(line, data, len);
-		return 0;
-	}
+	if (json_object_get(doc, "checkpoint"))
+		return audit_format_checkpoint(out->format, data, len, line);
 	struct cc_event *ev;
 	if (cc_event_from_json(json_object_get(doc, "event"), &ev, NULL) < 0)
 		return -EINVAL;

@@ -87,23 +87,47 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 	v->checkpointed = true;
 }
 
-/* Where the JSON record of a line begins. RFC 5424 lines ("<PRI>1 ...") carry it as MSG, after
- * the structured data's closing ']' (one not escaped as "\]") and the UTF-8 BOM; values inside
- * the structured data may contain '{' or a BOM. JSON lines begin with the record. (Both cases
- * were found by fuzz_audit_line.) */
+/* Where the JSON record of a line begins. JSON lines begin with it. RFC 5424 lines carry it as
+ * MSG, so the header and the structured data are skipped by the RFC 5424 §6 grammar: six
+ * space-free header fields, then "-" or SD elements whose quoted values may hold any byte, '{',
+ * ']' and a BOM among them, with '"', '\' and ']' escaped (both found by fuzz_audit_line). */
 static const char *record_start(const char *line, size_t len)
 {
 	if (len == 0 || line[0] != '<')
 		return memchr(line, '{', len);
-	const char *end = line + len;
-	for (const char *p = line; (p = memmem(p, (size_t)(end - p), "] \xEF\xBB\xBF", 5)); p++) {
-		size_t slashes = 0;
-		for (const char *b = p; b > line && b[-1] == '\\'; b--)
-			slashes++;
-		if (slashes % 2 == 0)
-			return p + 5;
+	const char *p = line, *end = line + len;
+	for (int field = 0; field < 6; field++) {
+		while (p < end && *p != ' ')
+			p++;
+		if (p == end)
+			return NULL;
+		p++;
 	}
-	return NULL;
+	if (p < end && *p == '-') {
+		p++;
+	} else {
+		while (p < end && *p == '[') {
+			bool quoted = false;
+			for (p++; p < end; p++) {
+				if (quoted && *p == '\\') {
+					p++;
+					continue;
+				}
+				if (*p == '"')
+					quoted = !quoted;
+				else if (*p == ']' && !quoted)
+					break;
+			}
+			if (p == end)
+				return NULL;
+			p++;
+		}
+	}
+	if (p < end && *p == ' ')
+		p++;
+	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	return p < end && *p == '{' ? p : NULL;
 }
 
 void audit_verifier_line(struct audit_verifier *v, const char *name, size_t line_no, const char *line, size_t len)

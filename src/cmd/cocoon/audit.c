@@ -144,6 +144,7 @@ static int verify(int argc, char **argv)
 struct format_ctx {
 	bool k8s;
 	const struct audit_formatter *formatter;
+	enum audit_format format;
 	struct audit_chain chain;
 	const uint8_t *key;
 	size_t key_len;
@@ -185,8 +186,10 @@ static void format_line(void *ctx, size_t no, const char *line, size_t len)
 		emit_line(&out);
 		if (c->key && c->checkpoint_every > 0 && (seq + 1) % (uint64_t)c->checkpoint_every == 0) {
 			_cleanup_free_ char *cp = NULL;
-			if (audit_chain_checkpoint(&c->chain, c->key, c->key_len, &cp, NULL) == 0)
-				puts(cp);
+			if (audit_chain_checkpoint(&c->chain, c->key, c->key_len, &cp, NULL) == 0) {
+				audit_format_checkpoint(c->format, cp, strlen(cp), &out);
+				emit_line(&out);
+			}
 		}
 	}
 	cc_event_free(ev);
@@ -199,7 +202,9 @@ static int format(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },   { "checkpoint-every", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },        { 0 },
 	};
-	struct format_ctx ctx = { .formatter = audit_formatter(AUDIT_FORMAT_JSON), .checkpoint_every = 1000 };
+	struct format_ctx ctx = { .formatter = audit_formatter(AUDIT_FORMAT_JSON),
+				  .format = AUDIT_FORMAT_JSON,
+				  .checkpoint_every = 1000 };
 	const char *key_path = NULL;
 	optind = 1;
 	int c;
@@ -213,7 +218,8 @@ static int format(int argc, char **argv)
 			ctx.k8s = strcmp(optarg, "k8s") == 0;
 			break;
 		case 'f':
-			ctx.formatter = audit_formatter(audit_format_from_string(optarg));
+			ctx.format = audit_format_from_string(optarg);
+			ctx.formatter = audit_formatter(ctx.format);
 			if (!ctx.formatter) {
 				cli_error("cocoon audit format", "unknown --format `%s` (json, rfc5424, cef, leef)",
 					  optarg);
@@ -242,8 +248,11 @@ static int format(int argc, char **argv)
 	/* A final checkpoint closes the log, so a verifier can tell a cut-off tail. */
 	if (r == 0 && key && ctx.chain.next_seq > 0 && ctx.chain.next_seq % (uint64_t)ctx.checkpoint_every != 0) {
 		_cleanup_free_ char *cp = NULL;
-		if (audit_chain_checkpoint(&ctx.chain, key, key_len, &cp, NULL) == 0)
-			puts(cp);
+		if (audit_chain_checkpoint(&ctx.chain, key, key_len, &cp, NULL) == 0) {
+			_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
+			audit_format_checkpoint(ctx.format, cp, strlen(cp), &out);
+			emit_line(&out);
+		}
 	}
 	if (key) {
 		cc_wipe(key, key_len);
