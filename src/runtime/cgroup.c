@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "runtime/devices_bpf.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -327,6 +328,10 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 		json_object_set_new(paths, "unified", json_string(dir));
 		if ((r = apply_v2(dir, res, err)) < 0)
 			goto fail;
+		/* v2 has no devices controller: the eBPF filter is the only device control, so failing
+		 * to attach it fails the container. */
+		if ((r = runtime_devices_bpf_attach(dir, res->devices, err)) < 0)
+			goto fail;
 	} else {
 		char **names = NULL;
 		size_t count = 0;
@@ -354,6 +359,10 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 			if (make_path(root, relative, false, false, NULL) == 0) {
 				_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
 				json_object_set_new(paths, "unified", json_string(dir));
+				/* Defence in depth next to the v1 devices controller. */
+				struct cc_error bpf_err = { 0 };
+				if (runtime_devices_bpf_attach(dir, res->devices, &bpf_err) < 0)
+					cc_warning("%s", cc_error_message(&bpf_err));
 			}
 		}
 	}
