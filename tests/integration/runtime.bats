@@ -337,3 +337,34 @@ teardown() {
 	host="$(cut -d. -f1 /proc/uptime)"
 	[ "$output" -ge $((host + 863000)) ]
 }
+
+@test "seccomp notify: the listener gets the notify fd and the container state" {
+	"$SYSTEM_PYTHON" - "$TMP/listener.sock" "$TMP/listener.out" <<-'PY' &
+	import array, json, socket, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+	conn, _ = s.accept()
+	fds = array.array("i")
+	msg, anc, flags, addr = conn.recvmsg(65536, socket.CMSG_LEN(fds.itemsize))
+	for level, kind, data in anc:
+	    fds.frombytes(data[:len(data) - (len(data) % fds.itemsize)])
+	state = json.loads(msg)
+	open(sys.argv[2], "w").write("%s %d\n" % (state["id"], len(fds)))
+	# Closing the notify fd makes the waiting system call fail with ENOSYS.
+	for fd in fds:
+	    __import__("os").close(fd)
+	PY
+	listener=$!
+	for _ in $(seq 1 100); do [ -S "$TMP/listener.sock" ] && break; sleep 0.05; done
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$TMP/listener.sock" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": sys.argv[2],
+	  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	set_args "$BUNDLE" sh -c 'mkdir /tmp/notified 2>&1; echo rc=$?'
+	run RT run --bundle "$BUNDLE" t1
+	wait "$listener"
+	[ "$(cat "$TMP/listener.out")" = "t1 1" ]
+	[[ "$output" == *"Function not implemented"* ]]
+}
