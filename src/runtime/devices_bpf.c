@@ -26,9 +26,16 @@ struct rule {
 
 /* The defaults every container gets, after the config's rules (same list as the v1 path). */
 static const struct rule defaults[] = {
-	{ 'c', -1, -1, BPF_DEVCG_ACC_MKNOD, true }, { 'b', -1, -1, BPF_DEVCG_ACC_MKNOD, true },
-	{ 'c', 1, 3, 7, true },  { 'c', 1, 5, 7, true }, { 'c', 1, 7, 7, true },  { 'c', 1, 8, 7, true },
-	{ 'c', 1, 9, 7, true },  { 'c', 5, 0, 7, true }, { 'c', 5, 1, 7, true },  { 'c', 5, 2, 7, true },
+	{ 'c', -1, -1, BPF_DEVCG_ACC_MKNOD, true },
+	{ 'b', -1, -1, BPF_DEVCG_ACC_MKNOD, true },
+	{ 'c', 1, 3, 7, true },
+	{ 'c', 1, 5, 7, true },
+	{ 'c', 1, 7, 7, true },
+	{ 'c', 1, 8, 7, true },
+	{ 'c', 1, 9, 7, true },
+	{ 'c', 5, 0, 7, true },
+	{ 'c', 5, 1, 7, true },
+	{ 'c', 5, 2, 7, true },
 	{ 'c', 136, -1, 7, true },
 };
 
@@ -83,7 +90,9 @@ static int parse_rule(const json_t *entry, struct rule *r)
 	const char *type = json_string_value(json_object_get(entry, "type"));
 	const char *access = json_string_value(json_object_get(entry, "access"));
 	json_t *major = json_object_get(entry, "major"), *minor = json_object_get(entry, "minor");
-	*r = (struct rule){ .type = type && *type ? type[0] : 'a', .major = -1, .minor = -1,
+	*r = (struct rule){ .type = type && *type ? type[0] : 'a',
+			    .major = -1,
+			    .minor = -1,
 			    .allow = json_is_true(json_object_get(entry, "allow")) };
 	if (!strchr("abc", r->type) || (type && strlen(type) > 1))
 		return -EINVAL;
