@@ -45,8 +45,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void emit(const char *action, const char *id, enum cc_event_verdict verdict, enum cc_event_severity severity,
-		 const char *reason, json_t *extra)
+void runtime_emit(const char *action, const char *id, enum cc_event_verdict verdict, enum cc_event_severity severity,
+		  const char *reason, json_t *extra)
 {
 	struct cc_event *ev;
 	if (cc_event_new("runtime", action, &ev, NULL) < 0) {
@@ -252,16 +252,16 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		_cleanup_buf_ struct cc_buf report = CC_BUF_INIT;
 		r = runtime_profile_confidential(spec, &report, err);
 		if (r < 0) {
-			emit("profile.refuse", o->id, CC_VERDICT_DENY, CC_SEVERITY_WARNING, cc_error_message(err),
-			     json_pack("{s:s}", "profile", profile));
+			runtime_emit("profile.refuse", o->id, CC_VERDICT_DENY, CC_SEVERITY_WARNING,
+				     cc_error_message(err), json_pack("{s:s}", "profile", profile));
 			return r;
 		}
 		/* Say exactly what was taken away: one log line and one event per change. */
 		for (char *line = report.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
 			*nl = '\0';
 			cc_warning("confidential profile: %s", line);
-			emit("profile.tighten", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE, line,
-			     json_pack("{s:s}", "profile", profile));
+			runtime_emit("profile.tighten", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE, line,
+				     json_pack("{s:s}", "profile", profile));
 		}
 	}
 	if (spec->process.terminal && !o->console_socket)
@@ -309,9 +309,9 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 			return cc_error_prefix(err, "encrypted storage");
 		state->fscrypt_dir = enc.dir;
 		state->fscrypt_key_id = cc_xstrdup(enc.key_id);
-		emit("volume.encrypt", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE,
-		     "writable storage encrypted with fscrypt v2",
-		     json_pack("{s:s, s:s}", "directory", enc.dir, "keyIdentifier", enc.key_id));
+		runtime_emit("volume.encrypt", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE,
+			     "writable storage encrypted with fscrypt v2",
+			     json_pack("{s:s, s:s}", "directory", enc.dir, "keyIdentifier", enc.key_id));
 	}
 	int flags = clone_flags(spec, err);
 	if (flags < 0)
@@ -429,9 +429,9 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		if ((r = cc_write_file_atomic(o->pid_file, text, strlen(text), 0644, err)) < 0)
 			return r;
 	}
-	emit("container.create", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",
-	     json_pack("{s:s, s:s, s:s?, s:i}", "measurement", measurement, "bundle", bundle, "profile", profile, "pid",
-		       (int)pid));
+	runtime_emit("container.create", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",
+		     json_pack("{s:s, s:s, s:s?, s:i}", "measurement", measurement, "bundle", bundle, "profile",
+			       profile, "pid", (int)pid));
 	return 0;
 }
 
@@ -440,7 +440,8 @@ int runtime_create(const struct runtime_globals *g, const struct runtime_create_
 	struct creation c = { .sync_fd = -1 };
 	int r = create_container(g, o, &c, err);
 	if (r < 0) {
-		emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err), NULL);
+		runtime_emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
+			     NULL);
 		creation_abort(&c);
 	}
 	if (c.sync_fd >= 0)
@@ -490,9 +491,9 @@ int runtime_start(const struct runtime_globals *g, const char *id, struct cc_err
 			runtime_spec_free(spec);
 		}
 	}
-	emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
-	     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
-	     json_pack("{s:s?}", "measurement", st->measurement));
+	runtime_emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
+		     json_pack("{s:s?}", "measurement", st->measurement));
 	runtime_state_free(st);
 	return r;
 }
@@ -514,7 +515,7 @@ int runtime_kill(const struct runtime_globals *g, const char *id, int sig, bool 
 	if (r == 0) {
 		char reason[64];
 		snprintf(reason, sizeof(reason), "signal %d sent%s", sig, all ? " to all processes" : "");
-		emit("container.kill", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, reason, NULL);
+		runtime_emit("container.kill", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, reason, NULL);
 	}
 	runtime_state_free(st);
 	return r;
@@ -561,11 +562,11 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 	if (st->fscrypt_dir && st->fscrypt_key_id) {
 		struct cc_error shred_err = { 0 };
 		int s = runtime_fscrypt_shred(st->fscrypt_dir, st->fscrypt_key_id, &shred_err);
-		emit("volume.shred", id, s == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
-		     s == 0 ? CC_SEVERITY_NOTICE : CC_SEVERITY_ERROR,
-		     s == 0 ? "encryption key removed from the filesystem: the data is unreadable"
-			    : cc_error_message(&shred_err),
-		     json_pack("{s:s}", "directory", st->fscrypt_dir));
+		runtime_emit("volume.shred", id, s == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+			     s == 0 ? CC_SEVERITY_NOTICE : CC_SEVERITY_ERROR,
+			     s == 0 ? "encryption key removed from the filesystem: the data is unreadable"
+				    : cc_error_message(&shred_err),
+			     json_pack("{s:s}", "directory", st->fscrypt_dir));
 		if (s < 0 && r == 0) {
 			*err = shred_err;
 			r = s;
@@ -577,8 +578,9 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 	unlink(state_file);
 	if (rmdir(st->dir) < 0 && r == 0)
 		r = cc_error_set_errno(err, errno, "remove state directory `%s`", st->dir);
-	emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
-	     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "container removed" : cc_error_message(err), NULL);
+	runtime_emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR,
+		     r == 0 ? "container removed" : cc_error_message(err), NULL);
 	runtime_state_free(st);
 	return r;
 }
@@ -598,8 +600,8 @@ int runtime_pause(const struct runtime_globals *g, const char *id, bool pause, s
 	else
 		r = runtime_cgroup_freeze(st->cgroup_paths, pause, err);
 	if (r == 0)
-		emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, NULL,
-		     NULL);
+		runtime_emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO,
+			     NULL, NULL);
 	runtime_state_free(st);
 	return r;
 }
@@ -639,7 +641,8 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 	struct creation c = { .sync_fd = -1 };
 	int r = create_container(g, o, &c, err);
 	if (r < 0) {
-		emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err), NULL);
+		runtime_emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
+			     NULL);
 		creation_abort(&c);
 		goto out;
 	}

@@ -2,6 +2,7 @@
  * "Operations"), with the state kept under the global --root directory. */
 #pragma once
 
+#include "event/event.h"
 #include "runtime/state.h"
 
 #include <stdbool.h>
@@ -53,6 +54,11 @@ struct runtime_exec_opts {
 
 int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,
 		 struct cc_error *err);
+
+/* Emits a runtime security event about container id: actor the caller's uid, object
+ * "container/<id>", extra (stolen, may be NULL) as its extra fields. */
+void runtime_emit(const char *action, const char *id, enum cc_event_verdict verdict, enum cc_event_severity severity,
+		  const char *reason, json_t *extra);
 
 /* Parses "KILL", "SIGKILL" or "9"; -1 when unknown. */
 int runtime_signal_from_string(const char *s);

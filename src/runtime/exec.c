@@ -100,20 +100,10 @@ static int join_namespaces_of(pid_t pid, bool pid_only, struct cc_error *err)
 
 static void emit_exec(const char *id, const json_t *process, enum cc_event_verdict verdict, const char *reason)
 {
-	struct cc_event *ev;
-	if (cc_event_new("runtime", "container.exec", &ev, NULL) < 0)
-		return;
-	char actor[32];
-	snprintf(actor, sizeof(actor), "uid:%u", (unsigned)getuid());
-	cc_event_set_actor(ev, actor);
-	_cleanup_free_ char *object = cc_xasprintf("container/%s", id);
-	cc_event_set_object(ev, object);
-	cc_event_set_verdict(ev, verdict, verdict == CC_VERDICT_ALLOW ? CC_SEVERITY_NOTICE : CC_SEVERITY_WARNING);
-	cc_event_set_reason(ev, "%s", reason);
 	json_t *args = json_object_get(process, "args");
-	if (args)
-		cc_event_set_extra(ev, "args", json_incref(args));
-	cc_event_emit(ev);
+	runtime_emit("container.exec", id, verdict,
+		     verdict == CC_VERDICT_ALLOW ? CC_SEVERITY_NOTICE : CC_SEVERITY_WARNING, reason,
+		     args ? json_pack("{s:O}", "args", args) : NULL);
 }
 
 int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,
