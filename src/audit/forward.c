@@ -254,6 +254,23 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
 	return r;
 }
 
+/* The time of the fact a queue record holds, for the oldest-undelivered-age metric: from the
+ * event cache, else from the record itself; checkpoints and unreadable records count as now. */
+static int64_t record_time_ns(struct forwarder *f, const struct audit_queue_pos *pos, const char *data, size_t len)
+{
+	struct cached_event *cached = cache_slot(f, pos);
+	if (cached->event && cached->pos.segment == pos->segment && cached->pos.offset == pos->offset)
+		return cached->event->time_ns;
+	_cleanup_json_ json_t *doc = NULL;
+	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
+		return cc_time_now_ns();
+	const char *time = json_string_value(json_object_get(json_object_get(doc, "event"), "time"));
+	int64_t ns;
+	if (!time || cc_time_parse_rfc3339(time, &ns) < 0)
+		return cc_time_now_ns();
+	return ns;
+}
+
 enum delivery {
 	DELIVERY_IDLE,     /* every output is caught up */
 	DELIVERY_WAITING,  /* records are pending but their outputs are backing off */
@@ -277,6 +294,7 @@ static enum delivery deliver_once(struct forwarder *f)
 		char *raw[1024];
 		size_t count = 0, limit = f->cfg->batch < 1024 ? f->cfg->batch : 1024;
 		struct audit_queue_pos pos = o->cursor, next = pos;
+		int64_t head_time_ns = 0;
 		while (count < limit) {
 			size_t len;
 			struct audit_queue_pos after;
@@ -292,6 +310,8 @@ static enum delivery deliver_once(struct forwarder *f)
 			}
 			if (fr < 0)
 				cc_buf_append(&lines[count], raw[count], len); /* never drop: send it as it is */
+			if (count == 0)
+				head_time_ns = record_time_ns(f, &next, raw[count], len);
 			batch[count] = (struct audit_message){ lines[count].data, lines[count].len };
 			next = after;
 			count++;
@@ -313,6 +333,7 @@ static enum delivery deliver_once(struct forwarder *f)
 		pthread_mutex_lock(&f->metrics_lock);
 		if (r == 0) {
 			o->out->delivered += count;
+			o->out->oldest_undelivered_ns = 0; /* known again when the next batch is read */
 			o->backoff_ms = 0;
 			o->cursor = next;
 			audit_queue_ack(f->queue, o->out->name, &next, NULL);
@@ -321,6 +342,7 @@ static enum delivery deliver_once(struct forwarder *f)
 			if (result == DELIVERY_IDLE)
 				result = DELIVERY_WAITING;
 			o->out->retried += count;
+			o->out->oldest_undelivered_ns = head_time_ns;
 			o->out->failures++;
 			o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
 			o->retry_at_ms = cc_time_monotonic_ms() + o->backoff_ms;
@@ -426,15 +448,23 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 	    "%" PRIu64 "\n",
 	    qs.torn_records, qs.corrupt_records);
 	cc_buf_append_str(b, "# TYPE cocoon_audit_delivered_total counter\n# TYPE cocoon_audit_retried_total counter\n"
-			     "# TYPE cocoon_audit_undelivered_bytes gauge\n");
+			     "# TYPE cocoon_audit_undelivered_bytes gauge\n"
+			     "# HELP cocoon_audit_oldest_undelivered_age_seconds Age of the oldest event an output "
+			     "failed to deliver so far (0 when it is keeping up).\n"
+			     "# TYPE cocoon_audit_oldest_undelivered_age_seconds gauge\n");
+	int64_t now_ns = cc_time_now_ns();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		struct output_state *o = &f->outputs[i];
+		uint64_t pending = audit_queue_pending_bytes(f->queue, &o->cursor);
+		int64_t since = o->out->oldest_undelivered_ns;
+		double age = pending > 0 && since > 0 && now_ns > since ? (double)(now_ns - since) / 1e9 : 0.0;
+		cc_buf_appendf(b, "cocoon_audit_oldest_undelivered_age_seconds{output=\"%s\"} %.3f\n", o->out->name,
+			       age);
 		cc_buf_appendf(b, "cocoon_audit_delivered_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
 			       o->out->delivered);
 		cc_buf_appendf(b, "cocoon_audit_retried_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
 			       o->out->retried);
-		cc_buf_appendf(b, "cocoon_audit_undelivered_bytes{output=\"%s\"} %" PRIu64 "\n", o->out->name,
-			       audit_queue_pending_bytes(f->queue, &o->cursor));
+		cc_buf_appendf(b, "cocoon_audit_undelivered_bytes{output=\"%s\"} %" PRIu64 "\n", o->out->name, pending);
 	}
 	pthread_mutex_unlock(&f->metrics_lock);
 }

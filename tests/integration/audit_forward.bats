@@ -95,8 +95,16 @@ all_ids_arrived() {
 	curl -s --unix-socket "$TMP/metrics.sock" http://localhost/metrics >"$TMP/metrics"
 	grep -q '^cocoon_audit_dropped_total 0$' "$TMP/metrics"
 	grep -Eq '^cocoon_audit_undelivered_bytes\{output="syslog_tls-0"\} [1-9]' "$TMP/metrics"
+	# the events are stamped 08:00 today: hours old, and waiting
+	grep -Eq '^cocoon_audit_oldest_undelivered_age_seconds\{output="syslog_tls-0"\} [1-9][0-9]*\.' "$TMP/metrics"
 	start_rsyslog "$TMP/rsyslog" "$TMP/pki"
 	wait_received 10000
+	caught_up() {
+		curl -s --unix-socket "$TMP/metrics.sock" http://localhost/metrics |
+			grep -q '^cocoon_audit_oldest_undelivered_age_seconds{output="syslog_tls-0"} 0.000$'
+	}
+	for _ in $(seq 50); do caught_up && break; sleep 0.1; done
+	caught_up
 	kill -TERM "$FORWARDER_PID"
 	wait "$FORWARDER_PID" || true
 	FORWARDER_PID=
