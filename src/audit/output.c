@@ -14,6 +14,7 @@ static const struct {
 } outputs[] = {
 	{ "file:", &audit_out_file },
 	{ "syslog+tls://", &audit_out_syslog_tls },
+	{ "relp+tls://", &audit_out_relp_tls },
 };
 
 int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err)
@@ -42,7 +43,8 @@ int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error
 	}
 	return cc_error_set(
 	    err, EINVAL,
-	    "unsupported output `%s` (use file:PATH or syslog+tls://HOST:PORT; relp+tls and hec+https are planned)",
+	    "unsupported output `%s` (use file:PATH, syslog+tls://HOST:PORT or relp+tls://HOST:PORT; hec+https is "
+	    "planned)",
 	    spec);
 }
 

@@ -1,8 +1,9 @@
-/* Audit outputs: one interface, one file per kind (out_file.c, out_syslog.c), one registry.
- * An output takes a batch of formatted messages and returns 0 only when the batch is as
+/* Audit outputs: one interface, one file per kind (out_file.c, out_syslog.c, out_relp.c), one
+ * registry. An output takes a batch of formatted messages and returns 0 only when the batch is as
  * delivered as its protocol can tell: fsynced for a file; for syslog over TLS, written and
  * acknowledged by the receiver's TCP stack (the socket's send queue drained) on a connection the
- * receiver has not closed. Only then does the forwarder advance the output's queue cursor. */
+ * receiver has not closed; for RELP, answered "200 OK" by the receiver. Only then does the
+ * forwarder advance the output's queue cursor. */
 #pragma once
 
 #include "audit/format.h"
@@ -49,8 +50,9 @@ struct audit_output_ops {
 
 extern const struct audit_output_ops audit_out_file;
 extern const struct audit_output_ops audit_out_syslog_tls;
+extern const struct audit_output_ops audit_out_relp_tls;
 
-/* Parses "file:PATH" or "syslog+tls://HOST:PORT", each optionally followed by routing options
+/* Parses "file:PATH", "syslog+tls://HOST:PORT" or "relp+tls://HOST:PORT", each optionally followed by routing options
  * "?min-severity=warning&component=runtime,attest&tenant=bank-a", into o. */
 int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err);
 void audit_output_free(struct audit_output *o);

@@ -1,11 +1,23 @@
 # An rsyslog receiver for audit tests: mutual-TLS syslog (RFC 5425) with the GnuTLS driver (its
 # OpenSSL driver loses the tail of fast sessions), writing each message's raw text to a file.
 
-# start_rsyslog DIR PKI_DIR: listens on RSYSLOG_PORT (set), writes $DIR/received.log.
+# start_rsyslog DIR PKI_DIR [relp]: listens on RSYSLOG_PORT (set), writes $DIR/received.log.
+# With "relp", the input is RELP over mutual TLS (imrelp) accepting only the client named "admin".
 start_rsyslog() {
-	local dir="$1" pki="$2"
+	local dir="$1" pki="$2" protocol="${3:-syslog}"
 	mkdir -p "$dir/work"
 	RSYSLOG_PORT="${RSYSLOG_PORT:-$(free_port)}"
+	local input
+	if [ "$protocol" = relp ]; then
+		input="module(load=\"imrelp\")
+	input(type=\"imrelp\" port=\"$RSYSLOG_PORT\" address=\"127.0.0.1\" ruleset=\"received\" tls=\"on\"
+	      tls.cacert=\"$pki/ca.crt\" tls.mycert=\"$pki/server.crt\" tls.myprivkey=\"$pki/server.key\"
+	      tls.authmode=\"name\" tls.permittedpeer=[\"admin\"])"
+	else
+		input="module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\"
+	       StreamDriver.AuthMode=\"x509/certvalid\" MaxSessions=\"100\")
+	input(type=\"imtcp\" port=\"$RSYSLOG_PORT\" address=\"127.0.0.1\" ruleset=\"received\")"
+	fi
 	cat >"$dir/rsyslog.conf" <<-CONF
 	global(workDirectory="$dir/work"
 	       DefaultNetstreamDriver="gtls"
@@ -13,9 +25,7 @@ start_rsyslog() {
 	       DefaultNetstreamDriverCertFile="$pki/server.crt"
 	       DefaultNetstreamDriverKeyFile="$pki/server.key"
 	       maxMessageSize="256k")
-	module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="x509/certvalid"
-	       MaxSessions="100")
-	input(type="imtcp" port="$RSYSLOG_PORT" address="127.0.0.1" ruleset="received")
+	$input
 	template(name="raw" type="string" string="%rawmsg%\n")
 	ruleset(name="received") {
 	    action(type="omfile" file="$dir/received.log" template="raw" asyncWriting="off" flushOnTXEnd="on")
