@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side audit forwarding benchmark into one rsyslog receiver (mutual TLS, GnuTLS driver):
-#   cocoon audit forward  (durable queue, chained, RFC 5424 over TLS, delivery confirmed)
-#   rsyslog imfile -> omfwd over TLS with a disk-assisted queue
-# Both forward the same Kubernetes audit log; the time is until the receiver has every event.
+# Side-by-side audit forwarding benchmark into one rsyslog receiver (mutual TLS, GnuTLS):
+#   syslog over TLS: cocoon audit forward (durable queue, chained, RFC 5424, delivery confirmed)
+#                    against rsyslog imfile -> omfwd over TLS with a disk-assisted queue;
+#   RELP over TLS:   cocoon audit forward (relp+tls, removed from the queue on 200 OK)
+#                    against rsyslog imfile -> omrelp (a librelp client) with the same queue.
+# All forward the same Kubernetes audit log; the time is until the receiver has every event.
 # Usage: bench/audit/run.sh [EVENTS]   (default 50000)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -29,40 +31,62 @@ with open(sys.argv[1], "w") as f:
             "sourceIPs": ["10.1.2.3"], "objectRef": {"resource": "secrets", "namespace": "bank-a", "name": "s%d" % i},
             "responseStatus": {"code": 200}, "stageTimestamp": "2026-11-28T08:00:00.%06dZ" % (i % 1000000)}) + "\n")
 PY
-start_rsyslog "$work/receiver" "$work/pki"
 received() { wc -l <"$work/receiver/received.log" 2>/dev/null || echo 0; }
 wait_for() {
 	while [ "$(received)" -lt "$1" ]; do sleep 0.02; done
 }
+elapsed_since() { echo "$(date +%s.%N) - $1" | bc; }
+rate() { echo "$events / $1" | bc -l; }
 
-echo "== cocoon audit forward: $events events"
-start=$(date +%s.%N)
-"$COCOON" audit forward --input "k8s-audit:$work/audit.log" --output "syslog+tls://127.0.0.1:$RSYSLOG_PORT" \
-	--ca "$work/pki/ca.crt" --cert "$work/pki/admin.crt" --key "$work/pki/admin.key" --queue "$work/queue" --once 2>/dev/null
-wait_for "$events"
-cocoon_s=$(echo "$(date +%s.%N) - $start" | bc)
-base=$(received)
-
-echo "== rsyslog imfile -> omfwd (TLS, disk-assisted queue): $events events"
-mkdir -p "$work/sender"
-cat >"$work/sender/rsyslog.conf" <<CONF
-global(workDirectory="$work/sender" DefaultNetstreamDriverCAFile="$work/pki/ca.crt"
-       DefaultNetstreamDriverCertFile="$work/pki/admin.crt" DefaultNetstreamDriverKeyFile="$work/pki/admin.key")
-module(load="imfile")
-input(type="imfile" File="$work/audit.log" Tag="k8s-audit" ruleset="forward")
-ruleset(name="forward") {
-    action(type="omfwd" target="127.0.0.1" port="$RSYSLOG_PORT" protocol="tcp" TCP_Framing="octet-counted"
-           StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/certvalid"
-           queue.type="LinkedList" queue.filename="forward" queue.saveOnShutdown="on" queue.syncqueuefiles="on")
+# compare PROTOCOL COCOON_URL RSYSLOG_MODULE RSYSLOG_ACTION: one receiver, cocoon first, then the
+# rsyslog sender with that output module and action parameters.
+compare() {
+	local protocol="$1" url="$2" module="$3" action="$4" start base cocoon_s rsyslog_s
+	rm -rf "$work/receiver" "$work/queue" "$work/sender"
+	RSYSLOG_PORT=
+	start_rsyslog "$work/receiver" "$work/pki" "$protocol"
+	url="${url//PORT/$RSYSLOG_PORT}"
+	echo "== $protocol: cocoon audit forward, $events events"
+	start=$(date +%s.%N)
+	"$COCOON" audit forward --input "k8s-audit:$work/audit.log" --output "$url" --ca "$work/pki/ca.crt" \
+		--cert "$work/pki/admin.crt" --key "$work/pki/admin.key" --queue "$work/queue" --once 2>/dev/null
+	wait_for "$events"
+	cocoon_s=$(elapsed_since "$start")
+	base=$(received)
+	echo "== $protocol: rsyslog imfile -> $module (TLS, disk-assisted queue), $events events"
+	mkdir -p "$work/sender"
+	cat >"$work/sender/rsyslog.conf" <<-CONF
+	global(workDirectory="$work/sender" DefaultNetstreamDriverCAFile="$work/pki/ca.crt"
+	       DefaultNetstreamDriverCertFile="$work/pki/admin.crt" DefaultNetstreamDriverKeyFile="$work/pki/admin.key")
+	module(load="imfile")
+	$([ "$module" = omfwd ] || echo "module(load=\"$module\")")
+	input(type="imfile" File="$work/audit.log" Tag="k8s-audit" ruleset="forward")
+	ruleset(name="forward") {
+	    action(type="$module" $action port="$RSYSLOG_PORT"
+	           queue.type="LinkedList" queue.filename="forward" queue.saveOnShutdown="on" queue.syncqueuefiles="on")
+	}
+	CONF
+	start=$(date +%s.%N)
+	rsyslogd -n -f "$work/sender/rsyslog.conf" -i "$work/sender/pid" >/dev/null 2>&1 &
+	sender_pid=$!
+	wait_for $((base + events))
+	rsyslog_s=$(elapsed_since "$start")
+	kill "$sender_pid"
+	wait "$sender_pid" 2>/dev/null || true
+	sender_pid=
+	stop_rsyslog
+	results+=("$(printf '%-6s cocoon %6.0f events/s (%.2f s), rsyslog %6.0f events/s (%.2f s): %.2fx' "$protocol" \
+		"$(rate "$cocoon_s")" "$cocoon_s" "$(rate "$rsyslog_s")" "$rsyslog_s" "$(echo "$rsyslog_s / $cocoon_s" | bc -l)")")
 }
-CONF
-start=$(date +%s.%N)
-rsyslogd -n -f "$work/sender/rsyslog.conf" -i "$work/sender/pid" >/dev/null 2>&1 &
-sender_pid=$!
-wait_for $((base + events))
-rsyslog_s=$(echo "$(date +%s.%N) - $start" | bc)
-printf '\ncocoon:  %d events in %.2f s = %.0f events/s (chained, durable, delivery confirmed)\n' "$events" "$cocoon_s" \
-	"$(echo "$events / $cocoon_s" | bc -l)"
-printf 'rsyslog: %d events in %.2f s = %.0f events/s (disk-assisted queue, syncqueuefiles)\n' "$events" "$rsyslog_s" \
-	"$(echo "$events / $rsyslog_s" | bc -l)"
-printf 'ratio cocoon/rsyslog throughput: %.2fx\n' "$(echo "$rsyslog_s / $cocoon_s" | bc -l)"
+
+results=()
+compare syslog "syslog+tls://127.0.0.1:PORT" omfwd \
+	'target="127.0.0.1" protocol="tcp" TCP_Framing="octet-counted"
+	       StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/certvalid"'
+compare relp "relp+tls://localhost:PORT" omrelp \
+	'target="localhost" tls="on" tls.cacert="'"$work"'/pki/ca.crt"
+	       tls.mycert="'"$work"'/pki/admin.crt" tls.myprivkey="'"$work"'/pki/admin.key" tls.authmode="name"
+	       tls.permittedpeer=["localhost"]'
+echo
+echo "throughput to the receiver, same events, same run (ratio = cocoon / rsyslog):"
+printf '%s\n' "${results[@]}"
