@@ -6,6 +6,7 @@
 load helpers/common
 load helpers/rsyslog
 load helpers/audit_events
+load helpers/audit_scenarios
 
 setup() {
 	command -v rsyslogd >/dev/null || skip "rsyslog is not installed"
@@ -17,6 +18,8 @@ setup() {
 	FORWARD=("$COCOON" audit forward --output "syslog+tls://127.0.0.1:$RSYSLOG_PORT" --ca "$TMP/pki/ca.crt"
 		--cert "$TMP/pki/admin.crt" --key "$TMP/pki/admin.key" --queue "$TMP/queue"
 		--checkpoint-key "$TMP/checkpoint.key" --checkpoint-every 1000)
+	PROTOCOL=syslog
+	OUTPUT_NAME=syslog_tls-0
 }
 
 teardown() {
@@ -26,59 +29,15 @@ teardown() {
 }
 
 @test "20,000 Kubernetes audit events arrive, in a verifiable chain" {
-	write_events "$TMP/audit.log" 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --once
-	wait_received 20000
-	all_ids_arrived "$TMP/audit.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"20000 records"*"0 problems"* ]]
+	scenario_all_arrive
 }
 
 @test "the forwarder killed with SIGKILL mid-stream and restarted loses nothing" {
-	write_events "$TMP/audit.log" 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --batch 64 2>"$TMP/forward1.log" &
-	FORWARDER_PID=$!
-	wait_received 3000
-	kill -9 "$FORWARDER_PID"
-	wait "$FORWARDER_PID" 2>/dev/null || true
-	FORWARDER_PID=
-	write_events "$TMP/audit.log" 2000 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --once 2>"$TMP/forward2.log"
-	all_ids_arrived "$TMP/audit.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	echo "$output" | tail -3
-	[ "$status" -eq 0 ]
+	scenario_sigkill_restart
 }
 
 @test "the receiver down for several seconds while events keep coming" {
-	write_events "$TMP/audit.log" 5000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --metrics "unix:$TMP/metrics.sock" 2>"$TMP/forward.log" &
-	FORWARDER_PID=$!
-	wait_received 5000
-	stop_rsyslog
-	write_events "$TMP/audit.log" 5000 5000
-	sleep 3
-	curl -s --unix-socket "$TMP/metrics.sock" http://localhost/metrics >"$TMP/metrics"
-	grep -q '^cocoon_audit_dropped_total 0$' "$TMP/metrics"
-	grep -Eq '^cocoon_audit_undelivered_bytes\{output="syslog_tls-0"\} [1-9]' "$TMP/metrics"
-	# the events are stamped 08:00 today: hours old, and waiting
-	grep -Eq '^cocoon_audit_oldest_undelivered_age_seconds\{output="syslog_tls-0"\} [1-9][0-9]*\.' "$TMP/metrics"
-	start_rsyslog "$TMP/rsyslog" "$TMP/pki"
-	wait_received 10000
-	caught_up() {
-		curl -s --unix-socket "$TMP/metrics.sock" http://localhost/metrics |
-			grep -q '^cocoon_audit_oldest_undelivered_age_seconds{output="syslog_tls-0"} 0.000$'
-	}
-	for _ in $(seq 50); do caught_up && break; sleep 0.1; done
-	caught_up
-	kill -TERM "$FORWARDER_PID"
-	wait "$FORWARDER_PID" || true
-	FORWARDER_PID=
-	all_ids_arrived "$TMP/audit.log"
-	grep -q "retrying in" "$TMP/forward.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	[ "$status" -eq 0 ]
+	scenario_receiver_down
 }
 
 @test "a corrupted tail in a queue segment is cut, counted, and the rest delivered" {

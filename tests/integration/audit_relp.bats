@@ -6,6 +6,7 @@
 load helpers/common
 load helpers/rsyslog
 load helpers/audit_events
+load helpers/audit_scenarios
 
 setup() {
 	command -v rsyslogd >/dev/null || skip "rsyslog is not installed"
@@ -17,6 +18,8 @@ setup() {
 	TLS=(--ca "$TMP/pki/ca.crt" --cert "$TMP/pki/admin.crt" --key "$TMP/pki/admin.key")
 	FORWARD=("$COCOON" audit forward --output "relp+tls://localhost:$RSYSLOG_PORT" "${TLS[@]}"
 		--queue "$TMP/queue" --checkpoint-key "$TMP/checkpoint.key" --checkpoint-every 1000)
+	PROTOCOL=relp
+	OUTPUT_NAME=relp_tls-0
 }
 
 teardown() {
@@ -26,51 +29,15 @@ teardown() {
 }
 
 @test "relp: 20,000 Kubernetes audit events arrive, in a verifiable chain" {
-	write_events "$TMP/audit.log" 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --once
-	wait_received 20000
-	all_ids_arrived "$TMP/audit.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"20000 records"*"0 problems"* ]]
+	scenario_all_arrive
 }
 
 @test "relp: the forwarder killed with SIGKILL mid-stream and restarted loses nothing" {
-	write_events "$TMP/audit.log" 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --batch 64 2>"$TMP/forward1.log" &
-	FORWARDER_PID=$!
-	wait_received 3000
-	kill -9 "$FORWARDER_PID"
-	wait "$FORWARDER_PID" 2>/dev/null || true
-	FORWARDER_PID=
-	write_events "$TMP/audit.log" 2000 20000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --once 2>"$TMP/forward2.log"
-	all_ids_arrived "$TMP/audit.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	echo "$output" | tail -3
-	[ "$status" -eq 0 ]
+	scenario_sigkill_restart
 }
 
 @test "relp: the receiver down for several seconds while events keep coming" {
-	write_events "$TMP/audit.log" 5000
-	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --metrics "unix:$TMP/metrics.sock" 2>"$TMP/forward.log" &
-	FORWARDER_PID=$!
-	wait_received 5000
-	stop_rsyslog
-	write_events "$TMP/audit.log" 5000 5000
-	sleep 3
-	curl -s --unix-socket "$TMP/metrics.sock" http://localhost/metrics >"$TMP/metrics"
-	grep -q '^cocoon_audit_dropped_total 0$' "$TMP/metrics"
-	grep -Eq '^cocoon_audit_undelivered_bytes\{output="relp_tls-0"\} [1-9]' "$TMP/metrics"
-	start_rsyslog "$TMP/rsyslog" "$TMP/pki" relp
-	wait_received 10000
-	kill -TERM "$FORWARDER_PID"
-	wait "$FORWARDER_PID" || true
-	FORWARDER_PID=
-	all_ids_arrived "$TMP/audit.log"
-	grep -q "retrying in" "$TMP/forward.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
-	[ "$status" -eq 0 ]
+	scenario_receiver_down
 }
 
 @test "relp: a receiver whose certificate does not name the expected host gets nothing" {

@@ -3,6 +3,7 @@
 
 load helpers/common
 load helpers/runtime
+bats_require_minimum_version 1.5.0
 
 setup() {
 	require_root
@@ -19,8 +20,7 @@ prun() {
 	[ "$output" = hello ]
 	run prun "$PODMAN_IMAGE" sh -c 'exit 42'
 	[ "$status" -eq 42 ]
-	run prun "$PODMAN_IMAGE" no-such-command
-	[ "$status" -eq 127 ]
+	run -127 prun "$PODMAN_IMAGE" no-such-command
 }
 
 @test "podman run: env, --user, hostname, pid namespace" {
