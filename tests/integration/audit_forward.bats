@@ -92,3 +92,30 @@ teardown() {
 	cat "$TMP/audit.log.1" "$TMP/audit.log.2" "$TMP/audit.log" >"$TMP/all.log"
 	all_ids_arrived "$TMP/all.log"
 }
+
+@test "a configuration file delivers to several outputs, each with its own TLS, format and route" {
+	write_events "$TMP/audit.log" 300
+	cat >"$TMP/forward.yaml" <<-YAML
+	queue: $TMP/queue
+	inputs: [k8s-audit:$TMP/audit.log]
+	checkpoint: {key: $TMP/checkpoint.key, every: 100}
+	outputs:
+	- url: syslog+tls://127.0.0.1:$RSYSLOG_PORT
+	  tls: {ca: $TMP/pki/ca.crt, cert: $TMP/pki/admin.crt, key: $TMP/pki/admin.key, serverName: localhost}
+	- url: file:$TMP/bank-a.cef?tenant=bank-a
+	  format: cef
+	YAML
+	"$COCOON" audit forward --config "$TMP/forward.yaml" --once
+	wait_received 300
+	all_ids_arrived "$TMP/audit.log"
+	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^CEF:0|cocoon|cocoon|[^|]*|k8s.get|' "$TMP/bank-a.cef")" -eq 300 ]
+}
+
+@test "a configuration file with a misspelt key is refused, naming it" {
+	printf 'queue: %s\noutputs:\n- url: file:%s\n  fromat: cef\n' "$TMP/queue" "$TMP/out" >"$TMP/bad.yaml"
+	run "$COCOON" audit forward --config "$TMP/bad.yaml" --input "k8s-audit:$TMP/audit.log"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'bad.yaml: outputs[0]: output: unknown key `fromat`'* ]]
+}

@@ -4,6 +4,7 @@
 
 #include "audit/chain.h"
 #include "audit/format.h"
+#include "audit/config.h"
 #include "audit/forward.h"
 #include "audit/k8s.h"
 #include "audit/verify.h"
@@ -283,12 +284,13 @@ static int forward(int argc, char **argv)
 		{ "webhook-cert", required_argument, NULL, 'X' },
 		{ "webhook-key", required_argument, NULL, 'Y' },
 		{ "webhook-client-ca", required_argument, NULL, 'Z' },
+		{ "config", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct audit_forward_config cfg = { 0 };
 	struct audit_tls tls = { 0 };
-	const char *format_name = NULL, *checkpoint_key = NULL;
+	const char *format_name = NULL, *checkpoint_key = NULL, *config_file = NULL;
 	struct cc_error err = { 0 };
 	optind = 1;
 	int c;
@@ -311,6 +313,7 @@ static int forward(int argc, char **argv)
 			cfg.output_count++;
 			break;
 		case 'q': cfg.queue_dir = optarg; break;
+		case 'F': config_file = optarg; break;
 		case 'f': format_name = optarg; break;
 		case 'C': tls.ca_file = optarg; break;
 		case 'c': tls.cert_file = optarg; break;
@@ -336,6 +339,7 @@ static int forward(int argc, char **argv)
 		case 'h':
 			printf(
 			    "Usage: cocoon audit forward --input INPUT ... --output OUTPUT ... --queue DIR\n"
+			    "       cocoon audit forward --config FILE [OPTIONS]\n"
 			    "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
 			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
 			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
@@ -351,14 +355,13 @@ static int forward(int argc, char **argv)
 			    "Events are chained,\n"
 			    "written to the durable queue in DIR, and removed only once every output delivered them.\n"
 			    "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
-			    "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n");
+			    "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n"
+			    "--config FILE (YAML or JSON): queue, inputs, outputs each with its own url, format and\n"
+			    "tls {ca, cert, key, serverName}, checkpoint, metrics, redact, webhook (docs/audit.md).\n"
+			    "Options on the command line win; their inputs and outputs are added to the file's.\n");
 			return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
-	}
-	if (!cfg.queue_dir || (cfg.input_count == 0 && !cfg.webhook_listen) || cfg.output_count == 0) {
-		cli_error("cocoon audit forward", "--queue, an --input or --webhook, and an --output are required");
-		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < cfg.output_count; i++) {
 		cfg.outputs[i].tls = tls;
@@ -369,6 +372,25 @@ static int forward(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 		}
+	}
+	_cleanup_json_ json_t *config_doc = NULL;
+	if (config_file) {
+		struct audit_forward_config file_cfg = { 0 };
+		const char *file_checkpoint_key = NULL;
+		if (audit_config_load(config_file, &file_cfg, &config_doc, &file_checkpoint_key, &err) < 0 ||
+		    audit_config_merge(&cfg, &file_cfg, &tls, &err) < 0) {
+			for (size_t i = 0; i < file_cfg.output_count; i++)
+				audit_output_free(&file_cfg.outputs[i]);
+			cli_error("cocoon audit forward", "%s", cc_error_message(&err));
+			return CLI_EXIT_USAGE;
+		}
+		if (!checkpoint_key)
+			checkpoint_key = file_checkpoint_key;
+	}
+	if (!cfg.queue_dir || (cfg.input_count == 0 && !cfg.webhook_listen) || cfg.output_count == 0) {
+		cli_error("cocoon audit forward",
+			  "a queue, an input or webhook, and an output are required (options or --config)");
+		return CLI_EXIT_USAGE;
 	}
 	uint8_t *key = NULL;
 	size_t key_len = 0;

@@ -1,0 +1,220 @@
+/* Reads `cocoon audit forward --config FILE` (see config.h). */
+#include "audit/config.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "json/json.h"
+#include "json/yaml.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Refuses keys outside allowed (a NULL-terminated list). */
+static int check_keys(const json_t *obj, const char *const *allowed, const char *where, struct cc_error *err)
+{
+	const char *key;
+	json_t *value;
+	json_object_foreach ((json_t *)obj, key, value) {
+		bool known = false;
+		for (size_t i = 0; allowed[i] && !known; i++)
+			known = strcmp(key, allowed[i]) == 0;
+		if (!known)
+			return cc_error_set(err, EINVAL, "%s: unknown key `%s`", where, key);
+	}
+	return 0;
+}
+
+static int get_uint(const json_t *obj, const char *field, uint64_t *ret, struct cc_error *err)
+{
+	int64_t v;
+	int r = cc_json_get_int(obj, field, false, &v, err);
+	if (r < 0)
+		return r;
+	if (!json_object_get(obj, field))
+		return 0;
+	if (v <= 0)
+		return cc_error_set(err, EINVAL, "`%s` must be a positive integer", field);
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+/* An array of strings into out[max], counting into *count. */
+static int get_strings(const json_t *obj, const char *field, const char **out, size_t max, size_t *count,
+		       struct cc_error *err)
+{
+	json_t *array, *item;
+	size_t i;
+	int r = cc_json_get_array(obj, field, false, &array, err);
+	if (r < 0 || !array)
+		return r;
+	json_array_foreach (array, i, item) {
+		if (!json_is_string(item))
+			return cc_error_set(err, EINVAL, "`%s[%zu]` must be a string", field, i);
+		if (*count == max)
+			return cc_error_set(err, EINVAL, "`%s`: at most %zu entries", field, max);
+		out[(*count)++] = json_string_value(item);
+	}
+	return 0;
+}
+
+static int load_tls(const json_t *output, struct audit_tls *tls, struct cc_error *err)
+{
+	static const char *const keys[] = { "ca", "cert", "key", "serverName", NULL };
+	json_t *obj;
+	int r = cc_json_get_object(output, "tls", false, &obj, err);
+	if (r < 0 || !obj)
+		return r;
+	if ((r = check_keys(obj, keys, "tls", err)) < 0 ||
+	    (r = cc_json_get_string(obj, "ca", false, &tls->ca_file, err)) < 0 ||
+	    (r = cc_json_get_string(obj, "cert", false, &tls->cert_file, err)) < 0 ||
+	    (r = cc_json_get_string(obj, "key", false, &tls->key_file, err)) < 0 ||
+	    (r = cc_json_get_string(obj, "serverName", false, &tls->server_name, err)) < 0)
+		return r;
+	return 0;
+}
+
+static int load_output(const json_t *item, struct audit_output *o, struct cc_error *err)
+{
+	static const char *const keys[] = { "url", "format", "tls", NULL };
+	const char *url, *format;
+	int r;
+	if (!json_is_object(item))
+		return cc_error_set(err, EINVAL, "must be an object with `url`");
+	if ((r = check_keys(item, keys, "output", err)) < 0 ||
+	    (r = cc_json_get_string(item, "url", true, &url, err)) < 0 ||
+	    (r = cc_json_get_string(item, "format", false, &format, err)) < 0)
+		return r;
+	if ((r = audit_output_parse(url, o, err)) < 0)
+		return r;
+	if (format) {
+		o->format = audit_format_from_string(format);
+		if (o->format == AUDIT_FORMAT_MAX) {
+			audit_output_free(o);
+			return cc_error_set(err, EINVAL, "unknown format `%s` (rfc5424, cef, leef or json)", format);
+		}
+	}
+	if ((r = load_tls(item, &o->tls, err)) < 0) {
+		audit_output_free(o);
+		return r;
+	}
+	return 0;
+}
+
+static int load_outputs(const json_t *doc, struct audit_forward_config *cfg, struct cc_error *err)
+{
+	json_t *outputs, *item;
+	size_t i;
+	int r = cc_json_get_array(doc, "outputs", false, &outputs, err);
+	if (r < 0 || !outputs)
+		return r;
+	json_array_foreach (outputs, i, item) {
+		if (cfg->output_count == AUDIT_MAX_OUTPUTS)
+			return cc_error_set(err, EINVAL, "at most %d outputs", AUDIT_MAX_OUTPUTS);
+		if ((r = load_output(item, &cfg->outputs[cfg->output_count], err)) < 0)
+			return cc_error_prefix(err, "outputs[%zu]", i);
+		cfg->output_count++;
+	}
+	return 0;
+}
+
+static int load_sections(const json_t *doc, struct audit_forward_config *cfg, const char **checkpoint_key,
+			 struct cc_error *err)
+{
+	static const char *const keys[] = { "queue",  "queueMaxBytes", "inputs",  "checkpoint", "metrics",
+					    "redact", "webhook",       "outputs", "batch",      NULL };
+	static const char *const checkpoint_keys[] = { "key", "every", NULL };
+	static const char *const webhook_keys[] = { "listen", "cert", "key", "clientCA", NULL };
+	json_t *checkpoint, *webhook;
+	uint64_t batch = 0;
+	int r;
+	if (!json_is_object(doc))
+		return cc_error_set(err, EINVAL, "the configuration must be a mapping");
+	if ((r = check_keys(doc, keys, "configuration", err)) < 0 ||
+	    (r = cc_json_get_string(doc, "queue", false, &cfg->queue_dir, err)) < 0 ||
+	    (r = get_uint(doc, "queueMaxBytes", &cfg->queue_max_bytes, err)) < 0 ||
+	    (r = get_uint(doc, "batch", &batch, err)) < 0 ||
+	    (r = cc_json_get_string(doc, "metrics", false, &cfg->metrics_listen, err)) < 0 ||
+	    (r = get_strings(doc, "inputs", cfg->inputs, AUDIT_MAX_INPUTS, &cfg->input_count, err)) < 0 ||
+	    (r = get_strings(doc, "redact", cfg->redact, CC_ARRAY_SIZE(cfg->redact), &cfg->redact_count, err)) < 0)
+		return r;
+	cfg->batch = batch;
+	if ((r = cc_json_get_object(doc, "checkpoint", false, &checkpoint, err)) < 0)
+		return r;
+	if (checkpoint && ((r = check_keys(checkpoint, checkpoint_keys, "checkpoint", err)) < 0 ||
+			   (r = cc_json_get_string(checkpoint, "key", true, checkpoint_key, err)) < 0 ||
+			   (r = get_uint(checkpoint, "every", &cfg->checkpoint_every, err)) < 0))
+		return cc_error_prefix(err, "checkpoint");
+	if ((r = cc_json_get_object(doc, "webhook", false, &webhook, err)) < 0)
+		return r;
+	if (webhook && ((r = check_keys(webhook, webhook_keys, "webhook", err)) < 0 ||
+			(r = cc_json_get_string(webhook, "listen", true, &cfg->webhook_listen, err)) < 0 ||
+			(r = cc_json_get_string(webhook, "cert", true, &cfg->webhook_cert, err)) < 0 ||
+			(r = cc_json_get_string(webhook, "key", true, &cfg->webhook_key, err)) < 0 ||
+			(r = cc_json_get_string(webhook, "clientCA", false, &cfg->webhook_client_ca, err)) < 0))
+		return cc_error_prefix(err, "webhook");
+	return load_outputs(doc, cfg, err);
+}
+
+int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t **ret_doc,
+		      const char **ret_checkpoint_key, struct cc_error *err)
+{
+	json_t *docs;
+	int r = cc_yaml_load_file(path, &docs, err);
+	if (r < 0)
+		return r;
+	size_t documents = json_array_size(docs);
+	if (documents != 1) {
+		json_decref(docs);
+		return cc_error_set(err, EINVAL, "%s: expected one document, found %zu", path, documents);
+	}
+	*ret_checkpoint_key = NULL;
+	if ((r = load_sections(json_array_get(docs, 0), cfg, ret_checkpoint_key, err)) < 0) {
+		for (size_t i = 0; i < cfg->output_count; i++)
+			audit_output_free(&cfg->outputs[i]);
+		cfg->output_count = 0;
+		json_decref(docs);
+		return cc_error_prefix(err, "%s", path);
+	}
+	*ret_doc = docs;
+	return 0;
+}
+
+#define TAKE_UNSET(field)                                                                                              \
+	do {                                                                                                           \
+		if (!cfg->field)                                                                                       \
+			cfg->field = file->field;                                                                      \
+	} while (0)
+
+int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
+		       const struct audit_tls *default_tls, struct cc_error *err)
+{
+	if (cfg->input_count + file->input_count > AUDIT_MAX_INPUTS)
+		return cc_error_set(err, EINVAL, "at most %d inputs in all", AUDIT_MAX_INPUTS);
+	if (cfg->output_count + file->output_count > AUDIT_MAX_OUTPUTS)
+		return cc_error_set(err, EINVAL, "at most %d outputs in all", AUDIT_MAX_OUTPUTS);
+	if (cfg->redact_count + file->redact_count > CC_ARRAY_SIZE(cfg->redact))
+		return cc_error_set(err, EINVAL, "at most %zu redactions in all", CC_ARRAY_SIZE(cfg->redact));
+	TAKE_UNSET(queue_dir);
+	TAKE_UNSET(queue_max_bytes);
+	TAKE_UNSET(checkpoint_every);
+	TAKE_UNSET(batch);
+	TAKE_UNSET(metrics_listen);
+	if (!cfg->webhook_listen) {
+		cfg->webhook_listen = file->webhook_listen;
+		cfg->webhook_cert = file->webhook_cert;
+		cfg->webhook_key = file->webhook_key;
+		cfg->webhook_client_ca = file->webhook_client_ca;
+	}
+	for (size_t i = 0; i < file->input_count; i++)
+		cfg->inputs[cfg->input_count++] = file->inputs[i];
+	for (size_t i = 0; i < file->redact_count; i++)
+		cfg->redact[cfg->redact_count++] = file->redact[i];
+	for (size_t i = 0; i < file->output_count; i++) {
+		struct audit_output *o = &cfg->outputs[cfg->output_count++];
+		*o = file->outputs[i];
+		if (!o->tls.ca_file && !o->tls.cert_file && !o->tls.key_file && !o->tls.server_name)
+			o->tls = *default_tls;
+	}
+	file->output_count = 0;
+	return 0;
+}

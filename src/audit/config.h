@@ -1,0 +1,37 @@
+/* The configuration file of `cocoon audit forward` (YAML or JSON), for several outputs that each
+ * have their own receiver, TLS material, format and routing:
+ *
+ *   queue: /var/lib/cocoon/audit-queue
+ *   queueMaxBytes: 1073741824
+ *   inputs: [k8s-audit:/var/log/kubernetes/audit.log, socket:/run/cocoon/audit.sock]
+ *   checkpoint: {key: /etc/cocoon/audit-checkpoint.key, every: 1000}
+ *   metrics: 127.0.0.1:9464
+ *   redact: [extra.k8s.requestObject]
+ *   webhook: {listen: 0.0.0.0:8443, cert: w.crt, key: w.key, clientCA: apiserver-ca.crt}
+ *   outputs:
+ *   - url: syslog+tls://siem-a.example:6514?min-severity=warning
+ *     format: cef
+ *     tls: {ca: a-ca.crt, cert: node.crt, key: node.key, serverName: siem-a.example}
+ *   - url: file:/var/log/cocoon/audit.jsonl
+ *
+ * Unknown keys are errors (a misspelt key must not silently leave a default in place). Options on
+ * the command line win over the file: audit_config_merge. */
+#pragma once
+
+#include "audit/forward.h"
+
+#include <jansson.h>
+
+struct cc_error;
+
+/* Fills cfg from the file. Strings in cfg point into *ret_doc, which the caller keeps until it is
+ * done with cfg and then releases with json_decref. *ret_checkpoint_key is the key file's path,
+ * or NULL. Outputs are parsed (audit_output_parse) and must be freed with audit_output_free. */
+int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t **ret_doc,
+		      const char **ret_checkpoint_key, struct cc_error *err);
+
+/* Completes cfg (the command line) with file: settings cfg leaves unset are taken from file, and
+ * file's inputs, redactions and outputs are added after cfg's. Outputs move to cfg (file keeps
+ * none); a file output without a tls section uses default_tls (the command line's). */
+int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
+		       const struct audit_tls *default_tls, struct cc_error *err);
