@@ -1,5 +1,6 @@
 /* Hash chain and signed checkpoints (see chain.h). */
 #include "audit/chain.h"
+#include "audit/checkpoint_auth.h"
 
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -58,25 +59,15 @@ int audit_chain_append(struct audit_chain *c, const struct cc_event *ev, char **
 	return 0;
 }
 
-void audit_chain_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq, const char *hash,
-				char out[AUDIT_HASH_MAX + 8])
-{
-	char message[128];
-	int n =
-	    snprintf(message, sizeof(message), "cocoon.audit.checkpoint/v1\n%llu\n%s", (unsigned long long)seq, hash);
-	uint8_t mac[32];
-	cc_hmac(CC_DIGEST_SHA256, key, key_len, message, (size_t)n, mac, NULL);
-	memcpy(out, "hmac-sha256:", 12);
-	cc_hex_encode(mac, sizeof(mac), out + 12);
-}
-
 int audit_chain_checkpoint(const struct audit_chain *c, const uint8_t *key, size_t key_len, char **ret_json,
 			   struct cc_error *err)
 {
 	if (c->next_seq == 0)
 		return cc_error_set(err, EINVAL, "no record to checkpoint yet");
-	char mac[AUDIT_HASH_MAX + 8], now[CC_TIME_RFC3339_MAX];
-	audit_chain_checkpoint_mac(key, key_len, c->next_seq - 1, c->prev, mac);
+	char mac[AUDIT_AUTH_MAX], now[CC_TIME_RFC3339_MAX];
+	int r = audit_checkpoint_authenticate(key, key_len, c->next_seq - 1, c->prev, mac, err);
+	if (r < 0)
+		return r;
 	cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
 	json_t *doc = json_pack("{s:{s:s, s:s, s:I, s:s}}", "checkpoint", "hash", c->prev, "mac", mac, "seq",
 				(json_int_t)(c->next_seq - 1), "time", now);

@@ -1,12 +1,13 @@
 /* Chain verification (see verify.h). */
 #include "audit/verify.h"
 
+#include "audit/checkpoint_auth.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "crypto/encode.h"
-#include "crypto/secure.h"
 #include "json/json.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,12 +69,15 @@ static void checkpoint(struct audit_verifier *v, const char *name, size_t line_n
 	}
 	uint64_t seq = (uint64_t)json_integer_value(seq_json);
 	if (v->key) {
-		char expected[AUDIT_HASH_MAX + 8];
-		audit_chain_checkpoint_mac(v->key, v->key_len, seq, hash, expected);
-		if (strlen(mac) != strlen(expected) || !cc_equal_ct(mac, expected, strlen(expected)))
+		struct cc_error err = { 0 };
+		int r = audit_checkpoint_check(v->key, v->key_len, seq, hash, mac, &err);
+		if (r == -EBADMSG)
 			problem(v, name, line_no,
-				"checkpoint at seq %llu has an invalid MAC (forged, or the wrong key)",
+				"checkpoint at seq %llu has an invalid MAC or signature (forged, or the wrong key)",
 				(unsigned long long)seq);
+		else if (r < 0)
+			problem(v, name, line_no, "checkpoint at seq %llu cannot be checked: %s",
+				(unsigned long long)seq, cc_error_message(&err));
 	}
 	/* A checkpoint resent with the records before it (after a restart) covers a seq seen before. */
 	bool matches =

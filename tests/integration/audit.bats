@@ -148,3 +148,22 @@ teardown() {
 	run "$COCOON" audit verify "$TMP/siem.jsonl"
 	[ "$status" -eq 0 ]
 }
+
+@test "Ed25519 checkpoints verify with the public key alone, and fail with another" {
+	openssl genpkey -algorithm ed25519 -out "$TMP/signing.pem"
+	openssl pkey -in "$TMP/signing.pem" -pubout -out "$TMP/verify.pem"
+	openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out "$TMP/other.pem"
+	"$COCOON" audit format --input k8s --format rfc5424 --key "$TMP/signing.pem" --checkpoint-every 500 \
+		"$TMP/k8s-audit.log" >"$TMP/out"
+	grep -q '"mac":"ed25519:' "$TMP/out"
+	run "$COCOON" audit verify --key "$TMP/verify.pem" "$TMP/out"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2000 records, 4 checkpoints, 0 duplicates, 0 problems"* ]]
+	run "$COCOON" audit verify --key "$TMP/other.pem" "$TMP/out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid MAC or signature"* ]]
+	# a public key cannot sign: refused before any work
+	run "$COCOON" audit format --input k8s --key "$TMP/verify.pem" "$TMP/k8s-audit.log"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not a readable private key"* ]]
+}

@@ -93,12 +93,14 @@ teardown() {
 	all_ids_arrived "$TMP/all.log"
 }
 
-@test "a configuration file delivers to several outputs, each with its own TLS, format and route" {
+@test "a configuration file delivers to several outputs, each with its own TLS, format and route (Ed25519 checkpoints)" {
 	write_events "$TMP/audit.log" 300
+	openssl genpkey -algorithm ed25519 -out "$TMP/signing.pem"
+	openssl pkey -in "$TMP/signing.pem" -pubout -out "$TMP/verify.pem"
 	cat >"$TMP/forward.yaml" <<-YAML
 	queue: $TMP/queue
 	inputs: [k8s-audit:$TMP/audit.log]
-	checkpoint: {key: $TMP/checkpoint.key, every: 100}
+	checkpoint: {key: $TMP/signing.pem, every: 100}
 	outputs:
 	- url: syslog+tls://127.0.0.1:$RSYSLOG_PORT
 	  tls: {ca: $TMP/pki/ca.crt, cert: $TMP/pki/admin.crt, key: $TMP/pki/admin.key, serverName: localhost}
@@ -108,8 +110,9 @@ teardown() {
 	"$COCOON" audit forward --config "$TMP/forward.yaml" --once
 	wait_received 300
 	all_ids_arrived "$TMP/audit.log"
-	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/rsyslog/received.log"
+	run "$COCOON" audit verify --key "$TMP/verify.pem" "$TMP/rsyslog/received.log"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"300 records, 3 checkpoints"*"0 problems"* ]]
 	[ "$(grep -c '^CEF:0|cocoon|cocoon|[^|]*|k8s.get|' "$TMP/bank-a.cef")" -eq 300 ]
 }
 

@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "audit/chain.h"
+#include "audit/checkpoint_auth.h"
 #include "audit/format.h"
 #include "audit/config.h"
 #include "audit/forward.h"
@@ -29,7 +30,8 @@ static void usage(FILE *out)
 		     "\n"
 		     "verify checks hash-chained logs (JSON lines, or RFC 5424 lines whose message is the chained\n"
 		     "record) and reports every deleted, altered, reordered or inserted record with its location;\n"
-		     "with --key it also checks the checkpoints' HMAC. --subset: the log is a routed output, so\n"
+		     "with --key it also checks the checkpoints (an HMAC secret, or the Ed25519 public key in PEM\n"
+		     "whose private key signed them). --subset: the log is a routed output, so\n"
 		     "gaps are expected (each record is still checked). Exit 0 when intact, 1 if not.\n"
 		     "\n"
 		     "format reads cocoon events or Kubernetes audit events (audit.k8s.io/v1, JSON lines; '-' for\n"
@@ -52,6 +54,24 @@ static int load_key(const char *path, uint8_t **ret, size_t *ret_len)
 		return CLI_EXIT_USAGE;
 	}
 	*ret = (uint8_t *)data;
+	return 0;
+}
+
+/* A key that checkpoints are made with must work now, not fail at the first checkpoint. */
+static int load_signing_key(const char *path, uint8_t **ret, size_t *ret_len)
+{
+	int c = load_key(path, ret, ret_len);
+	if (c != 0)
+		return c;
+	char auth[AUDIT_AUTH_MAX];
+	struct cc_error err = { 0 };
+	if (audit_checkpoint_authenticate(*ret, *ret_len, 0, "sha256:", auth, &err) < 0) {
+		cli_error("cocoon audit", "checkpoint key `%s`: %s", path, cc_error_message(&err));
+		cc_wipe(*ret, *ret_len);
+		free(*ret);
+		*ret = NULL;
+		return CLI_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -239,7 +259,7 @@ static int format(int argc, char **argv)
 	}
 	uint8_t *key = NULL;
 	size_t key_len = 0;
-	if (key_path && (c = load_key(key_path, &key, &key_len)) != 0)
+	if (key_path && (c = load_signing_key(key_path, &key, &key_len)) != 0)
 		return c;
 	ctx.key = key;
 	ctx.key_len = key_len;
@@ -342,6 +362,7 @@ static int forward(int argc, char **argv)
 			    "       cocoon audit forward --config FILE [OPTIONS]\n"
 			    "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
 			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
+			    "       (--checkpoint-key: an HMAC secret of 16+ bytes, or an Ed25519 private key in PEM)\n"
 			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
 			    "       [--webhook ADDR --webhook-cert F --webhook-key F [--webhook-client-ca F]]\n\n"
 			    "INPUT: k8s-audit:FILE (Kubernetes audit log, followed across rotation), events:FILE\n"
@@ -394,7 +415,7 @@ static int forward(int argc, char **argv)
 	}
 	uint8_t *key = NULL;
 	size_t key_len = 0;
-	if (checkpoint_key && (c = load_key(checkpoint_key, &key, &key_len)) != 0)
+	if (checkpoint_key && (c = load_signing_key(checkpoint_key, &key, &key_len)) != 0)
 		return c;
 	cfg.checkpoint_key = key;
 	cfg.checkpoint_key_len = key_len;
