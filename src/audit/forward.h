@@ -21,7 +21,7 @@ struct audit_forward_config {
 	size_t input_count;
 	struct audit_output outputs[AUDIT_MAX_OUTPUTS];
 	size_t output_count;
-	const uint8_t *checkpoint_key; /* HMAC key for checkpoints, or NULL */
+	const uint8_t *checkpoint_key; /* HMAC secret or Ed25519 PEM key (checkpoint_auth.h), or NULL */
 	size_t checkpoint_key_len;
 	uint64_t checkpoint_every;  /* records between checkpoints (default 1000) */
 	size_t batch;               /* records per output send (default 512) */
