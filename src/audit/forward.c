@@ -569,7 +569,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 				continue;
 			}
 			void *ctx[2] = { &f, &f.inputs[i] };
-			int n = audit_file_input_read(&f.inputs[i].file, 4096, queue_line, ctx, err);
+			/* 1024 lines a round: few enough that their events are still cached when delivered */
+			int n = audit_file_input_read(&f.inputs[i].file, 1024, queue_line, ctx, err);
 			if (n < 0) {
 				r = n;
 				goto out;
@@ -591,7 +592,11 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 					audit_file_input_commit(&f.inputs[i].file, NULL);
 			}
 		}
+		/* Deliver what was just read before reading more, while its events are still in the
+		 * event cache (formatting them from there instead of parsing their records back). */
 		enum delivery d = deliver_once(&f);
+		for (int round = 0; round < 64 && d == DELIVERY_PROGRESS && !stop_requested; round++)
+			d = deliver_once(&f);
 		pthread_mutex_unlock(&f.work_lock);
 		locked = false;
 		if (cfg->once && lines == 0 && all_delivered(&f))
