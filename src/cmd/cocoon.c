@@ -15,6 +15,7 @@ static const struct {
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
 	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },
 	{ "audit", cmd_audit, "verify hash-chained security logs; chain and format events (rfc5424, cef, leef, json)" },
+	{ "attest", cmd_attest, "verify TEE attestation evidence (AMD SEV-SNP reports)" },
 	{ "version", cmd_version, "show the version" },
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 int cmd_version(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_certs(int argc, char **argv);
 int cmd_status(int argc, char **argv);
