@@ -75,3 +75,27 @@ assert c["reported_tcb"] == {"bootloader": 2, "tee": 0, "snp": 5, "microcode": 6
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"certificate has expired"* ]]
 }
+
+@test "snp: a policy of reference values allows or denies, with a reason per rule" {
+	cat >"$TMP/allow.yaml" <<-'YAML'
+	rules:
+	- {claim: measurement, oneOf: [B07AF9620F3B839B47996422DDEC6058338951D984E312115131EA82705EAF5B6BDF8A9ECE31A5A608EB0CF2E4872B01]}
+	- {claim: reported_tcb.snp, atLeast: 5}
+	- {claim: reported_tcb.microcode, atLeast: 68}
+	- {claim: vmpl, atMost: 0}
+	YAML
+	run "${VERIFY[@]}" --evidence "$SNP/milan-report.bin" --policy "$TMP/allow.yaml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"the policy is met"* ]]
+	# the test report's guest allows debugging, which a production policy forbids
+	printf 'rules:\n- {claim: policy.debug, equals: false}\n- {claim: reported_tcb.snp, atLeast: 8}\n' >"$TMP/deny.yaml"
+	run "${VERIFY[@]}" --evidence "$SNP/milan-report.bin" --policy "$TMP/deny.yaml" --json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"policy: policy.debug is true, not the required value"* ]]
+	[[ "$output" == *"policy: reported_tcb.snp is 5, outside the minimum 8"* ]]
+	[[ "$output" == *'"verdict":"deny"'* ]]
+	printf 'rules:\n- {claim: vmpl, below: 1}\n' >"$TMP/bad.yaml"
+	run "${VERIFY[@]}" --evidence "$SNP/milan-report.bin" --policy "$TMP/bad.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'rules[0]: unknown key `below`'* ]]
+}

@@ -3,6 +3,7 @@
 #include "../cli.h"
 #include "commands.h"
 
+#include "attest/policy.h"
 #include "attest/snp.h"
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -21,11 +22,13 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: cocoon attest verify --tee snp --evidence FILE --vcek FILE --chain FILE\n"
-		     "                            [--at RFC3339-TIME] [--json]\n\n"
+		     "                            [--at RFC3339-TIME] [--policy FILE] [--json]\n\n"
 		     "Verifies an AMD SEV-SNP attestation report: its ECDSA P-384 signature by the VCEK, the\n"
 		     "VCEK's chain to the ARK (--chain: AMD's ASK and ARK in PEM; the ARK is the trust anchor),\n"
 		     "that the VCEK is the report's chip's (hwID = chip_id) and its TCB the reported TCB.\n"
 		     "--at checks the certificates at that time instead of now. --json prints the claims.\n"
+		     "--policy FILE: reference values the claims must meet (rules of claim + equals, oneOf,\n"
+		     "atLeast or atMost; docs/attest.md); each rule is reported, and any failed rule denies.\n"
 		     "Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
 		     "With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
 }
@@ -51,12 +54,17 @@ static void emit_verdict(const char *evidence, bool authentic, const char *reaso
 static int verify(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "tee", required_argument, NULL, 't' },  { "evidence", required_argument, NULL, 'e' },
-		{ "vcek", required_argument, NULL, 'v' }, { "chain", required_argument, NULL, 'c' },
-		{ "at", required_argument, NULL, 'a' },   { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },       { 0 },
+		{ "tee", required_argument, NULL, 't' },
+		{ "evidence", required_argument, NULL, 'e' },
+		{ "vcek", required_argument, NULL, 'v' },
+		{ "chain", required_argument, NULL, 'c' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
-	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *at = NULL;
+	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *at = NULL, *policy_file = NULL;
 	bool json = false;
 	optind = 1;
 	int c;
@@ -68,6 +76,7 @@ static int verify(int argc, char **argv)
 		case 'c': chain = optarg; break;
 		case 'a': at = optarg; break;
 		case 'j': json = true; break;
+		case 'p': policy_file = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
@@ -90,6 +99,11 @@ static int verify(int argc, char **argv)
 		opts.at = (time_t)(ns / 1000000000);
 	}
 	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *policy = NULL;
+	if (policy_file && attest_policy_load(policy_file, &policy, &err) < 0) {
+		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
+		return CLI_EXIT_USAGE;
+	}
 	_cleanup_free_ char *report = NULL, *vcek_der = NULL, *chain_pem = NULL;
 	size_t report_len, vcek_len, chain_len;
 	if (cc_read_file(evidence, EVIDENCE_MAX, &report, &report_len, &err) < 0 ||
@@ -108,16 +122,28 @@ static int verify(int argc, char **argv)
 		cli_error("cocoon attest verify", "%s: %s", evidence, cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	emit_verdict(evidence, true, NULL);
+	_cleanup_json_ json_t *claims = snp_report_claims(&r);
+	_cleanup_json_ json_t *appraisal = NULL;
+	bool allowed = !policy || attest_policy_evaluate(policy, claims, &appraisal);
+	if (!allowed) {
+		size_t i;
+		json_t *rule;
+		json_array_foreach (json_object_get(appraisal, "rules"), i, rule)
+			if (!json_is_true(json_object_get(rule, "ok")))
+				cli_error("cocoon attest verify", "%s: policy: %s", evidence,
+					  json_string_value(json_object_get(rule, "reason")));
+	}
+	emit_verdict(evidence, allowed, allowed ? NULL : "the claims do not meet the policy");
 	if (json) {
-		_cleanup_json_ json_t *claims = snp_report_claims(&r);
+		if (appraisal)
+			json_object_set(claims, "appraisal", appraisal);
 		_cleanup_free_ char *text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		printf("%s\n", text);
-	} else {
-		printf("%s: authentic SEV-SNP report (version %u, chip verified, TCB matches the VCEK)\n", evidence,
-		       r.version);
+	} else if (allowed) {
+		printf("%s: authentic SEV-SNP report (version %u, chip verified, TCB matches the VCEK)%s\n", evidence,
+		       r.version, policy ? "; the policy is met" : "");
 	}
-	return CLI_EXIT_OK;
+	return allowed ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
 int cmd_attest(int argc, char **argv)
