@@ -114,7 +114,13 @@ static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, st
 	snprintf(slot->hash, sizeof(slot->hash), "%s", hash);
 }
 
-static void deliver(struct forwarder *f);
+enum delivery {
+	DELIVERY_IDLE,     /* every output is caught up */
+	DELIVERY_WAITING,  /* records are pending but their outputs are backing off */
+	DELIVERY_PROGRESS, /* something was sent */
+};
+
+static enum delivery deliver(struct forwarder *f);
 
 /* Chains the event and appends it to the queue (taking ownership of ev). */
 static int queue_event(struct forwarder *f, struct cc_event *ev)
@@ -271,12 +277,6 @@ static int64_t record_time_ns(struct forwarder *f, const struct audit_queue_pos 
 	return ns;
 }
 
-enum delivery {
-	DELIVERY_IDLE,     /* every output is caught up */
-	DELIVERY_WAITING,  /* records are pending but their outputs are backing off */
-	DELIVERY_PROGRESS, /* something was sent */
-};
-
 /* Gives each output one batch. */
 static enum delivery deliver_once(struct forwarder *f)
 {
@@ -355,11 +355,14 @@ static enum delivery deliver_once(struct forwarder *f)
 	return result;
 }
 
-static void deliver(struct forwarder *f)
+/* Rounds of deliver_once while they make progress (bounded, so inputs are read again); returns
+ * the last round's outcome. */
+static enum delivery deliver(struct forwarder *f)
 {
-	for (int round = 0; round < 64 && deliver_once(f) == DELIVERY_PROGRESS; round++)
-		if (stop_requested)
-			break;
+	enum delivery d = deliver_once(f);
+	for (int round = 1; round < 64 && d == DELIVERY_PROGRESS && !stop_requested; round++)
+		d = deliver_once(f);
+	return d;
 }
 
 static bool all_delivered(struct forwarder *f)
@@ -594,9 +597,7 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		}
 		/* Deliver what was just read before reading more, while its events are still in the
 		 * event cache (formatting them from there instead of parsing their records back). */
-		enum delivery d = deliver_once(&f);
-		for (int round = 0; round < 64 && d == DELIVERY_PROGRESS && !stop_requested; round++)
-			d = deliver_once(&f);
+		enum delivery d = deliver(&f);
 		pthread_mutex_unlock(&f.work_lock);
 		locked = false;
 		if (cfg->once && lines == 0 && all_delivered(&f))

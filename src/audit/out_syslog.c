@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "net/address.h"
+#include "net/stream.h"
+#include "net/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,7 +31,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -37,32 +38,8 @@
 
 struct syslog_state {
 	SSL_CTX *ctx;
-	SSL *ssl;
-	int fd;
+	struct cc_stream conn; /* fd -1 and ssl NULL while disconnected */
 };
-
-static void disconnect(struct syslog_state *s)
-{
-	if (s->ssl) {
-		SSL_shutdown(s->ssl);
-		SSL_free(s->ssl);
-		s->ssl = NULL;
-	}
-	if (s->fd >= 0) {
-		close(s->fd);
-		s->fd = -1;
-	}
-}
-
-static const char *ssl_error(char *buf, size_t size)
-{
-	unsigned long e = ERR_get_error();
-	if (!e)
-		return "connection closed";
-	ERR_error_string_n(e, buf, size);
-	ERR_clear_error();
-	return buf;
-}
 
 static int tcp_connect(const char *host, unsigned short port, struct cc_error *err)
 {
@@ -104,7 +81,8 @@ static int make_context(struct audit_output *o, struct syslog_state *s, struct c
 	if (!o->tls.ca_file)
 		return cc_error_set(err, EINVAL, "syslog over TLS needs --ca to verify the receiver");
 	if (SSL_CTX_load_verify_locations(s->ctx, o->tls.ca_file, NULL) != 1)
-		return cc_error_set(err, EINVAL, "load CA `%s`: %s", o->tls.ca_file, ssl_error(why, sizeof(why)));
+		return cc_error_set(err, EINVAL, "load CA `%s`: %s", o->tls.ca_file,
+				    cc_tls_last_error(why, sizeof(why)));
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
 	if (o->tls.cert_file) {
 		const char *key = o->tls.key_file ? o->tls.key_file : o->tls.cert_file;
@@ -112,7 +90,7 @@ static int make_context(struct audit_output *o, struct syslog_state *s, struct c
 		    SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(s->ctx) != 1)
 			return cc_error_set(err, EINVAL, "load client certificate `%s`: %s", o->tls.cert_file,
-					    ssl_error(why, sizeof(why)));
+					    cc_tls_last_error(why, sizeof(why)));
 	}
 	return 0;
 }
@@ -127,30 +105,30 @@ static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc
 		return cc_error_set(err, EINVAL, "syslog+tls target must be HOST:PORT, not `%s`", o->target);
 	if (!s->ctx && (r = make_context(o, s, err)) < 0)
 		return r;
-	s->fd = tcp_connect(addr.host, addr.port, err);
-	if (s->fd < 0)
-		return s->fd;
-	s->ssl = SSL_new(s->ctx);
-	SSL_set_fd(s->ssl, s->fd);
+	s->conn.fd = tcp_connect(addr.host, addr.port, err);
+	if (s->conn.fd < 0)
+		return s->conn.fd;
+	s->conn.ssl = SSL_new(s->ctx);
+	SSL_set_fd(s->conn.ssl, s->conn.fd);
 	const char *name = o->tls.server_name ? o->tls.server_name : addr.host;
 	unsigned char ip[16];
-	X509_VERIFY_PARAM *param = SSL_get0_param(s->ssl);
+	X509_VERIFY_PARAM *param = SSL_get0_param(s->conn.ssl);
 	if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
 		X509_VERIFY_PARAM_set1_ip_asc(param, name);
 	} else {
-		SSL_set_tlsext_host_name(s->ssl, name);
+		SSL_set_tlsext_host_name(s->conn.ssl, name);
 		X509_VERIFY_PARAM_set1_host(param, name, 0);
 	}
 	char why[256];
-	if (SSL_connect(s->ssl) != 1) {
-		long verify = SSL_get_verify_result(s->ssl);
+	if (SSL_connect(s->conn.ssl) != 1) {
+		long verify = SSL_get_verify_result(s->conn.ssl);
 		r = cc_error_set(err, EPROTO, "TLS handshake with syslog receiver %s failed: %s", o->target,
 				 verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-						     : ssl_error(why, sizeof(why)));
-		disconnect(s);
+						     : cc_tls_last_error(why, sizeof(why)));
+		cc_stream_close(&s->conn);
 		return r;
 	}
-	cc_info("audit output %s: connected (%s)", o->target, SSL_get_version(s->ssl));
+	cc_info("audit output %s: connected (%s)", o->target, SSL_get_version(s->conn.ssl));
 	return 0;
 }
 
@@ -158,8 +136,8 @@ static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc
  * connection, so anything readable is a close_notify, a reset, or garbage: all end it. */
 static bool still_open(struct syslog_state *s)
 {
-	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-	if (SSL_pending(s->ssl) > 0)
+	struct pollfd pfd = { .fd = s->conn.fd, .events = POLLIN };
+	if (SSL_pending(s->conn.ssl) > 0)
 		return false;
 	int n = poll(&pfd, 1, 0);
 	return n == 0;
@@ -170,7 +148,7 @@ static int wait_send_queue_drained(struct syslog_state *s, struct cc_error *err)
 	int64_t deadline = cc_time_monotonic_ms() + IO_TIMEOUT_MS;
 	for (;;) {
 		int unsent = 0;
-		if (ioctl(s->fd, SIOCOUTQ, &unsent) < 0)
+		if (ioctl(s->conn.fd, SIOCOUTQ, &unsent) < 0)
 			return 0; /* not a TCP socket we can inspect: count the write as delivery */
 		if (unsent == 0)
 			return still_open(s) ? 0 : cc_error_set(err, ECONNRESET, "the receiver closed the connection");
@@ -189,14 +167,14 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 	struct syslog_state *s = o->state;
 	if (!s) {
 		s = o->state = cc_xcalloc(1, sizeof(*s));
-		s->fd = -1;
+		s->conn.fd = -1;
 	}
-	if (s->ssl && !still_open(s)) {
+	if (s->conn.ssl && !still_open(s)) {
 		cc_info("audit output %s: the receiver closed the connection; reconnecting", o->target);
-		disconnect(s);
+		cc_stream_close(&s->conn);
 	}
 	int r;
-	if (!s->ssl && (r = connect_tls(o, s, err)) < 0)
+	if (!s->conn.ssl && (r = connect_tls(o, s, err)) < 0)
 		return r;
 	_cleanup_buf_ struct cc_buf frames = CC_BUF_INIT;
 	for (size_t i = 0; i < count; i++) {
@@ -206,17 +184,17 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 	size_t written = 0;
 	while (written < frames.len) {
 		size_t n = 0;
-		if (SSL_write_ex(s->ssl, frames.data + written, frames.len - written, &n) != 1) {
+		if (SSL_write_ex(s->conn.ssl, frames.data + written, frames.len - written, &n) != 1) {
 			char why[256];
 			r = cc_error_set(err, EPIPE, "send to syslog receiver %s: %s", o->target,
-					 ssl_error(why, sizeof(why)));
-			disconnect(s);
+					 cc_tls_last_error(why, sizeof(why)));
+			cc_stream_close(&s->conn);
 			return r;
 		}
 		written += n;
 	}
 	if ((r = wait_send_queue_drained(s, err)) < 0) {
-		disconnect(s);
+		cc_stream_close(&s->conn);
 		return cc_error_prefix(err, "syslog receiver %s", o->target);
 	}
 	return 0;
@@ -227,7 +205,7 @@ static void syslog_close(struct audit_output *o)
 	struct syslog_state *s = o->state;
 	if (!s)
 		return;
-	disconnect(s);
+	cc_stream_close(&s->conn);
 	SSL_CTX_free(s->ctx);
 	free(s);
 	o->state = NULL;

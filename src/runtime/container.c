@@ -435,32 +435,40 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 	return 0;
 }
 
-int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err)
+/* create_container, and on failure the error event and the removal of what was half made. */
+static int create_or_abort(const struct runtime_globals *g, const struct runtime_create_opts *o, struct creation *c,
+			   struct cc_error *err)
 {
-	struct creation c = { .sync_fd = -1 };
-	int r = create_container(g, o, &c, err);
+	int r = create_container(g, o, c, err);
 	if (r < 0) {
 		runtime_emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
 			     NULL);
-		creation_abort(&c);
+		creation_abort(c);
 	}
-	if (c.sync_fd >= 0)
-		close(c.sync_fd);
-	runtime_state_free(c.state);
-	runtime_spec_free(c.spec);
 	return r;
 }
 
-static int load_running(const struct runtime_globals *g, const char *id, struct runtime_state **ret,
-			struct cc_error *err)
+/* What the creating process holds once the container exists (or failed to). */
+static void creation_release(struct creation *c)
 {
-	return runtime_state_load(g->root, id, ret, err);
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	runtime_state_free(c->state);
+	runtime_spec_free(c->spec);
+}
+
+int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err)
+{
+	struct creation c = { .sync_fd = -1 };
+	int r = create_or_abort(g, o, &c, err);
+	creation_release(&c);
+	return r;
 }
 
 int runtime_start(const struct runtime_globals *g, const char *id, struct cc_error *err)
 {
 	struct runtime_state *st;
-	int r = load_running(g, id, &st, err);
+	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
@@ -501,7 +509,7 @@ int runtime_start(const struct runtime_globals *g, const char *id, struct cc_err
 int runtime_kill(const struct runtime_globals *g, const char *id, int sig, bool all, struct cc_error *err)
 {
 	struct runtime_state *st;
-	int r = load_running(g, id, &st, err);
+	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
@@ -531,7 +539,7 @@ static void wait_for_exit(const struct runtime_state *st, int timeout_ms)
 int runtime_delete(const struct runtime_globals *g, const char *id, bool force, struct cc_error *err)
 {
 	struct runtime_state *st;
-	int r = load_running(g, id, &st, err);
+	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0) {
 		/* `delete --force` of a container that is already gone succeeds, as with runc. */
 		if (force && r == -ENOENT)
@@ -588,7 +596,7 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 int runtime_pause(const struct runtime_globals *g, const char *id, bool pause, struct cc_error *err)
 {
 	struct runtime_state *st;
-	int r = load_running(g, id, &st, err);
+	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
@@ -639,13 +647,9 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 		int *ret_status, struct cc_error *err)
 {
 	struct creation c = { .sync_fd = -1 };
-	int r = create_container(g, o, &c, err);
-	if (r < 0) {
-		runtime_emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
-			     NULL);
-		creation_abort(&c);
+	int r = create_or_abort(g, o, &c, err);
+	if (r < 0)
 		goto out;
-	}
 	if ((r = runtime_start(g, o->id, err)) < 0) {
 		creation_abort(&c);
 		goto out;
@@ -657,9 +661,6 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 			runtime_delete(g, o->id, true, NULL);
 	}
 out:
-	if (c.sync_fd >= 0)
-		close(c.sync_fd);
-	runtime_state_free(c.state);
-	runtime_spec_free(c.spec);
+	creation_release(&c);
 	return r;
 }

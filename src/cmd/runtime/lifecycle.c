@@ -184,22 +184,24 @@ int rt_cmd_delete(const struct runtime_globals *g, int argc, char **argv)
 	return runtime_delete(g, id, force, &err) < 0 ? rt_fail("delete", &err) : CLI_EXIT_OK;
 }
 
-int rt_cmd_pause(const struct runtime_globals *g, int argc, char **argv)
+/* pause and resume differ only in the direction of the freeze. */
+static int pause_or_resume(const struct runtime_globals *g, int argc, char **argv, bool pause)
 {
+	const char *command = pause ? "pause" : "resume";
 	const char *id;
-	int r = simple("pause", argc, argv, &id, NULL, NULL);
+	int r = simple(command, argc, argv, &id, NULL, NULL);
 	if (r)
 		return r;
 	struct cc_error err = { 0 };
-	return runtime_pause(g, id, true, &err) < 0 ? rt_fail("pause", &err) : CLI_EXIT_OK;
+	return runtime_pause(g, id, pause, &err) < 0 ? rt_fail(command, &err) : CLI_EXIT_OK;
+}
+
+int rt_cmd_pause(const struct runtime_globals *g, int argc, char **argv)
+{
+	return pause_or_resume(g, argc, argv, true);
 }
 
 int rt_cmd_resume(const struct runtime_globals *g, int argc, char **argv)
 {
-	const char *id;
-	int r = simple("resume", argc, argv, &id, NULL, NULL);
-	if (r)
-		return r;
-	struct cc_error err = { 0 };
-	return runtime_pause(g, id, false, &err) < 0 ? rt_fail("resume", &err) : CLI_EXIT_OK;
+	return pause_or_resume(g, argc, argv, false);
 }
