@@ -2,6 +2,9 @@
  * ATTESTATION_REPORT structure in the SEV-SNP firmware ABI specification. */
 #include "attest/snp.h"
 
+#include "attest/chain.h"
+#include "attest/signature.h"
+#include "attest/verifier.h"
 #include "base/error.h"
 #include "crypto/encode.h"
 
@@ -75,26 +78,10 @@ int snp_report_parse(const uint8_t *d, size_t len, struct snp_report *r, struct 
 	return 0;
 }
 
-/* The report's little-endian r and s as a DER ECDSA signature. */
-static int der_signature(const struct snp_report *r, uint8_t **ret, int *ret_len)
+static void reverse(const uint8_t *in, uint8_t *out, size_t len)
 {
-	uint8_t be_r[72], be_s[72];
-	for (int i = 0; i < 72; i++) {
-		be_r[i] = r->signature_r[71 - i];
-		be_s[i] = r->signature_s[71 - i];
-	}
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *br = BN_bin2bn(be_r, 72, NULL), *bs = BN_bin2bn(be_s, 72, NULL);
-	if (!sig || !br || !bs || ECDSA_SIG_set0(sig, br, bs) != 1) {
-		BN_free(br);
-		BN_free(bs);
-		ECDSA_SIG_free(sig);
-		return -ENOMEM;
-	}
-	*ret = NULL;
-	*ret_len = i2d_ECDSA_SIG(sig, ret);
-	ECDSA_SIG_free(sig);
-	return *ret_len > 0 ? 0 : -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		out[i] = in[len - 1 - i];
 }
 
 static int check_signature(const uint8_t *data, const struct snp_report *r, X509 *vcek, struct cc_error *err)
@@ -102,16 +89,10 @@ static int check_signature(const uint8_t *data, const struct snp_report *r, X509
 	EVP_PKEY *key = X509_get0_pubkey(vcek);
 	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || EVP_PKEY_get_bits(key) != 384)
 		return cc_error_set(err, EINVAL, "the VCEK's key is not ECDSA P-384");
-	uint8_t *sig;
-	int sig_len;
-	if (der_signature(r, &sig, &sig_len) < 0)
-		return cc_error_set(err, ENOMEM, "cannot encode the report signature");
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	bool valid = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha384(), NULL, key) == 1 &&
-		     EVP_DigestVerify(ctx, sig, (size_t)sig_len, data, SNP_SIGNED_LENGTH) == 1;
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(sig);
-	if (!valid)
+	uint8_t be_r[72], be_s[72]; /* the report stores r and s little-endian */
+	reverse(r->signature_r, be_r, 72);
+	reverse(r->signature_s, be_s, 72);
+	if (!attest_ecdsa_verify(key, EVP_sha384(), be_r, be_s, 72, data, SNP_SIGNED_LENGTH))
 		return cc_error_set(err, EBADMSG, "the SNP report signature does not verify with the VCEK");
 	return 0;
 }
@@ -165,46 +146,6 @@ static int check_vcek_binding(const struct snp_report *r, X509 *vcek, struct cc_
 	return 0;
 }
 
-static int check_chain(X509 *vcek, const struct snp_verify_options *o, struct cc_error *err)
-{
-	BIO *bio = BIO_new_mem_buf(o->chain_pem, (int)o->chain_len);
-	X509_STORE *store = X509_STORE_new();
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int r = 0, anchors = 0;
-	if (!bio || !store || !untrusted || !ctx) {
-		r = cc_error_set(err, ENOMEM, "cannot set up the certificate check");
-		goto out;
-	}
-	X509 *cert;
-	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		/* The self-signed ARK is the anchor; the ASK is an intermediate to be verified. */
-		if (X509_check_issued(cert, cert) == X509_V_OK) {
-			X509_STORE_add_cert(store, cert);
-			anchors++;
-			X509_free(cert);
-		} else {
-			sk_X509_push(untrusted, cert);
-		}
-	}
-	if (anchors == 0) {
-		r = cc_error_set(err, EINVAL, "the chain has no self-signed ARK to anchor the VCEK");
-		goto out;
-	}
-	X509_STORE_CTX_init(ctx, store, vcek, untrusted);
-	if (o->at)
-		X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), o->at);
-	if (X509_verify_cert(ctx) != 1)
-		r = cc_error_set(err, EBADMSG, "the VCEK does not chain to the ARK: %s",
-				 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-out:
-	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_STORE_free(store);
-	BIO_free(bio);
-	return r;
-}
-
 int snp_report_verify(const uint8_t *data, size_t len, const struct snp_verify_options *o, struct snp_report *r,
 		      struct cc_error *err)
 {
@@ -215,8 +156,17 @@ int snp_report_verify(const uint8_t *data, size_t len, const struct snp_verify_o
 	X509 *vcek = d2i_X509(NULL, &p, (long)o->vcek_len);
 	if (!vcek)
 		return cc_error_set(err, EINVAL, "the VCEK is not a DER certificate");
-	if ((rc = check_chain(vcek, o, err)) == 0 && (rc = check_signature(data, r, vcek, err)) == 0)
+	struct attest_chain_options chain = { .anchors_pem = o->chain_pem, .anchors_len = o->chain_len, .at = o->at };
+	/* The ASK in the chain file is an intermediate; the self-signed ARK is the anchor. */
+	STACK_OF(X509) *intermediates = NULL;
+	if (attest_pem_certificates(o->chain_pem, o->chain_len, &intermediates, err) < 0) {
+		X509_free(vcek);
+		return cc_error_prefix(err, "the ASK/ARK chain");
+	}
+	if ((rc = attest_chain_verify(vcek, intermediates, &chain, "VCEK", err)) == 0 &&
+	    (rc = check_signature(data, r, vcek, err)) == 0)
 		rc = check_vcek_binding(r, vcek, err);
+	sk_X509_pop_free(intermediates, X509_free);
 	X509_free(vcek);
 	return rc;
 }
@@ -247,4 +197,20 @@ json_t *snp_report_claims(const struct snp_report *r)
 			 "family_id", hex(r->family_id, 16), "image_id", hex(r->image_id, 16), "chip_id",
 			 hex(r->chip_id, 64), "reported_tcb", tcb_json(&r->reported_tcb), "current_tcb",
 			 tcb_json(&r->current_tcb));
+}
+
+int snp_verify(const struct attest_input *in, json_t **ret_claims, struct cc_error *err)
+{
+	struct snp_verify_options o = {
+		.vcek_der = in->endorsement,
+		.vcek_len = in->endorsement_len,
+		.chain_pem = in->roots_pem,
+		.chain_len = in->roots_len,
+		.at = in->at,
+	};
+	struct snp_report r;
+	int rc = snp_report_verify(in->evidence, in->evidence_len, &o, &r, err);
+	if (rc == 0)
+		*ret_claims = snp_report_claims(&r);
+	return rc;
 }

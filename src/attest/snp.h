@@ -10,6 +10,7 @@
 #include <time.h>
 
 struct cc_error;
+struct attest_input;
 
 #define SNP_REPORT_SIZE   0x4A0 /* 1184 bytes */
 #define SNP_SIGNED_LENGTH 0x2A0 /* the signature covers bytes [0, 0x2A0) */
@@ -56,3 +57,7 @@ int snp_report_verify(const uint8_t *data, size_t len, const struct snp_verify_o
 
 /* The report's claims as JSON (hex for byte fields). */
 json_t *snp_report_claims(const struct snp_report *r);
+
+/* The verifier interface: in->evidence is the report, in->endorsement the VCEK (DER), in->roots_pem
+ * the ASK and ARK. */
+int snp_verify(const struct attest_input *in, json_t **ret_claims, struct cc_error *err);

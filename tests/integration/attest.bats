@@ -57,7 +57,7 @@ assert c["reported_tcb"] == {"bootloader": 2, "tee": 0, "snp": 5, "microcode": 6
 	run "$COCOON" attest verify --tee snp --vcek "$SNP/milan-vcek.der" --chain "$SNP/ask_ark_genoa.pem" \
 		--evidence "$SNP/milan-report.bin"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"does not chain to the ARK"* ]]
+	[[ "$output" == *"VCEK does not chain to the trusted root"* ]]
 }
 
 @test "snp: usage errors exit 2 and name what is missing" {
@@ -98,4 +98,82 @@ assert c["reported_tcb"] == {"bootloader": 2, "tee": 0, "snp": 5, "microcode": 6
 	run "${VERIFY[@]}" --evidence "$SNP/milan-report.bin" --policy "$TMP/bad.yaml"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *'rules[0]: unknown key `below`'* ]]
+}
+
+TDX="$BATS_TEST_DIRNAME/../fixtures/attestation/tdx"
+
+tdx_verify() {
+	"$COCOON" attest verify --tee tdx --root "$TDX/intel-sgx-root-ca.pem" "$@"
+}
+
+@test "tdx: a real quote v4 verifies, and its claims are printed" {
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | "$SYSTEM_PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["tee"] == "tdx" and c["version"] == 4, c
+assert c["mrtd"].startswith("6363b8043668a3ad"), c["mrtd"]
+assert c["rtmr0"].startswith("2927da70461cd632"), c["rtmr0"]
+assert c["report_data"].startswith("6c62dec1b8191749"), c["report_data"]
+assert c["debug"] is False and c["td_attributes"] == "0000004000000000", c
+assert c["qe"]["mrsigner"] == "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5", c["qe"]'
+}
+
+@test "tdx: revocation lists are checked at the pinned time, and refused once expired" {
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --crl "$TDX/pckcrl" --crl "$TDX/rootcrl.der" \
+		--at 2023-06-20T00:00:00Z
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"authentic Intel TDX quote"* ]]
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --crl "$TDX/pckcrl" --crl "$TDX/rootcrl.der"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"CRL has expired"* ]]
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --crl "$TDX/intel-sgx-root-ca.pem"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"revocation list 1 holds no CRL"* ]]
+}
+
+@test "tdx: one flipped bit in the body, the attestation key, the QE report or the signatures is rejected" {
+	# offset: what a flip there breaks
+	for case in "0x88:quote signature does not verify" "0x2A0:quote signature does not verify" \
+		"0x2C0:QE report does not bind the attestation key" "0x310:QE report signature does not verify" \
+		"0x4A0:QE report signature does not verify" "0x4D0:QE report does not bind the attestation key" \
+		"0x700:PCK certificate"; do
+		flip "$TDX/spr-e4-quote-v4.dat" "${case%%:*}" "$TMP/flipped"
+		run tdx_verify --evidence "$TMP/flipped"
+		echo "$case: $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"${case#*:}"* ]]
+	done
+}
+
+@test "tdx: truncated quotes, a wrong version or TEE type and a foreign root are rejected" {
+	for size in 0 100 632 700 1200 2000 4934; do
+		head -c "$size" "$TDX/spr-e4-quote-v4.dat" >"$TMP/short"
+		run tdx_verify --evidence "$TMP/short"
+		echo "$size: $output"
+		[ "$status" -eq 1 ]
+	done
+	flip "$TDX/spr-e4-quote-v4.dat" 0 "$TMP/v5"
+	run tdx_verify --evidence "$TMP/v5"
+	[[ "$output" == *"version 5 is not supported"* ]]
+	flip "$TDX/spr-e4-quote-v4.dat" 4 "$TMP/sgx"
+	run tdx_verify --evidence "$TMP/sgx"
+	[[ "$output" == *"is not TDX"* ]]
+	run "$COCOON" attest verify --tee tdx --root "$SNP/ask_ark_milan.pem" --evidence "$TDX/spr-e4-quote-v4.dat"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"PCK certificate does not chain to the trusted root"* ]]
+	run "$COCOON" attest verify --tee tdx --evidence "$TDX/spr-e4-quote-v4.dat"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--root (the Intel SGX Root CA) is required"* ]]
+}
+
+@test "tdx: a policy over TDX claims forbids debug TDs and pins MRTD" {
+	printf 'rules:\n- {claim: debug, equals: false}\n- {claim: mrtd, equals: 6363B8043668A3AD953278E10389574D326C6749FB78AA810ECD9336923DB86F22FC00B8DCD404BC10D5E119D7215CBB}\n' >"$TMP/allow.yaml"
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --policy "$TMP/allow.yaml"
+	[ "$status" -eq 0 ]
+	printf 'rules:\n- {claim: mrowner, equals: 01}\n- {claim: qe.isvsvn, atLeast: 5}\n' >"$TMP/deny.yaml"
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --policy "$TMP/deny.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"policy: qe.isvsvn is 4, outside the minimum 5"* ]]
 }

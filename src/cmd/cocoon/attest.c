@@ -1,10 +1,9 @@
-/* cocoon attest verify: checks TEE evidence and prints its claims. SEV-SNP today; TDX and TPM
- * quotes follow (issue 4). */
+/* cocoon attest verify: checks TEE evidence with the verifier of its kind and prints its claims. */
 #include "../cli.h"
 #include "commands.h"
 
 #include "attest/policy.h"
-#include "attest/snp.h"
+#include "attest/verifier.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -21,16 +20,23 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: cocoon attest verify --tee snp --evidence FILE --vcek FILE --chain FILE\n"
-		     "                            [--at RFC3339-TIME] [--policy FILE] [--json]\n\n"
-		     "Verifies an AMD SEV-SNP attestation report: its ECDSA P-384 signature by the VCEK, the\n"
-		     "VCEK's chain to the ARK (--chain: AMD's ASK and ARK in PEM; the ARK is the trust anchor),\n"
-		     "that the VCEK is the report's chip's (hwID = chip_id) and its TCB the reported TCB.\n"
-		     "--at checks the certificates at that time instead of now. --json prints the claims.\n"
-		     "--policy FILE: reference values the claims must meet (rules of claim + equals, oneOf,\n"
-		     "atLeast or atMost; docs/attest.md); each rule is reported, and any failed rule denies.\n"
-		     "Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
-		     "With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
+	fprintf(
+	    out,
+	    "Usage: cocoon attest verify --tee snp|tdx --evidence FILE [--vcek FILE --chain FILE]\n"
+	    "                            [--root FILE] [--crl FILE]... [--at RFC3339-TIME] [--policy FILE] [--json]\n\n"
+	    "Checks that TEE evidence is authentic and prints its claims (docs/attest.md).\n"
+	    "  --tee snp  an AMD SEV-SNP report: its ECDSA P-384 signature by the VCEK (--vcek, DER), the\n"
+	    "             VCEK's chain to the ARK (--chain: AMD's ASK and ARK in PEM; the ARK is the trust\n"
+	    "             anchor), hwID = chip_id, and the VCEK's TCB = the reported TCB.\n"
+	    "  --tee tdx  an Intel TDX quote v4: the PCK certificate chain in the quote up to the Intel SGX\n"
+	    "             Root CA (--root, PEM), the QE report signed by the PCK key and binding the\n"
+	    "             attestation key, and the quote signature by that key. --crl adds revocation\n"
+	    "             lists (DER or PEM; repeat for the PCK and root CRLs), checked for every certificate.\n"
+	    "--at checks the certificates at that time instead of now. --json prints the claims.\n"
+	    "--policy FILE: reference values the claims must meet (rules of claim + equals, oneOf,\n"
+	    "atLeast or atMost; docs/attest.md); each rule is reported, and any failed rule denies.\n"
+	    "Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
+	    "With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
 }
 
 /* Every verdict is a security decision: it goes to the audit pipeline. */
@@ -51,6 +57,54 @@ static void emit_verdict(const char *evidence, bool authentic, const char *reaso
 	cc_event_sink_close();
 }
 
+/* The files named on the command line, read into the verifier's input. */
+struct files {
+	char *evidence, *endorsement, *roots, *crls[ATTEST_CRLS_MAX];
+};
+
+static void files_free(struct files *f)
+{
+	free(f->evidence);
+	free(f->endorsement);
+	free(f->roots);
+	for (size_t i = 0; i < ATTEST_CRLS_MAX; i++)
+		free(f->crls[i]);
+}
+
+static int read_input(const char *path, char **ret, const uint8_t **ret_data, size_t *ret_len, struct cc_error *err)
+{
+	if (!path)
+		return 0;
+	if (cc_read_file(path, EVIDENCE_MAX, ret, ret_len, err) < 0)
+		return -1;
+	*ret_data = (const uint8_t *)*ret;
+	return 0;
+}
+
+/* Which files each kind needs, checked before anything is read. */
+static bool required_present(const char *tee, const char *vcek, const char *chain, const char *root)
+{
+	if (strcmp(tee, "snp") == 0 && (!vcek || !chain)) {
+		cli_error("cocoon attest verify", "--tee snp: --vcek and --chain are required");
+		return false;
+	}
+	if (strcmp(tee, "tdx") == 0 && !root) {
+		cli_error("cocoon attest verify", "--tee tdx: --root (the Intel SGX Root CA) is required");
+		return false;
+	}
+	return true;
+}
+
+static void print_denied_rules(const char *evidence, json_t *appraisal)
+{
+	size_t i;
+	json_t *rule;
+	json_array_foreach (json_object_get(appraisal, "rules"), i, rule)
+		if (!json_is_true(json_object_get(rule, "ok")))
+			cli_error("cocoon attest verify", "%s: policy: %s", evidence,
+				  json_string_value(json_object_get(rule, "reason")));
+}
+
 static int verify(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -58,13 +112,17 @@ static int verify(int argc, char **argv)
 		{ "evidence", required_argument, NULL, 'e' },
 		{ "vcek", required_argument, NULL, 'v' },
 		{ "chain", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "crl", required_argument, NULL, 'l' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *at = NULL, *policy_file = NULL;
+	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *root = NULL, *at = NULL,
+		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX];
+	size_t n_crls = 0;
 	bool json = false;
 	optind = 1;
 	int c;
@@ -74,6 +132,14 @@ static int verify(int argc, char **argv)
 		case 'e': evidence = optarg; break;
 		case 'v': vcek = optarg; break;
 		case 'c': chain = optarg; break;
+		case 'r': root = optarg; break;
+		case 'l':
+			if (n_crls == ATTEST_CRLS_MAX) {
+				cli_error("cocoon attest verify", "at most %d --crl files", ATTEST_CRLS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			crl_paths[n_crls++] = optarg;
+			break;
 		case 'a': at = optarg; break;
 		case 'j': json = true; break;
 		case 'p': policy_file = optarg; break;
@@ -81,22 +147,25 @@ static int verify(int argc, char **argv)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (!tee || strcmp(tee, "snp") != 0) {
-		cli_error("cocoon attest verify", "--tee snp is required (tdx and tpm are not supported yet)");
+	const struct attest_verifier *verifier = attest_verifier_find(tee);
+	if (!verifier) {
+		cli_error("cocoon attest verify", "--tee must be one of: %s", attest_verifier_names());
 		return CLI_EXIT_USAGE;
 	}
-	if (!evidence || !vcek || !chain || optind != argc) {
-		cli_error("cocoon attest verify", "--evidence, --vcek and --chain are required");
+	if (!evidence || optind != argc) {
+		cli_error("cocoon attest verify", "--evidence FILE is required");
 		return CLI_EXIT_USAGE;
 	}
-	struct snp_verify_options opts = { 0 };
+	if (!required_present(tee, vcek, chain, root))
+		return CLI_EXIT_USAGE;
+	struct attest_input in = { .n_crls = n_crls };
 	if (at) {
 		int64_t ns;
 		if (cc_time_parse_rfc3339(at, &ns) < 0) {
 			cli_error("cocoon attest verify", "--at `%s` is not an RFC 3339 time", at);
 			return CLI_EXIT_USAGE;
 		}
-		opts.at = (time_t)(ns / 1000000000);
+		in.at = (time_t)(ns / 1000000000);
 	}
 	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *policy = NULL;
@@ -104,35 +173,33 @@ static int verify(int argc, char **argv)
 		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
 		return CLI_EXIT_USAGE;
 	}
-	_cleanup_free_ char *report = NULL, *vcek_der = NULL, *chain_pem = NULL;
-	size_t report_len, vcek_len, chain_len;
-	if (cc_read_file(evidence, EVIDENCE_MAX, &report, &report_len, &err) < 0 ||
-	    cc_read_file(vcek, EVIDENCE_MAX, &vcek_der, &vcek_len, &err) < 0 ||
-	    cc_read_file(chain, EVIDENCE_MAX, &chain_pem, &chain_len, &err) < 0) {
+	struct files files = { 0 };
+	const uint8_t *roots = NULL;
+	int r = read_input(evidence, &files.evidence, &in.evidence, &in.evidence_len, &err);
+	if (r == 0)
+		r = read_input(vcek, &files.endorsement, &in.endorsement, &in.endorsement_len, &err);
+	if (r == 0)
+		r = read_input(chain ? chain : root, &files.roots, &roots, &in.roots_len, &err);
+	for (size_t i = 0; r == 0 && i < n_crls; i++)
+		r = read_input(crl_paths[i], &files.crls[i], &in.crls[i].data, &in.crls[i].len, &err);
+	in.roots_pem = (const char *)roots;
+	if (r < 0) {
 		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
+		files_free(&files);
 		return CLI_EXIT_USAGE;
 	}
-	opts.vcek_der = (const uint8_t *)vcek_der;
-	opts.vcek_len = vcek_len;
-	opts.chain_pem = chain_pem;
-	opts.chain_len = chain_len;
-	struct snp_report r;
-	if (snp_report_verify((const uint8_t *)report, report_len, &opts, &r, &err) < 0) {
+	_cleanup_json_ json_t *claims = NULL;
+	r = verifier->verify(&in, &claims, &err);
+	files_free(&files);
+	if (r < 0) {
 		emit_verdict(evidence, false, cc_error_message(&err));
 		cli_error("cocoon attest verify", "%s: %s", evidence, cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	_cleanup_json_ json_t *claims = snp_report_claims(&r);
 	_cleanup_json_ json_t *appraisal = NULL;
 	bool allowed = !policy || attest_policy_evaluate(policy, claims, &appraisal);
-	if (!allowed) {
-		size_t i;
-		json_t *rule;
-		json_array_foreach (json_object_get(appraisal, "rules"), i, rule)
-			if (!json_is_true(json_object_get(rule, "ok")))
-				cli_error("cocoon attest verify", "%s: policy: %s", evidence,
-					  json_string_value(json_object_get(rule, "reason")));
-	}
+	if (!allowed)
+		print_denied_rules(evidence, appraisal);
 	emit_verdict(evidence, allowed, allowed ? NULL : "the claims do not meet the policy");
 	if (json) {
 		if (appraisal)
@@ -140,8 +207,7 @@ static int verify(int argc, char **argv)
 		_cleanup_free_ char *text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		printf("%s\n", text);
 	} else if (allowed) {
-		printf("%s: authentic SEV-SNP report (version %u, chip verified, TCB matches the VCEK)%s\n", evidence,
-		       r.version, policy ? "; the policy is met" : "");
+		printf("%s: authentic %s%s\n", evidence, verifier->description, policy ? "; the policy is met" : "");
 	}
 	return allowed ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
