@@ -2,11 +2,14 @@
 #include "cli.h"
 
 #include "base/log.h"
+#include "event/emit.h"
+#include "event/event.h"
 
 #include <jansson.h>
 #include <openssl/opensslv.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_print_version(const char *program, bool json)
@@ -50,4 +53,26 @@ void cli_error(const char *program, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+void cli_emit_decision(const char *component, const char *action, const char *object, const char *tenant, bool allowed,
+		       const char *reason)
+{
+	const char *socket = getenv("COCOON_AUDIT_SOCKET");
+	char program[64];
+	snprintf(program, sizeof(program), "cocoon %s", component);
+	if (socket && cc_event_sink_open_socket(socket, NULL) < 0)
+		cli_error(program, "cannot reach the audit socket `%s`", socket);
+	struct cc_event *ev;
+	if (cc_event_new(component, action, &ev, NULL) < 0)
+		return;
+	cc_event_set_object(ev, object);
+	if (tenant)
+		cc_event_set_tenant(ev, tenant);
+	cc_event_set_verdict(ev, allowed ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
+			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
+	if (reason)
+		cc_event_set_reason(ev, "%s", reason);
+	cc_event_emit(ev);
+	cc_event_sink_close();
 }

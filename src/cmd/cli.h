@@ -19,3 +19,9 @@ int cli_setup_logging(const char *program, const char *level, const char *format
 
 /* Prints "program: message" to stderr. */
 void cli_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records a security decision (allow or deny, with the reason for a deny) as an audit event when
+ * COCOON_AUDIT_SOCKET names the audit pipeline's socket; a socket that cannot be reached is reported
+ * on stderr. tenant may be NULL. */
+void cli_emit_decision(const char *component, const char *action, const char *object, const char *tenant, bool allowed,
+		       const char *reason);

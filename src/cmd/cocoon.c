@@ -15,7 +15,9 @@ static const struct {
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
 	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },
 	{ "audit", cmd_audit, "verify hash-chained security logs; chain and format events (rfc5424, cef, leef, json)" },
-	{ "attest", cmd_attest, "verify TEE attestation evidence (AMD SEV-SNP reports)" },
+	{ "attest", cmd_attest, "verify TEE attestation evidence (AMD SEV-SNP reports, Intel TDX quotes)" },
+	{ "key", cmd_key, "versioned encryption keys: create, rotate, retire, list, encrypt, rewrap" },
+	{ "kms", cmd_kms, "serve the Kubernetes KMS v2 plugin on a unix socket" },
 	{ "version", cmd_version, "show the version" },
 };
 

@@ -8,7 +8,6 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/timeutil.h"
-#include "event/emit.h"
 #include "json/json.h"
 
 #include <getopt.h>
@@ -37,24 +36,6 @@ static void usage(FILE *out)
 	    "atLeast or atMost; docs/attest.md); each rule is reported, and any failed rule denies.\n"
 	    "Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
 	    "With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
-}
-
-/* Every verdict is a security decision: it goes to the audit pipeline. */
-static void emit_verdict(const char *evidence, bool authentic, const char *reason)
-{
-	const char *socket = getenv("COCOON_AUDIT_SOCKET");
-	if (socket && cc_event_sink_open_socket(socket, NULL) < 0)
-		cli_error("cocoon attest", "cannot reach the audit socket `%s`", socket);
-	struct cc_event *ev;
-	if (cc_event_new("attest", "attest.verify", &ev, NULL) < 0)
-		return;
-	cc_event_set_object(ev, evidence);
-	cc_event_set_verdict(ev, authentic ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
-			     authentic ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
-	if (reason)
-		cc_event_set_reason(ev, "%s", reason);
-	cc_event_emit(ev);
-	cc_event_sink_close();
 }
 
 /* The files named on the command line, read into the verifier's input. */
@@ -192,7 +173,7 @@ static int verify(int argc, char **argv)
 	r = verifier->verify(&in, &claims, &err);
 	files_free(&files);
 	if (r < 0) {
-		emit_verdict(evidence, false, cc_error_message(&err));
+		cli_emit_decision("attest", "attest.verify", evidence, NULL, false, cc_error_message(&err));
 		cli_error("cocoon attest verify", "%s: %s", evidence, cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
@@ -200,7 +181,9 @@ static int verify(int argc, char **argv)
 	bool allowed = !policy || attest_policy_evaluate(policy, claims, &appraisal);
 	if (!allowed)
 		print_denied_rules(evidence, appraisal);
-	emit_verdict(evidence, allowed, allowed ? NULL : "the claims do not meet the policy");
+	/* Every verdict is a security decision: it goes to the audit pipeline. */
+	cli_emit_decision("attest", "attest.verify", evidence, NULL, allowed,
+			  allowed ? NULL : "the claims do not meet the policy");
 	if (json) {
 		if (appraisal)
 			json_object_set(claims, "appraisal", appraisal);
