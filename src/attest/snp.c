@@ -210,6 +210,10 @@ int snp_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 	};
 	struct snp_report r;
 	int rc = snp_report_verify(in->evidence, in->evidence_len, &o, &r, err);
+	if (rc == 0 && in->nonce &&
+	    (in->nonce_len > sizeof(r.report_data) || memcmp(r.report_data, in->nonce, in->nonce_len) != 0))
+		rc = cc_error_set(err, EBADMSG,
+				  "the SNP report_data does not carry the expected nonce: a replay or another session");
 	if (rc == 0)
 		*ret_claims = snp_report_claims(&r);
 	return rc;

@@ -200,6 +200,10 @@ int tdx_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 	    (r = check_qe_report(&q, pck, err)) == 0)
 		r = check_quote_signature(in->evidence, &q, err);
 	sk_X509_pop_free(chain, X509_free);
+	if (r == 0 && in->nonce &&
+	    (in->nonce_len > sizeof(q.report_data) || memcmp(q.report_data, in->nonce, in->nonce_len) != 0))
+		r = cc_error_set(err, EBADMSG,
+				 "the TDX report_data does not carry the expected nonce: a replay or another session");
 	if (r == 0)
 		*ret_claims = tdx_quote_claims(&q);
 	return r;

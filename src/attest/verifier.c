@@ -3,6 +3,7 @@
 
 #include "attest/snp.h"
 #include "attest/tdx.h"
+#include "attest/tpm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 static const struct attest_verifier verifiers[] = {
 	{ "snp", "AMD SEV-SNP attestation report", snp_verify },
 	{ "tdx", "Intel TDX quote (version 4)", tdx_verify },
+	{ "tpm", "TPM 2.0 quote", tpm_verify },
 };
 
 const struct attest_verifier *attest_verifier_find(const char *tee)

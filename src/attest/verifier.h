@@ -22,14 +22,16 @@ struct attest_blob {
 struct attest_input {
 	const uint8_t *evidence; /* the report or quote, as the hardware produced it */
 	size_t evidence_len;
-	const uint8_t *endorsement; /* SNP: the VCEK certificate (DER); TPM: the AK public key */
+	const uint8_t *endorsement; /* SNP: the VCEK certificate (DER); TPM: the AK (TPM2B_PUBLIC) */
 	size_t endorsement_len;
 	const char *roots_pem; /* pinned trust anchors (AMD ASK+ARK, Intel SGX Root CA, EK CA) */
 	size_t roots_len;
 	struct attest_blob crls[ATTEST_CRLS_MAX]; /* optional revocation lists (DER or PEM) */
 	size_t n_crls;
-	const uint8_t *extra; /* TPM: the PCR values and the measurement log */
-	size_t extra_len;
+	/* The freshness and key binding the evidence must carry: TPM extraData equals it; SNP and TDX
+	 * report_data starts with it. NULL when the caller checks report_data itself. */
+	const uint8_t *nonce;
+	size_t nonce_len;
 	time_t at; /* verification time for certificates, 0 for now */
 };
 

@@ -4,6 +4,7 @@
 
 load helpers/common
 load helpers/runtime
+load helpers/tpm
 
 setup() {
 	require_root
@@ -11,25 +12,12 @@ setup() {
 	command -v tpm2_pcrread >/dev/null || skip "tpm2-tools is not installed"
 	TMP="$(mktemp -d)"
 	RT_ROOT="$TMP/state"
-	mkdir -p "$TMP/tpm"
-	swtpm_setup --tpm2 --tpmstate "$TMP/tpm" --pcr-banks sha256,sha384 --overwrite >"$TMP/setup.log" 2>&1
-	PORT="$(free_port)"
-	CTRL=$((PORT + 1)) # the swtpm TCTI expects the control channel on the next port
-	swtpm socket --tpm2 --tpmstate dir="$TMP/tpm" --server type=tcp,port="$PORT",bindaddr=127.0.0.1 \
-		--ctrl type=tcp,port="$CTRL",bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
-	SWTPM_PID=$!
-	export COCOON_TPM_TCTI="swtpm:host=127.0.0.1,port=$PORT"
-	for _ in $(seq 1 100); do
-		tpm2_pcrread -T "$COCOON_TPM_TCTI" sha384:15 >/dev/null 2>&1 && break
-		sleep 0.05
-	done
+	start_swtpm "$TMP/tpm"
 	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
 }
 
 teardown() {
-	kill "$SWTPM_PID" 2>/dev/null || true
-	wait "$SWTPM_PID" 2>/dev/null || true
-	unset COCOON_TPM_TCTI
+	stop_swtpm
 	rm -rf "$TMP"
 }
 
@@ -54,6 +42,7 @@ teardown() {
 @test "a configured TPM that is unreachable fails the launch closed" {
 	kill "$SWTPM_PID"
 	wait "$SWTPM_PID" 2>/dev/null || true
+	SWTPM_PID=
 	run RT run --bundle "$TMP/bundle" a
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"measured launch: TPM"* ]]

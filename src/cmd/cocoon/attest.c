@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/timeutil.h"
+#include "crypto/encode.h"
 #include "json/json.h"
 
 #include <getopt.h>
@@ -63,8 +64,13 @@ static int read_input(const char *path, char **ret, const uint8_t **ret_data, si
 }
 
 /* Which files each kind needs, checked before anything is read. */
-static bool required_present(const char *tee, const char *vcek, const char *chain, const char *root)
+static bool required_present(const char *tee, const char *vcek, const char *chain, const char *root, const char *ak,
+			     const char *nonce)
 {
+	if (strcmp(tee, "tpm") == 0 && (!ak || !nonce)) {
+		cli_error("cocoon attest verify", "--tee tpm: --ak (the AK's TPM2B_PUBLIC) and --nonce are required");
+		return false;
+	}
 	if (strcmp(tee, "snp") == 0 && (!vcek || !chain)) {
 		cli_error("cocoon attest verify", "--tee snp: --vcek and --chain are required");
 		return false;
@@ -95,6 +101,8 @@ static int verify(int argc, char **argv)
 		{ "chain", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "crl", required_argument, NULL, 'l' },
+		{ "ak", required_argument, NULL, 'k' },
+		{ "nonce", required_argument, NULL, 'n' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -102,7 +110,7 @@ static int verify(int argc, char **argv)
 		{ 0 },
 	};
 	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *root = NULL, *at = NULL,
-		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX];
+		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX], *ak = NULL, *nonce_hex = NULL;
 	size_t n_crls = 0;
 	bool json = false;
 	optind = 1;
@@ -122,6 +130,8 @@ static int verify(int argc, char **argv)
 			crl_paths[n_crls++] = optarg;
 			break;
 		case 'a': at = optarg; break;
+		case 'k': ak = optarg; break;
+		case 'n': nonce_hex = optarg; break;
 		case 'j': json = true; break;
 		case 'p': policy_file = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -137,9 +147,20 @@ static int verify(int argc, char **argv)
 		cli_error("cocoon attest verify", "--evidence FILE is required");
 		return CLI_EXIT_USAGE;
 	}
-	if (!required_present(tee, vcek, chain, root))
+	if (!required_present(tee, vcek, chain, root, ak, nonce_hex))
 		return CLI_EXIT_USAGE;
 	struct attest_input in = { .n_crls = n_crls };
+	uint8_t nonce[64];
+	if (nonce_hex) {
+		size_t n = strlen(nonce_hex) / 2;
+		if (strlen(nonce_hex) % 2 != 0 || n == 0 || n > sizeof(nonce) ||
+		    cc_hex_decode(nonce_hex, nonce, n) < 0) {
+			cli_error("cocoon attest verify", "--nonce must be 1 to 64 bytes of hex");
+			return CLI_EXIT_USAGE;
+		}
+		in.nonce = nonce;
+		in.nonce_len = n;
+	}
 	if (at) {
 		int64_t ns;
 		if (cc_time_parse_rfc3339(at, &ns) < 0) {
@@ -158,7 +179,7 @@ static int verify(int argc, char **argv)
 	const uint8_t *roots = NULL;
 	int r = read_input(evidence, &files.evidence, &in.evidence, &in.evidence_len, &err);
 	if (r == 0)
-		r = read_input(vcek, &files.endorsement, &in.endorsement, &in.endorsement_len, &err);
+		r = read_input(vcek ? vcek : ak, &files.endorsement, &in.endorsement, &in.endorsement_len, &err);
 	if (r == 0)
 		r = read_input(chain ? chain : root, &files.roots, &roots, &in.roots_len, &err);
 	for (size_t i = 0; r == 0 && i < n_crls; i++)
