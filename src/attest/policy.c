@@ -3,6 +3,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/file.h"
 #include "json/yaml.h"
 
 #include <errno.h>
@@ -43,10 +44,10 @@ static int check_rule(const json_t *rule, size_t index, struct cc_error *err)
 	return 0;
 }
 
-int attest_policy_load(const char *path, json_t **ret_policy, struct cc_error *err)
+int attest_policy_parse(const char *data, size_t len, const char *what, json_t **ret_policy, struct cc_error *err)
 {
 	json_t *docs;
-	int r = cc_yaml_load_file(path, &docs, err);
+	int r = cc_yaml_parse_stream(data, len, what, &docs, err);
 	if (r < 0)
 		return r;
 	json_t *policy = json_array_size(docs) == 1 ? json_incref(json_array_get(docs, 0)) : NULL;
@@ -55,18 +56,28 @@ int attest_policy_load(const char *path, json_t **ret_policy, struct cc_error *e
 	if (!json_is_object(policy) || !json_is_array(rules) || json_object_size(policy) != 1 ||
 	    json_array_size(rules) == 0) {
 		json_decref(policy);
-		return cc_error_set(err, EINVAL, "%s: a policy is one mapping with a non-empty `rules` list", path);
+		return cc_error_set(err, EINVAL, "%s: a policy is one mapping with a non-empty `rules` list", what);
 	}
 	size_t i;
 	json_t *rule;
 	json_array_foreach (rules, i, rule) {
 		if ((r = check_rule(rule, i, err)) < 0) {
 			json_decref(policy);
-			return cc_error_prefix(err, "%s", path);
+			return cc_error_prefix(err, "%s", what);
 		}
 	}
 	*ret_policy = policy;
 	return 0;
+}
+
+int attest_policy_load(const char *path, json_t **ret_policy, struct cc_error *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int r = cc_read_file(path, ATTEST_POLICY_MAX, &data, &len, err);
+	if (r < 0)
+		return r;
+	return attest_policy_parse(data, len, path, ret_policy, err);
 }
 
 static const json_t *claim_at(const json_t *claims, const char *path)

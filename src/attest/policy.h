@@ -19,6 +19,10 @@ struct cc_error;
 /* Loads and checks a policy file: unknown keys, rules without a claim or with no or several
  * operators are errors. */
 int attest_policy_load(const char *path, json_t **ret_policy, struct cc_error *err);
+/* The same from YAML or JSON text; what names it in errors. */
+int attest_policy_parse(const char *data, size_t len, const char *what, json_t **ret_policy, struct cc_error *err);
+
+#define ATTEST_POLICY_MAX (256u * 1024)
 
 /* Evaluates policy against claims: *ret_report is {"verdict": "allow"|"deny", "rules": [{"claim",
  * "ok", "reason"}...]}. Returns true when every rule holds. */

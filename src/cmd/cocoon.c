@@ -17,6 +17,7 @@ static const struct {
 	{ "audit", cmd_audit, "verify hash-chained security logs; chain and format events (rfc5424, cef, leef, json)" },
 	{ "attest", cmd_attest, "verify TEE attestation evidence (AMD SEV-SNP reports, Intel TDX quotes)" },
 	{ "key", cmd_key, "versioned encryption keys: create, rotate, retire, list, encrypt, rewrap" },
+	{ "kbs", cmd_kbs, "serve the key broker: secrets only for attested workloads (Trustee KBS v0)" },
 	{ "kms", cmd_kms, "serve the Kubernetes KMS v2 plugin on a unix socket" },
 	{ "version", cmd_version, "show the version" },
 };

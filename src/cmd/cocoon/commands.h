@@ -6,6 +6,7 @@ int cmd_version(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_kms(int argc, char **argv);
+int cmd_kbs(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_certs(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -1,0 +1,69 @@
+/* The key broker's evidence formats: what a guest puts in "tee-evidence" for each TEE, turned into
+ * the verifier input of verifier.h with the broker's pinned anchors.
+ *
+ *   snp:  {"report": base64 ATTESTATION_REPORT, "vcek": base64 DER}
+ *   tdx:  {"quote": base64 quote v4}
+ *   tpm:  {"node": registered node name, "quote", "signature", "pcrs", "measurements"} (docs/attest.md);
+ *         the AK is the one registered for that node and tenant, never one the guest sends. */
+#include "attest/kbs_evidence.h"
+
+#include "attest/kbs_private.h"
+#include "attest/kbs_tenant.h"
+#include "attest/verifier.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "crypto/encode.h"
+#include "json/json.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int b64_field(const json_t *evidence, const char *name, uint8_t **ret, size_t *ret_len, struct cc_error *err)
+{
+	const char *text = json_string_value(json_object_get(evidence, name));
+	if (!text || cc_base64_decode(text, strlen(text), ret, ret_len) < 0)
+		return cc_error_set(err, EINVAL, "tee-evidence `%s` is missing or not base64", name);
+	return 0;
+}
+
+int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
+			const uint8_t *nonce, size_t nonce_len, json_t **ret_claims, struct cc_error *err)
+{
+	const struct attest_verifier *verifier = attest_verifier_find(tee);
+	if (!verifier || !json_is_object(evidence))
+		return cc_error_set(err, EINVAL, "tee-evidence must be an object for a supported TEE");
+	struct attest_input in = { .nonce = nonce, .nonce_len = nonce_len, .at = kbs->cfg.verify_at };
+	_cleanup_free_ uint8_t *primary = NULL, *secondary = NULL;
+	_cleanup_free_ char *text = NULL;
+	int r;
+	if (strcmp(tee, "snp") == 0) {
+		if (!kbs->cfg.snp_chain)
+			return cc_error_set(err, ENOTSUP, "this broker has no AMD chain configured (--snp-chain)");
+		if ((r = b64_field(evidence, "report", &primary, &in.evidence_len, err)) < 0 ||
+		    (r = b64_field(evidence, "vcek", &secondary, &in.endorsement_len, err)) < 0)
+			return r;
+		in.endorsement = secondary;
+		in.roots_pem = kbs->cfg.snp_chain;
+		in.roots_len = kbs->cfg.snp_chain_len;
+	} else if (strcmp(tee, "tdx") == 0) {
+		if (!kbs->cfg.tdx_root)
+			return cc_error_set(err, ENOTSUP, "this broker has no Intel root configured (--tdx-root)");
+		if ((r = b64_field(evidence, "quote", &primary, &in.evidence_len, err)) < 0)
+			return r;
+		in.roots_pem = kbs->cfg.tdx_root;
+		in.roots_len = kbs->cfg.tdx_root_len;
+	} else {
+		const char *node = json_string_value(json_object_get(evidence, "node"));
+		if (!node)
+			return cc_error_set(err, EINVAL, "TPM tee-evidence names no `node`");
+		if ((r = kbs_node_get(kbs->cfg.store, tenant, node, &secondary, &in.endorsement_len, err)) < 0)
+			return r;
+		in.endorsement = secondary;
+		text = json_dumps(evidence, JSON_COMPACT);
+		in.evidence_len = text ? strlen(text) : 0;
+		primary = (uint8_t *)text;
+		text = NULL;
+	}
+	in.evidence = primary;
+	return verifier->verify(&in, ret_claims, err);
+}

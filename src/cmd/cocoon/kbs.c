@@ -1,0 +1,194 @@
+/* cocoon kbs serve: the key broker (src/attest/kbs.h) on HTTPS. */
+#include "../cli.h"
+#include "commands.h"
+
+#include "attest/kbs.h"
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "crypto/secure.h"
+#include "crypto/x509.h"
+#include "event/emit.h"
+#include "net/server.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/ec.h>
+
+#define DEFAULT_STORE "sqlite:/var/lib/cocoon/state.db"
+#define ANCHOR_MAX    (1u << 20)
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
+		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
+		"                        [--at RFC3339-TIME] [--admin-group NAME]\n\n"
+		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
+		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
+		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
+		"The admin API (/kbs/v0/admin/<tenant>/policy, resource/..., resources, node/<name>) takes\n"
+		"client certificates from --client-ca: O=<tenant> for one tenant, O=--admin-group (default\n"
+		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
+		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
+		"TEE is refused. TPM nodes are registered through the admin API. --at pins the certificate\n"
+		"time (test data). STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
+		"Every decision is an audit event when COCOON_AUDIT_SOCKET is set. Stops on SIGTERM or SIGINT.\n",
+		DEFAULT_STORE);
+}
+
+/* The token key, created on first start so a fresh broker works without extra steps. */
+static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err)
+{
+	if (access(path, F_OK) != 0) {
+		EVP_PKEY *key = EVP_EC_gen("prime256v1");
+		if (!key)
+			return cc_error_set(err, EIO, "cannot generate the token key");
+		int r = cc_x509_write_key(path, key, err);
+		EVP_PKEY_free(key);
+		if (r < 0)
+			return r;
+		cc_info("created the EAR token key %s", path);
+	}
+	return cc_x509_read_key(path, ret, err);
+}
+
+struct serve_args {
+	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *at,
+	    *admin_group;
+};
+
+static int serve(const struct serve_args *a)
+{
+	struct cc_error err = { 0 };
+	uint8_t root[ATTEST_ROOT_KEY_SIZE];
+	struct cc_store *store = NULL;
+	struct kbs *kbs = NULL;
+	struct cc_server *server = NULL;
+	EVP_PKEY *token_key = NULL;
+	_cleanup_free_ char *snp = NULL, *tdx = NULL;
+	size_t snp_len = 0, tdx_len = 0;
+	struct kbs_config cfg = { .admin_group = a->admin_group };
+	int r = attest_root_key_load(a->root_key, root, &err);
+	if (r == 0)
+		r = load_token_key(a->token_key, &token_key, &err);
+	if (r == 0 && a->snp_chain)
+		r = cc_read_file(a->snp_chain, ANCHOR_MAX, &snp, &snp_len, &err);
+	if (r == 0 && a->tdx_root)
+		r = cc_read_file(a->tdx_root, ANCHOR_MAX, &tdx, &tdx_len, &err);
+	if (r == 0 && a->at) {
+		int64_t ns;
+		r = cc_time_parse_rfc3339(a->at, &ns) < 0
+			? cc_error_set(&err, EINVAL, "--at `%s` is not an RFC 3339 time", a->at)
+			: 0;
+		cfg.verify_at = (time_t)(ns / 1000000000);
+	}
+	if (r == 0)
+		r = cc_store_open(a->store, &store, &err);
+	if (r == 0) {
+		cfg.store = store;
+		cfg.root = root;
+		cfg.token_key = token_key;
+		cfg.snp_chain = snp;
+		cfg.snp_chain_len = snp_len;
+		cfg.tdx_root = tdx;
+		cfg.tdx_root_len = tdx_len;
+		r = kbs_new(&cfg, &kbs, &err);
+	}
+	cc_wipe(root, sizeof(root));
+	const char *audit_socket = getenv("COCOON_AUDIT_SOCKET");
+	if (r == 0 && audit_socket)
+		r = cc_event_sink_open_socket(audit_socket, &err);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	if (r == 0) {
+		size_t count;
+		const struct cc_http_route *routes = kbs_routes(kbs, &count);
+		struct cc_server_config scfg = {
+			.listen = a->listen,
+			.tls_cert = a->cert,
+			.tls_key = a->key,
+			.client_ca = a->client_ca,
+			.require_client_cert = false, /* guests have none; the admin API checks for one */
+			.routes = routes,
+			.route_count = count,
+			.max_body = 1u << 20,
+		};
+		r = cc_server_start(&scfg, &server, &err);
+	}
+	if (r < 0) {
+		cli_error("cocoon kbs", "%s", cc_error_message(&err));
+	} else {
+		cc_info("cocoon kbs serving on %s (store %s; SNP %s, TDX %s, TPM through registered nodes)", a->listen,
+			cc_store_backend(store), snp ? "on" : "off", tdx ? "on" : "off");
+		int sig = 0;
+		sigwait(&mask, &sig);
+		cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
+	cc_server_stop(server);
+	kbs_free(kbs);
+	cc_store_close(store);
+	EVP_PKEY_free(token_key);
+	cc_event_sink_close();
+	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+int cmd_kbs(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
+		bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+		usage(help ? stdout : stderr);
+		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	static const struct option options[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' },
+		{ "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "admin-group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'l': a.listen = optarg; break;
+		case 'c': a.cert = optarg; break;
+		case 'k': a.key = optarg; break;
+		case 'C': a.client_ca = optarg; break;
+		case 'r': a.root_key = optarg; break;
+		case 't': a.token_key = optarg; break;
+		case 's': a.store = optarg; break;
+		case 'S': a.snp_chain = optarg; break;
+		case 'T': a.tdx_root = optarg; break;
+		case 'a': a.at = optarg; break;
+		case 'g': a.admin_group = optarg; break;
+		case 'h': usage(stdout); return CLI_EXIT_OK;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	if (!a.listen || !a.cert || !a.key || !a.client_ca || !a.root_key || !a.token_key || optind != argc - 1) {
+		cli_error("cocoon kbs", "serve needs --listen, --cert, --key, --client-ca, --root-key and --token-key");
+		return CLI_EXIT_USAGE;
+	}
+	return serve(&a);
+}
