@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,7 +91,10 @@ static const json_t *claim_at(const json_t *claims, const char *path)
 			return NULL;
 		memcpy(part, path, n);
 		part[n] = '\0';
-		v = json_object_get(v, part);
+		/* A number selects an array element: containers.0.measurement. */
+		v = json_is_array(v) && n > 0 && strspn(part, "0123456789") == n
+			? json_array_get(v, strtoul(part, NULL, 10))
+			: json_object_get(v, part);
 		path += n + (path[n] == '.');
 	}
 	return v;
@@ -104,9 +108,53 @@ static bool same_value(const json_t *a, const json_t *b)
 	return json_equal((json_t *)a, (json_t *)b);
 }
 
+static bool evaluate_rule(const json_t *rule, const json_t *claims, char *reason, size_t size);
+
+/* claim: "containers.*.measurement": the rule must hold for every element of the array before the
+ * `*` (and an empty or missing array fails: nothing was shown to be allowed). */
+static bool evaluate_each(const json_t *rule, const json_t *claims, const char *name, const char *star, char *reason,
+			  size_t size)
+{
+	char head[256];
+	size_t n = (size_t)(star - name);
+	if (n == 0 || n > sizeof(head))
+		return snprintf(reason, size, "claim `%s` has no array before `*`", name), false;
+	memcpy(head, name, n - 1);
+	head[n - 1] = '\0';
+	const json_t *array = claim_at(claims, head);
+	if (!json_is_array(array) || json_array_size(array) == 0) {
+		snprintf(reason, size, "the evidence has no elements in `%s`", head);
+		return false;
+	}
+	const char *rest = star[1] == '.' ? star + 2 : star + 1;
+	json_t *inner = json_deep_copy(rule);
+	size_t i;
+	json_t *element;
+	bool ok = true;
+	json_array_foreach ((json_t *)array, i, element) {
+		json_t *wrapper = json_pack("{s:O}", "e", element);
+		_cleanup_free_ char *path = cc_xasprintf(*rest ? "e.%s" : "e", rest);
+		json_object_set_new(inner, "claim", json_string(path));
+		char why[400];
+		ok = evaluate_rule(inner, wrapper, why, sizeof(why));
+		json_decref(wrapper);
+		if (!ok) {
+			snprintf(reason, size, "%s[%zu]: %s", head, i, why + (strncmp(why, "e.", 2) == 0 ? 2 : 0));
+			break;
+		}
+	}
+	if (ok)
+		snprintf(reason, size, "all %zu elements of %s hold", json_array_size(array), head);
+	json_decref(inner);
+	return ok;
+}
+
 static bool evaluate_rule(const json_t *rule, const json_t *claims, char *reason, size_t size)
 {
 	const char *name = json_string_value(json_object_get(rule, "claim"));
+	const char *star = strstr(name, "*");
+	if (star && (star == name || star[-1] == '.'))
+		return evaluate_each(rule, claims, name, star, reason, size);
 	const json_t *value = claim_at(claims, name);
 	json_t *expected;
 	if (!value) {

@@ -89,3 +89,62 @@ stop_etcd_cluster() {
 	done
 	ETCD_PIDS=()
 }
+
+# start_kbs DIR [args]: the key broker on a free port with the node PKI of DIR/pki, a root key and a
+# token key in DIR; sets KBS_URL and KBS_PID.
+start_kbs() {
+	local dir="$1" port
+	shift
+	[ -f "$dir/pki/ca.crt" ] || "$COCOON" certs init --dir "$dir/pki" >/dev/null
+	[ -f "$dir/root.key" ] || "$COCOON" key init-root "$dir/root.key" >/dev/null
+	port="$(free_port)"
+	"$COCOON" kbs serve --listen "127.0.0.1:$port" --cert "$dir/pki/server.crt" --key "$dir/pki/server.key" \
+		--client-ca "$dir/pki/ca.crt" --root-key "$dir/root.key" --token-key "$dir/token.key" \
+		--store "${STORE:-sqlite:$dir/state.db}" "$@" 2>>"$dir/kbs.log" &
+	KBS_PID=$!
+	KBS_URL="https://127.0.0.1:$port"
+	for _ in $(seq 1 100); do
+		curl -s --cacert "$dir/pki/ca.crt" -o /dev/null "$KBS_URL/kbs/v0/auth" && return 0
+		kill -0 "$KBS_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "the key broker did not start:" >&2
+	cat "$dir/kbs.log" >&2
+	return 1
+}
+
+stop_kbs() {
+	if [ -n "${KBS_PID:-}" ]; then
+		kill -TERM "$KBS_PID" 2>/dev/null || true
+		wait "$KBS_PID" 2>/dev/null || true
+		KBS_PID=
+	fi
+}
+
+# kbs_admin METHOD PATH [curl args]: the admin API with the admin certificate (O=system:masters);
+# prints the body, then the HTTP status on its own line.
+kbs_admin() {
+	local method="$1" path="$2"
+	shift 2
+	curl -s --cacert "$TMP/pki/ca.crt" --cert "${ADMIN_CERT:-$TMP/pki/admin.crt}" --key "${ADMIN_KEY:-$TMP/pki/admin.key}" \
+		-X "$method" "$KBS_URL/kbs/v0/admin/$path" -w '\n%{http_code}\n' "$@"
+}
+
+# tenant_cert NAME: a client certificate with O=NAME from the node CA (openssl CLI), in $TMP/NAME.crt/.key.
+tenant_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=$1/CN=$1-admin" \
+		-keyout "$TMP/$1.key" -out "$TMP/$1.csr" 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' >"$TMP/client.ext"
+	openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/pki/ca.crt" -CAkey "$TMP/pki/ca.key" -CAcreateserial -days 1 \
+		-extfile "$TMP/client.ext" -out "$TMP/$1.crt" 2>/dev/null
+}
+
+kbs_client() {
+	"$SYSTEM_PYTHON" "$COCOON_ROOT/tests/integration/helpers/kbs_client.py" "$KBS_URL" "$TMP/pki/ca.crt" roundtrip \
+		--token-key "$TMP/token.key" "$@"
+}
+
+# jq_py EXPR: evaluates a Python expression over the JSON on standard input (bound to `r`).
+jq_py() {
+	"$SYSTEM_PYTHON" -c 'import json, sys; r = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}

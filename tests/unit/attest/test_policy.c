@@ -63,6 +63,36 @@ static void expect_refused(const char *text, const char *message)
 	unit_rmdir(dir);
 }
 
+static void test_array_paths_index_and_require_every_element(void **state)
+{
+	json_t *c =
+	    json_pack("{s:[{s:s}, {s:s}], s:[]}", "containers", "measurement", "aa", "measurement", "bb", "none");
+	json_t *report;
+	json_t *every = policy_of("[{\"claim\":\"containers.*.measurement\",\"oneOf\":[\"AA\",\"bb\"]}]");
+	assert_true(attest_policy_evaluate(every, c, &report));
+	assert_string_equal(reason_of(report, 0), "all 2 elements of containers hold");
+	json_decref(report);
+	json_t *one_bad = policy_of("[{\"claim\":\"containers.*.measurement\",\"oneOf\":[\"aa\"]}]");
+	assert_false(attest_policy_evaluate(one_bad, c, &report));
+	assert_non_null(strstr(reason_of(report, 0), "containers[1]: measurement is \"bb\""));
+	json_decref(report);
+	json_t *empty = policy_of("[{\"claim\":\"none.*\",\"equals\":1}]");
+	assert_false(attest_policy_evaluate(empty, c, &report));
+	assert_string_equal(reason_of(report, 0), "the evidence has no elements in `none`");
+	json_decref(report);
+	json_t *index = policy_of("[{\"claim\":\"containers.1.measurement\",\"equals\":\"bb\"},"
+				  "{\"claim\":\"containers.7.measurement\",\"equals\":\"bb\"}]");
+	assert_false(attest_policy_evaluate(index, c, &report));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(report, "rules"), 0), "ok")));
+	assert_string_equal(reason_of(report, 1), "the evidence has no claim `containers.7.measurement`");
+	json_decref(report);
+	json_decref(every);
+	json_decref(one_bad);
+	json_decref(empty);
+	json_decref(index);
+	json_decref(c);
+}
+
 static void test_malformed_policies_are_refused(void **state)
 {
 	expect_refused("rules: []\n", "non-empty `rules`");
@@ -79,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_operator_allows_and_denies_with_a_reason),
+		cmocka_unit_test(test_array_paths_index_and_require_every_element),
 		cmocka_unit_test(test_malformed_policies_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

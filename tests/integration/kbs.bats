@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# cocoon kbs serve: the key broker, driven by a guest that follows the Trustee KBS protocol v0
+# (helpers/kbs_client.py with python3-cryptography) and proves itself with quotes of a real software
+# TPM (swtpm + tpm2-tools) over the containers cocoon-runtime measured.
+
+load helpers/common
+load helpers/runtime
+load helpers/tpm
+load helpers/keys
+
+setup() {
+	require_root
+	command -v swtpm >/dev/null || skip "swtpm is not installed"
+	TMP="$(mktemp -d)"
+	RT_ROOT="$TMP/state"
+	start_swtpm "$TMP/tpm"
+	make_ak "$TMP"
+	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+	RT run --bundle "$TMP/bundle" web
+	start_kbs "$TMP"
+	[ "$(kbs_admin PUT default/node/n1 --data-binary "@$TMP/ak.tss" | tail -1)" = 204 ]
+	printf 'rules:\n- {claim: tee, equals: tpm}\n- {claim: clock.safe, equals: true}\n' >"$TMP/policy.yaml"
+	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml" | tail -1)" = 204 ]
+	[ "$(printf 'db-password-1' | kbs_admin PUT default/resource/app/db/password --data-binary @- | tail -1)" = 204 ]
+}
+
+teardown() {
+	stop_kbs
+	stop_swtpm
+	stop_etcd_cluster
+	[ -n "${FORWARDER_PID:-}" ] && kill -TERM "$FORWARDER_PID" 2>/dev/null && wait "$FORWARDER_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+
+tpm_guest() {
+	kbs_client --tee tpm --node n1 --ak-dir "$TMP" --log "$RT_ROOT/measurements.jsonl" "$@"
+}
+
+@test "kbs: attested TPM guests get the secret as JWE (ECDH-ES+A256KW and RSA-OAEP-256) with a signed EAR" {
+	run tpm_guest --resource app/db/password
+	echo "$output"
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = db-password-1 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["alg"]')" = ECDH-ES+A256KW ]
+	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.status"]')" = affirming ]
+	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.veraison.annotated-evidence"]["containers"][0]["container"]')" = web ]
+	[ "$(echo "$output" | jq_py 'r["ear"]["tenant"]')" = default ]
+	run tpm_guest --key rsa --bearer --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["alg"]')" = RSA-OAEP-256 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = db-password-1 ]
+	! grep -q db-password-1 "$TMP/state.db"
+}
+
+@test "kbs: a policy on measured containers decides; a denied session gets 403, never the secret" {
+	measurement="$(head -1 "$RT_ROOT/measurements.jsonl" | jq_py 'r["measurement"]')"
+	printf 'rules:\n- {claim: containers.*.measurement, oneOf: ["sha384:%s"]}\n' "$(printf '0%.0s' $(seq 1 96))" >"$TMP/deny.yaml"
+	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/deny.yaml" | tail -1)" = 204 ]
+	run tpm_guest --resource app/db/password
+	echo "$output"
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.status"]')" = contraindicated ]
+	[[ "$output" == *"containers[0]: measurement is"*"not among the 1 allowed values"* ]]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 403 ]
+	[[ "$output" != *db-password-1* ]]
+	printf 'rules:\n- {claim: containers.*.measurement, oneOf: ["%s"]}\n' "$measurement" >"$TMP/allow.yaml"
+	kbs_admin PUT default/policy --data-binary "@$TMP/allow.yaml" >/dev/null
+	run tpm_guest --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 200 ]
+	kbs_admin DELETE default/resource/app/db/password >/dev/null
+	run tpm_guest --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 404 ]
+}
+
+@test "kbs: a wrong nonce, evidence bound to another key, a replayed attestation and no session are refused" {
+	run tpm_guest --tamper nonce --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$(echo "$output" | jq_py 'r["attest_problem"]["detail"]')" == *"not this session's challenge"* ]]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 401 ]
+	run tpm_guest --tamper runtime --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$(echo "$output" | jq_py 'r["attest_problem"]["detail"]')" == *"nonce (extraData) is not the expected one"* ]]
+	run tpm_guest --tamper replay
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["replay"]')" = 401 ]
+	run curl -s --cacert "$TMP/pki/ca.crt" -w '\n%{http_code}' "$KBS_URL/kbs/v0/resource/app/db/password"
+	[ "${lines[-1]}" = 401 ]
+	run curl -s --cacert "$TMP/pki/ca.crt" -H 'Authorization: Bearer e30.e30.AAAA' -w '\n%{http_code}' \
+		"$KBS_URL/kbs/v0/resource/app/db/password"
+	[ "${lines[-1]}" = 401 ]
+}
+
+@test "kbs: tenants are isolated: sessions, nodes, resources and admin certificates" {
+	tenant_cert bank-a
+	ADMIN_CERT="$TMP/bank-a.crt" ADMIN_KEY="$TMP/bank-a.key" run kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml"
+	[ "${lines[-1]}" = 403 ]
+	ADMIN_CERT="$TMP/bank-a.crt" ADMIN_KEY="$TMP/bank-a.key" kbs_admin PUT bank-a/policy --data-binary "@$TMP/policy.yaml" | tail -1 | grep -q 204
+	ADMIN_CERT="$TMP/bank-a.crt" ADMIN_KEY="$TMP/bank-a.key" kbs_admin PUT bank-a/node/n1 --data-binary "@$TMP/ak.tss" | tail -1 | grep -q 204
+	# a bank-a guest asks for default's resource path: it only ever sees bank-a's namespace
+	run tpm_guest --tenant bank-a --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 404 ]
+	# a node registered for bank-a only cannot attest for bank-b
+	run tpm_guest --tenant bank-b
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$(echo "$output" | jq_py 'r["attest_problem"]["detail"]')" == *"node \`n1\` is not registered for tenant \`bank-b\`"* ]]
+	run curl -s --cacert "$TMP/pki/ca.crt" -X PUT --data x -w '\n%{http_code}' "$KBS_URL/kbs/v0/admin/default/resource/a/b/c"
+	[ "${lines[-1]}" = 401 ]
+}
+
+@test "kbs: real SNP and TDX evidence is authentic but not bound to the session, so it is refused" {
+	stop_kbs
+	F="$COCOON_ROOT/tests/fixtures/attestation"
+	start_kbs "$TMP" --snp-chain "$F/snp/ask_ark_milan.pem" --tdx-root "$F/tdx/intel-sgx-root-ca.pem"
+	"$SYSTEM_PYTHON" -c 'import base64, json, sys; json.dump({"report": base64.b64encode(open(sys.argv[1], "rb").read()).decode(), "vcek": base64.b64encode(open(sys.argv[2], "rb").read()).decode()}, open(sys.argv[3], "w"))' \
+		"$F/snp/milan-report.bin" "$F/snp/milan-vcek.der" "$TMP/snp.json"
+	"$SYSTEM_PYTHON" -c 'import base64, json, sys; json.dump({"quote": base64.b64encode(open(sys.argv[1], "rb").read()).decode()}, open(sys.argv[2], "w"))' \
+		"$F/tdx/spr-e4-quote-v4.dat" "$TMP/tdx.json"
+	run kbs_client --tee snp --evidence "$TMP/snp.json"
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]]
+	run kbs_client --tee intel-tdx --evidence "$TMP/tdx.json"
+	[[ "$output" == *"TDX report_data does not carry the expected nonce"* ]]
+	stop_kbs
+	start_kbs "$TMP"
+	run kbs_client --tee snp --evidence "$TMP/snp.json"
+	[[ "$output" == *"no AMD chain configured"* ]]
+}
+
+@test "kbs: bad input gets a precise error, and every decision is an audit event" {
+	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
+		2>"$TMP/forward.log" &
+	FORWARDER_PID=$!
+	for _ in $(seq 1 100); do [ -S "$TMP/audit.sock" ] && break; sleep 0.05; done
+	stop_kbs
+	COCOON_AUDIT_SOCKET="$TMP/audit.sock" start_kbs "$TMP"
+	c=(curl -s --cacert "$TMP/pki/ca.crt" -H 'Content-Type: application/json' -w '\n%{http_code}')
+	run "${c[@]}" -X POST -d '{"version":"0.1.0","tee":"sgx"}' "$KBS_URL/kbs/v0/auth"
+	[ "${lines[-1]}" = 400 ]
+	[[ "$output" == *"tee must be one of"* ]]
+	run "${c[@]}" -X POST -d '{"version":"1.0.0","tee":"tpm"}' "$KBS_URL/kbs/v0/auth"
+	[[ "$output" == *"ProtocolVersion"* ]]
+	run "${c[@]}" -X POST -d '{not json' "$KBS_URL/kbs/v0/auth"
+	[ "${lines[-1]}" = 400 ]
+	head -c 2000000 /dev/zero >"$TMP/big"
+	run "${c[@]}" -X POST --data-binary "@$TMP/big" "$KBS_URL/kbs/v0/auth"
+	[ "${lines[-1]}" = 413 ]
+	run kbs_admin PUT default/resource/../etc/passwd --data x --path-as-is
+	[ "${lines[-1]}" = 400 ] || [ "${lines[-1]}" = 404 ]
+	run kbs_admin PUT default/policy --data 'rules: []'
+	[ "${lines[-1]}" = 400 ]
+	run tpm_guest --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 200 ]
+	for _ in $(seq 1 50); do
+		grep -q '"action":"kbs.resource"' "$TMP/siem.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep '"action":"kbs.auth"' "$TMP/siem.jsonl" | grep -q '"verdict":"allow"'
+	grep '"action":"kbs.attest"' "$TMP/siem.jsonl" | grep -q '"verdict":"allow"'
+	grep '"action":"kbs.resource"' "$TMP/siem.jsonl" | grep -q '"object":"app/db/password"'
+	grep '"action":"kbs.admin.write"' "$TMP/siem.jsonl" | grep -q '"verdict":"deny"'
+}
+
+@test "kbs: with its state in a 3-member etcd cluster the broker keeps serving when a member dies" {
+	command -v etcd >/dev/null || skip "etcd-server is not installed"
+	stop_kbs
+	start_etcd_cluster "$TMP"
+	export STORE="etcd:$ETCD_URLS"
+	start_kbs "$TMP"
+	kbs_admin PUT default/node/n1 --data-binary "@$TMP/ak.tss" >/dev/null
+	kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml" >/dev/null
+	printf 'in-etcd' | kbs_admin PUT default/resource/app/db/password --data-binary @- >/dev/null
+	kill -KILL "${ETCD_PIDS[1]}"
+	wait "${ETCD_PIDS[1]}" 2>/dev/null || true
+	run tpm_guest --resource app/db/password
+	echo "$output"
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = in-etcd ]
+	run etcdctl --endpoints "${ETCD_URLS%%,*}" get --prefix kbs/default/resource/
+	[[ "$output" != *"in-etcd"* ]]
+}
