@@ -19,6 +19,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -383,6 +385,12 @@ static void *accept_main(void *arg)
 			cc_warning("connection limit of %d reached; refusing a connection", srv->cfg.max_connections);
 			close(fd);
 			continue;
+		}
+		if (ss.ss_family != AF_UNIX) {
+			/* Responses leave in several writes (TLS records, HTTP/2 frames); without this, Nagle
+			 * holds the last one back until the peer's delayed ACK, 40 ms per request. */
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
 		struct connection *conn = cc_xcalloc(1, sizeof(*conn));
 		conn->srv = srv;

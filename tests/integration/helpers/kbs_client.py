@@ -5,9 +5,11 @@ for the TEE key, JWE decryption and the EAR signature check. TPM evidence comes 
 
 Usage: kbs_client.py URL CA roundtrip --tenant T --tee tpm|snp|tdx [--node N --ak-dir DIR --log FILE]
                      [--evidence FILE] [--key ec|rsa] [--token-key PEM] [--resource PATH]...
-                     [--tamper nonce|runtime] [--bearer]
+                     [--tamper nonce|runtime] [--bearer] [--repeat N]
 Prints one JSON object: auth/attest statuses, the verified EAR claims, and per resource its HTTP status
-and the decrypted secret (or the problem details).
+and the decrypted secret (or the problem details). With --repeat N it runs N round trips and prints
+latency percentiles of the broker's part (the HTTP calls auth + attest + resource, without the time the
+TPM takes to quote).
 """
 import argparse
 import base64
@@ -18,6 +20,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 import urllib.parse
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -140,30 +143,56 @@ def main():
     p.add_argument("--resource", action="append", default=[])
     p.add_argument("--tamper", choices=["nonce", "runtime", "replay"])
     p.add_argument("--bearer", action="store_true")
+    p.add_argument("--repeat", type=int, default=0)
     args = p.parse_args()
 
+    if args.repeat:
+        broker_ms, quote_ms = [], []
+        for _ in range(args.repeat):
+            result = roundtrip(args)
+            assert result["attest"] in (200, 401), result
+            broker_ms.append(result["timing"]["broker_ms"])
+            quote_ms.append(result["timing"]["evidence_ms"])
+        broker_ms.sort()
+        quote_ms.sort()
+        n = len(broker_ms)
+        print(json.dumps({"round_trips": n, "attest_status": result["attest"],
+                          "broker_p50_ms": round(broker_ms[n // 2], 2),
+                          "broker_p99_ms": round(broker_ms[min(n - 1, n * 99 // 100)], 2),
+                          "evidence_p50_ms": round(quote_ms[n // 2], 2)}))
+        return
+    print(json.dumps(roundtrip(args)))
+
+
+def roundtrip(args):
     kbs = Broker(args.url, args.ca)
     result = {}
+    broker = 0.0
+    t = time.monotonic()
     status, challenge = kbs.call("POST", "/kbs/v0/auth", {"version": "0.1.0", "tee": args.tee,
                                                           "extra-params": {"tenant": args.tenant}})
+    broker += time.monotonic() - t
     result["auth"] = status
     if status != 200:
         result["auth_problem"] = challenge
-        print(json.dumps(result))
-        return
+        return result
     key, jwk = tee_key(args.key)
     runtime = {"nonce": challenge["nonce"], "tee-pubkey": jwk}
     binding = hashlib.sha384(canonical(runtime)).digest()
     if args.tamper == "nonce":
         runtime["nonce"] = base64.b64encode(os.urandom(32)).decode()
+    t = time.monotonic()
     if args.evidence:
         evidence = json.load(open(args.evidence))
     else:
         evidence = tpm_evidence(args, binding)
+    evidence_time = time.monotonic() - t
     if args.tamper == "runtime":  # the evidence binds the original key; swap in another
         runtime["tee-pubkey"] = tee_key(args.key)[1]
     body = {"runtime-data": runtime, "tee-evidence": evidence}
+    t = time.monotonic()
     status, answer = kbs.call("POST", "/kbs/v0/attest", body)
+    broker += time.monotonic() - t
     result["attest"] = status
     if args.tamper == "replay":
         result["replay"], result["replay_problem"] = kbs.call("POST", "/kbs/v0/attest", body)
@@ -177,7 +206,9 @@ def main():
     result["resources"] = {}
     for path in args.resource:
         headers = {"Authorization": "Bearer " + answer["token"]} if args.bearer and status == 200 else None
+        t = time.monotonic()
         rstatus, reply = kbs.call("GET", "/kbs/v0/resource/" + path, headers=headers)
+        broker += time.monotonic() - t
         entry = {"status": rstatus}
         if rstatus == 200:
             entry["secret"] = jwe_decrypt(key, reply).decode()
@@ -185,7 +216,8 @@ def main():
         else:
             entry["problem"] = reply
         result["resources"][path] = entry
-    print(json.dumps(result))
+    result["timing"] = {"broker_ms": broker * 1000, "evidence_ms": evidence_time * 1000}
+    return result
 
 
 if __name__ == "__main__":
