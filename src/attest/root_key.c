@@ -1,7 +1,9 @@
 /* Root key sources (see root_key.h). */
 #include "attest/root_key.h"
 
+#include "attest/root_key_tpm.h"
 #include "base/error.h"
+#include "crypto/tpm_tcti.h"
 #include "crypto/encode.h"
 #include "crypto/random.h"
 #include "crypto/secure.h"
@@ -14,6 +16,8 @@
 
 int attest_root_key_load(const char *spec, uint8_t key[ATTEST_ROOT_KEY_SIZE], struct cc_error *err)
 {
+	if (strncmp(spec, "tpm:", 4) == 0)
+		return attest_root_key_tpm_unseal(cc_tpm_tcti(), spec + 4, key, err);
 	const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)

@@ -3,8 +3,10 @@
  *
  *   PATH or file:PATH   32 random bytes, raw or as 64 hex digits; the file must not be readable by
  *                       group or others (refused otherwise, as ssh does for private keys)
+ *   tpm:PATH            a key sealed to the node's TPM (root_key_tpm.h); the TPM is the node's
+ *                       (crypto/tpm_tcti.h)
  *
- * A TPM-sealed or PKCS#11 root key would plug in here. */
+ * A PKCS#11 token would plug in here too. */
 #pragma once
 
 #include <stdint.h>

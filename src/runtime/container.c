@@ -28,6 +28,7 @@
 #include "runtime/profile.h"
 #include "runtime/spec.h"
 #include "runtime/sync.h"
+#include "crypto/tpm_tcti.h"
 #include "runtime/tpm.h"
 #include "crypto/encode.h"
 
@@ -411,7 +412,7 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 		return r;
 	/* The log record is written before the extend: a crash in between leaves a record the
 	 * PCR does not contain, which a verifier reports, never a PCR value it cannot explain. */
-	const char *tcti = runtime_tpm_tcti();
+	const char *tcti = cc_tpm_tcti();
 	int pcr = runtime_tpm_pcr();
 	_cleanup_free_ char *log = default_measurement_log(g);
 	if ((r = runtime_measurement_log_append(log, o->id, measurement, tcti ? pcr : -1, tcti, err)) < 0)

@@ -20,18 +20,6 @@ int runtime_tpm_pcr(void)
 	return pcr >= 0 && pcr <= 23 ? pcr : RUNTIME_TPM_DEFAULT_PCR;
 }
 
-const char *runtime_tpm_tcti(void)
-{
-	const char *tcti = getenv("COCOON_TPM_TCTI");
-	if (!tcti || !*tcti)
-		tcti = getenv("TPM2TOOLS_TCTI");
-	if (tcti && *tcti)
-		return tcti;
-	if (access("/dev/tpmrm0", R_OK | W_OK) == 0)
-		return "device:/dev/tpmrm0";
-	return NULL;
-}
-
 int runtime_tpm_extend(const char *tcti_conf, int pcr, const uint8_t measurement[48], struct cc_error *err)
 {
 	TSS2_TCTI_CONTEXT *tcti = NULL;

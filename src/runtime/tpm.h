@@ -1,6 +1,5 @@
 /* Extending container measurements into a TPM PCR (tpm2-tss ESAPI), so a remote verifier can
- * check the measurement log against a quote. The TPM is the one named by a TCTI string in the
- * environment (COCOON_TPM_TCTI, else TPM2TOOLS_TCTI), else /dev/tpmrm0 when present. */
+ * check the measurement log against a quote. The TPM is the node's (crypto/tpm_tcti.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -10,9 +9,6 @@
 struct cc_error;
 
 #define RUNTIME_TPM_DEFAULT_PCR 15
-
-/* The TCTI configuration of the node's TPM, or NULL when there is none. */
-const char *runtime_tpm_tcti(void);
 
 /* Extends pcr in the SHA-384 bank with measurement and in the SHA-256 bank with its SHA-256.
  * A TPM that is configured but fails is an error: the caller fails closed. */

@@ -3,6 +3,7 @@
 
 load helpers/common
 load helpers/keys
+load helpers/tpm
 
 setup() {
 	TMP="$(mktemp -d)"
@@ -10,6 +11,7 @@ setup() {
 }
 
 teardown() {
+	stop_swtpm
 	stop_kms
 	stop_etcd_cluster
 	rm -rf "$TMP"
@@ -152,4 +154,29 @@ assert k["primary"] == versions[-1] and len(versions) >= 3, k'
 	run etcdctl --endpoints "${ETCD_URLS#*,}" get --prefix keys/
 	[[ "$output" == *'"primary":2'* ]]
 	[[ "$output" != *"in etcd"* ]]
+}
+
+@test "a root key sealed to the TPM works there and nowhere else" {
+	command -v swtpm >/dev/null || skip "swtpm is not installed"
+	start_swtpm "$TMP/tpm"
+	run "$COCOON" key init-root --tpm "$TMP/sealed.json"
+	[ "$status" -eq 0 ]
+	tpmkey() { "$COCOON" key "$1" --root-key "tpm:$TMP/sealed.json" --store "sqlite:$TMP/state.db" "${@:2}"; }
+	tpmkey create db
+	echo "sealed secret" | tpmkey encrypt db >"$TMP/ct"
+	run tpmkey decrypt db <"$TMP/ct"
+	[ "$output" = "sealed secret" ]
+	run "$COCOON" key init-root --tpm "$TMP/sealed.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"File exists"* ]]
+	# another TPM (a fresh swtpm state) cannot unseal it
+	stop_swtpm
+	start_swtpm "$TMP/other-tpm"
+	run tpmkey decrypt db <"$TMP/ct"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not unseal on TPM"*"integrity check failed"* ]]
+	stop_swtpm
+	run tpmkey decrypt db <"$TMP/ct"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no TPM"* || "$output" == *"cannot open"* ]]
 }

@@ -3,10 +3,12 @@
 #include "commands.h"
 
 #include "attest/keyring.h"
+#include "attest/root_key_tpm.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "crypto/encode.h"
 #include "crypto/secure.h"
+#include "crypto/tpm_tcti.h"
 #include "json/json.h"
 #include "store/store.h"
 
@@ -23,14 +25,16 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: cocoon key init-root FILE\n"
+		"Usage: cocoon key init-root [--tpm] FILE\n"
 		"       cocoon key create|rotate NAME --root-key FILE [--store STORE] [--tenant T] [--json]\n"
 		"       cocoon key retire NAME --version N --root-key FILE [--store STORE] [--tenant T]\n"
 		"       cocoon key list [--store STORE] [--tenant T] [--json]\n"
 		"       cocoon key encrypt|decrypt|rewrap NAME --root-key FILE [--store STORE] [--tenant T]\n\n"
 		"Keys are AES-256-GCM with versions: create makes version 1; rotate adds a version that becomes\n"
 		"the primary (used to encrypt), while older versions still decrypt until retired. Key material is\n"
-		"stored sealed under the root key (init-root writes a new one, mode 0600).\n"
+		"stored sealed under the root key: init-root writes a new one (mode 0600); with --tpm the key is\n"
+		"sealed to the node's TPM (COCOON_TPM_TCTI, TPM2TOOLS_TCTI or /dev/tpmrm0) and used as\n"
+		"--root-key tpm:FILE, so it never exists in a file and opens on that TPM only.\n"
 		"encrypt reads lines of plain text from standard input and prints base64 ciphertexts; decrypt does\n"
 		"the reverse; rewrap re-encrypts ciphertexts under the primary version without printing the plain\n"
 		"text (do it before retiring a version).\n"
@@ -221,16 +225,24 @@ static int transform(const struct key_args *a, struct cc_store *store, const uin
 
 static int init_root(int argc, char **argv)
 {
-	if (argc != 2) {
-		cli_error("cocoon key", "init-root needs exactly one FILE");
+	bool tpm = argc == 3 && strcmp(argv[1], "--tpm") == 0;
+	if (argc != 2 + tpm) {
+		cli_error("cocoon key", "init-root needs [--tpm] FILE");
 		return CLI_EXIT_USAGE;
 	}
+	const char *path = argv[argc - 1];
 	struct cc_error err = { 0 };
-	if (attest_root_key_generate(argv[1], &err) < 0) {
+	int r = tpm ? attest_root_key_tpm_seal(cc_tpm_tcti(), path, &err) : attest_root_key_generate(path, &err);
+	if (r < 0) {
 		cli_error("cocoon key", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	printf("root key written to %s (mode 0600); keep a copy offline: without it no key can be opened\n", argv[1]);
+	if (tpm)
+		printf("root key sealed to the TPM in %s; use it as --root-key tpm:%s (it opens on this TPM only)\n",
+		       path, path);
+	else
+		printf("root key written to %s (mode 0600); keep a copy offline: without it no key can be opened\n",
+		       path);
 	return CLI_EXIT_OK;
 }
 
