@@ -342,7 +342,8 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	json_decref(jwk);
 	uint8_t digest[32];
 	if (!canonical || cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), digest, err) < 0 ||
-	    !(kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096))) {
+	    !(kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096)) ||
+	    !(kbs->registrations = kbs_registrations_new())) {
 		kbs_free(kbs);
 		return cc_error_set(err, ENOMEM, "cannot set up the key broker");
 	}
@@ -351,6 +352,8 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	kbs->routes[1] = (struct cc_http_route){ "POST", "/kbs/v0/attest", false, handle_attest, kbs };
 	kbs->routes[2] = (struct cc_http_route){ NULL, RESOURCE_PREFIX, true, handle_resource, kbs };
 	kbs->routes[3] = (struct cc_http_route){ NULL, "/kbs/v0/admin/", true, kbs_admin_handle, kbs };
+	kbs->routes[4] = (struct cc_http_route){ "POST", "/kbs/v0/node/register", false, kbs_handle_register, kbs };
+	kbs->routes[5] = (struct cc_http_route){ "POST", "/kbs/v0/node/activate", false, kbs_handle_activate, kbs };
 	*ret = kbs;
 	return 0;
 }
@@ -360,12 +363,13 @@ void kbs_free(struct kbs *kbs)
 	if (!kbs)
 		return;
 	kbs_sessions_free(kbs->sessions);
+	kbs_registrations_free(kbs->registrations);
 	cc_wipe(kbs->root, sizeof(kbs->root));
 	free(kbs);
 }
 
 const struct cc_http_route *kbs_routes(struct kbs *kbs, size_t *ret_count)
 {
-	*ret_count = 4;
+	*ret_count = sizeof(kbs->routes) / sizeof(kbs->routes[0]);
 	return kbs->routes;
 }

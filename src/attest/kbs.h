@@ -7,6 +7,10 @@
  *                          the evidence must bind SHA-384 of the canonical runtime-data
  *   GET  /kbs/v0/resource/<repo>/<type>/<tag> -> the secret as a JWE to the TEE key
  *
+ * TPM nodes register their attestation key by credential activation (kbs_register.c):
+ *
+ *   POST /kbs/v0/node/register, POST /kbs/v0/node/activate
+ *
  * and an admin API under /kbs/v0/admin/<tenant>/ (policy, resources, nodes) for client certificates
  * of the tenant (O=<tenant>) or of the admin group. Every decision is an audit event. */
 #pragma once
@@ -31,6 +35,8 @@ struct kbs_config {
 	size_t snp_chain_len;
 	const char *tdx_root; /* Intel SGX Root CA (PEM), or NULL to refuse TDX */
 	size_t tdx_root_len;
+	const char *ek_ca; /* TPM manufacturers' EK CAs (PEM bundle), or NULL: no node registration */
+	size_t ek_ca_len;
 	time_t verify_at;        /* certificate time for evidence; 0 for now */
 	int session_ttl;         /* seconds (300) */
 	int token_ttl;           /* seconds (300) */

@@ -3,7 +3,8 @@
  *   PUT|GET  policy                          the tenant's attestation policy (YAML or JSON rules)
  *   PUT|DELETE resource/<repo>/<type>/<tag>  a secret (the body, up to 64 KiB)
  *   GET      resources                       the tenant's resource paths
- *   PUT      node/<name>                     a node's TPM attestation key (TPM2B_PUBLIC)
+ *   PUT      node/<name>                     a node's EK certificate (enrollment: the node then registers
+ *                                            its AK by credential activation) or its AK (TPM2B_PUBLIC)
  *
  * Only clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin
  * group> every tenant. Each request is an audit event. */
@@ -107,8 +108,13 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 		else
 			cc_http_response_json(resp, 200, list);
 	} else if (strncmp(what, "node/", 5) == 0 && strcmp(req->method, "PUT") == 0) {
-		int r = kbs_node_put(kbs->cfg.store, tenant, what + 5, (const uint8_t *)req->body.data, req->body.len,
-				     &err);
+		/* An EK certificate enrolls the node (it then registers its AK itself); a TPM2B_PUBLIC
+		 * registers the AK directly. */
+		const uint8_t *body = (const uint8_t *)req->body.data;
+		int r = body && kbs_is_certificate(body, req->body.len)
+			    ? kbs_enrollment_put(kbs->cfg.store, tenant, what + 5, body, req->body.len, &err)
+			    : kbs_node_put(kbs->cfg.store, tenant, what + 5, body, req->body.len, &err);
+
 		if (r < 0)
 			kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(&err));
 		else

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "attest/kbs.h"
+#include "attest/kbs_register.h"
 #include "attest/kbs_session.h"
 
 #include <stdbool.h>
@@ -11,7 +12,8 @@ struct kbs {
 	uint8_t root[ATTEST_ROOT_KEY_SIZE];
 	char token_kid[24];
 	struct kbs_sessions *sessions;
-	struct cc_http_route routes[5];
+	struct kbs_registrations *registrations;
+	struct cc_http_route routes[6];
 };
 
 /* An RFC 7807-style problem body, as the KBS protocol answers errors:

@@ -17,6 +17,7 @@
 
 #define SEGMENT_MAX 128
 #define AK_MAX      1024
+#define CERT_MAX    16384
 
 static bool segment_ok(const char *s, size_t n)
 {
@@ -180,30 +181,62 @@ int kbs_policy_get(struct cc_store *store, const char *tenant, json_t **ret, str
 	return attest_policy_parse(text, len, "stored policy", ret, err);
 }
 
-int kbs_node_put(struct cc_store *store, const char *tenant, const char *node, const uint8_t *ak, size_t len,
-		 struct cc_error *err)
+/* kbs/<tenant>/<kind>/<node>, checked. */
+static int node_key(const char *tenant, const char *kind, const char *node, char *out, size_t size,
+		    struct cc_error *err)
 {
 	if (check_tenant_and(tenant, NULL, err) < 0 || keyring_check_name("node", node, err) < 0)
 		return -EINVAL;
-	if (len == 0 || len > AK_MAX)
-		return cc_error_set(err, EINVAL, "an attestation key is 1 to %d bytes", AK_MAX);
-	char key[160];
-	snprintf(key, sizeof(key), "kbs/%s/node/%s", tenant, node);
-	return cc_store_put(store, key, ak, len, CC_STORE_ANY, NULL, err);
+	snprintf(out, size, "kbs/%s/%s/%s", tenant, kind, node);
+	return 0;
+}
+
+static int put_node_value(struct cc_store *store, const char *tenant, const char *kind, const char *node,
+			  const uint8_t *value, size_t len, size_t max, struct cc_error *err)
+{
+	char key[192];
+	if (node_key(tenant, kind, node, key, sizeof(key), err) < 0)
+		return -EINVAL;
+	if (len == 0 || len > max)
+		return cc_error_set(err, EINVAL, "a node's %s is 1 to %zu bytes", kind, max);
+	return cc_store_put(store, key, value, len, CC_STORE_ANY, NULL, err);
+}
+
+static int get_node_value(struct cc_store *store, const char *tenant, const char *kind, const char *node, uint8_t **ret,
+			  size_t *ret_len, const char *absent, struct cc_error *err)
+{
+	char key[192];
+	if (node_key(tenant, kind, node, key, sizeof(key), err) < 0)
+		return -EINVAL;
+	char *value;
+	int r = cc_store_get(store, key, &value, ret_len, NULL, err);
+	if (r == -ENOENT)
+		return cc_error_set(err, ENOENT, "node `%s` is not %s for tenant `%s`", node, absent, tenant);
+	if (r == 0)
+		*ret = (uint8_t *)value;
+	return r;
+}
+
+int kbs_node_put(struct cc_store *store, const char *tenant, const char *node, const uint8_t *ak, size_t len,
+		 struct cc_error *err)
+{
+	return put_node_value(store, tenant, "node", node, ak, len, AK_MAX, err);
 }
 
 int kbs_node_get(struct cc_store *store, const char *tenant, const char *node, uint8_t **ret, size_t *ret_len,
 		 struct cc_error *err)
 {
-	if (check_tenant_and(tenant, NULL, err) < 0 || keyring_check_name("node", node, err) < 0)
-		return -EINVAL;
-	char key[160];
-	snprintf(key, sizeof(key), "kbs/%s/node/%s", tenant, node);
-	char *value;
-	int r = cc_store_get(store, key, &value, ret_len, NULL, err);
-	if (r == -ENOENT)
-		return cc_error_set(err, ENOENT, "node `%s` is not registered for tenant `%s`", node, tenant);
-	if (r == 0)
-		*ret = (uint8_t *)value;
-	return r;
+	return get_node_value(store, tenant, "node", node, ret, ret_len, "registered", err);
+}
+
+int kbs_enrollment_put(struct cc_store *store, const char *tenant, const char *node, const uint8_t *cert, size_t len,
+		       struct cc_error *err)
+{
+	return put_node_value(store, tenant, "enroll", node, cert, len, CERT_MAX, err);
+}
+
+int kbs_enrollment_get(struct cc_store *store, const char *tenant, const char *node, uint8_t **ret, size_t *ret_len,
+		       struct cc_error *err)
+{
+	return get_node_value(store, tenant, "enroll", node, ret, ret_len, "enrolled", err);
 }

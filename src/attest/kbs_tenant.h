@@ -6,6 +6,8 @@
  *                                             store key as associated data, so values cannot be
  *                                             moved between tenants or paths)
  *   kbs/<tenant>/node/<name>                  a node's TPM attestation key (TPM2B_PUBLIC)
+ *   kbs/<tenant>/enroll/<name>                a node's EK certificate, enrolled by an administrator;
+ *                                             the node then registers its AK by credential activation
  *
  * Every name is checked here, before it reaches a store key. */
 #pragma once
@@ -40,5 +42,11 @@ int kbs_policy_get(struct cc_store *store, const char *tenant, json_t **ret, str
 
 int kbs_node_put(struct cc_store *store, const char *tenant, const char *node, const uint8_t *ak, size_t len,
 		 struct cc_error *err);
+/* The EK certificate (PEM or DER) an administrator enrolled for a node. */
+int kbs_enrollment_put(struct cc_store *store, const char *tenant, const char *node, const uint8_t *cert, size_t len,
+		       struct cc_error *err);
+int kbs_enrollment_get(struct cc_store *store, const char *tenant, const char *node, uint8_t **ret, size_t *ret_len,
+		       struct cc_error *err);
+
 int kbs_node_get(struct cc_store *store, const char *tenant, const char *node, uint8_t **ret, size_t *ret_len,
 		 struct cc_error *err);

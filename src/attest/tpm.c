@@ -3,6 +3,7 @@
 #include "attest/tpm.h"
 
 #include "attest/signature.h"
+#include "attest/tpm_credential.h"
 #include "attest/verifier.h"
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -20,10 +21,6 @@
 
 #define EVIDENCE_JSON_MAX (1u << 20)
 #define PCR_MAX           24
-/* An AK signs only what the TPM generated (restricted), never leaves its TPM, and was made in it. */
-#define AK_REQUIRED_ATTRIBUTES                                                                                         \
-	(TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |          \
-	 TPMA_OBJECT_SENSITIVEDATAORIGIN)
 
 struct bank {
 	const char *name;
@@ -80,18 +77,15 @@ static EVP_PKEY *rsa_public_key(const TPMS_RSA_PARMS *parms, const TPM2B_PUBLIC_
 /* The AK's TPM2B_PUBLIC as recorded at registration: attributes checked, key extracted. */
 static int load_ak(const uint8_t *data, size_t len, EVP_PKEY **ret, struct cc_error *err)
 {
+	if (!data)
+		return cc_error_set(err, EINVAL, "no attestation key given");
+	int r = tpm_check_ak(data, len, err);
+	if (r < 0)
+		return r;
 	TPM2B_PUBLIC pub = { 0 };
 	size_t offset = 0;
-	if (!data || Tss2_MU_TPM2B_PUBLIC_Unmarshal(data, len, &offset, &pub) != TSS2_RC_SUCCESS || offset != len)
-		return cc_error_set(err, EINVAL,
-				    "the attestation key is not a TPM2B_PUBLIC structure (tpm2_createak -u)");
+	Tss2_MU_TPM2B_PUBLIC_Unmarshal(data, len, &offset, &pub);
 	const TPMT_PUBLIC *p = &pub.publicArea;
-	if ((p->objectAttributes & AK_REQUIRED_ATTRIBUTES) != AK_REQUIRED_ATTRIBUTES ||
-	    (p->objectAttributes & TPMA_OBJECT_DECRYPT))
-		return cc_error_set(
-		    err, EPERM,
-		    "the attestation key is not a restricted signing key fixed to its TPM (attributes 0x%x)",
-		    p->objectAttributes);
 	EVP_PKEY *key = NULL;
 	if (p->type == TPM2_ALG_ECC) {
 		const char *group = p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256   ? "prime256v1"

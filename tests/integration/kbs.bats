@@ -177,3 +177,66 @@ tpm_guest() {
 	run etcdctl --endpoints "${ETCD_URLS%%,*}" get --prefix kbs/default/resource/
 	[[ "$output" != *"in-etcd"* ]]
 }
+
+@test "kbs: a node enrolled by its EK certificate registers its AK by credential activation, once" {
+	stop_kbs
+	cat /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem >"$TMP/ek-ca.pem"
+	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem"
+	mkdir -p "$TMP/n2"
+	tpm2_createek -c "$TMP/n2/ek.ctx" -G rsa -u "$TMP/n2/ek.pub" >/dev/null
+	tpm2_createak -C "$TMP/n2/ek.ctx" -c "$TMP/n2/ak.ctx" -G ecc -g sha256 -s ecdsa -u "$TMP/n2/ak.tss" >/dev/null
+	tpm2_flushcontext -t
+	tpm2_nvread 0x1c00002 -o "$TMP/n2/ek.der" 2>/dev/null # the RSA EK certificate swtpm_setup wrote
+	register() {
+		curl -s --cacert "$TMP/pki/ca.crt" -H 'Content-Type: application/json' -w '\n%{http_code}' \
+			-d "{\"tenant\":\"default\",\"node\":\"$1\",\"ak\":\"$(base64 -w0 "$2")\"}" "$KBS_URL/kbs/v0/node/register"
+	}
+	activate() {
+		curl -s --cacert "$TMP/pki/ca.crt" -H 'Content-Type: application/json' -w '\n%{http_code}' \
+			-d "{\"id\":\"$1\",\"secret\":\"$2\"}" "$KBS_URL/kbs/v0/node/activate"
+	}
+	run register n2 "$TMP/n2/ak.tss"
+	[ "${lines[-1]}" = 404 ]
+	[[ "$output" == *"node \`n2\` is not enrolled"* ]]
+	[ "$(kbs_admin PUT default/node/n2 --data-binary "@$TMP/n2/ek.der" | tail -1)" = 204 ]
+	# the EK itself is a decryption key, never an AK
+	tpm2_readpublic -c "$TMP/n2/ek.ctx" -o "$TMP/n2/ek.tss" -f tss >/dev/null
+	run register n2 "$TMP/n2/ek.tss"
+	echo "$output"
+	[[ "$output" == *"not a restricted signing key"* ]]
+	run register n2 "$TMP/n2/ak.tss"
+	[ "${lines[-1]}" = 200 ]
+	id="$(echo "${lines[0]}" | jq_py 'r["id"]')"
+	echo "${lines[0]}" | jq_py 'r["credential"]' | base64 -d >"$TMP/n2/credential"
+	tpm2_startauthsession --policy-session -S "$TMP/n2/session.ctx"
+	tpm2_policysecret -S "$TMP/n2/session.ctx" -c e >/dev/null
+	tpm2_activatecredential -c "$TMP/n2/ak.ctx" -C "$TMP/n2/ek.ctx" -i "$TMP/n2/credential" -o "$TMP/n2/secret" \
+		-P "session:$TMP/n2/session.ctx" >/dev/null
+	tpm2_flushcontext "$TMP/n2/session.ctx"
+	tpm2_flushcontext -t
+	run activate "$id" "$(head -c 32 /dev/zero | base64 -w0)"
+	[ "${lines[-1]}" = 403 ]
+	# a refused answer used the registration up
+	run activate "$id" "$(base64 -w0 "$TMP/n2/secret")"
+	[ "${lines[-1]}" = 404 ]
+	run register n2 "$TMP/n2/ak.tss"
+	id="$(echo "${lines[0]}" | jq_py 'r["id"]')"
+	echo "${lines[0]}" | jq_py 'r["credential"]' | base64 -d >"$TMP/n2/credential"
+	tpm2_startauthsession --policy-session -S "$TMP/n2/session.ctx"
+	tpm2_policysecret -S "$TMP/n2/session.ctx" -c e >/dev/null
+	tpm2_activatecredential -c "$TMP/n2/ak.ctx" -C "$TMP/n2/ek.ctx" -i "$TMP/n2/credential" -o "$TMP/n2/secret" \
+		-P "session:$TMP/n2/session.ctx" >/dev/null
+	tpm2_flushcontext "$TMP/n2/session.ctx"
+	tpm2_flushcontext -t
+	run activate "$id" "$(base64 -w0 "$TMP/n2/secret")"
+	[ "${lines[-1]}" = 204 ]
+	# the registered AK's quotes now open the tenant's secrets
+	run kbs_client --tee tpm --node n2 --ak-dir "$TMP/n2" --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = db-password-1 ]
+	# an EK certificate from another CA is refused at registration
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=fake EK" -keyout "$TMP/fake.key" \
+		-out "$TMP/fake.pem" 2>/dev/null
+	kbs_admin PUT default/node/n3 --data-binary "@$TMP/fake.pem" >/dev/null
+	run register n3 "$TMP/n2/ak.tss"
+	[[ "$output" == *"EK certificate does not chain to the trusted root"* ]]
+}

@@ -31,7 +31,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
-		"                        [--at RFC3339-TIME] [--admin-group NAME]\n\n"
+		"                        [--ek-ca FILE] [--at RFC3339-TIME] [--admin-group NAME]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -39,7 +39,9 @@ static void usage(FILE *out)
 		"client certificates from --client-ca: O=<tenant> for one tenant, O=--admin-group (default\n"
 		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
 		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
-		"TEE is refused. TPM nodes are registered through the admin API. --at pins the certificate\n"
+		"TEE is refused. TPM nodes: an administrator enrolls a node's EK certificate (admin PUT\n"
+		"node/<name>), and the node registers its AK by credential activation (POST /kbs/v0/node/register\n"
+		"and /activate), with EK certificates checked against --ek-ca. --at pins the certificate\n"
 		"time (test data). STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event when COCOON_AUDIT_SOCKET is set. Stops on SIGTERM or SIGINT.\n",
 		DEFAULT_STORE);
@@ -62,7 +64,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 }
 
 struct serve_args {
-	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *at,
+	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
 	    *admin_group;
 };
 
@@ -74,8 +76,8 @@ static int serve(const struct serve_args *a)
 	struct kbs *kbs = NULL;
 	struct cc_server *server = NULL;
 	EVP_PKEY *token_key = NULL;
-	_cleanup_free_ char *snp = NULL, *tdx = NULL;
-	size_t snp_len = 0, tdx_len = 0;
+	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL;
+	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0;
 	struct kbs_config cfg = { .admin_group = a->admin_group };
 	int r = attest_root_key_load(a->root_key, root, &err);
 	if (r == 0)
@@ -84,6 +86,8 @@ static int serve(const struct serve_args *a)
 		r = cc_read_file(a->snp_chain, ANCHOR_MAX, &snp, &snp_len, &err);
 	if (r == 0 && a->tdx_root)
 		r = cc_read_file(a->tdx_root, ANCHOR_MAX, &tdx, &tdx_len, &err);
+	if (r == 0 && a->ek_ca)
+		r = cc_read_file(a->ek_ca, ANCHOR_MAX, &ek_ca, &ek_ca_len, &err);
 	if (r == 0 && a->at) {
 		int64_t ns;
 		r = cc_time_parse_rfc3339(a->at, &ns) < 0
@@ -101,6 +105,8 @@ static int serve(const struct serve_args *a)
 		cfg.snp_chain_len = snp_len;
 		cfg.tdx_root = tdx;
 		cfg.tdx_root_len = tdx_len;
+		cfg.ek_ca = ek_ca;
+		cfg.ek_ca_len = ek_ca_len;
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
@@ -130,8 +136,8 @@ static int serve(const struct serve_args *a)
 	if (r < 0) {
 		cli_error("cocoon kbs", "%s", cc_error_message(&err));
 	} else {
-		cc_info("cocoon kbs serving on %s (store %s; SNP %s, TDX %s, TPM through registered nodes)", a->listen,
-			cc_store_backend(store), snp ? "on" : "off", tdx ? "on" : "off");
+		cc_info("cocoon kbs serving on %s (store %s; SNP %s, TDX %s, TPM registration %s)", a->listen,
+			cc_store_backend(store), snp ? "on" : "off", tdx ? "on" : "off", ek_ca ? "on" : "off");
 		int sig = 0;
 		sigwait(&mask, &sig);
 		cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -152,19 +158,13 @@ int cmd_kbs(int argc, char **argv)
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' },
-		{ "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },
-		{ "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "admin-group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "listen", required_argument, NULL, 'l' },   { "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },      { "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' }, { "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },    { "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' }, { "ek-ca", required_argument, NULL, 'E' },
+		{ "at", required_argument, NULL, 'a' },       { "admin-group", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
 	optind = 1;
@@ -180,6 +180,7 @@ int cmd_kbs(int argc, char **argv)
 		case 's': a.store = optarg; break;
 		case 'S': a.snp_chain = optarg; break;
 		case 'T': a.tdx_root = optarg; break;
+		case 'E': a.ek_ca = optarg; break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;

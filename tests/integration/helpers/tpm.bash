@@ -7,8 +7,20 @@ start_swtpm() {
 	mkdir -p "$dir"
 	swtpm_setup --tpm2 --tpmstate "$dir" --pcr-banks sha256,sha384 --create-ek-cert --overwrite \
 		>"$dir.setup.log" 2>&1
-	port="$(free_port)"
-	ctrl=$((port + 1)) # the swtpm TCTI expects the control channel on the next port
+	# the swtpm TCTI expects the control channel on the next port: find two free in a row
+	port="$("$SYSTEM_PYTHON" -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()')"
+	ctrl=$((port + 1))
+
 	swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
 		--ctrl type=tcp,port="$ctrl",bindaddr=127.0.0.1 --flags not-need-init,startup-clear &
 	SWTPM_PID=$!
