@@ -3,6 +3,8 @@
  * TPM's few NV slots; the sealed object is loaded under it, unsealed and flushed. */
 #include "attest/root_key_tpm.h"
 
+#include "attest/tpm_device.h"
+
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -24,79 +26,6 @@
 #include <tss2/tss2_tctildr.h>
 
 #define SEALED_FILE_MAX 8192
-/* A TPM without a resource manager (swtpm on a socket) has three object slots; another process using
- * them makes the TPM answer OBJECT_MEMORY, which clears as soon as that process flushes. */
-#define SLOT_RETRIES     100
-#define SLOT_RETRY_US    20000
-#define RC_OBJECT_MEMORY (TPM2_RC_WARN | 0x002)
-
-static bool out_of_slots(TSS2_RC rc)
-{
-	return (rc & 0xfff) == RC_OBJECT_MEMORY;
-}
-
-struct tpm {
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *esys;
-	ESYS_TR primary;
-};
-
-static void tpm_close(struct tpm *t)
-{
-	if (t->esys && t->primary != ESYS_TR_NONE)
-		Esys_FlushContext(t->esys, t->primary);
-	Esys_Finalize(&t->esys);
-	Tss2_TctiLdr_Finalize(&t->tcti);
-}
-
-/* Opens the TPM and creates the owner's ECC P-256 storage primary key (the template of the TCG's
- * "SRK" profile: restricted decryption key, AES-128-CFB for its children). */
-static int tpm_open(const char *tcti, struct tpm *t, struct cc_error *err)
-{
-	*t = (struct tpm){ .primary = ESYS_TR_NONE };
-	setenv("TSS2_LOG", "all+NONE", 0); /* errors are reported through err, not tpm2-tss's own log */
-	if (!tcti)
-		return cc_error_set(err, ENODEV, "no TPM: set COCOON_TPM_TCTI or provide /dev/tpmrm0");
-	TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
-	if (rc == TSS2_RC_SUCCESS)
-		rc = Esys_Initialize(&t->esys, t->tcti, NULL);
-	if (rc != TSS2_RC_SUCCESS) {
-		tpm_close(t);
-		return cc_error_set(err, EIO, "TPM `%s`: cannot open: %s", tcti, Tss2_RC_Decode(rc));
-	}
-	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-	TPM2B_PUBLIC template = {
-		.publicArea = {
-			.type = TPM2_ALG_ECC,
-			.nameAlg = TPM2_ALG_SHA256,
-			.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
-					    TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-					    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA,
-			.parameters.eccDetail = {
-				.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
-				.scheme = { .scheme = TPM2_ALG_NULL },
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = { .scheme = TPM2_ALG_NULL },
-			},
-		},
-	};
-	TPM2B_DATA outside = { 0 };
-	TPML_PCR_SELECTION pcrs = { 0 };
-	for (int i = 0; i < SLOT_RETRIES; i++) {
-		rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-					&sensitive, &template, &outside, &pcrs, &t->primary, NULL, NULL, NULL, NULL);
-		if (!out_of_slots(rc))
-			break;
-		usleep(SLOT_RETRY_US);
-	}
-	if (rc != TSS2_RC_SUCCESS) {
-		t->primary = ESYS_TR_NONE;
-		tpm_close(t);
-		return cc_error_set(err, EIO, "TPM `%s`: cannot create the storage key: %s", tcti, Tss2_RC_Decode(rc));
-	}
-	return 0;
-}
-
 static json_t *marshalled_public(const TPM2B_PUBLIC *pub)
 {
 	uint8_t buf[sizeof(*pub)];
@@ -119,8 +48,8 @@ static json_t *marshalled_private(const TPM2B_PRIVATE *priv)
 
 int attest_root_key_tpm_seal(const char *tcti, const char *path, struct cc_error *err)
 {
-	struct tpm t;
-	int r = tpm_open(tcti, &t, err);
+	struct tpm_device t;
+	int r = tpm_device_open(tcti, &t, err);
 	if (r < 0)
 		return r;
 	TPM2B_SENSITIVE_CREATE sensitive = { .sensitive.data.size = ATTEST_ROOT_KEY_SIZE };
@@ -168,7 +97,7 @@ out:
 	Esys_Free(priv);
 	Esys_Free(pub);
 	json_decref(doc);
-	tpm_close(&t);
+	tpm_device_close(&t);
 	return r;
 }
 
@@ -202,23 +131,23 @@ int attest_root_key_tpm_unseal(const char *tcti, const char *path, uint8_t key[A
 	    (offset = 0, Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv_bytes, priv_len, &offset, &priv)) != TSS2_RC_SUCCESS ||
 	    offset != priv_len)
 		return cc_error_set(err, EINVAL, "sealed root key `%s` is malformed", path);
-	struct tpm t;
-	if ((r = tpm_open(tcti, &t, err)) < 0)
+	struct tpm_device t;
+	if ((r = tpm_device_open(tcti, &t, err)) < 0)
 		return r;
 	ESYS_TR object = ESYS_TR_NONE;
 	TPM2B_SENSITIVE_DATA *data = NULL;
 	TSS2_RC rc;
-	for (int i = 0; i < SLOT_RETRIES; i++) {
+	for (int i = 0; i < TPM_SLOT_RETRIES; i++) {
 		rc = Esys_Load(t.esys, t.primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &object);
-		if (!out_of_slots(rc))
+		if (!tpm_device_out_of_slots(rc))
 			break;
-		usleep(SLOT_RETRY_US);
+		usleep(TPM_SLOT_RETRY_US);
 	}
 	if (rc == TSS2_RC_SUCCESS)
 		rc = Esys_Unseal(t.esys, object, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &data);
 	if (rc != TSS2_RC_SUCCESS)
 		r = cc_error_set(err, EACCES, "root key `%s` does not unseal on TPM `%s`%s: %s", path, tcti,
-				 out_of_slots(rc) ? "" : " (sealed by another TPM?)", Tss2_RC_Decode(rc));
+				 tpm_device_out_of_slots(rc) ? "" : " (sealed by another TPM?)", Tss2_RC_Decode(rc));
 	else if (data->size != ATTEST_ROOT_KEY_SIZE)
 		r = cc_error_set(err, EINVAL, "root key `%s` unsealed to %u bytes, not %d", path, data->size,
 				 ATTEST_ROOT_KEY_SIZE);
@@ -230,6 +159,6 @@ int attest_root_key_tpm_unseal(const char *tcti, const char *path, uint8_t key[A
 	}
 	if (object != ESYS_TR_NONE)
 		Esys_FlushContext(t.esys, object);
-	tpm_close(&t);
+	tpm_device_close(&t);
 	return r;
 }

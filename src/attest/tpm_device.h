@@ -1,0 +1,25 @@
+/* The node's TPM as cocoon's components use it through ESAPI: open it with the owner's storage
+ * primary key (re-created from the owner seed on every open, so nothing is persisted in the TPM's NV),
+ * and wait out OBJECT_MEMORY from a TPM without a resource manager (swtpm on a socket has three object
+ * slots, and another process may hold them for a moment). */
+#pragma once
+
+#include <stdbool.h>
+#include <tss2/tss2_esys.h>
+
+struct cc_error;
+
+#define TPM_SLOT_RETRIES  100
+#define TPM_SLOT_RETRY_US 20000
+
+struct tpm_device {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+	ESYS_TR primary; /* the owner's ECC P-256 storage key */
+};
+
+/* tcti NULL: "no TPM". */
+int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err);
+/* Flushes the storage key and closes. */
+void tpm_device_close(struct tpm_device *t);
+bool tpm_device_out_of_slots(TSS2_RC rc);
