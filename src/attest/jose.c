@@ -286,3 +286,68 @@ int jose_jwe_encrypt(const json_t *jwk, const uint8_t *plain, size_t len, json_t
 			     b64url_value(cipher, len), "tag", b64url_value(tag, sizeof(tag)));
 	return 0;
 }
+
+static int b64url_member(const json_t *obj, const char *name, uint8_t **ret, size_t *ret_len, struct cc_error *err)
+{
+	const char *text = json_string_value(json_object_get(obj, name));
+	if (!text || cc_base64url_decode(text, strlen(text), ret, ret_len) < 0)
+		return cc_error_set(err, EINVAL, "JWE `%s` is missing or not base64url", name);
+	return 0;
+}
+
+int jose_jwe_decrypt_ecdh(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_len, struct cc_error *err)
+{
+	const char *protected = json_string_value(json_object_get(jwe, "protected"));
+	_cleanup_free_ uint8_t *header_text = NULL, *wrapped = NULL, *iv = NULL, *cipher = NULL, *tag = NULL;
+	size_t header_len, wrapped_len, iv_len, cipher_len, tag_len;
+	if (!protected || cc_base64url_decode(protected, strlen(protected), &header_text, &header_len) < 0)
+		return cc_error_set(err, EINVAL, "JWE `protected` is missing or not base64url");
+	int r;
+	if ((r = b64url_member(jwe, "encrypted_key", &wrapped, &wrapped_len, err)) < 0 ||
+	    (r = b64url_member(jwe, "iv", &iv, &iv_len, err)) < 0 ||
+	    (r = b64url_member(jwe, "ciphertext", &cipher, &cipher_len, err)) < 0 ||
+	    (r = b64url_member(jwe, "tag", &tag, &tag_len, err)) < 0)
+		return r;
+	_cleanup_json_ json_t *header = json_loadb((const char *)header_text, header_len, 0, NULL);
+	const char *alg = json_string_value(json_object_get(header, "alg"));
+	const char *enc = json_string_value(json_object_get(header, "enc"));
+	if (!alg || strcmp(alg, "ECDH-ES+A256KW") != 0 || !enc || strcmp(enc, "A256GCM") != 0 ||
+	    iv_len != CC_AEAD_NONCE_SIZE || tag_len != CC_AEAD_TAG_SIZE || wrapped_len != 40)
+		return cc_error_set(err, EINVAL, "the JWE is not ECDH-ES+A256KW with A256GCM");
+	EVP_PKEY *epk = NULL;
+	const char *epk_alg;
+	if ((r = jose_jwk_public_key(json_object_get(header, "epk"), &epk, &epk_alg, err)) < 0)
+		return cc_error_prefix(err, "JWE epk");
+	uint8_t z[48], kek[32], cek[32];
+	size_t z_len = sizeof(z);
+	EVP_PKEY_CTX *derive = EVP_PKEY_CTX_new(key, NULL);
+	EVP_CIPHER_CTX *unwrap = EVP_CIPHER_CTX_new();
+	int n1 = 0, n2 = 0;
+	bool ok = derive && unwrap && EVP_PKEY_derive_init(derive) == 1 && EVP_PKEY_derive_set_peer(derive, epk) == 1 &&
+		  EVP_PKEY_derive(derive, z, &z_len) == 1;
+	if (ok) {
+		concat_kdf(z, z_len, kek);
+		ok = EVP_DecryptInit_ex(unwrap, EVP_aes_256_wrap(), NULL, kek, NULL) == 1 &&
+		     EVP_DecryptUpdate(unwrap, cek, &n1, wrapped, (int)wrapped_len) == 1 &&
+		     EVP_DecryptFinal_ex(unwrap, cek + n1, &n2) == 1 && n1 + n2 == 32;
+	}
+	EVP_CIPHER_CTX_free(unwrap);
+	EVP_PKEY_CTX_free(derive);
+	EVP_PKEY_free(epk);
+	cc_wipe(z, sizeof(z));
+	cc_wipe(kek, sizeof(kek));
+	uint8_t *plain = ok ? malloc(cipher_len ? cipher_len : 1) : NULL;
+	if (!ok || !plain) {
+		cc_wipe(cek, sizeof(cek));
+		return cc_error_set(err, EBADMSG, "the JWE content key does not unwrap with this key");
+	}
+	r = cc_aead_open_nonce(cek, iv, protected, strlen(protected), cipher, cipher_len, tag, plain, NULL);
+	cc_wipe(cek, sizeof(cek));
+	if (r < 0) {
+		free(plain);
+		return cc_error_set(err, EBADMSG, "the JWE content was altered");
+	}
+	*ret = plain;
+	*ret_len = cipher_len;
+	return 0;
+}

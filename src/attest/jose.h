@@ -27,3 +27,7 @@ json_t *jose_jwk_from_key(EVP_PKEY *key);
 
 /* Encrypts plain to the JWK: {"protected","encrypted_key","iv","ciphertext","tag"}. */
 int jose_jwe_encrypt(const json_t *jwk, const uint8_t *plain, size_t len, json_t **ret_jwe, struct cc_error *err);
+
+/* Decrypts a flattened JWE made with ECDH-ES+A256KW and A256GCM for the EC private key (what the
+ * node agent receives from the broker). *ret is malloc'd; wipe it after use. */
+int jose_jwe_decrypt_ecdh(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, size_t *ret_len, struct cc_error *err);

@@ -3,8 +3,10 @@
 
 #include "base/error.h"
 #include "crypto/encode.h"
+#include "json/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+
+#define OBJECT_FILE_MAX 8192
 
 /* A TPM without a resource manager (swtpm on a socket) has three object slots; another process using
  * them makes the TPM answer OBJECT_MEMORY, which clears as soon as that process flushes. */
@@ -75,5 +79,87 @@ int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err
 		tpm_device_close(t);
 		return cc_error_set(err, EIO, "TPM `%s`: cannot create the storage key: %s", tcti, Tss2_RC_Decode(rc));
 	}
+	return 0;
+}
+
+static json_t *base64_of(const uint8_t *data, size_t len)
+{
+	char *text = cc_base64_encode(data, len);
+	json_t *value = text ? json_string(text) : NULL;
+	free(text);
+	return value;
+}
+
+int tpm_device_save_object(const char *path, const char *format, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+			   struct cc_error *err)
+{
+	uint8_t pub_buf[sizeof(*pub)], priv_buf[sizeof(*priv)];
+	size_t pub_len = 0, priv_len = 0;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, pub_buf, sizeof(pub_buf), &pub_len) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, priv_buf, sizeof(priv_buf), &priv_len) != TSS2_RC_SUCCESS)
+		return cc_error_set(err, EINVAL, "cannot marshal the TPM object");
+	json_t *doc = json_pack("{s:s, s:o, s:o}", "format", format, "public", base64_of(pub_buf, pub_len), "private",
+				base64_of(priv_buf, priv_len));
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	json_decref(doc);
+	if (!text)
+		return cc_error_set(err, ENOMEM, "out of memory");
+	int r = 0, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		r = cc_error_set_errno(err, errno, "create `%s`", path);
+	else if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0)
+		r = cc_error_set_errno(err, errno, "write `%s`", path);
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return r;
+}
+
+static int field(const json_t *doc, const char *path, const char *name, uint8_t **ret, size_t *ret_len,
+		 struct cc_error *err)
+{
+	const char *text = json_string_value(json_object_get(doc, name));
+	if (!text || cc_base64_decode(text, strlen(text), ret, ret_len) < 0)
+		return cc_error_set(err, EINVAL, "`%s`: `%s` is missing or not base64", path, name);
+	return 0;
+}
+
+int tpm_device_load_object(const char *path, const char *format, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv,
+			   struct cc_error *err)
+{
+	json_t *doc = NULL;
+	int r = cc_json_load_file(path, OBJECT_FILE_MAX, &doc, err);
+	if (r < 0)
+		return r;
+	const char *found = json_string_value(json_object_get(doc, "format"));
+	uint8_t *pub_bytes = NULL, *priv_bytes = NULL;
+	size_t pub_len = 0, priv_len = 0, offset = 0;
+	if (!found || strcmp(found, format) != 0)
+		r = cc_error_set(err, EINVAL, "`%s` is not a %s file", path, format);
+	if (r == 0 && (r = field(doc, path, "public", &pub_bytes, &pub_len, err)) == 0 &&
+	    (r = field(doc, path, "private", &priv_bytes, &priv_len, err)) == 0 &&
+	    (Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub_bytes, pub_len, &offset, pub) != TSS2_RC_SUCCESS || offset != pub_len ||
+	     (offset = 0, Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv_bytes, priv_len, &offset, priv)) != TSS2_RC_SUCCESS ||
+	     offset != priv_len))
+		r = cc_error_set(err, EINVAL, "`%s` holds a malformed TPM object", path);
+	free(pub_bytes);
+	free(priv_bytes);
+	json_decref(doc);
+	return r;
+}
+
+int tpm_device_load(struct tpm_device *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, ESYS_TR *ret,
+		    struct cc_error *err)
+{
+	TSS2_RC rc = TSS2_RC_SUCCESS;
+	for (int i = 0; i < TPM_SLOT_RETRIES; i++) {
+		rc = Esys_Load(t->esys, t->primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, ret);
+		if (!tpm_device_out_of_slots(rc))
+			break;
+		usleep(TPM_SLOT_RETRY_US);
+	}
+	if (rc != TSS2_RC_SUCCESS)
+		return cc_error_set(err, EACCES, "the TPM does not load the object%s: %s",
+				    tpm_device_out_of_slots(rc) ? "" : " (made by another TPM?)", Tss2_RC_Decode(rc));
 	return 0;
 }

@@ -23,3 +23,13 @@ int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err
 /* Flushes the storage key and closes. */
 void tpm_device_close(struct tpm_device *t);
 bool tpm_device_out_of_slots(TSS2_RC rc);
+
+/* An object created under the storage key, kept as a file: {"format", "public", "private"} with the
+ * TPM2B structures in base64 (the private part is encrypted by the TPM); mode 0600, never overwritten. */
+int tpm_device_save_object(const char *path, const char *format, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+			   struct cc_error *err);
+int tpm_device_load_object(const char *path, const char *format, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv,
+			   struct cc_error *err);
+/* Loads it under the storage key (the caller flushes *ret). */
+int tpm_device_load(struct tpm_device *t, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv, ESYS_TR *ret,
+		    struct cc_error *err);

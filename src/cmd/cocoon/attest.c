@@ -220,6 +220,9 @@ int cmd_attest(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "agent") == 0)
+		return cmd_attest_agent(argc - 1, argv + 1);
+
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return CLI_EXIT_OK;

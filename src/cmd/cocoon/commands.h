@@ -4,6 +4,7 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_attest_agent(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_kms(int argc, char **argv);
 int cmd_kbs(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -31,6 +32,23 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	if (cc_buf_append(sink->body, ptr, n) < 0) {
 		sink->overflow = true;
 		return 0; /* makes curl abort the transfer */
+	}
+	return n;
+}
+
+/* Keeps name=value of the first Set-Cookie header (a session cookie, as the KBS protocol uses). */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+	struct cc_http_result *res = userdata;
+	size_t n = size * nmemb;
+	static const char name[] = "set-cookie:";
+	if (!res->set_cookie[0] && n > sizeof(name) && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+		const char *value = line + sizeof(name) - 1;
+		while (*value == ' ')
+			value++;
+		size_t len = strcspn(value, ";\r\n");
+		if (len < sizeof(res->set_cookie))
+			snprintf(res->set_cookie, sizeof(res->set_cookie), "%.*s", (int)len, value);
 	}
 	return n;
 }
@@ -63,6 +81,11 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, res);
+	if (cfg->cookie)
+		curl_easy_setopt(curl, CURLOPT_COOKIE, cfg->cookie);
+
 	if (cfg->ca_file)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
 	if (cfg->cert_file) {

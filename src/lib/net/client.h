@@ -17,11 +17,13 @@ struct cc_http_client_config {
 	int timeout_ms;           /* whole request; 0: 30 s */
 	size_t max_response;      /* 0: 16 MiB */
 	const char *bearer_token; /* Authorization: Bearer ..., never logged */
+	const char *cookie;       /* Cookie: header value (name=value), or NULL */
 };
 
 struct cc_http_result {
 	long status;
 	char content_type[128];
+	char set_cookie[256]; /* name=value of the first Set-Cookie header, without its attributes */
 	struct cc_buf body;
 };
 
