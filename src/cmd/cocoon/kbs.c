@@ -31,7 +31,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
-		"                        [--ek-ca FILE] [--at RFC3339-TIME] [--admin-group NAME]\n\n"
+		"                        [--ek-ca FILE] [--at RFC3339-TIME] [--admin-group NAME] [--events FILE]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -43,7 +43,9 @@ static void usage(FILE *out)
 		"node/<name>), and the node registers its AK by credential activation (POST /kbs/v0/node/register\n"
 		"and /activate), with EK certificates checked against --ek-ca. --at pins the certificate\n"
 		"time (test data). STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
-		"Every decision is an audit event when COCOON_AUDIT_SOCKET is set. Stops on SIGTERM or SIGINT.\n",
+		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
+		"appended to --events FILE (JSON lines). Stops on SIGTERM or SIGINT.\n",
+
 		DEFAULT_STORE);
 }
 
@@ -65,7 +67,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
-	    *admin_group;
+	    *admin_group, *events;
 };
 
 static int serve(const struct serve_args *a)
@@ -110,9 +112,8 @@ static int serve(const struct serve_args *a)
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
-	const char *audit_socket = getenv("COCOON_AUDIT_SOCKET");
-	if (r == 0 && audit_socket)
-		r = cc_event_sink_open_socket(audit_socket, &err);
+	if (r == 0 && (getenv("COCOON_AUDIT_SOCKET") || a->events))
+		r = cc_event_sink_open_default(a->events, &err);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -158,13 +159,21 @@ int cmd_kbs(int argc, char **argv)
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },   { "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },      { "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' }, { "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },    { "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' }, { "ek-ca", required_argument, NULL, 'E' },
-		{ "at", required_argument, NULL, 'a' },       { "admin-group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },           { 0 },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' },
+		{ "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' },
+		{ "ek-ca", required_argument, NULL, 'E' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "admin-group", required_argument, NULL, 'g' },
+		{ "events", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
 	optind = 1;
@@ -181,6 +190,7 @@ int cmd_kbs(int argc, char **argv)
 		case 'S': a.snp_chain = optarg; break;
 		case 'T': a.tdx_root = optarg; break;
 		case 'E': a.ek_ca = optarg; break;
+		case 'v': a.events = optarg; break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
