@@ -50,9 +50,16 @@ int audit_chain_append(struct audit_chain *c, const struct cc_event *ev, char **
 	char hash[AUDIT_HASH_MAX];
 	memcpy(hash, "sha256:", 7);
 	cc_hex_encode(md, sizeof(md), hash + 7);
-	size_t len = strlen(canonical);
-	canonical[len - 1] = '\0'; /* drop the closing brace */
-	*ret_json = cc_xasprintf("%s,\"hash\":\"%s\"}", canonical, hash);
+	/* The same text with ,"hash":"..." before the closing brace. */
+	static const char member[] = ",\"hash\":\"";
+	size_t len = strlen(canonical) - 1, hash_len = strlen(hash);
+	char *json = cc_xmalloc(len + sizeof(member) - 1 + hash_len + 3);
+	memcpy(json, canonical, len);
+	memcpy(json + len, member, sizeof(member) - 1);
+	memcpy(json + len + sizeof(member) - 1, hash, hash_len);
+	memcpy(json + len + sizeof(member) - 1 + hash_len, "\"}", 3);
+	*ret_json = json;
+
 	memcpy(ret_hash, hash, AUDIT_HASH_MAX);
 	*ret_seq = c->next_seq++;
 	memcpy(c->prev, hash, AUDIT_HASH_MAX);

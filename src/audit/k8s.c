@@ -25,15 +25,14 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
 		return cc_error_prefix(err, "Kubernetes audit event");
 	if (cc_json_get_string(k8s, "stageTimestamp", false, &stamp, NULL) < 0 || !stamp)
 		cc_json_get_string(k8s, "requestReceivedTimestamp", false, &stamp, NULL);
-	struct cc_event *ev;
-	_cleanup_free_ char *action = cc_xasprintf("k8s.%.64s", verb);
-	if ((r = cc_event_new("k8s-apiserver", action, &ev, err)) < 0)
-		return r;
-	if (strlen(audit_id) > 36 || audit_id[strspn(audit_id, "0123456789abcdefABCDEF-")] != '\0') {
-		cc_event_free(ev);
+	if (strlen(audit_id) > 36 || audit_id[strspn(audit_id, "0123456789abcdefABCDEF-")] != '\0')
 		return cc_error_set(err, EINVAL, "Kubernetes audit event: auditID `%.40s` is not a UUID", audit_id);
-	}
-	snprintf(ev->id, sizeof(ev->id), "%s", audit_id);
+	struct cc_event *ev;
+	char action[80];
+	snprintf(action, sizeof(action), "k8s.%.64s", verb);
+	if ((r = cc_event_new_with_id("k8s-apiserver", action, audit_id, &ev, err)) < 0)
+		return r;
+
 	if (stamp && cc_time_parse_rfc3339(stamp, &ev->time_ns) < 0) {
 		cc_event_free(ev);
 		return cc_error_set(err, EINVAL, "Kubernetes audit event %s: timestamp `%.40s` is not RFC 3339",

@@ -90,12 +90,18 @@ static const char *host_name(void)
 
 int cc_event_new(const char *component, const char *action, struct cc_event **ret, struct cc_error *err)
 {
+	char id[37];
+	int r = cc_random_uuid(id, err);
+	return r < 0 ? r : cc_event_new_with_id(component, action, id, ret, err);
+}
+
+int cc_event_new_with_id(const char *component, const char *action, const char *id, struct cc_event **ret,
+			 struct cc_error *err)
+{
+	(void)err;
 	struct cc_event *ev = cc_xcalloc(1, sizeof(*ev));
-	int r = cc_random_uuid(ev->id, err);
-	if (r < 0) {
-		free(ev);
-		return r;
-	}
+	snprintf(ev->id, sizeof(ev->id), "%s", id);
+
 	ev->time_ns = cc_time_now_ns();
 	ev->component = bounded_copy(component);
 	ev->action = bounded_copy(action);

@@ -62,6 +62,10 @@ enum cc_event_severity cc_event_severity_from_string(const char *s);
 
 /* Starts an event now, on this host, with a fresh id, severity info and no verdict. */
 int cc_event_new(const char *component, const char *action, struct cc_event **ret, struct cc_error *err);
+/* The same for an event whose id comes from its source (a Kubernetes auditID): no UUID is drawn. */
+int cc_event_new_with_id(const char *component, const char *action, const char *id, struct cc_event **ret,
+			 struct cc_error *err);
+
 void cc_event_free(struct cc_event *ev);
 
 /* Setters copy the value; NULL clears the field. Values longer than CC_EVENT_FIELD_MAX are cut

@@ -86,14 +86,6 @@ int cc_json_load_file(const char *path, size_t max_size, json_t **ret, struct cc
 	return cc_json_parse(data, len, max_size, path, ret, err);
 }
 
-char *cc_json_canonical(const json_t *value)
-{
-	char *s = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	if (!s)
-		abort(); /* only on allocation failure: jansson can always encode a tree it built */
-	return s;
-}
-
 static int get_field(const json_t *obj, const char *field, bool required, json_t **ret, struct cc_error *err)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, field) : NULL;
