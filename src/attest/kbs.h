@@ -37,6 +37,7 @@ struct kbs_config {
 	size_t tdx_root_len;
 	const char *ek_ca; /* TPM manufacturers' EK CAs (PEM bundle), or NULL: no node registration */
 	size_t ek_ca_len;
+	const char *vcek_cache;  /* directory of VCEKs by chip and TCB, or NULL */
 	time_t verify_at;        /* certificate time for evidence; 0 for now */
 	int session_ttl;         /* seconds (300) */
 	int token_ttl;           /* seconds (300) */

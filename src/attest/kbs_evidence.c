@@ -1,7 +1,9 @@
 /* The key broker's evidence formats: what a guest puts in "tee-evidence" for each TEE, turned into
  * the verifier input of verifier.h with the broker's pinned anchors.
  *
- *   snp:  {"report": base64 ATTESTATION_REPORT, "vcek": base64 DER}
+ *   snp:  {"report": base64 ATTESTATION_REPORT, "vcek": base64 DER}; with --vcek-cache the vcek may be
+ *         left out once the cache holds it for the chip and TCB
+
  *   tdx:  {"quote": base64 quote v4}
  *   tpm:  {"node": registered node name, "quote", "signature", "pcrs", "measurements"} (docs/attest.md);
  *         the AK is the one registered for that node and tenant, never one the guest sends. */
@@ -9,6 +11,8 @@
 
 #include "attest/kbs_private.h"
 #include "attest/kbs_tenant.h"
+#include "attest/snp.h"
+#include "attest/vcek_cache.h"
 #include "attest/verifier.h"
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -16,6 +20,7 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static int b64_field(const json_t *evidence, const char *name, uint8_t **ret, size_t *ret_len, struct cc_error *err)
@@ -35,16 +40,44 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 	struct attest_input in = { .nonce = nonce, .nonce_len = nonce_len, .at = kbs->cfg.verify_at };
 	_cleanup_free_ uint8_t *primary = NULL, *secondary = NULL;
 	_cleanup_free_ char *text = NULL;
+	struct snp_report report;
 	int r;
+
 	if (strcmp(tee, "snp") == 0) {
 		if (!kbs->cfg.snp_chain)
 			return cc_error_set(err, ENOTSUP, "this broker has no AMD chain configured (--snp-chain)");
-		if ((r = b64_field(evidence, "report", &primary, &in.evidence_len, err)) < 0 ||
-		    (r = b64_field(evidence, "vcek", &secondary, &in.endorsement_len, err)) < 0)
+		if ((r = b64_field(evidence, "report", &primary, &in.evidence_len, err)) < 0)
+			return r;
+		bool sent = json_object_get(evidence, "vcek") != NULL;
+		if (sent)
+			r = b64_field(evidence, "vcek", &secondary, &in.endorsement_len, err);
+		else if (!kbs->cfg.vcek_cache)
+			r = cc_error_set(err, EINVAL, "tee-evidence lacks `vcek` and this broker has no VCEK cache");
+		else if ((r = snp_report_parse(primary, in.evidence_len, &report, err)) == 0)
+			r = vcek_cache_lookup(kbs->cfg.vcek_cache, &report, &secondary, &in.endorsement_len, err);
+		if (r < 0)
 			return r;
 		in.endorsement = secondary;
 		in.roots_pem = kbs->cfg.snp_chain;
 		in.roots_len = kbs->cfg.snp_chain_len;
+		in.evidence = primary;
+		/* Authenticity first, the session binding after: a VCEK that verified a genuine report goes
+		 * to the cache even when this report belongs to another session. */
+		in.nonce = NULL;
+		json_t *claims = NULL;
+		if ((r = verifier->verify(&in, &claims, err)) < 0)
+			return r;
+		if (sent && kbs->cfg.vcek_cache && snp_report_parse(primary, in.evidence_len, &report, NULL) == 0)
+			vcek_cache_store(kbs->cfg.vcek_cache, &report, secondary, in.endorsement_len, NULL);
+		if ((r = snp_report_parse(primary, in.evidence_len, &report, err)) < 0 ||
+		    (r = snp_report_check_nonce(&report, nonce, nonce_len, err)) < 0) {
+			json_decref(claims);
+			return r;
+		}
+
+		*ret_claims = claims;
+		return 0;
+
 	} else if (strcmp(tee, "tdx") == 0) {
 		if (!kbs->cfg.tdx_root)
 			return cc_error_set(err, ENOTSUP, "this broker has no Intel root configured (--tdx-root)");

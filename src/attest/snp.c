@@ -199,7 +199,16 @@ json_t *snp_report_claims(const struct snp_report *r)
 			 tcb_json(&r->current_tcb));
 }
 
+int snp_report_check_nonce(const struct snp_report *r, const uint8_t *nonce, size_t len, struct cc_error *err)
+{
+	if (len > sizeof(r->report_data) || memcmp(r->report_data, nonce, len) != 0)
+		return cc_error_set(
+		    err, EBADMSG, "the SNP report_data does not carry the expected nonce: a replay or another session");
+	return 0;
+}
+
 int snp_verify(const struct attest_input *in, json_t **ret_claims, struct cc_error *err)
+
 {
 	struct snp_verify_options o = {
 		.vcek_der = in->endorsement,
@@ -210,10 +219,8 @@ int snp_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 	};
 	struct snp_report r;
 	int rc = snp_report_verify(in->evidence, in->evidence_len, &o, &r, err);
-	if (rc == 0 && in->nonce &&
-	    (in->nonce_len > sizeof(r.report_data) || memcmp(r.report_data, in->nonce, in->nonce_len) != 0))
-		rc = cc_error_set(err, EBADMSG,
-				  "the SNP report_data does not carry the expected nonce: a replay or another session");
+	if (rc == 0 && in->nonce)
+		rc = snp_report_check_nonce(&r, in->nonce, in->nonce_len, err);
 	if (rc == 0)
 		*ret_claims = snp_report_claims(&r);
 	return rc;

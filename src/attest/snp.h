@@ -55,7 +55,11 @@ struct snp_verify_options {
 int snp_report_verify(const uint8_t *data, size_t len, const struct snp_verify_options *opts, struct snp_report *ret,
 		      struct cc_error *err);
 
+/* The session binding: report_data must start with nonce. */
+int snp_report_check_nonce(const struct snp_report *r, const uint8_t *nonce, size_t len, struct cc_error *err);
+
 /* The report's claims as JSON (hex for byte fields). */
+
 json_t *snp_report_claims(const struct snp_report *r);
 
 /* The verifier interface: in->evidence is the report, in->endorsement the VCEK (DER), in->roots_pem

@@ -120,6 +120,21 @@ tpm_guest() {
 	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]]
 	run kbs_client --tee intel-tdx --evidence "$TMP/tdx.json"
 	[[ "$output" == *"TDX report_data does not carry the expected nonce"* ]]
+	# without a VCEK the broker needs its cache; a verified VCEK fills it
+	"$SYSTEM_PYTHON" -c 'import json, sys; e = json.load(open(sys.argv[1])); del e["vcek"]; json.dump(e, open(sys.argv[2], "w"))' \
+		"$TMP/snp.json" "$TMP/snp-novcek.json"
+	run kbs_client --tee snp --evidence "$TMP/snp-novcek.json"
+	[[ "$output" == *"lacks \`vcek\` and this broker has no VCEK cache"* ]]
+	stop_kbs
+	start_kbs "$TMP" --snp-chain "$F/snp/ask_ark_milan.pem" --vcek-cache "$TMP/vcek-cache"
+	run kbs_client --tee snp --evidence "$TMP/snp-novcek.json"
+	[[ "$output" == *"no VCEK for this chip and TCB in the cache"* ]]
+	run kbs_client --tee snp --evidence "$TMP/snp.json"
+	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]]
+	[ "$(ls "$TMP/vcek-cache" | wc -l)" -eq 1 ] # authentic, so cached, though bound to another session
+	run kbs_client --tee snp --evidence "$TMP/snp-novcek.json"
+	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]] # verified with the cached VCEK
+
 	stop_kbs
 	start_kbs "$TMP"
 	run kbs_client --tee snp --evidence "$TMP/snp.json"

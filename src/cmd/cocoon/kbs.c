@@ -31,7 +31,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
-		"                        [--ek-ca FILE] [--at RFC3339-TIME] [--admin-group NAME] [--events FILE]\n\n"
+		"                        [--ek-ca FILE] [--vcek-cache DIR] [--at RFC3339-TIME] [--admin-group NAME]\n"
+		"                        [--events FILE]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -39,13 +40,13 @@ static void usage(FILE *out)
 		"client certificates from --client-ca: O=<tenant> for one tenant, O=--admin-group (default\n"
 		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
 		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
-		"TEE is refused. TPM nodes: an administrator enrolls a node's EK certificate (admin PUT\n"
+		"TEE is refused. --vcek-cache DIR keeps VCEKs that verified a report, so SNP guests may leave\n"
+		"theirs out afterwards. TPM nodes: an administrator enrolls a node's EK certificate (admin PUT\n"
 		"node/<name>), and the node registers its AK by credential activation (POST /kbs/v0/node/register\n"
 		"and /activate), with EK certificates checked against --ek-ca. --at pins the certificate\n"
 		"time (test data). STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
 		"appended to --events FILE (JSON lines). Stops on SIGTERM or SIGINT.\n",
-
 		DEFAULT_STORE);
 }
 
@@ -67,7 +68,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
-	    *admin_group, *events;
+	    *admin_group, *events, *vcek_cache;
 };
 
 static int serve(const struct serve_args *a)
@@ -88,7 +89,10 @@ static int serve(const struct serve_args *a)
 		r = cc_read_file(a->snp_chain, ANCHOR_MAX, &snp, &snp_len, &err);
 	if (r == 0 && a->tdx_root)
 		r = cc_read_file(a->tdx_root, ANCHOR_MAX, &tdx, &tdx_len, &err);
+	if (r == 0 && a->vcek_cache)
+		r = cc_mkdir_p(a->vcek_cache, 0700, &err);
 	if (r == 0 && a->ek_ca)
+
 		r = cc_read_file(a->ek_ca, ANCHOR_MAX, &ek_ca, &ek_ca_len, &err);
 	if (r == 0 && a->at) {
 		int64_t ns;
@@ -109,6 +113,7 @@ static int serve(const struct serve_args *a)
 		cfg.tdx_root_len = tdx_len;
 		cfg.ek_ca = ek_ca;
 		cfg.ek_ca_len = ek_ca_len;
+		cfg.vcek_cache = a->vcek_cache;
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
@@ -159,21 +164,14 @@ int cmd_kbs(int argc, char **argv)
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' },
-		{ "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },
-		{ "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' },
-		{ "ek-ca", required_argument, NULL, 'E' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "admin-group", required_argument, NULL, 'g' },
-		{ "events", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "listen", required_argument, NULL, 'l' },   { "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },      { "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' }, { "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },    { "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' }, { "ek-ca", required_argument, NULL, 'E' },
+		{ "at", required_argument, NULL, 'a' },       { "admin-group", required_argument, NULL, 'g' },
+		{ "events", required_argument, NULL, 'v' },   { "vcek-cache", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
 	optind = 1;
@@ -191,6 +189,7 @@ int cmd_kbs(int argc, char **argv)
 		case 'T': a.tdx_root = optarg; break;
 		case 'E': a.ek_ca = optarg; break;
 		case 'v': a.events = optarg; break;
+		case 'V': a.vcek_cache = optarg; break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;

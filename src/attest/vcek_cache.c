@@ -1,0 +1,43 @@
+/* VCEK certificates on disk (see vcek_cache.h). */
+#include "attest/vcek_cache.h"
+
+#include "attest/snp.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "crypto/encode.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#define VCEK_MAX 8192
+
+static void entry_path(const char *dir, const struct snp_report *r, char *out, size_t size)
+{
+	char chip[2 * sizeof(r->chip_id) + 1];
+	cc_hex_encode(r->chip_id, sizeof(r->chip_id), chip);
+	const struct snp_tcb *t = &r->reported_tcb;
+	snprintf(out, size, "%s/%s-%u-%u-%u-%u.der", dir, chip, t->bootloader, t->tee, t->snp, t->microcode);
+}
+
+int vcek_cache_lookup(const char *dir, const struct snp_report *report, uint8_t **ret, size_t *ret_len,
+		      struct cc_error *err)
+{
+	char path[4096];
+	entry_path(dir, report, path, sizeof(path));
+	char *der;
+	int r = cc_read_file(path, VCEK_MAX, &der, ret_len, err);
+	if (r == -ENOENT)
+		return cc_error_set(err, ENOENT,
+				    "no VCEK for this chip and TCB in the cache: send it in tee-evidence.vcek once");
+	if (r == 0)
+		*ret = (uint8_t *)der;
+	return r;
+}
+
+int vcek_cache_store(const char *dir, const struct snp_report *report, const uint8_t *der, size_t len,
+		     struct cc_error *err)
+{
+	char path[4096];
+	entry_path(dir, report, path, sizeof(path));
+	return cc_write_file_atomic(path, der, len, 0644, err);
+}
