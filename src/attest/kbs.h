@@ -38,6 +38,8 @@ struct kbs_config {
 	const char *ek_ca; /* TPM manufacturers' EK CAs (PEM bundle), or NULL: no node registration */
 	size_t ek_ca_len;
 	const char *vcek_cache;  /* directory of VCEKs by chip and TCB, or NULL */
+	const char *kds_url;     /* AMD KDS VCEK URL of the product, or NULL: never fetch */
+	const char *kds_ca;      /* its CA bundle, or NULL for the system store */
 	time_t verify_at;        /* certificate time for evidence; 0 for now */
 	int session_ttl;         /* seconds (300) */
 	int token_ttl;           /* seconds (300) */

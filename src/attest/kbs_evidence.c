@@ -51,12 +51,21 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 		bool sent = json_object_get(evidence, "vcek") != NULL;
 		if (sent)
 			r = b64_field(evidence, "vcek", &secondary, &in.endorsement_len, err);
-		else if (!kbs->cfg.vcek_cache)
+		else if (!kbs->cfg.vcek_cache && !kbs->cfg.kds_url)
 			r = cc_error_set(err, EINVAL, "tee-evidence lacks `vcek` and this broker has no VCEK cache");
 		else if ((r = snp_report_parse(primary, in.evidence_len, &report, err)) == 0)
-			r = vcek_cache_lookup(kbs->cfg.vcek_cache, &report, &secondary, &in.endorsement_len, err);
+			r = kbs->cfg.vcek_cache
+				? vcek_cache_lookup(kbs->cfg.vcek_cache, &report, &secondary, &in.endorsement_len, err)
+				: -ENOENT;
+		/* Not cached: AMD's key distribution service, only when configured. */
+		if (r == -ENOENT && kbs->cfg.kds_url) {
+			r = vcek_fetch(kbs->cfg.kds_url, kbs->cfg.kds_ca, &report, &secondary, &in.endorsement_len,
+				       err);
+			sent = r == 0;
+		}
 		if (r < 0)
 			return r;
+
 		in.endorsement = secondary;
 		in.roots_pem = kbs->cfg.snp_chain;
 		in.roots_len = kbs->cfg.snp_chain_len;

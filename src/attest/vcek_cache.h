@@ -16,3 +16,9 @@ int vcek_cache_lookup(const char *dir, const struct snp_report *report, uint8_t 
 		      struct cc_error *err);
 int vcek_cache_store(const char *dir, const struct snp_report *report, const uint8_t *der, size_t len,
 		     struct cc_error *err);
+
+/* Fetches the VCEK of the report's chip and TCB from AMD's key distribution service: base_url is
+ * the product's VCEK URL (https://kdsintf.amd.com/vcek/v1/Milan); the request adds /<hwid> and the
+ * TCB levels as blSPL, teeSPL, snpSPL and ucodeSPL (AMD's KDS interface specification). */
+int vcek_fetch(const char *base_url, const char *ca_file, const struct snp_report *report, uint8_t **ret,
+	       size_t *ret_len, struct cc_error *err);

@@ -25,6 +25,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${KDS_PID:-}" ] && kill "$KDS_PID" 2>/dev/null
 	stop_kbs
 	stop_swtpm
 	stop_etcd_cluster
@@ -135,11 +136,37 @@ tpm_guest() {
 	run kbs_client --tee snp --evidence "$TMP/snp-novcek.json"
 	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]] # verified with the cached VCEK
 
+	# a VCEK missing from the cache comes from the key distribution service when one is configured
+	# (AMD's is unreachable here: an HTTPS file server with AMD's URL layout stands in for it)
+	stop_kbs
+	hwid="$("$SYSTEM_PYTHON" -c 'import sys; print(open(sys.argv[1], "rb").read()[0x1A0:0x1E0].hex())' "$F/snp/milan-report.bin")"
+	mkdir -p "$TMP/kds/vcek/v1/Milan"
+	cp "$F/snp/milan-vcek.der" "$TMP/kds/vcek/v1/Milan/$hwid"
+	kds_port="$(free_port)"
+	"$SYSTEM_PYTHON" - "$TMP/kds" "$kds_port" "$TMP/pki" <<-'PY' &
+	import functools, http.server, ssl, sys
+	handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+	server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), handler)
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+	ctx.load_cert_chain(sys.argv[3] + "/server.crt", sys.argv[3] + "/server.key")
+	server.socket = ctx.wrap_socket(server.socket, server_side=True)
+	server.serve_forever()
+	PY
+	KDS_PID=$!
+	sleep 0.5
+	rm -rf "$TMP/vcek-cache"
+	start_kbs "$TMP" --snp-chain "$F/snp/ask_ark_milan.pem" --vcek-cache "$TMP/vcek-cache" \
+		--kds "https://localhost:$kds_port/vcek/v1/Milan" --kds-ca "$TMP/pki/ca.crt"
+	run kbs_client --tee snp --evidence "$TMP/snp-novcek.json"
+	echo "$output"
+	[[ "$output" == *"SNP report_data does not carry the expected nonce"* ]] # fetched and verified
+	[ "$(ls "$TMP/vcek-cache" | wc -l)" -eq 1 ]
 	stop_kbs
 	start_kbs "$TMP"
 	run kbs_client --tee snp --evidence "$TMP/snp.json"
 	[[ "$output" == *"no AMD chain configured"* ]]
 }
+
 
 @test "kbs: bad input gets a precise error, and every decision is an audit event" {
 	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \

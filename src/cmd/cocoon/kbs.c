@@ -31,7 +31,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
-		"                        [--ek-ca FILE] [--vcek-cache DIR] [--at RFC3339-TIME] [--admin-group NAME]\n"
+		"                        [--ek-ca FILE] [--vcek-cache DIR] [--kds URL [--kds-ca FILE]] [--at TIME]\n"
+		"                        [--admin-group NAME]\n"
 		"                        [--events FILE]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
@@ -41,10 +42,12 @@ static void usage(FILE *out)
 		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
 		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
 		"TEE is refused. --vcek-cache DIR keeps VCEKs that verified a report, so SNP guests may leave\n"
-		"theirs out afterwards. TPM nodes: an administrator enrolls a node's EK certificate (admin PUT\n"
-		"node/<name>), and the node registers its AK by credential activation (POST /kbs/v0/node/register\n"
-		"and /activate), with EK certificates checked against --ek-ca. --at pins the certificate\n"
-		"time (test data). STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
+		"theirs out afterwards; --kds URL (e.g. https://kdsintf.amd.com/vcek/v1/Milan) fetches a VCEK\n"
+		"missing from the cache from AMD (--kds-ca FILE: its CA, default the system's). TPM nodes: an\n"
+		"administrator enrolls a node's EK certificate (admin PUT node/<name>), and the node registers\n"
+		"its AK by credential activation (POST /kbs/v0/node/register and /activate), with EK\n"
+		"certificates checked against --ek-ca. --at pins the certificate time (test data).\n"
+		"STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
 		"appended to --events FILE (JSON lines). Stops on SIGTERM or SIGINT.\n",
 		DEFAULT_STORE);
@@ -68,7 +71,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
-	    *admin_group, *events, *vcek_cache;
+	    *admin_group, *events, *vcek_cache, *kds, *kds_ca;
 };
 
 static int serve(const struct serve_args *a)
@@ -114,6 +117,8 @@ static int serve(const struct serve_args *a)
 		cfg.ek_ca = ek_ca;
 		cfg.ek_ca_len = ek_ca_len;
 		cfg.vcek_cache = a->vcek_cache;
+		cfg.kds_url = a->kds;
+		cfg.kds_ca = a->kds_ca;
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
@@ -171,6 +176,7 @@ int cmd_kbs(int argc, char **argv)
 		{ "tdx-root", required_argument, NULL, 'T' }, { "ek-ca", required_argument, NULL, 'E' },
 		{ "at", required_argument, NULL, 'a' },       { "admin-group", required_argument, NULL, 'g' },
 		{ "events", required_argument, NULL, 'v' },   { "vcek-cache", required_argument, NULL, 'V' },
+		{ "kds", required_argument, NULL, 'K' },      { "kds-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
@@ -190,6 +196,8 @@ int cmd_kbs(int argc, char **argv)
 		case 'E': a.ek_ca = optarg; break;
 		case 'v': a.events = optarg; break;
 		case 'V': a.vcek_cache = optarg; break;
+		case 'K': a.kds = optarg; break;
+		case 'A': a.kds_ca = optarg; break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
