@@ -7,6 +7,8 @@
 
 #include "attest/chain.h"
 #include "attest/signature.h"
+#include "attest/tdx_collateral.h"
+
 #include "attest/verifier.h"
 #include "base/error.h"
 #include "crypto/digest.h"
@@ -199,14 +201,23 @@ int tdx_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 	if ((r = attest_chain_verify(pck, chain, &o, "PCK certificate", err)) == 0 &&
 	    (r = check_qe_report(&q, pck, err)) == 0)
 		r = check_quote_signature(in->evidence, &q, err);
+	json_t *claims = r == 0 ? tdx_quote_claims(&q) : NULL;
+	if (r == 0 && in->tcb_info.len) {
+		struct tdx_collateral c = { &in->tcb_info, &in->qe_identity, &in->collateral_chain };
+		o.n_crls = 0; /* the CRLs are the PCK chain's */
+		r = tdx_collateral_evaluate(&q, pck, &c, &o, claims, err);
+	}
 	sk_X509_pop_free(chain, X509_free);
 	if (r == 0 && in->nonce &&
 	    (in->nonce_len > sizeof(q.report_data) || memcmp(q.report_data, in->nonce, in->nonce_len) != 0))
 		r = cc_error_set(err, EBADMSG,
 				 "the TDX report_data does not carry the expected nonce: a replay or another session");
-	if (r == 0)
-		*ret_claims = tdx_quote_claims(&q);
-	return r;
+	if (r < 0) {
+		json_decref(claims);
+		return r;
+	}
+	*ret_claims = claims;
+	return 0;
 }
 
 static json_t *hex(const uint8_t *data, size_t len)

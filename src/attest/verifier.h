@@ -33,6 +33,8 @@ struct attest_input {
 	const uint8_t *nonce;
 	size_t nonce_len;
 	time_t at; /* verification time for certificates, 0 for now */
+	/* TDX: Intel's collateral for the TCB status (all three, or none). */
+	struct attest_blob tcb_info, qe_identity, collateral_chain;
 };
 
 struct attest_verifier {

@@ -177,3 +177,103 @@ assert c["qe"]["mrsigner"] == "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"policy: qe.isvsvn is 4, outside the minimum 5"* ]]
 }
+
+# make_collateral_signer: a test root and TCB signing certificate (Intel's signing certificate is not
+# in the test data), and $TMP/roots.pem = the Intel SGX Root CA + the test root.
+make_collateral_signer() {
+	# valid from 2020, so it can be checked at the collateral's pinned time in 2023
+	"$SYSTEM_PYTHON" - "$TMP" <<-'PY'
+	import datetime, sys
+	from cryptography import x509
+	from cryptography.hazmat.primitives import hashes, serialization
+	from cryptography.hazmat.primitives.asymmetric import ec
+	from cryptography.x509.oid import NameOID
+	d = sys.argv[1]
+	def cert(name, key, issuer, issuer_key, ca, serial):
+	    b = x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+	    b = b.issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)])).public_key(key.public_key())
+	    b = b.serial_number(serial).not_valid_before(datetime.datetime(2020, 1, 1))
+	    b = b.not_valid_after(datetime.datetime(2040, 1, 1)).add_extension(x509.BasicConstraints(ca, None), True)
+	    return b.sign(issuer_key, hashes.SHA256())
+	root_key, sign_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+	root = cert("test TCB root", root_key, "test TCB root", root_key, True, 1)
+	signing = cert("test TCB signing", sign_key, "test TCB root", root_key, False, 2)
+	open(d + "/croot.pem", "wb").write(root.public_bytes(serialization.Encoding.PEM))
+	open(d + "/csign.pem", "wb").write(signing.public_bytes(serialization.Encoding.PEM))
+	open(d + "/csign.key", "wb").write(sign_key.private_bytes(serialization.Encoding.PEM,
+	    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+	PY
+	{ cat "$TDX/intel-sgx-root-ca.pem"; echo; cat "$TMP/croot.pem"; } >"$TMP/roots.pem" # the Intel file has no final newline
+}
+
+# resign IN OUT NAME [PYTHON-EDIT]: signs the inner object NAME of collateral IN with the test signing
+# key, after an optional edit of its JSON text `t`, as Intel signs it (ECDSA P-256, r||s in hex).
+resign() {
+	"$SYSTEM_PYTHON" - "$@" "$TMP/csign.key" <<-'PY'
+	import json, sys
+	from cryptography.hazmat.primitives import hashes, serialization
+	from cryptography.hazmat.primitives.asymmetric import ec
+	from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+	src, out, name = sys.argv[1:4]
+	edit = sys.argv[4] if len(sys.argv) > 5 else None
+	key = serialization.load_pem_private_key(open(sys.argv[-1], "rb").read(), None)
+	obj = json.loads(open(src).read())[name]
+	if edit:
+	    exec(edit)
+	t = json.dumps(obj, separators=(",", ":"))
+	r, s = decode_dss_signature(key.sign(t.encode(), ec.ECDSA(hashes.SHA256())))
+	open(out, "w").write('{"%s":%s,"signature":"%s"}' % (name, t, (r.to_bytes(32, "big") + s.to_bytes(32, "big")).hex()))
+	PY
+}
+
+tdx_collateral() {
+	tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --at 2023-06-20T00:00:00Z --collateral-chain "$TMP/csign.pem" "$@"
+}
+
+@test "tdx: Intel's collateral gives the TCB status once its signature and chain verify" {
+	make_collateral_signer
+	# Intel's own signatures do not verify with another signing key
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TDX/sample_tcbInfo_response.json" \
+		--qe-identity "$TDX/sample_qeIdentity_response.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"signature of collateral \`tcbInfo\` does not verify"* ]]
+	resign "$TDX/sample_tcbInfo_response.json" "$TMP/tcb.json" tcbInfo
+	resign "$TDX/sample_qeIdentity_response.json" "$TMP/qe.json" enclaveIdentity
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe.json" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the sample platform (SGX SVNs 3,3,2,2,2,1,0,2; PCE SVN 11; TDX SVN 3,0,4) is below both levels
+	[[ "$output" == *'"tcb_status":"NotSupported"'* ]]
+	[[ "$output" == *'"qe_tcb_status":"UpToDate"'* ]]
+	resign "$TDX/sample_tcbInfo_response.json" "$TMP/tcb-low.json" tcbInfo \
+		'[c.update(svn=v) for l in obj["tcbLevels"] for c, v in zip(l["tcb"]["sgxtcbcomponents"], [3,3,2,2,2,1,0,2])]; obj["tcbLevels"][0]["tcb"]["tdxtcbcomponents"][2]["svn"] = 5; obj["tcbLevels"][1]["tcb"]["tdxtcbcomponents"][2]["svn"] = 4'
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb-low.json" --qe-identity "$TMP/qe.json" --json
+	[[ "$output" == *'"tcb_date":"2018-01-04T00:00:00Z"'* ]]
+	[[ "$output" == *'"tcb_status":"OutOfDate"'* ]]
+	printf 'rules:\n- {claim: tcb_status, oneOf: [UpToDate]}\n' >"$TMP/p.yaml"
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb-low.json" --qe-identity "$TMP/qe.json" --policy "$TMP/p.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'tcb_status is "OutOfDate"'* ]]
+}
+
+@test "tdx: collateral for another platform, expired, tampered or from an unknown signer is refused" {
+	make_collateral_signer
+	resign "$TDX/sample_qeIdentity_response.json" "$TMP/qe.json" enclaveIdentity
+	resign "$TDX/sample_tcbInfo_response.json" "$TMP/fmspc.json" tcbInfo 'obj["fmspc"] = "00906ED50000"'
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/fmspc.json" --qe-identity "$TMP/qe.json"
+	[[ "$output" == *"for another platform (FMSPC or PCE ID differs)"* ]]
+	resign "$TDX/sample_tcbInfo_response.json" "$TMP/tcb.json" tcbInfo
+	run tdx_verify --evidence "$TDX/spr-e4-quote-v4.dat" --collateral-chain "$TMP/csign.pem" --root "$TMP/roots.pem" \
+		--tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe.json"
+	[[ "$output" == *"collateral \`tcbInfo\` is not valid at this time"* ]]
+	sed 's/"UpToDate"/"Revoked"/' "$TMP/tcb.json" >"$TMP/tampered.json"
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tampered.json" --qe-identity "$TMP/qe.json"
+	[[ "$output" == *"signature of collateral \`tcbInfo\` does not verify"* ]]
+	resign "$TDX/sample_qeIdentity_response.json" "$TMP/qe-other.json" enclaveIdentity 'obj["mrsigner"] = "00" * 32'
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe-other.json"
+	[[ "$output" == *"does not match Intel's QE identity"* ]]
+	run tdx_collateral --root "$TDX/intel-sgx-root-ca.pem" --tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe.json"
+	[[ "$output" == *"TCB signing certificate does not chain to the trusted root"* ]]
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb.json"
+	[ "$status" -eq 2 ]
+}

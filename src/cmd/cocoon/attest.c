@@ -20,28 +20,37 @@
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Usage: cocoon attest verify --tee snp|tdx --evidence FILE [--vcek FILE --chain FILE]\n"
-	    "                            [--root FILE] [--crl FILE]... [--at RFC3339-TIME] [--policy FILE] [--json]\n\n"
-	    "Checks that TEE evidence is authentic and prints its claims (docs/attest.md).\n"
-	    "  --tee snp  an AMD SEV-SNP report: its ECDSA P-384 signature by the VCEK (--vcek, DER), the\n"
-	    "             VCEK's chain to the ARK (--chain: AMD's ASK and ARK in PEM; the ARK is the trust\n"
-	    "             anchor), hwID = chip_id, and the VCEK's TCB = the reported TCB.\n"
-	    "  --tee tdx  an Intel TDX quote v4: the PCK certificate chain in the quote up to the Intel SGX\n"
-	    "             Root CA (--root, PEM), the QE report signed by the PCK key and binding the\n"
-	    "             attestation key, and the quote signature by that key. --crl adds revocation\n"
-	    "             lists (DER or PEM; repeat for the PCK and root CRLs), checked for every certificate.\n"
-	    "--at checks the certificates at that time instead of now. --json prints the claims.\n"
-	    "--policy FILE: reference values the claims must meet (rules of claim + equals, oneOf,\n"
-	    "atLeast or atMost; docs/attest.md); each rule is reported, and any failed rule denies.\n"
-	    "Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
-	    "With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
+	fprintf(out,
+		"Usage: cocoon attest verify --tee snp|tdx|tpm --evidence FILE [--vcek FILE --chain FILE]\n"
+		"                            [--root FILE] [--crl FILE]... [--tcb-info FILE --qe-identity FILE\n"
+		"                            --collateral-chain FILE] [--ak FILE] [--nonce HEX] [--at TIME]\n"
+		"                            [--policy FILE] [--json]\n"
+		"       cocoon attest agent ...   (the node attestation agent: cocoon attest agent --help)\n\n"
+		"Checks that TEE evidence is authentic and prints its claims (docs/attest.md).\n"
+		"  --tee snp  an AMD SEV-SNP report: its ECDSA P-384 signature by the VCEK (--vcek, DER), the\n"
+		"             VCEK's chain to the ARK (--chain: AMD's ASK and ARK in PEM; the ARK is the trust\n"
+		"             anchor), hwID = chip_id, and the VCEK's TCB = the reported TCB.\n"
+		"  --tee tdx  an Intel TDX quote v4: the PCK certificate chain in the quote up to the Intel SGX\n"
+		"             Root CA (--root, PEM), the QE report signed by the PCK key and binding the\n"
+		"             attestation key, and the quote signature by that key. --crl adds revocation\n"
+		"             lists (DER or PEM; repeat for the PCK and root CRLs), checked for every certificate.\n"
+		"             With Intel's collateral (--tcb-info, --qe-identity and the TCB signing chain\n"
+		"             --collateral-chain, checked against --root) the claims get tcb_status and\n"
+		"             qe_tcb_status.\n"
+		"  --tee tpm  a TPM 2.0 quote with PCR values and the measurement log (JSON, docs/attest.md):\n"
+		"             signed by the attestation key (--ak: its TPM2B_PUBLIC from registration), extraData\n"
+		"             = --nonce, PCR digest = the supplied PCRs, and the log replays to its PCR.\n"
+		"--nonce HEX: the freshness value the evidence must carry (TPM extraData; for SNP and TDX the\n"
+		"start of report_data). --at checks certificates at that time instead of now. --json prints\n"
+		"the claims. --policy FILE: reference values the claims must meet (rules of claim + equals,\n"
+		"oneOf, atLeast or atMost; docs/attest.md); each rule is reported, any failed rule denies.\n"
+		"Exit 0 when the evidence is authentic, 1 with the reason when it is not, 2 on usage errors.\n"
+		"With COCOON_AUDIT_SOCKET set, the verdict is sent to the audit pipeline.\n");
 }
 
 /* The files named on the command line, read into the verifier's input. */
 struct files {
-	char *evidence, *endorsement, *roots, *crls[ATTEST_CRLS_MAX];
+	char *evidence, *endorsement, *roots, *crls[ATTEST_CRLS_MAX], *tcb_info, *qe_identity, *collateral_chain;
 };
 
 static void files_free(struct files *f)
@@ -49,6 +58,9 @@ static void files_free(struct files *f)
 	free(f->evidence);
 	free(f->endorsement);
 	free(f->roots);
+	free(f->tcb_info);
+	free(f->qe_identity);
+	free(f->collateral_chain);
 	for (size_t i = 0; i < ATTEST_CRLS_MAX; i++)
 		free(f->crls[i]);
 }
@@ -103,6 +115,9 @@ static int verify(int argc, char **argv)
 		{ "crl", required_argument, NULL, 'l' },
 		{ "ak", required_argument, NULL, 'k' },
 		{ "nonce", required_argument, NULL, 'n' },
+		{ "tcb-info", required_argument, NULL, 'T' },
+		{ "qe-identity", required_argument, NULL, 'Q' },
+		{ "collateral-chain", required_argument, NULL, 'C' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -110,7 +125,8 @@ static int verify(int argc, char **argv)
 		{ 0 },
 	};
 	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *root = NULL, *at = NULL,
-		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX], *ak = NULL, *nonce_hex = NULL;
+		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX], *ak = NULL, *nonce_hex = NULL, *tcb_info = NULL,
+		   *qe_identity = NULL, *collateral_chain = NULL;
 	size_t n_crls = 0;
 	bool json = false;
 	optind = 1;
@@ -132,6 +148,9 @@ static int verify(int argc, char **argv)
 		case 'a': at = optarg; break;
 		case 'k': ak = optarg; break;
 		case 'n': nonce_hex = optarg; break;
+		case 'T': tcb_info = optarg; break;
+		case 'Q': qe_identity = optarg; break;
+		case 'C': collateral_chain = optarg; break;
 		case 'j': json = true; break;
 		case 'p': policy_file = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -149,6 +168,11 @@ static int verify(int argc, char **argv)
 	}
 	if (!required_present(tee, vcek, chain, root, ak, nonce_hex))
 		return CLI_EXIT_USAGE;
+	if ((tcb_info || qe_identity || collateral_chain) && !(tcb_info && qe_identity && collateral_chain)) {
+		cli_error("cocoon attest verify", "--tcb-info, --qe-identity and --collateral-chain go together");
+		return CLI_EXIT_USAGE;
+	}
+
 	struct attest_input in = { .n_crls = n_crls };
 	uint8_t nonce[64];
 	if (nonce_hex) {
@@ -184,6 +208,14 @@ static int verify(int argc, char **argv)
 		r = read_input(chain ? chain : root, &files.roots, &roots, &in.roots_len, &err);
 	for (size_t i = 0; r == 0 && i < n_crls; i++)
 		r = read_input(crl_paths[i], &files.crls[i], &in.crls[i].data, &in.crls[i].len, &err);
+	if (r == 0)
+		r = read_input(tcb_info, &files.tcb_info, &in.tcb_info.data, &in.tcb_info.len, &err);
+	if (r == 0)
+		r = read_input(qe_identity, &files.qe_identity, &in.qe_identity.data, &in.qe_identity.len, &err);
+	if (r == 0)
+		r = read_input(collateral_chain, &files.collateral_chain, &in.collateral_chain.data,
+			       &in.collateral_chain.len, &err);
+
 	in.roots_pem = (const char *)roots;
 	if (r < 0) {
 		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
