@@ -72,7 +72,7 @@ tpm_guest() {
 	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 404 ]
 }
 
-@test "kbs: a wrong nonce, evidence bound to another key, a replayed attestation and no session are refused" {
+@test "kbs: a wrong nonce, an expired challenge, evidence bound to another key, a replayed attestation and no session are refused" {
 	run tpm_guest --tamper nonce --resource app/db/password
 	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
 	[[ "$(echo "$output" | jq_py 'r["attest_problem"]["detail"]')" == *"not this session's challenge"* ]]
@@ -80,6 +80,11 @@ tpm_guest() {
 	run tpm_guest --tamper runtime --resource app/db/password
 	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
 	[[ "$(echo "$output" | jq_py 'r["attest_problem"]["detail"]')" == *"nonce (extraData) is not the expected one"* ]]
+	stop_kbs
+	start_kbs "$TMP" --session-ttl 1
+	run tpm_guest --pause 2 --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$output" == *"no valid kbs-session-id cookie"* ]]
 	run tpm_guest --tamper replay
 	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
 	[ "$(echo "$output" | jq_py 'r["replay"]')" = 401 ]

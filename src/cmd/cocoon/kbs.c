@@ -32,8 +32,7 @@ static void usage(FILE *out)
 		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
 		"                        [--ek-ca FILE] [--vcek-cache DIR] [--kds URL [--kds-ca FILE]] [--at TIME]\n"
-		"                        [--admin-group NAME]\n"
-		"                        [--events FILE]\n\n"
+		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -49,7 +48,8 @@ static void usage(FILE *out)
 		"certificates checked against --ek-ca. --at pins the certificate time (test data).\n"
 		"STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
-		"appended to --events FILE (JSON lines). Stops on SIGTERM or SIGINT.\n",
+		"appended to --events FILE (JSON lines). A challenge and its session last --session-ttl (300 s).\n"
+		"Stops on SIGTERM or SIGINT.\n",
 		DEFAULT_STORE);
 }
 
@@ -72,6 +72,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
 	    *admin_group, *events, *vcek_cache, *kds, *kds_ca;
+	int session_ttl;
 };
 
 static int serve(const struct serve_args *a)
@@ -119,6 +120,7 @@ static int serve(const struct serve_args *a)
 		cfg.vcek_cache = a->vcek_cache;
 		cfg.kds_url = a->kds;
 		cfg.kds_ca = a->kds_ca;
+		cfg.session_ttl = a->session_ttl;
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
@@ -169,15 +171,25 @@ int cmd_kbs(int argc, char **argv)
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },   { "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },      { "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' }, { "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },    { "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' }, { "ek-ca", required_argument, NULL, 'E' },
-		{ "at", required_argument, NULL, 'a' },       { "admin-group", required_argument, NULL, 'g' },
-		{ "events", required_argument, NULL, 'v' },   { "vcek-cache", required_argument, NULL, 'V' },
-		{ "kds", required_argument, NULL, 'K' },      { "kds-ca", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },           { 0 },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' },
+		{ "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' },
+		{ "ek-ca", required_argument, NULL, 'E' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "admin-group", required_argument, NULL, 'g' },
+		{ "events", required_argument, NULL, 'v' },
+		{ "vcek-cache", required_argument, NULL, 'V' },
+		{ "kds", required_argument, NULL, 'K' },
+		{ "kds-ca", required_argument, NULL, 'A' },
+		{ "session-ttl", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
 	optind = 1;
@@ -198,6 +210,13 @@ int cmd_kbs(int argc, char **argv)
 		case 'V': a.vcek_cache = optarg; break;
 		case 'K': a.kds = optarg; break;
 		case 'A': a.kds_ca = optarg; break;
+		case 'L':
+			a.session_ttl = atoi(optarg);
+			if (a.session_ttl < 1 || a.session_ttl > 3600) {
+				cli_error("cocoon kbs", "--session-ttl must be 1 to 3600 seconds");
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;

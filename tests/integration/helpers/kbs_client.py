@@ -144,6 +144,7 @@ def main():
     p.add_argument("--tamper", choices=["nonce", "runtime", "replay"])
     p.add_argument("--bearer", action="store_true")
     p.add_argument("--repeat", type=int, default=0)
+    p.add_argument("--pause", type=float, default=0, help="seconds between challenge and attestation")
     args = p.parse_args()
 
     if args.repeat:
@@ -190,6 +191,7 @@ def roundtrip(args):
     if args.tamper == "runtime":  # the evidence binds the original key; swap in another
         runtime["tee-pubkey"] = tee_key(args.key)[1]
     body = {"runtime-data": runtime, "tee-evidence": evidence}
+    time.sleep(args.pause)
     t = time.monotonic()
     status, answer = kbs.call("POST", "/kbs/v0/attest", body)
     broker += time.monotonic() - t
