@@ -107,25 +107,6 @@ static int jwk_bytes(const json_t *jwk, const char *name, size_t max, uint8_t **
 	return 0;
 }
 
-static EVP_PKEY *rsa_key(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len)
-{
-	BIGNUM *bn = BN_bin2bn(n, (int)n_len, NULL), *be = BN_bin2bn(e, (int)e_len, NULL);
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY *key = NULL;
-	if (bn && be && bld && ctx && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) && (params = OSSL_PARAM_BLD_to_param(bld)) &&
-	    EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		key = NULL;
-	OSSL_PARAM_free(params);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn);
-	BN_free(be);
-	return key;
-}
-
 int jose_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg, struct cc_error *err)
 {
 	const char *kty = json_string_value(json_object_get(jwk, "kty"));
@@ -141,7 +122,7 @@ int jose_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg,
 			return -EINVAL;
 		if (a_len < 256)
 			return cc_error_set(err, EINVAL, "the JWK's RSA key is shorter than 2048 bits");
-		key = rsa_key(a, a_len, b, b_len);
+		key = attest_rsa_public_key(a, a_len, b, b_len);
 		*ret_alg = "RSA-OAEP-256";
 	} else if (kty && strcmp(kty, "EC") == 0) {
 		const char *crv = json_string_value(json_object_get(jwk, "crv"));

@@ -46,20 +46,8 @@ void kbs_problem(struct cc_http_response *resp, int status, const char *kind, co
 void kbs_record(const struct cc_http_request *req, const char *action, const char *tenant, const char *object,
 		bool allowed, const char *reason)
 {
-	struct cc_event *ev;
-	if (cc_event_new("kbs", action, &ev, NULL) < 0)
-		return;
-	if (req->peer)
-		cc_event_set_actor(ev, req->peer->cert_verified ? req->peer->common_name : req->peer->address);
-	if (tenant)
-		cc_event_set_tenant(ev, tenant);
-	if (object)
-		cc_event_set_object(ev, object);
-	cc_event_set_verdict(ev, allowed ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
-			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
-	if (reason)
-		cc_event_set_reason(ev, "%s", reason);
-	cc_event_emit(ev);
+	const char *actor = !req->peer ? NULL : req->peer->cert_verified ? req->peer->common_name : req->peer->address;
+	cc_event_emit_decision("kbs", action, actor, tenant, object, allowed, reason);
 }
 
 /* The TEE names of the protocol (Trustee's and the older long ones) to our verifiers'. */

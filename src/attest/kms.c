@@ -100,13 +100,7 @@ void kms_service_key_id(struct kms_service *svc, char *out, size_t size)
  * thousands per second). */
 static void record_denial(const char *action, const char *uid, const char *reason)
 {
-	struct cc_event *ev;
-	if (cc_event_new("kms", action, &ev, NULL) < 0)
-		return;
-	cc_event_set_object(ev, uid && *uid ? uid : "(no uid)");
-	cc_event_set_verdict(ev, CC_VERDICT_DENY, CC_SEVERITY_WARNING);
-	cc_event_set_reason(ev, "%s", reason);
-	cc_event_emit(ev);
+	cc_event_emit_decision("kms", action, NULL, NULL, uid && *uid ? uid : "(no uid)", false, reason);
 }
 
 static enum cc_grpc_code status(struct cc_grpc_call *call, const uint8_t *request, size_t len, struct cc_buf *resp,

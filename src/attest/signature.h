@@ -15,3 +15,6 @@ bool attest_ecdsa_verify(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, cons
 /* An EC public key from its uncompressed point x||y (without the 0x04 prefix) on group
  * ("prime256v1", "secp384r1"); NULL when the point is not on the curve. */
 EVP_PKEY *attest_ec_public_key(const char *group, const uint8_t *xy, size_t len);
+
+/* An RSA public key from its big-endian modulus and exponent; NULL when they are not a key. */
+EVP_PKEY *attest_rsa_public_key(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len);

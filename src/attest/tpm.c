@@ -55,23 +55,10 @@ static int field_bytes(const json_t *evidence, const char *name, uint8_t **ret, 
 
 static EVP_PKEY *rsa_public_key(const TPMS_RSA_PARMS *parms, const TPM2B_PUBLIC_KEY_RSA *n)
 {
-	uint32_t exponent = parms->exponent ? parms->exponent : 65537;
-	BIGNUM *bn = BN_bin2bn(n->buffer, n->size, NULL), *be = BN_new();
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY *key = NULL;
-	if (bn && be && bld && ctx && BN_set_word(be, exponent) &&
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) && (params = OSSL_PARAM_BLD_to_param(bld)) &&
-	    EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		key = NULL;
-	OSSL_PARAM_free(params);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn);
-	BN_free(be);
-	return key;
+	uint32_t exponent = parms->exponent ? parms->exponent : 65537; /* 0 means the default */
+	uint8_t e[4] = { (uint8_t)(exponent >> 24), (uint8_t)(exponent >> 16), (uint8_t)(exponent >> 8),
+			 (uint8_t)exponent };
+	return attest_rsa_public_key(n->buffer, n->size, e, sizeof(e));
 }
 
 /* The AK's TPM2B_PUBLIC as recorded at registration: attributes checked, key extracted. */

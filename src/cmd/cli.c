@@ -63,16 +63,6 @@ void cli_emit_decision(const char *component, const char *action, const char *ob
 	snprintf(program, sizeof(program), "cocoon %s", component);
 	if (socket && cc_event_sink_open_socket(socket, NULL) < 0)
 		cli_error(program, "cannot reach the audit socket `%s`", socket);
-	struct cc_event *ev;
-	if (cc_event_new(component, action, &ev, NULL) < 0)
-		return;
-	cc_event_set_object(ev, object);
-	if (tenant)
-		cc_event_set_tenant(ev, tenant);
-	cc_event_set_verdict(ev, allowed ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
-			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
-	if (reason)
-		cc_event_set_reason(ev, "%s", reason);
-	cc_event_emit(ev);
+	cc_event_emit_decision(component, action, NULL, tenant, object, allowed, reason);
 	cc_event_sink_close();
 }

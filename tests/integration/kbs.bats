@@ -33,6 +33,17 @@ teardown() {
 	rm -rf "$TMP"
 }
 
+# activate_with_tpm DIR: tpm2-tools activates DIR/credential for DIR's AK with its EK (under the EK's
+# PolicySecret session) into DIR/secret, as a node's TPM does.
+activate_with_tpm() {
+	tpm2_startauthsession --policy-session -S "$1/session.ctx"
+	tpm2_policysecret -S "$1/session.ctx" -c e >/dev/null
+	tpm2_activatecredential -c "$1/ak.ctx" -C "$1/ek.ctx" -i "$1/credential" -o "$1/secret" \
+		-P "session:$1/session.ctx" >/dev/null
+	tpm2_flushcontext "$1/session.ctx"
+	tpm2_flushcontext -t
+}
+
 tpm_guest() {
 	kbs_client --tee tpm --node n1 --ak-dir "$TMP" --log "$RT_ROOT/measurements.jsonl" "$@"
 }
@@ -255,12 +266,7 @@ tpm_guest() {
 	[ "${lines[-1]}" = 200 ]
 	id="$(echo "${lines[0]}" | jq_py 'r["id"]')"
 	echo "${lines[0]}" | jq_py 'r["credential"]' | base64 -d >"$TMP/n2/credential"
-	tpm2_startauthsession --policy-session -S "$TMP/n2/session.ctx"
-	tpm2_policysecret -S "$TMP/n2/session.ctx" -c e >/dev/null
-	tpm2_activatecredential -c "$TMP/n2/ak.ctx" -C "$TMP/n2/ek.ctx" -i "$TMP/n2/credential" -o "$TMP/n2/secret" \
-		-P "session:$TMP/n2/session.ctx" >/dev/null
-	tpm2_flushcontext "$TMP/n2/session.ctx"
-	tpm2_flushcontext -t
+	activate_with_tpm "$TMP/n2"
 	run activate "$id" "$(head -c 32 /dev/zero | base64 -w0)"
 	[ "${lines[-1]}" = 403 ]
 	# a refused answer used the registration up
@@ -269,12 +275,7 @@ tpm_guest() {
 	run register n2 "$TMP/n2/ak.tss"
 	id="$(echo "${lines[0]}" | jq_py 'r["id"]')"
 	echo "${lines[0]}" | jq_py 'r["credential"]' | base64 -d >"$TMP/n2/credential"
-	tpm2_startauthsession --policy-session -S "$TMP/n2/session.ctx"
-	tpm2_policysecret -S "$TMP/n2/session.ctx" -c e >/dev/null
-	tpm2_activatecredential -c "$TMP/n2/ak.ctx" -C "$TMP/n2/ek.ctx" -i "$TMP/n2/credential" -o "$TMP/n2/secret" \
-		-P "session:$TMP/n2/session.ctx" >/dev/null
-	tpm2_flushcontext "$TMP/n2/session.ctx"
-	tpm2_flushcontext -t
+	activate_with_tpm "$TMP/n2"
 	run activate "$id" "$(base64 -w0 "$TMP/n2/secret")"
 	[ "${lines[-1]}" = 204 ]
 	# the registered AK's quotes now open the tenant's secrets

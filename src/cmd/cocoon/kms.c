@@ -36,17 +36,6 @@ static void usage(FILE *out)
 		DEFAULT_POLL_MS, DEFAULT_STORE);
 }
 
-static void record_rotation(const char *key_id, const char *tenant)
-{
-	struct cc_event *ev;
-	if (cc_event_new("kms", "kms.key_rotated", &ev, NULL) < 0)
-		return;
-	cc_event_set_object(ev, key_id);
-	cc_event_set_tenant(ev, tenant);
-	cc_event_set_verdict(ev, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE);
-	cc_event_emit(ev);
-}
-
 static int serve(const char *socket, const char *store_url, const char *tenant, const char *name, const char *root_key,
 		 long poll_ms)
 {
@@ -106,7 +95,7 @@ static int serve(const char *socket, const char *store_url, const char *tenant, 
 		} else if (changed) {
 			kms_service_key_id(svc, key_id, sizeof(key_id));
 			cc_info("key rotated: the write key is now %s", key_id);
-			record_rotation(key_id, tenant);
+			cc_event_emit_decision("kms", "kms.key_rotated", NULL, tenant, key_id, true, NULL);
 		}
 	}
 out:

@@ -140,3 +140,23 @@ int cc_event_emit(struct cc_event *ev)
 	cc_event_free(ev);
 	return r;
 }
+
+int cc_event_emit_decision(const char *component, const char *action, const char *actor, const char *tenant,
+			   const char *object, bool allowed, const char *reason)
+{
+	struct cc_event *ev;
+	int r = cc_event_new(component, action, &ev, NULL);
+	if (r < 0)
+		return r;
+	if (actor)
+		cc_event_set_actor(ev, actor);
+	if (tenant)
+		cc_event_set_tenant(ev, tenant);
+	if (object)
+		cc_event_set_object(ev, object);
+	cc_event_set_verdict(ev, allowed ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
+			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
+	if (reason)
+		cc_event_set_reason(ev, "%s", reason);
+	return cc_event_emit(ev);
+}

@@ -5,6 +5,8 @@
 
 #include "event/event.h"
 
+#include <stdbool.h>
+
 struct cc_error;
 
 /* Appends to path (created 0600). Replaces a previously opened sink. */
@@ -20,3 +22,8 @@ void cc_event_sink_close(void);
  * nothing is silently lost in tools that have no sink configured. Returns a negative errno when the
  * sink could not take it (the caller of a security decision then fails closed). */
 int cc_event_emit(struct cc_event *ev);
+
+/* One allow/deny decision to the sink, severity info when allowed and warning when denied; the
+ * fields but component and action may be NULL. For the many decision points of the components. */
+int cc_event_emit_decision(const char *component, const char *action, const char *actor, const char *tenant,
+			   const char *object, bool allowed, const char *reason);
