@@ -170,7 +170,11 @@ static int signed_body(const struct attest_blob *blob, const char *name, EVP_PKE
 	if (!attest_ecdsa_verify(signer, EVP_sha256(), sig, sig + 32, 32, inner, inner_len))
 		return cc_error_set(err, EBADMSG,
 				    "the signature of collateral `%s` does not verify with the TCB signing key", name);
-	json_t *body = json_object_get(whole, name);
+	/* Evaluate exactly the text that was signed, not whatever else the document holds. */
+	_cleanup_json_ json_t *body = NULL;
+	if (cc_json_parse(inner, inner_len, 1u << 20, name, &body, err) < 0)
+		return -EINVAL;
+
 	const char *issued = json_string_value(json_object_get(body, "issueDate"));
 	const char *next = json_string_value(json_object_get(body, "nextUpdate"));
 	int64_t issued_ns, next_ns, now_ns = at ? (int64_t)at * 1000000000 : cc_time_now_ns();
@@ -182,7 +186,7 @@ static int signed_body(const struct attest_blob *blob, const char *name, EVP_PKE
 				    "collateral `%s` is not valid at this time (issued %s, next update %s)", name,
 				    issued, next);
 	*ret = json_incref(body);
-	return 0;
+	return 0; /* body's own reference goes with the cleanup */
 }
 
 static bool hex_equal(const char *hex, const uint8_t *bytes, size_t len)

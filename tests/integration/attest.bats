@@ -272,7 +272,23 @@ tdx_collateral() {
 	resign "$TDX/sample_qeIdentity_response.json" "$TMP/qe-other.json" enclaveIdentity 'obj["mrsigner"] = "00" * 32'
 	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe-other.json"
 	[[ "$output" == *"does not match Intel's QE identity"* ]]
+	# a second tcbInfo smuggled next to the signed one is never the one evaluated
+	"$SYSTEM_PYTHON" - "$TMP/tcb.json" "$TMP/smuggled.json" <<-'PY'
+	import json, sys
+	text = open(sys.argv[1]).read()
+	doc = json.loads(text)
+	signed = text[text.index('{', text.index('"tcbInfo"')):text.index(',"signature"')]
+	forged = json.loads(signed)
+	for level in forged["tcbLevels"]:
+	    level["tcbStatus"] = "UpToDate"
+	    for c in level["tcb"]["sgxtcbcomponents"] + level["tcb"]["tdxtcbcomponents"]:
+	        c["svn"] = 0
+	open(sys.argv[2], "w").write('{"x":{"tcbInfo":%s},"tcbInfo":%s,"signature":"%s"}' % (signed, json.dumps(forged), doc["signature"]))
+	PY
+	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/smuggled.json" --qe-identity "$TMP/qe.json" --json
+	[[ "$output" == *'"tcb_status":"NotSupported"'* ]]
 	run tdx_collateral --root "$TDX/intel-sgx-root-ca.pem" --tcb-info "$TMP/tcb.json" --qe-identity "$TMP/qe.json"
+
 	[[ "$output" == *"TCB signing certificate does not chain to the trusted root"* ]]
 	run tdx_collateral --root "$TMP/roots.pem" --tcb-info "$TMP/tcb.json"
 	[ "$status" -eq 2 ]
