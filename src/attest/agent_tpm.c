@@ -4,6 +4,7 @@
 #include "attest/tpm_device.h"
 #include "base/error.h"
 #include "crypto/encode.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -43,19 +44,8 @@ static int create_ek(struct tpm_device *t, ESYS_TR *ret, struct cc_error *err)
 		},
 	};
 	memcpy(template.publicArea.authPolicy.buffer, ek_policy, sizeof(ek_policy));
-	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-	TPM2B_DATA outside = { 0 };
-	TPML_PCR_SELECTION pcrs = { 0 };
-	TSS2_RC rc = TSS2_RC_SUCCESS;
-	for (int i = 0; i < TPM_SLOT_RETRIES; i++) {
-		rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-					&sensitive, &template, &outside, &pcrs, ret, NULL, NULL, NULL, NULL);
-		if (!tpm_device_out_of_slots(rc))
-			break;
-		usleep(TPM_SLOT_RETRY_US);
-	}
-	if (rc != TSS2_RC_SUCCESS)
-		return cc_error_set(err, EIO, "cannot create the endorsement key: %s", Tss2_RC_Decode(rc));
+	if (tpm_device_create_primary(t, ESYS_TR_RH_ENDORSEMENT, &template, ret, err) < 0)
+		return cc_error_prefix(err, "the endorsement key");
 	return 0;
 }
 
@@ -220,21 +210,6 @@ out:
 	return r;
 }
 
-static json_t *hex_of(const uint8_t *data, size_t len)
-{
-	char text[2 * sizeof(TPMU_HA) + 1];
-	cc_hex_encode(data, len, text);
-	return json_string(text);
-}
-
-static json_t *base64_of(const uint8_t *data, size_t len)
-{
-	char *text = cc_base64_encode(data, len);
-	json_t *value = text ? json_string(text) : NULL;
-	free(text);
-	return value;
-}
-
 int agent_tpm_quote(const char *tcti, const char *path, int pcr, const uint8_t *nonce, size_t nonce_len,
 		    json_t **ret_evidence, struct cc_error *err)
 {
@@ -278,10 +253,10 @@ int agent_tpm_quote(const char *tcti, const char *path, int pcr, const uint8_t *
 	snprintf(index, sizeof(index), "%d", pcr);
 	/* Esys_PCR_Read answers in the selection's order: sha384 first. */
 	*ret_evidence =
-	    json_pack("{s:o, s:o, s:{s:{s:o}, s:{s:o}}}", "quote", base64_of(quoted->attestationData, quoted->size),
-		      "signature", base64_of(sig, sig_len), "pcrs", "sha384", index,
-		      hex_of(values->digests[0].buffer, values->digests[0].size), "sha256", index,
-		      hex_of(values->digests[1].buffer, values->digests[1].size));
+	    json_pack("{s:o, s:o, s:{s:{s:o}, s:{s:o}}}", "quote",
+		      cc_json_base64(quoted->attestationData, quoted->size), "signature", cc_json_base64(sig, sig_len),
+		      "pcrs", "sha384", index, cc_json_hex(values->digests[0].buffer, values->digests[0].size),
+		      "sha256", index, cc_json_hex(values->digests[1].buffer, values->digests[1].size));
 out:
 	Esys_Free(quoted);
 	Esys_Free(signature);

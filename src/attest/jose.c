@@ -153,12 +153,6 @@ int jose_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg,
 	return 0;
 }
 
-static json_t *b64url_value(const uint8_t *data, size_t len)
-{
-	_cleanup_free_ char *text = cc_base64url_encode(data, len);
-	return json_string(text);
-}
-
 json_t *jose_jwk_from_key(EVP_PKEY *key)
 {
 	uint8_t point[1 + 2 * 48];
@@ -167,7 +161,7 @@ json_t *jose_jwk_from_key(EVP_PKEY *key)
 		return NULL;
 	size_t width = (len - 1) / 2;
 	return json_pack("{s:s, s:s, s:o, s:o}", "kty", "EC", "crv", width == 32 ? "P-256" : "P-384", "x",
-			 b64url_value(point + 1, width), "y", b64url_value(point + 1 + width, width));
+			 cc_json_base64url(point + 1, width), "y", cc_json_base64url(point + 1 + width, width));
 }
 
 static int rsa_oaep_wrap(EVP_PKEY *key, const uint8_t cek[32], uint8_t *out, size_t *out_len, struct cc_error *err)
@@ -263,8 +257,8 @@ int jose_jwe_encrypt(const json_t *jwk, const uint8_t *plain, size_t len, json_t
 	if (r < 0)
 		return r;
 	*ret_jwe = json_pack("{s:s, s:o, s:o, s:o, s:o}", "protected", protected, "encrypted_key",
-			     b64url_value(wrapped, wrapped_len), "iv", b64url_value(iv, sizeof(iv)), "ciphertext",
-			     b64url_value(cipher, len), "tag", b64url_value(tag, sizeof(tag)));
+			     cc_json_base64url(wrapped, wrapped_len), "iv", cc_json_base64url(iv, sizeof(iv)),
+			     "ciphertext", cc_json_base64url(cipher, len), "tag", cc_json_base64url(tag, sizeof(tag)));
 	return 0;
 }
 

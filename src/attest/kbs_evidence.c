@@ -31,6 +31,53 @@ static int b64_field(const json_t *evidence, const char *name, uint8_t **ret, si
 	return 0;
 }
 
+/* SEV-SNP: the VCEK comes from the evidence, the cache or AMD's key distribution service, in that
+ * order. Authenticity is checked before the session binding, so a VCEK that verified a genuine report
+ * goes to the cache even when this report belongs to another session. */
+static int snp_evidence(struct kbs *kbs, const struct attest_verifier *verifier, const json_t *evidence,
+			const uint8_t *nonce, size_t nonce_len, json_t **ret_claims, struct cc_error *err)
+{
+	if (!kbs->cfg.snp_chain)
+		return cc_error_set(err, ENOTSUP, "this broker has no AMD chain configured (--snp-chain)");
+	struct attest_input in = { .at = kbs->cfg.verify_at,
+				   .roots_pem = kbs->cfg.snp_chain,
+				   .roots_len = kbs->cfg.snp_chain_len };
+	_cleanup_free_ uint8_t *report_bytes = NULL, *vcek = NULL;
+	struct snp_report report;
+	int r = b64_field(evidence, "report", &report_bytes, &in.evidence_len, err);
+	if (r == 0)
+		r = snp_report_parse(report_bytes, in.evidence_len, &report, err);
+	if (r < 0)
+		return r;
+	bool sent = json_object_get(evidence, "vcek") != NULL, fetched = false;
+	if (sent)
+		r = b64_field(evidence, "vcek", &vcek, &in.endorsement_len, err);
+	else if (!kbs->cfg.vcek_cache && !kbs->cfg.kds_url)
+		r = cc_error_set(err, EINVAL, "tee-evidence lacks `vcek` and this broker has no VCEK cache");
+	else
+		r = kbs->cfg.vcek_cache
+			? vcek_cache_lookup(kbs->cfg.vcek_cache, &report, &vcek, &in.endorsement_len, err)
+			: -ENOENT;
+	if (r == -ENOENT && kbs->cfg.kds_url)
+		fetched =
+		    (r = vcek_fetch(kbs->cfg.kds_url, kbs->cfg.kds_ca, &report, &vcek, &in.endorsement_len, err)) == 0;
+	if (r < 0)
+		return r;
+	in.evidence = report_bytes;
+	in.endorsement = vcek;
+	json_t *claims = NULL;
+	if ((r = verifier->verify(&in, &claims, err)) < 0)
+		return r;
+	if ((sent || fetched) && kbs->cfg.vcek_cache)
+		vcek_cache_store(kbs->cfg.vcek_cache, &report, vcek, in.endorsement_len, NULL);
+	if ((r = snp_report_check_nonce(&report, nonce, nonce_len, err)) < 0) {
+		json_decref(claims);
+		return r;
+	}
+	*ret_claims = claims;
+	return 0;
+}
+
 int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
 			const uint8_t *nonce, size_t nonce_len, json_t **ret_claims, struct cc_error *err)
 {
@@ -40,54 +87,10 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 	struct attest_input in = { .nonce = nonce, .nonce_len = nonce_len, .at = kbs->cfg.verify_at };
 	_cleanup_free_ uint8_t *primary = NULL, *secondary = NULL;
 	_cleanup_free_ char *text = NULL;
-	struct snp_report report;
 	int r;
-
-	if (strcmp(tee, "snp") == 0) {
-		if (!kbs->cfg.snp_chain)
-			return cc_error_set(err, ENOTSUP, "this broker has no AMD chain configured (--snp-chain)");
-		if ((r = b64_field(evidence, "report", &primary, &in.evidence_len, err)) < 0)
-			return r;
-		bool sent = json_object_get(evidence, "vcek") != NULL;
-		if (sent)
-			r = b64_field(evidence, "vcek", &secondary, &in.endorsement_len, err);
-		else if (!kbs->cfg.vcek_cache && !kbs->cfg.kds_url)
-			r = cc_error_set(err, EINVAL, "tee-evidence lacks `vcek` and this broker has no VCEK cache");
-		else if ((r = snp_report_parse(primary, in.evidence_len, &report, err)) == 0)
-			r = kbs->cfg.vcek_cache
-				? vcek_cache_lookup(kbs->cfg.vcek_cache, &report, &secondary, &in.endorsement_len, err)
-				: -ENOENT;
-		/* Not cached: AMD's key distribution service, only when configured. */
-		if (r == -ENOENT && kbs->cfg.kds_url) {
-			r = vcek_fetch(kbs->cfg.kds_url, kbs->cfg.kds_ca, &report, &secondary, &in.endorsement_len,
-				       err);
-			sent = r == 0;
-		}
-		if (r < 0)
-			return r;
-
-		in.endorsement = secondary;
-		in.roots_pem = kbs->cfg.snp_chain;
-		in.roots_len = kbs->cfg.snp_chain_len;
-		in.evidence = primary;
-		/* Authenticity first, the session binding after: a VCEK that verified a genuine report goes
-		 * to the cache even when this report belongs to another session. */
-		in.nonce = NULL;
-		json_t *claims = NULL;
-		if ((r = verifier->verify(&in, &claims, err)) < 0)
-			return r;
-		if (sent && kbs->cfg.vcek_cache && snp_report_parse(primary, in.evidence_len, &report, NULL) == 0)
-			vcek_cache_store(kbs->cfg.vcek_cache, &report, secondary, in.endorsement_len, NULL);
-		if ((r = snp_report_parse(primary, in.evidence_len, &report, err)) < 0 ||
-		    (r = snp_report_check_nonce(&report, nonce, nonce_len, err)) < 0) {
-			json_decref(claims);
-			return r;
-		}
-
-		*ret_claims = claims;
-		return 0;
-
-	} else if (strcmp(tee, "tdx") == 0) {
+	if (strcmp(tee, "snp") == 0)
+		return snp_evidence(kbs, verifier, evidence, nonce, nonce_len, ret_claims, err);
+	if (strcmp(tee, "tdx") == 0) {
 		if (!kbs->cfg.tdx_root)
 			return cc_error_set(err, ENOTSUP, "this broker has no Intel root configured (--tdx-root)");
 		if ((r = b64_field(evidence, "quote", &primary, &in.evidence_len, err)) < 0)

@@ -109,7 +109,7 @@ static json_t *apply(json_t *doc, const uint8_t root[ATTEST_ROOT_KEY_SIZE], cons
 	json_t *next = json_deep_copy(doc);
 	uint32_t primary = (uint32_t)json_integer_value(json_object_get(next, "primary"));
 	if (op == KEYRING_ROTATE) {
-		uint32_t newest = (uint32_t)json_array_size(json_object_get(next, "versions"));
+		uint32_t newest = 0;
 		size_t i;
 		json_t *v;
 		json_array_foreach (json_object_get(next, "versions"), i, v)

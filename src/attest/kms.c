@@ -120,11 +120,7 @@ static enum cc_grpc_code status(struct cc_grpc_call *call, const uint8_t *reques
 	out.version = KMS_API_VERSION;
 	out.healthz = healthz;
 	out.key_id = key_id;
-	size_t size = v2__status_response__get_packed_size(&out);
-	if (cc_buf_reserve(resp, size) < 0)
-		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "out of memory");
-	resp->len = v2__status_response__pack(&out, (uint8_t *)resp->data);
-	return CC_GRPC_OK;
+	return cc_grpc_reply(call, &out.base, resp);
 }
 
 static enum cc_grpc_code encrypt(struct cc_grpc_call *call, const uint8_t *request, size_t len, struct cc_buf *resp,
@@ -163,11 +159,7 @@ static enum cc_grpc_code encrypt(struct cc_grpc_call *call, const uint8_t *reque
 	out.key_id = key_id;
 	out.n_annotations = 1;
 	out.annotations = annotations;
-	size_t size = v2__encrypt_response__get_packed_size(&out);
-	if (cc_buf_reserve(resp, size) < 0)
-		code = cc_grpc_fail(call, CC_GRPC_INTERNAL, "out of memory");
-	else
-		resp->len = v2__encrypt_response__pack(&out, (uint8_t *)resp->data);
+	code = cc_grpc_reply(call, &out.base, resp);
 out:
 	cc_wipe(req->plaintext.data, req->plaintext.len);
 	v2__encrypt_request__free_unpacked(req, NULL);
@@ -215,11 +207,7 @@ static enum cc_grpc_code decrypt(struct cc_grpc_call *call, const uint8_t *reque
 	}
 	V2__DecryptResponse out = V2__DECRYPT_RESPONSE__INIT;
 	out.plaintext = (ProtobufCBinaryData){ .data = plain, .len = plain_len };
-	size_t size = v2__decrypt_response__get_packed_size(&out);
-	if (cc_buf_reserve(resp, size) < 0)
-		code = cc_grpc_fail(call, CC_GRPC_INTERNAL, "out of memory");
-	else
-		resp->len = v2__decrypt_response__pack(&out, (uint8_t *)resp->data);
+	code = cc_grpc_reply(call, &out.base, resp);
 out:
 	cc_wipe(plain, sizeof(plain));
 	v2__decrypt_request__free_unpacked(req, NULL);

@@ -7,6 +7,7 @@
 #include "attest/verifier.h"
 #include "base/error.h"
 #include "crypto/encode.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -171,13 +172,6 @@ int snp_report_verify(const uint8_t *data, size_t len, const struct snp_verify_o
 	return rc;
 }
 
-static json_t *hex(const uint8_t *data, size_t len)
-{
-	char text[2 * 64 + 1];
-	cc_hex_encode(data, len, text);
-	return json_string(text);
-}
-
 static json_t *tcb_json(const struct snp_tcb *t)
 {
 	return json_pack("{s:i, s:i, s:i, s:i}", "bootloader", t->bootloader, "tee", t->tee, "snp", t->snp, "microcode",
@@ -192,11 +186,11 @@ json_t *snp_report_claims(const struct snp_report *r)
 		      "single_socket", (int)!!(r->policy & SNP_POLICY_SINGLE_SOCKET));
 	return json_pack("{s:s, s:i, s:I, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tee", "snp",
 			 "version", (int)r->version, "guest_svn", (json_int_t)r->guest_svn, "policy", policy, "vmpl",
-			 (int)r->vmpl, "measurement", hex(r->measurement, 48), "host_data", hex(r->host_data, 32),
-			 "report_data", hex(r->report_data, 64), "id_key_digest", hex(r->id_key_digest, 48),
-			 "family_id", hex(r->family_id, 16), "image_id", hex(r->image_id, 16), "chip_id",
-			 hex(r->chip_id, 64), "reported_tcb", tcb_json(&r->reported_tcb), "current_tcb",
-			 tcb_json(&r->current_tcb));
+			 (int)r->vmpl, "measurement", cc_json_hex(r->measurement, 48), "host_data",
+			 cc_json_hex(r->host_data, 32), "report_data", cc_json_hex(r->report_data, 64), "id_key_digest",
+			 cc_json_hex(r->id_key_digest, 48), "family_id", cc_json_hex(r->family_id, 16), "image_id",
+			 cc_json_hex(r->image_id, 16), "chip_id", cc_json_hex(r->chip_id, 64), "reported_tcb",
+			 tcb_json(&r->reported_tcb), "current_tcb", tcb_json(&r->current_tcb));
 }
 
 int snp_report_check_nonce(const struct snp_report *r, const uint8_t *nonce, size_t len, struct cc_error *err)

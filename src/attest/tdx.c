@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "crypto/digest.h"
 #include "crypto/encode.h"
+#include "json/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -220,34 +221,28 @@ int tdx_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 	return 0;
 }
 
-static json_t *hex(const uint8_t *data, size_t len)
-{
-	char text[2 * 64 + 1];
-	cc_hex_encode(data, len, text);
-	return json_string(text);
-}
-
 static json_t *qe_claims(const uint8_t *report)
 {
-	return json_pack("{s:o, s:o, s:i, s:i}", "mrenclave", hex(report + 64, 32), "mrsigner", hex(report + 128, 32),
-			 "isvprodid", le16(report + 256), "isvsvn", le16(report + 258));
+	return json_pack("{s:o, s:o, s:i, s:i}", "mrenclave", cc_json_hex(report + 64, 32), "mrsigner",
+			 cc_json_hex(report + 128, 32), "isvprodid", le16(report + 256), "isvsvn", le16(report + 258));
 }
 
 json_t *tdx_quote_claims(const struct tdx_quote *q)
 {
 	json_t *claims = json_pack(
 	    "{s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tee", "tdx",
-	    "version", q->version, "qe_svn", q->qe_svn, "pce_svn", q->pce_svn, "qe_vendor_id", hex(q->qe_vendor_id, 16),
-	    "tee_tcb_svn", hex(q->tee_tcb_svn, 16), "mr_seam", hex(q->mr_seam, 48), "mr_signer_seam",
-	    hex(q->mr_signer_seam, 48), "seam_attributes", hex(q->seam_attributes, 8), "td_attributes",
-	    hex(q->td_attributes, 8), "debug", (int)!!(q->td_attributes[0] & TD_ATTRIBUTES_DEBUG), "xfam",
-	    hex(q->xfam, 8), "mrtd", hex(q->mr_td, 48), "mrconfigid", hex(q->mr_config_id, 48), "mrowner",
-	    hex(q->mr_owner, 48), "mrownerconfig", hex(q->mr_owner_config, 48), "report_data", hex(q->report_data, 64),
-	    "qe", qe_claims(q->qe_report));
+	    "version", q->version, "qe_svn", q->qe_svn, "pce_svn", q->pce_svn, "qe_vendor_id",
+	    cc_json_hex(q->qe_vendor_id, 16), "tee_tcb_svn", cc_json_hex(q->tee_tcb_svn, 16), "mr_seam",
+	    cc_json_hex(q->mr_seam, 48), "mr_signer_seam", cc_json_hex(q->mr_signer_seam, 48), "seam_attributes",
+	    cc_json_hex(q->seam_attributes, 8), "td_attributes", cc_json_hex(q->td_attributes, 8), "debug",
+	    (int)!!(q->td_attributes[0] & TD_ATTRIBUTES_DEBUG), "xfam", cc_json_hex(q->xfam, 8), "mrtd",
+	    cc_json_hex(q->mr_td, 48), "mrconfigid", cc_json_hex(q->mr_config_id, 48), "mrowner",
+	    cc_json_hex(q->mr_owner, 48), "mrownerconfig", cc_json_hex(q->mr_owner_config, 48), "report_data",
+	    cc_json_hex(q->report_data, 64), "qe", qe_claims(q->qe_report));
 	for (int i = 0; i < 4; i++) {
 		char name[8];
 		snprintf(name, sizeof(name), "rtmr%d", i);
-		json_object_set_new(claims, name, hex(q->rtmr[i], 48));
+		json_object_set_new(claims, name, cc_json_hex(q->rtmr[i], 48));
 	}
 	return claims;
 }

@@ -186,7 +186,7 @@ static int signed_body(const struct attest_blob *blob, const char *name, EVP_PKE
 				    "collateral `%s` is not valid at this time (issued %s, next update %s)", name,
 				    issued, next);
 	*ret = json_incref(body);
-	return 0; /* body's own reference goes with the cleanup */
+	return 0;
 }
 
 static bool hex_equal(const char *hex, const uint8_t *bytes, size_t len)

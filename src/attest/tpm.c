@@ -261,23 +261,16 @@ static int replay_log(const TPMS_QUOTE_INFO *info, const json_t *pcrs, const jso
 	return 0;
 }
 
-static json_t *hex(const uint8_t *data, size_t len)
-{
-	char text[2 * sizeof(TPMU_HA) + 1];
-	cc_hex_encode(data, len, text);
-	return json_string(text);
-}
-
 static json_t *claims_of(const TPMS_ATTEST *a, const json_t *pcrs, json_t *containers)
 {
 	char firmware[32];
 	snprintf(firmware, sizeof(firmware), "%016llx", (unsigned long long)a->firmwareVersion);
 	return json_pack("{s:s, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:b}, s:O, s:o}", "tee", "tpm", "nonce",
-			 hex(a->extraData.buffer, a->extraData.size), "qualified_signer",
-			 hex(a->qualifiedSigner.name, a->qualifiedSigner.size), "firmware_version", firmware, "clock",
-			 "clock", (json_int_t)a->clockInfo.clock, "reset_count", (json_int_t)a->clockInfo.resetCount,
-			 "restart_count", (json_int_t)a->clockInfo.restartCount, "safe", (int)a->clockInfo.safe, "pcrs",
-			 pcrs, "containers", containers);
+			 cc_json_hex(a->extraData.buffer, a->extraData.size), "qualified_signer",
+			 cc_json_hex(a->qualifiedSigner.name, a->qualifiedSigner.size), "firmware_version", firmware,
+			 "clock", "clock", (json_int_t)a->clockInfo.clock, "reset_count",
+			 (json_int_t)a->clockInfo.resetCount, "restart_count", (json_int_t)a->clockInfo.restartCount,
+			 "safe", (int)a->clockInfo.safe, "pcrs", pcrs, "containers", containers);
 }
 
 int tpm_verify(const struct attest_input *in, json_t **ret_claims, struct cc_error *err)

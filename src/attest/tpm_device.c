@@ -49,7 +49,6 @@ int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err
 		tpm_device_close(t);
 		return cc_error_set(err, EIO, "TPM `%s`: cannot open: %s", tcti, Tss2_RC_Decode(rc));
 	}
-	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
 	TPM2B_PUBLIC template = {
 		.publicArea = {
 			.type = TPM2_ALG_ECC,
@@ -65,29 +64,31 @@ int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err
 			},
 		},
 	};
-	TPM2B_DATA outside = { 0 };
-	TPML_PCR_SELECTION pcrs = { 0 };
-	for (int i = 0; i < TPM_SLOT_RETRIES; i++) {
-		rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-					&sensitive, &template, &outside, &pcrs, &t->primary, NULL, NULL, NULL, NULL);
-		if (!tpm_device_out_of_slots(rc))
-			break;
-		usleep(TPM_SLOT_RETRY_US);
-	}
-	if (rc != TSS2_RC_SUCCESS) {
+	if (tpm_device_create_primary(t, ESYS_TR_RH_OWNER, &template, &t->primary, err) < 0) {
 		t->primary = ESYS_TR_NONE;
 		tpm_device_close(t);
-		return cc_error_set(err, EIO, "TPM `%s`: cannot create the storage key: %s", tcti, Tss2_RC_Decode(rc));
+		return cc_error_prefix(err, "TPM `%s`: the storage key", tcti);
 	}
 	return 0;
 }
 
-static json_t *base64_of(const uint8_t *data, size_t len)
+int tpm_device_create_primary(struct tpm_device *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template, ESYS_TR *ret,
+			      struct cc_error *err)
 {
-	char *text = cc_base64_encode(data, len);
-	json_t *value = text ? json_string(text) : NULL;
-	free(text);
-	return value;
+	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION pcrs = { 0 };
+	TSS2_RC rc = TSS2_RC_SUCCESS;
+	for (int i = 0; i < TPM_SLOT_RETRIES; i++) {
+		rc = Esys_CreatePrimary(t->esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+					template, &outside, &pcrs, ret, NULL, NULL, NULL, NULL);
+		if (!tpm_device_out_of_slots(rc))
+			break;
+		usleep(TPM_SLOT_RETRY_US);
+	}
+	if (rc != TSS2_RC_SUCCESS)
+		return cc_error_set(err, EIO, "cannot create the primary key: %s", Tss2_RC_Decode(rc));
+	return 0;
 }
 
 int tpm_device_save_object(const char *path, const char *format, const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
@@ -98,8 +99,8 @@ int tpm_device_save_object(const char *path, const char *format, const TPM2B_PUB
 	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, pub_buf, sizeof(pub_buf), &pub_len) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, priv_buf, sizeof(priv_buf), &priv_len) != TSS2_RC_SUCCESS)
 		return cc_error_set(err, EINVAL, "cannot marshal the TPM object");
-	json_t *doc = json_pack("{s:s, s:o, s:o}", "format", format, "public", base64_of(pub_buf, pub_len), "private",
-				base64_of(priv_buf, priv_len));
+	json_t *doc = json_pack("{s:s, s:o, s:o}", "format", format, "public", cc_json_base64(pub_buf, pub_len),
+				"private", cc_json_base64(priv_buf, priv_len));
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	json_decref(doc);
 	if (!text)

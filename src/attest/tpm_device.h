@@ -20,6 +20,9 @@ struct tpm_device {
 
 /* tcti NULL: "no TPM". */
 int tpm_device_open(const char *tcti, struct tpm_device *t, struct cc_error *err);
+/* Creates a primary key of template in hierarchy (waiting for a free slot); the caller flushes *ret. */
+int tpm_device_create_primary(struct tpm_device *t, ESYS_TR hierarchy, const TPM2B_PUBLIC *template, ESYS_TR *ret,
+			      struct cc_error *err);
 /* Flushes the storage key and closes. */
 void tpm_device_close(struct tpm_device *t);
 bool tpm_device_out_of_slots(TSS2_RC rc);

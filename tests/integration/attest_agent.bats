@@ -9,14 +9,9 @@ load helpers/tpm
 load helpers/keys
 
 setup() {
-	require_root
-	command -v swtpm >/dev/null || skip "swtpm is not installed"
-	TMP="$(mktemp -d)"
-	RT_ROOT="$TMP/state"
-	start_swtpm "$TMP/tpm"
-	cat /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem >"$TMP/ek-ca.pem"
+	tpm_node_setup
+	swtpm_ek_ca "$TMP/ek-ca.pem"
 	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem"
-	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
 	RT run --bundle "$TMP/bundle" web
 	head -c 64 /dev/urandom >"$TMP/volume.key"
 	kbs_admin PUT default/resource/volumes/fscrypt/web --data-binary "@$TMP/volume.key" >/dev/null

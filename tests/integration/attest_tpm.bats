@@ -9,14 +9,8 @@ load helpers/tpm
 NONCE=8f2e4c1a9b7d3e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7
 
 setup() {
-	require_root
-	command -v swtpm >/dev/null || skip "swtpm is not installed"
-	command -v tpm2_quote >/dev/null || skip "tpm2-tools is not installed"
-	TMP="$(mktemp -d)"
-	RT_ROOT="$TMP/state"
-	start_swtpm "$TMP/tpm"
+	tpm_node_setup
 	make_ak "$TMP"
-	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
 	RT run --bundle "$TMP/bundle" web
 	echo changed >"$TMP/bundle/rootfs/etc/motd"
 	RT run --bundle "$TMP/bundle" db

@@ -9,13 +9,8 @@ load helpers/tpm
 load helpers/keys
 
 setup() {
-	require_root
-	command -v swtpm >/dev/null || skip "swtpm is not installed"
-	TMP="$(mktemp -d)"
-	RT_ROOT="$TMP/state"
-	start_swtpm "$TMP/tpm"
+	tpm_node_setup
 	make_ak "$TMP"
-	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
 	RT run --bundle "$TMP/bundle" web
 	start_kbs "$TMP"
 	[ "$(kbs_admin PUT default/node/n1 --data-binary "@$TMP/ak.tss" | tail -1)" = 204 ]
@@ -238,7 +233,7 @@ tpm_guest() {
 
 @test "kbs: a node enrolled by its EK certificate registers its AK by credential activation, once" {
 	stop_kbs
-	cat /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem >"$TMP/ek-ca.pem"
+	swtpm_ek_ca "$TMP/ek-ca.pem"
 	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem"
 	mkdir -p "$TMP/n2"
 	tpm2_createek -c "$TMP/n2/ek.ctx" -G rsa -u "$TMP/n2/ek.pub" >/dev/null

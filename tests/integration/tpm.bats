@@ -7,13 +7,7 @@ load helpers/runtime
 load helpers/tpm
 
 setup() {
-	require_root
-	command -v swtpm >/dev/null || skip "swtpm is not installed"
-	command -v tpm2_pcrread >/dev/null || skip "tpm2-tools is not installed"
-	TMP="$(mktemp -d)"
-	RT_ROOT="$TMP/state"
-	start_swtpm "$TMP/tpm"
-	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+	tpm_node_setup
 }
 
 teardown() {

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/cleanup.h"
+#include "crypto/encode.h"
 
 #include <errno.h>
 #include <string.h>
@@ -171,4 +172,29 @@ int cc_json_get_array(const json_t *obj, const char *field, bool required, json_
 		return cc_error_set(err, EINVAL, "field `%s` must be an array, not %s", field, type_name(v));
 	*ret = v;
 	return 0;
+}
+
+json_t *cc_json_hex(const void *data, size_t len)
+{
+	char *text = cc_xmalloc(2 * len + 1);
+	cc_hex_encode(data, len, text);
+	json_t *value = json_string(text);
+	free(text);
+	return value;
+}
+
+json_t *cc_json_base64(const void *data, size_t len)
+{
+	char *text = cc_base64_encode(data, len);
+	json_t *value = text ? json_string(text) : NULL;
+	free(text);
+	return value;
+}
+
+json_t *cc_json_base64url(const void *data, size_t len)
+{
+	char *text = cc_base64url_encode(data, len);
+	json_t *value = text ? json_string(text) : NULL;
+	free(text);
+	return value;
 }

@@ -41,3 +41,9 @@ static inline void cc_json_decrefp(json_t **p)
 	json_decref(*p);
 }
 #define _cleanup_json_ __attribute__((cleanup(cc_json_decrefp)))
+
+/* Byte strings as JSON strings: hex (lower case), base64 (RFC 4648 §4) and base64url without padding
+ * (§5, as JOSE uses). */
+json_t *cc_json_hex(const void *data, size_t len);
+json_t *cc_json_base64(const void *data, size_t len);
+json_t *cc_json_base64url(const void *data, size_t len);

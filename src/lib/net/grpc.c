@@ -2,6 +2,7 @@
 #include "net/grpc.h"
 
 #include <errno.h>
+#include <protobuf-c/protobuf-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,4 +106,13 @@ const struct cc_grpc_method *cc_grpc_find_method(const struct cc_grpc_method *me
 		if (strcmp(methods[i].path, path) == 0)
 			return &methods[i];
 	return NULL;
+}
+
+enum cc_grpc_code cc_grpc_reply(struct cc_grpc_call *call, const ProtobufCMessage *message, struct cc_buf *resp)
+{
+	size_t size = protobuf_c_message_get_packed_size(message);
+	if (cc_buf_reserve(resp, size) < 0)
+		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "out of memory");
+	resp->len = protobuf_c_message_pack(message, (uint8_t *)resp->data);
+	return CC_GRPC_OK;
 }

@@ -61,7 +61,13 @@ struct cc_grpc_method {
 enum cc_grpc_code cc_grpc_fail(struct cc_grpc_call *call, enum cc_grpc_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Decodes the single length-prefixed message of a unary request body. On failure returns the
+/* Packs a protobuf-c response message into resp (the handler's reply); CC_GRPC_INTERNAL when it
+ * cannot be held. */
+struct ProtobufCMessage;
+enum cc_grpc_code cc_grpc_reply(struct cc_grpc_call *call, const struct ProtobufCMessage *message, struct cc_buf *resp);
+
+/* Decodes the single length-prefixed message of a unary request body.
+ On failure returns the
  * status to answer and writes why into call. */
 enum cc_grpc_code cc_grpc_decode_unary(const uint8_t *body, size_t len, size_t max_message, bool compression_allowed,
 				       const uint8_t **ret_message, size_t *ret_len, struct cc_grpc_call *call);

@@ -76,12 +76,7 @@ static enum cc_grpc_code check(struct cc_grpc_call *call, const uint8_t *request
 	Grpc__Health__V1__HealthCheckResponse out = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
 	out.status = found ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
 			   : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-	size_t size = grpc__health__v1__health_check_response__get_packed_size(&out);
-	if (cc_buf_reserve(resp, size) < 0)
-		return cc_grpc_fail(call, CC_GRPC_INTERNAL, "out of memory");
-	grpc__health__v1__health_check_response__pack(&out, (uint8_t *)resp->data);
-	resp->len = size;
-	return CC_GRPC_OK;
+	return cc_grpc_reply(call, &out.base, resp);
 }
 
 struct cc_grpc_method cc_grpc_health_method(struct cc_grpc_health *h)

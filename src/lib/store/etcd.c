@@ -5,6 +5,7 @@
  * on the next, so the store keeps working while a minority of the cluster is down. */
 #include "base/error.h"
 #include "crypto/encode.h"
+#include "json/json.h"
 #include "net/client.h"
 #include "store/backend.h"
 
@@ -110,14 +111,6 @@ static int call(struct etcd_store *s, const char *path, json_t *body, json_t **r
 	return cc_error_set(err, code, "store etcd: no member could serve %s: %s", path, cc_error_message(&last));
 }
 
-static json_t *b64(const void *data, size_t len)
-{
-	char *text = cc_base64_encode(data, len);
-	json_t *j = text ? json_string(text) : NULL;
-	free(text);
-	return j;
-}
-
 /* etcd's JSON carries int64 as strings. */
 static int64_t int64_field(const json_t *obj, const char *name)
 {
@@ -146,7 +139,7 @@ static int decode_value(const json_t *kv, char **ret_value, size_t *ret_len)
 static int etcd_get(void *state, const char *key, char **ret_value, size_t *ret_len, int64_t *ret_revision,
 		    struct cc_error *err)
 {
-	json_t *body = json_pack("{s:o}", "key", b64(key, strlen(key))), *reply = NULL;
+	json_t *body = json_pack("{s:o}", "key", cc_json_base64(key, strlen(key))), *reply = NULL;
 	int r = call(state, "/v3/kv/range", body, &reply, err);
 	json_decref(body);
 	if (r < 0)
@@ -165,16 +158,17 @@ static int etcd_get(void *state, const char *key, char **ret_value, size_t *ret_
 static int etcd_put(void *state, const char *key, const void *value, size_t len, int64_t expected,
 		    int64_t *ret_revision, struct cc_error *err)
 {
-	json_t *put =
-	    json_pack("{s:{s:o, s:o}}", "request_put", "key", b64(key, strlen(key)), "value", b64(value, len));
+	json_t *put = json_pack("{s:{s:o, s:o}}", "request_put", "key", cc_json_base64(key, strlen(key)), "value",
+				cc_json_base64(value, len));
 	json_t *compare = json_array();
 	if (expected != CC_STORE_ANY) {
 		char revision[24];
 		snprintf(revision, sizeof(revision), "%lld", (long long)expected);
 		bool absent = expected == CC_STORE_ABSENT;
-		json_array_append_new(compare, json_pack("{s:o, s:s, s:s, s:s}", "key", b64(key, strlen(key)), "target",
-							 absent ? "CREATE" : "MOD", "result", "EQUAL",
-							 absent ? "create_revision" : "mod_revision", revision));
+		json_array_append_new(compare,
+				      json_pack("{s:o, s:s, s:s, s:s}", "key", cc_json_base64(key, strlen(key)),
+						"target", absent ? "CREATE" : "MOD", "result", "EQUAL",
+						absent ? "create_revision" : "mod_revision", revision));
 	}
 	json_t *body = json_pack("{s:o, s:[o]}", "compare", compare, "success", put), *reply = NULL;
 	int r = call(state, "/v3/kv/txn", body, &reply, err);
@@ -192,7 +186,7 @@ static int etcd_put(void *state, const char *key, const void *value, size_t len,
 
 static int etcd_remove(void *state, const char *key, struct cc_error *err)
 {
-	json_t *body = json_pack("{s:o}", "key", b64(key, strlen(key))), *reply = NULL;
+	json_t *body = json_pack("{s:o}", "key", cc_json_base64(key, strlen(key))), *reply = NULL;
 	int r = call(state, "/v3/kv/deleterange", body, &reply, err);
 	json_decref(body);
 	if (r < 0)
@@ -209,23 +203,24 @@ static json_t *range_end(const char *prefix)
 {
 	size_t n = strlen(prefix);
 	if (n == 0)
-		return b64("", 1);
+		return cc_json_base64("", 1);
 	char end[1025];
 	memcpy(end, prefix, n);
 	while (n > 0 && (unsigned char)end[n - 1] == 0xff)
 		n--;
 	if (n == 0)
-		return b64("", 1);
+		return cc_json_base64("", 1);
 	end[n - 1]++;
-	return b64(end, n);
+	return cc_json_base64(end, n);
 }
 
 static int etcd_list(void *state, const char *prefix, cc_store_visit_fn visit, void *userdata, struct cc_error *err)
 {
 	if (strlen(prefix) > 1024)
 		return cc_error_set(err, EINVAL, "a store prefix must be at most 1024 bytes");
-	json_t *body = json_pack("{s:o, s:o}", "key", b64(prefix[0] ? prefix : "", prefix[0] ? strlen(prefix) : 1),
-				 "range_end", range_end(prefix)),
+	json_t *body = json_pack("{s:o, s:o}", "key",
+				 cc_json_base64(prefix[0] ? prefix : "", prefix[0] ? strlen(prefix) : 1), "range_end",
+				 range_end(prefix)),
 	       *reply = NULL;
 	int r = call(state, "/v3/kv/range", body, &reply, err);
 	json_decref(body);

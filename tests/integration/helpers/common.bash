@@ -13,22 +13,32 @@ free_port() {
 	"$SYSTEM_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# wait_for_server NAME PID LOG CHECK...: waits up to 5 s until the command CHECK succeeds, giving up
+# early when the server PID exits; on failure prints NAME's LOG and returns 1.
+wait_for_server() {
+	local name="$1" pid="$2" log="$3"
+	shift 3
+	for _ in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$name did not start:" >&2
+	cat "$log" >&2
+	return 1
+}
+
+cocoond_healthy() {
+	[ -S "$1/cocoond.sock" ] && curl -sf --unix-socket "$1/cocoond.sock" http://localhost/healthz
+}
+
 # start_cocoond DATA_DIR PORT [extra args]: starts cocoond in the background and waits until it serves.
 start_cocoond() {
 	local data="$1" port="$2"
 	shift 2
 	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" "$@" >"$data.log" 2>&1 &
 	COCOOND_PID=$!
-	for _ in $(seq 1 100); do
-		if [ -S "$data/cocoond.sock" ] && curl -sf --unix-socket "$data/cocoond.sock" http://localhost/healthz >/dev/null; then
-			return 0
-		fi
-		kill -0 "$COCOOND_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "cocoond did not start:" >&2
-	cat "$data.log" >&2
-	return 1
+	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
 }
 
 stop_cocoond() {

@@ -31,14 +31,7 @@ start_kms() {
 	"$COCOON" kms serve --socket "$TMP/kms.sock" --key "$name" --root-key "$TMP/root.key" \
 		--store "${STORE:-sqlite:$TMP/state.db}" --poll-ms 200 "$@" 2>>"$TMP/kms.log" &
 	KMS_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$TMP/kms.sock" ] && kms_client status >/dev/null 2>&1 && return 0
-		kill -0 "$KMS_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "the KMS plugin did not start:" >&2
-	cat "$TMP/kms.log" >&2
-	return 1
+	wait_for_server "the KMS plugin" "$KMS_PID" "$TMP/kms.log" kms_client status
 }
 
 stop_kms() {
@@ -103,14 +96,7 @@ start_kbs() {
 		--store "${STORE:-sqlite:$dir/state.db}" "$@" 2>>"$dir/kbs.log" &
 	KBS_PID=$!
 	KBS_URL="https://127.0.0.1:$port"
-	for _ in $(seq 1 100); do
-		curl -s --cacert "$dir/pki/ca.crt" -o /dev/null "$KBS_URL/kbs/v0/auth" && return 0
-		kill -0 "$KBS_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "the key broker did not start:" >&2
-	cat "$dir/kbs.log" >&2
-	return 1
+	wait_for_server "the key broker" "$KBS_PID" "$dir/kbs.log" curl -s --cacert "$dir/pki/ca.crt" -o /dev/null "$KBS_URL/kbs/v0/auth"
 }
 
 stop_kbs() {

@@ -79,3 +79,21 @@ tpm_evidence() {
 	json.dump(evidence, open(out, "w"))
 	PY
 }
+
+# tpm_node_setup: the common setup of tests of a measured node (root, swtpm, tpm2-tools): $TMP,
+# $RT_ROOT for cocoon-runtime, a started swtpm and a bundle running `true` in $TMP/bundle.
+tpm_node_setup() {
+	require_root
+	command -v swtpm >/dev/null || skip "swtpm is not installed"
+	command -v tpm2_quote >/dev/null || skip "tpm2-tools is not installed"
+	TMP="$(mktemp -d)"
+	RT_ROOT="$TMP/state"
+	start_swtpm "$TMP/tpm"
+	make_bundle "$TMP/bundle" 'c["process"]["args"] = ["true"]'
+}
+
+# swtpm_ek_ca OUT: the CA bundle (root and intermediate) of swtpm's local CA, which signed the EK
+# certificates swtpm_setup wrote.
+swtpm_ek_ca() {
+	{ cat /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem; echo; cat /var/lib/swtpm-localca/issuercert.pem; } >"$1"
+}
