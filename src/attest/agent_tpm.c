@@ -2,6 +2,7 @@
 #include "attest/agent_tpm.h"
 
 #include "attest/tpm_device.h"
+#include "attest/bytes.h"
 #include "base/error.h"
 #include "crypto/encode.h"
 #include "json/json.h"
@@ -157,18 +158,14 @@ static int load_ak(struct tpm_device *t, const char *path, ESYS_TR *ret, struct 
 	return r < 0 ? r : tpm_device_load(t, &pub, &priv, ret, err);
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int agent_tpm_activate(const char *tcti, const char *path, const uint8_t *credential, size_t len, uint8_t *ret_secret,
 		       size_t *ret_secret_len, struct cc_error *err)
 {
 	TPM2B_ID_OBJECT blob = { 0 };
 	TPM2B_ENCRYPTED_SECRET secret = { 0 };
 	size_t offset = 8;
-	if (len < 8 || be32(credential) != CREDENTIAL_MAGIC || be32(credential + 4) != CREDENTIAL_VERSION ||
+	if (len < 8 || attest_be32(credential) != CREDENTIAL_MAGIC ||
+	    attest_be32(credential + 4) != CREDENTIAL_VERSION ||
 	    Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(credential, len, &offset, &blob) != TSS2_RC_SUCCESS ||
 	    Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(credential, len, &offset, &secret) != TSS2_RC_SUCCESS ||
 	    offset != len)

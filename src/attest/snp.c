@@ -5,6 +5,7 @@
 #include "attest/chain.h"
 #include "attest/signature.h"
 #include "attest/verifier.h"
+#include "attest/bytes.h"
 #include "base/error.h"
 #include "crypto/encode.h"
 #include "json/json.h"
@@ -27,16 +28,6 @@
 #define OID_TCB_MICROCODE  "1.3.6.1.4.1.3704.1.3.8"
 #define OID_HWID           "1.3.6.1.4.1.3704.1.4"
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static struct snp_tcb tcb_at(const uint8_t *p)
 {
 	return (struct snp_tcb){ .bootloader = p[0], .tee = p[1], .snp = p[6], .microcode = p[7] };
@@ -47,15 +38,15 @@ int snp_report_parse(const uint8_t *d, size_t len, struct snp_report *r, struct 
 	if (len != SNP_REPORT_SIZE)
 		return cc_error_set(err, EINVAL, "an SNP report is %d bytes, not %zu", SNP_REPORT_SIZE, len);
 	memset(r, 0, sizeof(*r));
-	r->version = le32(d + 0x00);
+	r->version = attest_le32(d + 0x00);
 	if (r->version < 2 || r->version > 5)
 		return cc_error_set(err, EINVAL, "SNP report version %u is not supported (2 to 5)", r->version);
-	r->guest_svn = le32(d + 0x04);
-	r->policy = le64(d + 0x08);
+	r->guest_svn = attest_le32(d + 0x04);
+	r->policy = attest_le64(d + 0x08);
 	memcpy(r->family_id, d + 0x10, 16);
 	memcpy(r->image_id, d + 0x20, 16);
-	r->vmpl = le32(d + 0x30);
-	r->signature_algo = le32(d + 0x34);
+	r->vmpl = attest_le32(d + 0x30);
+	r->signature_algo = attest_le32(d + 0x34);
 	if (r->signature_algo != SIGNATURE_ALGO_ECDSA_P384_SHA384)
 		return cc_error_set(err, EINVAL, "SNP report signature algorithm %u is not ECDSA P-384/SHA-384",
 				    r->signature_algo);
@@ -63,7 +54,7 @@ int snp_report_parse(const uint8_t *d, size_t len, struct snp_report *r, struct 
 		return cc_error_set(err, EINVAL, "SNP guest policy 0x%llx lacks its reserved bit 17",
 				    (unsigned long long)r->policy);
 	r->current_tcb = tcb_at(d + 0x38);
-	r->platform_info = le64(d + 0x40);
+	r->platform_info = attest_le64(d + 0x40);
 	memcpy(r->report_data, d + 0x50, 64);
 	memcpy(r->measurement, d + 0x90, 48);
 	memcpy(r->host_data, d + 0xC0, 32);

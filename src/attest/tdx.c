@@ -10,6 +10,7 @@
 #include "attest/tdx_collateral.h"
 
 #include "attest/verifier.h"
+#include "attest/bytes.h"
 #include "base/error.h"
 #include "crypto/digest.h"
 #include "crypto/encode.h"
@@ -27,16 +28,6 @@
 #define CERT_DATA_PCK_CHAIN    5
 #define SGX_REPORT_DATA_OFFSET 320
 #define TD_ATTRIBUTES_DEBUG    0x01 /* TDATTRIBUTES bit 0: the TD is debuggable */
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* A bounds-checked reader over the quote, so no length field from the quote can reach past it. */
 struct reader {
@@ -76,8 +67,8 @@ static int take_certification(struct reader *rd, uint16_t want, struct reader *r
 	const uint8_t *head = take(rd, 6);
 	if (!head)
 		return cc_error_set(err, EINVAL, "TDX quote truncated in its certification data header");
-	uint16_t type = le16(head);
-	uint32_t size = le32(head + 2);
+	uint16_t type = attest_le16(head);
+	uint32_t size = attest_le32(head + 2);
 	if (type != want)
 		return cc_error_set(err, EINVAL, "TDX quote certification data type %u, expected %u", type, want);
 	const uint8_t *body = take(rd, size);
@@ -97,11 +88,11 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	if (!header || !report)
 		return cc_error_set(err, EINVAL, "a TDX quote is at least %d bytes, not %zu", TDX_SIGNED_LENGTH + 4,
 				    len);
-	q->version = le16(header);
-	q->attestation_key_type = le16(header + 2);
-	q->tee_type = le32(header + 4);
-	q->qe_svn = le16(header + 8);
-	q->pce_svn = le16(header + 10);
+	q->version = attest_le16(header);
+	q->attestation_key_type = attest_le16(header + 2);
+	q->tee_type = attest_le32(header + 4);
+	q->qe_svn = attest_le16(header + 8);
+	q->pce_svn = attest_le16(header + 10);
 	memcpy(q->qe_vendor_id, header + 12, 16);
 	memcpy(q->user_data, header + 28, 20);
 	if (q->version != QUOTE_VERSION)
@@ -116,7 +107,7 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	const uint8_t *size = take(&rd, 4);
 	if (!size)
 		return cc_error_set(err, EINVAL, "TDX quote truncated before its signature data");
-	struct reader sig = { .data = rd.data + rd.at, .len = le32(size) };
+	struct reader sig = { .data = rd.data + rd.at, .len = attest_le32(size) };
 	if (!take(&rd, sig.len))
 		return cc_error_set(err, EINVAL, "TDX quote signature data claims %zu bytes, only %zu remain", sig.len,
 				    rd.len - rd.at);
@@ -134,7 +125,7 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	const uint8_t *auth_size = take(&qe, 2);
 	if (!q->qe_report || !q->qe_report_signature || !auth_size)
 		return cc_error_set(err, EINVAL, "TDX quote QE report certification data is truncated");
-	q->qe_auth_data_len = le16(auth_size);
+	q->qe_auth_data_len = attest_le16(auth_size);
 	if (!(q->qe_auth_data = take(&qe, q->qe_auth_data_len)))
 		return cc_error_set(err, EINVAL, "TDX quote QE authentication data claims %zu bytes, more than remain",
 				    q->qe_auth_data_len);
@@ -224,7 +215,8 @@ int tdx_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 static json_t *qe_claims(const uint8_t *report)
 {
 	return json_pack("{s:o, s:o, s:i, s:i}", "mrenclave", cc_json_hex(report + 64, 32), "mrsigner",
-			 cc_json_hex(report + 128, 32), "isvprodid", le16(report + 256), "isvsvn", le16(report + 258));
+			 cc_json_hex(report + 128, 32), "isvprodid", attest_le16(report + 256), "isvsvn",
+			 attest_le16(report + 258));
 }
 
 json_t *tdx_quote_claims(const struct tdx_quote *q)

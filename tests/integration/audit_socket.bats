@@ -7,18 +7,11 @@ load helpers/runtime
 
 setup() {
 	TMP="$(mktemp -d)"
-	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
-		2>"$TMP/forward.log" &
-	FORWARDER_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$TMP/audit.sock" ] && break
-		sleep 0.05
-	done
+	start_audit_socket
 }
 
 teardown() {
-	kill -TERM "$FORWARDER_PID" 2>/dev/null || true
-	wait "$FORWARDER_PID" 2>/dev/null || true
+	stop_audit_socket
 	rm -rf "$TMP"
 }
 

@@ -24,7 +24,7 @@ teardown() {
 	stop_kbs
 	stop_swtpm
 	stop_etcd_cluster
-	[ -n "${FORWARDER_PID:-}" ] && kill -TERM "$FORWARDER_PID" 2>/dev/null && wait "$FORWARDER_PID" 2>/dev/null
+	stop_audit_socket
 	rm -rf "$TMP"
 }
 
@@ -180,10 +180,7 @@ tpm_guest() {
 
 
 @test "kbs: bad input gets a precise error, and every decision is an audit event" {
-	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
-		2>"$TMP/forward.log" &
-	FORWARDER_PID=$!
-	for _ in $(seq 1 100); do [ -S "$TMP/audit.sock" ] && break; sleep 0.05; done
+	start_audit_socket
 	stop_kbs
 	COCOON_AUDIT_SOCKET="$TMP/audit.sock" start_kbs "$TMP"
 	c=(curl -s --cacert "$TMP/pki/ca.crt" -H 'Content-Type: application/json' -w '\n%{http_code}')

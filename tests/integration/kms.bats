@@ -18,7 +18,7 @@ setup() {
 
 teardown() {
 	stop_kms
-	[ -n "${FORWARDER_PID:-}" ] && kill -TERM "$FORWARDER_PID" 2>/dev/null && wait "$FORWARDER_PID" 2>/dev/null
+	stop_audit_socket
 	rm -rf "$TMP"
 }
 
@@ -60,13 +60,7 @@ teardown() {
 }
 
 @test "tampered ciphertext, a wrong key_id and oversized plaintext get gRPC errors, each an audit event" {
-	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
-		2>"$TMP/forward.log" &
-	FORWARDER_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$TMP/audit.sock" ] && break
-		sleep 0.05
-	done
+	start_audit_socket
 	COCOON_AUDIT_SOCKET="$TMP/audit.sock" start_kms secrets
 	enc="$(kms_client encrypt 00112233)"
 	ct="$(json_field "$enc" ciphertext)"

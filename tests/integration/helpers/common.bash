@@ -60,3 +60,20 @@ make_rogue_client() {
 	openssl x509 -req -in "$dir/rogue.csr" -CA "$dir/rogue-ca.crt" -CAkey "$dir/rogue-ca.key" -CAcreateserial \
 		-days 1 -extfile "$dir/ext.cnf" -out "$dir/rogue.crt" 2>/dev/null
 }
+
+# start_audit_socket: an audit forwarder taking events on $TMP/audit.sock (what COCOON_AUDIT_SOCKET
+# names) into $TMP/siem.jsonl; sets FORWARDER_PID. stop_audit_socket stops it.
+start_audit_socket() {
+	"$COCOON" audit forward --input "socket:$TMP/audit.sock" --output "file:$TMP/siem.jsonl" --queue "$TMP/queue" \
+		2>"$TMP/forward.log" &
+	FORWARDER_PID=$!
+	wait_for_server "the audit forwarder" "$FORWARDER_PID" "$TMP/forward.log" test -S "$TMP/audit.sock"
+}
+
+stop_audit_socket() {
+	if [ -n "${FORWARDER_PID:-}" ]; then
+		kill -TERM "$FORWARDER_PID" 2>/dev/null || true
+		wait "$FORWARDER_PID" 2>/dev/null || true
+		FORWARDER_PID=
+	fi
+}
