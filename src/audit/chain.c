@@ -2,6 +2,7 @@
 #include "audit/chain.h"
 #include "audit/checkpoint_auth.h"
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/timeutil.h"
@@ -10,6 +11,7 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,29 +38,33 @@ int audit_chain_record_hash(const json_t *record, char out[AUDIT_HASH_MAX])
 int audit_chain_append(struct audit_chain *c, const struct cc_event *ev, char **ret_json, char ret_hash[AUDIT_HASH_MAX],
 		       uint64_t *ret_seq, struct cc_error *err)
 {
-	json_t *record = json_pack("{s:o, s:s, s:I}", "event", cc_event_to_json(ev), "prev", c->prev, "seq",
-				   (json_int_t)c->next_seq);
-	if (!record)
-		return cc_error_set(err, ENOMEM, "cannot build the chained record");
-	/* Serialise once: hash the canonical text, then append the hash member to that same text.
+	/* The record's canonical form, {"event":...,"prev":"...","seq":N}, written directly (keys in
+	 * sorted order); hashed, then the same text gets ,"hash":"..." before its closing brace.
 	 * Verification removes "hash" and re-canonicalises, so the member's position is free. */
-	_cleanup_free_ char *canonical = cc_json_canonical(record);
-	json_decref(record);
+	struct cc_buf text = CC_BUF_INIT;
+	cc_buf_reserve(&text, 2048); /* a typical record in one allocation */
+	cc_buf_append_str(&text, "{\"event\":");
+	cc_event_canonical_append(&text, ev);
+	char seq[24];
+	snprintf(seq, sizeof(seq), "%" PRIu64, c->next_seq);
+	cc_buf_append_str(&text, ",\"prev\":\"");
+	cc_buf_append_str(&text, c->prev);
+	cc_buf_append_str(&text, "\",\"seq\":");
+	cc_buf_append_str(&text, seq);
+	cc_buf_append(&text, "}", 1);
 	uint8_t md[32];
-	if (cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), md, err) < 0)
+	if (cc_digest(CC_DIGEST_SHA256, text.data, text.len, md, err) < 0) {
+		cc_buf_free(&text);
 		return cc_error_prefix(err, "hash the chained record");
+	}
 	char hash[AUDIT_HASH_MAX];
 	memcpy(hash, "sha256:", 7);
 	cc_hex_encode(md, sizeof(md), hash + 7);
-	/* The same text with ,"hash":"..." before the closing brace. */
-	static const char member[] = ",\"hash\":\"";
-	size_t len = strlen(canonical) - 1, hash_len = strlen(hash);
-	char *json = cc_xmalloc(len + sizeof(member) - 1 + hash_len + 3);
-	memcpy(json, canonical, len);
-	memcpy(json + len, member, sizeof(member) - 1);
-	memcpy(json + len + sizeof(member) - 1, hash, hash_len);
-	memcpy(json + len + sizeof(member) - 1 + hash_len, "\"}", 3);
-	*ret_json = json;
+	text.len--; /* reopen the object */
+	cc_buf_append_str(&text, ",\"hash\":\"");
+	cc_buf_append_str(&text, hash);
+	cc_buf_append(&text, "\"}", 2);
+	*ret_json = cc_buf_steal(&text, NULL);
 
 	memcpy(ret_hash, hash, AUDIT_HASH_MAX);
 	*ret_seq = c->next_seq++;

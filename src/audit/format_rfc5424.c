@@ -13,14 +13,24 @@
 
 #define FACILITY_LOG_AUDIT 13
 
+/* Both writers below reserve the worst case once and write into the buffer directly: a call per
+ * character was a tenth of the forwarder's time. */
+
 /* HOSTNAME, APP-NAME, MSGID: PRINTUSASCII (33-126) up to a length; otherwise replaced. */
 static void header_field(struct cc_buf *out, const char *value, size_t max)
 {
-	size_t n = 0;
-	for (const char *p = value; p && *p && n < max; p++, n++)
-		cc_buf_append(out, (unsigned char)*p >= 33 && (unsigned char)*p <= 126 ? p : "_", 1);
-	if (n == 0)
+	size_t n = value ? strnlen(value, max) : 0;
+	if (n == 0 || cc_buf_reserve(out, n) < 0) {
 		cc_buf_append(out, "-", 1);
+		return;
+	}
+	char *w = out->data + out->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		w[i] = c >= 33 && c <= 126 ? (char)c : '_';
+	}
+	out->len += n;
+	out->data[out->len] = '\0';
 }
 
 /* §6.3.3: inside PARAM-VALUE, '"', '\' and ']' must be escaped with '\'. */
@@ -28,16 +38,26 @@ static void param(struct cc_buf *out, const char *name, const char *value)
 {
 	if (!value)
 		return;
-	cc_buf_appendf(out, " %s=\"", name);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\' || *p == ']')
-			cc_buf_append(out, "\\", 1);
+	size_t name_len = strlen(name), value_len = strlen(value);
+	if (cc_buf_reserve(out, name_len + 2 * value_len + 4) < 0)
+		return;
+	char *w = out->data + out->len;
+	*w++ = ' ';
+	memcpy(w, name, name_len);
+	w += name_len;
+	*w++ = '=';
+	*w++ = '"';
+	for (size_t i = 0; i < value_len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c == '"' || c == '\\' || c == ']')
+			*w++ = '\\';
 		/* Control characters would split the message for line-based receivers; the exact value
 		 * is in the record (MSG) anyway. */
-		unsigned char c = (unsigned char)*p;
-		cc_buf_append(out, c < 0x20 || c == 0x7f ? " " : p, 1);
+		*w++ = c < 0x20 || c == 0x7f ? ' ' : (char)c;
 	}
-	cc_buf_append(out, "\"", 1);
+	*w++ = '"';
+	out->len = (size_t)(w - out->data);
+	out->data[out->len] = '\0';
 }
 
 int audit_format_rfc5424(const struct audit_record *rec, struct cc_buf *out)
@@ -50,7 +70,12 @@ int audit_format_rfc5424(const struct audit_record *rec, struct cc_buf *out)
 	char *dot = strchr(time, '.');
 	if (dot && strlen(dot) > 8)
 		memcpy(dot + 7, "Z", 2);
-	cc_buf_appendf(out, "<%d>1 %s ", pri, time);
+	char head[8];
+	snprintf(head, sizeof(head), "<%d>1 ", pri);
+	cc_buf_reserve(out, 512 + strlen(rec->json)); /* typical line in one allocation */
+	cc_buf_append_str(out, head);
+	cc_buf_append_str(out, time);
+	cc_buf_append(out, " ", 1);
 	header_field(out, ev->node, 255);
 	cc_buf_append_str(out, " cocoon ");
 	header_field(out, ev->component, 128);

@@ -1,8 +1,15 @@
-/* The forwarder loop. One thread does the work, round-robin: read a batch from each input, chain
- * it, append it to the queue and make it durable, commit the inputs' positions; then give each
- * output a batch from its cursor and advance the cursor only when the output confirms delivery.
- * An output that fails backs off (100 ms doubling to 5 s) without holding up the others; while it
- * is down the queue grows, and when the queue is full the inputs wait. */
+/* The forwarder: three threads around the durable queue.
+ * - The reader (reader.h) follows the file inputs and parses their lines into events.
+ * - The writer (the caller's thread) takes those batches and reads the socket inputs, chains the
+ *   events, appends them to the queue and makes them durable (one fdatasync per round), then
+ *   commits the inputs' positions.
+ * - The delivery thread gives each output a batch from its cursor and advances the cursor only
+ *   when the output confirms delivery. An output that fails backs off (100 ms doubling to 5 s)
+ *   without holding up the others; while it is down the queue grows, and when the queue is full
+ *   the inputs wait.
+ * Parsing, hashing and formatting with TLS each cost about a third, so two cores stay busy. The
+ * writer keeps at most LAG_MAX_BYTES ahead of a healthy output, so the events it queued are still
+ * in the event cache when they are formatted. */
 #include "audit/forward.h"
 
 #include "audit/chain.h"
@@ -10,6 +17,7 @@
 #include "audit/in_socket.h"
 #include "audit/k8s.h"
 #include "audit/queue.h"
+#include "audit/reader.h"
 #include "audit/route.h"
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -24,14 +32,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct input {
 	bool socket;
-	struct audit_file_input file;   /* k8s-audit: and events: */
+	struct audit_file_input file;   /* k8s-audit: and events:, read by the reader thread */
 	struct audit_socket_input sock; /* socket: */
-	bool k8s;
-	uint64_t rejected;
+	struct audit_file_mark read_to; /* where the reader's batches of this input have reached */
+	bool read_any;
 };
 
 struct output_state {
@@ -53,17 +62,35 @@ struct cached_event {
 	char hash[AUDIT_HASH_MAX];
 };
 
+/* How far (in queue bytes) the reading thread may run ahead of an output that is keeping up:
+ * about 2,000 typical records, well inside the event cache. A backing-off output does not hold
+ * the inputs back; the queue takes its backlog. */
+#define LAG_MAX_BYTES (6u << 20)
+
 struct forwarder {
-	struct cached_event *cache; /* EVENT_CACHE_SIZE slots */
+	struct cached_event *cache; /* ring of EVENT_CACHE_SIZE slots, under cache_lock */
+	uint64_t cache_puts;        /* events put so far: the next one goes to slot cache_puts % size */
+	pthread_mutex_t cache_lock;
 	struct audit_forward_config *cfg;
 	struct audit_queue *queue;
 	struct audit_chain chain;
 	struct input inputs[AUDIT_MAX_INPUTS];
+	struct audit_reader *reader;
+	struct audit_reader_input reader_inputs[AUDIT_MAX_INPUTS];
+	size_t reader_input_of[AUDIT_MAX_INPUTS]; /* reader's input index -> index in inputs */
+	size_t reader_input_count;
 	struct output_state outputs[AUDIT_MAX_OUTPUTS];
 	uint64_t since_checkpoint;
 	uint64_t queued_total, rejected_total, blocked_total;
-	pthread_mutex_t metrics_lock;
-	pthread_mutex_t work_lock; /* the loop's work and the webhook's: one writer of chain and queue */
+	pthread_mutex_t metrics_lock; /* counters, and the outputs' cursors and back-off times */
+	pthread_mutex_t work_lock;    /* the loop's work and the webhook's: one writer of chain and queue */
+	/* Either thread tells the other that something moved: new durable records, or deliveries. */
+	pthread_mutex_t wake_lock;
+	pthread_cond_t wake_cond;
+	uint64_t wake_generation;
+	pthread_t delivery_thread;
+	bool delivery_running;
+	volatile bool delivery_stop;
 	struct cc_error *err;
 	int append_error;
 };
@@ -88,7 +115,9 @@ static int restore_chain(struct forwarder *f, struct cc_error *err)
 	json_t *rec = json_object_get(doc, "checkpoint") ? json_object_get(doc, "checkpoint") : doc;
 	const char *hash = json_string_value(json_object_get(rec, "hash"));
 	json_t *seq = json_object_get(rec, "seq");
-	if (!hash || !json_is_integer(seq) || strlen(hash) >= sizeof(f->chain.prev))
+	/* The chain writes prev into each record's text as it is: only a well-formed hash continues it. */
+	if (!hash || !json_is_integer(seq) || strlen(hash) != 7 + 64 || strncmp(hash, "sha256:", 7) != 0 ||
+	    hash[7 + strspn(hash + 7, "0123456789abcdef")] != '\0')
 		return cc_error_set(err, EINVAL, "restore the hash chain: the last queue record has no seq/hash");
 	f->chain.next_seq = (uint64_t)json_integer_value(seq) + 1;
 	snprintf(f->chain.prev, sizeof(f->chain.prev), "%s", hash);
@@ -99,19 +128,75 @@ static int restore_chain(struct forwarder *f, struct cc_error *err)
 /* Appends a record, waiting (and delivering) while the queue is full: block, never drop. */
 static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos);
 
-static struct cached_event *cache_slot(struct forwarder *f, const struct audit_queue_pos *pos)
+static bool pos_before(const struct audit_queue_pos *a, const struct audit_queue_pos *b)
 {
-	uint64_t h = pos->segment * 0x9E3779B97F4A7C15ull ^ pos->offset;
-	return &f->cache[(h ^ (h >> 29)) % EVENT_CACHE_SIZE];
+	return a->segment < b->segment || (a->segment == b->segment && a->offset < b->offset);
 }
 
+/* The ring holds the last EVENT_CACHE_SIZE events in queue order, so it is searched by bisection
+ * on their positions: every output finds any of them, wherever its cursor is. */
 static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, struct cc_event *ev, uint64_t seq,
 		      const char *hash)
 {
-	struct cached_event *slot = cache_slot(f, pos);
-	cc_event_free(slot->event);
+	pthread_mutex_lock(&f->cache_lock);
+	struct cached_event *slot = &f->cache[f->cache_puts++ % EVENT_CACHE_SIZE];
+	struct cc_event *old = slot->event;
 	*slot = (struct cached_event){ .pos = *pos, .event = ev, .seq = seq };
-	snprintf(slot->hash, sizeof(slot->hash), "%s", hash);
+	memcpy(slot->hash, hash, sizeof(slot->hash));
+	pthread_mutex_unlock(&f->cache_lock);
+	if (f->reader)
+		audit_reader_recycle(f->reader, old);
+	else
+		cc_event_free(old);
+}
+
+/* The cached event queued at pos, or NULL; call with cache_lock held. */
+static struct cached_event *cache_find(struct forwarder *f, const struct audit_queue_pos *pos)
+{
+	uint64_t low = f->cache_puts > EVENT_CACHE_SIZE ? f->cache_puts - EVENT_CACHE_SIZE : 0, high = f->cache_puts;
+	while (low < high) {
+		uint64_t mid = low + (high - low) / 2;
+		struct cached_event *slot = &f->cache[mid % EVENT_CACHE_SIZE];
+		if (pos_before(&slot->pos, pos))
+			low = mid + 1;
+		else if (pos_before(pos, &slot->pos))
+			high = mid;
+		else
+			return slot;
+	}
+	return NULL;
+}
+
+static uint64_t wake_generation(struct forwarder *f)
+{
+	pthread_mutex_lock(&f->wake_lock);
+	uint64_t g = f->wake_generation;
+	pthread_mutex_unlock(&f->wake_lock);
+	return g;
+}
+
+static void wake_other(struct forwarder *f)
+{
+	pthread_mutex_lock(&f->wake_lock);
+	f->wake_generation++;
+	pthread_cond_broadcast(&f->wake_cond);
+	pthread_mutex_unlock(&f->wake_lock);
+}
+
+/* Waits up to ms for a wake after generation seen (the caller read it before checking its
+ * condition, so a wake in between is not missed). */
+static void wait_for_wake(struct forwarder *f, uint64_t seen, int ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += (long)ms * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&f->wake_lock);
+	while (f->wake_generation == seen && !stop_requested)
+		if (pthread_cond_timedwait(&f->wake_cond, &f->wake_lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&f->wake_lock);
 }
 
 enum delivery {
@@ -119,8 +204,6 @@ enum delivery {
 	DELIVERY_WAITING,  /* records are pending but their outputs are backing off */
 	DELIVERY_PROGRESS, /* something was sent */
 };
-
-static enum delivery deliver(struct forwarder *f);
 
 /* Chains the event and appends it to the queue (taking ownership of ev). */
 static int queue_event(struct forwarder *f, struct cc_event *ev)
@@ -154,25 +237,22 @@ static int queue_event(struct forwarder *f, struct cc_event *ev)
 	return 0;
 }
 
-static void queue_line(void *ctx, const char *data, size_t len)
+/* Queues a batch of parsed lines from the reader; the input's mark is committed after the sync. */
+static int write_batch(struct forwarder *f, struct audit_read_batch *batch, struct cc_error *err)
 {
-	struct forwarder *f = ((void **)ctx)[0];
-	struct input *in = ((void **)ctx)[1];
-	if (f->append_error)
-		return;
-	struct cc_error err = { 0 };
-	struct cc_event *ev = NULL;
-	_cleanup_json_ json_t *doc = NULL;
-	int r = cc_json_parse(data, len, AUDIT_LINE_MAX, "audit line", &doc, &err);
-	if (r == 0)
-		r = in->k8s ? audit_k8s_to_event(doc, &ev, &err) : cc_event_from_json(doc, &ev, &err);
-	if (r < 0) {
-		in->rejected++;
-		f->rejected_total++;
-		cc_warning("%s: line rejected: %s", in->file.path, cc_error_message(&err));
-		return;
+	if (batch->error.code) {
+		*err = batch->error;
+		return -batch->error.code;
 	}
-	queue_event(f, ev);
+	f->rejected_total += batch->rejected;
+	while (batch->taken < batch->count && !f->append_error)
+		queue_event(f, batch->events[batch->taken++]);
+	if (f->append_error)
+		return f->append_error;
+	struct input *in = &f->inputs[f->reader_input_of[batch->input]];
+	in->read_to = batch->mark;
+	in->read_any = true;
+	return 0;
 }
 
 /* A line from a producer on the audit socket: a cocoon event. */
@@ -210,14 +290,15 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len, st
 		}
 		/* Full (queue limit or disk): make what we have durable, let outputs drain it. */
 		f->blocked_total++;
+		uint64_t seen = wake_generation(f);
 		audit_queue_sync(f->queue, NULL);
-		deliver(f);
-		if (stop_requested) {
+		wake_other(f);
+		if (stop_requested || f->delivery_stop) {
 			f->append_error = -EINTR;
 			cc_error_set(f->err, EINTR, "stopped while the queue was full");
 			return -EINTR;
 		}
-		usleep(50000);
+		wait_for_wake(f, seen, 50);
 	}
 }
 
@@ -228,15 +309,20 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
 {
 	if (out->format == AUDIT_FORMAT_JSON && !out->routed) /* the record is the JSON line: nothing to parse */
 		return cc_buf_append(line, data, len);
-	struct cached_event *cached = cache_slot(f, pos);
-	if (cached->event && cached->pos.segment == pos->segment && cached->pos.offset == pos->offset) {
-		if (out->routed && !audit_route_match(&out->route, cached->event))
-			return 1; /* not for this output */
-		struct audit_record rec = {
-			.event = cached->event, .seq = cached->seq, .hash = cached->hash, .json = data
-		};
-		return audit_formatter(out->format)->format(&rec, line);
+	pthread_mutex_lock(&f->cache_lock);
+	struct cached_event *cached = cache_find(f, pos);
+	if (cached) {
+		int r = 1; /* not for this output */
+		if (!out->routed || audit_route_match(&out->route, cached->event)) {
+			struct audit_record rec = {
+				.event = cached->event, .seq = cached->seq, .hash = cached->hash, .json = data
+			};
+			r = audit_formatter(out->format)->format(&rec, line);
+		}
+		pthread_mutex_unlock(&f->cache_lock);
+		return r;
 	}
+	pthread_mutex_unlock(&f->cache_lock);
 	_cleanup_json_ json_t *doc = NULL;
 	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
 		return -EINVAL;
@@ -264,9 +350,12 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
  * event cache, else from the record itself; checkpoints and unreadable records count as now. */
 static int64_t record_time_ns(struct forwarder *f, const struct audit_queue_pos *pos, const char *data, size_t len)
 {
-	struct cached_event *cached = cache_slot(f, pos);
-	if (cached->event && cached->pos.segment == pos->segment && cached->pos.offset == pos->offset)
-		return cached->event->time_ns;
+	pthread_mutex_lock(&f->cache_lock);
+	struct cached_event *cached = cache_find(f, pos);
+	int64_t cached_ns = cached ? cached->event->time_ns : 0;
+	pthread_mutex_unlock(&f->cache_lock);
+	if (cached_ns)
+		return cached_ns;
 	_cleanup_json_ json_t *doc = NULL;
 	if (cc_json_parse(data, len, 1u << 20, "queue record", &doc, NULL) < 0)
 		return cc_time_now_ns();
@@ -283,7 +372,7 @@ static enum delivery deliver_once(struct forwarder *f)
 	enum delivery result = DELIVERY_IDLE;
 	int64_t now = cc_time_monotonic_ms();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
-		struct output_state *o = &f->outputs[i];
+		struct output_state *o = &f->outputs[i]; /* this thread writes it; others read under metrics_lock */
 		if (now < o->retry_at_ms) {
 			if (audit_queue_pending_bytes(f->queue, &o->cursor) > 0 && result == DELIVERY_IDLE)
 				result = DELIVERY_WAITING;
@@ -318,8 +407,11 @@ static enum delivery deliver_once(struct forwarder *f)
 		}
 		if (count == 0) {
 			if (next.segment != pos.segment || next.offset != pos.offset) {
-				o->cursor = next; /* everything read was routed elsewhere */
+				/* everything read was routed elsewhere */
 				audit_queue_ack(f->queue, o->out->name, &next, NULL);
+				pthread_mutex_lock(&f->metrics_lock);
+				o->cursor = next;
+				pthread_mutex_unlock(&f->metrics_lock);
 				result = DELIVERY_PROGRESS;
 			}
 			continue;
@@ -330,13 +422,14 @@ static enum delivery deliver_once(struct forwarder *f)
 			cc_buf_free(&lines[k]);
 			free(raw[k]);
 		}
+		if (r == 0)
+			audit_queue_ack(f->queue, o->out->name, &next, NULL);
 		pthread_mutex_lock(&f->metrics_lock);
 		if (r == 0) {
 			o->out->delivered += count;
 			o->out->oldest_undelivered_ns = 0; /* known again when the next batch is read */
 			o->backoff_ms = 0;
 			o->cursor = next;
-			audit_queue_ack(f->queue, o->out->name, &next, NULL);
 			result = DELIVERY_PROGRESS;
 		} else {
 			if (result == DELIVERY_IDLE)
@@ -355,22 +448,84 @@ static enum delivery deliver_once(struct forwarder *f)
 	return result;
 }
 
-/* Rounds of deliver_once while they make progress (bounded, so inputs are read again); returns
- * the last round's outcome. */
-static enum delivery deliver(struct forwarder *f)
+static void *delivery_main(void *arg)
 {
-	enum delivery d = deliver_once(f);
-	for (int round = 1; round < 64 && d == DELIVERY_PROGRESS && !stop_requested; round++)
-		d = deliver_once(f);
-	return d;
+	struct forwarder *f = arg;
+	while (!f->delivery_stop) {
+		uint64_t seen = wake_generation(f);
+		enum delivery d = deliver_once(f);
+		if (d == DELIVERY_PROGRESS)
+			wake_other(f); /* a reader waiting for room or for its lag to shrink */
+		else
+			wait_for_wake(f, seen, d == DELIVERY_IDLE ? 20 : 5);
+	}
+	return NULL;
 }
 
+static int start_delivery(struct forwarder *f, struct cc_error *err)
+{
+	/* Signals go to the reading thread, whose loop checks for them; a signal landing in the
+	 * delivery thread would only interrupt a send. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int r = pthread_create(&f->delivery_thread, NULL, delivery_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		return cc_error_set_errno(err, r, "start the delivery thread");
+	f->delivery_running = true;
+	return 0;
+}
+
+static void stop_delivery(struct forwarder *f)
+{
+	if (!f->delivery_running)
+		return;
+	f->delivery_stop = true;
+	wake_other(f);
+	pthread_join(f->delivery_thread, NULL);
+	f->delivery_running = false;
+}
+
+/* The webhook's thread may be putting events in the cache (and so recycling through the
+ * reader): the reader goes under the work lock. */
+static void stop_reader(struct forwarder *f)
+{
+	pthread_mutex_lock(&f->work_lock);
+	struct audit_reader *reader = f->reader;
+	f->reader = NULL;
+	pthread_mutex_unlock(&f->work_lock);
+	audit_reader_stop(reader);
+}
+
+/* Pending bytes of each output, by the cursors the delivery thread last moved. */
 static bool all_delivered(struct forwarder *f)
 {
-	for (size_t i = 0; i < f->cfg->output_count; i++)
-		if (audit_queue_pending_bytes(f->queue, &f->outputs[i].cursor) > 0)
+	for (size_t i = 0; i < f->cfg->output_count; i++) {
+		pthread_mutex_lock(&f->metrics_lock);
+		struct audit_queue_pos cursor = f->outputs[i].cursor;
+		pthread_mutex_unlock(&f->metrics_lock);
+		if (audit_queue_pending_bytes(f->queue, &cursor) > 0)
 			return false;
+	}
 	return true;
+}
+
+/* True when an output that is not backing off is more than LAG_MAX_BYTES behind. */
+static bool outputs_lagging(struct forwarder *f)
+{
+	int64_t now = cc_time_monotonic_ms();
+	for (size_t i = 0; i < f->cfg->output_count; i++) {
+		pthread_mutex_lock(&f->metrics_lock);
+		struct audit_queue_pos cursor = f->outputs[i].cursor;
+		bool backing_off = now < f->outputs[i].retry_at_ms;
+		pthread_mutex_unlock(&f->metrics_lock);
+		if (!backing_off && audit_queue_pending_bytes(f->queue, &cursor) > LAG_MAX_BYTES)
+			return true;
+	}
+	return false;
 }
 
 /* POST of an audit.k8s.io/v1 EventList from kube-apiserver's webhook backend. */
@@ -487,6 +642,13 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			       .cache = cc_xcalloc(EVENT_CACHE_SIZE, sizeof(struct cached_event)) };
 	pthread_mutex_init(&f.metrics_lock, NULL);
 	pthread_mutex_init(&f.work_lock, NULL);
+	pthread_mutex_init(&f.cache_lock, NULL);
+	pthread_mutex_init(&f.wake_lock, NULL);
+	pthread_condattr_t cond_attr;
+	pthread_condattr_init(&cond_attr);
+	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&f.wake_cond, &cond_attr);
+	pthread_condattr_destroy(&cond_attr);
 	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
 	if (r < 0)
 		return r;
@@ -513,10 +675,11 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		}
 		const char *path = strchr(spec, ':') + 1;
 		_cleanup_free_ char *state = cc_xasprintf("%s/input-%zu.position", cfg->queue_dir, i);
-		f.inputs[i].k8s = k8s;
 		if ((r = audit_file_input_open(&f.inputs[i].file, path, state, err)) < 0)
 			goto out;
 		opened++;
+		f.reader_inputs[f.reader_input_count] = (struct audit_reader_input){ &f.inputs[i].file, k8s };
+		f.reader_input_of[f.reader_input_count++] = i;
 	}
 	for (size_t i = 0; i < cfg->output_count; i++) {
 		struct audit_output *out = &cfg->outputs[i];
@@ -562,24 +725,37 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	stop_requested = 0;
+	if ((r = start_delivery(&f, err)) < 0)
+		goto out;
+	if (f.reader_input_count && (r = audit_reader_start(f.reader_inputs, f.reader_input_count, &f.reader, err)) < 0)
+		goto out;
+	bool idle = false;
 	while (!stop_requested) {
+		uint64_t seen = wake_generation(&f);
+		if (outputs_lagging(&f)) {
+			wait_for_wake(&f, seen, 20);
+			continue;
+		}
+		/* After a round with nothing to do, wait (up to 20 ms) for the reader's next batch. */
+		struct audit_read_batch *batch = NULL;
+		bool caught_up = true;
+		if (f.reader)
+			audit_reader_take(f.reader, idle ? 20 : 0, &batch, &caught_up);
+		else if (idle)
+			wait_for_wake(&f, seen, 20);
 		pthread_mutex_lock(&f.work_lock);
 		locked = true;
 		size_t lines = 0;
-		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++) {
-			if (f.inputs[i].socket) {
-				lines += (size_t)audit_socket_input_read(&f.inputs[i].sock, socket_line, &f);
-				continue;
-			}
-			void *ctx[2] = { &f, &f.inputs[i] };
-			/* 1024 lines a round: few enough that their events are still cached when delivered */
-			int n = audit_file_input_read(&f.inputs[i].file, 1024, queue_line, ctx, err);
-			if (n < 0) {
-				r = n;
+		if (batch) {
+			lines += batch->count + batch->rejected;
+			r = write_batch(&f, batch, err);
+			audit_read_batch_release(batch);
+			if (r < 0)
 				goto out;
-			}
-			lines += (size_t)n;
 		}
+		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++)
+			if (f.inputs[i].socket)
+				lines += (size_t)audit_socket_input_read(&f.inputs[i].sock, socket_line, &f);
 		if (f.append_error) {
 			r = f.append_error;
 			goto out;
@@ -591,23 +767,20 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			for (size_t i = 0; i < cfg->input_count; i++) {
 				if (f.inputs[i].socket)
 					audit_socket_input_commit(&f.inputs[i].sock); /* producers hear "ok" only now */
-				else
-					audit_file_input_commit(&f.inputs[i].file, NULL);
+				else if (f.inputs[i].read_any)
+					audit_file_input_commit(&f.inputs[i].file, &f.inputs[i].read_to, NULL);
 			}
 		}
-		/* Deliver what was just read before reading more, while its events are still in the
-		 * event cache (formatting them from there instead of parsing their records back). */
-		enum delivery d = deliver(&f);
 		pthread_mutex_unlock(&f.work_lock);
 		locked = false;
-		if (cfg->once && lines == 0 && all_delivered(&f))
+		idle = lines == 0;
+		if (lines)
+			wake_other(&f); /* new durable records for the delivery thread */
+		else if (cfg->once && caught_up && all_delivered(&f))
 			break;
-		/* Sleep only when nothing moved: new input, or a batch delivered, means go on at once. */
-		if (lines == 0 && d == DELIVERY_IDLE)
-			usleep(20000);
-		else if (lines == 0 && d == DELIVERY_WAITING)
-			usleep(5000);
 	}
+	stop_reader(&f);
+	stop_delivery(&f);
 	/* A final checkpoint covers the tail, so verify can tell the log was not cut short. */
 	if (cfg->checkpoint_key && f.since_checkpoint > 0) {
 		_cleanup_free_ char *cp = NULL;
@@ -623,6 +796,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 out:
 	if (locked)
 		pthread_mutex_unlock(&f.work_lock);
+	stop_reader(&f);
+	stop_delivery(&f);
 	cc_server_stop(webhook_server);
 	cc_server_stop(server);
 	for (size_t i = 0; i < opened; i++) {
@@ -637,5 +812,8 @@ out:
 	free(f.cache);
 	pthread_mutex_destroy(&f.metrics_lock);
 	pthread_mutex_destroy(&f.work_lock);
+	pthread_mutex_destroy(&f.cache_lock);
+	pthread_mutex_destroy(&f.wake_lock);
+	pthread_cond_destroy(&f.wake_cond);
 	return r;
 }

@@ -47,7 +47,8 @@ int audit_file_input_open(struct audit_file_input *in, const char *path, const c
 		struct stat st;
 		fstat(in->fd, &st);
 		/* Resume where we were, unless the file was truncated meanwhile. */
-		in->offset = in->committed = offset <= (unsigned long long)st.st_size ? offset : 0;
+		in->offset = offset <= (unsigned long long)st.st_size ? offset : 0;
+		audit_file_input_mark(in, &in->committed);
 	}
 	return 0;
 }
@@ -149,17 +150,20 @@ int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
 	return (int)total;
 }
 
-int audit_file_input_commit(struct audit_file_input *in, struct cc_error *err)
+void audit_file_input_mark(const struct audit_file_input *in, struct audit_file_mark *ret)
 {
-	/* Bytes of a partial line are not committed: they are read again after a restart. */
-	uint64_t position = in->offset - in->partial.len;
-	if (position == in->committed)
+	*ret = (struct audit_file_mark){ .dev = in->dev, .ino = in->ino, .offset = in->offset - in->partial.len };
+}
+
+int audit_file_input_commit(struct audit_file_input *in, const struct audit_file_mark *mark, struct cc_error *err)
+{
+	if (mark->dev == in->committed.dev && mark->ino == in->committed.ino && mark->offset == in->committed.offset)
 		return 0;
 	char text[96];
-	snprintf(text, sizeof(text), "%llu %llu %" PRIu64 "\n", (unsigned long long)in->dev,
-		 (unsigned long long)in->ino, position);
+	snprintf(text, sizeof(text), "%llu %llu %" PRIu64 "\n", (unsigned long long)mark->dev,
+		 (unsigned long long)mark->ino, mark->offset);
 	int r = cc_write_file_atomic(in->state_path, text, strlen(text), 0600, err);
 	if (r == 0)
-		in->committed = position;
+		in->committed = *mark;
 	return r;
 }

@@ -14,16 +14,24 @@ struct cc_error;
 
 #define AUDIT_LINE_MAX (64u * 1024)
 
+/* A position in the followed file: taken after a read, committed once what was read up to it
+ * is durable (possibly by another thread, after more was read). */
+struct audit_file_mark {
+	dev_t dev;
+	ino_t ino;
+	uint64_t offset;
+};
+
 struct audit_file_input {
 	char *path;
 	char *state_path; /* "<dev> <ino> <offset>" */
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	uint64_t offset;       /* of the first byte not yet handed out */
-	uint64_t committed;    /* persisted */
-	struct cc_buf partial; /* a line without its newline yet */
-	bool skipping;         /* inside an over-long line, discarding until its newline */
+	uint64_t offset;                  /* of the first byte not yet handed out */
+	struct audit_file_mark committed; /* persisted */
+	struct cc_buf partial;            /* a line without its newline yet */
+	bool skipping;                    /* inside an over-long line, discarding until its newline */
 	uint64_t rejected_long;
 };
 
@@ -35,5 +43,8 @@ void audit_file_input_close(struct audit_file_input *in);
 int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
 			  void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err);
 
-/* Persists the position after everything handed out so far. */
-int audit_file_input_commit(struct audit_file_input *in, struct cc_error *err);
+/* The position after everything handed out so far (a partial line is not included: it is read
+ * again after a restart). */
+void audit_file_input_mark(const struct audit_file_input *in, struct audit_file_mark *ret);
+/* Persists a mark. */
+int audit_file_input_commit(struct audit_file_input *in, const struct audit_file_mark *mark, struct cc_error *err);

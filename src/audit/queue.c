@@ -1,5 +1,7 @@
-/* Segment-file queue (see queue.h). One mutex serialises appends, reads and acks; the costly part,
- * fdatasync, is batched by the caller (a group commit per input batch). */
+/* Segment-file queue (see queue.h). One mutex guards the segment table, cursors and counters;
+ * the slow calls (fdatasync, writing a cursor file) run outside it, so the writer and the readers
+ * (the forwarder's two threads) do not wait on each other's disk. fdatasync is batched by the
+ * caller (a group commit per input batch), and readers see records only once they are durable. */
 #include "audit/queue.h"
 
 #include "base/cleanup.h"
@@ -43,6 +45,9 @@ struct audit_queue {
 	int read_fd;  /* segment read_segment, for readers */
 	uint64_t read_segment;
 	bool dir_dirty; /* a segment was created or removed since the last sync */
+	/* End of what is durable: readers stop here, so nothing is delivered that a crash could
+	 * still take back (its sequence number would then be reused for another event). */
+	struct audit_queue_pos durable;
 	struct cursor cursors[MAX_CURSORS];
 	size_t cursor_count;
 	struct audit_queue_stats stats;
@@ -265,6 +270,9 @@ int audit_queue_open(const char *dir, uint64_t max_bytes, struct audit_queue **r
 	r = q->segment_count ? open_newest_for_append(q, err) : add_segment(q, 0, err);
 	if (r < 0)
 		goto fail;
+	/* What survived on disk, after the scan cut any torn tail, is what is durable. */
+	q->durable = (struct audit_queue_pos){ .segment = q->segments[q->segment_count - 1].number,
+					       .offset = q->segments[q->segment_count - 1].valid };
 	*ret = q;
 	return 0;
 fail:
@@ -337,6 +345,7 @@ int audit_queue_append(struct audit_queue *q, const char *data, size_t len, stru
 	if (seg->valid > 0 && seg->valid + HEADER + len > AUDIT_QUEUE_SEGMENT_SIZE) {
 		/* The old segment is complete: make it durable before writing into a new one. */
 		fdatasync(q->write_fd);
+		q->durable = (struct audit_queue_pos){ .segment = seg->number, .offset = seg->valid };
 		if ((r = add_segment(q, seg->number + 1, err)) < 0)
 			goto out;
 		seg = &q->segments[q->segment_count - 1];
@@ -368,14 +377,38 @@ out:
 
 int audit_queue_sync(struct audit_queue *q, struct cc_error *err)
 {
+	/* The writer is the only caller of append and sync, so write_fd stays open while the lock is
+	 * released for the fdatasync. */
 	pthread_mutex_lock(&q->lock);
-	int r = fdatasync(q->write_fd) < 0 ? cc_error_set_errno(err, errno, "sync queue `%s`", q->dir) : 0;
-	if (r == 0 && q->dir_dirty) {
+	const struct segment *newest = &q->segments[q->segment_count - 1];
+	struct audit_queue_pos end = { .segment = newest->number, .offset = newest->valid };
+	int fd = q->write_fd;
+	bool dir_dirty = q->dir_dirty;
+	q->dir_dirty = false;
+	pthread_mutex_unlock(&q->lock);
+
+	int r = fdatasync(fd) < 0 ? cc_error_set_errno(err, errno, "sync queue `%s`", q->dir) : 0;
+	if (r == 0 && dir_dirty)
 		fsync(q->dir_fd);
-		q->dir_dirty = false;
-	}
+
+	pthread_mutex_lock(&q->lock);
+	if (r == 0)
+		q->durable = end;
+	else
+		q->dir_dirty |= dir_dirty;
 	pthread_mutex_unlock(&q->lock);
 	return r;
+}
+
+/* Bytes of a segment readers may read: all of an older segment, up to the durable end of the
+ * newest. */
+static uint64_t readable_locked(const struct audit_queue *q, const struct segment *seg)
+{
+	if (seg->number < q->durable.segment)
+		return seg->valid;
+	if (seg->number == q->durable.segment)
+		return q->durable.offset < seg->valid ? q->durable.offset : seg->valid;
+	return 0;
 }
 
 static struct segment *find_segment(struct audit_queue *q, uint64_t number)
@@ -478,8 +511,8 @@ int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_que
 			}
 			break;
 		}
-		if (pos->offset >= seg->valid) {
-			if (seg != &q->segments[q->segment_count - 1]) {
+		if (pos->offset >= readable_locked(q, seg)) {
+			if (seg != &q->segments[q->segment_count - 1] && seg->number < q->durable.segment) {
 				*pos = (struct audit_queue_pos){ .segment = (seg + 1)->number };
 				continue;
 			}
@@ -546,18 +579,22 @@ int audit_queue_ack(struct audit_queue *q, const char *output, const struct audi
 {
 	pthread_mutex_lock(&q->lock);
 	struct cursor *c = get_cursor(q, output, err);
-	int r = c ? 0 : -EINVAL;
-	if (c) {
-		c->pos = *pos;
-		char text[64];
-		snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 "\n", pos->segment, pos->offset);
-		_cleanup_free_ char *file = cc_xasprintf("%s/cursor-%s", q->dir, output);
-		r = cc_write_file_atomic(file, text, strlen(text), 0600, err);
-		if (r == 0)
-			collect_segments(q);
-	}
 	pthread_mutex_unlock(&q->lock);
-	return r;
+	if (!c)
+		return -EINVAL;
+	/* Each output acknowledges from one thread, so its cursor file has one writer. The cursor
+	 * moves, and segments behind it go, only once the file says so. */
+	char text[64];
+	snprintf(text, sizeof(text), "%" PRIu64 " %" PRIu64 "\n", pos->segment, pos->offset);
+	_cleanup_free_ char *file = cc_xasprintf("%s/cursor-%s", q->dir, output);
+	int r = cc_write_file_atomic(file, text, strlen(text), 0600, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&q->lock);
+	c->pos = *pos;
+	collect_segments(q);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
 }
 
 uint64_t audit_queue_pending_bytes(struct audit_queue *q, const struct audit_queue_pos *pos)

@@ -44,7 +44,9 @@ void audit_queue_close(struct audit_queue *q);
  * -ENOSPC: the queue is full (or the disk is). */
 int audit_queue_append(struct audit_queue *q, const char *data, size_t len, struct audit_queue_pos *ret_pos,
 		       struct cc_error *err);
-/* Makes every appended record durable (fdatasync). */
+/* Makes every appended record durable (fdatasync) and visible to readers: audit_queue_peek
+ * returns only records a sync (or the start-up scan) made durable. Appends and syncs come from
+ * one writer at a time; readers and acknowledgements may run in other threads. */
 int audit_queue_sync(struct audit_queue *q, struct cc_error *err);
 
 /* The last record in the queue (for restoring the hash chain), or -ENOENT when empty. */

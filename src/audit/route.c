@@ -27,7 +27,10 @@ void audit_redact(struct cc_event *ev, const char *path)
 			}
 			return;
 		}
-	if (strncmp(path, "extra.", 6) != 0 || !ev->extra)
+	if (strncmp(path, "extra.", 6) != 0)
+		return;
+	cc_event_expand_extra(ev); /* a field kept as text becomes a tree that can be edited */
+	if (!ev->extra)
 		return;
 	/* Walk the objects; the trees under extra may be shared with the input document (the
 	 * Kubernetes event), so each level on the path is copied before it is changed. */

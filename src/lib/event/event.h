@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+struct cc_buf;
 struct cc_error;
 
 #define CC_EVENT_SCHEMA    "cocoon.event/v1"
@@ -53,6 +54,10 @@ struct cc_event {
 	char *reason; /* why, one sentence */
 	enum cc_event_severity severity;
 	json_t *extra; /* object of further fields, may be NULL */
+	/* One more extra field kept as canonical JSON text instead of a tree (see
+	 * cc_event_set_extra_text); NULL when unused. */
+	char *extra_text_key;
+	char *extra_text;
 };
 
 const char *cc_event_verdict_to_string(enum cc_event_verdict v);
@@ -78,10 +83,19 @@ void cc_event_set_reason(struct cc_event *ev, const char *fmt, ...) __attribute_
 void cc_event_set_verdict(struct cc_event *ev, enum cc_event_verdict verdict, enum cc_event_severity severity);
 /* Adds or replaces one extra field (steals the reference to value). */
 void cc_event_set_extra(struct cc_event *ev, const char *key, json_t *value);
+/* Adds one extra field as canonical JSON text (cc_json_canonical's form; takes ownership), for a
+ * large value that arrived as text and is only passed on: the audit pipeline keeps the original
+ * Kubernetes event this way instead of building and sorting a tree for it. It appears in every
+ * serialisation exactly as the same value set with cc_event_set_extra would. One such field per
+ * event; setting a tree field of the same name replaces it. */
+void cc_event_set_extra_text(struct cc_event *ev, const char *key, char *canonical);
+/* Turns a text field back into a tree in ev->extra, for code that edits extra (redaction). */
+void cc_event_expand_extra(struct cc_event *ev);
 
 json_t *cc_event_to_json(const struct cc_event *ev);
 /* Canonical serialisation (see above); malloc'd. */
 char *cc_event_canonical(const struct cc_event *ev);
+void cc_event_canonical_append(struct cc_buf *out, const struct cc_event *ev);
 
 /* Validates and reads an event from JSON (as received from a producer over the audit socket).
  * The caller bounds the size of the text it parsed (cc_event_parse does: CC_EVENT_MAX_SIZE). */

@@ -6,17 +6,16 @@
  * a third of the forwarder's time. */
 #include "json/json.h"
 
+#include "base/buf.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct out {
-	char *data;
-	size_t len, cap;
-};
-
-static void grow(struct out *o, size_t extra)
+/* Writes go straight into the cc_buf's fields: the buffer's own checked append, called per
+ * fragment, cost more than the escaping. Buffers given here have no size limit. */
+static void grow(struct cc_buf *o, size_t extra)
 {
 	if (o->len + extra + 1 <= o->cap)
 		return;
@@ -30,20 +29,20 @@ static void grow(struct out *o, size_t extra)
 	o->cap = cap;
 }
 
-static inline void put(struct out *o, const char *s, size_t n)
+static inline void put(struct cc_buf *o, const char *s, size_t n)
 {
 	grow(o, n);
 	memcpy(o->data + o->len, s, n);
 	o->len += n;
 }
 
-static inline void put_char(struct out *o, char c)
+static inline void put_char(struct cc_buf *o, char c)
 {
 	grow(o, 1);
 	o->data[o->len++] = c;
 }
 
-static void put_string(struct out *o, const char *s, size_t n)
+static void put_string(struct cc_buf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	put_char(o, '"');
@@ -85,9 +84,9 @@ static int by_key(const void *a, const void *b)
 	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
-static void put_value(struct out *o, const json_t *v);
+static void put_value(struct cc_buf *o, const json_t *v);
 
-static void put_object(struct out *o, const json_t *obj)
+static void put_object(struct cc_buf *o, const json_t *obj)
 {
 	size_t n = json_object_size(obj);
 	struct member small[16], *members = n <= 16 ? small : malloc(n * sizeof(*members));
@@ -112,7 +111,7 @@ static void put_object(struct out *o, const json_t *obj)
 		free(members);
 }
 
-static void put_value(struct out *o, const json_t *v)
+static void put_value(struct cc_buf *o, const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: put_object(o, v); break;
@@ -147,11 +146,23 @@ static void put_value(struct out *o, const json_t *v)
 	}
 }
 
+void cc_json_canonical_append(struct cc_buf *out, const json_t *value)
+{
+	put_value(out, value);
+	grow(out, 0);
+	out->data[out->len] = '\0';
+}
+
+void cc_json_string_append(struct cc_buf *out, const char *s, size_t n)
+{
+	put_string(out, s, n);
+	grow(out, 0);
+	out->data[out->len] = '\0';
+}
+
 char *cc_json_canonical(const json_t *value)
 {
-	struct out o = { 0 };
-	put_value(&o, value);
-	grow(&o, 0);
-	o.data[o.len] = '\0';
-	return o.data;
+	struct cc_buf out = CC_BUF_INIT;
+	cc_json_canonical_append(&out, value);
+	return out.data;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cc_buf;
 struct cc_error;
 
 /* Default limit for JSON documents read from the outside (requests, files). */
@@ -24,6 +25,10 @@ int cc_json_load_file(const char *path, size_t max_size, json_t **ret, struct cc
 /* Canonical form: compact, object keys sorted bytewise, UTF-8 unescaped, integers as integers.
  * Returns a malloc'd NUL-terminated string. Two equal trees always give the same bytes. */
 char *cc_json_canonical(const json_t *value);
+/* The same, appended to a buffer (one without a size limit); and one string in canonical escaping,
+ * for writers that put a fixed-shape object together themselves. */
+void cc_json_canonical_append(struct cc_buf *out, const json_t *value);
+void cc_json_string_append(struct cc_buf *out, const char *s, size_t n);
 
 /* Typed access. Each returns -ENOENT when the field is absent and required, -EINVAL when present
  * with the wrong type, and says which field of what in err. */

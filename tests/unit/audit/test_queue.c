@@ -61,6 +61,23 @@ static void test_append_read_ack_reopen(void **state)
 	unit_rmdir(dir);
 }
 
+/* A reader sees only what a sync made durable: an output must never deliver a record a crash
+ * could still take back. */
+static void test_readers_see_only_durable_records(void **state)
+{
+	char *dir = unit_tmpdir();
+	struct audit_queue *q;
+	assert_int_equal(audit_queue_open(dir, 1 << 30, &q, NULL), 0);
+	append_n(q, 0, 3);
+	assert_int_equal(audit_queue_append(q, "{\"record\":3}", 12, NULL, NULL), 0);
+	assert_int_equal(drain(q, "siem", 0, false), 3);
+	assert_int_equal(audit_queue_sync(q, NULL), 0);
+	assert_int_equal(drain(q, "siem", 0, false), 4);
+	audit_queue_close(q);
+	free(dir);
+	(void)state;
+}
+
 static void test_torn_tail_is_cut_and_counted(void **state)
 {
 	char *dir = unit_tmpdir();
@@ -145,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_vectors),
 		cmocka_unit_test(test_append_read_ack_reopen),
+		cmocka_unit_test(test_readers_see_only_durable_records),
 		cmocka_unit_test(test_torn_tail_is_cut_and_counted),
 		cmocka_unit_test(test_bounded_and_segment_collection),
 		cmocka_unit_test(test_corrupt_record_is_reported),
