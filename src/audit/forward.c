@@ -302,6 +302,24 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len, st
 	}
 }
 
+/* Makes the queue durable, waiting while the disk is full (the inputs wait with it): block, never
+ * drop. */
+static int sync_blocking(struct forwarder *f, struct cc_error *err)
+{
+	for (bool logged = false;; logged = true) {
+		int r = audit_queue_sync(f->queue, err);
+		if (r != -ENOSPC)
+			return r;
+		if (!logged)
+			cc_warning("%s; the inputs wait", cc_error_message(err));
+		f->blocked_total++;
+		if (stop_requested)
+			return r;
+		uint64_t seen = wake_generation(f);
+		wait_for_wake(f, seen, 100);
+	}
+}
+
 /* Formats one queue record for an output. Checkpoints pass through as JSON in JSON and RFC 5424
  * outputs (where verify reads them) and as a tagged line elsewhere. */
 static int format_record(struct forwarder *f, struct audit_output *out, const struct audit_queue_pos *pos,
@@ -762,7 +780,7 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		}
 		if (lines) {
 			/* Group commit: the batch is durable before any input position moves past it. */
-			if ((r = audit_queue_sync(f.queue, err)) < 0)
+			if ((r = sync_blocking(&f, err)) < 0)
 				goto out;
 			for (size_t i = 0; i < cfg->input_count; i++) {
 				if (f.inputs[i].socket)

@@ -1,6 +1,7 @@
 /* Kubernetes audit.k8s.io/v1 -> cocoon event. */
 #include "audit/k8s.h"
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/timeutil.h"
@@ -32,8 +33,10 @@ int audit_k8s_fields_to_event(const struct audit_k8s_fields *f, struct cc_event 
 	if (strlen(audit_id) > 36 || audit_id[strspn(audit_id, "0123456789abcdefABCDEF-")] != '\0')
 		return cc_error_set(err, EINVAL, "Kubernetes audit event: auditID `%.40s` is not a UUID", audit_id);
 	struct cc_event *ev;
-	char action[80];
-	snprintf(action, sizeof(action), "k8s.%.64s", f->verb);
+	char action[4 + 64 + 1] = "k8s.";
+	size_t verb_len = strnlen(f->verb, 64);
+	memcpy(action + 4, f->verb, verb_len);
+	action[4 + verb_len] = '\0';
 	if ((r = cc_event_new_with_id("k8s-apiserver", action, audit_id, &ev, err)) < 0)
 		return r;
 
@@ -45,12 +48,19 @@ int audit_k8s_fields_to_event(const struct audit_k8s_fields *f, struct cc_event 
 	}
 	cc_event_set_actor(ev, f->username);
 	if (f->has_object_ref) {
-		const char *resource = f->resource, *sub = f->subresource, *ns = f->namespace_, *name = f->name;
-		_cleanup_free_ char *object =
-		    cc_xasprintf("%s%s%s %s%s%s", resource ? resource : "?", sub ? "/" : "", sub ? sub : "",
-				 ns ? ns : "", ns ? "/" : "", name ? name : "");
-		cc_event_set_object(ev, object);
-		cc_event_set_tenant(ev, ns);
+		/* "<resource>[/<subresource>] [<namespace>/]<name>" */
+		const char *parts[] = { f->resource ? f->resource : "?",
+					f->subresource ? "/" : "",
+					f->subresource ? f->subresource : "",
+					" ",
+					f->namespace_ ? f->namespace_ : "",
+					f->namespace_ ? "/" : "",
+					f->name ? f->name : "" };
+		_cleanup_buf_ struct cc_buf object = CC_BUF_INIT;
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			cc_buf_append_str(&object, parts[i]);
+		cc_event_set_object(ev, object.data);
+		cc_event_set_tenant(ev, f->namespace_);
 	}
 	int64_t code = f->code;
 	if (code == 0 || code < 400)

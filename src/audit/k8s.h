@@ -24,6 +24,13 @@ int audit_k8s_to_event(const json_t *k8s, struct cc_event **ret, struct cc_error
  * and gives the same event; fuzz_audit_line checks both byte for byte. */
 int audit_k8s_line_to_event(const char *line, size_t len, struct cc_event **ret, struct cc_error *err);
 
+/* The same, reusing one scanner's buffers line after line (one scanner per thread). */
+struct audit_k8s_scanner;
+struct audit_k8s_scanner *audit_k8s_scanner_new(void);
+void audit_k8s_scanner_free(struct audit_k8s_scanner *s);
+int audit_k8s_scanner_read(struct audit_k8s_scanner *s, const char *line, size_t len, struct cc_event **ret,
+			   struct cc_error *err);
+
 /* The fields the mapping reads, as both paths find them. A string field is NULL when absent,
  * null, or not a string; *_not_string marks a present required field of another type. */
 struct audit_k8s_fields {

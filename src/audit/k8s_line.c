@@ -52,28 +52,34 @@ enum slot {
 struct slot_key {
 	enum slot parent;
 	const char *key;
+	size_t len;
 	enum slot slot;
 };
 
+#define KEY(parent, key, slot)                                                                                         \
+	{                                                                                                              \
+		parent, key, sizeof(key) - 1, slot                                                                     \
+	}
+
 static const struct slot_key slot_keys[] = {
-	{ SLOT_ROOT, "kind", SLOT_KIND },
-	{ SLOT_ROOT, "apiVersion", SLOT_API_VERSION },
-	{ SLOT_ROOT, "auditID", SLOT_AUDIT_ID },
-	{ SLOT_ROOT, "verb", SLOT_VERB },
-	{ SLOT_ROOT, "stageTimestamp", SLOT_STAGE_TIMESTAMP },
-	{ SLOT_ROOT, "requestReceivedTimestamp", SLOT_RECEIVED_TIMESTAMP },
-	{ SLOT_ROOT, "sourceIPs", SLOT_SOURCE_IPS },
-	{ SLOT_ROOT, "user", SLOT_USER },
-	{ SLOT_ROOT, "objectRef", SLOT_OBJECT_REF },
-	{ SLOT_ROOT, "responseStatus", SLOT_RESPONSE_STATUS },
-	{ SLOT_ROOT, "annotations", SLOT_ANNOTATIONS },
-	{ SLOT_USER, "username", SLOT_USERNAME },
-	{ SLOT_OBJECT_REF, "resource", SLOT_RESOURCE },
-	{ SLOT_OBJECT_REF, "subresource", SLOT_SUBRESOURCE },
-	{ SLOT_OBJECT_REF, "namespace", SLOT_NAMESPACE },
-	{ SLOT_OBJECT_REF, "name", SLOT_NAME },
-	{ SLOT_RESPONSE_STATUS, "code", SLOT_CODE },
-	{ SLOT_ANNOTATIONS, "authorization.k8s.io/reason", SLOT_REASON },
+	KEY(SLOT_ROOT, "kind", SLOT_KIND),
+	KEY(SLOT_ROOT, "apiVersion", SLOT_API_VERSION),
+	KEY(SLOT_ROOT, "auditID", SLOT_AUDIT_ID),
+	KEY(SLOT_ROOT, "verb", SLOT_VERB),
+	KEY(SLOT_ROOT, "stageTimestamp", SLOT_STAGE_TIMESTAMP),
+	KEY(SLOT_ROOT, "requestReceivedTimestamp", SLOT_RECEIVED_TIMESTAMP),
+	KEY(SLOT_ROOT, "sourceIPs", SLOT_SOURCE_IPS),
+	KEY(SLOT_ROOT, "user", SLOT_USER),
+	KEY(SLOT_ROOT, "objectRef", SLOT_OBJECT_REF),
+	KEY(SLOT_ROOT, "responseStatus", SLOT_RESPONSE_STATUS),
+	KEY(SLOT_ROOT, "annotations", SLOT_ANNOTATIONS),
+	KEY(SLOT_USER, "username", SLOT_USERNAME),
+	KEY(SLOT_OBJECT_REF, "resource", SLOT_RESOURCE),
+	KEY(SLOT_OBJECT_REF, "subresource", SLOT_SUBRESOURCE),
+	KEY(SLOT_OBJECT_REF, "namespace", SLOT_NAMESPACE),
+	KEY(SLOT_OBJECT_REF, "name", SLOT_NAME),
+	KEY(SLOT_RESPONSE_STATUS, "code", SLOT_CODE),
+	KEY(SLOT_ANNOTATIONS, "authorization.k8s.io/reason", SLOT_REASON),
 };
 
 enum value_type { TYPE_ABSENT, TYPE_STRING, TYPE_INTEGER, TYPE_OTHER, TYPE_NULL, TYPE_OBJECT, TYPE_ARRAY };
@@ -89,7 +95,8 @@ struct member {
 	size_t start, end; /* its canonical "key":value in scan.out */
 };
 
-struct scan {
+/* The scanner: its buffers keep their memory from line to line. */
+struct audit_k8s_scanner {
 	const char *p, *end, *start;
 	int depth;
 	const char *error; /* why the line was refused, and where */
@@ -104,7 +111,7 @@ struct scan {
 	struct noted noted[SLOT_COUNT];
 };
 
-static int fail(struct scan *s, const char *why)
+static int fail(struct audit_k8s_scanner *s, const char *why)
 {
 	if (!s->error) {
 		s->error = why;
@@ -113,7 +120,7 @@ static int fail(struct scan *s, const char *why)
 	return -1;
 }
 
-static void skip_space(struct scan *s)
+static void skip_space(struct audit_k8s_scanner *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
 		s->p++;
@@ -165,7 +172,7 @@ static void put_utf8(struct cc_buf *b, uint32_t cp)
 }
 
 /* \uXXXX (s->p after the 'u'), with a surrogate pair as one code point. */
-static int unicode_escape(struct scan *s)
+static int unicode_escape(struct audit_k8s_scanner *s)
 {
 	uint32_t cp, low;
 	if (s->end - s->p < 4 || hex4(s->p, &cp) < 0)
@@ -186,8 +193,49 @@ static int unicode_escape(struct scan *s)
 	return 0;
 }
 
-/* A string (s->p at its quote), decoded into s->string. */
-static int read_string(struct scan *s)
+/* The text of a string just read: its bytes, and whether they needed no escapes (then its
+ * canonical form is the input as it stands, quotes included, just before s->p). */
+struct string_read {
+	const char *data;
+	size_t len;
+	bool plain;
+};
+
+static int decode_string(struct audit_k8s_scanner *s);
+
+/* A string (s->p at its quote). Most have no escapes: those are checked and left where they are;
+ * the others are decoded into s->string. */
+static int read_string(struct audit_k8s_scanner *s, struct string_read *ret)
+{
+	const char *start = s->p + 1, *q = start;
+	while (q < s->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		q++;
+	if (q < s->end && *q == '"') {
+		if (!cc_utf8_valid(start, (size_t)(q - start), NULL)) {
+			s->p = start;
+			return fail(s, "invalid UTF-8 in string");
+		}
+		s->p = q + 1;
+		*ret = (struct string_read){ start, (size_t)(q - start), true };
+		return 0;
+	}
+	if (decode_string(s) < 0)
+		return -1;
+	*ret = (struct string_read){ s->string.data ? s->string.data : "", s->string.len, false };
+	return 0;
+}
+
+/* Appends a string read in canonical form. */
+static void put_string_read(struct audit_k8s_scanner *s, const struct string_read *str)
+{
+	if (str->plain)
+		cc_buf_append(&s->out, str->data - 1, str->len + 2);
+	else
+		cc_json_string_append(&s->out, str->data, str->len);
+}
+
+/* A string with escapes (s->p at its quote), decoded into s->string. */
+static int decode_string(struct audit_k8s_scanner *s)
 {
 	cc_buf_reset(&s->string);
 	s->p++;
@@ -232,15 +280,16 @@ static int read_string(struct scan *s)
 	}
 }
 
-static void note_string(struct scan *s, enum slot slot)
+static void note_string(struct audit_k8s_scanner *s, enum slot slot, const struct string_read *str)
 {
 	s->noted[slot] = (struct noted){ .type = TYPE_STRING, .text = s->notes.len };
-	cc_buf_append(&s->notes, s->string.data ? s->string.data : "", s->string.len + 1);
+	cc_buf_append(&s->notes, str->data, str->len);
+	cc_buf_append(&s->notes, "", 1);
 }
 
 /* Integers as jansson reads them (64-bit, else refused); reals are rare in audit events and are
  * written by jansson itself, so their digits match its own canonical output. */
-static int read_number(struct scan *s, enum slot slot)
+static int read_number(struct audit_k8s_scanner *s, enum slot slot)
 {
 	const char *start = s->p;
 	bool integer = true;
@@ -281,9 +330,11 @@ static int read_number(struct scan *s, enum slot slot)
 		long long v = strtoll(text, NULL, 10);
 		if (errno == ERANGE)
 			return fail(s, "integer out of the 64-bit range");
-		char digits[24];
-		int len = snprintf(digits, sizeof(digits), "%lld", v);
-		cc_buf_append(&s->out, digits, (size_t)len);
+		/* The grammar leaves one integer text that is not its canonical form: -0. */
+		if (v == 0)
+			cc_buf_append(&s->out, "0", 1);
+		else
+			cc_buf_append(&s->out, text, s->scratch.len);
 		if (slot != SLOT_NONE)
 			s->noted[slot] = (struct noted){ .type = TYPE_INTEGER, .integer = v };
 		return 0;
@@ -303,7 +354,7 @@ static int read_number(struct scan *s, enum slot slot)
 	return 0;
 }
 
-static int read_literal(struct scan *s, const char *word, enum slot slot, enum value_type type)
+static int read_literal(struct audit_k8s_scanner *s, const char *word, enum slot slot, enum value_type type)
 {
 	size_t n = strlen(word);
 	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
@@ -315,14 +366,14 @@ static int read_literal(struct scan *s, const char *word, enum slot slot, enum v
 	return 0;
 }
 
-static int read_value(struct scan *s, enum slot slot);
+static int read_value(struct audit_k8s_scanner *s, enum slot slot);
 
-static enum slot child_slot(enum slot parent, const char *key)
+static enum slot child_slot(enum slot parent, const char *key, size_t len)
 {
 	if (parent == SLOT_NONE)
 		return SLOT_NONE;
 	for (size_t i = 0; i < sizeof(slot_keys) / sizeof(slot_keys[0]); i++)
-		if (slot_keys[i].parent == parent && strcmp(slot_keys[i].key, key) == 0)
+		if (slot_keys[i].parent == parent && slot_keys[i].len == len && memcmp(slot_keys[i].key, key, len) == 0)
 			return slot_keys[i].slot;
 	return SLOT_NONE;
 }
@@ -334,12 +385,25 @@ static int by_key(const void *a, const void *b, void *keys)
 }
 
 /* Puts the members [first, member_count) written since obj_start in key order. */
-static int close_object(struct scan *s, size_t obj_start, size_t first)
+static int close_object(struct audit_k8s_scanner *s, size_t obj_start, size_t first)
 {
 	size_t n = s->member_count - first;
 	struct member *m = s->members + first;
 	size_t keys_start = m[0].key; /* this object's keys, in the order they came */
-	qsort_r(m, n, sizeof(*m), by_key, s->keys.data);
+	if (n <= 16) {
+		/* Objects of audit events are small and often nearly in order. */
+		for (size_t i = 1; i < n; i++) {
+			struct member moving = m[i];
+			size_t j = i;
+			while (j > 0 && by_key(&m[j - 1], &moving, s->keys.data) > 0) {
+				m[j] = m[j - 1];
+				j--;
+			}
+			m[j] = moving;
+		}
+	} else {
+		qsort_r(m, n, sizeof(*m), by_key, s->keys.data);
+	}
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(s->keys.data + m[i - 1].key, s->keys.data + m[i].key) == 0)
 			return fail(s, "duplicate object key");
@@ -358,7 +422,7 @@ static int close_object(struct scan *s, size_t obj_start, size_t first)
 	return 0;
 }
 
-static int read_object(struct scan *s, enum slot slot)
+static int read_object(struct audit_k8s_scanner *s, enum slot slot)
 {
 	s->p++; /* '{' */
 	if (slot != SLOT_NONE)
@@ -373,7 +437,8 @@ static int read_object(struct scan *s, enum slot slot)
 	for (;;) {
 		if (s->p == s->end || *s->p != '"')
 			return fail(s, "expected a string as object key");
-		if (read_string(s) < 0)
+		struct string_read key;
+		if (read_string(s, &key) < 0)
 			return -1;
 		if (s->member_count == s->member_cap) {
 			s->member_cap = s->member_cap ? 2 * s->member_cap : 64;
@@ -381,9 +446,10 @@ static int read_object(struct scan *s, enum slot slot)
 		}
 		struct member *m = &s->members[s->member_count++];
 		m->key = s->keys.len;
-		cc_buf_append(&s->keys, s->string.data ? s->string.data : "", s->string.len + 1);
+		cc_buf_append(&s->keys, key.data, key.len);
+		cc_buf_append(&s->keys, "", 1);
 		m->start = s->out.len;
-		cc_json_string_append(&s->out, s->string.data ? s->string.data : "", s->string.len);
+		put_string_read(s, &key);
 		cc_buf_append(&s->out, ":", 1);
 		skip_space(s);
 		if (s->p == s->end || *s->p != ':')
@@ -391,7 +457,7 @@ static int read_object(struct scan *s, enum slot slot)
 		s->p++;
 		skip_space(s);
 		size_t index = s->member_count - 1;
-		if (read_value(s, child_slot(slot, s->keys.data + m->key)) < 0)
+		if (read_value(s, child_slot(slot, s->keys.data + m->key, key.len)) < 0)
 			return -1;
 		s->members[index].end = s->out.len; /* members may have moved with a nested object */
 		skip_space(s);
@@ -408,7 +474,7 @@ static int read_object(struct scan *s, enum slot slot)
 	}
 }
 
-static int read_array(struct scan *s, enum slot slot)
+static int read_array(struct audit_k8s_scanner *s, enum slot slot)
 {
 	s->p++; /* '[' */
 	size_t start = s->out.len;
@@ -443,7 +509,7 @@ static int read_array(struct scan *s, enum slot slot)
 	return 0;
 }
 
-static int read_value(struct scan *s, enum slot slot)
+static int read_value(struct audit_k8s_scanner *s, enum slot slot)
 {
 	if (s->p == s->end)
 		return fail(s, "unexpected end of the line");
@@ -456,11 +522,12 @@ static int read_value(struct scan *s, enum slot slot)
 		return r;
 	}
 	if (c == '"') {
-		if (read_string(s) < 0)
+		struct string_read str;
+		if (read_string(s, &str) < 0)
 			return -1;
-		cc_json_string_append(&s->out, s->string.data ? s->string.data : "", s->string.len);
+		put_string_read(s, &str);
 		if (slot != SLOT_NONE)
-			note_string(s, slot);
+			note_string(s, slot, &str);
 		return 0;
 	}
 	if (c == '-' || (c >= '0' && c <= '9'))
@@ -474,74 +541,90 @@ static int read_value(struct scan *s, enum slot slot)
 	return fail(s, "invalid token");
 }
 
-static const char *noted_string(const struct scan *s, enum slot slot)
+static const char *noted_string(const struct audit_k8s_scanner *s, enum slot slot)
 {
 	return s->noted[slot].type == TYPE_STRING ? s->notes.data + s->noted[slot].text : NULL;
 }
 
-static bool noted_not_string(const struct scan *s, enum slot slot)
+static bool noted_not_string(const struct audit_k8s_scanner *s, enum slot slot)
 {
 	enum value_type t = s->noted[slot].type;
 	return t != TYPE_ABSENT && t != TYPE_NULL && t != TYPE_STRING;
 }
 
-static void scan_free(struct scan *s)
+struct audit_k8s_scanner *audit_k8s_scanner_new(void)
 {
+	return cc_xcalloc(1, sizeof(struct audit_k8s_scanner));
+}
+
+void audit_k8s_scanner_free(struct audit_k8s_scanner *s)
+{
+	if (!s)
+		return;
 	cc_buf_free(&s->out);
 	cc_buf_free(&s->string);
 	cc_buf_free(&s->keys);
 	cc_buf_free(&s->scratch);
 	cc_buf_free(&s->notes);
 	free(s->members);
+	free(s);
+}
+
+int audit_k8s_scanner_read(struct audit_k8s_scanner *s, const char *line, size_t len, struct cc_event **ret,
+			   struct cc_error *err)
+{
+	s->p = s->start = line;
+	s->end = line + len;
+	s->depth = 0;
+	s->error = NULL;
+	s->member_count = 0;
+	memset(s->noted, 0, sizeof(s->noted));
+	s->out.len = s->keys.len = s->notes.len = 0;
+	cc_buf_reserve(&s->out, len + 64);
+	skip_space(s);
+	int r = read_value(s, SLOT_ROOT);
+	skip_space(s);
+	if (r == 0 && s->p != s->end)
+		fail(s, "text after the JSON value");
+	if (s->error)
+		return cc_error_set(err, EINVAL, "audit line: invalid JSON at byte %zu: %s", s->error_at, s->error);
+	if (s->noted[SLOT_ROOT].type != TYPE_OBJECT)
+		return cc_error_set(err, EINVAL, "Kubernetes audit event must be a JSON object");
+	struct audit_k8s_fields f = {
+		.kind = noted_string(s, SLOT_KIND),
+		.api_version = noted_string(s, SLOT_API_VERSION),
+		.audit_id = noted_string(s, SLOT_AUDIT_ID),
+		.audit_id_not_string = noted_not_string(s, SLOT_AUDIT_ID),
+		.verb = noted_string(s, SLOT_VERB),
+		.verb_not_string = noted_not_string(s, SLOT_VERB),
+		.stage_timestamp = noted_string(s, SLOT_STAGE_TIMESTAMP),
+		.received_timestamp = noted_string(s, SLOT_RECEIVED_TIMESTAMP),
+		.username = noted_string(s, SLOT_USERNAME),
+		.has_object_ref = s->noted[SLOT_OBJECT_REF].type == TYPE_OBJECT,
+		.resource = noted_string(s, SLOT_RESOURCE),
+		.subresource = noted_string(s, SLOT_SUBRESOURCE),
+		.namespace_ = noted_string(s, SLOT_NAMESPACE),
+		.name = noted_string(s, SLOT_NAME),
+		.code = s->noted[SLOT_CODE].type == TYPE_INTEGER ? s->noted[SLOT_CODE].integer : 0,
+		.reason = noted_string(s, SLOT_REASON),
+	};
+	struct cc_event *ev;
+	if ((r = audit_k8s_fields_to_event(&f, &ev, err)) < 0)
+		return r;
+	if (s->noted[SLOT_SOURCE_IPS].type == TYPE_ARRAY) {
+		const char *ips = s->notes.data + s->noted[SLOT_SOURCE_IPS].text;
+		cc_event_set_extra(ev, "sourceIPs", json_loads(ips, 0, NULL));
+	}
+	/* The text goes with the event; the next line gets a new buffer of its size. */
+	cc_event_set_extra_text(ev, "k8s", cc_buf_steal(&s->out, NULL));
+	*ret = ev;
+	return 0;
 }
 
 int audit_k8s_line_to_event(const char *line, size_t len, struct cc_event **ret, struct cc_error *err)
 {
-	struct scan s = { .p = line, .end = line + len, .start = line };
-	cc_buf_reserve(&s.out, len + 64);
-	skip_space(&s);
-	int r = read_value(&s, SLOT_ROOT);
-	skip_space(&s);
-	if (r == 0 && s.p != s.end)
-		fail(&s, "text after the JSON value");
-	if (s.error) {
-		r = cc_error_set(err, EINVAL, "audit line: invalid JSON at byte %zu: %s", s.error_at, s.error);
-		scan_free(&s);
-		return r;
-	}
-	if (s.noted[SLOT_ROOT].type != TYPE_OBJECT) {
-		scan_free(&s);
-		return cc_error_set(err, EINVAL, "Kubernetes audit event must be a JSON object");
-	}
-	struct audit_k8s_fields f = {
-		.kind = noted_string(&s, SLOT_KIND),
-		.api_version = noted_string(&s, SLOT_API_VERSION),
-		.audit_id = noted_string(&s, SLOT_AUDIT_ID),
-		.audit_id_not_string = noted_not_string(&s, SLOT_AUDIT_ID),
-		.verb = noted_string(&s, SLOT_VERB),
-		.verb_not_string = noted_not_string(&s, SLOT_VERB),
-		.stage_timestamp = noted_string(&s, SLOT_STAGE_TIMESTAMP),
-		.received_timestamp = noted_string(&s, SLOT_RECEIVED_TIMESTAMP),
-		.username = noted_string(&s, SLOT_USERNAME),
-		.has_object_ref = s.noted[SLOT_OBJECT_REF].type == TYPE_OBJECT,
-		.resource = noted_string(&s, SLOT_RESOURCE),
-		.subresource = noted_string(&s, SLOT_SUBRESOURCE),
-		.namespace_ = noted_string(&s, SLOT_NAMESPACE),
-		.name = noted_string(&s, SLOT_NAME),
-		.code = s.noted[SLOT_CODE].type == TYPE_INTEGER ? s.noted[SLOT_CODE].integer : 0,
-		.reason = noted_string(&s, SLOT_REASON),
-	};
-	struct cc_event *ev;
-	if ((r = audit_k8s_fields_to_event(&f, &ev, err)) < 0) {
-		scan_free(&s);
-		return r;
-	}
-	if (s.noted[SLOT_SOURCE_IPS].type == TYPE_ARRAY) {
-		const char *ips = s.notes.data + s.noted[SLOT_SOURCE_IPS].text;
-		cc_event_set_extra(ev, "sourceIPs", json_loads(ips, 0, NULL));
-	}
-	cc_event_set_extra_text(ev, "k8s", cc_buf_steal(&s.out, NULL));
-	scan_free(&s);
-	*ret = ev;
-	return 0;
+	struct audit_k8s_scanner *s = audit_k8s_scanner_new();
+	int r = audit_k8s_scanner_read(s, line, len, ret, err);
+	audit_k8s_scanner_free(s);
+	return r;
 }

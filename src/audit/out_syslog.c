@@ -177,8 +177,19 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 	if (!s->conn.ssl && (r = connect_tls(o, s, err)) < 0)
 		return r;
 	_cleanup_buf_ struct cc_buf frames = CC_BUF_INIT;
+	size_t total = 0;
+	for (size_t i = 0; i < count; i++)
+		total += batch[i].len + 21;
+	cc_buf_reserve(&frames, total);
 	for (size_t i = 0; i < count; i++) {
-		cc_buf_appendf(&frames, "%zu ", batch[i].len);
+		/* RFC 6587 octet counting: "<length> <message>" */
+		char digits[21], *d = digits + sizeof(digits);
+		*--d = ' ';
+		size_t len = batch[i].len;
+		do
+			*--d = (char)('0' + len % 10);
+		while ((len /= 10) > 0);
+		cc_buf_append(&frames, d, (size_t)(digits + sizeof(digits) - d));
 		cc_buf_append(&frames, batch[i].data, batch[i].len);
 	}
 	size_t written = 0;

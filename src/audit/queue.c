@@ -1,9 +1,13 @@
 /* Segment-file queue (see queue.h). One mutex guards the segment table, cursors and counters;
- * the slow calls (fdatasync, writing a cursor file) run outside it, so the writer and the readers
- * (the forwarder's two threads) do not wait on each other's disk. fdatasync is batched by the
- * caller (a group commit per input batch), and readers see records only once they are durable. */
+ * the slow calls (write, fdatasync, writing a cursor file) run outside it where they can, so the
+ * writer and the reader (two threads of the forwarder) do not wait on each other's disk.
+ * Records are gathered in memory and written at the sync (or every WRITE_BATCH bytes), and read
+ * back through a window of READ_WINDOW bytes: a system call per record was most of the queue's
+ * cost. fdatasync is batched by the caller (a group commit per input batch), and readers see
+ * records only once they are durable. */
 #include "audit/queue.h"
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
@@ -23,6 +27,8 @@
 
 #define HEADER      8
 #define MAX_CURSORS 16
+#define WRITE_BATCH (1u << 20)
+#define READ_WINDOW (AUDIT_QUEUE_RECORD_MAX + HEADER) /* the largest record fits */
 
 struct segment {
 	uint64_t number;
@@ -42,8 +48,16 @@ struct audit_queue {
 	struct segment *segments;
 	size_t segment_count;
 	int write_fd; /* newest segment */
-	int read_fd;  /* segment read_segment, for readers */
+	/* Writer only: records appended but not yet written, and the newest segment's bytes on
+	 * disk. */
+	struct cc_buf unwritten;
+	uint64_t written;
+	int read_fd; /* segment read_segment, for readers */
 	uint64_t read_segment;
+	/* Reader only: bytes [window_offset, window_offset + window_len) of segment window_segment. */
+	char *window;
+	uint64_t window_segment, window_offset;
+	size_t window_len;
 	bool dir_dirty; /* a segment was created or removed since the last sync */
 	/* End of what is durable: readers stop here, so nothing is delivered that a crash could
 	 * still take back (its sequence number would then be reused for another event). */
@@ -273,6 +287,7 @@ int audit_queue_open(const char *dir, uint64_t max_bytes, struct audit_queue **r
 	/* What survived on disk, after the scan cut any torn tail, is what is durable. */
 	q->durable = (struct audit_queue_pos){ .segment = q->segments[q->segment_count - 1].number,
 					       .offset = q->segments[q->segment_count - 1].valid };
+	q->written = q->durable.offset;
 	*ret = q;
 	return 0;
 fail:
@@ -280,14 +295,44 @@ fail:
 	return r;
 }
 
+/* Writes the gathered records to the newest segment (writer only, without the lock: readers stop
+ * at the durable end, below these bytes). On failure the file is cut back and the records stay
+ * gathered for the next try, so a full disk holds the writer up and loses nothing. */
+static int write_unwritten(struct audit_queue *q, struct cc_error *err)
+{
+	size_t done = 0;
+	while (done < q->unwritten.len) {
+		ssize_t n = write(q->write_fd, q->unwritten.data + done, q->unwritten.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : ENOSPC;
+			if (ftruncate(q->write_fd, (off_t)q->written) < 0)
+				cc_err("queue `%s`: cannot remove a partial write: %s", q->dir, strerror(errno));
+			if (e == ENOSPC || e == EDQUOT)
+				return cc_error_set(err, ENOSPC, "queue `%s`: the disk is full (%zu bytes waiting)",
+						    q->dir, q->unwritten.len);
+			return cc_error_set_errno(err, e, "write queue `%s`", q->dir);
+		}
+		done += (size_t)n;
+	}
+	q->written += q->unwritten.len;
+	cc_buf_reset(&q->unwritten);
+	return 0;
+}
+
 void audit_queue_close(struct audit_queue *q)
 {
 	if (!q)
 		return;
 	if (q->write_fd >= 0) {
+		if (write_unwritten(q, NULL) < 0)
+			cc_err("queue `%s`: %zu bytes could not be written at close", q->dir, q->unwritten.len);
 		fdatasync(q->write_fd);
 		close(q->write_fd);
 	}
+	cc_buf_free(&q->unwritten);
+	free(q->window);
 	if (q->read_fd >= 0)
 		close(q->read_fd);
 	if (q->dir_fd >= 0)
@@ -344,27 +389,20 @@ int audit_queue_append(struct audit_queue *q, const char *data, size_t len, stru
 	struct segment *seg = &q->segments[q->segment_count - 1];
 	if (seg->valid > 0 && seg->valid + HEADER + len > AUDIT_QUEUE_SEGMENT_SIZE) {
 		/* The old segment is complete: make it durable before writing into a new one. */
+		if ((r = write_unwritten(q, err)) < 0)
+			goto out;
 		fdatasync(q->write_fd);
 		q->durable = (struct audit_queue_pos){ .segment = seg->number, .offset = seg->valid };
 		if ((r = add_segment(q, seg->number + 1, err)) < 0)
 			goto out;
+		q->written = 0;
 		seg = &q->segments[q->segment_count - 1];
 	}
 	uint8_t header[HEADER];
 	put32(header, (uint32_t)len);
 	put32(header + 4, audit_crc32c(data, len));
-	struct iovec iov[2] = { { header, HEADER }, { (void *)data, len } };
-	ssize_t n = writev(q->write_fd, iov, 2);
-	if (n != (ssize_t)(HEADER + len)) {
-		int e = n < 0 ? errno : ENOSPC;
-		/* Never leave half a record behind: a later append would be unreadable after it. */
-		if (ftruncate(q->write_fd, (off_t)seg->valid) < 0)
-			cc_err("queue `%s`: cannot remove a partial record: %s", q->dir, strerror(errno));
-		r = cc_error_set_errno(err, e, "append to queue `%s`", q->dir);
-		if (e == ENOSPC || e == EDQUOT)
-			r = -ENOSPC;
-		goto out;
-	}
+	cc_buf_append(&q->unwritten, header, HEADER);
+	cc_buf_append(&q->unwritten, data, len);
 	if (ret_pos)
 		*ret_pos = (struct audit_queue_pos){ .segment = seg->number, .offset = seg->valid };
 	seg->valid += HEADER + len;
@@ -372,13 +410,19 @@ int audit_queue_append(struct audit_queue *q, const char *data, size_t len, stru
 	q->stats.records_appended++;
 out:
 	pthread_mutex_unlock(&q->lock);
+	/* A failed early write is tried again at the sync, which reports it. */
+	if (r == 0 && q->unwritten.len >= WRITE_BATCH)
+		write_unwritten(q, NULL);
 	return r;
 }
 
 int audit_queue_sync(struct audit_queue *q, struct cc_error *err)
 {
 	/* The writer is the only caller of append and sync, so write_fd stays open while the lock is
-	 * released for the fdatasync. */
+	 * released for the write and the fdatasync. */
+	int r = write_unwritten(q, err);
+	if (r < 0)
+		return r;
 	pthread_mutex_lock(&q->lock);
 	const struct segment *newest = &q->segments[q->segment_count - 1];
 	struct audit_queue_pos end = { .segment = newest->number, .offset = newest->valid };
@@ -387,7 +431,7 @@ int audit_queue_sync(struct audit_queue *q, struct cc_error *err)
 	q->dir_dirty = false;
 	pthread_mutex_unlock(&q->lock);
 
-	int r = fdatasync(fd) < 0 ? cc_error_set_errno(err, errno, "sync queue `%s`", q->dir) : 0;
+	r = fdatasync(fd) < 0 ? cc_error_set_errno(err, errno, "sync queue `%s`", q->dir) : 0;
 	if (r == 0 && dir_dirty)
 		fsync(q->dir_fd);
 
@@ -495,6 +539,45 @@ static int read_fd(struct audit_queue *q, uint64_t number)
 	return fd;
 }
 
+/* read_record's result for the record at offset, from the window when it holds the whole record;
+ * the window is refilled from offset up to the readable end (limit). */
+static int read_through_window(struct audit_queue *q, int fd, uint64_t segment, uint64_t offset, uint64_t limit,
+			       char **ret, size_t *ret_len)
+{
+	for (int refilled = 0;; refilled++) {
+		bool inside = q->window_segment == segment && offset >= q->window_offset &&
+			      offset + HEADER <= q->window_offset + q->window_len;
+		if (inside) {
+			const uint8_t *h = (const uint8_t *)q->window + (offset - q->window_offset);
+			uint32_t len = get32(h), crc = get32(h + 4);
+			if (len == 0 || len > AUDIT_QUEUE_RECORD_MAX)
+				return -EPIPE;
+			if (offset + HEADER + len <= q->window_offset + q->window_len) {
+				const char *data = (const char *)h + HEADER;
+				if (audit_crc32c(data, len) != crc) {
+					*ret_len = len;
+					return -EBADMSG;
+				}
+				char *copy = cc_xmalloc((size_t)len + 1);
+				memcpy(copy, data, len);
+				copy[len] = '\0';
+				*ret = copy;
+				*ret_len = len;
+				return 1;
+			}
+		}
+		if (refilled)
+			return read_record(fd, offset, ret, ret_len); /* cannot happen below the limit */
+		if (!q->window)
+			q->window = cc_xmalloc(READ_WINDOW);
+		size_t want = limit - offset < READ_WINDOW ? (size_t)(limit - offset) : READ_WINDOW;
+		ssize_t n = pread(fd, q->window, want, (off_t)offset);
+		q->window_segment = segment;
+		q->window_offset = offset;
+		q->window_len = n > 0 ? (size_t)n : 0;
+	}
+}
+
 int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, char **ret,
 		     size_t *ret_len, struct audit_queue_pos *ret_next, struct cc_error *err)
 {
@@ -524,7 +607,7 @@ int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_que
 			r = cc_error_set_errno(err, -fd, "read queue segment `%s`", name);
 			break;
 		}
-		r = read_record(fd, pos->offset, ret, ret_len);
+		r = read_through_window(q, fd, seg->number, pos->offset, readable_locked(q, seg), ret, ret_len);
 		if (r == -EBADMSG) {
 			pos->offset += HEADER + *ret_len; /* counted and logged when the queue was opened */
 			continue;

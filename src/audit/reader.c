@@ -19,6 +19,7 @@
 struct audit_reader {
 	const struct audit_reader_input *inputs;
 	size_t input_count;
+	struct audit_k8s_scanner *scanner; /* the reader thread's */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a batch was handed over or taken, or stop was asked */
@@ -69,6 +70,7 @@ static void deadline_after(int ms, struct timespec *ret)
 struct line_context {
 	const struct audit_reader_input *input;
 	struct audit_read_batch *batch;
+	struct audit_k8s_scanner *scanner;
 };
 
 static void parse_line(void *ctx, const char *data, size_t len)
@@ -78,7 +80,7 @@ static void parse_line(void *ctx, const char *data, size_t len)
 	struct cc_event *ev = NULL;
 	int r;
 	if (c->input->k8s) {
-		r = audit_k8s_line_to_event(data, len, &ev, &err);
+		r = audit_k8s_scanner_read(c->scanner, data, len, &ev, &err);
 	} else {
 		_cleanup_json_ json_t *doc = NULL;
 		r = cc_json_parse(data, len, AUDIT_LINE_MAX, "audit line", &doc, &err);
@@ -121,7 +123,7 @@ static void *reader_main(void *arg)
 			struct audit_read_batch *batch = cc_xcalloc(1, sizeof(*batch));
 			batch->input = i;
 			batch->events = cc_xcalloc(LINES_PER_BATCH, sizeof(*batch->events));
-			struct line_context ctx = { &r->inputs[i], batch };
+			struct line_context ctx = { &r->inputs[i], batch, r->scanner };
 			int n =
 			    audit_file_input_read(r->inputs[i].file, LINES_PER_BATCH, parse_line, &ctx, &batch->error);
 			if (n == 0 && batch->error.code == 0) {
@@ -158,6 +160,7 @@ static void free_reader(struct audit_reader *r)
 	free_recycled(r);
 	free(r->recycled);
 	free(r->recycled_spare);
+	audit_k8s_scanner_free(r->scanner);
 	pthread_cond_destroy(&r->changed);
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->recycle_lock);
@@ -170,6 +173,7 @@ int audit_reader_start(const struct audit_reader_input *inputs, size_t count, st
 	struct audit_reader *r = cc_xcalloc(1, sizeof(*r));
 	r->inputs = inputs;
 	r->input_count = count;
+	r->scanner = audit_k8s_scanner_new();
 	r->recycled = cc_xcalloc(RECYCLE_MAX, sizeof(*r->recycled));
 	r->recycled_spare = cc_xcalloc(RECYCLE_MAX, sizeof(*r->recycled));
 	pthread_mutex_init(&r->lock, NULL);

@@ -35,7 +35,7 @@ int cc_buf_reserve(struct cc_buf *buf, size_t extra)
 	return 0;
 }
 
-int cc_buf_append(struct cc_buf *buf, const void *data, size_t len)
+int cc_buf_append_grow(struct cc_buf *buf, const void *data, size_t len)
 {
 	int r = cc_buf_reserve(buf, len);
 	if (r < 0)

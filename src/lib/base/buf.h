@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cc_buf {
 	char *data;
@@ -21,7 +22,21 @@ struct cc_buf {
 
 void cc_buf_init_limited(struct cc_buf *buf, size_t limit);
 int cc_buf_reserve(struct cc_buf *buf, size_t extra);
-int cc_buf_append(struct cc_buf *buf, const void *data, size_t len);
+int cc_buf_append_grow(struct cc_buf *buf, const void *data, size_t len);
+
+/* Appends len bytes; -EMSGSIZE past the limit. Inline when the bytes fit, since serialisers call
+ * it for every fragment. */
+static inline int cc_buf_append(struct cc_buf *buf, const void *data, size_t len)
+{
+	if (len < buf->cap - buf->len && (!buf->limit || buf->len + len <= buf->limit)) {
+		if (len)
+			memcpy(buf->data + buf->len, data, len);
+		buf->len += len;
+		buf->data[buf->len] = '\0';
+		return 0;
+	}
+	return cc_buf_append_grow(buf, data, len);
+}
 int cc_buf_append_str(struct cc_buf *buf, const char *s);
 int cc_buf_appendf(struct cc_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cc_buf_appendv(struct cc_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

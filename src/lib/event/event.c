@@ -103,7 +103,7 @@ int cc_event_new_with_id(const char *component, const char *action, const char *
 {
 	(void)err;
 	struct cc_event *ev = cc_xcalloc(1, sizeof(*ev));
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	memcpy(ev->id, id, strnlen(id, sizeof(ev->id) - 1)); /* calloc'd: NUL-terminated */
 
 	ev->time_ns = cc_time_now_ns();
 	ev->component = bounded_copy(component);
@@ -369,7 +369,7 @@ int cc_event_from_json(const json_t *obj, struct cc_event **ret, struct cc_error
 	if (!id_is_valid(id))
 		return cc_error_set(err, EINVAL, "invalid event: id must be 1-36 characters of [A-Za-z0-9_-]");
 	struct cc_event *ev = cc_xcalloc(1, sizeof(*ev));
-	snprintf(ev->id, sizeof(ev->id), "%s", id);
+	memcpy(ev->id, id, strnlen(id, sizeof(ev->id) - 1)); /* calloc'd: NUL-terminated */
 	if (cc_time_parse_rfc3339(time, &ev->time_ns) < 0) {
 		r = cc_error_set(err, EINVAL, "invalid event: `time` is not an RFC 3339 timestamp");
 		goto fail;

@@ -13,6 +13,13 @@ static void test_format_round_trip(void **state)
 	int64_t back;
 	assert_int_equal(cc_time_parse_rfc3339(text, &back), 0);
 	assert_true(back == t);
+	/* Edges of the hand-written digits: the epoch, just before it, the last four-digit year. */
+	cc_time_format_rfc3339(0, text, sizeof(text));
+	assert_string_equal(text, "1970-01-01T00:00:00.000000000Z");
+	cc_time_format_rfc3339(-1, text, sizeof(text));
+	assert_string_equal(text, "1969-12-31T23:59:59.999999999Z");
+	cc_time_format_rfc3339(INT64_MAX, text, sizeof(text));
+	assert_string_equal(text, "2262-04-11T23:47:16.854775807Z");
 }
 
 static void test_parse_offsets_and_fractions(void **state)

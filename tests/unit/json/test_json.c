@@ -51,6 +51,9 @@ static void test_rejects_duplicates_size_and_depth(void **state)
 	/* NUL escapes inside strings are refused by jansson by default. */
 	const char *nul = "\"a\\u0000b\"";
 	assert_int_equal(cc_json_parse(nul, strlen(nul), 1024, "t", &v, &err), -EINVAL);
+	/* A raw NUL after a literal, which jansson alone would skip, is refused too. */
+	assert_int_equal(cc_json_parse("[true\0]", 7, 1024, "t", &v, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "NUL byte at offset 5"));
 }
 
 static void test_typed_getters(void **state)
