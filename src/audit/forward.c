@@ -43,9 +43,22 @@ struct input {
 	bool read_any;
 };
 
+/* Batches written to a pipelining output and not yet confirmed, oldest first. */
+#define AUDIT_INFLIGHT_MAX 2
+
+struct inflight {
+	uint64_t mark; /* the output's mark for the end of the batch */
+	struct audit_queue_pos end;
+	size_t count;
+	int64_t head_time_ns;
+};
+
 struct output_state {
 	struct audit_output *out;
-	struct audit_queue_pos cursor;
+	struct audit_queue_pos cursor; /* confirmed by the receiver, persisted */
+	struct audit_queue_pos sent;   /* written up to here (pipelining outputs) */
+	struct inflight inflight[AUDIT_INFLIGHT_MAX];
+	size_t inflight_count;
 	int64_t retry_at_ms;
 	int64_t backoff_ms;
 };
@@ -384,84 +397,173 @@ static int64_t record_time_ns(struct forwarder *f, const struct audit_queue_pos 
 	return ns;
 }
 
-/* Gives each output one batch. */
+/* One batch read from the queue and formatted for an output. */
+struct batch {
+	struct audit_message messages[1024];
+	struct cc_buf lines[1024];
+	size_t count;
+	struct audit_queue_pos next; /* after the last record read (routed-away ones included) */
+	int64_t head_time_ns;        /* time of the first event, for the oldest-undelivered metric */
+};
+
+static void batch_read(struct forwarder *f, struct output_state *o, const struct audit_queue_pos *from, struct batch *b)
+{
+	size_t limit = f->cfg->batch < 1024 ? f->cfg->batch : 1024;
+	b->count = 0;
+	b->next = *from;
+	b->head_time_ns = 0;
+	while (b->count < limit) {
+		char *raw;
+		size_t len;
+		struct audit_queue_pos after;
+		if (audit_queue_peek(f->queue, o->out->name, &b->next, &raw, &len, &after, NULL) != 1)
+			break;
+		struct cc_buf *line = &b->lines[b->count];
+		*line = (struct cc_buf)CC_BUF_INIT;
+		int fr = format_record(f, o->out, &b->next, raw, len, line);
+		if (fr == 1) { /* routed elsewhere: pass over it, the cursor still moves */
+			free(raw);
+			cc_buf_free(line);
+			b->next = after;
+			continue;
+		}
+		if (fr < 0)
+			cc_buf_append(line, raw, len); /* never drop: send it as it is */
+		if (b->count == 0)
+			b->head_time_ns = record_time_ns(f, &b->next, raw, len);
+		free(raw);
+		b->messages[b->count++] = (struct audit_message){ line->data, line->len };
+		b->next = after;
+	}
+}
+
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->count; i++)
+		cc_buf_free(&b->lines[i]);
+	b->count = 0;
+}
+
+/* The receiver has everything before pos: persist the cursor, count the delivery. */
+static void delivered(struct forwarder *f, struct output_state *o, const struct audit_queue_pos *pos, size_t count)
+{
+	audit_queue_ack(f->queue, o->out->name, pos, NULL);
+	pthread_mutex_lock(&f->metrics_lock);
+	o->out->delivered += count;
+	o->out->oldest_undelivered_ns = 0; /* known again when the next batch is read */
+	o->backoff_ms = 0;
+	o->cursor = *pos;
+	pthread_mutex_unlock(&f->metrics_lock);
+	o->sent = o->inflight_count ? o->sent : *pos;
+}
+
+/* Nothing after the cursor is confirmed: back off, then send it all again (at least once). */
+static void failed(struct forwarder *f, struct output_state *o, size_t count, int64_t head_time_ns,
+		   const struct cc_error *err)
+{
+	pthread_mutex_lock(&f->metrics_lock);
+	o->out->retried += count;
+	o->out->oldest_undelivered_ns = head_time_ns;
+	o->out->failures++;
+	o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
+	o->retry_at_ms = cc_time_monotonic_ms() + o->backoff_ms;
+	pthread_mutex_unlock(&f->metrics_lock);
+	o->sent = o->cursor;
+	o->inflight_count = 0;
+	cc_warning("audit output %s: %s; retrying in %" PRId64 " ms", o->out->target, cc_error_message(err),
+		   o->backoff_ms);
+}
+
+/* One step for an output whose send confirms before it returns (file, RELP). */
+static enum delivery deliver_confirmed(struct forwarder *f, struct output_state *o, struct batch *b)
+{
+	batch_read(f, o, &o->cursor, b);
+	bool moved = b->next.segment != o->cursor.segment || b->next.offset != o->cursor.offset;
+	if (b->count == 0) {
+		if (moved) /* everything read was routed elsewhere */
+			delivered(f, o, &b->next, 0);
+		return moved ? DELIVERY_PROGRESS : DELIVERY_IDLE;
+	}
+	struct cc_error err = { 0 };
+	int r = o->out->ops->send(o->out, b->messages, b->count, &err);
+	if (r == 0)
+		delivered(f, o, &b->next, b->count);
+	else
+		failed(f, o, b->count, b->head_time_ns, &err);
+	batch_free(b);
+	return r == 0 ? DELIVERY_PROGRESS : DELIVERY_WAITING;
+}
+
+static size_t inflight_records(const struct output_state *o)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->inflight_count; i++)
+		n += o->inflight[i].count;
+	return n;
+}
+
+/* One step for an output that writes now and confirms later (syslog over TLS): the next batch is
+ * written while the receiver is still taking the previous one, so it never waits for us; a
+ * batch's records leave the cursor only once it is confirmed. */
+static enum delivery deliver_pipelined(struct forwarder *f, struct output_state *o, struct batch *b)
+{
+	enum delivery result = DELIVERY_IDLE;
+	struct cc_error err = { 0 };
+	bool wrote = false;
+	if (o->inflight_count < AUDIT_INFLIGHT_MAX) {
+		batch_read(f, o, &o->sent, b);
+		if (b->next.segment != o->sent.segment || b->next.offset != o->sent.offset)
+			result = DELIVERY_PROGRESS;
+		if (b->count > 0) {
+			uint64_t mark;
+			int r = o->out->ops->write(o->out, b->messages, b->count, &mark, &err);
+			struct inflight batch = {
+				.mark = mark, .end = b->next, .count = b->count, .head_time_ns = b->head_time_ns
+			};
+			batch_free(b);
+			if (r < 0) {
+				failed(f, o, batch.count + inflight_records(o), batch.head_time_ns, &err);
+				return DELIVERY_WAITING;
+			}
+			o->inflight[o->inflight_count++] = batch;
+			wrote = true;
+		}
+		o->sent = b->next; /* routed-away records go with the batch confirmed after them */
+		if (o->inflight_count == 0 && result == DELIVERY_PROGRESS)
+			delivered(f, o, &o->sent, 0);
+	}
+	/* Confirm the oldest batch once the window is full, or when there is nothing more to write. */
+	if (o->inflight_count > 0 && (o->inflight_count == AUDIT_INFLIGHT_MAX || !wrote)) {
+		struct inflight oldest = o->inflight[0];
+		if (o->out->ops->confirm(o->out, oldest.mark, &err) < 0) {
+			failed(f, o, inflight_records(o), oldest.head_time_ns, &err);
+			return DELIVERY_WAITING;
+		}
+		memmove(o->inflight, o->inflight + 1, --o->inflight_count * sizeof(o->inflight[0]));
+		/* The last one out takes the cursor to everything written, routed-away records included. */
+		delivered(f, o, o->inflight_count ? &oldest.end : &o->sent, oldest.count);
+		result = DELIVERY_PROGRESS;
+	}
+	return result;
+}
+
+/* Gives each output one step. */
 static enum delivery deliver_once(struct forwarder *f)
 {
+	static __thread struct batch b; /* 40 KiB: not on the stack */
 	enum delivery result = DELIVERY_IDLE;
 	int64_t now = cc_time_monotonic_ms();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		struct output_state *o = &f->outputs[i]; /* this thread writes it; others read under metrics_lock */
-		if (now < o->retry_at_ms) {
-			if (audit_queue_pending_bytes(f->queue, &o->cursor) > 0 && result == DELIVERY_IDLE)
-				result = DELIVERY_WAITING;
-			continue;
-		}
-		struct audit_message batch[1024];
-		struct cc_buf lines[1024];
-		char *raw[1024];
-		size_t count = 0, limit = f->cfg->batch < 1024 ? f->cfg->batch : 1024;
-		struct audit_queue_pos pos = o->cursor, next = pos;
-		int64_t head_time_ns = 0;
-		while (count < limit) {
-			size_t len;
-			struct audit_queue_pos after;
-			if (audit_queue_peek(f->queue, o->out->name, &next, &raw[count], &len, &after, NULL) != 1)
-				break;
-			lines[count] = (struct cc_buf)CC_BUF_INIT;
-			int fr = format_record(f, o->out, &next, raw[count], len, &lines[count]);
-			if (fr == 1) { /* routed elsewhere: pass over it, the cursor still moves */
-				free(raw[count]);
-				cc_buf_free(&lines[count]);
-				next = after;
-				continue;
-			}
-			if (fr < 0)
-				cc_buf_append(&lines[count], raw[count], len); /* never drop: send it as it is */
-			if (count == 0)
-				head_time_ns = record_time_ns(f, &next, raw[count], len);
-			batch[count] = (struct audit_message){ lines[count].data, lines[count].len };
-			next = after;
-			count++;
-		}
-		if (count == 0) {
-			if (next.segment != pos.segment || next.offset != pos.offset) {
-				/* everything read was routed elsewhere */
-				audit_queue_ack(f->queue, o->out->name, &next, NULL);
-				pthread_mutex_lock(&f->metrics_lock);
-				o->cursor = next;
-				pthread_mutex_unlock(&f->metrics_lock);
-				result = DELIVERY_PROGRESS;
-			}
-			continue;
-		}
-		struct cc_error err = { 0 };
-		int r = o->out->ops->send(o->out, batch, count, &err);
-		for (size_t k = 0; k < count; k++) {
-			cc_buf_free(&lines[k]);
-			free(raw[k]);
-		}
-		if (r == 0)
-			audit_queue_ack(f->queue, o->out->name, &next, NULL);
-		pthread_mutex_lock(&f->metrics_lock);
-		if (r == 0) {
-			o->out->delivered += count;
-			o->out->oldest_undelivered_ns = 0; /* known again when the next batch is read */
-			o->backoff_ms = 0;
-			o->cursor = next;
-			result = DELIVERY_PROGRESS;
-		} else {
-			if (result == DELIVERY_IDLE)
-				result = DELIVERY_WAITING;
-			o->out->retried += count;
-			o->out->oldest_undelivered_ns = head_time_ns;
-			o->out->failures++;
-			o->backoff_ms = o->backoff_ms ? (o->backoff_ms * 2 > 5000 ? 5000 : o->backoff_ms * 2) : 100;
-			o->retry_at_ms = cc_time_monotonic_ms() + o->backoff_ms;
-			cc_warning("audit output %s: %s; retrying in %" PRId64 " ms", o->out->target,
-				   cc_error_message(&err), o->backoff_ms);
-		}
-		pthread_mutex_unlock(&f->metrics_lock);
-		(void)pos;
+		enum delivery d;
+		if (now < o->retry_at_ms)
+			d = audit_queue_pending_bytes(f->queue, &o->cursor) > 0 ? DELIVERY_WAITING : DELIVERY_IDLE;
+		else if (o->out->ops->write && o->out->ops->confirm)
+			d = deliver_pipelined(f, o, &b);
+		else
+			d = deliver_confirmed(f, o, &b);
+		if (d > result)
+			result = d;
 	}
 	return result;
 }
@@ -708,6 +810,7 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 		f.outputs[i].out = out;
 		if ((r = audit_queue_cursor(f.queue, out->name, &f.outputs[i].cursor, err)) < 0)
 			goto out;
+		f.outputs[i].sent = f.outputs[i].cursor;
 	}
 	if (cfg->metrics_listen) {
 		static struct cc_http_route route = { .method = "GET", .path = "/metrics", .handler = metrics };

@@ -3,10 +3,12 @@
  * (RFC 5425 §5.2), our client certificate presented for mutual TLS.
  *
  * Syslog has no application acknowledgement. To not count messages as delivered that the receiver
- * never got (rsyslog issue 2610), a batch is complete only when the socket's send queue has
- * drained (SIOCOUTQ: every byte acknowledged by the receiver's TCP stack) and the receiver has not
- * closed the connection meanwhile. A connection the receiver closed is detected before sending
- * (rsyslog issue 1503: the first message after a close is lost) by polling it for the close. */
+ * never got (rsyslog issue 2610), a batch is complete only when every byte up to its end has been
+ * acknowledged by the receiver's TCP stack (bytes written to the socket, less SIOCOUTQ, the bytes
+ * not yet acknowledged) and the receiver has not closed the connection meanwhile. Batches are
+ * written ahead and confirmed behind (write/confirm), so the receiver always has the next one. A connection the
+ * receiver closed is detected before sending (rsyslog issue 1503: the first message after a close is lost) by polling
+ * it for the close. */
 #include "audit/output.h"
 
 #include "base/cleanup.h"
@@ -20,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -39,7 +42,19 @@
 struct syslog_state {
 	SSL_CTX *ctx;
 	struct cc_stream conn; /* fd -1 and ssl NULL while disconnected */
+	uint16_t connection;   /* counts connections: a mark is valid on its own only */
+	bool unconfirmed;      /* bytes were written on this connection that are not confirmed yet */
 };
+
+/* A mark: the connection's number in the top 16 bits, the TLS stream offset below. */
+#define MARK_OFFSET_BITS 48
+#define MARK_OFFSET_MASK ((UINT64_C(1) << MARK_OFFSET_BITS) - 1)
+
+/* Bytes written to the socket on this connection, handshake included. */
+static uint64_t bytes_written(const struct syslog_state *s)
+{
+	return BIO_number_written(SSL_get_wbio(s->conn.ssl));
+}
 
 static int tcp_connect(const char *host, unsigned short port, struct cc_error *err)
 {
@@ -128,6 +143,8 @@ static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc
 		cc_stream_close(&s->conn);
 		return r;
 	}
+	s->connection++;
+	s->unconfirmed = false;
 	cc_info("audit output %s: connected (%s)", o->target, SSL_get_version(s->conn.ssl));
 	return 0;
 }
@@ -143,26 +160,41 @@ static bool still_open(struct syslog_state *s)
 	return n == 0;
 }
 
-static int wait_send_queue_drained(struct syslog_state *s, struct cc_error *err)
+/* Waits until the receiver's TCP stack has acknowledged every byte up to the mark. */
+static int syslog_confirm(struct audit_output *o, uint64_t mark, struct cc_error *err)
 {
+	struct syslog_state *s = o->state;
+	if (!s || !s->conn.ssl || (uint16_t)(mark >> MARK_OFFSET_BITS) != s->connection)
+		return cc_error_set(err, ECONNRESET,
+				    "syslog receiver %s: the connection that carried the batch is gone", o->target);
+	uint64_t want = mark & MARK_OFFSET_MASK;
 	int64_t deadline = cc_time_monotonic_ms() + IO_TIMEOUT_MS;
 	for (;;) {
-		int unsent = 0;
-		if (ioctl(s->conn.fd, SIOCOUTQ, &unsent) < 0)
+		int unacked = 0;
+		if (ioctl(s->conn.fd, SIOCOUTQ, &unacked) < 0)
 			return 0; /* not a TCP socket we can inspect: count the write as delivery */
-		if (unsent == 0)
-			return still_open(s) ? 0 : cc_error_set(err, ECONNRESET, "the receiver closed the connection");
-		if (!still_open(s))
-			return cc_error_set(err, ECONNRESET,
-					    "the receiver closed the connection with %d bytes unacknowledged", unsent);
-		if (cc_time_monotonic_ms() > deadline)
-			return cc_error_set(err, ETIMEDOUT, "the receiver did not acknowledge %d bytes within %d s",
-					    unsent, IO_TIMEOUT_MS / 1000);
+		uint64_t written = bytes_written(s), acked = written - (uint64_t)unacked;
+		bool open = still_open(s);
+		if (acked >= want && open) {
+			s->unconfirmed = acked < written;
+			return 0;
+		}
+		const char *why = !open ? "the receiver closed the connection"
+				  : cc_time_monotonic_ms() > deadline
+				      ? "the receiver did not acknowledge the batch in time"
+				      : NULL;
+		if (why) {
+			cc_error_set(err, ECONNRESET, "syslog receiver %s: %s (%" PRIu64 " bytes unacknowledged)",
+				     o->target, why, want > acked ? want - acked : 0);
+			cc_stream_close(&s->conn);
+			return -ECONNRESET;
+		}
 		usleep(200);
 	}
 }
 
-static int syslog_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
+static int syslog_write(struct audit_output *o, const struct audit_message *batch, size_t count, uint64_t *ret_mark,
+			struct cc_error *err)
 {
 	struct syslog_state *s = o->state;
 	if (!s) {
@@ -170,8 +202,13 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 		s->conn.fd = -1;
 	}
 	if (s->conn.ssl && !still_open(s)) {
-		cc_info("audit output %s: the receiver closed the connection; reconnecting", o->target);
+		/* Whatever is unconfirmed went with the connection: say so, it is sent again. */
+		bool lost = s->unconfirmed;
 		cc_stream_close(&s->conn);
+		if (lost)
+			return cc_error_set(err, ECONNRESET,
+					    "syslog receiver %s closed the connection before confirming", o->target);
+		cc_info("audit output %s: the receiver closed the connection; reconnecting", o->target);
 	}
 	int r;
 	if (!s->conn.ssl && (r = connect_tls(o, s, err)) < 0)
@@ -204,11 +241,16 @@ static int syslog_send(struct audit_output *o, const struct audit_message *batch
 		}
 		written += n;
 	}
-	if ((r = wait_send_queue_drained(s, err)) < 0) {
-		cc_stream_close(&s->conn);
-		return cc_error_prefix(err, "syslog receiver %s", o->target);
-	}
+	s->unconfirmed = true;
+	*ret_mark = (uint64_t)s->connection << MARK_OFFSET_BITS | (bytes_written(s) & MARK_OFFSET_MASK);
 	return 0;
+}
+
+static int syslog_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
+{
+	uint64_t mark;
+	int r = syslog_write(o, batch, count, &mark, err);
+	return r < 0 ? r : syslog_confirm(o, mark, err);
 }
 
 static void syslog_close(struct audit_output *o)
@@ -226,5 +268,7 @@ const struct audit_output_ops audit_out_syslog_tls = {
 	.scheme = "syslog+tls",
 	.default_format = AUDIT_FORMAT_RFC5424,
 	.send = syslog_send,
+	.write = syslog_write,
+	.confirm = syslog_confirm,
 	.close = syslog_close,
 };

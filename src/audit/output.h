@@ -45,6 +45,14 @@ struct audit_output_ops {
 	const char *scheme;
 	enum audit_format default_format;
 	int (*send)(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err);
+	/* Optional, both or neither: write a batch without waiting for its confirmation, returning a
+	 * mark for its end; then wait until everything up to a mark is as delivered as send would make
+	 * it. The forwarder writes the next batch while the previous one is being confirmed, so the
+	 * receiver is never idle waiting for the sender. A mark from a closed connection never
+	 * confirms. */
+	int (*write)(struct audit_output *o, const struct audit_message *batch, size_t count, uint64_t *ret_mark,
+		     struct cc_error *err);
+	int (*confirm)(struct audit_output *o, uint64_t mark, struct cc_error *err);
 	void (*close)(struct audit_output *o);
 };
 
