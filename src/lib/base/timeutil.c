@@ -31,6 +31,31 @@ static void put_digits(char **p, long value, int width)
 	*p += width;
 }
 
+/* gmtime_r without its time-zone lock (threads formatting times at once queued on it): the
+ * proleptic Gregorian date from days since 1970 (H. Hinnant's civil_from_days). */
+static void utc_from_unix(time_t secs, struct tm *tm)
+{
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11], from March */
+	int64_t month = mp < 10 ? mp + 3 : mp - 9;
+	*tm = (struct tm){
+		.tm_year = (int)(yoe + era * 400 + (month <= 2) - 1900),
+		.tm_mon = (int)month - 1,
+		.tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1),
+		.tm_hour = (int)(rem / 3600),
+		.tm_min = (int)(rem % 3600 / 60),
+		.tm_sec = (int)(rem % 60),
+	};
+}
+
 void cc_time_format_rfc3339(int64_t unix_ns, char *out, size_t size)
 {
 	time_t secs = (time_t)(unix_ns / 1000000000LL);
@@ -40,11 +65,11 @@ void cc_time_format_rfc3339(int64_t unix_ns, char *out, size_t size)
 		secs -= 1;
 	}
 	struct tm tm;
-	gmtime_r(&secs, &tm);
-	int year = tm.tm_year + 1900;
-	if (year < 0 || year > 9999 || size < 31) { /* outside the fixed-width form: let printf cope */
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, nanos);
+	utc_from_unix(secs, &tm);
+	int year = tm.tm_year + 1900; /* 1677..2262: int64 nanoseconds span no more */
+	if (size < sizeof("YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ")) {
+		if (size)
+			out[0] = '\0';
 		return;
 	}
 	/* Digits by hand: every audit event is formatted at least twice, and printf was most of it. */

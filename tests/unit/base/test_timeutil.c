@@ -3,6 +3,8 @@
 #include "base/timeutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <time.h>
 
 static void test_format_round_trip(void **state)
 {
@@ -20,6 +22,17 @@ static void test_format_round_trip(void **state)
 	assert_string_equal(text, "1969-12-31T23:59:59.999999999Z");
 	cc_time_format_rfc3339(INT64_MAX, text, sizeof(text));
 	assert_string_equal(text, "2262-04-11T23:47:16.854775807Z");
+	/* The date arithmetic against gmtime_r, a day and a bit at a time from 1900 to 2261. */
+	for (int64_t secs = -2208988800LL; secs < 9200000000LL; secs += 86400 + 3607) {
+		struct tm tm;
+		time_t when = (time_t)secs;
+		gmtime_r(&when, &tm);
+		char want[64];
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.000000000Z", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cc_time_format_rfc3339(secs * 1000000000LL, text, sizeof(text));
+		assert_string_equal(text, want);
+	}
 }
 
 static void test_parse_offsets_and_fractions(void **state)
