@@ -73,9 +73,23 @@ static int load_tls(const json_t *output, struct audit_tls *tls, struct cc_error
 	return 0;
 }
 
+static int load_hec(const json_t *output, struct audit_hec *hec, struct cc_error *err)
+{
+	static const char *const keys[] = { "tokenFile", "ack", NULL };
+	json_t *obj;
+	int r = cc_json_get_object(output, "hec", false, &obj, err);
+	if (r < 0 || !obj)
+		return r;
+	if ((r = check_keys(obj, keys, "hec", err)) < 0 ||
+	    (r = cc_json_get_string(obj, "tokenFile", false, &hec->token_file, err)) < 0 ||
+	    (r = cc_json_get_bool(obj, "ack", false, &hec->ack, err)) < 0)
+		return r;
+	return 0;
+}
+
 static int load_output(const json_t *item, struct audit_output *o, struct cc_error *err)
 {
-	static const char *const keys[] = { "url", "format", "tls", NULL };
+	static const char *const keys[] = { "url", "format", "tls", "hec", NULL };
 	const char *url, *format;
 	int r;
 	if (!json_is_object(item))
@@ -93,7 +107,7 @@ static int load_output(const json_t *item, struct audit_output *o, struct cc_err
 			return cc_error_set(err, EINVAL, "unknown format `%s` (rfc5424, cef, leef or json)", format);
 		}
 	}
-	if ((r = load_tls(item, &o->tls, err)) < 0) {
+	if ((r = load_tls(item, &o->tls, err)) < 0 || (r = load_hec(item, &o->hec, err)) < 0) {
 		audit_output_free(o);
 		return r;
 	}
@@ -186,7 +200,7 @@ int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t
 	} while (0)
 
 int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
-		       const struct audit_tls *default_tls, struct cc_error *err)
+		       const struct audit_tls *default_tls, const struct audit_hec *default_hec, struct cc_error *err)
 {
 	if (cfg->input_count + file->input_count > AUDIT_MAX_INPUTS)
 		return cc_error_set(err, EINVAL, "at most %d inputs in all", AUDIT_MAX_INPUTS);
@@ -214,6 +228,8 @@ int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_co
 		*o = file->outputs[i];
 		if (!o->tls.ca_file && !o->tls.cert_file && !o->tls.key_file && !o->tls.server_name)
 			o->tls = *default_tls;
+		if (!o->hec.token_file)
+			o->hec = *default_hec;
 	}
 	file->output_count = 0;
 	return 0;

@@ -32,6 +32,7 @@ int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t
 
 /* Completes cfg (the command line) with file: settings cfg leaves unset are taken from file, and
  * file's inputs, redactions and outputs are added after cfg's. Outputs move to cfg (file keeps
- * none); a file output without a tls section uses default_tls (the command line's). */
+ * none); a file output without a tls section uses default_tls, one without an HEC token
+ * default_hec (the command line's). */
 int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
-		       const struct audit_tls *default_tls, struct cc_error *err);
+		       const struct audit_tls *default_tls, const struct audit_hec *default_hec, struct cc_error *err);

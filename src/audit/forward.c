@@ -808,6 +808,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 			if (*p == '+')
 				*p = '_';
 		f.outputs[i].out = out;
+		if (out->ops->prepare && (r = out->ops->prepare(out, err)) < 0)
+			goto out;
 		if ((r = audit_queue_cursor(f.queue, out->name, &f.outputs[i].cursor, err)) < 0)
 			goto out;
 		f.outputs[i].sent = f.outputs[i].cursor;

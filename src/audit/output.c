@@ -15,6 +15,7 @@ static const struct {
 	{ "file:", &audit_out_file },
 	{ "syslog+tls://", &audit_out_syslog_tls },
 	{ "relp+tls://", &audit_out_relp_tls },
+	{ "hec+https://", &audit_out_hec_https },
 };
 
 int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err)
@@ -41,11 +42,10 @@ int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error
 		}
 		return 0;
 	}
-	return cc_error_set(
-	    err, EINVAL,
-	    "unsupported output `%s` (use file:PATH, syslog+tls://HOST:PORT or relp+tls://HOST:PORT; hec+https is "
-	    "planned)",
-	    spec);
+	return cc_error_set(err, EINVAL,
+			    "unsupported output `%s` (use file:PATH, syslog+tls://HOST:PORT, relp+tls://HOST:PORT or "
+			    "hec+https://HOST:PORT)",
+			    spec);
 }
 
 void audit_output_free(struct audit_output *o)

@@ -22,6 +22,12 @@ struct audit_tls {
 	const char *server_name; /* expected name in the receiver's certificate; default: the host */
 };
 
+/* Splunk HTTP Event Collector settings (hec+https outputs). */
+struct audit_hec {
+	const char *token_file; /* the HEC token, read at start; never on the command line */
+	bool ack;               /* indexer acknowledgement: delivered only once Splunk says indexed */
+};
+
 struct audit_message {
 	const char *data;
 	size_t len;
@@ -35,6 +41,7 @@ struct audit_output {
 	struct audit_route route; /* which events this output receives (from "?..." in its URL) */
 	bool routed;
 	struct audit_tls tls;
+	struct audit_hec hec;
 	void *state; /* the kind's connection state */
 	/* metrics */
 	uint64_t delivered, retried, failures;
@@ -53,14 +60,19 @@ struct audit_output_ops {
 	int (*write)(struct audit_output *o, const struct audit_message *batch, size_t count, uint64_t *ret_mark,
 		     struct cc_error *err);
 	int (*confirm)(struct audit_output *o, uint64_t mark, struct cc_error *err);
+	/* Optional: checks the settings (and reads what the output needs, such as a token) at start,
+	 * so a misconfigured output fails before any input is read. */
+	int (*prepare)(struct audit_output *o, struct cc_error *err);
 	void (*close)(struct audit_output *o);
 };
 
 extern const struct audit_output_ops audit_out_file;
 extern const struct audit_output_ops audit_out_syslog_tls;
 extern const struct audit_output_ops audit_out_relp_tls;
+extern const struct audit_output_ops audit_out_hec_https;
 
-/* Parses "file:PATH", "syslog+tls://HOST:PORT" or "relp+tls://HOST:PORT", each optionally followed by routing options
+/* Parses "file:PATH", "syslog+tls://HOST:PORT", "relp+tls://HOST:PORT" or "hec+https://HOST:PORT",
+ * each optionally followed by routing options
  * "?min-severity=warning&component=runtime,attest&tenant=bank-a", into o. */
 int audit_output_parse(const char *spec, struct audit_output *o, struct cc_error *err);
 void audit_output_free(struct audit_output *o);

@@ -293,6 +293,8 @@ static int forward(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "server-name", required_argument, NULL, 's' },
+		{ "hec-token-file", required_argument, NULL, 'T' },
+		{ "hec-ack", no_argument, NULL, 'A' },
 		{ "checkpoint-key", required_argument, NULL, 'K' },
 		{ "checkpoint-every", required_argument, NULL, 'E' },
 		{ "queue-max-bytes", required_argument, NULL, 'M' },
@@ -310,6 +312,7 @@ static int forward(int argc, char **argv)
 	};
 	struct audit_forward_config cfg = { 0 };
 	struct audit_tls tls = { 0 };
+	struct audit_hec hec = { 0 };
 	const char *format_name = NULL, *checkpoint_key = NULL, *config_file = NULL;
 	struct cc_error err = { 0 };
 	optind = 1;
@@ -339,6 +342,8 @@ static int forward(int argc, char **argv)
 		case 'c': tls.cert_file = optarg; break;
 		case 'k': tls.key_file = optarg; break;
 		case 's': tls.server_name = optarg; break;
+		case 'T': hec.token_file = optarg; break;
+		case 'A': hec.ack = true; break;
 		case 'K': checkpoint_key = optarg; break;
 		case 'E': cfg.checkpoint_every = strtoull(optarg, NULL, 10); break;
 		case 'M': cfg.queue_max_bytes = strtoull(optarg, NULL, 10); break;
@@ -361,6 +366,7 @@ static int forward(int argc, char **argv)
 			    "Usage: cocoon audit forward --input INPUT ... --output OUTPUT ... --queue DIR\n"
 			    "       cocoon audit forward --config FILE [OPTIONS]\n"
 			    "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
+			    "       [--hec-token-file F [--hec-ack]]\n"
 			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
 			    "       (--checkpoint-key: an HMAC secret of 16+ bytes, or an Ed25519 private key in PEM)\n"
 			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
@@ -370,15 +376,19 @@ static int forward(int argc, char **argv)
 			    "--webhook: the Kubernetes audit webhook backend (POST of an EventList over HTTPS, mutual\n"
 			    "TLS with --webhook-client-ca), answered 200 once the events are durable.\n"
 			    "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS), relp+tls://HOST:PORT (RELP,\n"
-			    "mutual TLS, removed from the queue on the receiver's 200 OK) or file:PATH, optionally\n"
-			    "routed with ?min-severity=warning&component=runtime,attest&tenant=bank-a.\n"
+			    "mutual TLS, removed from the queue on the receiver's 200 OK), hec+https://HOST:PORT\n"
+			    "(Splunk HTTP Event Collector; token from --hec-token-file; --hec-ack: delivered once\n"
+			    "indexed) or file:PATH, optionally routed with\n"
+			    "?min-severity=warning&component=runtime,attest&tenant=bank-a.\n"
 			    "--server-name NAME: the name the receiver's certificate must carry (default: HOST).\n"
 			    "Events are chained, written to the durable queue in DIR, and removed only once every\n"
 			    "output delivered them.\n"
 			    "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
 			    "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n"
 			    "--config FILE (YAML or JSON): queue, inputs, outputs each with its own url, format and\n"
-			    "tls {ca, cert, key, serverName}, checkpoint, metrics, redact, webhook (docs/audit.md).\n"
+			    "tls {ca, cert, key, serverName}, hec {tokenFile, ack}, checkpoint, metrics, redact, "
+			    "webhook\n"
+			    "(docs/audit.md).\n"
 			    "Options on the command line win; their inputs and outputs are added to the file's.\n");
 			return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
@@ -386,6 +396,7 @@ static int forward(int argc, char **argv)
 	}
 	for (size_t i = 0; i < cfg.output_count; i++) {
 		cfg.outputs[i].tls = tls;
+		cfg.outputs[i].hec = hec;
 		if (format_name) {
 			cfg.outputs[i].format = audit_format_from_string(format_name);
 			if (cfg.outputs[i].format == AUDIT_FORMAT_MAX) {
@@ -399,7 +410,7 @@ static int forward(int argc, char **argv)
 		struct audit_forward_config file_cfg = { 0 };
 		const char *file_checkpoint_key = NULL;
 		if (audit_config_load(config_file, &file_cfg, &config_doc, &file_checkpoint_key, &err) < 0 ||
-		    audit_config_merge(&cfg, &file_cfg, &tls, &err) < 0) {
+		    audit_config_merge(&cfg, &file_cfg, &tls, &hec, &err) < 0) {
 			for (size_t i = 0; i < file_cfg.output_count; i++)
 				audit_output_free(&file_cfg.outputs[i]);
 			cli_error("cocoon audit forward", "%s", cc_error_message(&err));

@@ -107,6 +107,8 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	    cfg->bearer_token ? cc_xasprintf("Authorization: Bearer %s", cfg->bearer_token) : NULL;
 	if (auth)
 		headers = curl_slist_append(headers, auth);
+	for (const char *const *h = cfg->headers; h && *h; h++)
+		headers = curl_slist_append(headers, *h);
 	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 

@@ -10,14 +10,15 @@
 struct cc_error;
 
 struct cc_http_client_config {
-	const char *ca_file;      /* verify the server against this bundle; NULL: system store */
-	const char *cert_file;    /* client certificate for mutual TLS, or NULL */
-	const char *key_file;     /* its key (defaults to cert_file) */
-	const char *unix_socket;  /* connect here instead of the URL's host */
-	int timeout_ms;           /* whole request; 0: 30 s */
-	size_t max_response;      /* 0: 16 MiB */
-	const char *bearer_token; /* Authorization: Bearer ..., never logged */
-	const char *cookie;       /* Cookie: header value (name=value), or NULL */
+	const char *ca_file;        /* verify the server against this bundle; NULL: system store */
+	const char *cert_file;      /* client certificate for mutual TLS, or NULL */
+	const char *key_file;       /* its key (defaults to cert_file) */
+	const char *unix_socket;    /* connect here instead of the URL's host */
+	int timeout_ms;             /* whole request; 0: 30 s */
+	size_t max_response;        /* 0: 16 MiB */
+	const char *bearer_token;   /* Authorization: Bearer ..., never logged */
+	const char *cookie;         /* Cookie: header value (name=value), or NULL */
+	const char *const *headers; /* further "Name: value" lines, NULL-terminated; never logged */
 };
 
 struct cc_http_result {

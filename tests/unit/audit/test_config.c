@@ -34,7 +34,9 @@ static void test_load_reads_every_section(void **state)
 				       "- url: syslog+tls://siem:6514?min-severity=warning\n"
 				       "  format: leef\n"
 				       "  tls: {ca: /ca, cert: /c, key: /k2, serverName: siem.example}\n"
-				       "- url: file:/out\n");
+				       "- url: file:/out\n"
+				       "- url: hec+https://splunk:8088\n"
+				       "  hec: {tokenFile: /t, ack: true}\n");
 	struct audit_forward_config cfg = { 0 };
 	json_t *doc = NULL;
 	const char *key = NULL;
@@ -47,7 +49,10 @@ static void test_load_reads_every_section(void **state)
 	assert_string_equal(key, "/k");
 	assert_int_equal(cfg.checkpoint_every, 50);
 	assert_int_equal(cfg.redact_count, 1);
-	assert_int_equal(cfg.output_count, 2);
+	assert_int_equal(cfg.output_count, 3);
+	assert_string_equal(cfg.outputs[2].hec.token_file, "/t");
+	assert_true(cfg.outputs[2].hec.ack);
+	assert_int_equal(cfg.outputs[2].format, AUDIT_FORMAT_JSON);
 	assert_int_equal(cfg.outputs[0].format, AUDIT_FORMAT_LEEF);
 	assert_true(cfg.outputs[0].routed);
 	assert_string_equal(cfg.outputs[0].tls.server_name, "siem.example");
@@ -56,12 +61,12 @@ static void test_load_reads_every_section(void **state)
 	/* The command line wins; its lists come first; outputs without tls get the command line's. */
 	struct audit_forward_config cli = { .queue_dir = "/cli-q", .input_count = 1, .inputs = { "events:/e" } };
 	struct audit_tls tls = { .ca_file = "/cli-ca" };
-	assert_int_equal(audit_config_merge(&cli, &cfg, &tls, &err), 0);
+	assert_int_equal(audit_config_merge(&cli, &cfg, &tls, &(struct audit_hec){ 0 }, &err), 0);
 	assert_string_equal(cli.queue_dir, "/cli-q");
 	assert_int_equal(cli.queue_max_bytes, 4096);
 	assert_int_equal(cli.input_count, 3);
 	assert_string_equal(cli.inputs[0], "events:/e");
-	assert_int_equal(cli.output_count, 2);
+	assert_int_equal(cli.output_count, 3);
 	assert_int_equal(cfg.output_count, 0);
 	assert_string_equal(cli.outputs[0].tls.ca_file, "/ca");
 	assert_string_equal(cli.outputs[1].tls.ca_file, "/cli-ca");

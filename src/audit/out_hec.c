@@ -1,0 +1,214 @@
+/* hec+https://HOST:PORT output: Splunk's HTTP Event Collector, JSON event protocol.
+ *
+ * A batch is one POST to /services/collector/event: one JSON object per message, back to back,
+ * {"event":...,"source":"cocoon","sourcetype":"cocoon:audit"}, where the event is the chained
+ * record itself for the json format (so `audit verify` works on what Splunk indexed) and the
+ * formatted line as a string for the others. "Authorization: Splunk <token>", the token read from
+ * a file. The receiver is verified against --ca, with a client certificate when one is given.
+ *
+ * Without indexer acknowledgement, a batch is delivered on 200 with code 0. With it (--hec-ack),
+ * the POST carries this process's channel (X-Splunk-Request-Channel) and returns an ackId; the
+ * batch is delivered only once /services/collector/ack reports that id as indexed. Writing is
+ * the POST and confirming is the polling, so the next batch is posted while the previous one is
+ * being indexed. Any other answer (401/403 token, 400 data, 503 busy, an ack that never comes
+ * within IO_TIMEOUT_MS) fails the batch, and the forwarder sends it again after a back-off. */
+#include "audit/output.h"
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "crypto/random.h"
+#include "json/json.h"
+#include "net/client.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS 10000
+#define ACK_POLL_MS   50
+#define TOKEN_MAX     256
+#define NO_ACK        UINT64_MAX /* the mark of a batch sent without acknowledgement */
+
+struct hec_state {
+	char authorization[TOKEN_MAX + 32]; /* "Authorization: Splunk <token>" */
+	char channel[64];                   /* "X-Splunk-Request-Channel: <uuid>" */
+	char base[512];                     /* https://HOST:PORT */
+};
+
+static void hec_close(struct audit_output *o)
+{
+	struct hec_state *s = o->state;
+	if (s) {
+		explicit_bzero(s->authorization, sizeof(s->authorization));
+		free(s);
+		o->state = NULL;
+	}
+}
+
+static int hec_open(struct audit_output *o, struct hec_state **ret, struct cc_error *err)
+{
+	if (o->state) {
+		*ret = o->state;
+		return 0;
+	}
+	if (!o->hec.token_file)
+		return cc_error_set(err, EINVAL, "hec+https output %s needs --hec-token-file (or hec.tokenFile)",
+				    o->target);
+	if (!o->tls.ca_file)
+		return cc_error_set(err, EINVAL, "hec+https output %s needs --ca to verify the receiver", o->target);
+	_cleanup_free_ char *token = NULL;
+	size_t len;
+	int r = cc_read_file(o->hec.token_file, TOKEN_MAX, &token, &len, err);
+	if (r < 0)
+		return cc_error_prefix(err, "HEC token");
+	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+		token[--len] = '\0';
+	if (len == 0 || token[strcspn(token, "\r\n\t ")] != '\0') {
+		explicit_bzero(token, len);
+		return cc_error_set(err, EINVAL, "HEC token file `%s` must hold one token", o->hec.token_file);
+	}
+	struct hec_state *s = cc_xcalloc(1, sizeof(*s));
+	snprintf(s->authorization, sizeof(s->authorization), "Authorization: Splunk %s", token);
+	explicit_bzero(token, len);
+	char uuid[37];
+	if ((r = cc_random_uuid(uuid, err)) < 0) {
+		free(s);
+		return r;
+	}
+	snprintf(s->channel, sizeof(s->channel), "X-Splunk-Request-Channel: %s", uuid);
+	snprintf(s->base, sizeof(s->base), "https://%s", o->target);
+	o->state = s;
+	*ret = s;
+	return 0;
+}
+
+/* POST (or GET) to the collector; the answer's JSON in *ret_doc. */
+static int hec_call(struct audit_output *o, struct hec_state *s, const char *path, const char *body, size_t len,
+		    long *ret_status, json_t **ret_doc, struct cc_error *err)
+{
+	const char *headers[] = { s->authorization, o->hec.ack ? s->channel : NULL, NULL };
+	struct cc_http_client_config cfg = {
+		.ca_file = o->tls.ca_file,
+		.cert_file = o->tls.cert_file,
+		.key_file = o->tls.key_file,
+		.timeout_ms = IO_TIMEOUT_MS,
+		.max_response = 1u << 20,
+		.headers = headers,
+	};
+	_cleanup_free_ char *url = cc_xasprintf("%s%s", s->base, path);
+	struct cc_http_result res = { 0 };
+	int r = cc_http_client_request(&cfg, "POST", url, "application/json", body, len, &res, err);
+	if (r < 0) {
+		cc_http_result_free(&res);
+		return r;
+	}
+	*ret_status = res.status;
+	*ret_doc = NULL;
+	if (res.body.len)
+		cc_json_parse(res.body.data, res.body.len, 1u << 20, "HEC answer", ret_doc, NULL);
+	cc_http_result_free(&res);
+	return 0;
+}
+
+/* The collector's refusal as an error: its own text and code when it gave them. */
+static int refused(struct audit_output *o, long status, const json_t *doc, struct cc_error *err)
+{
+	const char *text = json_string_value(json_object_get(doc, "text"));
+	json_int_t code = json_integer_value(json_object_get(doc, "code"));
+	return cc_error_set(err, EPROTO, "HEC %s answered %ld: %s (code %" JSON_INTEGER_FORMAT ")", o->target, status,
+			    text ? text : "no explanation", code);
+}
+
+static int hec_write(struct audit_output *o, const struct audit_message *batch, size_t count, uint64_t *ret_mark,
+		     struct cc_error *err)
+{
+	struct hec_state *s = NULL;
+	int r = hec_open(o, &s, err);
+	if (r < 0)
+		return r;
+	_cleanup_buf_ struct cc_buf body = CC_BUF_INIT;
+	for (size_t i = 0; i < count; i++) {
+		cc_buf_append_str(&body, "{\"event\":");
+		if (o->format == AUDIT_FORMAT_JSON)
+			cc_buf_append(&body, batch[i].data, batch[i].len); /* the record is a JSON object */
+		else
+			cc_json_string_append(&body, batch[i].data, batch[i].len);
+		cc_buf_append_str(&body, ",\"source\":\"cocoon\",\"sourcetype\":\"cocoon:audit\"}\n");
+	}
+	long status;
+	_cleanup_json_ json_t *doc = NULL;
+	if ((r = hec_call(o, s, "/services/collector/event", body.data, body.len, &status, &doc, err)) < 0)
+		return r;
+	if (status != 200 || json_integer_value(json_object_get(doc, "code")) != 0)
+		return refused(o, status, doc, err);
+	if (!o->hec.ack) {
+		*ret_mark = NO_ACK;
+		return 0;
+	}
+	json_t *ack = json_object_get(doc, "ackId");
+	if (!json_is_integer(ack) || json_integer_value(ack) < 0)
+		return cc_error_set(
+		    err, EPROTO, "HEC %s gave no ackId: is indexer acknowledgement enabled for this token?", o->target);
+	*ret_mark = (uint64_t)json_integer_value(ack);
+	return 0;
+}
+
+/* Polls /services/collector/ack until the batch's ackId is reported indexed. */
+static int hec_confirm(struct audit_output *o, uint64_t mark, struct cc_error *err)
+{
+	struct hec_state *s = o->state;
+	if (mark == NO_ACK)
+		return 0;
+	if (!s)
+		return cc_error_set(err, ECONNRESET, "HEC %s: the output was reset before the batch was confirmed",
+				    o->target);
+	char body[64];
+	int len = snprintf(body, sizeof(body), "{\"acks\":[%" PRIu64 "]}", mark);
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRIu64, mark);
+	int64_t deadline = cc_time_monotonic_ms() + IO_TIMEOUT_MS;
+	for (;;) {
+		long status;
+		_cleanup_json_ json_t *doc = NULL;
+		int r = hec_call(o, s, "/services/collector/ack", body, (size_t)len, &status, &doc, err);
+		if (r < 0)
+			return r;
+		if (status != 200)
+			return refused(o, status, doc, err);
+		if (json_is_true(json_object_get(json_object_get(doc, "acks"), id)))
+			return 0;
+		if (cc_time_monotonic_ms() > deadline)
+			return cc_error_set(err, ETIMEDOUT, "HEC %s did not report ackId %s indexed within %d s",
+					    o->target, id, IO_TIMEOUT_MS / 1000);
+		usleep(ACK_POLL_MS * 1000);
+	}
+}
+
+static int hec_prepare(struct audit_output *o, struct cc_error *err)
+{
+	struct hec_state *s;
+	return hec_open(o, &s, err);
+}
+
+static int hec_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
+{
+	uint64_t mark;
+	int r = hec_write(o, batch, count, &mark, err);
+	return r < 0 ? r : hec_confirm(o, mark, err);
+}
+
+const struct audit_output_ops audit_out_hec_https = {
+	.scheme = "hec",
+	.default_format = AUDIT_FORMAT_JSON,
+	.send = hec_send,
+	.write = hec_write,
+	.confirm = hec_confirm,
+	.prepare = hec_prepare,
+	.close = hec_close,
+};
