@@ -22,6 +22,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/thread.h"
 #include "base/timeutil.h"
 #include "json/json.h"
 #include "net/server.h"
@@ -201,10 +202,7 @@ static void wake_other(struct forwarder *f)
 static void wait_for_wake(struct forwarder *f, uint64_t seen, int ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += (long)ms * 1000000L;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
+	cc_time_monotonic_deadline(ms, &until);
 	pthread_mutex_lock(&f->wake_lock);
 	while (f->wake_generation == seen && !stop_requested)
 		if (pthread_cond_timedwait(&f->wake_cond, &f->wake_lock, &until) == ETIMEDOUT)
@@ -584,15 +582,7 @@ static void *delivery_main(void *arg)
 
 static int start_delivery(struct forwarder *f, struct cc_error *err)
 {
-	/* Signals go to the reading thread, whose loop checks for them; a signal landing in the
-	 * delivery thread would only interrupt a send. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int r = pthread_create(&f->delivery_thread, NULL, delivery_main, f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = cc_thread_start_worker(&f->delivery_thread, delivery_main, f);
 	if (r != 0)
 		return cc_error_set_errno(err, r, "start the delivery thread");
 	f->delivery_running = true;

@@ -4,11 +4,12 @@
 #include "audit/k8s.h"
 #include "base/cleanup.h"
 #include "base/log.h"
+#include "base/thread.h"
+#include "base/timeutil.h"
 #include "json/json.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -57,14 +58,6 @@ static void free_recycled(struct audit_reader *r)
 	pthread_mutex_unlock(&r->recycle_lock);
 	for (size_t i = 0; i < count; i++)
 		cc_event_free(list[i]);
-}
-
-static void deadline_after(int ms, struct timespec *ret)
-{
-	clock_gettime(CLOCK_MONOTONIC, ret);
-	ret->tv_nsec += (long)ms * 1000000L;
-	ret->tv_sec += ret->tv_nsec / 1000000000L;
-	ret->tv_nsec %= 1000000000L;
 }
 
 struct line_context {
@@ -141,7 +134,7 @@ static void *reader_main(void *arg)
 			r->caught_up = true;
 			pthread_cond_broadcast(&r->changed);
 			struct timespec until;
-			deadline_after(20, &until);
+			cc_time_monotonic_deadline(20, &until);
 			while (!r->stop && pthread_cond_timedwait(&r->changed, &r->lock, &until) != ETIMEDOUT)
 				;
 		}
@@ -183,14 +176,7 @@ int audit_reader_start(const struct audit_reader_input *inputs, size_t count, st
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->changed, &attr);
 	pthread_condattr_destroy(&attr);
-	/* Signals stay with the caller's thread, which checks for them. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int e = pthread_create(&r->thread, NULL, reader_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int e = cc_thread_start_worker(&r->thread, reader_main, r);
 	if (e != 0) {
 		r->stop = true;
 		free_reader(r);
@@ -215,7 +201,7 @@ void audit_reader_stop(struct audit_reader *r)
 int audit_reader_take(struct audit_reader *r, int timeout_ms, struct audit_read_batch **ret, bool *ret_caught_up)
 {
 	struct timespec until;
-	deadline_after(timeout_ms, &until);
+	cc_time_monotonic_deadline(timeout_ms, &until);
 	pthread_mutex_lock(&r->lock);
 	while (r->waiting_count == 0 && timeout_ms > 0 &&
 	       pthread_cond_timedwait(&r->changed, &r->lock, &until) != ETIMEDOUT)

@@ -22,6 +22,14 @@ int64_t cc_time_monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+void cc_time_monotonic_deadline(int ms, struct timespec *ret)
+{
+	clock_gettime(CLOCK_MONOTONIC, ret);
+	ret->tv_nsec += (long)(ms % 1000) * 1000000L;
+	ret->tv_sec += ms / 1000 + ret->tv_nsec / 1000000000L;
+	ret->tv_nsec %= 1000000000L;
+}
+
 static void put_digits(char **p, long value, int width)
 {
 	for (int i = width - 1; i >= 0; i--) {

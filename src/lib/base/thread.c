@@ -1,0 +1,17 @@
+/* Worker threads (see thread.h). */
+#include "base/thread.h"
+
+#include <signal.h>
+
+int cc_thread_start_worker(pthread_t *thread, void *(*main)(void *), void *arg)
+{
+	/* A new thread inherits the creator's mask: block, create, restore. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int e = pthread_create(thread, NULL, main, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}

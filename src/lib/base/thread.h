@@ -1,0 +1,9 @@
+/* Worker threads. */
+#pragma once
+
+#include <pthread.h>
+
+/* Starts a worker that never takes SIGTERM or SIGINT: those stay with the threads that check for
+ * them (a signal landing in a worker would only interrupt its system call). Returns 0 or an errno
+ * value, as pthread_create. */
+int cc_thread_start_worker(pthread_t *thread, void *(*main)(void *), void *arg);
