@@ -411,7 +411,7 @@ static void batch_read(struct forwarder *f, struct output_state *o, const struct
 	b->next = *from;
 	b->head_time_ns = 0;
 	while (b->count < limit) {
-		char *raw;
+		const char *raw;
 		size_t len;
 		struct audit_queue_pos after;
 		if (audit_queue_peek(f->queue, o->out->name, &b->next, &raw, &len, &after, NULL) != 1)
@@ -420,7 +420,6 @@ static void batch_read(struct forwarder *f, struct output_state *o, const struct
 		*line = (struct cc_buf)CC_BUF_INIT;
 		int fr = format_record(f, o->out, &b->next, raw, len, line);
 		if (fr == 1) { /* routed elsewhere: pass over it, the cursor still moves */
-			free(raw);
 			cc_buf_free(line);
 			b->next = after;
 			continue;
@@ -429,7 +428,6 @@ static void batch_read(struct forwarder *f, struct output_state *o, const struct
 			cc_buf_append(line, raw, len); /* never drop: send it as it is */
 		if (b->count == 0)
 			b->head_time_ns = record_time_ns(f, &b->next, raw, len);
-		free(raw);
 		b->messages[b->count++] = (struct audit_message){ line->data, line->len };
 		b->next = after;
 	}

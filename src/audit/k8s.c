@@ -1,7 +1,6 @@
 /* Kubernetes audit.k8s.io/v1 -> cocoon event. */
 #include "audit/k8s.h"
 
-#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/timeutil.h"
@@ -56,10 +55,16 @@ int audit_k8s_fields_to_event(const struct audit_k8s_fields *f, struct cc_event 
 					f->namespace_ ? f->namespace_ : "",
 					f->namespace_ ? "/" : "",
 					f->name ? f->name : "" };
-		_cleanup_buf_ struct cc_buf object = CC_BUF_INIT;
-		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-			cc_buf_append_str(&object, parts[i]);
-		cc_event_set_object(ev, object.data);
+		/* Longer than an event field may be anyway: cc_event_set_object cuts it at a character. */
+		char object[2 * CC_EVENT_FIELD_MAX];
+		size_t used = 0;
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+			size_t n = strnlen(parts[i], sizeof(object) - 1 - used);
+			memcpy(object + used, parts[i], n);
+			used += n;
+		}
+		object[used] = '\0';
+		cc_event_set_object(ev, object);
 		cc_event_set_tenant(ev, f->namespace_);
 	}
 	int64_t code = f->code;

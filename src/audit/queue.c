@@ -58,7 +58,8 @@ struct audit_queue {
 	char *window;
 	uint64_t window_segment, window_offset;
 	size_t window_len;
-	bool dir_dirty; /* a segment was created or removed since the last sync */
+	struct cc_buf record; /* the record peek returned last */
+	bool dir_dirty;       /* a segment was created or removed since the last sync */
 	/* End of what is durable: readers stop here, so nothing is delivered that a crash could
 	 * still take back (its sequence number would then be reused for another event). */
 	struct audit_queue_pos durable;
@@ -332,6 +333,7 @@ void audit_queue_close(struct audit_queue *q)
 		close(q->write_fd);
 	}
 	cc_buf_free(&q->unwritten);
+	cc_buf_free(&q->record);
 	free(q->window);
 	if (q->read_fd >= 0)
 		close(q->read_fd);
@@ -542,7 +544,7 @@ static int read_fd(struct audit_queue *q, uint64_t number)
 /* read_record's result for the record at offset, from the window when it holds the whole record;
  * the window is refilled from offset up to the readable end (limit). */
 static int read_through_window(struct audit_queue *q, int fd, uint64_t segment, uint64_t offset, uint64_t limit,
-			       char **ret, size_t *ret_len)
+			       const char **ret, size_t *ret_len)
 {
 	for (int refilled = 0;; refilled++) {
 		bool inside = q->window_segment == segment && offset >= q->window_offset &&
@@ -558,16 +560,25 @@ static int read_through_window(struct audit_queue *q, int fd, uint64_t segment, 
 					*ret_len = len;
 					return -EBADMSG;
 				}
-				char *copy = cc_xmalloc((size_t)len + 1);
-				memcpy(copy, data, len);
-				copy[len] = '\0';
-				*ret = copy;
+				/* Copied out: the formats want a NUL-terminated text. */
+				cc_buf_reset(&q->record);
+				cc_buf_append(&q->record, data, len);
+				*ret = q->record.data;
 				*ret_len = len;
 				return 1;
 			}
 		}
-		if (refilled)
-			return read_record(fd, offset, ret, ret_len); /* cannot happen below the limit */
+		if (refilled) { /* cannot happen below the limit */
+			char *data = NULL;
+			int r = read_record(fd, offset, &data, ret_len);
+			if (r == 1) {
+				cc_buf_reset(&q->record);
+				cc_buf_append(&q->record, data, *ret_len);
+				*ret = q->record.data;
+			}
+			free(data);
+			return r;
+		}
 		if (!q->window)
 			q->window = cc_xmalloc(READ_WINDOW);
 		size_t want = limit - offset < READ_WINDOW ? (size_t)(limit - offset) : READ_WINDOW;
@@ -578,7 +589,7 @@ static int read_through_window(struct audit_queue *q, int fd, uint64_t segment, 
 	}
 }
 
-int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, char **ret,
+int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, const char **ret,
 		     size_t *ret_len, struct audit_queue_pos *ret_next, struct cc_error *err)
 {
 	(void)output;

@@ -52,8 +52,9 @@ int audit_queue_sync(struct audit_queue *q, struct cc_error *err);
 /* The last record in the queue (for restoring the hash chain), or -ENOENT when empty. */
 int audit_queue_last(struct audit_queue *q, char **ret, size_t *ret_len, struct cc_error *err);
 
-/* Output cursors. Reads the record at the output's cursor: 1 and the record, 0 at the end. */
-int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, char **ret,
+/* Output cursors. Reads the record at the output's cursor: 1 and the record (NUL-terminated, valid
+ * until the next peek), 0 at the end. */
+int audit_queue_peek(struct audit_queue *q, const char *output, struct audit_queue_pos *pos, const char **ret,
 		     size_t *ret_len, struct audit_queue_pos *ret_next, struct cc_error *err);
 /* Registers an output (its cursor starts at the oldest record, or where it was persisted). */
 int audit_queue_cursor(struct audit_queue *q, const char *output, struct audit_queue_pos *ret, struct cc_error *err);

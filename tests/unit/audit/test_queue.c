@@ -23,13 +23,12 @@ static int drain(struct audit_queue *q, const char *output, int expect_first, bo
 	struct audit_queue_pos pos, next;
 	assert_int_equal(audit_queue_cursor(q, output, &pos, NULL), 0);
 	int count = 0;
-	char *data;
+	const char *data;
 	size_t len;
 	while (audit_queue_peek(q, output, &pos, &data, &len, &next, NULL) == 1) {
 		char want[64];
 		snprintf(want, sizeof(want), "{\"record\":%d}", expect_first + count);
 		assert_string_equal(data, want);
-		free(data);
 		pos = next;
 		count++;
 	}
