@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,7 +96,8 @@ struct forwarder {
 	size_t reader_input_count;
 	struct output_state outputs[AUDIT_MAX_OUTPUTS];
 	uint64_t since_checkpoint;
-	uint64_t queued_total, rejected_total, blocked_total;
+	/* Counters the metrics handler reads from its own thread. */
+	_Atomic uint64_t queued_total, rejected_total, blocked_total;
 	pthread_mutex_t metrics_lock; /* counters, and the outputs' cursors and back-off times */
 	pthread_mutex_t work_lock;    /* the loop's work and the webhook's: one writer of chain and queue */
 	/* Either thread tells the other that something moved: new durable records, or deliveries. */
@@ -104,12 +106,13 @@ struct forwarder {
 	uint64_t wake_generation;
 	pthread_t delivery_thread;
 	bool delivery_running;
-	volatile bool delivery_stop;
+	atomic_bool delivery_stop;
 	struct cc_error *err;
 	int append_error;
 };
 
-static volatile sig_atomic_t stop_requested;
+/* Set by the signal handler, read by every thread: a lock-free atomic is safe in both places. */
+static atomic_int stop_requested;
 
 static void request_stop(int sig)
 {
@@ -689,12 +692,12 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 	cc_buf_appendf(b,
 		       "# HELP cocoon_audit_queued_total Events chained and written to the durable queue.\n"
 		       "# TYPE cocoon_audit_queued_total counter\ncocoon_audit_queued_total %" PRIu64 "\n",
-		       f->queued_total);
+		       (uint64_t)f->queued_total);
 	cc_buf_appendf(
 	    b,
 	    "# HELP cocoon_audit_rejected_total Input lines rejected as unreadable (logged with the reason).\n"
 	    "# TYPE cocoon_audit_rejected_total counter\ncocoon_audit_rejected_total %" PRIu64 "\n",
-	    f->rejected_total);
+	    (uint64_t)f->rejected_total);
 	cc_buf_appendf(b,
 		       "# HELP cocoon_audit_dropped_total Events dropped. Always 0: a full queue blocks the inputs.\n"
 		       "# TYPE cocoon_audit_dropped_total counter\ncocoon_audit_dropped_total 0\n");
@@ -706,7 +709,7 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 		       "# HELP cocoon_audit_queue_blocked_total Times the inputs waited for a full queue.\n"
 		       "# TYPE cocoon_audit_queue_blocked_total counter\ncocoon_audit_queue_blocked_total %" PRIu64
 		       "\n",
-		       f->blocked_total);
+		       (uint64_t)f->blocked_total);
 	cc_buf_appendf(
 	    b,
 	    "# TYPE cocoon_audit_queue_torn_records_total counter\ncocoon_audit_queue_torn_records_total %" PRIu64
@@ -902,7 +905,8 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 				if (deliver_once(&f) == DELIVERY_IDLE)
 					break;
 	}
-	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", f.queued_total, f.rejected_total);
+	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", (uint64_t)f.queued_total,
+		(uint64_t)f.rejected_total);
 	r = 0;
 out:
 	if (locked)
