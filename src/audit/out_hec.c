@@ -145,7 +145,9 @@ static int hec_write(struct audit_output *o, const struct audit_message *batch, 
 	_cleanup_json_ json_t *doc = NULL;
 	if ((r = hec_call(o, s, "/services/collector/event", body.data, body.len, &status, &doc, err)) < 0)
 		return r;
-	if (status != 200 || json_integer_value(json_object_get(doc, "code")) != 0)
+	/* Fail closed: only the collector's own "code":0 counts, not any 200. */
+	json_t *code = json_object_get(doc, "code");
+	if (status != 200 || !json_is_integer(code) || json_integer_value(code) != 0)
 		return refused(o, status, doc, err);
 	if (!o->hec.ack) {
 		*ret_mark = NO_ACK;

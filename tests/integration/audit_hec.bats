@@ -91,6 +91,16 @@ all_ids_indexed() {
 	[ "$status" -eq 0 ]
 }
 
+@test "hec: a 200 that is not the collector's answer is not counted as delivered" {
+	start_hec --garbage 2
+	write_events "$TMP/audit.log" 1000
+	"${FORWARD[@]}" --input "k8s-audit:$TMP/audit.log" --once 2>"$TMP/forward.log"
+	grep -q "answered 200: no explanation" "$TMP/forward.log"
+	all_ids_indexed "$TMP/audit.log"
+	run "$COCOON" audit verify --key "$TMP/checkpoint.key" "$TMP/hec/events"
+	[ "$status" -eq 0 ]
+}
+
 @test "hec: a missing token file is refused before anything is read" {
 	run "$COCOON" audit forward --output "hec+https://127.0.0.1:$HEC_PORT" --ca "$TMP/pki/ca.crt" \
 		--queue "$TMP/queue" --input "k8s-audit:$TMP/none.log" --once

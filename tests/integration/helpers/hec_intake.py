@@ -10,7 +10,8 @@ answers {"acks":{"<id>":true|false}}. Refusals use the collector's codes: 2 toke
 required, 9 server busy. HTTPS, with a client certificate required when --client-ca is given.
 
 Every accepted event's "event" value is appended to --out as one JSON line, flushed before the
-answer. --busy N answers the first N event requests with 503; --ack-after N reports an ackId
+answer. --busy N answers the first N event requests with 503, --garbage N with a 200 that is not the
+collector's JSON (and stores nothing); --ack-after N reports an ackId
 indexed only from its Nth poll on, so senders must poll."""
 import argparse
 import http.server
@@ -31,10 +32,11 @@ def main():
     parser.add_argument("--ack", action="store_true")
     parser.add_argument("--ack-after", type=int, default=2)
     parser.add_argument("--busy", type=int, default=0)
+    parser.add_argument("--garbage", type=int, default=0)
     args = parser.parse_args()
 
     lock = threading.Lock()
-    state = {"busy": args.busy, "next_ack": 0, "polls": {}}
+    state = {"busy": args.busy, "garbage": args.garbage, "next_ack": 0, "polls": {}}
     out = open(args.out, "a")
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -84,6 +86,14 @@ def main():
                 if state["busy"] > 0:
                     state["busy"] -= 1
                     self.answer(503, {"text": "Server is busy", "code": 9})
+                    return
+                if state["garbage"] > 0:  # a broken proxy in front of the collector
+                    state["garbage"] -= 1
+                    body = b"<html>gateway</html>"
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
                     return
             if args.ack and not channel:
                 self.answer(400, {"text": "Data channel is missing", "code": 10})
