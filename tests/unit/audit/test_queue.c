@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 static void append_n(struct audit_queue *q, int from, int to)
 {
@@ -72,6 +74,42 @@ static void test_readers_see_only_durable_records(void **state)
 	assert_int_equal(drain(q, "siem", 0, false), 3);
 	assert_int_equal(audit_queue_sync(q, NULL), 0);
 	assert_int_equal(drain(q, "siem", 0, false), 4);
+	audit_queue_close(q);
+	free(dir);
+	(void)state;
+}
+
+/* A write the file system refuses (here the file-size limit, as a full disk would) leaves no
+ * partial record, keeps the records gathered, and succeeds at the next sync once there is room. */
+static void test_refused_write_is_retried_whole(void **state)
+{
+	char *dir = unit_tmpdir();
+	struct audit_queue *q;
+	assert_int_equal(audit_queue_open(dir, 1 << 30, &q, NULL), 0);
+	append_n(q, 0, 10);
+	for (int i = 10; i < 200; i++) {
+		char text[64];
+		int n = snprintf(text, sizeof(text), "{\"record\":%d}", i);
+		assert_int_equal(audit_queue_append(q, text, (size_t)n, NULL, NULL), 0);
+	}
+	struct rlimit saved, small = { .rlim_cur = 300, .rlim_max = RLIM_INFINITY };
+	getrlimit(RLIMIT_FSIZE, &saved);
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &small);
+	struct cc_error err = { 0 };
+	int r = audit_queue_sync(q, &err);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	assert_true(r < 0);
+	assert_int_equal(drain(q, "siem", 0, false), 10); /* only what was durable before */
+	assert_int_equal(audit_queue_sync(q, NULL), 0);
+	assert_int_equal(drain(q, "siem", 0, false), 200);
+	audit_queue_close(q);
+	/* Nothing torn or doubled on disk either. */
+	assert_int_equal(audit_queue_open(dir, 1 << 30, &q, NULL), 0);
+	struct audit_queue_stats st;
+	audit_queue_stats(q, &st);
+	assert_int_equal(st.torn_records, 0);
+	assert_int_equal(drain(q, "file", 0, false), 200);
 	audit_queue_close(q);
 	free(dir);
 	(void)state;
@@ -162,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_crc32c_vectors),
 		cmocka_unit_test(test_append_read_ack_reopen),
 		cmocka_unit_test(test_readers_see_only_durable_records),
+		cmocka_unit_test(test_refused_write_is_retried_whole),
 		cmocka_unit_test(test_torn_tail_is_cut_and_counted),
 		cmocka_unit_test(test_bounded_and_segment_collection),
 		cmocka_unit_test(test_corrupt_record_is_reported),
