@@ -11,7 +11,8 @@
  * batch is delivered only once /services/collector/ack reports that id as indexed. Writing is
  * the POST and confirming is the polling, so the next batch is posted while the previous one is
  * being indexed. Any other answer (401/403 token, 400 data, 503 busy, an ack that never comes
- * within IO_TIMEOUT_MS) fails the batch, and the forwarder sends it again after a back-off. */
+ * within IO_TIMEOUT_MS) fails the batch, and the forwarder sends it again after a back-off. One
+ * connection is kept open for the posts and the polls. */
 #include "audit/output.h"
 
 #include "base/cleanup.h"
@@ -36,9 +37,10 @@
 #define NO_ACK        UINT64_MAX /* the mark of a batch sent without acknowledgement */
 
 struct hec_state {
-	char authorization[TOKEN_MAX + 32]; /* "Authorization: Splunk <token>" */
-	char channel[64];                   /* "X-Splunk-Request-Channel: <uuid>" */
-	char base[512];                     /* https://HOST:PORT */
+	char authorization[TOKEN_MAX + 32];    /* "Authorization: Splunk <token>" */
+	char channel[64];                      /* "X-Splunk-Request-Channel: <uuid>" */
+	char base[512];                        /* https://HOST:PORT */
+	struct cc_http_connection *connection; /* kept open from batch to batch */
 };
 
 static void hec_close(struct audit_output *o)
@@ -46,6 +48,7 @@ static void hec_close(struct audit_output *o)
 	struct hec_state *s = o->state;
 	if (s) {
 		explicit_bzero(s->authorization, sizeof(s->authorization));
+		cc_http_connection_close(s->connection);
 		free(s);
 		o->state = NULL;
 	}
@@ -100,6 +103,7 @@ static int hec_call(struct audit_output *o, struct hec_state *s, const char *pat
 		.timeout_ms = IO_TIMEOUT_MS,
 		.max_response = 1u << 20,
 		.headers = headers,
+		.connection = &s->connection,
 	};
 	_cleanup_free_ char *url = cc_xasprintf("%s%s", s->base, path);
 	struct cc_http_result res = { 0 };

@@ -58,6 +58,33 @@ void cc_http_result_free(struct cc_http_result *res)
 	cc_buf_free(&res->body);
 }
 
+struct cc_http_connection {
+	CURL *curl; /* its connection cache holds the open connection */
+};
+
+void cc_http_connection_close(struct cc_http_connection *c)
+{
+	if (c) {
+		curl_easy_cleanup(c->curl);
+		free(c);
+	}
+}
+
+/* A handle for one request: the kept one (options reset, connection kept) or a new one. */
+static CURL *request_handle(const struct cc_http_client_config *cfg)
+{
+	if (cfg->connection && *cfg->connection) {
+		curl_easy_reset((*cfg->connection)->curl);
+		return (*cfg->connection)->curl;
+	}
+	CURL *curl = curl_easy_init();
+	if (curl && cfg->connection) {
+		*cfg->connection = cc_xcalloc(1, sizeof(**cfg->connection));
+		(*cfg->connection)->curl = curl;
+	}
+	return curl;
+}
+
 int cc_http_client_request(const struct cc_http_client_config *cfg, const char *method, const char *url,
 			   const char *content_type, const void *body, size_t body_len, struct cc_http_result *res,
 			   struct cc_error *err)
@@ -65,7 +92,7 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	pthread_once(&curl_once, curl_init_once);
 	*res = (struct cc_http_result){ 0 };
 	cc_buf_init_limited(&res->body, cfg->max_response ? cfg->max_response : 16u << 20);
-	CURL *curl = curl_easy_init();
+	CURL *curl = request_handle(cfg);
 	if (!curl)
 		return cc_error_set(err, ENOMEM, "cannot create an HTTP client");
 	struct curl_slist *headers = NULL;
@@ -131,7 +158,8 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 	if (auth)
 		OPENSSL_cleanse(auth, strlen(auth));
 	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	if (!cfg->connection)
+		curl_easy_cleanup(curl);
 	return r;
 }
 

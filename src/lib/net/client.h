@@ -19,7 +19,13 @@ struct cc_http_client_config {
 	const char *bearer_token;   /* Authorization: Bearer ..., never logged */
 	const char *cookie;         /* Cookie: header value (name=value), or NULL */
 	const char *const *headers; /* further "Name: value" lines, NULL-terminated; never logged */
+	/* When set, the connection is kept open for the next request through the same slot (one
+	 * thread at a time): no TLS handshake per request. Release with cc_http_connection_close. */
+	struct cc_http_connection **connection;
 };
+
+struct cc_http_connection;
+void cc_http_connection_close(struct cc_http_connection *c);
 
 struct cc_http_result {
 	long status;
