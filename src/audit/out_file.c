@@ -1,14 +1,17 @@
-/* file:PATH output: one message per line, appended, fdatasync'ed per batch. */
+/* file:PATH output: one message per line, appended, fdatasync'ed per batch; the file is the
+ * forwarder's alone (a failed batch is cut back to where it began). */
 #include "audit/output.h"
 
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <sys/uio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct file_state {
@@ -28,11 +31,33 @@ static int file_send(struct audit_output *o, const struct audit_message *batch, 
 			return r;
 		}
 	}
+	/* One write for the batch; if the file system refuses part of it, the file is cut back to
+	 * where the batch began, so a retry never leaves half a line behind. */
+	_cleanup_buf_ struct cc_buf lines = CC_BUF_INIT;
+	size_t total = 0;
+	for (size_t i = 0; i < count; i++)
+		total += batch[i].len + 1;
+	cc_buf_reserve(&lines, total);
 	for (size_t i = 0; i < count; i++) {
-		struct iovec iov[2] = { { (void *)batch[i].data, batch[i].len }, { "\n", 1 } };
-		ssize_t n = writev(s->fd, iov, 2);
-		if (n != (ssize_t)(batch[i].len + 1))
-			return cc_error_set_errno(err, n < 0 ? errno : ENOSPC, "write output file `%s`", o->target);
+		cc_buf_append(&lines, batch[i].data, batch[i].len);
+		cc_buf_append(&lines, "\n", 1);
+	}
+	struct stat st;
+	if (fstat(s->fd, &st) < 0)
+		return cc_error_set_errno(err, errno, "stat output file `%s`", o->target);
+	size_t done = 0;
+	while (done < lines.len) {
+		ssize_t n = write(s->fd, lines.data + done, lines.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : ENOSPC;
+			if (ftruncate(s->fd, st.st_size) < 0)
+				cc_err("output file `%s`: cannot remove a partial batch: %s", o->target,
+				       strerror(errno));
+			return cc_error_set_errno(err, e, "write output file `%s`", o->target);
+		}
+		done += (size_t)n;
 	}
 	if (fdatasync(s->fd) < 0)
 		return cc_error_set_errno(err, errno, "sync output file `%s`", o->target);

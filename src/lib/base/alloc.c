@@ -50,14 +50,19 @@ char *cc_xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *cc_xvasprintf(const char *fmt, va_list ap)
+{
+	char *p = NULL;
+	if (vasprintf(&p, fmt, ap) < 0)
+		out_of_memory(strlen(fmt));
+	return p;
+}
+
 char *cc_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *p = NULL;
 	va_start(ap, fmt);
-	int r = vasprintf(&p, fmt, ap);
+	char *p = cc_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		out_of_memory(strlen(fmt));
 	return p;
 }

@@ -54,3 +54,9 @@ static inline void cc_buf_freep(struct cc_buf *buf)
 	cc_buf_free(buf);
 }
 #define _cleanup_buf_ __attribute__((cleanup(cc_buf_freep)))
+
+static inline void cc_buf_free_securep(struct cc_buf *buf)
+{
+	cc_buf_free_secure(buf);
+}
+#define _cleanup_buf_secure_ __attribute__((cleanup(cc_buf_free_securep)))

@@ -2,6 +2,7 @@
  * is freed on every return path. Each helper takes a pointer to the variable and tolerates NULL or -1. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -57,3 +58,4 @@ void *cc_xrealloc(void *ptr, size_t size);
 char *cc_xstrdup(const char *s);
 char *cc_xstrndup(const char *s, size_t n);
 char *cc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cc_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

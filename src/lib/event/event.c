@@ -154,12 +154,15 @@ void cc_event_set_node(struct cc_event *ev, const char *node)
 
 void cc_event_set_reason(struct cc_event *ev, const char *fmt, ...)
 {
-	char text[CC_EVENT_FIELD_MAX + 1];
+	/* Formatted whole, then cut by bounded_copy at a character boundary (a fixed buffer would
+	 * cut wherever it ends, possibly inside a character, and the field would be dropped as
+	 * invalid UTF-8). */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	char *text = cc_xvasprintf(fmt, ap);
 	va_end(ap);
 	replace(&ev->reason, text);
+	free(text);
 }
 
 void cc_event_set_verdict(struct cc_event *ev, enum cc_event_verdict verdict, enum cc_event_severity severity)

@@ -63,10 +63,13 @@ static void stream_free(struct h2_session *s, struct h2_stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	s->open_streams--;
+	/* gRPC messages carry data keys (KMS Encrypt requests, Decrypt answers): the stream's copies
+	 * are wiped, not just freed. */
+	cc_buf_free_secure(&st->req.body);
 	cc_http_request_reset(&st->req);
 	free(st->authority);
 	free(st->raw_path);
-	cc_buf_free(&st->out);
+	cc_buf_free_secure(&st->out);
 	free(st);
 }
 
@@ -182,7 +185,7 @@ static void answer_grpc(struct h2_session *s, struct h2_stream *st)
 		submit_grpc_trailers_only(s, st, call.status, call.message);
 		return;
 	}
-	_cleanup_buf_ struct cc_buf resp = CC_BUF_INIT;
+	_cleanup_buf_secure_ struct cc_buf resp = CC_BUF_INIT; /* may hold a data key */
 	enum cc_grpc_code code = method->handler(&call, message, len, &resp, method->userdata);
 	if (code == CC_GRPC_OK && call.deadline_ms && cc_time_monotonic_ms() > call.deadline_ms)
 		code = cc_grpc_fail(&call, CC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded while handling the call");

@@ -53,8 +53,12 @@ static void test_long_fields_are_cut_on_utf8_boundary(void **state)
 	big[n] = '\0';
 	cc_event_set_object(ev, big);
 	assert_true(strlen(ev->object) <= CC_EVENT_FIELD_MAX + 1);
+	/* The reason is formatted: an odd prefix puts the 4096th byte inside a character. */
+	cc_event_set_reason(ev, "x%s", big);
+	assert_true(strlen(ev->reason) <= CC_EVENT_FIELD_MAX + 1);
 	json_t *j = cc_event_to_json(ev); /* jansson refuses invalid UTF-8: the cut must be clean */
 	assert_non_null(json_object_get(j, "object"));
+	assert_non_null(json_object_get(j, "reason"));
 	json_decref(j);
 	free(big);
 	cc_event_free(ev);
