@@ -8,6 +8,8 @@
 #   make format     apply .clang-format to every C file;  make lint: check formatting and warnings
 #   make fuzz       build the libFuzzer targets with clang and run each (FUZZ_SECONDS=60)
 #   make sanitize   build with ASan+UBSan in build-asan/ and run the unit tests there
+#   make tsan       build cocoon with ThreadSanitizer in build-tsan/ and run the audit forwarder's
+#                   suites with it (the forwarder is the most threaded code); any race fails them
 
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -20,7 +22,7 @@ endif
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 
-.PHONY: all deps check demo install format lint fuzz sanitize clean
+.PHONY: all deps check demo install format lint fuzz sanitize tsan clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -59,5 +61,11 @@ sanitize: deps
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --print-errorlogs
 
+tsan: deps
+	@test -f build-tsan/build.ninja || meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dtests=false
+	ninja -C build-tsan cocoon
+	TSAN_OPTIONS=halt_on_error=1 COCOON_BUILD=$(CURDIR)/build-tsan bats tests/integration/audit.bats \
+		tests/integration/audit_forward.bats tests/integration/audit_relp.bats tests/integration/audit_hec.bats
+
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan
+	rm -rf $(BUILD) build-fuzz build-asan build-tsan
