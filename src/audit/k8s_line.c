@@ -174,7 +174,7 @@ static void put_utf8(struct cc_buf *b, uint32_t cp)
 	cc_buf_append(b, u, n);
 }
 
-/* \uXXXX (s->p after the 'u'), with a surrogate pair as one code point. */
+/* A \u escape (s->p after the 'u': four hex digits); a surrogate pair makes one code point. */
 static int unicode_escape(struct audit_k8s_scanner *s)
 {
 	uint32_t cp, low;

@@ -202,17 +202,9 @@ static int hec_prepare(struct audit_output *o, struct cc_error *err)
 	return hec_open(o, &s, err);
 }
 
-static int hec_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
-{
-	uint64_t mark;
-	int r = hec_write(o, batch, count, &mark, err);
-	return r < 0 ? r : hec_confirm(o, mark, err);
-}
-
 const struct audit_output_ops audit_out_hec_https = {
 	.scheme = "hec",
 	.default_format = AUDIT_FORMAT_JSON,
-	.send = hec_send,
 	.write = hec_write,
 	.confirm = hec_confirm,
 	.prepare = hec_prepare,

@@ -246,13 +246,6 @@ static int syslog_write(struct audit_output *o, const struct audit_message *batc
 	return 0;
 }
 
-static int syslog_send(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err)
-{
-	uint64_t mark;
-	int r = syslog_write(o, batch, count, &mark, err);
-	return r < 0 ? r : syslog_confirm(o, mark, err);
-}
-
 static void syslog_close(struct audit_output *o)
 {
 	struct syslog_state *s = o->state;
@@ -267,7 +260,6 @@ static void syslog_close(struct audit_output *o)
 const struct audit_output_ops audit_out_syslog_tls = {
 	.scheme = "syslog+tls",
 	.default_format = AUDIT_FORMAT_RFC5424,
-	.send = syslog_send,
 	.write = syslog_write,
 	.confirm = syslog_confirm,
 	.close = syslog_close,

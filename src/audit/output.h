@@ -1,9 +1,9 @@
-/* Audit outputs: one interface, one file per kind (out_file.c, out_syslog.c, out_relp.c), one
- * registry. An output takes a batch of formatted messages and returns 0 only when the batch is as
- * delivered as its protocol can tell: fsynced for a file; for syslog over TLS, written and
- * acknowledged by the receiver's TCP stack (the socket's send queue drained) on a connection the
- * receiver has not closed; for RELP, answered "200 OK" by the receiver. Only then does the
- * forwarder advance the output's queue cursor. */
+/* Audit outputs: one interface, one file per kind (out_file.c, out_syslog.c, out_relp.c,
+ * out_hec.c), one registry. An output takes a batch of formatted messages and confirms it only
+ * when the batch is as delivered as its protocol can tell: fsynced for a file; for syslog over TLS,
+ * written and acknowledged by the receiver's TCP stack on a connection the receiver has not closed;
+ * for RELP, answered "200 OK" by the receiver; for HEC, accepted (or, with acknowledgement,
+ * indexed) by the collector. Only then does the forwarder advance the output's queue cursor. */
 #pragma once
 
 #include "audit/format.h"
@@ -51,12 +51,12 @@ struct audit_output {
 struct audit_output_ops {
 	const char *scheme;
 	enum audit_format default_format;
+	/* Either send, which returns once the batch is confirmed ... */
 	int (*send)(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err);
-	/* Optional, both or neither: write a batch without waiting for its confirmation, returning a
-	 * mark for its end; then wait until everything up to a mark is as delivered as send would make
-	 * it. The forwarder writes the next batch while the previous one is being confirmed, so the
-	 * receiver is never idle waiting for the sender. A mark from a closed connection never
-	 * confirms. */
+	/* ... or write and confirm: write a batch without waiting, returning a mark for its end; then
+	 * wait until everything up to a mark is confirmed. The forwarder writes the next batch while
+	 * the previous one is being confirmed, so the receiver is never idle waiting for the sender.
+	 * A mark from a closed connection never confirms. */
 	int (*write)(struct audit_output *o, const struct audit_message *batch, size_t count, uint64_t *ret_mark,
 		     struct cc_error *err);
 	int (*confirm)(struct audit_output *o, uint64_t mark, struct cc_error *err);

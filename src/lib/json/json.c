@@ -68,9 +68,10 @@ int cc_json_parse(const char *data, size_t len, size_t max_size, const char *wha
 				    what, len, max_size);
 	/* A raw NUL is never valid JSON, but jansson skips one that follows a number or a literal
 	 * (its stream marks an empty buffer with NUL): refuse it here. */
-	if (memchr(data, '\0', len))
+	const char *nul = memchr(data, '\0', len);
+	if (nul)
 		return cc_error_set(err, EINVAL, "%s: invalid JSON: a NUL byte at offset %zu", what,
-				    (size_t)((const char *)memchr(data, '\0', len) - data));
+				    (size_t)(nul - data));
 	if (!nesting_within(data, len, CC_JSON_MAX_DEPTH))
 		return cc_error_set(err, EINVAL, "%s: JSON nesting deeper than %d levels", what, CC_JSON_MAX_DEPTH);
 	json_error_t jerr;

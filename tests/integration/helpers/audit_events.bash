@@ -1,5 +1,5 @@
 # Kubernetes audit events for the forwarding tests, and checks of what the receiver got.
-# wait_received and all_ids_arrived read $TMP/rsyslog/received.log.
+# wait_received reads $TMP/rsyslog/received.log, as all_ids_arrived does by default.
 # write_events FILE COUNT [START]: Kubernetes audit events, one JSON line each.
 write_events() {
 	"$SYSTEM_PYTHON" - "$@" <<-'PY'
@@ -24,10 +24,13 @@ wait_received() {
 	return 1
 }
 
-# Every auditID of the input is in the received log.
+# all_ids_arrived INPUT [RECEIVED [ID_PATTERN]]: every auditID of INPUT is in RECEIVED (default
+# rsyslog's log), found by ID_PATTERN (default the RFC 5424 structured-data id="...").
 all_ids_arrived() {
+	local received="${2:-$TMP/rsyslog/received.log}" pattern=' id="[^"]*"'
+	[ $# -lt 3 ] || pattern="$3"
 	grep -o '"auditID": "[^"]*"' "$1" | cut -d'"' -f4 | sort -u >"$TMP/sent.ids"
-	grep -o ' id="[^"]*"' "$TMP/rsyslog/received.log" | cut -d'"' -f2 | sort -u >"$TMP/received.ids"
+	grep -o "$pattern" "$received" | sed 's/.*"\([^"]*\)"$/\1/' | sort -u >"$TMP/received.ids"
 	local missing
 	missing="$(comm -23 "$TMP/sent.ids" "$TMP/received.ids" | wc -l)"
 	echo "sent $(wc -l <"$TMP/sent.ids"), received $(wc -l <"$TMP/received.ids") distinct, missing $missing"
