@@ -755,19 +755,13 @@ int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
 	pthread_mutex_init(&f.work_lock, NULL);
 	pthread_mutex_init(&f.cache_lock, NULL);
 	pthread_mutex_init(&f.wake_lock, NULL);
-	pthread_condattr_t cond_attr;
-	pthread_condattr_init(&cond_attr);
-	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&f.wake_cond, &cond_attr);
-	pthread_condattr_destroy(&cond_attr);
-	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
-	if (r < 0)
-		return r;
+	cc_cond_init_monotonic(&f.wake_cond);
 	struct cc_server *server = NULL, *webhook_server = NULL;
 	size_t opened = 0;
 	bool locked = false;
-	if ((r = restore_chain(&f, err)) < 0)
-		goto out;
+	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
+	if (r < 0 || (r = restore_chain(&f, err)) < 0)
+		goto out; /* out: frees what the start got to */
 	for (size_t i = 0; i < cfg->input_count; i++) {
 		const char *spec = cfg->inputs[i];
 		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;

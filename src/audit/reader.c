@@ -171,11 +171,7 @@ int audit_reader_start(const struct audit_reader_input *inputs, size_t count, st
 	r->recycled_spare = cc_xcalloc(RECYCLE_MAX, sizeof(*r->recycled));
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->recycle_lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->changed, &attr);
-	pthread_condattr_destroy(&attr);
+	cc_cond_init_monotonic(&r->changed);
 	int e = cc_thread_start_worker(&r->thread, reader_main, r);
 	if (e != 0) {
 		r->stop = true;

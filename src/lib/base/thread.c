@@ -2,6 +2,16 @@
 #include "base/thread.h"
 
 #include <signal.h>
+#include <time.h>
+
+void cc_cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
 
 int cc_thread_start_worker(pthread_t *thread, void *(*main)(void *), void *arg)
 {

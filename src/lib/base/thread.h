@@ -7,3 +7,7 @@
  * them (a signal landing in a worker would only interrupt its system call). Returns 0 or an errno
  * value, as pthread_create. */
 int cc_thread_start_worker(pthread_t *thread, void *(*main)(void *), void *arg);
+
+/* A condition variable whose timed waits count on CLOCK_MONOTONIC (see cc_time_monotonic_deadline),
+ * so a change of the wall clock neither shortens nor stretches them. */
+void cc_cond_init_monotonic(pthread_cond_t *cond);
