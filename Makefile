@@ -6,7 +6,8 @@
 #   make demo       install missing packages, build, run the end-to-end demonstration
 #   make install    install binaries, man pages and example configs (PREFIX=/usr/local, DESTDIR=)
 #   make format     apply .clang-format to every C file;  make lint: check formatting and warnings
-#   make fuzz       build the libFuzzer targets with clang and run each (FUZZ_SECONDS=60)
+#   make fuzz       build the libFuzzer targets with clang and run each (FUZZ_SECONDS=60,
+#                   FUZZ_TARGETS="fuzz_yaml fuzz_h2" for some); `make check` replays their corpora
 #   make sanitize   build with ASan+UBSan in build-asan/ and run the unit tests there
 #   make tsan       build cocoon with ThreadSanitizer in build-tsan/ and run the audit forwarder's
 #                   suites with it (the forwarder is the most threaded code); any race fails them
@@ -14,6 +15,7 @@
 BUILD ?= build
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 MESON_FLAGS ?=
 # CI (CI=true) treats warnings as errors.
 ifeq ($(CI),true)
@@ -54,7 +56,7 @@ lint: all
 fuzz: deps
 	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_lundef=false
 	ninja -C build-fuzz
-	scripts/run-fuzz build-fuzz $(FUZZ_SECONDS)
+	scripts/run-fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 sanitize: deps
 	@test -f build-asan/build.ninja || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false

@@ -1,4 +1,4 @@
-/* libFuzzer target: YAML streams (libfyaml -> JSON tree), including aliases and merge keys. */
+/* libFuzzer target: YAML streams (libyaml events -> JSON tree), including anchors, aliases and merge keys. */
 #include "base/error.h"
 #include "json/yaml.h"
 

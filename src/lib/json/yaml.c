@@ -1,6 +1,14 @@
-/* libfyaml -> jansson conversion. libfyaml builds the document tree (and reports syntax errors with
- * line and column); we walk it once, typing plain scalars, expanding aliases under a node budget,
- * and applying merge keys. */
+/* YAML -> jansson with libyaml's event parser.
+ *
+ * Why libyaml (docs/design/yaml.md): it is the parser that Go's gopkg.in/yaml (and so Kubernetes'
+ * sigs.k8s.io/yaml) was ported from, it is fuzzed continuously by OSS-Fuzz, and its parser keeps
+ * explicit stacks instead of recursing. libfyaml 0.7.12, used before, took an alias name followed
+ * by a slash as a path expression and read past a buffer resolving it, and looped forever on a `%`
+ * directive with invalid UTF-8 (both found by tests/fuzz/fuzz_yaml).
+ *
+ * The conversion is ours: one pass over the events, scalars typed by YAML 1.1 rules as Kubernetes
+ * types them, anchors kept per document and resolved by their exact name (an alias is never a path),
+ * alias expansion counted against a node budget, merge keys applied, duplicate keys refused. */
 #include "json/yaml.h"
 
 #include "base/cleanup.h"
@@ -10,16 +18,43 @@
 #include "json/json.h"
 
 #include <errno.h>
-#include <libfyaml.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
-struct convert {
+/* A node that carried an anchor: what an alias to it expands to. */
+struct anchor {
+	char *name;
+	json_t *value;
+	size_t nodes; /* values in the subtree, after its own aliases were expanded */
+	int height;   /* nesting levels of the subtree */
+	char *key;    /* scalars: the text as written, for use as a mapping key */
+	size_t key_len;
+	bool is_scalar;
+};
+
+struct reader {
+	yaml_parser_t parser;
+	yaml_event_t event; /* the current event, owned */
+	bool have_event;
 	const char *what;
 	size_t nodes;
+	struct anchor *anchors;
+	size_t anchor_count;
+	size_t anchor_capacity;
 	struct cc_error *err;
+};
+
+/* A converted node and what an anchor on it must remember. */
+struct node {
+	json_t *value;
+	int height;
+	const char *scalar; /* points into the event; valid until the next event */
+	size_t scalar_len;
+	bool is_scalar;
+	bool plain;
 };
 
 static bool scalar_in(const char *s, size_t len, const char *const *words)
@@ -113,42 +148,148 @@ static bool parse_plain_float(const char *s, size_t len, double *ret)
 	return true;
 }
 
-static bool tag_is(struct fy_node *node, const char *full)
+static int syntax_error(struct reader *rd)
 {
-	size_t len;
-	const char *tag = fy_node_get_tag(node, &len);
-	return tag && strlen(full) == len && memcmp(tag, full, len) == 0;
+	const yaml_parser_t *p = &rd->parser;
+	if (p->error == YAML_MEMORY_ERROR)
+		return cc_error_set(rd->err, ENOMEM, "%s: out of memory while parsing YAML", rd->what);
+	const char *problem = p->problem ? p->problem : "malformed input";
+	if (p->context)
+		return cc_error_set(rd->err, EINVAL, "%s: invalid YAML at line %zu, column %zu: %s %s", rd->what,
+				    p->problem_mark.line + 1, p->problem_mark.column + 1, problem, p->context);
+	return cc_error_set(rd->err, EINVAL, "%s: invalid YAML at line %zu, column %zu: %s", rd->what,
+			    p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 }
 
-static json_t *convert_scalar(struct fy_node *node, struct convert *cv)
+/* Replaces the current event with the next one. */
+static int next_event(struct reader *rd)
 {
-	size_t len;
-	const char *s = fy_node_get_scalar(node, &len);
-	if (!s)
-		s = "", len = 0;
-	if (tag_is(node, "tag:yaml.org,2002:str") || fy_node_get_style(node) != FYNS_PLAIN)
-		return json_stringn(s, len);
-	if (len == 0 || scalar_in(s, len, null_words))
-		return json_null();
-	if (scalar_in(s, len, true_words))
-		return json_true();
-	if (scalar_in(s, len, false_words))
-		return json_false();
+	if (rd->have_event)
+		yaml_event_delete(&rd->event);
+	rd->have_event = false;
+	if (!yaml_parser_parse(&rd->parser, &rd->event))
+		return syntax_error(rd);
+	rd->have_event = true;
+	return 0;
+}
+
+static int semantic_error(struct reader *rd, int code, const char *what)
+{
+	return cc_error_set(rd->err, code, "%s: line %zu, column %zu: %s", rd->what, rd->event.start_mark.line + 1,
+			    rd->event.start_mark.column + 1, what);
+}
+
+static int count_nodes(struct reader *rd, size_t n)
+{
+	if (n > CC_YAML_MAX_NODES || rd->nodes > CC_YAML_MAX_NODES - n)
+		return cc_error_set(rd->err, E2BIG, "%s: more than %d values after alias expansion", rd->what,
+				    CC_YAML_MAX_NODES);
+	rd->nodes += n;
+	return 0;
+}
+
+static json_t *convert_scalar(struct reader *rd)
+{
+	const yaml_event_t *ev = &rd->event;
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	/* Quoted and block scalars, and `!!str` or the non-specific `!`, are strings; other tags are
+	 * typed as if untagged, as before. */
+	bool string = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		      (tag && (strcmp(tag, YAML_STR_TAG) == 0 || strcmp(tag, "!") == 0));
+	json_t *value;
 	json_int_t i;
-	if (parse_plain_int(s, len, &i))
-		return json_integer(i);
 	double d;
-	if (parse_plain_float(s, len, &d))
-		return json_real(d);
-	json_t *str = json_stringn(s, len);
-	if (!str)
-		cc_error_set(cv->err, EINVAL, "%s: scalar is not valid UTF-8", cv->what);
-	return str;
+	if (string)
+		value = json_stringn(s, len);
+	else if (len == 0 || scalar_in(s, len, null_words))
+		value = json_null();
+	else if (scalar_in(s, len, true_words))
+		value = json_true();
+	else if (scalar_in(s, len, false_words))
+		value = json_false();
+	else if (parse_plain_int(s, len, &i))
+		value = json_integer(i);
+	else if (parse_plain_float(s, len, &d))
+		value = json_real(d);
+	else
+		value = json_stringn(s, len);
+	if (!value)
+		semantic_error(rd, EINVAL, "scalar is not valid UTF-8");
+	return value;
 }
 
-static json_t *convert_node(struct fy_node *node, struct convert *cv, int depth);
+static struct anchor *find_anchor(struct reader *rd, const char *name)
+{
+	/* A name may be defined again; an alias refers to the latest definition (YAML 1.2 §3.2.2.2). */
+	for (size_t i = rd->anchor_count; i > 0; i--)
+		if (strcmp(rd->anchors[i - 1].name, name) == 0)
+			return &rd->anchors[i - 1];
+	return NULL;
+}
 
-static int merge_into(json_t *target, json_t *source, struct convert *cv)
+static void remember_anchor(struct reader *rd, const char *name, const struct node *node, size_t nodes)
+{
+	if (rd->anchor_count == rd->anchor_capacity) {
+		rd->anchor_capacity = rd->anchor_capacity ? rd->anchor_capacity * 2 : 8;
+		rd->anchors = cc_xrealloc(rd->anchors, rd->anchor_capacity * sizeof(*rd->anchors));
+	}
+	struct anchor *a = &rd->anchors[rd->anchor_count++];
+	*a = (struct anchor){
+		.name = cc_xstrdup(name),
+		.value = json_incref(node->value),
+		.nodes = nodes,
+		.height = node->height,
+		.is_scalar = node->is_scalar,
+	};
+	if (node->is_scalar) {
+		a->key = cc_xstrndup(node->scalar, node->scalar_len); /* NUL bytes inside are refused as keys */
+		a->key_len = node->scalar_len;
+	}
+}
+
+static void forget_anchors(struct reader *rd)
+{
+	for (size_t i = 0; i < rd->anchor_count; i++) {
+		free(rd->anchors[i].name);
+		free(rd->anchors[i].key);
+		json_decref(rd->anchors[i].value);
+	}
+	rd->anchor_count = 0;
+}
+
+static int convert_node(struct reader *rd, int depth, struct node *ret);
+
+/* An alias expands to a copy of its anchor's value: the tree stays a tree that callers may edit. */
+static int expand_alias(struct reader *rd, int depth, struct node *ret)
+{
+	const char *name = (const char *)rd->event.data.alias.anchor;
+	struct anchor *a = find_anchor(rd, name);
+	if (!a) {
+		char why[160];
+		snprintf(why, sizeof(why), "alias *%.100s refers to an undefined anchor", name);
+		return semantic_error(rd, EINVAL, why);
+	}
+	if (depth + a->height > CC_JSON_MAX_DEPTH)
+		return semantic_error(rd, EINVAL, "nesting deeper than the limit once the alias is expanded");
+	int r = count_nodes(rd, a->nodes);
+	if (r < 0)
+		return r;
+	*ret = (struct node){
+		.value = json_deep_copy(a->value),
+		.height = a->height,
+		.scalar = a->key,
+		.scalar_len = a->key_len,
+		.is_scalar = a->is_scalar,
+		.plain = false, /* `*a` as a key is never the merge key */
+	};
+	if (!ret->value)
+		return cc_error_set(rd->err, ENOMEM, "%s: out of memory expanding alias *%s", rd->what, name);
+	return 0;
+}
+
+static int merge_into(json_t *target, json_t *source, struct reader *rd)
 {
 	if (json_is_object(source)) {
 		const char *key;
@@ -163,55 +304,100 @@ static int merge_into(json_t *target, json_t *source, struct convert *cv)
 		size_t i;
 		json_t *item;
 		json_array_foreach (source, i, item) {
-			if (!json_is_object(item) || merge_into(target, item, cv) < 0)
-				return cc_error_set(cv->err, EINVAL,
+			if (!json_is_object(item) || merge_into(target, item, rd) < 0)
+				return cc_error_set(rd->err, EINVAL,
 						    "%s: merge key `<<` needs a mapping or a list of mappings",
-						    cv->what);
+						    rd->what);
 		}
 		return 0;
 	}
-	return cc_error_set(cv->err, EINVAL, "%s: merge key `<<` needs a mapping or a list of mappings", cv->what);
+	return cc_error_set(rd->err, EINVAL, "%s: merge key `<<` needs a mapping or a list of mappings", rd->what);
 }
 
-static json_t *convert_mapping(struct fy_node *node, struct convert *cv, int depth)
+static int convert_sequence(struct reader *rd, int depth, struct node *ret)
+{
+	json_t *arr = json_array();
+	int height = 0, r;
+	for (;;) {
+		r = next_event(rd);
+		if (r < 0)
+			goto fail;
+		if (rd->event.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		struct node item;
+		r = convert_node(rd, depth + 1, &item);
+		if (r < 0)
+			goto fail;
+		json_array_append_new(arr, item.value);
+		if (item.height > height)
+			height = item.height;
+	}
+	*ret = (struct node){ .value = arr, .height = height + 1 };
+	return 0;
+fail:
+	json_decref(arr);
+	return r;
+}
+
+/* One key of a mapping: a scalar, or an alias to one. Its text goes into *ret_key. */
+static int read_key(struct reader *rd, int depth, char **ret_key, yaml_mark_t *ret_mark, bool *ret_merge)
+{
+	*ret_mark = rd->event.start_mark;
+	if (rd->event.type != YAML_SCALAR_EVENT && rd->event.type != YAML_ALIAS_EVENT)
+		return semantic_error(rd, EINVAL, "mapping keys must be scalars");
+	struct node key;
+	int r = convert_node(rd, depth + 1, &key);
+	if (r < 0)
+		return r;
+	json_decref(key.value);
+	if (!key.is_scalar)
+		return semantic_error(rd, EINVAL, "mapping keys must be scalars");
+	if (memchr(key.scalar, '\0', key.scalar_len))
+		return semantic_error(rd, EINVAL, "mapping key contains a NUL byte");
+	*ret_merge = key.plain && key.scalar_len == 2 && memcmp(key.scalar, "<<", 2) == 0;
+	*ret_key = cc_xstrndup(key.scalar, key.scalar_len);
+	return 0;
+}
+
+static int convert_mapping(struct reader *rd, int depth, struct node *ret)
 {
 	json_t *obj = json_object();
 	json_t *merges = json_array();
-	void *iter = NULL;
-	struct fy_node_pair *pair;
-	while ((pair = fy_node_mapping_iterate(node, &iter))) {
-		struct fy_node *key_node = fy_node_pair_key(pair);
-		struct fy_node *value_node = fy_node_pair_value(pair);
-		if (key_node && fy_node_is_alias(key_node))
-			key_node = fy_node_resolve_alias(key_node);
-		if (!key_node || !fy_node_is_scalar(key_node)) {
-			cc_error_set(cv->err, EINVAL, "%s: mapping keys must be scalars", cv->what);
+	int height = 0, r;
+	for (;;) {
+		r = next_event(rd);
+		if (r < 0)
 			goto fail;
-		}
-		size_t klen;
-		const char *key = fy_node_get_scalar(key_node, &klen);
-		if (!key)
-			key = "", klen = 0;
-		json_t *value = convert_node(value_node, cv, depth + 1);
-		if (!value)
+		if (rd->event.type == YAML_MAPPING_END_EVENT)
+			break;
+		_cleanup_free_ char *key = NULL;
+		yaml_mark_t at;
+		bool merge = false;
+		r = read_key(rd, depth, &key, &at, &merge);
+		if (r < 0)
 			goto fail;
-		if (klen == 2 && memcmp(key, "<<", 2) == 0 && fy_node_get_style(key_node) == FYNS_PLAIN) {
-			json_array_append_new(merges, value);
+		r = next_event(rd);
+		if (r < 0)
+			goto fail;
+		struct node value;
+		r = convert_node(rd, depth + 1, &value);
+		if (r < 0)
+			goto fail;
+		if (value.height > height)
+			height = value.height;
+		if (merge) {
+			json_array_append_new(merges, value.value);
 			continue;
 		}
-		if (memchr(key, '\0', klen)) {
-			json_decref(value);
-			cc_error_set(cv->err, EINVAL, "%s: mapping key contains a NUL byte", cv->what);
+		if (json_object_get(obj, key)) {
+			json_decref(value.value);
+			r = cc_error_set(rd->err, EINVAL, "%s: line %zu, column %zu: duplicate mapping key `%.200s`",
+					 rd->what, at.line + 1, at.column + 1, key);
 			goto fail;
 		}
-		_cleanup_free_ char *k = cc_xstrndup(key, klen);
-		if (json_object_get(obj, k)) {
-			json_decref(value);
-			cc_error_set(cv->err, EINVAL, "%s: duplicate mapping key `%s`", cv->what, k);
-			goto fail;
-		}
-		if (json_object_set_new(obj, k, value) < 0) {
-			cc_error_set(cv->err, EINVAL, "%s: mapping key `%s` is not valid UTF-8", cv->what, k);
+		if (json_object_set_new(obj, key, value.value) < 0) {
+			r = cc_error_set(rd->err, EINVAL, "%s: line %zu, column %zu: mapping key is not valid UTF-8",
+					 rd->what, at.line + 1, at.column + 1);
 			goto fail;
 		}
 	}
@@ -219,68 +405,96 @@ static json_t *convert_mapping(struct fy_node *node, struct convert *cv, int dep
 	size_t i;
 	json_t *source;
 	json_array_foreach (merges, i, source) {
-		if (merge_into(obj, source, cv) < 0)
+		r = merge_into(obj, source, rd);
+		if (r < 0)
 			goto fail;
 	}
 	json_decref(merges);
-	return obj;
+	*ret = (struct node){ .value = obj, .height = height + 1 };
+	return 0;
 fail:
 	json_decref(merges);
 	json_decref(obj);
-	return NULL;
+	return r;
 }
 
-static json_t *convert_node(struct fy_node *node, struct convert *cv, int depth)
+/* Converts the node that starts at the current event; on return the current event is its last. */
+static int convert_node(struct reader *rd, int depth, struct node *ret)
 {
-	if (!node)
-		return json_null();
-	if (depth > CC_JSON_MAX_DEPTH) {
-		cc_error_set(cv->err, EINVAL, "%s: nesting deeper than %d levels", cv->what, CC_JSON_MAX_DEPTH);
-		return NULL;
+	if (depth > CC_JSON_MAX_DEPTH)
+		return cc_error_set(rd->err, EINVAL, "%s: line %zu: nesting deeper than %d levels", rd->what,
+				    rd->event.start_mark.line + 1, CC_JSON_MAX_DEPTH);
+	if (rd->event.type == YAML_ALIAS_EVENT)
+		return expand_alias(rd, depth, ret);
+	size_t nodes_before = rd->nodes;
+	int r = count_nodes(rd, 1);
+	if (r < 0)
+		return r;
+	/* The anchor name is copied: the event that carries it is replaced while children are read. */
+	_cleanup_free_ char *anchor = NULL;
+	switch (rd->event.type) {
+	case YAML_SCALAR_EVENT:
+		if (rd->event.data.scalar.anchor)
+			anchor = cc_xstrdup((const char *)rd->event.data.scalar.anchor);
+		*ret = (struct node){
+			.value = convert_scalar(rd),
+			.scalar = (const char *)rd->event.data.scalar.value,
+			.scalar_len = rd->event.data.scalar.length,
+			.is_scalar = true,
+			.plain = rd->event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !rd->event.data.scalar.tag,
+		};
+		if (!ret->value)
+			return -EINVAL;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		if (rd->event.data.sequence_start.anchor)
+			anchor = cc_xstrdup((const char *)rd->event.data.sequence_start.anchor);
+		r = convert_sequence(rd, depth, ret);
+		break;
+	case YAML_MAPPING_START_EVENT:
+		if (rd->event.data.mapping_start.anchor)
+			anchor = cc_xstrdup((const char *)rd->event.data.mapping_start.anchor);
+		r = convert_mapping(rd, depth, ret);
+		break;
+	default: return semantic_error(rd, EINVAL, "unexpected YAML event");
 	}
-	if (++cv->nodes > CC_YAML_MAX_NODES) {
-		cc_error_set(cv->err, E2BIG, "%s: more than %d values after alias expansion", cv->what,
-			     CC_YAML_MAX_NODES);
-		return NULL;
-	}
-	if (fy_node_is_alias(node)) {
-		struct fy_node *target = fy_node_resolve_alias(node);
-		if (!target) {
-			cc_error_set(cv->err, EINVAL, "%s: alias to an undefined anchor", cv->what);
-			return NULL;
-		}
-		return convert_node(target, cv, depth + 1);
-	}
-	switch (fy_node_get_type(node)) {
-	case FYNT_SCALAR: return convert_scalar(node, cv);
-	case FYNT_SEQUENCE: {
-		json_t *arr = json_array();
-		void *iter = NULL;
-		struct fy_node *item;
-		while ((item = fy_node_sequence_iterate(node, &iter))) {
-			json_t *value = convert_node(item, cv, depth + 1);
-			if (!value) {
-				json_decref(arr);
-				return NULL;
-			}
-			json_array_append_new(arr, value);
-		}
-		return arr;
-	}
-	case FYNT_MAPPING: return convert_mapping(node, cv, depth);
-	}
-	cc_error_set(cv->err, EINVAL, "%s: unknown YAML node type", cv->what);
-	return NULL;
+	if (r < 0)
+		return r;
+	/* Defined once the node is complete: an alias inside its own anchor's node (`&a [*a]`) is
+	 * undefined, so no document can refer to itself. */
+	if (anchor)
+		remember_anchor(rd, anchor, ret, rd->nodes - nodes_before);
+	return 0;
 }
 
-static int syntax_error(struct fy_diag *diag, const char *what, struct cc_error *err)
+/* Reads the documents of the stream; the current event is STREAM_START. */
+static int convert_stream(struct reader *rd, json_t *docs)
 {
-	void *iter = NULL;
-	struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &iter) : NULL;
-	if (e)
-		return cc_error_set(err, EINVAL, "%s: invalid YAML at line %d, column %d: %s", what, e->line + 1,
-				    e->column + 1, e->msg);
-	return cc_error_set(err, EINVAL, "%s: invalid YAML", what);
+	for (;;) {
+		int r = next_event(rd);
+		if (r < 0)
+			return r;
+		if (rd->event.type == YAML_STREAM_END_EVENT)
+			return 0;
+		if (rd->event.type != YAML_DOCUMENT_START_EVENT)
+			return semantic_error(rd, EINVAL, "expected a document");
+		r = next_event(rd);
+		struct node root = { 0 };
+		if (r == 0)
+			r = convert_node(rd, 0, &root);
+		if (r == 0)
+			r = next_event(rd); /* DOCUMENT_END */
+		forget_anchors(rd);         /* anchors are scoped to their document (YAML 1.2 §3.2.2.2) */
+		if (r < 0) {
+			json_decref(root.value);
+			return r; /* every message names its line */
+		}
+		/* Empty documents are skipped, as kubectl does. */
+		if (json_is_null(root.value))
+			json_decref(root.value);
+		else
+			json_array_append_new(docs, root.value);
+	}
 }
 
 int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t **ret_docs, struct cc_error *err)
@@ -288,9 +502,8 @@ int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t 
 	if (len > CC_YAML_MAX_SIZE)
 		return cc_error_set(err, EMSGSIZE, "%s: YAML input of %zu bytes exceeds the limit of %u bytes", what,
 				    len, CC_YAML_MAX_SIZE);
-	/* YAML streams here are UTF-8 (Kubernetes manifests always are). Checking first gives a
-	 * precise error and keeps invalid bytes away from libfyaml, which 0.7.12 can loop on
-	 * (found by tests/fuzz/fuzz_yaml: "%" followed by invalid UTF-8 in a directive). */
+	/* YAML streams here are UTF-8 (Kubernetes manifests always are): a precise error, and libyaml
+	 * never sees another encoding (it would otherwise guess UTF-16 from a BOM). */
 	size_t bad;
 	if (!cc_utf8_valid(data, len, &bad)) {
 		size_t line = 1;
@@ -298,57 +511,20 @@ int cc_yaml_parse_stream(const char *data, size_t len, const char *what, json_t 
 			line += data[i] == '\n';
 		return cc_error_set(err, EILSEQ, "%s: invalid UTF-8 at byte %zu (line %zu)", what, bad, line);
 	}
-	struct fy_diag_cfg dcfg;
-	fy_diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.level = FYET_ERROR;
-	struct fy_diag *diag = fy_diag_create(&dcfg);
-	if (!diag)
-		return cc_error_set(err, ENOMEM, "%s: cannot create YAML diagnostics", what);
-	fy_diag_set_collect_errors(diag, true);
-	struct fy_parse_cfg cfg = {
-		.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_AUTO,
-		.diag = diag,
-	};
-	struct fy_parser *parser = fy_parser_create(&cfg);
-	int r = 0;
+	struct reader rd = { .what = what, .err = err };
+	if (!yaml_parser_initialize(&rd.parser))
+		return cc_error_set(err, ENOMEM, "%s: cannot create the YAML parser", what);
+	yaml_parser_set_input_string(&rd.parser, (const unsigned char *)data, len);
+	yaml_parser_set_encoding(&rd.parser, YAML_UTF8_ENCODING);
 	json_t *docs = json_array();
-	if (!parser) {
-		r = cc_error_set(err, ENOMEM, "%s: cannot create YAML parser", what);
-		goto out;
-	}
-	if (fy_parser_set_string(parser, data, len) != 0) {
-		r = cc_error_set(err, EINVAL, "%s: cannot read YAML input", what);
-		goto out;
-	}
-	struct convert cv = { .what = what, .err = err };
-	struct fy_document *doc;
-	int index = 0;
-	while ((doc = fy_parse_load_document(parser))) {
-		index++;
-		struct fy_node *root = fy_document_root(doc);
-		if (root) {
-			json_t *value = convert_node(root, &cv, 0);
-			if (!value) {
-				fy_parse_document_destroy(parser, doc);
-				r = cc_error_prefix(err, "document %d", index);
-				goto out;
-			}
-			if (!json_is_null(value))
-				json_array_append_new(docs, value);
-			else
-				json_decref(value);
-		}
-		fy_parse_document_destroy(parser, doc);
-	}
-	if (fy_parser_get_stream_error(parser)) {
-		r = syntax_error(diag, what, err);
-		goto out;
-	}
-out:
-	if (parser)
-		fy_parser_destroy(parser);
-	fy_diag_destroy(diag);
+	int r = next_event(&rd);
+	if (r == 0)
+		r = convert_stream(&rd, docs);
+	if (rd.have_event)
+		yaml_event_delete(&rd.event);
+	forget_anchors(&rd);
+	free(rd.anchors);
+	yaml_parser_delete(&rd.parser);
 	if (r < 0) {
 		json_decref(docs);
 		return r;

@@ -1,4 +1,4 @@
-/* YAML (libfyaml) loaded into the same jansson tree as JSON, so every component handles manifests
+/* YAML (libyaml) loaded into the same jansson tree as JSON, so every component handles manifests
  * and configs one way whatever their syntax. Scalars are typed the way Kubernetes' YAML reader
  * (sigs.k8s.io/yaml, YAML 1.1 rules) types them: `yes`/`on` are booleans, `0x1f` and `0755` are
  * integers, `~` is null; quoted scalars are always strings. Merge keys (`<<`) are applied. */

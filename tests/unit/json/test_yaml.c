@@ -111,6 +111,64 @@ static void test_invalid_utf8_is_refused(void **state)
 	assert_non_null(strstr(err.message, "line 2"));
 }
 
+static void expect_error(const char *yaml, size_t len, const char *message)
+{
+	struct cc_error err = { 0 };
+	json_t *docs = NULL;
+	assert_int_equal(cc_yaml_parse_stream(yaml, len, "in.yaml", &docs, &err), -EINVAL);
+	assert_null(docs);
+	if (!strstr(err.message, message))
+		fail_msg("expected `%s` in: %s", message, err.message);
+}
+
+static void test_aliases_are_names_not_paths(void **state)
+{
+	/* This 16-byte input made libfyaml 0.7.12 read past a buffer: it took the alias as a path
+	 * expression (found by fuzz_yaml; issue 17). */
+	const char crash[] = "- : :: : : : */2";
+	expect_error(crash, sizeof(crash) - 1, "in.yaml: invalid YAML at line 1");
+	const char path_like[] = "a: &x 1\nb: *x/2\n";
+	expect_error(path_like, sizeof(path_like) - 1, "invalid YAML at line 2");
+	expect_error("a: *nope\n", strlen("a: *nope\n"), "alias *nope refers to an undefined anchor");
+	/* An alias inside its own anchor's node is undefined, not a cycle. */
+	expect_error("a: &s [1, *s]\n", strlen("a: &s [1, *s]\n"), "alias *s refers to an undefined anchor");
+	/* Anchors belong to their document. */
+	expect_error("a: &x 1\n---\nb: *x\n", strlen("a: &x 1\n---\nb: *x\n"), "line 3");
+}
+
+static void test_alias_details(void **state)
+{
+	/* A redefined anchor: later aliases see the latest definition. An alias may be a key, and an
+	 * aliased `<<` is a plain key, not a merge. */
+	expect("a: &x 1\nb: *x\nc: &x two\nd: *x\n*x : 3\n",
+	       "[{\"a\":1,\"b\":1,\"c\":\"two\",\"d\":\"two\",\"two\":3}]");
+	expect("k: &m '<<'\nx: {*m : 1}\n", "[{\"k\":\"<<\",\"x\":{\"<<\":1}}]");
+	/* Aliases are copies: the same anchor twice gives two equal, independent values. */
+	expect("a: &l [1, {b: 2}]\nc: [*l, *l]\n", "[{\"a\":[1,{\"b\":2}],\"c\":[[1,{\"b\":2}],[1,{\"b\":2}]]}]");
+	expect_error("a: 1\nb: 2\na: 3\n", strlen("a: 1\nb: 2\na: 3\n"), "line 3, column 1: duplicate mapping key `a`");
+}
+
+static void test_deep_nesting_is_bounded(void **state)
+{
+	struct cc_buf y = CC_BUF_INIT;
+	for (int i = 0; i < 5000; i++)
+		cc_buf_append_str(&y, "[");
+	struct cc_error err = { 0 };
+	json_t *docs;
+	assert_true(cc_yaml_parse_stream(y.data, y.len, "deep", &docs, &err) < 0);
+	cc_buf_free(&y);
+	/* Within the limit by itself, over it once an alias nests a deep anchor further. */
+	struct cc_buf z = CC_BUF_INIT;
+	cc_buf_append_str(&z, "a: &d ");
+	for (int i = 0; i < CC_JSON_MAX_DEPTH - 2; i++)
+		cc_buf_append_str(&z, "[");
+	for (int i = 0; i < CC_JSON_MAX_DEPTH - 2; i++)
+		cc_buf_append_str(&z, "]");
+	cc_buf_append_str(&z, "\nb: [[[[*d]]]]\n");
+	expect_error(z.data, z.len, "once the alias is expanded");
+	cc_buf_free(&z);
+}
+
 static void test_parse_one(void **state)
 {
 	struct cc_error err = { 0 };
@@ -137,6 +195,9 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_billion_laughs_is_bounded),
 		cmocka_unit_test(test_parse_one),
+		cmocka_unit_test(test_aliases_are_names_not_paths),
+		cmocka_unit_test(test_alias_details),
+		cmocka_unit_test(test_deep_nesting_is_bounded),
 		cmocka_unit_test(test_invalid_utf8_is_refused),
 		cmocka_unit_test(test_json_is_yaml),
 	};
