@@ -4,21 +4,21 @@
 
 #include "attest/agent_tpm.h"
 #include "attest/jose.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
-#include "crypto/secure.h"
-#include "json/json.h"
-#include "net/client.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
+#include "lib/net/client.h"
 
 #include <errno.h>
+#include <openssl/ec.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/ec.h>
 
 #define LOG_MAX (16u << 20)
 

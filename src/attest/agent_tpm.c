@@ -1,18 +1,18 @@
 /* The node agent's TPM operations (see agent_tpm.h) through ESAPI. */
 #include "attest/agent_tpm.h"
 
-#include "attest/tpm_device.h"
 #include "attest/bytes.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "attest/tpm_device.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
+#include <unistd.h>
 
 #define AK_FORMAT          "cocoon-tpm-ak/v1"
 #define EK_CERT_NV_INDEX   0x01c00002 /* TCG EK Credential Profile: RSA 2048 EK certificate */

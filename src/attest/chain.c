@@ -2,12 +2,12 @@
 #include "attest/chain.h"
 
 #include "attest/verifier.h"
-#include "base/error.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 
 static bool self_signed(X509 *cert)
 {

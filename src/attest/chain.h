@@ -3,9 +3,9 @@
  * so each checks chains the same strict way. */
 #pragma once
 
+#include <openssl/x509.h>
 #include <stddef.h>
 #include <time.h>
-#include <openssl/x509.h>
 
 struct cc_error;
 struct attest_blob;

@@ -2,22 +2,22 @@
 #include "attest/jose.h"
 
 #include "attest/signature.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/aead.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/aead.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
-#include <string.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <string.h>
 
 #define JWT_MAX 16384
 

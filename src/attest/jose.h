@@ -5,9 +5,9 @@
 #pragma once
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
 
 struct cc_error;
 

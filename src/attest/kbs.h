@@ -16,12 +16,12 @@
 #pragma once
 
 #include "attest/root_key.h"
-#include "net/http.h"
+#include "lib/net/http.h"
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <openssl/evp.h>
 
 struct cc_error;
 struct cc_store;

@@ -11,9 +11,9 @@
 #include "attest/kbs_private.h"
 #include "attest/kbs_tenant.h"
 #include "attest/keyring.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdio.h>

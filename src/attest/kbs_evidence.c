@@ -14,10 +14,10 @@
 #include "attest/snp.h"
 #include "attest/vcek_cache.h"
 #include "attest/verifier.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -17,21 +17,21 @@
 #include "attest/kbs_tenant.h"
 #include "attest/tpm_credential.h"
 #include "attest/verifier.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #define PENDING_MAX    256
 #define PENDING_TTL_NS (300ll * 1000000000)

@@ -1,7 +1,7 @@
 /* TPM node registration with the key broker by credential activation (see kbs_register.c). */
 #pragma once
 
-#include "net/http.h"
+#include "lib/net/http.h"
 
 #include <stdbool.h>
 #include <stddef.h>

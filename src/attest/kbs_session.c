@@ -2,10 +2,10 @@
  * entries reused; a broker serves a few thousand guests at most per five minutes. */
 #include "attest/kbs_session.h"
 
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -3,12 +3,12 @@
 
 #include "attest/keyring.h"
 #include "attest/policy.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/aead.h"
-#include "crypto/secure.h"
-#include "json/json.h"
-#include "store/store.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/aead.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
+#include "lib/store/store.h"
 
 #include <errno.h>
 #include <stdio.h>

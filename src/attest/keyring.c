@@ -1,14 +1,14 @@
 /* Versioned keys under a root key (see keyring.h). */
 #include "attest/keyring.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/aead.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
-#include "store/store.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/aead.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/store/store.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -3,11 +3,11 @@
 #include "attest/kms.h"
 
 #include "attest/keyring.h"
-#include "base/error.h"
-#include "crypto/secure.h"
-#include "event/emit.h"
-#include "event/event.h"
 #include "kms.pb-c.h"
+#include "lib/base/error.h"
+#include "lib/crypto/secure.h"
+#include "lib/event/emit.h"
+#include "lib/event/event.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "attest/root_key.h"
-#include "net/grpc.h"
+#include "lib/net/grpc.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /* Appraisal policy evaluation (see policy.h). */
 #include "attest/policy.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "json/yaml.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/json/yaml.h"
 
 #include <errno.h>
 #include <stdio.h>

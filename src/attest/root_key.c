@@ -2,11 +2,11 @@
 #include "attest/root_key.h"
 
 #include "attest/root_key_tpm.h"
-#include "base/error.h"
-#include "crypto/tpm_tcti.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/crypto/tpm_tcti.h"
 
 #include <errno.h>
 #include <fcntl.h>

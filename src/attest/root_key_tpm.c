@@ -4,26 +4,25 @@
 #include "attest/root_key_tpm.h"
 
 #include "attest/tpm_device.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/encode.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+#include <unistd.h>
 
 #define SEALED_FORMAT "cocoon-tpm-sealed-root-key/v1"
 int attest_root_key_tpm_seal(const char *tcti, const char *path, struct cc_error *err)

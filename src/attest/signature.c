@@ -1,11 +1,11 @@
 /* Raw ECDSA signatures and points (see signature.h). */
 #include "attest/signature.h"
 
-#include <string.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
+#include <string.h>
 
 bool attest_ecdsa_verify(EVP_PKEY *key, const EVP_MD *md, const uint8_t *r, const uint8_t *s, size_t width,
 			 const void *data, size_t len)

@@ -2,10 +2,10 @@
  * public keys as raw curve points. Shared by the SNP, TDX and TPM verifiers. */
 #pragma once
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
 
 /* True when the raw signature r||s (each width bytes, big-endian) over data verifies with key under
  * the digest md. */

@@ -2,22 +2,22 @@
  * ATTESTATION_REPORT structure in the SEV-SNP firmware ABI specification. */
 #include "attest/snp.h"
 
+#include "attest/bytes.h"
 #include "attest/chain.h"
 #include "attest/signature.h"
 #include "attest/verifier.h"
-#include "attest/bytes.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
-#include <string.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <string.h>
 
 #define SIGNATURE_ALGO_ECDSA_P384_SHA384 1
 

@@ -5,21 +5,20 @@
  * data of type 5, the PCK certificate chain in PEM. */
 #include "attest/tdx.h"
 
+#include "attest/bytes.h"
 #include "attest/chain.h"
 #include "attest/signature.h"
 #include "attest/tdx_collateral.h"
-
 #include "attest/verifier.h"
-#include "attest/bytes.h"
-#include "base/error.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
-#include <openssl/x509.h>
 
 #define QUOTE_VERSION          4
 #define ATTESTATION_KEY_ECDSA  2 /* ECDSA-256 with P-256 */

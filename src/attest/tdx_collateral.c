@@ -7,18 +7,18 @@
 #include "attest/signature.h"
 #include "attest/tdx.h"
 #include "attest/verifier.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/asn1.h>
-#include <openssl/objects.h>
 
 #define OID_SGX_EXTENSIONS "1.2.840.113741.1.13.1"
 #define OID_SGX_TCB        "1.2.840.113741.1.13.1.2"

@@ -5,18 +5,18 @@
 #include "attest/signature.h"
 #include "attest/tpm_credential.h"
 #include "attest/verifier.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <stdio.h>
+#include <string.h>
 #include <tss2/tss2_mu.h>
 
 #define EVIDENCE_JSON_MAX (1u << 20)

@@ -1,16 +1,16 @@
 /* TPM2_MakeCredential in software (see tpm_credential.h). */
 #include "attest/tpm_credential.h"
 
-#include "base/error.h"
-#include "crypto/digest.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
+#include "lib/base/error.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
 
 #include <errno.h>
+#include <openssl/rsa.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>
 
 #define CREDENTIAL_MAGIC   0xBADCC0DEu

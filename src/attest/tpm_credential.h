@@ -5,9 +5,9 @@
  * names. RSA EKs (the TCG default template, RSA 2048 with SHA-256 and AES-128-CFB). */
 #pragma once
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
 
 struct cc_error;
 

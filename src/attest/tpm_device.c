@@ -1,19 +1,19 @@
 /* The node's TPM through ESAPI for cocoon's own use (see tpm_device.h). */
 #include "attest/tpm_device.h"
 
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+#include <unistd.h>
 
 #define OBJECT_FILE_MAX 8192
 

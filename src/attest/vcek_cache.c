@@ -2,10 +2,10 @@
 #include "attest/vcek_cache.h"
 
 #include "attest/snp.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/encode.h"
-#include "net/client.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/encode.h"
+#include "lib/net/client.h"
 
 #include <errno.h>
 #include <stdio.h>

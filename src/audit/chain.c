@@ -1,14 +1,14 @@
 /* Hash chain and signed checkpoints (see chain.h). */
 #include "audit/chain.h"
-#include "audit/checkpoint_auth.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "audit/checkpoint_auth.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -6,7 +6,7 @@
  * chain's head was not cut off and regrown. Deleting, altering, reordering or inserting records breaks the chain. */
 #pragma once
 
-#include "event/event.h"
+#include "lib/event/event.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,17 +1,17 @@
 /* Checkpoint authenticators: HMAC-SHA256 or Ed25519 (see checkpoint_auth.h). */
 #include "audit/checkpoint_auth.h"
 
-#include "base/error.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
-#include "crypto/secure.h"
+#include "lib/base/error.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/secure.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #define HMAC_PREFIX    "hmac-sha256:"
 #define ED25519_PREFIX "ed25519:"

@@ -1,10 +1,10 @@
 /* Reads `cocoon audit forward --config FILE` (see config.h). */
 #include "audit/config.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
-#include "json/yaml.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "lib/json/yaml.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The registry of output formats. */
 #include "audit/format.h"
 
-#include "base/timeutil.h"
+#include "lib/base/timeutil.h"
 
 #include <string.h>
 

@@ -4,8 +4,8 @@
  * framing (octet counting, newline). */
 #pragma once
 
-#include "base/buf.h"
-#include "event/event.h"
+#include "lib/base/buf.h"
+#include "lib/event/event.h"
 
 #include <stdint.h>
 

@@ -3,8 +3,7 @@
  * The delimiter is a tab, declared as x09. Header fields escape '|' and '\'; attribute values
  * escape tab, line breaks and '\' so one event is one line and one attribute per field. */
 #include "audit/format.h"
-
-#include "base/timeutil.h"
+#include "lib/base/timeutil.h"
 
 #include <stdbool.h>
 #include <stdio.h>

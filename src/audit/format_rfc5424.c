@@ -5,8 +5,7 @@
  * what the receiver stored. SD-ID cocoon@32473 uses the private enterprise number RFC 5612
  * reserves for documentation, until cocoon has its own. */
 #include "audit/format.h"
-
-#include "base/timeutil.h"
+#include "lib/base/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,13 +19,13 @@
 #include "audit/queue.h"
 #include "audit/reader.h"
 #include "audit/route.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "base/thread.h"
-#include "base/timeutil.h"
-#include "json/json.h"
-#include "net/server.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/thread.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
+#include "lib/net/server.h"
 
 #include <errno.h>
 #include <inttypes.h>

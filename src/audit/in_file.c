@@ -3,10 +3,10 @@
  * copytruncate is seen as the file at the same inode becoming shorter than the position. */
 #include "audit/in_file.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * durable in the queue. */
 #pragma once
 
-#include "base/buf.h"
+#include "lib/base/buf.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /* Unix socket input (see in_socket.h). Non-blocking: the forwarder polls it each loop. */
 #include "audit/in_socket.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "event/event.h"
-#include "net/address.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/event/event.h"
+#include "lib/net/address.h"
 
 #include <errno.h>
 #include <fcntl.h>

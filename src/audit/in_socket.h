@@ -4,7 +4,7 @@
  * heard and keeps the decision fail-closed. */
 #pragma once
 
-#include "base/buf.h"
+#include "lib/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

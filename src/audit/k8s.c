@@ -1,10 +1,10 @@
 /* Kubernetes audit.k8s.io/v1 -> cocoon event. */
 #include "audit/k8s.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdio.h>

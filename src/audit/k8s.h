@@ -2,7 +2,7 @@
  * audit log) mapped onto the cocoon event model. The original event is kept in extra.k8s. */
 #pragma once
 
-#include "event/event.h"
+#include "lib/event/event.h"
 
 #include <jansson.h>
 #include <stdbool.h>

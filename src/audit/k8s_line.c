@@ -10,12 +10,11 @@
  * Objects: each member's canonical text is written as it is read; at the closing brace the
  * members are put in key order (usually a few dozen bytes moved) and joined with commas. */
 #include "audit/k8s.h"
-
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/utf8.h"
-#include "json/json.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/utf8.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <inttypes.h>

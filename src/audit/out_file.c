@@ -1,11 +1,10 @@
 /* file:PATH output: one message per line, appended, fdatasync'ed per batch; the file is the
  * forwarder's alone (a failed batch is cut back to where it began). */
 #include "audit/output.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,15 +14,14 @@
  * within IO_TIMEOUT_MS) fails the batch, and the forwarder sends it again after a back-off. One
  * connection is kept open for the posts and the polls. */
 #include "audit/output.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "crypto/random.h"
-#include "json/json.h"
-#include "net/client.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/random.h"
+#include "lib/json/json.h"
+#include "lib/net/client.h"
 
 #include <errno.h>
 #include <inttypes.h>

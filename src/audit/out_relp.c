@@ -10,11 +10,10 @@
  * certificate that does not verify, a broken session, a timeout, a response other than 200) fails
  * the batch, which then stays in the queue and is sent again: duplicates, never losses. */
 #include "audit/output.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "net/address.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/net/address.h"
 
 #include <errno.h>
 #include <librelp.h>

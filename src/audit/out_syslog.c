@@ -10,14 +10,13 @@
  * receiver closed is detected before sending (rsyslog issue 1503: the first message after a close is lost) by polling
  * it for the close. */
 #include "audit/output.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "net/address.h"
-#include "net/stream.h"
-#include "net/tls.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/net/address.h"
+#include "lib/net/stream.h"
+#include "lib/net/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +26,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #define IO_TIMEOUT_MS 10000
 

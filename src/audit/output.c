@@ -1,8 +1,8 @@
 /* The registry of audit outputs. */
 #include "audit/output.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <stdio.h>

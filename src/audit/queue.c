@@ -7,11 +7,11 @@
  * records only once they are durable. */
 #include "audit/queue.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,11 +2,11 @@
 #include "audit/reader.h"
 
 #include "audit/k8s.h"
-#include "base/cleanup.h"
-#include "base/log.h"
-#include "base/thread.h"
-#include "base/timeutil.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/log.h"
+#include "lib/base/thread.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <pthread.h>

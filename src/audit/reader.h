@@ -8,8 +8,8 @@
 #pragma once
 
 #include "audit/in_file.h"
-#include "base/error.h"
-#include "event/event.h"
+#include "lib/base/error.h"
+#include "lib/event/event.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* Redaction and routing (see route.h). */
 #include "audit/route.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <stdlib.h>

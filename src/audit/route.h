@@ -3,7 +3,7 @@
  * verifies), and per-output routing by severity, component and tenant. */
 #pragma once
 
-#include "event/event.h"
+#include "lib/event/event.h"
 
 #include <stdbool.h>
 

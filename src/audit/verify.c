@@ -2,10 +2,10 @@
 #include "audit/verify.h"
 
 #include "audit/checkpoint_auth.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdarg.h>

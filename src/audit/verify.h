@@ -6,7 +6,7 @@
 #pragma once
 
 #include "audit/chain.h"
-#include "base/buf.h"
+#include "lib/base/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>

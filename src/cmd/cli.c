@@ -1,9 +1,9 @@
 /* Shared command-line helpers. */
 #include "cli.h"
 
-#include "base/log.h"
-#include "event/emit.h"
-#include "event/event.h"
+#include "lib/base/log.h"
+#include "lib/event/emit.h"
+#include "lib/event/event.h"
 
 #include <jansson.h>
 #include <openssl/opensslv.h>

@@ -1,13 +1,12 @@
 /* cocoon-runtime: global options (runc-compatible) and dispatch to one command. The work is in
  * src/runtime; command parsing is in src/cmd/runtime. */
 #include "cli.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/event/emit.h"
 #include "runtime/commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "event/emit.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
 

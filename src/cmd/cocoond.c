@@ -1,7 +1,6 @@
 /* cocoond: argument parsing for the platform daemon; the work is in src/node/daemon.c. */
 #include "cli.h"
-
-#include "base/error.h"
+#include "lib/base/error.h"
 #include "node/daemon.h"
 
 #include <getopt.h>

@@ -5,7 +5,7 @@
  *                    (user and groups, Kubernetes' x509 convention) or unix peer credentials */
 #include "node/api.h"
 
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <jansson.h>
 #include <string.h>

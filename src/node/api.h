@@ -1,7 +1,7 @@
 /* The node API's HTTP routes (served over mutual TLS on TCP and over the local unix socket). */
 #pragma once
 
-#include "net/http.h"
+#include "lib/net/http.h"
 
 #include <stddef.h>
 

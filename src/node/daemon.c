@@ -3,12 +3,12 @@
  * sigwait, so no handler runs in a server thread. */
 #include "node/daemon.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "event/emit.h"
-#include "net/grpc_health.h"
-#include "net/server.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/event/emit.h"
+#include "lib/net/grpc_health.h"
+#include "lib/net/server.h"
 #include "node/api.h"
 #include "node/pki.h"
 

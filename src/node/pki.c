@@ -4,9 +4,9 @@
  *   admin.crt admin.key     a client certificate, CN=admin, O=system:masters (Kubernetes' convention) */
 #include "node/pki.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/x509.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/x509.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* Capability handling with prctl(2) and capset(2) (capabilities(7)). */
 #include "runtime/caps.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
 
 #include <errno.h>
 #include <linux/capability.h>

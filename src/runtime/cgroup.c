@@ -3,10 +3,10 @@
  * Kubernetes pod gets the same weight whichever runtime runs it. */
 #include "runtime/cgroup.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
 #include "runtime/devices_bpf.h"
 
 #include <dirent.h>

@@ -14,12 +14,14 @@
  */
 #include "runtime/container.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "event/emit.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/tpm_tcti.h"
+#include "lib/event/emit.h"
 #include "runtime/cgroup.h"
 #include "runtime/fscrypt.h"
 #include "runtime/hooks.h"
@@ -28,9 +30,7 @@
 #include "runtime/profile.h"
 #include "runtime/spec.h"
 #include "runtime/sync.h"
-#include "crypto/tpm_tcti.h"
 #include "runtime/tpm.h"
-#include "crypto/encode.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * "Operations"), with the state kept under the global --root directory. */
 #pragma once
 
-#include "event/event.h"
+#include "lib/event/event.h"
 #include "runtime/state.h"
 
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * matching rule decides, as with the v1 controller's rule list; nothing matching means deny. */
 #include "runtime/devices_bpf.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,15 +1,14 @@
 /* runtime exec: a new process inside a running container. It joins the init's namespaces and
  * cgroups and gets the container's seccomp filter, capabilities and profile, with the process
  * fields (args, env, cwd, user, terminal) from --process or the command line. */
-#include "runtime/container.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "event/emit.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/event/emit.h"
+#include "lib/json/json.h"
 #include "runtime/cgroup.h"
+#include "runtime/container.h"
 #include "runtime/init.h"
 #include "runtime/profile.h"
 #include "runtime/spec.h"

@@ -2,11 +2,11 @@
  * is wiped after the ioctl; the kernel keeps it in the filesystem's keyring until removal. */
 #include "runtime/fscrypt.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/encode.h"
-#include "crypto/secure.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/secure.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* Running OCI hooks. */
 #include "runtime/hooks.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "base/timeutil.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,9 @@
 /* Container init: runs in the child created by clone(), inside the new namespaces. */
 #include "runtime/init.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
 #include "runtime/caps.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
@@ -11,11 +11,11 @@
 #include "runtime/sync.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* Measurement of a container before its first instruction runs. */
 #include "runtime/measure.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/timeutil.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <dirent.h>
 #include <errno.h>

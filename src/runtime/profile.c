@@ -4,13 +4,13 @@
  * stacked on the config's own filter by the init. */
 #include "runtime/profile.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 #include "runtime/rootfs.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>

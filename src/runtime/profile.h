@@ -2,7 +2,7 @@
  * tightens any config, never loosens it, and reports every change it made. */
 #pragma once
 
-#include "base/buf.h"
+#include "lib/base/buf.h"
 #include "runtime/spec.h"
 
 struct cc_error;

@@ -3,10 +3,10 @@
  * CVE-2021-30465 class) can only ever point back inside the rootfs. */
 #include "runtime/rootfs.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "base/safepath.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/safepath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 const char *const runtime_default_masked_paths[] = {

@@ -2,9 +2,9 @@
  * "Seccomp"); flags map onto seccomp(2) SECCOMP_FILTER_FLAG_* attributes. */
 #include "runtime/seccomp_filter.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <sched.h>

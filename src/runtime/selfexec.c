@@ -2,7 +2,7 @@
  * millisecond for this runtime's size. */
 #include "runtime/selfexec.h"
 
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

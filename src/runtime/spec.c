@@ -2,10 +2,10 @@
  * as the spec requires; known fields with the wrong type are errors that name the field. */
 #include "runtime/spec.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <linux/capability.h>

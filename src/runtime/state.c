@@ -2,11 +2,11 @@
  * from the live system (init process, exec FIFO, freezer), never trusted from the file. */
 #include "runtime/state.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/timeutil.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* Typed messages over a SOCK_SEQPACKET socketpair, with SCM_RIGHTS for descriptors. */
 #include "runtime/sync.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* TPM2_PCR_Extend through ESAPI (TCG TSS 2.0 ESAPI specification). swtpm serves it in tests. */
 #include "runtime/tpm.h"
 
-#include "base/error.h"
-#include "crypto/digest.h"
+#include "lib/base/error.h"
+#include "lib/crypto/digest.h"
 
 #include <errno.h>
 #include <stdio.h>

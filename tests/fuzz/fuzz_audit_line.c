@@ -5,9 +5,9 @@
 #include "audit/format.h"
 #include "audit/k8s.h"
 #include "audit/verify.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
 
 #include <stdint.h>
 #include <stdlib.h>

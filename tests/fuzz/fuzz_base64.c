@@ -1,5 +1,5 @@
 /* libFuzzer target: base64 / base64url decoding (JOSE, Kubernetes Secret data) and round trips. */
-#include "crypto/encode.h"
+#include "lib/crypto/encode.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* libFuzzer target: security events as received from producers (cc_event_parse), and the
  * canonical writer against the tree it replaces (cc_json_canonical of cc_event_to_json). */
-#include "base/error.h"
-#include "event/event.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/event/event.h"
+#include "lib/json/json.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: gRPC length-prefixed message decoding and grpc-timeout parsing. */
-#include "net/grpc.h"
+#include "lib/net/grpc.h"
 
 #include <stdint.h>
 #include <stdlib.h>

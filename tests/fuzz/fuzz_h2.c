@@ -1,6 +1,6 @@
 /* libFuzzer target: an HTTP/2 server session (frames, HPACK, our header checks, gRPC framing)
  * after a valid client preface. */
-#include "net/h2.h"
+#include "lib/net/h2.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: HTTP/1.1 request framing, fed in two pieces to exercise resumption. */
-#include "net/http1.h"
+#include "lib/net/http1.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* libFuzzer target: JSON parsing with cocoon's limits (cc_json_parse) and canonical output. */
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,10 +5,10 @@
 #include "attest/kbs_tenant.h"
 
 #include <jansson.h>
+#include <openssl/ec.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/ec.h>
 
 static EVP_PKEY *token_key;
 

@@ -1,7 +1,7 @@
 /* libFuzzer target: OCI config.json parsing (runtime_spec_parse) and the confidential profile. */
-#include "base/buf.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/buf.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "runtime/profile.h"
 #include "runtime/spec.h"
 

@@ -1,6 +1,6 @@
 /* libFuzzer target: YAML streams (libyaml events -> JSON tree), including anchors, aliases and merge keys. */
-#include "base/error.h"
-#include "json/yaml.h"
+#include "lib/base/error.h"
+#include "lib/json/yaml.h"
 
 #include <stdint.h>
 #include <stdlib.h>

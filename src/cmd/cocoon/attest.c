@@ -1,15 +1,14 @@
 /* cocoon attest verify: checks TEE evidence with the verifier of its kind and prints its claims. */
-#include "../cli.h"
-#include "commands.h"
-
 #include "attest/policy.h"
 #include "attest/verifier.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/timeutil.h"
-#include "crypto/encode.h"
-#include "json/json.h"
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
 
 #include <getopt.h>
 #include <stdio.h>

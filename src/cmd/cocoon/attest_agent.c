@@ -1,19 +1,18 @@
 /* cocoon attest agent: the node attestation agent (src/attest/agent.h). */
-#include "../cli.h"
-#include "commands.h"
-
 #include "attest/agent.h"
 #include "attest/agent_tpm.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/tpm_tcti.h"
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/tpm_tcti.h"
 
 #include <getopt.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #define DEFAULT_STATE "/var/lib/cocoon/agent"
 #define DEFAULT_LOG   "/run/cocoon-runtime/measurements.jsonl"

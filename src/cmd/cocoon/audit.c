@@ -1,19 +1,18 @@
 /* cocoon audit verify|format: check delivered security logs; chain and format events offline. */
-#include "../cli.h"
-#include "commands.h"
-
 #include "audit/chain.h"
 #include "audit/checkpoint_auth.h"
-#include "audit/format.h"
 #include "audit/config.h"
+#include "audit/format.h"
 #include "audit/forward.h"
 #include "audit/k8s.h"
 #include "audit/verify.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "crypto/secure.h"
-#include "json/json.h"
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,8 +1,7 @@
 /* cocoon certs init --dir DIR [--hosts LIST]: create the node PKI that cocoond uses. */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/error.h"
+#include "lib/base/error.h"
 #include "node/pki.h"
 
 #include <getopt.h>

@@ -1,12 +1,12 @@
 /* cocoon event new|validate: make a canonical security event, or check JSON lines of events. */
-#include "../cli.h"
-#include "commands.h"
+#include "lib/event/event.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "event/event.h"
-#include "json/json.h"
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/json/json.h"
 
 #include <getopt.h>
 #include <stdio.h>

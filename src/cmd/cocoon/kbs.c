@@ -1,27 +1,27 @@
 /* cocoon kbs serve: the key broker (src/attest/kbs.h) on HTTPS. */
-#include "../cli.h"
-#include "commands.h"
-
 #include "attest/kbs.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "crypto/secure.h"
-#include "crypto/x509.h"
-#include "event/emit.h"
-#include "net/server.h"
-#include "store/store.h"
+
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/secure.h"
+#include "lib/crypto/x509.h"
+#include "lib/event/emit.h"
+#include "lib/net/server.h"
+#include "lib/store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/ec.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/ec.h>
 
 #define DEFAULT_STORE "sqlite:/var/lib/cocoon/state.db"
 #define ANCHOR_MAX    (1u << 20)

@@ -1,16 +1,15 @@
 /* cocoon key: named, versioned encryption keys in the state store (src/attest/keyring.h). */
-#include "../cli.h"
-#include "commands.h"
-
 #include "attest/keyring.h"
 #include "attest/root_key_tpm.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "crypto/secure.h"
-#include "crypto/tpm_tcti.h"
-#include "json/json.h"
-#include "store/store.h"
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/secure.h"
+#include "lib/crypto/tpm_tcti.h"
+#include "lib/json/json.h"
+#include "lib/store/store.h"
 
 #include <errno.h>
 #include <getopt.h>

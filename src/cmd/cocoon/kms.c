@@ -1,15 +1,15 @@
 /* cocoon kms serve: the Kubernetes KMS v2 plugin on a unix socket (src/attest/kms.h). */
-#include "../cli.h"
-#include "commands.h"
-
 #include "attest/kms.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "crypto/secure.h"
-#include "event/emit.h"
-#include "event/event.h"
-#include "net/server.h"
-#include "store/store.h"
+
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/crypto/secure.h"
+#include "lib/event/emit.h"
+#include "lib/event/event.h"
+#include "lib/net/server.h"
+#include "lib/store/store.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,11 +1,10 @@
 /* cocoon status: health, version and the caller's identity as a running cocoond sees them. */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
-#include "net/client.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "lib/net/client.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* cocoon version [--json] */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
 
 #include <getopt.h>

@@ -1,11 +1,10 @@
 /* cocoon yaml2json FILE: shows how cocoon reads a YAML stream (typing, merge keys, documents). */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
-#include "json/yaml.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "lib/json/yaml.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,9 +1,8 @@
 /* exec: run a new process in a container. */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <getopt.h>
 #include <stdio.h>

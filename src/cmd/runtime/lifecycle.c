@@ -1,9 +1,8 @@
 /* create, run, start, kill, delete, pause, resume: argument parsing only. */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/error.h"
-#include "base/log.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,10 +1,9 @@
 /* state, list, ps: reporting on containers. */
-#include "../cli.h"
+#include "cmd/cli.h"
 #include "commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
 #include "runtime/cgroup.h"
 
 #include <getopt.h>

@@ -1,12 +1,12 @@
 /* spec and features: the default config and what this runtime supports (runtime-spec features.md). */
-#include "../cli.h"
-#include "commands.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "runtime/seccomp_filter.h"
 #include "runtime/spec.h"
+
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "runtime/seccomp_filter.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* Allocation helpers that abort on exhaustion, so callers never carry a NULL path for malloc. */
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <stdarg.h>
 #include <string.h>

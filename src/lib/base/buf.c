@@ -1,12 +1,12 @@
 /* struct cc_buf: growable, NUL-terminated, optionally size-limited byte buffer. */
-#include "base/buf.h"
+#include "lib/base/buf.h"
 
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
-#include <openssl/crypto.h>
 
 void cc_buf_init_limited(struct cc_buf *buf, size_t limit)
 {

@@ -2,11 +2,11 @@
  * is freed on every return path. Each helper takes a pointer to the variable and tolerates NULL or -1. */
 #pragma once
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <errno.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 

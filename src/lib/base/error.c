@@ -1,5 +1,5 @@
 /* struct cc_error: one recorded failure with its errno and a sentence that names the thing. */
-#include "base/error.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* Whole-file reads with a size limit and crash-safe whole-file writes. */
-#include "base/file.h"
+#include "lib/base/file.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

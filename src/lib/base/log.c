@@ -1,9 +1,9 @@
 /* Process-wide logger. One mutex-protected FILE; a line is formatted completely before it is
  * written so concurrent threads never interleave within a line. JSON output escapes with jansson
  * so a message with quotes or control characters still yields one valid JSON object per line. */
-#include "base/log.h"
+#include "lib/base/log.h"
 
-#include "base/timeutil.h"
+#include "lib/base/timeutil.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -4,15 +4,15 @@
  * fds from the root down. ".." pops the stack but never past the root; a symlink's target is read
  * with readlinkat and spliced in front of the remaining path, restarting from the root when the
  * target is absolute. Symlink expansions are capped at 40, like the kernel's ELOOP limit. */
-#include "base/safepath.h"
+#include "lib/base/safepath.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

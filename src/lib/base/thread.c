@@ -1,5 +1,5 @@
 /* Worker threads (see thread.h). */
-#include "base/thread.h"
+#include "lib/base/thread.h"
 
 #include <signal.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 /* Time helpers. RFC 3339 §5.6 grammar: date-time = full-date "T" full-time; full-time carries
  * either "Z" or a numeric offset. Parsing is strict so timestamps from untrusted input are exact. */
-#include "base/timeutil.h"
+#include "lib/base/timeutil.h"
 
 #include <ctype.h>
 #include <errno.h>

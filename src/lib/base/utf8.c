@@ -1,5 +1,5 @@
 /* UTF-8 validation following the well-formed byte sequence table of Unicode §3.9 (Table 3-7). */
-#include "base/utf8.h"
+#include "lib/base/utf8.h"
 
 #include <stdint.h>
 

@@ -1,9 +1,9 @@
 /* AES-256-GCM through EVP. Inputs above INT_MAX are refused because EVP takes int lengths. */
-#include "crypto/aead.h"
+#include "lib/crypto/aead.h"
 
-#include "base/error.h"
-#include "crypto/random.h"
-#include "crypto/secure.h"
+#include "lib/base/error.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,15 +1,15 @@
 /* SHA-2, HMAC and HKDF through OpenSSL 3 (EVP_MD, EVP_MAC, EVP_KDF): no deprecated low-level APIs. */
-#include "crypto/digest.h"
+#include "lib/crypto/digest.h"
 
-#include "base/error.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <pthread.h>
+#include <string.h>
 
 static const struct {
 	const char *name;

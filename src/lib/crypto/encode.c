@@ -1,8 +1,8 @@
 /* Hex and base64 codecs. Written out rather than via OpenSSL's BIO base64, which silently stops at
  * the first invalid character; here every byte of untrusted input is checked. */
-#include "crypto/encode.h"
+#include "lib/crypto/encode.h"
 
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <errno.h>
 #include <string.h>

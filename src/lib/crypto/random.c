@@ -1,13 +1,13 @@
 /* Random bytes and UUIDs from OpenSSL's DRBG. */
-#include "crypto/random.h"
+#include "lib/crypto/random.h"
 
-#include "base/error.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <openssl/rand.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <openssl/rand.h>
 
 int cc_random_bytes(void *out, size_t len, struct cc_error *err)
 {

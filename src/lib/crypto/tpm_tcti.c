@@ -1,5 +1,5 @@
 /* The node's TPM (see tpm_tcti.h). */
-#include "crypto/tpm_tcti.h"
+#include "lib/crypto/tpm_tcti.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,12 +1,12 @@
 /* Certificate minting with OpenSSL 3. Extensions follow RFC 5280 §4.2: CAs get basicConstraints
  * CA:TRUE and keyCertSign; leaves get CA:FALSE, digitalSignature and the matching extendedKeyUsage,
  * because OpenSSL's verifier (and Go's) check EKU for TLS server and client roles. */
-#include "crypto/x509.h"
+#include "lib/crypto/x509.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
 
 #include <errno.h>
 #include <openssl/bn.h>

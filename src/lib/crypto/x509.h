@@ -3,9 +3,9 @@
  * tests use it to build trust setups, including deliberately wrong ones. Keys are ECDSA P-256. */
 #pragma once
 
-#include <stdbool.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 
 struct cc_error;
 

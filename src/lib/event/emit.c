@@ -1,17 +1,17 @@
 /* The process-wide event sink. One write(2) per event on an O_APPEND descriptor, so concurrent
  * emitters (and processes) never interleave within a line. */
-#include "event/emit.h"
+#include "lib/event/emit.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>

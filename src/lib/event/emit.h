@@ -3,7 +3,7 @@
  * line, appended atomically); the audit pipeline's durable socket input is the next sink. */
 #pragma once
 
-#include "event/event.h"
+#include "lib/event/event.h"
 
 #include <stdbool.h>
 

@@ -1,13 +1,13 @@
 /* The security event record: construction, canonical JSON, and validated parsing. */
-#include "event/event.h"
+#include "lib/event/event.h"
 
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/timeutil.h"
-#include "base/utf8.h"
-#include "crypto/random.h"
-#include "json/json.h"
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/base/utf8.h"
+#include "lib/crypto/random.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <pthread.h>

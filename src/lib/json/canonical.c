@@ -4,9 +4,8 @@
  * | JSON_ENCODE_ANY) - the fuzz target fuzz_json checks that on every input - without jansson's per
  * fragment callbacks and sort arrays: the audit pipeline hashes every record in this form, and it was
  * a third of the forwarder's time. */
-#include "json/json.h"
-
-#include "base/buf.h"
+#include "lib/base/buf.h"
+#include "lib/json/json.h"
 
 #include <stdint.h>
 #include <stdio.h>

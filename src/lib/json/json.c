@@ -1,10 +1,10 @@
 /* jansson helpers: bounded parsing, canonical output and typed field access. */
-#include "json/json.h"
+#include "lib/json/json.h"
 
-#include "base/error.h"
-#include "base/file.h"
-#include "base/cleanup.h"
-#include "crypto/encode.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/crypto/encode.h"
 
 #include <errno.h>
 #include <string.h>

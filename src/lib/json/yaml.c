@@ -9,13 +9,13 @@
  * The conversion is ours: one pass over the events, scalars typed by YAML 1.1 rules as Kubernetes
  * types them, anchors kept per document and resolved by their exact name (an alias is never a path),
  * alias expansion counted against a node budget, merge keys applied, duplicate keys refused. */
-#include "json/yaml.h"
+#include "lib/json/yaml.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/utf8.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/utf8.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <math.h>

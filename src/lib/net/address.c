@@ -1,8 +1,8 @@
 /* Parsing endpoint addresses and opening listening sockets. */
-#include "net/address.h"
+#include "lib/net/address.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -1,14 +1,14 @@
 /* libcurl-based HTTP client. One easy handle per request: simple, thread-safe, and connection
  * reuse is not worth shared state for the CLI and control-plane calls this serves. */
-#include "net/client.h"
+#include "lib/net/client.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>

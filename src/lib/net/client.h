@@ -2,7 +2,7 @@
  * (mutual TLS), unix sockets, timeouts and a response size limit; JSON helpers on top. */
 #pragma once
 
-#include "base/buf.h"
+#include "lib/base/buf.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* gRPC framing and status helpers (PROTOCOL-HTTP2: Length-Prefixed-Message, Status, Timeout). */
-#include "net/grpc.h"
+#include "lib/net/grpc.h"
 
 #include <errno.h>
 #include <protobuf-c/protobuf-c.h>

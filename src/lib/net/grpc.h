@@ -3,8 +3,8 @@
  * protobuf, packed and unpacked by the handler with protobuf-c; this layer never looks inside. */
 #pragma once
 
-#include "base/buf.h"
-#include "net/peer.h"
+#include "lib/base/buf.h"
+#include "lib/net/peer.h"
 
 #include <stdbool.h>
 #include <stddef.h>

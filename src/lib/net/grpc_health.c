@@ -1,10 +1,10 @@
 /* gRPC health checking (grpc/grpc doc/health-checking.md): Check answers SERVING / NOT_SERVING for
  * a known service and NOT_FOUND for an unknown one. Watch (server streaming) is not offered;
  * clients get UNIMPLEMENTED for it, which the protocol allows. */
-#include "net/grpc_health.h"
+#include "lib/net/grpc_health.h"
 
-#include "base/cleanup.h"
 #include "health.pb-c.h"
+#include "lib/base/cleanup.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * services' serving state; the empty service name stands for the whole server. */
 #pragma once
 
-#include "net/grpc.h"
+#include "lib/net/grpc.h"
 
 #include <stdbool.h>
 

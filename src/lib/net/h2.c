@@ -5,11 +5,11 @@
  * and turns handler results into HEADERS/DATA/trailers. gRPC responses follow PROTOCOL-HTTP2:
  * success is HEADERS + DATA + trailers (grpc-status 0); failure is Trailers-Only (one HEADERS
  * frame with grpc-status, END_STREAM). */
-#include "net/h2.h"
+#include "lib/net/h2.h"
 
-#include "base/cleanup.h"
-#include "base/log.h"
-#include "base/timeutil.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>

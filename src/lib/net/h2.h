@@ -3,9 +3,9 @@
  * or by the HTTP router, so REST endpoints work over h2 too. */
 #pragma once
 
-#include "base/buf.h"
-#include "net/grpc.h"
-#include "net/http.h"
+#include "lib/base/buf.h"
+#include "lib/net/grpc.h"
+#include "lib/net/http.h"
 
 #include <stdbool.h>
 #include <stddef.h>

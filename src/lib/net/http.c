@@ -1,9 +1,9 @@
 /* Protocol-independent HTTP: request and response objects, JSON helpers and the router. */
-#include "net/http.h"
+#include "lib/net/http.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -2,8 +2,8 @@
  * sees the same request whatever the wire protocol, and never touches a socket. */
 #pragma once
 
-#include "base/buf.h"
-#include "net/peer.h"
+#include "lib/base/buf.h"
+#include "lib/net/peer.h"
 
 #include <jansson.h>
 #include <stdbool.h>

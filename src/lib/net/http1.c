@@ -2,13 +2,13 @@
  * header syntax, chunked decoding, Content-Length conflicts); this file adds our limits, collects
  * the request, and pauses the parser at the two points where the connection must act: headers
  * complete (100-continue or early refusal) and message complete (dispatch). */
-#include "net/http1.h"
+#include "lib/net/http1.h"
 
-#include "base/cleanup.h"
+#include "lib/base/cleanup.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <http_parser.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -2,7 +2,7 @@
  * requests come out. The server's connection loop and the fuzz target drive the same code. */
 #pragma once
 
-#include "net/http.h"
+#include "lib/net/http.h"
 
 #include <stdbool.h>
 #include <stddef.h>

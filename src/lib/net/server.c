@@ -5,24 +5,23 @@
  * point where an event loop pays off, and max_connections bounds the threads. Each connection:
  *   TLS handshake (TCP with a certificate) -> protocol choice (ALPN h2, or the HTTP/2 preface on a
  *   plain socket) -> the HTTP/1.1 or HTTP/2 loop until the peer closes, a timeout, or shutdown. */
-#include "net/server.h"
+#include "lib/net/server.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/log.h"
-#include "base/timeutil.h"
-#include "net/address.h"
-#include "net/h2.h"
-#include "net/http1.h"
-#include "net/stream.h"
-#include "net/tls.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/net/address.h"
+#include "lib/net/h2.h"
+#include "lib/net/http1.h"
+#include "lib/net/stream.h"
+#include "lib/net/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <pthread.h>

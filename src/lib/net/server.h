@@ -4,8 +4,8 @@
  * routes and gRPC methods given to cc_server_start. */
 #pragma once
 
-#include "net/grpc.h"
-#include "net/http.h"
+#include "lib/net/grpc.h"
+#include "lib/net/http.h"
 
 #include <stdbool.h>
 #include <stddef.h>

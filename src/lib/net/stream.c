@@ -1,12 +1,12 @@
 /* Plain and TLS stream I/O on a non-blocking socket, with poll() for deadlines. Using
  * non-blocking sockets makes every wait explicit, so a peer that stops sending (slowloris) or
  * stops reading cannot pin a connection thread beyond its timeout. */
-#include "net/stream.h"
+#include "lib/net/stream.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <unistd.h>
-#include <openssl/err.h>
 
 static int wait_for(int fd, short events, int timeout_ms)
 {

@@ -1,9 +1,9 @@
 /* A connected byte stream, plain or TLS, with deadlines: the only place the server does socket I/O. */
 #pragma once
 
+#include <openssl/ssl.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include <openssl/ssl.h>
 
 struct cc_stream {
 	int fd;

@@ -1,16 +1,16 @@
 /* OpenSSL server contexts. Client certificates are verified by OpenSSL against client_ca during
  * the handshake (chain, validity, purpose sslclient); with require_client_cert a missing or bad
  * certificate aborts the handshake, so no handler ever runs for an unauthenticated peer. */
-#include "net/tls.h"
+#include "lib/net/tls.h"
 
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "net/peer.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/net/peer.h"
 
 #include <errno.h>
-#include <string.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <string.h>
 
 const char *cc_tls_last_error(char *buf, size_t size)
 {

@@ -3,8 +3,8 @@
  * from the verified certificate. */
 #pragma once
 
-#include <stdbool.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct cc_error;
 struct cc_peer;

@@ -1,7 +1,7 @@
 /* What a store backend implements (see store.h); one file per backend, listed in store.c. */
 #pragma once
 
-#include "store/store.h"
+#include "lib/store/store.h"
 
 struct cc_store_backend {
 	const char *scheme; /* the URL prefix before ':' */

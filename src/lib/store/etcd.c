@@ -3,11 +3,11 @@
  * etcd mod_revision; compare-and-swap is a transaction comparing it (or create_revision 0 for "must
  * not exist"). Several member URLs may be given: a request that cannot reach one member is retried
  * on the next, so the store keeps working while a minority of the cluster is down. */
-#include "base/error.h"
-#include "crypto/encode.h"
-#include "json/json.h"
-#include "net/client.h"
-#include "store/backend.h"
+#include "lib/base/error.h"
+#include "lib/crypto/encode.h"
+#include "lib/json/json.h"
+#include "lib/net/client.h"
+#include "lib/store/backend.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -2,8 +2,8 @@
  * so a write that returned survives a crash or power loss and a write cut short by SIGKILL never
  * becomes visible. Each key's revision counts its writes; compare-and-swap is a conditional UPDATE
  * (or an INSERT that must not conflict) inside one statement. */
-#include "base/error.h"
-#include "store/backend.h"
+#include "lib/base/error.h"
+#include "lib/store/backend.h"
 
 #include <errno.h>
 #include <pthread.h>

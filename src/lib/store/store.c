@@ -1,8 +1,8 @@
 /* The state store front: picks the backend from the URL and checks arguments once for all of them. */
-#include "store/store.h"
+#include "lib/store/store.h"
 
-#include "base/error.h"
-#include "store/backend.h"
+#include "lib/base/error.h"
+#include "lib/store/backend.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
-#include "unit.h"
-
 #include "attest/policy.h"
-#include "base/error.h"
+#include "lib/base/error.h"
+#include "unit.h"
 
 static json_t *claims(void)
 {

@@ -1,10 +1,9 @@
-#include "unit.h"
-
 #include "audit/chain.h"
 #include "audit/format.h"
 #include "audit/verify.h"
-#include "base/buf.h"
-#include "base/error.h"
+#include "lib/base/buf.h"
+#include "lib/base/error.h"
+#include "unit.h"
 
 static struct cc_event *sample(void)
 {

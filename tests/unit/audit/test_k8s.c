@@ -1,8 +1,7 @@
-#include "unit.h"
-
 #include "audit/k8s.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <stdlib.h>

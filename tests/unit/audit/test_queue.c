@@ -1,8 +1,7 @@
-#include "unit.h"
-
 #include "audit/queue.h"
-#include "base/cleanup.h"
-#include "base/error.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>

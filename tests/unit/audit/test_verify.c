@@ -1,8 +1,7 @@
-#include "unit.h"
-
 #include "audit/chain.h"
 #include "audit/verify.h"
-#include "base/buf.h"
+#include "lib/base/buf.h"
+#include "unit.h"
 
 static const uint8_t key[] = "0123456789abcdef0123456789abcdef";
 

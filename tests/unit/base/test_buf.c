@@ -1,6 +1,5 @@
+#include "lib/base/buf.h"
 #include "unit.h"
-
-#include "base/buf.h"
 
 #include <errno.h>
 

@@ -1,6 +1,5 @@
+#include "lib/base/error.h"
 #include "unit.h"
-
-#include "base/error.h"
 
 #include <errno.h>
 

@@ -1,10 +1,9 @@
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/json/json.h"
 #include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "base/log.h"
-#include "json/json.h"
 
 static void test_levels_and_formats_parse(void **state)
 {

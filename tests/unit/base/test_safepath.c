@@ -1,8 +1,7 @@
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/safepath.h"
 #include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/safepath.h"
 
 #include <errno.h>
 #include <fcntl.h>

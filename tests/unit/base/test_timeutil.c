@@ -1,6 +1,5 @@
+#include "lib/base/timeutil.h"
 #include "unit.h"
-
-#include "base/timeutil.h"
 
 #include <errno.h>
 #include <stdio.h>

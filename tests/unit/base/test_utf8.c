@@ -1,6 +1,5 @@
+#include "lib/base/utf8.h"
 #include "unit.h"
-
-#include "base/utf8.h"
 
 static void test_valid(void **state)
 {

@@ -1,9 +1,8 @@
+#include "lib/base/error.h"
+#include "lib/crypto/aead.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/secure.h"
 #include "unit.h"
-
-#include "base/error.h"
-#include "crypto/aead.h"
-#include "crypto/encode.h"
-#include "crypto/secure.h"
 
 #include <errno.h>
 

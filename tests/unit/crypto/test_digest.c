@@ -1,8 +1,7 @@
+#include "lib/base/error.h"
+#include "lib/crypto/digest.h"
+#include "lib/crypto/encode.h"
 #include "unit.h"
-
-#include "base/error.h"
-#include "crypto/digest.h"
-#include "crypto/encode.h"
 
 static void expect_hex(const uint8_t *data, size_t len, const char *hex)
 {

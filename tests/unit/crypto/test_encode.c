@@ -1,6 +1,5 @@
+#include "lib/crypto/encode.h"
 #include "unit.h"
-
-#include "crypto/encode.h"
 
 #include <errno.h>
 

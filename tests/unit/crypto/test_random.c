@@ -1,7 +1,6 @@
+#include "lib/base/error.h"
+#include "lib/crypto/random.h"
 #include "unit.h"
-
-#include "base/error.h"
-#include "crypto/random.h"
 
 static void test_uuid_format_and_uniqueness(void **state)
 {

@@ -1,12 +1,11 @@
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/x509.h"
 #include "unit.h"
 
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/x509.h"
-
 #include <errno.h>
-#include <sys/stat.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 
 static int verify(X509 *ca, X509 *leaf, int purpose)
 {

@@ -1,9 +1,8 @@
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/event/emit.h"
 #include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "base/file.h"
-#include "event/emit.h"
 
 #include <pthread.h>
 #include <sys/stat.h>

@@ -1,10 +1,9 @@
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/event/event.h"
+#include "lib/json/json.h"
 #include "unit.h"
-
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "event/event.h"
-#include "json/json.h"
 
 #include <errno.h>
 

@@ -1,8 +1,7 @@
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
 
 #include <errno.h>
 

@@ -1,10 +1,9 @@
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "lib/json/yaml.h"
 #include "unit.h"
-
-#include "base/buf.h"
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
-#include "json/yaml.h"
 
 #include <errno.h>
 

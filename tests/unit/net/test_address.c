@@ -1,7 +1,6 @@
+#include "lib/base/error.h"
+#include "lib/net/address.h"
 #include "unit.h"
-
-#include "base/error.h"
-#include "net/address.h"
 
 #include <errno.h>
 

@@ -1,6 +1,5 @@
+#include "lib/net/grpc.h"
 #include "unit.h"
-
-#include "net/grpc.h"
 
 #include <errno.h>
 

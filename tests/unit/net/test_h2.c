@@ -1,7 +1,6 @@
 /* Drives the server's h2 session with an in-process nghttp2 client session. */
+#include "lib/net/h2.h"
 #include "unit.h"
-
-#include "net/h2.h"
 
 #include <nghttp2/nghttp2.h>
 

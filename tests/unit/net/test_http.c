@@ -1,6 +1,5 @@
+#include "lib/net/http.h"
 #include "unit.h"
-
-#include "net/http.h"
 
 #include <errno.h>
 

@@ -1,6 +1,5 @@
+#include "lib/net/http1.h"
 #include "unit.h"
-
-#include "net/http1.h"
 
 static const struct http1_limits limits = { .max_header_bytes = 4096, .max_body = 64 };
 static const struct cc_peer peer;

@@ -1,12 +1,11 @@
 /* cc_server end to end in one process: TLS with and without client certificates, limits, timeouts,
  * unix sockets, shutdown. The client side is lib/net's libcurl client and raw sockets. */
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/crypto/x509.h"
+#include "lib/net/client.h"
+#include "lib/net/server.h"
 #include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "crypto/x509.h"
-#include "net/client.h"
-#include "net/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,6 @@
-#include "unit.h"
-
-#include "base/error.h"
+#include "lib/base/error.h"
 #include "runtime/cgroup.h"
+#include "unit.h"
 
 #include <errno.h>
 

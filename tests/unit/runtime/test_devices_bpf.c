@@ -1,10 +1,9 @@
 /* The cgroup v2 device filter, attached to a cgroup of its own with a child process in it. */
-#include "unit.h"
-
-#include "base/cleanup.h"
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "runtime/devices_bpf.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,9 +1,8 @@
-#include "unit.h"
-
-#include "base/buf.h"
-#include "base/error.h"
+#include "lib/base/buf.h"
+#include "lib/base/error.h"
 #include "runtime/profile.h"
 #include "runtime/spec.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <sys/mount.h>

@@ -1,8 +1,7 @@
-#include "unit.h"
-
-#include "base/error.h"
-#include "json/json.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "runtime/spec.h"
+#include "unit.h"
 
 #include <errno.h>
 #include <sched.h>

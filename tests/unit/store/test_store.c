@@ -1,7 +1,6 @@
+#include "lib/base/error.h"
+#include "lib/store/store.h"
 #include "unit.h"
-
-#include "base/error.h"
-#include "store/store.h"
 
 #include <errno.h>
 
