@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +81,7 @@ struct cached_event {
  * the inputs back; the queue takes its backlog. */
 #define LAG_MAX_BYTES (6u << 20)
 
-struct forwarder {
+struct audit_forwarder {
 	struct cached_event *cache; /* ring of EVENT_CACHE_SIZE slots, under cache_lock */
 	uint64_t cache_puts;        /* events put so far: the next one goes to slot cache_puts % size */
 	pthread_mutex_t cache_lock;
@@ -94,6 +93,7 @@ struct forwarder {
 	struct audit_reader_input reader_inputs[AUDIT_MAX_INPUTS];
 	size_t reader_input_of[AUDIT_MAX_INPUTS]; /* reader's input index -> index in inputs */
 	size_t reader_input_count;
+	size_t inputs_opened; /* inputs [0, inputs_opened) are open */
 	struct output_state outputs[AUDIT_MAX_OUTPUTS];
 	uint64_t since_checkpoint;
 	/* Counters the metrics handler reads from its own thread. */
@@ -107,19 +107,18 @@ struct forwarder {
 	pthread_t delivery_thread;
 	bool delivery_running;
 	atomic_bool delivery_stop;
-	struct cc_error *err;
+	/* Asked by audit_forwarder_stop from any thread; every wait of the forwarder's threads is
+	 * bounded (at most 100 ms) and checks it. */
+	atomic_bool stop;
+	struct batch *batch; /* the delivery thread's, and the final flush's once it is joined */
+	struct cc_http_route metrics_route, webhook_route;
+	struct cc_server *metrics_server, *webhook_server;
+	struct cc_error *err; /* where the writer's errors go: run's err */
+	struct cc_error start_err;
 	int append_error;
 };
 
-/* Set by the signal handler, read by every thread: a lock-free atomic is safe in both places. */
-static atomic_int stop_requested;
-
-static void request_stop(int sig)
-{
-	stop_requested = 1;
-}
-
-static int restore_chain(struct forwarder *f, struct cc_error *err)
+static int restore_chain(struct audit_forwarder *f, struct cc_error *err)
 {
 	audit_chain_init(&f->chain);
 	_cleanup_free_ char *last = NULL;
@@ -143,7 +142,7 @@ static int restore_chain(struct forwarder *f, struct cc_error *err)
 }
 
 /* Appends a record, waiting (and delivering) while the queue is full: block, never drop. */
-static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos);
+static int append_blocking(struct audit_forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos);
 
 static bool pos_before(const struct audit_queue_pos *a, const struct audit_queue_pos *b)
 {
@@ -152,7 +151,7 @@ static bool pos_before(const struct audit_queue_pos *a, const struct audit_queue
 
 /* The ring holds the last EVENT_CACHE_SIZE events in queue order, so it is searched by bisection
  * on their positions: every output finds any of them, wherever its cursor is. */
-static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, struct cc_event *ev, uint64_t seq,
+static void cache_put(struct audit_forwarder *f, const struct audit_queue_pos *pos, struct cc_event *ev, uint64_t seq,
 		      const char *hash)
 {
 	pthread_mutex_lock(&f->cache_lock);
@@ -168,7 +167,7 @@ static void cache_put(struct forwarder *f, const struct audit_queue_pos *pos, st
 }
 
 /* The cached event queued at pos, or NULL; call with cache_lock held. */
-static struct cached_event *cache_find(struct forwarder *f, const struct audit_queue_pos *pos)
+static struct cached_event *cache_find(struct audit_forwarder *f, const struct audit_queue_pos *pos)
 {
 	uint64_t low = f->cache_puts > EVENT_CACHE_SIZE ? f->cache_puts - EVENT_CACHE_SIZE : 0, high = f->cache_puts;
 	while (low < high) {
@@ -184,7 +183,7 @@ static struct cached_event *cache_find(struct forwarder *f, const struct audit_q
 	return NULL;
 }
 
-static uint64_t wake_generation(struct forwarder *f)
+static uint64_t wake_generation(struct audit_forwarder *f)
 {
 	pthread_mutex_lock(&f->wake_lock);
 	uint64_t g = f->wake_generation;
@@ -192,7 +191,7 @@ static uint64_t wake_generation(struct forwarder *f)
 	return g;
 }
 
-static void wake_other(struct forwarder *f)
+static void wake_other(struct audit_forwarder *f)
 {
 	pthread_mutex_lock(&f->wake_lock);
 	f->wake_generation++;
@@ -202,12 +201,12 @@ static void wake_other(struct forwarder *f)
 
 /* Waits up to ms for a wake after generation seen (the caller read it before checking its
  * condition, so a wake in between is not missed). */
-static void wait_for_wake(struct forwarder *f, uint64_t seen, int ms)
+static void wait_for_wake(struct audit_forwarder *f, uint64_t seen, int ms)
 {
 	struct timespec until;
 	cc_time_monotonic_deadline(ms, &until);
 	pthread_mutex_lock(&f->wake_lock);
-	while (f->wake_generation == seen && !stop_requested)
+	while (f->wake_generation == seen && !f->stop)
 		if (pthread_cond_timedwait(&f->wake_cond, &f->wake_lock, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&f->wake_lock);
@@ -220,7 +219,7 @@ enum delivery {
 };
 
 /* Chains the event and appends it to the queue (taking ownership of ev). */
-static int queue_event(struct forwarder *f, struct cc_event *ev)
+static int queue_event(struct audit_forwarder *f, struct cc_event *ev)
 {
 	struct cc_error err = { 0 };
 	_cleanup_free_ char *json = NULL;
@@ -252,7 +251,7 @@ static int queue_event(struct forwarder *f, struct cc_event *ev)
 }
 
 /* Queues a batch of parsed lines from the reader; the input's mark is committed after the sync. */
-static int write_batch(struct forwarder *f, struct audit_read_batch *batch, struct cc_error *err)
+static int write_batch(struct audit_forwarder *f, struct audit_read_batch *batch, struct cc_error *err)
 {
 	if (batch->error.code) {
 		*err = batch->error;
@@ -272,7 +271,7 @@ static int write_batch(struct forwarder *f, struct audit_read_batch *batch, stru
 /* A line from a producer on the audit socket: a cocoon event. */
 static int socket_line(void *ctx, const char *line, size_t len, char *reason, size_t reason_size, char id_out[37])
 {
-	struct forwarder *f = ctx;
+	struct audit_forwarder *f = ctx;
 	struct cc_error err = { 0 };
 	struct cc_event *ev;
 	if (f->append_error)
@@ -290,7 +289,7 @@ static int socket_line(void *ctx, const char *line, size_t len, char *reason, si
 	return 0;
 }
 
-static int append_blocking(struct forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos)
+static int append_blocking(struct audit_forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos)
 {
 	for (;;) {
 		struct cc_error err = { 0 };
@@ -307,7 +306,7 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len, st
 		uint64_t seen = wake_generation(f);
 		audit_queue_sync(f->queue, NULL);
 		wake_other(f);
-		if (stop_requested || f->delivery_stop) {
+		if (f->stop || f->delivery_stop) {
 			f->append_error = -EINTR;
 			cc_error_set(f->err, EINTR, "stopped while the queue was full");
 			return -EINTR;
@@ -318,7 +317,7 @@ static int append_blocking(struct forwarder *f, const char *data, size_t len, st
 
 /* Makes the queue durable, waiting while the disk is full (the inputs wait with it): block, never
  * drop. */
-static int sync_blocking(struct forwarder *f, struct cc_error *err)
+static int sync_blocking(struct audit_forwarder *f, struct cc_error *err)
 {
 	for (bool logged = false;; logged = true) {
 		int r = audit_queue_sync(f->queue, err);
@@ -327,7 +326,7 @@ static int sync_blocking(struct forwarder *f, struct cc_error *err)
 		if (!logged)
 			cc_warning("%s; the inputs wait", cc_error_message(err));
 		f->blocked_total++;
-		if (stop_requested)
+		if (f->stop)
 			return r;
 		uint64_t seen = wake_generation(f);
 		wait_for_wake(f, seen, 100);
@@ -336,7 +335,7 @@ static int sync_blocking(struct forwarder *f, struct cc_error *err)
 
 /* Formats one queue record for an output. Checkpoints pass through as JSON in JSON and RFC 5424
  * outputs (where verify reads them) and as a tagged line elsewhere. */
-static int format_record(struct forwarder *f, struct audit_output *out, const struct audit_queue_pos *pos,
+static int format_record(struct audit_forwarder *f, struct audit_output *out, const struct audit_queue_pos *pos,
 			 const char *data, size_t len, struct cc_buf *line)
 {
 	if (out->format == AUDIT_FORMAT_JSON && !out->routed) /* the record is the JSON line: nothing to parse */
@@ -380,7 +379,8 @@ static int format_record(struct forwarder *f, struct audit_output *out, const st
 
 /* The time of the fact a queue record holds, for the oldest-undelivered-age metric: from the
  * event cache, else from the record itself; checkpoints and unreadable records count as now. */
-static int64_t record_time_ns(struct forwarder *f, const struct audit_queue_pos *pos, const char *data, size_t len)
+static int64_t record_time_ns(struct audit_forwarder *f, const struct audit_queue_pos *pos, const char *data,
+			      size_t len)
 {
 	pthread_mutex_lock(&f->cache_lock);
 	struct cached_event *cached = cache_find(f, pos);
@@ -407,7 +407,8 @@ struct batch {
 	int64_t head_time_ns;        /* time of the first event, for the oldest-undelivered metric */
 };
 
-static void batch_read(struct forwarder *f, struct output_state *o, const struct audit_queue_pos *from, struct batch *b)
+static void batch_read(struct audit_forwarder *f, struct output_state *o, const struct audit_queue_pos *from,
+		       struct batch *b)
 {
 	size_t limit = f->cfg->batch < 1024 ? f->cfg->batch : 1024;
 	b->count = 0;
@@ -444,7 +445,8 @@ static void batch_free(struct batch *b)
 }
 
 /* The receiver has everything before pos: persist the cursor, count the delivery. */
-static void delivered(struct forwarder *f, struct output_state *o, const struct audit_queue_pos *pos, size_t count)
+static void delivered(struct audit_forwarder *f, struct output_state *o, const struct audit_queue_pos *pos,
+		      size_t count)
 {
 	audit_queue_ack(f->queue, o->out->name, pos, NULL);
 	pthread_mutex_lock(&f->metrics_lock);
@@ -457,7 +459,7 @@ static void delivered(struct forwarder *f, struct output_state *o, const struct 
 }
 
 /* Nothing after the cursor is confirmed: back off, then send it all again (at least once). */
-static void failed(struct forwarder *f, struct output_state *o, size_t count, int64_t head_time_ns,
+static void failed(struct audit_forwarder *f, struct output_state *o, size_t count, int64_t head_time_ns,
 		   const struct cc_error *err)
 {
 	pthread_mutex_lock(&f->metrics_lock);
@@ -474,7 +476,7 @@ static void failed(struct forwarder *f, struct output_state *o, size_t count, in
 }
 
 /* One step for an output whose send confirms before it returns (file, RELP). */
-static enum delivery deliver_confirmed(struct forwarder *f, struct output_state *o, struct batch *b)
+static enum delivery deliver_confirmed(struct audit_forwarder *f, struct output_state *o, struct batch *b)
 {
 	batch_read(f, o, &o->cursor, b);
 	bool moved = b->next.segment != o->cursor.segment || b->next.offset != o->cursor.offset;
@@ -504,7 +506,7 @@ static size_t inflight_records(const struct output_state *o)
 /* One step for an output that writes now and confirms later (syslog over TLS): the next batch is
  * written while the receiver is still taking the previous one, so it never waits for us; a
  * batch's records leave the cursor only once it is confirmed. */
-static enum delivery deliver_pipelined(struct forwarder *f, struct output_state *o, struct batch *b)
+static enum delivery deliver_pipelined(struct audit_forwarder *f, struct output_state *o, struct batch *b)
 {
 	enum delivery result = DELIVERY_IDLE;
 	struct cc_error err = { 0 };
@@ -547,9 +549,9 @@ static enum delivery deliver_pipelined(struct forwarder *f, struct output_state 
 }
 
 /* Gives each output one step. */
-static enum delivery deliver_once(struct forwarder *f)
+static enum delivery deliver_once(struct audit_forwarder *f)
 {
-	static __thread struct batch b; /* 40 KiB: not on the stack */
+	struct batch *b = f->batch;
 	enum delivery result = DELIVERY_IDLE;
 	int64_t now = cc_time_monotonic_ms();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
@@ -558,9 +560,9 @@ static enum delivery deliver_once(struct forwarder *f)
 		if (now < o->retry_at_ms)
 			d = audit_queue_pending_bytes(f->queue, &o->cursor) > 0 ? DELIVERY_WAITING : DELIVERY_IDLE;
 		else if (o->out->ops->write && o->out->ops->confirm)
-			d = deliver_pipelined(f, o, &b);
+			d = deliver_pipelined(f, o, b);
 		else
-			d = deliver_confirmed(f, o, &b);
+			d = deliver_confirmed(f, o, b);
 		if (d > result)
 			result = d;
 	}
@@ -569,7 +571,7 @@ static enum delivery deliver_once(struct forwarder *f)
 
 static void *delivery_main(void *arg)
 {
-	struct forwarder *f = arg;
+	struct audit_forwarder *f = arg;
 	while (!f->delivery_stop) {
 		uint64_t seen = wake_generation(f);
 		enum delivery d = deliver_once(f);
@@ -581,7 +583,7 @@ static void *delivery_main(void *arg)
 	return NULL;
 }
 
-static int start_delivery(struct forwarder *f, struct cc_error *err)
+static int start_delivery(struct audit_forwarder *f, struct cc_error *err)
 {
 	int r = cc_thread_start_worker(&f->delivery_thread, delivery_main, f);
 	if (r != 0)
@@ -590,7 +592,7 @@ static int start_delivery(struct forwarder *f, struct cc_error *err)
 	return 0;
 }
 
-static void stop_delivery(struct forwarder *f)
+static void stop_delivery(struct audit_forwarder *f)
 {
 	if (!f->delivery_running)
 		return;
@@ -602,7 +604,7 @@ static void stop_delivery(struct forwarder *f)
 
 /* The webhook's thread may be putting events in the cache (and so recycling through the
  * reader): the reader goes under the work lock. */
-static void stop_reader(struct forwarder *f)
+static void stop_reader(struct audit_forwarder *f)
 {
 	pthread_mutex_lock(&f->work_lock);
 	struct audit_reader *reader = f->reader;
@@ -612,7 +614,7 @@ static void stop_reader(struct forwarder *f)
 }
 
 /* Pending bytes of each output, by the cursors the delivery thread last moved. */
-static bool all_delivered(struct forwarder *f)
+static bool all_delivered(struct audit_forwarder *f)
 {
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		pthread_mutex_lock(&f->metrics_lock);
@@ -625,7 +627,7 @@ static bool all_delivered(struct forwarder *f)
 }
 
 /* True when an output that is not backing off is more than LAG_MAX_BYTES behind. */
-static bool outputs_lagging(struct forwarder *f)
+static bool outputs_lagging(struct audit_forwarder *f)
 {
 	int64_t now = cc_time_monotonic_ms();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
@@ -642,7 +644,7 @@ static bool outputs_lagging(struct forwarder *f)
 /* POST of an audit.k8s.io/v1 EventList from kube-apiserver's webhook backend. */
 static void webhook(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
-	struct forwarder *f = userdata;
+	struct audit_forwarder *f = userdata;
 	_cleanup_json_ json_t *doc = NULL;
 	if (cc_http_request_json(req, resp, &doc) < 0)
 		return;
@@ -683,7 +685,7 @@ static void webhook(const struct cc_http_request *req, struct cc_http_response *
 
 static void metrics(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
-	struct forwarder *f = userdata;
+	struct audit_forwarder *f = userdata;
 	struct audit_queue_stats qs;
 	audit_queue_stats(f->queue, &qs);
 	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
@@ -738,191 +740,251 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 	pthread_mutex_unlock(&f->metrics_lock);
 }
 
-int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err)
+static void set_defaults(struct audit_forward_config *cfg)
 {
-	if (cfg->output_count == 0)
-		return cc_error_set(err, EINVAL, "give at least one --output");
 	if (!cfg->queue_max_bytes)
 		cfg->queue_max_bytes = 1ull << 30;
 	if (!cfg->checkpoint_every)
 		cfg->checkpoint_every = 1000;
 	if (!cfg->batch)
 		cfg->batch = 512;
-	struct forwarder f = { .cfg = cfg,
-			       .err = err,
-			       .cache = cc_xcalloc(EVENT_CACHE_SIZE, sizeof(struct cached_event)) };
-	pthread_mutex_init(&f.metrics_lock, NULL);
-	pthread_mutex_init(&f.work_lock, NULL);
-	pthread_mutex_init(&f.cache_lock, NULL);
-	pthread_mutex_init(&f.wake_lock, NULL);
-	cc_cond_init_monotonic(&f.wake_cond);
-	struct cc_server *server = NULL, *webhook_server = NULL;
-	size_t opened = 0;
-	bool locked = false;
-	int r = audit_queue_open(cfg->queue_dir, cfg->queue_max_bytes, &f.queue, err);
-	if (r < 0 || (r = restore_chain(&f, err)) < 0)
-		goto out; /* out: frees what the start got to */
+}
+
+/* Start, first phase: the queue, and the hash chain continued from its last record. */
+static int open_queue(struct audit_forwarder *f, struct cc_error *err)
+{
+	int r = audit_queue_open(f->cfg->queue_dir, f->cfg->queue_max_bytes, &f->queue, err);
+	if (r < 0)
+		return r;
+	return restore_chain(f, err);
+}
+
+/* Start: the inputs, the file ones handed to the reader thread. */
+static int open_inputs(struct audit_forwarder *f, struct cc_error *err)
+{
+	struct audit_forward_config *cfg = f->cfg;
 	for (size_t i = 0; i < cfg->input_count; i++) {
 		const char *spec = cfg->inputs[i];
 		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;
+		int r;
 		if (strncmp(spec, "socket:", 7) == 0) {
-			f.inputs[i].socket = true;
-			if ((r = audit_socket_input_open(&f.inputs[i].sock, spec + 7, err)) < 0)
-				goto out;
-			opened++;
+			f->inputs[i].socket = true;
+			if ((r = audit_socket_input_open(&f->inputs[i].sock, spec + 7, err)) < 0)
+				return r;
+			f->inputs_opened++;
 			continue;
 		}
-		if (!k8s && strncmp(spec, "events:", 7) != 0) {
-			r = cc_error_set(err, EINVAL,
-					 "unsupported input `%s` (use k8s-audit:FILE, events:FILE or socket:PATH)",
-					 spec);
-			goto out;
-		}
+		if (!k8s && strncmp(spec, "events:", 7) != 0)
+			return cc_error_set(err, EINVAL,
+					    "unsupported input `%s` (use k8s-audit:FILE, events:FILE or socket:PATH)",
+					    spec);
 		const char *path = strchr(spec, ':') + 1;
 		_cleanup_free_ char *state = cc_xasprintf("%s/input-%zu.position", cfg->queue_dir, i);
-		if ((r = audit_file_input_open(&f.inputs[i].file, path, state, err)) < 0)
-			goto out;
-		opened++;
-		f.reader_inputs[f.reader_input_count] = (struct audit_reader_input){ &f.inputs[i].file, k8s };
-		f.reader_input_of[f.reader_input_count++] = i;
+		if ((r = audit_file_input_open(&f->inputs[i].file, path, state, err)) < 0)
+			return r;
+		f->inputs_opened++;
+		f->reader_inputs[f->reader_input_count] = (struct audit_reader_input){ &f->inputs[i].file, k8s };
+		f->reader_input_of[f->reader_input_count++] = i;
 	}
-	for (size_t i = 0; i < cfg->output_count; i++) {
-		struct audit_output *out = &cfg->outputs[i];
+	return 0;
+}
+
+/* Start: each output's name (its cursor's), its settings checked, its cursor read. */
+static int prepare_outputs(struct audit_forwarder *f, struct cc_error *err)
+{
+	for (size_t i = 0; i < f->cfg->output_count; i++) {
+		struct audit_output *out = &f->cfg->outputs[i];
 		snprintf(out->name, sizeof(out->name), "%s-%zu", out->ops->scheme, i);
 		for (char *p = out->name; *p; p++)
 			if (*p == '+')
 				*p = '_';
-		f.outputs[i].out = out;
+		f->outputs[i].out = out;
+		int r;
 		if (out->ops->prepare && (r = out->ops->prepare(out, err)) < 0)
-			goto out;
-		if ((r = audit_queue_cursor(f.queue, out->name, &f.outputs[i].cursor, err)) < 0)
-			goto out;
-		f.outputs[i].sent = f.outputs[i].cursor;
+			return r;
+		if ((r = audit_queue_cursor(f->queue, out->name, &f->outputs[i].cursor, err)) < 0)
+			return r;
+		f->outputs[i].sent = f->outputs[i].cursor;
 	}
+	return 0;
+}
+
+/* Start: the metrics endpoint and the webhook, each with its route in the forwarder (not in a
+ * static: two forwarders in one process must not share one). */
+static int start_servers(struct audit_forwarder *f, struct cc_error *err)
+{
+	struct audit_forward_config *cfg = f->cfg;
+	int r;
 	if (cfg->metrics_listen) {
-		static struct cc_http_route route = { .method = "GET", .path = "/metrics", .handler = metrics };
-		route.userdata = &f;
-		struct cc_server_config scfg = { .listen = cfg->metrics_listen, .routes = &route, .route_count = 1 };
-		if ((r = cc_server_start(&scfg, &server, err)) < 0) {
-			cc_error_prefix(err, "metrics");
-			goto out;
-		}
+		f->metrics_route =
+		    (struct cc_http_route){ .method = "GET", .path = "/metrics", .handler = metrics, .userdata = f };
+		struct cc_server_config scfg = { .listen = cfg->metrics_listen,
+						 .routes = &f->metrics_route,
+						 .route_count = 1 };
+		if ((r = cc_server_start(&scfg, &f->metrics_server, err)) < 0)
+			return cc_error_prefix(err, "metrics");
 	}
 	if (cfg->webhook_listen) {
-		static struct cc_http_route route = {
-			.method = "POST", .path = "/", .prefix = true, .handler = webhook
+		f->webhook_route = (struct cc_http_route){
+			.method = "POST", .path = "/", .prefix = true, .handler = webhook, .userdata = f
 		};
-		route.userdata = &f;
 		struct cc_server_config scfg = {
 			.listen = cfg->webhook_listen,
 			.tls_cert = cfg->webhook_cert,
 			.tls_key = cfg->webhook_key,
 			.client_ca = cfg->webhook_client_ca,
 			.require_client_cert = cfg->webhook_client_ca != NULL,
-			.routes = &route,
+			.routes = &f->webhook_route,
 			.route_count = 1,
 			.max_body = 64u << 20, /* kube-apiserver batches up to hundreds of events */
 		};
-		if ((r = cc_server_start(&scfg, &webhook_server, err)) < 0) {
-			cc_error_prefix(err, "audit webhook");
-			goto out;
+		if ((r = cc_server_start(&scfg, &f->webhook_server, err)) < 0)
+			return cc_error_prefix(err, "audit webhook");
+	}
+	return 0;
+}
+
+int audit_forwarder_new(struct audit_forward_config *cfg, struct audit_forwarder **ret, struct cc_error *err)
+{
+	if (cfg->output_count == 0)
+		return cc_error_set(err, EINVAL, "give at least one --output");
+	set_defaults(cfg);
+	struct audit_forwarder *f = cc_xcalloc(1, sizeof(*f));
+	f->cfg = cfg;
+	f->err = &f->start_err;
+	f->cache = cc_xcalloc(EVENT_CACHE_SIZE, sizeof(struct cached_event));
+	f->batch = cc_xcalloc(1, sizeof(*f->batch));
+	pthread_mutex_init(&f->metrics_lock, NULL);
+	pthread_mutex_init(&f->work_lock, NULL);
+	pthread_mutex_init(&f->cache_lock, NULL);
+	pthread_mutex_init(&f->wake_lock, NULL);
+	cc_cond_init_monotonic(&f->wake_cond);
+	int r;
+	if ((r = open_queue(f, err)) < 0 || (r = open_inputs(f, err)) < 0 || (r = prepare_outputs(f, err)) < 0 ||
+	    (r = start_servers(f, err)) < 0) {
+		audit_forwarder_free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+void audit_forwarder_stop(struct audit_forwarder *f)
+{
+	f->stop = true;
+	wake_other(f);
+}
+
+/* One round of the writer: the reader's next batch and whatever the socket inputs have, chained
+ * and queued, made durable together (group commit), and only then the inputs' positions moved
+ * and the producers answered. After an idle round it waits up to 20 ms for the reader. Returns
+ * the number of lines taken, or a negative errno. */
+static int write_round(struct audit_forwarder *f, bool idle, uint64_t seen, bool *ret_caught_up, struct cc_error *err)
+{
+	struct audit_forward_config *cfg = f->cfg;
+	struct audit_read_batch *batch = NULL;
+	*ret_caught_up = true;
+	if (f->reader)
+		audit_reader_take(f->reader, idle ? 20 : 0, &batch, ret_caught_up);
+	else if (idle)
+		wait_for_wake(f, seen, 20);
+	pthread_mutex_lock(&f->work_lock);
+	size_t lines = 0;
+	int r = 0;
+	if (batch) {
+		lines += batch->count + batch->rejected;
+		r = write_batch(f, batch, err);
+		audit_read_batch_release(batch);
+	}
+	for (size_t i = 0; i < cfg->input_count && r == 0 && !f->append_error; i++)
+		if (f->inputs[i].socket)
+			lines += (size_t)audit_socket_input_read(&f->inputs[i].sock, socket_line, f);
+	if (r == 0 && f->append_error)
+		r = f->append_error;
+	if (r == 0 && lines && (r = sync_blocking(f, err)) == 0) {
+		for (size_t i = 0; i < cfg->input_count; i++) {
+			if (f->inputs[i].socket)
+				audit_socket_input_commit(&f->inputs[i].sock); /* producers hear "ok" only now */
+			else if (f->inputs[i].read_any)
+				audit_file_input_commit(&f->inputs[i].file, &f->inputs[i].read_to, NULL);
 		}
 	}
-	struct sigaction sa = { .sa_handler = request_stop };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	stop_requested = 0;
-	if ((r = start_delivery(&f, err)) < 0)
-		goto out;
-	if (f.reader_input_count && (r = audit_reader_start(f.reader_inputs, f.reader_input_count, &f.reader, err)) < 0)
-		goto out;
-	bool idle = false;
-	while (!stop_requested) {
-		uint64_t seen = wake_generation(&f);
-		if (outputs_lagging(&f)) {
-			wait_for_wake(&f, seen, 20);
+	pthread_mutex_unlock(&f->work_lock);
+	return r < 0 ? r : (int)(lines > INT32_MAX ? INT32_MAX : lines);
+}
+
+/* A final checkpoint covers the tail, so verify can tell the log was not cut short; the delivery
+ * thread is stopped, so this thread delivers it (for a bounded number of steps). */
+static void final_checkpoint(struct audit_forwarder *f)
+{
+	struct audit_forward_config *cfg = f->cfg;
+	if (!cfg->checkpoint_key || f->since_checkpoint == 0)
+		return;
+	_cleanup_free_ char *cp = NULL;
+	if (audit_chain_checkpoint(&f->chain, cfg->checkpoint_key, cfg->checkpoint_key_len, &cp, NULL) == 0 &&
+	    audit_queue_append(f->queue, cp, strlen(cp), NULL, NULL) == 0 && audit_queue_sync(f->queue, NULL) == 0)
+		for (int i = 0; i < 200 && !all_delivered(f); i++)
+			if (deliver_once(f) == DELIVERY_IDLE)
+				break;
+}
+
+int audit_forwarder_run(struct audit_forwarder *f, struct cc_error *err)
+{
+	f->err = err;
+	int r = start_delivery(f, err);
+	if (r == 0 && f->reader_input_count)
+		r = audit_reader_start(f->reader_inputs, f->reader_input_count, &f->reader, err);
+	for (bool idle = false; r == 0 && !f->stop;) {
+		uint64_t seen = wake_generation(f);
+		if (outputs_lagging(f)) {
+			wait_for_wake(f, seen, 20);
 			continue;
 		}
-		/* After a round with nothing to do, wait (up to 20 ms) for the reader's next batch. */
-		struct audit_read_batch *batch = NULL;
-		bool caught_up = true;
-		if (f.reader)
-			audit_reader_take(f.reader, idle ? 20 : 0, &batch, &caught_up);
-		else if (idle)
-			wait_for_wake(&f, seen, 20);
-		pthread_mutex_lock(&f.work_lock);
-		locked = true;
-		size_t lines = 0;
-		if (batch) {
-			lines += batch->count + batch->rejected;
-			r = write_batch(&f, batch, err);
-			audit_read_batch_release(batch);
-			if (r < 0)
-				goto out;
+		bool caught_up;
+		int lines = write_round(f, idle, seen, &caught_up, err);
+		if (lines < 0) {
+			r = lines;
+			break;
 		}
-		for (size_t i = 0; i < cfg->input_count && !f.append_error; i++)
-			if (f.inputs[i].socket)
-				lines += (size_t)audit_socket_input_read(&f.inputs[i].sock, socket_line, &f);
-		if (f.append_error) {
-			r = f.append_error;
-			goto out;
-		}
-		if (lines) {
-			/* Group commit: the batch is durable before any input position moves past it. */
-			if ((r = sync_blocking(&f, err)) < 0)
-				goto out;
-			for (size_t i = 0; i < cfg->input_count; i++) {
-				if (f.inputs[i].socket)
-					audit_socket_input_commit(&f.inputs[i].sock); /* producers hear "ok" only now */
-				else if (f.inputs[i].read_any)
-					audit_file_input_commit(&f.inputs[i].file, &f.inputs[i].read_to, NULL);
-			}
-		}
-		pthread_mutex_unlock(&f.work_lock);
-		locked = false;
 		idle = lines == 0;
 		if (lines)
-			wake_other(&f); /* new durable records for the delivery thread */
-		else if (cfg->once && caught_up && all_delivered(&f))
+			wake_other(f); /* new durable records for the delivery thread */
+		else if (f->cfg->once && caught_up && all_delivered(f))
 			break;
 	}
-	stop_reader(&f);
-	stop_delivery(&f);
-	/* A final checkpoint covers the tail, so verify can tell the log was not cut short. */
-	if (cfg->checkpoint_key && f.since_checkpoint > 0) {
-		_cleanup_free_ char *cp = NULL;
-		if (audit_chain_checkpoint(&f.chain, cfg->checkpoint_key, cfg->checkpoint_key_len, &cp, NULL) == 0 &&
-		    audit_queue_append(f.queue, cp, strlen(cp), NULL, NULL) == 0 &&
-		    audit_queue_sync(f.queue, NULL) == 0)
-			for (int i = 0; i < 200 && !all_delivered(&f); i++)
-				if (deliver_once(&f) == DELIVERY_IDLE)
-					break;
-	}
-	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", (uint64_t)f.queued_total,
-		(uint64_t)f.rejected_total);
-	r = 0;
-out:
-	if (locked)
-		pthread_mutex_unlock(&f.work_lock);
-	stop_reader(&f);
-	stop_delivery(&f);
-	cc_server_stop(webhook_server);
-	cc_server_stop(server);
-	for (size_t i = 0; i < opened; i++) {
-		if (f.inputs[i].socket)
-			audit_socket_input_close(&f.inputs[i].sock);
+	stop_reader(f);
+	stop_delivery(f);
+	if (r < 0)
+		return r;
+	final_checkpoint(f);
+	cc_info("audit forwarder: %" PRIu64 " queued, %" PRIu64 " rejected lines", (uint64_t)f->queued_total,
+		(uint64_t)f->rejected_total);
+	return 0;
+}
+
+void audit_forwarder_free(struct audit_forwarder *f)
+{
+	if (!f)
+		return;
+	stop_reader(f);
+	stop_delivery(f);
+	cc_server_stop(f->webhook_server);
+	cc_server_stop(f->metrics_server);
+	for (size_t i = 0; i < f->inputs_opened; i++) {
+		if (f->inputs[i].socket)
+			audit_socket_input_close(&f->inputs[i].sock);
 		else
-			audit_file_input_close(&f.inputs[i].file);
+			audit_file_input_close(&f->inputs[i].file);
 	}
-	audit_queue_close(f.queue);
+	audit_queue_close(f->queue);
 	for (size_t i = 0; i < EVENT_CACHE_SIZE; i++)
-		cc_event_free(f.cache[i].event);
-	free(f.cache);
-	pthread_mutex_destroy(&f.metrics_lock);
-	pthread_mutex_destroy(&f.work_lock);
-	pthread_mutex_destroy(&f.cache_lock);
-	pthread_mutex_destroy(&f.wake_lock);
-	pthread_cond_destroy(&f.wake_cond);
-	return r;
+		cc_event_free(f->cache[i].event);
+	free(f->cache);
+	free(f->batch);
+	pthread_mutex_destroy(&f->metrics_lock);
+	pthread_mutex_destroy(&f->work_lock);
+	pthread_mutex_destroy(&f->cache_lock);
+	pthread_mutex_destroy(&f->wake_lock);
+	pthread_cond_destroy(&f->wake_cond);
+	free(f);
 }

@@ -35,5 +35,24 @@ struct audit_forward_config {
 	size_t redact_count;
 };
 
-/* Runs until SIGTERM/SIGINT (or, with once, until done). */
-int audit_forward_run(struct audit_forward_config *cfg, struct cc_error *err);
+/* The forwarder: an object, so two in one process share nothing, and one that knows nothing of
+ * signals (the command takes them: lib/base/stop.h). */
+struct audit_forwarder;
+
+/* Opens the queue (continuing its hash chain), the inputs and the metrics endpoint, and checks
+ * every output's settings, so a misconfigured forwarder fails before any input is read. cfg must
+ * outlive the forwarder. */
+int audit_forwarder_new(struct audit_forward_config *cfg, struct audit_forwarder **ret, struct cc_error *err);
+/* Forwards until audit_forwarder_stop (or, with cfg->once, until the inputs are at their end and
+ * everything is delivered); a final checkpoint then covers the tail. */
+int audit_forwarder_run(struct audit_forwarder *f, struct cc_error *err);
+/* Asks a running forwarder to return from audit_forwarder_run soon (within about 100 ms). Any
+ * thread may call it, any number of times; not a signal handler (it takes a lock). */
+void audit_forwarder_stop(struct audit_forwarder *f);
+void audit_forwarder_free(struct audit_forwarder *f);
+
+/* For `_cleanup_(audit_forwarder_freep) struct audit_forwarder *f = NULL;`. */
+static inline void audit_forwarder_freep(struct audit_forwarder **f)
+{
+	audit_forwarder_free(*f);
+}

@@ -60,6 +60,8 @@ void audit_file_input_close(struct audit_file_input *in)
 	free(in->path);
 	free(in->state_path);
 	cc_buf_free(&in->partial);
+	free(in->chunk);
+	in->chunk = NULL;
 	in->fd = -1;
 }
 
@@ -116,10 +118,12 @@ int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
 {
 	if (in->fd < 0 && open_path(in, err) <= 0)
 		return 0;
-	static char chunk[1u << 20];
+	if (!in->chunk)
+		in->chunk = cc_xmalloc(AUDIT_FILE_CHUNK);
+	char *chunk = in->chunk;
 	size_t total = 0;
 	while (total < max_lines) {
-		ssize_t n = pread(in->fd, chunk, sizeof(chunk), (off_t)in->offset);
+		ssize_t n = pread(in->fd, chunk, AUDIT_FILE_CHUNK, (off_t)in->offset);
 		if (n < 0)
 			return cc_error_set_errno(err, errno, "read audit log `%s`", in->path);
 		if (n > 0) {

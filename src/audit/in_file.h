@@ -12,7 +12,8 @@
 
 struct cc_error;
 
-#define AUDIT_LINE_MAX (64u * 1024)
+#define AUDIT_LINE_MAX   (64u * 1024)
+#define AUDIT_FILE_CHUNK (1u << 20)
 
 /* A position in the followed file: taken after a read, committed once what was read up to it
  * is durable (possibly by another thread, after more was read). */
@@ -32,6 +33,7 @@ struct audit_file_input {
 	struct audit_file_mark committed; /* persisted */
 	struct cc_buf partial;            /* a line without its newline yet */
 	bool skipping;                    /* inside an over-long line, discarding until its newline */
+	char *chunk;                      /* AUDIT_FILE_CHUNK bytes read at once; the input's own */
 	uint64_t rejected_long;
 };
 

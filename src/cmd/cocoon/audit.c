@@ -11,6 +11,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
+#include "lib/base/stop.h"
 #include "lib/crypto/secure.h"
 #include "lib/json/json.h"
 
@@ -281,6 +282,27 @@ static int format(int argc, char **argv)
 	return r < 0 || ctx.bad ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+static int run_forwarder(void *fwd, struct cc_error *err)
+{
+	return audit_forwarder_run(fwd, err);
+}
+
+static void stop_forwarder(void *fwd)
+{
+	audit_forwarder_stop(fwd);
+}
+
+/* Runs the forwarder until SIGTERM or SIGINT (or, with --once, until it is done). */
+static int run_forwarder_until_stopped(struct audit_forward_config *cfg, struct cc_error *err)
+{
+	cc_stop_signals_block(); /* before the forwarder starts its threads: they inherit the block */
+	_cleanup_(audit_forwarder_freep) struct audit_forwarder *fwd = NULL;
+	int r = audit_forwarder_new(cfg, &fwd, err);
+	if (r < 0)
+		return r;
+	return cc_run_until_stopped(run_forwarder, stop_forwarder, fwd, err);
+}
+
 static int forward(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -429,7 +451,7 @@ static int forward(int argc, char **argv)
 		return c;
 	cfg.checkpoint_key = key;
 	cfg.checkpoint_key_len = key_len;
-	int r = audit_forward_run(&cfg, &err);
+	int r = run_forwarder_until_stopped(&cfg, &err);
 	for (size_t i = 0; i < cfg.output_count; i++)
 		audit_output_free(&cfg.outputs[i]);
 	if (key) {
