@@ -34,6 +34,17 @@ static inline void cc_fclosep(FILE **f)
 #define _cleanup_close_  _cleanup_(cc_closep)
 #define _cleanup_fclose_ _cleanup_(cc_fclosep)
 
+/* Defines func##p, the cleanup helper of a type that has its own free function (systemd's
+ * DEFINE_TRIVIAL_CLEANUP_FUNC), so no caller frees such an object by hand on each path. A header says
+ * `CC_DEFINE_CLEANUP_FUNC(struct runtime_state *, runtime_state_free)` after the free function, and
+ * callers declare `_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;`. */
+#define CC_DEFINE_CLEANUP_FUNC(type, func)                                                                             \
+	static inline void func##p(type *p)                                                                            \
+	{                                                                                                              \
+		if (*p)                                                                                                \
+			func(*p);                                                                                      \
+	}
+
 /* Hands ownership out of a cleanup-scoped variable: `*ret = CC_TAKE_PTR(p);`. */
 #define CC_TAKE_PTR(p)                                                                                                 \
 	({                                                                                                             \
