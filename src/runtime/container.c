@@ -10,7 +10,9 @@
  *   (forward pty master to console socket) <- PTY (fd)
  *   write pid file, state.json, events    <- READY, then blocks opening exec.fifo for writing
  *   exit 0
- *   `start` opens exec.fifo for reading ----> open returns, execve(process.args)
+ *   `start` opens exec.fifo for reading ----> open returns, writes one byte, execve(process.args)
+ *   (O_NONBLOCK: reads the byte, or fails
+ *   when init has died; see release_init)
  */
 #include "runtime/container.h"
 
@@ -34,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,11 +139,11 @@ static int enter_time_namespace(const struct runtime_spec *spec, struct cc_error
 		return 0;
 	if (ns->path) {
 		_cleanup_close_ int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, 0x80 /* CLONE_NEWTIME */) < 0)
+		if (fd < 0 || setns(fd, CLONE_NEWTIME) < 0)
 			return cc_error_set_errno(err, errno, "join time namespace `%s`", ns->path);
 		return 0;
 	}
-	if (unshare(0x80 /* CLONE_NEWTIME */) < 0)
+	if (unshare(CLONE_NEWTIME) < 0)
 		return cc_error_set_errno(err, errno, "create a time namespace");
 	json_t *offsets = json_object_get(json_object_get(spec->json, "linux"), "timeOffsets");
 	static const char *const clocks[] = { "monotonic", "boottime" };
@@ -205,8 +208,22 @@ static char *default_measurement_log(const struct runtime_globals *g)
 	return g->measurement_log ? cc_xstrdup(g->measurement_log) : cc_xasprintf("%s/measurements.jsonl", g->root);
 }
 
+int runtime_write_pid_file(const char *path, pid_t pid, struct cc_error *err)
+{
+	char text[16];
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	return cc_write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* What create builds up, phase by phase (create_container); creation_abort undoes what exists of
+ * it after a failure and creation_release frees it either way. */
 struct creation {
+	const struct runtime_globals *g;
+	const struct runtime_create_opts *o;
+	char *bundle; /* resolved */
 	struct runtime_spec *spec;
+	const char *profile; /* "confidential" or NULL */
+	char *measurement;
 	struct runtime_state *state;
 	pid_t pid;
 	int sync_fd;
@@ -222,101 +239,131 @@ static void creation_abort(struct creation *c)
 		runtime_cgroup_destroy(c->state->cgroup_paths, NULL);
 	if (c->state && c->state->fscrypt_dir && c->state->fscrypt_key_id)
 		runtime_fscrypt_shred(c->state->fscrypt_dir, c->state->fscrypt_key_id, NULL);
-	if (c->state && c->state->dir) {
-		_cleanup_free_ char *fifo = runtime_exec_fifo_path(c->state->dir);
-		_cleanup_free_ char *state = cc_xasprintf("%s/state.json", c->state->dir);
-		unlink(fifo);
-		unlink(state);
-		rmdir(c->state->dir);
-	}
+	if (c->state && c->state->dir)
+		runtime_state_remove_dir(c->state->dir, NULL);
 }
 
-/* Does all of create except exiting; in `run` the caller stays the parent of init. */
-static int create_container(const struct runtime_globals *g, const struct runtime_create_opts *o, struct creation *c,
-			    struct cc_error *err)
+/* Phase 1: the bundle's config, with a root that exists. */
+static int load_bundle(struct creation *c, struct cc_error *err)
 {
-	int r;
+	const struct runtime_create_opts *o = c->o;
 	if (!runtime_id_valid(o->id))
 		return cc_error_set(err, EINVAL, "invalid container id `%.64s` (use letters, digits, _ + . -)", o->id);
-	_cleanup_free_ char *bundle = realpath(o->bundle ? o->bundle : ".", NULL);
-	if (!bundle)
+	c->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+	if (!c->bundle)
 		return cc_error_set_errno(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
-	if ((r = runtime_spec_load(bundle, &c->spec, err)) < 0)
+	int r = runtime_spec_load(c->bundle, &c->spec, err);
+	if (r < 0)
 		return r;
-	struct runtime_spec *spec = c->spec;
 	struct stat st;
-	if (stat(spec->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return cc_error_set(err, ENOENT, "root.path `%s` is not a directory", spec->root_path);
+	if (stat(c->spec->root_path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return cc_error_set(err, ENOENT, "root.path `%s` is not a directory", c->spec->root_path);
+	return 0;
+}
 
-	const char *profile = choose_profile(spec, o->profile);
-	if (profile) {
-		_cleanup_buf_ struct cc_buf report = CC_BUF_INIT;
-		r = runtime_profile_confidential(spec, &report, err);
-		if (r < 0) {
-			runtime_emit("profile.refuse", o->id, CC_VERDICT_DENY, CC_SEVERITY_WARNING,
-				     cc_error_message(err), json_pack("{s:s}", "profile", profile));
-			return r;
-		}
-		/* Say exactly what was taken away: one log line and one event per change. */
-		for (char *line = report.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
-			*nl = '\0';
-			cc_warning("confidential profile: %s", line);
-			runtime_emit("profile.tighten", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE, line,
-				     json_pack("{s:s}", "profile", profile));
-		}
+/* Phase 2: the profile, which may tighten the spec or refuse it. */
+static int apply_profile(struct creation *c, struct cc_error *err)
+{
+	const char *id = c->o->id;
+	c->profile = choose_profile(c->spec, c->o->profile);
+	if (!c->profile)
+		return 0;
+	_cleanup_buf_ struct cc_buf report = CC_BUF_INIT;
+	int r = runtime_profile_confidential(c->spec, &report, err);
+	if (r < 0) {
+		runtime_emit("profile.refuse", id, CC_VERDICT_DENY, CC_SEVERITY_WARNING, cc_error_message(err),
+			     json_pack("{s:s}", "profile", c->profile));
+		return r;
 	}
-	if (spec->process.terminal && !o->console_socket)
-		return cc_error_set(err, EINVAL,
-				    "process.terminal is set: give --console-socket (podman and containerd do)");
+	/* Say exactly what was taken away: one log line and one event per change. */
+	for (char *line = report.data, *nl; line && (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		cc_warning("confidential profile: %s", line);
+		runtime_emit("profile.tighten", id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE, line,
+			     json_pack("{s:s}", "profile", c->profile));
+	}
+	return 0;
+}
 
-	_cleanup_free_ char *measurement = NULL;
-	if ((r = cc_mkdir_p(g->root, 0700, err)) < 0)
+/* Phase 3: the measurement of config, rootfs and profile (cached under the state root). */
+static int measure_container(struct creation *c, struct cc_error *err)
+{
+	if (cc_mkdir_p(c->g->root, 0700, err) < 0)
 		return cc_error_prefix(err, "state root");
-	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", g->root);
-	if ((r = runtime_measure(spec, profile, cache, &measurement, err)) < 0)
+	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", c->g->root);
+	if (runtime_measure(c->spec, c->profile, cache, &c->measurement, err) < 0)
 		return cc_error_prefix(err, "measure container");
+	return 0;
+}
 
-	c->state = cc_xcalloc(1, sizeof(*c->state));
-	struct runtime_state *state = c->state;
-	state->id = cc_xstrdup(o->id);
-	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", g->root, o->id);
+/* Phase 4: the state directory and the state that will go into it. state->dir is set only once the
+ * directory is ours, so a failure never removes another container's directory. */
+static int make_state_dir(struct creation *c, struct cc_error *err)
+{
+	const struct runtime_spec *spec = c->spec;
+	const char *id = c->o->id;
+	struct runtime_state *state = c->state = cc_xcalloc(1, sizeof(*c->state));
+	state->id = cc_xstrdup(id);
+	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", c->g->root, id);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
-			return cc_error_set(err, EEXIST, "container `%s` already exists", o->id);
+			return cc_error_set(err, EEXIST, "container `%s` already exists", id);
 		return cc_error_set_errno(err, errno, "create state directory `%s`", dir);
 	}
 	state->dir = CC_TAKE_PTR(dir);
-	state->bundle = cc_xstrdup(bundle);
+	state->bundle = cc_xstrdup(c->bundle);
 	state->rootfs = cc_xstrdup(spec->root_path);
 	state->created_ns = cc_time_now_ns();
 	state->owner = cc_xstrdup("");
 	state->annotations = spec->annotations ? json_deep_copy(spec->annotations) : NULL;
-	state->measurement = cc_xstrdup(measurement);
-	state->profile = profile ? cc_xstrdup(profile) : NULL;
+	state->measurement = cc_xstrdup(c->measurement);
+	state->profile = c->profile ? cc_xstrdup(c->profile) : NULL;
 	state->use_terminal = spec->process.terminal;
+	return 0;
+}
+
+/* Phase 5: the exec FIFO the init waits on until `start`; *ret_fd is an O_PATH descriptor of it,
+ * which the init reopens for writing. */
+static int make_exec_fifo(const struct runtime_state *state, int *ret_fd, struct cc_error *err)
+{
 	_cleanup_free_ char *fifo = runtime_exec_fifo_path(state->dir);
 	/* Writable by the workload's user, which opens it after switching user; the 0700 state
 	 * directory keeps everyone else from reaching it by path (runc does the same). */
 	if (mkfifo(fifo, 0600) < 0 || chmod(fifo, 0622) < 0)
 		return cc_error_set_errno(err, errno, "create exec FIFO `%s`", fifo);
-	_cleanup_close_ int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
-	if (fifo_fd < 0)
+	int fd = open(fifo, O_PATH | O_CLOEXEC);
+	if (fd < 0)
 		return cc_error_set_errno(err, errno, "open exec FIFO");
+	*ret_fd = fd;
+	return 0;
+}
 
-	const char *key_ref = runtime_spec_annotation(spec, RUNTIME_FSCRYPT_KEY_ANNOTATION);
-	if (key_ref) {
-		struct runtime_fscrypt enc;
-		if ((r = runtime_fscrypt_setup(spec, key_ref, &enc, err)) < 0)
-			return cc_error_prefix(err, "encrypted storage");
-		state->fscrypt_dir = enc.dir;
-		state->fscrypt_key_id = cc_xstrdup(enc.key_id);
-		runtime_emit("volume.encrypt", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE,
-			     "writable storage encrypted with fscrypt v2",
-			     json_pack("{s:s, s:s}", "directory", enc.dir, "keyIdentifier", enc.key_id));
-	}
+/* Phase 6: fscrypt storage when the config asks for it by annotation. */
+static int encrypt_storage(struct creation *c, struct cc_error *err)
+{
+	const char *key_ref = runtime_spec_annotation(c->spec, RUNTIME_FSCRYPT_KEY_ANNOTATION);
+	if (!key_ref)
+		return 0;
+	struct runtime_fscrypt enc;
+	if (runtime_fscrypt_setup(c->spec, key_ref, &enc, err) < 0)
+		return cc_error_prefix(err, "encrypted storage");
+	c->state->fscrypt_dir = enc.dir;
+	c->state->fscrypt_key_id = cc_xstrdup(enc.key_id);
+	runtime_emit("volume.encrypt", c->o->id, CC_VERDICT_ALLOW, CC_SEVERITY_NOTICE,
+		     "writable storage encrypted with fscrypt v2",
+		     json_pack("{s:s, s:s}", "directory", enc.dir, "keyIdentifier", enc.key_id));
+	return 0;
+}
+
+/* Phase 7: clone the init into its new namespaces. The child never returns: it runs
+ * runtime_init_main, which waits for GO on the sync socket. */
+static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
+{
+	const struct runtime_spec *spec = c->spec;
 	int flags = clone_flags(spec, err);
 	if (flags < 0)
 		return flags;
+	int r;
 	if ((r = join_pid_namespace(spec, err)) < 0 || (r = enter_time_namespace(spec, err)) < 0)
 		return r;
 	int pair[2];
@@ -340,109 +387,144 @@ static int create_container(const struct runtime_globals *g, const struct runtim
 			.spec = spec,
 			.sync_fd = pair[1],
 			.fifo_fd = fifo_fd,
-			.preserve_fds = o->preserve_fds,
-			.confidential = profile != NULL,
-			.new_keyring = !o->no_new_keyring,
+			.preserve_fds = c->o->preserve_fds,
+			.confidential = c->profile != NULL,
+			.new_keyring = !c->o->no_new_keyring,
 		};
 		runtime_init_main(&args);
 	}
 	close(pair[1]);
-	c->pid = pid;
+	c->pid = c->state->pid = pid;
 	c->sync_fd = pair[0];
-	state->pid = pid;
+	return 0;
+}
 
+/* Phase 8: from outside, what the init cannot do for itself: id maps, cgroups, oom_score_adj, and
+ * the prestart and createRuntime hooks. */
+static int configure_init(struct creation *c, struct cc_error *err)
+{
+	const struct runtime_spec *spec = c->spec;
+	struct runtime_state *state = c->state;
+	int r;
 	if (spec->namespaces[RUNTIME_NS_USER].enabled && !spec->namespaces[RUNTIME_NS_USER].path) {
-		if ((r = write_id_map(pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
-		    (r = write_id_map(pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
+		if ((r = write_id_map(c->pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
+		    (r = write_id_map(c->pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
 			return r;
 	}
-	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, o->id);
-	if ((r = runtime_cgroup_setup(relative, &spec->resources, pid, &state->cgroup_paths, err)) < 0)
+	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, c->o->id);
+	if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &state->cgroup_paths, err) < 0)
 		return cc_error_prefix(err, "set up cgroups");
 	if (spec->process.has_oom_score_adj) {
-		_cleanup_free_ char *path = cc_xasprintf("/proc/%d/oom_score_adj", (int)pid);
+		_cleanup_free_ char *path = cc_xasprintf("/proc/%d/oom_score_adj", (int)c->pid);
 		char value[16];
 		snprintf(value, sizeof(value), "%d", spec->process.oom_score_adj);
 		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, value, strlen(value)) < 0)
 			return cc_error_set_errno(err, errno, "set oom_score_adj");
 	}
-	state->pid_start_time = runtime_pid_start_time(pid);
+	state->pid_start_time = runtime_pid_start_time(c->pid);
 	if ((r = runtime_hooks_run(spec, RUNTIME_HOOK_PRESTART, state, err)) < 0 ||
 	    (r = runtime_hooks_run(spec, RUNTIME_HOOK_CREATE_RUNTIME, state, err)) < 0)
 		return r;
-	json_t *state_doc = runtime_state_to_json(state);
-	_cleanup_free_ char *state_text = json_dumps(state_doc, JSON_COMPACT);
-	json_decref(state_doc);
+	return 0;
+}
+
+/* A descriptor the init sends during setup: its terminal goes to --console-socket, its seccomp
+ * notify fd to the config's listenerPath (with the state, as the runtime-spec asks). */
+static int forward_init_fd(const struct creation *c, const struct runtime_sync_msg *msg, int fd, struct cc_error *err)
+{
+	if (msg->type == RUNTIME_SYNC_PTY)
+		return runtime_send_fd(c->o->console_socket, fd, msg->text, err);
+	if (msg->type != RUNTIME_SYNC_SECCOMP_FD)
+		return 0;
+	const char *listener = json_string_value(json_object_get(c->spec->seccomp, "listenerPath"));
+	if (!listener)
+		return 0;
+	_cleanup_free_ char *text = runtime_state_to_text(c->state);
+	if (runtime_send_fd(listener, fd, text, err) < 0)
+		return cc_error_prefix(err, "seccomp listener");
+	return 0;
+}
+
+/* Phase 9: GO with the state for the init's hooks, then serve the init until it is ready. */
+static int run_init_setup(struct creation *c, struct cc_error *err)
+{
+	_cleanup_free_ char *state_text = runtime_state_to_text(c->state);
 	if (strlen(state_text) >= sizeof(((struct runtime_sync_msg *)0)->text))
 		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
 	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
 		return cc_error_set(err, EPIPE, "the container process exited before setup");
-
 	for (;;) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
 		if (runtime_sync_recv(c->sync_fd, &msg, &fd) < 0)
 			return cc_error_set(err, EPIPE, "the container process exited during setup");
 		if (msg.type == RUNTIME_SYNC_READY)
-			break;
+			return 0;
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			return cc_error_set(err, EPERM, "%s", msg.text);
-		if (msg.type == RUNTIME_SYNC_PTY && fd >= 0) {
-			r = runtime_send_fd(o->console_socket, fd, msg.text, err);
+		if (fd >= 0) {
+			int r = forward_init_fd(c, &msg, fd, err);
 			close(fd);
 			if (r < 0)
 				return r;
-		} else if (msg.type == RUNTIME_SYNC_SECCOMP_FD && fd >= 0) {
-			const char *listener = json_string_value(json_object_get(spec->seccomp, "listenerPath"));
-			if (listener) {
-				json_t *doc = runtime_state_to_json(state);
-				_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
-				json_decref(doc);
-				r = runtime_send_fd(listener, fd, text, err);
-			}
-			close(fd);
-			if (r < 0)
-				return cc_error_prefix(err, "seccomp listener");
-		} else if (fd >= 0) {
-			close(fd);
 		}
 	}
-	if ((r = runtime_state_save(state, err)) < 0)
-		return r;
-	/* The log record is written before the extend: a crash in between leaves a record the
-	 * PCR does not contain, which a verifier reports, never a PCR value it cannot explain. */
+}
+
+/* Phase 10: the measurement into the log, then into the TPM. The log record is written before the
+ * extend: a crash in between leaves a record the PCR does not contain, which a verifier reports,
+ * never a PCR value it cannot explain. */
+static int record_measurement(const struct creation *c, struct cc_error *err)
+{
 	const char *tcti = cc_tpm_tcti();
 	int pcr = runtime_tpm_pcr();
-	_cleanup_free_ char *log = default_measurement_log(g);
-	if ((r = runtime_measurement_log_append(log, o->id, measurement, tcti ? pcr : -1, tcti, err)) < 0)
+	_cleanup_free_ char *log = default_measurement_log(c->g);
+	int r = runtime_measurement_log_append(log, c->o->id, c->measurement, tcti ? pcr : -1, tcti, err);
+	if (r < 0 || !tcti)
 		return r;
-	if (tcti) {
-		uint8_t digest[48];
-		if (cc_hex_decode(measurement + strlen("sha384:"), digest, sizeof(digest)) < 0)
-			return cc_error_set(err, EINVAL, "internal: malformed measurement `%s`", measurement);
-		if ((r = runtime_tpm_extend(tcti, pcr, digest, err)) < 0)
-			return cc_error_prefix(err, "measured launch");
-	}
-	if (o->pid_file) {
-		char text[16];
-		snprintf(text, sizeof(text), "%d", (int)pid);
-		if ((r = cc_write_file_atomic(o->pid_file, text, strlen(text), 0644, err)) < 0)
-			return r;
-	}
-	runtime_emit("container.create", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",
-		     json_pack("{s:s, s:s, s:s?, s:i}", "measurement", measurement, "bundle", bundle, "profile",
-			       profile, "pid", (int)pid));
+	uint8_t digest[48];
+	if (cc_hex_decode(c->measurement + strlen("sha384:"), digest, sizeof(digest)) < 0)
+		return cc_error_set(err, EINVAL, "internal: malformed measurement `%s`", c->measurement);
+	if (runtime_tpm_extend(tcti, pcr, digest, err) < 0)
+		return cc_error_prefix(err, "measured launch");
+	return 0;
+}
+
+/* Does all of create except exiting; in `run` the caller stays the parent of init. The phases
+ * follow the diagram at the top of this file. */
+static int create_container(struct creation *c, struct cc_error *err)
+{
+	int r;
+	if ((r = load_bundle(c, err)) < 0 || (r = apply_profile(c, err)) < 0)
+		return r;
+	if (c->spec->process.terminal && !c->o->console_socket)
+		return cc_error_set(err, EINVAL,
+				    "process.terminal is set: give --console-socket (podman and containerd do)");
+	if ((r = measure_container(c, err)) < 0 || (r = make_state_dir(c, err)) < 0)
+		return r;
+	_cleanup_close_ int fifo_fd = -1;
+	if ((r = make_exec_fifo(c->state, &fifo_fd, err)) < 0 || (r = encrypt_storage(c, err)) < 0)
+		return r;
+	if ((r = clone_init(c, fifo_fd, err)) < 0 || (r = configure_init(c, err)) < 0 ||
+	    (r = run_init_setup(c, err)) < 0)
+		return r;
+	if ((r = runtime_state_save(c->state, err)) < 0 || (r = record_measurement(c, err)) < 0)
+		return r;
+	if (c->o->pid_file && (r = runtime_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
+		return r;
+	runtime_emit("container.create", c->o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",
+		     json_pack("{s:s, s:s, s:s?, s:i}", "measurement", c->measurement, "bundle", c->bundle, "profile",
+			       c->profile, "pid", (int)c->pid));
 	return 0;
 }
 
 /* create_container, and on failure the error event and the removal of what was half made. */
-static int create_or_abort(const struct runtime_globals *g, const struct runtime_create_opts *o, struct creation *c,
-			   struct cc_error *err)
+static int create_or_abort(struct creation *c, struct cc_error *err)
 {
-	int r = create_container(g, o, c, err);
+	int r = create_container(c, err);
 	if (r < 0) {
-		runtime_emit("container.create", o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
+		runtime_emit("container.create", c->o->id, CC_VERDICT_ERROR, CC_SEVERITY_ERROR, cc_error_message(err),
 			     NULL);
 		creation_abort(c);
 	}
@@ -456,78 +538,106 @@ static void creation_release(struct creation *c)
 		close(c->sync_fd);
 	runtime_state_free(c->state);
 	runtime_spec_free(c->spec);
+	free(c->measurement);
+	free(c->bundle);
 }
 
 int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err)
 {
-	struct creation c = { .sync_fd = -1 };
-	int r = create_or_abort(g, o, &c, err);
+	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	int r = create_or_abort(&c, err);
 	creation_release(&c);
 	return r;
 }
 
+static int init_exited_error(const struct runtime_state *st, struct cc_error *err)
+{
+	return cc_error_set(err, ESRCH,
+			    "container `%s` cannot start: its process (pid %d) exited after create; "
+			    "remove the container with `delete`",
+			    st->id, (int)st->pid);
+}
+
+/* How often `start` looks at an init that has not written to the exec FIFO yet. */
+#define EXEC_FIFO_POLL_MS 10
+
+/* Lets the init execute the workload: the init blocks opening the exec FIFO for writing and writes
+ * one byte once `start` opens it for reading. The FIFO is opened with O_NONBLOCK so that an init that
+ * died cannot leave `start` blocked in open() for ever: read() returns 0 while nobody holds the write
+ * end (the init has not reached the FIFO yet, or is gone) and EAGAIN while the init holds it without
+ * having written. Either way the init is looked at again, as runc does. */
+static int release_init(const struct runtime_state *st, struct cc_error *err)
+{
+	_cleanup_free_ char *fifo = runtime_exec_fifo_path(st->dir);
+	_cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open exec FIFO of `%s`", st->id);
+	for (;;) {
+		/* Looked at before the read: a byte the init wrote just before it died is still read. */
+		bool alive = runtime_state_init_alive(st);
+		char byte;
+		ssize_t n = read(fd, &byte, 1);
+		if (n == 1) {
+			unlink(fifo);
+			return 0;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return cc_error_set_errno(err, errno, "read exec FIFO of `%s`", st->id);
+		if (!alive)
+			return init_exited_error(st, err);
+		/* Another `start` took the byte (or `delete` ran): this init will never write again. */
+		if (access(fifo, F_OK) != 0)
+			return cc_error_set(err, EALREADY, "container `%s` was started or deleted meanwhile", st->id);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		poll(&pfd, 1, EXEC_FIFO_POLL_MS);
+	}
+}
+
+/* Whether the container was never started: `start` removes the exec FIFO. */
+static bool exec_fifo_exists(const struct runtime_state *st)
+{
+	_cleanup_free_ char *fifo = runtime_exec_fifo_path(st->dir);
+	return access(fifo, F_OK) == 0;
+}
+
 int runtime_start(const struct runtime_globals *g, const char *id, struct cc_error *err)
 {
-	struct runtime_state *st;
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
 	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
-	if (status != RUNTIME_STATUS_CREATED) {
-		r = cc_error_set(err, EINVAL, "container `%s` is %s, not created: cannot start it", id,
-				 runtime_status_name(status));
-		runtime_state_free(st);
-		return r;
-	}
-	_cleanup_free_ char *fifo = runtime_exec_fifo_path(st->dir);
-	/* The init holds the FIFO open for writing only while waiting, so O_NONBLOCK never blocks here
-	 * and an init that died is detected instead of hanging. */
-	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = cc_error_set_errno(err, errno, "open exec FIFO of `%s`", id);
-	} else {
-		char byte;
-		ssize_t n = read(fd, &byte, 1);
-		close(fd);
-		unlink(fifo);
-		if (n != 1)
-			r = cc_error_set(err, EPIPE, "container `%s` exited before it could start", id);
-	}
-	if (r == 0) {
-		struct runtime_spec *spec = NULL;
-		if (runtime_spec_load(st->bundle, &spec, NULL) == 0) {
-			runtime_hooks_run(spec, RUNTIME_HOOK_POSTSTART, st, NULL);
-			runtime_spec_free(spec);
-		}
-	}
+	if (status == RUNTIME_STATUS_STOPPED && exec_fifo_exists(st))
+		return init_exited_error(st, err);
+	if (status != RUNTIME_STATUS_CREATED)
+		return cc_error_set(err, EINVAL, "container `%s` is %s, not created: cannot start it", id,
+				    runtime_status_name(status));
+	r = release_init(st, err);
+	if (r == 0)
+		runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTART);
 	runtime_emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
 		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
 		     json_pack("{s:s?}", "measurement", st->measurement));
-	runtime_state_free(st);
 	return r;
 }
 
 int runtime_kill(const struct runtime_globals *g, const char *id, int sig, bool all, struct cc_error *err)
 {
-	struct runtime_state *st;
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
 	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
-	if (status == RUNTIME_STATUS_STOPPED && !all) {
-		r = cc_error_set(err, ESRCH, "container `%s` is not running", id);
-	} else if (all) {
+	if (status == RUNTIME_STATUS_STOPPED && !all)
+		return cc_error_set(err, ESRCH, "container `%s` is not running", id);
+	if (all)
 		runtime_cgroup_kill_all(st->cgroup_paths, sig);
-	} else if (kill(st->pid, sig) < 0) {
-		r = cc_error_set_errno(err, errno, "signal container `%s`", id);
-	}
-	if (r == 0) {
-		char reason[64];
-		snprintf(reason, sizeof(reason), "signal %d sent%s", sig, all ? " to all processes" : "");
-		runtime_emit("container.kill", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, reason, NULL);
-	}
-	runtime_state_free(st);
-	return r;
+	else if (kill(st->pid, sig) < 0)
+		return cc_error_set_errno(err, errno, "signal container `%s`", id);
+	char reason[64];
+	snprintf(reason, sizeof(reason), "signal %d sent%s", sig, all ? " to all processes" : "");
+	runtime_emit("container.kill", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, reason, NULL);
+	return 0;
 }
 
 static void wait_for_exit(const struct runtime_state *st, int timeout_ms)
@@ -537,9 +647,45 @@ static void wait_for_exit(const struct runtime_state *st, int timeout_ms)
 		usleep(2000);
 }
 
+/* Removes the key of the container's encrypted storage, reporting the outcome as an event. */
+static int shred_storage(const struct runtime_state *st, struct cc_error *err)
+{
+	int r = runtime_fscrypt_shred(st->fscrypt_dir, st->fscrypt_key_id, err);
+	runtime_emit("volume.shred", st->id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+		     r == 0 ? CC_SEVERITY_NOTICE : CC_SEVERITY_ERROR,
+		     r == 0 ? "encryption key removed from the filesystem: the data is unreadable"
+			    : cc_error_message(err),
+		     json_pack("{s:s}", "directory", st->fscrypt_dir));
+	return r;
+}
+
+/* Everything of a container that outlives its processes; the first error is reported, and every step
+ * is tried anyway so that as little as possible is left behind. */
+static int remove_container(const struct runtime_state *st, struct cc_error *err)
+{
+	runtime_cgroup_kill_all(st->cgroup_paths, SIGKILL);
+	int r = runtime_cgroup_destroy(st->cgroup_paths, err);
+	runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTOP);
+	if (st->fscrypt_dir && st->fscrypt_key_id) {
+		struct cc_error shred_err = { 0 };
+		int s = shred_storage(st, &shred_err);
+		if (s < 0 && r == 0) {
+			*err = shred_err;
+			r = s;
+		}
+	}
+	struct cc_error dir_err = { 0 };
+	int d = runtime_state_remove_dir(st->dir, &dir_err);
+	if (d < 0 && r == 0) {
+		*err = dir_err;
+		r = d;
+	}
+	return r;
+}
+
 int runtime_delete(const struct runtime_globals *g, const char *id, bool force, struct cc_error *err)
 {
-	struct runtime_state *st;
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
 	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0) {
 		/* `delete --force` of a container that is already gone succeeds, as with runc. */
@@ -548,12 +694,9 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 		return r;
 	}
 	enum runtime_status status = runtime_state_status(st);
-	if (status != RUNTIME_STATUS_STOPPED && status != RUNTIME_STATUS_CREATED && !force) {
-		r = cc_error_set(err, EBUSY, "container `%s` is %s: stop it first or use --force", id,
-				 runtime_status_name(status));
-		runtime_state_free(st);
-		return r;
-	}
+	if (status != RUNTIME_STATUS_STOPPED && status != RUNTIME_STATUS_CREATED && !force)
+		return cc_error_set(err, EBUSY, "container `%s` is %s: stop it first or use --force", id,
+				    runtime_status_name(status));
 	if (status != RUNTIME_STATUS_STOPPED) {
 		if (status == RUNTIME_STATUS_PAUSED)
 			runtime_cgroup_freeze(st->cgroup_paths, false, NULL);
@@ -561,60 +704,31 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 		runtime_cgroup_kill_all(st->cgroup_paths, SIGKILL);
 		wait_for_exit(st, 5000);
 	}
-	runtime_cgroup_kill_all(st->cgroup_paths, SIGKILL);
-	r = runtime_cgroup_destroy(st->cgroup_paths, err);
-	struct runtime_spec *spec = NULL;
-	if (runtime_spec_load(st->bundle, &spec, NULL) == 0) {
-		runtime_hooks_run(spec, RUNTIME_HOOK_POSTSTOP, st, NULL);
-		runtime_spec_free(spec);
-	}
-	if (st->fscrypt_dir && st->fscrypt_key_id) {
-		struct cc_error shred_err = { 0 };
-		int s = runtime_fscrypt_shred(st->fscrypt_dir, st->fscrypt_key_id, &shred_err);
-		runtime_emit("volume.shred", id, s == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
-			     s == 0 ? CC_SEVERITY_NOTICE : CC_SEVERITY_ERROR,
-			     s == 0 ? "encryption key removed from the filesystem: the data is unreadable"
-				    : cc_error_message(&shred_err),
-			     json_pack("{s:s}", "directory", st->fscrypt_dir));
-		if (s < 0 && r == 0) {
-			*err = shred_err;
-			r = s;
-		}
-	}
-	_cleanup_free_ char *fifo = runtime_exec_fifo_path(st->dir);
-	_cleanup_free_ char *state_file = cc_xasprintf("%s/state.json", st->dir);
-	unlink(fifo);
-	unlink(state_file);
-	if (rmdir(st->dir) < 0 && r == 0)
-		r = cc_error_set_errno(err, errno, "remove state directory `%s`", st->dir);
+	r = remove_container(st, err);
 	runtime_emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
 		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR,
 		     r == 0 ? "container removed" : cc_error_message(err), NULL);
-	runtime_state_free(st);
 	return r;
 }
 
 int runtime_pause(const struct runtime_globals *g, const char *id, bool pause, struct cc_error *err)
 {
-	struct runtime_state *st;
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
 	int r = runtime_state_load(g->root, id, &st, err);
 	if (r < 0)
 		return r;
 	enum runtime_status status = runtime_state_status(st);
 	if (pause && status != RUNTIME_STATUS_RUNNING && status != RUNTIME_STATUS_CREATED)
-		r = cc_error_set(err, EINVAL, "container `%s` is %s: only a running container can be paused", id,
-				 runtime_status_name(status));
-	else if (!pause && status != RUNTIME_STATUS_PAUSED)
-		r = cc_error_set(err, EINVAL, "container `%s` is %s, not paused", id, runtime_status_name(status));
-	else
-		r = runtime_cgroup_freeze(st->cgroup_paths, pause, err);
-	if (r == 0)
-		runtime_emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO,
-			     NULL, NULL);
-	runtime_state_free(st);
-	return r;
+		return cc_error_set(err, EINVAL, "container `%s` is %s: only a running container can be paused", id,
+				    runtime_status_name(status));
+	if (!pause && status != RUNTIME_STATUS_PAUSED)
+		return cc_error_set(err, EINVAL, "container `%s` is %s, not paused", id, runtime_status_name(status));
+	if ((r = runtime_cgroup_freeze(st->cgroup_paths, pause, err)) < 0)
+		return r;
+	runtime_emit(pause ? "container.pause" : "container.resume", id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, NULL,
+		     NULL);
+	return 0;
 }
-
 static volatile sig_atomic_t forwarded_signal;
 
 static void remember_signal(int sig)
@@ -647,8 +761,8 @@ static int wait_forwarding(pid_t pid)
 int runtime_run(const struct runtime_globals *g, const struct runtime_create_opts *o, bool detach, bool keep,
 		int *ret_status, struct cc_error *err)
 {
-	struct creation c = { .sync_fd = -1 };
-	int r = create_or_abort(g, o, &c, err);
+	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	int r = create_or_abort(&c, err);
 	if (r < 0)
 		goto out;
 	if ((r = runtime_start(g, o->id, err)) < 0) {

@@ -60,5 +60,8 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 void runtime_emit(const char *action, const char *id, enum cc_event_verdict verdict, enum cc_event_severity severity,
 		  const char *reason, json_t *extra);
 
+/* Writes pid in decimal to path (--pid-file of create, run and exec), replacing it atomically. */
+int runtime_write_pid_file(const char *path, pid_t pid, struct cc_error *err);
+
 /* Parses "KILL", "SIGKILL" or "9"; -1 when unknown. */
 int runtime_signal_from_string(const char *s);

@@ -105,54 +105,53 @@ static void emit_exec(const char *id, const json_t *process, enum cc_event_verdi
 		     args ? json_pack("{s:O}", "args", args) : NULL);
 }
 
-int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,
-		 struct cc_error *err)
+/* The container's config with the exec'd process in place of its own, parsed, and refused when the
+ * container's profile would refuse it; *ret_process is that process object (for the event). */
+static int load_exec_spec(const struct runtime_state *st, const struct runtime_exec_opts *o, json_t **ret_process,
+			  struct runtime_spec **ret_spec, struct cc_error *err)
 {
-	struct runtime_state *st = NULL;
-	struct runtime_spec *spec = NULL;
-	json_t *process = NULL;
-	_cleanup_free_ char *config_path = NULL;
+	_cleanup_free_ char *config_path = cc_xasprintf("%s/config.json", st->bundle);
 	_cleanup_json_ json_t *config = NULL;
-	int r = runtime_state_load(g->root, o->id, &st, err);
-	if (r < 0)
+	_cleanup_json_ json_t *process = NULL;
+	_cleanup_(runtime_spec_freep) struct runtime_spec *spec = NULL;
+	int r;
+	if ((r = cc_json_load_file(config_path, RUNTIME_SPEC_MAX_SIZE, &config, err)) < 0 ||
+	    (r = exec_process(o, json_object_get(config, "process"), &process, err)) < 0)
 		return r;
-	enum runtime_status status = runtime_state_status(st);
-	if (status != RUNTIME_STATUS_RUNNING && status != RUNTIME_STATUS_CREATED) {
-		r = cc_error_set(err, EINVAL, "container `%s` is %s: cannot exec into it", o->id,
-				 runtime_status_name(status));
-		goto out;
-	}
-	config_path = cc_xasprintf("%s/config.json", st->bundle);
-	if ((r = cc_json_load_file(config_path, RUNTIME_SPEC_MAX_SIZE, &config, err)) < 0)
-		goto out;
-	if ((r = exec_process(o, json_object_get(config, "process"), &process, err)) < 0)
-		goto out;
 	json_object_set(config, "process", process);
 	if ((r = runtime_spec_parse(config, st->bundle, &spec, err)) < 0)
-		goto out;
-	if (spec->process.terminal && !o->console_socket) {
-		r = cc_error_set(err, EINVAL, "--tty needs --console-socket");
-		goto out;
-	}
+		return r;
+	if (spec->process.terminal && !o->console_socket)
+		return cc_error_set(err, EINVAL, "--tty needs --console-socket");
 	if (st->profile) {
 		_cleanup_buf_ struct cc_buf report = CC_BUF_INIT;
 		if ((r = runtime_profile_confidential(spec, &report, err)) < 0)
-			goto out;
+			return r;
 	}
-	if ((r = join_namespaces_of(st->pid, true, err)) < 0)
-		goto out;
+	*ret_process = CC_TAKE_PTR(process);
+	*ret_spec = CC_TAKE_PTR(spec);
+	return 0;
+}
+
+/* Forks the exec'd process. It enters the container's pid namespace through us (setns on a pid
+ * namespace applies to children), joins the others itself, and runs runtime_init_main without
+ * rootfs setup; the parent keeps the sync socket in *ret_sync_fd. */
+static int fork_exec_process(const struct runtime_state *st, const struct runtime_spec *spec,
+			     const struct runtime_exec_opts *o, pid_t *ret_pid, int *ret_sync_fd, struct cc_error *err)
+{
+	int r = join_namespaces_of(st->pid, true, err);
+	if (r < 0)
+		return r;
 	int pair[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-		r = cc_error_set_errno(err, errno, "create sync socket");
-		goto out;
-	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return cc_error_set_errno(err, errno, "create sync socket");
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = cc_error_set_errno(err, errno, "fork");
 		close(pair[0]);
 		close(pair[1]);
-		goto out;
+		return r;
 	}
 	if (pid == 0) {
 		close(pair[0]);
@@ -170,48 +169,77 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 		runtime_init_main(&args);
 	}
 	close(pair[1]);
-	r = runtime_cgroup_join(st->cgroup_paths, pid, err);
-	if (r == 0 && runtime_sync_send(pair[0], RUNTIME_SYNC_GO, NULL, -1) < 0)
-		r = cc_error_set(err, EPIPE, "the exec process exited before setup");
-	while (r == 0) {
+	*ret_pid = pid;
+	*ret_sync_fd = pair[0];
+	return 0;
+}
+
+/* Puts the process into the container's cgroups, sends GO and serves it (its terminal goes to
+ * --console-socket) until it is ready. */
+static int run_exec_setup(const struct runtime_state *st, const struct runtime_exec_opts *o, pid_t pid, int sync_fd,
+			  struct cc_error *err)
+{
+	int r = runtime_cgroup_join(st->cgroup_paths, pid, err);
+	if (r < 0)
+		return r;
+	if (runtime_sync_send(sync_fd, RUNTIME_SYNC_GO, NULL, -1) < 0)
+		return cc_error_set(err, EPIPE, "the exec process exited before setup");
+	for (;;) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
-		if (runtime_sync_recv(pair[0], &msg, &fd) < 0) {
-			r = cc_error_set(err, EPIPE, "the exec process exited during setup");
-			break;
-		}
+		if (runtime_sync_recv(sync_fd, &msg, &fd) < 0)
+			return cc_error_set(err, EPIPE, "the exec process exited during setup");
 		if (msg.type == RUNTIME_SYNC_READY)
-			break;
+			return 0;
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			r = cc_error_set(err, EPERM, "%s", msg.text);
 		else if (msg.type == RUNTIME_SYNC_PTY && fd >= 0)
 			r = runtime_send_fd(o->console_socket, fd, msg.text, err);
 		if (fd >= 0)
 			close(fd);
+		if (r < 0)
+			return r;
 	}
-	close(pair[0]);
+}
+
+/* A shell-style status: the exit code, or 128+N for signal N. */
+static int wait_exit_status(pid_t pid)
+{
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts *o, int *ret_status,
+		 struct cc_error *err)
+{
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
+	_cleanup_(runtime_spec_freep) struct runtime_spec *spec = NULL;
+	_cleanup_json_ json_t *process = NULL;
+	int r = runtime_state_load(g->root, o->id, &st, err);
+	if (r < 0)
+		return r;
+	enum runtime_status status = runtime_state_status(st);
+	if (status != RUNTIME_STATUS_RUNNING && status != RUNTIME_STATUS_CREATED)
+		return cc_error_set(err, EINVAL, "container `%s` is %s: cannot exec into it", o->id,
+				    runtime_status_name(status));
+	pid_t pid;
+	int sync_fd;
+	if ((r = load_exec_spec(st, o, &process, &spec, err)) < 0 ||
+	    (r = fork_exec_process(st, spec, o, &pid, &sync_fd, err)) < 0)
+		return r;
+	r = run_exec_setup(st, o, pid, sync_fd, err);
+	close(sync_fd);
 	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		emit_exec(o->id, process, CC_VERDICT_ERROR, cc_error_message(err));
-		goto out;
+		return r;
 	}
 	emit_exec(o->id, process, CC_VERDICT_ALLOW, "process started in the container");
-	if (o->pid_file) {
-		char text[16];
-		snprintf(text, sizeof(text), "%d", (int)pid);
-		cc_write_file_atomic(o->pid_file, text, strlen(text), 0644, NULL);
-	}
-	*ret_status = 0;
-	if (!o->detach) {
-		int status_code;
-		while (waitpid(pid, &status_code, 0) < 0 && errno == EINTR)
-			;
-		*ret_status = WIFEXITED(status_code) ? WEXITSTATUS(status_code) : 128 + WTERMSIG(status_code);
-	}
-out:
-	json_decref(process);
-	runtime_spec_free(spec);
-	runtime_state_free(st);
-	return r;
+	if (o->pid_file)
+		runtime_write_pid_file(o->pid_file, pid, NULL);
+	*ret_status = o->detach ? 0 : wait_exit_status(pid);
+	return 0;
 }

@@ -63,10 +63,15 @@ int runtime_hooks_run(const struct runtime_spec *spec, enum runtime_hook_kind ki
 {
 	if (spec->hook_count[kind] == 0)
 		return 0;
-	json_t *doc = runtime_state_to_json(state);
-	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
+	_cleanup_free_ char *text = runtime_state_to_text(state);
 	return runtime_hooks_run_json(spec, kind, text, err);
+}
+
+void runtime_hooks_run_from_bundle(const struct runtime_state *state, enum runtime_hook_kind kind)
+{
+	_cleanup_(runtime_spec_freep) struct runtime_spec *spec = NULL;
+	if (runtime_spec_load(state->bundle, &spec, NULL) == 0)
+		runtime_hooks_run(spec, kind, state, NULL);
 }
 
 int runtime_hooks_run_json(const struct runtime_spec *spec, enum runtime_hook_kind kind, const char *text,

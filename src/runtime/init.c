@@ -155,133 +155,175 @@ static int create_container_hooks(void *arg, struct cc_error *err)
 	return runtime_hooks_run_json(a->spec, RUNTIME_HOOK_CREATE_CONTAINER, a->state_json, err);
 }
 
-void runtime_init_main(const struct runtime_init_args *args)
+/* Waits for GO: the runtime has written the id maps and set up the cgroups. The runtime sends the
+ * container state with it, for the hooks run in here; msg keeps that text. */
+static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *msg)
 {
-	struct runtime_init_args local = *args;
-	const struct runtime_init_args *a = &local;
-	const struct runtime_spec *spec = a->spec;
-	const struct runtime_process *p = &spec->process;
-	struct cc_error err = { 0 };
-	struct runtime_sync_msg msg;
-
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* if the runtime dies during create, so do we */
-	if (runtime_sync_recv(a->sync_fd, &msg, NULL) < 0 || msg.type != RUNTIME_SYNC_GO)
+	if (runtime_sync_recv(a->sync_fd, msg, NULL) < 0 || msg->type != RUNTIME_SYNC_GO)
 		_exit(1);
 	prctl(PR_SET_PDEATHSIG, 0);
-	local.state_json = msg.text; /* the runtime sends the state with GO */
+	a->state_json = msg->text;
+}
 
-	if (spec->namespaces[RUNTIME_NS_USER].enabled && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-		cc_error_set_errno(&err, errno, "become root in the user namespace (check uid/gid mappings)");
-		fail(a, &err);
+/* A new container's own system: names, root filesystem, sysctls, keyring (not for exec). */
+static int set_up_container(const struct runtime_init_args *a, struct cc_error *err)
+{
+	const struct runtime_spec *spec = a->spec;
+	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return cc_error_set_errno(err, errno, "set hostname `%s`", spec->hostname);
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return cc_error_set_errno(err, errno, "set domainname `%s`", spec->domainname);
+	if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
+		int r = runtime_rootfs_prepare(spec, create_container_hooks, (void *)a, err);
+		if (r < 0)
+			return r;
+	} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
+		return cc_error_set_errno(err, errno, "chroot into `%s` (no mount namespace)", spec->root_path);
 	}
-	if (!a->join_only) {
-		if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
-			cc_error_set_errno(&err, errno, "set hostname `%s`", spec->hostname);
-			fail(a, &err);
-		}
-		if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
-			cc_error_set_errno(&err, errno, "set domainname `%s`", spec->domainname);
-			fail(a, &err);
-		}
-		if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
-			if (runtime_rootfs_prepare(spec, create_container_hooks, (void *)a, &err) < 0)
-				fail(a, &err);
-		} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
-			cc_error_set_errno(&err, errno, "chroot into `%s` (no mount namespace)", spec->root_path);
-			fail(a, &err);
-		}
-		if (spec->sysctl && write_sysctls(spec->sysctl, &err) < 0)
-			fail(a, &err);
-		if (spec->namespaces[RUNTIME_NS_MOUNT].enabled && runtime_rootfs_finalize(spec, &err) < 0)
-			fail(a, &err);
-		/* A fresh session keyring, so containers cannot see each other's keys (runc default). */
-		if (a->new_keyring)
-			syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
-	}
+	int r;
+	if (spec->sysctl && (r = write_sysctls(spec->sysctl, err)) < 0)
+		return r;
+	if (spec->namespaces[RUNTIME_NS_MOUNT].enabled && (r = runtime_rootfs_finalize(spec, err)) < 0)
+		return r;
+	/* A fresh session keyring, so containers cannot see each other's keys (runc default). */
+	if (a->new_keyring)
+		syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+	return 0;
+}
+
+/* The process's session, terminal, rlimits and AppArmor profile (applied at execve). */
+static int set_up_process(const struct runtime_init_args *a, struct cc_error *err)
+{
+	const struct runtime_process *p = &a->spec->process;
 	setsid();
-	if (p->terminal && setup_terminal(a, &err) < 0)
-		fail(a, &err);
+	int r;
+	if (p->terminal && (r = setup_terminal(a, err)) < 0)
+		return r;
 	for (size_t i = 0; i < p->rlimit_count; i++) {
 		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
-		if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
-			cc_error_set_errno(&err, errno, "set rlimit %d", p->rlimits[i].resource);
-			fail(a, &err);
-		}
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return cc_error_set_errno(err, errno, "set rlimit %d", p->rlimits[i].resource);
 	}
 	if (p->apparmor_profile && access("/proc/self/attr/apparmor/exec", F_OK) == 0) {
 		_cleanup_close_ int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
 		_cleanup_free_ char *cmd = cc_xasprintf("exec %s", p->apparmor_profile);
-		if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0) {
-			cc_error_set_errno(&err, errno, "apply AppArmor profile `%s`", p->apparmor_profile);
-			fail(a, &err);
-		}
+		if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0)
+			return cc_error_set_errno(err, errno, "apply AppArmor profile `%s`", p->apparmor_profile);
 	}
-	/* Resolve the executable now so a typo fails `create` with a clear message (podman maps
-	 * "executable file not found" to exit code 127). */
-	if (!p->args || !p->args[0]) {
-		cc_error_set(&err, EINVAL, "process.args must name the program to run");
-		fail(a, &err);
-	}
-	_cleanup_free_ char *exe = runtime_find_executable(p->args[0], p->env);
-	if (!exe) {
-		cc_error_set(&err, errno == EACCES ? EACCES : ENOENT, "exec: \"%s\": %s", p->args[0],
-			     errno == EACCES ? "permission denied" : "executable file not found in $PATH");
-		fail(a, &err);
-	}
-	if (p->has_caps && runtime_caps_drop_bounding(&p->caps, &err) < 0)
-		fail(a, &err);
-	if (!p->no_new_privileges && load_seccomp(a, &err) < 0)
-		fail(a, &err); /* without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN */
-	prctl(PR_SET_KEEPCAPS, 1);
-	if (switch_user(p, &err) < 0)
-		fail(a, &err);
-	prctl(PR_SET_KEEPCAPS, 0);
-	if (p->has_caps && runtime_caps_apply(&p->caps, &err) < 0)
-		fail(a, &err);
-	if (p->umask >= 0)
-		umask((mode_t)p->umask);
-	if (chdir(p->cwd) < 0) {
-		cc_error_set_errno(&err, errno, "chdir to process.cwd `%s`", p->cwd);
-		fail(a, &err);
-	}
+	return 0;
+}
+
+/* Resolves the executable now so a typo fails `create` with a clear message (podman maps
+ * "executable file not found" to exit code 127). */
+static int resolve_executable(const struct runtime_process *p, char **ret_exe, struct cc_error *err)
+{
+	if (!p->args || !p->args[0])
+		return cc_error_set(err, EINVAL, "process.args must name the program to run");
+	char *exe = runtime_find_executable(p->args[0], p->env);
+	if (!exe)
+		return cc_error_set(err, errno == EACCES ? EACCES : ENOENT, "exec: \"%s\": %s", p->args[0],
+				    errno == EACCES ? "permission denied" : "executable file not found in $PATH");
+	*ret_exe = exe;
+	return 0;
+}
+
+/* Enters process.cwd, which must lie inside the container. */
+static int enter_cwd(const struct runtime_process *p, struct cc_error *err)
+{
+	if (chdir(p->cwd) < 0)
+		return cc_error_set_errno(err, errno, "chdir to process.cwd `%s`", p->cwd);
 	/* CVE-2024-21626: a cwd reached through a leaked host fd shows as "(unreachable)". */
 	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
-		cc_error_set(&err, EPERM, "process.cwd `%s` is outside the container", p->cwd);
-		fail(a, &err);
-	}
-	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		cc_error_set_errno(&err, errno, "set no_new_privs");
-		fail(a, &err);
-	}
-	if (p->no_new_privileges && load_seccomp(a, &err) < 0)
-		fail(a, &err);
-	/* Every descriptor above the preserved ones is closed on exec, whatever opened it. */
-	unsigned first_closed = 3 + (unsigned)a->preserve_fds;
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		return cc_error_set(err, EPERM, "process.cwd `%s` is outside the container", p->cwd);
+	return 0;
+}
+
+/* Bounding set, seccomp, user, capabilities, umask, cwd and no_new_privs, in the order that keeps
+ * each step possible. With no_new_privs the seccomp filter needs no CAP_SYS_ADMIN, so it goes in last
+ * and never has to allow the init's own setup calls. */
+static int drop_privileges(const struct runtime_init_args *a, struct cc_error *err)
+{
+	const struct runtime_process *p = &a->spec->process;
+	int r;
+	if (p->has_caps && (r = runtime_caps_drop_bounding(&p->caps, err)) < 0)
+		return r;
+	if (!p->no_new_privileges && (r = load_seccomp(a, err)) < 0)
+		return r; /* without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN */
+	prctl(PR_SET_KEEPCAPS, 1);
+	if ((r = switch_user(p, err)) < 0)
+		return r;
+	prctl(PR_SET_KEEPCAPS, 0);
+	if (p->has_caps && (r = runtime_caps_apply(&p->caps, err)) < 0)
+		return r;
+	if (p->umask >= 0)
+		umask((mode_t)p->umask);
+	if ((r = enter_cwd(p, err)) < 0)
+		return r;
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cc_error_set_errno(err, errno, "set no_new_privs");
+	if (p->no_new_privileges && (r = load_seccomp(a, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* Every descriptor above the preserved ones is closed on exec, whatever opened it. */
+static void close_inherited_fds(int preserve_fds)
+{
+	unsigned first_closed = 3 + (unsigned)preserve_fds;
 	if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		for (int fd = (int)first_closed; fd < 65536; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	for (int fd = 3; fd < (int)first_closed; fd++)
 		fcntl(fd, F_SETFD, 0);
+}
 
+/* Reports READY, then (for create) waits for `start` and runs the startContainer hooks. The runtime
+ * may be gone by then, so failures here only exit. */
+static void wait_for_start(const struct runtime_init_args *a)
+{
 	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_READY, NULL, -1) < 0)
 		_exit(1);
-	if (a->fifo_fd >= 0) {
-		/* Blocks until `start` opens the FIFO for reading. */
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fifo_fd);
-		int fifo = open(path, O_WRONLY | O_CLOEXEC);
-		if (fifo < 0 || write(fifo, "0", 1) != 1)
-			_exit(1);
-		close(fifo);
-		/* startContainer hooks: inside the container, after start, before the workload. */
-		if (a->spec->hook_count[RUNTIME_HOOK_START_CONTAINER] > 0 &&
-		    runtime_hooks_run_json(a->spec, RUNTIME_HOOK_START_CONTAINER, a->state_json, &err) < 0) {
-			fprintf(stderr, "cocoon-runtime: %s\n", cc_error_message(&err));
-			_exit(1);
-		}
+	if (a->fifo_fd < 0)
+		return;
+	/* Blocks until `start` opens the FIFO for reading. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fifo_fd);
+	int fifo = open(path, O_WRONLY | O_CLOEXEC);
+	if (fifo < 0 || write(fifo, "0", 1) != 1)
+		_exit(1);
+	close(fifo);
+	/* startContainer hooks: inside the container, after start, before the workload. */
+	struct cc_error err = { 0 };
+	if (a->spec->hook_count[RUNTIME_HOOK_START_CONTAINER] > 0 &&
+	    runtime_hooks_run_json(a->spec, RUNTIME_HOOK_START_CONTAINER, a->state_json, &err) < 0) {
+		fprintf(stderr, "cocoon-runtime: %s\n", cc_error_message(&err));
+		_exit(1);
 	}
+}
+
+void runtime_init_main(const struct runtime_init_args *args)
+{
+	struct runtime_init_args local = *args;
+	const struct runtime_init_args *a = &local;
+	const struct runtime_process *p = &a->spec->process;
+	struct cc_error err = { 0 };
+	struct runtime_sync_msg msg;
+
+	wait_for_go(&local, &msg);
+	if (a->spec->namespaces[RUNTIME_NS_USER].enabled && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		cc_error_set_errno(&err, errno, "become root in the user namespace (check uid/gid mappings)");
+		fail(a, &err);
+	}
+	if (!a->join_only && set_up_container(a, &err) < 0)
+		fail(a, &err);
+	_cleanup_free_ char *exe = NULL;
+	if (set_up_process(a, &err) < 0 || resolve_executable(p, &exe, &err) < 0 || drop_privileges(a, &err) < 0)
+		fail(a, &err);
+	close_inherited_fds(a->preserve_fds);
+	wait_for_start(a);
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	/* The runtime is gone by now: the workload's stderr is the only place left to say why. */
 	fprintf(stderr, "cocoon-runtime: exec `%s`: %s\n", exe, strerror(errno));

@@ -22,7 +22,7 @@ static const struct {
 	[RUNTIME_NS_PID] = { "pid", CLONE_NEWPID },          [RUNTIME_NS_NETWORK] = { "network", CLONE_NEWNET },
 	[RUNTIME_NS_MOUNT] = { "mount", CLONE_NEWNS },       [RUNTIME_NS_IPC] = { "ipc", CLONE_NEWIPC },
 	[RUNTIME_NS_UTS] = { "uts", CLONE_NEWUTS },          [RUNTIME_NS_USER] = { "user", CLONE_NEWUSER },
-	[RUNTIME_NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP }, [RUNTIME_NS_TIME] = { "time", 0x80 /* CLONE_NEWTIME */ },
+	[RUNTIME_NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP }, [RUNTIME_NS_TIME] = { "time", CLONE_NEWTIME },
 };
 
 const char *runtime_ns_name(enum runtime_ns ns)

@@ -3,7 +3,10 @@
  * config comes from whoever calls the runtime (podman, containerd, a Kubernetes node). */
 #pragma once
 
+#include "lib/base/cleanup.h"
+
 #include <jansson.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,6 +14,12 @@
 struct cc_error;
 
 #define RUNTIME_SPEC_MAX_SIZE (4u * 1024 * 1024)
+
+/* Time namespaces came with Linux 5.6; older glibc <sched.h> headers lack the flag, so it is named
+ * once here for clone flags, setns and unshare (the value is the kernel's, linux/sched.h). */
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 
 enum runtime_ns {
 	RUNTIME_NS_PID,
@@ -158,6 +167,7 @@ int runtime_spec_load(const char *bundle, struct runtime_spec **ret, struct cc_e
 /* Parses a config document; bundle resolves a relative root.path. Takes a reference to json. */
 int runtime_spec_parse(json_t *json, const char *bundle, struct runtime_spec **ret, struct cc_error *err);
 void runtime_spec_free(struct runtime_spec *spec);
+CC_DEFINE_CLEANUP_FUNC(struct runtime_spec *, runtime_spec_free)
 
 const char *runtime_spec_annotation(const struct runtime_spec *spec, const char *key);
 

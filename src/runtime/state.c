@@ -133,6 +133,12 @@ json_t *runtime_state_to_json(const struct runtime_state *st)
 	return obj;
 }
 
+char *runtime_state_to_text(const struct runtime_state *st)
+{
+	_cleanup_json_ json_t *doc = runtime_state_to_json(st);
+	return json_dumps(doc, JSON_COMPACT);
+}
+
 int runtime_state_save(const struct runtime_state *st, struct cc_error *err)
 {
 	json_t *obj = json_object();
@@ -217,6 +223,17 @@ void runtime_state_free(struct runtime_state *st)
 	free(st->fscrypt_key_id);
 	free(st->fscrypt_mount);
 	free(st);
+}
+
+int runtime_state_remove_dir(const char *dir, struct cc_error *err)
+{
+	_cleanup_free_ char *fifo = runtime_exec_fifo_path(dir);
+	_cleanup_free_ char *state = cc_xasprintf("%s/state.json", dir);
+	unlink(fifo);
+	unlink(state);
+	if (rmdir(dir) < 0)
+		return cc_error_set_errno(err, errno, "remove state directory `%s`", dir);
+	return 0;
 }
 
 static int compare_ids(const void *a, const void *b)

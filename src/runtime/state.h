@@ -3,6 +3,8 @@
  * (pid plus its start time, so a reused pid is not mistaken for the container) and the FIFO. */
 #pragma once
 
+#include "lib/base/cleanup.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +50,11 @@ bool runtime_id_valid(const char *id);
 int runtime_state_save(const struct runtime_state *st, struct cc_error *err);
 int runtime_state_load(const char *root, const char *id, struct runtime_state **ret, struct cc_error *err);
 void runtime_state_free(struct runtime_state *st);
+CC_DEFINE_CLEANUP_FUNC(struct runtime_state *, runtime_state_free)
+
+/* Removes the container directory dir with its state.json and exec FIFO; the one place that knows
+ * what a state directory holds. */
+int runtime_state_remove_dir(const char *dir, struct cc_error *err);
 
 /* The start time of pid from /proc, or 0 when it does not exist. */
 uint64_t runtime_pid_start_time(pid_t pid);
@@ -56,6 +63,8 @@ enum runtime_status runtime_state_status(const struct runtime_state *st);
 
 /* The OCI state document (runtime-spec runtime.md "State") plus cocoon fields. */
 json_t *runtime_state_to_json(const struct runtime_state *st);
+/* The same as compact JSON text (malloc'd), as hooks, the init and a seccomp listener get it. */
+char *runtime_state_to_text(const struct runtime_state *st);
 
 /* Ids of all containers under root, sorted. */
 int runtime_state_list(const char *root, char ***ret_ids, size_t *ret_count, struct cc_error *err);

@@ -70,6 +70,54 @@ teardown() {
 	[[ "$output" == *"does not exist"* ]]
 }
 
+# init_pid ID: the pid of the container's init, from `state`.
+init_pid() {
+	RT state "$1" | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["pid"])'
+}
+
+# start_fails_quickly ID LIMIT_MS [COMMAND...]: `start` (run through COMMAND, e.g. strace) must fail
+# within LIMIT_MS with the message that names the container and says its process exited; `timeout`
+# keeps a regression from hanging the suite.
+start_fails_quickly() {
+	local id="$1" limit_ms="$2"
+	shift 2
+	local begin="${EPOCHREALTIME/./}"
+	run timeout 5 "$@" "$COCOON_RUNTIME" --root "$RT_ROOT" start "$id"
+	local elapsed_ms=$(((${EPOCHREALTIME/./} - begin) / 1000))
+	echo "start: status $status after ${elapsed_ms} ms: $output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container \`$id\`"*"process"*"exited"* ]]
+	[ "$elapsed_ms" -lt "$limit_ms" ]
+}
+
+@test "start fails at once when the container's init died after create, and delete cleans up" {
+	set_args "$BUNDLE" sleep 60
+	RT create --bundle "$BUNDLE" t1
+	kill -KILL "$(init_pid t1)"
+	start_fails_quickly t1 1000
+	RT delete t1
+	run RT state t1
+	[[ "$output" == *"does not exist"* ]]
+	[ ! -e "$RT_ROOT/t1" ]
+}
+
+@test "start does not hang when the init dies while start opens the exec FIFO" {
+	command -v strace >/dev/null || skip "needs strace (to hold start at the FIFO's open)"
+	set_args "$BUNDLE" sleep 60
+	RT create --bundle "$BUNDLE" t1
+	local pid
+	pid="$(init_pid t1)"
+	# strace delays start's open of the FIFO by 1 s, after start found the container created;
+	# the init is killed during that second.
+	(sleep 0.3 && kill -KILL "$pid") &
+	local killer=$!
+	start_fails_quickly t1 2500 strace -f -qq -o /dev/null -P "$RT_ROOT/t1/exec.fifo" -e trace=openat \
+		-e inject=openat:delay_enter=1000000
+	wait "$killer"
+	RT delete t1
+	[ ! -e "$RT_ROOT/t1" ]
+}
+
 @test "exec runs in the container's namespaces and returns its exit code" {
 	set_args "$BUNDLE" sleep 60
 	RT run --detach --bundle "$BUNDLE" t1
