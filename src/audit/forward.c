@@ -13,7 +13,7 @@
 #include "audit/forward.h"
 
 #include "audit/chain.h"
-#include "audit/in_file.h"
+#include "audit/follow.h"
 #include "audit/in_socket.h"
 #include "audit/k8s.h"
 #include "audit/queue.h"

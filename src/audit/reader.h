@@ -7,7 +7,7 @@
  * wait: the reader then waits too, and the inputs are read no faster than the queue is written. */
 #pragma once
 
-#include "audit/in_file.h"
+#include "audit/follow.h"
 #include "lib/base/error.h"
 #include "lib/event/event.h"
 

@@ -1,7 +1,7 @@
-/* Log file follower (see in_file.h). Rotation by rename is seen as a new inode at the path: the
+/* Log file follower (see follow.h). Rotation by rename is seen as a new inode at the path: the
  * old file is read to its end through the descriptor still open, then the new one from its start.
  * copytruncate is seen as the file at the same inode becoming shorter than the position. */
-#include "audit/in_file.h"
+#include "audit/follow.h"
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
