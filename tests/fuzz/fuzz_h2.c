@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cc_buf out = CC_BUF_INIT;
 	if (h2_session_recv(s, (const uint8_t *)H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN) == 0 &&
 	    h2_session_recv(s, data, size) == 0)
-		h2_session_send(s, &out);
+		h2_session_send(s, &out, 0);
 	cc_buf_free(&out);
 	h2_session_free(s);
 	return 0;

@@ -1,8 +1,10 @@
 /* HTTP/2 server session on nghttp2. nghttp2 enforces the framing rules. Its HTTP messaging checks
  * are switched off because they reject an :authority holding a unix socket path, which Go gRPC
  * clients (kube-apiserver's KMS client among them) send; the request rules of RFC 9113 §8.2-8.3
- * are checked here instead (validate_header). This file collects each stream's request, applies our size limits,
- * and turns handler results into HEADERS/DATA/trailers. gRPC responses follow PROTOCOL-HTTP2:
+ * are checked here instead (validate_header). This file collects each stream's request, applies the
+ * limits of the route or gRPC method it is sent to as soon as the headers name it (a body for a
+ * path nobody serves is never buffered), charges buffered bytes to the connection's and the server's
+ * budgets, and turns handler results into HEADERS/DATA/trailers. gRPC responses follow PROTOCOL-HTTP2:
  * success is HEADERS + DATA + trailers (grpc-status 0); failure is Trailers-Only (one HEADERS
  * frame with grpc-status, END_STREAM). */
 #include "lib/net/h2.h"
@@ -10,6 +12,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/log.h"
 #include "lib/base/timeutil.h"
+#include "lib/net/response_stream.h"
 
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
@@ -22,12 +25,16 @@
 
 struct h2_stream {
 	int32_t id;
+	struct h2_session *session;
 	struct h2_stream *prev, *next; /* all streams of the session, freed with it */
 	struct cc_http_request req;
+	struct cc_mem_charge charge; /* the body's bytes */
+	size_t body_limit;           /* set when the headers are complete */
 	char *authority;
 	char *raw_path; /* :path as sent */
 	size_t header_bytes;
 	int header_error;  /* HTTP status to answer once the request ends (431), or 0 */
+	bool dispatched;   /* the request went to a handler */
 	bool responded;    /* a response was submitted */
 	bool discard;      /* answered early: ignore further request data */
 	size_t discarded;  /* bytes ignored since */
@@ -35,7 +42,8 @@ struct h2_stream {
 	bool have_scheme;
 	struct cc_buf out; /* response body being sent */
 	size_t out_off;
-	bool grpc_trailers; /* send grpc-status trailers after the body */
+	struct cc_response_stream *body_stream; /* a streamed body instead of out */
+	bool grpc_trailers;                     /* send grpc-status trailers after the body */
 	enum cc_grpc_code grpc_status;
 	char grpc_message[512];
 };
@@ -66,10 +74,13 @@ static void stream_free(struct h2_session *s, struct h2_stream *st)
 	/* gRPC messages carry data keys (KMS Encrypt requests, Decrypt answers): the stream's copies
 	 * are wiped, not just freed. */
 	cc_buf_free_secure(&st->req.body);
+	cc_mem_charge_release(&st->charge);
 	cc_http_request_reset(&st->req);
 	free(st->authority);
 	free(st->raw_path);
 	cc_buf_free_secure(&st->out);
+	if (st->body_stream)
+		cc_response_stream_abandon(st->body_stream);
 	free(st);
 }
 
@@ -80,10 +91,30 @@ static bool is_grpc(const struct cc_http_request *req)
 	       (type[16] == '\0' || type[16] == '+' || type[16] == ';');
 }
 
+static void submit_trailers(nghttp2_session *ng, struct h2_stream *st, uint32_t *flags)
+{
+	char code[8], message[3 * sizeof(st->grpc_message) + 1];
+	snprintf(code, sizeof(code), "%d", st->grpc_status);
+	cc_grpc_percent_encode(st->grpc_message, message, sizeof(message));
+	nghttp2_nv trailers[] = { NV("grpc-status", code), NV("grpc-message", message) };
+	size_t count = st->grpc_message[0] ? 2 : 1;
+	if (nghttp2_submit_trailer(ng, st->id, trailers, count) == 0)
+		*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+}
+
 static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf, size_t length, uint32_t *flags,
 			 nghttp2_data_source *source, void *user_data)
 {
 	struct h2_stream *st = source->ptr;
+	if (st->body_stream) {
+		bool done;
+		size_t n = cc_response_stream_take(st->body_stream, buf, length, &done);
+		if (done)
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+		else if (n == 0)
+			return NGHTTP2_ERR_DEFERRED; /* resumed by stream_kick when the writer has more */
+		return (ssize_t)n;
+	}
 	size_t left = st->out.len - st->out_off;
 	size_t n = left < length ? left : length;
 	if (n)
@@ -91,17 +122,20 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf, s
 	st->out_off += n;
 	if (st->out_off == st->out.len) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-		if (st->grpc_trailers) {
-			char code[8], message[3 * sizeof(st->grpc_message) + 1];
-			snprintf(code, sizeof(code), "%d", st->grpc_status);
-			cc_grpc_percent_encode(st->grpc_message, message, sizeof(message));
-			nghttp2_nv trailers[] = { NV("grpc-status", code), NV("grpc-message", message) };
-			size_t count = st->grpc_message[0] ? 2 : 1;
-			if (nghttp2_submit_trailer(ng, stream_id, trailers, count) == 0)
-				*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-		}
+		if (st->grpc_trailers)
+			submit_trailers(ng, st, flags);
 	}
 	return (ssize_t)n;
+}
+
+/* Runs on the loop when a streamed body has more data or ended. */
+static void stream_kick(void *target)
+{
+	struct h2_stream *st = target;
+	struct h2_session *s = st->session;
+	nghttp2_session_resume_data(s->ng, st->id);
+	if (s->cfg.on_output)
+		s->cfg.on_output(s->cfg.ctx);
 }
 
 static void submit_grpc_trailers_only(struct h2_session *s, struct h2_stream *st, enum cc_grpc_code code,
@@ -117,7 +151,7 @@ static void submit_grpc_trailers_only(struct h2_session *s, struct h2_stream *st
 	cc_debug("grpc %s -> %s: %s", st->raw_path ? st->raw_path : "?", cc_grpc_code_name(code), why);
 }
 
-static void submit_http(struct h2_session *s, struct h2_stream *st, const struct cc_http_response *resp)
+static void submit_http(struct h2_session *s, struct h2_stream *st, struct cc_http_response *resp)
 {
 	char status[8], length[24];
 	snprintf(status, sizeof(status), "%d", resp->status);
@@ -126,16 +160,25 @@ static void submit_http(struct h2_session *s, struct h2_stream *st, const struct
 	size_t n = 0;
 	nva[n++] = (nghttp2_nv)NV(":status", status);
 	nva[n++] = (nghttp2_nv)NV("content-type", resp->content_type);
-	nva[n++] = (nghttp2_nv)NV("content-length", length);
+	if (!resp->stream)
+		nva[n++] = (nghttp2_nv)NV("content-length", length);
 	nva[n++] = (nghttp2_nv)NV("cache-control", "no-store");
 	for (size_t i = 0; i < resp->header_count; i++)
 		nva[n++] = (nghttp2_nv)NV(resp->headers[i].name, resp->headers[i].value);
 	cc_buf_reset(&st->out);
+	st->out_off = 0;
 	bool head = st->req.method && strcmp(st->req.method, "HEAD") == 0;
+	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
+	if (resp->stream && !head && s->cfg.loop) {
+		st->body_stream = resp->stream; /* the server's reference moves to the stream */
+		resp->stream = NULL;
+		nghttp2_submit_response(s->ng, st->id, nva, n, &body);
+		cc_response_stream_attach(st->body_stream, s->cfg.loop, stream_kick, st);
+		st->responded = true;
+		return;
+	}
 	if (!head)
 		cc_buf_append(&st->out, resp->body.data, resp->body.len);
-	st->out_off = 0;
-	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
 	nghttp2_submit_response(s->ng, st->id, nva, n, st->out.len ? &body : NULL);
 	st->responded = true;
 }
@@ -149,55 +192,120 @@ static void refuse_http(struct h2_session *s, struct h2_stream *st, int status, 
 	cc_http_response_free(&resp);
 }
 
-static void answer_grpc(struct h2_session *s, struct h2_stream *st)
+static void grpc_reply_fail(struct h2_reply *reply, enum cc_grpc_code code, const char *why)
 {
-	struct cc_grpc_call call = {
-		.method = st->req.path,
-		.authority = st->authority,
-		.peer = s->cfg.peer,
-	};
-	if (strcmp(st->req.method, "POST") != 0) {
-		submit_grpc_trailers_only(s, st, CC_GRPC_UNIMPLEMENTED, "gRPC requires POST");
+	reply->grpc_status = code;
+	snprintf(reply->grpc_message, sizeof(reply->grpc_message), "%s", why);
+}
+
+static void handle_grpc(const struct h2_config *cfg, struct h2_request *r, struct h2_reply *reply)
+{
+	struct cc_http_request *req = &r->req;
+	struct cc_grpc_call call = { .method = req->path, .authority = r->authority, .peer = cfg->peer };
+	reply->grpc = true;
+	if (strcmp(req->method, "POST") != 0) {
+		grpc_reply_fail(reply, CC_GRPC_UNIMPLEMENTED, "gRPC requires POST");
 		return;
 	}
-	const char *timeout = cc_http_request_header(&st->req, "grpc-timeout");
+	const char *timeout = cc_http_request_header(req, "grpc-timeout");
 	if (timeout) {
 		int64_t ms = cc_grpc_parse_timeout(timeout);
 		if (ms < 0) {
-			submit_grpc_trailers_only(s, st, CC_GRPC_INVALID_ARGUMENT, "malformed grpc-timeout header");
+			grpc_reply_fail(reply, CC_GRPC_INVALID_ARGUMENT, "malformed grpc-timeout header");
 			return;
 		}
 		call.deadline_ms = cc_time_monotonic_ms() + ms;
 	}
-	const struct cc_grpc_method *method =
-	    cc_grpc_find_method(s->cfg.grpc_methods, s->cfg.grpc_method_count, st->req.path);
+	const struct cc_grpc_method *method = cc_grpc_find_method(cfg->grpc_methods, cfg->grpc_method_count, req->path);
 	if (!method) {
 		char why[300];
-		snprintf(why, sizeof(why), "unknown method %.256s", st->req.path);
-		submit_grpc_trailers_only(s, st, CC_GRPC_UNIMPLEMENTED, why);
+		snprintf(why, sizeof(why), "unknown method %.256s", req->path);
+		grpc_reply_fail(reply, CC_GRPC_UNIMPLEMENTED, why);
 		return;
 	}
 	bool compressed_ok = false; /* only identity is implemented: refuse compressed messages by name */
 	const uint8_t *message;
 	size_t len;
-	if (cc_grpc_decode_unary((const uint8_t *)st->req.body.data, st->req.body.len, s->cfg.max_grpc_message,
-				 compressed_ok, &message, &len, &call) != CC_GRPC_OK) {
-		submit_grpc_trailers_only(s, st, call.status, call.message);
+	if (cc_grpc_decode_unary((const uint8_t *)req->body.data, req->body.len, cfg->max_grpc_message, compressed_ok,
+				 &message, &len, &call) != CC_GRPC_OK) {
+		grpc_reply_fail(reply, call.status, call.message);
 		return;
 	}
 	_cleanup_buf_secure_ struct cc_buf resp = CC_BUF_INIT; /* may hold a data key */
 	enum cc_grpc_code code = method->handler(&call, message, len, &resp, method->userdata);
 	if (code == CC_GRPC_OK && call.deadline_ms && cc_time_monotonic_ms() > call.deadline_ms)
 		code = cc_grpc_fail(&call, CC_GRPC_DEADLINE_EXCEEDED, "deadline exceeded while handling the call");
-	if (code == CC_GRPC_OK && resp.len > s->cfg.max_grpc_message)
+	if (code == CC_GRPC_OK && resp.len > cfg->max_grpc_message)
 		code = cc_grpc_fail(&call, CC_GRPC_RESOURCE_EXHAUSTED, "response message larger than max (%zu vs. %zu)",
-				    resp.len, s->cfg.max_grpc_message);
+				    resp.len, cfg->max_grpc_message);
 	if (code != CC_GRPC_OK) {
-		submit_grpc_trailers_only(s, st, code, call.message[0] ? call.message : cc_grpc_code_name(code));
+		grpc_reply_fail(reply, code, call.message[0] ? call.message : cc_grpc_code_name(code));
 		return;
 	}
-	cc_buf_reset(&st->out);
-	cc_grpc_frame_message(&st->out, (const uint8_t *)resp.data, resp.len);
+	reply->grpc_status = CC_GRPC_OK;
+	cc_grpc_frame_message(&reply->grpc_body, (const uint8_t *)resp.data, resp.len);
+}
+
+void h2_handle_request(const struct h2_config *cfg, struct h2_request *r, struct h2_reply *reply)
+{
+	*reply = (struct h2_reply){ 0 };
+	cc_http_response_init(&reply->http);
+	if (is_grpc(&r->req)) {
+		handle_grpc(cfg, r, reply);
+		return;
+	}
+	cc_http_dispatch(cfg->routes, cfg->route_count, &r->req, &reply->http);
+}
+
+void h2_reply_free(struct h2_reply *reply)
+{
+	cc_http_response_free(&reply->http);
+	cc_buf_free_secure(&reply->grpc_body);
+}
+
+void h2_request_free(struct h2_request *r)
+{
+	if (!r)
+		return;
+	cc_buf_free_secure(&r->req.body);
+	cc_mem_charge_release(&r->charge);
+	cc_http_request_reset(&r->req);
+	free(r->authority);
+	free(r);
+}
+
+static void reset_malformed(nghttp2_session *ng, struct h2_stream *st)
+{
+	st->discard = true;
+	nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
+}
+
+static struct h2_stream *find_stream(struct h2_session *s, int32_t stream_id)
+{
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(s->ng, stream_id);
+	return st && st->id == stream_id ? st : NULL;
+}
+
+void h2_session_reply(struct h2_session *s, int32_t stream_id, struct h2_reply *reply)
+{
+	struct h2_stream *st = find_stream(s, stream_id);
+	if (!st || st->responded) {
+		h2_reply_free(reply);
+		return; /* reset by the client meanwhile */
+	}
+	if (!reply->grpc) {
+		submit_http(s, st, &reply->http);
+		h2_reply_free(reply);
+		return;
+	}
+	if (reply->grpc_status != CC_GRPC_OK) {
+		submit_grpc_trailers_only(s, st, reply->grpc_status, reply->grpc_message);
+		h2_reply_free(reply);
+		return;
+	}
+	cc_buf_free_secure(&st->out);
+	st->out = reply->grpc_body; /* moved: the reply's buffer becomes the stream's */
+	reply->grpc_body = (struct cc_buf)CC_BUF_INIT;
 	st->out_off = 0;
 	st->grpc_trailers = true;
 	st->grpc_status = CC_GRPC_OK;
@@ -206,33 +314,84 @@ static void answer_grpc(struct h2_session *s, struct h2_stream *st)
 	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
 	nghttp2_submit_response(s->ng, st->id, nva, CC_ARRAY_SIZE(nva), &body);
 	st->responded = true;
+	h2_reply_free(reply);
+}
+
+/* Moves the complete request out of its stream to a handler. */
+static void dispatch(struct h2_session *s, struct h2_stream *st)
+{
+	struct h2_request *r = cc_xcalloc(1, sizeof(*r));
+	r->req = st->req;
+	r->authority = st->authority;
+	r->charge = st->charge;
+	st->req = (struct cc_http_request){ .peer = s->cfg.peer, .version = 20 };
+	st->authority = NULL;
+	st->charge.bytes = 0;
+	st->dispatched = true;
+	if (s->cfg.on_request) {
+		s->cfg.on_request(s->cfg.ctx, st->id, r);
+		return;
+	}
+	struct h2_reply reply;
+	h2_handle_request(&s->cfg, r, &reply);
+	h2_request_free(r);
+	h2_session_reply(s, st->id, &reply);
 }
 
 static void answer(struct h2_session *s, struct h2_stream *st)
 {
-	if (st->responded)
+	if (st->responded || st->dispatched || st->discard)
 		return;
+	dispatch(s, st);
+}
+
+/* Once the request headers are complete, before any body: check them, parse the target and choose
+ * the body limit from the route or gRPC method. A request nobody will serve is answered now, so its
+ * body is discarded instead of buffered (issue 11: the 4 MiB gRPC limit applied to a path of a server
+ * without gRPC methods). */
+static void headers_complete(struct h2_session *s, struct h2_stream *st)
+{
+	/* §8.3.1: :method, :scheme and :path are mandatory. */
+	if (!st->req.method || !st->raw_path || !st->have_scheme) {
+		reset_malformed(s->ng, st);
+		return;
+	}
+	st->discard = true; /* unless the request is found acceptable below */
 	if (st->header_error) {
 		refuse_http(s, st, st->header_error, "request headers exceed the size limit");
 		return;
 	}
-	if (!st->req.method || !st->raw_path ||
-	    cc_http_request_set_target(&st->req, st->raw_path, strlen(st->raw_path)) < 0) {
-		if (is_grpc(&st->req))
+	bool grpc = is_grpc(&st->req);
+	if (cc_http_request_set_target(&st->req, st->raw_path, strlen(st->raw_path)) < 0) {
+		if (grpc)
 			submit_grpc_trailers_only(s, st, CC_GRPC_UNIMPLEMENTED, "malformed :path");
 		else
 			refuse_http(s, st, 400, "invalid request target (expected an absolute path such as /v1/x)");
 		return;
 	}
-	if (is_grpc(&st->req)) {
-		answer_grpc(s, st);
+	if (grpc) {
+		if (!cc_grpc_find_method(s->cfg.grpc_methods, s->cfg.grpc_method_count, st->req.path)) {
+			char why[300];
+			snprintf(why, sizeof(why), "unknown method %.256s", st->req.path);
+			submit_grpc_trailers_only(s, st, CC_GRPC_UNIMPLEMENTED, why);
+			return;
+		}
+		st->body_limit = s->cfg.max_grpc_message + CC_GRPC_FRAME_HEADER;
+		st->discard = false;
 		return;
 	}
-	struct cc_http_response resp;
-	cc_http_response_init(&resp);
-	cc_http_dispatch(s->cfg.routes, s->cfg.route_count, &st->req, &resp);
-	submit_http(s, st, &resp);
-	cc_http_response_free(&resp);
+	const struct cc_http_route *route =
+	    cc_http_find_route(s->cfg.routes, s->cfg.route_count, st->req.method, st->req.path);
+	if (!route) {
+		struct cc_http_response resp; /* 404 or 405: no handler runs */
+		cc_http_response_init(&resp);
+		cc_http_dispatch(s->cfg.routes, s->cfg.route_count, &st->req, &resp);
+		submit_http(s, st, &resp);
+		cc_http_response_free(&resp);
+		return;
+	}
+	st->body_limit = route->max_body ? route->max_body : s->cfg.max_body;
+	st->discard = false;
 }
 
 static bool token_char(unsigned char c)
@@ -279,12 +438,6 @@ static bool validate_header(struct h2_stream *st, const char *n, size_t namelen,
 	return true;
 }
 
-static void reset_malformed(nghttp2_session *ng, struct h2_stream *st)
-{
-	st->discard = true;
-	nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_PROTOCOL_ERROR);
-}
-
 static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user_data)
 {
 	struct h2_session *s = user_data;
@@ -292,8 +445,10 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
 		return 0;
 	struct h2_stream *st = cc_xcalloc(1, sizeof(*st));
 	st->id = frame->hd.stream_id;
+	st->session = s;
 	st->req.peer = s->cfg.peer;
 	st->req.version = 20;
+	st->charge = (struct cc_mem_charge){ .conn = s->cfg.conn_budget, .server = s->cfg.server_budget };
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
 	st->next = s->streams;
 	if (s->streams)
@@ -347,6 +502,28 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	return 0;
 }
 
+static void refuse_body(struct h2_session *s, struct h2_stream *st, bool over_budget)
+{
+	/* Answer now instead of buffering the rest: RFC 9113 §8.1 lets a server respond before the
+	 * request ends. */
+	st->discard = true;
+	cc_buf_free_secure(&st->req.body);
+	cc_mem_charge_release(&st->charge);
+	if (is_grpc(&st->req)) {
+		char why[160];
+		if (over_budget)
+			snprintf(why, sizeof(why), "server busy: request memory budget exhausted, retry later");
+		else
+			snprintf(why, sizeof(why), "received message larger than max (more than %zu bytes)",
+				 s->cfg.max_grpc_message);
+		submit_grpc_trailers_only(s, st, CC_GRPC_RESOURCE_EXHAUSTED, why);
+	} else if (over_budget) {
+		refuse_http(s, st, 503, "server busy: request memory budget exhausted, retry later");
+	} else {
+		refuse_http(s, st, 413, "request body exceeds the size limit");
+	}
+}
+
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
 			 void *user_data)
 {
@@ -354,7 +531,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
 	if (!st)
 		return 0;
-	if (st->discard) {
+	if (st->discard || st->responded) {
 		/* RFC 9113 §8.1 allows RST_STREAM(NO_ERROR) to stop the upload once the response is
 		 * complete, but common clients (curl 7.88) report that as a failure; read and drop the
 		 * rest instead, up to a bound. */
@@ -363,20 +540,12 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
 			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
 		return 0;
 	}
-	bool grpc = is_grpc(&st->req);
-	size_t limit = grpc ? s->cfg.max_grpc_message + CC_GRPC_FRAME_HEADER : s->cfg.max_body;
-	if (st->req.body.len + len > limit) {
-		/* Answer now instead of buffering the rest: RFC 9113 §8.1 lets a server respond before
-		 * the request ends. */
-		st->discard = true;
-		if (grpc) {
-			char why[128];
-			snprintf(why, sizeof(why), "received message larger than max (more than %zu bytes)",
-				 s->cfg.max_grpc_message);
-			submit_grpc_trailers_only(s, st, CC_GRPC_RESOURCE_EXHAUSTED, why);
-		} else {
-			refuse_http(s, st, 413, "request body exceeds the size limit");
-		}
+	if (st->req.body.len + len > st->body_limit) {
+		refuse_body(s, st, false);
+		return 0;
+	}
+	if (!cc_mem_charge_add(&st->charge, len)) {
+		refuse_body(s, st, true);
 		return 0;
 	}
 	cc_buf_append(&st->req.body, data, len);
@@ -388,17 +557,18 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 	struct h2_session *s = user_data;
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
-	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
-		return 0;
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
 	if (!st)
 		return 0;
+	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST && !st->discard)
+		headers_complete(s, st);
+	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
 	if (st->discard)
 		return 0;
-	/* §8.3.1: :method, :scheme and :path are mandatory; §8.1.1: content-length must match. */
+	/* §8.1.1: content-length must match. */
 	const char *length = cc_http_request_header(&st->req, "content-length");
-	if (!st->req.method || !st->raw_path || !st->have_scheme ||
-	    (length && strtoull(length, NULL, 10) != st->req.body.len)) {
+	if (length && strtoull(length, NULL, 10) != st->req.body.len) {
 		reset_malformed(ng, st);
 		return 0;
 	}
@@ -442,9 +612,10 @@ int h2_session_new(const struct h2_config *cfg, struct h2_session **ret)
 		free(s);
 		return -ENOMEM;
 	}
-	/* Windows sized so a 4 MiB gRPC message needs few WINDOW_UPDATE round trips. */
+	/* Windows sized so a 4 MiB gRPC message needs few WINDOW_UPDATE round trips; what a client may
+	 * actually make the server hold is bounded by the budgets, not by the windows. */
 	nghttp2_settings_entry settings[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 },
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->max_streams ? cfg->max_streams : 100 },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20 },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->max_header_bytes },
 	};
@@ -474,9 +645,9 @@ int h2_session_recv(struct h2_session *s, const uint8_t *data, size_t len)
 	return 0;
 }
 
-int h2_session_send(struct h2_session *s, struct cc_buf *out)
+int h2_session_send(struct h2_session *s, struct cc_buf *out, size_t max_out)
 {
-	for (;;) {
+	while (!max_out || out->len < max_out) {
 		const uint8_t *data;
 		ssize_t n = nghttp2_session_mem_send(s->ng, &data);
 		if (n < 0)
@@ -487,6 +658,12 @@ int h2_session_send(struct h2_session *s, struct cc_buf *out)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+bool h2_session_want_write(struct h2_session *s)
+{
+	return nghttp2_session_want_write(s->ng);
 }
 
 bool h2_session_alive(struct h2_session *s)

@@ -4,6 +4,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
+#include "lib/net/response_stream.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -181,6 +182,12 @@ void cc_http_response_free(struct cc_http_response *resp)
 	}
 	resp->header_count = 0;
 	cc_buf_free(&resp->body);
+	if (resp->stream) {
+		/* Never handed to a connection (an error after the handler chose to stream): the producer
+		 * sees a closed stream. */
+		cc_response_stream_abandon(resp->stream);
+		resp->stream = NULL;
+	}
 }
 
 void cc_http_response_add_header(struct cc_http_response *resp, const char *name, const char *value)
@@ -240,6 +247,30 @@ static bool path_matches(const struct cc_http_route *route, const char *path)
 	return strcmp(path, route->path) == 0;
 }
 
+static bool method_matches(const struct cc_http_route *route, const char *method)
+{
+	return !route->method || strcmp(route->method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0);
+}
+
+const struct cc_http_route *cc_http_find_route(const struct cc_http_route *routes, size_t count, const char *method,
+					       const char *path)
+{
+	for (size_t i = 0; i < count; i++)
+		if (path_matches(&routes[i], path) && method_matches(&routes[i], method))
+			return &routes[i];
+	return NULL;
+}
+
+size_t cc_http_body_limit(const struct cc_http_route *routes, size_t count, const char *method, const char *path,
+			  size_t fallback)
+{
+	const struct cc_http_route *route = cc_http_find_route(routes, count, method, path);
+	if (!route)
+		return 0;
+	return route->max_body ? route->max_body : fallback;
+}
+
 void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const struct cc_http_request *req,
 		      struct cc_http_response *resp)
 {
@@ -248,9 +279,7 @@ void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const st
 	for (size_t i = 0; i < count; i++) {
 		if (!path_matches(&routes[i], req->path))
 			continue;
-		bool method_ok = !routes[i].method || strcmp(routes[i].method, req->method) == 0 ||
-				 (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0);
-		if (method_ok) {
+		if (method_matches(&routes[i], req->method)) {
 			routes[i].handler(req, resp, routes[i].userdata);
 			return;
 		}

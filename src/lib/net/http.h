@@ -29,12 +29,16 @@ struct cc_http_request {
 	int version; /* 11 or 20 */
 };
 
+struct cc_response_stream;
+
 struct cc_http_response {
 	int status;
 	char content_type[96];
 	struct cc_http_header headers[16];
 	size_t header_count;
 	struct cc_buf body;
+	/* Set by cc_http_response_stream (lib/net/response_stream.h): the body follows over time. */
+	struct cc_response_stream *stream;
 };
 
 typedef void (*cc_http_handler_fn)(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);
@@ -45,6 +49,9 @@ struct cc_http_route {
 	bool prefix;
 	cc_http_handler_fn handler;
 	void *userdata;
+	/* Largest request body this route takes; 0: the server's max_body. A body is refused (413) as
+	 * soon as it passes the limit of the route it is sent to, so limits follow the route. */
+	size_t max_body;
 };
 
 const char *cc_http_status_text(int status);
@@ -70,6 +77,14 @@ void cc_http_response_error(struct cc_http_response *resp, int status, const cha
 /* Reads the request body as JSON with a size limit; on failure fills resp with 400/413/415 and
  * returns a negative errno. */
 int cc_http_request_json(const struct cc_http_request *req, struct cc_http_response *resp, json_t **ret);
+
+/* The route a request goes to (method and path as cc_http_dispatch matches them), or NULL. */
+const struct cc_http_route *cc_http_find_route(const struct cc_http_route *routes, size_t count, const char *method,
+					       const char *path);
+/* Body limit for a request: its route's max_body, else fallback; 0 when no route takes it (the
+ * request will be answered 404/405 whatever its body). */
+size_t cc_http_body_limit(const struct cc_http_route *routes, size_t count, const char *method, const char *path,
+			  size_t fallback);
 
 /* Finds the route and calls it; 404 when no path matches, 405 (with Allow) when only the method differs. */
 void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const struct cc_http_request *req,

@@ -1,10 +1,17 @@
 /* HTTP/1.1 framing with http-parser. http-parser does the byte-level grammar (request line,
  * header syntax, chunked decoding, Content-Length conflicts); this file adds our limits, collects
  * the request, and pauses the parser at the two points where the connection must act: headers
- * complete (100-continue or early refusal) and message complete (dispatch). */
+ * complete (100-continue or early refusal) and message complete (dispatch).
+ *
+ * http-parser is lenient where RFC 9112 is not: it takes bare LF as a line end, unfolds obs-fold
+ * lines, and reads `Content-Length : 5` (whitespace before the colon) as Content-Length. Leniency in
+ * framing is how request smuggling starts, so the header section is checked here before http-parser
+ * sees it (check_header_bytes), field names must be tokens, and HTTP/1.1 needs exactly one Host
+ * (RFC 9112 §2.2, §3.2, §5.1, §5.2). */
 #include "lib/net/http1.h"
 
 #include "lib/base/cleanup.h"
+#include "lib/net/budget.h"
 
 #include <errno.h>
 #include <http_parser.h>
@@ -28,6 +35,15 @@ struct http1_parser {
 	bool complete;
 	bool keep_alive;
 	bool expect_continue;
+	bool discard_body; /* no route takes this request: its body is read and dropped */
+	size_t discarded;
+	size_t body_limit; /* of the current request's route */
+	struct cc_mem_charge *charge;
+	/* Header-section check (check_header_bytes): state carried across reads. */
+	bool scan_done;       /* the empty line ending the header section was seen */
+	bool scan_line_start; /* the next byte starts a line */
+	bool scan_after_cr;
+	size_t scan_lines;
 	int error_status;
 	char error_text[160];
 };
@@ -63,10 +79,26 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+static bool is_token(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", c)) ||
+		    c == 0)
+			return false;
+	}
+	return len > 0;
+}
+
 static int flush_header(struct http1_parser *p)
 {
 	if (p->field.len == 0)
 		return 0;
+	/* RFC 9112 §5.1: no whitespace between the field name and the colon; a server must answer 400. */
+	if (!is_token(p->field.data, p->field.len))
+		return fail(p, 400,
+			    "invalid header field name (whitespace before the colon, or a non-token character)");
 	int r = cc_http_request_add_header(&p->request, p->field.data, p->field.len, p->value.data ? p->value.data : "",
 					   p->value.len);
 	cc_buf_reset(&p->field);
@@ -114,7 +146,23 @@ static int on_headers_complete(http_parser *hp)
 		return fail(p, 505, "only HTTP/1.0 and HTTP/1.1 are spoken here (or HTTP/2 with prior knowledge)");
 	if (cc_http_request_set_target(req, p->url.data ? p->url.data : "", p->url.len) < 0)
 		return fail(p, 400, "invalid request target (expected an absolute path such as /v1/x)");
-	if (hp->content_length != ULLONG_MAX && hp->content_length > p->limits.max_body)
+	if (req->version == 11) {
+		size_t hosts = 0;
+		for (size_t i = 0; i < req->header_count; i++)
+			hosts += strcmp(req->headers[i].name, "host") == 0;
+		if (hosts != 1)
+			return fail(p, 400,
+				    hosts ? "more than one Host header" : "missing Host header (required in HTTP/1.1)");
+	}
+	p->body_limit = p->limits.max_body;
+	if (p->limits.routes) {
+		const struct cc_http_route *route =
+		    cc_http_find_route(p->limits.routes, p->limits.route_count, req->method, req->path);
+		p->discard_body = route == NULL;
+		if (route && route->max_body)
+			p->body_limit = route->max_body;
+	}
+	if (hp->content_length != ULLONG_MAX && hp->content_length > p->body_limit)
 		return fail(p, 413, "request body exceeds the size limit");
 	const char *expect = cc_http_request_header(req, "expect");
 	if (expect) {
@@ -131,9 +179,45 @@ static int on_headers_complete(http_parser *hp)
 static int on_body(http_parser *hp, const char *at, size_t len)
 {
 	struct http1_parser *p = from(hp);
-	if (p->request.body.len + len > p->limits.max_body)
+	if (p->discard_body) {
+		p->discarded += len;
+		return p->discarded > p->body_limit ? fail(p, 413, "request body exceeds the size limit") : 0;
+	}
+	if (p->request.body.len + len > p->body_limit)
 		return fail(p, 413, "request body exceeds the size limit");
+	if (p->charge && !cc_mem_charge_add(p->charge, len))
+		return fail(p, 503, "server busy: request memory budget exhausted, retry later");
 	cc_buf_append(&p->request.body, at, len);
+	return 0;
+}
+
+/* RFC 9112 §2.2: lines end in CRLF (a bare LF is refused, not taken as a line end); §5.2: obs-fold
+ * (a header line starting with SP or HTAB) is refused. Scans the header section only. */
+static int check_header_bytes(struct http1_parser *p, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && !p->scan_done; i++) {
+		char c = data[i];
+		if (c == '\n') {
+			if (!p->scan_after_cr)
+				return fail(p, 400, "bare LF in the request head (lines must end in CRLF)");
+			p->scan_after_cr = false;
+			if (p->scan_line_start && p->scan_lines > 0)
+				p->scan_done = true; /* the empty line: the body (if any) follows */
+			else if (!p->scan_line_start)
+				p->scan_lines++;
+			p->scan_line_start = true;
+			continue;
+		}
+		if (p->scan_after_cr)
+			return fail(p, 400, "CR not followed by LF in the request head");
+		if (c == '\r') {
+			p->scan_after_cr = true;
+			continue;
+		}
+		if (p->scan_line_start && p->scan_lines > 0 && (c == ' ' || c == '\t'))
+			return fail(p, 400, "obsolete line folding in a header (RFC 9112 §5.2)");
+		p->scan_line_start = false;
+	}
 	return 0;
 }
 
@@ -159,6 +243,7 @@ struct http1_parser *http1_parser_new(const struct http1_limits *limits, const s
 	http_parser_init(&p->parser, HTTP_REQUEST);
 	p->parser.data = p;
 	p->request.peer = peer;
+	p->scan_line_start = true;
 	return p;
 }
 
@@ -167,6 +252,8 @@ void http1_parser_free(struct http1_parser *p)
 	if (!p)
 		return;
 	cc_http_request_reset(&p->request);
+	if (p->charge)
+		cc_mem_charge_release(p->charge);
 	cc_buf_free(&p->url);
 	cc_buf_free(&p->field);
 	cc_buf_free(&p->value);
@@ -183,6 +270,8 @@ enum http1_event http1_parser_feed(struct http1_parser *p, const char *data, siz
 	if (len == 0) /* http-parser reads a zero-length call as end of stream */
 		return HTTP1_NEED_MORE;
 	bool had_headers = p->headers_done;
+	if (!p->scan_done && check_header_bytes(p, data, len) < 0)
+		return HTTP1_ERROR;
 	http_parser_pause(&p->parser, 0);
 	size_t n = http_parser_execute(&p->parser, &p->settings, data, len);
 	*consumed = n;
@@ -244,6 +333,19 @@ void http1_parser_next(struct http1_parser *p)
 	p->headers_done = false;
 	p->complete = false;
 	p->expect_continue = false;
+	p->discard_body = false;
+	p->discarded = 0;
+	if (p->charge)
+		cc_mem_charge_release(p->charge);
+	p->scan_done = false;
+	p->scan_line_start = true;
+	p->scan_after_cr = false;
+	p->scan_lines = 0;
+}
+
+void http1_parser_set_charge(struct http1_parser *p, struct cc_mem_charge *charge)
+{
+	p->charge = charge;
 }
 
 void http1_write_response(struct cc_buf *out, const struct cc_http_response *resp, bool head, bool keep_alive)

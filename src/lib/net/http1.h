@@ -9,7 +9,11 @@
 
 struct http1_limits {
 	size_t max_header_bytes; /* request line + headers */
-	size_t max_body;
+	size_t max_body;         /* unless the route says otherwise */
+	/* The routes requests go to, for per-route body limits; a request no route takes has its body
+	 * discarded (it will be answered 404/405). Optional. */
+	const struct cc_http_route *routes;
+	size_t route_count;
 };
 
 enum http1_event {
@@ -28,9 +32,13 @@ void http1_parser_free(struct http1_parser *p);
  * event. Pipelined requests are delivered one per HTTP1_REQUEST. */
 enum http1_event http1_parser_feed(struct http1_parser *p, const char *data, size_t len, size_t *consumed);
 
+/* The bytes of the current request's body are counted against this charge (optional). */
+struct cc_mem_charge;
+void http1_parser_set_charge(struct http1_parser *p, struct cc_mem_charge *charge);
+
 /* The request being parsed / just completed. */
 struct cc_http_request *http1_parser_request(struct http1_parser *p);
-/* After HTTP1_ERROR: the status to answer (400, 413, 431, 501, 505) and why. */
+/* After HTTP1_ERROR: the status to answer (400, 413, 431, 501, 503, 505) and why. */
 int http1_parser_error_status(const struct http1_parser *p);
 const char *http1_parser_error_text(const struct http1_parser *p);
 /* Whether the connection may carry another request after this one. */

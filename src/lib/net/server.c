@@ -1,20 +1,29 @@
-/* Connection handling for cc_server: an accept thread and one thread per connection.
+/* cc_server: one event loop thread for every connection and a small pool of workers for handlers.
  *
- * A thread per connection keeps every protocol loop a straight read-parse-answer sequence; the
- * expected load (API calls, KMS requests from one kube-apiserver, audit batches) is far below the
- * point where an event loop pays off, and max_connections bounds the threads. Each connection:
- *   TLS handshake (TCP with a certificate) -> protocol choice (ALPN h2, or the HTTP/2 preface on a
- *   plain socket) -> the HTTP/1.1 or HTTP/2 loop until the peer closes, a timeout, or shutdown. */
+ * Why this shape: the platform daemon holds thousands of long-lived connections (kubectl watches,
+ * log follows, exec sessions, the console's live events) and the key broker faces clients nobody
+ * vouches for. A thread per connection made 256 idle sockets enough to lock everyone out (issue 11);
+ * here an idle connection is a few hundred bytes of state and a file descriptor. The loop does all
+ * socket and TLS I/O and all protocol state (http-parser, nghttp2), so none of it needs locks;
+ * handlers may block (SQLite, a TPM, a key broker round trip), so they run on the workers and hand
+ * their response back to the loop. Long waits are not handlers: a handler that has nothing to say yet
+ * returns a stream (lib/net/response_stream.h) that another thread feeds.
+ *
+ * Defences, each with a test in tests/unit/net/test_server.c and tests/integration/hostile.bats:
+ *   - memory: request bodies are limited by the route they go to and charged to a per-connection
+ *     budget (smaller for peers without a verified client certificate) and a server-wide budget;
+ *   - sockets: handshakes in progress are limited per source address; at max_connections the oldest
+ *     idle or handshaking connection of an unauthenticated peer makes room for the new one;
+ *   - time: handshake, request, idle (shorter when unauthenticated) and write-stall deadlines,
+ *     checked by a tick every 250 ms;
+ *   - logs: refusals are logged and reported once per kind every 10 s, then counted. */
 #include "lib/net/server.h"
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
 #include "lib/base/timeutil.h"
-#include "lib/net/address.h"
-#include "lib/net/h2.h"
-#include "lib/net/http1.h"
-#include "lib/net/stream.h"
+#include "lib/net/server_internal.h"
 #include "lib/net/tls.h"
 
 #include <arpa/inet.h>
@@ -22,35 +31,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct connection {
-	struct cc_server *srv;
-	struct cc_stream stream;
-	struct cc_peer peer;
-	struct connection *next;
-};
-
-struct cc_server {
-	struct cc_server_config cfg;
-	struct cc_address addr;
-	SSL_CTX *tls;
-	int listen_fd;
-	int wake_pipe[2]; /* written to stop the accept loop */
-	int port;
-	pthread_t accept_thread;
-	pthread_mutex_t lock;
-	pthread_cond_t drained;
-	struct connection *connections;
-	int connection_count;
-	bool stopping;
-};
+#define TICK_MS 250
 
 static void apply_defaults(struct cc_server_config *c)
 {
@@ -64,273 +53,218 @@ static void apply_defaults(struct cc_server_config *c)
 		c->max_grpc_message = CC_GRPC_DEFAULT_MAX_MESSAGE;
 	if (!c->request_timeout_ms)
 		c->request_timeout_ms = 10000;
+	if (!c->handshake_timeout_ms)
+		c->handshake_timeout_ms = c->request_timeout_ms;
 	if (!c->idle_timeout_ms)
 		c->idle_timeout_ms = 60000;
-	if (!c->max_connections)
-		c->max_connections = 256;
-}
-
-static int send_buf(struct connection *conn, struct cc_buf *out)
-{
-	int r = out->len ? cc_stream_write(&conn->stream, out->data, out->len, conn->srv->cfg.request_timeout_ms) : 0;
-	cc_buf_reset(out);
-	return r;
-}
-
-static void answer_http1(struct connection *conn, struct cc_http_request *req, struct cc_buf *out, bool keep_alive)
-{
-	struct cc_http_response resp;
-	cc_http_response_init(&resp);
-	cc_http_dispatch(conn->srv->cfg.routes, conn->srv->cfg.route_count, req, &resp);
-	http1_write_response(out, &resp, strcmp(req->method, "HEAD") == 0, keep_alive);
-	cc_debug("%s %s %s -> %d", conn->peer.address, req->method, req->path, resp.status);
-	cc_http_response_free(&resp);
-}
-
-/* Lingering close (RFC 9112 §9.6): after an early error response the client may still be sending
- * its body; closing at once would make the kernel answer with RST and destroy the response before
- * the client reads it. Half-close, then discard input for a short while. */
-static void linger_close(struct connection *conn)
-{
-	if (conn->stream.ssl) {
-		SSL_shutdown(conn->stream.ssl);
+	if (!c->unauthenticated_idle_timeout_ms)
+		c->unauthenticated_idle_timeout_ms = 30000;
+	if (!c->max_connections) {
+		/* Each connection is a descriptor; keep some for files, the store and clients. */
+		struct rlimit rl = { 0 };
+		getrlimit(RLIMIT_NOFILE, &rl);
+		long fit = rl.rlim_cur == RLIM_INFINITY ? 10000 : (long)rl.rlim_cur - 64;
+		c->max_connections = fit < 10000 ? (fit > 16 ? (int)fit : 16) : 10000;
 	}
-	shutdown(conn->stream.fd, SHUT_WR);
-	char sink[16384];
-	int64_t deadline = cc_time_monotonic_ms() + 2000;
-	size_t drained = 0;
-	while (drained < (8u << 20)) {
-		int left = (int)(deadline - cc_time_monotonic_ms());
-		if (left <= 0)
-			break;
-		ssize_t n = cc_stream_read(&conn->stream, sink, sizeof(sink), left);
-		if (n <= 0)
-			break;
-		drained += (size_t)n;
+	if (!c->max_handshakes_per_source)
+		c->max_handshakes_per_source = 32;
+	if (!c->connection_budget)
+		c->connection_budget = 16u << 20;
+	if (!c->unauthenticated_budget)
+		c->unauthenticated_budget = 2u << 20;
+	if (!c->server_budget)
+		c->server_budget = 256u << 20;
+	if (!c->workers)
+		c->workers = 4;
+	if (!c->max_streams)
+		c->max_streams = 100;
+}
+
+/* ---- refusals: logged and reported once per kind and window ---- */
+
+static void report_refusal(struct cc_server *srv, const struct cc_peer *peer, const char *reason)
+{
+	cc_info("connection from %s: %s", peer->address, reason);
+	if (srv->cfg.on_authenticate)
+		srv->cfg.on_authenticate(peer, reason, srv->cfg.userdata);
+}
+
+static void flush_refusal(struct cc_server *srv, struct refusal_kind *k)
+{
+	if (k->suppressed) {
+		char reason[320];
+		snprintf(reason, sizeof(reason), "%s (%u more like it in %d s, the last from %s)", k->reason,
+			 k->suppressed, REFUSAL_WINDOW_MS / 1000, k->last_peer.address);
+		report_refusal(srv, &k->last_peer, reason);
+	}
+	k->suppressed = 0;
+}
+
+void server_refuse(struct cc_server *srv, const struct cc_peer *peer, const char *reason)
+{
+	int64_t now = cc_time_monotonic_ms();
+	struct refusal_kind *oldest = &srv->refusals[0];
+	for (int i = 0; i < REFUSAL_KINDS; i++) {
+		struct refusal_kind *k = &srv->refusals[i];
+		if (k->reason[0] && strncmp(k->reason, reason, sizeof(k->reason) - 1) == 0) {
+			k->suppressed++;
+			k->last_peer = *peer;
+			return;
+		}
+		if (k->window_start_ms < oldest->window_start_ms)
+			oldest = k;
+	}
+	/* The first of its kind in this window: reported in full. */
+	flush_refusal(srv, oldest);
+	snprintf(oldest->reason, sizeof(oldest->reason), "%s", reason);
+	oldest->window_start_ms = now;
+	oldest->last_peer = *peer;
+	report_refusal(srv, peer, reason);
+}
+
+static void expire_refusals(struct cc_server *srv, int64_t now)
+{
+	for (int i = 0; i < REFUSAL_KINDS; i++) {
+		struct refusal_kind *k = &srv->refusals[i];
+		if (k->reason[0] && now - k->window_start_ms >= REFUSAL_WINDOW_MS) {
+			flush_refusal(srv, k);
+			k->reason[0] = '\0';
+		}
 	}
 }
 
-static void refuse_http1(struct connection *conn, int status, const char *why, struct cc_buf *out)
-{
-	struct cc_http_response resp;
-	cc_http_response_init(&resp);
-	cc_http_response_error(&resp, status, "%s", why);
-	http1_write_response(out, &resp, false, false);
-	cc_http_response_free(&resp);
-	if (send_buf(conn, out) == 0)
-		linger_close(conn);
-	cc_debug("%s refused with %d: %s", conn->peer.address, status, why);
-}
+/* ---- handshakes in progress per source ---- */
 
-/* HTTP/1.1 loop. `in` may already hold bytes read during protocol detection. */
-static void serve_http1(struct connection *conn, struct cc_buf *in)
+static struct source_count *source_slot(struct cc_server *srv, const char *source, bool create)
 {
-	const struct cc_server_config *cfg = &conn->srv->cfg;
-	struct http1_limits limits = { .max_header_bytes = cfg->max_header_bytes, .max_body = cfg->max_body };
-	struct http1_parser *parser = http1_parser_new(&limits, &conn->peer);
-	_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
-	char chunk[16384];
-	bool in_request = in->len > 0;
-	int64_t deadline = cc_time_monotonic_ms() + cfg->request_timeout_ms;
-
-	for (;;) {
-		size_t used = 0;
-		enum http1_event ev = http1_parser_feed(parser, in->data ? in->data : "", in->len, &used);
-		cc_buf_consume(in, used);
-		if (used > 0 && !in_request) {
-			in_request = true;
-			deadline = cc_time_monotonic_ms() + cfg->request_timeout_ms;
-		}
-		if (ev == HTTP1_ERROR) {
-			refuse_http1(conn, http1_parser_error_status(parser), http1_parser_error_text(parser), &out);
-			break;
-		}
-		if (ev == HTTP1_HEADERS) {
-			/* RFC 9110 §10.1.1: tell a waiting client to send the body. Over-limit bodies were
-			 * already refused by the parser before this point. */
-			if (http1_parser_expects_continue(parser)) {
-				cc_buf_append_str(&out, "HTTP/1.1 100 Continue\r\n\r\n");
-				if (send_buf(conn, &out) < 0)
-					break;
-			}
-			continue;
-		}
-		if (ev == HTTP1_REQUEST) {
-			bool keep_alive = http1_parser_keep_alive(parser) && !conn->srv->stopping;
-			answer_http1(conn, http1_parser_request(parser), &out, keep_alive);
-			if (send_buf(conn, &out) < 0 || !keep_alive)
-				break;
-			http1_parser_next(parser);
-			in_request = in->len > 0;
-			deadline = cc_time_monotonic_ms() + cfg->request_timeout_ms;
-			continue;
-		}
-		/* Need more input: idle between requests, bounded within one. */
-		int timeout = in_request ? (int)(deadline - cc_time_monotonic_ms()) : cfg->idle_timeout_ms;
-		if (timeout <= 0) {
-			refuse_http1(conn, 408, "request not received completely within the time limit", &out);
-			break;
-		}
-		ssize_t n = cc_stream_read(&conn->stream, chunk, sizeof(chunk), timeout);
-		if (n == -ETIMEDOUT && in_request) {
-			refuse_http1(conn, 408, "request not received completely within the time limit", &out);
-			break;
-		}
-		if (n <= 0)
-			break;
-		cc_buf_append(in, chunk, (size_t)n);
+	if (!srv->source_cap) {
+		srv->source_cap = 1024;
+		srv->sources = cc_xcalloc(srv->source_cap, sizeof(*srv->sources));
 	}
-	http1_parser_free(parser);
+	size_t h = 5381;
+	for (const char *p = source; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	struct source_count *free_slot = NULL;
+	for (size_t i = 0; i < srv->source_cap; i++) {
+		struct source_count *s = &srv->sources[(h + i) % srv->source_cap];
+		if (s->source[0] && strcmp(s->source, source) == 0)
+			return s;
+		if (!s->source[0] && !free_slot)
+			free_slot = s;
+		if (!s->source[0] && s->handshakes == 0)
+			break; /* never used: the probe sequence ends here */
+	}
+	if (!create || !free_slot)
+		return NULL;
+	snprintf(free_slot->source, sizeof(free_slot->source), "%s", source);
+	return free_slot;
 }
 
-static void serve_h2(struct connection *conn, struct cc_buf *in)
+void server_handshake_done(struct cc_server *srv, struct connection *c)
 {
-	const struct cc_server_config *cfg = &conn->srv->cfg;
-	struct h2_config h2cfg = {
-		.routes = cfg->routes,
-		.route_count = cfg->route_count,
-		.grpc_methods = cfg->grpc_methods,
-		.grpc_method_count = cfg->grpc_method_count,
-		.max_body = cfg->max_body,
-		.max_grpc_message = cfg->max_grpc_message,
-		.max_header_bytes = cfg->max_header_bytes,
-		.peer = &conn->peer,
-	};
-	struct h2_session *session;
-	if (h2_session_new(&h2cfg, &session) < 0)
+	if (!c->counted_handshake)
 		return;
-	_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
-	uint8_t chunk[32768];
-	/* gRPC clients keep connections open between calls; allow a longer idle period than HTTP/1.1. */
-	int idle_timeout = cfg->idle_timeout_ms * 5;
-	int r = in->len ? h2_session_recv(session, (const uint8_t *)in->data, in->len) : 0;
-	cc_buf_reset(in);
-	bool shutting_down = false;
-	while (r >= 0) {
-		if (h2_session_send(session, &out) < 0 || send_buf(conn, &out) < 0)
-			break;
-		if (!h2_session_alive(session))
-			break;
-		if (conn->srv->stopping && !shutting_down) {
-			h2_session_shutdown(session);
-			shutting_down = true;
-			continue;
-		}
-		int timeout = h2_session_idle(session) ? idle_timeout : cfg->request_timeout_ms;
-		ssize_t n = cc_stream_read(&conn->stream, chunk, sizeof(chunk), timeout);
-		if (n == -ETIMEDOUT && h2_session_idle(session) && !shutting_down) {
-			h2_session_shutdown(session); /* polite GOAWAY; the client reconnects when needed */
-			shutting_down = true;
-			continue;
-		}
-		if (n <= 0)
-			break;
-		r = h2_session_recv(session, chunk, (size_t)n);
+	c->counted_handshake = false;
+	struct source_count *s = source_slot(srv, c->source, false);
+	if (s && --s->handshakes <= 0) {
+		s->handshakes = -1; /* a tombstone keeps later probe sequences intact */
+		s->source[0] = '\0';
 	}
-	/* Flush a final GOAWAY after a protocol error, best effort. */
-	if (h2_session_send(session, &out) == 0)
-		send_buf(conn, &out);
-	h2_session_free(session);
 }
 
-static bool handshake(struct connection *conn)
+void server_authenticated(struct cc_server *srv, struct connection *c)
 {
-	struct cc_server *srv = conn->srv;
-	SSL *ssl = SSL_new(srv->tls);
-	if (!ssl)
-		return false;
-	SSL_set_fd(ssl, conn->stream.fd);
-	conn->stream.ssl = ssl;
-	int64_t deadline = cc_time_monotonic_ms() + srv->cfg.request_timeout_ms;
-	for (;;) {
-		ERR_clear_error();
-		int rc = SSL_accept(ssl);
-		if (rc == 1)
-			break;
-		int e = SSL_get_error(ssl, rc);
-		int left = (int)(deadline - cc_time_monotonic_ms());
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && left > 0) {
-			struct pollfd pfd = { .fd = conn->stream.fd,
-					      .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
-			if (poll(&pfd, 1, left) > 0)
-				continue;
-		}
-		char why[256], reason[320];
-		long verify = SSL_get_verify_result(ssl);
-		if (verify != X509_V_OK)
-			snprintf(reason, sizeof(reason), "client certificate refused: %s",
-				 X509_verify_cert_error_string(verify));
-		else
-			snprintf(reason, sizeof(reason), "TLS handshake failed: %s",
-				 cc_tls_last_error(why, sizeof(why)));
-		cc_info("connection from %s: %s", conn->peer.address, reason);
-		if (srv->cfg.on_authenticate)
-			srv->cfg.on_authenticate(&conn->peer, reason, srv->cfg.userdata);
-		return false;
-	}
-	cc_tls_peer_identity(ssl, &conn->peer);
-	return true;
+	c->authenticated = c->peer.is_unix || c->peer.cert_verified;
+	c->budget.limit = c->authenticated ? srv->cfg.connection_budget : srv->cfg.unauthenticated_budget;
+	if (srv->cfg.on_authenticate)
+		srv->cfg.on_authenticate(&c->peer, NULL, srv->cfg.userdata);
 }
 
-static void *connection_main(void *arg)
+/* ---- jobs: a request to a worker and its response back to the loop ---- */
+
+struct job {
+	struct connection *conn;
+	int32_t stream_id;
+	struct h2_request *h2req;
+	struct h2_reply h2reply;
+	struct cc_http_request *http1req; /* the parser's, paused until the reply */
+	struct cc_http_response resp;
+};
+
+static void job_done(struct cc_loop *loop, void *arg)
 {
-	struct connection *conn = arg;
-	struct cc_server *srv = conn->srv;
-	_cleanup_buf_ struct cc_buf in = CC_BUF_INIT;
-	bool ok = !srv->tls || handshake(conn);
-	if (ok && srv->cfg.on_authenticate)
-		srv->cfg.on_authenticate(&conn->peer, NULL, srv->cfg.userdata);
-	if (ok) {
-		bool h2 = false;
-		if (conn->stream.ssl) {
-			const unsigned char *proto = NULL;
-			unsigned int len = 0;
-			SSL_get0_alpn_selected(conn->stream.ssl, &proto, &len);
-			h2 = len == 2 && memcmp(proto, "h2", 2) == 0;
-		}
-		if (!h2) {
-			/* Without ALPN, read enough to tell the HTTP/2 preface (prior knowledge, as gRPC
-			 * clients use on unix sockets) from an HTTP/1.1 request line. */
-			char chunk[4096];
-			while (in.len < H2_CLIENT_PREFACE_LEN &&
-			       memcmp(in.data ? in.data : "", H2_CLIENT_PREFACE, in.len) == 0) {
-				ssize_t n =
-				    cc_stream_read(&conn->stream, chunk, sizeof(chunk),
-						   in.len ? srv->cfg.request_timeout_ms : srv->cfg.idle_timeout_ms);
-				if (n <= 0)
-					break;
-				cc_buf_append(&in, chunk, (size_t)n);
-			}
-			h2 = in.len >= H2_CLIENT_PREFACE_LEN &&
-			     memcmp(in.data, H2_CLIENT_PREFACE, H2_CLIENT_PREFACE_LEN) == 0;
-		}
-		if (h2)
-			serve_h2(conn, &in);
-		else if (in.len > 0 || conn->stream.ssl)
-			serve_http1(conn, &in);
+	struct job *j = arg;
+	struct connection *c = j->conn;
+	c->jobs--;
+	if (c->closed) {
+		h2_reply_free(&j->h2reply);
+		cc_http_response_free(&j->resp);
+		h2_request_free(j->h2req);
+		free(j);
+		if (c->jobs == 0)
+			conn_free(c);
+		return;
 	}
-	/* Leave the list before closing, so cc_server_stop never shuts down a reused fd number. */
-	pthread_mutex_lock(&srv->lock);
-	for (struct connection **p = &srv->connections; *p; p = &(*p)->next)
-		if (*p == conn) {
-			*p = conn->next;
-			break;
-		}
-	pthread_mutex_unlock(&srv->lock);
-	cc_stream_close(&conn->stream);
-	pthread_mutex_lock(&srv->lock);
-	srv->connection_count--;
-	pthread_cond_broadcast(&srv->drained);
-	pthread_mutex_unlock(&srv->lock);
-	free(conn);
-	return NULL;
+	if (j->h2req) {
+		h2_request_free(j->h2req);
+		h2_session_reply(c->h2, j->stream_id, &j->h2reply);
+		h2_conn_drained(c);
+	} else {
+		http1_conn_reply(c, j->http1req, &j->resp);
+		cc_http_response_free(&j->resp);
+	}
+	free(j);
 }
 
-static void describe_peer(int fd, const struct sockaddr_storage *ss, struct cc_peer *peer)
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	struct connection *c = j->conn;
+	if (j->h2req) {
+		h2_handle_request(&c->h2cfg, j->h2req, &j->h2reply);
+	} else {
+		cc_http_response_init(&j->resp);
+		cc_http_dispatch(c->srv->cfg.routes, c->srv->cfg.route_count, j->http1req, &j->resp);
+	}
+	cc_loop_post(c->srv->loop, job_done, j);
+}
+
+static bool submit(struct connection *c, struct job *j)
+{
+	j->conn = c;
+	c->jobs++;
+	if (cc_workers_submit(c->srv->workers, job_run, j) == 0)
+		return true;
+	c->jobs--;
+	free(j);
+	return false;
+}
+
+bool server_submit_http1(struct connection *c, struct cc_http_request *req)
+{
+	struct job *j = cc_xcalloc(1, sizeof(*j));
+	j->http1req = req;
+	return submit(c, j);
+}
+
+bool server_submit_h2(struct connection *c, int32_t stream_id, struct h2_request *req)
+{
+	struct job *j = cc_xcalloc(1, sizeof(*j));
+	j->stream_id = stream_id;
+	j->h2req = req;
+	if (submit(c, j))
+		return true;
+	return false;
+}
+
+/* ---- accepting ---- */
+
+static void describe_peer(int fd, const struct sockaddr_storage *ss, struct cc_peer *peer, char *source, size_t size)
 {
 	if (ss->ss_family == AF_UNIX) {
 		peer->is_unix = true;
 		snprintf(peer->address, sizeof(peer->address), "unix");
+		snprintf(source, size, "unix");
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -342,106 +276,238 @@ static void describe_peer(int fd, const struct sockaddr_storage *ss, struct cc_p
 		return;
 	}
 	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(peer->address, sizeof(peer->address), "%s:%d", host, port);
+		snprintf(peer->address, sizeof(peer->address), "%s:%d", host, ntohs(in->sin_port));
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(peer->address, sizeof(peer->address), "[%s]:%d", host, port);
+		snprintf(peer->address, sizeof(peer->address), "[%s]:%d", host, ntohs(in6->sin6_port));
+	}
+	snprintf(source, size, "%s", host);
+}
+
+/* An unauthenticated connection that holds a slot without using it: still in its handshake, or
+ * between requests. */
+static bool evictable(const struct connection *c)
+{
+	if (c->authenticated || c->closed || c->jobs || c->out.len)
+		return false;
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+	case CONN_DETECT:
+	case CONN_LINGER: return true;
+	case CONN_HTTP1: return !c->http1_busy && !c->http1_in_request;
+	case CONN_H2: return h2_session_idle(c->h2);
+	}
+	return false;
+}
+
+static bool make_room(struct cc_server *srv)
+{
+	for (struct connection *c = srv->oldest; c; c = c->next) {
+		if (evictable(c)) {
+			cc_debug("connection limit of %d reached: closing the oldest idle connection (%s)",
+				 srv->cfg.max_connections, c->peer.address);
+			conn_close(c);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void admit(struct cc_server *srv, int fd, const struct sockaddr_storage *ss)
+{
+	struct connection *c = cc_xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->fd = fd;
+	describe_peer(fd, ss, &c->peer, c->source, sizeof(c->source));
+	if (srv->connection_count >= srv->cfg.max_connections && !make_room(srv)) {
+		server_refuse(srv, &c->peer, "connection limit reached and every connection is in use");
+		close(fd);
+		free(c);
+		return;
+	}
+	if (srv->tls) {
+		struct source_count *s = source_slot(srv, c->source, true);
+		if (s && s->handshakes < 0)
+			s->handshakes = 0;
+		if (s && s->handshakes >= srv->cfg.max_handshakes_per_source) {
+			server_refuse(srv, &c->peer, "too many TLS handshakes in progress from this address");
+			close(fd);
+			free(c);
+			return;
+		}
+		if (s) {
+			s->handshakes++;
+			c->counted_handshake = true;
+		}
+	}
+	if (ss->ss_family != AF_UNIX) {
+		/* Responses leave in several writes (TLS records, HTTP/2 frames); without this, Nagle
+		 * holds the last one back until the peer's delayed ACK, 40 ms per request. */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	int64_t now = cc_time_monotonic_ms();
+	c->created_ms = c->last_read_ms = c->last_write_ms = now;
+	c->budget.limit = srv->cfg.unauthenticated_budget;
+	c->http1_charge = (struct cc_mem_charge){ .conn = &c->budget, .server = &srv->budget };
+	c->prev = srv->newest;
+	if (srv->newest)
+		srv->newest->next = c;
+	else
+		srv->oldest = c;
+	srv->newest = c;
+	srv->connection_count++;
+	c->interest = EPOLLIN;
+	if (srv->tls) {
+		c->state = CONN_HANDSHAKE;
+		c->deadline_ms = now + srv->cfg.handshake_timeout_ms;
+		c->ssl = SSL_new(srv->tls);
+		if (c->ssl)
+			SSL_set_fd(c->ssl, fd);
+	} else {
+		c->state = CONN_DETECT;
+		server_authenticated(srv, c);
+	}
+	if (cc_loop_add(srv->loop, fd, c->interest, conn_on_event, c) < 0 || (srv->tls && !c->ssl))
+		conn_close(c);
+}
+
+static void on_listen(struct cc_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct cc_server *srv = data;
+	/* A bounded batch per round, so a connection storm does not starve established clients. */
+	for (int i = 0; i < 64 && !srv->stopping; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: make room if an idle stranger holds one, else wait. */
+				if (!make_room(srv))
+					cc_warning("out of file descriptors with %d connections open",
+						   srv->connection_count);
+			}
+			return;
+		}
+		admit(srv, cfd, &ss);
 	}
 }
 
-static void *accept_main(void *arg)
+/* ---- deadlines ---- */
+
+static void check_deadlines(struct connection *c, int64_t now)
+{
+	const struct cc_server_config *cfg = &c->srv->cfg;
+	if (c->out.len && now - c->last_write_ms > cfg->request_timeout_ms) {
+		cc_debug("%s: not reading our response; closing", c->peer.address);
+		conn_close(c); /* a reader that stalls (slow-read attack, or gone without a FIN) */
+		return;
+	}
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		if (now >= c->deadline_ms) {
+			server_refuse(c->srv, &c->peer, "TLS handshake not completed within the time limit");
+			conn_close(c);
+		}
+		return;
+	case CONN_LINGER:
+		if (now >= c->deadline_ms)
+			conn_close(c);
+		return;
+	case CONN_DETECT:
+		if (now - c->last_read_ms > (c->in.len ? cfg->request_timeout_ms : conn_idle_timeout(c)))
+			conn_close(c);
+		return;
+	case CONN_HTTP1:
+		if (c->http1_busy)
+			return;
+		if (c->http1_in_request && now >= c->deadline_ms)
+			http1_conn_refuse(c, 408, "request not received completely within the time limit");
+		else if (!c->http1_in_request && now - c->last_read_ms > conn_idle_timeout(c))
+			conn_close(c);
+		return;
+	case CONN_H2:
+		if (h2_session_idle(c->h2) && now - c->last_read_ms > conn_idle_timeout(c) && !c->close_after_flush) {
+			h2_session_shutdown(c->h2); /* polite GOAWAY; the client reconnects when needed */
+			c->close_after_flush = true;
+			h2_conn_drained(c);
+		}
+		return;
+	}
+}
+
+static void tick(struct cc_loop *loop, void *arg)
 {
 	struct cc_server *srv = arg;
-	for (;;) {
-		struct pollfd pfds[2] = { { .fd = srv->listen_fd, .events = POLLIN },
-					  { .fd = srv->wake_pipe[0], .events = POLLIN } };
-		if (poll(pfds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfds[1].revents)
-			break;
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000); /* out of descriptors: back off instead of spinning */
-			continue;
-		}
-		pthread_mutex_lock(&srv->lock);
-		bool full = srv->connection_count >= srv->cfg.max_connections || srv->stopping;
-		pthread_mutex_unlock(&srv->lock);
-		if (full) {
-			cc_warning("connection limit of %d reached; refusing a connection", srv->cfg.max_connections);
-			close(fd);
-			continue;
-		}
-		if (ss.ss_family != AF_UNIX) {
-			/* Responses leave in several writes (TLS records, HTTP/2 frames); without this, Nagle
-			 * holds the last one back until the peer's delayed ACK, 40 ms per request. */
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		}
-		struct connection *conn = cc_xcalloc(1, sizeof(*conn));
-		conn->srv = srv;
-		conn->stream.fd = fd;
-		describe_peer(fd, &ss, &conn->peer);
-		pthread_mutex_lock(&srv->lock);
-		conn->next = srv->connections;
-		srv->connections = conn;
-		srv->connection_count++;
-		pthread_mutex_unlock(&srv->lock);
-		pthread_attr_t attr;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 512u << 10);
-		pthread_t thread;
-		if (pthread_create(&thread, &attr, connection_main, conn) != 0) {
-			pthread_mutex_lock(&srv->lock);
-			srv->connections = conn->next;
-			srv->connection_count--;
-			pthread_mutex_unlock(&srv->lock);
-			close(fd);
-			free(conn);
-		}
-		pthread_attr_destroy(&attr);
+	int64_t now = cc_time_monotonic_ms();
+	for (struct connection *c = srv->oldest, *next; c; c = next) {
+		next = c->next; /* c may be closed (unlinked) below */
+		check_deadlines(c, now);
 	}
+	expire_refusals(srv, now);
+}
+
+/* ---- lifecycle ---- */
+
+static void *loop_main(void *arg)
+{
+	struct cc_server *srv = arg;
+	/* TLS writes go through OpenSSL's socket BIO, which cannot pass MSG_NOSIGNAL: a write to a
+	 * peer that went away raises SIGPIPE in this thread. Blocked here, it stays pending on this
+	 * thread and the write fails with EPIPE; the process's disposition is left alone. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	cc_loop_run(srv->loop);
 	return NULL;
 }
 
-int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, struct cc_error *err)
+static int check_config(const struct cc_server_config *cfg, const struct cc_address *addr, struct cc_error *err)
 {
-	/* A peer that disappears mid-write must not kill the process. */
-	signal(SIGPIPE, SIG_IGN);
-	_cleanup_free_ struct cc_server *srv = cc_xcalloc(1, sizeof(*srv));
-	srv->cfg = *cfg;
-	apply_defaults(&srv->cfg);
-	srv->listen_fd = -1;
-	srv->port = -1;
-	int r = cc_address_parse(cfg->listen, &srv->addr, err);
-	if (r < 0)
-		return r;
-	if (cfg->tls_cert && srv->addr.is_unix)
+	if (cfg->tls_cert && addr->is_unix)
 		return cc_error_set(
 		    err, EINVAL, "TLS is for TCP listeners; `%s` is a unix socket (protect it with file permissions)",
 		    cfg->listen);
-	if (!srv->addr.is_unix && !cfg->tls_cert && strcmp(srv->addr.host, "127.0.0.1") != 0 &&
-	    strcmp(srv->addr.host, "::1") != 0 && strcmp(srv->addr.host, "localhost") != 0)
+	if (!addr->is_unix && !cfg->tls_cert && strcmp(addr->host, "127.0.0.1") != 0 &&
+	    strcmp(addr->host, "::1") != 0 && strcmp(addr->host, "localhost") != 0)
 		return cc_error_set(err, EINVAL,
 				    "refusing plain HTTP on `%s`: give a TLS certificate, or listen on loopback",
 				    cfg->listen);
 	if (cfg->require_client_cert && !cfg->client_ca)
 		return cc_error_set(err, EINVAL, "client certificates are required but no client CA was given");
-	if (cfg->tls_cert) {
+	return 0;
+}
+
+static void server_free(struct cc_server *srv)
+{
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	cc_workers_free(srv->workers);
+	cc_loop_free(srv->loop);
+	SSL_CTX_free(srv->tls);
+	free(srv->sources);
+	free(srv);
+}
+
+int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, struct cc_error *err)
+{
+	struct cc_server *srv = cc_xcalloc(1, sizeof(*srv));
+	srv->cfg = *cfg;
+	apply_defaults(&srv->cfg);
+	srv->listen_fd = -1;
+	srv->port = -1;
+	srv->budget.limit = srv->cfg.server_budget;
+	int r = cc_address_parse(cfg->listen, &srv->addr, err);
+	if (r == 0)
+		r = check_config(cfg, &srv->addr, err);
+	if (r == 0 && cfg->tls_cert) {
 		struct cc_tls_server_config tcfg = {
 			.cert_file = cfg->tls_cert,
 			.key_file = cfg->tls_key ? cfg->tls_key : cfg->tls_cert,
@@ -449,35 +515,31 @@ int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, 
 			.require_client_cert = cfg->require_client_cert,
 		};
 		r = cc_tls_server_context(&tcfg, &srv->tls, err);
-		if (r < 0)
-			return r;
 	}
-	srv->listen_fd = cc_address_listen(&srv->addr, srv->cfg.socket_mode, 128, err);
-	if (srv->listen_fd < 0) {
-		r = srv->listen_fd;
-		SSL_CTX_free(srv->tls);
+	if (r == 0) {
+		srv->listen_fd = cc_address_listen(&srv->addr, srv->cfg.socket_mode, 1024, err);
+		r = srv->listen_fd < 0 ? srv->listen_fd : 0;
+	}
+	if (r == 0 && !srv->addr.is_unix)
+		srv->port = cc_address_bound_port(srv->listen_fd);
+	if (r == 0 && fcntl(srv->listen_fd, F_SETFL, fcntl(srv->listen_fd, F_GETFL) | O_NONBLOCK) < 0)
+		r = cc_error_set_errno(err, errno, "make the listening socket non-blocking");
+	if (r == 0)
+		r = cc_loop_new(TICK_MS, tick, srv, &srv->loop, err);
+	if (r == 0)
+		r = cc_workers_new(srv->cfg.workers, (size_t)srv->cfg.workers * 256, &srv->workers, err);
+	if (r == 0 && cc_loop_add(srv->loop, srv->listen_fd, EPOLLIN, on_listen, srv) < 0)
+		r = cc_error_set(err, EIO, "cannot watch the listening socket");
+	if (r == 0 && pthread_create(&srv->loop_thread, NULL, loop_main, srv) != 0)
+		r = cc_error_set(err, EAGAIN, "cannot start the server's event loop thread");
+	if (r < 0) {
+		if (srv->listen_fd >= 0 && srv->addr.is_unix)
+			unlink(srv->addr.path);
+		server_free(srv);
 		return r;
 	}
-	if (!srv->addr.is_unix)
-		srv->port = cc_address_bound_port(srv->listen_fd);
-	if (pipe2(srv->wake_pipe, O_CLOEXEC) < 0) {
-		r = cc_error_set_errno(err, errno, "create pipe");
-		goto fail;
-	}
-	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->drained, NULL);
-	if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0) {
-		r = cc_error_set(err, EAGAIN, "cannot start the accept thread");
-		close(srv->wake_pipe[0]);
-		close(srv->wake_pipe[1]);
-		goto fail;
-	}
-	*ret = CC_TAKE_PTR(srv);
+	*ret = srv;
 	return 0;
-fail:
-	close(srv->listen_fd);
-	SSL_CTX_free(srv->tls);
-	return r;
 }
 
 int cc_server_port(const struct cc_server *srv)
@@ -485,29 +547,34 @@ int cc_server_port(const struct cc_server *srv)
 	return srv->port;
 }
 
+static void stop_accepting(struct cc_loop *loop, void *arg)
+{
+	struct cc_server *srv = arg;
+	srv->stopping = true;
+	cc_loop_remove(loop, srv->listen_fd);
+}
+
+static void close_all(struct cc_loop *loop, void *arg)
+{
+	struct cc_server *srv = arg;
+	while (srv->oldest)
+		conn_close(srv->oldest);
+	for (int i = 0; i < REFUSAL_KINDS; i++)
+		flush_refusal(srv, &srv->refusals[i]);
+	cc_loop_quit(loop);
+}
+
 void cc_server_stop(struct cc_server *srv)
 {
 	if (!srv)
 		return;
-	pthread_mutex_lock(&srv->lock);
-	srv->stopping = true;
-	pthread_mutex_unlock(&srv->lock);
-	(void)!write(srv->wake_pipe[1], "x", 1);
-	pthread_join(srv->accept_thread, NULL);
-	close(srv->listen_fd);
+	/* Stop accepting; let the workers finish what they hold (their replies are posted to the loop,
+	 * which still runs); then close every connection and end the loop. */
+	cc_loop_post(srv->loop, stop_accepting, srv);
+	cc_workers_stop(srv->workers);
+	cc_loop_post(srv->loop, close_all, srv);
+	pthread_join(srv->loop_thread, NULL);
 	if (srv->addr.is_unix)
 		unlink(srv->addr.path);
-	/* Wake connection threads blocked in poll(); they see EOF and finish their loop. */
-	pthread_mutex_lock(&srv->lock);
-	for (struct connection *c = srv->connections; c; c = c->next)
-		shutdown(c->stream.fd, SHUT_RDWR);
-	while (srv->connection_count > 0)
-		pthread_cond_wait(&srv->drained, &srv->lock);
-	pthread_mutex_unlock(&srv->lock);
-	close(srv->wake_pipe[0]);
-	close(srv->wake_pipe[1]);
-	SSL_CTX_free(srv->tls);
-	pthread_mutex_destroy(&srv->lock);
-	pthread_cond_destroy(&srv->drained);
-	free(srv);
+	server_free(srv);
 }

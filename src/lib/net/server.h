@@ -1,7 +1,9 @@
 /* The one network server of cocoon: HTTP/1.1 and HTTP/2 (including unary gRPC) on a TCP port
- * with TLS (optionally mutual) or on a unix socket, with request size limits and timeouts.
- * Every component (node API, key broker, KMS plugin, admission webhook, audit intake) is a set of
- * routes and gRPC methods given to cc_server_start. */
+ * with TLS (optionally mutual) or on a unix socket, on an event loop with a pool of handler threads,
+ * with size limits per route, memory budgets, timeouts and per-source limits. Every component (node
+ * API, key broker, KMS plugin, admission webhook, audit intake) is a set of routes and gRPC methods
+ * given to cc_server_start; a route that must wait (a watch) streams its response
+ * (lib/net/response_stream.h). Handlers run on worker threads, several at once. */
 #pragma once
 
 #include "lib/net/grpc.h"
@@ -9,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cc_error;
 
@@ -29,20 +32,33 @@ struct cc_server_config {
 	 * a security event. reason is NULL when authenticated. Optional. */
 	void (*on_authenticate)(const struct cc_peer *peer, const char *reason, void *userdata);
 	void *userdata;
-	/* Limits; 0 selects the default in parentheses. */
-	size_t max_body;         /* (1 MiB) HTTP request body */
-	size_t max_header_bytes; /* (16 KiB) request line and headers */
-	size_t max_grpc_message; /* (4 MiB) gRPC message, each direction */
-	int request_timeout_ms;  /* (10 s) to receive one request once it started, and each write */
-	int idle_timeout_ms;     /* (60 s HTTP/1.1; 5 min HTTP/2) between requests */
-	int max_connections;     /* (256) more are accepted and closed at once */
+	/* Limits; 0 selects the default in parentheses. "Unauthenticated" is a TCP peer without a
+	 * verified client certificate (unix socket peers are identified by the kernel). */
+	size_t max_body;                     /* (1 MiB) HTTP request body, unless the route sets its own */
+	size_t max_header_bytes;             /* (16 KiB) request line and headers */
+	size_t max_grpc_message;             /* (4 MiB) gRPC message of a registered method, each direction */
+	int request_timeout_ms;              /* (10 s) to receive one request once it started; a stalled reader */
+	int handshake_timeout_ms;            /* (request_timeout_ms) to complete the TLS handshake */
+	int idle_timeout_ms;                 /* (60 s HTTP/1.1; 5 min HTTP/2) between requests */
+	int unauthenticated_idle_timeout_ms; /* (30 s) the same for unauthenticated peers */
+	int max_connections;                 /* (10,000, fewer if RLIMIT_NOFILE is lower) beyond it the oldest idle or
+					      * handshaking unauthenticated connection is closed to make room */
+	int max_handshakes_per_source;       /* (32) TLS handshakes in progress from one address */
+	size_t connection_budget;            /* (16 MiB) request bytes one connection may make us hold */
+	size_t unauthenticated_budget;       /* (2 MiB) the same for unauthenticated peers */
+	size_t server_budget;                /* (256 MiB) all connections together; beyond it, 503 */
+	int workers;                         /* (4) handler threads */
+	uint32_t max_streams;                /* (100) concurrent HTTP/2 streams per connection */
 };
 
 struct cc_server;
 
-/* Binds, then serves on background threads until cc_server_stop. */
+/* Binds, then serves on background threads until cc_server_stop. Refused connections (TLS
+ * handshake failures, limits) are reported through on_authenticate once per kind every 10 s,
+ * then counted in one summary report. */
 int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, struct cc_error *err);
 /* TCP port actually bound (after "127.0.0.1:0"), or -1 for unix sockets. */
 int cc_server_port(const struct cc_server *srv);
-/* Stops accepting, closes connections, waits for their threads, and removes a unix socket file. */
+/* Stops accepting, lets running handlers finish, closes every connection (streamed responses see
+ * their client gone), and removes a unix socket file. */
 void cc_server_stop(struct cc_server *srv);

@@ -73,7 +73,7 @@ static void exchange(nghttp2_session *client, struct h2_session *server)
 			moved = true;
 		}
 		struct cc_buf out = CC_BUF_INIT;
-		assert_int_equal(h2_session_send(server, &out), 0);
+		assert_int_equal(h2_session_send(server, &out, 0), 0);
 		if (out.len) {
 			assert_int_equal(nghttp2_session_mem_recv(client, (const uint8_t *)out.data, out.len),
 					 (ssize_t)out.len);

@@ -66,27 +66,89 @@ static void expect_error(const char *text, int status)
 		ev = feed_all(p, text, 7, &off);
 	while (ev == HTTP1_HEADERS);
 	if (ev != HTTP1_ERROR || http1_parser_error_status(p) != status)
-		fail_msg("for %.40s: event %d status %d, wanted error %d", text, ev, http1_parser_error_status(p),
-			 status);
+		fail_msg("for %.60s: event %d status %d (%s), wanted error %d", text, ev, http1_parser_error_status(p),
+			 http1_parser_error_text(p), status);
 	assert_true(strlen(http1_parser_error_text(p)) > 0);
 	http1_parser_free(p);
 }
 
 static void test_limits_and_malformed(void **state)
 {
-	expect_error("POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n", 413);
-	expect_error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n"
+	expect_error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65\r\n\r\n", 413);
+	expect_error("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n"
 		     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n0\r\n\r\n",
 		     413);
 	char big[6000];
-	snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX: %05000d\r\n\r\n", 0);
+	snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: a\r\nX: %05000d\r\n\r\n", 0);
 	expect_error(big, 431);
-	expect_error("BREW /pot HTTP/1.1\r\n\r\n", 501);
-	expect_error("GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400);
-	expect_error("GET http://other/x HTTP/1.1\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
-	expect_error("GET / HTTP/1.1\r\nExpect: tea\r\n\r\n", 417);
+	expect_error("BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", 501);
+	expect_error("GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", 400);
+	expect_error("GET http://other/x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	expect_error("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
+	expect_error("GET / HTTP/1.1\r\nHost: a\r\nExpect: tea\r\n\r\n", 417);
 	expect_error("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 501);
+}
+
+/* RFC 9112 leniencies that smuggling builds on (issue 11, finding 6): each is a 400. */
+static void test_strict_framing(void **state)
+{
+	expect_error("POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\nhello", 400);
+	expect_error("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400);
+	expect_error("POST / HTTP/1.1\r\nHost: a\r\nX: a\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n0\r\n\r\n",
+		     400);
+	expect_error("GET / HTTP/1.1\nHost: a\n\n", 400);
+	expect_error("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", 400);
+	expect_error("GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400);
+	expect_error("GET / HTTP/1.1\r\n\r\n", 400);                       /* no Host */
+	expect_error("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400); /* two */
+	/* HTTP/1.0 may omit Host; a bare LF inside the body is the body's business. */
+	struct http1_parser *p = http1_parser_new(&limits, &peer);
+	const char *ok = "POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\na\nb";
+	size_t off = 0;
+	enum http1_event ev = feed_all(p, ok, 3, &off);
+	if (ev == HTTP1_HEADERS)
+		ev = feed_all(p, ok, 3, &off);
+	assert_int_equal(ev, HTTP1_REQUEST);
+	assert_string_equal(http1_parser_request(p)->body.data, "a\nb");
+	http1_parser_free(p);
+}
+
+static void body_router(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+}
+
+/* Limits follow the route: a small route refuses what a large one takes, and a body sent to a path
+ * no route serves is dropped, not kept (issue 11, finding 1). */
+static void test_route_limits(void **state)
+{
+	static const struct cc_http_route routes[] = {
+		{ "POST", "/small", false, body_router, NULL, 4 },
+		{ "POST", "/large", false, body_router, NULL, 0 },
+	};
+	struct http1_limits l = limits;
+	l.routes = routes;
+	l.route_count = 2;
+	const char *small = "POST /small HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+	const char *large = "POST /large HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+	const char *nowhere = "POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+	struct http1_parser *p = http1_parser_new(&l, &peer);
+	size_t off = 0;
+	assert_int_equal(feed_all(p, small, 100, &off), HTTP1_ERROR);
+	assert_int_equal(http1_parser_error_status(p), 413);
+	http1_parser_free(p);
+	const char *texts[] = { large, nowhere };
+	const char *bodies[] = { "hello", "" };
+	for (int i = 0; i < 2; i++) {
+		p = http1_parser_new(&l, &peer);
+		off = 0;
+		enum http1_event ev = feed_all(p, texts[i], 100, &off);
+		if (ev == HTTP1_HEADERS)
+			ev = feed_all(p, texts[i], 100, &off);
+		assert_int_equal(ev, HTTP1_REQUEST);
+		assert_string_equal(http1_parser_request(p)->body.data ? http1_parser_request(p)->body.data : "",
+				    bodies[i]);
+		http1_parser_free(p);
+	}
 }
 
 static void test_expect_continue(void **state)
@@ -137,9 +199,14 @@ static void test_write_response(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_get_in_any_split), cmocka_unit_test(test_pipelined_and_chunked),
-		cmocka_unit_test(test_limits_and_malformed),    cmocka_unit_test(test_expect_continue),
-		cmocka_unit_test(test_http10_closes),           cmocka_unit_test(test_write_response),
+		cmocka_unit_test(test_simple_get_in_any_split),
+		cmocka_unit_test(test_strict_framing),
+		cmocka_unit_test(test_route_limits),
+		cmocka_unit_test(test_pipelined_and_chunked),
+		cmocka_unit_test(test_limits_and_malformed),
+		cmocka_unit_test(test_expect_continue),
+		cmocka_unit_test(test_http10_closes),
+		cmocka_unit_test(test_write_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
