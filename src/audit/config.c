@@ -3,6 +3,7 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/log.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 
@@ -57,45 +58,15 @@ static int get_strings(const json_t *obj, const char *field, const char **out, s
 	return 0;
 }
 
-static int load_tls(const json_t *output, struct audit_tls *tls, struct cc_error *err)
-{
-	static const char *const keys[] = { "ca", "cert", "key", "serverName", NULL };
-	json_t *obj;
-	int r = cc_json_get_object(output, "tls", false, &obj, err);
-	if (r < 0 || !obj)
-		return r;
-	if ((r = check_keys(obj, keys, "tls", err)) < 0 ||
-	    (r = cc_json_get_string(obj, "ca", false, &tls->ca_file, err)) < 0 ||
-	    (r = cc_json_get_string(obj, "cert", false, &tls->cert_file, err)) < 0 ||
-	    (r = cc_json_get_string(obj, "key", false, &tls->key_file, err)) < 0 ||
-	    (r = cc_json_get_string(obj, "serverName", false, &tls->server_name, err)) < 0)
-		return r;
-	return 0;
-}
-
-static int load_hec(const json_t *output, struct audit_hec *hec, struct cc_error *err)
-{
-	static const char *const keys[] = { "tokenFile", "ack", NULL };
-	json_t *obj;
-	int r = cc_json_get_object(output, "hec", false, &obj, err);
-	if (r < 0 || !obj)
-		return r;
-	if ((r = check_keys(obj, keys, "hec", err)) < 0 ||
-	    (r = cc_json_get_string(obj, "tokenFile", false, &hec->token_file, err)) < 0 ||
-	    (r = cc_json_get_bool(obj, "ack", false, &hec->ack, err)) < 0)
-		return r;
-	return 0;
-}
-
+/* An output's entry: url and format, which every output has, and the settings of its kind. */
 static int load_output(const json_t *item, struct audit_output *o, struct cc_error *err)
 {
-	static const char *const keys[] = { "url", "format", "tls", "hec", NULL };
+	static const char *const generic[] = { "url", "format", NULL };
 	const char *url, *format;
 	int r;
 	if (!json_is_object(item))
 		return cc_error_set(err, EINVAL, "must be an object with `url`");
-	if ((r = check_keys(item, keys, "output", err)) < 0 ||
-	    (r = cc_json_get_string(item, "url", true, &url, err)) < 0 ||
+	if ((r = cc_json_get_string(item, "url", true, &url, err)) < 0 ||
 	    (r = cc_json_get_string(item, "format", false, &format, err)) < 0)
 		return r;
 	if ((r = audit_output_parse(url, o, err)) < 0)
@@ -107,7 +78,7 @@ static int load_output(const json_t *item, struct audit_output *o, struct cc_err
 			return cc_error_set(err, EINVAL, "unknown format `%s` (rfc5424, cef, leef or json)", format);
 		}
 	}
-	if ((r = load_tls(item, &o->tls, err)) < 0 || (r = load_hec(item, &o->hec, err)) < 0) {
+	if ((r = audit_settings_load(&o->settings, item, generic, "output", err)) < 0) {
 		audit_output_free(o);
 		return r;
 	}
@@ -199,8 +170,7 @@ int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t
 			cfg->field = file->field;                                                                      \
 	} while (0)
 
-int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
-		       const struct audit_tls *default_tls, const struct audit_hec *default_hec, struct cc_error *err)
+int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file, struct cc_error *err)
 {
 	if (cfg->input_count + file->input_count > AUDIT_MAX_INPUTS)
 		return cc_error_set(err, EINVAL, "at most %d inputs in all", AUDIT_MAX_INPUTS);
@@ -223,14 +193,42 @@ int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_co
 		cfg->inputs[cfg->input_count++] = file->inputs[i];
 	for (size_t i = 0; i < file->redact_count; i++)
 		cfg->redact[cfg->redact_count++] = file->redact[i];
-	for (size_t i = 0; i < file->output_count; i++) {
-		struct audit_output *o = &cfg->outputs[cfg->output_count++];
-		*o = file->outputs[i];
-		if (!o->tls.ca_file && !o->tls.cert_file && !o->tls.key_file && !o->tls.server_name)
-			o->tls = *default_tls;
-		if (!o->hec.token_file)
-			o->hec = *default_hec;
-	}
+	for (size_t i = 0; i < file->output_count; i++)
+		cfg->outputs[cfg->output_count++] = file->outputs[i];
 	file->output_count = 0;
 	return 0;
+}
+
+int audit_config_apply_options(struct audit_forward_config *cfg, const struct audit_options *opts, struct cc_error *err)
+{
+	uint64_t used = 0;
+	for (size_t i = 0; i < cfg->output_count; i++) {
+		int r = audit_settings_apply(&cfg->outputs[i].settings, opts, &used, err);
+		if (r < 0)
+			return cc_error_prefix(err, "output %s%s", cfg->outputs[i].ops->prefix, cfg->outputs[i].target);
+	}
+	for (size_t i = 0; i < opts->count; i++)
+		if (!(used & (UINT64_C(1) << i)))
+			cc_warning("--%s: no input or output here takes it; ignored", opts->items[i].option);
+	return 0;
+}
+
+/* Adds the options of a kind's table not listed yet. */
+static void add_options(const struct audit_setting *table, const struct audit_setting **list, size_t max, size_t *count)
+{
+	for (const struct audit_setting *t = table; t && t->key; t++) {
+		bool listed = !t->option;
+		for (size_t i = 0; i < *count && !listed; i++)
+			listed = strcmp(list[i]->option, t->option) == 0;
+		if (!listed && *count < max)
+			list[(*count)++] = t;
+	}
+}
+
+size_t audit_config_plugin_options(const struct audit_setting **ret, size_t max)
+{
+	size_t count = 0;
+	for (size_t i = 0; audit_output_kinds[i]; i++)
+		add_options(audit_output_kinds[i]->settings, ret, max, &count);
+	return count;
 }

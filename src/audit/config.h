@@ -32,7 +32,14 @@ int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t
 
 /* Completes cfg (the command line) with file: settings cfg leaves unset are taken from file, and
  * file's inputs, redactions and outputs are added after cfg's. Outputs move to cfg (file keeps
- * none); a file output without a tls section uses default_tls, one without an HEC token
- * default_hec (the command line's). */
-int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file,
-		       const struct audit_tls *default_tls, const struct audit_hec *default_hec, struct cc_error *err);
+ * none). */
+int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file, struct cc_error *err);
+
+/* Gives every input and output the plugin options of the command line its kind takes (--ca,
+ * --hec-token-file, ...: see settings.h for which win); an option nothing takes is warned about. */
+int audit_config_apply_options(struct audit_forward_config *cfg, const struct audit_options *opts,
+			       struct cc_error *err);
+
+/* Every plugin option of the command line, once each (the first kind's help), for the command's
+ * option table and --help. Returns how many were put in ret. */
+size_t audit_config_plugin_options(const struct audit_setting **ret, size_t max);

@@ -75,6 +75,8 @@ static void file_close(struct audit_output *o)
 
 const struct audit_output_ops audit_out_file = {
 	.scheme = "file",
+	.prefix = "file:",
+	.usage = "file:PATH",
 	.default_format = AUDIT_FORMAT_JSON,
 	.send = file_send,
 	.close = file_close,

@@ -35,6 +35,37 @@
 #define TOKEN_MAX     256
 #define NO_ACK        UINT64_MAX /* the mark of a batch sent without acknowledgement */
 
+/* Splunk HTTP Event Collector settings: the `hec` section of its entry in the configuration file
+ * ({tokenFile, ack}), --hec-token-file and --hec-ack on the command line; TLS as the others. */
+struct hec_settings {
+	struct audit_tls tls;
+	const char *token_file; /* the HEC token, read at start; never on the command line */
+	bool ack;               /* indexer acknowledgement: delivered only once Splunk says indexed */
+};
+
+static const struct audit_setting hec_settings[] = {
+	AUDIT_TLS_SETTINGS(struct hec_settings, tls),
+	{ .section = "hec",
+	  .key = "tokenFile",
+	  .option = "hec-token-file",
+	  .arg = "FILE",
+	  .help = "file holding the HEC token",
+	  .type = AUDIT_SETTING_STRING,
+	  .offset = offsetof(struct hec_settings, token_file) },
+	{ .section = "hec",
+	  .key = "ack",
+	  .option = "hec-ack",
+	  .help = "delivered only once Splunk reports the batch indexed (indexer acknowledgement)",
+	  .type = AUDIT_SETTING_BOOL,
+	  .offset = offsetof(struct hec_settings, ack) },
+	{ 0 },
+};
+
+static const struct hec_settings *settings_of(const struct audit_output *o)
+{
+	return o->settings.values;
+}
+
 struct hec_state {
 	char authorization[TOKEN_MAX + 32];    /* "Authorization: Splunk <token>" */
 	char channel[64];                      /* "X-Splunk-Request-Channel: <uuid>" */
@@ -59,21 +90,22 @@ static int hec_open(struct audit_output *o, struct hec_state **ret, struct cc_er
 		*ret = o->state;
 		return 0;
 	}
-	if (!o->hec.token_file)
+	const struct hec_settings *cfg = settings_of(o);
+	if (!cfg->token_file)
 		return cc_error_set(err, EINVAL, "hec+https output %s needs --hec-token-file (or hec.tokenFile)",
 				    o->target);
-	if (!o->tls.ca_file)
+	if (!cfg->tls.ca_file)
 		return cc_error_set(err, EINVAL, "hec+https output %s needs --ca to verify the receiver", o->target);
 	_cleanup_free_ char *token = NULL;
 	size_t len;
-	int r = cc_read_file(o->hec.token_file, TOKEN_MAX, &token, &len, err);
+	int r = cc_read_file(cfg->token_file, TOKEN_MAX, &token, &len, err);
 	if (r < 0)
 		return cc_error_prefix(err, "HEC token");
 	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
 		token[--len] = '\0';
 	if (len == 0 || token[strcspn(token, "\r\n\t ")] != '\0') {
 		explicit_bzero(token, len);
-		return cc_error_set(err, EINVAL, "HEC token file `%s` must hold one token", o->hec.token_file);
+		return cc_error_set(err, EINVAL, "HEC token file `%s` must hold one token", cfg->token_file);
 	}
 	struct hec_state *s = cc_xcalloc(1, sizeof(*s));
 	snprintf(s->authorization, sizeof(s->authorization), "Authorization: Splunk %s", token);
@@ -94,11 +126,12 @@ static int hec_open(struct audit_output *o, struct hec_state **ret, struct cc_er
 static int hec_call(struct audit_output *o, struct hec_state *s, const char *path, const char *body, size_t len,
 		    long *ret_status, json_t **ret_doc, struct cc_error *err)
 {
-	const char *headers[] = { s->authorization, o->hec.ack ? s->channel : NULL, NULL };
+	const struct hec_settings *settings = settings_of(o);
+	const char *headers[] = { s->authorization, settings->ack ? s->channel : NULL, NULL };
 	struct cc_http_client_config cfg = {
-		.ca_file = o->tls.ca_file,
-		.cert_file = o->tls.cert_file,
-		.key_file = o->tls.key_file,
+		.ca_file = settings->tls.ca_file,
+		.cert_file = settings->tls.cert_file,
+		.key_file = settings->tls.key_file,
 		.timeout_ms = IO_TIMEOUT_MS,
 		.max_response = 1u << 20,
 		.headers = headers,
@@ -152,7 +185,7 @@ static int hec_write(struct audit_output *o, const struct audit_message *batch, 
 	json_t *code = json_object_get(doc, "code");
 	if (status != 200 || !json_is_integer(code) || json_integer_value(code) != 0)
 		return refused(o, status, doc, err);
-	if (!o->hec.ack) {
+	if (!settings_of(o)->ack) {
 		*ret_mark = NO_ACK;
 		return 0;
 	}
@@ -203,6 +236,10 @@ static int hec_prepare(struct audit_output *o, struct cc_error *err)
 
 const struct audit_output_ops audit_out_hec_https = {
 	.scheme = "hec",
+	.prefix = "hec+https://",
+	.usage = "hec+https://HOST:PORT",
+	.settings = hec_settings,
+	.settings_size = sizeof(struct hec_settings),
 	.default_format = AUDIT_FORMAT_JSON,
 	.write = hec_write,
 	.confirm = hec_confirm,

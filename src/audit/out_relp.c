@@ -24,6 +24,16 @@
 #define RELP_TIMEOUT_S 10
 #define RELP_WINDOW    256 /* messages in flight before waiting for their responses */
 
+struct relp_settings {
+	struct audit_tls tls;
+};
+
+static const struct audit_setting relp_settings[] = {
+	AUDIT_TLS_SETTINGS(struct relp_settings, tls),
+	AUDIT_TLS_SERVER_NAME_SETTING(struct relp_settings, tls),
+	{ 0 },
+};
+
 struct relp_state {
 	relpEngine_t *engine;
 	bool failed;       /* librelp reported an error during the current batch */
@@ -84,20 +94,21 @@ static int open_client(struct audit_output *o, struct relp_state *s, relpClt_t *
 		return r;
 	if (addr.is_unix || addr.port == 0)
 		return cc_error_set(err, EINVAL, "relp+tls target must be HOST:PORT, not `%s`", o->target);
-	if (!o->tls.ca_file || !o->tls.cert_file)
+	const struct audit_tls *tls = &((const struct relp_settings *)o->settings.values)->tls;
+	if (!tls->ca_file || !tls->cert_file)
 		return cc_error_set(err, EINVAL, "RELP over TLS needs --ca, --cert and --key (mutual TLS)");
 	relpClt_t *clt;
 	if (relpEngineCltConstruct(s->engine, &clt) != RELP_RET_OK)
 		return cc_error_set(err, ENOMEM, "cannot create a RELP client");
 	char port[8];
 	snprintf(port, sizeof(port), "%u", addr.port);
-	const char *name = o->tls.server_name ? o->tls.server_name : addr.host;
-	const char *key = o->tls.key_file ? o->tls.key_file : o->tls.cert_file;
+	const char *name = tls->server_name ? tls->server_name : addr.host;
+	const char *key = tls->key_file ? tls->key_file : tls->cert_file;
 	if (relpCltSetUsrPtr(clt, s) != RELP_RET_OK || relpCltSetTimeout(clt, RELP_TIMEOUT_S) != RELP_RET_OK ||
 	    relpCltSetConnTimeout(clt, RELP_TIMEOUT_S) != RELP_RET_OK ||
 	    relpCltSetWindowSize(clt, RELP_WINDOW) != RELP_RET_OK || relpCltEnableTLS(clt) != RELP_RET_OK ||
-	    relpCltSetCACert(clt, (char *)o->tls.ca_file) != RELP_RET_OK ||
-	    relpCltSetOwnCert(clt, (char *)o->tls.cert_file) != RELP_RET_OK ||
+	    relpCltSetCACert(clt, (char *)tls->ca_file) != RELP_RET_OK ||
+	    relpCltSetOwnCert(clt, (char *)tls->cert_file) != RELP_RET_OK ||
 	    relpCltSetPrivKey(clt, (char *)key) != RELP_RET_OK ||
 	    relpCltSetAuthMode(clt, (char *)"name") != RELP_RET_OK ||
 	    relpCltAddPermittedPeer(clt, (char *)name) != RELP_RET_OK) {
@@ -152,6 +163,10 @@ static void relp_close(struct audit_output *o)
 
 const struct audit_output_ops audit_out_relp_tls = {
 	.scheme = "relp+tls",
+	.prefix = "relp+tls://",
+	.usage = "relp+tls://HOST:PORT",
+	.settings = relp_settings,
+	.settings_size = sizeof(struct relp_settings),
 	.default_format = AUDIT_FORMAT_RFC5424,
 	.send = relp_send,
 	.close = relp_close,

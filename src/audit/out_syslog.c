@@ -38,6 +38,16 @@
 
 #define IO_TIMEOUT_MS 10000
 
+struct syslog_settings {
+	struct audit_tls tls;
+};
+
+static const struct audit_setting syslog_settings[] = {
+	AUDIT_TLS_SETTINGS(struct syslog_settings, tls),
+	AUDIT_TLS_SERVER_NAME_SETTING(struct syslog_settings, tls),
+	{ 0 },
+};
+
 struct syslog_state {
 	SSL_CTX *ctx;
 	struct cc_stream conn; /* fd -1 and ssl NULL while disconnected */
@@ -87,23 +97,23 @@ static int tcp_connect(const char *host, unsigned short port, struct cc_error *e
 
 static int make_context(struct audit_output *o, struct syslog_state *s, struct cc_error *err)
 {
+	const struct audit_tls *tls = &((const struct syslog_settings *)o->settings.values)->tls;
 	char why[256];
 	s->ctx = SSL_CTX_new(TLS_client_method());
 	if (!s->ctx)
 		return cc_error_set(err, ENOMEM, "cannot create a TLS context");
 	SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-	if (!o->tls.ca_file)
+	if (!tls->ca_file)
 		return cc_error_set(err, EINVAL, "syslog over TLS needs --ca to verify the receiver");
-	if (SSL_CTX_load_verify_locations(s->ctx, o->tls.ca_file, NULL) != 1)
-		return cc_error_set(err, EINVAL, "load CA `%s`: %s", o->tls.ca_file,
-				    cc_tls_last_error(why, sizeof(why)));
+	if (SSL_CTX_load_verify_locations(s->ctx, tls->ca_file, NULL) != 1)
+		return cc_error_set(err, EINVAL, "load CA `%s`: %s", tls->ca_file, cc_tls_last_error(why, sizeof(why)));
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
-	if (o->tls.cert_file) {
-		const char *key = o->tls.key_file ? o->tls.key_file : o->tls.cert_file;
-		if (SSL_CTX_use_certificate_chain_file(s->ctx, o->tls.cert_file) != 1 ||
+	if (tls->cert_file) {
+		const char *key = tls->key_file ? tls->key_file : tls->cert_file;
+		if (SSL_CTX_use_certificate_chain_file(s->ctx, tls->cert_file) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(s->ctx, key, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(s->ctx) != 1)
-			return cc_error_set(err, EINVAL, "load client certificate `%s`: %s", o->tls.cert_file,
+			return cc_error_set(err, EINVAL, "load client certificate `%s`: %s", tls->cert_file,
 					    cc_tls_last_error(why, sizeof(why)));
 	}
 	return 0;
@@ -124,7 +134,8 @@ static int connect_tls(struct audit_output *o, struct syslog_state *s, struct cc
 		return s->conn.fd;
 	s->conn.ssl = SSL_new(s->ctx);
 	SSL_set_fd(s->conn.ssl, s->conn.fd);
-	const char *name = o->tls.server_name ? o->tls.server_name : addr.host;
+	const struct syslog_settings *cfg = o->settings.values;
+	const char *name = cfg->tls.server_name ? cfg->tls.server_name : addr.host;
 	unsigned char ip[16];
 	X509_VERIFY_PARAM *param = SSL_get0_param(s->conn.ssl);
 	if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
@@ -258,6 +269,10 @@ static void syslog_close(struct audit_output *o)
 
 const struct audit_output_ops audit_out_syslog_tls = {
 	.scheme = "syslog+tls",
+	.prefix = "syslog+tls://",
+	.usage = "syslog+tls://HOST:PORT",
+	.settings = syslog_settings,
+	.settings_size = sizeof(struct syslog_settings),
 	.default_format = AUDIT_FORMAT_RFC5424,
 	.write = syslog_write,
 	.confirm = syslog_confirm,

@@ -8,6 +8,7 @@
 
 #include "audit/format.h"
 #include "audit/route.h"
+#include "audit/settings.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,10 @@
 
 struct cc_error;
 
+/* TLS client settings, for the kinds that connect to their receiver over TLS: each puts one in
+ * its own settings struct and AUDIT_TLS_SETTINGS (and AUDIT_TLS_SERVER_NAME_SETTING when it can
+ * check the name) in its table: the `tls` section of its entry in the configuration file; --ca,
+ * --cert, --key and --server-name on the command line. */
 struct audit_tls {
 	const char *ca_file;   /* verify the receiver against this bundle */
 	const char *cert_file; /* our client certificate (mutual TLS) */
@@ -22,11 +27,22 @@ struct audit_tls {
 	const char *server_name; /* expected name in the receiver's certificate; default: the host */
 };
 
-/* Splunk HTTP Event Collector settings (hec+https outputs). */
-struct audit_hec {
-	const char *token_file; /* the HEC token, read at start; never on the command line */
-	bool ack;               /* indexer acknowledgement: delivered only once Splunk says indexed */
-};
+#define AUDIT_TLS_SETTING(struct_, field_, key_, option_, arg_, member_, help_)                                        \
+	{                                                                                                              \
+		.section = "tls", .key = key_, .option = option_, .arg = arg_, .help = help_,                          \
+		.type = AUDIT_SETTING_STRING, .offset = offsetof(struct_, field_.member_)                              \
+	}
+
+#define AUDIT_TLS_SETTINGS(struct_, field_)                                                                            \
+	AUDIT_TLS_SETTING(struct_, field_, "ca", "ca", "FILE", ca_file, "CA bundle that verifies the receiver"),       \
+	    AUDIT_TLS_SETTING(struct_, field_, "cert", "cert", "FILE", cert_file, "client certificate (mutual TLS)"),  \
+	    AUDIT_TLS_SETTING(struct_, field_, "key", "key", "FILE", key_file,                                         \
+			      "private key of the client certificate")
+
+/* For the kinds that can check another name than the host's in the receiver's certificate. */
+#define AUDIT_TLS_SERVER_NAME_SETTING(struct_, field_)                                                                 \
+	AUDIT_TLS_SETTING(struct_, field_, "serverName", "server-name", "NAME", server_name,                           \
+			  "name the receiver's certificate must carry (default: HOST)")
 
 struct audit_message {
 	const char *data;
@@ -40,9 +56,8 @@ struct audit_output {
 	enum audit_format format;
 	struct audit_route route; /* which events this output receives (from "?..." in its URL) */
 	bool routed;
-	struct audit_tls tls;
-	struct audit_hec hec;
-	void *state; /* the kind's connection state */
+	struct audit_settings settings; /* the kind's own (settings.h), read by the kind alone */
+	void *state;                    /* the kind's connection state */
 	/* metrics */
 	uint64_t delivered, retried, failures;
 	int64_t oldest_undelivered_ns;
@@ -50,7 +65,11 @@ struct audit_output {
 
 struct audit_output_ops {
 	const char *scheme;
+	const char *prefix; /* of its URLs: "syslog+tls://" */
+	const char *usage;  /* for messages: "syslog+tls://HOST:PORT" */
 	enum audit_format default_format;
+	const struct audit_setting *settings; /* its settings' table, or NULL */
+	size_t settings_size;                 /* of its settings struct */
 	/* Either send, which returns once the batch is confirmed ... */
 	int (*send)(struct audit_output *o, const struct audit_message *batch, size_t count, struct cc_error *err);
 	/* ... or write and confirm: write a batch without waiting, returning a mark for its end; then
@@ -70,6 +89,9 @@ extern const struct audit_output_ops audit_out_file;
 extern const struct audit_output_ops audit_out_syslog_tls;
 extern const struct audit_output_ops audit_out_relp_tls;
 extern const struct audit_output_ops audit_out_hec_https;
+
+/* The registry: every output kind, NULL-terminated. */
+extern const struct audit_output_ops *const audit_output_kinds[];
 
 /* Parses "file:PATH", "syslog+tls://HOST:PORT", "relp+tls://HOST:PORT" or "hec+https://HOST:PORT",
  * each optionally followed by routing options

@@ -282,6 +282,243 @@ static int format(int argc, char **argv)
 	return r < 0 || ctx.bad ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+/* `cocoon audit forward`, in phases: the options, the configuration file, the checks, the
+ * checkpoint key, then the forwarder run until SIGTERM or SIGINT. */
+struct forward_args {
+	struct audit_forward_config cfg;
+	struct audit_options plugin_options; /* --ca, --hec-token-file, ...: for the kinds that take them */
+	const char *format_name, *checkpoint_key, *config_file;
+	json_t *config_doc; /* the configuration file, which strings in cfg point into */
+	uint8_t *key;
+	size_t key_len;
+};
+
+static void forward_args_free(struct forward_args *a)
+{
+	for (size_t i = 0; i < a->cfg.output_count; i++)
+		audit_output_free(&a->cfg.outputs[i]);
+	json_decref(a->config_doc);
+	if (a->key) {
+		cc_wipe(a->key, a->key_len);
+		free(a->key);
+	}
+}
+
+#define FORWARD_GO_ON (-1) /* a phase's result when the command continues */
+#define FORWARD_NAME  "cocoon audit forward"
+
+static const struct option forward_options[] = {
+	{ "input", required_argument, NULL, 'i' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "checkpoint-key", required_argument, NULL, 'K' },
+	{ "checkpoint-every", required_argument, NULL, 'E' },
+	{ "queue-max-bytes", required_argument, NULL, 'M' },
+	{ "batch", required_argument, NULL, 'B' },
+	{ "metrics", required_argument, NULL, 'm' },
+	{ "once", no_argument, NULL, '1' },
+	{ "redact", required_argument, NULL, 'R' },
+	{ "webhook", required_argument, NULL, 'W' },
+	{ "webhook-cert", required_argument, NULL, 'X' },
+	{ "webhook-key", required_argument, NULL, 'Y' },
+	{ "webhook-client-ca", required_argument, NULL, 'Z' },
+	{ "config", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+#define PLUGIN_OPTION_BASE 1000 /* getopt value of the plugins' options: base + their index */
+#define PLUGIN_OPTIONS_MAX 32
+
+static void forward_help(const struct audit_setting *const *plugin, size_t plugin_count)
+{
+	printf("Usage: cocoon audit forward --input INPUT ... --output OUTPUT ... --queue DIR\n"
+	       "       cocoon audit forward --config FILE [OPTIONS]\n"
+	       "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
+	       "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
+	       "       (--checkpoint-key: an HMAC secret of 16+ bytes, or an Ed25519 private key in PEM)\n"
+	       "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
+	       "       [--webhook ADDR --webhook-cert F --webhook-key F [--webhook-client-ca F]]\n\n"
+	       "INPUT: k8s-audit:FILE (Kubernetes audit log, followed across rotation), events:FILE\n"
+	       "(cocoon events), socket:PATH (producers get \"ok <id>\" once an event is durable).\n"
+	       "--webhook: the Kubernetes audit webhook backend (POST of an EventList over HTTPS, mutual\n"
+	       "TLS with --webhook-client-ca), answered 200 once the events are durable.\n"
+	       "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS), relp+tls://HOST:PORT (RELP,\n"
+	       "mutual TLS, removed from the queue on the receiver's 200 OK), hec+https://HOST:PORT\n"
+	       "(Splunk HTTP Event Collector) or file:PATH, optionally routed with\n"
+	       "?min-severity=warning&component=runtime,attest&tenant=bank-a.\n"
+	       "Events are chained, written to the durable queue in DIR, and removed only once every\n"
+	       "output delivered them.\n"
+	       "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
+	       "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n"
+	       "--config FILE (YAML or JSON): queue, inputs, outputs each with its own url, format and\n"
+	       "its kind's settings (tls {ca, cert, key, serverName}, hec {tokenFile, ack}), checkpoint,\n"
+	       "metrics, redact, webhook (docs/audit.md).\n"
+	       "Options on the command line win; their inputs and outputs are added to the file's.\n\n"
+	       "Settings of the input and output kinds, for every input or output that takes them (a\n"
+	       "configuration file entry that has the setting's section keeps its own):\n");
+	for (size_t i = 0; i < plugin_count; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "--%s%s%s", plugin[i]->option, plugin[i]->arg ? " " : "",
+			 plugin[i]->arg ? plugin[i]->arg : "");
+		printf("  %-22s %s\n", name, plugin[i]->help);
+	}
+}
+
+static int add_input(struct forward_args *a, const char *spec)
+{
+	if (a->cfg.input_count == AUDIT_MAX_INPUTS) {
+		cli_error(FORWARD_NAME, "at most %d inputs", AUDIT_MAX_INPUTS);
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.inputs[a->cfg.input_count++] = spec;
+	return FORWARD_GO_ON;
+}
+
+static int add_output(struct forward_args *a, const char *spec)
+{
+	struct cc_error err = { 0 };
+	if (a->cfg.output_count == AUDIT_MAX_OUTPUTS) {
+		cli_error(FORWARD_NAME, "at most %d outputs", AUDIT_MAX_OUTPUTS);
+		return CLI_EXIT_USAGE;
+	}
+	if (audit_output_parse(spec, &a->cfg.outputs[a->cfg.output_count], &err) < 0) {
+		cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.output_count++;
+	return FORWARD_GO_ON;
+}
+
+static int add_plugin_option(struct forward_args *a, const struct audit_setting *s, const char *value)
+{
+	if (a->plugin_options.count == AUDIT_MAX_OPTIONS) {
+		cli_error(FORWARD_NAME, "too many input and output options");
+		return CLI_EXIT_USAGE;
+	}
+	a->plugin_options.items[a->plugin_options.count].option = s->option;
+	a->plugin_options.items[a->plugin_options.count++].value = value ? value : "true";
+	return FORWARD_GO_ON;
+}
+
+static int add_redaction(struct forward_args *a, const char *path)
+{
+	if (a->cfg.redact_count == CC_ARRAY_SIZE(a->cfg.redact)) {
+		cli_error(FORWARD_NAME, "at most %zu --redact paths", CC_ARRAY_SIZE(a->cfg.redact));
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.redact[a->cfg.redact_count++] = path;
+	return FORWARD_GO_ON;
+}
+
+/* One option of the forwarder's own (not a plugin's). */
+static int forward_option(struct forward_args *a, int c, const char *arg)
+{
+	struct audit_forward_config *cfg = &a->cfg;
+	switch (c) {
+	case 'i': return add_input(a, arg);
+	case 'o': return add_output(a, arg);
+	case 'R': return add_redaction(a, arg);
+	case 'q': cfg->queue_dir = arg; break;
+	case 'F': a->config_file = arg; break;
+	case 'f': a->format_name = arg; break;
+	case 'K': a->checkpoint_key = arg; break;
+	case 'E': cfg->checkpoint_every = strtoull(arg, NULL, 10); break;
+	case 'M': cfg->queue_max_bytes = strtoull(arg, NULL, 10); break;
+	case 'B': cfg->batch = strtoul(arg, NULL, 10); break;
+	case 'm': cfg->metrics_listen = arg; break;
+	case '1': cfg->once = true; break;
+	case 'W': cfg->webhook_listen = arg; break;
+	case 'X': cfg->webhook_cert = arg; break;
+	case 'Y': cfg->webhook_key = arg; break;
+	case 'Z': cfg->webhook_client_ca = arg; break;
+	default: return CLI_EXIT_USAGE;
+	}
+	return FORWARD_GO_ON;
+}
+
+/* Phase 1: the command line. The option table is the forwarder's own options and every plugin
+ * option of the registries. */
+static int parse_forward_options(int argc, char **argv, struct forward_args *a)
+{
+	const struct audit_setting *plugin[PLUGIN_OPTIONS_MAX];
+	size_t plugin_count = audit_config_plugin_options(plugin, PLUGIN_OPTIONS_MAX);
+	struct option options[CC_ARRAY_SIZE(forward_options) + PLUGIN_OPTIONS_MAX + 1];
+	memcpy(options, forward_options, sizeof(forward_options));
+	for (size_t i = 0; i < plugin_count; i++)
+		options[CC_ARRAY_SIZE(forward_options) + i] =
+		    (struct option){ plugin[i]->option, plugin[i]->arg ? required_argument : no_argument, NULL,
+				     PLUGIN_OPTION_BASE + (int)i };
+	options[CC_ARRAY_SIZE(forward_options) + plugin_count] = (struct option){ 0 };
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "i:o:q:f:h", options, NULL)) != -1) {
+		int r;
+		if (c == 'h') {
+			forward_help(plugin, plugin_count);
+			return CLI_EXIT_OK;
+		}
+		if (c >= PLUGIN_OPTION_BASE && c < PLUGIN_OPTION_BASE + (int)plugin_count)
+			r = add_plugin_option(a, plugin[c - PLUGIN_OPTION_BASE], optarg);
+		else
+			r = forward_option(a, c, optarg);
+		if (r != FORWARD_GO_ON)
+			return r;
+	}
+	return FORWARD_GO_ON;
+}
+
+/* Phase 2: --format for the command line's outputs; the configuration file, merged under the
+ * command line; then the plugin options to every input and output whose kind takes them. */
+static int apply_configuration(struct forward_args *a)
+{
+	struct cc_error err = { 0 };
+	enum audit_format format = a->format_name ? audit_format_from_string(a->format_name) : AUDIT_FORMAT_MAX;
+	if (a->format_name && format == AUDIT_FORMAT_MAX) {
+		cli_error(FORWARD_NAME, "unknown --format `%s`", a->format_name);
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; a->format_name && i < a->cfg.output_count; i++)
+		a->cfg.outputs[i].format = format;
+	if (a->config_file) {
+		struct audit_forward_config file_cfg = { 0 };
+		const char *file_checkpoint_key = NULL;
+		if (audit_config_load(a->config_file, &file_cfg, &a->config_doc, &file_checkpoint_key, &err) < 0 ||
+		    audit_config_merge(&a->cfg, &file_cfg, &err) < 0) {
+			for (size_t i = 0; i < file_cfg.output_count; i++)
+				audit_output_free(&file_cfg.outputs[i]);
+			cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
+			return CLI_EXIT_USAGE;
+		}
+		if (!a->checkpoint_key)
+			a->checkpoint_key = file_checkpoint_key;
+	}
+	if (audit_config_apply_options(&a->cfg, &a->plugin_options, &err) < 0) {
+		cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
+		return CLI_EXIT_USAGE;
+	}
+	return FORWARD_GO_ON;
+}
+
+/* Phase 3: what the forwarder cannot do without, and the checkpoint key, which must sign now. */
+static int check_forward_configuration(struct forward_args *a)
+{
+	struct audit_forward_config *cfg = &a->cfg;
+	if (!cfg->queue_dir || (cfg->input_count == 0 && !cfg->webhook_listen) || cfg->output_count == 0) {
+		cli_error(FORWARD_NAME,
+			  "a queue, an input or webhook, and an output are required (options or --config)");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->checkpoint_key) {
+		int c = load_signing_key(a->checkpoint_key, &a->key, &a->key_len);
+		if (c != 0)
+			return c;
+		cfg->checkpoint_key = a->key;
+		cfg->checkpoint_key_len = a->key_len;
+	}
+	return FORWARD_GO_ON;
+}
+
 static int run_forwarder(void *fwd, struct cc_error *err)
 {
 	return audit_forwarder_run(fwd, err);
@@ -292,177 +529,33 @@ static void stop_forwarder(void *fwd)
 	audit_forwarder_stop(fwd);
 }
 
-/* Runs the forwarder until SIGTERM or SIGINT (or, with --once, until it is done). */
-static int run_forwarder_until_stopped(struct audit_forward_config *cfg, struct cc_error *err)
+/* Phase 4: the forwarder, until SIGTERM or SIGINT (or, with --once, until it is done). */
+static int run_forwarder_until_stopped(struct audit_forward_config *cfg)
 {
+	struct cc_error err = { 0 };
 	cc_stop_signals_block(); /* before the forwarder starts its threads: they inherit the block */
 	_cleanup_(audit_forwarder_freep) struct audit_forwarder *fwd = NULL;
-	int r = audit_forwarder_new(cfg, &fwd, err);
-	if (r < 0)
-		return r;
-	return cc_run_until_stopped(run_forwarder, stop_forwarder, fwd, err);
+	int r = audit_forwarder_new(cfg, &fwd, &err);
+	if (r == 0)
+		r = cc_run_until_stopped(run_forwarder, stop_forwarder, fwd, &err);
+	if (r < 0) {
+		cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
 }
 
 static int forward(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "ca", required_argument, NULL, 'C' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "server-name", required_argument, NULL, 's' },
-		{ "hec-token-file", required_argument, NULL, 'T' },
-		{ "hec-ack", no_argument, NULL, 'A' },
-		{ "checkpoint-key", required_argument, NULL, 'K' },
-		{ "checkpoint-every", required_argument, NULL, 'E' },
-		{ "queue-max-bytes", required_argument, NULL, 'M' },
-		{ "batch", required_argument, NULL, 'B' },
-		{ "metrics", required_argument, NULL, 'm' },
-		{ "once", no_argument, NULL, '1' },
-		{ "redact", required_argument, NULL, 'R' },
-		{ "webhook", required_argument, NULL, 'W' },
-		{ "webhook-cert", required_argument, NULL, 'X' },
-		{ "webhook-key", required_argument, NULL, 'Y' },
-		{ "webhook-client-ca", required_argument, NULL, 'Z' },
-		{ "config", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct audit_forward_config cfg = { 0 };
-	struct audit_tls tls = { 0 };
-	struct audit_hec hec = { 0 };
-	const char *format_name = NULL, *checkpoint_key = NULL, *config_file = NULL;
-	struct cc_error err = { 0 };
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "i:o:q:f:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (cfg.input_count == AUDIT_MAX_INPUTS) {
-				cli_error("cocoon audit forward", "at most %d inputs", AUDIT_MAX_INPUTS);
-				return CLI_EXIT_USAGE;
-			}
-			cfg.inputs[cfg.input_count++] = optarg;
-			break;
-		case 'o':
-			if (cfg.output_count == AUDIT_MAX_OUTPUTS ||
-			    audit_output_parse(optarg, &cfg.outputs[cfg.output_count], &err) < 0) {
-				cli_error("cocoon audit forward", "%s",
-					  err.code ? cc_error_message(&err) : "too many outputs");
-				return CLI_EXIT_USAGE;
-			}
-			cfg.output_count++;
-			break;
-		case 'q': cfg.queue_dir = optarg; break;
-		case 'F': config_file = optarg; break;
-		case 'f': format_name = optarg; break;
-		case 'C': tls.ca_file = optarg; break;
-		case 'c': tls.cert_file = optarg; break;
-		case 'k': tls.key_file = optarg; break;
-		case 's': tls.server_name = optarg; break;
-		case 'T': hec.token_file = optarg; break;
-		case 'A': hec.ack = true; break;
-		case 'K': checkpoint_key = optarg; break;
-		case 'E': cfg.checkpoint_every = strtoull(optarg, NULL, 10); break;
-		case 'M': cfg.queue_max_bytes = strtoull(optarg, NULL, 10); break;
-		case 'B': cfg.batch = strtoul(optarg, NULL, 10); break;
-		case 'm': cfg.metrics_listen = optarg; break;
-		case '1': cfg.once = true; break;
-		case 'W': cfg.webhook_listen = optarg; break;
-		case 'X': cfg.webhook_cert = optarg; break;
-		case 'Y': cfg.webhook_key = optarg; break;
-		case 'Z': cfg.webhook_client_ca = optarg; break;
-		case 'R':
-			if (cfg.redact_count == 16) {
-				cli_error("cocoon audit forward", "at most 16 --redact paths");
-				return CLI_EXIT_USAGE;
-			}
-			cfg.redact[cfg.redact_count++] = optarg;
-			break;
-		case 'h':
-			printf(
-			    "Usage: cocoon audit forward --input INPUT ... --output OUTPUT ... --queue DIR\n"
-			    "       cocoon audit forward --config FILE [OPTIONS]\n"
-			    "       [--format rfc5424|cef|leef|json] [--ca F --cert F --key F]\n"
-			    "       [--hec-token-file F [--hec-ack]]\n"
-			    "       [--checkpoint-key F [--checkpoint-every N]] [--metrics ADDR] [--once]\n"
-			    "       (--checkpoint-key: an HMAC secret of 16+ bytes, or an Ed25519 private key in PEM)\n"
-			    "       [--redact PATH]...  (e.g. --redact extra.k8s.requestObject --redact actor)\n"
-			    "       [--webhook ADDR --webhook-cert F --webhook-key F [--webhook-client-ca F]]\n\n"
-			    "INPUT: k8s-audit:FILE (Kubernetes audit log, followed across rotation), events:FILE\n"
-			    "(cocoon events), socket:PATH (producers get \"ok <id>\" once an event is durable).\n"
-			    "--webhook: the Kubernetes audit webhook backend (POST of an EventList over HTTPS, mutual\n"
-			    "TLS with --webhook-client-ca), answered 200 once the events are durable.\n"
-			    "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS), relp+tls://HOST:PORT (RELP,\n"
-			    "mutual TLS, removed from the queue on the receiver's 200 OK), hec+https://HOST:PORT\n"
-			    "(Splunk HTTP Event Collector; token from --hec-token-file; --hec-ack: delivered once\n"
-			    "indexed) or file:PATH, optionally routed with\n"
-			    "?min-severity=warning&component=runtime,attest&tenant=bank-a.\n"
-			    "--server-name NAME: the name the receiver's certificate must carry (default: HOST).\n"
-			    "Events are chained, written to the durable queue in DIR, and removed only once every\n"
-			    "output delivered them.\n"
-			    "--once exits when the inputs are read and everything is delivered. Metrics (Prometheus\n"
-			    "text) at GET /metrics on ADDR (e.g. 127.0.0.1:9464 or unix:/run/cocoon/audit.sock).\n"
-			    "--config FILE (YAML or JSON): queue, inputs, outputs each with its own url, format and\n"
-			    "tls {ca, cert, key, serverName}, hec {tokenFile, ack}, checkpoint, metrics, redact, "
-			    "webhook\n"
-			    "(docs/audit.md).\n"
-			    "Options on the command line win; their inputs and outputs are added to the file's.\n");
-			return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
-		}
-	}
-	for (size_t i = 0; i < cfg.output_count; i++) {
-		cfg.outputs[i].tls = tls;
-		cfg.outputs[i].hec = hec;
-		if (format_name) {
-			cfg.outputs[i].format = audit_format_from_string(format_name);
-			if (cfg.outputs[i].format == AUDIT_FORMAT_MAX) {
-				cli_error("cocoon audit forward", "unknown --format `%s`", format_name);
-				return CLI_EXIT_USAGE;
-			}
-		}
-	}
-	_cleanup_json_ json_t *config_doc = NULL;
-	if (config_file) {
-		struct audit_forward_config file_cfg = { 0 };
-		const char *file_checkpoint_key = NULL;
-		if (audit_config_load(config_file, &file_cfg, &config_doc, &file_checkpoint_key, &err) < 0 ||
-		    audit_config_merge(&cfg, &file_cfg, &tls, &hec, &err) < 0) {
-			for (size_t i = 0; i < file_cfg.output_count; i++)
-				audit_output_free(&file_cfg.outputs[i]);
-			cli_error("cocoon audit forward", "%s", cc_error_message(&err));
-			return CLI_EXIT_USAGE;
-		}
-		if (!checkpoint_key)
-			checkpoint_key = file_checkpoint_key;
-	}
-	if (!cfg.queue_dir || (cfg.input_count == 0 && !cfg.webhook_listen) || cfg.output_count == 0) {
-		cli_error("cocoon audit forward",
-			  "a queue, an input or webhook, and an output are required (options or --config)");
-		return CLI_EXIT_USAGE;
-	}
-	uint8_t *key = NULL;
-	size_t key_len = 0;
-	if (checkpoint_key && (c = load_signing_key(checkpoint_key, &key, &key_len)) != 0)
-		return c;
-	cfg.checkpoint_key = key;
-	cfg.checkpoint_key_len = key_len;
-	int r = run_forwarder_until_stopped(&cfg, &err);
-	for (size_t i = 0; i < cfg.output_count; i++)
-		audit_output_free(&cfg.outputs[i]);
-	if (key) {
-		cc_wipe(key, key_len);
-		free(key);
-	}
-	if (r < 0) {
-		cli_error("cocoon audit forward", "%s", cc_error_message(&err));
-		return CLI_EXIT_FAILURE;
-	}
-	return CLI_EXIT_OK;
+	_cleanup_(forward_args_free) struct forward_args args = { 0 };
+	int r = parse_forward_options(argc, argv, &args);
+	if (r == FORWARD_GO_ON)
+		r = apply_configuration(&args);
+	if (r == FORWARD_GO_ON)
+		r = check_forward_configuration(&args);
+	if (r == FORWARD_GO_ON)
+		r = run_forwarder_until_stopped(&args.cfg);
+	return r;
 }
 
 int cmd_audit(int argc, char **argv)

@@ -49,26 +49,38 @@ static void test_load_reads_every_section(void **state)
 	assert_int_equal(cfg.checkpoint_every, 50);
 	assert_int_equal(cfg.redact_count, 1);
 	assert_int_equal(cfg.output_count, 3);
-	assert_string_equal(cfg.outputs[2].hec.token_file, "/t");
-	assert_true(cfg.outputs[2].hec.ack);
+	assert_string_equal(audit_settings_string(&cfg.outputs[2].settings, "hec", "tokenFile"), "/t");
+	assert_true(audit_settings_bool(&cfg.outputs[2].settings, "hec", "ack"));
 	assert_int_equal(cfg.outputs[2].format, AUDIT_FORMAT_JSON);
 	assert_int_equal(cfg.outputs[0].format, AUDIT_FORMAT_LEEF);
 	assert_true(cfg.outputs[0].routed);
-	assert_string_equal(cfg.outputs[0].tls.server_name, "siem.example");
-	assert_null(cfg.outputs[1].tls.ca_file);
+	assert_string_equal(audit_settings_string(&cfg.outputs[0].settings, "tls", "serverName"), "siem.example");
+	assert_null(audit_settings_string(&cfg.outputs[2].settings, "tls", "ca"));
+	assert_null(audit_settings_string(&cfg.outputs[1].settings, "tls", "ca")); /* a file has no TLS */
 
-	/* The command line wins; its lists come first; outputs without tls get the command line's. */
+	/* The command line wins; its lists come first. */
 	struct audit_forward_config cli = { .queue_dir = "/cli-q", .input_count = 1, .inputs = { "events:/e" } };
-	struct audit_tls tls = { .ca_file = "/cli-ca" };
-	assert_int_equal(audit_config_merge(&cli, &cfg, &tls, &(struct audit_hec){ 0 }, &err), 0);
+	assert_int_equal(audit_config_merge(&cli, &cfg, &err), 0);
 	assert_string_equal(cli.queue_dir, "/cli-q");
 	assert_int_equal(cli.queue_max_bytes, 4096);
 	assert_int_equal(cli.input_count, 3);
 	assert_string_equal(cli.inputs[0], "events:/e");
 	assert_int_equal(cli.output_count, 3);
 	assert_int_equal(cfg.output_count, 0);
-	assert_string_equal(cli.outputs[0].tls.ca_file, "/ca");
-	assert_string_equal(cli.outputs[1].tls.ca_file, "/cli-ca");
+	/* The command line's TLS options go to the outputs whose entry has no tls section, whole: the
+	 * syslog output keeps its own, without the command line's --cert; the HEC output takes them
+	 * all, and the command line's --hec-ack, but keeps its tokenFile (its hec section). */
+	struct audit_options opts = { .count = 4 };
+	opts.items[0].option = "ca", opts.items[0].value = "/cli-ca";
+	opts.items[1].option = "cert", opts.items[1].value = "/cli-cert";
+	opts.items[2].option = "hec-token-file", opts.items[2].value = "/cli-token";
+	opts.items[3].option = "webhook-color", opts.items[3].value = "red"; /* no kind takes it: warned */
+	assert_int_equal(audit_config_apply_options(&cli, &opts, &err), 0);
+	assert_string_equal(audit_settings_string(&cli.outputs[0].settings, "tls", "ca"), "/ca");
+	assert_string_equal(audit_settings_string(&cli.outputs[0].settings, "tls", "cert"), "/c");
+	assert_string_equal(audit_settings_string(&cli.outputs[2].settings, "tls", "ca"), "/cli-ca");
+	assert_string_equal(audit_settings_string(&cli.outputs[2].settings, "tls", "cert"), "/cli-cert");
+	assert_string_equal(audit_settings_string(&cli.outputs[2].settings, "hec", "tokenFile"), "/t");
 	free_outputs(&cli);
 	json_decref(doc);
 	free(path);
@@ -100,7 +112,11 @@ static void test_load_refuses_what_it_does_not_understand(void **state)
 	expect_refused("queueMaxBytes: -1\n", "positive integer");
 	expect_refused("inputs: [1]\n", "`inputs[0]` must be a string");
 	expect_refused("outputs: [{url: file:/a}, {url: file:/b, format: xml}]\n", "outputs[1]: unknown format `xml`");
-	expect_refused("outputs: [{url: file:/a, tls: {ca: /x, pin: y}}]\n", "tls: unknown key `pin`");
+	expect_refused("outputs: [{url: syslog+tls://h:1, tls: {ca: /x, pin: y}}]\n", "tls: unknown key `pin`");
+	/* settings are each kind's own: a file has no TLS, a syslog receiver no HEC token */
+	expect_refused("outputs: [{url: file:/a, tls: {ca: /x}}]\n", "output: unknown key `tls`");
+	expect_refused("outputs: [{url: syslog+tls://h:1, hec: {tokenFile: /t}}]\n", "output: unknown key `hec`");
+	expect_refused("outputs: [{url: hec+https://h:1, hec: {ack: yes please}}]\n", "`ack` must be true or false");
 	expect_refused("checkpoint: {every: 5}\n", "checkpoint");
 	expect_refused("a: 1\n---\nb: 2\n", "expected one document");
 }
