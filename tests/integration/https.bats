@@ -68,8 +68,10 @@ teardown() {
 	head -c 2000000 /dev/zero >"$TMP/big"
 	run "${CURL_ADMIN[@]}" --http1.1 -X POST --data-binary "@$TMP/big" -w ' %{http_code}' "$URL/version"
 	echo "output: $output"; [[ "$output" == *' 413' ]]
+	# Over HTTP/2 a request no route takes is answered as soon as its headers arrive, before its
+	# body: the method is wrong whatever the body (the body is dropped, never buffered).
 	run "${CURL_ADMIN[@]}" --http2 -X POST --data-binary "@$TMP/big" -w ' %{http_code}' "$URL/version"
-	echo "output: $output"; [[ "$output" == *' 413' ]]
+	echo "output: $output"; [[ "$output" == *'"code":405'*' 405' ]]
 }
 
 @test "garbage instead of a TLS handshake is refused and the server keeps serving" {
