@@ -102,41 +102,115 @@ static int load_outputs(const json_t *doc, struct audit_forward_config *cfg, str
 	return 0;
 }
 
+/* An input's entry: its spec as a string, or a mapping of url and its kind's settings. */
+static int load_input(const json_t *item, struct audit_input *in, struct cc_error *err)
+{
+	static const char *const generic[] = { "url", NULL };
+	const char *spec = json_string_value(item);
+	int r;
+	if (!spec && !json_is_object(item))
+		return cc_error_set(err, EINVAL, "must be a string or a mapping with `url`");
+	if (!spec && (r = cc_json_get_string(item, "url", true, &spec, err)) < 0)
+		return r;
+	if ((r = audit_input_parse(spec, in, err)) < 0)
+		return r;
+	if (json_is_object(item) && (r = audit_settings_load(&in->settings, item, generic, "input", err)) < 0) {
+		audit_input_free(in);
+		return r;
+	}
+	return 0;
+}
+
+static int add_input(struct audit_forward_config *cfg, const json_t *item, struct cc_error *err)
+{
+	if (cfg->input_count == AUDIT_MAX_INPUTS)
+		return cc_error_set(err, EINVAL, "at most %d inputs", AUDIT_MAX_INPUTS);
+	int r = load_input(item, &cfg->inputs[cfg->input_count], err);
+	if (r == 0)
+		cfg->input_count++;
+	return r;
+}
+
+static int load_inputs(const json_t *doc, struct audit_forward_config *cfg, struct cc_error *err)
+{
+	json_t *inputs, *item;
+	size_t i;
+	int r = cc_json_get_array(doc, "inputs", false, &inputs, err);
+	if (r < 0 || !inputs)
+		return r;
+	json_array_foreach (inputs, i, item)
+		if ((r = add_input(cfg, item, err)) < 0)
+			return cc_error_prefix(err, "inputs[%zu]", i);
+	return 0;
+}
+
+/* webhook: {listen, cert, key, clientCA}: an input of the webhook kind, listening on listen. */
+static int load_webhook(const json_t *doc, struct audit_forward_config *cfg, struct cc_error *err)
+{
+	json_t *webhook;
+	const char *listen;
+	int r = cc_json_get_object(doc, "webhook", false, &webhook, err);
+	if (r < 0 || !webhook)
+		return r;
+	if ((r = cc_json_get_string(webhook, "listen", true, &listen, err)) < 0)
+		return cc_error_prefix(err, "webhook");
+	if (cfg->input_count == AUDIT_MAX_INPUTS)
+		return cc_error_set(err, EINVAL, "at most %d inputs", AUDIT_MAX_INPUTS);
+	struct audit_input *in = &cfg->inputs[cfg->input_count];
+	_cleanup_free_ char *spec = cc_xasprintf("webhook:%s", listen);
+	if ((r = audit_input_parse(spec, in, err)) < 0)
+		return cc_error_prefix(err, "webhook");
+	if ((r = audit_settings_load(&in->settings, webhook, (const char *const[]){ "listen", NULL }, "webhook", err)) <
+	    0) {
+		audit_input_free(in);
+		return r;
+	}
+	cfg->input_count++;
+	return 0;
+}
+
+static int load_checkpoint(const json_t *doc, struct audit_forward_config *cfg, const char **checkpoint_key,
+			   struct cc_error *err)
+{
+	static const char *const keys[] = { "key", "every", NULL };
+	json_t *checkpoint;
+	int r = cc_json_get_object(doc, "checkpoint", false, &checkpoint, err);
+	if (r < 0 || !checkpoint)
+		return r;
+	if ((r = check_keys(checkpoint, keys, "checkpoint", err)) < 0 ||
+	    (r = cc_json_get_string(checkpoint, "key", true, checkpoint_key, err)) < 0 ||
+	    (r = get_uint(checkpoint, "every", &cfg->checkpoint_every, err)) < 0)
+		return cc_error_prefix(err, "checkpoint");
+	return 0;
+}
+
+/* The settings of the forwarder itself (not of an input or output). */
+static int load_forwarder(const json_t *doc, struct audit_forward_config *cfg, struct cc_error *err)
+{
+	uint64_t batch = 0;
+	int r;
+	if ((r = cc_json_get_string(doc, "queue", false, &cfg->queue_dir, err)) < 0 ||
+	    (r = get_uint(doc, "queueMaxBytes", &cfg->queue_max_bytes, err)) < 0 ||
+	    (r = get_uint(doc, "batch", &batch, err)) < 0 ||
+	    (r = cc_json_get_string(doc, "metrics", false, &cfg->metrics_listen, err)) < 0 ||
+	    (r = get_strings(doc, "redact", cfg->redact, CC_ARRAY_SIZE(cfg->redact), &cfg->redact_count, err)) < 0)
+		return r;
+	cfg->batch = batch;
+	return 0;
+}
+
 static int load_sections(const json_t *doc, struct audit_forward_config *cfg, const char **checkpoint_key,
 			 struct cc_error *err)
 {
 	static const char *const keys[] = { "queue",  "queueMaxBytes", "inputs",  "checkpoint", "metrics",
 					    "redact", "webhook",       "outputs", "batch",      NULL };
-	static const char *const checkpoint_keys[] = { "key", "every", NULL };
-	static const char *const webhook_keys[] = { "listen", "cert", "key", "clientCA", NULL };
-	json_t *checkpoint, *webhook;
-	uint64_t batch = 0;
 	int r;
 	if (!json_is_object(doc))
 		return cc_error_set(err, EINVAL, "the configuration must be a mapping");
-	if ((r = check_keys(doc, keys, "configuration", err)) < 0 ||
-	    (r = cc_json_get_string(doc, "queue", false, &cfg->queue_dir, err)) < 0 ||
-	    (r = get_uint(doc, "queueMaxBytes", &cfg->queue_max_bytes, err)) < 0 ||
-	    (r = get_uint(doc, "batch", &batch, err)) < 0 ||
-	    (r = cc_json_get_string(doc, "metrics", false, &cfg->metrics_listen, err)) < 0 ||
-	    (r = get_strings(doc, "inputs", cfg->inputs, AUDIT_MAX_INPUTS, &cfg->input_count, err)) < 0 ||
-	    (r = get_strings(doc, "redact", cfg->redact, CC_ARRAY_SIZE(cfg->redact), &cfg->redact_count, err)) < 0)
+	if ((r = check_keys(doc, keys, "configuration", err)) < 0 || (r = load_forwarder(doc, cfg, err)) < 0 ||
+	    (r = load_checkpoint(doc, cfg, checkpoint_key, err)) < 0 || (r = load_inputs(doc, cfg, err)) < 0 ||
+	    (r = load_webhook(doc, cfg, err)) < 0)
 		return r;
-	cfg->batch = batch;
-	if ((r = cc_json_get_object(doc, "checkpoint", false, &checkpoint, err)) < 0)
-		return r;
-	if (checkpoint && ((r = check_keys(checkpoint, checkpoint_keys, "checkpoint", err)) < 0 ||
-			   (r = cc_json_get_string(checkpoint, "key", true, checkpoint_key, err)) < 0 ||
-			   (r = get_uint(checkpoint, "every", &cfg->checkpoint_every, err)) < 0))
-		return cc_error_prefix(err, "checkpoint");
-	if ((r = cc_json_get_object(doc, "webhook", false, &webhook, err)) < 0)
-		return r;
-	if (webhook && ((r = check_keys(webhook, webhook_keys, "webhook", err)) < 0 ||
-			(r = cc_json_get_string(webhook, "listen", true, &cfg->webhook_listen, err)) < 0 ||
-			(r = cc_json_get_string(webhook, "cert", true, &cfg->webhook_cert, err)) < 0 ||
-			(r = cc_json_get_string(webhook, "key", true, &cfg->webhook_key, err)) < 0 ||
-			(r = cc_json_get_string(webhook, "clientCA", false, &cfg->webhook_client_ca, err)) < 0))
-		return cc_error_prefix(err, "webhook");
 	return load_outputs(doc, cfg, err);
 }
 
@@ -154,9 +228,7 @@ int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t
 	}
 	*ret_checkpoint_key = NULL;
 	if ((r = load_sections(json_array_get(docs, 0), cfg, ret_checkpoint_key, err)) < 0) {
-		for (size_t i = 0; i < cfg->output_count; i++)
-			audit_output_free(&cfg->outputs[i]);
-		cfg->output_count = 0;
+		audit_config_free(cfg);
 		json_decref(docs);
 		return cc_error_prefix(err, "%s", path);
 	}
@@ -183,14 +255,9 @@ int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_co
 	TAKE_UNSET(checkpoint_every);
 	TAKE_UNSET(batch);
 	TAKE_UNSET(metrics_listen);
-	if (!cfg->webhook_listen) {
-		cfg->webhook_listen = file->webhook_listen;
-		cfg->webhook_cert = file->webhook_cert;
-		cfg->webhook_key = file->webhook_key;
-		cfg->webhook_client_ca = file->webhook_client_ca;
-	}
 	for (size_t i = 0; i < file->input_count; i++)
 		cfg->inputs[cfg->input_count++] = file->inputs[i];
+	file->input_count = 0;
 	for (size_t i = 0; i < file->redact_count; i++)
 		cfg->redact[cfg->redact_count++] = file->redact[i];
 	for (size_t i = 0; i < file->output_count; i++)
@@ -199,9 +266,24 @@ int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_co
 	return 0;
 }
 
+void audit_config_free(struct audit_forward_config *cfg)
+{
+	for (size_t i = 0; i < cfg->input_count; i++)
+		audit_input_free(&cfg->inputs[i]);
+	cfg->input_count = 0;
+	for (size_t i = 0; i < cfg->output_count; i++)
+		audit_output_free(&cfg->outputs[i]);
+	cfg->output_count = 0;
+}
+
 int audit_config_apply_options(struct audit_forward_config *cfg, const struct audit_options *opts, struct cc_error *err)
 {
 	uint64_t used = 0;
+	for (size_t i = 0; i < cfg->input_count; i++) {
+		int r = audit_settings_apply(&cfg->inputs[i].settings, opts, &used, err);
+		if (r < 0)
+			return cc_error_prefix(err, "input %s%s", cfg->inputs[i].ops->prefix, cfg->inputs[i].target);
+	}
 	for (size_t i = 0; i < cfg->output_count; i++) {
 		int r = audit_settings_apply(&cfg->outputs[i].settings, opts, &used, err);
 		if (r < 0)
@@ -228,6 +310,8 @@ static void add_options(const struct audit_setting *table, const struct audit_se
 size_t audit_config_plugin_options(const struct audit_setting **ret, size_t max)
 {
 	size_t count = 0;
+	for (size_t i = 0; audit_input_kinds[i]; i++)
+		add_options(audit_input_kinds[i]->settings, ret, max, &count);
 	for (size_t i = 0; audit_output_kinds[i]; i++)
 		add_options(audit_output_kinds[i]->settings, ret, max, &count);
 	return count;

@@ -26,13 +26,17 @@ struct cc_error;
 
 /* Fills cfg from the file. Strings in cfg point into *ret_doc, which the caller keeps until it is
  * done with cfg and then releases with json_decref. *ret_checkpoint_key is the key file's path,
- * or NULL. Outputs are parsed (audit_output_parse) and must be freed with audit_output_free. */
+ * or NULL. Inputs and outputs are parsed; audit_config_free frees them. The `webhook` section is
+ * an input of the webhook kind, after the others. */
 int audit_config_load(const char *path, struct audit_forward_config *cfg, json_t **ret_doc,
 		      const char **ret_checkpoint_key, struct cc_error *err);
 
+/* Frees cfg's inputs and outputs. */
+void audit_config_free(struct audit_forward_config *cfg);
+
 /* Completes cfg (the command line) with file: settings cfg leaves unset are taken from file, and
- * file's inputs, redactions and outputs are added after cfg's. Outputs move to cfg (file keeps
- * none). */
+ * file's inputs, redactions and outputs are added after cfg's. Inputs and outputs move to cfg
+ * (file keeps none). */
 int audit_config_merge(struct audit_forward_config *cfg, struct audit_forward_config *file, struct cc_error *err);
 
 /* Gives every input and output the plugin options of the command line its kind takes (--ca,

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int open_path(struct audit_file_input *in, struct cc_error *err)
+static int open_path(struct audit_follower *in, struct cc_error *err)
 {
 	int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -32,9 +32,9 @@ static int open_path(struct audit_file_input *in, struct cc_error *err)
 	return 1;
 }
 
-int audit_file_input_open(struct audit_file_input *in, const char *path, const char *state_path, struct cc_error *err)
+int audit_follower_open(struct audit_follower *in, const char *path, const char *state_path, struct cc_error *err)
 {
-	*in = (struct audit_file_input){ .path = cc_xstrdup(path), .state_path = cc_xstrdup(state_path), .fd = -1 };
+	*in = (struct audit_follower){ .path = cc_xstrdup(path), .state_path = cc_xstrdup(state_path), .fd = -1 };
 	int r = open_path(in, err);
 	if (r < 0)
 		return r;
@@ -48,12 +48,12 @@ int audit_file_input_open(struct audit_file_input *in, const char *path, const c
 		fstat(in->fd, &st);
 		/* Resume where we were, unless the file was truncated meanwhile. */
 		in->offset = offset <= (unsigned long long)st.st_size ? offset : 0;
-		audit_file_input_mark(in, &in->committed);
+		audit_follower_mark(in, &in->committed);
 	}
 	return 0;
 }
 
-void audit_file_input_close(struct audit_file_input *in)
+void audit_follower_close(struct audit_follower *in)
 {
 	if (in->fd >= 0)
 		close(in->fd);
@@ -65,7 +65,7 @@ void audit_file_input_close(struct audit_file_input *in)
 	in->fd = -1;
 }
 
-static size_t split_lines(struct audit_file_input *in, const char *data, size_t len, size_t max_lines,
+static size_t split_lines(struct audit_follower *in, const char *data, size_t len, size_t max_lines,
 			  void (*line)(void *ctx, const char *data, size_t len), void *ctx, size_t *ret_used)
 {
 	size_t count = 0, used = 0;
@@ -113,8 +113,8 @@ static size_t split_lines(struct audit_file_input *in, const char *data, size_t 
 	return count;
 }
 
-int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
-			  void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err)
+int audit_follower_read(struct audit_follower *in, size_t max_lines,
+			void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err)
 {
 	if (in->fd < 0 && open_path(in, err) <= 0)
 		return 0;
@@ -154,12 +154,12 @@ int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
 	return (int)total;
 }
 
-void audit_file_input_mark(const struct audit_file_input *in, struct audit_file_mark *ret)
+void audit_follower_mark(const struct audit_follower *in, struct audit_file_mark *ret)
 {
 	*ret = (struct audit_file_mark){ .dev = in->dev, .ino = in->ino, .offset = in->offset - in->partial.len };
 }
 
-int audit_file_input_commit(struct audit_file_input *in, const struct audit_file_mark *mark, struct cc_error *err)
+int audit_follower_commit(struct audit_follower *in, const struct audit_file_mark *mark, struct cc_error *err)
 {
 	if (mark->dev == in->committed.dev && mark->ino == in->committed.ino && mark->offset == in->committed.offset)
 		return 0;

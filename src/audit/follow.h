@@ -23,7 +23,7 @@ struct audit_file_mark {
 	uint64_t offset;
 };
 
-struct audit_file_input {
+struct audit_follower {
 	char *path;
 	char *state_path; /* "<dev> <ino> <offset>" */
 	int fd;
@@ -37,16 +37,16 @@ struct audit_file_input {
 	uint64_t rejected_long;
 };
 
-int audit_file_input_open(struct audit_file_input *in, const char *path, const char *state_path, struct cc_error *err);
-void audit_file_input_close(struct audit_file_input *in);
+int audit_follower_open(struct audit_follower *in, const char *path, const char *state_path, struct cc_error *err);
+void audit_follower_close(struct audit_follower *in);
 
 /* Reads what was appended: calls line() for each complete line (without newline), at most
  * max_lines. Returns the number of lines, 0 when nothing new. Follows rotation. */
-int audit_file_input_read(struct audit_file_input *in, size_t max_lines,
-			  void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err);
+int audit_follower_read(struct audit_follower *in, size_t max_lines,
+			void (*line)(void *ctx, const char *data, size_t len), void *ctx, struct cc_error *err);
 
 /* The position after everything handed out so far (a partial line is not included: it is read
  * again after a restart). */
-void audit_file_input_mark(const struct audit_file_input *in, struct audit_file_mark *ret);
+void audit_follower_mark(const struct audit_follower *in, struct audit_file_mark *ret);
 /* Persists a mark. */
-int audit_file_input_commit(struct audit_file_input *in, const struct audit_file_mark *mark, struct cc_error *err);
+int audit_follower_commit(struct audit_follower *in, const struct audit_file_mark *mark, struct cc_error *err);

@@ -14,8 +14,7 @@
 
 #include "audit/chain.h"
 #include "audit/follow.h"
-#include "audit/in_socket.h"
-#include "audit/k8s.h"
+#include "audit/input.h"
 #include "audit/queue.h"
 #include "audit/reader.h"
 #include "audit/route.h"
@@ -35,14 +34,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-struct input {
-	bool socket;
-	struct audit_file_input file;   /* k8s-audit: and events:, read by the reader thread */
-	struct audit_socket_input sock; /* socket: */
-	struct audit_file_mark read_to; /* where the reader's batches of this input have reached */
-	bool read_any;
-};
 
 /* Batches written to a pipelining output and not yet confirmed, oldest first. */
 #define AUDIT_INFLIGHT_MAX 2
@@ -88,18 +79,16 @@ struct audit_forwarder {
 	struct audit_forward_config *cfg;
 	struct audit_queue *queue;
 	struct audit_chain chain;
-	struct input inputs[AUDIT_MAX_INPUTS];
+	size_t inputs_started; /* cfg->inputs [0, inputs_started) are started */
 	struct audit_reader *reader;
-	struct audit_reader_input reader_inputs[AUDIT_MAX_INPUTS];
-	size_t reader_input_of[AUDIT_MAX_INPUTS]; /* reader's input index -> index in inputs */
-	size_t reader_input_count;
-	size_t inputs_opened; /* inputs [0, inputs_opened) are open */
+	struct audit_reader_input *followed[AUDIT_MAX_INPUTS]; /* the files the reader follows */
+	size_t followed_count;
 	struct output_state outputs[AUDIT_MAX_OUTPUTS];
 	uint64_t since_checkpoint;
 	/* Counters the metrics handler reads from its own thread. */
 	_Atomic uint64_t queued_total, rejected_total, blocked_total;
 	pthread_mutex_t metrics_lock; /* counters, and the outputs' cursors and back-off times */
-	pthread_mutex_t work_lock;    /* the loop's work and the webhook's: one writer of chain and queue */
+	pthread_mutex_t work_lock;    /* the writer's rounds and submitting inputs': one writer of chain and queue */
 	/* Either thread tells the other that something moved: new durable records, or deliveries. */
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake_cond;
@@ -111,8 +100,8 @@ struct audit_forwarder {
 	 * bounded (at most 100 ms) and checks it. */
 	atomic_bool stop;
 	struct batch *batch; /* the delivery thread's, and the final flush's once it is joined */
-	struct cc_http_route metrics_route, webhook_route;
-	struct cc_server *metrics_server, *webhook_server;
+	struct cc_http_route metrics_route;
+	struct cc_server *metrics_server;
 	struct cc_error *err; /* where the writer's errors go: run's err */
 	struct cc_error start_err;
 	int append_error;
@@ -262,31 +251,53 @@ static int write_batch(struct audit_forwarder *f, struct audit_read_batch *batch
 		queue_event(f, batch->events[batch->taken++]);
 	if (f->append_error)
 		return f->append_error;
-	struct input *in = &f->inputs[f->reader_input_of[batch->input]];
-	in->read_to = batch->mark;
-	in->read_any = true;
+	batch->input->read_to = batch->mark; /* committed by its input after the group commit */
+	batch->input->read_any = true;
 	return 0;
 }
 
-/* A line from a producer on the audit socket: a cocoon event. */
-static int socket_line(void *ctx, const char *line, size_t len, char *reason, size_t reason_size, char id_out[37])
+int audit_forwarder_follow(struct audit_forwarder *f, struct audit_reader_input *ri, struct cc_error *err)
 {
-	struct audit_forwarder *f = ctx;
-	struct cc_error err = { 0 };
-	struct cc_event *ev;
-	if (f->append_error)
-		return -EIO;
-	if (cc_event_parse(line, len, &ev, &err) < 0) {
-		f->rejected_total++;
-		snprintf(reason, reason_size, "%s", cc_error_message(&err));
-		return -EINVAL;
-	}
-	snprintf(id_out, 37, "%s", ev->id);
-	if (queue_event(f, ev) < 0) {
-		snprintf(reason, reason_size, "the queue cannot take the event");
-		return -EIO;
-	}
+	if (f->followed_count == CC_ARRAY_SIZE(f->followed))
+		return cc_error_set(err, EINVAL, "at most %zu followed files", CC_ARRAY_SIZE(f->followed));
+	f->followed[f->followed_count++] = ri;
 	return 0;
+}
+
+int audit_forwarder_queue(struct audit_forwarder *f, struct cc_event *ev)
+{
+	if (f->append_error) {
+		cc_event_free(ev);
+		return f->append_error;
+	}
+	return queue_event(f, ev);
+}
+
+int audit_forwarder_submit(struct audit_forwarder *f, struct cc_event **events, size_t count)
+{
+	int r = 0;
+	size_t i = 0;
+	pthread_mutex_lock(&f->work_lock);
+	while (i < count && (r = audit_forwarder_queue(f, events[i++])) == 0)
+		;
+	if (r == 0)
+		r = audit_queue_sync(f->queue, NULL);
+	pthread_mutex_unlock(&f->work_lock);
+	while (i < count)
+		cc_event_free(events[i++]);
+	if (r == 0)
+		wake_other(f); /* new durable records for the delivery thread */
+	return r;
+}
+
+void audit_forwarder_count_rejected(struct audit_forwarder *f, uint64_t lines)
+{
+	f->rejected_total += lines;
+}
+
+const char *audit_forwarder_state_dir(const struct audit_forwarder *f)
+{
+	return f->cfg->queue_dir;
 }
 
 static int append_blocking(struct audit_forwarder *f, const char *data, size_t len, struct audit_queue_pos *ret_pos)
@@ -602,7 +613,7 @@ static void stop_delivery(struct audit_forwarder *f)
 	f->delivery_running = false;
 }
 
-/* The webhook's thread may be putting events in the cache (and so recycling through the
+/* A submitting input's thread may be putting events in the cache (and so recycling through the
  * reader): the reader goes under the work lock. */
 static void stop_reader(struct audit_forwarder *f)
 {
@@ -639,48 +650,6 @@ static bool outputs_lagging(struct audit_forwarder *f)
 			return true;
 	}
 	return false;
-}
-
-/* POST of an audit.k8s.io/v1 EventList from kube-apiserver's webhook backend. */
-static void webhook(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
-{
-	struct audit_forwarder *f = userdata;
-	_cleanup_json_ json_t *doc = NULL;
-	if (cc_http_request_json(req, resp, &doc) < 0)
-		return;
-	json_t *items = json_object_get(doc, "items");
-	const char *kind = json_string_value(json_object_get(doc, "kind"));
-	if (!json_is_array(items) || !kind || strcmp(kind, "EventList") != 0) {
-		cc_http_response_error(resp, 400, "expected an audit.k8s.io EventList with items");
-		return;
-	}
-	size_t accepted = 0, rejected = 0, i;
-	json_t *item;
-	int r = 0;
-	pthread_mutex_lock(&f->work_lock);
-	json_array_foreach (items, i, item) {
-		struct cc_error err = { 0 };
-		struct cc_event *ev;
-		if (audit_k8s_to_event(item, &ev, &err) < 0) {
-			rejected++;
-			f->rejected_total++;
-			cc_warning("audit webhook: event %zu rejected: %s", i, cc_error_message(&err));
-			continue;
-		}
-		if ((r = queue_event(f, ev)) < 0)
-			break;
-		accepted++;
-	}
-	if (r == 0)
-		r = audit_queue_sync(f->queue, NULL);
-	pthread_mutex_unlock(&f->work_lock);
-	/* 503 makes the API server retry the whole batch: duplicates, never losses. */
-	if (r < 0)
-		cc_http_response_error(resp, 503, "the audit queue cannot take the events now");
-	else
-		cc_http_response_json(
-		    resp, 200,
-		    json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted, "rejected", (json_int_t)rejected));
 }
 
 static void metrics(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
@@ -723,6 +692,9 @@ static void metrics(const struct cc_http_request *req, struct cc_http_response *
 			     "# HELP cocoon_audit_oldest_undelivered_age_seconds Age of the oldest event an output "
 			     "failed to deliver so far (0 when it is keeping up).\n"
 			     "# TYPE cocoon_audit_oldest_undelivered_age_seconds gauge\n");
+	for (size_t i = 0; i < f->cfg->input_count; i++)
+		if (f->cfg->inputs[i].ops->metrics && i < f->inputs_started)
+			f->cfg->inputs[i].ops->metrics(&f->cfg->inputs[i], b);
 	int64_t now_ns = cc_time_now_ns();
 	for (size_t i = 0; i < f->cfg->output_count; i++) {
 		struct output_state *o = &f->outputs[i];
@@ -759,32 +731,17 @@ static int open_queue(struct audit_forwarder *f, struct cc_error *err)
 	return restore_chain(f, err);
 }
 
-/* Start: the inputs, the file ones handed to the reader thread. */
-static int open_inputs(struct audit_forwarder *f, struct cc_error *err)
+/* Start: the inputs, each in its kind's way (input.h). */
+static int start_inputs(struct audit_forwarder *f, struct cc_error *err)
 {
-	struct audit_forward_config *cfg = f->cfg;
-	for (size_t i = 0; i < cfg->input_count; i++) {
-		const char *spec = cfg->inputs[i];
-		bool k8s = strncmp(spec, "k8s-audit:", 10) == 0;
-		int r;
-		if (strncmp(spec, "socket:", 7) == 0) {
-			f->inputs[i].socket = true;
-			if ((r = audit_socket_input_open(&f->inputs[i].sock, spec + 7, err)) < 0)
-				return r;
-			f->inputs_opened++;
-			continue;
-		}
-		if (!k8s && strncmp(spec, "events:", 7) != 0)
-			return cc_error_set(err, EINVAL,
-					    "unsupported input `%s` (use k8s-audit:FILE, events:FILE or socket:PATH)",
-					    spec);
-		const char *path = strchr(spec, ':') + 1;
-		_cleanup_free_ char *state = cc_xasprintf("%s/input-%zu.position", cfg->queue_dir, i);
-		if ((r = audit_file_input_open(&f->inputs[i].file, path, state, err)) < 0)
+	for (size_t i = 0; i < f->cfg->input_count; i++) {
+		struct audit_input *in = &f->cfg->inputs[i];
+		in->index = i;
+		snprintf(in->name, sizeof(in->name), "%s-%zu", in->ops->kind, i);
+		int r = in->ops->start(in, f, err);
+		f->inputs_started = i + 1; /* stopped at the end even when its start failed half-way */
+		if (r < 0)
 			return r;
-		f->inputs_opened++;
-		f->reader_inputs[f->reader_input_count] = (struct audit_reader_input){ &f->inputs[i].file, k8s };
-		f->reader_input_of[f->reader_input_count++] = i;
 	}
 	return 0;
 }
@@ -809,39 +766,19 @@ static int prepare_outputs(struct audit_forwarder *f, struct cc_error *err)
 	return 0;
 }
 
-/* Start: the metrics endpoint and the webhook, each with its route in the forwarder (not in a
- * static: two forwarders in one process must not share one). */
-static int start_servers(struct audit_forwarder *f, struct cc_error *err)
+/* Start: the metrics endpoint, with its route in the forwarder (not in a static: two forwarders
+ * in one process must not share one). */
+static int start_metrics(struct audit_forwarder *f, struct cc_error *err)
 {
-	struct audit_forward_config *cfg = f->cfg;
-	int r;
-	if (cfg->metrics_listen) {
-		f->metrics_route =
-		    (struct cc_http_route){ .method = "GET", .path = "/metrics", .handler = metrics, .userdata = f };
-		struct cc_server_config scfg = { .listen = cfg->metrics_listen,
-						 .routes = &f->metrics_route,
-						 .route_count = 1 };
-		if ((r = cc_server_start(&scfg, &f->metrics_server, err)) < 0)
-			return cc_error_prefix(err, "metrics");
-	}
-	if (cfg->webhook_listen) {
-		f->webhook_route = (struct cc_http_route){
-			.method = "POST", .path = "/", .prefix = true, .handler = webhook, .userdata = f
-		};
-		struct cc_server_config scfg = {
-			.listen = cfg->webhook_listen,
-			.tls_cert = cfg->webhook_cert,
-			.tls_key = cfg->webhook_key,
-			.client_ca = cfg->webhook_client_ca,
-			.require_client_cert = cfg->webhook_client_ca != NULL,
-			.routes = &f->webhook_route,
-			.route_count = 1,
-			.max_body = 64u << 20, /* kube-apiserver batches up to hundreds of events */
-		};
-		if ((r = cc_server_start(&scfg, &f->webhook_server, err)) < 0)
-			return cc_error_prefix(err, "audit webhook");
-	}
-	return 0;
+	if (!f->cfg->metrics_listen)
+		return 0;
+	f->metrics_route =
+	    (struct cc_http_route){ .method = "GET", .path = "/metrics", .handler = metrics, .userdata = f };
+	struct cc_server_config scfg = { .listen = f->cfg->metrics_listen,
+					 .routes = &f->metrics_route,
+					 .route_count = 1 };
+	int r = cc_server_start(&scfg, &f->metrics_server, err);
+	return r < 0 ? cc_error_prefix(err, "metrics") : 0;
 }
 
 int audit_forwarder_new(struct audit_forward_config *cfg, struct audit_forwarder **ret, struct cc_error *err)
@@ -860,8 +797,8 @@ int audit_forwarder_new(struct audit_forward_config *cfg, struct audit_forwarder
 	pthread_mutex_init(&f->wake_lock, NULL);
 	cc_cond_init_monotonic(&f->wake_cond);
 	int r;
-	if ((r = open_queue(f, err)) < 0 || (r = open_inputs(f, err)) < 0 || (r = prepare_outputs(f, err)) < 0 ||
-	    (r = start_servers(f, err)) < 0) {
+	if ((r = open_queue(f, err)) < 0 || (r = prepare_outputs(f, err)) < 0 || (r = start_inputs(f, err)) < 0 ||
+	    (r = start_metrics(f, err)) < 0) {
 		audit_forwarder_free(f);
 		return r;
 	}
@@ -897,17 +834,14 @@ static int write_round(struct audit_forwarder *f, bool idle, uint64_t seen, bool
 		audit_read_batch_release(batch);
 	}
 	for (size_t i = 0; i < cfg->input_count && r == 0 && !f->append_error; i++)
-		if (f->inputs[i].socket)
-			lines += (size_t)audit_socket_input_read(&f->inputs[i].sock, socket_line, f);
+		if (cfg->inputs[i].ops->poll)
+			lines += cfg->inputs[i].ops->poll(&cfg->inputs[i], f);
 	if (r == 0 && f->append_error)
 		r = f->append_error;
 	if (r == 0 && lines && (r = sync_blocking(f, err)) == 0) {
-		for (size_t i = 0; i < cfg->input_count; i++) {
-			if (f->inputs[i].socket)
-				audit_socket_input_commit(&f->inputs[i].sock); /* producers hear "ok" only now */
-			else if (f->inputs[i].read_any)
-				audit_file_input_commit(&f->inputs[i].file, &f->inputs[i].read_to, NULL);
-		}
+		for (size_t i = 0; i < cfg->input_count; i++)
+			if (cfg->inputs[i].ops->commit)
+				cfg->inputs[i].ops->commit(&cfg->inputs[i]);
 	}
 	pthread_mutex_unlock(&f->work_lock);
 	return r < 0 ? r : (int)(lines > INT32_MAX ? INT32_MAX : lines);
@@ -932,8 +866,8 @@ int audit_forwarder_run(struct audit_forwarder *f, struct cc_error *err)
 {
 	f->err = err;
 	int r = start_delivery(f, err);
-	if (r == 0 && f->reader_input_count)
-		r = audit_reader_start(f->reader_inputs, f->reader_input_count, &f->reader, err);
+	if (r == 0 && f->followed_count)
+		r = audit_reader_start(f->followed, f->followed_count, &f->reader, err);
 	for (bool idle = false; r == 0 && !f->stop;) {
 		uint64_t seen = wake_generation(f);
 		if (outputs_lagging(f)) {
@@ -968,14 +902,9 @@ void audit_forwarder_free(struct audit_forwarder *f)
 		return;
 	stop_reader(f);
 	stop_delivery(f);
-	cc_server_stop(f->webhook_server);
 	cc_server_stop(f->metrics_server);
-	for (size_t i = 0; i < f->inputs_opened; i++) {
-		if (f->inputs[i].socket)
-			audit_socket_input_close(&f->inputs[i].sock);
-		else
-			audit_file_input_close(&f->inputs[i].file);
-	}
+	for (size_t i = f->inputs_started; i-- > 0;)
+		f->cfg->inputs[i].ops->stop(&f->cfg->inputs[i]);
 	audit_queue_close(f->queue);
 	for (size_t i = 0; i < EVENT_CACHE_SIZE; i++)
 		cc_event_free(f->cache[i].event);

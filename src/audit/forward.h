@@ -3,6 +3,7 @@
  * has delivered it; a full queue stops the inputs (backpressure) instead of dropping. */
 #pragma once
 
+#include "audit/input.h"
 #include "audit/output.h"
 
 #include <stdbool.h>
@@ -16,8 +17,8 @@ struct cc_error;
 
 struct audit_forward_config {
 	const char *queue_dir;
-	uint64_t queue_max_bytes;             /* default 1 GiB */
-	const char *inputs[AUDIT_MAX_INPUTS]; /* "k8s-audit:FILE" or "events:FILE" */
+	uint64_t queue_max_bytes;                    /* default 1 GiB */
+	struct audit_input inputs[AUDIT_MAX_INPUTS]; /* audit_input_parse; the forwarder starts and stops them */
 	size_t input_count;
 	struct audit_output outputs[AUDIT_MAX_OUTPUTS];
 	size_t output_count;
@@ -27,11 +28,7 @@ struct audit_forward_config {
 	size_t batch;               /* records per output send (default 512) */
 	bool once;                  /* exit when the inputs are at their end and everything is delivered */
 	const char *metrics_listen; /* Prometheus text on GET /metrics, or NULL */
-	/* Kubernetes audit webhook backend: HTTPS POST of an audit.k8s.io EventList, answered 200 once
-	 * every event in it is durable. */
-	const char *webhook_listen;
-	const char *webhook_cert, *webhook_key, *webhook_client_ca;
-	const char *redact[16]; /* dotted paths replaced by "[REDACTED]" before chaining */
+	const char *redact[16];     /* dotted paths replaced by "[REDACTED]" before chaining */
 	size_t redact_count;
 };
 

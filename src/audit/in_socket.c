@@ -1,6 +1,10 @@
-/* Unix socket input (see in_socket.h). Non-blocking: the forwarder polls it each loop. */
-#include "audit/in_socket.h"
-
+/* socket:PATH input: the local audit socket. Every cocoon component sends its security events
+ * here, one canonical event JSON per line, and gets "ok <id>" back only once the event is durable
+ * in the queue (or "error <reason>" when the event is invalid). A producer that does not get "ok"
+ * has not been heard and keeps the decision fail-closed. Polled by the writer thread, without
+ * blocking. */
+#include "audit/input.h"
+#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
@@ -15,7 +19,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int audit_socket_input_open(struct audit_socket_input *in, const char *path, struct cc_error *err)
+#define AUDIT_SOCKET_CLIENTS 64
+
+struct audit_socket_client {
+	int fd;
+	struct cc_buf in;
+	struct cc_buf acks; /* "ok <id>\n" lines waiting for the next durable commit */
+};
+
+struct audit_socket_input {
+	char *path;
+	int listen_fd;
+	struct audit_socket_client clients[AUDIT_SOCKET_CLIENTS];
+	unsigned long rejected;
+};
+
+static int audit_socket_input_open(struct audit_socket_input *in, const char *path, struct cc_error *err)
 {
 	*in = (struct audit_socket_input){ .path = cc_xstrdup(path), .listen_fd = -1 };
 	for (int i = 0; i < AUDIT_SOCKET_CLIENTS; i++)
@@ -39,7 +58,7 @@ static void drop_client(struct audit_socket_client *c)
 	cc_buf_free(&c->acks);
 }
 
-void audit_socket_input_close(struct audit_socket_input *in)
+static void audit_socket_input_close(struct audit_socket_input *in)
 {
 	for (int i = 0; i < AUDIT_SOCKET_CLIENTS; i++)
 		if (in->clients[i].fd >= 0)
@@ -57,10 +76,10 @@ static void reply(struct audit_socket_client *c, const char *text)
 		drop_client(c);
 }
 
-int audit_socket_input_read(struct audit_socket_input *in,
-			    int (*accept_line)(void *ctx, const char *line, size_t len, char *reason,
-					       size_t reason_size, char id_out[37]),
-			    void *ctx)
+static int audit_socket_input_read(struct audit_socket_input *in,
+				   int (*accept_line)(void *ctx, const char *line, size_t len, char *reason,
+						      size_t reason_size, char id_out[37]),
+				   void *ctx)
 {
 	int fd;
 	while ((fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
@@ -114,7 +133,7 @@ int audit_socket_input_read(struct audit_socket_input *in,
 	return lines;
 }
 
-void audit_socket_input_commit(struct audit_socket_input *in)
+static void audit_socket_input_commit(struct audit_socket_input *in)
 {
 	for (int i = 0; i < AUDIT_SOCKET_CLIENTS; i++) {
 		struct audit_socket_client *c = &in->clients[i];
@@ -130,3 +149,64 @@ void audit_socket_input_commit(struct audit_socket_input *in)
 		}
 	}
 }
+
+/* A line from a producer: a cocoon event. */
+static int socket_line(void *ctx, const char *line, size_t len, char *reason, size_t reason_size, char id_out[37])
+{
+	struct audit_forwarder *f = ctx;
+	struct cc_error err = { 0 };
+	struct cc_event *ev;
+	if (cc_event_parse(line, len, &ev, &err) < 0) {
+		audit_forwarder_count_rejected(f, 1);
+		snprintf(reason, reason_size, "%s", cc_error_message(&err));
+		return -EINVAL;
+	}
+	snprintf(id_out, 37, "%s", ev->id);
+	if (audit_forwarder_queue(f, ev) < 0) {
+		snprintf(reason, reason_size, "the queue cannot take the event");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int socket_start(struct audit_input *in, struct audit_forwarder *f, struct cc_error *err)
+{
+	struct audit_socket_input *s = cc_xcalloc(1, sizeof(*s));
+	int r = audit_socket_input_open(s, in->target, err);
+	if (r < 0) {
+		audit_socket_input_close(s);
+		free(s);
+		return r;
+	}
+	in->state = s;
+	return 0;
+}
+
+static size_t socket_poll(struct audit_input *in, struct audit_forwarder *f)
+{
+	return (size_t)audit_socket_input_read(in->state, socket_line, f);
+}
+
+static void socket_commit(struct audit_input *in)
+{
+	audit_socket_input_commit(in->state); /* producers hear "ok" only now */
+}
+
+static void socket_stop(struct audit_input *in)
+{
+	if (!in->state)
+		return;
+	audit_socket_input_close(in->state);
+	free(in->state);
+	in->state = NULL;
+}
+
+const struct audit_input_ops audit_in_socket = {
+	.kind = "socket",
+	.prefix = "socket:",
+	.usage = "socket:PATH",
+	.start = socket_start,
+	.poll = socket_poll,
+	.commit = socket_commit,
+	.stop = socket_stop,
+};

@@ -18,7 +18,7 @@
 #define RECYCLE_MAX     (4 * LINES_PER_BATCH)
 
 struct audit_reader {
-	const struct audit_reader_input *inputs;
+	struct audit_reader_input *const *inputs;
 	size_t input_count;
 	struct audit_k8s_scanner *scanner; /* the reader thread's */
 	pthread_t thread;
@@ -114,16 +114,16 @@ static void *reader_main(void *arg)
 		free_recycled(r);
 		for (size_t i = 0; i < r->input_count; i++) {
 			struct audit_read_batch *batch = cc_xcalloc(1, sizeof(*batch));
-			batch->input = i;
+			batch->input = r->inputs[i];
 			batch->events = cc_xcalloc(LINES_PER_BATCH, sizeof(*batch->events));
-			struct line_context ctx = { &r->inputs[i], batch, r->scanner };
+			struct line_context ctx = { r->inputs[i], batch, r->scanner };
 			int n =
-			    audit_file_input_read(r->inputs[i].file, LINES_PER_BATCH, parse_line, &ctx, &batch->error);
+			    audit_follower_read(r->inputs[i]->file, LINES_PER_BATCH, parse_line, &ctx, &batch->error);
 			if (n == 0 && batch->error.code == 0) {
 				audit_read_batch_release(batch);
 				continue;
 			}
-			audit_file_input_mark(r->inputs[i].file, &batch->mark);
+			audit_follower_mark(r->inputs[i]->file, &batch->mark);
 			lines += n > 0 ? (size_t)n : 1;
 			if (!hand_over(r, batch))
 				return NULL;
@@ -160,7 +160,7 @@ static void free_reader(struct audit_reader *r)
 	free(r);
 }
 
-int audit_reader_start(const struct audit_reader_input *inputs, size_t count, struct audit_reader **ret,
+int audit_reader_start(struct audit_reader_input *const *inputs, size_t count, struct audit_reader **ret,
 		       struct cc_error *err)
 {
 	struct audit_reader *r = cc_xcalloc(1, sizeof(*r));

@@ -14,13 +14,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A followed file of an input (in_file.h), and how far the writer has queued its lines. */
 struct audit_reader_input {
-	struct audit_file_input *file;
+	struct audit_follower *file;
 	bool k8s; /* Kubernetes audit events (k8s-audit:), else cocoon events (events:) */
+	/* The writer's: the mark of the last batch it queued, committed (by the input) once durable. */
+	struct audit_file_mark read_to;
+	bool read_any;
 };
 
 struct audit_read_batch {
-	size_t input; /* index into the inputs given at start */
+	struct audit_reader_input *input;
 	struct cc_event **events;
 	size_t count, taken; /* the writer takes events [taken, count); release frees the rest */
 	uint64_t rejected;   /* lines refused (each logged with its reason) */
@@ -30,8 +34,8 @@ struct audit_read_batch {
 
 struct audit_reader;
 
-/* The inputs must outlive the reader; only the reader reads them until it is stopped. */
-int audit_reader_start(const struct audit_reader_input *inputs, size_t count, struct audit_reader **ret,
+/* The inputs must outlive the reader; only the reader reads their files until it is stopped. */
+int audit_reader_start(struct audit_reader_input *const *inputs, size_t count, struct audit_reader **ret,
 		       struct cc_error *err);
 /* Stops the thread and frees what it had not handed over. */
 void audit_reader_stop(struct audit_reader *r);

@@ -288,15 +288,15 @@ struct forward_args {
 	struct audit_forward_config cfg;
 	struct audit_options plugin_options; /* --ca, --hec-token-file, ...: for the kinds that take them */
 	const char *format_name, *checkpoint_key, *config_file;
-	json_t *config_doc; /* the configuration file, which strings in cfg point into */
+	const char *webhook; /* --webhook ADDR: an input added after all others */
+	json_t *config_doc;  /* the configuration file, which strings in cfg point into */
 	uint8_t *key;
 	size_t key_len;
 };
 
 static void forward_args_free(struct forward_args *a)
 {
-	for (size_t i = 0; i < a->cfg.output_count; i++)
-		audit_output_free(&a->cfg.outputs[i]);
+	audit_config_free(&a->cfg);
 	json_decref(a->config_doc);
 	if (a->key) {
 		cc_wipe(a->key, a->key_len);
@@ -308,23 +308,13 @@ static void forward_args_free(struct forward_args *a)
 #define FORWARD_NAME  "cocoon audit forward"
 
 static const struct option forward_options[] = {
-	{ "input", required_argument, NULL, 'i' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "queue", required_argument, NULL, 'q' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "checkpoint-key", required_argument, NULL, 'K' },
-	{ "checkpoint-every", required_argument, NULL, 'E' },
-	{ "queue-max-bytes", required_argument, NULL, 'M' },
-	{ "batch", required_argument, NULL, 'B' },
-	{ "metrics", required_argument, NULL, 'm' },
-	{ "once", no_argument, NULL, '1' },
-	{ "redact", required_argument, NULL, 'R' },
-	{ "webhook", required_argument, NULL, 'W' },
-	{ "webhook-cert", required_argument, NULL, 'X' },
-	{ "webhook-key", required_argument, NULL, 'Y' },
-	{ "webhook-client-ca", required_argument, NULL, 'Z' },
-	{ "config", required_argument, NULL, 'F' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "input", required_argument, NULL, 'i' },           { "output", required_argument, NULL, 'o' },
+	{ "queue", required_argument, NULL, 'q' },           { "format", required_argument, NULL, 'f' },
+	{ "checkpoint-key", required_argument, NULL, 'K' },  { "checkpoint-every", required_argument, NULL, 'E' },
+	{ "queue-max-bytes", required_argument, NULL, 'M' }, { "batch", required_argument, NULL, 'B' },
+	{ "metrics", required_argument, NULL, 'm' },         { "once", no_argument, NULL, '1' },
+	{ "redact", required_argument, NULL, 'R' },          { "webhook", required_argument, NULL, 'W' },
+	{ "config", required_argument, NULL, 'F' },          { "help", no_argument, NULL, 'h' },
 };
 
 #define PLUGIN_OPTION_BASE 1000 /* getopt value of the plugins' options: base + their index */
@@ -341,8 +331,9 @@ static void forward_help(const struct audit_setting *const *plugin, size_t plugi
 	       "       [--webhook ADDR --webhook-cert F --webhook-key F [--webhook-client-ca F]]\n\n"
 	       "INPUT: k8s-audit:FILE (Kubernetes audit log, followed across rotation), events:FILE\n"
 	       "(cocoon events), socket:PATH (producers get \"ok <id>\" once an event is durable).\n"
-	       "--webhook: the Kubernetes audit webhook backend (POST of an EventList over HTTPS, mutual\n"
-	       "TLS with --webhook-client-ca), answered 200 once the events are durable.\n"
+	       "--webhook ADDR (or --input webhook:ADDR): the Kubernetes audit webhook backend (POST of an\n"
+	       "EventList over HTTPS, mutual TLS with --webhook-client-ca), answered 200 once the events\n"
+	       "are durable.\n"
 	       "OUTPUT: syslog+tls://HOST:PORT (RFC 5425, mutual TLS), relp+tls://HOST:PORT (RELP,\n"
 	       "mutual TLS, removed from the queue on the receiver's 200 OK), hec+https://HOST:PORT\n"
 	       "(Splunk HTTP Event Collector) or file:PATH, optionally routed with\n"
@@ -367,11 +358,16 @@ static void forward_help(const struct audit_setting *const *plugin, size_t plugi
 
 static int add_input(struct forward_args *a, const char *spec)
 {
+	struct cc_error err = { 0 };
 	if (a->cfg.input_count == AUDIT_MAX_INPUTS) {
 		cli_error(FORWARD_NAME, "at most %d inputs", AUDIT_MAX_INPUTS);
 		return CLI_EXIT_USAGE;
 	}
-	a->cfg.inputs[a->cfg.input_count++] = spec;
+	if (audit_input_parse(spec, &a->cfg.inputs[a->cfg.input_count], &err) < 0) {
+		cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
+		return CLI_EXIT_USAGE;
+	}
+	a->cfg.input_count++;
 	return FORWARD_GO_ON;
 }
 
@@ -428,10 +424,7 @@ static int forward_option(struct forward_args *a, int c, const char *arg)
 	case 'B': cfg->batch = strtoul(arg, NULL, 10); break;
 	case 'm': cfg->metrics_listen = arg; break;
 	case '1': cfg->once = true; break;
-	case 'W': cfg->webhook_listen = arg; break;
-	case 'X': cfg->webhook_cert = arg; break;
-	case 'Y': cfg->webhook_key = arg; break;
-	case 'Z': cfg->webhook_client_ca = arg; break;
+	case 'W': a->webhook = arg; break;
 	default: return CLI_EXIT_USAGE;
 	}
 	return FORWARD_GO_ON;
@@ -485,13 +478,19 @@ static int apply_configuration(struct forward_args *a)
 		const char *file_checkpoint_key = NULL;
 		if (audit_config_load(a->config_file, &file_cfg, &a->config_doc, &file_checkpoint_key, &err) < 0 ||
 		    audit_config_merge(&a->cfg, &file_cfg, &err) < 0) {
-			for (size_t i = 0; i < file_cfg.output_count; i++)
-				audit_output_free(&file_cfg.outputs[i]);
+			audit_config_free(&file_cfg);
 			cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
 			return CLI_EXIT_USAGE;
 		}
 		if (!a->checkpoint_key)
 			a->checkpoint_key = file_checkpoint_key;
+	}
+	if (a->webhook) {
+		/* Last, so the other inputs keep their places (their read positions are named by them). */
+		_cleanup_free_ char *spec = cc_xasprintf("webhook:%s", a->webhook);
+		int r = add_input(a, spec);
+		if (r != FORWARD_GO_ON)
+			return r;
 	}
 	if (audit_config_apply_options(&a->cfg, &a->plugin_options, &err) < 0) {
 		cli_error(FORWARD_NAME, "%s", cc_error_message(&err));
@@ -504,7 +503,7 @@ static int apply_configuration(struct forward_args *a)
 static int check_forward_configuration(struct forward_args *a)
 {
 	struct audit_forward_config *cfg = &a->cfg;
-	if (!cfg->queue_dir || (cfg->input_count == 0 && !cfg->webhook_listen) || cfg->output_count == 0) {
+	if (!cfg->queue_dir || cfg->input_count == 0 || cfg->output_count == 0) {
 		cli_error(FORWARD_NAME,
 			  "a queue, an input or webhook, and an output are required (options or --config)");
 		return CLI_EXIT_USAGE;

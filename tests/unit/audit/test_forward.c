@@ -48,7 +48,7 @@ static void instance_start(struct instance *in, int events)
 	in->metrics = cc_xasprintf("unix:%s/metrics.sock", in->dir);
 	write_events(in->events + 7, events);
 	in->cfg = (struct audit_forward_config){ .queue_dir = in->queue, .metrics_listen = in->metrics };
-	in->cfg.inputs[in->cfg.input_count++] = in->events;
+	assert_int_equal(audit_input_parse(in->events, &in->cfg.inputs[in->cfg.input_count++], &err), 0);
 	assert_int_equal(audit_output_parse(in->output, &in->cfg.outputs[0], &err), 0);
 	in->cfg.output_count = 1;
 	if (audit_forwarder_new(&in->cfg, &in->fwd, &err) < 0)
@@ -96,6 +96,7 @@ static char *get_metrics(const struct instance *in)
 static void instance_free(struct instance *in)
 {
 	audit_forwarder_free(in->fwd);
+	audit_input_free(&in->cfg.inputs[0]);
 	audit_output_free(&in->cfg.outputs[0]);
 	free(in->events);
 	free(in->output);
