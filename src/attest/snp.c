@@ -2,12 +2,12 @@
  * ATTESTATION_REPORT structure in the SEV-SNP firmware ABI specification. */
 #include "attest/snp.h"
 
-#include "attest/bytes.h"
 #include "attest/chain.h"
-#include "attest/signature.h"
 #include "attest/verifier.h"
+#include "lib/base/bytes.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
@@ -38,15 +38,15 @@ int snp_report_parse(const uint8_t *d, size_t len, struct snp_report *r, struct 
 	if (len != SNP_REPORT_SIZE)
 		return cc_error_set(err, EINVAL, "an SNP report is %d bytes, not %zu", SNP_REPORT_SIZE, len);
 	memset(r, 0, sizeof(*r));
-	r->version = attest_le32(d + 0x00);
+	r->version = cc_le32(d + 0x00);
 	if (r->version < 2 || r->version > 5)
 		return cc_error_set(err, EINVAL, "SNP report version %u is not supported (2 to 5)", r->version);
-	r->guest_svn = attest_le32(d + 0x04);
-	r->policy = attest_le64(d + 0x08);
+	r->guest_svn = cc_le32(d + 0x04);
+	r->policy = cc_le64(d + 0x08);
 	memcpy(r->family_id, d + 0x10, 16);
 	memcpy(r->image_id, d + 0x20, 16);
-	r->vmpl = attest_le32(d + 0x30);
-	r->signature_algo = attest_le32(d + 0x34);
+	r->vmpl = cc_le32(d + 0x30);
+	r->signature_algo = cc_le32(d + 0x34);
 	if (r->signature_algo != SIGNATURE_ALGO_ECDSA_P384_SHA384)
 		return cc_error_set(err, EINVAL, "SNP report signature algorithm %u is not ECDSA P-384/SHA-384",
 				    r->signature_algo);
@@ -54,7 +54,7 @@ int snp_report_parse(const uint8_t *d, size_t len, struct snp_report *r, struct 
 		return cc_error_set(err, EINVAL, "SNP guest policy 0x%llx lacks its reserved bit 17",
 				    (unsigned long long)r->policy);
 	r->current_tcb = tcb_at(d + 0x38);
-	r->platform_info = attest_le64(d + 0x40);
+	r->platform_info = cc_le64(d + 0x40);
 	memcpy(r->report_data, d + 0x50, 64);
 	memcpy(r->measurement, d + 0x90, 48);
 	memcpy(r->host_data, d + 0xC0, 32);
@@ -84,7 +84,7 @@ static int check_signature(const uint8_t *data, const struct snp_report *r, X509
 	uint8_t be_r[72], be_s[72]; /* the report stores r and s little-endian */
 	reverse(r->signature_r, be_r, 72);
 	reverse(r->signature_s, be_s, 72);
-	if (!attest_ecdsa_verify(key, EVP_sha384(), be_r, be_s, 72, data, SNP_SIGNED_LENGTH))
+	if (!cc_ecdsa_verify(key, EVP_sha384(), be_r, be_s, 72, data, SNP_SIGNED_LENGTH))
 		return cc_error_set(err, EBADMSG, "the SNP report signature does not verify with the VCEK");
 	return 0;
 }

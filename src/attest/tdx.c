@@ -5,14 +5,14 @@
  * data of type 5, the PCK certificate chain in PEM. */
 #include "attest/tdx.h"
 
-#include "attest/bytes.h"
 #include "attest/chain.h"
-#include "attest/signature.h"
 #include "attest/tdx_collateral.h"
 #include "attest/verifier.h"
+#include "lib/base/bytes.h"
 #include "lib/base/error.h"
 #include "lib/crypto/digest.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
@@ -66,8 +66,8 @@ static int take_certification(struct reader *rd, uint16_t want, struct reader *r
 	const uint8_t *head = take(rd, 6);
 	if (!head)
 		return cc_error_set(err, EINVAL, "TDX quote truncated in its certification data header");
-	uint16_t type = attest_le16(head);
-	uint32_t size = attest_le32(head + 2);
+	uint16_t type = cc_le16(head);
+	uint32_t size = cc_le32(head + 2);
 	if (type != want)
 		return cc_error_set(err, EINVAL, "TDX quote certification data type %u, expected %u", type, want);
 	const uint8_t *body = take(rd, size);
@@ -87,11 +87,11 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	if (!header || !report)
 		return cc_error_set(err, EINVAL, "a TDX quote is at least %d bytes, not %zu", TDX_SIGNED_LENGTH + 4,
 				    len);
-	q->version = attest_le16(header);
-	q->attestation_key_type = attest_le16(header + 2);
-	q->tee_type = attest_le32(header + 4);
-	q->qe_svn = attest_le16(header + 8);
-	q->pce_svn = attest_le16(header + 10);
+	q->version = cc_le16(header);
+	q->attestation_key_type = cc_le16(header + 2);
+	q->tee_type = cc_le32(header + 4);
+	q->qe_svn = cc_le16(header + 8);
+	q->pce_svn = cc_le16(header + 10);
 	memcpy(q->qe_vendor_id, header + 12, 16);
 	memcpy(q->user_data, header + 28, 20);
 	if (q->version != QUOTE_VERSION)
@@ -106,7 +106,7 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	const uint8_t *size = take(&rd, 4);
 	if (!size)
 		return cc_error_set(err, EINVAL, "TDX quote truncated before its signature data");
-	struct reader sig = { .data = rd.data + rd.at, .len = attest_le32(size) };
+	struct reader sig = { .data = rd.data + rd.at, .len = cc_le32(size) };
 	if (!take(&rd, sig.len))
 		return cc_error_set(err, EINVAL, "TDX quote signature data claims %zu bytes, only %zu remain", sig.len,
 				    rd.len - rd.at);
@@ -124,7 +124,7 @@ int tdx_quote_parse(const uint8_t *data, size_t len, struct tdx_quote *q, struct
 	const uint8_t *auth_size = take(&qe, 2);
 	if (!q->qe_report || !q->qe_report_signature || !auth_size)
 		return cc_error_set(err, EINVAL, "TDX quote QE report certification data is truncated");
-	q->qe_auth_data_len = attest_le16(auth_size);
+	q->qe_auth_data_len = cc_le16(auth_size);
 	if (!(q->qe_auth_data = take(&qe, q->qe_auth_data_len)))
 		return cc_error_set(err, EINVAL, "TDX quote QE authentication data claims %zu bytes, more than remain",
 				    q->qe_auth_data_len);
@@ -142,8 +142,8 @@ static int check_qe_report(const struct tdx_quote *q, X509 *pck, struct cc_error
 	EVP_PKEY *key = X509_get0_pubkey(pck);
 	if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || EVP_PKEY_get_bits(key) != 256)
 		return cc_error_set(err, EINVAL, "the PCK certificate's key is not ECDSA P-256");
-	if (!attest_ecdsa_verify(key, EVP_sha256(), q->qe_report_signature, q->qe_report_signature + 32, 32,
-				 q->qe_report, SGX_REPORT_SIZE))
+	if (!cc_ecdsa_verify(key, EVP_sha256(), q->qe_report_signature, q->qe_report_signature + 32, 32, q->qe_report,
+			     SGX_REPORT_SIZE))
 		return cc_error_set(err, EBADMSG, "the QE report signature does not verify with the PCK key");
 	uint8_t expected[64] = { 0 };
 	struct cc_digest_ctx *sha;
@@ -160,11 +160,10 @@ static int check_qe_report(const struct tdx_quote *q, X509 *pck, struct cc_error
 
 static int check_quote_signature(const uint8_t *data, const struct tdx_quote *q, struct cc_error *err)
 {
-	EVP_PKEY *key = attest_ec_public_key("prime256v1", q->attestation_key, sizeof(q->attestation_key));
+	EVP_PKEY *key = cc_ec_public_key("prime256v1", q->attestation_key, sizeof(q->attestation_key));
 	if (!key)
 		return cc_error_set(err, EINVAL, "the TDX attestation key is not a P-256 point");
-	bool valid =
-	    attest_ecdsa_verify(key, EVP_sha256(), q->signature, q->signature + 32, 32, data, TDX_SIGNED_LENGTH);
+	bool valid = cc_ecdsa_verify(key, EVP_sha256(), q->signature, q->signature + 32, 32, data, TDX_SIGNED_LENGTH);
 	EVP_PKEY_free(key);
 	if (!valid)
 		return cc_error_set(err, EBADMSG, "the TDX quote signature does not verify with the attestation key");
@@ -214,8 +213,8 @@ int tdx_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 static json_t *qe_claims(const uint8_t *report)
 {
 	return json_pack("{s:o, s:o, s:i, s:i}", "mrenclave", cc_json_hex(report + 64, 32), "mrsigner",
-			 cc_json_hex(report + 128, 32), "isvprodid", attest_le16(report + 256), "isvsvn",
-			 attest_le16(report + 258));
+			 cc_json_hex(report + 128, 32), "isvprodid", cc_le16(report + 256), "isvsvn",
+			 cc_le16(report + 258));
 }
 
 json_t *tdx_quote_claims(const struct tdx_quote *q)

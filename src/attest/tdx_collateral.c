@@ -4,13 +4,13 @@
 #include "attest/tdx_collateral.h"
 
 #include "attest/chain.h"
-#include "attest/signature.h"
 #include "attest/tdx.h"
 #include "attest/verifier.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
@@ -167,7 +167,7 @@ static int signed_body(const struct attest_blob *blob, const char *name, EVP_PKE
 	if (!inner_object(doc, blob->len, name, &inner, &inner_len) || !sig_hex || strlen(sig_hex) != 128 ||
 	    cc_hex_decode(sig_hex, sig, sizeof(sig)) < 0)
 		return cc_error_set(err, EINVAL, "collateral `%s` lacks its object or a 64-byte hex signature", name);
-	if (!attest_ecdsa_verify(signer, EVP_sha256(), sig, sig + 32, 32, inner, inner_len))
+	if (!cc_ecdsa_verify(signer, EVP_sha256(), sig, sig + 32, 32, inner, inner_len))
 		return cc_error_set(err, EBADMSG,
 				    "the signature of collateral `%s` does not verify with the TCB signing key", name);
 	/* Evaluate exactly the text that was signed, not whatever else the document holds. */

@@ -2,12 +2,12 @@
  * libtss2-mu, which checks every size field against the buffer. */
 #include "attest/tpm.h"
 
-#include "attest/signature.h"
 #include "attest/tpm_credential.h"
 #include "attest/verifier.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
@@ -58,7 +58,7 @@ static EVP_PKEY *rsa_public_key(const TPMS_RSA_PARMS *parms, const TPM2B_PUBLIC_
 	uint32_t exponent = parms->exponent ? parms->exponent : 65537; /* 0 means the default */
 	uint8_t e[4] = { (uint8_t)(exponent >> 24), (uint8_t)(exponent >> 16), (uint8_t)(exponent >> 8),
 			 (uint8_t)exponent };
-	return attest_rsa_public_key(n->buffer, n->size, e, sizeof(e));
+	return cc_rsa_public_key(n->buffer, n->size, e, sizeof(e));
 }
 
 /* The AK's TPM2B_PUBLIC as recorded at registration: attributes checked, key extracted. */
@@ -84,7 +84,7 @@ static int load_ak(const uint8_t *data, size_t len, EVP_PKEY **ret, struct cc_er
 		if (group && q->x.size <= width && q->y.size <= width) {
 			memcpy(xy + width - q->x.size, q->x.buffer, q->x.size);
 			memcpy(xy + 2 * width - q->y.size, q->y.buffer, q->y.size);
-			key = attest_ec_public_key(group, xy, 2 * width);
+			key = cc_ec_public_key(group, xy, 2 * width);
 		}
 	} else if (p->type == TPM2_ALG_RSA) {
 		key = rsa_public_key(&p->parameters.rsaDetail, &p->unique.rsa);
@@ -116,7 +116,7 @@ static int check_signature(EVP_PKEY *ak, const uint8_t *quote, size_t quote_len,
 		uint8_t br[TPM2_MAX_ECC_KEY_BYTES] = { 0 }, bs[TPM2_MAX_ECC_KEY_BYTES] = { 0 };
 		memcpy(br + width - r->size, r->buffer, r->size);
 		memcpy(bs + width - s->size, s->buffer, s->size);
-		valid = width > 0 && attest_ecdsa_verify(ak, bank->md(), br, bs, width, quote, quote_len);
+		valid = width > 0 && cc_ecdsa_verify(ak, bank->md(), br, bs, width, quote, quote_len);
 	} else {
 		const TPM2B_PUBLIC_KEY_RSA *s = &sig->signature.rsassa.sig; /* same layout for RSAPSS */
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -22,8 +22,9 @@
 #include "lib/base/log.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/encode.h"
-#include "lib/crypto/tpm_tcti.h"
 #include "lib/event/emit.h"
+#include "lib/tpm/pcr.h"
+#include "lib/tpm/tcti.h"
 #include "runtime/cgroup.h"
 #include "runtime/fscrypt.h"
 #include "runtime/hooks.h"
@@ -32,7 +33,6 @@
 #include "runtime/profile.h"
 #include "runtime/spec.h"
 #include "runtime/sync.h"
-#include "runtime/tpm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -478,7 +478,7 @@ static int run_init_setup(struct creation *c, struct cc_error *err)
 static int record_measurement(const struct creation *c, struct cc_error *err)
 {
 	const char *tcti = cc_tpm_tcti();
-	int pcr = runtime_tpm_pcr();
+	int pcr = cc_tpm_pcr();
 	_cleanup_free_ char *log = default_measurement_log(c->g);
 	int r = runtime_measurement_log_append(log, c->o->id, c->measurement, tcti ? pcr : -1, tcti, err);
 	if (r < 0 || !tcti)
@@ -486,7 +486,7 @@ static int record_measurement(const struct creation *c, struct cc_error *err)
 	uint8_t digest[48];
 	if (cc_hex_decode(c->measurement + strlen("sha384:"), digest, sizeof(digest)) < 0)
 		return cc_error_set(err, EINVAL, "internal: malformed measurement `%s`", c->measurement);
-	if (runtime_tpm_extend(tcti, pcr, digest, err) < 0)
+	if (cc_tpm_pcr_extend(tcti, pcr, digest, err) < 0)
 		return cc_error_prefix(err, "measured launch");
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* libFuzzer target: what a guest sends the key broker besides evidence: the tee-pubkey JWK (parsed
  * and used to encrypt, as a resource release does), a bearer token (checked against a fixed key), and
  * resource paths. The first byte picks which. */
-#include "attest/jose.h"
-#include "attest/kbs_tenant.h"
+#include "kbs/kbs_tenant.h"
+#include "lib/crypto/jose.h"
 
 #include <jansson.h>
 #include <openssl/ec.h>
@@ -24,14 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0: {
 		json_t *jwk = json_loads(text, 0, NULL), *jwe = NULL;
-		if (jwk && jose_jwe_encrypt(jwk, (const uint8_t *)"secret", 6, &jwe, NULL) == 0)
+		if (jwk && cc_jose_jwe_encrypt(jwk, (const uint8_t *)"secret", 6, &jwe, NULL) == 0)
 			json_decref(jwe);
 		json_decref(jwk);
 		break;
 	}
 	case 1: {
 		json_t *claims = NULL;
-		if (jose_jwt_verify_es256(token_key, text, &claims, NULL) == 0)
+		if (cc_jose_jwt_verify_es256(token_key, text, &claims, NULL) == 0)
 			abort(); /* nothing the fuzzer makes is signed by a key generated here */
 		break;
 	}

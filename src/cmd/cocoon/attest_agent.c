@@ -1,11 +1,11 @@
-/* cocoon attest agent: the node attestation agent (src/attest/agent.h). */
-#include "attest/agent.h"
-#include "attest/agent_tpm.h"
+/* cocoon attest agent: the node attestation agent (src/agent/agent.h). */
+#include "agent/agent.h"
+#include "agent/agent_tpm.h"
 #include "cmd/cli.h"
 #include "commands.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
-#include "lib/crypto/tpm_tcti.h"
+#include "lib/tpm/tcti.h"
 
 #include <getopt.h>
 #include <openssl/pem.h>

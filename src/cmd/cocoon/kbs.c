@@ -1,5 +1,5 @@
 /* cocoon kbs serve: the key broker (src/attest/kbs.h) on HTTPS. */
-#include "attest/kbs.h"
+#include "kbs/kbs.h"
 
 #include "cmd/cli.h"
 #include "commands.h"
@@ -78,7 +78,7 @@ struct serve_args {
 static int serve(const struct serve_args *a)
 {
 	struct cc_error err = { 0 };
-	uint8_t root[ATTEST_ROOT_KEY_SIZE];
+	uint8_t root[KEYS_ROOT_KEY_SIZE];
 	struct cc_store *store = NULL;
 	struct kbs *kbs = NULL;
 	struct cc_server *server = NULL;
@@ -86,7 +86,7 @@ static int serve(const struct serve_args *a)
 	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL;
 	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0;
 	struct kbs_config cfg = { .admin_group = a->admin_group };
-	int r = attest_root_key_load(a->root_key, root, &err);
+	int r = keys_root_key_load(a->root_key, root, &err);
 	if (r == 0)
 		r = load_token_key(a->token_key, &token_key, &err);
 	if (r == 0 && a->snp_chain)

@@ -1,15 +1,15 @@
-/* cocoon key: named, versioned encryption keys in the state store (src/attest/keyring.h). */
-#include "attest/keyring.h"
-#include "attest/root_key_tpm.h"
+/* cocoon key: named, versioned encryption keys in the state store (src/keys/keyring.h). */
 #include "cmd/cli.h"
 #include "commands.h"
+#include "keys/keyring.h"
+#include "keys/root_key_tpm.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
 #include "lib/crypto/secure.h"
-#include "lib/crypto/tpm_tcti.h"
 #include "lib/json/json.h"
 #include "lib/store/store.h"
+#include "lib/tpm/tcti.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -231,7 +231,7 @@ static int init_root(int argc, char **argv)
 	}
 	const char *path = argv[argc - 1];
 	struct cc_error err = { 0 };
-	int r = tpm ? attest_root_key_tpm_seal(cc_tpm_tcti(), path, &err) : attest_root_key_generate(path, &err);
+	int r = tpm ? keys_root_key_tpm_seal(cc_tpm_tcti(), path, &err) : keys_root_key_generate(path, &err);
 	if (r < 0) {
 		cli_error("cocoon key", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
@@ -266,8 +266,8 @@ int cmd_key(int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? CLI_EXIT_OK : r;
 	struct cc_error err = { 0 };
-	uint8_t root[ATTEST_ROOT_KEY_SIZE];
-	if (a.root_key && attest_root_key_load(a.root_key, root, &err) < 0) {
+	uint8_t root[KEYS_ROOT_KEY_SIZE];
+	if (a.root_key && keys_root_key_load(a.root_key, root, &err) < 0) {
 		cli_error("cocoon key", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}

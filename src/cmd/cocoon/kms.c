@@ -1,5 +1,5 @@
-/* cocoon kms serve: the Kubernetes KMS v2 plugin on a unix socket (src/attest/kms.h). */
-#include "attest/kms.h"
+/* cocoon kms serve: the Kubernetes KMS v2 plugin on a unix socket (src/keys/kms.h). */
+#include "keys/kms.h"
 
 #include "cmd/cli.h"
 #include "commands.h"
@@ -40,8 +40,8 @@ static int serve(const char *socket, const char *store_url, const char *tenant, 
 		 long poll_ms)
 {
 	struct cc_error err = { 0 };
-	uint8_t root[ATTEST_ROOT_KEY_SIZE];
-	if (attest_root_key_load(root_key, root, &err) < 0) {
+	uint8_t root[KEYS_ROOT_KEY_SIZE];
+	if (keys_root_key_load(root_key, root, &err) < 0) {
 		cli_error("cocoon kms", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}

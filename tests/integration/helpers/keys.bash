@@ -12,7 +12,7 @@ key() {
 kms_pb2() {
 	export PB2="$BATS_FILE_TMPDIR/pb2"
 	mkdir -p "$PB2"
-	protoc --proto_path="$COCOON_ROOT/src/attest/proto" --python_out="$PB2" kms.proto
+	protoc --proto_path="$COCOON_ROOT/src/keys/proto" --python_out="$PB2" kms.proto
 }
 
 kms_client() {

@@ -1,0 +1,51 @@
+/* The key broker (`cocoon kbs serve`): releases secrets only to attested workloads, speaking the
+ * Trustee KBS protocol v0 (Confidential Containers) over HTTPS:
+ *
+ *   POST /kbs/v0/auth      {"version","tee","extra-params"} -> challenge {"nonce"} and the
+ *                          `kbs-session-id` cookie (5 minutes); extra-params.tenant picks the tenant
+ *   POST /kbs/v0/attest    {"runtime-data": {"nonce","tee-pubkey"}, "tee-evidence"} -> {"token": EAR}
+ *                          the evidence must bind SHA-384 of the canonical runtime-data
+ *   GET  /kbs/v0/resource/<repo>/<type>/<tag> -> the secret as a JWE to the TEE key
+ *
+ * TPM nodes register their attestation key by credential activation (kbs_register.c):
+ *
+ *   POST /kbs/v0/node/register, POST /kbs/v0/node/activate
+ *
+ * and an admin API under /kbs/v0/admin/<tenant>/ (policy, resources, nodes) for client certificates
+ * of the tenant (O=<tenant>) or of the admin group. Every decision is an audit event. */
+#pragma once
+
+#include "keys/root_key.h"
+#include "lib/net/http.h"
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct cc_error;
+struct cc_store;
+struct kbs;
+
+struct kbs_config {
+	struct cc_store *store;
+	const uint8_t *root;   /* KEYS_ROOT_KEY_SIZE bytes: seals the resources */
+	EVP_PKEY *token_key;   /* P-256: signs the EAR tokens */
+	const char *snp_chain; /* AMD ASK + ARK (PEM), or NULL to refuse SNP */
+	size_t snp_chain_len;
+	const char *tdx_root; /* Intel SGX Root CA (PEM), or NULL to refuse TDX */
+	size_t tdx_root_len;
+	const char *ek_ca; /* TPM manufacturers' EK CAs (PEM bundle), or NULL: no node registration */
+	size_t ek_ca_len;
+	const char *vcek_cache;  /* directory of VCEKs by chip and TCB, or NULL */
+	const char *kds_url;     /* AMD KDS VCEK URL of the product, or NULL: never fetch */
+	const char *kds_ca;      /* its CA bundle, or NULL for the system store */
+	time_t verify_at;        /* certificate time for evidence; 0 for now */
+	int session_ttl;         /* seconds (300) */
+	int token_ttl;           /* seconds (300) */
+	const char *admin_group; /* O= of certificates that administer every tenant */
+};
+
+int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err);
+void kbs_free(struct kbs *kbs);
+const struct cc_http_route *kbs_routes(struct kbs *kbs, size_t *ret_count);

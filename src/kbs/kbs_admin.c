@@ -1,0 +1,128 @@
+/* The key broker's admin API, under /kbs/v0/admin/<tenant>/:
+ *
+ *   PUT|GET  policy                          the tenant's attestation policy (YAML or JSON rules)
+ *   PUT|DELETE resource/<repo>/<type>/<tag>  a secret (the body, up to 64 KiB)
+ *   GET      resources                       the tenant's resource paths
+ *   PUT      node/<name>                     a node's EK certificate (enrollment: the node then registers
+ *                                            its AK by credential activation) or its AK (TPM2B_PUBLIC)
+ *
+ * Only clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin
+ * group> every tenant. Each request is an audit event. */
+#include "kbs/kbs_private.h"
+#include "kbs/kbs_tenant.h"
+#include "keys/keyring.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ADMIN_PREFIX "/kbs/v0/admin/"
+
+static bool may_administer(const struct kbs *kbs, const struct cc_peer *peer, const char *tenant)
+{
+	for (int i = 0; peer && peer->cert_verified && i < peer->group_count; i++)
+		if (strcmp(peer->groups[i], kbs->cfg.admin_group) == 0 || strcmp(peer->groups[i], tenant) == 0)
+			return true;
+	return false;
+}
+
+static int status_of(int r)
+{
+	return r == -ENOENT ? 404 : r == -EINVAL || r == -EFBIG ? 400 : 500;
+}
+
+static void policy(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+		   const char *tenant, struct cc_error *err)
+{
+	if (strcmp(req->method, "PUT") == 0) {
+		int r =
+		    kbs_policy_put(kbs->cfg.store, tenant, req->body.data ? req->body.data : "", req->body.len, err);
+		if (r < 0)
+			return kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
+		resp->status = 204;
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0)
+		return kbs_problem(resp, 405, "InvalidRequest", "policy takes GET or PUT");
+	json_t *p = NULL;
+	int r = kbs_policy_get(kbs->cfg.store, tenant, &p, err);
+	if (r < 0)
+		return kbs_problem(resp, status_of(r), "PolicyNotFound", "%s", cc_error_message(err));
+	cc_http_response_json(resp, 200, p);
+}
+
+static void resource(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+		     const char *tenant, const char *path, struct cc_error *err)
+{
+	int r;
+	if (strcmp(req->method, "PUT") == 0)
+		r = kbs_resource_put(kbs->cfg.store, kbs->root, tenant, path, req->body.data, req->body.len, err);
+	else if (strcmp(req->method, "DELETE") == 0)
+		r = kbs_resource_delete(kbs->cfg.store, tenant, path, err);
+	else
+		return kbs_problem(resp, 405, "InvalidRequest", "a resource takes PUT or DELETE here; guests GET it");
+	if (r < 0)
+		return kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
+	resp->status = 204;
+}
+
+void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	struct kbs *kbs = userdata;
+	struct cc_error err = { 0 };
+	const char *rest = req->path + strlen(ADMIN_PREFIX);
+	char tenant[64];
+	size_t n = strcspn(rest, "/");
+	if (n == 0 || n >= sizeof(tenant) || rest[n] != '/')
+		return kbs_problem(resp, 404, "InvalidRequest", "admin paths are /kbs/v0/admin/<tenant>/...");
+	memcpy(tenant, rest, n);
+	tenant[n] = '\0';
+	const char *what = rest + n + 1;
+	char action[48];
+	snprintf(action, sizeof(action), "kbs.admin.%s", strcmp(req->method, "GET") == 0 ? "read" : "write");
+	if (keyring_check_name("tenant", tenant, &err) < 0) {
+		kbs_record(req, action, NULL, what, false, cc_error_message(&err));
+		return kbs_problem(resp, 400, "InvalidRequest", "%s", cc_error_message(&err));
+	}
+	if (!req->peer || !req->peer->cert_verified) {
+		kbs_record(req, action, tenant, what, false, "no client certificate");
+		return kbs_problem(resp, 401, "UnAuthenticated", "the admin API needs a client certificate");
+	}
+	if (!may_administer(kbs, req->peer, tenant)) {
+		kbs_record(req, action, tenant, what, false, "certificate not for this tenant");
+		return kbs_problem(resp, 403, "Forbidden", "`%s` may not administer tenant `%s`",
+				   req->peer->common_name, tenant);
+	}
+	if (strcmp(what, "policy") == 0) {
+		policy(kbs, req, resp, tenant, &err);
+	} else if (strncmp(what, "resource/", 9) == 0) {
+		resource(kbs, req, resp, tenant, what + 9, &err);
+	} else if (strcmp(what, "resources") == 0 && strcmp(req->method, "GET") == 0) {
+		json_t *list = NULL;
+		int r = kbs_resource_list(kbs->cfg.store, tenant, &list, &err);
+		if (r < 0)
+			kbs_problem(resp, status_of(r), "Internal", "%s", cc_error_message(&err));
+		else
+			cc_http_response_json(resp, 200, list);
+	} else if (strncmp(what, "node/", 5) == 0 && strcmp(req->method, "PUT") == 0) {
+		/* An EK certificate enrolls the node (it then registers its AK itself); a TPM2B_PUBLIC
+		 * registers the AK directly. */
+		const uint8_t *body = (const uint8_t *)req->body.data;
+		int r = body && kbs_is_certificate(body, req->body.len)
+			    ? kbs_enrollment_put(kbs->cfg.store, tenant, what + 5, body, req->body.len, &err)
+			    : kbs_node_put(kbs->cfg.store, tenant, what + 5, body, req->body.len, &err);
+
+		if (r < 0)
+			kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(&err));
+		else
+			resp->status = 204;
+	} else {
+		kbs_problem(resp, 404, "InvalidRequest",
+			    "unknown admin path `%s` (policy, resource/..., resources, node/...)", what);
+	}
+	bool ok = resp->status < 400;
+	kbs_record(req, action, tenant, what, ok, ok ? NULL : (err.code ? cc_error_message(&err) : "refused"));
+}
