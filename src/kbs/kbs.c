@@ -5,6 +5,7 @@
 #include "attest/policy.h"
 #include "kbs/kbs_evidence.h"
 #include "kbs/kbs_private.h"
+#include "kbs/kbs_reply.h"
 #include "kbs/kbs_tenant.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
@@ -25,30 +26,11 @@
 #include <string.h>
 
 #define EAR_PROFILE     "tag:github.com,2023:veraison/ear"
-#define PROBLEM_BASE    "https://github.com/confidential-containers/kbs/errors/"
 #define COOKIE_NAME     "kbs-session-id"
 #define RESOURCE_PREFIX "/kbs/v0/resource/"
 /* EAR trustworthiness claims (draft-ietf-rats-ar4si): 2 affirming, 96 contraindicated. */
 #define TIER_AFFIRMING       2
 #define TIER_CONTRAINDICATED 96
-
-void kbs_problem(struct cc_http_response *resp, int status, const char *kind, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	_cleanup_free_ char *type = cc_xasprintf(PROBLEM_BASE "%s", kind);
-	cc_http_response_json(resp, status, json_pack("{s:s, s:s}", "type", type, "detail", detail));
-}
-
-void kbs_record(const struct cc_http_request *req, const char *action, const char *tenant, const char *object,
-		bool allowed, const char *reason)
-{
-	const char *actor = !req->peer ? NULL : req->peer->cert_verified ? req->peer->common_name : req->peer->address;
-	cc_event_emit_decision("kbs", action, actor, tenant, object, allowed, reason);
-}
 
 /* The TEE names of the protocol (Trustee's and the older long ones) to our verifiers'. */
 static const char *tee_of(const char *name)
@@ -329,9 +311,12 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	_cleanup_free_ char *canonical = jwk ? cc_json_canonical(jwk) : NULL;
 	json_decref(jwk);
 	uint8_t digest[32];
+	struct kbs_registrar_config registrar = { .store = cfg->store,
+						  .ek_ca = cfg->ek_ca,
+						  .ek_ca_len = cfg->ek_ca_len };
 	if (!canonical || cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), digest, err) < 0 ||
 	    !(kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096)) ||
-	    !(kbs->registrations = kbs_registrations_new())) {
+	    !(kbs->registrations = kbs_registrations_new(&registrar))) {
 		kbs_free(kbs);
 		return cc_error_set(err, ENOMEM, "cannot set up the key broker");
 	}
@@ -340,8 +325,10 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	kbs->routes[1] = (struct cc_http_route){ "POST", "/kbs/v0/attest", false, handle_attest, kbs };
 	kbs->routes[2] = (struct cc_http_route){ NULL, RESOURCE_PREFIX, true, handle_resource, kbs };
 	kbs->routes[3] = (struct cc_http_route){ NULL, "/kbs/v0/admin/", true, kbs_admin_handle, kbs };
-	kbs->routes[4] = (struct cc_http_route){ "POST", "/kbs/v0/node/register", false, kbs_handle_register, kbs };
-	kbs->routes[5] = (struct cc_http_route){ "POST", "/kbs/v0/node/activate", false, kbs_handle_activate, kbs };
+	kbs->routes[4] =
+	    (struct cc_http_route){ "POST", "/kbs/v0/node/register", false, kbs_handle_register, kbs->registrations };
+	kbs->routes[5] =
+	    (struct cc_http_route){ "POST", "/kbs/v0/node/activate", false, kbs_handle_activate, kbs->registrations };
 	*ret = kbs;
 	return 0;
 }

@@ -15,7 +15,7 @@
 #include "attest/chain.h"
 #include "attest/tpm_credential.h"
 #include "attest/verifier.h"
-#include "kbs/kbs_private.h"
+#include "kbs/kbs_reply.h"
 #include "kbs/kbs_tenant.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -47,15 +47,18 @@ struct pending {
 };
 
 struct kbs_registrations {
+	struct kbs_registrar_config cfg;
 	pthread_mutex_t lock;
 	struct pending table[PENDING_MAX];
 };
 
-struct kbs_registrations *kbs_registrations_new(void)
+struct kbs_registrations *kbs_registrations_new(const struct kbs_registrar_config *cfg)
 {
 	struct kbs_registrations *r = calloc(1, sizeof(*r));
-	if (r)
+	if (r) {
+		r->cfg = *cfg;
 		pthread_mutex_init(&r->lock, NULL);
+	}
 	return r;
 }
 
@@ -89,21 +92,22 @@ bool kbs_is_certificate(const uint8_t *data, size_t len)
 
 /* The enrolled EK certificate, checked against the EK CA bundle (the TPM manufacturer's roots and
  * intermediates; swtpm's local CA in tests). Returns the EK public key. */
-static int enrolled_ek(struct kbs *kbs, const char *tenant, const char *node, EVP_PKEY **ret, struct cc_error *err)
+static int enrolled_ek(const struct kbs_registrar_config *cfg, const char *tenant, const char *node, EVP_PKEY **ret,
+		       struct cc_error *err)
 {
-	if (!kbs->cfg.ek_ca)
+	if (!cfg->ek_ca)
 		return cc_error_set(err, ENOTSUP, "this broker has no EK CA configured (--ek-ca)");
 	_cleanup_free_ uint8_t *der = NULL;
 	size_t len;
-	int r = kbs_enrollment_get(kbs->cfg.store, tenant, node, &der, &len, err);
+	int r = kbs_enrollment_get(cfg->store, tenant, node, &der, &len, err);
 	if (r < 0)
 		return r;
 	X509 *ek = certificate(der, len);
 	if (!ek)
 		return cc_error_set(err, EUCLEAN, "the enrolled EK certificate of node `%s` does not parse", node);
 	STACK_OF(X509) *bundle = NULL;
-	struct attest_chain_options o = { .anchors_pem = kbs->cfg.ek_ca, .anchors_len = kbs->cfg.ek_ca_len };
-	r = attest_pem_certificates(kbs->cfg.ek_ca, kbs->cfg.ek_ca_len, &bundle, err);
+	struct attest_chain_options o = { .anchors_pem = cfg->ek_ca, .anchors_len = cfg->ek_ca_len };
+	r = attest_pem_certificates(cfg->ek_ca, cfg->ek_ca_len, &bundle, err);
 	if (r == 0)
 		r = attest_chain_verify(ek, bundle, &o, "EK certificate", err);
 	if (r == 0 && !(*ret = X509_get_pubkey(ek)))
@@ -161,7 +165,7 @@ static bool take_pending(struct kbs_registrations *regs, const char *id, struct 
 
 void kbs_handle_register(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
-	struct kbs *kbs = userdata;
+	struct kbs_registrations *regs = userdata;
 	_cleanup_json_ json_t *body = NULL;
 	if (cc_http_request_json(req, resp, &body) < 0)
 		return;
@@ -179,13 +183,13 @@ void kbs_handle_register(const struct cc_http_request *req, struct cc_http_respo
 	    ak_len > AK_MAX)
 		r = cc_error_set(&err, EINVAL, "the body needs tenant, node and ak (base64 TPM2B_PUBLIC)");
 	if (r == 0)
-		r = enrolled_ek(kbs, tenant, node, &ek, &err);
+		r = enrolled_ek(&regs->cfg, tenant, node, &ek, &err);
 	if (r == 0 && (r = tpm_check_ak(ak, ak_len, &err)) == 0 &&
 	    (r = tpm_object_name(ak, ak_len, name, &name_len, &err)) == 0 &&
 	    (r = cc_random_bytes(secret, sizeof(secret), &err)) == 0 &&
 	    (r = tpm_make_credential(ek, name, name_len, secret, sizeof(secret), &credential, &credential_len, &err)) ==
 		0)
-		r = add_pending(kbs->registrations, tenant, node, ak, ak_len, secret, id, &err);
+		r = add_pending(regs, tenant, node, ak, ak_len, secret, id, &err);
 	EVP_PKEY_free(ek);
 	cc_wipe(secret, sizeof(secret));
 	if (r < 0) {
@@ -200,7 +204,7 @@ void kbs_handle_register(const struct cc_http_request *req, struct cc_http_respo
 
 void kbs_handle_activate(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
-	struct kbs *kbs = userdata;
+	struct kbs_registrations *regs = userdata;
 	_cleanup_json_ json_t *body = NULL;
 	if (cc_http_request_json(req, resp, &body) < 0)
 		return;
@@ -212,13 +216,13 @@ void kbs_handle_activate(const struct cc_http_request *req, struct cc_http_respo
 	struct cc_error err = { 0 };
 	if (!id || !secret_text || cc_base64_decode(secret_text, strlen(secret_text), &secret, &secret_len) < 0)
 		return kbs_problem(resp, 400, "InvalidRequest", "the body needs id and secret (base64)");
-	if (!take_pending(kbs->registrations, id, &p)) {
+	if (!take_pending(regs, id, &p)) {
 		kbs_record(req, "kbs.node.activate", NULL, id, false, "unknown or expired registration");
 		return kbs_problem(resp, 404, "RegistrationNotFound",
 				   "unknown or expired registration: register again");
 	}
 	bool proven = secret_len == sizeof(p.secret) && cc_equal_ct(secret, p.secret, sizeof(p.secret));
-	int r = proven ? kbs_node_put(kbs->cfg.store, p.tenant, p.node, p.ak, p.ak_len, &err) : -EACCES;
+	int r = proven ? kbs_node_put(regs->cfg.store, p.tenant, p.node, p.ak, p.ak_len, &err) : -EACCES;
 	cc_wipe(&p.secret, sizeof(p.secret));
 	if (r < 0) {
 		const char *why =

@@ -1,0 +1,17 @@
+/* How every key broker handler answers (kbs.c, kbs_admin.c, kbs_register.c): errors as the KBS
+ * protocol's problem bodies, and each decision as an audit event. Knows nothing of the broker itself,
+ * so the registrar uses it without including the broker. */
+#pragma once
+
+#include "lib/net/http.h"
+
+#include <stdbool.h>
+
+/* An RFC 7807-style problem body, as the KBS protocol answers errors:
+ * {"type": ".../errors/<kind>", "detail": "..."}. */
+void kbs_problem(struct cc_http_response *resp, int status, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records one decision as an audit event (action "kbs.<what>"). reason is NULL when allowed. */
+void kbs_record(const struct cc_http_request *req, const char *action, const char *tenant, const char *object,
+		bool allowed, const char *reason);
