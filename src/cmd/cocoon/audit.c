@@ -108,6 +108,31 @@ static void verify_line(void *ctx, size_t no, const char *line, size_t len)
 	audit_verifier_line(c->v, c->name, no, line, len);
 }
 
+/* Checks the logs with a verifier, prints its report and the summary; CLI_EXIT_FAILURE when a log
+ * cannot be read or the chain is broken. */
+static int verify_logs(char **logs, int count, const uint8_t *key, size_t key_len, bool subset)
+{
+	struct audit_verifier v;
+	audit_verifier_init(&v, key, key_len);
+	v.subset = subset;
+	int rc = CLI_EXIT_OK;
+	for (int i = 0; i < count; i++) {
+		struct verify_ctx ctx = { &v, logs[i] };
+		if (for_each_line(logs[i], verify_line, &ctx) < 0)
+			rc = CLI_EXIT_FAILURE;
+	}
+	audit_verifier_finish(&v, logs[count - 1]);
+	if (v.report.len)
+		fputs(v.report.data, stderr);
+	printf("%llu records, %llu checkpoints, %llu duplicates, %llu problems: %s\n", (unsigned long long)v.records,
+	       (unsigned long long)v.checkpoints, (unsigned long long)v.duplicates, (unsigned long long)v.problems,
+	       v.problems ? "the chain is BROKEN" : "the chain is intact");
+	if (v.problems)
+		rc = CLI_EXIT_FAILURE;
+	audit_verifier_free(&v);
+	return rc;
+}
+
 static int verify(int argc, char **argv)
 {
 	static const struct option options[] = { { "key", required_argument, NULL, 'k' },
@@ -137,24 +162,7 @@ static int verify(int argc, char **argv)
 	size_t key_len = 0;
 	if (key_path && (c = load_key(key_path, &key, &key_len)) != 0)
 		return c;
-	struct audit_verifier v;
-	audit_verifier_init(&v, key, key_len);
-	v.subset = subset;
-	int rc = CLI_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
-		struct verify_ctx ctx = { &v, argv[i] };
-		if (for_each_line(argv[i], verify_line, &ctx) < 0)
-			rc = CLI_EXIT_FAILURE;
-	}
-	audit_verifier_finish(&v, argv[argc - 1]);
-	if (v.report.len)
-		fputs(v.report.data, stderr);
-	printf("%llu records, %llu checkpoints, %llu duplicates, %llu problems: %s\n", (unsigned long long)v.records,
-	       (unsigned long long)v.checkpoints, (unsigned long long)v.duplicates, (unsigned long long)v.problems,
-	       v.problems ? "the chain is BROKEN" : "the chain is intact");
-	if (v.problems)
-		rc = CLI_EXIT_FAILURE;
-	audit_verifier_free(&v);
+	int rc = verify_logs(argv + optind, argc - optind, key, key_len, subset);
 	if (key) {
 		cc_wipe(key, key_len);
 		free(key);
@@ -216,6 +224,57 @@ static void format_line(void *ctx, size_t no, const char *line, size_t len)
 	cc_event_free(ev);
 }
 
+/* One option of `audit format`: -1 to go on, else the exit code. */
+static int format_option(struct format_ctx *ctx, int c, const char *arg, const char **key_path)
+{
+	switch (c) {
+	case 'i':
+		if (strcmp(arg, "k8s") != 0 && strcmp(arg, "events") != 0) {
+			cli_error("cocoon audit format", "--input must be events or k8s");
+			return CLI_EXIT_USAGE;
+		}
+		ctx->k8s = strcmp(arg, "k8s") == 0;
+		return -1;
+	case 'f':
+		ctx->format = audit_format_from_string(arg);
+		ctx->formatter = audit_formatter(ctx->format);
+		if (!ctx->formatter) {
+			cli_error("cocoon audit format", "unknown --format `%s` (json, rfc5424, cef, leef)", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return -1;
+	case 'k': *key_path = arg; return -1;
+	case 'c':
+		ctx->checkpoint_every = atol(arg);
+		if (ctx->checkpoint_every <= 0) {
+			cli_error("cocoon audit format", "--checkpoint-every must be a positive number");
+			return CLI_EXIT_USAGE;
+		}
+		return -1;
+	case 'h': usage(stdout); return CLI_EXIT_OK;
+	default: return CLI_EXIT_USAGE;
+	}
+}
+
+/* Chains and prints every line of the file; a final checkpoint closes the log, so a verifier can
+ * tell a cut-off tail. */
+static int format_file(struct format_ctx *ctx, const char *path)
+{
+	ctx->name = path;
+	audit_chain_init(&ctx->chain);
+	int r = for_each_line(path, format_line, ctx);
+	if (r == 0 && ctx->key && ctx->chain.next_seq > 0 &&
+	    ctx->chain.next_seq % (uint64_t)ctx->checkpoint_every != 0) {
+		_cleanup_free_ char *cp = NULL;
+		if (audit_chain_checkpoint(&ctx->chain, ctx->key, ctx->key_len, &cp, NULL) == 0) {
+			_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
+			audit_format_checkpoint(ctx->format, cp, strlen(cp), &out);
+			emit_line(&out);
+		}
+	}
+	return r < 0 || ctx->bad ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
 static int format(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -229,30 +288,9 @@ static int format(int argc, char **argv)
 	const char *key_path = NULL;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "i:f:k:c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (strcmp(optarg, "k8s") != 0 && strcmp(optarg, "events") != 0) {
-				cli_error("cocoon audit format", "--input must be events or k8s");
-				return CLI_EXIT_USAGE;
-			}
-			ctx.k8s = strcmp(optarg, "k8s") == 0;
-			break;
-		case 'f':
-			ctx.format = audit_format_from_string(optarg);
-			ctx.formatter = audit_formatter(ctx.format);
-			if (!ctx.formatter) {
-				cli_error("cocoon audit format", "unknown --format `%s` (json, rfc5424, cef, leef)",
-					  optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'k': key_path = optarg; break;
-		case 'c': ctx.checkpoint_every = atol(optarg); break;
-		case 'h': usage(stdout); return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "i:f:k:c:h", options, NULL)) != -1)
+		if ((c = format_option(&ctx, c, optarg, &key_path)) != -1)
+			return c;
 	if (optind != argc - 1) {
 		cli_error("cocoon audit format", "give exactly one FILE ('-' for standard input)");
 		return CLI_EXIT_USAGE;
@@ -263,23 +301,12 @@ static int format(int argc, char **argv)
 		return c;
 	ctx.key = key;
 	ctx.key_len = key_len;
-	ctx.name = argv[optind];
-	audit_chain_init(&ctx.chain);
-	int r = for_each_line(argv[optind], format_line, &ctx);
-	/* A final checkpoint closes the log, so a verifier can tell a cut-off tail. */
-	if (r == 0 && key && ctx.chain.next_seq > 0 && ctx.chain.next_seq % (uint64_t)ctx.checkpoint_every != 0) {
-		_cleanup_free_ char *cp = NULL;
-		if (audit_chain_checkpoint(&ctx.chain, key, key_len, &cp, NULL) == 0) {
-			_cleanup_buf_ struct cc_buf out = CC_BUF_INIT;
-			audit_format_checkpoint(ctx.format, cp, strlen(cp), &out);
-			emit_line(&out);
-		}
-	}
+	int rc = format_file(&ctx, argv[optind]);
 	if (key) {
 		cc_wipe(key, key_len);
 		free(key);
 	}
-	return r < 0 || ctx.bad ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+	return rc;
 }
 
 /* `cocoon audit forward`, in phases: the options, the configuration file, the checks, the
