@@ -51,8 +51,9 @@ struct audit_input_ops {
 	/* Everything the input handed over so far is durable (after each group commit). Writer
 	 * thread, work lock held. */
 	void (*commit)(struct audit_input *in);
-	/* Optional: the input's own counters in Prometheus text, from the metrics thread. */
-	void (*metrics)(const struct audit_input *in, struct cc_buf *out);
+	/* Optional: the input's own counters in Prometheus text, from the metrics thread; header for
+	 * the first input of its kind (HELP and TYPE come once per metric). */
+	void (*metrics)(const struct audit_input *in, bool header, struct cc_buf *out);
 	/* Stops the input's threads and frees its state; called once, before the queue closes. */
 	void (*stop)(struct audit_input *in);
 };
