@@ -58,6 +58,27 @@ tpm_guest() {
 	! grep -q db-password-1 "$TMP/state.db"
 }
 
+@test "kbs: the broker is a binary of its own: cocoon kbs serve runs cocoon-kbs, which serves when started directly too" {
+	# `cocoon kbs serve` became cocoon-kbs in the same process (so it is stopped by the same PID)
+	[ "$(readlink "/proc/$KBS_PID/exe")" = "$(readlink -f "$COCOON_KBS")" ]
+	stop_kbs
+	KBS_DIRECT=1 start_kbs "$TMP"
+	[ "$(readlink "/proc/$KBS_PID/exe")" = "$(readlink -f "$COCOON_KBS")" ]
+	run tpm_guest --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = db-password-1 ]
+	# it links neither the audit forwarder's RELP library nor anything of the CLI it does not use
+	! ldd "$COCOON_KBS" | grep -q librelp
+	# a cocoon with no broker next to it or on PATH says what is missing; one on PATH is found
+	mkdir -p "$TMP/alone"
+	cp "$COCOON" "$TMP/alone/cocoon"
+	run env PATH=/usr/bin:/bin "$TMP/alone/cocoon" kbs serve --help
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the key broker is the binary \`cocoon-kbs\`, which is neither next to this cocoon nor on PATH"* ]]
+	run env PATH="$(dirname "$COCOON_KBS"):/usr/bin:/bin" "$TMP/alone/cocoon" kbs serve --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage: cocoon-kbs [serve]"* ]]
+}
+
 @test "kbs: a policy on measured containers decides; a denied session gets 403, never the secret" {
 	measurement="$(head -1 "$RT_ROOT/measurements.jsonl" | jq_py 'r["measurement"]')"
 	printf 'rules:\n- {claim: containers.*.measurement, oneOf: ["sha384:%s"]}\n' "$(printf '0%.0s' $(seq 1 96))" >"$TMP/deny.yaml"

@@ -1,166 +1,39 @@
-/* cocoon kbs serve: the key broker (src/attest/kbs.h) on HTTPS. */
-#include "kbs/kbs.h"
-
+/* cocoon kbs serve: runs the key broker, which is a binary of its own (cocoon-kbs, src/cmd/cocoon-kbs.c)
+ * so that what a customer trusts with the secrets is linked from the broker's code alone
+ * (docs/design/tcb.md). The binary is looked for next to this one (/proc/self/exe), as `make install`
+ * and the build directory place it, then on PATH. */
 #include "cmd/cli.h"
 #include "commands.h"
-#include "lib/base/cleanup.h"
-#include "lib/base/error.h"
-#include "lib/base/file.h"
-#include "lib/base/log.h"
-#include "lib/base/timeutil.h"
-#include "lib/crypto/secure.h"
-#include "lib/crypto/x509.h"
-#include "lib/event/emit.h"
-#include "lib/net/server.h"
-#include "lib/store/store.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <openssl/ec.h>
-#include <signal.h>
+#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_STORE "sqlite:/var/lib/cocoon/state.db"
-#define ANCHOR_MAX    (1u << 20)
+#define KBS_BINARY "cocoon-kbs"
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: cocoon kbs serve --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
-		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
-		"                        [--ek-ca FILE] [--vcek-cache DIR] [--kds URL [--kds-ca FILE]] [--at TIME]\n"
-		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n\n"
-		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
-		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
-		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
-		"The admin API (/kbs/v0/admin/<tenant>/policy, resource/..., resources, node/<name>) takes\n"
-		"client certificates from --client-ca: O=<tenant> for one tenant, O=--admin-group (default\n"
-		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
-		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
-		"TEE is refused. --vcek-cache DIR keeps VCEKs that verified a report, so SNP guests may leave\n"
-		"theirs out afterwards; --kds URL (e.g. https://kdsintf.amd.com/vcek/v1/Milan) fetches a VCEK\n"
-		"missing from the cache from AMD (--kds-ca FILE: its CA, default the system's). TPM nodes: an\n"
-		"administrator enrolls a node's EK certificate (admin PUT node/<name>), and the node registers\n"
-		"its AK by credential activation (POST /kbs/v0/node/register and /activate), with EK\n"
-		"certificates checked against --ek-ca. --at pins the certificate time (test data).\n"
-		"STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
-		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
-		"appended to --events FILE (JSON lines). A challenge and its session last --session-ttl (300 s).\n"
-		"Stops on SIGTERM or SIGINT.\n",
-		DEFAULT_STORE);
+	fprintf(out, "Usage: cocoon kbs serve [OPTIONS]\n\n"
+		     "Serves the key broker by running " KBS_BINARY " (next to this cocoon, else on PATH) with the\n"
+		     "same options; `cocoon kbs serve --help` lists them.\n");
 }
 
-/* The token key, created on first start so a fresh broker works without extra steps. */
-static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err)
+/* DIR/cocoon-kbs for the directory of the running binary, when it is there and executable. */
+static bool next_to_self(char *out, size_t size)
 {
-	if (access(path, F_OK) != 0) {
-		EVP_PKEY *key = EVP_EC_gen("prime256v1");
-		if (!key)
-			return cc_error_set(err, EIO, "cannot generate the token key");
-		int r = cc_x509_write_key(path, key, err);
-		EVP_PKEY_free(key);
-		if (r < 0)
-			return r;
-		cc_info("created the EAR token key %s", path);
-	}
-	return cc_x509_read_key(path, ret, err);
-}
-
-struct serve_args {
-	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
-	    *admin_group, *events, *vcek_cache, *kds, *kds_ca;
-	int session_ttl;
-};
-
-static int serve(const struct serve_args *a)
-{
-	struct cc_error err = { 0 };
-	uint8_t root[KEYS_ROOT_KEY_SIZE];
-	struct cc_store *store = NULL;
-	struct kbs *kbs = NULL;
-	struct cc_server *server = NULL;
-	EVP_PKEY *token_key = NULL;
-	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL;
-	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0;
-	struct kbs_config cfg = { .admin_group = a->admin_group };
-	int r = keys_root_key_load(a->root_key, root, &err);
-	if (r == 0)
-		r = load_token_key(a->token_key, &token_key, &err);
-	if (r == 0 && a->snp_chain)
-		r = cc_read_file(a->snp_chain, ANCHOR_MAX, &snp, &snp_len, &err);
-	if (r == 0 && a->tdx_root)
-		r = cc_read_file(a->tdx_root, ANCHOR_MAX, &tdx, &tdx_len, &err);
-	if (r == 0 && a->vcek_cache)
-		r = cc_mkdir_p(a->vcek_cache, 0700, &err);
-	if (r == 0 && a->ek_ca)
-
-		r = cc_read_file(a->ek_ca, ANCHOR_MAX, &ek_ca, &ek_ca_len, &err);
-	if (r == 0 && a->at) {
-		int64_t ns;
-		r = cc_time_parse_rfc3339(a->at, &ns) < 0
-			? cc_error_set(&err, EINVAL, "--at `%s` is not an RFC 3339 time", a->at)
-			: 0;
-		cfg.verify_at = (time_t)(ns / 1000000000);
-	}
-	if (r == 0)
-		r = cc_store_open(a->store, &store, &err);
-	if (r == 0) {
-		cfg.store = store;
-		cfg.root = root;
-		cfg.token_key = token_key;
-		cfg.snp_chain = snp;
-		cfg.snp_chain_len = snp_len;
-		cfg.tdx_root = tdx;
-		cfg.tdx_root_len = tdx_len;
-		cfg.ek_ca = ek_ca;
-		cfg.ek_ca_len = ek_ca_len;
-		cfg.vcek_cache = a->vcek_cache;
-		cfg.kds_url = a->kds;
-		cfg.kds_ca = a->kds_ca;
-		cfg.session_ttl = a->session_ttl;
-		r = kbs_new(&cfg, &kbs, &err);
-	}
-	cc_wipe(root, sizeof(root));
-	if (r == 0 && (getenv("COCOON_AUDIT_SOCKET") || a->events))
-		r = cc_event_sink_open_default(a->events, &err);
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	if (r == 0) {
-		size_t count;
-		const struct cc_http_route *routes = kbs_routes(kbs, &count);
-		struct cc_server_config scfg = {
-			.listen = a->listen,
-			.tls_cert = a->cert,
-			.tls_key = a->key,
-			.client_ca = a->client_ca,
-			.require_client_cert = false, /* guests have none; the admin API checks for one */
-			.routes = routes,
-			.route_count = count,
-			.max_body = 1u << 20,
-		};
-		r = cc_server_start(&scfg, &server, &err);
-	}
-	if (r < 0) {
-		cli_error("cocoon kbs", "%s", cc_error_message(&err));
-	} else {
-		cc_info("cocoon kbs serving on %s (store %s; SNP %s, TDX %s, TPM registration %s)", a->listen,
-			cc_store_backend(store), snp ? "on" : "off", tdx ? "on" : "off", ek_ca ? "on" : "off");
-		int sig = 0;
-		sigwait(&mask, &sig);
-		cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	}
-	cc_server_stop(server);
-	kbs_free(kbs);
-	cc_store_close(store);
-	EVP_PKEY_free(token_key);
-	cc_event_sink_close();
-	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	int len = snprintf(out, size, "%s/" KBS_BINARY, self);
+	return len > 0 && (size_t)len < size && access(out, X_OK) == 0;
 }
 
 int cmd_kbs(int argc, char **argv)
@@ -170,62 +43,21 @@ int cmd_kbs(int argc, char **argv)
 		usage(help ? stdout : stderr);
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' },
-		{ "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },
-		{ "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' },
-		{ "ek-ca", required_argument, NULL, 'E' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "admin-group", required_argument, NULL, 'g' },
-		{ "events", required_argument, NULL, 'v' },
-		{ "vcek-cache", required_argument, NULL, 'V' },
-		{ "kds", required_argument, NULL, 'K' },
-		{ "kds-ca", required_argument, NULL, 'A' },
-		{ "session-ttl", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'l': a.listen = optarg; break;
-		case 'c': a.cert = optarg; break;
-		case 'k': a.key = optarg; break;
-		case 'C': a.client_ca = optarg; break;
-		case 'r': a.root_key = optarg; break;
-		case 't': a.token_key = optarg; break;
-		case 's': a.store = optarg; break;
-		case 'S': a.snp_chain = optarg; break;
-		case 'T': a.tdx_root = optarg; break;
-		case 'E': a.ek_ca = optarg; break;
-		case 'v': a.events = optarg; break;
-		case 'V': a.vcek_cache = optarg; break;
-		case 'K': a.kds = optarg; break;
-		case 'A': a.kds_ca = optarg; break;
-		case 'L':
-			a.session_ttl = atoi(optarg);
-			if (a.session_ttl < 1 || a.session_ttl > 3600) {
-				cli_error("cocoon kbs", "--session-ttl must be 1 to 3600 seconds");
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'a': a.at = optarg; break;
-		case 'g': a.admin_group = optarg; break;
-		case 'h': usage(stdout); return CLI_EXIT_OK;
-		default: return CLI_EXIT_USAGE;
-		}
+	/* argv is {"kbs", "serve", options..., NULL}: the broker gets {path, "serve", options..., NULL}. */
+	char path[PATH_MAX + sizeof(KBS_BINARY) + 1];
+	if (next_to_self(path, sizeof(path))) {
+		argv[0] = path;
+		execv(path, argv);
+		cli_error("cocoon kbs", "cannot run `%s`: %s", path, strerror(errno));
+		return CLI_EXIT_FAILURE;
 	}
-	if (!a.listen || !a.cert || !a.key || !a.client_ca || !a.root_key || !a.token_key || optind != argc - 1) {
-		cli_error("cocoon kbs", "serve needs --listen, --cert, --key, --client-ca, --root-key and --token-key");
-		return CLI_EXIT_USAGE;
-	}
-	return serve(&a);
+	argv[0] = KBS_BINARY;
+	execvp(KBS_BINARY, argv);
+	if (errno == ENOENT)
+		cli_error("cocoon kbs",
+			  "the key broker is the binary `" KBS_BINARY "`, which is neither next to this cocoon nor on "
+			  "PATH: install it (`make install` puts it next to cocoon) or add its directory to PATH");
+	else
+		cli_error("cocoon kbs", "cannot run `" KBS_BINARY "`: %s", strerror(errno));
+	return CLI_EXIT_FAILURE;
 }

@@ -5,6 +5,7 @@ BUILD="${COCOON_BUILD:-$COCOON_ROOT/build}"
 COCOON="$BUILD/cocoon"
 COCOOND="$BUILD/cocoond"
 COCOON_RUNTIME="$BUILD/cocoon-runtime"
+COCOON_KBS="$BUILD/cocoon-kbs"
 # Debian's Python with python3-grpcio; the python3 on PATH may be another build.
 SYSTEM_PYTHON=/usr/bin/python3
 

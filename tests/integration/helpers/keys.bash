@@ -84,14 +84,17 @@ stop_etcd_cluster() {
 }
 
 # start_kbs DIR [args]: the key broker on a free port with the node PKI of DIR/pki, a root key and a
-# token key in DIR; sets KBS_URL and KBS_PID.
+# token key in DIR; sets KBS_URL and KBS_PID. Started as `cocoon kbs serve` (which runs cocoon-kbs in
+# the same process), or as `cocoon-kbs serve` when KBS_DIRECT is set.
 start_kbs() {
 	local dir="$1" port
+	local -a serve=("$COCOON" kbs serve)
+	[ -n "${KBS_DIRECT:-}" ] && serve=("$COCOON_KBS" serve)
 	shift
 	[ -f "$dir/pki/ca.crt" ] || "$COCOON" certs init --dir "$dir/pki" >/dev/null
 	[ -f "$dir/root.key" ] || "$COCOON" key init-root "$dir/root.key" >/dev/null
 	port="$(free_port)"
-	"$COCOON" kbs serve --listen "127.0.0.1:$port" --cert "$dir/pki/server.crt" --key "$dir/pki/server.key" \
+	"${serve[@]}" --listen "127.0.0.1:$port" --cert "$dir/pki/server.crt" --key "$dir/pki/server.key" \
 		--client-ca "$dir/pki/ca.crt" --root-key "$dir/root.key" --token-key "$dir/token.key" \
 		--store "${STORE:-sqlite:$dir/state.db}" "$@" 2>>"$dir/kbs.log" &
 	KBS_PID=$!
