@@ -5,7 +5,9 @@
 #   make check      install missing packages, build, run unit and integration tests
 #   make demo       install missing packages, build, run the end-to-end demonstration
 #   make install    install binaries, man pages and example configs (PREFIX=/usr/local, DESTDIR=)
-#   make format     apply .clang-format to every C file;  make lint: check formatting and warnings
+#   make format     apply .clang-format to every C file;  make lint: check formatting, warnings and
+#                   the conventions outside src/lib (scripts/check-conventions: the library's allocation
+#                   and JSON parsing only)
 #   make fuzz       build the libFuzzer targets with clang and run each (FUZZ_SECONDS=60,
 #                   FUZZ_TARGETS="fuzz_yaml fuzz_h2" for some); `make check` replays their corpora
 #   make sanitize   build with ASan+UBSan in build-asan/ and run the unit tests there
@@ -51,7 +53,8 @@ format:
 
 lint: all
 	clang-format --dry-run --Werror $(C_FILES)
-	@echo "lint: formatting clean"
+	scripts/check-conventions
+	@echo "lint: formatting and conventions clean"
 
 fuzz: deps
 	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Db_lundef=false

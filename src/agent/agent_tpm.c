@@ -2,6 +2,7 @@
 #include "agent/agent_tpm.h"
 
 #include "lib/base/bytes.h"
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
 #include "lib/json/json.h"
@@ -68,8 +69,8 @@ int agent_tpm_ek_certificate(const char *tcti, uint8_t **ret, size_t *ret_len, s
 		goto out;
 	}
 	uint16_t size = pub->nvPublic.dataSize;
-	cert = malloc(size ? size : 1);
-	for (uint16_t done = 0; cert && done < size;) {
+	cert = cc_xmalloc(size ? size : 1);
+	for (uint16_t done = 0; done < size;) {
 		TPM2B_MAX_NV_BUFFER *chunk = NULL;
 		uint16_t want = size - done < NV_CHUNK ? size - done : NV_CHUNK;
 		rc = Esys_NV_Read(t.esys, index, index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, want, done,
@@ -82,7 +83,7 @@ int agent_tpm_ek_certificate(const char *tcti, uint8_t **ret, size_t *ret_len, s
 		done += chunk->size;
 		Esys_Free(chunk);
 	}
-	if (r == 0 && cert) {
+	if (r == 0) {
 		*ret = cert;
 		*ret_len = size; /* the index may be larger than the DER; parsers stop at its end */
 		cert = NULL;
@@ -98,8 +99,9 @@ static int public_bytes(const TPM2B_PUBLIC *pub, uint8_t **ret, size_t *ret_len,
 {
 	uint8_t buf[sizeof(*pub)];
 	size_t len = 0;
-	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &len) != TSS2_RC_SUCCESS || !(*ret = malloc(len)))
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &len) != TSS2_RC_SUCCESS)
 		return cc_error_set(err, EINVAL, "cannot marshal the attestation key");
+	*ret = cc_xmalloc(len);
 	memcpy(*ret, buf, len);
 	*ret_len = len;
 	return 0;

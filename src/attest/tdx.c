@@ -147,12 +147,13 @@ static int check_qe_report(const struct tdx_quote *q, X509 *pck, struct cc_error
 		return cc_error_set(err, EBADMSG, "the QE report signature does not verify with the PCK key");
 	uint8_t expected[64] = { 0 };
 	struct cc_digest_ctx *sha;
-	if (cc_digest_begin(CC_DIGEST_SHA256, &sha, err) < 0)
-		return -ENOMEM;
+	int r = cc_digest_begin(CC_DIGEST_SHA256, &sha, err);
+	if (r < 0)
+		return r;
 	cc_digest_update(sha, q->attestation_key, sizeof(q->attestation_key));
 	cc_digest_update(sha, q->qe_auth_data, q->qe_auth_data_len);
-	if (cc_digest_end(sha, expected, err) < 0)
-		return -ENOMEM;
+	if ((r = cc_digest_end(sha, expected, err)) < 0)
+		return r;
 	if (memcmp(q->qe_report + SGX_REPORT_DATA_OFFSET, expected, sizeof(expected)) != 0)
 		return cc_error_set(err, EBADMSG, "the QE report does not bind the attestation key");
 	return 0;

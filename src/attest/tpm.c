@@ -159,7 +159,7 @@ static int check_pcr_digest(const TPMS_QUOTE_INFO *info, const json_t *pcrs, con
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, sign_bank->md(), NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
-		return cc_error_set(err, ENOMEM, "cannot hash the PCR values");
+		return cc_error_set(err, EIO, "cannot hash the PCR values");
 	}
 	int r = 0;
 	for (uint32_t b = 0; r == 0 && b < info->pcrSelect.count; b++) {
@@ -180,7 +180,7 @@ static int check_pcr_digest(const TPMS_QUOTE_INFO *info, const json_t *pcrs, con
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned digest_len = 0;
 	if (r == 0 && EVP_DigestFinal_ex(ctx, digest, &digest_len) != 1)
-		r = cc_error_set(err, ENOMEM, "cannot hash the PCR values");
+		r = cc_error_set(err, EIO, "cannot hash the PCR values");
 	EVP_MD_CTX_free(ctx);
 	if (r == 0 && (info->pcrDigest.size != digest_len || memcmp(info->pcrDigest.buffer, digest, digest_len) != 0))
 		r = cc_error_set(err, EBADMSG, "the supplied PCR values do not match the quote's PCR digest");
@@ -277,9 +277,10 @@ int tpm_verify(const struct attest_input *in, json_t **ret_claims, struct cc_err
 {
 	if (!in->nonce)
 		return cc_error_set(err, EINVAL, "a TPM quote needs the expected nonce to be checked against");
-	_cleanup_json_ json_t *evidence = in->evidence_len <= EVIDENCE_JSON_MAX
-					      ? json_loadb((const char *)in->evidence, in->evidence_len, 0, NULL)
-					      : NULL;
+	_cleanup_json_ json_t *evidence = NULL;
+	if (cc_json_parse((const char *)in->evidence, in->evidence_len, EVIDENCE_JSON_MAX, "evidence", &evidence, err) <
+	    0)
+		return cc_error_prefix(err, "TPM evidence is not a JSON object (docs/attest.md)");
 	if (!json_is_object(evidence))
 		return cc_error_set(err, EINVAL, "TPM evidence is not a JSON object (docs/attest.md)");
 	json_t *pcrs = json_object_get(evidence, "pcrs"), *log = json_object_get(evidence, "measurements");

@@ -1,6 +1,7 @@
 /* TPM2_MakeCredential in software (see tpm_credential.h). */
 #include "attest/tpm_credential.h"
 
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/digest.h"
 #include "lib/crypto/random.h"
@@ -151,20 +152,16 @@ int tpm_make_credential(EVP_PKEY *ek, const uint8_t *name, size_t name_len, cons
 	if (r == 0) {
 		size_t id_object = 2 + outer_len + identity_len;
 		size_t total = 8 + 2 + id_object + 2 + encrypted_len;
-		uint8_t *out = malloc(total), *p = out;
-		if (!out) {
-			r = cc_error_set(err, ENOMEM, "out of memory");
-		} else {
-			be32(p, CREDENTIAL_MAGIC), be32(p + 4, CREDENTIAL_VERSION), p += 8;
-			be16(p, (uint16_t)id_object), p += 2;
-			be16(p, (uint16_t)outer_len), p += 2;
-			memcpy(p, outer, outer_len), p += outer_len;
-			memcpy(p, enc_identity, identity_len), p += identity_len;
-			be16(p, (uint16_t)encrypted_len), p += 2;
-			memcpy(p, encrypted_seed, encrypted_len);
-			*ret = out;
-			*ret_len = total;
-		}
+		uint8_t *out = cc_xmalloc(total), *p = out;
+		be32(p, CREDENTIAL_MAGIC), be32(p + 4, CREDENTIAL_VERSION), p += 8;
+		be16(p, (uint16_t)id_object), p += 2;
+		be16(p, (uint16_t)outer_len), p += 2;
+		memcpy(p, outer, outer_len), p += outer_len;
+		memcpy(p, enc_identity, identity_len), p += identity_len;
+		be16(p, (uint16_t)encrypted_len), p += 2;
+		memcpy(p, encrypted_seed, encrypted_len);
+		*ret = out;
+		*ret_len = total;
 	}
 	cc_wipe(seed, sizeof(seed));
 	cc_wipe(sym, sizeof(sym));

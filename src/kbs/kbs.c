@@ -294,9 +294,7 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	if (!cfg->store || !cfg->root || !cfg->token_key || EVP_PKEY_get_base_id(cfg->token_key) != EVP_PKEY_EC ||
 	    EVP_PKEY_get_bits(cfg->token_key) != 256)
 		return cc_error_set(err, EINVAL, "the key broker needs a store, a root key and a P-256 token key");
-	struct kbs *kbs = calloc(1, sizeof(*kbs));
-	if (!kbs)
-		return cc_error_set(err, ENOMEM, "out of memory");
+	struct kbs *kbs = cc_xcalloc(1, sizeof(*kbs));
 	kbs->cfg = *cfg;
 	if (!kbs->cfg.session_ttl)
 		kbs->cfg.session_ttl = 300;
@@ -311,15 +309,17 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	_cleanup_free_ char *canonical = jwk ? cc_json_canonical(jwk) : NULL;
 	json_decref(jwk);
 	uint8_t digest[32];
+	int r = canonical ? cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), digest, err)
+			  : cc_error_set(err, EINVAL, "the token key has no public JWK form");
+	if (r < 0) {
+		kbs_free(kbs);
+		return cc_error_prefix(err, "the token key's id");
+	}
 	struct kbs_registrar_config registrar = { .store = cfg->store,
 						  .ek_ca = cfg->ek_ca,
 						  .ek_ca_len = cfg->ek_ca_len };
-	if (!canonical || cc_digest(CC_DIGEST_SHA256, canonical, strlen(canonical), digest, err) < 0 ||
-	    !(kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096)) ||
-	    !(kbs->registrations = kbs_registrations_new(&registrar))) {
-		kbs_free(kbs);
-		return cc_error_set(err, ENOMEM, "cannot set up the key broker");
-	}
+	kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096);
+	kbs->registrations = kbs_registrations_new(&registrar);
 	cc_hex_encode(digest, 8, kbs->token_kid);
 	kbs->routes[0] = (struct cc_http_route){ "POST", "/kbs/v0/auth", false, handle_auth, kbs };
 	kbs->routes[1] = (struct cc_http_route){ "POST", "/kbs/v0/attest", false, handle_attest, kbs };

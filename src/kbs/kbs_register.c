@@ -54,11 +54,9 @@ struct kbs_registrations {
 
 struct kbs_registrations *kbs_registrations_new(const struct kbs_registrar_config *cfg)
 {
-	struct kbs_registrations *r = calloc(1, sizeof(*r));
-	if (r) {
-		r->cfg = *cfg;
-		pthread_mutex_init(&r->lock, NULL);
-	}
+	struct kbs_registrations *r = cc_xcalloc(1, sizeof(*r));
+	r->cfg = *cfg;
+	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
 

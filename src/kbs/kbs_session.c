@@ -2,6 +2,7 @@
  * entries reused; a broker serves a few thousand guests at most per five minutes. */
 #include "kbs/kbs_session.h"
 
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/encode.h"
@@ -22,11 +23,8 @@ struct kbs_sessions {
 
 struct kbs_sessions *kbs_sessions_new(int ttl_seconds, int max_sessions)
 {
-	struct kbs_sessions *s = calloc(1, sizeof(*s));
-	if (!s || !(s->table = calloc((size_t)max_sessions, sizeof(*s->table)))) {
-		free(s);
-		return NULL;
-	}
+	struct kbs_sessions *s = cc_xcalloc(1, sizeof(*s));
+	s->table = cc_xcalloc((size_t)max_sessions, sizeof(*s->table));
 	pthread_mutex_init(&s->lock, NULL);
 	s->ttl_ns = (int64_t)ttl_seconds * 1000000000;
 	s->max = max_sessions;
@@ -98,7 +96,7 @@ int kbs_session_get(struct kbs_sessions *s, const char *id, struct kbs_session *
 	if (found) {
 		*ret = *found;
 		json_incref(ret->tee_key);
-		ret->token = found->token ? strdup(found->token) : NULL;
+		ret->token = found->token ? cc_xstrdup(found->token) : NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return found ? 0 : -ENOENT;
@@ -121,7 +119,7 @@ int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming,
 		found->attested = true;
 		found->affirming = affirming;
 		found->tee_key = json_incref(tee_key);
-		found->token = token ? strdup(token) : NULL;
+		found->token = token ? cc_xstrdup(token) : NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;

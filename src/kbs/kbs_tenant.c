@@ -73,9 +73,7 @@ int kbs_resource_put(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SI
 		return cc_error_set(err, EINVAL, "a resource is 1 to %u bytes, not %zu", KBS_RESOURCE_MAX, len);
 	char key[512];
 	resource_key(tenant, path, key, sizeof(key));
-	_cleanup_free_ uint8_t *sealed = malloc(len + CC_AEAD_OVERHEAD);
-	if (!sealed)
-		return cc_error_set(err, ENOMEM, "out of memory");
+	_cleanup_free_ uint8_t *sealed = cc_xmalloc(len + CC_AEAD_OVERHEAD);
 	int r = cc_aead_seal(root, key, strlen(key), secret, len, sealed, err);
 	if (r == 0)
 		r = cc_store_put(store, key, sealed, len + CC_AEAD_OVERHEAD, CC_STORE_ANY, NULL, err);
@@ -96,9 +94,7 @@ int kbs_resource_get(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SI
 		return r == -ENOENT ? cc_error_set(err, ENOENT, "tenant `%s` has no resource `%s`", tenant, path) : r;
 	if (len <= CC_AEAD_OVERHEAD)
 		return cc_error_set(err, EUCLEAN, "store: resource `%s` of tenant `%s` is malformed", path, tenant);
-	uint8_t *plain = malloc(len - CC_AEAD_OVERHEAD);
-	if (!plain)
-		return cc_error_set(err, ENOMEM, "out of memory");
+	uint8_t *plain = cc_xmalloc(len - CC_AEAD_OVERHEAD);
 	if (cc_aead_open(root, key, strlen(key), (const uint8_t *)sealed, len, plain, NULL) < 0) {
 		free(plain);
 		return cc_error_set(err, EBADMSG,

@@ -8,6 +8,7 @@
 #include "lib/crypto/encode.h"
 #include "lib/crypto/random.h"
 #include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 #include "lib/store/store.h"
 
 #include <ctype.h>
@@ -161,7 +162,7 @@ int keyring_change(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE
 		if (r < 0 && r != -ENOENT)
 			return r;
 		json_t *doc = NULL;
-		if (r == 0 && !(doc = json_loadb(value, len, 0, NULL)))
+		if (r == 0 && cc_json_parse(value, len, CC_JSON_MAX_SIZE, key, &doc, NULL) < 0)
 			return cc_error_set(err, EUCLEAN, "store: key `%s/%s` is not valid JSON", tenant, name);
 		uint32_t changed = 0;
 		json_t *next = apply(doc, root, tenant, name, op, version, &changed, err);
@@ -186,10 +187,10 @@ struct list_walk {
 
 static int list_one(const char *key, const char *value, size_t len, int64_t revision, void *userdata)
 {
-	(void)key, (void)revision;
+	(void)revision;
 	struct list_walk *walk = userdata;
-	json_t *doc = json_loadb(value, len, 0, NULL);
-	if (!doc)
+	json_t *doc = NULL;
+	if (cc_json_parse(value, len, CC_JSON_MAX_SIZE, key, &doc, NULL) < 0)
 		return 0; /* reported when the key itself is used */
 	json_t *versions = json_array();
 	size_t i;
@@ -275,19 +276,16 @@ int keyring_load(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE],
 				    tenant, name);
 	if (r < 0)
 		return r;
-	json_t *doc = json_loadb(value, len, 0, NULL);
+	json_t *doc = NULL;
+	cc_json_parse(value, len, CC_JSON_MAX_SIZE, key, &doc, NULL); /* NULL when malformed: refused below */
 	json_t *versions = json_object_get(doc, "versions");
 	size_t count = json_array_size(versions);
 	if (!doc || count == 0 || count > VERSIONS_MAX) {
 		json_decref(doc);
 		return cc_error_set(err, EUCLEAN, "store: key `%s/%s` is malformed", tenant, name);
 	}
-	struct keyring *kr = calloc(1, sizeof(*kr));
-	if (!kr || !(kr->versions = calloc(count, sizeof(*kr->versions)))) {
-		free(kr);
-		json_decref(doc);
-		return cc_error_set(err, ENOMEM, "out of memory");
-	}
+	struct keyring *kr = cc_xcalloc(1, sizeof(*kr));
+	kr->versions = cc_xcalloc(count, sizeof(*kr->versions));
 	snprintf(kr->tenant, sizeof(kr->tenant), "%s", tenant);
 	snprintf(kr->name, sizeof(kr->name), "%s", name);
 	kr->revision = revision;

@@ -4,6 +4,7 @@
 
 #include "keys/keyring.h"
 #include "kms.pb-c.h"
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/secure.h"
 #include "lib/event/emit.h"
@@ -37,11 +38,7 @@ int kms_service_new(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZ
 	int r = keyring_load(store, root, tenant, name, &ring, err);
 	if (r < 0)
 		return r;
-	struct kms_service *svc = calloc(1, sizeof(*svc));
-	if (!svc) {
-		keyring_free(ring);
-		return cc_error_set(err, ENOMEM, "out of memory");
-	}
+	struct kms_service *svc = cc_xcalloc(1, sizeof(*svc));
 	svc->store = store;
 	memcpy(svc->root, root, sizeof(svc->root));
 	snprintf(svc->tenant, sizeof(svc->tenant), "%s", tenant);

@@ -164,15 +164,12 @@ static int transform_line(const char *verb, const struct keyring *kr, char *line
 	_cleanup_free_ uint8_t *input = NULL, *plain = NULL, *cipher = NULL;
 	size_t input_len = len, plain_len = len;
 	if (strcmp(verb, "encrypt") == 0) {
-		plain = (uint8_t *)strndup(line, len);
-		if (!plain)
-			return cc_error_set(err, ENOMEM, "out of memory");
+		plain = cc_xmalloc(len + 1); /* the line may hold NUL bytes: copy all len of them */
+		memcpy(plain, line, len);
 	} else {
 		if (cc_base64_decode(line, len, &input, &input_len) < 0)
 			return cc_error_set(err, EINVAL, "not base64");
-		plain = malloc(input_len + 1);
-		if (!plain)
-			return cc_error_set(err, ENOMEM, "out of memory");
+		plain = cc_xmalloc(input_len + 1);
 		if (keyring_decrypt(kr, input, input_len, plain, &plain_len, NULL, err) < 0)
 			return -EBADMSG;
 	}
@@ -180,11 +177,12 @@ static int transform_line(const char *verb, const struct keyring *kr, char *line
 	if (strcmp(verb, "decrypt") == 0) {
 		fwrite(plain, 1, plain_len, stdout);
 		putchar('\n');
-	} else if (!(cipher = malloc(plain_len + KEYRING_OVERHEAD))) {
-		r = cc_error_set(err, ENOMEM, "out of memory");
-	} else if ((r = keyring_encrypt(kr, plain, plain_len, cipher, err)) == 0) {
-		_cleanup_free_ char *text = cc_base64_encode(cipher, plain_len + KEYRING_OVERHEAD);
-		printf("%s\n", text);
+	} else {
+		cipher = cc_xmalloc(plain_len + KEYRING_OVERHEAD);
+		if ((r = keyring_encrypt(kr, plain, plain_len, cipher, err)) == 0) {
+			_cleanup_free_ char *text = cc_base64_encode(cipher, plain_len + KEYRING_OVERHEAD);
+			printf("%s\n", text);
+		}
 	}
 	cc_wipe(plain, plain_len);
 	return r;

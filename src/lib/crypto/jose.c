@@ -19,7 +19,8 @@
 #include <openssl/rsa.h>
 #include <string.h>
 
-#define JWT_MAX 16384
+#define JWT_MAX        16384
+#define JWE_HEADER_MAX 4096
 
 static char *b64url_json(const json_t *value)
 {
@@ -55,7 +56,7 @@ int cc_jose_jwt_sign_es256(EVP_PKEY *key, const char *kid, const json_t *claims,
 	_cleanup_json_ json_t *header = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", "JWT", "kid", kid);
 	_cleanup_free_ char *h = b64url_json(header), *c = b64url_json(claims);
 	if (!h || !c)
-		return cc_error_set(err, ENOMEM, "out of memory");
+		return cc_error_set(err, EINVAL, "cannot encode the token's header or claims as JSON");
 	_cleanup_free_ char *input = cc_xasprintf("%s.%s", h, c);
 	uint8_t sig[64];
 	int r = sign_raw_p256(key, input, sig, err);
@@ -79,13 +80,17 @@ int cc_jose_jwt_verify_es256(EVP_PKEY *key, const char *jwt, json_t **ret_claims
 	    cc_base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &payload, &payload_len) < 0 ||
 	    cc_base64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - jwt), &sig, &sig_len) < 0 || sig_len != 64)
 		return cc_error_set(err, EINVAL, "the token is not a JWT");
-	_cleanup_json_ json_t *h = json_loadb((const char *)header, header_len, 0, NULL);
+	_cleanup_json_ json_t *h = NULL;
+	if (cc_json_parse((const char *)header, header_len, JWT_MAX, "the token's header", &h, err) < 0)
+		return -EINVAL;
 	const char *alg = json_string_value(json_object_get(h, "alg"));
 	if (!alg || strcmp(alg, "ES256") != 0) /* never "none", never a key confusion */
 		return cc_error_set(err, EINVAL, "the token's algorithm is not ES256");
 	if (!cc_ecdsa_verify(key, EVP_sha256(), sig, sig + 32, 32, jwt, (size_t)(dot2 - jwt)))
 		return cc_error_set(err, EBADMSG, "the token's signature does not verify");
-	json_t *claims = json_loadb((const char *)payload, payload_len, 0, NULL);
+	json_t *claims = NULL;
+	if (cc_json_parse((const char *)payload, payload_len, JWT_MAX, "the token's claims", &claims, err) < 0)
+		return -EINVAL;
 	json_int_t exp = json_integer_value(json_object_get(claims, "exp"));
 	if (!json_is_object(claims) || exp <= cc_time_now_ns() / 1000000000) {
 		json_decref(claims);
@@ -243,13 +248,13 @@ int cc_jose_jwe_encrypt(const json_t *jwk, const uint8_t *plain, size_t len, jso
 		r = strcmp(alg, "RSA-OAEP-256") == 0 ? rsa_oaep_wrap(key, cek, wrapped, &wrapped_len, err)
 						     : ecdh_wrap(key, cek, wrapped, &wrapped_len, &epk, err);
 	EVP_PKEY_free(key);
-	_cleanup_free_ uint8_t *cipher = malloc(len ? len : 1);
+	_cleanup_free_ uint8_t *cipher = cc_xmalloc(len ? len : 1);
 	_cleanup_json_ json_t *header = json_pack("{s:s, s:s}", "alg", alg, "enc", "A256GCM");
 	if (epk)
 		json_object_set_new(header, "epk", epk);
 	_cleanup_free_ char *protected = b64url_json(header);
-	if (r == 0 && (!cipher || !protected))
-		r = cc_error_set(err, ENOMEM, "out of memory");
+	if (r == 0 && !protected)
+		r = cc_error_set(err, EINVAL, "cannot encode the JWE header");
 	/* RFC 7516 §5.1: the AAD is the ASCII of the encoded protected header. */
 	if (r == 0)
 		r = cc_aead_seal_nonce(cek, iv, protected, strlen(protected), plain, len, cipher, tag, err);
@@ -283,7 +288,9 @@ int cc_jose_jwe_decrypt_ecdh(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, si
 	    (r = b64url_member(jwe, "ciphertext", &cipher, &cipher_len, err)) < 0 ||
 	    (r = b64url_member(jwe, "tag", &tag, &tag_len, err)) < 0)
 		return r;
-	_cleanup_json_ json_t *header = json_loadb((const char *)header_text, header_len, 0, NULL);
+	_cleanup_json_ json_t *header = NULL;
+	if (cc_json_parse((const char *)header_text, header_len, JWE_HEADER_MAX, "the JWE header", &header, err) < 0)
+		return -EINVAL;
 	const char *alg = json_string_value(json_object_get(header, "alg"));
 	const char *enc = json_string_value(json_object_get(header, "enc"));
 	if (!alg || strcmp(alg, "ECDH-ES+A256KW") != 0 || !enc || strcmp(enc, "A256GCM") != 0 ||
@@ -311,11 +318,11 @@ int cc_jose_jwe_decrypt_ecdh(EVP_PKEY *key, const json_t *jwe, uint8_t **ret, si
 	EVP_PKEY_free(epk);
 	cc_wipe(z, sizeof(z));
 	cc_wipe(kek, sizeof(kek));
-	uint8_t *plain = ok ? malloc(cipher_len ? cipher_len : 1) : NULL;
-	if (!ok || !plain) {
+	if (!ok) {
 		cc_wipe(cek, sizeof(cek));
 		return cc_error_set(err, EBADMSG, "the JWE content key does not unwrap with this key");
 	}
+	uint8_t *plain = cc_xmalloc(cipher_len ? cipher_len : 1);
 	r = cc_aead_open_nonce(cek, iv, protected, strlen(protected), cipher, cipher_len, tag, plain, NULL);
 	cc_wipe(cek, sizeof(cek));
 	if (r < 0) {
