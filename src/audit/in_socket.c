@@ -1,7 +1,9 @@
 /* socket:PATH input: the local audit socket. Every cocoon component sends its security events
  * here, one canonical event JSON per line, and gets "ok <id>" back only once the event is durable
  * in the queue (or "error <reason>" when the event is refused). A producer that does not get "ok"
- * has not been heard and keeps its decision fail-closed (lib/event/emit.c spools the event).
+ * has not been heard: lib/event/emit.c then appends the event to PATH.spool, which this input
+ * follows as a file of cocoon events (on the reader thread, its position kept as any file input's),
+ * so what was spooled while the forwarder was down or busy reaches the queue once it runs.
  *
  * The writer thread polls this input every round, and everything here is non-blocking, because a
  * producer is not trusted to behave: whatever one does stalls only itself.
@@ -17,7 +19,9 @@
  *   producer disconnected ("line_too_long"): the stream cannot be resynchronised.
  * Refused lines and disconnections are logged, rate-limited, with no more of a line than a short
  * prefix (it may hold what a producer should not have sent), and counted in the metrics. */
+#include "audit/follow.h"
 #include "audit/input.h"
+#include "audit/reader.h"
 #include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -83,6 +87,8 @@ struct socket_input {
 	int listen_fd;
 	int64_t idle_timeout_ms;
 	struct producer producers[PRODUCERS_MAX];
+	struct audit_follower spool; /* PATH.spool, where producers put what the socket did not take */
+	struct audit_reader_input spool_followed;
 	struct cc_ratelimit log_limit;
 	/* Read by the metrics thread. */
 	_Atomic uint64_t disconnected[DISCONNECT_MAX];
@@ -324,6 +330,8 @@ static size_t socket_poll(struct audit_input *in, struct audit_forwarder *f)
 static void socket_commit(struct audit_input *in)
 {
 	struct socket_input *s = in->state;
+	if (s->spool_followed.read_any)
+		audit_follower_commit(&s->spool, &s->spool_followed.read_to, NULL);
 	for (int i = 0; i < PRODUCERS_MAX; i++) {
 		struct producer *p = &s->producers[i];
 		if (p->fd < 0 || p->pending.len == 0)
@@ -347,6 +355,19 @@ static int socket_listen(struct socket_input *s, const char *path, struct cc_err
 	return 0;
 }
 
+/* PATH.spool, followed from where it was left (it need not exist yet). */
+static int follow_spool(struct socket_input *s, struct audit_input *in, struct cc_error *err)
+{
+	_cleanup_free_ char *path = cc_xasprintf("%s.spool", in->target);
+	_cleanup_free_ char *state =
+	    cc_xasprintf("%s/input-%zu.spool.position", audit_forwarder_state_dir(s->f), in->index);
+	int r = audit_follower_open(&s->spool, path, state, err);
+	if (r < 0)
+		return r;
+	s->spool_followed = (struct audit_reader_input){ .file = &s->spool };
+	return audit_forwarder_follow(s->f, &s->spool_followed, err);
+}
+
 static void socket_stop(struct audit_input *in)
 {
 	struct socket_input *s = in->state;
@@ -359,6 +380,7 @@ static void socket_stop(struct audit_input *in)
 		close(s->listen_fd);
 		unlink(in->target);
 	}
+	audit_follower_close(&s->spool);
 	free(s);
 	in->state = NULL;
 }
@@ -376,8 +398,10 @@ static int socket_start(struct audit_input *in, struct audit_forwarder *f, struc
 	};
 	for (int i = 0; i < PRODUCERS_MAX; i++)
 		s->producers[i].fd = -1;
+	s->spool.fd = -1;
 	in->state = s;
-	return socket_listen(s, in->target, err);
+	int r = socket_listen(s, in->target, err);
+	return r < 0 ? r : follow_spool(s, in, err);
 }
 
 static void socket_metrics(const struct audit_input *in, bool header, struct cc_buf *out)

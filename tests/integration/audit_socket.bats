@@ -60,3 +60,53 @@ send() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"audit socket"* ]]
 }
+
+@test "an event the forwarder cannot take is spooled, loudly, and forwarded once the forwarder runs" {
+	stop_audit_socket
+	run env COCOON_AUDIT_SOCKET="$TMP/audit.sock" "$COCOON" event emit --component kms --action key.create \
+		--verdict allow --object key/k1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	id="$(echo "$output" | tail -1)"
+	[[ "$output" == *"did not take security event $id (kms key.create)"*"spooled to $TMP/audit.sock.spool"* ]]
+	grep -q "\"id\":\"$id\"" "$TMP/audit.sock.spool"
+	start_audit_socket
+	for _ in $(seq 1 50); do
+		grep -q "$id" "$TMP/siem.jsonl" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "$id" "$TMP/siem.jsonl"
+	# read once: a restart does not send it again
+	stop_audit_socket
+	start_audit_socket
+	run "$COCOON" event emit --socket "$TMP/audit.sock" --component kms --action key.rotate
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "$id" "$TMP/siem.jsonl")" -eq 1 ]
+	run "$COCOON" audit verify "$TMP/siem.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "a forwarder that does not answer holds a producer 5 s, not longer, and the event is spooled" {
+	"$SYSTEM_PYTHON" - "$TMP/mute.sock" <<-'PY' &
+	import socket, sys, time
+	s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+	c, _ = s.accept(); time.sleep(15)  # reads nothing, answers nothing
+	PY
+	mute=$!
+	for _ in $(seq 50); do [ -S "$TMP/mute.sock" ] && break; sleep 0.1; done
+	start=$SECONDS
+	run "$COCOON" event emit --socket "$TMP/mute.sock" --component kbs --action resource.release --verdict deny
+	kill "$mute" 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - start)) -le 8 ]
+	[[ "$output" == *"(kbs resource.release): no answer within 5 s"* ]]
+	[ -s "$TMP/mute.sock.spool" ]
+}
+
+@test "an event neither the forwarder nor the spool can take is not recorded, and says so" {
+	run "$COCOON" event emit --socket "$TMP/no/such/dir/audit.sock" --component kms --action key.destroy
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(kms key.destroy) was NOT recorded"* ]]
+}
