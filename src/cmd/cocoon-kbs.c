@@ -34,7 +34,8 @@ static void usage(FILE *out)
 		"Usage: cocoon-kbs [serve] --listen ADDR --cert FILE --key FILE --client-ca FILE --root-key FILE\n"
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
 		"                        [--ek-ca FILE] [--vcek-cache DIR] [--kds URL [--kds-ca FILE]] [--at TIME]\n"
-		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n\n"
+		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n"
+		"                        [--challenge-ttl SECONDS] [--max-challenges-per-source N]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -50,7 +51,11 @@ static void usage(FILE *out)
 		"certificates checked against --ek-ca. --at pins the certificate time (test data).\n"
 		"STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
-		"appended to --events FILE (JSON lines). A challenge and its session last --session-ttl (300 s).\n"
+		"appended to --events FILE (JSON lines). A session lasts --session-ttl (300 s) from its challenge\n"
+		"once it attested; a challenge not answered with authentic evidence lasts --challenge-ttl (60 s),\n"
+		"one address holds at most --max-challenges-per-source (64) of them (its oldest is replaced), and\n"
+		"a full table (4096) replaces the oldest unanswered one, so a flood of challenges cannot lock\n"
+		"guests out.\n"
 		"Stops on SIGTERM or SIGINT. `cocoon kbs serve ARGS` runs this binary with the same arguments.\n",
 		DEFAULT_STORE);
 }
@@ -74,7 +79,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
 	    *admin_group, *events, *vcek_cache, *kds, *kds_ca;
-	int session_ttl;
+	int session_ttl, challenge_ttl, max_challenges_per_source;
 };
 
 static int serve(const struct serve_args *a)
@@ -123,6 +128,8 @@ static int serve(const struct serve_args *a)
 		cfg.kds_url = a->kds;
 		cfg.kds_ca = a->kds_ca;
 		cfg.session_ttl = a->session_ttl;
+		cfg.challenge_ttl = a->challenge_ttl;
+		cfg.max_challenges_per_source = a->max_challenges_per_source;
 		r = kbs_new(&cfg, &kbs, &err);
 	}
 	cc_wipe(root, sizeof(root));
@@ -165,6 +172,20 @@ static int serve(const struct serve_args *a)
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+/* An integer option within [min, max]; says so and returns false otherwise. */
+static bool int_option(const char *name, const char *text, int min, int max, int *ret)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (errno || end == text || *end || value < min || value > max) {
+		cli_error(PROGRAM, "%s `%s` must be %d to %d", name, text, min, max);
+		return false;
+	}
+	*ret = (int)value;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	/* `cocoon-kbs serve ARGS` (what `cocoon kbs serve ARGS` executes) or `cocoon-kbs ARGS`. */
@@ -174,16 +195,28 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	static const struct option options[] = {
-		{ "listen", required_argument, NULL, 'l' },      { "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },         { "client-ca", required_argument, NULL, 'C' },
-		{ "root-key", required_argument, NULL, 'r' },    { "token-key", required_argument, NULL, 't' },
-		{ "store", required_argument, NULL, 's' },       { "snp-chain", required_argument, NULL, 'S' },
-		{ "tdx-root", required_argument, NULL, 'T' },    { "ek-ca", required_argument, NULL, 'E' },
-		{ "at", required_argument, NULL, 'a' },          { "admin-group", required_argument, NULL, 'g' },
-		{ "events", required_argument, NULL, 'v' },      { "vcek-cache", required_argument, NULL, 'V' },
-		{ "kds", required_argument, NULL, 'K' },         { "kds-ca", required_argument, NULL, 'A' },
-		{ "session-ttl", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'W' },           { 0 },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "client-ca", required_argument, NULL, 'C' },
+		{ "root-key", required_argument, NULL, 'r' },
+		{ "token-key", required_argument, NULL, 't' },
+		{ "store", required_argument, NULL, 's' },
+		{ "snp-chain", required_argument, NULL, 'S' },
+		{ "tdx-root", required_argument, NULL, 'T' },
+		{ "ek-ca", required_argument, NULL, 'E' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "admin-group", required_argument, NULL, 'g' },
+		{ "events", required_argument, NULL, 'v' },
+		{ "vcek-cache", required_argument, NULL, 'V' },
+		{ "kds", required_argument, NULL, 'K' },
+		{ "kds-ca", required_argument, NULL, 'A' },
+		{ "session-ttl", required_argument, NULL, 'L' },
+		{ "challenge-ttl", required_argument, NULL, 'Q' },
+		{ "max-challenges-per-source", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'W' },
+		{ 0 },
 	};
 	struct serve_args a = { .store = DEFAULT_STORE, .admin_group = "system:masters" };
 	optind = 1;
@@ -205,11 +238,16 @@ int main(int argc, char **argv)
 		case 'K': a.kds = optarg; break;
 		case 'A': a.kds_ca = optarg; break;
 		case 'L':
-			a.session_ttl = atoi(optarg);
-			if (a.session_ttl < 1 || a.session_ttl > 3600) {
-				cli_error(PROGRAM, "--session-ttl must be 1 to 3600 seconds");
+			if (!int_option("--session-ttl", optarg, 1, 3600, &a.session_ttl))
 				return CLI_EXIT_USAGE;
-			}
+			break;
+		case 'Q':
+			if (!int_option("--challenge-ttl", optarg, 1, 3600, &a.challenge_ttl))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'M':
+			if (!int_option("--max-challenges-per-source", optarg, 1, 4096, &a.max_challenges_per_source))
+				return CLI_EXIT_USAGE;
 			break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;

@@ -44,6 +44,19 @@ static const char *tee_of(const char *name)
 	return NULL;
 }
 
+/* The requester's address without its port ("[::1]:4321" -> "::1"): the unit of the per-source
+ * limit on unattested sessions. */
+static void source_of(const struct cc_peer *peer, char *out, size_t size)
+{
+	const char *a = peer ? peer->address : "";
+	const char *end = strrchr(a, ':');
+	if (a[0] == '[' && (end = strchr(a, ']')))
+		a++;
+	else if (!end || strchr(a, ':') != end)
+		end = a + strlen(a); /* "unix", or an address without a port */
+	snprintf(out, size, "%.*s", (int)(end - a), a);
+}
+
 static void handle_auth(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct kbs *kbs = userdata;
@@ -66,7 +79,9 @@ static void handle_auth(const struct cc_http_request *req, struct cc_http_respon
 	if (keyring_check_name("tenant", tenant, &err) < 0)
 		return kbs_problem(resp, 400, "InvalidRequest", "%s", cc_error_message(&err));
 	struct kbs_session session;
-	if (kbs_session_create(kbs->sessions, tenant, tee, &session, &err) < 0)
+	char source[64];
+	source_of(req->peer, source, sizeof(source));
+	if (kbs_session_create(kbs->sessions, source, tenant, tee, &session, &err) < 0)
 		return kbs_problem(resp, 503, "SessionLimit", "%s", cc_error_message(&err));
 	char cookie[160];
 	snprintf(cookie, sizeof(cookie), COOKIE_NAME "=%s; Max-Age=%d; Path=/kbs/v0; HttpOnly%s", session.id,
@@ -318,7 +333,11 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	struct kbs_registrar_config registrar = { .store = cfg->store,
 						  .ek_ca = cfg->ek_ca,
 						  .ek_ca_len = cfg->ek_ca_len };
-	kbs->sessions = kbs_sessions_new(kbs->cfg.session_ttl, 4096);
+	kbs->sessions = kbs_sessions_new(&(struct kbs_session_limits){
+	    .session_ttl = kbs->cfg.session_ttl,
+	    .challenge_ttl = kbs->cfg.challenge_ttl,
+	    .max_challenges_per_source = kbs->cfg.max_challenges_per_source,
+	});
 	kbs->registrations = kbs_registrations_new(&registrar);
 	cc_hex_encode(digest, 8, kbs->token_kid);
 	kbs->routes[0] = (struct cc_http_route){ "POST", "/kbs/v0/auth", false, handle_auth, kbs };

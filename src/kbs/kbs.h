@@ -2,7 +2,8 @@
  * Trustee KBS protocol v0 (Confidential Containers) over HTTPS:
  *
  *   POST /kbs/v0/auth      {"version","tee","extra-params"} -> challenge {"nonce"} and the
- *                          `kbs-session-id` cookie (5 minutes); extra-params.tenant picks the tenant
+ *                          `kbs-session-id` cookie (5 minutes once attested, 60 s to answer the
+ *                          challenge); extra-params.tenant picks the tenant
  *   POST /kbs/v0/attest    {"runtime-data": {"nonce","tee-pubkey"}, "tee-evidence"} -> {"token": EAR}
  *                          the evidence must bind SHA-384 of the canonical runtime-data
  *   GET  /kbs/v0/resource/<repo>/<type>/<tag> -> the secret as a JWE to the TEE key
@@ -37,13 +38,15 @@ struct kbs_config {
 	size_t tdx_root_len;
 	const char *ek_ca; /* TPM manufacturers' EK CAs (PEM bundle), or NULL: no node registration */
 	size_t ek_ca_len;
-	const char *vcek_cache;  /* directory of VCEKs by chip and TCB, or NULL */
-	const char *kds_url;     /* AMD KDS VCEK URL of the product, or NULL: never fetch */
-	const char *kds_ca;      /* its CA bundle, or NULL for the system store */
-	time_t verify_at;        /* certificate time for evidence; 0 for now */
-	int session_ttl;         /* seconds (300) */
-	int token_ttl;           /* seconds (300) */
-	const char *admin_group; /* O= of certificates that administer every tenant */
+	const char *vcek_cache;        /* directory of VCEKs by chip and TCB, or NULL */
+	const char *kds_url;           /* AMD KDS VCEK URL of the product, or NULL: never fetch */
+	const char *kds_ca;            /* its CA bundle, or NULL for the system store */
+	time_t verify_at;              /* certificate time for evidence; 0 for now */
+	int session_ttl;               /* seconds (300) */
+	int challenge_ttl;             /* seconds an unanswered challenge lasts (60) */
+	int max_challenges_per_source; /* unattested sessions one address may hold (64) */
+	int token_ttl;                 /* seconds (300) */
+	const char *admin_group;       /* O= of certificates that administer every tenant */
 };
 
 int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err);

@@ -122,6 +122,50 @@ tpm_guest() {
 	[ "${lines[-1]}" = 401 ]
 }
 
+@test "kbs: a flood of 5,000 challenges on one connection does not lock guests out" {
+	flood() {
+		"$SYSTEM_PYTHON" "$COCOON_ROOT/tests/integration/helpers/kbs_flood.py" "$KBS_URL" "$TMP/pki/ca.crt" "$@"
+	}
+	# a guest takes its challenge, then waits while another address floods (its 64-session limit
+	# keeps the table from filling, so the guest's challenge survives)
+	tpm_guest --pause 3 --resource app/db/password >"$TMP/waiting.json" &
+	guest=$!
+	sleep 0.5
+	run flood 5000 --source 127.0.0.2
+	echo "$output"
+	[ "$(echo "$output" | jq_py 'r["statuses"].get("200", 0)')" = 5000 ]
+	[ "$(echo "$output" | jq_py 'r["connections"]')" = 1 ]
+	wait "$guest"
+	[ "$(jq_py 'r["attest"]' <"$TMP/waiting.json")" = 200 ]
+	[ "$(jq_py 'r["resources"]["app/db/password"]["secret"]' <"$TMP/waiting.json")" = db-password-1 ]
+	# the same address as the guests floods: no 503, and a guest still completes auth and attestation
+	run flood 5000
+	[ "$(echo "$output" | jq_py 'r["statuses"].get("503", 0)')" = 0 ]
+	[ "$(echo "$output" | jq_py 'r["statuses"].get("200", 0)')" = 5000 ]
+	run tpm_guest --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["auth"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["secret"]')" = db-password-1 ]
+	# the replacements are reported, not once per request
+	n="$(grep -c 'replaced an unanswered one' "$TMP/kbs.log")"
+	[ "$n" -ge 1 ] && [ "$n" -le 4 ]
+}
+
+@test "kbs: an unanswered challenge lasts --challenge-ttl; an attested session lasts --session-ttl" {
+	stop_kbs
+	start_kbs "$TMP" --challenge-ttl 2 --session-ttl 30
+	run tpm_guest --pause 3 --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 401 ]
+	[[ "$output" == *"no valid kbs-session-id cookie"* ]]
+	# attested within the challenge's two seconds, the session outlives them
+	run tpm_guest --pause-after 3 --resource app/db/password
+	[ "$(echo "$output" | jq_py 'r["attest"]')" = 200 ]
+	[ "$(echo "$output" | jq_py 'r["resources"]["app/db/password"]["status"]')" = 200 ]
+	run "$COCOON_KBS" serve --challenge-ttl 0 --listen x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--challenge-ttl \`0\` must be 1 to 3600"* ]]
+}
+
 @test "kbs: tenants are isolated: sessions, nodes, resources and admin certificates" {
 	tenant_cert bank-a
 	ADMIN_CERT="$TMP/bank-a.crt" ADMIN_KEY="$TMP/bank-a.key" run kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml"

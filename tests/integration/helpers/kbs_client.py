@@ -5,7 +5,7 @@ for the TEE key, JWE decryption and the EAR signature check. TPM evidence comes 
 
 Usage: kbs_client.py URL CA roundtrip --tenant T --tee tpm|snp|tdx [--node N --ak-dir DIR --log FILE]
                      [--evidence FILE] [--key ec|rsa] [--token-key PEM] [--resource PATH]...
-                     [--tamper nonce|runtime] [--bearer] [--repeat N]
+                     [--tamper nonce|runtime] [--bearer] [--repeat N] [--pause S] [--pause-after S]
 Prints one JSON object: auth/attest statuses, the verified EAR claims, and per resource its HTTP status
 and the decrypted secret (or the problem details). With --repeat N it runs N round trips and prints
 latency percentiles of the broker's part (the HTTP calls auth + attest + resource, without the time the
@@ -145,6 +145,7 @@ def main():
     p.add_argument("--bearer", action="store_true")
     p.add_argument("--repeat", type=int, default=0)
     p.add_argument("--pause", type=float, default=0, help="seconds between challenge and attestation")
+    p.add_argument("--pause-after", type=float, default=0, help="seconds between attestation and resources")
     args = p.parse_args()
 
     if args.repeat:
@@ -206,6 +207,7 @@ def roundtrip(args):
     else:
         result["attest_problem"] = answer
     result["resources"] = {}
+    time.sleep(args.pause_after)
     for path in args.resource:
         headers = {"Authorization": "Bearer " + answer["token"]} if args.bearer and status == 200 else None
         t = time.monotonic()
