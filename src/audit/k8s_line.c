@@ -583,8 +583,13 @@ void audit_k8s_scanner_free(struct audit_k8s_scanner *s)
  * from its canonical text (jansson's loader cost a fifth of the reading before). */
 static json_t *source_ips(const struct audit_k8s_scanner *s)
 {
-	if (s->noted[SLOT_SOURCE_IP].type != TYPE_ABSENT)
-		return json_loads(s->notes.data + s->noted[SLOT_SOURCE_IPS].text, 0, NULL);
+	if (s->noted[SLOT_SOURCE_IP].type != TYPE_ABSENT) {
+		/* our own canonical text of a value the scanner accepted: the limit only restates it */
+		const char *text = s->notes.data + s->noted[SLOT_SOURCE_IPS].text;
+		json_t *ips = NULL;
+		cc_json_parse(text, strlen(text), 1u << 20, "sourceIPs", &ips, NULL);
+		return ips;
+	}
 	json_t *ips = json_array();
 	const char *ip = s->ips.data;
 	for (size_t i = 0; i < s->ip_count; i++, ip += strlen(ip) + 1)
