@@ -166,6 +166,27 @@ tpm_guest() {
 	[[ "$output" == *"--challenge-ttl \`0\` must be 1 to 3600"* ]]
 }
 
+@test "kbs: the state file is created 0600; a store group or others may open is refused, naming the fix" {
+	# setup() started the broker on a fresh store and wrote to it
+	for f in "$TMP/state.db" "$TMP/state.db-wal" "$TMP/state.db-shm"; do
+		[ ! -e "$f" ] || [ "$(stat -c %a "$f")" = 600 ]
+	done
+	[ "$(stat -c %a "$TMP/state.db")" = 600 ]
+	stop_kbs
+	chmod 644 "$TMP/state.db"
+	run "$COCOON" kbs serve --listen 127.0.0.1:0 --cert "$TMP/pki/server.crt" --key "$TMP/pki/server.key" \
+		--client-ca "$TMP/pki/ca.crt" --root-key "$TMP/root.key" --token-key "$TMP/token.key" --store "sqlite:$TMP/state.db"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"store \`sqlite:$TMP/state.db\`: \`$TMP/state.db\` is open to group or others (mode 644); chmod 600 it"* ]]
+	chmod 600 "$TMP/state.db"
+	[ -e "$TMP/state.db-shm" ] || : >"$TMP/state.db-shm" # SQLite's shared-memory file, left by an older cocoon
+	chmod 604 "$TMP/state.db-shm"
+	run "$COCOON" kbs serve --listen 127.0.0.1:0 --cert "$TMP/pki/server.crt" --key "$TMP/pki/server.key" \
+		--client-ca "$TMP/pki/ca.crt" --root-key "$TMP/root.key" --token-key "$TMP/token.key" --store "sqlite:$TMP/state.db"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state.db-shm\` is open to group or others (mode 604); chmod 600 it"* ]]
+}
+
 @test "kbs: tenants are isolated: sessions, nodes, resources and admin certificates" {
 	tenant_cert bank-a
 	ADMIN_CERT="$TMP/bank-a.crt" ADMIN_KEY="$TMP/bank-a.key" run kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml"

@@ -92,6 +92,7 @@ assert "material" not in json.dumps(k)'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unknown backend"* ]]
 	printf 'not a database, not at all%.0s' $(seq 1 200) >"$TMP/corrupt.db"
+	chmod 600 "$TMP/corrupt.db"
 	run key create db --store "sqlite:$TMP/corrupt.db"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"is not usable"* ]]

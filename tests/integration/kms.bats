@@ -101,3 +101,19 @@ teardown() {
 	run "$COCOON" kms serve --socket "$TMP/kms2.sock" --key secrets
 	[ "$status" -eq 2 ]
 }
+
+@test "the state file is created 0600; a store group or others may open is refused, naming the fix" {
+	# `key create` in setup made the store: private from the start
+	[ "$(stat -c %a "$TMP/state.db")" = 600 ]
+	start_kms secrets
+	kms_client encrypt 00 >/dev/null
+	for f in "$TMP/state.db" "$TMP/state.db-wal" "$TMP/state.db-shm"; do
+		[ ! -e "$f" ] || [ "$(stat -c %a "$f")" = 600 ]
+	done
+	stop_kms
+	chmod 644 "$TMP/state.db"
+	run "$COCOON" kms serve --socket "$TMP/kms.sock" --key secrets --root-key "$TMP/root.key" --store "sqlite:$TMP/state.db"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"store \`sqlite:$TMP/state.db\`: \`$TMP/state.db\` is open to group or others (mode 644); chmod 600 it"* ]]
+	[ ! -S "$TMP/kms.sock" ]
+}

@@ -1,15 +1,24 @@
 /* The SQLite store backend: one table of (key, value, revision) in WAL mode with synchronous=FULL,
  * so a write that returned survives a crash or power loss and a write cut short by SIGKILL never
  * becomes visible. Each key's revision counts its writes; compare-and-swap is a conditional UPDATE
- * (or an INSERT that must not conflict) inside one statement. */
+ * (or an INSERT that must not conflict) inside one statement.
+ *
+ * The file holds policies, tenant names and resource paths (the secrets in it are sealed): it is
+ * created 0600, and an existing one (or its -wal and -shm files, which SQLite creates with the
+ * database's mode) that group or others may open is refused, as the root key is, so a store never
+ * silently stays readable by every local user. */
 #include "lib/base/error.h"
 #include "lib/store/backend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct sqlite_store {
 	sqlite3 *db;
@@ -26,8 +35,46 @@ static int db_error(struct sqlite_store *s, struct cc_error *err, const char *wh
 	return cc_error_set(err, errnum, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
+/* path (and suffix, "" or "-wal" or "-shm") when it exists must be private to its owner. */
+static int check_private(const char *path, const char *suffix, struct cc_error *err)
+{
+	char name[4096];
+	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >= (int)sizeof(name))
+		return cc_error_set(err, ENAMETOOLONG, "store `sqlite:%s`: the path is too long", path);
+	struct stat st;
+	if (stat(name, &st) < 0)
+		return errno == ENOENT ? 0 : cc_error_set_errno(err, errno, "store `sqlite:%s`: stat `%s`", path, name);
+	if (st.st_mode & 077)
+		return cc_error_set(err, EPERM,
+				    "store `sqlite:%s`: `%s` is open to group or others (mode %03o); chmod 600 it",
+				    path, name, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+/* Creates path 0600 unless it exists, then checks it and SQLite's side files are private. */
+static int prepare_file(const char *path, struct cc_error *err)
+{
+	if (strcmp(path, ":memory:") == 0)
+		return 0;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return cc_error_set_errno(err, errno, "store `sqlite:%s`: create", path);
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		int r = check_private(path, suffixes[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int sqlite_open(const char *path, void **ret, struct cc_error *err)
 {
+	int prepared = prepare_file(path, err);
+	if (prepared < 0)
+		return prepared;
 	struct sqlite_store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return cc_error_set(err, ENOMEM, "out of memory");

@@ -3,6 +3,8 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 struct listing {
 	char keys[8][64];
@@ -112,9 +114,43 @@ static void test_bad_urls_and_a_corrupt_file_are_named(void **state)
 	for (int i = 0; i < 512; i++)
 		fputs("garbage!", f);
 	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	assert_true(cc_store_open(url, &store, &err) < 0);
 	assert_non_null(strstr(cc_error_message(&err), "is not usable"));
+	unit_rmdir(dir);
+}
+
+/* Issue 11, finding 8: the store is created 0600, and a store (or its -wal or -shm file) that group
+ * or others may open is refused, naming the file and the fix. */
+static void test_the_store_file_is_private_to_its_owner(void **state)
+{
+	char *dir = unit_tmpdir(), path[512], url[600], wal[600];
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	struct cc_store *store;
+	struct cc_error err = { 0 };
+	mode_t old = umask(022);
+	assert_int_equal(cc_store_open(url, &store, &err), 0);
+	assert_int_equal(cc_store_put(store, "k", "v", 1, CC_STORE_ANY, NULL, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	cc_store_close(store);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(cc_store_open(url, &store, &err), -EPERM);
+	assert_non_null(strstr(cc_error_message(&err), "is open to group or others (mode 644); chmod 600 it"));
+	assert_int_equal(chmod(path, 0600), 0);
+	int fd = open(wal, O_WRONLY | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(wal, 0640), 0);
+	assert_int_equal(cc_store_open(url, &store, &err), -EPERM);
+	assert_non_null(strstr(cc_error_message(&err), "state.db-wal` is open to group or others (mode 640)"));
+	umask(old);
 	unit_rmdir(dir);
 }
 
@@ -125,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_state_survives_reopening_and_deletes_are_reported),
 		cmocka_unit_test(test_list_matches_the_prefix_literally),
 		cmocka_unit_test(test_bad_urls_and_a_corrupt_file_are_named),
+		cmocka_unit_test(test_the_store_file_is_private_to_its_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
