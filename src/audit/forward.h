@@ -5,6 +5,7 @@
 
 #include "audit/input.h"
 #include "audit/output.h"
+#include "lib/base/cleanup.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,8 +49,4 @@ int audit_forwarder_run(struct audit_forwarder *f, struct cc_error *err);
 void audit_forwarder_stop(struct audit_forwarder *f);
 void audit_forwarder_free(struct audit_forwarder *f);
 
-/* For `_cleanup_(audit_forwarder_freep) struct audit_forwarder *f = NULL;`. */
-static inline void audit_forwarder_freep(struct audit_forwarder **f)
-{
-	audit_forwarder_free(*f);
-}
+CC_DEFINE_CLEANUP_FUNC(struct audit_forwarder *, audit_forwarder_free)
