@@ -1,5 +1,5 @@
 # User-facing verbs over the Meson build. build/ is the Meson build directory; the binaries end up
-# at build/cocoon, build/cocoond and build/cocoon-runtime.
+# at build/cocoon, build/cocoond, build/cocoon-runtime and build/cocoon-kbs.
 #
 #   make            build everything
 #   make check      install missing packages, build, run unit and integration tests
