@@ -1,6 +1,7 @@
 /* cocoond: argument parsing for the platform daemon; the work is in src/node/daemon.c. */
 #include "cli.h"
 #include "lib/base/error.h"
+#include "lib/base/stop.h"
 #include "node/daemon.h"
 
 #include <getopt.h>
@@ -80,10 +81,15 @@ int main(int argc, char **argv)
 	int r = cli_setup_logging("cocoond", log_level, log_format, log_file);
 	if (r)
 		return r;
+	/* Signals stay in the command: blocked before the servers' threads start, taken here. */
+	cc_stop_signals_block();
 	struct cc_error err = { 0 };
-	if (node_daemon_run(&cfg, &err) < 0) {
+	struct node_daemon *daemon;
+	if (node_daemon_start(&cfg, &daemon, &err) < 0) {
 		cli_error("cocoond", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
+	cc_wait_until_stopped(0, NULL, NULL);
+	node_daemon_stop(daemon);
 	return CLI_EXIT_OK;
 }

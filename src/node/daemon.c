@@ -1,6 +1,5 @@
-/* cocoond main loop: bootstrap the PKI, start the TCP (mTLS) and unix socket servers, wait for a
- * termination signal, stop both. Signals are blocked before any thread starts and taken with
- * sigwait, so no handler runs in a server thread. */
+/* cocoond's daemon: bootstrap the PKI, start the TCP (mTLS) and unix socket servers; stop both.
+ * Waiting for a signal is the command's business (src/cmd/cocoond.c, lib/base/stop.h). */
 #include "node/daemon.h"
 
 #include "lib/base/cleanup.h"
@@ -13,8 +12,8 @@
 #include "node/pki.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 /* One security event per connection: who connected and whether the transport authenticated them. */
@@ -52,7 +51,25 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 	cc_event_emit(ev);
 }
 
-int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
+struct node_daemon {
+	struct cc_server *tcp_server;
+	struct cc_server *local_server;
+	struct cc_grpc_health *health;
+	struct cc_grpc_method methods[1];
+};
+
+void node_daemon_stop(struct node_daemon *d)
+{
+	if (!d)
+		return;
+	cc_server_stop(d->local_server);
+	cc_server_stop(d->tcp_server);
+	cc_grpc_health_free(d->health);
+	cc_event_sink_close();
+	free(d);
+}
+
+int node_daemon_start(const struct node_daemon_config *cfg, struct node_daemon **ret, struct cc_error *err)
 {
 	if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST)
 		return cc_error_set_errno(err, errno, "create data directory `%s`", cfg->data_dir);
@@ -77,17 +94,12 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 	if (r < 0)
 		return r;
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-
 	size_t route_count;
 	const struct cc_http_route *routes = node_api_routes(&route_count);
-	struct cc_grpc_health *health = cc_grpc_health_new();
-	cc_grpc_health_set(health, "cocoon.node", true);
-	struct cc_grpc_method methods[] = { cc_grpc_health_method(health) };
+	struct node_daemon *d = cc_xcalloc(1, sizeof(*d));
+	d->health = cc_grpc_health_new();
+	cc_grpc_health_set(d->health, "cocoon.node", true);
+	d->methods[0] = cc_grpc_health_method(d->health);
 
 	struct cc_server_config tcp = {
 		.listen = cfg->listen,
@@ -97,7 +109,7 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 		.require_client_cert = true,
 		.routes = routes,
 		.route_count = route_count,
-		.grpc_methods = methods,
+		.grpc_methods = d->methods,
 		.grpc_method_count = 1,
 		.on_authenticate = record_authentication,
 	};
@@ -108,31 +120,22 @@ int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err)
 		.socket_mode = 0600,
 		.routes = routes,
 		.route_count = route_count,
-		.grpc_methods = methods,
+		.grpc_methods = d->methods,
 		.grpc_method_count = 1,
 		.on_authenticate = record_authentication,
 	};
-	struct cc_server *tcp_server = NULL, *local_server = NULL;
-	r = cc_server_start(&tcp, &tcp_server, err);
+	r = cc_server_start(&tcp, &d->tcp_server, err);
 	if (r < 0) {
-		cc_error_prefix(err, "start API server");
-		goto out;
+		node_daemon_stop(d);
+		return cc_error_prefix(err, "start API server");
 	}
-	r = cc_server_start(&local, &local_server, err);
+	r = cc_server_start(&local, &d->local_server, err);
 	if (r < 0) {
-		cc_error_prefix(err, "start local socket server");
-		goto out;
+		node_daemon_stop(d);
+		return cc_error_prefix(err, "start local socket server");
 	}
 	cc_info("cocoond %s serving the node API on %s (mutual TLS, CA %s) and %s", COCOON_VERSION, cfg->listen, ca,
 		local.listen);
-	int sig = 0;
-	sigwait(&mask, &sig);
-	cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	r = 0;
-out:
-	cc_server_stop(local_server);
-	cc_server_stop(tcp_server);
-	cc_grpc_health_free(health);
-	cc_event_sink_close();
-	return r;
+	*ret = d;
+	return 0;
 }

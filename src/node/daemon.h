@@ -15,5 +15,9 @@ struct node_daemon_config {
 	const char *hosts; /* extra names for the bootstrapped server certificate */
 };
 
-/* Runs until SIGTERM or SIGINT. Returns 0 after a clean shutdown. */
-int node_daemon_run(const struct node_daemon_config *cfg, struct cc_error *err);
+struct node_daemon;
+
+/* Bootstraps the PKI and starts serving on background threads. */
+int node_daemon_start(const struct node_daemon_config *cfg, struct node_daemon **ret, struct cc_error *err);
+/* Stops serving (running requests finish) and frees. */
+void node_daemon_stop(struct node_daemon *d);

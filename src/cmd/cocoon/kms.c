@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
+#include "lib/base/stop.h"
 #include "lib/crypto/secure.h"
 #include "lib/event/emit.h"
 #include "lib/event/event.h"
@@ -12,7 +13,6 @@
 #include "lib/store/store.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,28 @@ static void usage(FILE *out)
 		DEFAULT_POLL_MS, DEFAULT_STORE);
 }
 
+/* While serving: picks up a rotation (another process wrote a new version) so key_id follows it. */
+struct key_watch {
+	struct kms_service *svc;
+	const char *tenant, *name;
+};
+
+static void reload_key(void *ctx)
+{
+	struct key_watch *w = ctx;
+	struct cc_error err = { 0 };
+	bool changed = false;
+	if (kms_service_refresh(w->svc, &changed, &err) < 0) {
+		cc_warning("cannot reload key %s/%s, still serving the loaded versions: %s", w->tenant, w->name,
+			   cc_error_message(&err));
+	} else if (changed) {
+		char key_id[160];
+		kms_service_key_id(w->svc, key_id, sizeof(key_id));
+		cc_info("key rotated: the write key is now %s", key_id);
+		cc_event_emit_decision("kms", "kms.key_rotated", NULL, w->tenant, key_id, true, NULL);
+	}
+}
+
 static int serve(const char *socket, const char *store_url, const char *tenant, const char *name, const char *root_key,
 		 long poll_ms)
 {
@@ -56,11 +78,7 @@ static int serve(const char *socket, const char *store_url, const char *tenant, 
 	if (r == 0 && audit_socket)
 		r = cc_event_sink_open_socket(audit_socket, &err);
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	cc_stop_signals_block(); /* before the server's threads start: they inherit the block */
 	char listen[512];
 	snprintf(listen, sizeof(listen), "unix:%s", socket);
 	struct cc_grpc_method methods[KMS_METHOD_COUNT];
@@ -81,23 +99,8 @@ static int serve(const char *socket, const char *store_url, const char *tenant, 
 	char key_id[160];
 	kms_service_key_id(svc, key_id, sizeof(key_id));
 	cc_info("cocoon kms serving KMS v2 on %s with key %s (store %s)", socket, key_id, cc_store_backend(store));
-	struct timespec poll = { .tv_sec = poll_ms / 1000, .tv_nsec = (poll_ms % 1000) * 1000000 };
-	for (;;) {
-		int sig = sigtimedwait(&mask, NULL, &poll);
-		if (sig == SIGTERM || sig == SIGINT) {
-			cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			break;
-		}
-		bool changed = false;
-		if (kms_service_refresh(svc, &changed, &err) < 0) {
-			cc_warning("cannot reload key %s/%s, still serving the loaded versions: %s", tenant, name,
-				   cc_error_message(&err));
-		} else if (changed) {
-			kms_service_key_id(svc, key_id, sizeof(key_id));
-			cc_info("key rotated: the write key is now %s", key_id);
-			cc_event_emit_decision("kms", "kms.key_rotated", NULL, tenant, key_id, true, NULL);
-		}
-	}
+	struct key_watch watch = { .svc = svc, .tenant = tenant, .name = name };
+	cc_wait_until_stopped(poll_ms, reload_key, &watch);
 out:
 	cc_server_stop(server);
 	kms_service_free(svc);

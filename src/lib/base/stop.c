@@ -63,7 +63,7 @@ static bool wait_for_signal(int signal_fd, int done_fd)
 			return false;
 		struct signalfd_siginfo info;
 		if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
-			cc_info("%s received: stopping", strsignal((int)info.ssi_signo));
+			cc_info("received SIG%s, stopping", sigabbrev_np((int)info.ssi_signo));
 			return true;
 		}
 	}
@@ -97,4 +97,33 @@ int cc_run_until_stopped(int (*run)(void *ctx, struct cc_error *err), void (*sto
 	close(signal_fd);
 	close(t.done_fd);
 	return t.result;
+}
+
+int cc_wait_until_stopped(int tick_ms, void (*tick)(void *ctx), void *ctx)
+{
+	cc_stop_signals_block();
+	sigset_t set;
+	stop_signals(&set);
+	int signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (signal_fd < 0)
+		return -errno;
+	struct pollfd pfd = { .fd = signal_fd, .events = POLLIN };
+	for (;;) {
+		int n = poll(&pfd, 1, tick ? tick_ms : -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0) {
+			struct signalfd_siginfo info;
+			if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+				cc_info("received SIG%s, stopping", sigabbrev_np((int)info.ssi_signo));
+				close(signal_fd);
+				return (int)info.ssi_signo;
+			}
+		}
+		if (n == 0 && tick)
+			tick(ctx);
+	}
+	int e = errno;
+	close(signal_fd);
+	return -e;
 }

@@ -36,3 +36,16 @@ void cc_stop_signals_block(void);
  * closing a queue). Calls cc_stop_signals_block itself, for commands that start no thread before. */
 int cc_run_until_stopped(int (*run)(void *ctx, struct cc_error *err), void (*stop)(void *ctx), void *ctx,
 			 struct cc_error *err);
+
+/* For a command whose component serves on threads of its own (a cc_server): waits for SIGTERM or
+ * SIGINT and returns the signal, calling tick(ctx) every tick_ms meanwhile when tick is given (the KMS
+ * plugin reloads its key so). The caller then stops its component as ordinary code:
+ *
+ *     cc_stop_signals_block();
+ *     r = node_daemon_start(&cfg, &daemon, &err);
+ *     ...
+ *     cc_wait_until_stopped(0, NULL, NULL);
+ *     node_daemon_stop(daemon);
+ *
+ * Returns a negative errno if it cannot wait. */
+int cc_wait_until_stopped(int tick_ms, void (*tick)(void *ctx), void *ctx);
