@@ -64,6 +64,7 @@ static void unlink_connection(struct connection *c)
 
 void conn_free(struct connection *c)
 {
+	http1_conn_free(c);
 	cc_buf_free(&c->in);
 	cc_buf_free_secure(&c->out);
 	cc_mem_charge_release(&c->http1_charge);
@@ -78,7 +79,7 @@ void conn_close(struct connection *c)
 	server_handshake_done(c->srv, c);
 	cc_loop_remove(c->srv->loop, c->fd);
 	unlink_connection(c);
-	http1_conn_free(c);
+	http1_conn_close(c);
 	h2_conn_free(c);
 	if (c->ssl) {
 		SSL_set_quiet_shutdown(c->ssl, c->state == CONN_HANDSHAKE);

@@ -26,12 +26,18 @@ void http1_conn_start(struct connection *c)
 	http1_parser_set_charge(c->http1, &c->http1_charge);
 }
 
-void http1_conn_free(struct connection *c)
+void http1_conn_close(struct connection *c)
 {
 	if (c->http1_stream) {
 		cc_response_stream_abandon(c->http1_stream);
 		c->http1_stream = NULL;
 	}
+}
+
+void http1_conn_free(struct connection *c)
+{
+	/* Not at close: a worker may still be reading the parser's request (freed with the connection
+	 * when its job comes back). */
 	http1_parser_free(c->http1);
 	c->http1 = NULL;
 }

@@ -120,6 +120,7 @@ void http1_conn_process(struct connection *c);
 void http1_conn_reply(struct connection *c, struct cc_http_request *req, struct cc_http_response *resp);
 void http1_conn_drained(struct connection *c);
 void http1_conn_refuse(struct connection *c, int status, const char *why);
+void http1_conn_close(struct connection *c);
 void http1_conn_free(struct connection *c);
 
 /* server_h2.c */
