@@ -71,6 +71,13 @@ void conn_free(struct connection *c)
 	free(c);
 }
 
+static void free_later(struct cc_loop *loop, void *arg)
+{
+	struct connection *c = arg;
+	if (c->jobs == 0)
+		conn_free(c);
+}
+
 void conn_close(struct connection *c)
 {
 	if (c->closed)
@@ -89,9 +96,10 @@ void conn_close(struct connection *c)
 	}
 	close(c->fd);
 	c->fd = -1;
+	/* Freed after this loop round (callers up the stack still look at c->closed), or when its last
+	 * job comes back from the workers (server.c job_done). */
 	if (c->jobs == 0)
-		conn_free(c);
-	/* else freed when its last job comes back (server.c job_done) */
+		cc_loop_post(c->srv->loop, free_later, c);
 }
 
 void conn_linger(struct connection *c)
