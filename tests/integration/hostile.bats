@@ -53,8 +53,9 @@ port_of() {
 	for _ in $(seq 1 400); do [ -s "$TMP/flood.json" ] && break; sleep 0.05; done
 	cat "$TMP/flood.json"
 	[ -s "$TMP/flood.json" ]
-	# Every stream was refused at its headers (no gRPC method there): UNIMPLEMENTED, body dropped.
-	grep -q '"200/12"' "$TMP/flood.json"
+	# All 400 MiB went in (the broker read and dropped them: no gRPC method there) and nothing of it
+	# stayed; the streams, never ended, are not answered.
+	grep -q '"sent": 419430400' "$TMP/flood.json"
 	after="$(rss_kib "$KBS_PID")"
 	echo "broker RSS: $before KiB before, $after KiB with the flood held"
 	[ $((after - before)) -lt $((48 * 1024)) ]

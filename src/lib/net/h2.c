@@ -43,6 +43,7 @@ struct h2_stream {
 	struct cc_buf out; /* response body being sent */
 	size_t out_off;
 	struct cc_response_stream *body_stream; /* a streamed body instead of out */
+	enum cc_grpc_code deferred_grpc_status; /* a refusal to send when the request ends (0: none) */
 	bool grpc_trailers;                     /* send grpc-status trailers after the body */
 	enum cc_grpc_code grpc_status;
 	char grpc_message[512];
@@ -151,22 +152,14 @@ static void submit_grpc_trailers_only(struct h2_session *s, struct h2_stream *st
 	cc_debug("grpc %s -> %s: %s", st->raw_path ? st->raw_path : "?", cc_grpc_code_name(code), why);
 }
 
-/* A refusal sent while the client is still uploading: HEADERS, then the status in trailers, rather
- * than Trailers-Only. Both are valid gRPC; curl 7.88 waits forever after a Trailers-Only answer
- * that ends the stream before its upload does. */
-static void submit_grpc_early_refusal(struct h2_session *s, struct h2_stream *st, enum cc_grpc_code code,
-				      const char *why)
+/* A gRPC refusal decided before the request ended: the rest of the message is read and dropped,
+ * and the status goes out when the client ends its stream (RFC 9113 §8.1 would allow answering at
+ * once, but curl 7.88 then waits forever for a stream it still uploads on). */
+static void refuse_grpc_at_end(struct h2_stream *st, enum cc_grpc_code code, const char *why)
 {
-	cc_buf_reset(&st->out);
-	st->out_off = 0;
-	st->grpc_trailers = true;
-	st->grpc_status = code;
+	st->discard = true;
+	st->deferred_grpc_status = code;
 	snprintf(st->grpc_message, sizeof(st->grpc_message), "%s", why);
-	nghttp2_nv nva[] = { NV(":status", "200"), NV("content-type", "application/grpc") };
-	nghttp2_data_provider body = { .source.ptr = st, .read_callback = read_body };
-	nghttp2_submit_response(s->ng, st->id, nva, CC_ARRAY_SIZE(nva), &body);
-	st->responded = true;
-	cc_debug("grpc %s -> %s: %s", st->raw_path ? st->raw_path : "?", cc_grpc_code_name(code), why);
 }
 
 static void submit_http(struct h2_session *s, struct h2_stream *st, struct cc_http_response *resp)
@@ -391,7 +384,7 @@ static void headers_complete(struct h2_session *s, struct h2_stream *st)
 		if (!cc_grpc_find_method(s->cfg.grpc_methods, s->cfg.grpc_method_count, st->req.path)) {
 			char why[300];
 			snprintf(why, sizeof(why), "unknown method %.256s", st->req.path);
-			submit_grpc_early_refusal(s, st, CC_GRPC_UNIMPLEMENTED, why);
+			refuse_grpc_at_end(st, CC_GRPC_UNIMPLEMENTED, why);
 			return;
 		}
 		st->body_limit = s->cfg.max_grpc_message + CC_GRPC_FRAME_HEADER;
@@ -534,7 +527,7 @@ static void refuse_body(struct h2_session *s, struct h2_stream *st, bool over_bu
 		else
 			snprintf(why, sizeof(why), "received message larger than max (more than %zu bytes)",
 				 s->cfg.max_grpc_message);
-		submit_grpc_early_refusal(s, st, CC_GRPC_RESOURCE_EXHAUSTED, why);
+		refuse_grpc_at_end(st, CC_GRPC_RESOURCE_EXHAUSTED, why);
 	} else if (over_budget) {
 		refuse_http(s, st, 503, "server busy: request memory budget exhausted, retry later");
 	} else {
@@ -582,8 +575,11 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 		headers_complete(s, st);
 	if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
-	if (st->discard)
+	if (st->discard) {
+		if (st->deferred_grpc_status && !st->responded)
+			submit_grpc_trailers_only(s, st, st->deferred_grpc_status, st->grpc_message);
 		return 0;
+	}
 	/* §8.1.1: content-length must match. */
 	const char *length = cc_http_request_header(&st->req, "content-length");
 	if (length && strtoull(length, NULL, 10) != st->req.body.len) {
