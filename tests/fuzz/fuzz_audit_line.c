@@ -26,8 +26,11 @@ static void compare_k8s_paths(const char *line, size_t len, const json_t *doc)
 		abort();
 	if (fast_r == 0) {
 		/* Without a timestamp in the line both take the current time, a moment apart. */
-		int64_t now = cc_time_now_ns();
-		if (llabs(fast->time_ns - now) < 60000000000LL && llabs(tree->time_ns - now) < 60000000000LL)
+		int64_t now = cc_time_now_ns(), minute = 60000000000LL;
+		/* Compared as bounds, not as differences: a time from 1700 minus now overflows int64
+		 * (found by this target: the check itself was the undefined behaviour). */
+		if (fast->time_ns > now - minute && fast->time_ns < now + minute && tree->time_ns > now - minute &&
+		    tree->time_ns < now + minute)
 			tree->time_ns = fast->time_ns;
 		char *a = cc_event_canonical(fast), *b = cc_event_canonical(tree);
 		char *original = cc_json_canonical(doc);
