@@ -103,7 +103,16 @@ static void print_denied_rules(const char *evidence, json_t *appraisal)
 				  json_string_value(json_object_get(rule, "reason")));
 }
 
-static int verify(int argc, char **argv)
+struct verify_args {
+	const char *tee, *evidence, *vcek, *chain, *root, *at, *policy_file, *ak, *nonce_hex;
+	const char *tcb_info, *qe_identity, *collateral_chain;
+	const char *crl_paths[ATTEST_CRLS_MAX];
+	size_t n_crls;
+	bool json;
+};
+
+/* Returns -1 to go on, or the exit code (help, usage error). */
+static int parse_verify_args(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option options[] = {
 		{ "tee", required_argument, NULL, 't' },
@@ -123,128 +132,153 @@ static int verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *tee = NULL, *evidence = NULL, *vcek = NULL, *chain = NULL, *root = NULL, *at = NULL,
-		   *policy_file = NULL, *crl_paths[ATTEST_CRLS_MAX], *ak = NULL, *nonce_hex = NULL, *tcb_info = NULL,
-		   *qe_identity = NULL, *collateral_chain = NULL;
-	size_t n_crls = 0;
-	bool json = false;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case 't': tee = optarg; break;
-		case 'e': evidence = optarg; break;
-		case 'v': vcek = optarg; break;
-		case 'c': chain = optarg; break;
-		case 'r': root = optarg; break;
+		case 't': a->tee = optarg; break;
+		case 'e': a->evidence = optarg; break;
+		case 'v': a->vcek = optarg; break;
+		case 'c': a->chain = optarg; break;
+		case 'r': a->root = optarg; break;
 		case 'l':
-			if (n_crls == ATTEST_CRLS_MAX) {
+			if (a->n_crls == ATTEST_CRLS_MAX) {
 				cli_error("cocoon attest verify", "at most %d --crl files", ATTEST_CRLS_MAX);
 				return CLI_EXIT_USAGE;
 			}
-			crl_paths[n_crls++] = optarg;
+			a->crl_paths[a->n_crls++] = optarg;
 			break;
-		case 'a': at = optarg; break;
-		case 'k': ak = optarg; break;
-		case 'n': nonce_hex = optarg; break;
-		case 'T': tcb_info = optarg; break;
-		case 'Q': qe_identity = optarg; break;
-		case 'C': collateral_chain = optarg; break;
-		case 'j': json = true; break;
-		case 'p': policy_file = optarg; break;
+		case 'a': a->at = optarg; break;
+		case 'k': a->ak = optarg; break;
+		case 'n': a->nonce_hex = optarg; break;
+		case 'T': a->tcb_info = optarg; break;
+		case 'Q': a->qe_identity = optarg; break;
+		case 'C': a->collateral_chain = optarg; break;
+		case 'j': a->json = true; break;
+		case 'p': a->policy_file = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	const struct attest_verifier *verifier = attest_verifier_find(tee);
-	if (!verifier) {
+	if (!attest_verifier_find(a->tee)) {
 		cli_error("cocoon attest verify", "--tee must be one of: %s", attest_verifier_names());
 		return CLI_EXIT_USAGE;
 	}
-	if (!evidence || optind != argc) {
+	if (!a->evidence || optind != argc) {
 		cli_error("cocoon attest verify", "--evidence FILE is required");
 		return CLI_EXIT_USAGE;
 	}
-	if (!required_present(tee, vcek, chain, root, ak, nonce_hex))
+	if (!required_present(a->tee, a->vcek, a->chain, a->root, a->ak, a->nonce_hex))
 		return CLI_EXIT_USAGE;
-	if ((tcb_info || qe_identity || collateral_chain) && !(tcb_info && qe_identity && collateral_chain)) {
+	bool any = a->tcb_info || a->qe_identity || a->collateral_chain;
+	if (any && !(a->tcb_info && a->qe_identity && a->collateral_chain)) {
 		cli_error("cocoon attest verify", "--tcb-info, --qe-identity and --collateral-chain go together");
 		return CLI_EXIT_USAGE;
 	}
+	return -1;
+}
 
-	struct attest_input in = { .n_crls = n_crls };
-	uint8_t nonce[64];
-	if (nonce_hex) {
-		size_t n = strlen(nonce_hex) / 2;
-		if (strlen(nonce_hex) % 2 != 0 || n == 0 || n > sizeof(nonce) ||
-		    cc_hex_decode(nonce_hex, nonce, n) < 0) {
+/* The nonce and the time of appraisal; false (after saying why) on a malformed value. */
+static bool parse_nonce_and_time(const struct verify_args *a, uint8_t *nonce, size_t size, struct attest_input *in)
+{
+	if (a->nonce_hex) {
+		size_t n = strlen(a->nonce_hex) / 2;
+		if (strlen(a->nonce_hex) % 2 != 0 || n == 0 || n > size || cc_hex_decode(a->nonce_hex, nonce, n) < 0) {
 			cli_error("cocoon attest verify", "--nonce must be 1 to 64 bytes of hex");
-			return CLI_EXIT_USAGE;
+			return false;
 		}
-		in.nonce = nonce;
-		in.nonce_len = n;
+		in->nonce = nonce;
+		in->nonce_len = n;
 	}
-	if (at) {
+	if (a->at) {
 		int64_t ns;
-		if (cc_time_parse_rfc3339(at, &ns) < 0) {
-			cli_error("cocoon attest verify", "--at `%s` is not an RFC 3339 time", at);
-			return CLI_EXIT_USAGE;
+		if (cc_time_parse_rfc3339(a->at, &ns) < 0) {
+			cli_error("cocoon attest verify", "--at `%s` is not an RFC 3339 time", a->at);
+			return false;
 		}
-		in.at = (time_t)(ns / 1000000000);
+		in->at = (time_t)(ns / 1000000000);
 	}
-	struct cc_error err = { 0 };
-	_cleanup_json_ json_t *policy = NULL;
-	if (policy_file && attest_policy_load(policy_file, &policy, &err) < 0) {
-		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
-		return CLI_EXIT_USAGE;
-	}
-	struct files files = { 0 };
-	const uint8_t *roots = NULL;
-	int r = read_input(evidence, &files.evidence, &in.evidence, &in.evidence_len, &err);
-	if (r == 0)
-		r = read_input(vcek ? vcek : ak, &files.endorsement, &in.endorsement, &in.endorsement_len, &err);
-	if (r == 0)
-		r = read_input(chain ? chain : root, &files.roots, &roots, &in.roots_len, &err);
-	for (size_t i = 0; r == 0 && i < n_crls; i++)
-		r = read_input(crl_paths[i], &files.crls[i], &in.crls[i].data, &in.crls[i].len, &err);
-	if (r == 0)
-		r = read_input(tcb_info, &files.tcb_info, &in.tcb_info.data, &in.tcb_info.len, &err);
-	if (r == 0)
-		r = read_input(qe_identity, &files.qe_identity, &in.qe_identity.data, &in.qe_identity.len, &err);
-	if (r == 0)
-		r = read_input(collateral_chain, &files.collateral_chain, &in.collateral_chain.data,
-			       &in.collateral_chain.len, &err);
+	return true;
+}
 
-	in.roots_pem = (const char *)roots;
-	if (r < 0) {
-		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
-		files_free(&files);
-		return CLI_EXIT_USAGE;
-	}
-	_cleanup_json_ json_t *claims = NULL;
-	r = verifier->verify(&in, &claims, &err);
-	files_free(&files);
-	if (r < 0) {
-		cli_emit_decision("attest", "attest.verify", evidence, NULL, false, cc_error_message(&err));
-		cli_error("cocoon attest verify", "%s: %s", evidence, cc_error_message(&err));
-		return CLI_EXIT_FAILURE;
-	}
+/* Reads every file the verifier needs into files, pointing in at them. */
+static int read_verify_files(const struct verify_args *a, struct files *files, struct attest_input *in,
+			     struct cc_error *err)
+{
+	const uint8_t *roots = NULL;
+	int r = read_input(a->evidence, &files->evidence, &in->evidence, &in->evidence_len, err);
+	if (r == 0)
+		r = read_input(a->vcek ? a->vcek : a->ak, &files->endorsement, &in->endorsement, &in->endorsement_len,
+			       err);
+	if (r == 0)
+		r = read_input(a->chain ? a->chain : a->root, &files->roots, &roots, &in->roots_len, err);
+	for (size_t i = 0; r == 0 && i < a->n_crls; i++)
+		r = read_input(a->crl_paths[i], &files->crls[i], &in->crls[i].data, &in->crls[i].len, err);
+	if (r == 0)
+		r = read_input(a->tcb_info, &files->tcb_info, &in->tcb_info.data, &in->tcb_info.len, err);
+	if (r == 0)
+		r = read_input(a->qe_identity, &files->qe_identity, &in->qe_identity.data, &in->qe_identity.len, err);
+	if (r == 0)
+		r = read_input(a->collateral_chain, &files->collateral_chain, &in->collateral_chain.data,
+			       &in->collateral_chain.len, err);
+	in->roots_pem = (const char *)roots;
+	return r;
+}
+
+/* Appraises the claims against the policy, records the decision, and prints the outcome. */
+static int appraise(const struct verify_args *a, const struct attest_verifier *verifier, json_t *claims,
+		    const json_t *policy)
+{
 	_cleanup_json_ json_t *appraisal = NULL;
 	bool allowed = !policy || attest_policy_evaluate(policy, claims, &appraisal);
 	if (!allowed)
-		print_denied_rules(evidence, appraisal);
+		print_denied_rules(a->evidence, appraisal);
 	/* Every verdict is a security decision: it goes to the audit pipeline. */
-	cli_emit_decision("attest", "attest.verify", evidence, NULL, allowed,
+	cli_emit_decision("attest", "attest.verify", a->evidence, NULL, allowed,
 			  allowed ? NULL : "the claims do not meet the policy");
-	if (json) {
+	if (a->json) {
 		if (appraisal)
 			json_object_set(claims, "appraisal", appraisal);
 		_cleanup_free_ char *text = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 		printf("%s\n", text);
 	} else if (allowed) {
-		printf("%s: authentic %s%s\n", evidence, verifier->description, policy ? "; the policy is met" : "");
+		printf("%s: authentic %s%s\n", a->evidence, verifier->description, policy ? "; the policy is met" : "");
 	}
 	return allowed ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+static int verify(int argc, char **argv)
+{
+	struct verify_args a = { 0 };
+	int exit_code = parse_verify_args(argc, argv, &a);
+	if (exit_code >= 0)
+		return exit_code;
+	const struct attest_verifier *verifier = attest_verifier_find(a.tee);
+	struct attest_input in = { .n_crls = a.n_crls };
+	uint8_t nonce[64];
+	if (!parse_nonce_and_time(&a, nonce, sizeof(nonce), &in))
+		return CLI_EXIT_USAGE;
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *policy = NULL;
+	if (a.policy_file && attest_policy_load(a.policy_file, &policy, &err) < 0) {
+		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
+		return CLI_EXIT_USAGE;
+	}
+	struct files files = { 0 };
+	if (read_verify_files(&a, &files, &in, &err) < 0) {
+		cli_error("cocoon attest verify", "%s", cc_error_message(&err));
+		files_free(&files);
+		return CLI_EXIT_USAGE;
+	}
+	_cleanup_json_ json_t *claims = NULL;
+	int r = verifier->verify(&in, &claims, &err);
+	files_free(&files);
+	if (r < 0) {
+		cli_emit_decision("attest", "attest.verify", a.evidence, NULL, false, cc_error_message(&err));
+		cli_error("cocoon attest verify", "%s: %s", a.evidence, cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	return appraise(&a, verifier, claims, policy);
 }
 
 int cmd_attest(int argc, char **argv)
