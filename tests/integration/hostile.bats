@@ -44,37 +44,42 @@ port_of() {
 	echo "${1##*:}"
 }
 
-@test "hostile: 100 never-ending 4 MiB gRPC streams leave the key broker's memory bounded; a guest is served" {
-	start_kbs "$TMP"
-	[ "$(guest_auth)" = 200 ]
-	before="$(rss_kib "$KBS_PID")"
-	attack h2-flood --port "$(port_of "$KBS_URL")" --ca "$TMP/pki/ca.crt" \
-		--streams 100 --bytes $((4 << 20)) --seconds 20 --hold 30 >"$TMP/flood.json"
+# flood ARGS...: hostile_client.py h2-flood against the broker, held 30 s; waits for its report in
+# $TMP/flood.json and notes the broker's memory before ($BEFORE, KiB).
+flood() {
+	BEFORE="$(rss_kib "$KBS_PID")"
+	attack h2-flood --port "$(port_of "$KBS_URL")" --ca "$TMP/pki/ca.crt" --seconds 20 --hold 30 "$@" \
+		>"$TMP/flood.json"
 	for _ in $(seq 1 400); do [ -s "$TMP/flood.json" ] && break; sleep 0.05; done
 	cat "$TMP/flood.json"
 	[ -s "$TMP/flood.json" ]
+}
+
+# rss_grew_less_than KIB: the broker's memory with the attack held, against $BEFORE.
+rss_grew_less_than() {
+	local after
+	after="$(rss_kib "$KBS_PID")"
+	echo "broker RSS: $BEFORE KiB before, $after KiB with the attack held"
+	[ $((after - BEFORE)) -lt "$1" ]
+}
+
+@test "hostile: 100 never-ending 4 MiB gRPC streams leave the key broker's memory bounded; a guest is served" {
+	start_kbs "$TMP"
+	[ "$(guest_auth)" = 200 ]
+	flood --streams 100 --bytes $((4 << 20))
 	# All 400 MiB went in (the broker read and dropped them: no gRPC method there) and nothing of it
 	# stayed; the streams, never ended, are not answered.
 	grep -q '"sent": 419430400' "$TMP/flood.json"
-	after="$(rss_kib "$KBS_PID")"
-	echo "broker RSS: $before KiB before, $after KiB with the flood held"
-	[ $((after - before)) -lt $((48 * 1024)) ]
+	rss_grew_less_than $((48 * 1024))
 	[ "$(guest_auth)" = 200 ]
 }
 
 @test "hostile: request bodies on a real route are bounded by the route and the connection's budget" {
 	start_kbs "$TMP"
-	before="$(rss_kib "$KBS_PID")"
-	attack h2-flood --port "$(port_of "$KBS_URL")" --ca "$TMP/pki/ca.crt" \
-		--content-type application/json --streams 100 --bytes $((1 << 20)) --seconds 20 --hold 30 \
-		>"$TMP/flood.json"
-	for _ in $(seq 1 400); do [ -s "$TMP/flood.json" ] && break; sleep 0.05; done
-	cat "$TMP/flood.json"
+	flood --content-type application/json --streams 100 --bytes $((1 << 20))
 	# Past the unauthenticated connection's budget (2 MiB) the streams are refused with 503.
 	grep -q '"503/-"' "$TMP/flood.json"
-	after="$(rss_kib "$KBS_PID")"
-	echo "broker RSS: $before KiB before, $after KiB with 100 streams held"
-	[ $((after - before)) -lt $((32 * 1024)) ]
+	rss_grew_less_than $((32 * 1024))
 	[ "$(guest_auth)" = 200 ]
 }
 

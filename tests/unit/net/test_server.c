@@ -5,6 +5,7 @@
 #include "lib/crypto/x509.h"
 #include "lib/net/client.h"
 #include "lib/net/server.h"
+#include "net_unit.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -172,15 +173,6 @@ static void test_body_limit(void **state)
 	assert_int_equal(res.status, 413);
 	cc_http_result_free(&res);
 	cc_server_stop(srv);
-}
-
-static int connect_tcp(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
 }
 
 static void test_plain_http_to_tls_port_and_slow_handshake(void **state)

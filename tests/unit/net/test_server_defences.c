@@ -8,6 +8,7 @@
 #include "lib/crypto/x509.h"
 #include "lib/net/response_stream.h"
 #include "lib/net/server.h"
+#include "net_unit.h"
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -150,15 +151,6 @@ static void fetch(int port, bool h2, const char *method, const char *path, const
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
-}
-
-static int connect_tcp(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
 }
 
 /* True when the server closed fd within ms. */
