@@ -8,6 +8,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/base/stop.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/secure.h"
 #include "lib/crypto/x509.h"
@@ -18,7 +19,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <openssl/ec.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,11 +135,7 @@ static int serve(const struct serve_args *a)
 	cc_wipe(root, sizeof(root));
 	if (r == 0 && (getenv("COCOON_AUDIT_SOCKET") || a->events))
 		r = cc_event_sink_open_default(a->events, &err);
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	cc_stop_signals_block(); /* before the server's threads start: they inherit the block */
 	if (r == 0) {
 		size_t count;
 		const struct cc_http_route *routes = kbs_routes(kbs, &count);
@@ -160,9 +156,7 @@ static int serve(const struct serve_args *a)
 	} else {
 		cc_info("cocoon-kbs serving on %s (store %s; SNP %s, TDX %s, TPM registration %s)", a->listen,
 			cc_store_backend(store), snp ? "on" : "off", tdx ? "on" : "off", ek_ca ? "on" : "off");
-		int sig = 0;
-		sigwait(&mask, &sig);
-		cc_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		cc_wait_until_stopped(0, NULL, NULL);
 	}
 	cc_server_stop(server);
 	kbs_free(kbs);

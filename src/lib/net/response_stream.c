@@ -149,7 +149,7 @@ void cc_response_stream_abandon(struct cc_response_stream *s)
 	bool was_closed = s->closed;
 	s->closed = true;
 	s->target = NULL;
-	void (*fn)(void *) = was_closed ? NULL : s->on_close;
+	void (*fn)(void *) = was_closed ? NULL : s->on_close; /* once, whatever ended it */
 	void *arg = s->on_close_arg;
 	pthread_mutex_unlock(&s->lock);
 	if (fn)

@@ -28,8 +28,9 @@ struct cc_response_stream *cc_http_response_stream(struct cc_http_response *resp
 int cc_response_stream_write(struct cc_response_stream *s, const void *data, size_t len);
 /* True once the client is gone; writes fail from then on. */
 bool cc_response_stream_closed(struct cc_response_stream *s);
-/* Called once, on the server's loop thread, when the client goes away or the server stops (not
- * when the writer finishes). Set it before handing the stream to another thread. */
+/* Called exactly once, on the server's loop thread, when the server lets go of the stream: the
+ * client went away, the server stops, or the end the writer asked for was sent. Set it before
+ * handing the stream to another thread; the writer may still write or finish from inside it. */
 void cc_response_stream_on_close(struct cc_response_stream *s, void (*fn)(void *arg), void *arg);
 /* Ends the body and drops the writer's reference. */
 void cc_response_stream_finish(struct cc_response_stream *s);
