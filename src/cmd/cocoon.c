@@ -10,6 +10,9 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "up", cmd_up, "start the platform (cocoond) in the background; kubectl works against it" },
+	{ "down", cmd_down, "stop the platform cocoon up started" },
+	{ "kubeconfig", cmd_kubeconfig, "print the platform's admin kubeconfig" },
 	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },

@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "lib/base/error.h"
 #include "lib/base/stop.h"
-#include "node/daemon.h"
+#include "platform/daemon.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct node_daemon_config cfg = { .listen = "127.0.0.1:7443", .data_dir = "/var/lib/cocoon" };
+	struct platform_daemon_config cfg = { .listen = "127.0.0.1:7443", .data_dir = "/var/lib/cocoon" };
 	const char *log_level = NULL, *log_format = NULL, *log_file = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "l:d:s:hV", options, NULL)) != -1) {
@@ -84,12 +84,12 @@ int main(int argc, char **argv)
 	/* Signals stay in the command: blocked before the servers' threads start, taken here. */
 	cc_stop_signals_block();
 	struct cc_error err = { 0 };
-	struct node_daemon *daemon;
-	if (node_daemon_start(&cfg, &daemon, &err) < 0) {
+	struct platform_daemon *daemon;
+	if (platform_daemon_start(&cfg, &daemon, &err) < 0) {
 		cli_error("cocoond", "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
 	cc_wait_until_stopped(0, NULL, NULL);
-	node_daemon_stop(daemon);
+	platform_daemon_stop(daemon);
 	return CLI_EXIT_OK;
 }

@@ -16,9 +16,15 @@ static void healthz(const struct cc_http_request *req, struct cc_http_response *
 	cc_buf_append_str(&resp->body, "ok\n");
 }
 
+/* Kubernetes' version.Info, so kubectl version and client libraries read it; cocoon's own version
+ * is in gitVersion's build metadata and in component/version. */
 static void version(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
-	cc_http_response_json(resp, 200, json_pack("{s:s, s:s}", "component", "cocoond", "version", COCOON_VERSION));
+	cc_http_response_json(resp, 200,
+			      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor",
+					"30", "gitVersion", "v1.30.0+cocoon-" COCOON_VERSION, "gitCommit", "",
+					"gitTreeState", "clean", "buildDate", "", "goVersion", "", "compiler", "gcc",
+					"platform", "linux/amd64", "component", "cocoond", "version", COCOON_VERSION));
 }
 
 static void whoami(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)

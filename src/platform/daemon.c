@@ -1,6 +1,6 @@
 /* cocoond's daemon: bootstrap the PKI, start the TCP (mTLS) and unix socket servers; stop both.
  * Waiting for a signal is the command's business (src/cmd/cocoond.c, lib/base/stop.h). */
-#include "node/daemon.h"
+#include "platform/daemon.h"
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -8,13 +8,20 @@
 #include "lib/event/emit.h"
 #include "lib/net/grpc_health.h"
 #include "lib/net/server.h"
+#include "lib/store/store.h"
 #include "node/api.h"
 #include "node/pki.h"
+#include "platform/api.h"
+#include "platform/bootstrap.h"
+#include "platform/kubeconfig.h"
+#include "platform/objects.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One security event per connection: who connected and whether the transport authenticated them. */
 static void record_authentication(const struct cc_peer *peer, const char *reason, void *userdata)
@@ -51,25 +58,63 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 	cc_event_emit(ev);
 }
 
-struct node_daemon {
+struct platform_daemon {
+	struct cc_store *store;
+	struct platform_objects *objects;
+	struct platform_api *api;
+	struct cc_http_route *routes;
+	size_t route_count;
 	struct cc_server *tcp_server;
 	struct cc_server *local_server;
 	struct cc_grpc_health *health;
 	struct cc_grpc_method methods[1];
 };
 
-void node_daemon_stop(struct node_daemon *d)
+void platform_daemon_stop(struct platform_daemon *d)
 {
 	if (!d)
 		return;
+	/* Servers first: their watch streams end (the object store's watchers are told) before the
+	 * store closes. */
 	cc_server_stop(d->local_server);
 	cc_server_stop(d->tcp_server);
+	platform_api_free(d->api);
+	platform_objects_close(d->objects);
+	cc_store_close(d->store);
 	cc_grpc_health_free(d->health);
 	cc_event_sink_close();
+	free(d->routes);
 	free(d);
 }
 
-int node_daemon_start(const struct node_daemon_config *cfg, struct node_daemon **ret, struct cc_error *err)
+/* The API objects, the first of them, and the routes (node API + Kubernetes API). */
+static int start_platform(struct platform_daemon *d, const struct platform_daemon_config *cfg, struct cc_error *err)
+{
+	_cleanup_free_ char *default_store = cc_xasprintf("sqlite:%s/state.db", cfg->data_dir);
+	int r = cc_store_open(cfg->store_url ? cfg->store_url : default_store, &d->store, err);
+	if (r == 0)
+		r = platform_objects_open(d->store, &d->objects, err);
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	const char *node = cfg->node_name ? cfg->node_name : host;
+	if (r == 0)
+		r = platform_bootstrap(d->objects, node, err);
+	struct platform_api_config acfg = { .objects = d->objects, .node_name = node };
+	if (r == 0)
+		r = platform_api_new(&acfg, &d->api, err);
+	if (r < 0)
+		return r;
+	size_t node_count, api_count;
+	const struct cc_http_route *node_routes = node_api_routes(&node_count);
+	const struct cc_http_route *api_routes = platform_api_routes(d->api, &api_count);
+	d->route_count = node_count + api_count;
+	d->routes = cc_xcalloc(d->route_count, sizeof(*d->routes));
+	memcpy(d->routes, node_routes, node_count * sizeof(*d->routes));
+	memcpy(d->routes + node_count, api_routes, api_count * sizeof(*d->routes));
+	return 0;
+}
+
+int platform_daemon_start(const struct platform_daemon_config *cfg, struct platform_daemon **ret, struct cc_error *err)
 {
 	if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST)
 		return cc_error_set_errno(err, errno, "create data directory `%s`", cfg->data_dir);
@@ -94,9 +139,19 @@ int node_daemon_start(const struct node_daemon_config *cfg, struct node_daemon *
 	if (r < 0)
 		return r;
 
-	size_t route_count;
-	const struct cc_http_route *routes = node_api_routes(&route_count);
-	struct node_daemon *d = cc_xcalloc(1, sizeof(*d));
+	struct platform_daemon *d = cc_xcalloc(1, sizeof(*d));
+	r = start_platform(d, cfg, err);
+	if (r < 0) {
+		platform_daemon_stop(d);
+		return r;
+	}
+	r = platform_kubeconfig_write(cfg->data_dir, cfg->listen, ca, pki.admin_cert, pki.admin_key, err);
+	if (r < 0) {
+		platform_daemon_stop(d);
+		return r;
+	}
+	const struct cc_http_route *routes = d->routes;
+	size_t route_count = d->route_count;
 	d->health = cc_grpc_health_new();
 	cc_grpc_health_set(d->health, "cocoon.node", true);
 	d->methods[0] = cc_grpc_health_method(d->health);
@@ -126,12 +181,12 @@ int node_daemon_start(const struct node_daemon_config *cfg, struct node_daemon *
 	};
 	r = cc_server_start(&tcp, &d->tcp_server, err);
 	if (r < 0) {
-		node_daemon_stop(d);
+		platform_daemon_stop(d);
 		return cc_error_prefix(err, "start API server");
 	}
 	r = cc_server_start(&local, &d->local_server, err);
 	if (r < 0) {
-		node_daemon_stop(d);
+		platform_daemon_stop(d);
 		return cc_error_prefix(err, "start local socket server");
 	}
 	cc_info("cocoond %s serving the node API on %s (mutual TLS, CA %s) and %s", COCOON_VERSION, cfg->listen, ca,

@@ -1,0 +1,248 @@
+/* cocoon up / down / kubeconfig: the platform on this machine as one command starts and stops it.
+ *
+ * up starts cocoond in the background (its own session, output to LOG_DIR/cocoond.log), records its
+ * pid in DATA_DIR/cocoond.pid, and returns once the API answers; a running platform is left alone.
+ * down sends it SIGTERM and waits until it has stopped (SIGKILL after --timeout); cocoond removes
+ * its socket on the way out. kubeconfig prints the admin kubeconfig cocoond wrote. */
+#include "cmd/cli.h"
+#include "commands.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_DATA_DIR "/var/lib/cocoon"
+#define DEFAULT_LOG_DIR  "/var/log/cocoon"
+
+struct up_options {
+	const char *data_dir;
+	const char *log_dir;
+	const char *listen;
+	int timeout_s;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: cocoon up [--data-dir DIR] [--log-dir DIR] [--listen ADDR] [--timeout SECONDS]\n"
+		"       cocoon down [--data-dir DIR] [--timeout SECONDS]\n"
+		"       cocoon kubeconfig [--data-dir DIR]\n"
+		"\n"
+		"up starts the platform (cocoond) in the background and returns once its API answers; state\n"
+		"in DIR (default " DEFAULT_DATA_DIR "), log in LOG_DIR/cocoond.log (default " DEFAULT_LOG_DIR "),\n"
+		"the API on ADDR (default 127.0.0.1:7443). Then: kubectl --kubeconfig DIR/kubeconfig get nodes.\n"
+		"down stops it: SIGTERM, then SIGKILL after the timeout (default 30 s).\n"
+		"kubeconfig prints the admin kubeconfig (keep it secret: it holds the admin key).\n");
+}
+
+static int parse(int argc, char **argv, struct up_options *o)
+{
+	static const struct option options[] = {
+		{ "data-dir", required_argument, NULL, 'd' }, { "log-dir", required_argument, NULL, 'l' },
+		{ "listen", required_argument, NULL, 'L' },   { "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
+	};
+	*o = (struct up_options){
+		.data_dir = DEFAULT_DATA_DIR, .log_dir = DEFAULT_LOG_DIR, .listen = "127.0.0.1:7443", .timeout_s = 30
+	};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->data_dir = optarg; break;
+		case 'l': o->log_dir = optarg; break;
+		case 'L': o->listen = optarg; break;
+		case 't': o->timeout_s = atoi(optarg); break;
+		case 'h': usage(stdout); return CLI_EXIT_OK;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_error("cocoon", "unexpected argument `%s`", argv[optind]);
+		return CLI_EXIT_USAGE;
+	}
+	if (o->timeout_s <= 0) {
+		cli_error("cocoon", "--timeout must be a positive number of seconds");
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The pid in DATA_DIR/cocoond.pid if that process is alive, else 0. */
+static pid_t running_pid(const char *data_dir)
+{
+	_cleanup_free_ char *path = cc_xasprintf("%s/cocoond.pid", data_dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (cc_read_file(path, 64, &text, &len, NULL) < 0)
+		return 0;
+	pid_t pid = (pid_t)strtol(text, NULL, 10);
+	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+}
+
+/* True once the local socket answers /healthz. */
+static bool healthy(const char *data_dir)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/cocoond.sock", data_dir);
+	bool ok = false;
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		const char *req = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+		char buf[256] = "";
+		if (write(fd, req, strlen(req)) == (ssize_t)strlen(req) && read(fd, buf, sizeof(buf) - 1) > 0)
+			ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* cocoond next to this binary (a build tree, or the install's sbin beside bin), then PATH. */
+static void find_cocoond(char *out, size_t size)
+{
+	char self[PATH_MAX - 32]; /* room for the suffixes below */
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/cocoond", self);
+			if (access(out, X_OK) == 0)
+				return;
+			snprintf(out, size, "%s/../sbin/cocoond", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, size, "cocoond");
+}
+
+static pid_t spawn(const struct up_options *o, const char *log_path)
+{
+	char cocoond[PATH_MAX];
+	find_cocoond(cocoond, sizeof(cocoond));
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	setsid();
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (null < 0 || log < 0)
+		_exit(127);
+	dup2(null, STDIN_FILENO);
+	dup2(log, STDOUT_FILENO);
+	dup2(log, STDERR_FILENO);
+	execlp(cocoond, cocoond, "--data-dir", o->data_dir, "--listen", o->listen, (char *)NULL);
+	dprintf(STDERR_FILENO, "cocoon up: cannot run %s: %s\n", cocoond, strerror(errno));
+	_exit(127);
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct up_options o;
+	int r = parse(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	pid_t pid = running_pid(o.data_dir);
+	if (pid) {
+		printf("cocoond is already running (pid %d); kubeconfig: %s/kubeconfig\n", (int)pid, o.data_dir);
+		return CLI_EXIT_OK;
+	}
+	struct cc_error err = { 0 };
+	if (cc_mkdir_p(o.data_dir, 0700, &err) < 0 || cc_mkdir_p(o.log_dir, 0750, &err) < 0) {
+		cli_error("cocoon up", "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	_cleanup_free_ char *log_path = cc_xasprintf("%s/cocoond.log", o.log_dir);
+	pid = spawn(&o, log_path);
+	if (pid < 0) {
+		cli_error("cocoon up", "cannot start cocoond: %s", strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	_cleanup_free_ char *pid_path = cc_xasprintf("%s/cocoond.pid", o.data_dir);
+	char text[24];
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	if (cc_write_file_atomic(pid_path, text, strlen(text), 0600, &err) < 0) {
+		cli_error("cocoon up", "%s", cc_error_message(&err));
+		kill(pid, SIGTERM);
+		return CLI_EXIT_FAILURE;
+	}
+	for (int i = 0; i < o.timeout_s * 10; i++) {
+		if (healthy(o.data_dir)) {
+			printf("cocoond is running (pid %d), API on https://%s\n"
+			       "  kubectl --kubeconfig %s/kubeconfig get nodes\n"
+			       "  log: %s; stop it with `cocoon down`\n",
+			       (int)pid, o.listen, o.data_dir, log_path);
+			return CLI_EXIT_OK;
+		}
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			cli_error("cocoon up", "cocoond exited during start; see %s", log_path);
+			unlink(pid_path);
+			return CLI_EXIT_FAILURE;
+		}
+		usleep(100000);
+	}
+	cli_error("cocoon up", "cocoond did not answer within %d s; see %s", o.timeout_s, log_path);
+	return CLI_EXIT_FAILURE;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	struct up_options o;
+	int r = parse(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	pid_t pid = running_pid(o.data_dir);
+	_cleanup_free_ char *pid_path = cc_xasprintf("%s/cocoond.pid", o.data_dir);
+	if (!pid) {
+		printf("cocoond is not running\n");
+		unlink(pid_path);
+		return CLI_EXIT_OK;
+	}
+	kill(pid, SIGTERM);
+	for (int i = 0; i < o.timeout_s * 10 && kill(pid, 0) == 0; i++)
+		usleep(100000);
+	if (kill(pid, 0) == 0) {
+		cli_error("cocoon down", "cocoond (pid %d) did not stop within %d s: killing it", (int)pid,
+			  o.timeout_s);
+		kill(pid, SIGKILL);
+	}
+	unlink(pid_path);
+	printf("cocoond stopped\n");
+	return CLI_EXIT_OK;
+}
+
+int cmd_kubeconfig(int argc, char **argv)
+{
+	struct up_options o;
+	int r = parse(argc, argv, &o);
+	if (r >= 0)
+		return r;
+	_cleanup_free_ char *path = cc_xasprintf("%s/kubeconfig", o.data_dir);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct cc_error err = { 0 };
+	if (cc_read_file(path, 1u << 20, &text, &len, &err) < 0) {
+		cli_error("cocoon kubeconfig", "%s (is the platform up? `cocoon up`)", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	fwrite(text, 1, len, stdout);
+	return CLI_EXIT_OK;
+}

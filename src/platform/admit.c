@@ -1,0 +1,444 @@
+/* Admission of objects before they are stored (see admit.h): generic checks for every kind, then a
+ * table of per-kind defaults and validations. Messages follow k8s.io/apimachinery's validation
+ * (field paths such as metadata.name, spec.containers[0].image). */
+#include "platform/admit.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/encode.h"
+#include "lib/crypto/random.h"
+#include "lib/crypto/secure.h"
+#include "lib/net/http.h"
+#include "platform/status.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ANNOTATIONS (256u << 10) /* total bytes, as Kubernetes' TotalAnnotationSizeLimitB */
+
+bool platform_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+bool platform_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	char part[254];
+	snprintf(part, sizeof(part), "%s", s);
+	for (char *save = NULL, *p = strtok_r(part, ".", &save); p; p = strtok_r(NULL, ".", &save))
+		if (!platform_dns_label(p))
+			return false;
+	return s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
+}
+
+static const char *meta_str(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+/* ---- generic ---- */
+
+static void check_string_map(const json_t *map, const char *field, bool labels, json_t *causes)
+{
+	if (!map)
+		return;
+	if (!json_is_object(map)) {
+		platform_cause(causes, "FieldValueInvalid", field, "must be a map of strings");
+		return;
+	}
+	const char *key;
+	const json_t *value;
+	size_t total = 0;
+	json_object_foreach ((json_t *)map, key, value) {
+		char path[320];
+		snprintf(path, sizeof(path), "%s[%.256s]", field, key);
+		if (!json_is_string(value)) {
+			platform_cause(causes, "FieldValueInvalid", path, "must be a string");
+			continue;
+		}
+		total += strlen(key) + json_string_length(value);
+		if (labels && (json_string_length(value) > 63 || strlen(key) > 316))
+			platform_cause(causes, "FieldValueInvalid", path, "must be no more than 63 characters");
+	}
+	if (!labels && total > MAX_ANNOTATIONS)
+		platform_cause(causes, "TooLong", field, "may not be more than %u bytes", MAX_ANNOTATIONS);
+}
+
+/* kind/apiVersion as the URL says (both optional in the body, as kube-apiserver allows). */
+static int check_type(const struct platform_resource *r, json_t *obj, struct cc_http_response *resp)
+{
+	char api_version[96];
+	platform_resource_api_version(r, api_version, sizeof(api_version));
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *version = json_string_value(json_object_get(obj, "apiVersion"));
+	if (kind && strcmp(kind, r->kind) != 0) {
+		platform_status_error(resp, 400, NULL, r, NULL,
+				      "the kind in the data (%s) does not match the expected kind (%s)", kind, r->kind);
+		return -EINVAL;
+	}
+	if (version && strcmp(version, api_version) != 0) {
+		platform_status_error(resp, 400, NULL, r, NULL,
+				      "the API version in the data (%s) does not match the expected API version (%s)",
+				      version, api_version);
+		return -EINVAL;
+	}
+	json_object_set_new(obj, "kind", json_string(r->kind));
+	json_object_set_new(obj, "apiVersion", json_string(api_version));
+	return 0;
+}
+
+static void check_metadata(const struct platform_resource *r, json_t *meta, json_t *causes)
+{
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	if (!name || !name[0])
+		platform_cause(causes, "FieldValueRequired", "metadata.name", "name or generateName is required");
+	else if (strcmp(r->kind, "Namespace") == 0 ? !platform_dns_label(name) : !platform_dns_subdomain(name))
+		platform_cause(
+		    causes, "FieldValueInvalid", "metadata.name",
+		    "Invalid value: \"%.253s\": a lowercase RFC 1123 %s must consist of lower case alphanumeric "
+		    "characters, '-' or '.', and must start and end with an alphanumeric character",
+		    name, strcmp(r->kind, "Namespace") == 0 ? "label" : "subdomain");
+	check_string_map(json_object_get(meta, "labels"), "metadata.labels", true, causes);
+	check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", false, causes);
+}
+
+/* ---- per kind ---- */
+
+typedef void (*kind_fn)(json_t *obj, json_t *causes);
+
+static json_t *object_at(json_t *obj, const char *field)
+{
+	json_t *v = json_object_get(obj, field);
+	if (!json_is_object(v)) {
+		v = json_object();
+		json_object_set_new(obj, field, v);
+	}
+	return v;
+}
+
+static void default_string(json_t *obj, const char *field, const char *value)
+{
+	if (!json_is_string(json_object_get(obj, field)))
+		json_object_set_new(obj, field, json_string(value));
+}
+
+static void default_int(json_t *obj, const char *field, json_int_t value)
+{
+	if (!json_is_integer(json_object_get(obj, field)))
+		json_object_set_new(obj, field, json_integer(value));
+}
+
+static void namespace_kind(json_t *obj, json_t *causes)
+{
+	default_string(object_at(obj, "status"), "phase", "Active");
+	json_t *spec = object_at(obj, "spec");
+	if (!json_object_get(spec, "finalizers"))
+		json_object_set_new(spec, "finalizers", json_pack("[s]", "kubernetes"));
+}
+
+static void configmap_kind(json_t *obj, json_t *causes)
+{
+	check_string_map(json_object_get(obj, "data"), "data", false, causes);
+}
+
+static void secret_kind(json_t *obj, json_t *causes)
+{
+	default_string(obj, "type", "Opaque");
+	json_t *data = json_object_get(obj, "data");
+	if (data && !json_is_object(data)) {
+		platform_cause(causes, "FieldValueInvalid", "data", "must be a map of base64 strings");
+		return;
+	}
+	const char *key;
+	json_t *value;
+	json_object_foreach (data, key, value) {
+		const char *text = json_string_value(value);
+		uint8_t *bytes = NULL;
+		size_t len;
+		char field[300];
+		snprintf(field, sizeof(field), "data[%.256s]", key);
+		if (!text || cc_base64_decode(text, strlen(text), &bytes, &len) < 0)
+			platform_cause(causes, "FieldValueInvalid", field, "must be a base64 string");
+		if (bytes)
+			cc_wipe(bytes, len);
+		free(bytes);
+	}
+	/* stringData is write-only: merged into data, base64 encoded, and not stored (as Kubernetes). */
+	json_t *string_data = json_object_get(obj, "stringData");
+	if (json_is_object(string_data)) {
+		json_t *merged = object_at(obj, "data");
+		json_object_foreach (string_data, key, value) {
+			const char *text = json_string_value(value);
+			if (!text) {
+				platform_cause(causes, "FieldValueInvalid", "stringData", "values must be strings");
+				break;
+			}
+			_cleanup_free_ char *b64 = cc_base64_encode((const uint8_t *)text, strlen(text));
+			json_object_set_new(merged, key, json_string(b64));
+		}
+		json_object_del(obj, "stringData");
+	}
+}
+
+static void check_containers(json_t *spec, const char *path, json_t *causes)
+{
+	json_t *containers = json_object_get(spec, "containers");
+	if (!json_is_array(containers) || json_array_size(containers) == 0) {
+		platform_cause(causes, "FieldValueRequired", path, "Required value");
+		return;
+	}
+	size_t i;
+	json_t *c;
+	json_array_foreach (containers, i, c) {
+		char field[160];
+		const char *name = json_string_value(json_object_get(c, "name"));
+		snprintf(field, sizeof(field), "%s[%zu].name", path, i);
+		if (!name || !platform_dns_label(name))
+			platform_cause(causes, "FieldValueRequired", field, "a DNS-1123 label is required");
+		for (size_t j = 0; name && j < i; j++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(containers, j), "name")) ?: "",
+				   name) == 0)
+				platform_cause(causes, "FieldValueDuplicate", field, "Duplicate value: \"%s\"", name);
+		const char *image = json_string_value(json_object_get(c, "image"));
+		snprintf(field, sizeof(field), "%s[%zu].image", path, i);
+		if (!image || !image[0])
+			platform_cause(causes, "FieldValueRequired", field, "Required value");
+		default_string(c, "imagePullPolicy", "IfNotPresent");
+		default_string(c, "terminationMessagePath", "/dev/termination-log");
+		default_string(c, "terminationMessagePolicy", "File");
+	}
+}
+
+static void pod_spec_defaults(json_t *spec)
+{
+	default_string(spec, "restartPolicy", "Always");
+	default_string(spec, "dnsPolicy", "ClusterFirst");
+	default_string(spec, "schedulerName", "default-scheduler");
+	default_string(spec, "serviceAccountName", "default");
+	default_int(spec, "terminationGracePeriodSeconds", 30);
+	if (!json_object_get(spec, "securityContext"))
+		json_object_set_new(spec, "securityContext", json_object());
+}
+
+static void pod_kind(json_t *obj, json_t *causes)
+{
+	json_t *spec = object_at(obj, "spec");
+	check_containers(spec, "spec.containers", causes);
+	pod_spec_defaults(spec);
+	json_t *status = object_at(obj, "status");
+	default_string(status, "phase", "Pending");
+}
+
+static bool selector_matches_labels(const json_t *match_labels, const json_t *labels)
+{
+	const char *key;
+	const json_t *value;
+	json_object_foreach ((json_t *)match_labels, key, value) {
+		const json_t *have = json_object_get(labels, key);
+		if (!json_is_string(have) || !json_equal(have, value))
+			return false;
+	}
+	return true;
+}
+
+static void workload_kind(json_t *obj, json_t *causes)
+{
+	json_t *spec = object_at(obj, "spec");
+	default_int(spec, "replicas", 1);
+	default_int(spec, "revisionHistoryLimit", 10);
+	json_t *selector = json_object_get(spec, "selector");
+	json_t *template = object_at(spec, "template");
+	json_t *labels = json_object_get(object_at(template, "metadata"), "labels");
+	if (!json_is_object(selector))
+		platform_cause(causes, "FieldValueRequired", "spec.selector", "Required value");
+	else if (!selector_matches_labels(json_object_get(selector, "matchLabels"), labels))
+		platform_cause(causes, "FieldValueInvalid", "spec.template.metadata.labels",
+			       "Invalid value: `selector` does not match template `labels`");
+	json_t *pod_spec = object_at(template, "spec");
+	check_containers(pod_spec, "spec.template.spec.containers", causes);
+	pod_spec_defaults(pod_spec);
+	object_at(obj, "status");
+}
+
+static void deployment_kind(json_t *obj, json_t *causes)
+{
+	workload_kind(obj, causes);
+	json_t *spec = object_at(obj, "spec");
+	default_int(spec, "progressDeadlineSeconds", 600);
+	json_t *strategy = object_at(spec, "strategy");
+	default_string(strategy, "type", "RollingUpdate");
+	if (strcmp(json_string_value(json_object_get(strategy, "type")), "RollingUpdate") == 0) {
+		json_t *rolling = object_at(strategy, "rollingUpdate");
+		default_string(rolling, "maxSurge", "25%");
+		default_string(rolling, "maxUnavailable", "25%");
+	}
+}
+
+static void service_kind(json_t *obj, json_t *causes)
+{
+	json_t *spec = object_at(obj, "spec");
+	default_string(spec, "type", "ClusterIP");
+	default_string(spec, "sessionAffinity", "None");
+	json_t *ports = json_object_get(spec, "ports");
+	size_t i;
+	json_t *p;
+	json_array_foreach (ports, i, p) {
+		default_string(p, "protocol", "TCP");
+		if (!json_object_get(p, "targetPort") && json_is_integer(json_object_get(p, "port")))
+			json_object_set(p, "targetPort", json_object_get(p, "port"));
+	}
+}
+
+static const struct {
+	const char *kind;
+	kind_fn admit;
+} kinds[] = {
+	{ "Namespace", namespace_kind },   { "ConfigMap", configmap_kind },
+	{ "Secret", secret_kind },         { "Pod", pod_kind },
+	{ "Deployment", deployment_kind }, { "ReplicaSet", workload_kind },
+	{ "Service", service_kind },
+};
+
+static void admit_kind(const struct platform_resource *r, json_t *obj, json_t *causes)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].kind, r->kind) == 0)
+			kinds[i].admit(obj, causes);
+}
+
+/* ---- create and update ---- */
+
+static int refuse_invalid(const struct platform_resource *r, const json_t *obj, json_t *causes,
+			  struct cc_http_response *resp)
+{
+	if (json_array_size(causes) == 0) {
+		json_decref(causes);
+		return 0;
+	}
+	platform_status_invalid(resp, r, meta_str(obj, "name"), causes);
+	return -EINVAL;
+}
+
+static void generate_name(json_t *meta)
+{
+	const char *prefix = json_string_value(json_object_get(meta, "generateName"));
+	if (!prefix || json_string_value(json_object_get(meta, "name")))
+		return;
+	/* Five characters from Kubernetes' alphabet without vowels and look-alikes. */
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	uint8_t random[5];
+	cc_random_bytes(random, sizeof(random), NULL);
+	char name[300];
+	int n = snprintf(name, sizeof(name), "%.248s", prefix);
+	for (int i = 0; i < 5; i++)
+		name[n + i] = alphabet[random[i] % (sizeof(alphabet) - 1)];
+	name[n + 5] = '\0';
+	json_object_set_new(meta, "name", json_string(name));
+}
+
+int platform_admit_create(const struct platform_resource *r, json_t *obj, const char *url_namespace,
+			  struct cc_http_response *resp)
+{
+	if (!json_is_object(obj)) {
+		platform_status_error(resp, 400, NULL, r, NULL, "the request body must be a JSON object");
+		return -EINVAL;
+	}
+	if (check_type(r, obj, resp) < 0)
+		return -EINVAL;
+	json_t *meta = object_at(obj, "metadata");
+	generate_name(meta);
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	if (r->namespaced) {
+		if (ns && ns[0] && url_namespace && strcmp(ns, url_namespace) != 0) {
+			platform_status_error(resp, 400, NULL, r, meta_str(obj, "name"),
+					      "the namespace of the provided object does not match the namespace sent "
+					      "on the request");
+			return -EINVAL;
+		}
+		if (url_namespace)
+			json_object_set_new(meta, "namespace", json_string(url_namespace));
+	} else {
+		json_object_del(meta, "namespace");
+	}
+	json_t *causes = json_array();
+	check_metadata(r, meta, causes);
+	admit_kind(r, obj, causes);
+	if (refuse_invalid(r, obj, causes, resp) < 0)
+		return -EINVAL;
+	/* Server-set fields: whatever the client sent is replaced. */
+	char uid[37], created[40];
+	cc_random_uuid(uid, NULL);
+	int64_t now = cc_time_now_ns();
+	cc_time_format_rfc3339(now - now % 1000000000, created, sizeof(created));
+	json_object_set_new(meta, "uid", json_string(uid));
+	json_object_set_new(meta, "creationTimestamp", json_string(created));
+	json_object_set_new(meta, "generation", json_integer(1));
+	json_object_del(meta, "resourceVersion");
+	json_object_del(meta, "deletionTimestamp");
+	json_object_del(meta, "managedFields");
+	return 0;
+}
+
+int platform_admit_update(const struct platform_resource *r, json_t *obj, const json_t *old, bool status_only,
+			  struct cc_http_response *resp)
+{
+	if (!json_is_object(obj)) {
+		platform_status_error(resp, 400, NULL, r, NULL, "the request body must be a JSON object");
+		return -EINVAL;
+	}
+	if (check_type(r, obj, resp) < 0)
+		return -EINVAL;
+	const char *name = meta_str(obj, "name"), *old_name = meta_str(old, "name");
+	if (!name || strcmp(name, old_name) != 0) {
+		platform_status_error(resp, 400, NULL, r, old_name,
+				      "the name of the object (%s) does not match the name on the URL (%s)",
+				      name ? name : "", old_name);
+		return -EINVAL;
+	}
+	json_t *meta = object_at(obj, "metadata");
+	const json_t *old_meta = json_object_get(old, "metadata");
+	/* Immutable and server-set metadata come from the stored object. */
+	static const char *const kept[] = { "uid", "creationTimestamp", "namespace", "deletionTimestamp",
+					    "generation" };
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		json_t *v = json_object_get(old_meta, kept[i]);
+		if (v)
+			json_object_set(meta, kept[i], v);
+		else
+			json_object_del(meta, kept[i]);
+	}
+	if (status_only) {
+		/* The status subresource changes status only; everything else stays as stored. */
+		json_t *status = json_incref(json_object_get(obj, "status"));
+		json_object_clear(obj);
+		json_object_update(obj, (json_t *)old);
+		if (status)
+			json_object_set_new(obj, "status", status);
+		return 0;
+	}
+	/* The main resource does not change status (kube-apiserver's strategies for kinds with a status). */
+	json_t *old_status = json_object_get(old, "status");
+	if (old_status)
+		json_object_set(obj, "status", old_status);
+	json_t *causes = json_array();
+	check_metadata(r, meta, causes);
+	admit_kind(r, obj, causes);
+	if (refuse_invalid(r, obj, causes, resp) < 0)
+		return -EINVAL;
+	if (!json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")))
+		json_object_set_new(meta, "generation",
+				    json_integer(json_integer_value(json_object_get(old_meta, "generation")) + 1));
+	return 0;
+}

@@ -1,0 +1,698 @@
+/* The REST layer of the platform's Kubernetes API (see api.h): a request's path is parsed into
+ * group, version, namespace, resource, name and subresource as kube-apiserver's installer lays them
+ * out, authorized, then handed to one function per verb. Discovery lives in discovery.c, admission in
+ * admit.c, Tables in table.c. */
+#include "platform/api.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/json/json.h"
+#include "lib/json/yaml.h"
+#include "lib/net/response_stream.h"
+#include "platform/admit.h"
+#include "platform/discovery.h"
+#include "platform/objects.h"
+#include "platform/openapi.h"
+#include "platform/patch.h"
+#include "platform/selector.h"
+#include "platform/status.h"
+#include "platform/table.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_REQUEST (3u << 20) /* kube-apiserver's request body limit */
+
+struct platform_api {
+	struct platform_api_config cfg;
+	struct cc_http_route routes[7];
+};
+
+/* What a request addresses. */
+struct target {
+	const char *group, *version;
+	const struct platform_resource *resource;
+	char *namespace; /* NULL: cluster-scoped, or every namespace */
+	char *name;
+	char *subresource;
+	char *segments[8];
+	size_t count;
+};
+
+static void target_free(struct target *t)
+{
+	for (size_t i = 0; i < t->count; i++)
+		free(t->segments[i]);
+}
+
+/* ---- authorization (until RBAC: cluster admins only, failing closed) ---- */
+
+static bool is_admin(const struct cc_peer *peer)
+{
+	if (peer->is_unix)
+		return peer->have_credentials && peer->uid == 0;
+	for (int i = 0; peer->cert_verified && i < peer->group_count; i++)
+		if (strcmp(peer->groups[i], "system:masters") == 0)
+			return true;
+	return false;
+}
+
+static const char *user_of(const struct cc_peer *peer, char *buf, size_t size)
+{
+	if (peer->cert_verified)
+		snprintf(buf, size, "%s", peer->common_name);
+	else if (peer->have_credentials)
+		snprintf(buf, size, "uid:%u", (unsigned)peer->uid);
+	else
+		snprintf(buf, size, "system:anonymous");
+	return buf;
+}
+
+/* ---- path ---- */
+
+/* Splits /api/v1/... or /apis/GROUP/VERSION/... into t. Returns 0 for a resource path, 1 for a
+ * discovery path (handled by discovery.c), or -ENOENT. */
+static int parse_path(const char *path, struct target *t)
+{
+	_cleanup_free_ char *copy = cc_xstrdup(path);
+	for (char *save = NULL, *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (t->count == sizeof(t->segments) / sizeof(t->segments[0]))
+			return -ENOENT;
+		t->segments[t->count++] = cc_xstrdup(p);
+	}
+	size_t i;
+	if (t->count >= 1 && strcmp(t->segments[0], "api") == 0) {
+		t->group = "";
+		if (t->count < 3)
+			return 1;
+		t->version = t->segments[1];
+		i = 2;
+	} else if (t->count >= 1 && strcmp(t->segments[0], "apis") == 0) {
+		if (t->count < 4)
+			return 1;
+		t->group = t->segments[1];
+		t->version = t->segments[2];
+		i = 3;
+	} else {
+		return -ENOENT;
+	}
+	char **s = t->segments;
+	/* namespaces/NS/RESOURCE[/NAME[/SUB]] unless it is the namespaces resource itself. */
+	if (strcmp(s[i], "namespaces") == 0 && t->count >= i + 3 &&
+	    platform_resource_find(t->group, t->version, s[i + 2])) {
+		t->namespace = s[i + 1];
+		i += 2;
+	}
+	t->resource = platform_resource_find(t->group, t->version, s[i]);
+	if (!t->resource)
+		return -ENOENT;
+	if (t->count > i + 1)
+		t->name = s[i + 1];
+	if (t->count > i + 2)
+		t->subresource = s[i + 2];
+	if (t->count > i + 3)
+		return -ENOENT;
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static int parse_body(const struct cc_http_request *req, const struct platform_resource *r,
+		      struct cc_http_response *resp, json_t **ret)
+{
+	struct cc_error err = { 0 };
+	const char *type = cc_http_request_header(req, "content-type");
+	int rc;
+	if (type && (strncasecmp(type, "application/yaml", 16) == 0 || strstr(type, "+yaml")))
+		rc = cc_yaml_parse_one(req->body.data ? req->body.data : "", req->body.len, "request body", ret, &err);
+	else
+		rc = cc_json_parse(req->body.data ? req->body.data : "", req->body.len, MAX_REQUEST, "request body",
+				   ret, &err);
+	if (rc < 0)
+		platform_status_error(resp, 400, NULL, r, NULL, "%s", cc_error_message(&err));
+	return rc;
+}
+
+static char *query(const struct cc_http_request *req, const char *name)
+{
+	return cc_http_request_query(req, name);
+}
+
+static bool query_true(const struct cc_http_request *req, const char *name)
+{
+	_cleanup_free_ char *v = query(req, name);
+	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Selectors and paging of a list or watch; false after answering 400. */
+static bool list_options(const struct cc_http_request *req, const struct target *t, struct platform_list_options *o,
+			 struct cc_http_response *resp)
+{
+	*o = (struct platform_list_options){ .namespace = t->namespace };
+	_cleanup_free_ char *labels = query(req, "labelSelector");
+	_cleanup_free_ char *fields = query(req, "fieldSelector");
+	_cleanup_free_ char *limit = query(req, "limit");
+	struct cc_error err = { 0 };
+	struct platform_selector *sel = NULL;
+	if (labels && labels[0] && platform_selector_parse(labels, &sel, &err) < 0) {
+		platform_status_error(resp, 400, NULL, t->resource, NULL, "unable to parse requirement: %s",
+				      cc_error_message(&err));
+		return false;
+	}
+	o->labels = sel;
+	struct platform_field_selector *field_sel = NULL;
+	if (fields && fields[0] && platform_field_selector_parse(fields, &field_sel, &err) < 0) {
+		platform_selector_free(sel);
+		o->labels = NULL;
+		platform_status_error(resp, 400, NULL, t->resource, NULL, "%s", cc_error_message(&err));
+		return false;
+	}
+	o->fields = field_sel;
+	if (limit)
+		o->limit = strtoul(limit, NULL, 10);
+	o->continue_token = query(req, "continue");
+	return true;
+}
+
+static void list_options_free(struct platform_list_options *o)
+{
+	platform_selector_free((struct platform_selector *)o->labels);
+	platform_field_selector_free((struct platform_field_selector *)o->fields);
+	free((char *)o->continue_token);
+}
+
+static void respond_error(struct cc_http_response *resp, const struct target *t, int rc, struct cc_error *err)
+{
+	const char *name = t->name;
+	switch (rc) {
+	case -ENOENT:
+		platform_status_error(resp, 404, NULL, t->resource, name, "%s \"%s\" not found", t->resource->resource,
+				      name ? name : "");
+		break;
+	case -EEXIST:
+		platform_status_error(resp, 409, "AlreadyExists", t->resource, name, "%s", cc_error_message(err));
+		break;
+	case -ESTALE:
+		platform_status_error(resp, 409, "Conflict", t->resource, name, "%s", cc_error_message(err));
+		break;
+	case -EXFULL:
+		platform_status_error(resp, 410, "Expired", t->resource, name, "%s", cc_error_message(err));
+		break;
+	case -EFBIG: platform_status_error(resp, 413, NULL, t->resource, name, "%s", cc_error_message(err)); break;
+	default:
+		cc_warning("API %s: %s", t->resource->resource, cc_error_message(err));
+		platform_status_error(resp, 500, NULL, t->resource, name, "%s", cc_error_message(err));
+	}
+}
+
+/* ---- verbs ---- */
+
+static bool namespace_exists(struct platform_api *api, const struct target *t, struct cc_http_response *resp)
+{
+	if (!t->resource->namespaced || !t->namespace)
+		return true;
+	const struct platform_resource *ns = platform_resource_find("", "v1", "namespaces");
+	json_t *obj = NULL;
+	struct cc_error err = { 0 };
+	int rc = platform_objects_get(api->cfg.objects, ns, NULL, t->namespace, &obj, &err);
+	json_decref(obj);
+	if (rc == 0)
+		return true;
+	platform_status_error(resp, 404, NULL, ns, t->namespace, "namespaces \"%s\" not found", t->namespace);
+	return false;
+}
+
+static void get_one(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		    struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	json_t *obj = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &obj, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	if (platform_wants_table(cc_http_request_header(req, "accept"))) {
+		json_t *items = json_pack("[o]", obj);
+		platform_respond(resp, 200,
+				 platform_table(t->resource, items,
+						json_string_value(json_object_get(json_object_get(obj, "metadata"),
+										  "resourceVersion"))));
+		json_decref(items);
+		return;
+	}
+	platform_respond(resp, 200, obj);
+}
+
+static void watch(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		  struct cc_http_response *resp)
+{
+	struct platform_list_options o;
+	if (!list_options(req, t, &o, resp))
+		return;
+	_cleanup_free_ char *rv = query(req, "resourceVersion");
+	int64_t from = rv ? strtoll(rv, NULL, 10) : 0;
+	struct cc_response_stream *stream = cc_http_response_stream(resp, 4u << 20);
+	resp->status = 200;
+	snprintf(resp->content_type, sizeof(resp->content_type), "application/json");
+	struct cc_error err = { 0 };
+	int rc = platform_objects_watch(api->cfg.objects, t->resource, &o, from, stream, &err);
+	list_options_free(&o);
+	if (rc < 0) {
+		/* Not streaming after all: a plain error (cc_http_response_free abandons the stream). */
+		cc_response_stream_abandon(resp->stream);
+		resp->stream = NULL;
+		respond_error(resp, t, rc, &err);
+	}
+}
+
+static void list(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		 struct cc_http_response *resp)
+{
+	struct platform_list_options o;
+	if (!list_options(req, t, &o, resp))
+		return;
+	json_t *items = NULL;
+	int64_t revision;
+	_cleanup_free_ char *next = NULL;
+	struct cc_error err = { 0 };
+	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, &items, &revision, &next, &err);
+	list_options_free(&o);
+	if (rc < 0) {
+		platform_status_error(resp, rc == -EINVAL ? 400 : 500, NULL, t->resource, NULL, "%s",
+				      cc_error_message(&err));
+		return;
+	}
+	char rv[24];
+	snprintf(rv, sizeof(rv), "%" PRId64, revision);
+	if (platform_wants_table(cc_http_request_header(req, "accept"))) {
+		json_t *table = platform_table(t->resource, items, rv);
+		if (next)
+			json_object_set_new(json_object_get(table, "metadata"), "continue", json_string(next));
+		json_decref(items);
+		platform_respond(resp, 200, table);
+		return;
+	}
+	/* Items of a typed list carry no kind or apiVersion, as kube-apiserver writes them. */
+	size_t i;
+	json_t *item;
+	json_array_foreach (items, i, item) {
+		json_object_del(item, "kind");
+		json_object_del(item, "apiVersion");
+	}
+	char api_version[96], kind[96];
+	platform_resource_api_version(t->resource, api_version, sizeof(api_version));
+	snprintf(kind, sizeof(kind), "%sList", t->resource->kind);
+	json_t *list_obj = json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", kind, "apiVersion", api_version, "metadata",
+				     "resourceVersion", rv, "items", items);
+	if (next)
+		json_object_set_new(json_object_get(list_obj, "metadata"), "continue", json_string(next));
+	platform_respond(resp, 200, list_obj);
+}
+
+/* What Kubernetes' service account controller does for a new namespace. */
+static void create_default_service_account(struct platform_api *api, const char *namespace)
+{
+	const struct platform_resource *sa = platform_resource_find("", "v1", "serviceaccounts");
+	json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1", "metadata",
+				"name", "default", "namespace", namespace);
+	struct cc_http_response ignored;
+	cc_http_response_init(&ignored);
+	json_t *stored = NULL;
+	struct cc_error err = { 0 };
+	int rc = platform_admit_create(sa, obj, namespace, &ignored);
+	if (rc == 0)
+		rc = platform_objects_create(api->cfg.objects, sa, obj, &stored, &err);
+	if (rc < 0 && rc != -EEXIST)
+		cc_warning("namespace %s: no default service account: %s", namespace, cc_error_message(&err));
+	json_decref(stored);
+	json_decref(obj);
+	cc_http_response_free(&ignored);
+}
+
+static void create(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		   struct cc_http_response *resp)
+{
+	if (t->name) {
+		platform_status_error(resp, 405, NULL, t->resource, t->name, "create is done on the collection");
+		return;
+	}
+	if (t->resource->namespaced && !t->namespace) {
+		platform_status_error(resp, 404, NULL, t->resource, NULL,
+				      "the server could not find the requested resource");
+		return;
+	}
+	if (!namespace_exists(api, t, resp))
+		return;
+	json_t *obj;
+	if (parse_body(req, t->resource, resp, &obj) < 0)
+		return;
+	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0) {
+		json_decref(obj);
+		return;
+	}
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
+	if (rc < 0) {
+		struct target named = *t;
+		named.name = (char *)json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+		respond_error(resp, &named, rc, &err);
+		json_decref(obj);
+		return;
+	}
+	json_decref(obj);
+	if (strcmp(t->resource->kind, "Namespace") == 0)
+		create_default_service_account(
+		    api, json_string_value(json_object_get(json_object_get(stored, "metadata"), "name")));
+	platform_respond(resp, 201, stored);
+}
+
+static int64_t body_revision(const json_t *obj)
+{
+	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+	return rv ? strtoll(rv, NULL, 10) : 0;
+}
+
+/* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH). */
+static void replace(struct platform_api *api, const struct target *t, json_t *obj, const json_t *old,
+		    struct cc_http_response *resp)
+{
+	int64_t expected = body_revision(obj);
+	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0)
+		return;
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int rc = platform_objects_update(api->cfg.objects, t->resource, obj, expected, &stored, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	platform_respond(resp, 200, stored);
+}
+
+static bool subresource_allowed(const struct target *t, struct cc_http_response *resp)
+{
+	if (!t->subresource || strcmp(t->subresource, "status") == 0)
+		return true;
+	platform_status_error(resp, 404, NULL, t->resource, t->name,
+			      "the server could not find the requested resource");
+	return false;
+}
+
+static void update(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		   struct cc_http_response *resp)
+{
+	if (!subresource_allowed(t, resp))
+		return;
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *old = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	_cleanup_json_ json_t *obj = NULL;
+	if (parse_body(req, t->resource, resp, &obj) < 0)
+		return;
+	replace(api, t, obj, old, resp);
+}
+
+/* Server-side apply without field ownership: the applied configuration is merged onto the live
+ * object as `kubectl apply` would (strategic merge), or created when absent. */
+static void apply(struct platform_api *api, const struct target *t, const struct cc_http_request *req, json_t *patch,
+		  struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *old = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
+	if (rc == -ENOENT) {
+		json_t *meta = json_object_get(patch, "metadata");
+		if (!json_is_object(meta)) {
+			meta = json_object();
+			json_object_set_new(patch, "metadata", meta);
+		}
+		json_object_set_new(meta, "name", json_string(t->name));
+		if (!namespace_exists(api, t, resp) ||
+		    platform_admit_create(t->resource, patch, t->namespace, resp) < 0)
+			return;
+		json_t *stored = NULL;
+		rc = platform_objects_create(api->cfg.objects, t->resource, patch, &stored, &err);
+		if (rc < 0)
+			respond_error(resp, t, rc, &err);
+		else
+			platform_respond(resp, 201, stored);
+		return;
+	}
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	json_t *merged = NULL;
+	if (platform_strategic_merge_patch(old, patch, platform_patch_schema_default(), &merged, &err) < 0) {
+		platform_status_error(resp, 422, "Invalid", t->resource, t->name, "%s", cc_error_message(&err));
+		return;
+	}
+	replace(api, t, merged, old, resp);
+	json_decref(merged);
+}
+
+static void patch(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		  struct cc_http_response *resp)
+{
+	if (!subresource_allowed(t, resp))
+		return;
+	const char *type = cc_http_request_header(req, "content-type");
+	if (!type)
+		type = "";
+	_cleanup_json_ json_t *body = NULL;
+	if (parse_body(req, t->resource, resp, &body) < 0)
+		return;
+	if (strncmp(type, "application/apply-patch+yaml", 28) == 0) {
+		apply(api, t, req, body, resp);
+		return;
+	}
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *old = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	json_t *merged = NULL;
+	if (strncmp(type, "application/json-patch+json", 27) == 0)
+		rc = platform_json_patch(old, body, &merged, &err);
+	else if (strncmp(type, "application/merge-patch+json", 28) == 0)
+		rc = platform_merge_patch(old, body, &merged, &err);
+	else if (strncmp(type, "application/strategic-merge-patch+json", 38) == 0)
+		rc = platform_strategic_merge_patch(old, body, platform_patch_schema_default(), &merged, &err);
+	else {
+		platform_status_error(
+		    resp, 415, NULL, t->resource, t->name,
+		    "the body of the request was in an unknown format - accepted media types include: "
+		    "application/json-patch+json, application/merge-patch+json, "
+		    "application/apply-patch+yaml, application/strategic-merge-patch+json");
+		return;
+	}
+	if (rc < 0) {
+		/* A malformed patch is 400, one too large 413, one that cannot apply 422 (as kube-apiserver). */
+		int code = rc == -EBADMSG ? 400 : rc == -E2BIG ? 413 : 422;
+		platform_status_error(resp, code, NULL, t->resource, t->name, "%s", cc_error_message(&err));
+		return;
+	}
+	replace(api, t, merged, old, resp);
+	json_decref(merged);
+}
+
+/* Deleting a namespace deletes what is in it (synchronously: no controller runs namespace
+ * finalization yet). */
+static int empty_namespace(struct platform_api *api, const char *namespace, struct cc_error *err)
+{
+	size_t count;
+	const struct platform_resource *all = platform_resources(&count);
+	for (size_t i = 0; i < count; i++) {
+		if (!all[i].namespaced)
+			continue;
+		struct platform_list_options o = { .namespace = namespace };
+		json_t *items = NULL;
+		int64_t revision;
+		char *next = NULL;
+		int rc = platform_objects_list(api->cfg.objects, &all[i], &o, &items, &revision, &next, err);
+		if (rc < 0)
+			return rc;
+		size_t j;
+		json_t *item;
+		json_array_foreach (items, j, item) {
+			const char *name =
+			    json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+			rc = platform_objects_delete(api->cfg.objects, &all[i], namespace, name, 0, NULL, err);
+			if (rc < 0 && rc != -ENOENT) {
+				json_decref(items);
+				return rc;
+			}
+		}
+		json_decref(items);
+	}
+	return 0;
+}
+
+static void delete_one(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+		       struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	int64_t expected = 0;
+	if (req->body.len) {
+		/* DeleteOptions: preconditions.resourceVersion is honoured; propagation is always
+		 * background here (the garbage collector arrives with the controllers). */
+		_cleanup_json_ json_t *options = NULL;
+		if (parse_body(req, t->resource, resp, &options) < 0)
+			return;
+		const char *rv =
+		    json_string_value(json_object_get(json_object_get(options, "preconditions"), "resourceVersion"));
+		expected = rv ? strtoll(rv, NULL, 10) : 0;
+	}
+	if (strcmp(t->resource->kind, "Namespace") == 0) {
+		int rc = empty_namespace(api, t->name, &err);
+		if (rc < 0) {
+			respond_error(resp, t, rc, &err);
+			return;
+		}
+	}
+	json_t *old = NULL;
+	int rc = platform_objects_delete(api->cfg.objects, t->resource, t->namespace, t->name, expected, &old, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	platform_respond(resp, 200, old);
+}
+
+static void delete_collection(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+			      struct cc_http_response *resp)
+{
+	struct platform_list_options o;
+	if (!list_options(req, t, &o, resp))
+		return;
+	json_t *items = NULL;
+	int64_t revision;
+	_cleanup_free_ char *next = NULL;
+	struct cc_error err = { 0 };
+	o.limit = 0;
+	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, &items, &revision, &next, &err);
+	list_options_free(&o);
+	size_t i;
+	json_t *item;
+	json_array_foreach (items, i, item) {
+		const json_t *meta = json_object_get(item, "metadata");
+		rc = platform_objects_delete(api->cfg.objects, t->resource,
+					     json_string_value(json_object_get(meta, "namespace")),
+					     json_string_value(json_object_get(meta, "name")), 0, NULL, &err);
+		if (rc < 0 && rc != -ENOENT)
+			break;
+		rc = 0;
+	}
+	json_decref(items);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	platform_status_success(resp, t->resource, NULL);
+}
+
+static void serve_resource(struct platform_api *api, struct target *t, const struct cc_http_request *req,
+			   struct cc_http_response *resp)
+{
+	const char *m = req->method;
+	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+	if (t->resource->read_only && !get) {
+		platform_status_error(resp, 405, NULL, t->resource, t->name, "%s is served read-only here",
+				      t->resource->resource);
+		return;
+	}
+	if (get && t->name) {
+		if (subresource_allowed(t, resp))
+			get_one(api, t, req, resp);
+	} else if (get && !t->name && query_true(req, "watch"))
+		watch(api, t, req, resp);
+	else if (get && !t->name)
+		list(api, t, req, resp);
+	else if (strcmp(m, "POST") == 0)
+		create(api, t, req, resp);
+	else if (strcmp(m, "PUT") == 0 && t->name)
+		update(api, t, req, resp);
+	else if (strcmp(m, "PATCH") == 0 && t->name)
+		patch(api, t, req, resp);
+	else if (strcmp(m, "DELETE") == 0 && t->name)
+		delete_one(api, t, req, resp);
+	else if (strcmp(m, "DELETE") == 0)
+		delete_collection(api, t, req, resp);
+	else if (!get)
+		platform_status_error(resp, 405, NULL, t->resource, t->name,
+				      "the server does not allow this method on the requested resource");
+}
+
+static void handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	struct platform_api *api = userdata;
+	char user[160];
+	if (!is_admin(req->peer)) {
+		platform_status_error(resp, 403, NULL, NULL, NULL,
+				      "%s: User \"%s\" cannot %s path \"%s\": only cluster administrators "
+				      "(system:masters) are authorized until RBAC is served",
+				      "forbidden", user_of(req->peer, user, sizeof(user)), req->method, req->path);
+		return;
+	}
+	struct target t = { 0 };
+	int rc = parse_path(req->path, &t);
+	if (rc == 1)
+		platform_discovery(&t.segments[0], t.count, req, resp);
+	else if (rc < 0)
+		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
+	else if (t.namespace && !platform_dns_label(t.namespace))
+		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
+	else
+		serve_resource(api, &t, req, resp);
+	target_free(&t);
+}
+
+/* The OpenAPI documents are public in Kubernetes too (system:discovery); here they need an
+ * authenticated connection like everything else. */
+static void openapi(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	platform_openapi(req, resp);
+}
+
+int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err)
+{
+	struct platform_api *api = cc_xcalloc(1, sizeof(*api));
+	api->cfg = *cfg;
+	static const char *const paths[] = { "/api", "/api/", "/apis", "/apis/" };
+	for (size_t i = 0; i < 4; i++)
+		api->routes[i] = (struct cc_http_route){ .path = paths[i],
+							 .prefix = i % 2 == 1,
+							 .handler = handle,
+							 .userdata = api,
+							 .max_body = MAX_REQUEST };
+	api->routes[4] = (struct cc_http_route){ .method = "GET", .path = "/openapi/v2", .handler = openapi };
+	api->routes[5] = (struct cc_http_route){ .method = "GET", .path = "/openapi/v3", .handler = openapi };
+	api->routes[6] =
+	    (struct cc_http_route){ .method = "GET", .path = "/openapi/v3/", .prefix = true, .handler = openapi };
+	*ret = api;
+	return 0;
+}
+
+void platform_api_free(struct platform_api *api)
+{
+	free(api);
+}
+
+const struct cc_http_route *platform_api_routes(struct platform_api *api, size_t *ret_count)
+{
+	*ret_count = sizeof(api->routes) / sizeof(api->routes[0]);
+	return api->routes;
+}

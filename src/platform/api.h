@@ -1,0 +1,24 @@
+/* The platform's Kubernetes API (issue 13): the REST paths kube-apiserver serves under /api and
+ * /apis for the kinds in resources.c, on top of the object store (objects.h): discovery, get, list
+ * (selectors, chunking, Tables for kubectl), watch, create, update, patch (JSON, merge, strategic,
+ * apply), delete, with Status errors as Kubernetes gives them. */
+#pragma once
+
+#include "lib/net/http.h"
+
+#include <stddef.h>
+
+struct cc_error;
+struct platform_objects;
+struct platform_api;
+
+struct platform_api_config {
+	struct platform_objects *objects;
+	const char *node_name; /* this host, as the Node object names it */
+};
+
+int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);
+void platform_api_free(struct platform_api *api);
+
+/* The routes to give cc_server (the handlers run on its workers); *ret_count is set. */
+const struct cc_http_route *platform_api_routes(struct platform_api *api, size_t *ret_count);

@@ -1,0 +1,139 @@
+/* The first objects of the platform (see bootstrap.h). The Node's capacity is read from the host:
+ * CPUs online and MemTotal, as the kubelet reports them. */
+#include "platform/bootstrap.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/random.h"
+#include "platform/objects.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void stamp(json_t *obj)
+{
+	char uid[37], created[40];
+	cc_random_uuid(uid, NULL);
+	int64_t now = cc_time_now_ns();
+	cc_time_format_rfc3339(now - now % 1000000000, created, sizeof(created));
+	json_t *meta = json_object_get(obj, "metadata");
+	json_object_set_new(meta, "uid", json_string(uid));
+	json_object_set_new(meta, "creationTimestamp", json_string(created));
+}
+
+/* Creates obj unless an object of that name exists. */
+static int ensure(struct platform_objects *o, const char *resource, json_t *obj, struct cc_error *err)
+{
+	const struct platform_resource *r = platform_resource_find("", "v1", resource);
+	stamp(obj);
+	json_t *stored = NULL;
+	int rc = platform_objects_create(o, r, obj, &stored, err);
+	json_decref(stored);
+	json_decref(obj);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+static long long mem_total_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	long long kib = 0;
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static void os_image(char *out, size_t size)
+{
+	snprintf(out, size, "Linux");
+	FILE *f = fopen("/etc/os-release", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "PRETTY_NAME=", 12) == 0) {
+			char *v = line + 12;
+			v[strcspn(v, "\n")] = '\0';
+			if (*v == '"') {
+				v++;
+				v[strcspn(v, "\"")] = '\0';
+			}
+			snprintf(out, size, "%.*s", (int)(size - 1), v);
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static json_t *node_object(const char *name)
+{
+	char cpus[16], memory[32], now[40], image[128];
+	snprintf(cpus, sizeof(cpus), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	snprintf(memory, sizeof(memory), "%lldKi", mem_total_kib());
+	cc_time_format_rfc3339(cc_time_now_ns() / 1000000000 * 1000000000, now, sizeof(now));
+	os_image(image, sizeof(image));
+	struct utsname u;
+	uname(&u);
+	json_t *capacity =
+	    json_pack("{s:s, s:s, s:s, s:s}", "cpu", cpus, "memory", memory, "pods", "110", "ephemeral-storage", "0");
+	return json_pack(
+	    "{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}}, s:{}, s:{s:O, s:o, s:[{s:s, s:s, s:s, s:s, s:s, s:s}],"
+	    " s:[{s:s, s:s}, {s:s, s:s}], s:{s:s, s:s, s:s, s:s, s:s, s:s}}}",
+	    "kind", "Node", "apiVersion", "v1", "metadata", "name", name, "labels", "kubernetes.io/hostname", name,
+	    "kubernetes.io/os", "linux", "node-role.kubernetes.io/control-plane", "", "spec", "status", "capacity",
+	    capacity, "allocatable", capacity, "conditions", "type", "Ready", "status", "True", "reason", "CocoonReady",
+	    "message", "cocoond is serving and cocoon-runtime is ready", "lastHeartbeatTime", now, "lastTransitionTime",
+	    now, "addresses", "type", "InternalIP", "address", "127.0.0.1", "type", "Hostname", "address", name,
+	    "nodeInfo", "kubeletVersion", "v1.30.0-cocoon", "osImage", image, "kernelVersion", u.release,
+	    "operatingSystem", "linux", "architecture", strcmp(u.machine, "x86_64") == 0 ? "amd64" : u.machine,
+	    "containerRuntimeVersion", "cocoon-runtime://" COCOON_VERSION);
+}
+
+/* The Node is written at every start: its status (capacity, heartbeat) is this start's. */
+static int register_node(struct platform_objects *o, const char *name, struct cc_error *err)
+{
+	const struct platform_resource *r = platform_resource_find("", "v1", "nodes");
+	json_t *node = node_object(name);
+	json_t *old = NULL, *stored = NULL;
+	int rc = platform_objects_get(o, r, NULL, name, &old, err);
+	if (rc == 0) {
+		json_t *meta = json_object_get(node, "metadata");
+		json_object_set(meta, "uid", json_object_get(json_object_get(old, "metadata"), "uid"));
+		json_object_set(meta, "creationTimestamp",
+				json_object_get(json_object_get(old, "metadata"), "creationTimestamp"));
+		rc = platform_objects_update(o, r, node, 0, &stored, err);
+	} else if (rc == -ENOENT) {
+		stamp(node);
+		rc = platform_objects_create(o, r, node, &stored, err);
+	}
+	json_decref(old);
+	json_decref(stored);
+	json_decref(node);
+	return rc;
+}
+
+int platform_bootstrap(struct platform_objects *o, const char *node_name, struct cc_error *err)
+{
+	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
+	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++) {
+		json_t *ns =
+		    json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "kind", "Namespace", "apiVersion",
+			      "v1", "metadata", "name", namespaces[i], "labels", "kubernetes.io/metadata.name",
+			      namespaces[i], "spec", "finalizers", "kubernetes", "status", "phase", "Active");
+		int rc = ensure(o, "namespaces", ns, err);
+		if (rc == 0)
+			rc = ensure(o, "serviceaccounts",
+				    json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1",
+					      "metadata", "name", "default", "namespace", namespaces[i]),
+				    err);
+		if (rc < 0)
+			return cc_error_prefix(err, "create namespace %s", namespaces[i]);
+	}
+	int rc = register_node(o, node_name, err);
+	return rc < 0 ? cc_error_prefix(err, "register node %s", node_name) : 0;
+}

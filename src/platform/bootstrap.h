@@ -1,0 +1,10 @@
+/* What a fresh platform holds before anyone asks, as a new Kubernetes cluster does: the namespaces
+ * default, kube-system, kube-public and kube-node-lease, a `default` ServiceAccount in each, and the
+ * Node object of this host (capacity, addresses, system info, Ready). Idempotent: run at every start;
+ * the Node's status is refreshed. */
+#pragma once
+
+struct cc_error;
+struct platform_objects;
+
+int platform_bootstrap(struct platform_objects *objects, const char *node_name, struct cc_error *err);

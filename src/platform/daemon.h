@@ -1,0 +1,26 @@
+/* cocoond: the single-machine platform daemon. It serves the Kubernetes API (platform/api.h) and the
+ * node API over mutual TLS and the local unix socket (HTTP and gRPC health), keeps the API objects in
+ * lib/store (<data_dir>/state.db unless a store is given), writes an admin kubeconfig, and records each
+ * connection's authentication as a security event in <data_dir>/events.jsonl. */
+#pragma once
+
+struct cc_error;
+
+struct platform_daemon_config {
+	const char *listen;      /* TCP API address, e.g. 127.0.0.1:7443 */
+	const char *data_dir;    /* state; the PKI lives in <data_dir>/pki unless given */
+	const char *socket_path; /* local API socket; default <data_dir>/cocoond.sock */
+	const char *tls_cert;    /* all three given: use them instead of the node PKI */
+	const char *tls_key;
+	const char *client_ca;
+	const char *hosts;     /* extra names for the bootstrapped server certificate */
+	const char *store_url; /* lib/store URL; default sqlite:<data_dir>/state.db */
+	const char *node_name; /* this host's Node; default the host name */
+};
+
+struct platform_daemon;
+
+/* Bootstraps the PKI and starts serving on background threads. */
+int platform_daemon_start(const struct platform_daemon_config *cfg, struct platform_daemon **ret, struct cc_error *err);
+/* Stops serving (running requests finish) and frees. */
+void platform_daemon_stop(struct platform_daemon *d);

@@ -1,0 +1,65 @@
+/* The platform's API objects: Kubernetes objects kept in lib/store (SQLite on one machine, etcd for
+ * a cluster) under /registry/<group>/<resource>/[<namespace>/]<name>, with one resourceVersion
+ * counter for all of them, optimistic concurrency, and watches.
+ *
+ * A watch is a streamed HTTP response (lib/net/response_stream.h): the store writes each change to
+ * every watcher it matches, as the JSON lines kube-apiserver sends ({"type":"ADDED","object":...}).
+ * The last PLATFORM_WATCH_HISTORY changes are kept, so a watch may start from a recent
+ * resourceVersion; an older one is 410 Gone, as in Kubernetes. Thread-safe. */
+#pragma once
+
+#include "platform/resources.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct cc_error;
+struct cc_response_stream;
+struct cc_store;
+struct platform_field_selector;
+struct platform_selector;
+
+#define PLATFORM_WATCH_HISTORY 4096
+
+struct platform_objects;
+
+int platform_objects_open(struct cc_store *store, struct platform_objects **ret, struct cc_error *err);
+void platform_objects_close(struct platform_objects *o);
+/* The resourceVersion of the latest change. */
+int64_t platform_objects_revision(struct platform_objects *o);
+
+/* namespace is NULL for cluster-scoped resources. -ENOENT when absent. */
+int platform_objects_get(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
+			 const char *name, json_t **ret, struct cc_error *err);
+
+struct platform_list_options {
+	const char *namespace;                        /* NULL: every namespace */
+	const struct platform_selector *labels;       /* optional */
+	const struct platform_field_selector *fields; /* optional */
+	size_t limit;                                 /* 0: all */
+	const char *continue_token;                   /* from a previous page */
+};
+
+/* Items in name order (namespace, then name); *ret_continue (malloc'd, or NULL) when more remain. */
+int platform_objects_list(struct platform_objects *o, const struct platform_resource *r,
+			  const struct platform_list_options *opts, json_t **ret_items, int64_t *ret_revision,
+			  char **ret_continue, struct cc_error *err);
+
+/* obj carries metadata.name (and .namespace for namespaced kinds); the store sets resourceVersion.
+ * -EEXIST when the name is taken. *ret is the stored object (a new reference). */
+int platform_objects_create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, json_t **ret,
+			    struct cc_error *err);
+/* Replaces the object. With expected_revision > 0 it must still be the stored one (-ESTALE: a
+ * conflict, 409). -ENOENT when absent. */
+int platform_objects_update(struct platform_objects *o, const struct platform_resource *r, json_t *obj,
+			    int64_t expected_revision, json_t **ret, struct cc_error *err);
+/* *ret (optional) is the object as it was. */
+int platform_objects_delete(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
+			    const char *name, int64_t expected_revision, json_t **ret, struct cc_error *err);
+
+/* Sends the changes after from_revision (0: the current objects as ADDED first, then changes) that
+ * match to stream, until the client goes away or a write to it fails (a slow reader). -EXFULL
+ * ("410 Gone") when from_revision is older than the history kept. Takes the stream reference. */
+int platform_objects_watch(struct platform_objects *o, const struct platform_resource *r,
+			   const struct platform_list_options *opts, int64_t from_revision,
+			   struct cc_response_stream *stream, struct cc_error *err);

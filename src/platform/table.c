@@ -1,0 +1,236 @@
+/* Tables for `kubectl get` (see table.h): the columns and cell values of kube-apiserver's printers
+ * for the kinds served here; kinds without their own columns get NAME and AGE. */
+#include "platform/table.h"
+
+#include "lib/base/timeutil.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct column {
+	const char *name;
+	const char *type;
+	const char *format;
+	int priority; /* 1: only with -o wide */
+};
+
+typedef void (*cells_fn)(const json_t *obj, json_t *cells, const char *age);
+
+static const char *str(const json_t *obj, const char *a, const char *b, const char *c)
+{
+	const json_t *v = json_object_get(obj, a);
+	if (b)
+		v = json_object_get(v, b);
+	if (c)
+		v = json_object_get(v, c);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_int_t num(const json_t *obj, const char *a, const char *b)
+{
+	return json_integer_value(json_object_get(json_object_get(obj, a), b));
+}
+
+void platform_human_age(const char *creation_timestamp, char *out, size_t size)
+{
+	int64_t created;
+	if (!creation_timestamp || cc_time_parse_rfc3339(creation_timestamp, &created) < 0) {
+		snprintf(out, size, "<unknown>");
+		return;
+	}
+	int64_t s = (cc_time_now_ns() - created) / 1000000000;
+	if (s < 0)
+		s = 0;
+	int64_t m = s / 60, h = s / 3600, d = s / 86400;
+	if (s < 120)
+		snprintf(out, size, "%" PRId64 "s", s);
+	else if (m < 10)
+		snprintf(out, size, s % 60 ? "%" PRId64 "m%" PRId64 "s" : "%" PRId64 "m", m, s % 60);
+	else if (h < 3)
+		snprintf(out, size, "%" PRId64 "m", m);
+	else if (h < 8)
+		snprintf(out, size, m % 60 ? "%" PRId64 "h%" PRId64 "m" : "%" PRId64 "h", h, m % 60);
+	else if (h < 48)
+		snprintf(out, size, "%" PRId64 "h", h);
+	else if (d < 8)
+		snprintf(out, size, h % 24 ? "%" PRId64 "d%" PRId64 "h" : "%" PRId64 "d", d, h % 24);
+	else if (d < 730)
+		snprintf(out, size, "%" PRId64 "d", d);
+	else
+		snprintf(out, size, "%" PRId64 "y", d / 365);
+}
+
+/* ---- per kind ---- */
+
+static void name_age(const json_t *obj, json_t *cells, const char *age)
+{
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(age));
+}
+
+static void pod_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *statuses = json_object_get(json_object_get(obj, "status"), "containerStatuses");
+	size_t total = json_array_size(json_object_get(json_object_get(obj, "spec"), "containers")), ready = 0;
+	json_int_t restarts = 0;
+	size_t i;
+	const json_t *cs;
+	json_array_foreach (statuses, i, cs) {
+		ready += json_is_true(json_object_get(cs, "ready"));
+		restarts += json_integer_value(json_object_get(cs, "restartCount"));
+	}
+	char ready_text[32];
+	snprintf(ready_text, sizeof(ready_text), "%zu/%zu", ready, total);
+	const char *phase = str(obj, "status", "phase", NULL);
+	const char *reason = str(obj, "status", "reason", NULL);
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(ready_text));
+	json_array_append_new(cells, json_string(str(obj, "metadata", "deletionTimestamp", NULL)
+						     ? "Terminating"
+						     : (reason ? reason : (phase ? phase : "Pending"))));
+	json_array_append_new(cells, json_integer(restarts));
+	json_array_append_new(cells, json_string(age));
+	const char *ip = str(obj, "status", "podIP", NULL), *node = str(obj, "spec", "nodeName", NULL);
+	json_array_append_new(cells, json_string(ip ? ip : "<none>"));
+	json_array_append_new(cells, json_string(node ? node : "<none>"));
+}
+
+static void deployment_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	char ready[48];
+	snprintf(ready, sizeof(ready), "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+		 num(obj, "status", "readyReplicas"), num(obj, "spec", "replicas"));
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(ready));
+	json_array_append_new(cells, json_integer(num(obj, "status", "updatedReplicas")));
+	json_array_append_new(cells, json_integer(num(obj, "status", "availableReplicas")));
+	json_array_append_new(cells, json_string(age));
+}
+
+static void replicaset_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_integer(num(obj, "spec", "replicas")));
+	json_array_append_new(cells, json_integer(num(obj, "status", "replicas")));
+	json_array_append_new(cells, json_integer(num(obj, "status", "readyReplicas")));
+	json_array_append_new(cells, json_string(age));
+}
+
+static void namespace_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const char *phase = str(obj, "status", "phase", NULL);
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(phase ? phase : "Active"));
+	json_array_append_new(cells, json_string(age));
+}
+
+static void data_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	size_t n =
+	    json_object_size(json_object_get(obj, "data")) + json_object_size(json_object_get(obj, "binaryData"));
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	const char *type = str(obj, "type", NULL, NULL);
+	if (type)
+		json_array_append_new(cells, json_string(type));
+	json_array_append_new(cells, json_integer((json_int_t)n));
+	json_array_append_new(cells, json_string(age));
+}
+
+static void node_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const char *ready = "NotReady";
+	size_t i;
+	const json_t *c;
+	json_array_foreach (json_object_get(json_object_get(obj, "status"), "conditions"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready") == 0 &&
+		    strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True") == 0)
+			ready = "Ready";
+	const char *version = str(obj, "status", "nodeInfo", "kubeletVersion");
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(ready));
+	json_array_append_new(cells, json_string("control-plane"));
+	json_array_append_new(cells, json_string(age));
+	json_array_append_new(cells, json_string(version ? version : ""));
+}
+
+static const struct column name_age_columns[] = { { "Name", "string", "name", 0 }, { "Age", "string", "", 0 }, { 0 } };
+static const struct column pod_columns[] = { { "Name", "string", "name", 0 }, { "Ready", "string", "", 0 },
+					     { "Status", "string", "", 0 },   { "Restarts", "integer", "", 0 },
+					     { "Age", "string", "", 0 },      { "IP", "string", "", 1 },
+					     { "Node", "string", "", 1 },     { 0 } };
+static const struct column deployment_columns[] = {
+	{ "Name", "string", "name", 0 },   { "Ready", "string", "", 0 }, { "Up-to-date", "integer", "", 0 },
+	{ "Available", "integer", "", 0 }, { "Age", "string", "", 0 },   { 0 }
+};
+static const struct column replicaset_columns[] = { { "Name", "string", "name", 0 }, { "Desired", "integer", "", 0 },
+						    { "Current", "integer", "", 0 }, { "Ready", "integer", "", 0 },
+						    { "Age", "string", "", 0 },      { 0 } };
+static const struct column namespace_columns[] = {
+	{ "Name", "string", "name", 0 }, { "Status", "string", "", 0 }, { "Age", "string", "", 0 }, { 0 }
+};
+static const struct column configmap_columns[] = {
+	{ "Name", "string", "name", 0 }, { "Data", "integer", "", 0 }, { "Age", "string", "", 0 }, { 0 }
+};
+static const struct column secret_columns[] = { { "Name", "string", "name", 0 },
+						{ "Type", "string", "", 0 },
+						{ "Data", "integer", "", 0 },
+						{ "Age", "string", "", 0 },
+						{ 0 } };
+static const struct column node_columns[] = { { "Name", "string", "name", 0 }, { "Status", "string", "", 0 },
+					      { "Roles", "string", "", 0 },    { "Age", "string", "", 0 },
+					      { "Version", "string", "", 0 },  { 0 } };
+
+static const struct printer {
+	const char *kind;
+	const struct column *columns;
+	cells_fn cells;
+} printers[] = {
+	{ "Pod", pod_columns, pod_cells },
+	{ "Deployment", deployment_columns, deployment_cells },
+	{ "ReplicaSet", replicaset_columns, replicaset_cells },
+	{ "Namespace", namespace_columns, namespace_cells },
+	{ "ConfigMap", configmap_columns, data_cells },
+	{ "Secret", secret_columns, data_cells },
+	{ "Node", node_columns, node_cells },
+};
+
+static const struct printer *printer_for(const struct platform_resource *r)
+{
+	for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+		if (strcmp(printers[i].kind, r->kind) == 0)
+			return &printers[i];
+	static const struct printer fallback = { NULL, name_age_columns, name_age };
+	return &fallback;
+}
+
+json_t *platform_table(const struct platform_resource *r, const json_t *items, const char *resource_version)
+{
+	const struct printer *p = printer_for(r);
+	json_t *columns = json_array();
+	for (const struct column *c = p->columns; c->name; c++)
+		json_array_append_new(columns,
+				      json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->name, "type", c->type, "format",
+						c->format, "description", "", "priority", c->priority));
+	json_t *rows = json_array();
+	size_t i;
+	const json_t *obj;
+	json_array_foreach (items, i, obj) {
+		char age[32];
+		platform_human_age(str(obj, "metadata", "creationTimestamp", NULL), age, sizeof(age));
+		json_t *cells = json_array();
+		p->cells(obj, cells, age);
+		json_t *meta = json_deep_copy(json_object_get(obj, "metadata"));
+		json_object_del(meta, "managedFields");
+		json_array_append_new(rows, json_pack("{s:o, s:{s:s, s:s, s:o}}", "cells", cells, "object", "kind",
+						      "PartialObjectMetadata", "apiVersion", "meta.k8s.io/v1",
+						      "metadata", meta ? meta : json_object()));
+	}
+	return json_pack("{s:s, s:s, s:{s:s}, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1", "metadata",
+			 "resourceVersion", resource_version, "columnDefinitions", columns, "rows", rows);
+}
+
+bool platform_wants_table(const char *accept)
+{
+	return accept && strstr(accept, "as=Table") && strstr(accept, "g=meta.k8s.io");
+}

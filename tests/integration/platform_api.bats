@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# cocoond's Kubernetes API driven by the real kubectl (issue 13): discovery, the first objects of a
+# cluster, create/get/list/apply/patch/label/delete, watches, chunked lists, conflicts, validation,
+# namespaces, and authorization. kubectl is not a Debian package: the tests skip where it is absent.
+
+load helpers/common
+
+KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+
+setup() {
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	TMP="$(mktemp -d)"
+	PORT="$(free_port)"
+	start_cocoond "$TMP/data" "$PORT"
+	export KUBECONFIG="$TMP/data/kubeconfig"
+	K=("$KUBECTL" --request-timeout=10s)
+}
+
+teardown() {
+	[ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+	stop_cocoond
+	rm -rf "$TMP"
+}
+
+@test "platform: a fresh cocoond is a cluster kubectl knows: version, node, namespaces, discovery" {
+	[ "$(stat -c %a "$KUBECONFIG")" = 600 ]
+	run "${K[@]}" version -o json
+	echo "$output"
+	[[ "$output" == *'"gitVersion": "v1.30.0+cocoon-'* ]]
+	run "${K[@]}" get nodes
+	echo "$output"
+	[[ "$output" == *"$(hostname)"*" Ready "* ]]
+	run "${K[@]}" get namespaces -o name
+	[[ "$output" == *"namespace/default"* && "$output" == *"namespace/kube-system"* ]]
+	run "${K[@]}" get serviceaccount default -n kube-public -o jsonpath='{.metadata.name}'
+	[ "$output" = default ]
+	run "${K[@]}" api-resources
+	echo "$output"
+	[[ "$output" == *"deployments"*"deploy"*"apps/v1"*"true"*"Deployment"* ]]
+	[[ "$output" == *"configmaps"*"cm"* ]]
+}
+
+@test "platform: configmaps and secrets: create, get, label, patch, apply twice, delete" {
+	run "${K[@]}" create configmap app --from-literal=mode=fast
+	[ "$status" -eq 0 ]
+	[ "$output" = "configmap/app created" ]
+	run "${K[@]}" get configmap app -o jsonpath='{.data.mode}'
+	[ "$output" = fast ]
+	run "${K[@]}" get configmap app
+	echo "$output"
+	[[ "$output" == *"NAME"*"DATA"*"AGE"* && "$output" == *"app "*"1 "* ]]
+	"${K[@]}" label configmap app tier=web
+	run "${K[@]}" get configmaps -l tier=web -o name
+	[ "$output" = "configmap/app" ]
+	run "${K[@]}" get configmaps -l 'tier in (db)' -o name
+	[ -z "$output" ]
+	"${K[@]}" patch configmap app --type merge -p '{"data":{"mode":"slow"}}'
+	[ "$("${K[@]}" get cm app -o jsonpath='{.data.mode}')" = slow ]
+	"${K[@]}" patch configmap app --type json -p '[{"op":"add","path":"/data/extra","value":"1"}]'
+	[ "$("${K[@]}" get cm app -o jsonpath='{.data.extra}')" = 1 ]
+	cat >"$TMP/cm.yaml" <<-YAML
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: settings, labels: {app: web}}
+	data: {replicas: "2"}
+	YAML
+	run "${K[@]}" apply -f "$TMP/cm.yaml"
+	[ "$output" = "configmap/settings created" ]
+	run "${K[@]}" apply -f "$TMP/cm.yaml"
+	[ "$output" = "configmap/settings unchanged" ]
+	sed -i 's/"2"/"3"/' "$TMP/cm.yaml"
+	run "${K[@]}" apply -f "$TMP/cm.yaml"
+	[ "$output" = "configmap/settings configured" ]
+	[ "$("${K[@]}" get cm settings -o jsonpath='{.data.replicas}')" = 3 ]
+	run "${K[@]}" create secret generic db --from-literal=password=s3cret
+	[ "$output" = "secret/db created" ]
+	[ "$("${K[@]}" get secret db -o jsonpath='{.data.password}' | base64 -d)" = s3cret ]
+	run "${K[@]}" delete configmap app
+	[ "$output" = 'configmap "app" deleted' ]
+	run "${K[@]}" get configmap app
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'Error from server (NotFound): configmaps "app" not found'* ]]
+}
+
+@test "platform: a watch sees changes as they happen" {
+	"${K[@]}" get configmaps --watch -o name >"$TMP/watch.out" 2>&1 3>&- &
+	WATCH_PID=$!
+	sleep 1
+	"${K[@]}" create configmap seen-by-watch --from-literal=a=b
+	for _ in $(seq 1 50); do grep -q seen-by-watch "$TMP/watch.out" && break; sleep 0.1; done
+	cat "$TMP/watch.out"
+	grep -q "configmap/seen-by-watch" "$TMP/watch.out"
+}
+
+@test "platform: lists come in chunks; a stale update is a conflict; invalid objects name the field" {
+	for i in $(seq 1 25); do echo "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c$i\"}}"; done |
+		"${K[@]}" create -f - >/dev/null
+	run "${K[@]}" get configmaps --chunk-size=7 -o name
+	[ "$(echo "$output" | grep -c '^configmap/c')" -eq 25 ]
+	"${K[@]}" get configmap c1 -o json >"$TMP/c1.json"
+	"${K[@]}" label configmap c1 touched=yes
+	run "${K[@]}" replace -f "$TMP/c1.json"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Conflict"*"the object has been modified"* ]]
+	run "${K[@]}" create configmap Bad_Name
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"metadata.name"*"RFC 1123"* ]]
+	run "${K[@]}" create configmap c2
+	echo "$output"
+	[[ "$output" == *'configmaps "c2" already exists'* ]]
+	run "${K[@]}" get configmaps -o name --field-selector metadata.name=c2
+	[ "$output" = configmap/c2 ]
+}
+
+@test "platform: namespaces hold their objects and take them when deleted" {
+	"${K[@]}" create namespace team-a
+	[ "$("${K[@]}" get sa -n team-a -o name)" = serviceaccount/default ]
+	"${K[@]}" create configmap inside -n team-a
+	run "${K[@]}" create configmap nowhere -n no-such-namespace
+	[[ "$output" == *'namespaces "no-such-namespace" not found'* ]]
+	run "${K[@]}" get configmaps -A
+	[[ "$output" == *"team-a"*"inside"* ]]
+	"${K[@]}" delete namespace team-a
+	run "${K[@]}" get configmap inside -n team-a
+	[ "$status" -ne 0 ]
+}
+
+@test "platform: a Deployment is validated and stored with Kubernetes' defaults" {
+	cat >"$TMP/deploy.yaml" <<-YAML
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: web}
+	spec:
+	  replicas: 2
+	  selector: {matchLabels: {app: web}}
+	  template:
+	    metadata: {labels: {app: web}}
+	    spec:
+	      containers:
+	      - {name: httpd, image: localhost/busybox, ports: [{containerPort: 8080}]}
+	YAML
+	run "${K[@]}" apply -f "$TMP/deploy.yaml"
+	[ "$output" = "deployment.apps/web created" ]
+	[ "$("${K[@]}" get deploy web -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge}')" = 25% ]
+	# Client-side apply of a changed image and replica count: a strategic merge patch.
+	sed -i 's/replicas: 2/replicas: 3/; s|localhost/busybox|localhost/busybox:2|' "$TMP/deploy.yaml"
+	run "${K[@]}" apply -f "$TMP/deploy.yaml"
+	[ "$output" = "deployment.apps/web configured" ]
+	[ "$("${K[@]}" get deploy web -o jsonpath='{.spec.replicas} {.spec.template.spec.containers[0].image}')" = "3 localhost/busybox:2" ]
+	[ "$("${K[@]}" get deploy web -o jsonpath='{.metadata.generation}')" = 2 ]
+	sed -i 's/app: web}}$/app: other}}/' "$TMP/deploy.yaml"
+	printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: c, image: x}]}\n' >"$TMP/broken.yaml"
+	run "${K[@]}" apply -f "$TMP/broken.yaml"
+	echo "$output"
+	[[ "$output" == *'selector` does not match template `labels`'* ]]
+}
+
+@test "platform: only cluster administrators are served until RBAC (a developer's certificate gets 403)" {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/dev.key" \
+		-subj "/CN=dev/O=developers" -out "$TMP/dev.csr" 2>/dev/null
+	openssl x509 -req -in "$TMP/dev.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" \
+		-days 1 -out "$TMP/dev.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+	run "$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/dev-cache" --server "https://127.0.0.1:$PORT" \
+		--certificate-authority "$TMP/data/pki/ca.crt" --client-certificate "$TMP/dev.crt" \
+		--client-key "$TMP/dev.key" get configmaps
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'Forbidden'* ]]
+	# The reason, with the user's name, as kube-apiserver gives it.
+	run curl -s --cacert "$TMP/data/pki/ca.crt" --cert "$TMP/dev.crt" --key "$TMP/dev.key" \
+		"https://127.0.0.1:$PORT/api/v1/namespaces/default/configmaps"
+	[[ "$output" == *'"reason":"Forbidden"'*'User \"dev\" cannot GET path'* || "$output" == *'User \"dev\" cannot GET path'*'"reason":"Forbidden"'* ]]
+}
+
+@test "platform: state survives a restart, and kubectl 1.27 and 1.33 work as well" {
+	"${K[@]}" create configmap durable --from-literal=k=v
+	rv="$("${K[@]}" get cm durable -o jsonpath='{.metadata.resourceVersion}')"
+	stop_cocoond
+	start_cocoond "$TMP/data" "$PORT"
+	[ "$("${K[@]}" get cm durable -o jsonpath='{.data.k}')" = v ]
+	"${K[@]}" create configmap after-restart
+	[ "$("${K[@]}" get cm after-restart -o jsonpath='{.metadata.resourceVersion}')" -gt "$rv" ]
+	for v in 1.27 1.33; do
+		other="/usr/lib/google-cloud-sdk/bin/kubectl.$v"
+		[ -x "$other" ] || continue
+		run "$other" get configmaps durable -o name
+		echo "kubectl $v: $output"
+		[ "$output" = configmap/durable ]
+		run "$other" apply -f - <<<'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-'"${v/./-}"'"}}'
+		[ "$status" -eq 0 ]
+	done
+}
