@@ -18,6 +18,7 @@
 #include "platform/selector.h"
 #include "platform/status.h"
 #include "platform/table.h"
+#include "platform/target.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -32,23 +33,6 @@ struct platform_api {
 	struct platform_api_config cfg;
 	struct cc_http_route routes[7];
 };
-
-/* What a request addresses. */
-struct target {
-	const char *group, *version;
-	const struct platform_resource *resource;
-	char *namespace; /* NULL: cluster-scoped, or every namespace */
-	char *name;
-	char *subresource;
-	char *segments[8];
-	size_t count;
-};
-
-static void target_free(struct target *t)
-{
-	for (size_t i = 0; i < t->count; i++)
-		free(t->segments[i]);
-}
 
 /* ---- authorization (until RBAC: cluster admins only, failing closed) ---- */
 
@@ -71,53 +55,6 @@ static const char *user_of(const struct cc_peer *peer, char *buf, size_t size)
 	else
 		snprintf(buf, size, "system:anonymous");
 	return buf;
-}
-
-/* ---- path ---- */
-
-/* Splits /api/v1/... or /apis/GROUP/VERSION/... into t. Returns 0 for a resource path, 1 for a
- * discovery path (handled by discovery.c), or -ENOENT. */
-static int parse_path(const char *path, struct target *t)
-{
-	_cleanup_free_ char *copy = cc_xstrdup(path);
-	for (char *save = NULL, *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		if (t->count == sizeof(t->segments) / sizeof(t->segments[0]))
-			return -ENOENT;
-		t->segments[t->count++] = cc_xstrdup(p);
-	}
-	size_t i;
-	if (t->count >= 1 && strcmp(t->segments[0], "api") == 0) {
-		t->group = "";
-		if (t->count < 3)
-			return 1;
-		t->version = t->segments[1];
-		i = 2;
-	} else if (t->count >= 1 && strcmp(t->segments[0], "apis") == 0) {
-		if (t->count < 4)
-			return 1;
-		t->group = t->segments[1];
-		t->version = t->segments[2];
-		i = 3;
-	} else {
-		return -ENOENT;
-	}
-	char **s = t->segments;
-	/* namespaces/NS/RESOURCE[/NAME[/SUB]] unless it is the namespaces resource itself. */
-	if (strcmp(s[i], "namespaces") == 0 && t->count >= i + 3 &&
-	    platform_resource_find(t->group, t->version, s[i + 2])) {
-		t->namespace = s[i + 1];
-		i += 2;
-	}
-	t->resource = platform_resource_find(t->group, t->version, s[i]);
-	if (!t->resource)
-		return -ENOENT;
-	if (t->count > i + 1)
-		t->name = s[i + 1];
-	if (t->count > i + 2)
-		t->subresource = s[i + 2];
-	if (t->count > i + 3)
-		return -ENOENT;
-	return 0;
 }
 
 /* ---- helpers ---- */
@@ -150,8 +87,8 @@ static bool query_true(const struct cc_http_request *req, const char *name)
 }
 
 /* Selectors and paging of a list or watch; false after answering 400. */
-static bool list_options(const struct cc_http_request *req, const struct target *t, struct platform_list_options *o,
-			 struct cc_http_response *resp)
+static bool list_options(const struct cc_http_request *req, const struct platform_target *t,
+			 struct platform_list_options *o, struct cc_http_response *resp)
 {
 	*o = (struct platform_list_options){ .namespace = t->namespace };
 	_cleanup_free_ char *labels = query(req, "labelSelector");
@@ -186,7 +123,7 @@ static void list_options_free(struct platform_list_options *o)
 	free((char *)o->continue_token);
 }
 
-static void respond_error(struct cc_http_response *resp, const struct target *t, int rc, struct cc_error *err)
+static void respond_error(struct cc_http_response *resp, const struct platform_target *t, int rc, struct cc_error *err)
 {
 	const char *name = t->name;
 	switch (rc) {
@@ -212,7 +149,7 @@ static void respond_error(struct cc_http_response *resp, const struct target *t,
 
 /* ---- verbs ---- */
 
-static bool namespace_exists(struct platform_api *api, const struct target *t, struct cc_http_response *resp)
+static bool namespace_exists(struct platform_api *api, const struct platform_target *t, struct cc_http_response *resp)
 {
 	if (!t->resource->namespaced || !t->namespace)
 		return true;
@@ -227,7 +164,7 @@ static bool namespace_exists(struct platform_api *api, const struct target *t, s
 	return false;
 }
 
-static void get_one(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void get_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		    struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
@@ -249,7 +186,7 @@ static void get_one(struct platform_api *api, const struct target *t, const stru
 	platform_respond(resp, 200, obj);
 }
 
-static void watch(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void watch(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		  struct cc_http_response *resp)
 {
 	struct platform_list_options o;
@@ -271,7 +208,7 @@ static void watch(struct platform_api *api, const struct target *t, const struct
 	}
 }
 
-static void list(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void list(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		 struct cc_http_response *resp)
 {
 	struct platform_list_options o;
@@ -335,7 +272,7 @@ static void create_default_service_account(struct platform_api *api, const char 
 	cc_http_response_free(&ignored);
 }
 
-static void create(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void create(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
 	if (t->name) {
@@ -360,7 +297,7 @@ static void create(struct platform_api *api, const struct target *t, const struc
 	json_t *stored = NULL;
 	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
 	if (rc < 0) {
-		struct target named = *t;
+		struct platform_target named = *t;
 		named.name = (char *)json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
 		respond_error(resp, &named, rc, &err);
 		json_decref(obj);
@@ -380,7 +317,7 @@ static int64_t body_revision(const json_t *obj)
 }
 
 /* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH). */
-static void replace(struct platform_api *api, const struct target *t, json_t *obj, const json_t *old,
+static void replace(struct platform_api *api, const struct platform_target *t, json_t *obj, const json_t *old,
 		    struct cc_http_response *resp)
 {
 	int64_t expected = body_revision(obj);
@@ -396,7 +333,7 @@ static void replace(struct platform_api *api, const struct target *t, json_t *ob
 	platform_respond(resp, 200, stored);
 }
 
-static bool subresource_allowed(const struct target *t, struct cc_http_response *resp)
+static bool subresource_allowed(const struct platform_target *t, struct cc_http_response *resp)
 {
 	if (!t->subresource || strcmp(t->subresource, "status") == 0)
 		return true;
@@ -405,7 +342,7 @@ static bool subresource_allowed(const struct target *t, struct cc_http_response 
 	return false;
 }
 
-static void update(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void update(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
 	if (!subresource_allowed(t, resp))
@@ -425,8 +362,8 @@ static void update(struct platform_api *api, const struct target *t, const struc
 
 /* Server-side apply without field ownership: the applied configuration is merged onto the live
  * object as `kubectl apply` would (strategic merge), or created when absent. */
-static void apply(struct platform_api *api, const struct target *t, const struct cc_http_request *req, json_t *patch,
-		  struct cc_http_response *resp)
+static void apply(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		  json_t *patch, struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *old = NULL;
@@ -462,7 +399,7 @@ static void apply(struct platform_api *api, const struct target *t, const struct
 	json_decref(merged);
 }
 
-static void patch(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void patch(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		  struct cc_http_response *resp)
 {
 	if (!subresource_allowed(t, resp))
@@ -541,7 +478,7 @@ static int empty_namespace(struct platform_api *api, const char *namespace, stru
 	return 0;
 }
 
-static void delete_one(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
+static void delete_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		       struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
@@ -572,8 +509,8 @@ static void delete_one(struct platform_api *api, const struct target *t, const s
 	platform_respond(resp, 200, old);
 }
 
-static void delete_collection(struct platform_api *api, const struct target *t, const struct cc_http_request *req,
-			      struct cc_http_response *resp)
+static void delete_collection(struct platform_api *api, const struct platform_target *t,
+			      const struct cc_http_request *req, struct cc_http_response *resp)
 {
 	struct platform_list_options o;
 	if (!list_options(req, t, &o, resp))
@@ -604,7 +541,7 @@ static void delete_collection(struct platform_api *api, const struct target *t, 
 	platform_status_success(resp, t->resource, NULL);
 }
 
-static void serve_resource(struct platform_api *api, struct target *t, const struct cc_http_request *req,
+static void serve_resource(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 			   struct cc_http_response *resp)
 {
 	const char *m = req->method;
@@ -647,8 +584,8 @@ static void handle(const struct cc_http_request *req, struct cc_http_response *r
 				      "forbidden", user_of(req->peer, user, sizeof(user)), req->method, req->path);
 		return;
 	}
-	struct target t = { 0 };
-	int rc = parse_path(req->path, &t);
+	struct platform_target t = { 0 };
+	int rc = platform_target_parse(req->path, &t);
 	if (rc == 1)
 		platform_discovery(&t.segments[0], t.count, req, resp);
 	else if (rc < 0)
@@ -657,7 +594,7 @@ static void handle(const struct cc_http_request *req, struct cc_http_response *r
 		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
 	else
 		serve_resource(api, &t, req, resp);
-	target_free(&t);
+	platform_target_free(&t);
 }
 
 /* The OpenAPI documents are public in Kubernetes too (system:discovery); here they need an
