@@ -333,9 +333,15 @@ static void replace(struct platform_api *api, const struct platform_target *t, j
 	platform_respond(resp, 200, stored);
 }
 
+static bool scalable(const struct platform_resource *r)
+{
+	return strcmp(r->kind, "Deployment") == 0 || strcmp(r->kind, "ReplicaSet") == 0;
+}
+
 static bool subresource_allowed(const struct platform_target *t, struct cc_http_response *resp)
 {
-	if (!t->subresource || strcmp(t->subresource, "status") == 0)
+	if (!t->subresource || strcmp(t->subresource, "status") == 0 ||
+	    (strcmp(t->subresource, "scale") == 0 && scalable(t->resource)))
 		return true;
 	platform_status_error(resp, 404, NULL, t->resource, t->name,
 			      "the server could not find the requested resource");
@@ -541,6 +547,73 @@ static void delete_collection(struct platform_api *api, const struct platform_ta
 	platform_status_success(resp, t->resource, NULL);
 }
 
+/* autoscaling/v1 Scale of a Deployment or ReplicaSet (what kubectl scale reads and writes). */
+static json_t *scale_of(const json_t *obj)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	const json_t *match = json_object_get(json_object_get(json_object_get(obj, "spec"), "selector"), "matchLabels");
+	char selector[1024] = "";
+	size_t used = 0;
+	const char *key;
+	const json_t *value;
+	json_object_foreach ((json_t *)match, key, value) {
+		int n = snprintf(selector + used, sizeof(selector) - used, "%s%s=%s", used ? "," : "", key,
+				 json_string_value(value) ?: "");
+		if (n < 0 || (size_t)n >= sizeof(selector) - used)
+			break;
+		used += (size_t)n;
+	}
+	return json_pack("{s:s, s:s, s:{s:O?, s:O?, s:O?, s:O?, s:O?}, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale",
+			 "apiVersion", "autoscaling/v1", "metadata", "name", json_object_get(meta, "name"), "namespace",
+			 json_object_get(meta, "namespace"), "uid", json_object_get(meta, "uid"), "resourceVersion",
+			 json_object_get(meta, "resourceVersion"), "creationTimestamp",
+			 json_object_get(meta, "creationTimestamp"), "spec", "replicas",
+			 json_integer_value(json_object_get(json_object_get(obj, "spec"), "replicas")), "status",
+			 "replicas", json_integer_value(json_object_get(json_object_get(obj, "status"), "replicas")),
+			 "selector", selector);
+}
+
+static void scale(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		  struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *obj = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &obj, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	_cleanup_json_ json_t *current = scale_of(obj);
+	if (strcmp(req->method, "GET") == 0) {
+		platform_respond(resp, 200, json_incref(current));
+		return;
+	}
+	_cleanup_json_ json_t *body = NULL, *wanted = NULL;
+	if (parse_body(req, t->resource, resp, &body) < 0)
+		return;
+	if (strcmp(req->method, "PATCH") == 0)
+		rc = platform_merge_patch(current, body, &wanted, &err);
+	else
+		wanted = json_incref(body);
+	json_t *replicas = json_object_get(json_object_get(wanted, "spec"), "replicas");
+	if (rc < 0 || !json_is_integer(replicas) || json_integer_value(replicas) < 0) {
+		json_t *causes = json_array();
+		platform_cause(causes, "FieldValueInvalid", "spec.replicas", "must be a non-negative integer");
+		platform_status_invalid(resp, t->resource, t->name, causes);
+		return;
+	}
+	const char *rv = json_string_value(json_object_get(json_object_get(wanted, "metadata"), "resourceVersion"));
+	json_object_set(json_object_get(obj, "spec"), "replicas", replicas);
+	json_t *stored = NULL;
+	rc = platform_objects_update(api->cfg.objects, t->resource, obj, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	platform_respond(resp, 200, scale_of(stored));
+	json_decref(stored);
+}
+
 static void serve_resource(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 			   struct cc_http_response *resp)
 {
@@ -551,7 +624,10 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 				      t->resource->resource);
 		return;
 	}
-	if (get && t->name) {
+	if (t->name && t->subresource && strcmp(t->subresource, "scale") == 0) {
+		if (subresource_allowed(t, resp))
+			scale(api, t, req, resp);
+	} else if (get && t->name) {
 		if (subresource_allowed(t, resp))
 			get_one(api, t, req, resp);
 	} else if (get && !t->name && query_true(req, "watch"))

@@ -13,6 +13,7 @@
 #include "node/pki.h"
 #include "platform/api.h"
 #include "platform/bootstrap.h"
+#include "platform/controllers.h"
 #include "platform/kubeconfig.h"
 #include "platform/objects.h"
 
@@ -62,6 +63,7 @@ struct platform_daemon {
 	struct cc_store *store;
 	struct platform_objects *objects;
 	struct platform_api *api;
+	struct platform_controllers *controllers;
 	struct cc_http_route *routes;
 	size_t route_count;
 	struct cc_server *tcp_server;
@@ -78,6 +80,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	 * store closes. */
 	cc_server_stop(d->local_server);
 	cc_server_stop(d->tcp_server);
+	platform_controllers_stop(d->controllers);
 	platform_api_free(d->api);
 	platform_objects_close(d->objects);
 	cc_store_close(d->store);
@@ -99,6 +102,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	const char *node = cfg->node_name ? cfg->node_name : host;
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, err);
+	if (r == 0)
+		r = platform_controllers_start(d->objects, &d->controllers, err);
 	struct platform_api_config acfg = { .objects = d->objects, .node_name = node };
 	if (r == 0)
 		r = platform_api_new(&acfg, &d->api, err);

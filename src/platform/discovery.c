@@ -19,6 +19,8 @@ static const struct {
 	{ "replicasets", "status", "ReplicaSet", "get,patch,update" },
 	{ "namespaces", "status", "Namespace", "get,patch,update" },
 	{ "nodes", "status", "Node", "get" },
+	{ "deployments", "scale", "Scale", "get,patch,update" },
+	{ "replicasets", "scale", "Scale", "get,patch,update" },
 };
 
 static json_t *verbs(const char *list)

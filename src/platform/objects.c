@@ -52,6 +52,8 @@ struct platform_objects {
 	size_t history_end, history_count;
 	int64_t oldest_watchable; /* a watch may start from here on */
 	struct watcher *watchers;
+	platform_change_fn observer;
+	void *observer_ctx;
 };
 
 /* ---- keys ---- */
@@ -317,6 +319,16 @@ static void notify(struct platform_objects *o, const struct platform_resource *r
 		if (!send_change(w, type, obj))
 			finish_watcher(w);
 	}
+	if (o->observer)
+		o->observer(o->observer_ctx, r, type, obj);
+}
+
+void platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&o->lock);
+	o->observer = fn;
+	o->observer_ctx = ctx;
+	pthread_mutex_unlock(&o->lock);
 }
 
 /* Takes the next resourceVersion (lock held); written before the object it numbers. */

@@ -1,0 +1,534 @@
+/* The controllers (see controllers.h). Work is a queue of keys (kind, namespace, name or uid),
+ * deduplicated while queued: the store's observer only notes keys, under the store's lock; the
+ * controllers' thread reconciles one key at a time, reading and writing through the store like any
+ * client, so a write that loses a race (-ESTALE) is simply queued again.
+ *
+ * Simplifications, said in docs/platform.md: a rollout replaces the old ReplicaSet at once (no
+ * maxSurge/maxUnavailable pacing yet, since nothing runs pods to become ready), orphans are not
+ * adopted by selector, and only ReplicaSets and Pods are collected as dependents. */
+#include "platform/controllers.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/thread.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
+#include "lib/net/http.h"
+#include "platform/admit.h"
+#include "platform/objects.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT };
+
+struct work {
+	enum work_kind kind;
+	char namespace[254];
+	char name[254]; /* WORK_COLLECT: the deleted owner's uid */
+	struct work *next;
+};
+
+struct platform_controllers {
+	struct platform_objects *objects;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct work *head, **tail;
+	size_t queued;
+	bool stopping;
+	const struct platform_resource *pods, *replicasets, *deployments;
+};
+
+#define MAX_QUEUED 100000
+
+/* ---- the queue ---- */
+
+static void enqueue(struct platform_controllers *c, enum work_kind kind, const char *namespace, const char *name)
+{
+	if (!namespace || !name)
+		return;
+	pthread_mutex_lock(&c->lock);
+	bool queued = false;
+	for (struct work *w = c->head; w && !queued; w = w->next)
+		queued = w->kind == kind && strcmp(w->namespace, namespace) == 0 && strcmp(w->name, name) == 0;
+	if (!queued && c->queued < MAX_QUEUED) {
+		struct work *w = cc_xcalloc(1, sizeof(*w));
+		w->kind = kind;
+		snprintf(w->namespace, sizeof(w->namespace), "%s", namespace);
+		snprintf(w->name, sizeof(w->name), "%s", name);
+		*c->tail = w;
+		c->tail = &w->next;
+		c->queued++;
+		pthread_cond_signal(&c->wake);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static const char *meta(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+/* The controller owner's name if it is of kind. */
+static const char *controller_owner(const json_t *obj, const char *kind, const char **ret_uid)
+{
+	size_t i;
+	const json_t *ref;
+	json_array_foreach (json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, ref) {
+		if (json_is_true(json_object_get(ref, "controller")) &&
+		    strcmp(json_string_value(json_object_get(ref, "kind")) ?: "", kind) == 0) {
+			if (ret_uid)
+				*ret_uid = json_string_value(json_object_get(ref, "uid"));
+			return json_string_value(json_object_get(ref, "name"));
+		}
+	}
+	return NULL;
+}
+
+/* The store's observer: note what needs a look. Runs under the store's lock: no store calls. */
+static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
+{
+	struct platform_controllers *c = ctx;
+	const char *ns = meta(obj, "namespace");
+	bool deleted = strcmp(type, "DELETED") == 0;
+	if (r == c->deployments) {
+		enqueue(c, deleted ? WORK_COLLECT : WORK_DEPLOYMENT, ns,
+			deleted ? meta(obj, "uid") : meta(obj, "name"));
+	} else if (r == c->replicasets) {
+		enqueue(c, deleted ? WORK_COLLECT : WORK_REPLICASET, ns,
+			deleted ? meta(obj, "uid") : meta(obj, "name"));
+		enqueue(c, WORK_DEPLOYMENT, ns, controller_owner(obj, "Deployment", NULL));
+	} else if (r == c->pods) {
+		enqueue(c, WORK_REPLICASET, ns, controller_owner(obj, "ReplicaSet", NULL));
+	}
+}
+
+/* ---- helpers ---- */
+
+static json_t *list_in(struct platform_controllers *c, const struct platform_resource *r, const char *namespace)
+{
+	struct platform_list_options o = { .namespace = namespace };
+	json_t *items = NULL;
+	int64_t rv;
+	char *next = NULL;
+	struct cc_error err = { 0 };
+	if (platform_objects_list(c->objects, r, &o, &items, &rv, &next, &err) < 0) {
+		cc_warning("controllers: list %s in %s: %s", r->resource, namespace, cc_error_message(&err));
+		return json_array();
+	}
+	free(next);
+	return items;
+}
+
+static bool owned_by(const json_t *obj, const char *uid)
+{
+	size_t i;
+	const json_t *ref;
+	json_array_foreach (json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, ref)
+		if (strcmp(json_string_value(json_object_get(ref, "uid")) ?: "", uid) == 0)
+			return true;
+	return false;
+}
+
+static json_t *owner_reference(const char *api_version, const char *kind, const json_t *owner)
+{
+	return json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion", api_version, "kind", kind, "name",
+			 meta(owner, "name"), "uid", meta(owner, "uid"), "controller", 1, "blockOwnerDeletion", 1);
+}
+
+static bool pod_ready(const json_t *pod)
+{
+	size_t i;
+	const json_t *cond;
+	json_array_foreach (json_object_get(json_object_get(pod, "status"), "conditions"), i, cond)
+		if (strcmp(json_string_value(json_object_get(cond, "type")) ?: "", "Ready") == 0)
+			return strcmp(json_string_value(json_object_get(cond, "status")) ?: "", "True") == 0;
+	return false;
+}
+
+static bool pod_active(const json_t *pod)
+{
+	const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
+	return !meta(pod, "deletionTimestamp") &&
+	       !(phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0));
+}
+
+static json_int_t spec_int(const json_t *obj, const char *field, json_int_t fallback)
+{
+	const json_t *v = json_object_get(json_object_get(obj, "spec"), field);
+	return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
+
+/* Writes status when it differs from the stored one; a lost race is retried by the caller's key. */
+static int write_status(struct platform_controllers *c, const struct platform_resource *r, json_t *obj, json_t *status)
+{
+	if (json_equal(json_object_get(obj, "status"), status)) {
+		json_decref(status);
+		return 0;
+	}
+	json_t *updated = json_deep_copy(obj);
+	json_object_set_new(updated, "status", status);
+	json_t *stored = NULL;
+	struct cc_error err = { 0 };
+	const char *rv = meta(obj, "resourceVersion");
+	int rc = platform_objects_update(c->objects, r, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	json_decref(updated);
+	json_decref(stored);
+	return rc;
+}
+
+/* ---- ReplicaSet: as many pods as spec.replicas ---- */
+
+/* 1 when a pod was created. */
+static int create_pod(struct platform_controllers *c, const json_t *rs)
+{
+	const json_t *template = json_object_get(json_object_get(rs, "spec"), "template");
+	json_t *template_meta = json_object_get(template, "metadata");
+	char prefix[300];
+	snprintf(prefix, sizeof(prefix), "%s-", meta(rs, "name"));
+	json_t *pod = json_pack(
+	    "{s:s, s:s, s:{s:s, s:s, s:O?, s:O?, s:o}, s:O}", "apiVersion", "v1", "kind", "Pod", "metadata",
+	    "generateName", prefix, "namespace", meta(rs, "namespace"), "labels",
+	    json_object_get(template_meta, "labels"), "annotations", json_object_get(template_meta, "annotations"),
+	    "ownerReferences", owner_reference("apps/v1", "ReplicaSet", rs), "spec", json_object_get(template, "spec"));
+	json_t *pod_meta = json_object_get(pod, "metadata");
+	for (const char *const *f = (const char *const[]){ "labels", "annotations", NULL }; *f; f++)
+		if (json_is_null(json_object_get(pod_meta, *f)))
+			json_object_del(pod_meta, *f); /* a template without them */
+	struct cc_http_response refused;
+	cc_http_response_init(&refused);
+	json_t *stored = NULL;
+	struct cc_error err = { 0 };
+	int created = 0;
+	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
+		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
+			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
+	else if (platform_objects_create(c->objects, c->pods, pod, &stored, &err) < 0)
+		cc_warning("replicaset %s/%s: create pod: %s", meta(rs, "namespace"), meta(rs, "name"),
+			   cc_error_message(&err));
+	else
+		created = 1;
+	json_decref(stored);
+	json_decref(pod);
+	cc_http_response_free(&refused);
+	return created;
+}
+
+static int reconcile_replicaset(struct platform_controllers *c, const char *namespace, const char *name)
+{
+	json_t *rs = NULL;
+	struct cc_error err = { 0 };
+	int rc = platform_objects_get(c->objects, c->replicasets, namespace, name, &rs, &err);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	json_t *pods = list_in(c, c->pods, namespace);
+	json_t *mine = json_array();
+	size_t i;
+	json_t *pod;
+	json_array_foreach (pods, i, pod)
+		if (owned_by(pod, meta(rs, "uid")) && pod_active(pod))
+			json_array_append(mine, pod);
+	json_int_t want = spec_int(rs, "replicas", 1);
+	json_int_t have = (json_int_t)json_array_size(mine);
+	for (json_int_t n = have; n < want; n++)
+		have += create_pod(c, rs);
+	/* Too many: pods not ready go first, then the last ones listed (as Kubernetes prefers). */
+	for (int pass = 0; pass < 2 && have > want; pass++) {
+		for (size_t k = json_array_size(mine); k > 0 && have > want; k--) {
+			json_t *victim = json_array_get(mine, k - 1);
+			if (!victim || (pass == 0 && pod_ready(victim)))
+				continue;
+			if (platform_objects_delete(c->objects, c->pods, namespace, meta(victim, "name"), 0, NULL,
+						    &err) == 0)
+				have--;
+			json_array_remove(mine, k - 1);
+		}
+	}
+	json_int_t ready = 0;
+	json_array_foreach (mine, i, pod)
+		ready += pod_ready(pod);
+	json_t *status = json_pack("{s:I, s:I, s:I, s:I, s:I}", "replicas", have, "fullyLabeledReplicas", have,
+				   "readyReplicas", ready, "availableReplicas", ready, "observedGeneration",
+				   json_integer_value(json_object_get(json_object_get(rs, "metadata"), "generation")));
+	rc = write_status(c, c->replicasets, rs, status);
+	json_decref(mine);
+	json_decref(pods);
+	json_decref(rs);
+	return rc;
+}
+
+/* ---- Deployment: one ReplicaSet per pod template ---- */
+
+/* The pod-template-hash label: FNV-1a of the template, in Kubernetes' alphabet without vowels. */
+static void template_hash(const json_t *template, char *out, size_t size)
+{
+	_cleanup_free_ char *text = cc_json_canonical(template);
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	char digits[16];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu32, h);
+	size_t i;
+	for (i = 0; i < (size_t)n && i + 1 < size; i++)
+		out[i] = alphabet[(unsigned char)digits[i] % (sizeof(alphabet) - 1)];
+	out[i] = '\0';
+}
+
+static json_t *new_replicaset(const json_t *d, const char *hash, json_int_t revision)
+{
+	const json_t *spec = json_object_get(d, "spec");
+	json_t *template = json_deep_copy(json_object_get(spec, "template"));
+	json_t *template_meta = json_object_get(template, "metadata");
+	if (!json_is_object(template_meta)) {
+		template_meta = json_object();
+		json_object_set_new(template, "metadata", template_meta);
+	}
+	json_t *labels = json_object_get(template_meta, "labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(template_meta, "labels", labels);
+	}
+	json_object_set_new(labels, "pod-template-hash", json_string(hash));
+	json_t *selector = json_deep_copy(json_object_get(spec, "selector"));
+	json_t *match = json_object_get(selector, "matchLabels");
+	if (!json_is_object(match)) {
+		match = json_object();
+		json_object_set_new(selector, "matchLabels", match);
+	}
+	json_object_set_new(match, "pod-template-hash", json_string(hash));
+	char name[300], rev[24];
+	snprintf(name, sizeof(name), "%s-%s", meta(d, "name"), hash);
+	snprintf(rev, sizeof(rev), "%" JSON_INTEGER_FORMAT, revision);
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:O, s:{s:s}, s:o}, s:{s:I, s:o, s:o}}", "apiVersion", "apps/v1",
+			 "kind", "ReplicaSet", "metadata", "name", name, "namespace", meta(d, "namespace"), "labels",
+			 labels, "annotations", "deployment.kubernetes.io/revision", rev, "ownerReferences",
+			 owner_reference("apps/v1", "Deployment", d), "spec", "replicas", spec_int(d, "replicas", 1),
+			 "selector", selector, "template", template);
+}
+
+static int set_replicas(struct platform_controllers *c, json_t *rs, json_int_t replicas)
+{
+	if (spec_int(rs, "replicas", 1) == replicas)
+		return 0;
+	json_t *updated = json_deep_copy(rs), *stored = NULL;
+	json_object_set_new(json_object_get(updated, "spec"), "replicas", json_integer(replicas));
+	struct cc_error err = { 0 };
+	const char *rv = meta(rs, "resourceVersion");
+	int rc =
+	    platform_objects_update(c->objects, c->replicasets, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	json_decref(updated);
+	json_decref(stored);
+	return rc;
+}
+
+static json_t *deployment_status(const json_t *d, const json_t *owned, const char *hash)
+{
+	json_int_t replicas = 0, updated = 0, ready = 0, available = 0;
+	size_t i;
+	const json_t *rs;
+	json_array_foreach (owned, i, rs) {
+		const json_t *st = json_object_get(rs, "status");
+		replicas += json_integer_value(json_object_get(st, "replicas"));
+		ready += json_integer_value(json_object_get(st, "readyReplicas"));
+		available += json_integer_value(json_object_get(st, "availableReplicas"));
+		const char *h = json_string_value(
+		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "labels"), "pod-template-hash"));
+		if (h && strcmp(h, hash) == 0)
+			updated += json_integer_value(json_object_get(st, "replicas"));
+	}
+	json_int_t want = spec_int(d, "replicas", 1);
+	bool is_available = available >= want;
+	char now[40];
+	cc_time_format_rfc3339(cc_time_now_ns() / 1000000000 * 1000000000, now, sizeof(now));
+	/* Conditions keep their transition time while their status holds. */
+	json_t *conditions = json_pack(
+	    "[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "type", "Available", "status",
+	    is_available ? "True" : "False", "reason",
+	    is_available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", "message",
+	    is_available ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
+	    "type", "Progressing", "status", "True", "reason",
+	    updated >= want ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", "message", "");
+	json_t *old_conditions = json_object_get(json_object_get(d, "status"), "conditions");
+	size_t j;
+	json_t *cond;
+	json_array_foreach (conditions, j, cond) {
+		const json_t *old = json_array_get(old_conditions, j);
+		bool same = old && json_equal(json_object_get(old, "status"), json_object_get(cond, "status"));
+		json_object_set(cond, "lastTransitionTime",
+				same && json_object_get(old, "lastTransitionTime")
+				    ? json_object_get(old, "lastTransitionTime")
+				    : json_string(now));
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "observedGeneration",
+			 json_integer_value(json_object_get(json_object_get(d, "metadata"), "generation")), "replicas",
+			 replicas, "updatedReplicas", updated, "readyReplicas", ready, "availableReplicas", available,
+			 "unavailableReplicas", replicas > available ? replicas - available : 0, "conditions",
+			 conditions);
+}
+
+static int reconcile_deployment(struct platform_controllers *c, const char *namespace, const char *name)
+{
+	json_t *d = NULL;
+	struct cc_error err = { 0 };
+	int rc = platform_objects_get(c->objects, c->deployments, namespace, name, &d, &err);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	char hash[16];
+	template_hash(json_object_get(json_object_get(d, "spec"), "template"), hash, sizeof(hash));
+	json_t *all = list_in(c, c->replicasets, namespace), *owned = json_array();
+	json_t *current = NULL;
+	json_int_t revision = 0;
+	size_t i;
+	json_t *rs;
+	json_array_foreach (all, i, rs) {
+		if (!owned_by(rs, meta(d, "uid")))
+			continue;
+		json_array_append(owned, rs);
+		const char *h = json_string_value(
+		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "labels"), "pod-template-hash"));
+		if (h && strcmp(h, hash) == 0)
+			current = rs;
+		const char *rev =
+		    json_string_value(json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
+						      "deployment.kubernetes.io/revision"));
+		if (rev && strtoll(rev, NULL, 10) > revision)
+			revision = strtoll(rev, NULL, 10);
+	}
+	if (!current) {
+		json_t *created = NULL, *fresh = new_replicaset(d, hash, revision + 1);
+		struct cc_http_response refused;
+		cc_http_response_init(&refused);
+		rc = platform_admit_create(c->replicasets, fresh, namespace, &refused);
+		if (rc == 0)
+			rc = platform_objects_create(c->objects, c->replicasets, fresh, &created, &err);
+		cc_http_response_free(&refused);
+		json_decref(fresh);
+		json_decref(created);
+	} else {
+		/* The rollout: the current template's set to the wanted size, every other one to zero. */
+		json_array_foreach (owned, i, rs)
+			if (rc == 0)
+				rc = set_replicas(c, rs, rs == current ? spec_int(d, "replicas", 1) : 0);
+	}
+	if (rc == 0)
+		rc = write_status(c, c->deployments, d, deployment_status(d, owned, hash));
+	json_decref(owned);
+	json_decref(all);
+	json_decref(d);
+	return rc == -EEXIST ? 0 : rc;
+}
+
+/* ---- garbage collection: dependents of a deleted owner ---- */
+
+static int collect(struct platform_controllers *c, const char *namespace, const char *uid)
+{
+	const struct platform_resource *kinds[] = { c->replicasets, c->pods };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *items = list_in(c, kinds[k], namespace);
+		size_t i;
+		json_t *obj;
+		json_array_foreach (items, i, obj) {
+			if (!owned_by(obj, uid))
+				continue;
+			struct cc_error err = { 0 };
+			platform_objects_delete(c->objects, kinds[k], namespace, meta(obj, "name"), 0, NULL, &err);
+		}
+		json_decref(items);
+	}
+	return 0;
+}
+
+/* ---- the thread ---- */
+
+static void *controllers_main(void *arg)
+{
+	struct platform_controllers *c = arg;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->head && !c->stopping)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (c->stopping)
+			break;
+		struct work *w = c->head;
+		c->head = w->next;
+		if (!c->head)
+			c->tail = &c->head;
+		c->queued--;
+		pthread_mutex_unlock(&c->lock);
+		int rc = 0;
+		switch (w->kind) {
+		case WORK_DEPLOYMENT: rc = reconcile_deployment(c, w->namespace, w->name); break;
+		case WORK_REPLICASET: rc = reconcile_replicaset(c, w->namespace, w->name); break;
+		case WORK_COLLECT: rc = collect(c, w->namespace, w->name); break;
+		}
+		if (rc == -ESTALE) /* another writer came first: look again */
+			enqueue(c, w->kind, w->namespace, w->name);
+		else if (rc < 0)
+			cc_warning("controllers: %s/%s: %s", w->namespace, w->name, strerror(-rc));
+		free(w);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* At start every Deployment and ReplicaSet is looked at once: changes made while stopped count. */
+static void enqueue_all(struct platform_controllers *c, const struct platform_resource *r, enum work_kind kind)
+{
+	json_t *items = list_in(c, r, NULL);
+	size_t i;
+	json_t *obj;
+	json_array_foreach (items, i, obj)
+		enqueue(c, kind, meta(obj, "namespace"), meta(obj, "name"));
+	json_decref(items);
+}
+
+int platform_controllers_start(struct platform_objects *objects, struct platform_controllers **ret,
+			       struct cc_error *err)
+{
+	struct platform_controllers *c = cc_xcalloc(1, sizeof(*c));
+	c->objects = objects;
+	c->tail = &c->head;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	c->pods = platform_resource_find("", "v1", "pods");
+	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
+	c->deployments = platform_resource_find("apps", "v1", "deployments");
+	platform_objects_observe(objects, observe, c);
+	enqueue_all(c, c->deployments, WORK_DEPLOYMENT);
+	enqueue_all(c, c->replicasets, WORK_REPLICASET);
+	int e = cc_thread_start_worker(&c->thread, controllers_main, c);
+	if (e != 0) {
+		platform_objects_observe(objects, NULL, NULL);
+		free(c);
+		return cc_error_set_errno(err, e, "start the controllers' thread");
+	}
+	*ret = c;
+	return 0;
+}
+
+void platform_controllers_stop(struct platform_controllers *c)
+{
+	if (!c)
+		return;
+	platform_objects_observe(c->objects, NULL, NULL);
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_broadcast(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	for (struct work *w = c->head, *next; w; w = next) {
+		next = w->next;
+		free(w);
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->wake);
+	free(c);
+}

@@ -1,0 +1,14 @@
+/* The controllers of the platform, as kube-controller-manager runs them, in process: Deployment ->
+ * ReplicaSets (one per pod template, named by its hash) -> Pods, their status, and the garbage
+ * collector (owners deleted, dependents go: background propagation). They react to the object
+ * store's changes (objects.h observer) on one thread of their own. */
+#pragma once
+
+struct cc_error;
+struct platform_objects;
+struct platform_controllers;
+
+int platform_controllers_start(struct platform_objects *objects, struct platform_controllers **ret,
+			       struct cc_error *err);
+/* Stops the thread (a reconcile in progress finishes) and frees. */
+void platform_controllers_stop(struct platform_controllers *c);
