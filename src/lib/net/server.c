@@ -351,7 +351,7 @@ static void admit(struct cc_server *srv, int fd, const struct sockaddr_storage *
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	int64_t now = cc_time_monotonic_ms();
-	c->created_ms = c->last_read_ms = c->last_write_ms = now;
+	c->created_ms = c->last_read_ms = now;
 	c->budget.limit = srv->cfg.unauthenticated_budget;
 	c->http1_charge = (struct cc_mem_charge){ .conn = &c->budget, .server = &srv->budget };
 	c->prev = srv->newest;
@@ -402,7 +402,7 @@ static void on_listen(struct cc_loop *loop, int fd, uint32_t events, void *data)
 static void check_deadlines(struct connection *c, int64_t now)
 {
 	const struct cc_server_config *cfg = &c->srv->cfg;
-	if (c->out.len && now - c->last_write_ms > cfg->request_timeout_ms) {
+	if (c->out.len && c->write_stalled_since && now - c->write_stalled_since > cfg->request_timeout_ms) {
 		cc_debug("%s: not reading our response; closing", c->peer.address);
 		conn_close(c); /* a reader that stalls (slow-read attack, or gone without a FIN) */
 		return;

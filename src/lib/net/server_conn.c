@@ -158,9 +158,14 @@ bool conn_flush(struct connection *c)
 			return false;
 		}
 		cc_buf_consume(&c->out, done);
-		c->last_write_ms = cc_time_monotonic_ms();
+		c->write_stalled_since = 0; /* progress */
 	}
+	/* The stall clock starts when output waits without progress, not at the last write: a watch
+	 * silent for an hour may still send its next event into a full socket. */
+	if (c->out.len && !c->write_stalled_since)
+		c->write_stalled_since = cc_time_monotonic_ms();
 	if (c->out.len == 0) {
+		c->write_stalled_since = 0;
 		cc_buf_free_secure(&c->out); /* may have held a data key (KMS Decrypt) */
 		if (c->close_after_flush) {
 			if (c->linger_after_flush)
