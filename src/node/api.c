@@ -21,8 +21,8 @@ static void healthz(const struct cc_http_request *req, struct cc_http_response *
 static void version(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	cc_http_response_json(resp, 200,
-			      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor",
-					"30", "gitVersion", "v1.30.0+cocoon-" COCOON_VERSION, "gitCommit", "",
+			      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1",
+					"minor", "30", "gitVersion", "v1.30.0+cocoon-" COCOON_VERSION, "gitCommit", "",
 					"gitTreeState", "clean", "buildDate", "", "goVersion", "", "compiler", "gcc",
 					"platform", "linux/amd64", "component", "cocoond", "version", COCOON_VERSION));
 }
