@@ -19,7 +19,8 @@ static void admit(const struct platform_target *t, json_t *body)
 	struct cc_http_response resp;
 	cc_http_response_init(&resp);
 	json_t *created = json_deep_copy(body);
-	if (created && platform_admit_create(t->resource, created, t->namespace ? t->namespace : "default", &resp) == 0) {
+	if (created &&
+	    platform_admit_create(t->resource, created, t->namespace ? t->namespace : "default", &resp) == 0) {
 		json_t *update = json_deep_copy(body);
 		cc_http_response_free(&resp);
 		cc_http_response_init(&resp);

@@ -44,7 +44,7 @@ struct connection {
 	int jobs;    /* requests at the workers */
 	int64_t created_ms, last_read_ms;
 	int64_t write_stalled_since; /* output waiting and no progress since (0: nothing waits) */
-	int64_t deadline_ms; /* of the current phase: handshake, request, linger (0: none) */
+	int64_t deadline_ms;         /* of the current phase: handshake, request, linger (0: none) */
 	size_t lingered;
 	struct cc_mem_budget budget;
 	struct cc_mem_charge http1_charge;
