@@ -216,3 +216,24 @@ teardown() {
 	for _ in $(seq 1 50); do [ -z "$("${K[@]}" get rs,pods -l app=web -o name)" ] && break; sleep 0.1; done
 	[ -z "$("${K[@]}" get rs,pods -l app=web -o name)" ]
 }
+
+@test "platform: cocoon up starts it in the background, kubeconfig prints its access, down stops it" {
+	stop_cocoond
+	port="$(free_port)"
+	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kubectl --kubeconfig $TMP/up/kubeconfig get nodes"* ]]
+	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port"
+	[[ "$output" == *"already running"* ]]
+	"$COCOON" kubeconfig --data-dir "$TMP/up" >"$TMP/kc"
+	run "$KUBECTL" --kubeconfig "$TMP/kc" get namespace default -o name
+	[ "$output" = namespace/default ]
+	[ -s "$TMP/log/cocoond.log" ]
+	run "$COCOON" down --data-dir "$TMP/up"
+	[ "$output" = "cocoond stopped" ]
+	[ ! -e "$TMP/up/cocoond.sock" ] && [ ! -e "$TMP/up/cocoond.pid" ]
+	run "$COCOON" kubeconfig --data-dir "$TMP/nowhere"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cocoon up"* ]]
+}
