@@ -14,6 +14,7 @@ static const struct {
 	{ "down", cmd_down, "stop the platform cocoon up started" },
 	{ "kubeconfig", cmd_kubeconfig, "print the platform's admin kubeconfig" },
 	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
+	{ "image", cmd_image, "load, list, inspect and remove container images (docker-archive, oci-archive)" },
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
 	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },

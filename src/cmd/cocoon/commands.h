@@ -13,6 +13,7 @@ int cmd_certs(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_event(int argc, char **argv);
 int cmd_yaml2json(int argc, char **argv);
+int cmd_image(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_kubeconfig(int argc, char **argv);

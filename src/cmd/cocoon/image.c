@@ -1,0 +1,248 @@
+/* cocoon image: load, list, inspect and remove images in the local store (src/image/store.h). */
+#include "cmd/cli.h"
+#include "commands.h"
+#include "image/store.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROGRAM "cocoon image"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: cocoon image load FILE [--name REF] [--store DIR] [--json] [--quiet]\n"
+		"       cocoon image list [--store DIR] [--json]\n"
+		"       cocoon image inspect REF [--store DIR]\n"
+		"       cocoon image rm REF [--store DIR]\n\n"
+		"load reads a docker-archive (`docker save`, `podman save --format docker-archive`) or an\n"
+		"oci-archive (`podman save --format oci-archive`), gzip or zstd layers included, checks every\n"
+		"blob and layer against its digest, and unpacks each layer once for overlayfs; --name tags the\n"
+		"archive's image. REF is a name (`busybox` means `busybox:latest`), NAME@sha256:HEX, a manifest\n"
+		"digest or an image ID (12 or more hex digits). rm untags a name, and removes the image with\n"
+		"its last name or when given a digest; layers another image uses stay.\n"
+		"The store is DIR (default %s, or COCOON_IMAGE_STORE).\n"
+		"Limits: COCOON_IMAGE_MAX_ENTRY_SIZE and COCOON_IMAGE_MAX_LAYER_SIZE (bytes) override %llu and\n"
+		"%llu per file and per unpacked layer.\n",
+		IMAGE_STORE_DEFAULT_ROOT, (unsigned long long)IMAGE_DEFAULT_MAX_ENTRY_SIZE,
+		(unsigned long long)IMAGE_DEFAULT_MAX_LAYER_SIZE);
+}
+
+struct image_args {
+	const char *verb, *arg, *name, *store;
+	bool json, quiet;
+};
+
+static int parse(int argc, char **argv, struct image_args *a)
+{
+	static const struct option options[] = {
+		{ "name", required_argument, NULL, 'n' }, { "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },       { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },       { 0 },
+	};
+	const char *env_store = getenv("COCOON_IMAGE_STORE");
+	*a = (struct image_args){ .verb = argv[0], .store = env_store && *env_store ? env_store : NULL };
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "hq", options, NULL)) != -1) {
+		switch (c) {
+		case 'n': a->name = optarg; break;
+		case 's': a->store = optarg; break;
+		case 'j': a->json = true; break;
+		case 'q': a->quiet = true; break;
+		case 'h': usage(stdout); return -1;
+		default: return CLI_EXIT_USAGE;
+		}
+	}
+	bool wants_arg = strcmp(a->verb, "list") != 0;
+	if (optind + (wants_arg ? 1 : 0) != argc) {
+		cli_error(PROGRAM, wants_arg ? "%s needs exactly one %s" : "%s takes no arguments", a->verb,
+			  strcmp(a->verb, "load") == 0 ? "FILE" : "REF");
+		return CLI_EXIT_USAGE;
+	}
+	a->arg = wants_arg ? argv[optind] : NULL;
+	if (a->name && strcmp(a->verb, "load") != 0) {
+		cli_error(PROGRAM, "--name is an option of load");
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int limit_from_env(const char *var, uint64_t *limit)
+{
+	const char *v = getenv(var);
+	if (!v || !*v)
+		return 0;
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (*end || n == 0) {
+		cli_error(PROGRAM, "%s=`%s` is not a number of bytes", var, v);
+		return CLI_EXIT_USAGE;
+	}
+	*limit = n;
+	return 0;
+}
+
+static void progress(void *ctx, const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static json_t *strings_json(char **a, size_t n)
+{
+	json_t *out = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, json_string(a[i]));
+	return out;
+}
+
+static json_t *info_json(const struct image_info *i)
+{
+	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:s}", "digest", i->digest, "id", i->id, "names",
+			 strings_json(i->names, i->n_names), "size", (json_int_t)i->size, "layers",
+			 (json_int_t)i->n_layers, "created", i->created, "format", i->format);
+}
+
+static void print_json(json_t *v)
+{
+	_cleanup_free_ char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("%s\n", text);
+	json_decref(v);
+}
+
+static int do_load(const struct image_args *a, struct image_store *store)
+{
+	struct cc_error err = { 0 };
+	struct image_load_result res = { 0 };
+	if (!a->quiet && !a->json)
+		image_store_set_progress(store, progress, NULL);
+	if (image_store_load(store, a->arg, a->name, &res, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	if (a->json) {
+		json_t *images = json_array();
+		for (size_t i = 0; i < res.n_images; i++)
+			json_array_append_new(images, info_json(&res.images[i]));
+		print_json(json_pack("{s:o, s:I, s:I}", "images", images, "layers_unpacked",
+				     (json_int_t)res.layers_unpacked, "devices_skipped",
+				     (json_int_t)res.devices_skipped));
+	} else {
+		for (size_t i = 0; i < res.n_images; i++) {
+			const struct image_info *info = &res.images[i];
+			printf("Loaded image %s (%s, id %s)\n", info->n_names ? info->names[0] : "<no name>",
+			       info->digest, info->id);
+			for (size_t j = 1; j < info->n_names; j++)
+				printf("  also named %s\n", info->names[j]);
+		}
+		if (res.devices_skipped)
+			printf("%llu device node(s) skipped: layers may not create devices\n",
+			       (unsigned long long)res.devices_skipped);
+	}
+	image_load_result_clear(&res);
+	return CLI_EXIT_OK;
+}
+
+static int do_list(const struct image_args *a, struct image_store *store)
+{
+	struct cc_error err = { 0 };
+	struct image_info *infos;
+	size_t n;
+	if (image_store_list(store, &infos, &n, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	if (a->json) {
+		json_t *images = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(images, info_json(&infos[i]));
+		print_json(images);
+	} else {
+		printf("%-40s %-14s %-21s %10s  %s\n", "NAME", "ID", "CREATED", "SIZE", "DIGEST");
+		for (size_t i = 0; i < n; i++) {
+			const struct image_info *info = &infos[i];
+			for (size_t j = 0; j < (info->n_names ? info->n_names : 1); j++)
+				printf("%-40s %-14.12s %-21.19s %8.1fMB  %s\n",
+				       info->n_names ? info->names[j] : "<none>", info->id + 7, info->created,
+				       (double)info->size / 1e6, info->digest);
+		}
+	}
+	image_info_free_array(infos, n);
+	return CLI_EXIT_OK;
+}
+
+static int do_inspect(const struct image_args *a, struct image_store *store)
+{
+	struct cc_error err = { 0 };
+	_cleanup_(image_resolved_freep) struct image_resolved *res = NULL;
+	if (image_store_resolve(store, a->arg, &res, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	const struct image_config *c = &res->config;
+	json_t *out = info_json(&res->info);
+	json_object_set_new(out, "layer_dirs", strings_json(res->layer_dirs, res->n_layer_dirs));
+	json_object_set_new(out, "config",
+			    json_pack("{s:o, s:o, s:o, s:s, s:s, s:o}", "Env", strings_json(c->env, c->n_env),
+				      "Entrypoint", strings_json(c->entrypoint, c->n_entrypoint), "Cmd",
+				      strings_json(c->cmd, c->n_cmd), "WorkingDir", c->working_dir, "User", c->user,
+				      "ExposedPorts", strings_json(c->exposed_ports, c->n_exposed_ports)));
+	print_json(out);
+	return CLI_EXIT_OK;
+}
+
+static int do_rm(const struct image_args *a, struct image_store *store)
+{
+	struct cc_error err = { 0 };
+	if (image_store_remove(store, a->arg, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	printf("Removed %s\n", a->arg);
+	return CLI_EXIT_OK;
+}
+
+int cmd_image(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	static const struct {
+		const char *verb;
+		int (*run)(const struct image_args *a, struct image_store *store);
+	} verbs[] = { { "load", do_load },       { "list", do_list }, { "ls", do_list },
+		      { "inspect", do_inspect }, { "rm", do_rm },     { "remove", do_rm } };
+	for (size_t i = 0; i < CC_ARRAY_SIZE(verbs); i++) {
+		if (strcmp(argv[1], verbs[i].verb) != 0)
+			continue;
+		struct image_args a;
+		int r = parse(argc - 1, argv + 1, &a);
+		if (r != 0)
+			return r < 0 ? CLI_EXIT_OK : r;
+		struct image_unpack_options opts;
+		image_unpack_options_default(&opts);
+		if ((r = limit_from_env("COCOON_IMAGE_MAX_ENTRY_SIZE", &opts.limits.max_entry_size)) ||
+		    (r = limit_from_env("COCOON_IMAGE_MAX_LAYER_SIZE", &opts.limits.max_layer_size)))
+			return r;
+		struct cc_error err = { 0 };
+		_cleanup_(image_store_freep) struct image_store *store = NULL;
+		if (image_store_open(a.store, &opts, &store, &err) < 0) {
+			cli_error(PROGRAM, "%s", cc_error_message(&err));
+			return CLI_EXIT_FAILURE;
+		}
+		return verbs[i].run(&a, store);
+	}
+	cli_error(PROGRAM, "unknown verb `%s`; run 'cocoon image --help'", argv[1]);
+	return CLI_EXIT_USAGE;
+}
