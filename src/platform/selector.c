@@ -23,6 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for element n of an array that grows by doubling: reallocated at 0 and at each power of two
+ * from 4, so a selector of n terms costs O(n) copying (ASan's realloc always copies). */
+static void *array_room(void *array, size_t n, size_t size)
+{
+	if ((n > 0 && n < 4) || (n >= 4 && (n & (n - 1)) != 0))
+		return array;
+	size_t cap = n < 4 ? 4 : 2 * n;
+	if (cap > SIZE_MAX / size)
+		abort();
+	return cc_xrealloc(array, cap * size);
+}
+
 /* ---- Label keys and values (k8s.io/apimachinery/pkg/util/validation) ---- */
 
 #define LABEL_NAME_MAX    63
@@ -192,7 +204,7 @@ static int requirement_init(struct platform_selector_requirement *r, char *key, 
 
 static struct platform_selector_requirement *selector_add(struct platform_selector *sel)
 {
-	sel->requirements = cc_xrealloc(sel->requirements, (sel->n_requirements + 1) * sizeof(*sel->requirements));
+	sel->requirements = array_room(sel->requirements, sel->n_requirements, sizeof(*sel->requirements));
 	struct platform_selector_requirement *r = &sel->requirements[sel->n_requirements++];
 	*r = (struct platform_selector_requirement){ 0 };
 	return r;
@@ -358,14 +370,14 @@ static int parse_values(struct parser *p, char ***values, size_t *n)
 		t = next(p, true);
 		if (t.type == TOKEN_CLOSE || t.type == TOKEN_COMMA) {
 			if (want_value) {
-				*values = cc_xrealloc(*values, (*n + 1) * sizeof(char *));
+				*values = array_room(*values, *n, sizeof(char *));
 				(*values)[(*n)++] = cc_xstrdup("");
 			}
 			if (t.type == TOKEN_CLOSE)
 				return 0;
 			want_value = true;
 		} else if (t.type == TOKEN_IDENTIFIER && want_value) {
-			*values = cc_xrealloc(*values, (*n + 1) * sizeof(char *));
+			*values = array_room(*values, *n, sizeof(char *));
 			(*values)[(*n)++] = cc_xstrndup(t.start, t.len);
 			want_value = false;
 		} else {
@@ -467,7 +479,7 @@ int platform_selector_parse(const char *text, struct platform_selector **ret, st
 	struct parser p = { .term = text, .err = err };
 	for (const char *s = text;;) {
 		struct token t = lex_one(s);
-		p.tokens = cc_xrealloc(p.tokens, (p.n + 1) * sizeof(*p.tokens));
+		p.tokens = array_room(p.tokens, p.n, sizeof(*p.tokens));
 		p.tokens[p.n++] = t;
 		if (t.type == TOKEN_END)
 			break;
@@ -710,8 +722,7 @@ static int field_term(struct platform_field_selector *sel, const char *term, siz
 		int r = field_unescape(term + i + op, n - i - op, &value, err);
 		if (r < 0)
 			return r;
-		sel->requirements =
-		    cc_xrealloc(sel->requirements, (sel->n_requirements + 1) * sizeof(*sel->requirements));
+		sel->requirements = array_room(sel->requirements, sel->n_requirements, sizeof(*sel->requirements));
 		sel->requirements[sel->n_requirements++] =
 		    (struct platform_field_requirement){ cc_xstrndup(term, i), value, term[i] == '!' };
 		return 0;
