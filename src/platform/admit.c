@@ -348,14 +348,20 @@ static void generate_name(json_t *meta)
 	json_object_set_new(meta, "name", json_string(name));
 }
 
-int platform_admit_create(const struct platform_resource *r, json_t *obj, const char *url_namespace,
-			  struct cc_http_response *resp)
+/* A body that is an object of the URL's kind (400 otherwise). */
+static int check_body(const struct platform_resource *r, json_t *obj, struct cc_http_response *resp)
 {
 	if (!json_is_object(obj)) {
 		platform_status_error(resp, 400, NULL, r, NULL, "the request body must be a JSON object");
 		return -EINVAL;
 	}
-	if (check_type(r, obj, resp) < 0)
+	return check_type(r, obj, resp);
+}
+
+int platform_admit_create(const struct platform_resource *r, json_t *obj, const char *url_namespace,
+			  struct cc_http_response *resp)
+{
+	if (check_body(r, obj, resp) < 0)
 		return -EINVAL;
 	json_t *meta = object_at(obj, "metadata");
 	generate_name(meta);
@@ -394,11 +400,7 @@ int platform_admit_create(const struct platform_resource *r, json_t *obj, const 
 int platform_admit_update(const struct platform_resource *r, json_t *obj, const json_t *old, bool status_only,
 			  struct cc_http_response *resp)
 {
-	if (!json_is_object(obj)) {
-		platform_status_error(resp, 400, NULL, r, NULL, "the request body must be a JSON object");
-		return -EINVAL;
-	}
-	if (check_type(r, obj, resp) < 0)
+	if (check_body(r, obj, resp) < 0)
 		return -EINVAL;
 	const char *name = meta_str(obj, "name"), *old_name = meta_str(old, "name");
 	if (!name || strcmp(name, old_name) != 0) {

@@ -208,23 +208,34 @@ static void watch(struct platform_api *api, const struct platform_target *t, con
 	}
 }
 
-static void list(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
-		 struct cc_http_response *resp)
+/* The objects a list or a collection delete addresses (selectors and paging from the query); false
+ * after answering. */
+static bool list_matching(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+			  bool paged, struct cc_http_response *resp, json_t **ret_items, int64_t *ret_revision,
+			  char **ret_next)
 {
 	struct platform_list_options o;
 	if (!list_options(req, t, &o, resp))
-		return;
+		return false;
+	if (!paged)
+		o.limit = 0;
+	struct cc_error err = { 0 };
+	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, ret_items, ret_revision, ret_next, &err);
+	list_options_free(&o);
+	if (rc < 0)
+		platform_status_error(resp, rc == -EINVAL ? 400 : 500, NULL, t->resource, NULL, "%s",
+				      cc_error_message(&err));
+	return rc == 0;
+}
+
+static void list(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		 struct cc_http_response *resp)
+{
 	json_t *items = NULL;
 	int64_t revision;
 	_cleanup_free_ char *next = NULL;
-	struct cc_error err = { 0 };
-	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, &items, &revision, &next, &err);
-	list_options_free(&o);
-	if (rc < 0) {
-		platform_status_error(resp, rc == -EINVAL ? 400 : 500, NULL, t->resource, NULL, "%s",
-				      cc_error_message(&err));
+	if (!list_matching(api, t, req, true, resp, &items, &revision, &next))
 		return;
-	}
 	char rv[24];
 	snprintf(rv, sizeof(rv), "%" PRId64, revision);
 	if (platform_wants_table(cc_http_request_header(req, "accept"))) {
@@ -518,16 +529,13 @@ static void delete_one(struct platform_api *api, const struct platform_target *t
 static void delete_collection(struct platform_api *api, const struct platform_target *t,
 			      const struct cc_http_request *req, struct cc_http_response *resp)
 {
-	struct platform_list_options o;
-	if (!list_options(req, t, &o, resp))
-		return;
 	json_t *items = NULL;
 	int64_t revision;
 	_cleanup_free_ char *next = NULL;
+	if (!list_matching(api, t, req, false, resp, &items, &revision, &next))
+		return;
 	struct cc_error err = { 0 };
-	o.limit = 0;
-	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, &items, &revision, &next, &err);
-	list_options_free(&o);
+	int rc = 0;
 	size_t i;
 	json_t *item;
 	json_array_foreach (items, i, item) {

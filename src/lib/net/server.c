@@ -252,9 +252,7 @@ bool server_submit_h2(struct connection *c, int32_t stream_id, struct h2_request
 	struct job *j = cc_xcalloc(1, sizeof(*j));
 	j->stream_id = stream_id;
 	j->h2req = req;
-	if (submit(c, j))
-		return true;
-	return false;
+	return submit(c, j);
 }
 
 /* ---- accepting ---- */
