@@ -97,8 +97,7 @@ static bool list_options(const struct cc_http_request *req, const struct platfor
 	struct cc_error err = { 0 };
 	struct platform_selector *sel = NULL;
 	if (labels && labels[0] && platform_selector_parse(labels, &sel, &err) < 0) {
-		platform_status_error(resp, 400, NULL, t->resource, NULL, "unable to parse requirement: %s",
-				      cc_error_message(&err));
+		platform_status_error(resp, 400, NULL, t->resource, NULL, "%s", cc_error_message(&err));
 		return false;
 	}
 	o->labels = sel;
