@@ -7,6 +7,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
+#include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "lib/net/response_stream.h"
@@ -661,6 +662,13 @@ static void handle(const struct cc_http_request *req, struct cc_http_response *r
 	struct platform_api *api = userdata;
 	char user[160];
 	if (!is_admin(req->peer)) {
+		/* A refusal is a security decision: recorded (allowed requests go to the Kubernetes audit
+		 * log once it is written). */
+		char object[600];
+		snprintf(object, sizeof(object), "%s %s", req->method, req->path);
+		cc_event_emit_decision(
+		    "platform", "api.authorize", user_of(req->peer, user, sizeof(user)), NULL, object, false,
+		    "only cluster administrators (system:masters) are authorized until RBAC is served");
 		platform_status_error(resp, 403, NULL, NULL, NULL,
 				      "%s: User \"%s\" cannot %s path \"%s\": only cluster administrators "
 				      "(system:masters) are authorized until RBAC is served",

@@ -172,6 +172,8 @@ teardown() {
 	run curl -s --cacert "$TMP/data/pki/ca.crt" --cert "$TMP/dev.crt" --key "$TMP/dev.key" \
 		"https://127.0.0.1:$PORT/api/v1/namespaces/default/configmaps"
 	[[ "$output" == *'"reason":"Forbidden"'*'User \"dev\" cannot GET path'* || "$output" == *'User \"dev\" cannot GET path'*'"reason":"Forbidden"'* ]]
+	# Each refusal is a security event naming the user and the request.
+	grep '"action":"api.authorize"' "$TMP/data/events.jsonl" | grep -q '"actor":"dev".*"verdict":"deny"'
 }
 
 @test "platform: state survives a restart, and kubectl 1.27 and 1.33 work as well" {
