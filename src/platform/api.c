@@ -7,11 +7,13 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
+#include "lib/base/timeutil.h"
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "lib/net/response_stream.h"
 #include "platform/admit.h"
+#include "platform/audit_log.h"
 #include "platform/discovery.h"
 #include "platform/objects.h"
 #include "platform/openapi.h"
@@ -657,34 +659,72 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 				      "the server does not allow this method on the requested resource");
 }
 
+static void refuse(const struct cc_http_request *req, struct cc_http_response *resp)
+{
+	/* A refusal is a security decision: an event of its own, besides the audit log's line. */
+	char user[160], object[600];
+	snprintf(object, sizeof(object), "%s %s", req->method, req->path);
+	cc_event_emit_decision("platform", "api.authorize", user_of(req->peer, user, sizeof(user)), NULL, object, false,
+			       "only cluster administrators (system:masters) are authorized until RBAC is served");
+	platform_status_error(resp, 403, NULL, NULL, NULL,
+			      "forbidden: User \"%s\" cannot %s path \"%s\": only cluster administrators "
+			      "(system:masters) are authorized until RBAC is served",
+			      user, req->method, req->path);
+}
+
+/* `kubectl auth can-i`: any authenticated user may ask; the answer is the authorizer's. */
+static void self_subject_access_review(const struct platform_target *t, const struct cc_http_request *req,
+				       struct cc_http_response *resp)
+{
+	_cleanup_json_ json_t *review = NULL;
+	if (parse_body(req, t->resource, resp, &review) < 0)
+		return;
+	const json_t *attributes = json_object_get(json_object_get(review, "spec"), "resourceAttributes");
+	const json_t *non_resource = json_object_get(json_object_get(review, "spec"), "nonResourceAttributes");
+	if (!json_is_object(attributes) && !json_is_object(non_resource)) {
+		json_t *causes = json_array();
+		platform_cause(causes, "FieldValueRequired", "spec.resourceAttributes",
+			       "exactly one of nonResourceAttributes or resourceAttributes must be specified");
+		platform_status_invalid(resp, t->resource, NULL, causes);
+		return;
+	}
+	bool allowed = is_admin(req->peer);
+	json_object_set_new(review, "apiVersion", json_string("authorization.k8s.io/v1"));
+	json_object_set_new(review, "kind", json_string("SelfSubjectAccessReview"));
+	json_object_set_new(review, "status",
+			    json_pack("{s:b, s:s}", "allowed", allowed, "reason",
+				      allowed ? "the user is a cluster administrator (system:masters)"
+					      : "only cluster administrators are authorized until RBAC is served"));
+	platform_respond(resp, 201, json_incref(review));
+}
+
+static bool is_access_review(const struct platform_target *t, const struct cc_http_request *req)
+{
+	return t->resource && strcmp(t->resource->kind, "SelfSubjectAccessReview") == 0 && !t->name &&
+	       strcmp(req->method, "POST") == 0;
+}
+
 static void handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct platform_api *api = userdata;
-	char user[160];
-	if (!is_admin(req->peer)) {
-		/* A refusal is a security decision: recorded (allowed requests go to the Kubernetes audit
-		 * log once it is written). */
-		char object[600];
-		snprintf(object, sizeof(object), "%s %s", req->method, req->path);
-		cc_event_emit_decision(
-		    "platform", "api.authorize", user_of(req->peer, user, sizeof(user)), NULL, object, false,
-		    "only cluster administrators (system:masters) are authorized until RBAC is served");
-		platform_status_error(resp, 403, NULL, NULL, NULL,
-				      "%s: User \"%s\" cannot %s path \"%s\": only cluster administrators "
-				      "(system:masters) are authorized until RBAC is served",
-				      "forbidden", user_of(req->peer, user, sizeof(user)), req->method, req->path);
-		return;
-	}
+	int64_t received = cc_time_now_ns();
 	struct platform_target t = { 0 };
 	int rc = platform_target_parse(req->path, &t);
-	if (rc == 1)
+	bool authenticated = req->peer->cert_verified || req->peer->have_credentials;
+	if (rc == 0 && is_access_review(&t, req) && authenticated)
+		self_subject_access_review(&t, req, resp);
+	else if (rc == 1 && authenticated) /* discovery is every authenticated user's (system:discovery) */
 		platform_discovery(&t.segments[0], t.count, req, resp);
-	else if (rc < 0)
+	else if (!is_admin(req->peer))
+		refuse(req, resp);
+	else if (rc < 0 || (t.namespace && !platform_dns_label(t.namespace)))
 		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
-	else if (t.namespace && !platform_dns_label(t.namespace))
-		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
+	else if (is_access_review(&t, req))
+		self_subject_access_review(&t, req, resp);
 	else
 		serve_resource(api, &t, req, resp);
+	platform_audit_log_request(api->cfg.audit, req, rc == 0 ? &t : NULL, resp->status, received,
+				   resp->stream != NULL);
 	platform_target_free(&t);
 }
 

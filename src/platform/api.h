@@ -12,9 +12,12 @@ struct cc_error;
 struct platform_objects;
 struct platform_api;
 
+struct platform_audit_log;
+
 struct platform_api_config {
 	struct platform_objects *objects;
-	const char *node_name; /* this host, as the Node object names it */
+	const char *node_name;            /* this host, as the Node object names it */
+	struct platform_audit_log *audit; /* every request as a Kubernetes audit Event; optional */
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

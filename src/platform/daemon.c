@@ -12,6 +12,7 @@
 #include "node/api.h"
 #include "node/pki.h"
 #include "platform/api.h"
+#include "platform/audit_log.h"
 #include "platform/bootstrap.h"
 #include "platform/controllers.h"
 #include "platform/kubeconfig.h"
@@ -64,6 +65,7 @@ struct platform_daemon {
 	struct platform_objects *objects;
 	struct platform_api *api;
 	struct platform_controllers *controllers;
+	struct platform_audit_log *audit;
 	struct cc_http_route *routes;
 	size_t route_count;
 	struct cc_server *tcp_server;
@@ -82,6 +84,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	cc_server_stop(d->tcp_server);
 	platform_controllers_stop(d->controllers);
 	platform_api_free(d->api);
+	platform_audit_log_close(d->audit);
 	platform_objects_close(d->objects);
 	cc_store_close(d->store);
 	cc_grpc_health_free(d->health);
@@ -104,7 +107,10 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_bootstrap(d->objects, node, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, &d->controllers, err);
-	struct platform_api_config acfg = { .objects = d->objects, .node_name = node };
+	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
+	if (r == 0)
+		r = platform_audit_log_open(audit_path, &d->audit, err);
+	struct platform_api_config acfg = { .objects = d->objects, .node_name = node, .audit = d->audit };
 	if (r == 0)
 		r = platform_api_new(&acfg, &d->api, err);
 	if (r < 0)

@@ -45,6 +45,17 @@ static const struct platform_resource resources[] = {
 	  NULL,
 	  false },
 	{ "node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", "runtimeclass", false, { NULL }, NULL, false },
+	/* Asked, not stored: `kubectl auth can-i`. */
+	{ "authorization.k8s.io",
+	  "v1",
+	  "selfsubjectaccessreviews",
+	  "SelfSubjectAccessReview",
+	  "",
+	  false,
+	  { NULL },
+	  NULL,
+	  false,
+	  "create" },
 };
 
 const struct platform_resource *platform_resources(size_t *ret_count)

@@ -17,6 +17,7 @@ struct platform_resource {
 	const char *short_names[3]; /* NULL-terminated */
 	const char *categories;     /* "all" or NULL */
 	bool read_only;             /* served, not written by clients (Node) */
+	const char *verbs;          /* discovery's verbs when not the usual ones, comma-separated */
 };
 
 /* Every served resource, in discovery order. */

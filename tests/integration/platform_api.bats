@@ -239,3 +239,39 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cocoon up"* ]]
 }
+
+@test "platform: every API request is a Kubernetes audit event (no Secret data), and the forwarder takes the log" {
+	"${K[@]}" create secret generic audited --from-literal=password=never-in-the-log
+	"${K[@]}" get secret audited -o name
+	"${K[@]}" delete secret audited
+	log="$TMP/data/audit.log"
+	[ "$(stat -c %a "$log")" = 600 ]
+	grep '"verb":"create"' "$log" | grep '"resource":"secrets"' | grep -q '"username":"admin"'
+	grep -q '"verb":"delete".*"name":"audited"\|"name":"audited".*"verb":"delete"' "$log"
+	! grep -q never-in-the-log "$log"
+	! grep -q "$(printf never-in-the-log | base64)" "$log"
+	/usr/bin/python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    assert e["kind"] == "Event" and e["apiVersion"] == "audit.k8s.io/v1" and e["level"] == "Metadata", e
+    assert e["stage"] in ("ResponseComplete", "ResponseStarted") and e["responseStatus"]["code"] > 0, e' "$log"
+	# The audit pipeline reads it as it reads kube-apiserver's log.
+	"$COCOON" audit forward --input "k8s-audit:$log" --queue "$TMP/queue" --once --output "file:$TMP/forwarded.jsonl"
+	[ "$(wc -l <"$TMP/forwarded.jsonl")" -eq "$(wc -l <"$log")" ]
+	grep '"action":"k8s.create"' "$TMP/forwarded.jsonl" | grep -q '"resource":"secrets"'
+}
+
+@test "platform: kubectl auth can-i answers from the authorizer, for administrators and others" {
+	run "${K[@]}" auth can-i delete pods
+	[ "$output" = yes ]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/dev.key" \
+		-subj "/CN=dev/O=developers" -out "$TMP/dev.csr" 2>/dev/null
+	openssl x509 -req -in "$TMP/dev.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" \
+		-days 1 -out "$TMP/dev.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+	run "$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/dev-cache" --server "https://127.0.0.1:$PORT" \
+		--certificate-authority "$TMP/data/pki/ca.crt" --client-certificate "$TMP/dev.crt" \
+		--client-key "$TMP/dev.key" auth can-i get configmaps
+	echo "$output"
+	[[ "$output" == *"no - only cluster administrators"* ]]
+	[[ "$output" != *"doesn't have a resource type"* ]] # discovery is open to every authenticated user
+}
