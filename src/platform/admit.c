@@ -439,7 +439,8 @@ int platform_admit_update(const struct platform_resource *r, json_t *obj, const 
 	admit_kind(r, obj, causes);
 	if (refuse_invalid(r, obj, causes, resp) < 0)
 		return -EINVAL;
-	if (!json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")))
+	const json_t *spec = json_object_get(obj, "spec"), *old_spec = json_object_get(old, "spec");
+	if ((spec || old_spec) && !json_equal(spec, old_spec)) /* json_equal(NULL, NULL) is false */
 		json_object_set_new(meta, "generation",
 				    json_integer(json_integer_value(json_object_get(old_meta, "generation")) + 1));
 	return 0;

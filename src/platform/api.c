@@ -329,6 +329,17 @@ static int64_t body_revision(const json_t *obj)
 	return rv ? strtoll(rv, NULL, 10) : 0;
 }
 
+static bool same_but_version(const json_t *a, const json_t *b)
+{
+	json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+	json_object_del(json_object_get(x, "metadata"), "resourceVersion");
+	json_object_del(json_object_get(y, "metadata"), "resourceVersion");
+	bool same = json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
+}
+
 /* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH). */
 static void replace(struct platform_api *api, const struct platform_target *t, json_t *obj, const json_t *old,
 		    struct cc_http_response *resp)
@@ -336,6 +347,12 @@ static void replace(struct platform_api *api, const struct platform_target *t, j
 	int64_t expected = body_revision(obj);
 	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0)
 		return;
+	if (same_but_version(obj, old)) {
+		/* Nothing changes: no write and no new resourceVersion, as kube-apiserver does for a no-op
+		 * (so `kubectl apply` twice says unchanged, and watchers hear nothing). */
+		platform_respond(resp, 200, json_incref((json_t *)old));
+		return;
+	}
 	struct cc_error err = { 0 };
 	json_t *stored = NULL;
 	int rc = platform_objects_update(api->cfg.objects, t->resource, obj, expected, &stored, &err);

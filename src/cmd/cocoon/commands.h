@@ -17,3 +17,6 @@ int cmd_image(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_kubeconfig(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
