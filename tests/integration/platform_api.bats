@@ -16,6 +16,21 @@ setup() {
 	K=("$KUBECTL" --request-timeout=10s)
 }
 
+# A client certificate for CN=dev, O=developers from the node CA: authenticated, not an administrator.
+make_developer_certificate() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/dev.key" \
+		-subj "/CN=dev/O=developers" -out "$TMP/dev.csr" 2>/dev/null
+	openssl x509 -req -in "$TMP/dev.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" \
+		-days 1 -out "$TMP/dev.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+}
+
+# kubectl as that developer.
+as_developer() {
+	"$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/dev-cache" --server "https://127.0.0.1:$PORT" \
+		--certificate-authority "$TMP/data/pki/ca.crt" --client-certificate "$TMP/dev.crt" \
+		--client-key "$TMP/dev.key" "$@"
+}
+
 teardown() {
 	[ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
 	stop_cocoond
@@ -158,13 +173,8 @@ teardown() {
 }
 
 @test "platform: only cluster administrators are served until RBAC (a developer's certificate gets 403)" {
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/dev.key" \
-		-subj "/CN=dev/O=developers" -out "$TMP/dev.csr" 2>/dev/null
-	openssl x509 -req -in "$TMP/dev.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" \
-		-days 1 -out "$TMP/dev.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
-	run "$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/dev-cache" --server "https://127.0.0.1:$PORT" \
-		--certificate-authority "$TMP/data/pki/ca.crt" --client-certificate "$TMP/dev.crt" \
-		--client-key "$TMP/dev.key" get configmaps
+	make_developer_certificate
+	run as_developer get configmaps
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'Forbidden'* ]]
@@ -264,13 +274,8 @@ for line in open(sys.argv[1]):
 @test "platform: kubectl auth can-i answers from the authorizer, for administrators and others" {
 	run "${K[@]}" auth can-i delete pods
 	[ "$output" = yes ]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/dev.key" \
-		-subj "/CN=dev/O=developers" -out "$TMP/dev.csr" 2>/dev/null
-	openssl x509 -req -in "$TMP/dev.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" \
-		-days 1 -out "$TMP/dev.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
-	run "$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/dev-cache" --server "https://127.0.0.1:$PORT" \
-		--certificate-authority "$TMP/data/pki/ca.crt" --client-certificate "$TMP/dev.crt" \
-		--client-key "$TMP/dev.key" auth can-i get configmaps
+	make_developer_certificate
+	run as_developer auth can-i get configmaps
 	echo "$output"
 	[[ "$output" == *"no - only cluster administrators"* ]]
 	[[ "$output" != *"doesn't have a resource type"* ]] # discovery is open to every authenticated user
