@@ -151,6 +151,17 @@ static void respond_error(struct cc_http_response *resp, const struct platform_t
 
 /* ---- verbs ---- */
 
+/* The object the request names; false after answering (404, or the store's error). */
+static bool load_target(struct platform_api *api, const struct platform_target *t, struct cc_http_response *resp,
+			json_t **ret)
+{
+	struct cc_error err = { 0 };
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, ret, &err);
+	if (rc < 0)
+		respond_error(resp, t, rc, &err);
+	return rc == 0;
+}
+
 static bool namespace_exists(struct platform_api *api, const struct platform_target *t, struct cc_http_response *resp)
 {
 	if (!t->resource->namespaced || !t->namespace)
@@ -169,13 +180,9 @@ static bool namespace_exists(struct platform_api *api, const struct platform_tar
 static void get_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		    struct cc_http_response *resp)
 {
-	struct cc_error err = { 0 };
 	json_t *obj = NULL;
-	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &obj, &err);
-	if (rc < 0) {
-		respond_error(resp, t, rc, &err);
+	if (!load_target(api, t, resp, &obj))
 		return;
-	}
 	if (platform_wants_table(cc_http_request_header(req, "accept"))) {
 		json_t *items = json_pack("[o]", obj);
 		platform_respond(resp, 200,
@@ -383,13 +390,9 @@ static void update(struct platform_api *api, const struct platform_target *t, co
 {
 	if (!subresource_allowed(t, resp))
 		return;
-	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *old = NULL;
-	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
-	if (rc < 0) {
-		respond_error(resp, t, rc, &err);
+	if (!load_target(api, t, resp, &old))
 		return;
-	}
 	_cleanup_json_ json_t *obj = NULL;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
@@ -450,13 +453,11 @@ static void patch(struct platform_api *api, const struct platform_target *t, con
 		apply(api, t, req, body, resp);
 		return;
 	}
-	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *old = NULL;
-	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
-	if (rc < 0) {
-		respond_error(resp, t, rc, &err);
+	if (!load_target(api, t, resp, &old))
 		return;
-	}
+	struct cc_error err = { 0 };
+	int rc;
 	json_t *merged = NULL;
 	if (strncmp(type, "application/json-patch+json", 27) == 0)
 		rc = platform_json_patch(old, body, &merged, &err);
@@ -603,19 +604,17 @@ static json_t *scale_of(const json_t *obj)
 static void scale(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		  struct cc_http_response *resp)
 {
-	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *obj = NULL;
-	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &obj, &err);
-	if (rc < 0) {
-		respond_error(resp, t, rc, &err);
+	if (!load_target(api, t, resp, &obj))
 		return;
-	}
 	_cleanup_json_ json_t *current = scale_of(obj);
 	if (strcmp(req->method, "GET") == 0) {
 		platform_respond(resp, 200, json_incref(current));
 		return;
 	}
 	_cleanup_json_ json_t *body = NULL, *wanted = NULL;
+	struct cc_error err = { 0 };
+	int rc = 0;
 	if (parse_body(req, t->resource, resp, &body) < 0)
 		return;
 	if (strcmp(req->method, "PATCH") == 0)
