@@ -78,14 +78,9 @@ static int parse_body(const struct cc_http_request *req, const struct platform_r
 	return rc;
 }
 
-static char *query(const struct cc_http_request *req, const char *name)
-{
-	return cc_http_request_query(req, name);
-}
-
 static bool query_true(const struct cc_http_request *req, const char *name)
 {
-	_cleanup_free_ char *v = query(req, name);
+	_cleanup_free_ char *v = cc_http_request_query(req, name);
 	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
@@ -94,9 +89,9 @@ static bool list_options(const struct cc_http_request *req, const struct platfor
 			 struct platform_list_options *o, struct cc_http_response *resp)
 {
 	*o = (struct platform_list_options){ .namespace = t->namespace };
-	_cleanup_free_ char *labels = query(req, "labelSelector");
-	_cleanup_free_ char *fields = query(req, "fieldSelector");
-	_cleanup_free_ char *limit = query(req, "limit");
+	_cleanup_free_ char *labels = cc_http_request_query(req, "labelSelector");
+	_cleanup_free_ char *fields = cc_http_request_query(req, "fieldSelector");
+	_cleanup_free_ char *limit = cc_http_request_query(req, "limit");
 	struct cc_error err = { 0 };
 	struct platform_selector *sel = NULL;
 	if (labels && labels[0] && platform_selector_parse(labels, &sel, &err) < 0) {
@@ -114,7 +109,7 @@ static bool list_options(const struct cc_http_request *req, const struct platfor
 	o->fields = field_sel;
 	if (limit)
 		o->limit = strtoul(limit, NULL, 10);
-	o->continue_token = query(req, "continue");
+	o->continue_token = cc_http_request_query(req, "continue");
 	return true;
 }
 
@@ -201,7 +196,7 @@ static void watch(struct platform_api *api, const struct platform_target *t, con
 	struct platform_list_options o;
 	if (!list_options(req, t, &o, resp))
 		return;
-	_cleanup_free_ char *rv = query(req, "resourceVersion");
+	_cleanup_free_ char *rv = cc_http_request_query(req, "resourceVersion");
 	int64_t from = rv ? strtoll(rv, NULL, 10) : 0;
 	struct cc_response_stream *stream = cc_http_response_stream(resp, 4u << 20);
 	resp->status = 200;

@@ -5,7 +5,8 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/timeutil.h"
-#include "lib/crypto/random.h"
+#include "lib/net/http.h"
+#include "platform/admit.h"
 #include "platform/objects.h"
 
 #include <errno.h>
@@ -14,25 +15,29 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static void stamp(json_t *obj)
+/* Admission as for a client's create (uid, creationTimestamp, the kind's defaults), then the store. A
+ * refusal would be a mistake in this file: it is reported as such. */
+static int create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, struct cc_error *err)
 {
-	char uid[37], created[40];
-	cc_random_uuid(uid, NULL);
-	int64_t now = cc_time_now_ns();
-	cc_time_format_rfc3339(now - now % 1000000000, created, sizeof(created));
-	json_t *meta = json_object_get(obj, "metadata");
-	json_object_set_new(meta, "uid", json_string(uid));
-	json_object_set_new(meta, "creationTimestamp", json_string(created));
+	struct cc_http_response refused;
+	cc_http_response_init(&refused);
+	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	int rc = platform_admit_create(r, obj, ns, &refused);
+	if (rc < 0)
+		rc = cc_error_set(err, EINVAL, "%s refused by admission: %.*s", r->kind, (int)refused.body.len,
+				  refused.body.data);
+	cc_http_response_free(&refused);
+	json_t *stored = NULL;
+	if (rc == 0)
+		rc = platform_objects_create(o, r, obj, &stored, err);
+	json_decref(stored);
+	return rc;
 }
 
 /* Creates obj unless an object of that name exists. */
 static int ensure(struct platform_objects *o, const char *resource, json_t *obj, struct cc_error *err)
 {
-	const struct platform_resource *r = platform_resource_find("", "v1", resource);
-	stamp(obj);
-	json_t *stored = NULL;
-	int rc = platform_objects_create(o, r, obj, &stored, err);
-	json_decref(stored);
+	int rc = create(o, platform_resource_find("", "v1", resource), obj, err);
 	json_decref(obj);
 	return rc == -EEXIST ? 0 : rc;
 }
@@ -108,8 +113,7 @@ static int register_node(struct platform_objects *o, const char *name, struct cc
 				json_object_get(json_object_get(old, "metadata"), "creationTimestamp"));
 		rc = platform_objects_update(o, r, node, 0, &stored, err);
 	} else if (rc == -ENOENT) {
-		stamp(node);
-		rc = platform_objects_create(o, r, node, &stored, err);
+		rc = create(o, r, node, err);
 	}
 	json_decref(old);
 	json_decref(stored);

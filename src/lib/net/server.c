@@ -349,7 +349,7 @@ static void admit(struct cc_server *srv, int fd, const struct sockaddr_storage *
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	int64_t now = cc_time_monotonic_ms();
-	c->created_ms = c->last_read_ms = now;
+	c->last_read_ms = now;
 	c->budget.limit = srv->cfg.unauthenticated_budget;
 	c->http1_charge = (struct cc_mem_charge){ .conn = &c->budget, .server = &srv->budget };
 	c->prev = srv->newest;

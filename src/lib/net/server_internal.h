@@ -42,7 +42,7 @@ struct connection {
 	bool linger_after_flush;
 	bool closed; /* out of the loop; freed when jobs reach 0 */
 	int jobs;    /* requests at the workers */
-	int64_t created_ms, last_read_ms;
+	int64_t last_read_ms;
 	int64_t write_stalled_since; /* output waiting and no progress since (0: nothing waits) */
 	int64_t deadline_ms;         /* of the current phase: handshake, request, linger (0: none) */
 	size_t lingered;
