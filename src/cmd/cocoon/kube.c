@@ -176,7 +176,7 @@ static bool find_resource(struct kube *k, const char *name, const char *api_vers
 	return false;
 }
 
-static char *object_path(const struct kube *k, const struct resource *r, const char *namespace, const char *name)
+static char *object_path(const struct resource *r, const char *namespace, const char *name)
 {
 	bool namespaced = json_is_true(json_object_get(r->info, "namespaced"));
 	const char *resource = json_string_value(json_object_get(r->info, "name"));
@@ -205,6 +205,22 @@ static void type_name(const struct resource *r, char *out, size_t size)
 
 /* ---- get ---- */
 
+/* A Table cell as text: strings as they are, numbers in decimal. */
+static void cell_text(const json_t *row, size_t column, char *out, size_t size)
+{
+	const json_t *v = json_array_get(json_object_get(row, "cells"), column);
+	if (json_is_string(v))
+		snprintf(out, size, "%s", json_string_value(v));
+	else
+		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+}
+
+static const char *row_namespace(const json_t *row)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(row, "object"), "metadata"), "namespace"));
+}
+
 static void print_table(const struct kube *k, const json_t *table)
 {
 	bool wide = k->output && strcmp(k->output, "wide") == 0;
@@ -230,16 +246,11 @@ static void print_table(const struct kube *k, const json_t *table)
 	const json_t *row;
 	char cell[512];
 	json_array_foreach (rows, r, row) {
-		const json_t *ns =
-		    json_object_get(json_object_get(json_object_get(row, "object"), "metadata"), "namespace");
-		if (json_is_string(ns) && json_string_length(ns) > ns_width)
-			ns_width = json_string_length(ns);
+		const char *ns = row_namespace(row);
+		if (ns && strlen(ns) > ns_width)
+			ns_width = strlen(ns);
 		for (size_t c = 0; c < ncol && c < 32; c++) {
-			const json_t *v = json_array_get(json_object_get(row, "cells"), c);
-			if (json_is_string(v))
-				snprintf(cell, sizeof(cell), "%s", json_string_value(v));
-			else
-				snprintf(cell, sizeof(cell), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			cell_text(row, c, cell, sizeof(cell));
 			if (strlen(cell) > width[c])
 				width[c] = strlen(cell);
 		}
@@ -264,18 +275,11 @@ static void print_table(const struct kube *k, const json_t *table)
 	printf("\n");
 	json_array_foreach (rows, r, row) {
 		if (k->all_namespaces)
-			printf("%-*s   ", (int)ns_width,
-			       json_string_value(json_object_get(
-				   json_object_get(json_object_get(row, "object"), "metadata"), "namespace"))
-				   ?: "");
+			printf("%-*s   ", (int)ns_width, row_namespace(row) ?: "");
 		for (size_t c = 0, first = 1; c < ncol && c < 32; c++) {
 			if (!shown[c])
 				continue;
-			const json_t *v = json_array_get(json_object_get(row, "cells"), c);
-			if (json_is_string(v))
-				snprintf(cell, sizeof(cell), "%s", json_string_value(v));
-			else
-				snprintf(cell, sizeof(cell), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			cell_text(row, c, cell, sizeof(cell));
 			printf("%s%-*s", first ? "" : "   ", c == last ? 0 : (int)width[c], cell);
 			first = 0;
 		}
@@ -293,7 +297,7 @@ static int get(struct kube *k, int argc, char **argv)
 	if (load_discovery(k) < 0 || !find_resource(k, argv[0], NULL, &r))
 		return CLI_EXIT_FAILURE;
 	const char *ns = k->all_namespaces ? NULL : (k->namespace ? k->namespace : "default");
-	_cleanup_free_ char *path = object_path(k, &r, ns, argc == 2 ? argv[1] : NULL);
+	_cleanup_free_ char *path = object_path(&r, ns, argc == 2 ? argv[1] : NULL);
 	_cleanup_free_ char *query = NULL;
 	if (k->selector) {
 		struct cc_buf enc = CC_BUF_INIT;
@@ -395,7 +399,7 @@ static int apply_one(struct kube *k, json_t *doc)
 	const char *ns, *name;
 	if (document_target(k, doc, &r, &ns, &name) < 0)
 		return -1;
-	_cleanup_free_ char *path = object_path(k, &r, ns, name);
+	_cleanup_free_ char *path = object_path(&r, ns, name);
 	long status;
 	_cleanup_json_ json_t *before = NULL, *after = NULL;
 	if (request(k, "GET", path, NULL, NULL, NULL, &status, &before) < 0)
@@ -420,7 +424,7 @@ static int apply_one(struct kube *k, json_t *doc)
 
 static int delete_named(struct kube *k, const struct resource *r, const char *ns, const char *name)
 {
-	_cleanup_free_ char *path = object_path(k, r, ns, name);
+	_cleanup_free_ char *path = object_path(r, ns, name);
 	long status;
 	_cleanup_json_ json_t *gone = NULL;
 	if (request(k, "DELETE", path, NULL, NULL, NULL, &status, &gone) < 0)
