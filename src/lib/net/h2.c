@@ -405,11 +405,6 @@ static void headers_complete(struct h2_session *s, struct h2_stream *st)
 	st->discard = false;
 }
 
-static bool token_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c);
-}
-
 /* RFC 9113 §8.2 and §8.3 for requests. Returns false for a malformed request (a stream error). */
 static bool validate_header(struct h2_stream *st, const char *n, size_t namelen, const char *v, size_t valuelen)
 {
@@ -437,8 +432,8 @@ static bool validate_header(struct h2_stream *st, const char *n, size_t namelen,
 	}
 	st->regular_seen = true;
 	for (size_t i = 0; i < namelen; i++)
-		if (!token_char((unsigned char)n[i]))
-			return false; /* includes upper case, which HTTP/2 forbids in field names */
+		if (!cc_http_tchar((unsigned char)n[i]) || (n[i] >= 'A' && n[i] <= 'Z'))
+			return false; /* HTTP/2 forbids upper case in field names (RFC 9113 §8.2.1) */
 	static const char *const connection_specific[] = { "connection", "keep-alive", "proxy-connection",
 							   "transfer-encoding", "upgrade" };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(connection_specific); i++)

@@ -240,6 +240,12 @@ int cc_http_request_json(const struct cc_http_request *req, struct cc_http_respo
 	return r;
 }
 
+bool cc_http_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c)); /* strchr finds the terminator for 0 */
+}
+
 static bool path_matches(const struct cc_http_route *route, const char *path)
 {
 	if (route->prefix)

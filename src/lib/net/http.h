@@ -90,5 +90,8 @@ size_t cc_http_body_limit(const struct cc_http_route *routes, size_t count, cons
 void cc_http_dispatch(const struct cc_http_route *routes, size_t count, const struct cc_http_request *req,
 		      struct cc_http_response *resp);
 
+/* RFC 9110 §5.6.2 tchar: a character of a token such as a field name. */
+bool cc_http_tchar(unsigned char c);
+
 /* Percent-decodes in place; -EINVAL on a bad escape or an encoded NUL. */
 int cc_http_percent_decode(char *s);

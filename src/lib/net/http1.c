@@ -81,13 +81,9 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 
 static bool is_token(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("!#$%&'*+-.^_`|~", c)) ||
-		    c == 0)
+	for (size_t i = 0; i < len; i++)
+		if (!cc_http_tchar((unsigned char)s[i]))
 			return false;
-	}
 	return len > 0;
 }
 
