@@ -6,6 +6,7 @@ COCOON="$BUILD/cocoon"
 COCOOND="$BUILD/cocoond"
 COCOON_RUNTIME="$BUILD/cocoon-runtime"
 COCOON_KBS="$BUILD/cocoon-kbs"
+COCOON_SHIM="$BUILD/cocoon-shim"
 # Debian's Python with python3-grpcio; the python3 on PATH may be another build.
 SYSTEM_PYTHON=/usr/bin/python3
 
