@@ -5,6 +5,8 @@
 #include "lib/base/error.h"
 #include "lib/json/json.h"
 #include "lib/net/response_stream.h"
+#include "lib/net/websocket.h"
+#include "lib/net/websocket_session.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@ const char *cc_http_status_text(int status)
 {
 	switch (status) {
 	case 100: return "Continue";
+	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
@@ -31,6 +34,7 @@ const char *cc_http_status_text(int status)
 	case 415: return "Unsupported Media Type";
 	case 417: return "Expectation Failed";
 	case 422: return "Unprocessable Content";
+	case 426: return "Upgrade Required";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -125,32 +129,75 @@ int cc_http_request_set_target(struct cc_http_request *req, const char *target, 
 	return cc_http_percent_decode(req->path);
 }
 
-char *cc_http_request_query(const struct cc_http_request *req, const char *name)
+/* Finds the next parameter called name from *pos on; its decoded value (malloc'd), or NULL at the end
+ * (*ret_bad set when a value had a bad escape). */
+static char *next_query_value(const char **pos, const char *name, bool *ret_bad)
 {
-	if (!req->query)
-		return NULL;
 	size_t name_len = strlen(name);
-	const char *p = req->query;
+	const char *p = *pos;
+	*ret_bad = false;
 	while (*p) {
 		size_t seg = strcspn(p, "&");
-		if (seg > name_len && strncmp(p, name, name_len) == 0 && p[name_len] == '=') {
-			char *value = cc_xstrndup(p + name_len + 1, seg - name_len - 1);
+		const char *start = p;
+		p += seg;
+		if (*p == '&')
+			p++;
+		*pos = p;
+		if (seg == name_len && strncmp(start, name, name_len) == 0)
+			return cc_xstrdup("");
+		if (seg > name_len && strncmp(start, name, name_len) == 0 && start[name_len] == '=') {
+			char *value = cc_xstrndup(start + name_len + 1, seg - name_len - 1);
 			for (char *c = value; *c; c++)
 				if (*c == '+')
 					*c = ' ';
 			if (cc_http_percent_decode(value) < 0) {
 				free(value);
+				*ret_bad = true;
 				return NULL;
 			}
 			return value;
 		}
-		if (seg == name_len && strncmp(p, name, name_len) == 0)
-			return cc_xstrdup("");
-		p += seg;
-		if (*p == '&')
-			p++;
 	}
+	*pos = p;
 	return NULL;
+}
+
+char *cc_http_request_query(const struct cc_http_request *req, const char *name)
+{
+	if (!req->query)
+		return NULL;
+	const char *pos = req->query;
+	bool bad;
+	return next_query_value(&pos, name, &bad);
+}
+
+int cc_http_request_query_all(const struct cc_http_request *req, const char *name, char ***ret_values)
+{
+	char **values = cc_xcalloc(1, sizeof(*values));
+	size_t count = 0;
+	const char *pos = req->query ? req->query : "";
+	for (;;) {
+		bool bad;
+		char *v = next_query_value(&pos, name, &bad);
+		if (bad) {
+			cc_http_query_values_free(values);
+			return -EINVAL;
+		}
+		if (!v)
+			break;
+		values = cc_xrealloc(values, (count + 2) * sizeof(*values));
+		values[count++] = v;
+		values[count] = NULL;
+	}
+	*ret_values = values;
+	return (int)count;
+}
+
+void cc_http_query_values_free(char **values)
+{
+	for (char **v = values; v && *v; v++)
+		free(*v);
+	free(values);
 }
 
 void cc_http_request_reset(struct cc_http_request *req)
@@ -187,6 +234,11 @@ void cc_http_response_free(struct cc_http_response *resp)
 		 * sees a closed stream. */
 		cc_response_stream_abandon(resp->stream);
 		resp->stream = NULL;
+	}
+	if (resp->websocket) {
+		/* The same for an upgrade that never reached its connection. */
+		cc_websocket_abandon(resp->websocket, CC_WS_CLOSE_ABNORMAL);
+		resp->websocket = NULL;
 	}
 }
 

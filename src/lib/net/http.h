@@ -30,6 +30,7 @@ struct cc_http_request {
 };
 
 struct cc_response_stream;
+struct cc_websocket;
 
 struct cc_http_response {
 	int status;
@@ -39,6 +40,9 @@ struct cc_http_response {
 	struct cc_buf body;
 	/* Set by cc_http_response_stream (lib/net/response_stream.h): the body follows over time. */
 	struct cc_response_stream *stream;
+	/* Set by cc_http_response_upgrade_websocket (lib/net/websocket_session.h): status 101, and the
+	 * connection carries WebSocket messages once the handler returns. */
+	struct cc_websocket *websocket;
 };
 
 typedef void (*cc_http_handler_fn)(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);
@@ -59,6 +63,11 @@ const char *cc_http_status_text(int status);
 const char *cc_http_request_header(const struct cc_http_request *req, const char *name);
 /* Value of one query parameter (percent-decoded, malloc'd), or NULL. */
 char *cc_http_request_query(const struct cc_http_request *req, const char *name);
+/* Every value of a repeated query parameter (?command=sh&command=-c), in order: a NULL-terminated
+ * array of malloc'd strings (free with cc_http_query_values_free); the count, or -EINVAL on a bad
+ * percent escape. */
+int cc_http_request_query_all(const struct cc_http_request *req, const char *name, char ***ret_values);
+void cc_http_query_values_free(char **values);
 int cc_http_request_add_header(struct cc_http_request *req, const char *name, size_t name_len, const char *value,
 			       size_t value_len);
 /* Splits target into path and query and percent-decodes the path; -EINVAL on a malformed target. */

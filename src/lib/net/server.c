@@ -298,6 +298,7 @@ static bool evictable(const struct connection *c)
 	case CONN_LINGER: return true;
 	case CONN_HTTP1: return !c->http1_busy && !c->http1_in_request;
 	case CONN_H2: return h2_session_idle(c->h2);
+	case CONN_WEBSOCKET: return false; /* a session in use, however quiet */
 	}
 	return false;
 }
@@ -434,6 +435,10 @@ static void check_deadlines(struct connection *c, int64_t now)
 			c->close_after_flush = true;
 			h2_conn_drained(c);
 		}
+		return;
+	case CONN_WEBSOCKET:
+		/* No idle timeout: an interactive session may be silent for an hour. */
+		ws_conn_check_deadline(c, now);
 		return;
 	}
 }

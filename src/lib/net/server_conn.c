@@ -65,6 +65,7 @@ static void unlink_connection(struct connection *c)
 void conn_free(struct connection *c)
 {
 	http1_conn_free(c);
+	ws_conn_free(c);
 	cc_buf_free(&c->in);
 	cc_buf_free_secure(&c->out);
 	cc_mem_charge_release(&c->http1_charge);
@@ -87,6 +88,7 @@ void conn_close(struct connection *c)
 	cc_loop_remove(c->srv->loop, c->fd);
 	unlink_connection(c);
 	http1_conn_close(c);
+	ws_conn_close(c);
 	h2_conn_free(c);
 	if (c->ssl) {
 		SSL_set_quiet_shutdown(c->ssl, c->state == CONN_HANDSHAKE);
@@ -144,6 +146,13 @@ static int write_some(struct connection *c, size_t *ret_done)
 	int e = SSL_get_error(c->ssl, 0);
 	ERR_clear_error();
 	return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? -EAGAIN : -EPIPE;
+}
+
+void conn_write_once(struct connection *c)
+{
+	size_t done;
+	if (c->out.len && write_some(c, &done) == 0)
+		cc_buf_consume(&c->out, done);
 }
 
 bool conn_flush(struct connection *c)
@@ -276,6 +285,8 @@ static void process_input(struct connection *c)
 		http1_conn_process(c);
 	else if (c->state == CONN_H2)
 		h2_conn_process(c);
+	else if (c->state == CONN_WEBSOCKET)
+		ws_conn_process(c);
 	if (!c->closed && c->in.len == 0)
 		cc_buf_free(&c->in);
 }
@@ -346,6 +357,8 @@ void conn_on_event(struct cc_loop *loop, int fd, uint32_t events, void *data)
 				http1_conn_drained(c);
 			else if (c->state == CONN_H2)
 				h2_conn_drained(c);
+			else if (c->state == CONN_WEBSOCKET)
+				ws_conn_drained(c);
 			if (c->closed)
 				return;
 		}

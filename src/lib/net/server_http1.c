@@ -163,6 +163,13 @@ void http1_conn_reply(struct connection *c, struct cc_http_request *req, struct 
 {
 	bool head = strcmp(req->method, "HEAD") == 0;
 	cc_debug("%s %s %s -> %d", c->peer.address, req->method, req->path, resp->status);
+	if (resp->websocket && resp->status == 101) {
+		ws_write_head(&c->out, resp);
+		struct cc_websocket *session = resp->websocket; /* the server's reference moves to the connection */
+		resp->websocket = NULL;
+		ws_conn_start(c, session);
+		return;
+	}
 	if (resp->stream && !head) {
 		write_stream_head(&c->out, resp);
 		c->http1_stream = resp->stream; /* the server's reference moves to the connection */

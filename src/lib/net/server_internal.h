@@ -23,7 +23,8 @@ enum conn_state {
 	CONN_DETECT,    /* reading enough to tell the HTTP/2 preface from an HTTP/1.1 request */
 	CONN_HTTP1,
 	CONN_H2,
-	CONN_LINGER, /* refused: output flushed and half-closed, input drained for a while */
+	CONN_LINGER,    /* refused: output flushed and half-closed, input drained for a while */
+	CONN_WEBSOCKET, /* upgraded (server_websocket.c) */
 };
 
 struct connection {
@@ -54,6 +55,8 @@ struct connection {
 	bool http1_in_request; /* bytes of the next request have arrived */
 	bool http1_keep_alive;
 	struct cc_response_stream *http1_stream;
+	/* WebSocket, after an upgrade */
+	struct ws_conn *ws;
 	/* HTTP/2 */
 	struct h2_config h2cfg;
 	struct h2_session *h2;
@@ -106,6 +109,8 @@ bool server_submit_h2(struct connection *c, int32_t stream_id, struct h2_request
 void conn_on_event(struct cc_loop *loop, int fd, uint32_t events, void *data);
 /* Writes what out holds; false once the connection is closed. */
 bool conn_flush(struct connection *c);
+/* One attempt to write what out holds, without closing on failure (a last word before closing). */
+void conn_write_once(struct connection *c);
 void conn_update_interest(struct connection *c);
 /* Reading was paused (a request at a worker); take what is buffered, then read again. */
 void conn_resume(struct connection *c);
@@ -123,6 +128,17 @@ void http1_conn_drained(struct connection *c);
 void http1_conn_refuse(struct connection *c, int status, const char *why);
 void http1_conn_close(struct connection *c);
 void http1_conn_free(struct connection *c);
+
+/* server_websocket.c */
+struct cc_websocket;
+void ws_write_head(struct cc_buf *out, const struct cc_http_response *resp);
+/* The 101 is in the output: the connection carries the session from now on. */
+void ws_conn_start(struct connection *c, struct cc_websocket *session);
+void ws_conn_process(struct connection *c);
+void ws_conn_drained(struct connection *c);
+void ws_conn_check_deadline(struct connection *c, int64_t now);
+void ws_conn_close(struct connection *c);
+void ws_conn_free(struct connection *c);
 
 /* server_h2.c */
 int h2_conn_start(struct connection *c);
