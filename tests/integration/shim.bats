@@ -11,6 +11,9 @@ setup() {
 	TMP="$(mktemp -d)"
 	RT_ROOT="$TMP/state"
 	BUNDLE="$TMP/bundle"
+	# Container ids are unique to the test: the runtime's default cgroup is /cocoon/ID, shared by
+	# every runtime root on this machine.
+	CID="shimtest-${TMP##*.}"
 	make_bundle "$BUNDLE"
 }
 
@@ -27,11 +30,11 @@ teardown() {
 	rm -rf "$TMP"
 }
 
-# shim ID [extra options]: cocoon-shim for container ID with its files in $TMP.
+# shim NAME [extra options]: cocoon-shim for container $CID with its files in $TMP/NAME.*.
 shim() {
 	local id="$1"
 	shift
-	"$COCOON_SHIM" --runtime "$COCOON_RUNTIME" --runtime-root "$RT_ROOT" --bundle "$BUNDLE" --id "$id" \
+	"$COCOON_SHIM" --runtime "$COCOON_RUNTIME" --runtime-root "$RT_ROOT" --bundle "$BUNDLE" --id "$CID" \
 		--log "$TMP/$id.log" --exit-file "$TMP/$id.exit" --shim-pid-file "$TMP/$id.shim.pid" "$@"
 }
 
@@ -161,9 +164,9 @@ cri_check() {
 	run shim c1
 	[ "$status" -eq 0 ]
 	# cocoon-shim returns once the container is started.
-	RT state c1 | grep -q '"status": "running"'
+	RT state "$CID" | grep -q '"status": "running"'
 	for _ in $(seq 1 100); do grep -q ready "$TMP/c1.log" 2>/dev/null && break; sleep 0.05; done
-	RT kill c1 KILL
+	RT kill "$CID" KILL
 	wait_for_file "$TMP/c1.exit"
 	[ "$(json_field "$TMP/c1.exit" exitCode)" -eq 137 ]
 	[ "$(json_field "$TMP/c1.exit" signal)" -eq 9 ]
@@ -228,7 +231,7 @@ assert first > 1 and lines == ["line %d" % i for i in range(first, 401)], lines[
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'exec: "/bin/no-such-program": executable file not found'* ]]
 	[ -z "$(RT list --quiet)" ]
-	[ ! -e "$RT_ROOT/c1" ]
+	[ ! -e "$RT_ROOT/$CID" ]
 	[ ! -e "$TMP/c1.log" ]
 	[ ! -e "$TMP/c1.log.shim.log" ]
 	[ ! -e "$TMP/c1.exit" ]
@@ -250,14 +253,14 @@ assert first > 1 and lines == ["line %d" % i for i in range(first, 401)], lines[
 	chmod +x "$TMP/runtime"
 	set_args "$BUNDLE" sh -c 'echo should not be logged; exec sleep 60'
 	run "$COCOON_SHIM" --runtime "$TMP/runtime" --runtime-root "$RT_ROOT" --runtime-arg --debug --bundle "$BUNDLE" \
-		--id c1 --log "$TMP/c1.log" --exit-file "$TMP/c1.exit" --shim-pid-file "$TMP/c1.shim.pid"
+		--id "$CID" --log "$TMP/c1.log" --exit-file "$TMP/c1.exit" --shim-pid-file "$TMP/c1.shim.pid"
 	echo "$output"
 	cat "$TMP/runtime.args"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"\`$TMP/runtime start\` failed (exit status 1): start refused by the test"* ]]
 	# The extra argument goes before the runtime's own global options and the subcommand.
-	grep -qF -- "--debug --root $RT_ROOT --log $TMP/c1.log.shim.log create --bundle $BUNDLE --pid-file $TMP/c1.exit.init.pid c1" "$TMP/runtime.args"
-	grep -qF -- "--debug --root $RT_ROOT --log $TMP/c1.log.shim.log delete --force c1" "$TMP/runtime.args"
+	grep -qF -- "--debug --root $RT_ROOT --log $TMP/c1.log.shim.log create --bundle $BUNDLE --pid-file $TMP/c1.exit.init.pid $CID" "$TMP/runtime.args"
+	grep -qF -- "--debug --root $RT_ROOT --log $TMP/c1.log.shim.log delete --force $CID" "$TMP/runtime.args"
 	[ -z "$(RT list --quiet)" ]
 	[ ! -e "$TMP/c1.log" ]
 	[ ! -e "$TMP/c1.log.shim.log" ]
@@ -311,7 +314,7 @@ assert first > 1 and lines == ["line %d" % i for i in range(first, 401)], lines[
 	kill -0 "$monitor"
 	grep -q "SIGTERM" "$TMP/c1.log.shim.log"
 	[ ! -e "$TMP/c1.exit" ]
-	RT kill c1 KILL
+	RT kill "$CID" KILL
 	wait_for_file "$TMP/c1.exit"
 	[ "$(json_field "$TMP/c1.exit" exitCode)" -eq 137 ]
 	wait_gone "$monitor"
@@ -334,9 +337,9 @@ assert first > 1 and lines == ["line %d" % i for i in range(first, 401)], lines[
 	[ "$output" -eq 0 ]
 	# The container's own init is the monitor's child too.
 	local init
-	init="$(RT state c1 | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["pid"])')"
+	init="$(RT state "$CID" | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["pid"])')"
 	[ "$(ps -o ppid= -p "$init" | tr -d ' ')" = "$monitor" ]
-	RT kill c1 KILL
+	RT kill "$CID" KILL
 	wait_for_file "$TMP/c1.exit"
 	wait_gone "$monitor"
 }
@@ -369,7 +372,7 @@ assert first > 1 and lines == ["line %d" % i for i in range(first, 401)], lines[
 	# A 64 KiB tmpfs in a mount namespace of the monitor's own: gone when the monitor is.
 	unshare -m --propagation private sh -c "mount -t tmpfs -o size=64k tmpfs '$TMP/small' &&
 		exec '$COCOON_SHIM' --runtime '$COCOON_RUNTIME' --runtime-root '$RT_ROOT' --bundle '$BUNDLE' \
-			--id c1 --log '$TMP/small/c1.log' --exit-file '$TMP/c1.exit' --shim-pid-file '$TMP/c1.shim.pid'" 3>&-
+			--id '$CID' --log '$TMP/small/c1.log' --exit-file '$TMP/c1.exit' --shim-pid-file '$TMP/c1.shim.pid'" 3>&-
 	local monitor small
 	monitor="$(cat "$TMP/c1.shim.pid")"
 	small="/proc/$monitor/root$TMP/small"
