@@ -122,25 +122,34 @@ static void request_finished(struct connection *c)
 static void pump_stream(struct connection *c)
 {
 	char chunk[STREAM_CHUNK];
-	while (c->http1_stream && c->out.len < STREAM_OUT_HIGH) {
-		bool done;
-		size_t n = cc_response_stream_take(c->http1_stream, chunk, sizeof(chunk), &done);
-		if (n)
-			cc_buf_appendf(&c->out, "%zx\r\n", n), cc_buf_append(&c->out, chunk, n),
-			    cc_buf_append_str(&c->out, "\r\n");
-		if (done) {
-			cc_buf_append_str(&c->out, "0\r\n\r\n"); /* last-chunk, no trailers */
-			cc_response_stream_abandon(c->http1_stream);
-			c->http1_stream = NULL;
-			if (!conn_flush(c))
+	for (;;) {
+		size_t taken = 0;
+		while (c->http1_stream && c->out.len < STREAM_OUT_HIGH) {
+			bool done;
+			size_t n = cc_response_stream_take(c->http1_stream, chunk, sizeof(chunk), &done);
+			if (n)
+				cc_buf_appendf(&c->out, "%zx\r\n", n), cc_buf_append(&c->out, chunk, n),
+				    cc_buf_append_str(&c->out, "\r\n");
+			taken += n;
+			if (done) {
+				cc_buf_append_str(&c->out, "0\r\n\r\n"); /* last-chunk, no trailers */
+				cc_response_stream_abandon(c->http1_stream);
+				c->http1_stream = NULL;
+				if (!conn_flush(c))
+					return;
+				request_finished(c);
 				return;
-			request_finished(c);
-			return;
+			}
+			if (n == 0)
+				break;
 		}
-		if (n == 0)
-			break;
+		if (!conn_flush(c))
+			return;
+		/* The socket took it all: take more now, since no EPOLLOUT will come to ask (a burst over
+		 * STREAM_OUT_HIGH would otherwise wait for the writer's next write). */
+		if (!taken || c->out.len || !c->http1_stream)
+			return;
 	}
-	conn_flush(c);
 }
 
 static void stream_kick(void *target)

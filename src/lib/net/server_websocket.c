@@ -145,27 +145,35 @@ static void pump(struct connection *c)
 {
 	struct ws_conn *w = c->ws;
 	char chunk[WS_CHUNK];
-	while (!w->close_out && c->out.len < WS_OUT_HIGH) {
-		bool close_out = false;
-		size_t n = cc_websocket_take(w->session, chunk, sizeof(chunk), &close_out);
-		if (n && cc_buf_append(&c->out, chunk, n) < 0) {
-			conn_close(c);
+	bool more = true;
+	while (more) {
+		size_t taken = 0;
+		while (!w->close_out && c->out.len < WS_OUT_HIGH) {
+			bool close_out = false;
+			size_t n = cc_websocket_take(w->session, chunk, sizeof(chunk), &close_out);
+			if (n && cc_buf_append(&c->out, chunk, n) < 0) {
+				conn_close(c);
+				return;
+			}
+			taken += n;
+			if (close_out) {
+				w->close_out = true;
+				w->closing = true;
+				if (!w->close_in) /* we closed first: the client has a while to answer */
+					c->deadline_ms = cc_time_monotonic_ms() + CLOSE_WAIT_MS;
+			}
+			if (n == 0)
+				break;
+		}
+		if (w->close_out && w->close_in) {
+			c->close_after_flush = true;
+			c->linger_after_flush = w->linger;
+		}
+		if (!conn_flush(c))
 			return;
-		}
-		if (close_out) {
-			w->close_out = true;
-			w->closing = true;
-			if (!w->close_in) /* we closed first: the client has a while to answer */
-				c->deadline_ms = cc_time_monotonic_ms() + CLOSE_WAIT_MS;
-		}
-		if (n == 0)
-			break;
+		/* The socket took everything: take more now, as no EPOLLOUT will come to ask for it. */
+		more = taken > 0 && c->out.len == 0 && !w->close_out;
 	}
-	if (w->close_out && w->close_in) {
-		c->close_after_flush = true;
-		c->linger_after_flush = w->linger;
-	}
-	conn_flush(c);
 }
 
 void ws_conn_drained(struct connection *c)

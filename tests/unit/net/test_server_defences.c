@@ -71,6 +71,19 @@ static void flood(const struct cc_http_request *req, struct cc_http_response *re
 	atomic_store(&flood_stream, s);
 }
 
+/* GET /burst: 1 MiB written at once, then nothing more until the test finishes the stream. */
+static struct cc_response_stream *_Atomic burst_stream;
+
+static void burst(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
+{
+	struct cc_response_stream *s = cc_http_response_stream(resp, 4u << 20);
+	char *data = cc_xmalloc(1u << 20);
+	memset(data, 'b', 1u << 20);
+	assert_int_equal(cc_response_stream_write(s, data, 1u << 20), 0);
+	free(data);
+	atomic_store(&burst_stream, s);
+}
+
 static void echo_length(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	cc_buf_appendf(&resp->body, "%zu", req->body.len);
@@ -79,6 +92,7 @@ static void echo_length(const struct cc_http_request *req, struct cc_http_respon
 static const struct cc_http_route routes[] = {
 	{ .method = "GET", .path = "/events", .handler = events },
 	{ .method = "GET", .path = "/flood", .handler = flood },
+	{ .method = "GET", .path = "/burst", .handler = burst },
 	{ .method = "POST", .path = "/small", .handler = echo_length, .max_body = 16 },
 	{ .method = "POST", .path = "/large", .handler = echo_length, .max_body = 4u << 20 },
 	{ .method = "GET", .path = "/ok", .handler = echo_length },
@@ -239,6 +253,35 @@ static void test_slow_reader_pushes_back_and_departure_is_seen(void **state)
 	cc_server_stop(srv);
 }
 
+/* A burst larger than what the loop moves into a connection's output at once is sent whole even
+ * when the writer then stays silent: the socket taking everything must not leave the rest waiting
+ * for an EPOLLOUT that never comes (or for the writer's next write). */
+static void test_burst_is_sent_without_a_next_write(void **state)
+{
+	struct cc_server_config cfg = { 0 };
+	struct cc_server *srv = start_plain(&cfg);
+	atomic_store(&burst_stream, NULL);
+	int fd = connect_tcp(cc_server_port(srv));
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	const char *req = "GET /burst HTTP/1.1\r\nHost: a\r\n\r\n";
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	size_t bs = 0;
+	char buf[65536];
+	while (bs < (1u << 20)) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			fail_msg("only %zu of 1048576 bytes arrived", bs);
+		for (ssize_t i = 0; i < n; i++)
+			bs += buf[i] == 'b';
+	}
+	close(fd);
+	struct cc_response_stream *s = atomic_load(&burst_stream);
+	assert_non_null(s);
+	cc_response_stream_finish(s);
+	cc_server_stop(srv);
+}
+
 static void test_body_limits_follow_the_route_and_budget(void **state)
 {
 	struct cc_server_config cfg = { .unauthenticated_budget = 64u << 10 };
@@ -384,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_streamed_response_http1_and_h2),
 		cmocka_unit_test(test_slow_reader_pushes_back_and_departure_is_seen),
+		cmocka_unit_test(test_burst_is_sent_without_a_next_write),
 		cmocka_unit_test(test_body_limits_follow_the_route_and_budget),
 		cmocka_unit_test(test_idle_strangers_make_room),
 		cmocka_unit_test(test_handshakes_per_source_and_counted_refusals),

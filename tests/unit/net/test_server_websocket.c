@@ -616,6 +616,35 @@ static void test_backpressure_and_pause(void **state)
 	cc_server_stop(srv);
 }
 
+/* More than the loop moves into a connection's output at once (256 KiB), queued in one go and then
+ * nothing more: all of it arrives without a further send to wake the connection up. */
+static void test_burst_without_a_next_send(void **state)
+{
+	reset_seen(false, 0);
+	struct cc_server *srv = start_server(NULL);
+	struct client c;
+	client_plain(&c, cc_server_port(srv));
+	open_session(&c, "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n", NULL);
+	pthread_mutex_lock(&seen.lock);
+	struct cc_websocket *ws = seen.ws;
+	pthread_mutex_unlock(&seen.lock);
+	char chunk[1024];
+	memset(chunk, 'y', sizeof(chunk));
+	for (int i = 0; i < 900; i++)
+		assert_int_equal(cc_websocket_send(ws, chunk, sizeof(chunk)), 0);
+	uint8_t op;
+	struct cc_buf p = CC_BUF_INIT;
+	for (int i = 0; i < 900; i++) {
+		if (!read_frame(&c, &op, &p))
+			fail_msg("only %d of 900 messages arrived", i);
+		assert_int_equal(p.len, sizeof(chunk));
+	}
+	writer_close(1000, NULL);
+	cc_buf_free(&p);
+	client_free(&c);
+	cc_server_stop(srv);
+}
+
 /* ---- TLS: kubectl's websocket dialer offers no ALPN (client-go's TLS config has no NextProtos);
  * a client offering http/1.1 only must get it, not h2 ---- */
 
@@ -736,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_quiet_session_outlives_idle_timeout),
 		cmocka_unit_test(test_server_stop),
 		cmocka_unit_test(test_backpressure_and_pause),
+		cmocka_unit_test(test_burst_without_a_next_send),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_unix_socket),
 	};
