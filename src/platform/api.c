@@ -635,6 +635,29 @@ static void scale(struct platform_api *api, const struct platform_target *t, con
 	json_decref(stored);
 }
 
+/* exec and attach (kubectl exec, attach, cp): WebSocket streams that the pod runner serves once it
+ * has found the container (platform/exec.h), on GET or POST as kube-apiserver takes them. */
+static bool is_pod_stream(const struct platform_target *t)
+{
+	return strcmp(t->resource->resource, "pods") == 0 &&
+	       (strcmp(t->subresource, "exec") == 0 || strcmp(t->subresource, "attach") == 0);
+}
+
+static void pod_stream(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		       struct cc_http_response *resp)
+{
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
+		platform_status_error(resp, 405, NULL, t->resource, t->name,
+				      "the server does not allow this method on the requested resource");
+	else if (!t->namespace)
+		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
+	else if (!api->cfg.pod_stream)
+		platform_status_error(resp, 503, NULL, t->resource, t->name,
+				      "%s is not available: this server runs no pods", t->subresource);
+	else
+		api->cfg.pod_stream(api->cfg.pod_stream_ctx, t->subresource, t->namespace, t->name, req, resp);
+}
+
 static void serve_resource(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 			   struct cc_http_response *resp)
 {
@@ -643,6 +666,10 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 	if (t->resource->read_only && !get) {
 		platform_status_error(resp, 405, NULL, t->resource, t->name, "%s is served read-only here",
 				      t->resource->resource);
+		return;
+	}
+	if (t->name && t->subresource && is_pod_stream(t)) {
+		pod_stream(api, t, req, resp);
 		return;
 	}
 	if (t->name && t->subresource && strcmp(t->subresource, "scale") == 0) {

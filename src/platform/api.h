@@ -18,6 +18,13 @@ struct platform_api_config {
 	struct platform_objects *objects;
 	const char *node_name;            /* this host, as the Node object names it */
 	struct platform_audit_log *audit; /* every request as a Kubernetes audit Event; optional */
+	/* exec and attach of a pod (.../pods/NAME/exec|attach, GET or POST, from kubectl exec, attach
+	 * and cp): subresource is "exec" or "attach"; the callee finds the container and serves the
+	 * stream (platform_exec_serve in exec.h), or answers a Status (404 for an unknown pod or
+	 * container). On a worker thread; it must return at once. NULL: 503. */
+	void (*pod_stream)(void *ctx, const char *subresource, const char *namespace, const char *pod,
+			   const struct cc_http_request *req, struct cc_http_response *resp);
+	void *pod_stream_ctx;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);
