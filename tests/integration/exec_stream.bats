@@ -199,3 +199,63 @@ print(len(r["stdout"]), r["stdout"] == "0123456789\n" * 727272 + "01234567", r["
 	[ "$(field "$output" 'r["stdout"]')" = "over tls" ]
 	[ "$(field "$output" 'r["status"]["status"]')" = Success ]
 }
+
+# make_pki DIR: a CA, a server certificate for 127.0.0.1 and a cluster administrator's client
+# certificate (O=system:masters), with the openssl CLI.
+make_pki() {
+	local d="$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=test CA" \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 1 -out "$d/server.crt" \
+		-extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=system:masters/CN=admin" \
+		-keyout "$d/admin.key" -out "$d/admin.csr" 2>/dev/null
+	openssl x509 -req -in "$d/admin.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 1 -out "$d/admin.crt" \
+		-extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
+}
+
+@test "exec: kubectl exec over WebSocket (v5): output, piped stdin, exit codes, errors, a terminal" {
+	KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	stop_exec_server
+	make_pki "$TMP"
+	mkdir "$TMP/api"
+	# The platform's API with the pod_stream hook serving every pod's exec from container c1 (the
+	# pod runner's part, resolving the pod, is not exercised here).
+	start_exec_server --api "$TMP/api" --tls-cert "$TMP/server.crt" --tls-key "$TMP/server.key" --client-ca "$TMP/ca.crt"
+	export KUBECONFIG="$TMP/kubeconfig"
+	"$KUBECTL" config set-cluster t --server "https://127.0.0.1:$PORT" --certificate-authority "$TMP/ca.crt" >/dev/null
+	"$KUBECTL" config set-credentials admin --client-certificate "$TMP/admin.crt" --client-key "$TMP/admin.key" >/dev/null
+	"$KUBECTL" config set-context t --cluster t --user admin >/dev/null
+	"$KUBECTL" config use-context t >/dev/null
+	K=("$KUBECTL" --request-timeout=20s)
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: app, image: busybox}]\n' |
+		"${K[@]}" apply -f -
+	run "${K[@]}" exec web -- sh -c 'echo out $(hostname); echo err >&2'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"out cocoon"* && "$output" == *err* ]]
+	run "${K[@]}" exec web -- sh -c 'exit 3'
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"command terminated with exit code 3"* ]]
+	run sh -c "printf 'piped\nlines\n' | ${K[*]} exec -i web -- wc -l"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | tr -d ' ')" = 2 ]
+	run "${K[@]}" exec web -c app -- no-such-program
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'Internal error occurred: error executing command in container:'*'"no-such-program": executable file not found'* ]]
+	# A terminal of 33 rows and 111 columns: the shell inside sees that size and its exit code is kubectl's.
+	run "$SYSTEM_PYTHON" "$COCOON_ROOT/tests/integration/helpers/pty_run.py" 33x111 'stty size; exit 5\r' \
+		"${K[@]}" exec -it web -- sh
+	echo "$output"
+	[[ "$output" == *"33 111"* ]]
+	[[ "$output" == *"exit 5" ]]
+	# Methods other than GET and POST are not exec.
+	run curl -s -w ' %{http_code}' --cacert "$TMP/ca.crt" --cert "$TMP/admin.crt" --key "$TMP/admin.key" -X PUT \
+		"https://127.0.0.1:$PORT/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true"
+	[[ "$output" == *'"reason":"MethodNotAllowed"'*' 405' ]]
+}

@@ -1,14 +1,23 @@
-/* A test server for tests/integration/exec_stream.bats: cc_server with one route,
- * /api/v1/namespaces/NS/pods/NAME/exec (GET and POST), that hands every request to the exec bridge
- * (platform/exec.h) for one fixed container of cocoon-runtime, as cocoond's pod runner does once it
- * has resolved the pod. Plain HTTP on loopback, or TLS with --tls-cert/--tls-key.
+/* A test server for tests/integration/exec_stream.bats: cc_server handing exec requests to the exec
+ * bridge (platform/exec.h) for one fixed container of cocoon-runtime, as cocoond's pod runner does
+ * once it has resolved the pod.
  *
- * Usage: exec_server --listen ADDR --runtime PATH --root DIR --container ID [--tls-cert F --tls-key F]
+ *   - without --api: one route, /api/v1/namespaces/NS/pods/NAME/exec (GET and POST);
+ *   - with --api DIR: the platform's Kubernetes API (platform/api.h) on an object store in DIR, with
+ *     the bootstrap objects, whose pod_stream hook serves every pod's exec from the fixed container:
+ *     what kubectl needs (discovery, GET pod, the exec upgrade) before the pod runner exists.
+ *
+ * Usage: exec_server --runtime PATH --root DIR --container ID [--listen ADDR] [--api DIR]
+ *                    [--tls-cert F --tls-key F [--client-ca F]]
  * Serves until SIGTERM or SIGINT; prints "ready PORT" on stdout once it listens. */
 #include "lib/base/error.h"
 #include "lib/base/stop.h"
 #include "lib/net/server.h"
+#include "lib/store/store.h"
+#include "platform/api.h"
+#include "platform/bootstrap.h"
 #include "platform/exec.h"
+#include "platform/objects.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +37,12 @@ static void exec_route(const struct cc_http_request *req, struct cc_http_respons
 	platform_exec_serve(t->exec, &target, req, resp);
 }
 
+static void pod_stream(void *ctx, const char *subresource, const char *namespace, const char *pod,
+		       const struct cc_http_request *req, struct cc_http_response *resp)
+{
+	exec_route(req, resp, ctx); /* attach included: the fixed container's exec stands in for it */
+}
+
 static void sessions(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct target *t = userdata;
@@ -43,10 +58,13 @@ int main(int argc, char **argv)
 		{ "container", required_argument, NULL, 'c' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
+		{ "client-ca", required_argument, NULL, 'A' },
+		{ "api", required_argument, NULL, 'a' },
 		{ 0 },
 	};
 	struct target t = { 0 };
 	struct cc_server_config cfg = { .listen = "127.0.0.1:0" };
+	const char *api_dir = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -56,6 +74,8 @@ int main(int argc, char **argv)
 		case 'c': t.container = optarg; break;
 		case 'C': cfg.tls_cert = optarg; break;
 		case 'K': cfg.tls_key = optarg; break;
+		case 'A': cfg.client_ca = optarg; break;
+		case 'a': api_dir = optarg; break;
 		default: return 2;
 		}
 	}
@@ -70,12 +90,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
 		return 1;
 	}
-	const struct cc_http_route routes[] = {
-		{ .path = "/api/v1/namespaces/", .prefix = true, .handler = exec_route, .userdata = &t },
+	struct cc_http_route routes[16] = {
 		{ .method = "GET", .path = "/sessions", .handler = sessions, .userdata = &t },
+		{ .path = "/api/v1/namespaces/", .prefix = true, .handler = exec_route, .userdata = &t },
 	};
+	size_t count = 2;
+	struct cc_store *store = NULL;
+	struct platform_objects *objects = NULL;
+	struct platform_api *api = NULL;
+	if (api_dir) {
+		char url[512];
+		snprintf(url, sizeof(url), "sqlite:%s/state.db", api_dir);
+		struct platform_api_config acfg = { .node_name = "exec-test",
+						    .pod_stream = pod_stream,
+						    .pod_stream_ctx = &t };
+		if (cc_store_open(url, &store, &err) < 0 || platform_objects_open(store, &objects, &err) < 0 ||
+		    platform_bootstrap(objects, "exec-test", &err) < 0) {
+			fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
+			return 1;
+		}
+		acfg.objects = objects;
+		platform_api_new(&acfg, &api, &err);
+		size_t n;
+		const struct cc_http_route *api_routes = platform_api_routes(api, &n);
+		count = 1;
+		for (size_t i = 0; i < n && count < 16; i++)
+			routes[count++] = api_routes[i];
+	}
 	cfg.routes = routes;
-	cfg.route_count = 2;
+	cfg.route_count = count;
 	struct cc_server *server;
 	if (cc_server_start(&cfg, &server, &err) < 0) {
 		fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
@@ -87,5 +130,8 @@ int main(int argc, char **argv)
 	/* The server first: its sessions end (their commands are killed), then the bridge. */
 	cc_server_stop(server);
 	platform_exec_free(t.exec);
+	platform_api_free(api);
+	platform_objects_close(objects);
+	cc_store_close(store);
 	return r < 0 ? 1 : 0;
 }
