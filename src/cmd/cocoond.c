@@ -27,6 +27,12 @@ static void usage(FILE *out)
 		     "      --tls-cert FILE     use this server certificate instead of the node PKI\n"
 		     "      --tls-key FILE      its private key\n"
 		     "      --client-ca FILE    CA bundle that client certificates must chain to\n"
+		     "      --run-dir DIR       runtime state of pods: namespaces, secret tmpfs (default /run/cocoon)\n"
+		     "      --log-dir DIR       container logs (default /var/log/cocoon)\n"
+		     "      --image-root DIR    the image store (default DATA_DIR/images)\n"
+		     "      --pod-subnet CIDR   pod addresses on the node's bridge (default 10.244.0.0/16)\n"
+		     "      --bridge NAME       the node's pod bridge (default cocoon0)\n"
+		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
 		     "      --log-level LEVEL   debug, info, warning, error (default info)\n"
 		     "      --log-format FMT    text or json (default text)\n"
 		     "      --log-file FILE     log here instead of stderr\n"
@@ -38,7 +44,21 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_HOSTS = 256, OPT_TLS_CERT, OPT_TLS_KEY, OPT_CLIENT_CA, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_LOG_FILE };
+	enum {
+		OPT_HOSTS = 256,
+		OPT_TLS_CERT,
+		OPT_TLS_KEY,
+		OPT_CLIENT_CA,
+		OPT_LOG_LEVEL,
+		OPT_LOG_FORMAT,
+		OPT_LOG_FILE,
+		OPT_RUN_DIR,
+		OPT_POD_LOG_DIR,
+		OPT_IMAGE_ROOT,
+		OPT_POD_SUBNET,
+		OPT_BRIDGE,
+		OPT_NO_PODS
+	};
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -50,11 +70,19 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
+		{ "log-dir", required_argument, NULL, OPT_POD_LOG_DIR },
+		{ "image-root", required_argument, NULL, OPT_IMAGE_ROOT },
+		{ "pod-subnet", required_argument, NULL, OPT_POD_SUBNET },
+		{ "bridge", required_argument, NULL, OPT_BRIDGE },
+		{ "no-pods", no_argument, NULL, OPT_NO_PODS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct platform_daemon_config cfg = { .listen = "127.0.0.1:7443", .data_dir = "/var/lib/cocoon" };
+	struct platform_daemon_config cfg = { .listen = "127.0.0.1:7443",
+					      .data_dir = "/var/lib/cocoon",
+					      .run_pods = true };
 	const char *log_level = NULL, *log_format = NULL, *log_file = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "l:d:s:hV", options, NULL)) != -1) {
@@ -69,6 +97,12 @@ int main(int argc, char **argv)
 		case OPT_LOG_LEVEL: log_level = optarg; break;
 		case OPT_LOG_FORMAT: log_format = optarg; break;
 		case OPT_LOG_FILE: log_file = optarg; break;
+		case OPT_RUN_DIR: cfg.run_dir = optarg; break;
+		case OPT_POD_LOG_DIR: cfg.log_dir = optarg; break;
+		case OPT_IMAGE_ROOT: cfg.image_root = optarg; break;
+		case OPT_POD_SUBNET: cfg.pod_subnet = optarg; break;
+		case OPT_BRIDGE: cfg.bridge = optarg; break;
+		case OPT_NO_PODS: cfg.run_pods = false; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version("cocoond", false); return CLI_EXIT_OK;
 		default: fprintf(stderr, "Try 'cocoond --help'.\n"); return CLI_EXIT_USAGE;

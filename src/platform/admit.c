@@ -192,6 +192,31 @@ static void secret_kind(json_t *obj, json_t *causes)
 	}
 }
 
+/* Probe timing and port protocols as kube-apiserver defaults them (what describe shows). */
+static void container_defaults(json_t *c)
+{
+	static const char *const probes[] = { "livenessProbe", "readinessProbe", "startupProbe" };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *probe = json_object_get(c, probes[i]);
+		if (!json_is_object(probe))
+			continue;
+		default_int(probe, "timeoutSeconds", 1);
+		default_int(probe, "periodSeconds", 10);
+		default_int(probe, "successThreshold", 1);
+		default_int(probe, "failureThreshold", 3);
+		json_t *get = json_object_get(probe, "httpGet");
+		if (json_is_object(get)) {
+			default_string(get, "scheme", "HTTP");
+			default_string(get, "path", "/");
+		}
+	}
+	size_t i;
+	json_t *port;
+	json_array_foreach (json_object_get(c, "ports"), i, port)
+		if (json_is_object(port))
+			default_string(port, "protocol", "TCP");
+}
+
 static void check_containers(json_t *spec, const char *path, json_t *causes)
 {
 	json_t *containers = json_object_get(spec, "containers");
@@ -218,6 +243,7 @@ static void check_containers(json_t *spec, const char *path, json_t *causes)
 		default_string(c, "imagePullPolicy", "IfNotPresent");
 		default_string(c, "terminationMessagePath", "/dev/termination-log");
 		default_string(c, "terminationMessagePolicy", "File");
+		container_defaults(c);
 	}
 }
 

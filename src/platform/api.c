@@ -18,6 +18,7 @@
 #include "platform/objects.h"
 #include "platform/openapi.h"
 #include "platform/patch.h"
+#include "platform/pod_logs.h"
 #include "platform/selector.h"
 #include "platform/status.h"
 #include "platform/table.h"
@@ -510,11 +511,57 @@ static int empty_namespace(struct platform_api *api, const char *namespace, stru
 	return 0;
 }
 
+/* A pod is deleted as kube-apiserver does it: marked (deletionTimestamp, deletionGracePeriodSeconds:
+ * from the request, else the pod's terminationGracePeriodSeconds) and left to the node, which stops
+ * its containers and then removes it. A grace period of 0, or a pod no node took, goes at once. */
+static void delete_pod(struct platform_api *api, const struct platform_target *t, int64_t grace, int64_t expected,
+		       struct cc_http_response *resp)
+{
+	_cleanup_json_ json_t *pod = NULL;
+	if (!load_target(api, t, resp, &pod))
+		return;
+	json_t *meta = json_object_get(pod, "metadata");
+	if (grace < 0)
+		grace =
+		    json_integer_value(json_object_get(json_object_get(pod, "spec"), "terminationGracePeriodSeconds"));
+	const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase")) ?: "";
+	const char *node = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+	bool finished = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+	struct cc_error err = { 0 };
+	json_t *result = NULL;
+	int rc;
+	if (json_object_get(meta, "deletionTimestamp") && grace != 0) {
+		platform_respond(resp, 200, json_incref(pod)); /* already terminating */
+		return;
+	}
+	/* Grace 0 (kubectl delete --force --grace-period=0) removes the object at once, as kube-apiserver
+	 * does; the node sees it gone and kills what is left. */
+	if (!node || !node[0] || grace <= 0) {
+		rc = platform_objects_delete(api->cfg.objects, t->resource, t->namespace, t->name, expected, &result,
+					     &err);
+	} else {
+		/* Marked: the node stops the containers within the grace period and removes the pod. */
+		char when[CC_TIME_RFC3339_MAX];
+		int64_t now = cc_time_now_ns() + (finished ? 0 : grace) * 1000000000LL;
+		cc_time_format_rfc3339(now - now % 1000000000, when, sizeof(when));
+		json_object_set_new(meta, "deletionTimestamp", json_string(when));
+		json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(finished ? 0 : grace));
+		const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+		rc = platform_objects_update(api->cfg.objects, t->resource, pod,
+					     expected ? expected : strtoll(rv ? rv : "0", NULL, 10), &result, &err);
+	}
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	platform_respond(resp, 200, result);
+}
+
 static void delete_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		       struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
-	int64_t expected = 0;
+	int64_t expected = 0, grace = -1;
 	if (req->body.len) {
 		/* DeleteOptions: preconditions.resourceVersion is honoured; propagation is always
 		 * background here (the garbage collector arrives with the controllers). */
@@ -524,13 +571,23 @@ static void delete_one(struct platform_api *api, const struct platform_target *t
 		const char *rv =
 		    json_string_value(json_object_get(json_object_get(options, "preconditions"), "resourceVersion"));
 		expected = rv ? strtoll(rv, NULL, 10) : 0;
+		const json_t *g = json_object_get(options, "gracePeriodSeconds");
+		if (json_is_integer(g))
+			grace = json_integer_value(g);
 	}
+	_cleanup_free_ char *grace_query = cc_http_request_query(req, "gracePeriodSeconds");
+	if (grace_query && grace_query[0])
+		grace = strtoll(grace_query, NULL, 10);
 	if (strcmp(t->resource->kind, "Namespace") == 0) {
 		int rc = empty_namespace(api, t->name, &err);
 		if (rc < 0) {
 			respond_error(resp, t, rc, &err);
 			return;
 		}
+	}
+	if (api->cfg.pods && strcmp(t->resource->resource, "pods") == 0) {
+		delete_pod(api, t, grace, expected, resp);
+		return;
 	}
 	json_t *old = NULL;
 	int rc = platform_objects_delete(api->cfg.objects, t->resource, t->namespace, t->name, expected, &old, &err);
@@ -672,7 +729,10 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 		pod_stream(api, t, req, resp);
 		return;
 	}
-	if (t->name && t->subresource && strcmp(t->subresource, "scale") == 0) {
+	if (t->name && t->subresource && strcmp(t->subresource, "log") == 0 &&
+	    strcmp(t->resource->resource, "pods") == 0 && get) {
+		platform_pod_log(api->cfg.pods, t->resource, t->namespace, t->name, req, resp);
+	} else if (t->name && t->subresource && strcmp(t->subresource, "scale") == 0) {
 		if (subresource_allowed(t, resp))
 			scale(api, t, req, resp);
 	} else if (get && t->name) {

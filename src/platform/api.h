@@ -13,6 +13,7 @@ struct platform_objects;
 struct platform_api;
 
 struct platform_audit_log;
+struct platform_pods;
 
 struct platform_api_config {
 	struct platform_objects *objects;
@@ -25,6 +26,9 @@ struct platform_api_config {
 	void (*pod_stream)(void *ctx, const char *subresource, const char *namespace, const char *pod,
 			   const struct cc_http_request *req, struct cc_http_response *resp);
 	void *pod_stream_ctx;
+	/* The pod runner: logs, and graceful deletion (a pod is marked, the runner stops it and removes
+	 * it). NULL: pods are only stored, and deleted at once. */
+	struct platform_pods *pods;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

@@ -506,7 +506,7 @@ int platform_controllers_start(struct platform_objects *objects, struct platform
 	enqueue_all(c, c->replicasets, WORK_REPLICASET);
 	int e = cc_thread_start_worker(&c->thread, controllers_main, c);
 	if (e != 0) {
-		platform_objects_observe(objects, NULL, NULL);
+		platform_objects_unobserve(objects, observe, c);
 		free(c);
 		return cc_error_set_errno(err, e, "start the controllers' thread");
 	}
@@ -518,7 +518,7 @@ void platform_controllers_stop(struct platform_controllers *c)
 {
 	if (!c)
 		return;
-	platform_objects_observe(c->objects, NULL, NULL);
+	platform_objects_unobserve(c->objects, observe, c);
 	pthread_mutex_lock(&c->lock);
 	c->stopping = true;
 	pthread_cond_broadcast(&c->wake);

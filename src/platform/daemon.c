@@ -15,8 +15,11 @@
 #include "platform/audit_log.h"
 #include "platform/bootstrap.h"
 #include "platform/controllers.h"
+#include "platform/exec.h"
 #include "platform/kubeconfig.h"
 #include "platform/objects.h"
+#include "platform/pod_stream.h"
+#include "platform/pods.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +68,11 @@ struct platform_daemon {
 	struct platform_objects *objects;
 	struct platform_api *api;
 	struct platform_controllers *controllers;
+	struct platform_pods *pods;
+	struct platform_exec *exec;
+	struct platform_pod_streams streams;
+	char *down_marker;
+	char *node_name;
 	struct platform_audit_log *audit;
 	struct cc_http_route *routes;
 	size_t route_count;
@@ -83,6 +91,15 @@ void platform_daemon_stop(struct platform_daemon *d)
 	cc_server_stop(d->local_server);
 	cc_server_stop(d->tcp_server);
 	platform_controllers_stop(d->controllers);
+	platform_exec_free(d->exec);
+	if (d->down_marker && access(d->down_marker, F_OK) == 0) {
+		platform_pods_stop_all(d->pods);
+		unlink(d->down_marker);
+	} else {
+		platform_pods_stop(d->pods);
+	}
+	free(d->down_marker);
+	free(d->node_name);
 	platform_api_free(d->api);
 	platform_audit_log_close(d->audit);
 	platform_objects_close(d->objects);
@@ -102,15 +119,38 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_objects_open(d->store, &d->objects, err);
 	char host[256] = "localhost";
 	gethostname(host, sizeof(host) - 1);
-	const char *node = cfg->node_name ? cfg->node_name : host;
+	d->node_name = cc_xstrdup(cfg->node_name ? cfg->node_name : host);
+	const char *node = d->node_name;
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, &d->controllers, err);
+	if (r == 0 && cfg->run_pods) {
+		d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
+		unlink(d->down_marker);
+		struct platform_pods_config pcfg = { .objects = d->objects,
+						     .node_name = node,
+						     .data_dir = cfg->data_dir,
+						     .run_dir = cfg->run_dir ? cfg->run_dir : "/run/cocoon",
+						     .log_dir = cfg->log_dir ? cfg->log_dir : "/var/log/cocoon",
+						     .image_root = cfg->image_root,
+						     .pod_subnet = cfg->pod_subnet,
+						     .bridge = cfg->bridge };
+		r = platform_pods_start(&pcfg, &d->pods, err);
+		if (r == 0)
+			r = platform_exec_new(&d->exec, err);
+		d->streams = (struct platform_pod_streams){ .pods = d->pods, .exec = d->exec };
+	}
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)
 		r = platform_audit_log_open(audit_path, &d->audit, err);
-	struct platform_api_config acfg = { .objects = d->objects, .node_name = node, .audit = d->audit };
+	struct platform_api_config acfg = {
+		.objects = d->objects, .node_name = node, .audit = d->audit, .pods = d->pods
+	};
+	if (d->exec) {
+		acfg.pod_stream = platform_pod_stream;
+		acfg.pod_stream_ctx = &d->streams;
+	}
 	if (r == 0)
 		r = platform_api_new(&acfg, &d->api, err);
 	if (r < 0)

@@ -4,6 +4,8 @@
  * connection's authentication as a security event in <data_dir>/events.jsonl. */
 #pragma once
 
+#include <stdbool.h>
+
 struct cc_error;
 
 struct platform_daemon_config {
@@ -16,7 +18,18 @@ struct platform_daemon_config {
 	const char *hosts;     /* extra names for the bootstrapped server certificate */
 	const char *store_url; /* lib/store URL; default sqlite:<data_dir>/state.db */
 	const char *node_name; /* this host's Node; default the host name */
+	/* The pod runner (pods.h); run_pods false: pods are stored but not run. */
+	bool run_pods;
+	const char *run_dir;    /* default /run/cocoon */
+	const char *log_dir;    /* default /var/log/cocoon */
+	const char *image_root; /* default <data_dir>/images */
+	const char *pod_subnet; /* default 10.244.0.0/16 */
+	const char *bridge;     /* default cocoon0 */
 };
+
+/* `cocoon down` leaves this file in the data directory before it stops cocoond: the pods are
+ * stopped and everything the runner made is removed, instead of being left for the next start. */
+#define PLATFORM_DOWN_MARKER "down-requested"
 
 struct platform_daemon;
 

@@ -52,8 +52,10 @@ struct platform_objects {
 	size_t history_end, history_count;
 	int64_t oldest_watchable; /* a watch may start from here on */
 	struct watcher *watchers;
-	platform_change_fn observer;
-	void *observer_ctx;
+	struct {
+		platform_change_fn fn;
+		void *ctx;
+	} observers[PLATFORM_OBSERVERS_MAX];
 };
 
 /* ---- keys ---- */
@@ -319,15 +321,30 @@ static void notify(struct platform_objects *o, const struct platform_resource *r
 		if (!send_change(w, type, obj))
 			finish_watcher(w);
 	}
-	if (o->observer)
-		o->observer(o->observer_ctx, r, type, obj);
+	for (size_t i = 0; i < PLATFORM_OBSERVERS_MAX; i++)
+		if (o->observers[i].fn)
+			o->observers[i].fn(o->observers[i].ctx, r, type, obj);
 }
 
-void platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx)
+int platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx)
+{
+	int r = -ENOSPC;
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; i < PLATFORM_OBSERVERS_MAX && r < 0; i++)
+		if (!o->observers[i].fn) {
+			o->observers[i].fn = fn, o->observers[i].ctx = ctx;
+			r = 0;
+		}
+	pthread_mutex_unlock(&o->lock);
+	return r;
+}
+
+void platform_objects_unobserve(struct platform_objects *o, platform_change_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&o->lock);
-	o->observer = fn;
-	o->observer_ctx = ctx;
+	for (size_t i = 0; i < PLATFORM_OBSERVERS_MAX; i++)
+		if (o->observers[i].fn == fn && o->observers[i].ctx == ctx)
+			o->observers[i].fn = NULL, o->observers[i].ctx = NULL;
 	pthread_mutex_unlock(&o->lock);
 }
 

@@ -57,10 +57,13 @@ int platform_objects_update(struct platform_objects *o, const struct platform_re
 int platform_objects_delete(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
 			    const char *name, int64_t expected_revision, json_t **ret, struct cc_error *err);
 
-/* In-process observers (the controllers): fn runs after every change, with the store's lock held,
- * so it must only note the change (queue a key) and return. One observer; NULL removes it. */
+/* In-process observers (the controllers, the pod runner): fn runs after every change, with the
+ * store's lock held, so it must only note the change (queue a key) and return. -ENOSPC beyond
+ * PLATFORM_OBSERVERS_MAX. */
+#define PLATFORM_OBSERVERS_MAX 4
 typedef void (*platform_change_fn)(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj);
-void platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx);
+int platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx);
+void platform_objects_unobserve(struct platform_objects *o, platform_change_fn fn, void *ctx);
 
 /* Sends the changes after from_revision (0: the current objects as ADDED first, then changes) that
  * match to stream, until the client goes away or a write to it fails (a slow reader). -EXFULL

@@ -34,13 +34,32 @@ cocoond_healthy() {
 	[ -S "$1/cocoond.sock" ] && curl -sf --unix-socket "$1/cocoond.sock" http://localhost/healthz
 }
 
-# start_cocoond DATA_DIR PORT [extra args]: starts cocoond in the background and waits until it serves.
+# start_cocoond DATA_DIR PORT [extra args]: starts cocoond (an API-only platform: --no-pods) in the
+# background and waits until it serves.
 start_cocoond() {
 	local data="$1" port="$2"
 	shift 2
-	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" "$@" >"$data.log" 2>&1 &
+	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --no-pods "$@" >"$data.log" 2>&1 &
 	COCOOND_PID=$!
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
+}
+
+# start_cocoond_pods DATA_DIR PORT [extra args]: cocoond that runs pods, with its run, log and image
+# directories beside DATA_DIR and a bridge and subnet of the tests' own (cctest0, 10.245.0.0/24),
+# so it never meets a platform running on the host.
+start_cocoond_pods() {
+	local data="$1" port="$2"
+	shift 2
+	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --run-dir "$data.run" --log-dir "$data.logs" \
+		--bridge cctest0 --pod-subnet 10.245.0.0/24 "$@" >"$data.log" 2>&1 3>&- &
+	COCOOND_PID=$!
+	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
+}
+
+# stop_cocoond_all DATA_DIR: what `cocoon down` does: every pod stopped and its traces removed.
+stop_cocoond_all() {
+	: >"$1/down-requested"
+	stop_cocoond
 }
 
 stop_cocoond() {

@@ -1,0 +1,40 @@
+/* exec and attach of the runner's pods (see pod_stream.h). */
+#include "platform/pod_stream.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/net/http.h"
+#include "platform/exec.h"
+#include "platform/pods.h"
+#include "platform/resources.h"
+#include "platform/status.h"
+
+#include <string.h>
+
+void platform_pod_stream(void *ctx, const char *subresource, const char *namespace, const char *pod,
+			 const struct cc_http_request *req, struct cc_http_response *resp)
+{
+	struct platform_pod_streams *s = ctx;
+	const struct platform_resource *pods = platform_resource_find("", "v1", "pods");
+	if (strcmp(subresource, "exec") != 0) {
+		platform_status_error(resp, 400, "BadRequest", pods, pod,
+				      "attach is not supported by cocoon yet: use kubectl logs -f and kubectl exec");
+		return;
+	}
+	_cleanup_free_ char *container = cc_http_request_query(req, "container");
+	struct platform_container_ref ref;
+	struct cc_error err = { 0 };
+	if (platform_pods_container(s->pods, namespace, pod, container, &ref, &err) < 0) {
+		platform_status_error(resp, 400, "BadRequest", pods, pod, "%s", cc_error_message(&err));
+		return;
+	}
+	if (!ref.running) {
+		platform_status_error(resp, 400, "BadRequest", pods, pod,
+				      "cannot exec in a container that is not running: container %s in pod %s",
+				      container ? container : "", pod);
+		return;
+	}
+	const char *runtime[] = { ref.runtime, "--root", ref.runtime_root, NULL };
+	struct platform_exec_target target = { .runtime = runtime, .container_id = ref.id, .pod = pod };
+	platform_exec_serve(s->exec, &target, req, resp);
+}

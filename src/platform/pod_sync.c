@@ -1,0 +1,581 @@
+/* One step of a pod towards its spec (see pods_internal.h): the sandbox (namespaces, network,
+ * volumes) first, then init containers one after the other, then the containers, restarting per
+ * restartPolicy with kubelet's back-off (10 s doubling to 5 min, reset after 10 min of running);
+ * a pod being deleted is stopped gracefully (SIGTERM, then SIGKILL after its grace period),
+ * unplugged and removed from the store. Every step ends with the pod's status written back. */
+#include "image/store.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/process.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/random.h"
+#include "lib/json/json.h"
+#include "platform/objects.h"
+#include "platform/pod_config.h"
+#include "platform/pod_env.h"
+#include "platform/pod_pool.h"
+#include "platform/pod_sandbox.h"
+#include "platform/pod_volumes.h"
+#include "platform/pods_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define BACKOFF_INITIAL_S 10
+#define BACKOFF_MAX_S     300
+#define BACKOFF_RESET_S   600
+#define POOL_SIZE_MB      1024
+
+static const char *meta(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
+}
+
+static void add_containers(struct pod_state *ps, const json_t *list, bool init)
+{
+	size_t i;
+	const json_t *c;
+	json_array_foreach (list, i, c) {
+		struct container_state *cs = &ps->containers[ps->n_containers++];
+		snprintf(cs->name, sizeof(cs->name), "%s", json_string_value(json_object_get(c, "name")) ?: "");
+		cs->init = init;
+		snprintf(cs->reason, sizeof(cs->reason), "%s", init ? "PodInitializing" : "ContainerCreating");
+	}
+}
+
+/* The containers of the spec (pod specs do not change their containers). */
+static void init_containers(struct pod_state *ps, const json_t *pod)
+{
+	const json_t *spec = json_object_get(pod, "spec");
+	const json_t *inits = json_object_get(spec, "initContainers"), *main = json_object_get(spec, "containers");
+	size_t n = json_array_size(inits) + json_array_size(main);
+	struct container_state *restored = ps->containers;
+	size_t n_restored = ps->n_containers;
+	ps->containers = cc_xcalloc(n ? n : 1, sizeof(*ps->containers));
+	ps->n_containers = 0;
+	add_containers(ps, inits, true);
+	ps->n_init = ps->n_containers;
+	add_containers(ps, main, false);
+	/* Re-adopted: take over what the previous cocoond knew by name. */
+	for (size_t i = 0; i < n_restored; i++)
+		for (size_t j = 0; j < ps->n_containers; j++)
+			if (strcmp(restored[i].name, ps->containers[j].name) == 0) {
+				bool init = ps->containers[j].init;
+				ps->containers[j] = restored[i];
+				ps->containers[j].init = init;
+			}
+	free(restored);
+}
+
+static char *instance_dir(const struct pod_state *ps, const char *id)
+{
+	return cc_xasprintf("%s/containers/%s", ps->dir, id);
+}
+
+/* ---- the sandbox ---- */
+
+static json_t *port_mappings(const json_t *pod)
+{
+	json_t *out = json_array();
+	size_t i, j;
+	const json_t *c, *port;
+	json_array_foreach (json_object_get(json_object_get(pod, "spec"), "containers"), i, c)
+		json_array_foreach (json_object_get(c, "ports"), j, port) {
+			json_int_t host = json_integer_value(json_object_get(port, "hostPort"));
+			if (host <= 0)
+				continue;
+			const char *proto = json_string_value(json_object_get(port, "protocol")) ?: "TCP";
+			char lower[8];
+			snprintf(lower, sizeof(lower), "%s", strcmp(proto, "UDP") == 0 ? "udp" : "tcp");
+			json_t *m =
+			    json_pack("{s:I, s:I, s:s}", "hostPort", host, "containerPort",
+				      json_integer_value(json_object_get(port, "containerPort")), "protocol", lower);
+			const char *host_ip = json_string_value(json_object_get(port, "hostIP"));
+			if (host_ip && host_ip[0])
+				json_object_set_new(m, "hostIP", json_string(host_ip));
+			json_array_append_new(out, m);
+		}
+	return out;
+}
+
+static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
+{
+	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
+	_cleanup_free_ char *result = cc_xasprintf("%s/cni-result.json", ps->dir);
+	char hostname[64];
+	snprintf(hostname, sizeof(hostname), "%.63s", ps->name);
+	json_decref(ps->port_mappings);
+	ps->port_mappings = port_mappings(pod);
+	int r = cc_mkdir_p(ps->dir, 0700, err);
+	if (r == 0 && !pod_sandbox_pinned(ns_dir))
+		r = pod_sandbox_create(ns_dir, hostname, err);
+	_cleanup_free_ char *netns = cc_xasprintf("%s/net", ns_dir);
+	struct platform_cni_result net = { 0 };
+	if (r == 0)
+		r = platform_cni_add(&p->cni, ps->uid, netns, ps->port_mappings, result, &net, err);
+	if (r < 0) {
+		pod_sandbox_destroy(ns_dir);
+		return r;
+	}
+	snprintf(ps->ip, sizeof(ps->ip), "%s", net.ip);
+	return pod_volumes_write_etc(pod, ps->dir, ps->ip, err);
+}
+
+/* The pod's volume key: 64 random bytes in a sealed memfd that cocoon-runtime reads through
+ * /proc/PID/fd; it never touches a disk and lives as long as the pod does here. */
+static int volume_key(struct pod_state *ps, struct cc_error *err)
+{
+	if (ps->key_fd >= 0)
+		return 0;
+	uint8_t key[64];
+	int r = cc_random_bytes(key, sizeof(key), err);
+	if (r < 0)
+		return r;
+	int fd = memfd_create("cocoon-volume-key", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		r = cc_error_set_errno(err, errno, "memfd_create");
+	else if (cc_write_all(fd, key, sizeof(key)) < 0 ||
+		 fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		r = cc_error_set_errno(err, errno, "write the volume key");
+	explicit_bzero(key, sizeof(key));
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	ps->key_fd = fd;
+	return 0;
+}
+
+static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
+{
+	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
+	_cleanup_free_ char *encrypted = cc_xasprintf("%s/%s", p->pool_dir, ps->uid);
+	bool encrypt = pod_wants_encryption(pod);
+	int r = 0;
+	if (encrypt) {
+		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
+		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
+		if (r == 0)
+			r = volume_key(ps, err);
+		if (r == 0)
+			r = cc_mkdir_p(encrypted, 0700, err);
+	}
+	struct pod_volume_dirs dirs = { .pod_dir = ps->dir,
+					.memory_dir = memory,
+					.encrypted_dir = encrypt ? encrypted : NULL };
+	json_t *volumes = NULL;
+	if (r == 0)
+		r = pod_volumes_prepare(p->cfg.objects, pod, &dirs, &volumes, err);
+	if (r < 0)
+		return r;
+	json_decref(ps->volumes);
+	ps->volumes = volumes;
+	return 0;
+}
+
+static bool ensure_sandbox(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	if (ps->sandbox_ready && ps->volumes_ready)
+		return true;
+	int64_t now = cc_time_monotonic_ms();
+	if (now < ps->next_sandbox_ms)
+		return false;
+	struct cc_error err = { 0 };
+	int r = 0;
+	if (!ps->sandbox_ready) {
+		r = create_sandbox(p, ps, pod, &err);
+		if (r == 0)
+			ps->sandbox_ready = true;
+		else
+			pods_event(p, ps, NULL, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: %s",
+				   cc_error_message(&err));
+	}
+	if (r == 0) {
+		r = prepare_volumes(p, ps, pod, &err);
+		if (r == 0)
+			ps->volumes_ready = true;
+		else
+			pods_event(p, ps, NULL, "Warning", "FailedMount", "Unable to prepare volumes: %s",
+				   cc_error_message(&err));
+	}
+	snprintf(ps->sandbox_error, sizeof(ps->sandbox_error), "%s", r < 0 ? cc_error_message(&err) : "");
+	if (r < 0)
+		ps->next_sandbox_ms = now + 5000;
+	pods_save(ps);
+	return r == 0;
+}
+
+/* ---- containers ---- */
+
+static void backoff(struct container_state *cs)
+{
+	cs->backoff_s = cs->backoff_s ? cs->backoff_s * 2 : BACKOFF_INITIAL_S;
+	if (cs->backoff_s > BACKOFF_MAX_S)
+		cs->backoff_s = BACKOFF_MAX_S;
+	cs->next_start_ms = cc_time_monotonic_ms() + cs->backoff_s * 1000;
+}
+
+static void waiting(struct container_state *cs, const char *reason, const char *message)
+{
+	cs->phase = CONTAINER_WAITING;
+	snprintf(cs->reason, sizeof(cs->reason), "%s", reason);
+	snprintf(cs->message, sizeof(cs->message), "%s", message ? message : "");
+}
+
+/* Everything a new instance needs that can fail before the runtime is asked. */
+static int build_config(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
+			const struct image_resolved *image, json_t **ret, const char **ret_reason, struct cc_error *err)
+{
+	*ret_reason = "CreateContainerConfigError";
+	struct pod_env_input env_in = { .objects = p->cfg.objects,
+					.pod = pod,
+					.container = spec,
+					.image = &image->config,
+					.pod_ip = ps->ip,
+					.host_ip = p->host_ip };
+	_cleanup_json_ json_t *env = NULL, *mounts = NULL;
+	int r = pod_env_resolve(&env_in, &env, err);
+	if (r == 0)
+		r = pod_volume_mounts(pod, spec, ps->volumes, ps->dir, &mounts, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
+	_cleanup_free_ char *cgroup =
+	    cc_xasprintf("/cocoon/pod%s/%s", ps->uid, json_string_value(json_object_get(spec, "name")) ?: "c");
+	_cleanup_free_ char *key = ps->key_fd >= 0 ? cc_xasprintf("/proc/%d/fd/%d", (int)getpid(), ps->key_fd) : NULL;
+	struct pod_container_input in = { .pod = pod,
+					  .container = spec,
+					  .image = &image->config,
+					  .image_digest = image->info.digest,
+					  .rootfs = "rootfs",
+					  .sandbox_dir = ns_dir,
+					  .env = env,
+					  .mounts = mounts,
+					  .cgroups_path = cgroup,
+					  .fscrypt_key = key };
+	return pod_oci_config(&in, ret, err);
+}
+
+static void start_instance(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs,
+			   const json_t *spec)
+{
+	const char *image_ref = json_string_value(json_object_get(spec, "image")) ?: "";
+	struct cc_error err = { 0 };
+	_cleanup_(image_resolved_freep) struct image_resolved *image = NULL;
+	if (image_store_resolve(p->images, image_ref, &image, &err) < 0) {
+		bool again = strcmp(cs->reason, "ErrImagePull") == 0 || strcmp(cs->reason, "ImagePullBackOff") == 0;
+		char message[600];
+		snprintf(message, sizeof(message),
+			 "image \"%s\" is not in the node's image store (registry pulls are not supported yet): "
+			 "load it with `cocoon image load`",
+			 image_ref);
+		waiting(cs, again ? "ImagePullBackOff" : "ErrImagePull", message);
+		if (!again)
+			pods_event(p, ps, cs->name, "Warning", "Failed", "Failed to pull image \"%s\": %s", image_ref,
+				   message);
+		backoff(cs);
+		return;
+	}
+	json_t *config = NULL;
+	const char *reason;
+	if (build_config(p, ps, pod, spec, image, &config, &reason, &err) < 0) {
+		waiting(cs, reason, cc_error_message(&err));
+		pods_event(p, ps, cs->name, "Warning", "Failed", "Error: %s", cc_error_message(&err));
+		backoff(cs);
+		return;
+	}
+	/* The previous instance goes (its log stays for --previous). */
+	if (cs->id[0]) {
+		_cleanup_free_ char *old = instance_dir(ps, cs->id);
+		pod_instance_remove(&p->tools, cs->id, old);
+	}
+	char id[192];
+	snprintf(id, sizeof(id), "%s-%s-%d", ps->uid, cs->name, cs->instances);
+	_cleanup_free_ char *dir = instance_dir(ps, id);
+	_cleanup_free_ char *log_dir = cc_xasprintf("%s/%s", ps->log_dir, cs->name);
+	_cleanup_free_ char *log_path = cc_xasprintf("%s/%d.log", log_dir, cs->instances);
+	cc_mkdir_p(log_dir, 0750, NULL);
+	struct pod_instance_spec is = { .id = id,
+					.dir = dir,
+					.log_path = log_path,
+					.layers = image->layer_dirs,
+					.n_layers = image->n_layer_dirs,
+					.config = config };
+	if (cs->instances == 0)
+		pods_event(p, ps, cs->name, "Normal", "Pulled", "Container image \"%s\" already present on machine",
+			   image_ref);
+	pid_t pid = 0;
+	int r = pod_instance_start(&p->tools, &is, &pid, &err);
+	json_decref(config);
+	if (r < 0) {
+		cs->id[0] = '\0';
+		waiting(cs, "RunContainerError", cc_error_message(&err));
+		pods_event(p, ps, cs->name, "Warning", "Failed", "Error: %s", cc_error_message(&err));
+		backoff(cs);
+		return;
+	}
+	snprintf(cs->id, sizeof(cs->id), "%s", id);
+	snprintf(cs->image_id, sizeof(cs->image_id), "%s", image->info.id);
+	snprintf(cs->image_digest, sizeof(cs->image_digest), "%s", image->info.digest);
+	cs->restart_count = cs->instances;
+	cs->instances++;
+	cs->phase = CONTAINER_RUNNING;
+	cs->reason[0] = cs->message[0] = '\0';
+	cs->started_ns = cc_time_now_ns();
+	cs->pid = pid;
+	cs->ready = cs->started = false;
+	cs->killed_for_probe = false;
+	memset(cs->probe_failures, 0, sizeof(cs->probe_failures));
+	memset(cs->probe_successes, 0, sizeof(cs->probe_successes));
+	memset(cs->next_probe_ms, 0, sizeof(cs->next_probe_ms));
+	pods_event(p, ps, cs->name, "Normal", "Created", "Created container %s", cs->name);
+	pods_event(p, ps, cs->name, "Normal", "Started", "Started container %s", cs->name);
+	pods_save(ps);
+}
+
+/* Reads the exit of a running instance. */
+static void refresh(struct pod_state *ps, struct container_state *cs)
+{
+	if (cs->phase != CONTAINER_RUNNING || !cs->id[0])
+		return;
+	_cleanup_free_ char *dir = instance_dir(ps, cs->id);
+	struct pod_instance_exit ex;
+	int r = pod_instance_poll(dir, &ex);
+	if (r == 0)
+		return;
+	cs->phase = CONTAINER_TERMINATED;
+	cs->ready = false;
+	if (r < 0) {
+		/* Neither a monitor nor its record: lost while cocoond was down. */
+		cs->exit_code = 137, cs->signal = 0;
+		snprintf(cs->reason, sizeof(cs->reason), "ContainerStatusUnknown");
+		snprintf(cs->message, sizeof(cs->message),
+			 "The container could not be located when the pod was "
+			 "terminated");
+		cs->finished_ns = cc_time_now_ns();
+		return;
+	}
+	cs->exit_code = ex.exit_code, cs->signal = ex.signal;
+	snprintf(cs->reason, sizeof(cs->reason), "%s", ex.reason);
+	cs->message[0] = '\0';
+	if (ex.started_ns)
+		cs->started_ns = ex.started_ns;
+	cs->finished_ns = ex.finished_ns ? ex.finished_ns : cc_time_now_ns();
+	/* Ran long enough: the next crash starts the back-off over. */
+	if (cs->finished_ns - cs->started_ns > (int64_t)BACKOFF_RESET_S * 1000000000)
+		cs->backoff_s = 0;
+}
+
+static bool should_restart(const json_t *pod, const struct container_state *cs)
+{
+	const char *policy =
+	    json_string_value(json_object_get(json_object_get(pod, "spec"), "restartPolicy")) ?: "Always";
+	if (cs->init)
+		return strcmp(policy, "Never") != 0 && cs->exit_code != 0;
+	if (strcmp(policy, "Always") == 0)
+		return true;
+	return strcmp(policy, "OnFailure") == 0 && cs->exit_code != 0;
+}
+
+/* The exited instance becomes lastState.terminated. */
+static void record_last_terminated(struct container_state *cs)
+{
+	json_decref(cs->last_terminated);
+	char started[CC_TIME_RFC3339_MAX], finished[CC_TIME_RFC3339_MAX];
+	cc_time_format_rfc3339(cs->started_ns - cs->started_ns % 1000000000, started, sizeof(started));
+	cc_time_format_rfc3339(cs->finished_ns - cs->finished_ns % 1000000000, finished, sizeof(finished));
+	_cleanup_free_ char *cid = cc_xasprintf("cocoon://%s", cs->id);
+	cs->last_terminated = json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", cs->exit_code, "reason", cs->reason,
+					"startedAt", started, "finishedAt", finished, "containerID", cid);
+}
+
+/* A terminated container that restartPolicy restarts: at once after its first exit, then after
+ * kubelet's back-off, waiting in CrashLoopBackOff meanwhile. */
+static void maybe_restart(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs,
+			  const json_t *spec)
+{
+	if (!should_restart(pod, cs))
+		return;
+	record_last_terminated(cs);
+	if (cs->instances > 1 || cs->backoff_s)
+		backoff(cs);
+	else
+		cs->next_start_ms = 0;
+	if (cc_time_monotonic_ms() < cs->next_start_ms) {
+		char message[768];
+		snprintf(message, sizeof(message), "back-off %ds restarting failed container=%s pod=%s_%s(%s)",
+			 cs->backoff_s, cs->name, ps->name, ps->namespace, ps->uid);
+		waiting(cs, "CrashLoopBackOff", message);
+		pods_event(p, ps, cs->name, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s",
+			   cs->name, ps->name);
+		return;
+	}
+	start_instance(p, ps, pod, cs, spec);
+}
+
+static void step_container(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs)
+{
+	const json_t *spec = pods_container_spec(pod, cs);
+	if (!spec)
+		return;
+	refresh(ps, cs);
+	switch (cs->phase) {
+	case CONTAINER_WAITING:
+		if (cc_time_monotonic_ms() >= cs->next_start_ms)
+			start_instance(p, ps, pod, cs, spec);
+		break;
+	case CONTAINER_RUNNING: pods_probe(p, ps, cs, spec); break;
+	case CONTAINER_TERMINATED: maybe_restart(p, ps, pod, cs, spec); break;
+	}
+}
+
+/* Init containers run one at a time, in order; true when all have completed. */
+static bool step_init(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	for (size_t i = 0; i < ps->n_init; i++) {
+		struct container_state *cs = &ps->containers[i];
+		refresh(ps, cs);
+		if (cs->phase == CONTAINER_TERMINATED && cs->exit_code == 0)
+			continue;
+		step_container(p, ps, pod, cs);
+		return false;
+	}
+	return true;
+}
+
+void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig)
+{
+	(void)ps;
+	struct cc_error err = { 0 };
+	if (cs->phase == CONTAINER_RUNNING && cs->id[0] && pod_instance_signal(&p->tools, cs->id, sig, &err) < 0)
+		cc_debug("pod %s/%s: %s", ps->namespace, ps->name, cc_error_message(&err));
+}
+
+/* ---- deletion ---- */
+
+static bool any_running(struct pod_state *ps)
+{
+	bool running = false;
+	for (size_t i = 0; i < ps->n_containers; i++) {
+		refresh(ps, &ps->containers[i]);
+		running |= ps->containers[i].phase == CONTAINER_RUNNING;
+	}
+	return running;
+}
+
+static void terminate_step(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	int64_t now = cc_time_monotonic_ms();
+	if (!ps->sent_term) {
+		json_int_t grace =
+		    json_integer_value(json_object_get(json_object_get(pod, "metadata"), "deletionGracePeriodSeconds"));
+		ps->kill_deadline_ms = now + grace * 1000;
+		for (size_t i = 0; i < ps->n_containers; i++)
+			if (ps->containers[i].phase == CONTAINER_RUNNING) {
+				pods_event(p, ps, ps->containers[i].name, "Normal", "Killing", "Stopping container %s",
+					   ps->containers[i].name);
+				pods_container_kill(p, ps, &ps->containers[i], grace > 0 ? "TERM" : "KILL");
+			}
+		ps->sent_term = true;
+	}
+	if (any_running(ps)) {
+		if (now >= ps->kill_deadline_ms && !ps->sent_kill) {
+			for (size_t i = 0; i < ps->n_containers; i++)
+				pods_container_kill(p, ps, &ps->containers[i], "KILL");
+			ps->sent_kill = true;
+		}
+		return;
+	}
+	/* Everything stopped: unplug, and the pod leaves the store (kubelet's final delete). */
+	pods_teardown(p, ps);
+	struct cc_error err = { 0 };
+	int r = platform_objects_delete(p->cfg.objects, p->pods_resource, ps->namespace, ps->name, 0, NULL, &err);
+	if (r < 0 && r != -ENOENT)
+		cc_warning("pod %s/%s: delete: %s", ps->namespace, ps->name, cc_error_message(&err));
+}
+
+void pods_teardown(struct platform_pods *p, struct pod_state *ps)
+{
+	for (size_t i = 0; i < ps->n_containers; i++)
+		pods_container_kill(p, ps, &ps->containers[i], "KILL");
+	/* Wait (briefly) for the monitors to record the exits, so the runtime state can go. */
+	for (int tries = 0; tries < 50 && any_running(ps); tries++)
+		usleep(20000);
+	for (size_t i = 0; i < ps->n_containers; i++) {
+		struct container_state *cs = &ps->containers[i];
+		if (cs->id[0]) {
+			_cleanup_free_ char *dir = instance_dir(ps, cs->id);
+			pod_instance_remove(&p->tools, cs->id, dir);
+		}
+	}
+	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
+	_cleanup_free_ char *netns = cc_xasprintf("%s/net", ns_dir);
+	_cleanup_free_ char *result = cc_xasprintf("%s/cni-result.json", ps->dir);
+	struct cc_error err = { 0 };
+	if (ps->sandbox_ready || access(result, F_OK) == 0)
+		if (platform_cni_del(&p->cni, ps->uid, netns, ps->port_mappings, result, &err) < 0)
+			cc_warning("pod %s/%s: %s", ps->namespace, ps->name, cc_error_message(&err));
+	pod_sandbox_destroy(ns_dir);
+	ps->sandbox_ready = ps->volumes_ready = false;
+	/* The pod's files: memory volumes, encrypted emptyDirs (shredded with the key), the rest. */
+	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
+	_cleanup_free_ char *encrypted = cc_xasprintf("%s/%s", p->pool_dir, ps->uid);
+	const char *rm[] = { "rm",        "-rf",   "--one-file-system", memory, encrypted,
+			     ps->run_dir, ps->dir, ps->log_dir,         NULL };
+	struct cc_process_result res;
+	if (cc_process_run(rm, NULL, &res, NULL) == 0)
+		cc_process_result_clear(&res);
+	if (ps->key_fd >= 0) {
+		close(ps->key_fd);
+		ps->key_fd = -1;
+	}
+}
+
+/* ---- one step ---- */
+
+static void write_status(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	json_t *status = pods_status(p, ps, pod);
+	const char *node = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+	if (json_equal(status, json_object_get(pod, "status")) && node && node[0]) {
+		json_decref(status);
+		return;
+	}
+	json_t *copy = json_deep_copy(pod);
+	json_object_set_new(copy, "status", status);
+	json_object_set_new(json_object_get(copy, "spec"), "nodeName", json_string(p->cfg.node_name));
+	int64_t rv = strtoll(meta(pod, "resourceVersion") ?: "0", NULL, 10);
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int r = platform_objects_update(p->cfg.objects, p->pods_resource, copy, rv, &stored, &err);
+	if (r < 0 && r != -ESTALE && r != -ENOENT)
+		cc_warning("pod %s/%s: write status: %s", ps->namespace, ps->name, cc_error_message(&err));
+	json_decref(stored);
+	json_decref(copy);
+}
+
+void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	if (!ps->spec_loaded) {
+		init_containers(ps, pod);
+		ps->spec_loaded = true;
+	}
+	if (meta(pod, "deletionTimestamp")) {
+		terminate_step(p, ps, pod);
+		return;
+	}
+	if (!ps->start_ns)
+		ps->start_ns = cc_time_now_ns();
+	if (ensure_sandbox(p, ps, pod) && step_init(p, ps, pod))
+		for (size_t i = ps->n_init; i < ps->n_containers; i++)
+			step_container(p, ps, pod, &ps->containers[i]);
+	write_status(p, ps, pod);
+}

@@ -1,0 +1,35 @@
+/* A pod's volumes on the host and their mounts in each container, as kubelet's volume manager
+ * lays them out: emptyDir directories under the pod's directory (on the encrypted volume pool when
+ * the pod asks for encryption: the annotation run.cocoon.volume.encrypted names its emptyDirs),
+ * Secret and ConfigMap volumes written as files on a tmpfs (never on disk), hostPath as given.
+ * Each container also gets the files kubelet manages: /etc/hosts, /etc/hostname, /etc/resolv.conf
+ * and its termination log. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cc_error;
+struct platform_objects;
+
+struct pod_volume_dirs {
+	const char *pod_dir;       /* DATA/pods/UID: emptyDirs, the kubelet-managed files */
+	const char *memory_dir;    /* on a tmpfs: Secret and ConfigMap volumes */
+	const char *encrypted_dir; /* on the fscrypt pool, or NULL when the pod encrypts nothing */
+};
+
+/* Whether the pod asks for encrypted volumes (annotation run.cocoon.volume.encrypted). */
+bool pod_wants_encryption(const json_t *pod);
+
+/* Creates every volume; *ret maps each volume name to {"path": host path, "readOnly": bool}. Refuses (-EINVAL, naming
+ * the volume) what cannot be served: persistentVolumeClaim, an encrypted pod without a pool. */
+int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, const struct pod_volume_dirs *dirs,
+			json_t **ret, struct cc_error *err);
+
+/* The pod's hosts, hostname and resolv.conf under pod_dir. */
+int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, struct cc_error *err);
+
+/* The OCI mounts of one container: its volumeMounts (subPath inside the volume) and the managed
+ * files. */
+int pod_volume_mounts(const json_t *pod, const json_t *container, const json_t *volumes, const char *pod_dir,
+		      json_t **ret, struct cc_error *err);

@@ -1,0 +1,52 @@
+/* The pod runner: kubelet's part of cocoond. It runs the pods stored in the API on this node
+ * through cocoon-runtime, each in a sandbox of shared namespaces on the node's CNI bridge, with its
+ * volumes, its containers supervised by cocoon-shim (restartPolicy with back-off, probes,
+ * graceful termination), and writes what happens back as the pod's status and as Events. After a
+ * restart of cocoond it re-adopts the pods it left running: state lives in DATA/pods/UID. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cc_error;
+struct cc_http_request;
+struct cc_http_response;
+struct platform_objects;
+struct image_store;
+struct platform_pods;
+
+struct platform_pods_config {
+	struct platform_objects *objects;
+	const char *node_name;
+	const char *data_dir;   /* DATA: pods/ (state, emptyDirs, bundles), cni/ */
+	const char *run_dir;    /* RUN (/run/cocoon): runtime state, pinned namespaces, secret tmpfs */
+	const char *log_dir;    /* LOG (/var/log/cocoon): pods/NS_NAME_UID/CONTAINER/N.log */
+	const char *image_root; /* the image store; NULL: DATA/images */
+	const char *runtime;    /* cocoon-runtime; NULL: next to cocoond, else PATH */
+	const char *shim;       /* cocoon-shim; the same */
+	const char *cni_plugin_dir;
+	const char *pod_subnet;
+	const char *bridge;
+};
+
+int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);
+/* Stops the runner; the pods keep running (a restarted cocoond adopts them). */
+void platform_pods_stop(struct platform_pods *p);
+/* Stops every pod and removes what the runner created (sandboxes, addresses, mounts): `cocoon
+ * down`. */
+void platform_pods_stop_all(struct platform_pods *p);
+
+/* What an exec, attach or log request needs of a running container. -ENOENT with the reason
+ * (no such pod, container, not running) in err. */
+struct platform_container_ref {
+	char id[192]; /* runtime container id */
+	char runtime[4096];
+	char runtime_root[4096];
+	char log_path[8192];     /* current instance's log */
+	char previous_log[8192]; /* the previous instance's log, or "" */
+	char exit_file[8192];    /* exists once the current instance has exited */
+	bool running;
+};
+int platform_pods_container(struct platform_pods *p, const char *namespace, const char *pod, const char *container,
+			    struct platform_container_ref *ret, struct cc_error *err);

@@ -1,0 +1,105 @@
+/* The pod runner's state, shared by its files: pods.c (the loop, the registry, persistence),
+ * pod_sync.c (one pod towards its spec), pod_status.c (status and Events), pod_probe.c. */
+#pragma once
+
+#include "platform/cni.h"
+#include "platform/pod_container.h"
+#include "platform/pods.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct image_store;
+struct platform_resource;
+
+enum container_phase { CONTAINER_WAITING, CONTAINER_RUNNING, CONTAINER_TERMINATED };
+
+struct container_state {
+	char name[64];
+	bool init;         /* an init container */
+	char id[192];      /* current instance's runtime id ("" before the first start) */
+	int restart_count; /* instances started after the first */
+	int instances;     /* instances started */
+	enum container_phase phase;
+	char reason[64]; /* waiting or terminated reason */
+	char message[1024];
+	int exit_code, signal;
+	int64_t started_ns, finished_ns;
+	json_t *last_terminated; /* lastState.terminated of the previous instance */
+	char image_id[80];       /* sha256:... of the running image */
+	char image_digest[80];
+	int64_t next_start_ms; /* back-off: not before this monotonic time */
+	int backoff_s;
+	bool ready, started;
+	int probe_failures[3], probe_successes[3]; /* liveness, readiness, startup */
+	int64_t next_probe_ms[3];
+	bool killed_for_probe;
+	pid_t pid;
+};
+
+struct pod_state {
+	char uid[64], namespace[254], name[254];
+	char dir[PATH_MAX];     /* DATA/pods/UID */
+	char run_dir[PATH_MAX]; /* RUN/pods/UID: ns/ (pinned namespaces), mem/ (tmpfs files) */
+	char log_dir[PATH_MAX]; /* LOG/pods/NS_NAME_UID */
+	char ip[64];
+	bool spec_loaded; /* containers[] follow the spec (after a restore: merged with it) */
+	bool sandbox_ready, volumes_ready;
+	json_t *volumes; /* name -> {path, readOnly} */
+	json_t *port_mappings;
+	int key_fd; /* the pod's volume key (memfd), -1 without encryption */
+	struct container_state *containers;
+	size_t n_containers, n_init;
+	int64_t start_ns;
+	bool terminating;
+	int64_t kill_deadline_ms;
+	bool sent_term, sent_kill;
+	int64_t next_sandbox_ms;
+	char sandbox_error[512];
+	bool seen; /* in the store at the last pass */
+	struct pod_state *next;
+};
+
+struct platform_pods {
+	struct platform_pods_config cfg;
+	char runtime[PATH_MAX], shim[PATH_MAX];
+	char runtime_root[PATH_MAX];
+	char cni_state[PATH_MAX];
+	char memory_root[PATH_MAX]; /* tmpfs for Secret and ConfigMap volumes */
+	bool memory_mounted;
+	char pool_dir[PATH_MAX]; /* fscrypt-capable filesystem for encrypted volumes */
+	bool pool_mounted;
+	struct platform_cni_config cni;
+	struct pod_runtime_tools tools;
+	struct image_store *images;
+	const struct platform_resource *pods_resource, *events_resource;
+	char host_ip[64];
+	pthread_t thread;
+	pthread_mutex_t lock;      /* the registry: held for one pod's step at a time */
+	pthread_mutex_t wake_lock; /* wake, stopping, cond: never held across a store call, so the store's
+				    * observer may take it */
+	pthread_cond_t cond;
+	bool wake, stopping, started;
+	struct pod_state *pods;
+};
+
+/* pod_sync.c */
+void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod);
+/* A pod that left the store: everything of it goes. */
+void pods_teardown(struct platform_pods *p, struct pod_state *ps);
+void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig);
+
+/* pod_status.c */
+json_t *pods_status(struct platform_pods *p, const struct pod_state *ps, const json_t *pod);
+void pods_event(struct platform_pods *p, const struct pod_state *ps, const char *container, const char *type,
+		const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* pod_probe.c: runs the due probes of a running container; may mark it for restart. */
+void pods_probe(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const json_t *spec);
+
+/* pods.c */
+void pods_save(const struct pod_state *ps);
+const json_t *pods_container_spec(const json_t *pod, const struct container_state *cs);
