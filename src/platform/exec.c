@@ -216,16 +216,10 @@ static bool is_spdy(const struct cc_http_request *req)
 	return upgrade && strncasecmp(upgrade, "SPDY/", 5) == 0;
 }
 
-/* The checks before anything starts; false after answering with a Status. */
-static bool check_request(const struct platform_exec_target *t, const struct cc_http_request *req,
-			  const struct cc_websocket_config *cfg, struct platform_exec_options *o,
-			  struct cc_http_response *resp)
+/* The upgrade kubectl asks for: WebSocket with a channel subprotocol; false after answering. */
+static bool check_upgrade(const struct platform_exec_target *t, const struct cc_http_request *req,
+			  const struct cc_websocket_config *cfg, struct cc_http_response *resp)
 {
-	struct cc_error err = { 0 };
-	if (platform_exec_options_parse(req, o, &err) < 0) {
-		platform_status_error(resp, 400, NULL, pods(), t->pod, "%s", cc_error_message(&err));
-		return false;
-	}
 	if (is_spdy(req)) {
 		platform_status_error(
 		    resp, 400, NULL, pods(), t->pod,
@@ -240,9 +234,27 @@ static bool check_request(const struct platform_exec_target *t, const struct cc_
 				      CC_K8S_CHANNEL_V5, CC_K8S_CHANNEL_V4);
 		return false;
 	}
+	struct cc_error err = { 0 };
 	int status = cc_websocket_check_handshake(req, cfg, &err);
 	if (status) {
 		platform_status_error(resp, status, NULL, pods(), t->pod, "%s", cc_error_message(&err));
+		return false;
+	}
+	return true;
+}
+
+/* The checks before anything starts; false after answering with a Status. */
+static bool check_request(const struct platform_exec_target *t, const struct cc_http_request *req,
+			  const struct cc_websocket_config *cfg, struct platform_exec_options *o,
+			  struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	if (platform_exec_options_parse(req, o, &err) < 0) {
+		platform_status_error(resp, 400, NULL, pods(), t->pod, "%s", cc_error_message(&err));
+		return false;
+	}
+	if (!check_upgrade(t, req, cfg, resp)) {
+		platform_exec_options_clear(o);
 		return false;
 	}
 	return true;

@@ -7,7 +7,7 @@
 load helpers/common
 load helpers/runtime
 
-EXEC_SERVER="$BUILD/tests/integration/helpers/exec_server"
+EXEC_SERVER="${EXEC_SERVER:-$BUILD/tests/integration/helpers/exec_server}"
 CLIENT=("$SYSTEM_PYTHON" "$COCOON_ROOT/tests/integration/helpers/exec_client.py")
 
 setup() {
