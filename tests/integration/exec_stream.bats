@@ -122,6 +122,24 @@ sessions() {
 	! pgrep -f "sleep 4343"
 }
 
+@test "exec: a server that stops ends its sessions (close 1001) and their commands" {
+	"${CLIENT[@]}" "$URL?command=sh&command=-c&command=echo+up%3B+exec+sleep+4545&stdin=true&stdout=true" \
+		>"$TMP/client.json" &
+	local client=$!
+	for _ in $(seq 1 50); do
+		pgrep -f "sleep 4545" >/dev/null && break
+		sleep 0.1
+	done
+	pgrep -f "sleep 4545"
+	stop_exec_server
+	wait "$client"
+	run cat "$TMP/client.json"
+	echo "$output"
+	[ "$(field "$output" 'r["close_code"]')" = 1001 ]
+	[ "$(field "$output" 'r["stdout"]')" = up ]
+	! pgrep -f "sleep 4545"
+}
+
 @test "exec: v4.channel.k8s.io for a client that offers only v4" {
 	run "${CLIENT[@]}" "$URL?command=head&command=-n1&stdin=true&stdout=true" --protocol v4.channel.k8s.io --stdin 'v4 line\n'
 	echo "$output"
