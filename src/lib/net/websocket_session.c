@@ -152,6 +152,8 @@ static int check_subprotocol(const struct cc_http_request *req, const struct cc_
 			    offered, ours);
 }
 
+/* 0, or minus the HTTP status that refuses the handshake (the status stands in err's code, where
+ * an errno would: these refusals are answers, not system errors). */
 static int check(const struct cc_http_request *req, const struct cc_websocket_config *cfg, const char **ret_protocol,
 		 char accept[CC_WS_ACCEPT_LEN + 1], struct cc_error *err)
 {
@@ -184,8 +186,7 @@ int cc_websocket_check_handshake(const struct cc_http_request *req, const struct
 {
 	const char *protocol;
 	char accept[CC_WS_ACCEPT_LEN + 1];
-	int status = -check(req, cfg, &protocol, accept, err);
-	return status;
+	return -check(req, cfg, &protocol, accept, err);
 }
 
 struct cc_websocket *cc_http_response_upgrade_websocket(const struct cc_http_request *req,
