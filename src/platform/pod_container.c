@@ -51,7 +51,7 @@ static int write_config(const struct pod_instance_spec *spec, const char *rootfs
 {
 	json_object_set_new(json_object_get(spec->config, "root"), "path", json_string(rootfs));
 	_cleanup_free_ char *text = json_dumps(spec->config, JSON_COMPACT);
-	_cleanup_free_ char *path = cc_xasprintf("%s/config.json", spec->dir);
+	_cleanup_free_ char *path = cc_xasprintf("%s/config.json", spec->bundle);
 	return cc_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
@@ -59,6 +59,8 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 		       struct cc_error *err)
 {
 	int r = cc_mkdir_p(spec->dir, 0700, err);
+	if (r == 0)
+		r = cc_mkdir_p(spec->bundle, 0700, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", spec->dir);
@@ -66,18 +68,18 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 	if (r == 0)
 		r = write_config(spec, rootfs, err);
 	if (r < 0) {
-		pod_instance_remove(tools, spec->id, spec->dir);
+		pod_instance_remove(tools, spec->id, spec->bundle, spec->dir);
 		return r;
 	}
-	_cleanup_free_ char *exit_file = cc_xasprintf("%s/exit.json", spec->dir);
-	_cleanup_free_ char *pid_file = cc_xasprintf("%s/shim.pid", spec->dir);
+	_cleanup_free_ char *exit_file = cc_xasprintf("%s/exit.json", spec->bundle);
+	_cleanup_free_ char *pid_file = cc_xasprintf("%s/shim.pid", spec->bundle);
 	const char *argv[] = { tools->shim,
 			       "--runtime",
 			       tools->runtime,
 			       "--runtime-root",
 			       tools->runtime_root,
 			       "--bundle",
-			       spec->dir,
+			       spec->bundle,
 			       "--id",
 			       spec->id,
 			       "--log",
@@ -98,7 +100,7 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 	}
 	cc_process_result_clear(&res);
 	if (r < 0)
-		pod_instance_remove(tools, spec->id, spec->dir);
+		pod_instance_remove(tools, spec->id, spec->bundle, spec->dir);
 	return r;
 }
 
@@ -146,7 +148,7 @@ int pod_instance_signal(const struct pod_runtime_tools *tools, const char *id, c
 	return r;
 }
 
-void pod_instance_remove(const struct pod_runtime_tools *tools, const char *id, const char *dir)
+void pod_instance_remove(const struct pod_runtime_tools *tools, const char *id, const char *bundle, const char *dir)
 {
 	const char *argv[] = { tools->runtime, "--root", tools->runtime_root, "delete", "--force", id, NULL };
 	struct cc_process_result res;
@@ -154,7 +156,7 @@ void pod_instance_remove(const struct pod_runtime_tools *tools, const char *id, 
 		cc_process_result_clear(&res);
 	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", dir);
 	umount2(rootfs, MNT_DETACH);
-	const char *rm[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+	const char *rm[] = { "rm", "-rf", "--one-file-system", dir, bundle, NULL };
 	if (cc_process_run(rm, NULL, &res, NULL) == 0)
 		cc_process_result_clear(&res);
 }

@@ -3,9 +3,10 @@
  * and driven through cocoon-runtime's OCI command line. Each restart is a new instance with a new
  * id, a fresh writable layer and its own log file, as kubelet does it.
  *
- *   DIR/config.json, DIR/rootfs (overlay), DIR/upper, DIR/work
- *   DIR/shim.pid       the monitor; alive while the container runs
- *   DIR/exit.json      written by the monitor when the container has exited */
+ *   BUNDLE/config.json   on the runner's tmpfs: it holds the container's environment (secrets)
+ *   BUNDLE/shim.pid      the monitor; alive while the container runs
+ *   BUNDLE/exit.json     written by the monitor when the container has exited
+ *   DIR/rootfs (overlay), DIR/upper, DIR/work   on disk: the writable layer can be large */
 #pragma once
 
 #include <jansson.h>
@@ -23,7 +24,8 @@ struct pod_runtime_tools {
 
 struct pod_instance_spec {
 	const char *id;       /* runtime container id */
-	const char *dir;      /* the instance's directory */
+	const char *bundle;   /* config.json and the monitor's files (memory) */
+	const char *dir;      /* the rootfs and its writable layer (disk) */
 	const char *log_path; /* CRI-format log */
 	char **layers;        /* image layers, bottom first */
 	size_t n_layers;
@@ -44,8 +46,8 @@ struct pod_instance_exit {
 
 /* 1 when the instance has exited (*ret filled), 0 while it runs, -ESRCH when neither its monitor
  * nor an exit record exists (lost: a crash between start and the monitor's record). */
-int pod_instance_poll(const char *dir, struct pod_instance_exit *ret);
+int pod_instance_poll(const char *bundle, struct pod_instance_exit *ret);
 /* Sends sig to the container's processes (cocoon-runtime kill --all). */
 int pod_instance_signal(const struct pod_runtime_tools *tools, const char *id, const char *sig, struct cc_error *err);
-/* After exit: unmounts the rootfs and removes the instance's directory (the log stays). */
-void pod_instance_remove(const struct pod_runtime_tools *tools, const char *id, const char *dir);
+/* After exit: unmounts the rootfs and removes the instance's directories (the log stays). */
+void pod_instance_remove(const struct pod_runtime_tools *tools, const char *id, const char *bundle, const char *dir);

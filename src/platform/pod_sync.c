@@ -22,10 +22,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define BACKOFF_INITIAL_S 10
@@ -74,9 +74,15 @@ static void init_containers(struct pod_state *ps, const json_t *pod)
 	free(restored);
 }
 
+/* An instance's rootfs and writable layer (disk), and its bundle (the runner's tmpfs). */
 static char *instance_dir(const struct pod_state *ps, const char *id)
 {
 	return cc_xasprintf("%s/containers/%s", ps->dir, id);
+}
+
+static char *bundle_dir(const struct platform_pods *p, const struct pod_state *ps, const char *id)
+{
+	return cc_xasprintf("%s/%s/containers/%s", p->memory_root, ps->uid, id);
 }
 
 /* ---- the sandbox ---- */
@@ -128,30 +134,23 @@ static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const j
 	return pod_volumes_write_etc(pod, ps->dir, ps->ip, err);
 }
 
-/* The pod's volume key: 64 random bytes in a sealed memfd that cocoon-runtime reads through
- * /proc/PID/fd; it never touches a disk and lives as long as the pod does here. */
-static int volume_key(struct pod_state *ps, struct cc_error *err)
+/* The pod's volume key: 64 random bytes in a file on the runner's tmpfs (memory only, 0600), which
+ * cocoon-runtime reads (run.cocoon.fscrypt.key) when it sets up the pod's encrypted directories. It
+ * lives as long as the pod does here and goes with the pod's memory directory. */
+static int volume_key(struct platform_pods *p, struct pod_state *ps, struct cc_error *err)
 {
-	if (ps->key_fd >= 0)
+	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
+	_cleanup_free_ char *path = cc_xasprintf("%s/volume.key", dir);
+	if (access(path, F_OK) == 0)
 		return 0;
 	uint8_t key[64];
-	int r = cc_random_bytes(key, sizeof(key), err);
-	if (r < 0)
-		return r;
-	int fd = memfd_create("cocoon-volume-key", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		r = cc_error_set_errno(err, errno, "memfd_create");
-	else if (cc_write_all(fd, key, sizeof(key)) < 0 ||
-		 fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
-		r = cc_error_set_errno(err, errno, "write the volume key");
+	int r = cc_mkdir_p(dir, 0700, err);
+	if (r == 0)
+		r = cc_random_bytes(key, sizeof(key), err);
+	if (r == 0)
+		r = cc_write_file_atomic(path, key, sizeof(key), 0600, err);
 	explicit_bzero(key, sizeof(key));
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	ps->key_fd = fd;
-	return 0;
+	return r;
 }
 
 static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
@@ -164,7 +163,7 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
 		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
 		if (r == 0)
-			r = volume_key(ps, err);
+			r = volume_key(p, ps, err);
 		if (r == 0)
 			r = cc_mkdir_p(encrypted, 0700, err);
 	}
@@ -250,7 +249,8 @@ static int build_config(struct platform_pods *p, struct pod_state *ps, const jso
 	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
 	_cleanup_free_ char *cgroup =
 	    cc_xasprintf("/cocoon/pod%s/%s", ps->uid, json_string_value(json_object_get(spec, "name")) ?: "c");
-	_cleanup_free_ char *key = ps->key_fd >= 0 ? cc_xasprintf("/proc/%d/fd/%d", (int)getpid(), ps->key_fd) : NULL;
+	_cleanup_free_ char *key =
+	    pod_wants_encryption(pod) ? cc_xasprintf("%s/%s/volume.key", p->memory_root, ps->uid) : NULL;
 	struct pod_container_input in = { .pod = pod,
 					  .container = spec,
 					  .image = &image->config,
@@ -295,15 +295,18 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 	/* The previous instance goes (its log stays for --previous). */
 	if (cs->id[0]) {
 		_cleanup_free_ char *old = instance_dir(ps, cs->id);
-		pod_instance_remove(&p->tools, cs->id, old);
+		_cleanup_free_ char *old_bundle = bundle_dir(p, ps, cs->id);
+		pod_instance_remove(&p->tools, cs->id, old_bundle, old);
 	}
 	char id[192];
 	snprintf(id, sizeof(id), "%s-%s-%d", ps->uid, cs->name, cs->instances);
 	_cleanup_free_ char *dir = instance_dir(ps, id);
+	_cleanup_free_ char *bundle = bundle_dir(p, ps, id);
 	_cleanup_free_ char *log_dir = cc_xasprintf("%s/%s", ps->log_dir, cs->name);
 	_cleanup_free_ char *log_path = cc_xasprintf("%s/%d.log", log_dir, cs->instances);
 	cc_mkdir_p(log_dir, 0750, NULL);
 	struct pod_instance_spec is = { .id = id,
+					.bundle = bundle,
 					.dir = dir,
 					.log_path = log_path,
 					.layers = image->layer_dirs,
@@ -342,13 +345,13 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 }
 
 /* Reads the exit of a running instance. */
-static void refresh(struct pod_state *ps, struct container_state *cs)
+static void refresh(struct platform_pods *p, struct pod_state *ps, struct container_state *cs)
 {
 	if (cs->phase != CONTAINER_RUNNING || !cs->id[0])
 		return;
-	_cleanup_free_ char *dir = instance_dir(ps, cs->id);
+	_cleanup_free_ char *bundle = bundle_dir(p, ps, cs->id);
 	struct pod_instance_exit ex;
-	int r = pod_instance_poll(dir, &ex);
+	int r = pod_instance_poll(bundle, &ex);
 	if (r == 0)
 		return;
 	cs->phase = CONTAINER_TERMINATED;
@@ -426,7 +429,7 @@ static void step_container(struct platform_pods *p, struct pod_state *ps, const 
 	const json_t *spec = pods_container_spec(pod, cs);
 	if (!spec)
 		return;
-	refresh(ps, cs);
+	refresh(p, ps, cs);
 	switch (cs->phase) {
 	case CONTAINER_WAITING:
 		if (cc_time_monotonic_ms() >= cs->next_start_ms)
@@ -442,7 +445,7 @@ static bool step_init(struct platform_pods *p, struct pod_state *ps, const json_
 {
 	for (size_t i = 0; i < ps->n_init; i++) {
 		struct container_state *cs = &ps->containers[i];
-		refresh(ps, cs);
+		refresh(p, ps, cs);
 		if (cs->phase == CONTAINER_TERMINATED && cs->exit_code == 0)
 			continue;
 		step_container(p, ps, pod, cs);
@@ -461,11 +464,11 @@ void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct c
 
 /* ---- deletion ---- */
 
-static bool any_running(struct pod_state *ps)
+static bool any_running(struct platform_pods *p, struct pod_state *ps)
 {
 	bool running = false;
 	for (size_t i = 0; i < ps->n_containers; i++) {
-		refresh(ps, &ps->containers[i]);
+		refresh(p, ps, &ps->containers[i]);
 		running |= ps->containers[i].phase == CONTAINER_RUNNING;
 	}
 	return running;
@@ -486,7 +489,7 @@ static void terminate_step(struct platform_pods *p, struct pod_state *ps, const 
 			}
 		ps->sent_term = true;
 	}
-	if (any_running(ps)) {
+	if (any_running(p, ps)) {
 		if (now >= ps->kill_deadline_ms && !ps->sent_kill) {
 			for (size_t i = 0; i < ps->n_containers; i++)
 				pods_container_kill(p, ps, &ps->containers[i], "KILL");
@@ -502,18 +505,35 @@ static void terminate_step(struct platform_pods *p, struct pod_state *ps, const 
 		cc_warning("pod %s/%s: delete: %s", ps->namespace, ps->name, cc_error_message(&err));
 }
 
+/* The runtime removes each container's cgroup; the pod's parent (cgroupsPath /cocoon/podUID/NAME)
+ * is ours to remove, in every hierarchy (cgroup v1 controllers, the v2 tree). */
+static void remove_pod_cgroups(const struct pod_state *ps)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/*" };
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *pattern = cc_xasprintf("%s/cocoon/pod%s", roots[i], ps->uid);
+		glob_t g;
+		if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++)
+			rmdir(g.gl_pathv[j]);
+		globfree(&g);
+	}
+}
+
 void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 {
 	for (size_t i = 0; i < ps->n_containers; i++)
 		pods_container_kill(p, ps, &ps->containers[i], "KILL");
 	/* Wait (briefly) for the monitors to record the exits, so the runtime state can go. */
-	for (int tries = 0; tries < 50 && any_running(ps); tries++)
+	for (int tries = 0; tries < 50 && any_running(p, ps); tries++)
 		usleep(20000);
 	for (size_t i = 0; i < ps->n_containers; i++) {
 		struct container_state *cs = &ps->containers[i];
 		if (cs->id[0]) {
 			_cleanup_free_ char *dir = instance_dir(ps, cs->id);
-			pod_instance_remove(&p->tools, cs->id, dir);
+			_cleanup_free_ char *bundle = bundle_dir(p, ps, cs->id);
+			pod_instance_remove(&p->tools, cs->id, bundle, dir);
 		}
 	}
 	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
@@ -525,6 +545,7 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 			cc_warning("pod %s/%s: %s", ps->namespace, ps->name, cc_error_message(&err));
 	pod_sandbox_destroy(ns_dir);
 	ps->sandbox_ready = ps->volumes_ready = false;
+	remove_pod_cgroups(ps);
 	/* The pod's files: memory volumes, encrypted emptyDirs (shredded with the key), the rest. */
 	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
 	_cleanup_free_ char *encrypted = cc_xasprintf("%s/%s", p->pool_dir, ps->uid);
@@ -533,10 +554,6 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 	struct cc_process_result res;
 	if (cc_process_run(rm, NULL, &res, NULL) == 0)
 		cc_process_result_clear(&res);
-	if (ps->key_fd >= 0) {
-		close(ps->key_fd);
-		ps->key_fd = -1;
-	}
 }
 
 /* ---- one step ---- */

@@ -22,8 +22,11 @@
 #include "platform/pods_internal.h"
 #include "platform/resources.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,26 @@ static void locate(const char *given, const char *name, char *out, size_t size)
 		}
 	}
 	snprintf(out, size, "%s", name);
+}
+
+/* The node's address pods see as status.hostIP: the first IPv4 address of an interface that is up,
+ * not the loopback and not one of the pods' own devices (the bridge, veths). */
+static void find_host_ip(struct platform_pods *p)
+{
+	struct ifaddrs *list = NULL;
+	snprintf(p->host_ip, sizeof(p->host_ip), "127.0.0.1");
+	if (getifaddrs(&list) < 0)
+		return;
+	const char *bridge = p->cfg.bridge ? p->cfg.bridge : "cocoon0";
+	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK) || strcmp(i->ifa_name, bridge) == 0 ||
+		    strncmp(i->ifa_name, "veth", 4) == 0)
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, p->host_ip, sizeof(p->host_ip));
+		break;
+	}
+	freeifaddrs(list);
 }
 
 /* ---- persistence ---- */
@@ -91,7 +114,6 @@ static struct pod_state *pod_new(struct platform_pods *p, const char *uid, const
 	snprintf(ps->dir, sizeof(ps->dir), "%s/pods/%s", p->cfg.data_dir, uid);
 	snprintf(ps->run_dir, sizeof(ps->run_dir), "%s/pods/%s", p->cfg.run_dir, uid);
 	snprintf(ps->log_dir, sizeof(ps->log_dir), "%s/pods/%s_%s_%s", p->cfg.log_dir, ns, name, uid);
-	ps->key_fd = -1;
 	ps->next = p->pods;
 	p->pods = ps;
 	return ps;
@@ -158,8 +180,6 @@ static void pod_free(struct pod_state *ps)
 	free(ps->containers);
 	json_decref(ps->volumes);
 	json_decref(ps->port_mappings);
-	if (ps->key_fd >= 0)
-		close(ps->key_fd);
 	free(ps);
 }
 
@@ -303,6 +323,7 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 					       .bridge = cfg->bridge,
 					       .subnet = cfg->pod_subnet,
 					       .state_dir = p->cni_state };
+	find_host_ip(p);
 	p->pods_resource = platform_resource_find("", "v1", "pods");
 	p->events_resource = platform_resource_find("", "v1", "events");
 	pthread_mutex_init(&p->lock, NULL);
@@ -430,7 +451,8 @@ int platform_pods_container(struct platform_pods *p, const char *namespace, cons
 		if (cs->instances > 1)
 			snprintf(ret->previous_log, sizeof(ret->previous_log), "%s/%s/%d.log", ps->log_dir, cs->name,
 				 cs->instances - 2);
-		snprintf(ret->exit_file, sizeof(ret->exit_file), "%s/containers/%s/exit.json", ps->dir, cs->id);
+		snprintf(ret->exit_file, sizeof(ret->exit_file), "%s/%s/containers/%s/exit.json", p->memory_root,
+			 ps->uid, cs->id);
 		ret->running = cs->phase == CONTAINER_RUNNING;
 	}
 	pthread_mutex_unlock(&p->lock);

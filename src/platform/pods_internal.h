@@ -50,7 +50,6 @@ struct pod_state {
 	bool sandbox_ready, volumes_ready;
 	json_t *volumes; /* name -> {path, readOnly} */
 	json_t *port_mappings;
-	int key_fd; /* the pod's volume key (memfd), -1 without encryption */
 	struct container_state *containers;
 	size_t n_containers, n_init;
 	int64_t start_ns;

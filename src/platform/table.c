@@ -69,6 +69,47 @@ static void name_age(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(age));
 }
 
+/* STATUS as kubectl prints it: the phase, unless a container says more (a waiting reason such as
+ * CrashLoopBackOff, a terminated reason such as Completed), Init:N/M while init containers run,
+ * Terminating while the pod is being deleted. */
+static void pod_status_text(const json_t *obj, char *out, size_t size)
+{
+	const char *phase = str(obj, "status", "phase", NULL);
+	const char *reason = str(obj, "status", "reason", NULL);
+	snprintf(out, size, "%s", reason ? reason : phase ? phase : "Pending");
+	const json_t *status = json_object_get(obj, "status");
+	const json_t *inits = json_object_get(status, "initContainerStatuses");
+	size_t i;
+	const json_t *cs;
+	json_array_foreach (inits, i, cs) {
+		const json_t *state = json_object_get(cs, "state");
+		const char *waiting = str(state, "waiting", "reason", NULL);
+		json_int_t code = num(state, "terminated", "exitCode");
+		if (json_object_get(state, "terminated") && code == 0)
+			continue;
+		if (waiting && strcmp(waiting, "PodInitializing") != 0)
+			snprintf(out, size, "Init:%s", waiting);
+		else if (json_object_get(state, "terminated"))
+			snprintf(out, size, "Init:ExitCode:%d", (int)code);
+		else
+			snprintf(out, size, "Init:%zu/%zu", i, json_array_size(inits));
+		break;
+	}
+	if (i == json_array_size(inits)) {
+		json_array_foreach (json_object_get(status, "containerStatuses"), i, cs) {
+			const json_t *state = json_object_get(cs, "state");
+			const char *waiting = str(state, "waiting", "reason", NULL);
+			const char *terminated = str(state, "terminated", "reason", NULL);
+			if (waiting && waiting[0])
+				snprintf(out, size, "%s", waiting);
+			else if (terminated && terminated[0])
+				snprintf(out, size, "%s", terminated);
+		}
+	}
+	if (str(obj, "metadata", "deletionTimestamp", NULL))
+		snprintf(out, size, "Terminating");
+}
+
 static void pod_cells(const json_t *obj, json_t *cells, const char *age)
 {
 	const json_t *statuses = json_object_get(json_object_get(obj, "status"), "containerStatuses");
@@ -82,13 +123,11 @@ static void pod_cells(const json_t *obj, json_t *cells, const char *age)
 	}
 	char ready_text[32];
 	snprintf(ready_text, sizeof(ready_text), "%zu/%zu", ready, total);
-	const char *phase = str(obj, "status", "phase", NULL);
-	const char *reason = str(obj, "status", "reason", NULL);
 	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
 	json_array_append_new(cells, json_string(ready_text));
-	json_array_append_new(cells, json_string(str(obj, "metadata", "deletionTimestamp", NULL)
-						     ? "Terminating"
-						     : (reason ? reason : (phase ? phase : "Pending"))));
+	char status[96];
+	pod_status_text(obj, status, sizeof(status));
+	json_array_append_new(cells, json_string(status));
 	json_array_append_new(cells, json_integer(restarts));
 	json_array_append_new(cells, json_string(age));
 	const char *ip = str(obj, "status", "podIP", NULL), *node = str(obj, "spec", "nodeName", NULL);
@@ -154,6 +193,25 @@ static void node_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(version ? version : ""));
 }
 
+/* kubectl get events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE. */
+static void event_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	char seen[32], object[320];
+	const char *last = str(obj, "lastTimestamp", NULL, NULL);
+	platform_human_age(last ? last : str(obj, "metadata", "creationTimestamp", NULL), seen, sizeof(seen));
+	(void)age;
+	const char *kind = str(obj, "involvedObject", "kind", NULL);
+	char lower[64] = "";
+	for (size_t i = 0; kind && kind[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)(kind[i] >= 'A' && kind[i] <= 'Z' ? kind[i] - 'A' + 'a' : kind[i]);
+	snprintf(object, sizeof(object), "%s/%s", lower, str(obj, "involvedObject", "name", NULL) ?: "");
+	json_array_append_new(cells, json_string(seen));
+	json_array_append_new(cells, json_string(str(obj, "type", NULL, NULL) ?: ""));
+	json_array_append_new(cells, json_string(str(obj, "reason", NULL, NULL) ?: ""));
+	json_array_append_new(cells, json_string(object));
+	json_array_append_new(cells, json_string(str(obj, "message", NULL, NULL) ?: ""));
+}
+
 static const struct column name_age_columns[] = { { "Name", "string", "name", 0 }, { "Age", "string", "", 0 }, { 0 } };
 static const struct column pod_columns[] = { { "Name", "string", "name", 0 }, { "Ready", "string", "", 0 },
 					     { "Status", "string", "", 0 },   { "Restarts", "integer", "", 0 },
@@ -181,6 +239,10 @@ static const struct column node_columns[] = { { "Name", "string", "name", 0 }, {
 					      { "Roles", "string", "", 0 },    { "Age", "string", "", 0 },
 					      { "Version", "string", "", 0 },  { 0 } };
 
+static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
+					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
+					       { "Message", "string", "", 0 },   { 0 } };
+
 static const struct printer {
 	const char *kind;
 	const struct column *columns;
@@ -193,6 +255,7 @@ static const struct printer {
 	{ "ConfigMap", configmap_columns, data_cells },
 	{ "Secret", secret_columns, data_cells },
 	{ "Node", node_columns, node_cells },
+	{ "Event", event_columns, event_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

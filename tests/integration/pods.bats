@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# cocoond runs pods (issue 13), driven by the real kubectl: a pod starts on the CNI bridge and gets
+# ready, logs and exec work, restartPolicy restarts with lastState and --previous logs, Secrets and
+# ConfigMaps reach env and volumes, an encrypted emptyDir lives on the fscrypt pool, a missing image
+# waits in ErrImagePull, probes restart, Deployments spread pods that reach each other, deletion is
+# graceful and leaves nothing, a SIGKILLed cocoond re-adopts its pods, and `cocoon down` removes
+# every mount, namespace and device it made. One cocoond serves the file; each test has a namespace.
+
+load helpers/common
+load helpers/runtime
+
+KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v podman >/dev/null && [ -x /usr/lib/cni/bridge ] || return 0
+	local tmp="$BATS_FILE_TMPDIR"
+	make_rootfs "$tmp/root"
+	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+	local P=(podman --root "$tmp/podman" --runroot "$tmp/podman-run" --cgroup-manager cgroupfs --events-backend file)
+	"${P[@]}" import --change "ENV PATH=/bin" --change 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" localhost/busybox:latest >/dev/null
+	"${P[@]}" save --format docker-archive -o "$tmp/busybox.tar" localhost/busybox:latest 2>/dev/null
+	"$COCOON" image load "$tmp/busybox.tar" --store "$tmp/data/images" >/dev/null
+	export PORT="$(free_port)"
+	start_platform
+}
+
+# The file's cocoond; its pid is kept in a file because tests restart it.
+start_platform() {
+	start_cocoond_pods "$BATS_FILE_TMPDIR/data" "$PORT"
+	echo "$COCOOND_PID" >"$BATS_FILE_TMPDIR/cocoond.pid"
+}
+
+# What `cocoon down` does: the pods stopped, everything the runner made removed.
+stop_platform() {
+	[ -e "$BATS_FILE_TMPDIR/cocoond.pid" ] || return 0
+	COCOOND_PID="$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
+	rm -f "$BATS_FILE_TMPDIR/cocoond.pid"
+	: >"$BATS_FILE_TMPDIR/data/down-requested"
+	kill -TERM "$COCOOND_PID" 2>/dev/null || return 0
+	while kill -0 "$COCOOND_PID" 2>/dev/null; do sleep 0.1; done
+}
+
+teardown_file() {
+	stop_platform
+}
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	command -v podman >/dev/null || skip "podman is not installed (the test image is made with it)"
+	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
+	DATA="$BATS_FILE_TMPDIR/data"
+	export KUBECONFIG="$DATA/kubeconfig"
+	NS="t$BATS_TEST_NUMBER"
+	K=("$KUBECTL" --request-timeout=20s -n "$NS")
+	"${K[@]}" create namespace "$NS" >/dev/null
+}
+
+# field POD JSONPATH
+field() {
+	"${K[@]}" get pod "$1" -o jsonpath="$2"
+}
+
+# wait_for POD JSONPATH VALUE [SECONDS]
+wait_for() {
+	local i
+	for i in $(seq 1 $((${4:-30} * 5))); do
+		[ "$(field "$1" "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.2
+	done
+	echo "pod $1: $2 is '$(field "$1" "$2")', not '$3'"
+	"${K[@]}" describe pod "$1"
+	return 1
+}
+
+@test "pods: a pod runs on the bridge, gets ready, and kubectl logs and exec work" {
+	cat >"$BATS_TEST_TMPDIR/web.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: web}
+	spec:
+	  containers:
+	  - name: httpd
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "echo started; echo oops >&2; exec httpd -f -p 8080 -h /etc"]
+	    ports: [{containerPort: 8080}]
+	    readinessProbe: {httpGet: {path: /hostname, port: 8080}, periodSeconds: 1}
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/web.yaml"
+	run "${K[@]}" wait --for=condition=Ready pod/web --timeout=30s
+	[ "$status" -eq 0 ]
+	run "${K[@]}" get pod web -o wide
+	echo "$output"
+	[[ "$output" == *"web "*"1/1"*"Running"*"10.245.0."*"$(hostname)"* ]]
+	ip="$(field web '{.status.podIP}')"
+	[ "$(curl -s -m 5 "http://$ip:8080/hostname")" = web ]
+	run "${K[@]}" logs web
+	[[ "$output" == *started*oops* ]]
+	run "${K[@]}" exec web -- sh -c 'echo out; echo err >&2; hostname; exit 3'
+	echo "$output"
+	[ "$status" -eq 3 ]
+	# stdout and stderr come on channels of their own: their interleaving is not fixed.
+	[[ "$output" == *out* && "$output" == *err* && "$output" == *web* ]]
+	run "${K[@]}" exec -i web -- cat <<<"piped through stdin"
+	[ "$output" = "piped through stdin" ]
+	run "${K[@]}" get events --field-selector involvedObject.name=web
+	echo "$output"
+	[[ "$output" == *Started* ]]
+}
+
+@test "pods: restartPolicy restarts a failing container with lastState and logs --previous" {
+	"${K[@]}" run crash --image=localhost/busybox:latest --restart=Always -- sh -c 'echo run-$(date +%N); exit 7'
+	wait_for crash '{.status.containerStatuses[0].restartCount}' 1
+	[ "$(field crash '{.status.containerStatuses[0].lastState.terminated.exitCode}')" = 7 ]
+	run "${K[@]}" logs crash --previous
+	[[ "$output" == run-* ]]
+	# A later crash waits in CrashLoopBackOff, as kubelet's back-off has it.
+	wait_for crash '{.status.containerStatuses[0].state.waiting.reason}' CrashLoopBackOff
+	"${K[@]}" run once --image=localhost/busybox:latest --restart=Never -- sh -c 'exit 0'
+	wait_for once '{.status.phase}' Succeeded
+	"${K[@]}" run fails --image=localhost/busybox:latest --restart=Never -- sh -c 'exit 4'
+	wait_for fails '{.status.phase}' Failed
+	[ "$(field fails '{.status.containerStatuses[0].state.terminated.exitCode}')" = 4 ]
+}
+
+@test "pods: Secrets and ConfigMaps reach env and volumes; \$(VAR) expands" {
+	"${K[@]}" create secret generic creds --from-literal=password=s3cret
+	"${K[@]}" create configmap settings --from-literal=mode=fast --from-literal=level=3
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: env, labels: {app: env}}
+	spec:
+	  restartPolicy: Never
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "echo \$PASSWORD \$MODE \$GREETING \$cfg_level \$POD; cat /secret/password /config/mode"]
+	    env:
+	    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+	    - {name: MODE, valueFrom: {configMapKeyRef: {name: settings, key: mode}}}
+	    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+	    - {name: GREETING, value: "hi-\$(MODE)"}
+	    envFrom: [{prefix: cfg_, configMapRef: {name: settings}}]
+	    volumeMounts:
+	    - {name: secret, mountPath: /secret}
+	    - {name: config, mountPath: /config}
+	  volumes:
+	  - {name: secret, secret: {secretName: creds}}
+	  - {name: config, configMap: {name: settings}}
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for env '{.status.phase}' Succeeded
+	run "${K[@]}" logs env
+	echo "$output"
+	[ "${lines[0]}" = "s3cret fast hi-fast 3 env" ]
+	[ "${lines[1]}" = "s3cretfast" ]
+	# The secret was on the runner's tmpfs, never on the data disk.
+	! grep -rqs s3cret "$DATA/pods"
+}
+
+@test "pods: a missing image waits in ErrImagePull; a missing Secret in CreateContainerConfigError" {
+	"${K[@]}" run ghost --image=localhost/no-such-image:1.0
+	wait_for ghost '{.status.containerStatuses[0].state.waiting.reason}' ErrImagePull
+	[[ "$(field ghost '{.status.containerStatuses[0].state.waiting.message}')" == *"cocoon image load"* ]]
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: nosecret}
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    env: [{name: X, valueFrom: {secretKeyRef: {name: absent, key: k}}}]
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for nosecret '{.status.containerStatuses[0].state.waiting.reason}' CreateContainerConfigError
+	[[ "$(field nosecret '{.status.containerStatuses[0].state.waiting.message}')" == *'secret "absent" not found'* ]]
+}
+
+@test "pods: a failing liveness probe restarts the container" {
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: sick}
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 600"]
+	    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 2}
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for sick '{.status.containerStatuses[0].restartCount}' 1 40
+	run "${K[@]}" get events --field-selector involvedObject.name=sick
+	echo "$output"
+	[[ "$output" == *Unhealthy*"Liveness probe failed"* ]]
+}
+
+@test "pods: a Deployment's pods reach each other; hostPort is published; scaling down stops pods" {
+	"${K[@]}" create deployment web --image=localhost/busybox:latest --replicas=3 -- httpd -f -p 8080 -h /etc
+	"${K[@]}" rollout status deployment/web --timeout=60s
+	run "${K[@]}" get pods -l app=web -o jsonpath='{range .items[*]}{.status.podIP} {end}'
+	read -r -a ips <<<"$output"
+	[ "${#ips[@]}" -eq 3 ]
+	first="$("${K[@]}" get pods -l app=web -o jsonpath='{.items[0].metadata.name}')"
+	for ip in "${ips[@]}"; do
+		run "${K[@]}" exec "$first" -- wget -qO- "http://$ip:8080/hostname"
+		[ "$status" -eq 0 ]
+		[[ "$output" == web-* ]]
+	done
+	"${K[@]}" scale deployment web --replicas=1
+	for _ in $(seq 1 100); do
+		[ "$("${K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ] && break
+		sleep 0.2
+	done
+	[ "$("${K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
+	hostport="$(free_port)"
+	"${K[@]}" run published --image=localhost/busybox:latest --port=8080 \
+		--overrides="{\"spec\":{\"containers\":[{\"name\":\"published\",\"image\":\"localhost/busybox:latest\",\"command\":[\"httpd\",\"-f\",\"-p\",\"8080\",\"-h\",\"/etc\"],\"ports\":[{\"containerPort\":8080,\"hostPort\":$hostport}]}]}}"
+	"${K[@]}" wait --for=condition=Ready pod/published --timeout=30s
+	hostip="$(field published '{.status.hostIP}')"
+	run curl -s -m 5 "http://$hostip:$hostport/hostname"
+	[ "$output" = published ]
+}
+
+@test "pods: an encrypted emptyDir lives on the fscrypt pool and goes with the pod" {
+	command -v mkfs.ext4 >/dev/null || skip "needs e2fsprogs"
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata:
+	  name: vault
+	  annotations: {run.cocoon.profile: confidential, run.cocoon.volume.encrypted: data}
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "echo ledger > /data/ledger.txt; sleep 600"]
+	    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+	    volumeMounts: [{name: data, mountPath: /data}]
+	  volumes: [{name: data, emptyDir: {}}]
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for vault '{.status.phase}' Running
+	run "${K[@]}" exec vault -- sh -c 'cat /data/ledger.txt; grep NoNewPrivs /proc/self/status'
+	echo "$output"
+	[[ "$output" == *ledger*"NoNewPrivs:"*1* ]]
+	uid="$(field vault '{.metadata.uid}')"
+	run findmnt -n -o FSTYPE --target "$DATA.run/encrypted/$uid"
+	[ "$output" = ext4 ]
+	"${K[@]}" delete pod vault --grace-period=1
+	[ ! -e "$DATA.run/encrypted/$uid" ]
+	[ ! -e "$DATA/pods/$uid" ]
+}
+
+@test "pods: deletion is graceful: SIGTERM, then the pod is gone with its sandbox" {
+	"${K[@]}" run polite --image=localhost/busybox:latest -- sh -c 'trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done'
+	wait_for polite '{.status.phase}' Running
+	uid="$(field polite '{.metadata.uid}')"
+	[ -e "$DATA.run/pods/$uid/ns/net" ]
+	run "${K[@]}" delete pod polite --timeout=30s
+	[ "$status" -eq 0 ]
+	run "${K[@]}" get pod polite
+	[ "$status" -ne 0 ]
+	[ ! -e "$DATA.run/pods/$uid" ]
+	! grep -q "$uid" /proc/self/mountinfo
+}
+
+@test "pods: after a SIGKILL of cocoond the pods are re-adopted, not duplicated" {
+	"${K[@]}" run survivor --image=localhost/busybox:latest -- sleep 600
+	wait_for survivor '{.status.phase}' Running
+	id="$(field survivor '{.status.containerStatuses[0].containerID}')"
+	ip="$(field survivor '{.status.podIP}')"
+	kill -KILL "$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
+	sleep 0.5
+	start_platform
+	sleep 2
+	[ "$(field survivor '{.status.containerStatuses[0].containerID}')" = "$id" ]
+	[ "$(field survivor '{.status.podIP}')" = "$ip" ]
+	[ "$(field survivor '{.status.containerStatuses[0].restartCount}')" = 0 ]
+	[ "$(field survivor '{.status.phase}')" = Running ]
+	run "${K[@]}" exec survivor -- echo still-here
+	[ "$output" = still-here ]
+	# One monitor for the container, as before.
+	[ "$(pgrep -c -f -- "--id ${id#cocoon://}" || true)" -eq 1 ]
+}
+
+@test "pods: cocoon down stops every pod and leaves no mount, namespace or bridge behind" {
+	"${K[@]}" run last --image=localhost/busybox:latest -- sleep 600
+	wait_for last '{.status.phase}' Running
+	uid="$(field last '{.metadata.uid}')"
+	stop_platform
+	! grep -q "$DATA.run" /proc/self/mountinfo
+	! ip link show cctest0 2>/dev/null
+	[ -z "$(ls "$DATA.run/pods" 2>/dev/null)" ]
+	[ -z "$(ls "$DATA/pods" 2>/dev/null)" ]
+	! ls -d /sys/fs/cgroup/*/cocoon/pod"$uid" 2>/dev/null
+}
