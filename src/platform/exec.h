@@ -57,7 +57,8 @@ void platform_exec_free(struct platform_exec *ex);
  * Kubernetes Status for a bad request (400: no command, no stream), for SPDY (400: not spoken; kubectl
  * 1.30+ uses WebSocket) and for a bad WebSocket handshake; otherwise upgrades, starts the command,
  * and returns while the session runs. A command that cannot be started is reported on the error
- * channel (InternalError, as kubelet reports a runtime failure). */
+ * channel (InternalError, as kubelet reports a runtime failure). target (and its strings) is used
+ * during the call only. */
 void platform_exec_serve(struct platform_exec *ex, const struct platform_exec_target *target,
 			 const struct cc_http_request *req, struct cc_http_response *resp);
 
