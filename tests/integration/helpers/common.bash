@@ -46,12 +46,14 @@ start_cocoond() {
 
 # start_cocoond_pods DATA_DIR PORT [extra args]: cocoond that runs pods, with its run, log and image
 # directories beside DATA_DIR and a bridge and subnet of the tests' own (cctest0, 10.245.0.0/24),
-# so it never meets a platform running on the host.
+# so it never meets a platform running on the host. A test file that may run beside another sets
+# COCOOND_BRIDGE and COCOOND_POD_SUBNET to a pair of its own (cocoon_cli_pods.bats: cctest1).
 start_cocoond_pods() {
 	local data="$1" port="$2"
 	shift 2
 	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --run-dir "$data.run" --log-dir "$data.logs" \
-		--bridge cctest0 --pod-subnet 10.245.0.0/24 "$@" >"$data.log" 2>&1 3>&- &
+		--bridge "${COCOOND_BRIDGE:-cctest0}" --pod-subnet "${COCOOND_POD_SUBNET:-10.245.0.0/24}" "$@" \
+		>"$data.log" 2>&1 3>&- &
 	COCOOND_PID=$!
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
 }
