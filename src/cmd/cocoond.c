@@ -27,12 +27,20 @@ static void usage(FILE *out)
 		     "      --tls-cert FILE     use this server certificate instead of the node PKI\n"
 		     "      --tls-key FILE      its private key\n"
 		     "      --client-ca FILE    CA bundle that client certificates must chain to\n"
+		     "      --node-name NAME    this node's name (default the host name)\n"
 		     "      --run-dir DIR       runtime state of pods: namespaces, secret tmpfs (default /run/cocoon)\n"
 		     "      --log-dir DIR       container logs (default /var/log/cocoon)\n"
 		     "      --image-root DIR    the image store (default DATA_DIR/images)\n"
 		     "      --pod-subnet CIDR   pod addresses on the node's bridge (default 10.244.0.0/16)\n"
 		     "      --bridge NAME       the node's pod bridge (default cocoon0)\n"
 		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
+		     "      --kbs URL           the key broker that releases pods' volume keys after attestation\n"
+		     "      --kbs-ca FILE       its CA certificate\n"
+		     "      --kbs-tenant NAME   the tenant this node belongs to (default \"default\")\n"
+		     "      --agent-state DIR   the node's attestation key (default DATA_DIR/agent; made by\n"
+		     "                          `cocoon attest agent register --state DIR`)\n"
+		     "      --tpm TCTI          the node's TPM (e.g. device:/dev/tpmrm0); the runtime extends PCR 15\n"
+		     "                          with each container's measurement there\n"
 		     "      --log-level LEVEL   debug, info, warning, error (default info)\n"
 		     "      --log-format FMT    text or json (default text)\n"
 		     "      --log-file FILE     log here instead of stderr\n"
@@ -57,7 +65,13 @@ int main(int argc, char **argv)
 		OPT_IMAGE_ROOT,
 		OPT_POD_SUBNET,
 		OPT_BRIDGE,
-		OPT_NO_PODS
+		OPT_NO_PODS,
+		OPT_NODE_NAME,
+		OPT_KBS,
+		OPT_KBS_CA,
+		OPT_KBS_TENANT,
+		OPT_AGENT_STATE,
+		OPT_TPM
 	};
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -76,6 +90,12 @@ int main(int argc, char **argv)
 		{ "pod-subnet", required_argument, NULL, OPT_POD_SUBNET },
 		{ "bridge", required_argument, NULL, OPT_BRIDGE },
 		{ "no-pods", no_argument, NULL, OPT_NO_PODS },
+		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "kbs", required_argument, NULL, OPT_KBS },
+		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
+		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
+		{ "agent-state", required_argument, NULL, OPT_AGENT_STATE },
+		{ "tpm", required_argument, NULL, OPT_TPM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -103,6 +123,12 @@ int main(int argc, char **argv)
 		case OPT_POD_SUBNET: cfg.pod_subnet = optarg; break;
 		case OPT_BRIDGE: cfg.bridge = optarg; break;
 		case OPT_NO_PODS: cfg.run_pods = false; break;
+		case OPT_NODE_NAME: cfg.node_name = optarg; break;
+		case OPT_KBS: cfg.kbs_url = optarg; break;
+		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;
+		case OPT_KBS_TENANT: cfg.kbs_tenant = optarg; break;
+		case OPT_AGENT_STATE: cfg.agent_state = optarg; break;
+		case OPT_TPM: cfg.tpm_tcti = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version("cocoond", false); return CLI_EXIT_OK;
 		default: fprintf(stderr, "Try 'cocoond --help'.\n"); return CLI_EXIT_USAGE;
@@ -112,6 +138,10 @@ int main(int argc, char **argv)
 		cli_error("cocoond", "unexpected argument `%s`", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	/* The runtime cocoond starts for each container extends the node's TPM with its measurement:
+	 * it reads the TPM from its environment. */
+	if (cfg.tpm_tcti)
+		setenv("COCOON_TPM_TCTI", cfg.tpm_tcti, 1);
 	int r = cli_setup_logging("cocoond", log_level, log_format, log_file);
 	if (r)
 		return r;

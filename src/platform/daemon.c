@@ -2,6 +2,7 @@
  * Waiting for a signal is the command's business (src/cmd/cocoond.c, lib/base/stop.h). */
 #include "platform/daemon.h"
 
+#include "agent/agent.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
@@ -73,6 +74,7 @@ struct platform_daemon {
 	struct platform_pod_streams streams;
 	char *down_marker;
 	char *node_name;
+	char *agent_state;
 	struct platform_audit_log *audit;
 	struct cc_http_route *routes;
 	size_t route_count;
@@ -100,6 +102,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	}
 	free(d->down_marker);
 	free(d->node_name);
+	free(d->agent_state);
 	platform_api_free(d->api);
 	platform_audit_log_close(d->audit);
 	platform_objects_close(d->objects);
@@ -128,6 +131,18 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0 && cfg->run_pods) {
 		d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
 		unlink(d->down_marker);
+		/* The runner keeps a copy of the agent's settings: the strings must outlive this call. */
+		d->agent_state =
+		    cfg->agent_state ? cc_xstrdup(cfg->agent_state) : cc_xasprintf("%s/agent", cfg->data_dir);
+		struct agent_config agent = { .kbs_url = cfg->kbs_url,
+					      .ca_file = cfg->kbs_ca,
+					      .tenant = cfg->kbs_tenant ? cfg->kbs_tenant : "default",
+					      .node = node,
+					      .state_dir = d->agent_state,
+					      .tcti = cfg->tpm_tcti,
+					      .pcr = 15 };
+		if (!cfg->kbs_url != !cfg->kbs_ca || !cfg->kbs_url != !cfg->tpm_tcti)
+			return cc_error_set(err, EINVAL, "--kbs, --kbs-ca and --tpm go together");
 		struct platform_pods_config pcfg = { .objects = d->objects,
 						     .node_name = node,
 						     .data_dir = cfg->data_dir,
@@ -135,7 +150,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .log_dir = cfg->log_dir ? cfg->log_dir : "/var/log/cocoon",
 						     .image_root = cfg->image_root,
 						     .pod_subnet = cfg->pod_subnet,
-						     .bridge = cfg->bridge };
+						     .bridge = cfg->bridge,
+						     .agent = cfg->kbs_url ? &agent : NULL };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		if (r == 0)
 			r = platform_exec_new(&d->exec, err);

@@ -25,6 +25,11 @@ struct platform_daemon_config {
 	const char *image_root; /* default <data_dir>/images */
 	const char *pod_subnet; /* default 10.244.0.0/16 */
 	const char *bridge;     /* default cocoon0 */
+	/* The key broker that releases pods' volume keys after the node attests (pods.h): all of
+	 * kbs_url, kbs_ca and tpm_tcti, or none. */
+	const char *kbs_url, *kbs_ca, *kbs_tenant; /* tenant: default "default" */
+	const char *agent_state;                   /* the node's attestation key; default DATA/agent */
+	const char *tpm_tcti;                      /* the node's TPM, e.g. swtpm:host=...,port=... */
 };
 
 /* `cocoon down` leaves this file in the data directory before it stops cocoond: the pods are

@@ -11,6 +11,7 @@
 #include "lib/base/process.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/random.h"
+#include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "platform/objects.h"
 #include "platform/pod_config.h"
@@ -134,22 +135,49 @@ static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const j
 	return pod_volumes_write_etc(pod, ps->dir, ps->ip, err);
 }
 
-/* The pod's volume key: 64 random bytes in a file on the runner's tmpfs (memory only, 0600), which
- * cocoon-runtime reads (run.cocoon.fscrypt.key) when it sets up the pod's encrypted directories. It
- * lives as long as the pod does here and goes with the pod's memory directory. */
-static int volume_key(struct platform_pods *p, struct pod_state *ps, struct cc_error *err)
+/* The annotation naming the key broker resource that keys a pod's encrypted volumes. */
+#define VOLUME_KEY_ANNOTATION "run.cocoon.volume.key"
+
+/* The pod's volume key, in a file on the runner's tmpfs (memory only, 0600) that cocoon-runtime
+ * reads (run.cocoon.fscrypt.key). With the annotation run.cocoon.volume.key=REPO/TYPE/TAG it is the
+ * key broker's resource, released only after this node attested with its TPM quote and the
+ * runtime's measurement log; a refusal keeps the pod waiting (fail closed). Without it, 64 random
+ * bytes of the runner's own that live as long as the pod does here. Either way a security event
+ * records the decision. */
+static int volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
 {
 	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
 	_cleanup_free_ char *path = cc_xasprintf("%s/volume.key", dir);
 	if (access(path, F_OK) == 0)
 		return 0;
-	uint8_t key[64];
 	int r = cc_mkdir_p(dir, 0700, err);
-	if (r == 0)
-		r = cc_random_bytes(key, sizeof(key), err);
+	if (r < 0)
+		return r;
+	const char *resource = json_string_value(
+	    json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"), VOLUME_KEY_ANNOTATION));
+	_cleanup_free_ char *object = cc_xasprintf("pod/%s/%s", ps->namespace, ps->name);
+	if (resource) {
+		if (!p->have_agent)
+			r = cc_error_set(err, EPERM,
+					 "the pod takes its volume key from the key broker (%s=%s) but cocoond has no "
+					 "--kbs: start it with the broker's address",
+					 VOLUME_KEY_ANNOTATION, resource);
+		else
+			r = agent_fetch(&p->agent, resource, path, err);
+		_cleanup_free_ char *reason =
+		    r == 0 ? cc_xasprintf("key broker released %s after the node's attestation", resource)
+			   : cc_xasprintf("volume key %s not released: %s", resource, cc_error_message(err));
+		cc_event_emit_decision("platform", "volume.key", "cocoond", NULL, object, r == 0, reason);
+		return r;
+	}
+	uint8_t key[64];
+	r = cc_random_bytes(key, sizeof(key), err);
 	if (r == 0)
 		r = cc_write_file_atomic(path, key, sizeof(key), 0600, err);
 	explicit_bzero(key, sizeof(key));
+	cc_event_emit_decision("platform", "volume.key", "cocoond", NULL, object, r == 0,
+			       r == 0 ? "a key of the node's own, held in memory for the pod's life"
+				      : cc_error_message(err));
 	return r;
 }
 
@@ -163,7 +191,7 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
 		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
 		if (r == 0)
-			r = volume_key(p, ps, err);
+			r = volume_key(p, ps, pod, err);
 		if (r == 0)
 			r = cc_mkdir_p(encrypted, 0700, err);
 	}
@@ -471,6 +499,14 @@ static bool any_running(struct platform_pods *p, struct pod_state *ps)
 		refresh(p, ps, &ps->containers[i]);
 		running |= ps->containers[i].phase == CONTAINER_RUNNING;
 	}
+	return running;
+}
+
+bool pods_any_running(struct platform_pods *p)
+{
+	bool running = false;
+	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
+		running |= any_running(p, ps);
 	return running;
 }
 

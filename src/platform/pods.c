@@ -324,6 +324,12 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 					       .subnet = cfg->pod_subnet,
 					       .state_dir = p->cni_state };
 	find_host_ip(p);
+	if (cfg->agent) {
+		p->agent = *cfg->agent;
+		snprintf(p->measurement_log, sizeof(p->measurement_log), "%s/measurements.jsonl", p->runtime_root);
+		p->agent.measurement_log = p->measurement_log;
+		p->have_agent = true;
+	}
 	p->pods_resource = platform_resource_find("", "v1", "pods");
 	p->events_resource = platform_resource_find("", "v1", "events");
 	pthread_mutex_init(&p->lock, NULL);
@@ -393,6 +399,12 @@ void platform_pods_stop_all(struct platform_pods *p)
 	if (!p)
 		return;
 	stop_thread(p);
+	/* As a node shutting down: SIGTERM first, up to 10 s for the containers to end, then the rest. */
+	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
+		for (size_t i = 0; i < ps->n_containers; i++)
+			pods_container_kill(p, ps, &ps->containers[i], "TERM");
+	for (int tries = 0; tries < 100 && pods_any_running(p); tries++)
+		usleep(100000);
 	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
 		pods_teardown(p, ps);
 	if (is_mountpoint(p->memory_root))

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct agent_config;
 struct cc_error;
 struct cc_http_request;
 struct cc_http_response;
@@ -28,6 +29,10 @@ struct platform_pods_config {
 	const char *cni_plugin_dir;
 	const char *pod_subnet;
 	const char *bridge;
+	/* The node attestation agent (agent/agent.h): a pod whose annotation run.cocoon.volume.key names
+	 * a key broker resource gets its volume key from the broker, after this node attested with its
+	 * TPM; without it such pods wait (fail closed). NULL: no broker. measurement_log is set here. */
+	const struct agent_config *agent;
 };
 
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);

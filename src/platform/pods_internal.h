@@ -2,6 +2,7 @@
  * pod_sync.c (one pod towards its spec), pod_status.c (status and Events), pod_probe.c. */
 #pragma once
 
+#include "agent/agent.h"
 #include "platform/cni.h"
 #include "platform/pod_container.h"
 #include "platform/pods.h"
@@ -73,6 +74,9 @@ struct platform_pods {
 	bool pool_mounted;
 	struct platform_cni_config cni;
 	struct pod_runtime_tools tools;
+	struct agent_config agent; /* a copy of cfg.agent, with the runtime's measurement log */
+	bool have_agent;
+	char measurement_log[PATH_MAX + 32];
 	struct image_store *images;
 	const struct platform_resource *pods_resource, *events_resource;
 	char host_ip[64];
@@ -89,6 +93,8 @@ struct platform_pods {
 void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod);
 /* A pod that left the store: everything of it goes. */
 void pods_teardown(struct platform_pods *p, struct pod_state *ps);
+/* Whether a container of any pod still runs (reading their exits). */
+bool pods_any_running(struct platform_pods *p);
 void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig);
 
 /* pod_status.c */

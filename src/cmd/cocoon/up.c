@@ -9,6 +9,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
+#include "platform/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,19 +34,24 @@ struct up_options {
 	const char *log_dir;
 	const char *listen;
 	int timeout_s;
+	char **extra; /* cocoond's own options, after `--` */
+	int n_extra;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: cocoon up [--data-dir DIR] [--log-dir DIR] [--listen ADDR] [--timeout SECONDS]\n"
+		"                 [-- COCOOND-OPTION...]\n"
 		"       cocoon down [--data-dir DIR] [--timeout SECONDS]\n"
 		"       cocoon kubeconfig [--data-dir DIR]\n"
 		"\n"
 		"up starts the platform (cocoond) in the background and returns once its API answers; state\n"
 		"in DIR (default " DEFAULT_DATA_DIR "), log in LOG_DIR/cocoond.log (default " DEFAULT_LOG_DIR "),\n"
 		"the API on ADDR (default 127.0.0.1:7443). Then: kubectl --kubeconfig DIR/kubeconfig get nodes.\n"
-		"down stops it: SIGTERM, then SIGKILL after the timeout (default 30 s).\n"
+		"Options after -- go to cocoond as they are (cocoond --help): --kbs, --tpm, --pod-subnet, ...\n"
+		"down stops it and everything it runs: the pods get SIGTERM, then what they used (mounts,\n"
+		"network namespaces, the bridge) is removed; cocoond gets SIGKILL after the timeout (30 s).\n"
 		"kubeconfig prints the admin kubeconfig (keep it secret: it holds the admin key).\n");
 }
 
@@ -71,7 +77,10 @@ static int parse(int argc, char **argv, struct up_options *o)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && strcmp(argv[optind - 1], "--") == 0) {
+		o->extra = argv + optind;
+		o->n_extra = argc - optind;
+	} else if (optind != argc) {
 		cli_error("cocoon", "unexpected argument `%s`", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
@@ -137,6 +146,15 @@ static pid_t spawn(const struct up_options *o, const char *log_path)
 {
 	char cocoond[PATH_MAX];
 	find_cocoond(cocoond, sizeof(cocoond));
+	_cleanup_free_ char **argv = cc_xcalloc((size_t)o->n_extra + 8, sizeof(*argv));
+	int n = 0;
+	argv[n++] = cocoond;
+	argv[n++] = "--data-dir", argv[n++] = (char *)o->data_dir;
+	argv[n++] = "--listen", argv[n++] = (char *)o->listen;
+	argv[n++] = "--log-dir", argv[n++] = (char *)o->log_dir;
+	for (int i = 0; i < o->n_extra; i++)
+		argv[n++] = o->extra[i];
+	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
@@ -148,7 +166,8 @@ static pid_t spawn(const struct up_options *o, const char *log_path)
 	dup2(null, STDIN_FILENO);
 	dup2(log, STDOUT_FILENO);
 	dup2(log, STDERR_FILENO);
-	execlp(cocoond, cocoond, "--data-dir", o->data_dir, "--listen", o->listen, (char *)NULL);
+	/* argv was built before fork(): after it, only async-signal-safe calls. */
+	execvp(cocoond, argv);
 	dprintf(STDERR_FILENO, "cocoon up: cannot run %s: %s\n", cocoond, strerror(errno));
 	_exit(127);
 }
@@ -216,6 +235,12 @@ int cmd_down(int argc, char **argv)
 		unlink(pid_path);
 		return CLI_EXIT_OK;
 	}
+	/* The marker tells cocoond this is the end, not a restart: it stops the pods and removes what
+	 * it made for them (mounts, namespaces, the bridge), instead of leaving them to re-adopt. */
+	_cleanup_free_ char *marker = cc_xasprintf("%s/%s", o.data_dir, PLATFORM_DOWN_MARKER);
+	struct cc_error err = { 0 };
+	if (cc_write_file_atomic(marker, "", 0, 0600, &err) < 0)
+		cli_error("cocoon down", "%s (pods are left running)", cc_error_message(&err));
 	kill(pid, SIGTERM);
 	for (int i = 0; i < o.timeout_s * 10 && kill(pid, 0) == 0; i++)
 		usleep(100000);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# Pods whose encrypted volume is keyed by the key broker (issue 13): cocoond with --kbs and the node's
+# TPM (swtpm) gets the key only after the node attested; a policy that refuses keeps the pod waiting
+# (fail closed), and both decisions are security events. Real peers: swtpm, the key broker, kubectl.
+
+load helpers/common
+load helpers/runtime
+load helpers/tpm
+load helpers/keys
+
+KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v podman >/dev/null && command -v swtpm >/dev/null &&
+		[ -x /usr/lib/cni/bridge ] || return 0
+	local tmp="$BATS_FILE_TMPDIR"
+	make_rootfs "$tmp/root"
+	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+	local P=(podman --root "$tmp/podman" --runroot "$tmp/podman-run" --cgroup-manager cgroupfs --events-backend file)
+	"${P[@]}" import --change "ENV PATH=/bin" "$tmp/rootfs.tar" localhost/busybox:latest >/dev/null
+	"${P[@]}" save --format docker-archive -o "$tmp/busybox.tar" localhost/busybox:latest 2>/dev/null
+	"$COCOON" image load "$tmp/busybox.tar" --store "$tmp/data/images" >/dev/null
+	# The node's TPM and the key broker; the node enrolled by its EK certificate.
+	start_swtpm "$tmp/tpm"
+	echo "$SWTPM_PID" >"$tmp/swtpm.pid"
+	export TMP="$tmp/kbs"
+	mkdir -p "$TMP"
+	swtpm_ek_ca "$TMP/ek-ca.pem"
+	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem" --events "$tmp/kbs-events.jsonl"
+	echo "$KBS_PID" >"$tmp/kbs.pid"
+	export KBS_URL COCOON_TPM_TCTI
+	"$COCOON" attest agent ek-cert --out "$tmp/ek.pem"
+	kbs_admin PUT default/node/attested-node --data-binary "@$tmp/ek.pem" >/dev/null
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+	head -c 64 /dev/urandom | kbs_admin PUT default/resource/volumes/fscrypt/web --data-binary @- >/dev/null
+	"$COCOON" attest agent register --kbs "$KBS_URL" --ca "$TMP/pki/ca.crt" --node attested-node \
+		--state "$tmp/data/agent" >/dev/null
+	export PORT="$(free_port)"
+	start_cocoond_pods "$tmp/data" "$PORT" --node-name attested-node --kbs "$KBS_URL" --kbs-ca "$TMP/pki/ca.crt" \
+		--tpm "$COCOON_TPM_TCTI" --bridge cctest2 --pod-subnet 10.247.0.0/24
+	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
+}
+
+teardown_file() {
+	local tmp="$BATS_FILE_TMPDIR" pid
+	if [ -f "$tmp/cocoond.pid" ]; then
+		pid="$(cat "$tmp/cocoond.pid")"
+		: >"$tmp/data/down-requested"
+		kill -TERM "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	fi
+	for f in kbs swtpm; do
+		[ -f "$tmp/$f.pid" ] && kill -TERM "$(cat "$tmp/$f.pid")" 2>/dev/null
+	done
+	return 0
+}
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	command -v podman >/dev/null || skip "podman is not installed (the test image is made with it)"
+	command -v swtpm >/dev/null || skip "needs swtpm"
+	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
+	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
+	TMP="$BATS_FILE_TMPDIR/kbs"
+	NS="t$BATS_TEST_NUMBER"
+	K=("$KUBECTL" --request-timeout=20s -n "$NS")
+	"${K[@]}" create namespace "$NS" >/dev/null
+}
+
+# vault_pod NAME: a pod whose encrypted emptyDir is keyed by the broker's volumes/fscrypt/web.
+vault_pod() {
+	cat <<-YAML | "${K[@]}" apply -f -
+	apiVersion: v1
+	kind: Pod
+	metadata:
+	  name: $1
+	  annotations:
+	    run.cocoon.profile: confidential
+	    run.cocoon.volume.encrypted: data
+	    run.cocoon.volume.key: volumes/fscrypt/web
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "echo secret-ledger > /data/ledger; sleep 600"]
+	    volumeMounts: [{name: data, mountPath: /data}]
+	  volumes: [{name: data, emptyDir: {}}]
+	YAML
+}
+
+@test "attested pods: the broker releases the volume key after the node's TPM attestation" {
+	vault_pod vault
+	"${K[@]}" wait --for=condition=Ready pod/vault --timeout=60s
+	run "${K[@]}" exec vault -- cat /data/ledger
+	[ "$output" = secret-ledger ]
+	grep '"action":"volume.key"' "$BATS_FILE_TMPDIR/data/events.jsonl" | grep -q '"verdict":"allow"'
+	grep -q '"verdict":"allow"' "$BATS_FILE_TMPDIR/kbs-events.jsonl"
+	# The key was held in memory only; the data directory never saw it.
+	uid="$("${K[@]}" get pod vault -o jsonpath='{.metadata.uid}')"
+	[ -f "$BATS_FILE_TMPDIR/data.run/memory/$uid/volume.key" ]
+	[ "$(stat -f -c %T "$BATS_FILE_TMPDIR/data.run/memory")" = tmpfs ]
+	# Each container launch was measured into the node's TPM.
+	grep -q "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl"
+}
+
+@test "attested pods: a policy the node fails keeps the pod waiting, and says why" {
+	printf 'rules:\n- {claim: tee, equals: snp}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+	vault_pod refused
+	for _ in $(seq 1 100); do
+		"${K[@]}" get events --field-selector involvedObject.name=refused 2>/dev/null | grep -q FailedMount && break
+		sleep 0.2
+	done
+	run "${K[@]}" get events --field-selector involvedObject.name=refused
+	echo "$output"
+	[[ "$output" == *FailedMount*"volumes/fscrypt/web"* ]]
+	[ "$("${K[@]}" get pod refused -o jsonpath='{.status.phase}')" = Pending ]
+	[ -z "$("${K[@]}" get pod refused -o jsonpath='{.status.containerStatuses[0].state.running}')" ]
+	grep '"action":"volume.key"' "$BATS_FILE_TMPDIR/data/events.jsonl" | grep -q '"verdict":"deny"'
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+	# Once the policy allows it, the pod goes on by itself (the runner retries).
+	"${K[@]}" wait --for=condition=Ready pod/refused --timeout=60s
+}
