@@ -1,5 +1,5 @@
-/* Node API endpoints available today:
- *   GET /healthz     liveness, plain "ok" (as Kubernetes components answer)
+/* Node API endpoints available today (cocoond's /livez, /readyz and /healthz are the platform's,
+ * platform/health.c, as they check the platform's parts):
  *   GET /version     build information
  *   GET /v1/whoami   the caller's identity as the server authenticated it: certificate CN and O
  *                    (user and groups, Kubernetes' x509 convention) or unix peer credentials */
@@ -9,12 +9,6 @@
 
 #include <jansson.h>
 #include <string.h>
-
-static void healthz(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
-{
-	resp->status = 200;
-	cc_buf_append_str(&resp->body, "ok\n");
-}
 
 /* Kubernetes' version.Info, so kubectl version and client libraries read it; cocoon's own version
  * is in gitVersion's build metadata and in component/version. */
@@ -56,7 +50,6 @@ static void whoami(const struct cc_http_request *req, struct cc_http_response *r
 }
 
 static const struct cc_http_route routes[] = {
-	{ .method = "GET", .path = "/healthz", .handler = healthz },
 	{ .method = "GET", .path = "/version", .handler = version },
 	{ .method = "GET", .path = "/v1/whoami", .handler = whoami },
 };

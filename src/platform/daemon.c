@@ -17,7 +17,9 @@
 #include "platform/bootstrap.h"
 #include "platform/controllers.h"
 #include "platform/exec.h"
+#include "platform/health.h"
 #include "platform/kubeconfig.h"
+#include "platform/metrics.h"
 #include "platform/objects.h"
 #include "platform/pod_stream.h"
 #include "platform/pods.h"
@@ -76,6 +78,8 @@ struct platform_daemon {
 	char *node_name;
 	char *agent_state;
 	struct platform_audit_log *audit;
+	struct platform_health *healthz;
+	struct platform_metrics *metrics;
 	struct cc_http_route *routes;
 	size_t route_count;
 	struct cc_server *tcp_server;
@@ -104,6 +108,8 @@ void platform_daemon_stop(struct platform_daemon *d)
 	free(d->node_name);
 	free(d->agent_state);
 	platform_api_free(d->api);
+	platform_metrics_free(d->metrics);
+	platform_health_free(d->healthz);
 	platform_audit_log_close(d->audit);
 	platform_objects_close(d->objects);
 	cc_store_close(d->store);
@@ -169,15 +175,25 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	}
 	if (r == 0)
 		r = platform_api_new(&acfg, &d->api, err);
+	struct platform_health_config hcfg = { .store = d->store, .objects = d->objects };
+	if (r == 0)
+		r = platform_health_new(&hcfg, &d->healthz, err);
+	struct platform_metrics_config mcfg = { .objects = d->objects, .node_name = node };
+	if (r == 0)
+		r = platform_metrics_new(&mcfg, &d->metrics, err);
 	if (r < 0)
 		return r;
-	size_t node_count, api_count;
-	const struct cc_http_route *node_routes = node_api_routes(&node_count);
-	const struct cc_http_route *api_routes = platform_api_routes(d->api, &api_count);
-	d->route_count = node_count + api_count;
+	/* Health and metrics, the node API, the Kubernetes API; every request counted (metrics.h). */
+	size_t counts[4];
+	const struct cc_http_route *tables[4] = { platform_health_routes(d->healthz, &counts[0]),
+						  platform_metrics_routes(d->metrics, &counts[1]),
+						  node_api_routes(&counts[2]),
+						  platform_api_routes(d->api, &counts[3]) };
+	d->route_count = counts[0] + counts[1] + counts[2] + counts[3];
 	d->routes = cc_xcalloc(d->route_count, sizeof(*d->routes));
-	memcpy(d->routes, node_routes, node_count * sizeof(*d->routes));
-	memcpy(d->routes + node_count, api_routes, api_count * sizeof(*d->routes));
+	for (size_t i = 0, at = 0; i < 4; at += counts[i], i++)
+		memcpy(d->routes + at, tables[i], counts[i] * sizeof(*d->routes));
+	platform_metrics_instrument(d->metrics, d->routes, d->route_count);
 	return 0;
 }
 

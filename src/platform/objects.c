@@ -56,6 +56,10 @@ struct platform_objects {
 		platform_change_fn fn;
 		void *ctx;
 	} observers[PLATFORM_OBSERVERS_MAX];
+	/* Objects stored per resource (platform_resources()'s order), counted at open and kept by
+	 * notify(), so apiserver_storage_objects costs no scan of the store. */
+	int64_t *counts;
+	size_t resource_count;
 };
 
 /* ---- keys ---- */
@@ -111,6 +115,31 @@ static bool matches(const struct platform_resource *r, const char *namespace, co
 
 /* ---- open ---- */
 
+static size_t resource_index(const struct platform_resource *r)
+{
+	size_t n;
+	return (size_t)(r - platform_resources(&n));
+}
+
+/* The open's census: which resource a stored key belongs to, by its /registry/GROUP/RESOURCE/
+ * prefix. */
+static int count_object(const char *key, const char *value, size_t len, int64_t revision, void *userdata)
+{
+	struct platform_objects *o = userdata;
+	const struct platform_resource *resources = platform_resources(&o->resource_count);
+	for (size_t i = 0; i < o->resource_count; i++) {
+		const struct platform_resource *r = &resources[i];
+		char prefix[256];
+		int n =
+		    snprintf(prefix, sizeof(prefix), "/registry/%s/%s/", r->group[0] ? r->group : "core", r->resource);
+		if (strncmp(key, prefix, (size_t)n) == 0) {
+			o->counts[i]++;
+			break;
+		}
+	}
+	return 0;
+}
+
 static int find_max_revision(const char *key, const char *value, size_t len, int64_t revision, void *userdata)
 {
 	int64_t *max = userdata;
@@ -128,6 +157,7 @@ int platform_objects_open(struct cc_store *store, struct platform_objects **ret,
 {
 	struct platform_objects *o = cc_xcalloc(1, sizeof(*o));
 	o->store = store;
+	platform_resources(&o->resource_count);
 	pthread_mutex_init(&o->lock, NULL);
 	/* The counter, or (first start after an older version) the highest resourceVersion stored. */
 	_cleanup_free_ char *text = NULL;
@@ -142,6 +172,14 @@ int platform_objects_open(struct cc_store *store, struct platform_objects **ret,
 		pthread_mutex_destroy(&o->lock);
 		free(o);
 		return cc_error_prefix(err, "open the API object store");
+	}
+	o->counts = cc_xcalloc(o->resource_count, sizeof(*o->counts));
+	r = cc_store_list(store, "/registry/", count_object, o, err);
+	if (r < 0) {
+		pthread_mutex_destroy(&o->lock);
+		free(o->counts);
+		free(o);
+		return cc_error_prefix(err, "count the API objects");
 	}
 	o->oldest_watchable = o->revision;
 	*ret = o;
@@ -169,6 +207,7 @@ void platform_objects_close(struct platform_objects *o)
 	for (size_t i = 0; i < PLATFORM_WATCH_HISTORY; i++)
 		forget_change(&o->history[i]);
 	pthread_mutex_destroy(&o->lock);
+	free(o->counts);
 	free(o);
 }
 
@@ -324,6 +363,28 @@ static void notify(struct platform_objects *o, const struct platform_resource *r
 	for (size_t i = 0; i < PLATFORM_OBSERVERS_MAX; i++)
 		if (o->observers[i].fn)
 			o->observers[i].fn(o->observers[i].ctx, r, type, obj);
+	if (strcmp(type, "ADDED") == 0)
+		o->counts[resource_index(r)]++;
+	else if (strcmp(type, "DELETED") == 0)
+		o->counts[resource_index(r)]--;
+}
+
+int64_t platform_objects_count(struct platform_objects *o, const struct platform_resource *r)
+{
+	pthread_mutex_lock(&o->lock);
+	int64_t n = o->counts[resource_index(r)];
+	pthread_mutex_unlock(&o->lock);
+	return n;
+}
+
+size_t platform_objects_watch_count(struct platform_objects *o, const struct platform_resource *r)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&o->lock);
+	for (const struct watcher *w = o->watchers; w; w = w->next)
+		n += w->resource == r;
+	pthread_mutex_unlock(&o->lock);
+	return n;
 }
 
 int platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx)

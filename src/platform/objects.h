@@ -65,6 +65,11 @@ typedef void (*platform_change_fn)(void *ctx, const struct platform_resource *r,
 int platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx);
 void platform_objects_unobserve(struct platform_objects *o, platform_change_fn fn, void *ctx);
 
+/* Objects of the resource in the store now (apiserver_storage_objects), and watches open on it:
+ * counted as the changes happen, no scan. */
+int64_t platform_objects_count(struct platform_objects *o, const struct platform_resource *r);
+size_t platform_objects_watch_count(struct platform_objects *o, const struct platform_resource *r);
+
 /* Sends the changes after from_revision (0: the current objects as ADDED first, then changes) that
  * match to stream, until the client goes away or a write to it fails (a slow reader). -EXFULL
  * ("410 Gone") when from_revision is older than the history kept. Takes the stream reference. */
