@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$COCOOND" --data-dir "$work/data" --listen "127.0.0.1:$port" >"$work/cocoond.log" 2>&1 &
+"$COCOOND" --data-dir "$work/data" --listen "127.0.0.1:$port" --no-pods >"$work/cocoond.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do [ -S "$work/data/cocoond.sock" ] && break; sleep 0.05; done
 sleep 0.5
