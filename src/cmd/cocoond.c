@@ -17,12 +17,16 @@ static void usage(FILE *out)
 		     "socket (HTTP and gRPC, authenticated by the caller's uid). On first start it creates the\n"
 		     "node PKI: a CA, its server certificate and an admin client certificate.\n"
 		     "\n"
-		     "Endpoints: GET /healthz, GET /version, GET /v1/whoami; gRPC grpc.health.v1.Health/Check.\n"
+		     "Endpoints: the Kubernetes API under /api and /apis; GET /livez, /readyz, /healthz (checks,\n"
+		     "?verbose, /NAME), GET /metrics (Prometheus), GET /version, GET /v1/whoami; gRPC\n"
+		     "grpc.health.v1.Health/Check.\n"
 		     "\n"
 		     "Options:\n"
 		     "  -l, --listen ADDR       API address (default 127.0.0.1:7443)\n"
 		     "  -d, --data-dir DIR      state directory (default /var/lib/cocoon)\n"
 		     "  -s, --socket PATH       local API socket (default DATA_DIR/cocoond.sock)\n"
+		     "      --store URL         the API objects' store: sqlite:PATH or etcd:URL[,URL...]\n"
+		     "                          (default sqlite:DATA_DIR/state.db)\n"
 		     "      --hosts LIST        extra names/IPs for the bootstrapped server certificate\n"
 		     "      --tls-cert FILE     use this server certificate instead of the node PKI\n"
 		     "      --tls-key FILE      its private key\n"
@@ -66,6 +70,7 @@ int main(int argc, char **argv)
 		OPT_POD_SUBNET,
 		OPT_BRIDGE,
 		OPT_NO_PODS,
+		OPT_STORE,
 		OPT_NODE_NAME,
 		OPT_KBS,
 		OPT_KBS_CA,
@@ -90,6 +95,7 @@ int main(int argc, char **argv)
 		{ "pod-subnet", required_argument, NULL, OPT_POD_SUBNET },
 		{ "bridge", required_argument, NULL, OPT_BRIDGE },
 		{ "no-pods", no_argument, NULL, OPT_NO_PODS },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
@@ -123,6 +129,7 @@ int main(int argc, char **argv)
 		case OPT_POD_SUBNET: cfg.pod_subnet = optarg; break;
 		case OPT_BRIDGE: cfg.bridge = optarg; break;
 		case OPT_NO_PODS: cfg.run_pods = false; break;
+		case OPT_STORE: cfg.store_url = optarg; break;
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;

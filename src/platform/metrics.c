@@ -285,7 +285,8 @@ static void count_container(const json_t *status, struct container_counts *c)
 		c->created++;
 }
 
-static void count_pods(struct platform_metrics *m, struct container_counts *c)
+/* false when the store cannot be read: the gauges are left out rather than shown as 0. */
+static bool count_pods(struct platform_metrics *m, struct container_counts *c)
 {
 	struct platform_list_options o = { 0 };
 	json_t *items = NULL;
@@ -293,7 +294,7 @@ static void count_pods(struct platform_metrics *m, struct container_counts *c)
 	_cleanup_free_ char *next = NULL;
 	struct cc_error err = { 0 };
 	if (platform_objects_list(m->objects, m->pods, &o, &items, &rv, &next, &err) < 0)
-		return;
+		return false;
 	size_t i, j;
 	json_t *pod, *status;
 	json_array_foreach (items, i, pod) {
@@ -307,25 +308,29 @@ static void count_pods(struct platform_metrics *m, struct container_counts *c)
 			count_container(status, c);
 	}
 	json_decref(items);
+	return true;
 }
 
 static void write_kubelet(struct platform_metrics *m, struct cc_buf *out)
 {
 	struct container_counts c = { 0 };
-	count_pods(m, &c);
+	bool counted = count_pods(m, &c);
 	cc_prom_write_header(out, "kubelet_node_name", CC_PROM_GAUGE, "The node's name. The count is always 1.");
 	cc_prom_write_sample(out, "kubelet_node_name", (const char *[]){ "node", NULL },
 			     (const char *[]){ m->node_name }, 1);
-	cc_prom_write_single(out, "kubelet_running_pods", CC_PROM_GAUGE,
-			     "Number of pods that have a running pod sandbox", (double)c.running_pods);
-	cc_prom_write_header(out, "kubelet_running_containers", CC_PROM_GAUGE,
-			     "Number of containers currently running");
-	static const char *const state[] = { "container_state", NULL };
-	cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "created" },
-			     (double)c.created);
-	cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "exited" }, (double)c.exited);
-	cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "running" },
-			     (double)c.running);
+	if (counted) {
+		cc_prom_write_single(out, "kubelet_running_pods", CC_PROM_GAUGE,
+				     "Number of pods that have a running pod sandbox", (double)c.running_pods);
+		cc_prom_write_header(out, "kubelet_running_containers", CC_PROM_GAUGE,
+				     "Number of containers currently running");
+		static const char *const state[] = { "container_state", NULL };
+		cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "created" },
+				     (double)c.created);
+		cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "exited" },
+				     (double)c.exited);
+		cc_prom_write_sample(out, "kubelet_running_containers", state, (const char *[]){ "running" },
+				     (double)c.running);
+	}
 	cc_prom_write_header(
 	    out, "kubelet_pod_start_duration_seconds", CC_PROM_HISTOGRAM,
 	    "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run");

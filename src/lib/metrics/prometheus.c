@@ -60,12 +60,14 @@ void cc_prom_write_number(struct cc_buf *out, double v)
 		/* Counts and byte sizes: exact integers below 2^53 print without a fraction or exponent. */
 		cc_buf_appendf(out, "%lld", (long long)(int64_t)v);
 	} else {
-		/* The shortest of %.15g and %.17g that reads back as the same double, as Go's
-		 * strconv.FormatFloat(v, 'g', -1, 64) in the official clients. */
+		/* The shortest of 15, 16 and 17 digits that reads back as the same double, nearly what
+		 * Go's strconv.FormatFloat(v, 'g', -1, 64) prints in the official clients. */
 		char text[40];
-		snprintf(text, sizeof(text), "%.15g", v);
-		if (strtod(text, NULL) != v)
-			snprintf(text, sizeof(text), "%.17g", v);
+		for (int digits = 15; digits <= 17; digits++) {
+			snprintf(text, sizeof(text), "%.*g", digits, v);
+			if (strtod(text, NULL) == v)
+				break;
+		}
 		cc_buf_append_str(out, text);
 	}
 }

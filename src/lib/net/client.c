@@ -85,6 +85,19 @@ static CURL *request_handle(const struct cc_http_client_config *cfg)
 	return curl;
 }
 
+/* Whether anything answered: ECONNREFUSED when nothing listens (or the name does not resolve), so
+ * that a caller can tell a server that is down from one that failed the exchange (EPROTO: TLS, a
+ * broken answer). */
+static int transport_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST: return ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT: return ETIMEDOUT;
+	default: return EPROTO;
+	}
+}
+
 int cc_http_client_request(const struct cc_http_client_config *cfg, const char *method, const char *url,
 			   const char *content_type, const void *body, size_t body_len, struct cc_http_result *res,
 			   struct cc_error *err)
@@ -146,8 +159,8 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 			r = cc_error_set(err, EMSGSIZE, "%s %s: response larger than %zu bytes", method, url,
 					 res->body.limit);
 		else
-			r = cc_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNREFUSED, "%s %s: %s",
-					 method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			r = cc_error_set(err, transport_errno(rc), "%s %s: %s", method, url,
+					 errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		cc_buf_free(&res->body);
 	} else {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);

@@ -36,8 +36,9 @@ struct cc_http_result {
 
 void cc_http_result_free(struct cc_http_result *res);
 
-/* Any transport failure (refused, TLS verification, timeout, oversize) is an error naming the URL;
- * an HTTP error status is not: check res->status. */
+/* Any transport failure is an error naming the URL: -ECONNREFUSED when nothing listens there (or the
+ * host name does not resolve), -ETIMEDOUT, -EMSGSIZE for an oversized response, -EPROTO for the rest
+ * (TLS verification, a broken exchange). An HTTP error status is not an error: check res->status. */
 int cc_http_client_request(const struct cc_http_client_config *cfg, const char *method, const char *url,
 			   const char *content_type, const void *body, size_t body_len, struct cc_http_result *res,
 			   struct cc_error *err);
