@@ -190,6 +190,41 @@ static void test_watch_too_old(void **state)
 	unit_rmdir(f.dir);
 }
 
+/* The counts behind apiserver_storage_objects and apiserver_registered_watchers: kept by every
+ * create and delete (an update changes nothing), taken again from the store at open. */
+static void test_counts(void **state)
+{
+	struct fixture f = { .dir = unit_tmpdir() };
+	open_fixture(&f);
+	const struct platform_resource *secrets = platform_resource_find("", "v1", "secrets");
+	assert_int_equal(platform_objects_count(f.objects, configmaps()), 0);
+	create(&f, "a", "one");
+	create(&f, "b", "two");
+	create(&f, "b", "three");
+	struct cc_error err = { 0 };
+	json_t *obj = cm("b", "two"), *stored = NULL;
+	assert_int_equal(platform_objects_update(f.objects, configmaps(), obj, 0, &stored, &err), 0);
+	json_decref(obj);
+	json_decref(stored);
+	assert_int_equal(platform_objects_delete(f.objects, configmaps(), "a", "one", 0, NULL, &err), 0);
+	assert_int_equal(platform_objects_count(f.objects, configmaps()), 2);
+	assert_int_equal(platform_objects_count(f.objects, secrets), 0);
+	struct cc_http_response resp;
+	cc_http_response_init(&resp);
+	struct platform_list_options all = { 0 };
+	assert_int_equal(
+	    platform_objects_watch(f.objects, configmaps(), &all, 0, cc_http_response_stream(&resp, 0), &err), 0);
+	assert_int_equal(platform_objects_watch_count(f.objects, configmaps()), 1);
+	assert_int_equal(platform_objects_watch_count(f.objects, secrets), 0);
+	cc_http_response_free(&resp); /* the watch ends */
+	assert_int_equal(platform_objects_watch_count(f.objects, configmaps()), 0);
+	close_fixture(&f);
+	open_fixture(&f);
+	assert_int_equal(platform_objects_count(f.objects, configmaps()), 2);
+	close_fixture(&f);
+	unit_rmdir(f.dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_chunked_list),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_watch_too_old),
+		cmocka_unit_test(test_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
