@@ -690,7 +690,7 @@ static struct archive *new_archive_reader(void)
 	return a;
 }
 
-static int load(struct image_store *s, struct archive *a, const char *what, const char *name,
+static int load(struct image_store *s, struct archive *a, const char *verb, const char *what, const char *name,
 		struct image_load_result *ret, struct cc_error *err)
 {
 	_cleanup_close_ int lock = -1;
@@ -704,7 +704,7 @@ static int load(struct image_store *s, struct archive *a, const char *what, cons
 	if (r == 0)
 		r = load_images(&l, name);
 	if (r < 0)
-		cc_error_prefix(err, "load `%s`", what);
+		cc_error_prefix(err, "%s `%s`", verb, what);
 	/* Whatever was staged and is not used by an image now goes, on success and on failure. */
 	_cleanup_json_ json_t *index = NULL;
 	struct cc_error gc_err = { 0 };
@@ -730,17 +730,23 @@ int image_store_load(struct image_store *s, const char *archive_path, const char
 		archive_read_free(a);
 		return r;
 	}
-	return load(s, a, archive_path, name, ret, err);
+	return load(s, a, "load", archive_path, name, ret, err);
+}
+
+int store_load_memory(struct image_store *s, const void *data, size_t len, const char *verb, const char *what,
+		      const char *name, struct image_load_result *ret, struct cc_error *err)
+{
+	struct archive *a = new_archive_reader();
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		int r = cc_error_set(err, EINVAL, "%s `%s`: %s", verb, what, archive_error_string(a));
+		archive_read_free(a);
+		return r;
+	}
+	return load(s, a, verb, what, name, ret, err);
 }
 
 int image_store_load_memory(struct image_store *s, const void *data, size_t len, const char *name,
 			    struct image_load_result *ret, struct cc_error *err)
 {
-	struct archive *a = new_archive_reader();
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		int r = cc_error_set(err, EINVAL, "open image archive: %s", archive_error_string(a));
-		archive_read_free(a);
-		return r;
-	}
-	return load(s, a, "(memory)", name, ret, err);
+	return store_load_memory(s, data, len, "load", "(memory)", name, ret, err);
 }

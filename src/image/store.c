@@ -512,6 +512,11 @@ static int parse_config(json_t *config_doc, struct image_config *c, struct cc_er
 	json_object_foreach (ports, key, v)
 		c->exposed_ports[k++] = cc_xstrdup(key);
 	c->n_exposed_ports = k;
+	json_t *labels = json_object_get(cfg, "Labels");
+	c->labels = cc_xcalloc(json_object_size(labels) + 1, sizeof(char *));
+	json_object_foreach (labels, key, v)
+		if (json_is_string(v))
+			c->labels[c->n_labels++] = cc_xasprintf("%s=%s", key, json_string_value(v));
 	return 0;
 }
 
@@ -521,11 +526,13 @@ void image_resolved_free(struct image_resolved *r)
 		return;
 	image_info_clear(&r->info);
 	free_strings(r->layer_dirs, r->n_layer_dirs);
+	free_strings(r->diff_ids, r->n_layer_dirs);
 	struct image_config *c = &r->config;
 	free_strings(c->env, c->n_env);
 	free_strings(c->entrypoint, c->n_entrypoint);
 	free_strings(c->cmd, c->n_cmd);
 	free_strings(c->exposed_ports, c->n_exposed_ports);
+	free_strings(c->labels, c->n_labels);
 	free(c->working_dir);
 	free(c->user);
 	free(r);
@@ -546,6 +553,7 @@ int image_store_resolve(struct image_store *s, const char *ref, struct image_res
 	store_info_from_entry(img, &res->info);
 	json_t *layers = json_object_get(img, "layers");
 	res->layer_dirs = cc_xcalloc(json_array_size(layers) + 1, sizeof(char *));
+	res->diff_ids = cc_xcalloc(json_array_size(layers) + 1, sizeof(char *));
 	size_t i;
 	json_t *layer;
 	json_array_foreach (layers, i, layer) {
@@ -553,6 +561,7 @@ int image_store_resolve(struct image_store *s, const char *ref, struct image_res
 		if (!store_layer_exists(s, diff_id))
 			return cc_error_set(err, ENOENT, "image `%s`: layer %s is missing from `%s/layers`", ref,
 					    diff_id ? diff_id : "(none)", s->root);
+		res->diff_ids[res->n_layer_dirs] = cc_xstrdup(diff_id);
 		res->layer_dirs[res->n_layer_dirs++] =
 		    cc_xasprintf("%s/layers/sha256/%s", s->root, store_digest_hex(diff_id));
 	}

@@ -76,6 +76,8 @@ struct image_config {
 	char **env, **entrypoint, **cmd, **exposed_ports;
 	size_t n_env, n_entrypoint, n_cmd, n_exposed_ports;
 	char *working_dir, *user;
+	char **labels; /* "KEY=VALUE" */
+	size_t n_labels;
 };
 
 struct image_resolved {
@@ -84,6 +86,7 @@ struct image_resolved {
 	 * top one first in lowerdir=, so a mount joins them in reverse. */
 	char **layer_dirs;
 	size_t n_layer_dirs;
+	char **diff_ids; /* the layers' "sha256:HEX", in the same order */
 	struct image_config config;
 };
 void image_resolved_free(struct image_resolved *resolved);

@@ -34,6 +34,11 @@ int store_blob_read(struct image_store *s, const char *digest, size_t max, char 
 		    struct cc_error *err);
 bool store_layer_exists(struct image_store *s, const char *diff_id);
 
+/* image_store_load_memory with the words its errors start with: "VERB `WHAT`: ..." (an import
+ * names the tarball it was made from, not the archive built around it). */
+int store_load_memory(struct image_store *s, const void *data, size_t len, const char *verb, const char *what,
+		      const char *name, struct image_load_result *ret, struct cc_error *err);
+
 /* Adds or merges the image entry into index and moves its names away from other images. */
 void store_index_add(json_t *index, json_t *entry);
 void store_info_from_entry(json_t *entry, struct image_info *info);

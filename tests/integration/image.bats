@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # cocoon image against the real podman: images podman saves as docker-archive and oci-archive load
-# with the digests podman reports, their layers mount with overlayfs and run busybox.
+# with the digests podman reports, their layers mount with overlayfs and run busybox; `cocoon image
+# import` makes of a rootfs tarball the image podman import makes (diff_id, Env, Cmd, WorkingDir).
 
 load helpers/common
 load helpers/runtime
@@ -131,6 +132,118 @@ print(v if not isinstance(v,(list,dict)) else json.dumps(v))' "$1"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"does not match its digest"* ]]
 	[ "$(CI list --json)" = "[]" ]
+}
+
+@test "image import: a busybox rootfs with --change; inspect shows Env, Cmd and WorkingDir" {
+	run CI import --change "ENV PATH=/bin" --change 'ENV GREETING="hello world"' --change 'CMD ["/bin/sh","-c","echo hi"]' \
+		--change "WORKDIR /tmp" --change "USER 1000" --change "EXPOSE 8080" --change "LABEL team=red" \
+		"$BATS_FILE_TMPDIR/rootfs.tar" imported:1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"reading $BATS_FILE_TMPDIR/rootfs.tar"* ]]
+	[[ "$output" == *"unpacking layer 1/1"* ]]
+	[[ "$output" == *"Imported image localhost/imported:1 (sha256:"* ]]
+	run CI inspect imported:1
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_field config.Env)" = '["PATH=/bin", "GREETING=hello world"]' ]
+	[ "$(echo "$output" | json_field config.Cmd)" = '["/bin/sh", "-c", "echo hi"]' ]
+	[ "$(echo "$output" | json_field config.WorkingDir)" = /tmp ]
+	[ "$(echo "$output" | json_field config.User)" = 1000 ]
+	[ "$(echo "$output" | json_field config.ExposedPorts)" = '["8080/tcp"]' ]
+	[ "$(echo "$output" | json_field config.Labels.team)" = red ]
+	# The layer is the tarball: its diff_id is the tarball's sha256, and busybox is in it.
+	[ "$(echo "$output" | json_field diff_ids.0)" = "sha256:$(sha256sum "$BATS_FILE_TMPDIR/rootfs.tar" | cut -d' ' -f1)" ]
+	[ -x "$(echo "$output" | json_field layer_dirs.0)/bin/busybox" ]
+}
+
+@test "image import: the same tarball twice (plain, then gzip on stdin) is one layer with one diff_id" {
+	run CI import --json "$BATS_FILE_TMPDIR/rootfs.tar" first
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_field layers_unpacked)" = 1 ]
+	first="$(CI inspect first | json_field diff_ids.0)"
+	gzip -c "$BATS_FILE_TMPDIR/rootfs.tar" >"$BATS_TEST_TMPDIR/rootfs.tar.gz"
+	run CI import --json - second <"$BATS_TEST_TMPDIR/rootfs.tar.gz"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | json_field layers_unpacked)" = 0 ] # already in the store
+	[ "$(CI inspect second | json_field diff_ids.0)" = "$first" ]
+	[ "$(ls "$STORE/layers/sha256")" = "${first#sha256:}" ]
+	# With SOURCE_DATE_EPOCH the image is reproducible: the same ID again.
+	a="$(SOURCE_DATE_EPOCH=1700000000 CI import --json -c "ENV A=1" "$BATS_FILE_TMPDIR/rootfs.tar" third | json_field images.0.id)"
+	b="$(SOURCE_DATE_EPOCH=1700000000 CI import --json -c "ENV A=1" "$BATS_FILE_TMPDIR/rootfs.tar" fourth | json_field images.0.id)"
+	[ "$a" = "$b" ]
+}
+
+@test "image import makes podman import's image: the same diff_id, Env, Cmd, Entrypoint and WorkingDir" {
+	changes=(--change "ENV PATH=/bin" --change "ENV GREETING=hello" --change 'CMD ["/bin/sh","-c","echo hi"]'
+		--change "WORKDIR /tmp")
+	CI import --quiet "${changes[@]}" "$BATS_FILE_TMPDIR/rootfs.tar" localhost/mine:1.0
+	# setup_file imported the same tarball with the same changes into podman.
+	mine="$(CI inspect mine:1.0)"
+	theirs="$(P image inspect localhost/cocoon-image-test:1.0 | json_field 0)"
+	[ "$(echo "$mine" | json_field diff_ids.0)" = "$(echo "$theirs" | json_field RootFS.Layers.0)" ]
+	for field in Env Cmd WorkingDir; do
+		[ "$(echo "$mine" | json_field "config.$field")" = "$(echo "$theirs" | json_field "Config.$field")" ]
+	done
+	# Shell-form CMD, ENTRYPOINT, a relative WORKDIR, a gzip tarball: the same again.
+	gzip -c "$BATS_FILE_TMPDIR/rootfs.tar" >"$BATS_TEST_TMPDIR/rootfs.tgz"
+	changes=(--change "CMD echo hi" --change 'ENTRYPOINT ["/bin/env"]' --change "WORKDIR /srv" --change "WORKDIR app"
+		--change "USER 1000:1000" --change "LABEL a=b")
+	CI import --quiet "${changes[@]}" "$BATS_TEST_TMPDIR/rootfs.tgz" shell:1
+	P import "${changes[@]}" "$BATS_TEST_TMPDIR/rootfs.tgz" localhost/shell:1 >/dev/null 2>&1
+	mine="$(CI inspect shell:1)"
+	theirs="$(P image inspect localhost/shell:1 | json_field 0)"
+	[ "$(echo "$mine" | json_field diff_ids.0)" = "$(echo "$theirs" | json_field RootFS.Layers.0)" ]
+	for field in Cmd Entrypoint WorkingDir User Labels; do
+		echo "$field: $(echo "$mine" | json_field "config.$field") vs $(echo "$theirs" | json_field "Config.$field")"
+		[ "$(echo "$mine" | json_field "config.$field")" = "$(echo "$theirs" | json_field "Config.$field")" ]
+	done
+	P rmi localhost/shell:1 >/dev/null 2>&1
+}
+
+@test "image import: a bad --change is a usage error naming the instruction; nothing is stored" {
+	run CI import --change "RUN make" "$BATS_FILE_TMPDIR/rootfs.tar" bad
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--change \`RUN make\`: not an instruction cocoon image import applies (CMD, ENTRYPOINT, ENV"* ]]
+	run CI import --change "EXPOSE http" "$BATS_FILE_TMPDIR/rootfs.tar" bad
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"EXPOSE: \`http\` is not PORT[/PROTO]"* ]]
+	run CI import --change 'ENV A="open' "$BATS_FILE_TMPDIR/rootfs.tar" bad
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'a " is not closed'* ]]
+	[ "$(CI list --json)" = "[]" ]
+	run CI import "$BATS_FILE_TMPDIR/rootfs.tar"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"import needs TARBALL (or - for standard input) and NAME"* ]]
+	run CI load --change "ENV A=1" "$BATS_FILE_TMPDIR/oci.tar"
+	[ "$status" -eq 2 ]
+}
+
+@test "image import refuses what is not a tar: text, a truncated tar, xz, a bad name" {
+	echo "just some text" >"$BATS_TEST_TMPDIR/notes.txt"
+	run CI import "$BATS_TEST_TMPDIR/notes.txt" bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"import \`$BATS_TEST_TMPDIR/notes.txt\`: not a tar archive"* ]]
+	head -c 700 "$BATS_FILE_TMPDIR/rootfs.tar" >"$BATS_TEST_TMPDIR/short.tar"
+	run CI import "$BATS_TEST_TMPDIR/short.tar" bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not a tar archive"* ]]
+	xz -c "$BATS_FILE_TMPDIR/rootfs.tar" >"$BATS_TEST_TMPDIR/rootfs.tar.xz"
+	run CI import "$BATS_TEST_TMPDIR/rootfs.tar.xz" bad
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"xz or bzip2 compressed"* ]]
+	run CI import "$BATS_FILE_TMPDIR/rootfs.tar" "Not A Name"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is not an image name"* ]]
+	# A layer the unpacker refuses (a path out of the rootfs) is refused on import as on load.
+	mkdir -p "$BATS_TEST_TMPDIR/evil"
+	echo x >"$BATS_TEST_TMPDIR/evil/x"
+	tar -C "$BATS_TEST_TMPDIR/evil" -cf "$BATS_TEST_TMPDIR/evil.tar" --transform 's|^x$|../../x|' x
+	run CI import "$BATS_TEST_TMPDIR/evil.tar" evil
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'..'* ]]
+	[ "$(CI list --json)" = "[]" ]
+	[ ! -e "$BATS_TEST_TMPDIR/x" ]
 }
 
 @test "image: usage errors exit 2, --help exits 0" {

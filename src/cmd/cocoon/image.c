@@ -1,9 +1,12 @@
-/* cocoon image: load, list, inspect and remove images in the local store (src/image/store.h). */
+/* cocoon image: load, import, list, inspect and remove images in the local store (src/image/store.h,
+ * src/image/import.h). */
 #include "cmd/cli.h"
 #include "commands.h"
+#include "image/import.h"
 #include "image/store.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/json.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -18,6 +21,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: cocoon image load FILE [--name REF] [--store DIR] [--json] [--quiet]\n"
+		"       cocoon image import [--change INSTRUCTION]... [--message TEXT] [--store DIR] [--json]\n"
+		"                           [--quiet] TARBALL|- NAME\n"
 		"       cocoon image list [--store DIR] [--json]\n"
 		"       cocoon image inspect REF [--store DIR]\n"
 		"       cocoon image rm REF [--store DIR]\n\n"
@@ -27,6 +32,10 @@ static void usage(FILE *out)
 		"archive's image. REF is a name (`busybox` means `busybox:latest`), NAME@sha256:HEX, a manifest\n"
 		"digest or an image ID (12 or more hex digits). rm untags a name, and removes the image with\n"
 		"its last name or when given a digest; layers another image uses stay.\n"
+		"import makes a one-layer image NAME of a root filesystem tarball (tar, gzip or zstd; - reads\n"
+		"standard input), as podman import does; each --change (-c) is a Dockerfile instruction for its\n"
+		"config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR, e.g.\n"
+		"-c 'ENV PATH=/bin' -c 'CMD [\"/bin/sh\"]'. SOURCE_DATE_EPOCH sets its creation time.\n"
 		"The store is DIR (default %s, or COCOON_IMAGE_STORE).\n"
 		"Limits: COCOON_IMAGE_MAX_ENTRY_SIZE and COCOON_IMAGE_MAX_LAYER_SIZE (bytes) override %llu and\n"
 		"%llu per file and per unpacked layer.\n",
@@ -35,23 +44,36 @@ static void usage(FILE *out)
 }
 
 struct image_args {
-	const char *verb, *arg, *name, *store;
+	const char *verb, *arg, *name, *store, *message;
+	char **changes;
+	size_t n_changes;
 	bool json, quiet;
 };
+
+static void image_args_clear(struct image_args *a)
+{
+	free(a->changes);
+}
 
 static int parse(int argc, char **argv, struct image_args *a)
 {
 	static const struct option options[] = {
-		{ "name", required_argument, NULL, 'n' }, { "store", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },       { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },       { 0 },
+		{ "name", required_argument, NULL, 'n' },   { "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
+		{ "change", required_argument, NULL, 'c' }, { "message", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	const char *env_store = getenv("COCOON_IMAGE_STORE");
 	*a = (struct image_args){ .verb = argv[0], .store = env_store && *env_store ? env_store : NULL };
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "hq", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqc:m:", options, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			a->changes = cc_xrealloc(a->changes, (a->n_changes + 1) * sizeof(*a->changes));
+			a->changes[a->n_changes++] = optarg;
+			break;
+		case 'm': a->message = optarg; break;
 		case 'n': a->name = optarg; break;
 		case 's': a->store = optarg; break;
 		case 'j': a->json = true; break;
@@ -59,6 +81,20 @@ static int parse(int argc, char **argv, struct image_args *a)
 		case 'h': usage(stdout); return -1;
 		default: return CLI_EXIT_USAGE;
 		}
+	}
+	bool import = strcmp(a->verb, "import") == 0;
+	if ((a->n_changes || a->message) && !import) {
+		cli_error(PROGRAM, "--change and --message are options of import");
+		return CLI_EXIT_USAGE;
+	}
+	if (import) {
+		if (optind + 2 != argc) {
+			cli_error(PROGRAM, "import needs TARBALL (or - for standard input) and NAME");
+			return CLI_EXIT_USAGE;
+		}
+		a->arg = argv[optind];
+		a->name = argv[optind + 1];
+		return 0;
 	}
 	bool wants_arg = strcmp(a->verb, "list") != 0;
 	if (optind + (wants_arg ? 1 : 0) != argc) {
@@ -116,6 +152,29 @@ static void print_json(json_t *v)
 	json_decref(v);
 }
 
+static void print_loaded(const struct image_args *a, const char *verb, struct image_load_result *res)
+{
+	if (a->json) {
+		json_t *images = json_array();
+		for (size_t i = 0; i < res->n_images; i++)
+			json_array_append_new(images, info_json(&res->images[i]));
+		print_json(json_pack("{s:o, s:I, s:I}", "images", images, "layers_unpacked",
+				     (json_int_t)res->layers_unpacked, "devices_skipped",
+				     (json_int_t)res->devices_skipped));
+	} else {
+		for (size_t i = 0; i < res->n_images; i++) {
+			const struct image_info *info = &res->images[i];
+			printf("%s image %s (%s, id %s)\n", verb, info->n_names ? info->names[0] : "<no name>",
+			       info->digest, info->id);
+			for (size_t j = 1; j < info->n_names; j++)
+				printf("  also named %s\n", info->names[j]);
+		}
+		if (res->devices_skipped)
+			printf("%llu device node(s) skipped: layers may not create devices\n",
+			       (unsigned long long)res->devices_skipped);
+	}
+}
+
 static int do_load(const struct image_args *a, struct image_store *store)
 {
 	struct cc_error err = { 0 };
@@ -126,25 +185,57 @@ static int do_load(const struct image_args *a, struct image_store *store)
 		cli_error(PROGRAM, "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	if (a->json) {
-		json_t *images = json_array();
-		for (size_t i = 0; i < res.n_images; i++)
-			json_array_append_new(images, info_json(&res.images[i]));
-		print_json(json_pack("{s:o, s:I, s:I}", "images", images, "layers_unpacked",
-				     (json_int_t)res.layers_unpacked, "devices_skipped",
-				     (json_int_t)res.devices_skipped));
-	} else {
-		for (size_t i = 0; i < res.n_images; i++) {
-			const struct image_info *info = &res.images[i];
-			printf("Loaded image %s (%s, id %s)\n", info->n_names ? info->names[0] : "<no name>",
-			       info->digest, info->id);
-			for (size_t j = 1; j < info->n_names; j++)
-				printf("  also named %s\n", info->names[j]);
-		}
-		if (res.devices_skipped)
-			printf("%llu device node(s) skipped: layers may not create devices\n",
-			       (unsigned long long)res.devices_skipped);
+	print_loaded(a, "Loaded", &res);
+	image_load_result_clear(&res);
+	return CLI_EXIT_OK;
+}
+
+/* SOURCE_DATE_EPOCH (reproducible-builds.org): the creation time, so the same tarball and changes
+ * give the same image ID. */
+static int source_date_epoch(int64_t *ret)
+{
+	const char *v = getenv("SOURCE_DATE_EPOCH");
+	*ret = -1;
+	if (!v || !*v)
+		return 0;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (*end || n < 0) {
+		cli_error(PROGRAM, "SOURCE_DATE_EPOCH=`%s` is not a number of seconds since 1970", v);
+		return CLI_EXIT_USAGE;
 	}
+	*ret = n;
+	return 0;
+}
+
+static int do_import(const struct image_args *a, struct image_store *store)
+{
+	struct image_import_options opts = {
+		.name = a->name,
+		.changes = (const char *const *)a->changes,
+		.n_changes = a->n_changes,
+		.message = a->message,
+	};
+	int r = source_date_epoch(&opts.created);
+	if (r)
+		return r;
+	struct cc_error err = { 0 };
+	/* A wrong instruction is a wrong command line: said before the tarball is read. */
+	for (size_t i = 0; i < a->n_changes; i++) {
+		_cleanup_json_ json_t *scratch = json_object();
+		if (image_change_apply(scratch, a->changes[i], &err) < 0) {
+			cli_error(PROGRAM, "%s", cc_error_message(&err));
+			return CLI_EXIT_USAGE;
+		}
+	}
+	struct image_load_result res = { 0 };
+	if (!a->quiet && !a->json)
+		image_store_set_progress(store, progress, NULL);
+	if (image_store_import(store, a->arg, &opts, &res, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return CLI_EXIT_FAILURE;
+	}
+	print_loaded(a, "Imported", &res);
 	image_load_result_clear(&res);
 	return CLI_EXIT_OK;
 }
@@ -188,11 +279,19 @@ static int do_inspect(const struct image_args *a, struct image_store *store)
 	const struct image_config *c = &res->config;
 	json_t *out = info_json(&res->info);
 	json_object_set_new(out, "layer_dirs", strings_json(res->layer_dirs, res->n_layer_dirs));
+	json_object_set_new(out, "diff_ids", strings_json(res->diff_ids, res->n_layer_dirs));
+	json_t *labels = json_object();
+	for (size_t i = 0; i < c->n_labels; i++) {
+		const char *eq = strchr(c->labels[i], '=');
+		_cleanup_free_ char *key = cc_xstrndup(c->labels[i], (size_t)(eq - c->labels[i]));
+		json_object_set_new(labels, key, json_string(eq + 1));
+	}
 	json_object_set_new(out, "config",
-			    json_pack("{s:o, s:o, s:o, s:s, s:s, s:o}", "Env", strings_json(c->env, c->n_env),
+			    json_pack("{s:o, s:o, s:o, s:s, s:s, s:o, s:o}", "Env", strings_json(c->env, c->n_env),
 				      "Entrypoint", strings_json(c->entrypoint, c->n_entrypoint), "Cmd",
 				      strings_json(c->cmd, c->n_cmd), "WorkingDir", c->working_dir, "User", c->user,
-				      "ExposedPorts", strings_json(c->exposed_ports, c->n_exposed_ports)));
+				      "ExposedPorts", strings_json(c->exposed_ports, c->n_exposed_ports), "Labels",
+				      labels));
 	print_json(out);
 	return CLI_EXIT_OK;
 }
@@ -221,12 +320,12 @@ int cmd_image(int argc, char **argv)
 	static const struct {
 		const char *verb;
 		int (*run)(const struct image_args *a, struct image_store *store);
-	} verbs[] = { { "load", do_load },       { "list", do_list }, { "ls", do_list },
-		      { "inspect", do_inspect }, { "rm", do_rm },     { "remove", do_rm } };
+	} verbs[] = { { "load", do_load },       { "import", do_import }, { "list", do_list }, { "ls", do_list },
+		      { "inspect", do_inspect }, { "rm", do_rm },         { "remove", do_rm } };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(verbs); i++) {
 		if (strcmp(argv[1], verbs[i].verb) != 0)
 			continue;
-		struct image_args a;
+		_cleanup_(image_args_clear) struct image_args a = { 0 };
 		int r = parse(argc - 1, argv + 1, &a);
 		if (r != 0)
 			return r < 0 ? CLI_EXIT_OK : r;
