@@ -3,9 +3,10 @@
  * controllers' thread reconciles one key at a time, reading and writing through the store like any
  * client, so a write that loses a race (-ESTALE) is simply queued again.
  *
- * Simplifications, said in docs/platform.md: a rollout replaces the old ReplicaSet at once (no
- * maxSurge/maxUnavailable pacing yet, since nothing runs pods to become ready), orphans are not
- * adopted by selector, and only ReplicaSets and Pods are collected as dependents. */
+ * A rollout goes step by step (rollout.h: maxSurge and maxUnavailable, or Recreate), old templates'
+ * sets are kept up to revisionHistoryLimit for `kubectl rollout undo`. Simplifications, said in
+ * docs/platform.md: orphans are not adopted by selector, minReadySeconds is not waited for, and
+ * only ReplicaSets and Pods are collected as dependents. */
 #include "platform/controllers.h"
 
 #include "lib/base/cleanup.h"
@@ -17,6 +18,7 @@
 #include "lib/net/http.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
+#include "platform/rollout.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -43,6 +45,7 @@ struct platform_controllers {
 	size_t queued;
 	bool stopping;
 	const struct platform_resource *pods, *replicasets, *deployments;
+	bool graceful_pods;
 };
 
 #define MAX_QUEUED 100000
@@ -220,6 +223,29 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	return created;
 }
 
+/* A pod the set no longer wants: deleted as `kubectl delete` would (graceful when a node runs it:
+ * marked, then stopped within its terminationGracePeriodSeconds and removed by the node). */
+static int remove_pod(struct platform_controllers *c, const json_t *pod)
+{
+	struct cc_error err = { 0 };
+	const char *node = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+	json_int_t grace = spec_int(pod, "terminationGracePeriodSeconds", 30);
+	if (!c->graceful_pods || !node || !node[0] || grace <= 0)
+		return platform_objects_delete(c->objects, c->pods, meta(pod, "namespace"), meta(pod, "name"), 0, NULL,
+					       &err);
+	json_t *marked = json_deep_copy(pod), *stored = NULL;
+	char when[40];
+	int64_t at = cc_time_now_ns() + grace * 1000000000LL;
+	cc_time_format_rfc3339(at - at % 1000000000, when, sizeof(when));
+	json_object_set_new(json_object_get(marked, "metadata"), "deletionTimestamp", json_string(when));
+	json_object_set_new(json_object_get(marked, "metadata"), "deletionGracePeriodSeconds", json_integer(grace));
+	const char *rv = meta(pod, "resourceVersion");
+	int rc = platform_objects_update(c->objects, c->pods, marked, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	json_decref(marked);
+	json_decref(stored);
+	return rc;
+}
+
 static int reconcile_replicaset(struct platform_controllers *c, const char *namespace, const char *name)
 {
 	json_t *rs = NULL;
@@ -244,8 +270,7 @@ static int reconcile_replicaset(struct platform_controllers *c, const char *name
 			json_t *victim = json_array_get(mine, k - 1);
 			if (!victim || (pass == 0 && pod_ready(victim)))
 				continue;
-			if (platform_objects_delete(c->objects, c->pods, namespace, meta(victim, "name"), 0, NULL,
-						    &err) == 0)
+			if (remove_pod(c, victim) == 0)
 				have--;
 			json_array_remove(mine, k - 1);
 		}
@@ -354,7 +379,9 @@ static json_t *deployment_status(const json_t *d, const json_t *owned, const cha
 	    is_available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable", "message",
 	    is_available ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
 	    "type", "Progressing", "status", "True", "reason",
-	    updated >= want ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", "message", "");
+	    updated >= want && replicas == updated && available >= updated ? "NewReplicaSetAvailable"
+									   : "ReplicaSetUpdated",
+	    "message", "");
 	json_t *old_conditions = json_object_get(json_object_get(d, "status"), "conditions");
 	size_t j;
 	json_t *cond;
@@ -371,6 +398,132 @@ static json_t *deployment_status(const json_t *d, const json_t *owned, const cha
 			 replicas, "updatedReplicas", updated, "readyReplicas", ready, "availableReplicas", available,
 			 "unavailableReplicas", replicas > available ? replicas - available : 0, "conditions",
 			 conditions);
+}
+
+static json_int_t revision_of(const json_t *rs)
+{
+	const char *rev = json_string_value(json_object_get(
+	    json_object_get(json_object_get(rs, "metadata"), "annotations"), "deployment.kubernetes.io/revision"));
+	return rev ? strtoll(rev, NULL, 10) : 0;
+}
+
+static int by_revision(const void *a, const void *b)
+{
+	json_int_t ra = revision_of(*(json_t *const *)a), rb = revision_of(*(json_t *const *)b);
+	return ra < rb ? -1 : ra > rb;
+}
+
+static int create_replicaset(struct platform_controllers *c, const json_t *d, const char *hash, json_int_t revision)
+{
+	json_t *created = NULL, *fresh = new_replicaset(d, hash, revision);
+	/* It starts empty: the rollout grows it step by step. */
+	json_object_set_new(json_object_get(fresh, "spec"), "replicas", json_integer(0));
+	struct cc_http_response refused;
+	cc_http_response_init(&refused);
+	struct cc_error err = { 0 };
+	int rc = platform_admit_create(c->replicasets, fresh, meta(d, "namespace"), &refused);
+	if (rc == 0)
+		rc = platform_objects_create(c->objects, c->replicasets, fresh, &created, &err);
+	cc_http_response_free(&refused);
+	json_decref(fresh);
+	json_decref(created);
+	return rc;
+}
+
+/* A rollback (kubectl rollout undo) makes an old template current again: its set takes the next
+ * revision, as Kubernetes renumbers it. */
+static int renumber(struct platform_controllers *c, json_t *rs, json_int_t revision)
+{
+	json_t *updated = json_deep_copy(rs), *stored = NULL;
+	json_t *meta_obj = json_object_get(updated, "metadata");
+	json_t *annotations = json_object_get(meta_obj, "annotations");
+	if (!json_is_object(annotations)) {
+		annotations = json_object();
+		json_object_set_new(meta_obj, "annotations", annotations);
+	}
+	char rev[24];
+	snprintf(rev, sizeof(rev), "%" JSON_INTEGER_FORMAT, revision);
+	json_object_set_new(annotations, "deployment.kubernetes.io/revision", json_string(rev));
+	struct cc_error err = { 0 };
+	const char *rv = meta(rs, "resourceVersion");
+	int rc =
+	    platform_objects_update(c->objects, c->replicasets, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	json_decref(updated);
+	json_decref(stored);
+	return rc;
+}
+
+/* Old sets beyond spec.revisionHistoryLimit (default 10) that hold no pods go, oldest first. */
+static void prune_history(struct platform_controllers *c, const json_t *d, json_t **sorted, size_t n,
+			  const json_t *current)
+{
+	json_int_t limit = spec_int(d, "revisionHistoryLimit", 10);
+	size_t old = 0;
+	for (size_t i = 0; i < n; i++)
+		old += sorted[i] != current;
+	for (size_t i = 0; i < n && (json_int_t)old > limit; i++) {
+		if (sorted[i] == current || spec_int(sorted[i], "replicas", 1) != 0 ||
+		    json_integer_value(json_object_get(json_object_get(sorted[i], "status"), "replicas")) != 0)
+			continue;
+		struct cc_error err = { 0 };
+		if (platform_objects_delete(c->objects, c->replicasets, meta(sorted[i], "namespace"),
+					    meta(sorted[i], "name"), 0, NULL, &err) == 0)
+			old--;
+	}
+}
+
+/* One step of the rollout (rollout.h) over the Deployment's sets, oldest first. */
+static int roll(struct platform_controllers *c, const json_t *d, json_t **sorted, size_t n, const json_t *current)
+{
+	struct rollout_set *sets = cc_xcalloc(n ? n : 1, sizeof(*sets));
+	json_int_t *targets = cc_xcalloc(n ? n : 1, sizeof(*targets));
+	for (size_t i = 0; i < n; i++) {
+		const json_t *st = json_object_get(sorted[i], "status");
+		sets[i] =
+		    (struct rollout_set){ .replicas = spec_int(sorted[i], "replicas", 1),
+					  .pods = json_integer_value(json_object_get(st, "replicas")),
+					  .available = json_integer_value(json_object_get(st, "availableReplicas")),
+					  .is_new = sorted[i] == current };
+	}
+	platform_rollout_step(json_object_get(json_object_get(d, "spec"), "strategy"), spec_int(d, "replicas", 1), sets,
+			      n, targets);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (targets[i] != sets[i].replicas)
+			rc = set_replicas(c, sorted[i], targets[i]);
+	free(sets);
+	free(targets);
+	return rc;
+}
+
+/* The status, and the annotation deployment.kubernetes.io/revision naming the current set's revision
+ * (kubectl rollout undo patches it, so it must exist), when either changed. */
+static int write_deployment(struct platform_controllers *c, const json_t *d, json_t *status, json_int_t revision)
+{
+	json_t *want = json_deep_copy(d);
+	json_object_set_new(want, "status", status);
+	if (revision > 0) {
+		json_t *meta_obj = json_object_get(want, "metadata");
+		json_t *annotations = json_object_get(meta_obj, "annotations");
+		if (!json_is_object(annotations)) {
+			annotations = json_object();
+			json_object_set_new(meta_obj, "annotations", annotations);
+		}
+		char rev[24];
+		snprintf(rev, sizeof(rev), "%" JSON_INTEGER_FORMAT, revision);
+		json_object_set_new(annotations, "deployment.kubernetes.io/revision", json_string(rev));
+	}
+	int rc = 0;
+	if (!json_equal(want, d)) {
+		json_t *stored = NULL;
+		struct cc_error err = { 0 };
+		const char *rv = meta(d, "resourceVersion");
+		rc = platform_objects_update(c->objects, c->deployments, want, rv ? strtoll(rv, NULL, 10) : 0, &stored,
+					     &err);
+		json_decref(stored);
+	}
+	json_decref(want);
+	return rc;
 }
 
 static int reconcile_deployment(struct platform_controllers *c, const char *namespace, const char *name)
@@ -395,30 +548,26 @@ static int reconcile_deployment(struct platform_controllers *c, const char *name
 		    json_object_get(json_object_get(json_object_get(rs, "metadata"), "labels"), "pod-template-hash"));
 		if (h && strcmp(h, hash) == 0)
 			current = rs;
-		const char *rev =
-		    json_string_value(json_object_get(json_object_get(json_object_get(rs, "metadata"), "annotations"),
-						      "deployment.kubernetes.io/revision"));
-		if (rev && strtoll(rev, NULL, 10) > revision)
-			revision = strtoll(rev, NULL, 10);
+		if (revision_of(rs) > revision)
+			revision = revision_of(rs);
 	}
-	if (!current) {
-		json_t *created = NULL, *fresh = new_replicaset(d, hash, revision + 1);
-		struct cc_http_response refused;
-		cc_http_response_init(&refused);
-		rc = platform_admit_create(c->replicasets, fresh, namespace, &refused);
-		if (rc == 0)
-			rc = platform_objects_create(c->objects, c->replicasets, fresh, &created, &err);
-		cc_http_response_free(&refused);
-		json_decref(fresh);
-		json_decref(created);
-	} else {
-		/* The rollout: the current template's set to the wanted size, every other one to zero. */
-		json_array_foreach (owned, i, rs)
-			if (rc == 0)
-				rc = set_replicas(c, rs, rs == current ? spec_int(d, "replicas", 1) : 0);
-	}
+	size_t n = json_array_size(owned);
+	json_t **sorted = cc_xcalloc(n ? n : 1, sizeof(*sorted));
+	for (i = 0; i < n; i++)
+		sorted[i] = json_array_get(owned, i);
+	qsort(sorted, n, sizeof(*sorted), by_revision);
+	bool paused = json_is_true(json_object_get(json_object_get(d, "spec"), "paused"));
+	if (!current && !paused)
+		rc = create_replicaset(c, d, hash, revision + 1);
+	else if (current && revision_of(current) < revision && !paused)
+		rc = renumber(c, current, revision + 1);
+	else if (current && !paused)
+		rc = roll(c, d, sorted, n, current);
+	if (rc == 0 && current)
+		prune_history(c, d, sorted, n, current);
 	if (rc == 0)
-		rc = write_status(c, c->deployments, d, deployment_status(d, owned, hash));
+		rc = write_deployment(c, d, deployment_status(d, owned, hash), current ? revision_of(current) : 0);
+	free(sorted);
 	json_decref(owned);
 	json_decref(all);
 	json_decref(d);
@@ -490,7 +639,7 @@ static void enqueue_all(struct platform_controllers *c, const struct platform_re
 	json_decref(items);
 }
 
-int platform_controllers_start(struct platform_objects *objects, struct platform_controllers **ret,
+int platform_controllers_start(struct platform_objects *objects, bool graceful_pods, struct platform_controllers **ret,
 			       struct cc_error *err)
 {
 	struct platform_controllers *c = cc_xcalloc(1, sizeof(*c));
@@ -498,6 +647,7 @@ int platform_controllers_start(struct platform_objects *objects, struct platform
 	c->tail = &c->head;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
+	c->graceful_pods = graceful_pods;
 	c->pods = platform_resource_find("", "v1", "pods");
 	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
 	c->deployments = platform_resource_find("apps", "v1", "deployments");

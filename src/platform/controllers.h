@@ -4,11 +4,15 @@
  * store's changes (objects.h observer) on one thread of their own. */
 #pragma once
 
+#include <stdbool.h>
+
 struct cc_error;
 struct platform_objects;
 struct platform_controllers;
 
-int platform_controllers_start(struct platform_objects *objects, struct platform_controllers **ret,
+/* graceful_pods: pods are deleted as the API deletes them when a node runs them (marked with a
+ * deletionTimestamp; the node stops and removes them); false: removed at once. */
+int platform_controllers_start(struct platform_objects *objects, bool graceful_pods, struct platform_controllers **ret,
 			       struct cc_error *err);
 /* Stops the thread (a reconcile in progress finishes) and frees. */
 void platform_controllers_stop(struct platform_controllers *c);

@@ -133,7 +133,7 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, err);
 	if (r == 0)
-		r = platform_controllers_start(d->objects, &d->controllers, err);
+		r = platform_controllers_start(d->objects, cfg->run_pods, &d->controllers, err);
 	if (r == 0 && cfg->run_pods) {
 		d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
 		unlink(d->down_marker);

@@ -224,6 +224,40 @@ wait_for() {
 	[ "$output" = published ]
 }
 
+@test "pods: a rolling update replaces pods step by step; rollout history, undo and restart" {
+	"${K[@]}" create deployment roll --image=localhost/busybox:latest --replicas=3 -- sleep 3600
+	"${K[@]}" rollout status deployment/roll --timeout=60s
+	first="$("${K[@]}" get pods -l app=roll -o jsonpath='{.items[*].metadata.name}')"
+	"${K[@]}" set env deployment/roll COLOR=blue
+	run "${K[@]}" rollout status deployment/roll --timeout=90s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"successfully rolled out"* ]]
+	# Every pod is new, and has the new environment.
+	# (old pods may still be terminating: sleep ignores SIGTERM as pid 1, so they wait out their grace)
+	live="$("${K[@]}" get pods -l app=roll -o json | "$SYSTEM_PYTHON" -c 'import json, sys
+print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "deletionTimestamp" not in p["metadata"]))')"
+	[ "$(echo $live | wc -w)" -eq 3 ]
+	for pod in $live; do
+		[[ " $first " != *" $pod "* ]]
+		[ "$("${K[@]}" exec "$pod" -- sh -c 'echo $COLOR')" = blue ]
+	done
+	run "${K[@]}" rollout history deployment/roll
+	echo "$output"
+	[[ "$output" == *"1 "*"2 "* ]]
+	run "${K[@]}" get rs -l app=roll
+	echo "$output"
+	[ "$(echo "$output" | grep -c 'roll-')" -eq 2 ]
+	"${K[@]}" rollout undo deployment/roll
+	"${K[@]}" rollout status deployment/roll --timeout=90s
+	[ -z "$("${K[@]}" get deployment roll -o jsonpath='{.spec.template.spec.containers[0].env}')" ]
+	run "${K[@]}" rollout history deployment/roll
+	[[ "$output" == *"2 "*"3 "* ]]
+	"${K[@]}" rollout restart deployment/roll
+	"${K[@]}" rollout status deployment/roll --timeout=90s
+	[ "$("${K[@]}" get deployment roll -o jsonpath='{.status.updatedReplicas}')" = 3 ]
+}
+
 @test "pods: an encrypted emptyDir lives on the fscrypt pool and goes with the pod" {
 	command -v mkfs.ext4 >/dev/null || skip "needs e2fsprogs"
 	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
