@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
 	};
 	struct platform_daemon_config cfg = { .listen = "127.0.0.1:7443",
 					      .data_dir = "/var/lib/cocoon",
-					      .run_pods = true };
+					      /* running pods needs root: anyone else gets the API only */
+					      .run_pods = geteuid() == 0 };
 	const char *log_level = NULL, *log_format = NULL, *log_file = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "l:d:s:hV", options, NULL)) != -1) {
