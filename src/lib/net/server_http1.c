@@ -124,6 +124,7 @@ static void pump_stream(struct connection *c)
 	char chunk[STREAM_CHUNK];
 	for (;;) {
 		size_t taken = 0;
+		bool was_full = c->out.len >= STREAM_OUT_HIGH;
 		while (c->http1_stream && c->out.len < STREAM_OUT_HIGH) {
 			bool done;
 			size_t n = cc_response_stream_take(c->http1_stream, chunk, sizeof(chunk), &done);
@@ -146,8 +147,9 @@ static void pump_stream(struct connection *c)
 		if (!conn_flush(c))
 			return;
 		/* The socket took it all: take more now, since no EPOLLOUT will come to ask (a burst over
-		 * STREAM_OUT_HIGH would otherwise wait for the writer's next write). */
-		if (!taken || c->out.len || !c->http1_stream)
+		 * STREAM_OUT_HIGH would otherwise wait for the writer's next write), also when the output
+		 * was too full to take anything before this flush. */
+		if ((!taken && !was_full) || c->out.len || !c->http1_stream)
 			return;
 	}
 }

@@ -148,6 +148,7 @@ static void pump(struct connection *c)
 	bool more = true;
 	while (more) {
 		size_t taken = 0;
+		bool was_full = c->out.len >= WS_OUT_HIGH;
 		while (!w->close_out && c->out.len < WS_OUT_HIGH) {
 			bool close_out = false;
 			size_t n = cc_websocket_take(w->session, chunk, sizeof(chunk), &close_out);
@@ -171,8 +172,9 @@ static void pump(struct connection *c)
 		}
 		if (!conn_flush(c))
 			return;
-		/* The socket took everything: take more now, as no EPOLLOUT will come to ask for it. */
-		more = taken > 0 && c->out.len == 0 && !w->close_out;
+		/* The socket took everything: take more now, as no EPOLLOUT will come to ask for it (also
+		 * when the output was too full to take anything before this flush). */
+		more = (taken > 0 || was_full) && c->out.len == 0 && !w->close_out;
 	}
 }
 

@@ -645,6 +645,65 @@ static void test_burst_without_a_next_send(void **state)
 	cc_server_stop(srv);
 }
 
+/* A writer that streams as fast as the session lets it, waiting for on_drain after -ENOBUFS (as the
+ * exec bridge does), against a client that reads as fast as it can: every byte arrives, whichever
+ * way the loop's pumping and the socket's room interleave (a kick that finds the output full must
+ * still take more once the socket empties it). */
+struct streamer {
+	struct cc_websocket *ws;
+	int messages;
+};
+
+static void *stream_out(void *arg)
+{
+	struct streamer *st = arg;
+	char chunk[4096];
+	memset(chunk, 'z', sizeof(chunk));
+	for (int i = 0; i < st->messages;) {
+		pthread_mutex_lock(&seen.lock);
+		int drains = seen.drains;
+		pthread_mutex_unlock(&seen.lock);
+		int r = cc_websocket_send(st->ws, chunk, sizeof(chunk));
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		assert_int_equal(r, -ENOBUFS);
+		if (!wait_for(&seen.drains, drains + 1))
+			fail_msg("no on_drain after -ENOBUFS at message %d", i);
+	}
+	return NULL;
+}
+
+static void test_streaming_writer_never_stalls(void **state)
+{
+	struct cc_server *srv = start_server(NULL);
+	for (int round = 0; round < 3; round++) {
+		reset_seen(false, 64u << 10);
+		struct client c;
+		client_plain(&c, cc_server_port(srv));
+		open_session(&c, "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n", NULL);
+		pthread_mutex_lock(&seen.lock);
+		struct streamer st = { .ws = seen.ws, .messages = 2048 }; /* 8 MiB */
+		pthread_mutex_unlock(&seen.lock);
+		pthread_t writer;
+		assert_int_equal(pthread_create(&writer, NULL, stream_out, &st), 0);
+		uint8_t op;
+		struct cc_buf p = CC_BUF_INIT;
+		for (int i = 0; i < st.messages; i++) {
+			if (!read_frame(&c, &op, &p))
+				fail_msg("round %d: stalled after %d of %d messages", round, i, st.messages);
+			if (i % 16 == 0)
+				usleep(200); /* a reader a little slower than the writer: the socket fills now and then */
+		}
+		pthread_join(writer, NULL);
+		writer_close(1000, NULL);
+		cc_buf_free(&p);
+		client_free(&c);
+	}
+	cc_server_stop(srv);
+}
+
 /* ---- TLS: kubectl's websocket dialer offers no ALPN (client-go's TLS config has no NextProtos);
  * a client offering http/1.1 only must get it, not h2 ---- */
 
@@ -766,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_server_stop),
 		cmocka_unit_test(test_backpressure_and_pause),
 		cmocka_unit_test(test_burst_without_a_next_send),
+		cmocka_unit_test(test_streaming_writer_never_stalls),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_unix_socket),
 	};
