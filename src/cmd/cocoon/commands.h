@@ -20,3 +20,4 @@ int cmd_kubeconfig(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_logs(int argc, char **argv);

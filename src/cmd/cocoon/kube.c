@@ -5,12 +5,12 @@
  * files. Resources are found through discovery by plural, singular, short name or kind. */
 #include "cmd/cli.h"
 #include "commands.h"
+#include "kube_client.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
-#include "lib/net/client.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -18,25 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-struct kube {
-	const char *program;
-	char server[300];
-	struct cc_http_client_config http;
-	char ca[4096], cert[4096], key[4096];
-	const char *namespace;
-	bool all_namespaces;
-	const char *selector;
-	const char *output;
-	const char *file;
-	json_t *discovery; /* [{path, resource}] for every served resource */
-};
-
-struct resource {
-	char prefix[160];   /* "/api/v1" or "/apis/apps/v1" */
-	const json_t *info; /* the APIResource from discovery */
-	const char *group;
-};
 
 static void usage(FILE *out)
 {
@@ -47,160 +28,7 @@ static void usage(FILE *out)
 		     "kubectl's everyday verbs against cocoond's Kubernetes API. RESOURCE is a plural, singular or\n"
 		     "short name, or a kind (pods, pod, po, Pod). apply sends each YAML or JSON document as a\n"
 		     "server-side apply.\n"
-		     "\n"
-		     "  --server URL     API URL (default https://127.0.0.1:7443)\n"
-		     "  --pki DIR        CA and admin certificate from DIR (default /var/lib/cocoon/pki)\n"
-		     "  --socket PATH    the local unix socket instead (root is an administrator there)\n");
-}
-
-/* ---- requests ---- */
-
-/* Sends and parses; a Status failure is printed as kubectl does and returns -1. */
-static int request(struct kube *k, const char *method, const char *path, const char *type, const char *body,
-		   const char *accept, long *ret_status, json_t **ret)
-{
-	_cleanup_free_ char *url = cc_xasprintf("%s%s", k->server, path);
-	_cleanup_free_ char *accept_header = accept ? cc_xasprintf("Accept: %s", accept) : NULL;
-	const char *headers[] = { accept_header, NULL };
-	struct cc_http_client_config cfg = k->http;
-	cfg.headers = accept ? headers : NULL;
-	struct cc_http_result res;
-	struct cc_error err = { 0 };
-	if (cc_http_client_request(&cfg, method, url, type, body, body ? strlen(body) : 0, &res, &err) < 0) {
-		cli_error(k->program, "%s", cc_error_message(&err));
-		return -1;
-	}
-	json_t *doc = NULL;
-	if (res.body.len)
-		cc_json_parse(res.body.data, res.body.len, 64u << 20, url, &doc, NULL);
-	long status = res.status;
-	cc_http_result_free(&res);
-	*ret_status = status;
-	/* 404 goes back to a caller that wants the answer (absent is news to apply, an error to get). */
-	if (status >= 400 && !(status == 404 && ret)) {
-		const char *reason = json_string_value(json_object_get(doc, "reason"));
-		const char *message = json_string_value(json_object_get(doc, "message"));
-		fprintf(stderr, "Error from server (%s): %s\n", reason ? reason : "Unknown", message ? message : "");
-		json_decref(doc);
-		return -1;
-	}
-	if (ret)
-		*ret = doc;
-	else
-		json_decref(doc);
-	return 0;
-}
-
-static int load_discovery(struct kube *k)
-{
-	k->discovery = json_array();
-	long status;
-	json_t *groups = NULL;
-	if (request(k, "GET", "/apis", NULL, NULL, NULL, &status, &groups) < 0)
-		return -1;
-	json_t *prefixes = json_pack("[s]", "/api/v1");
-	size_t i;
-	json_t *g;
-	json_array_foreach (json_object_get(groups, "groups"), i, g) {
-		const char *gv =
-		    json_string_value(json_object_get(json_object_get(g, "preferredVersion"), "groupVersion"));
-		if (gv)
-			json_array_append_new(prefixes, json_sprintf("/apis/%s", gv));
-	}
-	json_decref(groups);
-	json_t *prefix;
-	json_array_foreach (prefixes, i, prefix) {
-		json_t *list = NULL;
-		if (request(k, "GET", json_string_value(prefix), NULL, NULL, NULL, &status, &list) < 0) {
-			json_decref(prefixes);
-			return -1;
-		}
-		size_t j;
-		json_t *r;
-		json_array_foreach (json_object_get(list, "resources"), j, r)
-			if (!strchr(json_string_value(json_object_get(r, "name")) ?: "/", '/'))
-				json_array_append_new(k->discovery,
-						      json_pack("{s:O, s:O}", "path", prefix, "resource", r));
-		json_decref(list);
-	}
-	json_decref(prefixes);
-	return 0;
-}
-
-static bool names_resource(const json_t *r, const char *name)
-{
-	const char *fields[] = { "name", "singularName", "kind" };
-	for (size_t i = 0; i < 3; i++) {
-		const char *v = json_string_value(json_object_get(r, fields[i]));
-		if (v && strcasecmp(v, name) == 0)
-			return true;
-	}
-	size_t i;
-	json_t *s;
-	json_array_foreach (json_object_get(r, "shortNames"), i, s)
-		if (strcasecmp(json_string_value(s) ?: "", name) == 0)
-			return true;
-	return false;
-}
-
-static void set_resource(const json_t *entry, struct resource *ret)
-{
-	const char *path = json_string_value(json_object_get(entry, "path"));
-	snprintf(ret->prefix, sizeof(ret->prefix), "%s", path);
-	ret->info = json_object_get(entry, "resource");
-	ret->group = strncmp(path, "/apis/", 6) == 0 ? path + 6 : "";
-}
-
-/* By name (get, delete) or by kind and apiVersion (apply). */
-static bool find_resource(struct kube *k, const char *name, const char *api_version, struct resource *ret)
-{
-	size_t i;
-	json_t *entry;
-	json_array_foreach (k->discovery, i, entry) {
-		const char *path = json_string_value(json_object_get(entry, "path"));
-		if (api_version) {
-			char want[200];
-			snprintf(want, sizeof(want), strchr(api_version, '/') ? "/apis/%s" : "/api/%s", api_version);
-			if (strcmp(path, want) != 0 ||
-			    strcmp(json_string_value(json_object_get(json_object_get(entry, "resource"), "kind")) ?: "",
-				   name) != 0)
-				continue;
-		} else if (!names_resource(json_object_get(entry, "resource"), name)) {
-			continue;
-		}
-		set_resource(entry, ret);
-		return true;
-	}
-	cli_error(k->program, "the server doesn't have a resource type \"%s\"%s%s", name, api_version ? " in " : "",
-		  api_version ? api_version : "");
-	return false;
-}
-
-static char *object_path(const struct resource *r, const char *namespace, const char *name)
-{
-	bool namespaced = json_is_true(json_object_get(r->info, "namespaced"));
-	const char *resource = json_string_value(json_object_get(r->info, "name"));
-	if (namespaced && namespace)
-		return cc_xasprintf("%s/namespaces/%s/%s%s%s", r->prefix, namespace, resource, name ? "/" : "",
-				    name ? name : "");
-	return cc_xasprintf("%s/%s%s%s", r->prefix, resource, name ? "/" : "", name ? name : "");
-}
-
-/* "configmap" or "deployment.apps", as kubectl names objects. */
-static void type_name(const struct resource *r, char *out, size_t size)
-{
-	const char *kind = json_string_value(json_object_get(r->info, "kind")) ?: "";
-	char group[128];
-	snprintf(group, sizeof(group), "%s", r->group);
-	char *slash = strchr(group, '/');
-	if (slash)
-		*slash = '\0';
-	size_t n = 0;
-	for (; kind[n] && n + 1 < size; n++)
-		out[n] = (char)tolower((unsigned char)kind[n]);
-	out[n] = '\0';
-	if (group[0])
-		snprintf(out + n, size - n, ".%s", group);
+		     "\n" KUBE_CONNECTION_USAGE);
 }
 
 /* ---- get ---- */
@@ -294,26 +122,21 @@ static int get(struct kube *k, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	struct resource r;
-	if (load_discovery(k) < 0 || !find_resource(k, argv[0], NULL, &r))
+	if (kube_load_discovery(k) < 0 || !kube_find_resource(k, argv[0], NULL, &r))
 		return CLI_EXIT_FAILURE;
 	const char *ns = k->all_namespaces ? NULL : (k->namespace ? k->namespace : "default");
-	_cleanup_free_ char *path = object_path(&r, ns, argc == 2 ? argv[1] : NULL);
+	_cleanup_free_ char *path = kube_object_path(&r, ns, argc == 2 ? argv[1] : NULL);
 	_cleanup_free_ char *query = NULL;
 	if (k->selector) {
-		struct cc_buf enc = CC_BUF_INIT;
-		for (const char *p = k->selector; *p; p++)
-			if (isalnum((unsigned char)*p) || strchr("-._~", *p))
-				cc_buf_append(&enc, p, 1);
-			else
-				cc_buf_appendf(&enc, "%%%02X", (unsigned char)*p);
-		query = cc_xasprintf("%s?labelSelector=%s", path, enc.data ? enc.data : "");
-		cc_buf_free(&enc);
+		_cleanup_free_ char *enc = kube_query_escape(k->selector);
+		query = cc_xasprintf("%s?labelSelector=%s", path, enc);
 	}
 	bool table = !k->output || strcmp(k->output, "wide") == 0;
 	long status;
 	_cleanup_json_ json_t *doc = NULL;
-	if (request(k, "GET", query ? query : path, NULL, NULL,
-		    table ? "application/json;as=Table;v=v1;g=meta.k8s.io, application/json" : NULL, &status, &doc) < 0)
+	if (kube_request(k, "GET", query ? query : path, NULL, NULL,
+			 table ? "application/json;as=Table;v=v1;g=meta.k8s.io, application/json" : NULL, &status,
+			 &doc) < 0)
 		return CLI_EXIT_FAILURE;
 	if (status == 404) {
 		fprintf(stderr, "Error from server (NotFound): %s\n",
@@ -327,7 +150,7 @@ static int get(struct kube *k, int argc, char **argv)
 		printf("%s\n", text);
 	} else if (strcmp(k->output, "name") == 0) {
 		char type[160];
-		type_name(&r, type, sizeof(type));
+		kube_type_name(&r, type, sizeof(type));
 		json_t *items = json_object_get(doc, "items");
 		if (!items)
 			items = json_pack("[O]", doc);
@@ -366,7 +189,7 @@ static int for_each_document(struct kube *k, int (*fn)(struct kube *k, json_t *d
 		cli_error(k->program, "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	if (load_discovery(k) < 0)
+	if (kube_load_discovery(k) < 0)
 		return CLI_EXIT_FAILURE;
 	int failed = 0;
 	size_t i;
@@ -386,7 +209,7 @@ static int document_target(struct kube *k, json_t *doc, struct resource *r, cons
 		cli_error(k->program, "%s: a document without kind, apiVersion or metadata.name", k->file);
 		return -1;
 	}
-	if (!find_resource(k, kind, api_version, r))
+	if (!kube_find_resource(k, kind, api_version, r))
 		return -1;
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	*ret_ns = ns ? ns : (k->namespace ? k->namespace : "default");
@@ -399,15 +222,15 @@ static int apply_one(struct kube *k, json_t *doc)
 	const char *ns, *name;
 	if (document_target(k, doc, &r, &ns, &name) < 0)
 		return -1;
-	_cleanup_free_ char *path = object_path(&r, ns, name);
+	_cleanup_free_ char *path = kube_object_path(&r, ns, name);
 	long status;
 	_cleanup_json_ json_t *before = NULL, *after = NULL;
-	if (request(k, "GET", path, NULL, NULL, NULL, &status, &before) < 0)
+	if (kube_request(k, "GET", path, NULL, NULL, NULL, &status, &before) < 0)
 		return -1;
 	bool existed = status == 200;
 	_cleanup_free_ char *apply = cc_xasprintf("%s?fieldManager=cocoon&force=true", path);
 	_cleanup_free_ char *body = json_dumps(doc, JSON_COMPACT);
-	if (request(k, "PATCH", apply, "application/apply-patch+yaml", body, NULL, &status, &after) < 0 ||
+	if (kube_request(k, "PATCH", apply, "application/apply-patch+yaml", body, NULL, &status, &after) < 0 ||
 	    status >= 400)
 		return -1;
 	const char *rv_before =
@@ -415,7 +238,7 @@ static int apply_one(struct kube *k, json_t *doc)
 	const char *rv_after =
 	    json_string_value(json_object_get(json_object_get(after, "metadata"), "resourceVersion"));
 	char type[160];
-	type_name(&r, type, sizeof(type));
+	kube_type_name(&r, type, sizeof(type));
 	printf("%s/%s %s\n", type, name,
 	       !existed ? "created"
 			: (rv_before && rv_after && strcmp(rv_before, rv_after) == 0 ? "unchanged" : "configured"));
@@ -424,10 +247,10 @@ static int apply_one(struct kube *k, json_t *doc)
 
 static int delete_named(struct kube *k, const struct resource *r, const char *ns, const char *name)
 {
-	_cleanup_free_ char *path = object_path(r, ns, name);
+	_cleanup_free_ char *path = kube_object_path(r, ns, name);
 	long status;
 	_cleanup_json_ json_t *gone = NULL;
-	if (request(k, "DELETE", path, NULL, NULL, NULL, &status, &gone) < 0)
+	if (kube_request(k, "DELETE", path, NULL, NULL, NULL, &status, &gone) < 0)
 		return -1;
 	if (status == 404) {
 		fprintf(stderr, "Error from server (NotFound): %s\n",
@@ -435,7 +258,7 @@ static int delete_named(struct kube *k, const struct resource *r, const char *ns
 		return -1;
 	}
 	char type[160];
-	type_name(r, type, sizeof(type));
+	kube_type_name(r, type, sizeof(type));
 	printf("%s \"%s\" deleted\n", type, name);
 	return 0;
 }
@@ -453,26 +276,22 @@ static int delete_one(struct kube *k, json_t *doc)
 
 static int run(int argc, char **argv, const char *verb)
 {
-	static const struct option options[] = {
-		{ "server", required_argument, NULL, 's' },   { "pki", required_argument, NULL, 'p' },
-		{ "socket", required_argument, NULL, 'u' },   { "namespace", required_argument, NULL, 'n' },
+	static const struct option verb_options[] = {
 		{ "all-namespaces", no_argument, NULL, 'A' }, { "selector", required_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },   { "filename", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
+	_cleanup_free_ struct option *options = kube_options(verb_options);
 	char program[32];
 	snprintf(program, sizeof(program), "cocoon %s", verb);
-	struct kube k = { .program = program, .http = { .timeout_ms = 30000 } };
-	snprintf(k.server, sizeof(k.server), "https://127.0.0.1:7443");
-	const char *pki = "/var/lib/cocoon/pki";
+	struct kube k;
+	kube_init(&k, program);
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "n:Al:o:f:h", options, NULL)) != -1) {
+		if (kube_option(&k, c, optarg))
+			continue;
 		switch (c) {
-		case 's': snprintf(k.server, sizeof(k.server), "%s", optarg); break;
-		case 'p': pki = optarg; break;
-		case 'u': k.http.unix_socket = optarg; break;
-		case 'n': k.namespace = optarg; break;
 		case 'A': k.all_namespaces = true; break;
 		case 'l': k.selector = optarg; break;
 		case 'o': k.output = optarg; break;
@@ -481,14 +300,7 @@ static int run(int argc, char **argv, const char *verb)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (k.http.unix_socket) {
-		snprintf(k.server, sizeof(k.server), "http://localhost");
-	} else {
-		snprintf(k.ca, sizeof(k.ca), "%s/ca.crt", pki);
-		snprintf(k.cert, sizeof(k.cert), "%s/admin.crt", pki);
-		snprintf(k.key, sizeof(k.key), "%s/admin.key", pki);
-		k.http.ca_file = k.ca, k.http.cert_file = k.cert, k.http.key_file = k.key;
-	}
+	kube_connect(&k);
 	int rc;
 	if (strcmp(verb, "get") == 0) {
 		rc = get(&k, argc - optind, argv + optind);
@@ -505,13 +317,13 @@ static int run(int argc, char **argv, const char *verb)
 		rc = CLI_EXIT_USAGE;
 	} else {
 		struct resource r;
-		rc = load_discovery(&k) < 0 || !find_resource(&k, argv[optind], NULL, &r) ? CLI_EXIT_FAILURE
-											  : CLI_EXIT_OK;
+		rc = kube_load_discovery(&k) < 0 || !kube_find_resource(&k, argv[optind], NULL, &r) ? CLI_EXIT_FAILURE
+												    : CLI_EXIT_OK;
 		for (int i = optind + 1; rc == CLI_EXIT_OK && i < argc; i++)
 			if (delete_named(&k, &r, k.namespace ? k.namespace : "default", argv[i]) < 0)
 				rc = CLI_EXIT_FAILURE;
 	}
-	json_decref(k.discovery);
+	kube_clear(&k);
 	return rc;
 }
 

@@ -23,12 +23,25 @@ static void curl_init_once(void)
 struct sink {
 	struct cc_buf *body;
 	bool overflow;
+	CURL *curl;
+	const struct cc_http_client_config *cfg;
+	bool stopped; /* on_body asked to end the stream */
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct sink *sink = userdata;
 	size_t n = size * nmemb;
+	if (sink->cfg->on_body) {
+		long status = 0;
+		curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			if (sink->cfg->on_body(sink->cfg->on_body_ctx, ptr, n))
+				return n;
+			sink->stopped = true;
+			return 0;
+		}
+	}
 	if (cc_buf_append(sink->body, ptr, n) < 0) {
 		sink->overflow = true;
 		return 0; /* makes curl abort the transfer */
@@ -110,13 +123,16 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 		return cc_error_set(err, ENOMEM, "cannot create an HTTP client");
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct sink sink = { .body = &res->body };
+	struct sink sink = { .body = &res->body, .curl = curl, .cfg = cfg };
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_ms ? cfg->timeout_ms : 30000));
+	if (cfg->timeout_ms >= 0)
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_ms ? cfg->timeout_ms : 30000));
+	else
+		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -154,6 +170,8 @@ int cc_http_client_request(const struct cc_http_client_config *cfg, const char *
 
 	CURLcode rc = curl_easy_perform(curl);
 	int r = 0;
+	if (rc == CURLE_WRITE_ERROR && sink.stopped)
+		rc = CURLE_OK; /* the stream's reader had enough */
 	if (rc != CURLE_OK) {
 		if (sink.overflow)
 			r = cc_error_set(err, EMSGSIZE, "%s %s: response larger than %zu bytes", method, url,

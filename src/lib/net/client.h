@@ -5,6 +5,7 @@
 #include "lib/base/buf.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cc_error;
@@ -22,6 +23,12 @@ struct cc_http_client_config {
 	/* When set, the connection is kept open for the next request through the same slot (one
 	 * thread at a time): no TLS handshake per request. Release with cc_http_connection_close. */
 	struct cc_http_connection **connection;
+	/* A stream (kubectl logs -f, a watch): when set, the body of a 2xx response goes to on_body as
+	 * it arrives instead of into res->body (an error's body is still kept there, for its Status);
+	 * on_body returns false to end the transfer, which is then no error. timeout_ms < 0: no limit
+	 * on the whole request (connecting still times out after 30 s). */
+	bool (*on_body)(void *ctx, const void *data, size_t len);
+	void *on_body_ctx;
 };
 
 struct cc_http_connection;
