@@ -41,7 +41,7 @@
 #define OUT_CHUNK  (32u << 10)  /* what client-go reads per message */
 #define STDIN_HIGH (256u << 10) /* pause the client's stdin past this much unwritten */
 #define HELD_MAX   (64u << 10)  /* stderr held back until the command is known to run */
-#define GRACE_MS   2000         /* after the runtime exits, for the pipes to end */
+#define GRACE_MS   2000         /* after the runtime exits, for silent pipes to end */
 
 /* ---- the session's descriptors on the exec loop ---- */
 
@@ -317,6 +317,10 @@ static void read_output(struct platform_exec_session *s, enum platform_exec_watc
 		maybe_end(s);
 		return;
 	}
+	/* After the runtime's exit the grace period counts from the last output: a command's tail that
+	 * still flows (to a slow client) is not cut, a pipe kept open by a silent child is. */
+	if (s->runtime_exited)
+		s->grace_until = cc_time_monotonic_ms() + GRACE_MS;
 	if (kind == EXEC_STDERR)
 		deliver_stderr(s, buf, (size_t)n);
 	else if (s->want_stdout)
@@ -482,6 +486,7 @@ static void sync_session(struct cc_loop *loop, void *arg)
 		int r = cc_k8s_channel_send(s->ws, s->blocked_channel, s->blocked.data, s->blocked.len);
 		if (r != -ENOBUFS) {
 			s->has_blocked = false;
+			s->grace_until = cc_time_monotonic_ms() + GRACE_MS; /* output flows again */
 			cc_buf_free(&s->blocked);
 			want_output(s, true);
 		}

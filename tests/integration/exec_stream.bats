@@ -140,6 +140,16 @@ sessions() {
 	! pgrep -f "sleep 4545"
 }
 
+@test "exec: a background child that keeps stdout open does not hold the session past the grace period" {
+	local start=$SECONDS
+	# (the child goes with the container at teardown)
+	run "${CLIENT[@]}" "$URL?command=sh&command=-c&command=sleep+30+%26+echo+done&stdout=true"
+	echo "$output"
+	[ "$(field "$output" 'r["stdout"]')" = done ]
+	[ "$(field "$output" 'r["status"]["status"]')" = Success ]
+	[ $((SECONDS - start)) -lt 10 ]
+}
+
 @test "exec: v4.channel.k8s.io for a client that offers only v4" {
 	run "${CLIENT[@]}" "$URL?command=head&command=-n1&stdin=true&stdout=true" --protocol v4.channel.k8s.io --stdin 'v4 line\n'
 	echo "$output"
