@@ -694,7 +694,8 @@ static void test_streaming_writer_never_stalls(void **state)
 			if (!read_frame(&c, &op, &p))
 				fail_msg("round %d: stalled after %d of %d messages", round, i, st.messages);
 			if (i % 16 == 0)
-				usleep(200); /* a reader a little slower than the writer: the socket fills now and then */
+				usleep(
+				    200); /* a reader a little slower than the writer: the socket fills now and then */
 		}
 		pthread_join(writer, NULL);
 		writer_close(1000, NULL);
