@@ -9,6 +9,7 @@
 #include "platform/resources.h"
 #include "platform/status.h"
 
+#include <errno.h>
 #include <string.h>
 
 void platform_pod_stream(void *ctx, const char *subresource, const char *namespace, const char *pod,
@@ -24,7 +25,13 @@ void platform_pod_stream(void *ctx, const char *subresource, const char *namespa
 	_cleanup_free_ char *container = cc_http_request_query(req, "container");
 	struct platform_container_ref ref;
 	struct cc_error err = { 0 };
-	if (platform_pods_container(s->pods, namespace, pod, container, &ref, &err) < 0) {
+	int r = platform_pods_container(s->pods, namespace, pod, container, &ref, &err);
+	if (r == -ESRCH) {
+		/* As kube-apiserver: a pod that does not exist (here) is 404, a bad container 400. */
+		platform_status_error(resp, 404, NULL, pods, pod, "pods \"%s\" not found", pod);
+		return;
+	}
+	if (r < 0) {
 		platform_status_error(resp, 400, "BadRequest", pods, pod, "%s", cc_error_message(&err));
 		return;
 	}

@@ -195,7 +195,9 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		if (r == 0)
 			r = cc_mkdir_p(encrypted, 0700, err);
 	}
-	struct pod_volume_dirs dirs = { .pod_dir = ps->dir,
+	const char *platform_dirs[] = { p->cfg.data_dir, p->cfg.run_dir, p->cfg.log_dir, NULL };
+	struct pod_volume_dirs dirs = { .platform_dirs = platform_dirs,
+					.pod_dir = ps->dir,
 					.memory_dir = memory,
 					.encrypted_dir = encrypt ? encrypted : NULL };
 	json_t *volumes = NULL;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,22 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		const char *type = json_string_value(json_object_get(source, "type")) ?: "";
 		if (path[0] != '/')
 			return cc_error_set(err, EINVAL, "volume \"%s\": hostPath.path must be absolute", name);
+		char resolved[PATH_MAX];
+		const char *real = realpath(path, resolved) ? resolved : path;
+		for (const char *const *d = dirs->platform_dirs; d && *d; d++) {
+			size_t n = strlen(*d);
+			if (strncmp(real, *d, n) == 0 && (real[n] == '\0' || real[n] == '/'))
+				return cc_error_set(err, EPERM,
+						    "volume \"%s\": hostPath `%s` is inside the platform's own "
+						    "directory `%s`",
+						    name, path, *d);
+			if (strncmp(*d, real, strlen(real)) == 0 &&
+			    ((*d)[strlen(real)] == '/' || strcmp(real, "/") == 0))
+				return cc_error_set(err, EPERM,
+						    "volume \"%s\": hostPath `%s` contains the platform's own "
+						    "directory `%s`",
+						    name, path, *d);
+		}
 		if (strcmp(type, "DirectoryOrCreate") == 0 && cc_mkdir_p(path, 0755, err) < 0)
 			return -errno;
 		if (access(path, F_OK) < 0)

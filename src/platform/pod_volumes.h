@@ -16,6 +16,9 @@ struct pod_volume_dirs {
 	const char *pod_dir;       /* DATA/pods/UID: emptyDirs, the kubelet-managed files */
 	const char *memory_dir;    /* on a tmpfs: Secret and ConfigMap volumes */
 	const char *encrypted_dir; /* on the fscrypt pool, or NULL when the pod encrypts nothing */
+	/* The platform's own directories (state, run, logs): no hostPath may reach into them, or one
+	 * pod could mount another's volumes or the platform's keys. NULL-terminated. */
+	const char *const *platform_dirs;
 };
 
 /* Whether the pod asks for encrypted volumes (annotation run.cocoon.volume.encrypted). */

@@ -442,7 +442,7 @@ int platform_pods_container(struct platform_pods *p, const char *namespace, cons
 	int r = 0;
 	struct container_state *cs = NULL;
 	if (!ps) {
-		r = cc_error_set(err, ENOENT, "pod %s has no containers on this node yet", pod);
+		r = cc_error_set(err, ESRCH, "pod %s has no containers on this node", pod);
 	} else {
 		for (size_t i = 0; i < ps->n_containers && !cs; i++)
 			if ((!container || !container[0]) ? !ps->containers[i].init

@@ -42,8 +42,8 @@ void platform_pods_stop(struct platform_pods *p);
  * down`. */
 void platform_pods_stop_all(struct platform_pods *p);
 
-/* What an exec, attach or log request needs of a running container. -ENOENT with the reason
- * (no such pod, container, not running) in err. */
+/* What an exec, attach or log request needs of a running container. -ESRCH when the node runs
+ * no such pod, -ENOENT with the reason (no such container, not started yet) in err. */
 struct platform_container_ref {
 	char id[192]; /* runtime container id */
 	char runtime[4096];

@@ -82,7 +82,8 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct f
 		names[n++] = cc_xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), compare_names);
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined behaviour (an empty directory) */
+		qsort(names, n, sizeof(char *), compare_names);
 	int r = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;

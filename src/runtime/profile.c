@@ -73,6 +73,24 @@ static int refuse_host_namespaces(const struct runtime_spec *spec, struct cc_err
 	return 0;
 }
 
+/* cocoond keeps each pod's own files (emptyDirs, the hosts file, Secret volumes, the encrypted
+ * pool's directories) under its state and run directories, named by the pod's uid: those are the
+ * pod's, not the platform's, and a container of that pod may have them. */
+static bool own_pod_path(const struct runtime_spec *spec, const char *src)
+{
+	static const char *const pod_roots[] = { "/var/lib/cocoon/pods/", "/run/cocoon/memory/",
+						 "/run/cocoon/encrypted/" };
+	const char *uid = runtime_spec_annotation(spec, "io.kubernetes.pod.uid");
+	if (!uid || !uid[0] || strchr(uid, '/') || strcmp(uid, ".") == 0 || strcmp(uid, "..") == 0)
+		return false;
+	for (size_t k = 0; k < CC_ARRAY_SIZE(pod_roots); k++) {
+		size_t n = strlen(pod_roots[k]), u = strlen(uid);
+		if (strncmp(src, pod_roots[k], n) == 0 && strncmp(src + n, uid, u) == 0 && src[n + u] == '/')
+			return true;
+	}
+	return false;
+}
+
 /* Bind sources that hand a container the host: its root, kernel interfaces, and runtime sockets. */
 static int refuse_dangerous_mounts(const struct runtime_spec *spec, struct cc_error *err)
 {
@@ -104,6 +122,8 @@ static int refuse_dangerous_mounts(const struct runtime_spec *spec, struct cc_er
 			bad = strncmp(src, prefixes[k], n) == 0 && (src[n] == '\0' || src[n] == '/');
 		}
 		/* The default device binds (/dev/null etc.) come from the runtime, not from mounts. */
+		if (bad && own_pod_path(spec, src))
+			bad = false;
 		if (bad)
 			return cc_error_set(err, EPERM,
 					    "confidential profile: bind mount of host path `%s` on `%s` is not allowed",

@@ -178,6 +178,27 @@ wait_for() {
 	[[ "$(field nosecret '{.status.containerStatuses[0].state.waiting.message}')" == *'secret "absent" not found'* ]]
 }
 
+@test "pods: a hostPath into the platform's own directories is refused" {
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: snoop}
+	spec:
+	  containers:
+	  - {name: c, image: localhost/busybox:latest, command: [sleep, "600"], volumeMounts: [{name: h, mountPath: /h}]}
+	  volumes: [{name: h, hostPath: {path: "$DATA/pki"}}]
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	for _ in $(seq 1 100); do
+		"${K[@]}" get events --field-selector involvedObject.name=snoop | grep -q FailedMount && break
+		sleep 0.2
+	done
+	run "${K[@]}" get events --field-selector involvedObject.name=snoop
+	echo "$output"
+	[[ "$output" == *FailedMount*"inside the platform's own directory"* ]]
+	[ "$(field snoop '{.status.phase}')" = Pending ]
+}
+
 @test "pods: a failing liveness probe restarts the container" {
 	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
 	apiVersion: v1
