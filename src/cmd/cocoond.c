@@ -39,6 +39,8 @@ static void usage(FILE *out)
 		     "      --pod-subnet CIDR   pod addresses on the node's bridge (default 10.244.0.0/16)\n"
 		     "      --bridge NAME       the node's pod bridge (default cocoon0)\n"
 		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
+		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
+		     "                          (default DATA_DIR/secrets-root.key, made on first start)\n"
 		     "      --kbs URL           the key broker that releases pods' volume keys after attestation\n"
 		     "      --kbs-ca FILE       its CA certificate\n"
 		     "      --kbs-tenant NAME   the tenant this node belongs to (default \"default\")\n"
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		OPT_NO_PODS,
 		OPT_STORE,
 		OPT_NODE_NAME,
+		OPT_SECRETS_ROOT_KEY,
 		OPT_KBS,
 		OPT_KBS_CA,
 		OPT_KBS_TENANT,
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 		{ "no-pods", no_argument, NULL, OPT_NO_PODS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
 		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
@@ -133,6 +137,7 @@ int main(int argc, char **argv)
 		case OPT_NO_PODS: cfg.run_pods = false; break;
 		case OPT_STORE: cfg.store_url = optarg; break;
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
+		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;
 		case OPT_KBS_TENANT: cfg.kbs_tenant = optarg; break;

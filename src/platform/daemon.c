@@ -3,6 +3,7 @@
 #include "platform/daemon.h"
 
 #include "agent/agent.h"
+#include "keys/root_key.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
@@ -23,6 +24,8 @@
 #include "platform/objects.h"
 #include "platform/pod_stream.h"
 #include "platform/pods.h"
+#include "platform/resources.h"
+#include "platform/secrets_at_rest.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +72,7 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 struct platform_daemon {
 	struct cc_store *store;
 	struct platform_objects *objects;
+	struct platform_secrets_at_rest *secrets;
 	struct platform_api *api;
 	struct platform_controllers *controllers;
 	struct platform_pods *pods;
@@ -112,11 +116,31 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_health_free(d->healthz);
 	platform_audit_log_close(d->audit);
 	platform_objects_close(d->objects);
+	platform_secrets_at_rest_free(d->secrets);
 	cc_store_close(d->store);
 	cc_grpc_health_free(d->health);
 	cc_event_sink_close();
 	free(d->routes);
 	free(d);
+}
+
+/* Secrets are sealed before they reach the store (secrets_at_rest.h); the default root key is a
+ * file of cocoond's own, made on first start. */
+static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_config *cfg, struct cc_error *err)
+{
+	_cleanup_free_ char *path = cc_xasprintf("%s/secrets-root.key", cfg->data_dir);
+	if (!cfg->secrets_root_key && access(path, F_OK) != 0) {
+		int r = keys_root_key_generate(path, err);
+		if (r < 0)
+			return cc_error_prefix(err, "make the root key of Secrets at rest");
+		cc_info("made the root key of Secrets at rest: %s (back it up: without it the Secrets are lost)", path);
+	}
+	int r = platform_secrets_at_rest_open(d->store, cfg->secrets_root_key ? cfg->secrets_root_key : path,
+					      &d->secrets, err);
+	if (r == 0)
+		platform_objects_set_transformer(d->objects, platform_resource_find("", "v1", "secrets"),
+						 platform_secrets_at_rest_transformer(d->secrets));
+	return r;
 }
 
 /* The API objects, the first of them, and the routes (node API + Kubernetes API). */
@@ -126,6 +150,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	int r = cc_store_open(cfg->store_url ? cfg->store_url : default_store, &d->store, err);
 	if (r == 0)
 		r = platform_objects_open(d->store, &d->objects, err);
+	if (r == 0)
+		r = seal_secrets(d, cfg, err);
 	char host[256] = "localhost";
 	gethostname(host, sizeof(host) - 1);
 	d->node_name = cc_xstrdup(cfg->node_name ? cfg->node_name : host);

@@ -60,6 +60,8 @@ struct platform_objects {
 	 * notify(), so apiserver_storage_objects costs no scan of the store. */
 	int64_t *counts;
 	size_t resource_count;
+	/* Per resource (platform_resources()'s order): how its values are stored; NULL for plain JSON. */
+	const struct platform_value_transformer **transformers;
 };
 
 /* ---- keys ---- */
@@ -208,6 +210,7 @@ void platform_objects_close(struct platform_objects *o)
 		forget_change(&o->history[i]);
 	pthread_mutex_destroy(&o->lock);
 	free(o->counts);
+	free(o->transformers);
 	free(o);
 }
 
@@ -217,6 +220,47 @@ int64_t platform_objects_revision(struct platform_objects *o)
 	int64_t rv = o->revision;
 	pthread_mutex_unlock(&o->lock);
 	return rv;
+}
+
+/* ---- values: plain JSON, or sealed by the resource's transformer ---- */
+
+static const struct platform_value_transformer *transformer_for_key(const struct platform_objects *o, const char *key)
+{
+	for (size_t i = 0; o->transformers && i < o->resource_count; i++) {
+		if (!o->transformers[i])
+			continue;
+		_cleanup_free_ char *prefix = prefix_key(&platform_resources(&(size_t){ 0 })[i], NULL);
+		if (strncmp(key, prefix, strlen(prefix)) == 0)
+			return o->transformers[i];
+	}
+	return NULL;
+}
+
+static int decode_value(const struct platform_objects *o, const char *key, const char *value, size_t len, json_t **ret,
+			struct cc_error *err)
+{
+	const struct platform_value_transformer *t = transformer_for_key(o, key);
+	if (!t || len < strlen(t->prefix) || memcmp(value, t->prefix, strlen(t->prefix)) != 0)
+		return cc_json_parse(value, len, MAX_OBJECT_SIZE, key, ret, err);
+	char *plain = NULL;
+	size_t plain_len = 0;
+	int r = t->open(t->ctx, key, value, len, &plain, &plain_len, err);
+	if (r < 0)
+		return cc_error_prefix(err, "open the stored value of `%s`", key);
+	r = cc_json_parse(plain, plain_len, MAX_OBJECT_SIZE, key, ret, err);
+	explicit_bzero(plain, plain_len);
+	free(plain);
+	return r;
+}
+
+void platform_objects_set_transformer(struct platform_objects *o, const struct platform_resource *r,
+				      const struct platform_value_transformer *t)
+{
+	size_t n;
+	const struct platform_resource *all = platform_resources(&n);
+	if (!o->transformers)
+		o->transformers = cc_xcalloc(n, sizeof(*o->transformers));
+	o->transformers[r - all] = t;
 }
 
 /* ---- reads ---- */
@@ -229,7 +273,7 @@ static int load(struct platform_objects *o, const char *key, json_t **ret, struc
 	int r = cc_store_get(o->store, key, &text, &len, &store_rev, err);
 	if (r < 0)
 		return r;
-	return cc_json_parse(text, len, MAX_OBJECT_SIZE, key, ret, err);
+	return decode_value(o, key, text, len, ret, err);
 }
 
 int platform_objects_get(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
@@ -240,6 +284,7 @@ int platform_objects_get(struct platform_objects *o, const struct platform_resou
 }
 
 struct list_walk {
+	const struct platform_objects *o;
 	const struct platform_resource *resource;
 	const struct platform_list_options *opts;
 	json_t *items;
@@ -254,7 +299,7 @@ static int collect(const char *key, const char *value, size_t len, int64_t revis
 	if (w->after && strcmp(key, w->after) <= 0)
 		return 0;
 	json_t *obj;
-	if (cc_json_parse(value, len, MAX_OBJECT_SIZE, key, &obj, w->err) < 0)
+	if (decode_value(w->o, key, value, len, &obj, w->err) < 0)
 		return -EIO;
 	if (!matches(w->resource, w->opts->namespace, w->opts->labels, w->opts->fields, obj)) {
 		json_decref(obj);
@@ -279,7 +324,7 @@ int platform_objects_list(struct platform_objects *o, const struct platform_reso
 	if (opts->continue_token && strncmp(opts->continue_token, prefix, strlen(prefix)) != 0)
 		return cc_error_set(err, EINVAL, "continue token does not belong to this list");
 	struct list_walk w = {
-		.resource = r, .opts = opts, .items = json_array(), .after = opts->continue_token, .err = err
+		.o = o, .resource = r, .opts = opts, .items = json_array(), .after = opts->continue_token, .err = err
 	};
 	int64_t revision = platform_objects_revision(o);
 	int rc = cc_store_list(o->store, prefix, collect, &w, err);
@@ -427,9 +472,21 @@ static int store_object(struct platform_objects *o, const char *key, json_t *obj
 	_cleanup_free_ char *text = json_dumps(obj, JSON_COMPACT);
 	if (!text)
 		return cc_error_set(err, ENOMEM, "cannot serialise the object");
-	if (strlen(text) > MAX_OBJECT_SIZE)
+	size_t len = strlen(text);
+	if (len > MAX_OBJECT_SIZE)
 		return cc_error_set(err, EFBIG, "object larger than %u bytes", MAX_OBJECT_SIZE);
-	return cc_store_put(o->store, key, text, strlen(text), expected_store_rev, NULL, err);
+	const struct platform_value_transformer *t = transformer_for_key(o, key);
+	if (!t)
+		return cc_store_put(o->store, key, text, len, expected_store_rev, NULL, err);
+	char *sealed = NULL;
+	size_t sealed_len = 0;
+	int r = t->seal(t->ctx, key, text, len, &sealed, &sealed_len, err);
+	explicit_bzero(text, len);
+	if (r < 0)
+		return cc_error_prefix(err, "seal `%s` for the store", key);
+	r = cc_store_put(o->store, key, sealed, sealed_len, expected_store_rev, NULL, err);
+	free(sealed);
+	return r;
 }
 
 int platform_objects_create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, json_t **ret,
@@ -473,7 +530,7 @@ int platform_objects_update(struct platform_objects *o, const struct platform_re
 	int64_t store_rev;
 	int rc = cc_store_get(o->store, key, &text, &len, &store_rev, err);
 	if (rc == 0)
-		rc = cc_json_parse(text, len, MAX_OBJECT_SIZE, key, &current, err);
+		rc = decode_value(o, key, text, len, &current, err);
 	if (rc == 0 && expected_revision > 0 && object_revision(current) != expected_revision)
 		rc = cc_error_set(
 		    err, ESTALE,
@@ -536,6 +593,7 @@ static void watcher_gone(void *arg)
 }
 
 struct initial_walk {
+	const struct platform_objects *o;
 	struct watcher *w;
 	bool ok;
 	struct cc_error *err;
@@ -545,7 +603,7 @@ static int send_existing(const char *key, const char *value, size_t len, int64_t
 {
 	struct initial_walk *walk = userdata;
 	json_t *obj;
-	if (cc_json_parse(value, len, MAX_OBJECT_SIZE, key, &obj, walk->err) < 0)
+	if (decode_value(walk->o, key, value, len, &obj, walk->err) < 0)
 		return -EIO;
 	if (matches(walk->w->resource, walk->w->namespace, walk->w->labels, walk->w->fields, obj) &&
 	    !send_change(walk->w, "ADDED", obj))
@@ -574,7 +632,7 @@ int platform_objects_watch(struct platform_objects *o, const struct platform_res
 				  o->oldest_watchable);
 	} else if (from_revision == 0) {
 		_cleanup_free_ char *prefix = prefix_key(r, opts->namespace);
-		struct initial_walk walk = { .w = w, .ok = true, .err = err };
+		struct initial_walk walk = { .o = o, .w = w, .ok = true, .err = err };
 		rc = cc_store_list(o->store, prefix, send_existing, &walk, err);
 	} else {
 		for (size_t i = 0; i < o->history_count; i++) {

@@ -57,6 +57,22 @@ int platform_objects_update(struct platform_objects *o, const struct platform_re
 int platform_objects_delete(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
 			    const char *name, int64_t expected_revision, json_t **ret, struct cc_error *err);
 
+/* How the values of one resource are kept in the store, as kube-apiserver's value transformers (its
+ * EncryptionConfiguration): seal turns an object's JSON into what is stored, open turns it back.
+ * Both are bound to the object's store key, so a sealed value moved to another key does not open.
+ * Values written before a transformer was set (plain JSON) are still read, and sealed when next
+ * written. Set right after platform_objects_open, before any request. */
+struct platform_value_transformer {
+	const char *prefix; /* what sealed values start with, e.g. "cocoon:enc:v1:" */
+	int (*seal)(void *ctx, const char *key, const char *plain, size_t len, char **ret, size_t *ret_len,
+		    struct cc_error *err);
+	int (*open)(void *ctx, const char *key, const char *sealed, size_t len, char **ret, size_t *ret_len,
+		    struct cc_error *err);
+	void *ctx;
+};
+void platform_objects_set_transformer(struct platform_objects *o, const struct platform_resource *r,
+				      const struct platform_value_transformer *t);
+
 /* In-process observers (the controllers, the pod runner): fn runs after every change, with the
  * store's lock held, so it must only note the change (queue a key) and return. -ENOSPC beyond
  * PLATFORM_OBSERVERS_MAX. */

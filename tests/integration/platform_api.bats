@@ -97,6 +97,35 @@ teardown() {
 	[[ "$output" == *'Error from server (NotFound): configmaps "app" not found'* ]]
 }
 
+@test "platform: Secrets are sealed in the store, readable through the API, bound to their key" {
+	"${K[@]}" create secret generic vault --from-literal=password=correct-horse-battery
+	"${K[@]}" create secret generic other --from-literal=password=other-value
+	[ "$("${K[@]}" get secret vault -o jsonpath='{.data.password}' | base64 -d)" = correct-horse-battery ]
+	# Neither the value nor its base64 is anywhere in the SQLite files (the WAL included).
+	! grep -qa -e correct-horse-battery -e "$(printf correct-horse-battery | base64)" "$TMP/data"/state.db*
+	[ "$(stat -c %a "$TMP/data/secrets-root.key")" = 600 ]
+	# A ConfigMap is not sealed (only Secrets are).
+	"${K[@]}" create configmap plain --from-literal=k=visible-in-the-store
+	stop_cocoond
+	"$SYSTEM_PYTHON" - "$TMP/data/state.db" <<-'PY'
+	import sqlite3, sys
+	db = sqlite3.connect(sys.argv[1])
+	rows = dict(db.execute("select key, value from kv where key like '/registry/core/secrets/default/%'").fetchall())
+	assert all(bytes(v).startswith(b"cocoon:enc:v1:") for v in rows.values()), rows
+	# Move one Secret's sealed value under the other's key: it must not open there.
+	db.execute("update kv set value = ? where key = '/registry/core/secrets/default/other'",
+	           (rows["/registry/core/secrets/default/vault"],))
+	db.commit()
+	PY
+	start_cocoond "$TMP/data" "$PORT"
+	[ "$("${K[@]}" get secret vault -o jsonpath='{.data.password}' | base64 -d)" = correct-horse-battery ]
+	run "${K[@]}" get secret other
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"belongs to another key"* ]]
+	grep -qa visible-in-the-store "$TMP/data"/state.db*
+}
+
 @test "platform: a watch sees changes as they happen" {
 	"${K[@]}" get configmaps --watch -o name >"$TMP/watch.out" 2>&1 3>&- &
 	WATCH_PID=$!
