@@ -1,9 +1,12 @@
-/* The forwarder's metrics: GET /metrics in Prometheus text, from the metrics server's thread
- * (counters are atomics; cursors and back-off times are read under metrics_lock). */
+/* The forwarder's metrics: GET /metrics in Prometheus text (lib/metrics/prometheus.h), from the
+ * metrics server's thread (counters are atomics; cursors and back-off times are read under
+ * metrics_lock). */
 #include "audit/forward_internal.h"
+#include "lib/base/cleanup.h"
 #include "lib/base/timeutil.h"
+#include "lib/metrics/process.h"
+#include "lib/metrics/prometheus.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 
 /* The forwarder's own counters, and the queue's. */
@@ -11,64 +14,67 @@ static void forwarder_metrics(struct audit_forwarder *f, struct cc_buf *b)
 {
 	struct audit_queue_stats qs;
 	audit_queue_stats(f->queue, &qs);
-	cc_buf_appendf(b,
-		       "# HELP cocoon_audit_queued_total Events chained and written to the durable queue.\n"
-		       "# TYPE cocoon_audit_queued_total counter\ncocoon_audit_queued_total %" PRIu64 "\n",
-		       (uint64_t)f->queued_total);
-	cc_buf_appendf(
-	    b,
-	    "# HELP cocoon_audit_rejected_total Input lines rejected as unreadable (logged with the reason).\n"
-	    "# TYPE cocoon_audit_rejected_total counter\ncocoon_audit_rejected_total %" PRIu64 "\n",
-	    (uint64_t)f->rejected_total);
-	cc_buf_appendf(b,
-		       "# HELP cocoon_audit_dropped_total Events dropped. Always 0: a full queue blocks the inputs.\n"
-		       "# TYPE cocoon_audit_dropped_total counter\ncocoon_audit_dropped_total 0\n");
-	cc_buf_appendf(b,
-		       "# HELP cocoon_audit_queue_bytes Bytes in the durable queue.\n"
-		       "# TYPE cocoon_audit_queue_bytes gauge\ncocoon_audit_queue_bytes %" PRIu64 "\n",
-		       qs.bytes);
-	cc_buf_appendf(b,
-		       "# HELP cocoon_audit_queue_blocked_total Times the inputs waited for a full queue.\n"
-		       "# TYPE cocoon_audit_queue_blocked_total counter\ncocoon_audit_queue_blocked_total %" PRIu64
-		       "\n",
-		       (uint64_t)f->blocked_total);
-	cc_buf_appendf(
-	    b,
-	    "# TYPE cocoon_audit_queue_torn_records_total counter\ncocoon_audit_queue_torn_records_total %" PRIu64
-	    "\n# TYPE cocoon_audit_queue_corrupt_records_total counter\ncocoon_audit_queue_corrupt_records_total "
-	    "%" PRIu64 "\n",
-	    qs.torn_records, qs.corrupt_records);
+	cc_prom_write_single(b, "cocoon_audit_queued_total", CC_PROM_COUNTER,
+			     "Events chained and written to the durable queue.", (double)f->queued_total);
+	cc_prom_write_single(b, "cocoon_audit_rejected_total", CC_PROM_COUNTER,
+			     "Input lines rejected as unreadable (logged with the reason).", (double)f->rejected_total);
+	cc_prom_write_single(b, "cocoon_audit_dropped_total", CC_PROM_COUNTER,
+			     "Events dropped. Always 0: a full queue blocks the inputs.", 0);
+	cc_prom_write_single(b, "cocoon_audit_queue_bytes", CC_PROM_GAUGE, "Bytes in the durable queue.",
+			     (double)qs.bytes);
+	cc_prom_write_single(b, "cocoon_audit_queue_blocked_total", CC_PROM_COUNTER,
+			     "Times the inputs waited for a full queue.", (double)f->blocked_total);
+	cc_prom_write_single(b, "cocoon_audit_queue_torn_records_total", CC_PROM_COUNTER,
+			     "Records found cut short when the queue was opened (a crash during a write), skipped.",
+			     (double)qs.torn_records);
+	cc_prom_write_single(b, "cocoon_audit_queue_corrupt_records_total", CC_PROM_COUNTER,
+			     "Records whose checksum did not match, skipped.", (double)qs.corrupt_records);
 }
 
 /* Per output: delivered, retried, undelivered bytes and the age of the oldest undelivered event;
  * call with metrics_lock held (the cursors and counters the delivery thread moves). */
 static void output_metrics(struct audit_forwarder *f, struct cc_buf *b)
 {
-	cc_buf_append_str(b, "# TYPE cocoon_audit_delivered_total counter\n# TYPE cocoon_audit_retried_total counter\n"
-			     "# TYPE cocoon_audit_undelivered_bytes gauge\n"
-			     "# HELP cocoon_audit_oldest_undelivered_age_seconds Age of the oldest event an output "
-			     "failed to deliver so far (0 when it is keeping up).\n"
-			     "# TYPE cocoon_audit_oldest_undelivered_age_seconds gauge\n");
+	static const char *const output[] = { "output", NULL };
+	static const struct {
+		const char *name, *help;
+		enum cc_prom_type type;
+	} families[] = {
+		{ "cocoon_audit_oldest_undelivered_age_seconds",
+		  "Age of the oldest event an output failed to deliver so far (0 when it is keeping up).",
+		  CC_PROM_GAUGE },
+		{ "cocoon_audit_delivered_total", "Events an output delivered.", CC_PROM_COUNTER },
+		{ "cocoon_audit_retried_total", "Deliveries an output tried again.", CC_PROM_COUNTER },
+		{ "cocoon_audit_undelivered_bytes", "Bytes of the queue an output has yet to deliver.", CC_PROM_GAUGE },
+	};
+	/* Each output's figures read once, then written family by family (the format wants a family's
+	 * samples together). */
+	size_t n = f->cfg->output_count;
+	_cleanup_free_ double *values = cc_xcalloc(n * CC_ARRAY_SIZE(families), sizeof(double));
 	int64_t now_ns = cc_time_now_ns();
-	for (size_t i = 0; i < f->cfg->output_count; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct output_state *o = &f->outputs[i];
 		uint64_t pending = audit_queue_pending_bytes(f->queue, &o->cursor);
 		int64_t since = o->out->oldest_undelivered_ns;
-		double age = pending > 0 && since > 0 && now_ns > since ? (double)(now_ns - since) / 1e9 : 0.0;
-		cc_buf_appendf(b, "cocoon_audit_oldest_undelivered_age_seconds{output=\"%s\"} %.3f\n", o->out->name,
-			       age);
-		cc_buf_appendf(b, "cocoon_audit_delivered_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
-			       o->out->delivered);
-		cc_buf_appendf(b, "cocoon_audit_retried_total{output=\"%s\"} %" PRIu64 "\n", o->out->name,
-			       o->out->retried);
-		cc_buf_appendf(b, "cocoon_audit_undelivered_bytes{output=\"%s\"} %" PRIu64 "\n", o->out->name, pending);
+		double *v = &values[i * CC_ARRAY_SIZE(families)];
+		/* In milliseconds, as seconds: 12.345. */
+		v[0] = pending > 0 && since > 0 && now_ns > since ? (double)((now_ns - since) / 1000000) / 1e3 : 0.0;
+		v[1] = (double)o->out->delivered;
+		v[2] = (double)o->out->retried;
+		v[3] = (double)pending;
+	}
+	for (size_t k = 0; k < CC_ARRAY_SIZE(families); k++) {
+		cc_prom_write_header(b, families[k].name, families[k].type, families[k].help);
+		for (size_t i = 0; i < n; i++)
+			cc_prom_write_sample(b, families[k].name, output, (const char *[]){ f->outputs[i].out->name },
+					     values[i * CC_ARRAY_SIZE(families) + k]);
 	}
 }
 
 void audit_forwarder_metrics(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct audit_forwarder *f = userdata;
-	snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s", CC_PROM_CONTENT_TYPE);
 	forwarder_metrics(f, &resp->body);
 	/* Inputs' own counters (the socket input's disconnected producers, ...). */
 	for (size_t i = 0; i < f->inputs_started; i++) {
@@ -82,4 +88,5 @@ void audit_forwarder_metrics(const struct cc_http_request *req, struct cc_http_r
 	pthread_mutex_lock(&f->metrics_lock);
 	output_metrics(f, &resp->body);
 	pthread_mutex_unlock(&f->metrics_lock);
+	cc_prom_write_process(&resp->body);
 }
