@@ -16,6 +16,7 @@ static const struct {
 	{ "get", cmd_get, "list or show API objects, as kubectl get does" },
 	{ "apply", cmd_apply, "create or update API objects from YAML or JSON files (server-side apply)" },
 	{ "delete", cmd_delete, "delete API objects by name or from files" },
+	{ "describe", cmd_describe, "show objects in detail with their events, as kubectl describe does" },
 	{ "logs", cmd_logs, "print or follow the logs of a pod's container, as kubectl logs does" },
 	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
 	{ "image", cmd_image,

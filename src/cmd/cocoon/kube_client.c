@@ -214,10 +214,20 @@ static void set_resource(const json_t *entry, struct resource *ret)
 
 bool kube_find_resource(struct kube *k, const char *name, const char *api_version, struct resource *ret)
 {
+	/* "deployment.apps" or "replicasets.apps", as kubectl get -o name writes them: the group's
+	 * resource. */
+	const char *dot = api_version ? NULL : strchr(name, '.');
+	_cleanup_free_ char *bare = dot ? cc_xstrndup(name, (size_t)(dot - name)) : NULL;
+	_cleanup_free_ char *group_prefix = dot ? cc_xasprintf("/apis/%s/", dot + 1) : NULL;
 	size_t i;
 	json_t *entry;
 	json_array_foreach (k->discovery, i, entry) {
 		const char *path = json_string_value(json_object_get(entry, "path"));
+		if (dot && strncmp(path, group_prefix, strlen(group_prefix)) == 0 &&
+		    names_resource(json_object_get(entry, "resource"), bare)) {
+			set_resource(entry, ret);
+			return true;
+		}
 		if (api_version) {
 			char want[200];
 			snprintf(want, sizeof(want), strchr(api_version, '/') ? "/apis/%s" : "/api/%s", api_version);

@@ -278,10 +278,10 @@ int cmd_logs(int argc, char **argv)
 	}
 	r = CLI_EXIT_OK;
 	if (res.status >= 300) {
-		_cleanup_json_ json_t *status = NULL;
-		if (res.body.len && cc_json_parse(res.body.data, res.body.len, res.body.limit, url, &status, NULL) < 0)
-			status = json_pack("{s:s%}", "message", res.body.data, res.body.len);
-		kube_print_status(res.status, status);
+		_cleanup_json_ json_t *doc = NULL;
+		if (res.body.len && cc_json_parse(res.body.data, res.body.len, res.body.limit, url, &doc, NULL) < 0)
+			doc = json_pack("{s:s%}", "message", res.body.data, res.body.len);
+		kube_print_status(res.status, doc);
 		r = CLI_EXIT_FAILURE;
 	}
 	cc_http_result_free(&res);
