@@ -17,6 +17,7 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/admit.h"
+#include "platform/endpoints.h"
 #include "platform/objects.h"
 #include "platform/rollout.h"
 
@@ -27,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT };
+/* WORK_ENDPOINTS names a Service, or "*" for every Service of the namespace. */
+enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS };
 
 struct work {
 	enum work_kind kind;
@@ -44,7 +46,7 @@ struct platform_controllers {
 	struct work *head, **tail;
 	size_t queued;
 	bool stopping;
-	const struct platform_resource *pods, *replicasets, *deployments;
+	const struct platform_resource *pods, *replicasets, *deployments, *services;
 	bool graceful_pods;
 };
 
@@ -109,6 +111,9 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 		enqueue(c, WORK_DEPLOYMENT, ns, controller_owner(obj, "Deployment", NULL));
 	} else if (r == c->pods) {
 		enqueue(c, WORK_REPLICASET, ns, controller_owner(obj, "ReplicaSet", NULL));
+		enqueue(c, WORK_ENDPOINTS, ns, "*");
+	} else if (r == c->services) {
+		enqueue(c, WORK_ENDPOINTS, ns, meta(obj, "name"));
 	}
 }
 
@@ -616,6 +621,13 @@ static void *controllers_main(void *arg)
 		case WORK_DEPLOYMENT: rc = reconcile_deployment(c, w->namespace, w->name); break;
 		case WORK_REPLICASET: rc = reconcile_replicaset(c, w->namespace, w->name); break;
 		case WORK_COLLECT: rc = collect(c, w->namespace, w->name); break;
+		case WORK_ENDPOINTS: {
+			struct cc_error err = { 0 };
+			rc = strcmp(w->name, "*") == 0
+				 ? platform_endpoints_reconcile_namespace(c->objects, w->namespace, &err)
+				 : platform_endpoints_reconcile(c->objects, w->namespace, w->name, &err);
+			break;
+		}
 		}
 		if (rc == -ESTALE) /* another writer came first: look again */
 			enqueue(c, w->kind, w->namespace, w->name);
@@ -649,6 +661,7 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	pthread_cond_init(&c->wake, NULL);
 	c->graceful_pods = graceful_pods;
 	c->pods = platform_resource_find("", "v1", "pods");
+	c->services = platform_resource_find("", "v1", "services");
 	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
 	c->deployments = platform_resource_find("apps", "v1", "deployments");
 	platform_objects_observe(objects, observe, c);

@@ -245,6 +245,30 @@ wait_for() {
 	[ "$output" = published ]
 }
 
+@test "pods: a Service's Endpoints list its ready pods, by their ports" {
+	"${K[@]}" create deployment ep --image=localhost/busybox:latest --replicas=2 -- httpd -f -p 8080 -h /etc
+	"${K[@]}" expose deployment ep --port=80 --target-port=8080
+	"${K[@]}" rollout status deployment/ep --timeout=60s
+	for _ in $(seq 1 50); do
+		[ "$("${K[@]}" get endpoints ep -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w)" -eq 2 ] && break
+		sleep 0.2
+	done
+	ips="$("${K[@]}" get pods -l app=ep -o jsonpath='{.items[*].status.podIP}' | tr ' ' '\n' | sort | tr '\n' ' ')"
+	eps="$("${K[@]}" get endpoints ep -o jsonpath='{.subsets[0].addresses[*].ip}' | tr ' ' '\n' | sort | tr '\n' ' ')"
+	[ "$ips" = "$eps" ]
+	[ "$("${K[@]}" get endpoints ep -o jsonpath='{.subsets[0].ports[0].port}')" = 8080 ]
+	"${K[@]}" scale deployment ep --replicas=1
+	for _ in $(seq 1 100); do
+		[ "$("${K[@]}" get endpoints ep -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w)" -eq 1 ] && break
+		sleep 0.2
+	done
+	[ "$("${K[@]}" get endpoints ep -o jsonpath='{.subsets[0].addresses[*].ip}' | wc -w)" -eq 1 ]
+	"${K[@]}" delete service ep
+	for _ in $(seq 1 50); do "${K[@]}" get endpoints ep >/dev/null 2>&1 || break; sleep 0.1; done
+	run "${K[@]}" get endpoints ep
+	[ "$status" -ne 0 ]
+}
+
 @test "pods: a rolling update replaces pods step by step; rollout history, undo and restart" {
 	"${K[@]}" create deployment roll --image=localhost/busybox:latest --replicas=3 -- sleep 3600
 	"${K[@]}" rollout status deployment/roll --timeout=60s
