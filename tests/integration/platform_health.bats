@@ -7,6 +7,7 @@
 # without it.
 
 load helpers/common
+load helpers/runtime
 
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 
@@ -310,6 +311,39 @@ EOF
 	[[ "$output" == *'"0"'* ]]
 	# Each scrape is a request of its own (a GET of a non-resource path).
 	[ "$(metric 'apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="",scope="",subresource="",verb="GET",version=""}')" -ge 1 ]
+}
+
+@test "metrics: kubelet's figures follow a real pod: running pods and containers, its start time" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
+	make_rootfs "$TMP/root"
+	tar -C "$TMP/root" -cf "$TMP/rootfs.tar" .
+	"$COCOON" image import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' --store "$TMP/data/images" --quiet \
+		"$TMP/rootfs.tar" localhost/busybox:latest >/dev/null
+	# A bridge and subnet of this file's own, so it runs beside pods.bats.
+	COCOOND_BRIDGE=cctest4 COCOOND_POD_SUBNET=10.250.4.0/24 start_cocoond_pods "$TMP/data" "$PORT"
+	export KUBECONFIG="$TMP/data/kubeconfig"
+	[ "$(metric kubelet_running_pods)" = 0 ]
+	"$KUBECTL" run sleeper --image=localhost/busybox:latest --image-pull-policy=Never --restart=Never \
+		--command -- sleep 300 >/dev/null
+	"$KUBECTL" wait --for=condition=Ready pod/sleeper --timeout=60s >/dev/null
+	[ "$(metric kubelet_running_pods)" = 1 ]
+	[ "$(metric 'kubelet_running_containers{container_state="running"}')" = 1 ]
+	[ "$(metric kubelet_pod_start_duration_seconds_count)" = 1 ]
+	local seconds
+	seconds="$(metric kubelet_pod_start_duration_seconds_sum)"
+	echo "pod start: $seconds s"
+	"$SYSTEM_PYTHON" -c "import sys; sys.exit(0 if 0 < float('$seconds') < 60 else 1)"
+	[ "$(metric 'kubelet_pod_start_duration_seconds_bucket{le="60"}')" = 1 ]
+	[ "$(metric 'apiserver_storage_objects{resource="pods"}')" = 1 ]
+	run "$COCOON" status --data-dir "$TMP/data"
+	echo "$output"
+	[[ "$output" == *"pods:     1 running (1 containers running)"* ]]
+	"$KUBECTL" delete pod sleeper --grace-period=1 >/dev/null
+	[ "$(metric kubelet_running_pods)" = 0 ]
+	[ "$(metric 'apiserver_storage_objects{resource="pods"}')" = 0 ]
+	stop_cocoond_all "$TMP/data"
 }
 
 @test "cocoon status: readiness, checks, pods and node over the socket; exit 3 when cocoond is not running" {
