@@ -69,6 +69,11 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 	cc_event_emit(ev);
 }
 
+static int64_t runner_last_pass(void *ctx)
+{
+	return platform_pods_last_pass_ms(ctx);
+}
+
 struct platform_daemon {
 	struct cc_store *store;
 	struct platform_objects *objects;
@@ -183,6 +188,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .image_root = cfg->image_root,
 						     .pod_subnet = cfg->pod_subnet,
 						     .bridge = cfg->bridge,
+						     .registry_ca = cfg->registry_ca,
+						     .insecure_registries = cfg->insecure_registries,
 						     .agent = cfg->kbs_url ? &agent : NULL };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		if (r == 0)
@@ -202,6 +209,10 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0)
 		r = platform_api_new(&acfg, &d->api, err);
 	struct platform_health_config hcfg = { .store = d->store, .objects = d->objects };
+	if (d->pods) {
+		hcfg.runner_last_pass_ms = runner_last_pass;
+		hcfg.runner_ctx = d->pods;
+	}
 	if (r == 0)
 		r = platform_health_new(&hcfg, &d->healthz, err);
 	struct platform_metrics_config mcfg = { .objects = d->objects, .node_name = node };

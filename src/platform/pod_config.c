@@ -222,7 +222,7 @@ static long long quantity(const char *s, long long scale)
 		return -1;
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || v < 0)
+	if (end == s || !(v >= 0) || v > 1e15) /* NaN, negative, or beyond any machine (and int64) */
 		return -1;
 	static const struct {
 		const char *suffix;
@@ -232,8 +232,10 @@ static long long quantity(const char *s, long long scale)
 		{ "T", 1e12 }, { "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 }, { "Ti", 1099511627776.0 },
 	};
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].suffix) == 0)
-			return (long long)(v * units[i].factor * (double)scale + 0.5);
+		if (strcmp(end, units[i].suffix) == 0) {
+			double value = v * units[i].factor * (double)scale + 0.5;
+			return value < 9e18 ? (long long)value : -1;
+		}
 	return -1;
 }
 

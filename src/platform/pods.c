@@ -18,6 +18,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "platform/objects.h"
+#include "platform/pod_pull.h"
 #include "platform/pod_sandbox.h"
 #include "platform/pods_internal.h"
 #include "platform/resources.h"
@@ -256,6 +257,7 @@ static void *pods_main(void *arg)
 	struct platform_pods *p = arg;
 	for (;;) {
 		pass(p);
+		__atomic_store_n(&p->last_pass_ms, cc_time_monotonic_ms(), __ATOMIC_RELAXED);
 		pthread_mutex_lock(&p->wake_lock);
 		if (!p->wake && !p->stopping) {
 			struct timespec deadline;
@@ -387,6 +389,7 @@ void platform_pods_stop(struct platform_pods *p)
 		next = ps->next;
 		pod_free(ps);
 	}
+	pod_puller_free(p->puller);
 	image_store_free(p->images);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->wake_lock);
@@ -469,4 +472,9 @@ int platform_pods_container(struct platform_pods *p, const char *namespace, cons
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r;
+}
+
+int64_t platform_pods_last_pass_ms(struct platform_pods *p)
+{
+	return __atomic_load_n(&p->last_pass_ms, __ATOMIC_RELAXED);
 }

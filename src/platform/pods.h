@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct agent_config;
@@ -29,6 +30,10 @@ struct platform_pods_config {
 	const char *cni_plugin_dir;
 	const char *pod_subnet;
 	const char *bridge;
+	/* Image pulls (pod_pull.h): the registries' CA bundle (NULL: the system store), and the
+	 * HOST[:PORT]s reached without verifying TLS or over plain HTTP (NULL-terminated, or NULL). */
+	const char *registry_ca;
+	const char *const *insecure_registries;
 	/* The node attestation agent (agent/agent.h): a pod whose annotation run.cocoon.volume.key names
 	 * a key broker resource gets its volume key from the broker, after this node attested with its
 	 * TPM; without it such pods wait (fail closed). NULL: no broker. measurement_log is set here. */
@@ -41,6 +46,9 @@ void platform_pods_stop(struct platform_pods *p);
 /* Stops every pod and removes what the runner created (sandboxes, addresses, mounts): `cocoon
  * down`. */
 void platform_pods_stop_all(struct platform_pods *p);
+
+/* CLOCK_MONOTONIC ms at the end of the runner's last pass (0 before the first): readiness's syncloop. */
+int64_t platform_pods_last_pass_ms(struct platform_pods *p);
 
 /* What an exec, attach or log request needs of a running container. -ESRCH when the node runs
  * no such pod, -ENOENT with the reason (no such container, not started yet) in err. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct image_store;
+struct pod_puller;
 struct platform_resource;
 
 enum container_phase { CONTAINER_WAITING, CONTAINER_RUNNING, CONTAINER_TERMINATED };
@@ -78,6 +79,7 @@ struct platform_pods {
 	bool have_agent;
 	char measurement_log[PATH_MAX + 32];
 	struct image_store *images;
+	struct pod_puller *puller; /* pod_pull.c: made at the first pull */
 	const struct platform_resource *pods_resource, *events_resource;
 	char host_ip[64];
 	pthread_t thread;
@@ -86,6 +88,7 @@ struct platform_pods {
 				    * observer may take it */
 	pthread_cond_t cond;
 	bool wake, stopping, started;
+	int64_t last_pass_ms; /* CLOCK_MONOTONIC ms at the end of the last pass (atomic): health's syncloop */
 	struct pod_state *pods;
 };
 

@@ -106,6 +106,9 @@ wait_for() {
 	run "${K[@]}" get events --field-selector involvedObject.name=web
 	echo "$output"
 	[[ "$output" == *Started* ]]
+	# The runner's passes keep readiness's syncloop check green.
+	run curl -s --unix-socket "$DATA/cocoond.sock" "http://localhost/readyz?verbose"
+	[[ "$output" == *"[+]syncloop ok"* ]]
 }
 
 @test "pods: restartPolicy restarts a failing container with lastState and logs --previous" {
@@ -363,6 +366,28 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	[ "$output" = still-here ]
 	# One monitor for the container, as before.
 	[ "$(pgrep -c -f -- "--id ${id#cocoon://}" || true)" -eq 1 ]
+}
+
+@test "pods: a SIGKILL of cocoond in the middle of a rolling update: it finishes after the restart, nothing doubled" {
+	"${K[@]}" create deployment mid --image=localhost/busybox:latest --replicas=3 -- sleep 3600
+	"${K[@]}" rollout status deployment/mid --timeout=60s
+	"${K[@]}" set env deployment/mid STEP=2
+	sleep 1
+	kill -KILL "$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
+	sleep 0.5
+	start_platform
+	run "${K[@]}" rollout status deployment/mid --timeout=120s
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$("${K[@]}" get rs -l app=mid -o name | wc -l)" -eq 2 ]
+	live="$("${K[@]}" get pods -l app=mid -o json | "$SYSTEM_PYTHON" -c 'import json, sys
+print(sum(1 for p in json.load(sys.stdin)["items"] if "deletionTimestamp" not in p["metadata"]))')"
+	[ "$live" -eq 3 ]
+	# Every running container belongs to a pod in the store: none was orphaned or started twice.
+	uids="$("${K[@]}" get pods -l app=mid -o jsonpath='{.items[*].metadata.uid}')"
+	for uid in $uids; do
+		[ "$(pgrep -c -f -- "--id $uid-" || true)" -le 1 ]
+	done
 }
 
 @test "pods: cocoon down stops every pod and leaves no mount, namespace or bridge behind" {
