@@ -64,6 +64,8 @@ struct load {
 	struct pending *images;
 	size_t n_images;
 	const char *format;
+	const char *format_name; /* what the index records instead of the archive's format, or NULL */
+	json_t *repo_digests;    /* NAME@DIGEST references the images also answer to, or NULL */
 	struct image_load_result result;
 };
 
@@ -85,6 +87,7 @@ static void load_clear(struct load *l)
 	json_decref(l->docker_manifest);
 	json_decref(l->oci_index);
 	json_decref(l->oci_layout);
+	json_decref(l->repo_digests);
 }
 
 /* Lexical normalisation of an archive member's path ("./a/../b" -> "b"); these paths are only keys
@@ -626,6 +629,8 @@ static int commit_image(struct load *l, struct pending *p, json_t *index)
 	json_t *entry = json_pack("{s:s, s:s, s:O, s:o, s:I, s:s, s:s, s:I}", "digest", p->digest, "id", p->config,
 				  "names", p->names, "layers", entry_layers, "size", (json_int_t)size, "created",
 				  created ? created : "", "format", l->format, "loaded", (json_int_t)time(NULL));
+	if (l->repo_digests)
+		json_object_set(entry, "repo_digests", l->repo_digests);
 	store_index_add(index, entry);
 	json_decref(entry);
 	return 0;
@@ -634,7 +639,7 @@ static int commit_image(struct load *l, struct pending *p, json_t *index)
 static int load_images(struct load *l, const char *name)
 {
 	if (l->oci_layout || (l->oci_index && !l->docker_manifest)) {
-		l->format = "oci-archive";
+		l->format = l->format_name ? l->format_name : "oci-archive";
 		int r = oci_archive(l);
 		if (r < 0)
 			return r;
@@ -690,6 +695,23 @@ static struct archive *new_archive_reader(void)
 	return a;
 }
 
+/* The end of every load, on success and on failure: what was staged and no image uses now goes. */
+static int load_finish(struct load *l, int r, const char *verb, const char *what, struct image_load_result *ret)
+{
+	if (r < 0)
+		cc_error_prefix(l->err, "%s `%s`", verb, what);
+	_cleanup_json_ json_t *index = NULL;
+	struct cc_error gc_err = { 0 };
+	if (store_index_load(l->s, &index, &gc_err) == 0)
+		store_gc(l->s, index, &gc_err);
+	if (r == 0)
+		*ret = l->result;
+	else
+		image_load_result_clear(&l->result);
+	load_clear(l);
+	return r;
+}
+
 static int load(struct image_store *s, struct archive *a, const char *verb, const char *what, const char *name,
 		struct image_load_result *ret, struct cc_error *err)
 {
@@ -703,19 +725,67 @@ static int load(struct image_store *s, struct archive *a, const char *verb, cons
 	r = read_archive(&l, a);
 	if (r == 0)
 		r = load_images(&l, name);
+	return load_finish(&l, r, verb, what, ret);
+}
+
+/* A blob of the store as if an archive had held it (its digest verified when it was written). */
+static int stage_stored(struct load *l, const char *digest)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t size;
+	int r = store_blob_open(l->s, digest, &fd, &size, l->err);
 	if (r < 0)
-		cc_error_prefix(err, "%s `%s`", verb, what);
-	/* Whatever was staged and is not used by an image now goes, on success and on failure. */
-	_cleanup_json_ json_t *index = NULL;
-	struct cc_error gc_err = { 0 };
-	if (store_index_load(s, &index, &gc_err) == 0)
-		store_gc(s, index, &gc_err);
+		return r;
+	for (size_t i = 0; i < l->n_files; i++)
+		if (strcmp(l->files[i].digest, digest) == 0)
+			return 0;
+	l->files = cc_xrealloc(l->files, (l->n_files + 1) * sizeof(*l->files));
+	l->files[l->n_files++] = (struct staged){ .path = cc_xasprintf("blobs/sha256/%s", store_digest_hex(digest)),
+						  .digest = cc_xstrdup(digest),
+						  .size = size };
+	return 0;
+}
+
+/* The manifest, its config and its layers, staged from the store as an oci-archive's files. */
+static int stage_manifest(struct load *l, const char *manifest_digest, const char *media_type)
+{
+	_cleanup_json_ json_t *manifest = NULL;
+	int r = stage_stored(l, manifest_digest);
 	if (r == 0)
-		*ret = l.result;
-	else
-		image_load_result_clear(&l.result);
-	load_clear(&l);
-	return r;
+		r = read_blob_json(l, manifest_digest, "manifest", &manifest);
+	if (r < 0)
+		return r;
+	const char *config = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+	if (!store_digest_hex(config))
+		return cc_error_set(l->err, EINVAL, "manifest %s: the config's digest is not sha256:HEX",
+				    manifest_digest);
+	if ((r = stage_stored(l, config)) < 0)
+		return r;
+	size_t i;
+	json_t *layer;
+	json_array_foreach (json_object_get(manifest, "layers"), i, layer) {
+		const char *digest = json_string_value(json_object_get(layer, "digest"));
+		if (!store_digest_hex(digest))
+			return cc_error_set(l->err, EINVAL, "manifest %s: layer %zu's digest is not sha256:HEX",
+					    manifest_digest, i);
+		if ((r = stage_stored(l, digest)) < 0)
+			return r;
+	}
+	const struct staged *m = &l->files[0];
+	l->oci_layout = json_pack("{s:s}", "imageLayoutVersion", "1.0.0");
+	l->oci_index = json_pack("{s:i, s:[{s:s, s:s, s:I}]}", "schemaVersion", 2, "manifests", "mediaType", media_type,
+				 "digest", m->digest, "size", (json_int_t)m->size);
+	return 0;
+}
+
+int store_register_locked(struct image_store *s, const char *manifest_digest, const char *media_type, const char *name,
+			  json_t *repo_digests, const char *format, struct image_load_result *ret, struct cc_error *err)
+{
+	struct load l = { .s = s, .err = err, .format_name = format, .repo_digests = json_incref(repo_digests) };
+	int r = stage_manifest(&l, manifest_digest, media_type);
+	if (r == 0)
+		r = load_images(&l, name);
+	return load_finish(&l, r, "store", manifest_digest, ret);
 }
 
 int image_store_load(struct image_store *s, const char *archive_path, const char *name, struct image_load_result *ret,

@@ -197,6 +197,13 @@ void store_index_add(json_t *index, json_t *entry)
 			json_array_foreach (names, j, name)
 				if (!array_has_string(have, json_string_value(name)))
 					json_array_append(have, name);
+			json_t *repo_digests = json_object_get(entry, "repo_digests");
+			if (json_array_size(repo_digests) && !json_is_array(json_object_get(img, "repo_digests")))
+				json_object_set_new(img, "repo_digests", json_array());
+			have = json_object_get(img, "repo_digests");
+			json_array_foreach (repo_digests, j, name)
+				if (!array_has_string(have, json_string_value(name)))
+					json_array_append(have, name);
 			return;
 		}
 	}
@@ -288,6 +295,14 @@ int store_blob_read(struct image_store *s, const char *digest, size_t max, char 
 	return cc_read_fd(fd, digest, max, ret, ret_len, err);
 }
 
+bool store_blob_exists(struct image_store *s, const char *digest, uint64_t size)
+{
+	const char *hex = store_digest_hex(digest);
+	struct stat st;
+	return hex && fstatat(s->blobs_fd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	       (uint64_t)st.st_size == size;
+}
+
 bool store_layer_exists(struct image_store *s, const char *diff_id)
 {
 	const char *hex = store_digest_hex(diff_id);
@@ -366,12 +381,26 @@ static bool name_matches(const char *have, const char *want)
 	return false;
 }
 
+/* A pulled image also answers to the digests it was pulled by (an index's: NAME@sha256:...). */
+static bool repo_digest_matches(json_t *img, const char *want)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(img, "repo_digests"), i, v) {
+		const char *at = json_is_string(v) ? strchr(json_string_value(v), '@') : NULL;
+		if (at && strcmp(at + 1, want) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool digest_matches(json_t *img, const char *want)
 {
 	const char *digest = json_string_value(json_object_get(img, "digest"));
 	const char *id = json_string_value(json_object_get(img, "id"));
 	if (strncmp(want, "sha256:", 7) == 0)
-		return (digest && strcmp(digest, want) == 0) || (id && strcmp(id, want) == 0);
+		return (digest && strcmp(digest, want) == 0) || (id && strcmp(id, want) == 0) ||
+		       repo_digest_matches(img, want);
 	size_t n = strlen(want);
 	if (n < 12 || n > 64 || strspn(want, "0123456789abcdef") != n)
 		return false;
@@ -443,6 +472,7 @@ void store_info_from_entry(json_t *img, struct image_info *info)
 	info->digest = cc_xstrdup(json_string_value(json_object_get(img, "digest")));
 	info->id = cc_xstrdup(json_string_value(json_object_get(img, "id")));
 	info->names = string_array(json_object_get(img, "names"), &info->n_names);
+	info->repo_digests = string_array(json_object_get(img, "repo_digests"), &info->n_repo_digests);
 	info->n_layers = json_array_size(json_object_get(img, "layers"));
 	info->size = (uint64_t)json_integer_value(json_object_get(img, "size"));
 	info->created = cc_xstrdup((s = json_string_value(json_object_get(img, "created"))) ? s : "");
@@ -454,6 +484,7 @@ void image_info_clear(struct image_info *info)
 	free(info->digest);
 	free(info->id);
 	free_strings(info->names, info->n_names);
+	free_strings(info->repo_digests, info->n_repo_digests);
 	free(info->created);
 	free(info->format);
 	*info = (struct image_info){ 0 };

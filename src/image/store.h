@@ -48,7 +48,11 @@ struct image_info {
 	size_t n_layers;
 	uint64_t size; /* bytes of config and layer blobs */
 	char *created; /* RFC 3339 from the config, or "" */
-	char *format;  /* "docker-archive" or "oci-archive": what it was loaded from */
+	char *format;  /* "docker-archive", "oci-archive" or "registry": where it came from */
+	/* A pulled image's NAME@DIGEST references (its manifest's, and its index's when it was chosen
+	 * from one); it answers to these digests too. */
+	char **repo_digests;
+	size_t n_repo_digests;
 };
 void image_info_clear(struct image_info *info);
 void image_info_free_array(struct image_info *infos, size_t n);

@@ -39,6 +39,17 @@ bool store_layer_exists(struct image_store *s, const char *diff_id);
 int store_load_memory(struct image_store *s, const void *data, size_t len, const char *verb, const char *what,
 		      const char *name, struct image_load_result *ret, struct cc_error *err);
 
+/* Registers an image whose manifest, config and layers are already in blobs/sha256 (a pull wrote
+ * them there, each verified against its digest as it streamed in), the caller holding the store's
+ * lock: every check of an oci-archive's load applies (descriptor sizes, each layer's diff_id
+ * against the config, the unpacking rules), then the index names it (name may be NULL) and records
+ * repo_digests (NAME@DIGEST strings, may be NULL). Whatever no image uses afterwards is removed, on
+ * failure too. format is what `image list` shows it came from. */
+int store_register_locked(struct image_store *s, const char *manifest_digest, const char *media_type, const char *name,
+			  json_t *repo_digests, const char *format, struct image_load_result *ret,
+			  struct cc_error *err);
+bool store_blob_exists(struct image_store *s, const char *digest, uint64_t size);
+
 /* Adds or merges the image entry into index and moves its names away from other images. */
 void store_index_add(json_t *index, json_t *entry);
 void store_info_from_entry(json_t *entry, struct image_info *info);

@@ -1,15 +1,19 @@
-/* cocoon image: load, import, list, inspect and remove images in the local store (src/image/store.h,
- * src/image/import.h). */
+/* cocoon image: pull, load, import, list, inspect and remove images in the local store
+ * (src/image/store.h, src/image/pull.h, src/image/import.h). */
 #include "cmd/cli.h"
 #include "commands.h"
 #include "image/import.h"
+#include "image/pull.h"
 #include "image/store.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +24,20 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: cocoon image load FILE [--name REF] [--store DIR] [--json] [--quiet]\n"
+		"Usage: cocoon image pull [--ca FILE] [--creds USER:PASSWORD] [--authfile FILE]\n"
+		"                         [--tls-verify=false] [--store DIR] [--json] [--quiet] REF\n"
+		"       cocoon image load FILE [--name REF] [--store DIR] [--json] [--quiet]\n"
 		"       cocoon image import [--change INSTRUCTION]... [--message TEXT] [--store DIR] [--json]\n"
 		"                           [--quiet] TARBALL|- NAME\n"
 		"       cocoon image list [--store DIR] [--json]\n"
 		"       cocoon image inspect REF [--store DIR]\n"
 		"       cocoon image rm REF [--store DIR]\n\n"
+		"pull fetches REF (REGISTRY[:PORT]/NAME[:TAG] or REGISTRY[:PORT]/NAME@sha256:HEX) from its OCI\n"
+		"registry over HTTPS (the system's CAs, or --ca FILE), this machine's linux platform from an\n"
+		"index, each blob checked against its digest and only those the store lacks fetched; a name\n"
+		"without a registry is refused (localhost/NAME is a local image). Credentials: --creds, else\n"
+		"--authfile or the auth file podman login writes. --tls-verify=false accepts an unverified\n"
+		"certificate and a registry speaking plain HTTP.\n"
 		"load reads a docker-archive (`docker save`, `podman save --format docker-archive`) or an\n"
 		"oci-archive (`podman save --format oci-archive`), gzip or zstd layers included, checks every\n"
 		"blob and layer against its digest, and unpacks each layer once for overlayfs; --name tags the\n"
@@ -45,6 +57,9 @@ static void usage(FILE *out)
 
 struct image_args {
 	const char *verb, *arg, *name, *store, *message;
+	const char *ca, *authfile;
+	char *creds;
+	bool tls_verify;
 	char **changes;
 	size_t n_changes;
 	bool json, quiet;
@@ -53,18 +68,40 @@ struct image_args {
 static void image_args_clear(struct image_args *a)
 {
 	free(a->changes);
+	if (a->creds)
+		OPENSSL_cleanse(a->creds, strlen(a->creds));
+	free(a->creds);
+}
+
+/* podman's boolean flags: --tls-verify, --tls-verify=true, --tls-verify=false. */
+static int parse_bool(const char *option, const char *value, bool *ret)
+{
+	if (!value || strcmp(value, "true") == 0)
+		*ret = true;
+	else if (strcmp(value, "false") == 0)
+		*ret = false;
+	else {
+		cli_error(PROGRAM, "--%s takes true or false, not `%s`", option, value);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct image_args *a)
 {
 	static const struct option options[] = {
-		{ "name", required_argument, NULL, 'n' },   { "store", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "change", required_argument, NULL, 'c' }, { "message", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+		{ "name", required_argument, NULL, 'n' },     { "store", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },           { "quiet", no_argument, NULL, 'q' },
+		{ "change", required_argument, NULL, 'c' },   { "message", required_argument, NULL, 'm' },
+		{ "ca", required_argument, NULL, 'C' },       { "creds", required_argument, NULL, 'u' },
+		{ "authfile", required_argument, NULL, 'a' }, { "tls-verify", optional_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	const char *env_store = getenv("COCOON_IMAGE_STORE");
-	*a = (struct image_args){ .verb = argv[0], .store = env_store && *env_store ? env_store : NULL };
+	*a = (struct image_args){ .verb = argv[0],
+				  .store = env_store && *env_store ? env_store : NULL,
+				  .tls_verify = true };
+	bool registry_options = false;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "hqc:m:", options, NULL)) != -1) {
@@ -78,11 +115,32 @@ static int parse(int argc, char **argv, struct image_args *a)
 		case 's': a->store = optarg; break;
 		case 'j': a->json = true; break;
 		case 'q': a->quiet = true; break;
+		case 'C': a->ca = optarg, registry_options = true; break;
+		case 'a': a->authfile = optarg, registry_options = true; break;
+		case 'u':
+			free(a->creds);
+			a->creds = cc_xstrdup(optarg);
+			OPENSSL_cleanse(optarg, strlen(optarg)); /* off the command line ps shows */
+			registry_options = true;
+			break;
+		case 't':
+			if (parse_bool("tls-verify", optarg, &a->tls_verify))
+				return CLI_EXIT_USAGE;
+			registry_options = true;
+			break;
 		case 'h': usage(stdout); return -1;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
 	bool import = strcmp(a->verb, "import") == 0;
+	if (registry_options && strcmp(a->verb, "pull") != 0) {
+		cli_error(PROGRAM, "--ca, --creds, --authfile and --tls-verify are options of pull");
+		return CLI_EXIT_USAGE;
+	}
+	if (a->creds && !strchr(a->creds, ':')) {
+		cli_error(PROGRAM, "--creds takes USER:PASSWORD");
+		return CLI_EXIT_USAGE;
+	}
 	if ((a->n_changes || a->message) && !import) {
 		cli_error(PROGRAM, "--change and --message are options of import");
 		return CLI_EXIT_USAGE;
@@ -140,8 +198,9 @@ static json_t *strings_json(char **a, size_t n)
 
 static json_t *info_json(const struct image_info *i)
 {
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:s, s:s}", "digest", i->digest, "id", i->id, "names",
-			 strings_json(i->names, i->n_names), "size", (json_int_t)i->size, "layers",
+	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:s, s:s}", "digest", i->digest, "id", i->id, "names",
+			 strings_json(i->names, i->n_names), "repo_digests",
+			 strings_json(i->repo_digests, i->n_repo_digests), "size", (json_int_t)i->size, "layers",
 			 (json_int_t)i->n_layers, "created", i->created, "format", i->format);
 }
 
@@ -187,6 +246,54 @@ static int do_load(const struct image_args *a, struct image_store *store)
 	}
 	print_loaded(a, "Loaded", &res);
 	image_load_result_clear(&res);
+	return CLI_EXIT_OK;
+}
+
+static void print_pulled(const struct image_args *a, const struct image_pull_result *res, double seconds)
+{
+	const struct image_info *info = &res->image;
+	if (a->json) {
+		json_t *out = info_json(info);
+		json_object_set_new(out, "reference", json_string(res->reference));
+		json_object_set_new(out, "index_digest",
+				    res->index_digest ? json_string(res->index_digest) : json_null());
+		json_object_set_new(out, "local", json_boolean(res->local));
+		json_object_set_new(out, "blobs_fetched", json_integer((json_int_t)res->blobs_fetched));
+		json_object_set_new(out, "blobs_skipped", json_integer((json_int_t)res->blobs_skipped));
+		json_object_set_new(out, "bytes_fetched", json_integer((json_int_t)res->bytes_fetched));
+		json_object_set_new(out, "layers_unpacked", json_integer((json_int_t)res->layers_unpacked));
+		json_object_set_new(out, "seconds", json_real(seconds));
+		print_json(out);
+		return;
+	}
+	if (res->local) {
+		printf("Image %s is local (%s, id %s): nothing to pull\n", res->reference, info->digest, info->id);
+		return;
+	}
+	printf("Pulled image %s (%s, id %s) in %.1fs: %llu blob(s) fetched (%.1f MB), %llu already in the store\n",
+	       res->reference, info->digest, info->id, seconds, (unsigned long long)res->blobs_fetched,
+	       (double)res->bytes_fetched / 1e6, (unsigned long long)res->blobs_skipped);
+}
+
+static int do_pull(const struct image_args *a, struct image_store *store)
+{
+	struct image_pull_options opts;
+	image_pull_options_default(&opts);
+	opts.ca_file = a->ca;
+	opts.tls_verify = a->tls_verify;
+	opts.creds = a->creds;
+	opts.auth_file = a->authfile;
+	struct cc_error err = { 0 };
+	struct image_pull_result res = { 0 };
+	if (!a->quiet && !a->json)
+		image_store_set_progress(store, progress, NULL);
+	int64_t start = cc_time_monotonic_ms();
+	if (image_store_pull(store, a->arg, &opts, &res, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return err.code == EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+	}
+	print_pulled(a, &res, (double)(cc_time_monotonic_ms() - start) / 1000.0);
+	image_pull_result_clear(&res);
 	return CLI_EXIT_OK;
 }
 
@@ -320,8 +427,8 @@ int cmd_image(int argc, char **argv)
 	static const struct {
 		const char *verb;
 		int (*run)(const struct image_args *a, struct image_store *store);
-	} verbs[] = { { "load", do_load },       { "import", do_import }, { "list", do_list }, { "ls", do_list },
-		      { "inspect", do_inspect }, { "rm", do_rm },         { "remove", do_rm } };
+	} verbs[] = { { "pull", do_pull }, { "load", do_load },       { "import", do_import }, { "list", do_list },
+		      { "ls", do_list },   { "inspect", do_inspect }, { "rm", do_rm },         { "remove", do_rm } };
 	for (size_t i = 0; i < CC_ARRAY_SIZE(verbs); i++) {
 		if (strcmp(argv[1], verbs[i].verb) != 0)
 			continue;
