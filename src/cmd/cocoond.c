@@ -1,5 +1,6 @@
 /* cocoond: argument parsing for the platform daemon; the work is in src/node/daemon.c. */
 #include "cli.h"
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/stop.h"
 #include "platform/daemon.h"
@@ -38,6 +39,10 @@ static void usage(FILE *out)
 		     "      --image-root DIR    the image store (default DATA_DIR/images)\n"
 		     "      --pod-subnet CIDR   pod addresses on the node's bridge (default 10.244.0.0/16)\n"
 		     "      --bridge NAME       the node's pod bridge (default cocoon0)\n"
+		     "      --registry-ca FILE  CA bundle for the registries pods' images are pulled from\n"
+		     "                          (default the system's)\n"
+		     "      --insecure-registry HOST[:PORT]  pull from this registry without verifying TLS, or\n"
+		     "                          over plain HTTP (repeatable)\n"
 		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
 		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
 		     "                          (default DATA_DIR/secrets-root.key, made on first start)\n"
@@ -80,7 +85,9 @@ int main(int argc, char **argv)
 		OPT_KBS_CA,
 		OPT_KBS_TENANT,
 		OPT_AGENT_STATE,
-		OPT_TPM
+		OPT_TPM,
+		OPT_REGISTRY_CA,
+		OPT_INSECURE_REGISTRY
 	};
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -107,6 +114,8 @@ int main(int argc, char **argv)
 		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
 		{ "agent-state", required_argument, NULL, OPT_AGENT_STATE },
 		{ "tpm", required_argument, NULL, OPT_TPM },
+		{ "registry-ca", required_argument, NULL, OPT_REGISTRY_CA },
+		{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -116,6 +125,8 @@ int main(int argc, char **argv)
 					      /* running pods needs root: anyone else gets the API only */
 					      .run_pods = geteuid() == 0 };
 	const char *log_level = NULL, *log_format = NULL, *log_file = NULL;
+	_cleanup_free_ const char **insecure = NULL;
+	size_t n_insecure = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "l:d:s:hV", options, NULL)) != -1) {
 		switch (c) {
@@ -143,6 +154,13 @@ int main(int argc, char **argv)
 		case OPT_KBS_TENANT: cfg.kbs_tenant = optarg; break;
 		case OPT_AGENT_STATE: cfg.agent_state = optarg; break;
 		case OPT_TPM: cfg.tpm_tcti = optarg; break;
+		case OPT_REGISTRY_CA: cfg.registry_ca = optarg; break;
+		case OPT_INSECURE_REGISTRY:
+			insecure = cc_xrealloc(insecure, (n_insecure + 2) * sizeof(*insecure));
+			insecure[n_insecure++] = optarg;
+			insecure[n_insecure] = NULL;
+			cfg.insecure_registries = insecure;
+			break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version("cocoond", false); return CLI_EXIT_OK;
 		default: fprintf(stderr, "Try 'cocoond --help'.\n"); return CLI_EXIT_USAGE;

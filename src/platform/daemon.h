@@ -25,6 +25,10 @@ struct platform_daemon_config {
 	const char *image_root; /* default <data_dir>/images */
 	const char *pod_subnet; /* default 10.244.0.0/16 */
 	const char *bridge;     /* default cocoon0 */
+	/* Image pulls (pods.h): the registries' CA bundle (NULL: the system's), and the HOST[:PORT]s
+	 * reached without verifying TLS or over plain HTTP (NULL-terminated, or NULL). */
+	const char *registry_ca;
+	const char *const *insecure_registries;
 	/* The key broker that releases pods' volume keys after the node attests (pods.h): all of
 	 * kbs_url, kbs_ca and tpm_tcti, or none. */
 	const char *kbs_url, *kbs_ca, *kbs_tenant; /* tenant: default "default" */

@@ -17,6 +17,7 @@
 #include "platform/pod_config.h"
 #include "platform/pod_env.h"
 #include "platform/pod_pool.h"
+#include "platform/pod_pull.h"
 #include "platform/pod_sandbox.h"
 #include "platform/pod_volumes.h"
 #include "platform/pods_internal.h"
@@ -294,26 +295,109 @@ static int build_config(struct platform_pods *p, struct pod_state *ps, const jso
 	return pod_oci_config(&in, ret, err);
 }
 
+/* A failed pull: ErrImagePull, then ImagePullBackOff while it keeps failing, with kubelet's
+ * back-off between attempts. */
+static void image_pull_failed(struct platform_pods *p, struct pod_state *ps, struct container_state *cs,
+			      const char *image_ref, const char *why)
+{
+	bool again = strcmp(cs->reason, "ErrImagePull") == 0 || strcmp(cs->reason, "ImagePullBackOff") == 0;
+	char message[sizeof(cs->message)];
+	if (again)
+		snprintf(message, sizeof(message), "Back-off pulling image \"%s\": %s", image_ref, why);
+	else
+		snprintf(message, sizeof(message), "%s", why);
+	waiting(cs, again ? "ImagePullBackOff" : "ErrImagePull", message);
+	pods_event(p, ps, cs->name, "Warning", "Failed", "Failed to pull image \"%s\": %s", image_ref, why);
+	if (again)
+		pods_event(p, ps, cs->name, "Normal", "BackOff", "Back-off pulling image \"%s\"", image_ref);
+	backoff(cs);
+}
+
+/* kubelet's duration text in its Pulled event: "850ms", "1.234s". */
+static void duration_text(int64_t ms, char out[32])
+{
+	if (ms < 1000)
+		snprintf(out, 32, "%lldms", (long long)ms);
+	else
+		snprintf(out, 32, "%.3fs", (double)ms / 1000.0);
+}
+
+/* The container's image as imagePullPolicy says, as kubelet: Always pulls at each start,
+ * IfNotPresent when the store lacks it, Never never (ErrImageNeverPull). Local images (localhost/,
+ * or a name without a registry) are never pulled: there is nowhere to pull them from, so Always
+ * takes the store's. A pull runs on the puller's thread (pod_pull.c), not on this one, which holds
+ * the pod registry's lock: the container waits in ContainerCreating (or in its ImagePullBackOff)
+ * and this is asked again at the next step until the pull ends. True with *ret when the image is
+ * in the store. */
+static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struct container_state *cs,
+			    const json_t *spec, struct image_resolved **ret)
+{
+	const char *image_ref = json_string_value(json_object_get(spec, "image")) ?: "";
+	const char *policy = json_string_value(json_object_get(spec, "imagePullPolicy"));
+	if (!policy) /* the API server's defaulting: Always for :latest or no tag */
+		policy = strchr(image_ref, '@') || !strstr(image_ref, ":") || strstr(image_ref, ":latest")
+			     ? "Always"
+			     : "IfNotPresent";
+	bool local = pod_pull_is_local(image_ref);
+	struct cc_error err = { 0 };
+	bool present = image_store_resolve(p->images, image_ref, ret, &err) == 0;
+	if (present && (local || strcmp(policy, "Always") != 0)) {
+		if (cs->instances == 0)
+			pods_event(p, ps, cs->name, "Normal", "Pulled",
+				   "Container image \"%s\" already present on machine", image_ref);
+		return true;
+	}
+	image_resolved_free(*ret);
+	*ret = NULL;
+	char message[sizeof(cs->message)];
+	if (strcmp(policy, "Never") == 0) {
+		snprintf(message, sizeof(message), "Container image \"%s\" is not present with pull policy of Never",
+			 image_ref);
+		waiting(cs, "ErrImageNeverPull", message);
+		pods_event(p, ps, cs->name, "Warning", "ErrImageNeverPull", "%s", message);
+		backoff(cs);
+		return false;
+	}
+	if (local) {
+		snprintf(message, sizeof(message),
+			 "image \"%s\" is not in the node's image store and names no registry to pull it from: load it "
+			 "with `cocoon image load` (or `cocoon image import`), or name its registry "
+			 "(REGISTRY[:PORT]/NAME[:TAG])",
+			 image_ref);
+		image_pull_failed(p, ps, cs, image_ref, message);
+		return false;
+	}
+	struct pod_pull_outcome out;
+	switch (pod_puller_ask(pods_puller(p), image_ref, &out)) {
+	case POD_PULL_STARTED:
+		pods_event(p, ps, cs->name, "Normal", "Pulling", "Pulling image \"%s\"", image_ref);
+		/* fall through */
+	case POD_PULL_PULLING:
+		if (strcmp(cs->reason, "ErrImagePull") != 0 && strcmp(cs->reason, "ImagePullBackOff") != 0)
+			waiting(cs, "ContainerCreating", NULL);
+		return false;
+	case POD_PULL_FAILED: image_pull_failed(p, ps, cs, image_ref, out.message); return false;
+	case POD_PULL_DONE: break;
+	}
+	char pulled[32], total[32];
+	duration_text(out.pull_ms, pulled);
+	duration_text(out.total_ms, total);
+	if (image_store_resolve(p->images, image_ref, ret, &err) < 0) { /* removed since */
+		image_pull_failed(p, ps, cs, image_ref, cc_error_message(&err));
+		return false;
+	}
+	pods_event(p, ps, cs->name, "Normal", "Pulled", "Successfully pulled image \"%s\" in %s (%s including waiting)",
+		   image_ref, pulled, total);
+	return true;
+}
+
 static void start_instance(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs,
 			   const json_t *spec)
 {
-	const char *image_ref = json_string_value(json_object_get(spec, "image")) ?: "";
 	struct cc_error err = { 0 };
 	_cleanup_(image_resolved_freep) struct image_resolved *image = NULL;
-	if (image_store_resolve(p->images, image_ref, &image, &err) < 0) {
-		bool again = strcmp(cs->reason, "ErrImagePull") == 0 || strcmp(cs->reason, "ImagePullBackOff") == 0;
-		char message[600];
-		snprintf(message, sizeof(message),
-			 "image \"%s\" is not in the node's image store (registry pulls are not supported yet): "
-			 "load it with `cocoon image load`",
-			 image_ref);
-		waiting(cs, again ? "ImagePullBackOff" : "ErrImagePull", message);
-		if (!again)
-			pods_event(p, ps, cs->name, "Warning", "Failed", "Failed to pull image \"%s\": %s", image_ref,
-				   message);
-		backoff(cs);
+	if (!image_for_start(p, ps, cs, spec, &image))
 		return;
-	}
 	json_t *config = NULL;
 	const char *reason;
 	if (build_config(p, ps, pod, spec, image, &config, &reason, &err) < 0) {
@@ -342,9 +426,6 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 					.layers = image->layer_dirs,
 					.n_layers = image->n_layer_dirs,
 					.config = config };
-	if (cs->instances == 0)
-		pods_event(p, ps, cs->name, "Normal", "Pulled", "Container image \"%s\" already present on machine",
-			   image_ref);
 	pid_t pid = 0;
 	int r = pod_instance_start(&p->tools, &is, &pid, &err);
 	json_decref(config);
