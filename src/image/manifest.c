@@ -55,8 +55,10 @@ static int descriptor(json_t *desc, const char *what, bool platform, struct imag
 	int64_t size;
 	if (cc_json_get_string(desc, "mediaType", true, &media, err) < 0 ||
 	    cc_json_get_string(desc, "digest", true, &digest, err) < 0 ||
-	    cc_json_get_int(desc, "size", true, &size, err) < 0)
+	    cc_json_get_int(desc, "size", true, &size, err) < 0) {
+		err->code = EINVAL; /* a field missing or of the wrong type: the document is malformed */
 		return cc_error_prefix(err, "%s", what);
+	}
 	if (!digest_valid(digest))
 		return cc_error_set(err, strchr(digest, ':') && strncmp(digest, "sha256:", 7) ? ENOTSUP : EINVAL,
 				    "%s: digest `%.80s` is not sha256: and 64 lower-case hex digits (only sha256 is "
@@ -73,8 +75,10 @@ static int descriptor(json_t *desc, const char *what, bool platform, struct imag
 			return cc_error_set(err, EINVAL, "%s: `platform` is not an object", what);
 		if (cc_json_get_string(p, "os", true, &os, err) < 0 ||
 		    cc_json_get_string(p, "architecture", true, &arch, err) < 0 ||
-		    cc_json_get_string(p, "variant", false, &variant, err) < 0)
+		    cc_json_get_string(p, "variant", false, &variant, err) < 0) {
+			err->code = EINVAL;
 			return cc_error_prefix(err, "%s: platform", what);
+		}
 	}
 	*ret = (struct image_descriptor){ .media_type = cc_xstrdup(media),
 					  .digest = cc_xstrdup(digest),
@@ -226,6 +230,9 @@ static int kind_and_type(json_t *doc, const char *content_type, struct image_man
 int image_manifest_parse(const void *data, size_t len, const char *content_type, struct image_manifest *ret,
 			 struct cc_error *err)
 {
+	struct cc_error ignored = { 0 };
+	if (!err)
+		err = &ignored;
 	if (len > IMAGE_MANIFEST_MAX_SIZE)
 		return cc_error_set(err, EFBIG, "the manifest has %zu bytes, over the limit of %u", len,
 				    IMAGE_MANIFEST_MAX_SIZE);
