@@ -33,6 +33,7 @@
 #define BLOB_REDIRECTS    5
 #define AUTH_FILE_MAX     (1u << 20)
 #define VERSION_CHECK_MAX (64u << 10)
+#define USER_AGENT        "cocoon-image-pull/1"
 
 enum auth_kind { AUTH_NONE, AUTH_BEARER, AUTH_BASIC };
 
@@ -243,6 +244,7 @@ static void fetch_config(const struct registry_client *c, struct cc_http_fetch_c
 					      .timeout_ms = timeout_ms,
 					      .max_size = max,
 					      .out_fd = out_fd,
+					      .user_agent = USER_AGENT,
 					      .cancel = c->opts.cancel };
 }
 

@@ -192,7 +192,7 @@ static void prune(struct pod_puller *pl, int64_t now)
 	}
 }
 
-enum pod_pull_state pod_puller_ask(struct pod_puller *pl, const char *ref, struct pod_pull_outcome *ret)
+enum pod_pull_state pod_puller_ask(struct pod_puller *pl, const char *ref, bool start, struct pod_pull_outcome *ret)
 {
 	*ret = (struct pod_pull_outcome){ 0 };
 	int64_t now = cc_time_monotonic_ms();
@@ -203,7 +203,9 @@ enum pod_pull_state pod_puller_ask(struct pod_puller *pl, const char *ref, struc
 		link = &(*link)->next;
 	struct pull_entry *e = *link;
 	enum pod_pull_state state;
-	if (!e && pl->n_entries >= POD_PULL_MAX) {
+	if (!e && !start) {
+		state = POD_PULL_NONE;
+	} else if (!e && pl->n_entries >= POD_PULL_MAX) {
 		state = POD_PULL_PULLING; /* the queue is full: asked again at the next step */
 	} else if (!e) {
 		e = cc_xcalloc(1, sizeof(*e));

@@ -19,6 +19,7 @@ struct platform_pods;
 #define POD_PULL_MAX    256
 
 enum pod_pull_state {
+	POD_PULL_NONE,    /* no pull of it known (an ask that does not start one) */
 	POD_PULL_STARTED, /* this ask queued the pull */
 	POD_PULL_PULLING, /* queued or running since an earlier ask */
 	POD_PULL_DONE,    /* in the store now */
@@ -37,7 +38,10 @@ struct pod_puller *pods_puller(struct platform_pods *p);
 /* Cancels a running pull, waits for the thread, frees. NULL is fine. */
 void pod_puller_free(struct pod_puller *puller);
 
-enum pod_pull_state pod_puller_ask(struct pod_puller *puller, const char *ref, struct pod_pull_outcome *ret);
+/* start false: only looks (POD_PULL_NONE when no pull of ref is known); an outcome is handed out
+ * either way. */
+enum pod_pull_state pod_puller_ask(struct pod_puller *puller, const char *ref, bool start,
+				   struct pod_pull_outcome *ret);
 
 /* Whether ref names a local image (no registry, or localhost/): those are never pulled. */
 bool pod_pull_is_local(const char *ref);

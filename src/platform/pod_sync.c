@@ -322,13 +322,43 @@ static void duration_text(int64_t ms, char out[32])
 		snprintf(out, 32, "%.3fs", (double)ms / 1000.0);
 }
 
+/* Where a pull of the container's image stands (pod_pull.h); true with *ret once it is in the store. */
+static bool pull_state(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *image_ref,
+		       enum pod_pull_state state, const struct pod_pull_outcome *out, struct image_resolved **ret)
+{
+	switch (state) {
+	case POD_PULL_NONE: return false;
+	case POD_PULL_STARTED:
+		pods_event(p, ps, cs->name, "Normal", "Pulling", "Pulling image \"%s\"", image_ref);
+		/* fall through */
+	case POD_PULL_PULLING:
+		if (strcmp(cs->reason, "ErrImagePull") != 0 && strcmp(cs->reason, "ImagePullBackOff") != 0)
+			waiting(cs, "ContainerCreating", NULL);
+		return false;
+	case POD_PULL_FAILED: image_pull_failed(p, ps, cs, image_ref, out->message); return false;
+	case POD_PULL_DONE: break;
+	}
+	struct cc_error err = { 0 };
+	if (image_store_resolve(p->images, image_ref, ret, &err) < 0) { /* removed since */
+		image_pull_failed(p, ps, cs, image_ref, cc_error_message(&err));
+		return false;
+	}
+	char pulled[32], total[32];
+	duration_text(out->pull_ms, pulled);
+	duration_text(out->total_ms, total);
+	pods_event(p, ps, cs->name, "Normal", "Pulled", "Successfully pulled image \"%s\" in %s (%s including waiting)",
+		   image_ref, pulled, total);
+	return true;
+}
+
 /* The container's image as imagePullPolicy says, as kubelet: Always pulls at each start,
  * IfNotPresent when the store lacks it, Never never (ErrImageNeverPull). Local images (localhost/,
  * or a name without a registry) are never pulled: there is nowhere to pull them from, so Always
  * takes the store's. A pull runs on the puller's thread (pod_pull.c), not on this one, which holds
  * the pod registry's lock: the container waits in ContainerCreating (or in its ImagePullBackOff)
- * and this is asked again at the next step until the pull ends. True with *ret when the image is
- * in the store. */
+ * and this is asked again at the next step until the pull ends; a pull under way for the image
+ * (this container's, or another's) is waited for before the store is looked at. True with *ret
+ * when the image is in the store. */
 static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struct container_state *cs,
 			    const json_t *spec, struct image_resolved **ret)
 {
@@ -338,7 +368,12 @@ static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struc
 		policy = strchr(image_ref, '@') || !strstr(image_ref, ":") || strstr(image_ref, ":latest")
 			     ? "Always"
 			     : "IfNotPresent";
-	bool local = pod_pull_is_local(image_ref);
+	bool local = pod_pull_is_local(image_ref), never = strcmp(policy, "Never") == 0;
+	struct pod_pull_outcome out;
+	enum pod_pull_state state = POD_PULL_NONE;
+	if (!local && !never && p->puller &&
+	    (state = pod_puller_ask(p->puller, image_ref, false, &out)) != POD_PULL_NONE)
+		return pull_state(p, ps, cs, image_ref, state, &out, ret);
 	struct cc_error err = { 0 };
 	bool present = image_store_resolve(p->images, image_ref, ret, &err) == 0;
 	if (present && (local || strcmp(policy, "Always") != 0)) {
@@ -350,7 +385,7 @@ static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struc
 	image_resolved_free(*ret);
 	*ret = NULL;
 	char message[sizeof(cs->message)];
-	if (strcmp(policy, "Never") == 0) {
+	if (never) {
 		snprintf(message, sizeof(message), "Container image \"%s\" is not present with pull policy of Never",
 			 image_ref);
 		waiting(cs, "ErrImageNeverPull", message);
@@ -367,28 +402,8 @@ static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struc
 		image_pull_failed(p, ps, cs, image_ref, message);
 		return false;
 	}
-	struct pod_pull_outcome out;
-	switch (pod_puller_ask(pods_puller(p), image_ref, &out)) {
-	case POD_PULL_STARTED:
-		pods_event(p, ps, cs->name, "Normal", "Pulling", "Pulling image \"%s\"", image_ref);
-		/* fall through */
-	case POD_PULL_PULLING:
-		if (strcmp(cs->reason, "ErrImagePull") != 0 && strcmp(cs->reason, "ImagePullBackOff") != 0)
-			waiting(cs, "ContainerCreating", NULL);
-		return false;
-	case POD_PULL_FAILED: image_pull_failed(p, ps, cs, image_ref, out.message); return false;
-	case POD_PULL_DONE: break;
-	}
-	char pulled[32], total[32];
-	duration_text(out.pull_ms, pulled);
-	duration_text(out.total_ms, total);
-	if (image_store_resolve(p->images, image_ref, ret, &err) < 0) { /* removed since */
-		image_pull_failed(p, ps, cs, image_ref, cc_error_message(&err));
-		return false;
-	}
-	pods_event(p, ps, cs->name, "Normal", "Pulled", "Successfully pulled image \"%s\" in %s (%s including waiting)",
-		   image_ref, pulled, total);
-	return true;
+	state = pod_puller_ask(pods_puller(p), image_ref, true, &out);
+	return pull_state(p, ps, cs, image_ref, state, &out, ret);
 }
 
 static void start_instance(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs,

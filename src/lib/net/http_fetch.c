@@ -204,6 +204,8 @@ static void set_options(struct fetch *f, const char *method, const char *url, st
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (cfg->user_agent)
+		curl_easy_setopt(curl, CURLOPT_USERAGENT, cfg->user_agent);
 	if (cfg->basic_auth) {
 		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(curl, CURLOPT_USERPWD, cfg->basic_auth);

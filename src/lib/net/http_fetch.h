@@ -20,6 +20,7 @@ struct cc_http_fetch_config {
 	bool insecure;
 	const char *const *headers; /* "Name: value" lines, NULL-terminated; never logged */
 	const char *basic_auth;     /* "user:password" for HTTP basic authentication, or NULL; never logged */
+	const char *user_agent;     /* the User-Agent header, or NULL for none */
 	int max_redirects;          /* 0: a redirect is the answer; > 0: followed, https never to http */
 	int connect_timeout_ms;     /* 0: 30 s */
 	int timeout_ms;             /* the whole exchange; 0: no limit (a layer may take long) */
