@@ -54,7 +54,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && br
 # The image: a busybox rootfs imported, then two layers built on it.
 make_rootfs "$work/root"
 tar -C "$work/root" -cf "$work/rootfs.tar" .
-"${P[@]}" import --change "ENV PATH=/bin" "$work/rootfs.tar" localhost/busybox:1 >/dev/null
+"${P[@]}" import --change "ENV PATH=/bin" "$work/rootfs.tar" localhost/busybox:1 >/dev/null 2>&1
 mkdir -p "$work/ctx/lib" "$work/ctx/data"
 cp /usr/lib/x86_64-linux-gnu/libcrypto.so.3 "$work/ctx/lib/" 2>/dev/null || cp /bin/busybox "$work/ctx/lib/"
 cat /usr/share/common-licenses/* >"$work/ctx/lib/licenses.txt" 2>/dev/null || true
