@@ -57,6 +57,16 @@ bool pod_pull_is_local(const char *ref)
 	return local;
 }
 
+const char *pod_pull_default_policy(const char *ref)
+{
+	struct image_reference parsed;
+	if (image_reference_parse(ref, &parsed, NULL) < 0)
+		return "IfNotPresent";
+	bool latest = parsed.tag && strcmp(parsed.tag, "latest") == 0;
+	image_reference_clear(&parsed);
+	return latest ? "Always" : "IfNotPresent";
+}
+
 /* The runner wakes as the store's observer wakes it (pods.c). */
 static void wake_runner(struct platform_pods *p)
 {

@@ -45,3 +45,6 @@ enum pod_pull_state pod_puller_ask(struct pod_puller *puller, const char *ref, b
 
 /* Whether ref names a local image (no registry, or localhost/): those are never pulled. */
 bool pod_pull_is_local(const char *ref);
+/* The API server's default imagePullPolicy for ref: Always when its tag is `latest` (given, or
+ * implied by neither a tag nor a digest), else IfNotPresent. */
+const char *pod_pull_default_policy(const char *ref);

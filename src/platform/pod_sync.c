@@ -364,10 +364,8 @@ static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struc
 {
 	const char *image_ref = json_string_value(json_object_get(spec, "image")) ?: "";
 	const char *policy = json_string_value(json_object_get(spec, "imagePullPolicy"));
-	if (!policy) /* the API server's defaulting: Always for :latest or no tag */
-		policy = strchr(image_ref, '@') || !strstr(image_ref, ":") || strstr(image_ref, ":latest")
-			     ? "Always"
-			     : "IfNotPresent";
+	if (!policy)
+		policy = pod_pull_default_policy(image_ref);
 	bool local = pod_pull_is_local(image_ref), never = strcmp(policy, "Never") == 0;
 	struct pod_pull_outcome out;
 	enum pod_pull_state state = POD_PULL_NONE;
