@@ -288,7 +288,7 @@ static void create_default_service_account(struct platform_api *api, const char 
 	cc_http_response_free(&ignored);
 }
 
-static void create(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+static void create(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
 	if (t->name) {
@@ -323,6 +323,12 @@ static void create(struct platform_api *api, const struct platform_target *t, co
 	if (strcmp(t->resource->kind, "Namespace") == 0)
 		create_default_service_account(
 		    api, json_string_value(json_object_get(json_object_get(stored, "metadata"), "name")));
+	/* kube-apiserver's audit names the object a create made (generateName included). */
+	const char *made = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
+	if (!t->name && made) {
+		t->created_name = cc_xstrdup(made);
+		t->name = t->created_name;
+	}
 	platform_respond(resp, 201, stored);
 }
 

@@ -108,7 +108,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_controllers_stop(d->controllers);
 	platform_exec_free(d->exec);
 	if (d->down_marker && access(d->down_marker, F_OK) == 0) {
-		platform_pods_stop_all(d->pods);
+		platform_pods_stop_all(d->pods); /* NULL (an API-only platform): nothing to stop */
 		unlink(d->down_marker);
 	} else {
 		platform_pods_stop(d->pods);
@@ -165,9 +165,10 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_bootstrap(d->objects, node, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, &d->controllers, err);
+	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
+	d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
+	unlink(d->down_marker);
 	if (r == 0 && cfg->run_pods) {
-		d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
-		unlink(d->down_marker);
 		/* The runner keeps a copy of the agent's settings: the strings must outlive this call. */
 		d->agent_state =
 		    cfg->agent_state ? cc_xstrdup(cfg->agent_state) : cc_xasprintf("%s/agent", cfg->data_dir);

@@ -12,6 +12,8 @@ void platform_target_free(struct platform_target *t)
 	for (size_t i = 0; i < t->count; i++)
 		free(t->segments[i]);
 	t->count = 0;
+	free(t->created_name);
+	t->created_name = NULL;
 }
 
 static int split(const char *path, struct platform_target *t)

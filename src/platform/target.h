@@ -14,6 +14,7 @@ struct platform_target {
 	const struct platform_resource *resource;
 	char *namespace; /* NULL: cluster-scoped, or every namespace */
 	char *name;
+	char *created_name; /* set by a create: the name the object got (the audit's objectRef.name) */
 	char *subresource;
 	char *segments[8]; /* the path split at '/'; the fields above point into them */
 	size_t count;

@@ -281,6 +281,26 @@ teardown() {
 	[[ "$output" == *"cocoon up"* ]]
 }
 
+@test "platform: cocoon up --audit-config starts the audit forwarder beside cocoond; down stops both" {
+	stop_cocoond
+	port="$(free_port)"
+	printf 'outputs:\n- url: file:%s\n  format: json\n' "$TMP/siem.jsonl" >"$TMP/audit.yaml"
+	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port" \
+		--audit-config "$TMP/audit.yaml" -- --no-pods --run-dir "$TMP/run"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"audit forwarder running"* ]]
+	forwarder="$(cat "$TMP/up/audit-forward.pid")"
+	kill -0 "$forwarder"
+	"$KUBECTL" --kubeconfig "$TMP/up/kubeconfig" create configmap forwarded --from-literal=a=b
+	for _ in $(seq 1 100); do grep -q '"forwarded"' "$TMP/siem.jsonl" 2>/dev/null && break; sleep 0.1; done
+	grep -q '"forwarded"' "$TMP/siem.jsonl"
+	run "$COCOON" down --data-dir "$TMP/up"
+	[ "$status" -eq 0 ]
+	! kill -0 "$forwarder" 2>/dev/null
+	[ ! -e "$TMP/up/audit-forward.pid" ]
+}
+
 @test "platform: every API request is a Kubernetes audit event (no Secret data), and the forwarder takes the log" {
 	"${K[@]}" create secret generic audited --from-literal=password=never-in-the-log
 	"${K[@]}" get secret audited -o name
