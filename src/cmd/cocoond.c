@@ -44,6 +44,8 @@ static void usage(FILE *out)
 		     "      --insecure-registry HOST[:PORT]  pull from this registry without verifying TLS, or\n"
 		     "                          over plain HTTP (repeatable)\n"
 		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
+		     "      --audit-policy FILE the audit policy (audit.k8s.io/v1 Policy, as kube-apiserver's\n"
+		     "                          --audit-policy-file); default: Metadata for every request\n"
 		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
 		     "                          (default DATA_DIR/secrets-root.key, made on first start)\n"
 		     "      --kbs URL           the key broker that releases pods' volume keys after attestation\n"
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
 		OPT_STORE,
 		OPT_NODE_NAME,
 		OPT_SECRETS_ROOT_KEY,
+		OPT_AUDIT_POLICY,
 		OPT_KBS,
 		OPT_KBS_CA,
 		OPT_KBS_TENANT,
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
+		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
 		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
@@ -149,6 +153,7 @@ int main(int argc, char **argv)
 		case OPT_STORE: cfg.store_url = optarg; break;
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
 		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
+		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;
 		case OPT_KBS_TENANT: cfg.kbs_tenant = optarg; break;

@@ -827,8 +827,7 @@ static void handle(const struct cc_http_request *req, struct cc_http_response *r
 		self_subject_access_review(&t, req, resp);
 	else
 		serve_resource(api, &t, req, resp);
-	platform_audit_log_request(api->cfg.audit, req, rc == 0 ? &t : NULL, resp->status, received,
-				   resp->stream != NULL);
+	platform_audit_log_request(api->cfg.audit, req, rc == 0 ? &t : NULL, resp, received, resp->stream != NULL);
 	platform_target_free(&t);
 }
 

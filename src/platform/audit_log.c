@@ -7,7 +7,9 @@
 #include "lib/base/log.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/random.h"
+#include "lib/json/json.h"
 #include "lib/net/http.h"
+#include "platform/audit_policy.h"
 #include "platform/target.h"
 
 #include <errno.h>
@@ -22,22 +24,28 @@
 
 struct platform_audit_log {
 	int fd;
+	struct platform_audit_policy *policy;
 	atomic_uint failures; /* writes that failed, reported once per 1,000 */
 };
 
-int platform_audit_log_open(const char *path, struct platform_audit_log **ret, struct cc_error *err)
+int platform_audit_log_open(const char *path, struct platform_audit_policy *policy, struct platform_audit_log **ret,
+			    struct cc_error *err)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		platform_audit_policy_free(policy);
 		return cc_error_set_errno(err, errno, "open the API audit log `%s`", path);
+	}
 	struct stat st;
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
 		close(fd);
+		platform_audit_policy_free(policy);
 		return cc_error_set(err, EPERM, "the API audit log `%s` is open to others (mode %o); chmod 600 it",
 				    path, (unsigned)(st.st_mode & 0777));
 	}
 	struct platform_audit_log *log = cc_xcalloc(1, sizeof(*log));
 	log->fd = fd;
+	log->policy = policy;
 	*ret = log;
 	return 0;
 }
@@ -47,6 +55,7 @@ void platform_audit_log_close(struct platform_audit_log *log)
 	if (!log)
 		return;
 	close(log->fd);
+	platform_audit_policy_free(log->policy);
 	free(log);
 }
 
@@ -121,22 +130,79 @@ static void source_ip(const struct cc_peer *peer, char *out, size_t size)
 	}
 }
 
+/* The policy's view of the request. */
+static enum platform_audit_level level_for(const struct platform_audit_log *log, const struct cc_http_request *req,
+					   const struct platform_target *t, const json_t *user, const char *verb,
+					   const char *stage)
+{
+	const json_t *groups = json_object_get(user, "groups");
+	const char *names[16];
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(groups) && n < 16; i++)
+		names[n++] = json_string_value(json_array_get(groups, i));
+	struct platform_audit_request r = {
+		.user = json_string_value(json_object_get(user, "username")),
+		.groups = names,
+		.n_groups = n,
+		.verb = verb,
+		.group = t && t->resource ? t->resource->group : NULL,
+		.resource = t && t->resource ? t->resource->resource : NULL,
+		.subresource = t ? t->subresource : NULL,
+		.namespace = t ? t->namespace : NULL,
+		.name = t ? t->name : NULL,
+		.path = req->path,
+		.stage = stage,
+	};
+	return platform_audit_policy_level(log->policy, &r);
+}
+
+/* A body as the audit carries it: the JSON object, or nothing (a non-JSON or empty body). */
+static json_t *body_object(const char *data, size_t len)
+{
+	json_t *v = NULL;
+	if (len == 0 || cc_json_parse(data, len, 3u << 20, "audit body", &v, NULL) < 0 || !json_is_object(v)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
 void platform_audit_log_request(struct platform_audit_log *log, const struct cc_http_request *req,
-				const struct platform_target *t, int status, int64_t received_ns, bool watch)
+				const struct platform_target *t, const struct cc_http_response *resp,
+				int64_t received_ns, bool watch)
 {
 	if (!log)
 		return;
+	int status = resp->status;
+	const char *verb = verb_of(req, t, watch), *stage = watch ? "ResponseStarted" : "ResponseComplete";
+	json_t *user = user_of(req->peer);
+	enum platform_audit_level level = level_for(log, req, t, user, verb, stage);
+	if (level == PLATFORM_AUDIT_NONE) {
+		json_decref(user);
+		return;
+	}
+	static const char *const level_names[] = { "None", "Metadata", "Request", "RequestResponse" };
 	char id[37], received[40], now[40], ip[64];
 	cc_random_uuid(id, NULL);
 	cc_time_format_rfc3339(received_ns, received, sizeof(received));
 	cc_time_format_rfc3339(cc_time_now_ns(), now, sizeof(now));
 	source_ip(req->peer, ip, sizeof(ip));
 	const char *agent = cc_http_request_header(req, "user-agent");
-	json_t *event = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:{s:i}, s:s, s:s}", "kind", "Event",
-				  "apiVersion", "audit.k8s.io/v1", "level", "Metadata", "auditID", id, "stage",
-				  watch ? "ResponseStarted" : "ResponseComplete", "requestURI", req->target, "verb",
-				  verb_of(req, t, watch), "user", user_of(req->peer), "sourceIPs", ip, "responseStatus",
-				  "code", status, "requestReceivedTimestamp", received, "stageTimestamp", now);
+	json_t *event =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:{s:i}, s:s, s:s}", "kind", "Event",
+		      "apiVersion", "audit.k8s.io/v1", "level", level_names[level], "auditID", id, "stage", stage,
+		      "requestURI", req->target, "verb", verb, "user", user, "sourceIPs", ip, "responseStatus", "code",
+		      status, "requestReceivedTimestamp", received, "stageTimestamp", now);
+	/* Bodies only where the policy asks: kube-apiserver's requestObject (writes) and
+	 * responseObject (not for watches, whose response is a stream). */
+	json_t *request_object = level >= PLATFORM_AUDIT_REQUEST ? body_object(req->body.data, req->body.len) : NULL;
+	if (request_object)
+		json_object_set_new(event, "requestObject", request_object);
+	json_t *response_object = level >= PLATFORM_AUDIT_REQUEST_RESPONSE && !resp->stream
+				      ? body_object(resp->body.data, resp->body.len)
+				      : NULL;
+	if (response_object)
+		json_object_set_new(event, "responseObject", response_object);
 	if (agent)
 		json_object_set_new(event, "userAgent", json_string(agent));
 	if (t && t->resource)

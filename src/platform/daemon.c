@@ -15,6 +15,7 @@
 #include "node/pki.h"
 #include "platform/api.h"
 #include "platform/audit_log.h"
+#include "platform/audit_policy.h"
 #include "platform/bootstrap.h"
 #include "platform/controllers.h"
 #include "platform/exec.h"
@@ -129,6 +130,19 @@ void platform_daemon_stop(struct platform_daemon *d)
 	free(d);
 }
 
+/* The Kubernetes audit log, at the levels of the audit policy file when one is given. */
+static int open_audit_log(struct platform_daemon *d, const struct platform_daemon_config *cfg, const char *path,
+			  struct cc_error *err)
+{
+	struct platform_audit_policy *policy = NULL;
+	if (cfg->audit_policy) {
+		int r = platform_audit_policy_load(cfg->audit_policy, &policy, err);
+		if (r < 0)
+			return cc_error_prefix(err, "the audit policy");
+	}
+	return platform_audit_log_open(path, policy, &d->audit, err);
+}
+
 /* Secrets are sealed before they reach the store (secrets_at_rest.h); the default root key is a
  * file of cocoond's own, made on first start. */
 static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_config *cfg, struct cc_error *err)
@@ -199,7 +213,7 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	}
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)
-		r = platform_audit_log_open(audit_path, &d->audit, err);
+		r = open_audit_log(d, cfg, audit_path, err);
 	struct platform_api_config acfg = {
 		.objects = d->objects, .node_name = node, .audit = d->audit, .pods = d->pods
 	};

@@ -37,6 +37,7 @@ struct platform_daemon_config {
 	/* The root key sealing the key ring that encrypts Secrets in the store (keys/root_key.h spec);
 	 * default <data_dir>/secrets-root.key, made on first start. */
 	const char *secrets_root_key;
+	const char *audit_policy; /* an audit.k8s.io/v1 Policy file; default: Metadata for everything */
 };
 
 /* `cocoon down` leaves this file in the data directory before it stops cocoond: the pods are

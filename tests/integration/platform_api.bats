@@ -322,6 +322,55 @@ for line in open(sys.argv[1]):
 	grep '"action":"k8s.create"' "$TMP/forwarded.jsonl" | grep -q '"resource":"secrets"'
 }
 
+@test "platform: an audit policy file sets each request's level, as kube-apiserver's --audit-policy-file" {
+	stop_cocoond
+	cat >"$TMP/policy.yaml" <<-'YAML'
+	apiVersion: audit.k8s.io/v1
+	kind: Policy
+	rules:
+	- level: None
+	  nonResourceURLs: ["/api*", "/apis*", "/version", "/openapi*"]
+	- level: None
+	  verbs: [get, list, watch]
+	  resources: [{group: "", resources: [configmaps]}]
+	- level: Metadata
+	  resources: [{group: "", resources: [secrets]}]
+	- level: RequestResponse
+	  resources: [{group: "", resources: [configmaps]}]
+	- level: Request
+	  resources: [{group: apps, resources: ["*"]}]
+	YAML
+	rm -f "$TMP/data/audit.log"
+	start_cocoond "$TMP/data" "$PORT" --audit-policy "$TMP/policy.yaml"
+	"${K[@]}" create configmap policy-cm --from-literal=color=turquoise
+	"${K[@]}" get configmap policy-cm -o name
+	"${K[@]}" create secret generic policy-secret --from-literal=password=not-even-under-policy
+	"${K[@]}" create deployment policy-web --image=localhost/busybox
+	log="$TMP/data/audit.log"
+	"$SYSTEM_PYTHON" - "$log" <<-'PY'
+	import json, sys
+	events = [json.loads(l) for l in open(sys.argv[1])]
+	by = lambda res, verb: [e for e in events if e.get("objectRef", {}).get("resource") == res and e["verb"] == verb]
+	cm = by("configmaps", "create")
+	assert len(cm) == 1 and cm[0]["level"] == "RequestResponse", cm
+	assert cm[0]["requestObject"]["data"]["color"] == "turquoise" and cm[0]["responseObject"]["metadata"]["uid"]
+	assert not by("configmaps", "get"), "get of configmaps is None"
+	sec = by("secrets", "create")
+	assert len(sec) == 1 and sec[0]["level"] == "Metadata" and "requestObject" not in sec[0], sec
+	dep = by("deployments", "create")
+	assert len(dep) == 1 and dep[0]["level"] == "Request" and "requestObject" in dep[0] and "responseObject" not in dep[0]
+	assert not [e for e in events if "objectRef" not in e], "discovery is None"
+	PY
+	! grep -q not-even-under-policy "$log"
+	# A malformed policy stops cocoond at start, naming the rule.
+	stop_cocoond
+	printf 'kind: Policy\nrules: [{level: Loud}]\n' >"$TMP/bad.yaml"
+	run "$COCOOND" --data-dir "$TMP/data" --listen "127.0.0.1:$PORT" --no-pods --audit-policy "$TMP/bad.yaml"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"rules[0].level"* ]]
+	start_cocoond "$TMP/data" "$PORT"
+}
+
 @test "platform: kubectl auth can-i answers from the authorizer, for administrators and others" {
 	run "${K[@]}" auth can-i delete pods
 	[ "$output" = yes ]
