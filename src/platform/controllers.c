@@ -435,12 +435,10 @@ static int create_replicaset(struct platform_controllers *c, const json_t *d, co
 	return rc;
 }
 
-/* A rollback (kubectl rollout undo) makes an old template current again: its set takes the next
- * revision, as Kubernetes renumbers it. */
-static int renumber(struct platform_controllers *c, json_t *rs, json_int_t revision)
+/* deployment.kubernetes.io/revision on a Deployment or ReplicaSet. */
+static void set_revision_annotation(json_t *obj, json_int_t revision)
 {
-	json_t *updated = json_deep_copy(rs), *stored = NULL;
-	json_t *meta_obj = json_object_get(updated, "metadata");
+	json_t *meta_obj = json_object_get(obj, "metadata");
 	json_t *annotations = json_object_get(meta_obj, "annotations");
 	if (!json_is_object(annotations)) {
 		annotations = json_object();
@@ -449,6 +447,14 @@ static int renumber(struct platform_controllers *c, json_t *rs, json_int_t revis
 	char rev[24];
 	snprintf(rev, sizeof(rev), "%" JSON_INTEGER_FORMAT, revision);
 	json_object_set_new(annotations, "deployment.kubernetes.io/revision", json_string(rev));
+}
+
+/* A rollback (kubectl rollout undo) makes an old template current again: its set takes the next
+ * revision, as Kubernetes renumbers it. */
+static int renumber(struct platform_controllers *c, json_t *rs, json_int_t revision)
+{
+	json_t *updated = json_deep_copy(rs), *stored = NULL;
+	set_revision_annotation(updated, revision);
 	struct cc_error err = { 0 };
 	const char *rv = meta(rs, "resourceVersion");
 	int rc =
@@ -507,17 +513,8 @@ static int write_deployment(struct platform_controllers *c, const json_t *d, jso
 {
 	json_t *want = json_deep_copy(d);
 	json_object_set_new(want, "status", status);
-	if (revision > 0) {
-		json_t *meta_obj = json_object_get(want, "metadata");
-		json_t *annotations = json_object_get(meta_obj, "annotations");
-		if (!json_is_object(annotations)) {
-			annotations = json_object();
-			json_object_set_new(meta_obj, "annotations", annotations);
-		}
-		char rev[24];
-		snprintf(rev, sizeof(rev), "%" JSON_INTEGER_FORMAT, revision);
-		json_object_set_new(annotations, "deployment.kubernetes.io/revision", json_string(rev));
-	}
+	if (revision > 0)
+		set_revision_annotation(want, revision);
 	int rc = 0;
 	if (!json_equal(want, d)) {
 		json_t *stored = NULL;

@@ -12,14 +12,9 @@ load helpers/runtime
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v podman >/dev/null && [ -x /usr/lib/cni/bridge ] || return 0
+	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && [ -x /usr/lib/cni/bridge ] || return 0
 	local tmp="$BATS_FILE_TMPDIR"
-	make_rootfs "$tmp/root"
-	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
-	local P=(podman --root "$tmp/podman" --runroot "$tmp/podman-run" --cgroup-manager cgroupfs --events-backend file)
-	"${P[@]}" import --change "ENV PATH=/bin" --change 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" localhost/busybox:latest >/dev/null
-	"${P[@]}" save --format docker-archive -o "$tmp/busybox.tar" localhost/busybox:latest 2>/dev/null
-	"$COCOON" image load "$tmp/busybox.tar" --store "$tmp/data/images" >/dev/null
+	import_busybox_image "$tmp/data/images"
 	export PORT="$(free_port)"
 	start_platform
 }
@@ -47,7 +42,6 @@ teardown_file() {
 setup() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	command -v podman >/dev/null || skip "podman is not installed (the test image is made with it)"
 	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
 	DATA="$BATS_FILE_TMPDIR/data"
 	export KUBECONFIG="$DATA/kubeconfig"

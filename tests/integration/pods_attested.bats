@@ -11,15 +11,10 @@ load helpers/keys
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v podman >/dev/null && command -v swtpm >/dev/null &&
+	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v swtpm >/dev/null &&
 		[ -x /usr/lib/cni/bridge ] || return 0
 	local tmp="$BATS_FILE_TMPDIR"
-	make_rootfs "$tmp/root"
-	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
-	local P=(podman --root "$tmp/podman" --runroot "$tmp/podman-run" --cgroup-manager cgroupfs --events-backend file)
-	"${P[@]}" import --change "ENV PATH=/bin" "$tmp/rootfs.tar" localhost/busybox:latest >/dev/null
-	"${P[@]}" save --format docker-archive -o "$tmp/busybox.tar" localhost/busybox:latest 2>/dev/null
-	"$COCOON" image load "$tmp/busybox.tar" --store "$tmp/data/images" >/dev/null
+	import_busybox_image "$tmp/data/images"
 	# The node's TPM and the key broker; the node enrolled by its EK certificate.
 	start_swtpm "$tmp/tpm"
 	echo "$SWTPM_PID" >"$tmp/swtpm.pid"
@@ -57,7 +52,6 @@ teardown_file() {
 setup() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	command -v podman >/dev/null || skip "podman is not installed (the test image is made with it)"
 	command -v swtpm >/dev/null || skip "needs swtpm"
 	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
 	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"

@@ -77,3 +77,15 @@ ensure_podman_image() {
 		rm -rf "$tmp"
 	fi
 }
+
+# import_busybox_image STORE [NAME]: the busybox rootfs as a one-layer image in the image store
+# STORE (`cocoon image import`, as podman import makes it), named localhost/busybox:latest.
+import_busybox_image() {
+	local store="$1" name="${2:-localhost/busybox:latest}" tmp
+	tmp="$(mktemp -d)"
+	make_rootfs "$tmp/root"
+	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+	"$COCOON" image import --store "$store" --change "ENV PATH=/bin" --change 'CMD ["/bin/sh"]' "$tmp/rootfs.tar" \
+		"$name" >/dev/null
+	rm -rf "$tmp"
+}
