@@ -217,6 +217,17 @@ static void container_defaults(json_t *c)
 			default_string(port, "protocol", "TCP");
 }
 
+/* Kubernetes' default pull policy: Always for `:latest` or no tag, IfNotPresent for a tag or a
+ * digest. */
+static bool latest_tag(const char *image)
+{
+	if (strchr(image, '@'))
+		return false;
+	const char *slash = strrchr(image, '/');
+	const char *colon = strrchr(slash ? slash : image, ':');
+	return !colon || strcmp(colon, ":latest") == 0;
+}
+
 static void check_containers(json_t *spec, const char *path, json_t *causes)
 {
 	json_t *containers = json_object_get(spec, "containers");
@@ -240,7 +251,7 @@ static void check_containers(json_t *spec, const char *path, json_t *causes)
 		snprintf(field, sizeof(field), "%s[%zu].image", path, i);
 		if (!image || !image[0])
 			platform_cause(causes, "FieldValueRequired", field, "Required value");
-		default_string(c, "imagePullPolicy", "IfNotPresent");
+		default_string(c, "imagePullPolicy", image && latest_tag(image) ? "Always" : "IfNotPresent");
 		default_string(c, "terminationMessagePath", "/dev/termination-log");
 		default_string(c, "terminationMessagePolicy", "File");
 		container_defaults(c);
