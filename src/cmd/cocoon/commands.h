@@ -22,3 +22,4 @@ int cmd_apply(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_exec(int argc, char **argv);

@@ -114,6 +114,7 @@ void cc_ws_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset
 
 struct cc_ws_reader {
 	size_t max_message;
+	bool client; /* reading a server's frames: unmasked */
 	struct cc_mem_charge *charge;
 	/* The frame being read. */
 	uint8_t head[CC_WS_MAX_FRAME_HEADER];
@@ -152,6 +153,13 @@ static void release_message(struct cc_ws_reader *r)
 	if (r->charge)
 		cc_mem_charge_release(r->charge);
 	cc_buf_free(&r->message);
+}
+
+struct cc_ws_reader *cc_ws_reader_new_client(size_t max_message)
+{
+	struct cc_ws_reader *r = cc_ws_reader_new(max_message);
+	r->client = true;
+	return r;
 }
 
 void cc_ws_reader_free(struct cc_ws_reader *r)
@@ -200,8 +208,11 @@ static enum cc_ws_event check_header(struct cc_ws_reader *r)
 	if (r->opcode != CC_WS_OP_CONTINUATION && r->opcode != CC_WS_OP_TEXT && r->opcode != CC_WS_OP_BINARY &&
 	    r->opcode != CC_WS_OP_CLOSE && r->opcode != CC_WS_OP_PING && r->opcode != CC_WS_OP_PONG)
 		return fail(r, CC_WS_CLOSE_PROTOCOL_ERROR, "reserved opcode");
-	if (!(h[1] & 0x80))
+	bool masked = h[1] & 0x80;
+	if (!masked && !r->client)
 		return fail(r, CC_WS_CLOSE_PROTOCOL_ERROR, "client frames must be masked (RFC 6455 §5.1)");
+	if (masked && r->client)
+		return fail(r, CC_WS_CLOSE_PROTOCOL_ERROR, "server frames must not be masked (RFC 6455 §5.1)");
 	uint8_t len7 = h[1] & 0x7f;
 	uint64_t len = len7;
 	size_t at = 2;
@@ -220,7 +231,10 @@ static enum cc_ws_event check_header(struct cc_ws_reader *r)
 		if (len <= 0xffff)
 			return fail(r, CC_WS_CLOSE_PROTOCOL_ERROR, "frame length not in its minimal encoding");
 	}
-	memcpy(r->mask, h + at, 4);
+	if (masked)
+		memcpy(r->mask, h + at, 4);
+	else
+		memset(r->mask, 0, 4); /* XOR with zeros: the payload as it came */
 	r->payload_len = len;
 	r->payload_done = 0;
 	if (is_control(r->opcode)) {

@@ -3,7 +3,8 @@
  * enforces what §5 asks of a server (client frames masked, control frames short and whole, fragments
  * in order, no reserved bits or opcodes, valid close codes, UTF-8 text) and a message size limit,
  * and says which close code answers a violation. The server's connection code
- * (server_websocket.c) and the fuzz target (tests/fuzz/fuzz_websocket.c) drive the same reader. */
+ * (server_websocket.c), the client (websocket_client.c) and the fuzz target
+ * (tests/fuzz/fuzz_websocket.c) drive the same reader. */
 #pragma once
 
 #include "lib/base/buf.h"
@@ -75,6 +76,9 @@ struct cc_ws_reader;
 
 /* max_message bounds a reassembled message (0: 1 MiB); a larger one is CC_WS_ERROR with 1009. */
 struct cc_ws_reader *cc_ws_reader_new(size_t max_message);
+/* A reader of a server's frames, as a client reads them (websocket_client.c): §5.1 the other way
+ * round, a masked frame is the violation (1002); everything else is checked the same. */
+struct cc_ws_reader *cc_ws_reader_new_client(size_t max_message);
 void cc_ws_reader_free(struct cc_ws_reader *r);
 /* Message bytes held are taken from this charge (optional); when it refuses, CC_WS_ERROR with 1013. */
 void cc_ws_reader_set_charge(struct cc_ws_reader *r, struct cc_mem_charge *charge);
