@@ -46,7 +46,7 @@ struct platform_controllers {
 	struct work *head, **tail;
 	size_t queued;
 	bool stopping;
-	const struct platform_resource *pods, *replicasets, *deployments, *services;
+	const struct platform_resource *pods, *replicasets, *deployments, *services, *events;
 	bool graceful_pods;
 };
 
@@ -598,15 +598,52 @@ static int collect(struct platform_controllers *c, const char *namespace, const 
 
 /* ---- the thread ---- */
 
+/* Events live an hour, as kube-apiserver's --event-ttl keeps them: swept once a minute (and 5 s
+ * after a start). */
+#define EVENT_TTL_NS         (3600LL * 1000000000)
+#define EVENT_SWEEP_MS       60000
+#define EVENT_FIRST_SWEEP_MS 5000 /* soon after a start: a platform that was down has a backlog */
+
+static void expire_events(struct platform_controllers *c)
+{
+	json_t *events = list_in(c, c->events, NULL);
+	int64_t now = cc_time_now_ns();
+	size_t i;
+	const json_t *ev;
+	json_array_foreach (events, i, ev) {
+		const char *last = json_string_value(json_object_get(ev, "lastTimestamp"));
+		int64_t when = 0;
+		if (!last || cc_time_parse_rfc3339(last, &when) < 0)
+			cc_time_parse_rfc3339(meta(ev, "creationTimestamp") ?: "", &when);
+		if (when && now - when > EVENT_TTL_NS) {
+			struct cc_error err = { 0 };
+			platform_objects_delete(c->objects, c->events, meta(ev, "namespace"), meta(ev, "name"), 0, NULL,
+						&err);
+		}
+	}
+	json_decref(events);
+}
+
 static void *controllers_main(void *arg)
 {
 	struct platform_controllers *c = arg;
 	pthread_mutex_lock(&c->lock);
+	int64_t next_expiry = cc_time_monotonic_ms() + EVENT_FIRST_SWEEP_MS;
 	for (;;) {
-		while (!c->head && !c->stopping)
-			pthread_cond_wait(&c->wake, &c->lock);
+		while (!c->head && !c->stopping && cc_time_monotonic_ms() < next_expiry) {
+			struct timespec deadline;
+			cc_time_monotonic_deadline((int)(next_expiry - cc_time_monotonic_ms()), &deadline);
+			pthread_cond_timedwait(&c->wake, &c->lock, &deadline);
+		}
 		if (c->stopping)
 			break;
+		if (cc_time_monotonic_ms() >= next_expiry) {
+			pthread_mutex_unlock(&c->lock);
+			expire_events(c);
+			pthread_mutex_lock(&c->lock);
+			next_expiry = cc_time_monotonic_ms() + EVENT_SWEEP_MS;
+			continue;
+		}
 		struct work *w = c->head;
 		c->head = w->next;
 		if (!c->head)
@@ -655,10 +692,11 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	c->objects = objects;
 	c->tail = &c->head;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->wake, NULL);
+	cc_cond_init_monotonic(&c->wake);
 	c->graceful_pods = graceful_pods;
 	c->pods = platform_resource_find("", "v1", "pods");
 	c->services = platform_resource_find("", "v1", "services");
+	c->events = platform_resource_find("", "v1", "events");
 	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
 	c->deployments = platform_resource_find("apps", "v1", "deployments");
 	platform_objects_observe(objects, observe, c);

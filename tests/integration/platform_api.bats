@@ -126,6 +126,20 @@ teardown() {
 	grep -qa visible-in-the-store "$TMP/data"/state.db*
 }
 
+@test "platform: events older than an hour expire, as kube-apiserver's --event-ttl" {
+	old="$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)"
+	new="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	for e in "stale $old" "fresh $new"; do
+		set -- $e
+		printf '{"apiVersion":"v1","kind":"Event","metadata":{"name":"%s"},"involvedObject":{"kind":"Pod","name":"x","namespace":"default"},"reason":"Test","message":"m","type":"Normal","firstTimestamp":"%s","lastTimestamp":"%s","count":1}' \
+			"$1" "$2" "$2" | "${K[@]}" create -f -
+	done
+	for _ in $(seq 1 100); do "${K[@]}" get event stale >/dev/null 2>&1 || break; sleep 0.1; done
+	run "${K[@]}" get event stale
+	[ "$status" -ne 0 ]
+	"${K[@]}" get event fresh
+}
+
 @test "platform: a watch sees changes as they happen" {
 	"${K[@]}" get configmaps --watch -o name >"$TMP/watch.out" 2>&1 3>&- &
 	WATCH_PID=$!
