@@ -15,6 +15,7 @@
 #include "platform/admit.h"
 #include "platform/audit_log.h"
 #include "platform/discovery.h"
+#include "platform/field_validation.h"
 #include "platform/objects.h"
 #include "platform/openapi.h"
 #include "platform/patch.h"
@@ -76,6 +77,10 @@ static int parse_body(const struct cc_http_request *req, const struct platform_r
 				   ret, &err);
 	if (rc < 0)
 		platform_status_error(resp, 400, NULL, r, NULL, "%s", cc_error_message(&err));
+	else if ((rc = platform_field_validate(req, r, *ret, resp)) < 0) {
+		json_decref(*ret); /* fieldValidation=Strict refused an unknown field (field_validation.c) */
+		*ret = NULL;
+	}
 	return rc;
 }
 
