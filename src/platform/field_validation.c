@@ -39,6 +39,7 @@ enum platform_field_validation platform_field_validation_from_string(const char 
 struct field_walk {
 	const json_t *schemas;
 	bool patch;
+	bool drop; /* remove the unknown fields from the value, as kube-apiserver's decoder drops them */
 	json_t *paths;
 	char path[FIELD_MAX_PATH];
 };
@@ -91,7 +92,9 @@ static void walk_object(struct field_walk *w, const json_t *schema, const json_t
 	const json_t *additional = json_object_get(schema, "additionalProperties");
 	const char *key;
 	json_t *child;
-	json_object_foreach ((json_t *)value, key, child) {
+	void *next;
+	json_object_foreach_safe((json_t *)value, next, key, child)
+	{
 		if (w->patch && key[0] == '$')
 			continue;
 		size_t at = path_push_key(w, len, key);
@@ -100,8 +103,12 @@ static void walk_object(struct field_walk *w, const json_t *schema, const json_t
 			walk(w, field, child, at, depth + 1);
 		else if (json_is_object(additional))
 			walk(w, additional, child, at, depth + 1);
-		else if (json_is_object(properties) && json_array_size(w->paths) < FIELD_MAX_REPORTED)
-			json_array_append_new(w->paths, json_string(w->path));
+		else if (json_is_object(properties)) {
+			if (json_array_size(w->paths) < FIELD_MAX_REPORTED)
+				json_array_append_new(w->paths, json_string(w->path));
+			if (w->drop)
+				json_object_del((json_t *)value, key);
+		}
 		w->path[len] = '\0';
 	}
 }
@@ -109,7 +116,7 @@ static void walk_object(struct field_walk *w, const json_t *schema, const json_t
 static void walk(struct field_walk *w, const json_t *schema, const json_t *value, size_t len, int depth)
 {
 	schema = resolve(w->schemas, schema);
-	if (!schema || depth > FIELD_MAX_DEPTH || json_array_size(w->paths) >= FIELD_MAX_REPORTED ||
+	if (!schema || depth > FIELD_MAX_DEPTH || (!w->drop && json_array_size(w->paths) >= FIELD_MAX_REPORTED) ||
 	    json_is_true(json_object_get(schema, "x-kubernetes-preserve-unknown-fields")))
 		return;
 	if (json_is_object(value)) {
@@ -128,16 +135,23 @@ static void walk(struct field_walk *w, const json_t *schema, const json_t *value
 	}
 }
 
-size_t platform_field_unknown(const json_t *schemas, const json_t *schema, const json_t *value, bool patch,
-			      json_t *ret_paths)
+static size_t unknown_fields(const json_t *schemas, const json_t *schema, json_t *value, bool patch, bool drop,
+			     json_t *ret_paths)
 {
 	_cleanup_free_ struct field_walk *w = cc_xcalloc(1, sizeof(*w));
 	size_t before = json_array_size(ret_paths);
 	w->schemas = schemas;
 	w->patch = patch;
+	w->drop = drop;
 	w->paths = ret_paths;
 	walk(w, schema, value, 0, 0);
 	return json_array_size(ret_paths) - before;
+}
+
+size_t platform_field_unknown(const json_t *schemas, const json_t *schema, const json_t *value, bool patch,
+			      json_t *ret_paths)
+{
+	return unknown_fields(schemas, schema, (json_t *)value, patch, false, ret_paths);
 }
 
 /* `strict decoding error: unknown field "a", unknown field "b"` as kube-apiserver joins them. */
@@ -178,7 +192,7 @@ static void warn(struct cc_http_response *resp, const json_t *paths)
 	}
 }
 
-int platform_field_validate(const struct cc_http_request *req, const struct platform_resource *r, const json_t *body,
+int platform_field_validate(const struct cc_http_request *req, const struct platform_resource *r, json_t *body,
 			    struct cc_http_response *resp)
 {
 	_cleanup_free_ char *param = cc_http_request_query(req, "fieldValidation");
@@ -194,7 +208,7 @@ int platform_field_validate(const struct cc_http_request *req, const struct plat
 	 * body of a DELETE. */
 	bool writes = req->method && (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
 				      strcmp(req->method, "PATCH") == 0);
-	if (mode == PLATFORM_FIELD_VALIDATION_IGNORE || !writes || !json_is_object(body))
+	if (!writes || !json_is_object(body))
 		return 0;
 	const char *api_version = json_string_value(json_object_get(body, "apiVersion"));
 	const char *kind = json_string_value(json_object_get(body, "kind"));
@@ -211,7 +225,10 @@ int platform_field_validate(const struct cc_http_request *req, const struct plat
 	const char *type = cc_http_request_header(req, "content-type");
 	bool patch = type && strncmp(type, "application/strategic-merge-patch+json", 38) == 0;
 	_cleanup_json_ json_t *paths = json_array();
-	if (platform_field_unknown(schemas, schema, body, patch, paths) == 0)
+	/* Ignore and Warn drop what they let through, so no unknown field is ever stored. */
+	bool strict = mode == PLATFORM_FIELD_VALIDATION_STRICT;
+	if (unknown_fields(schemas, schema, body, patch, !strict, paths) == 0 ||
+	    mode == PLATFORM_FIELD_VALIDATION_IGNORE)
 		return 0;
 	if (mode == PLATFORM_FIELD_VALIDATION_WARN) {
 		warn(resp, paths);

@@ -32,6 +32,7 @@ size_t platform_field_unknown(const json_t *schemas, const json_t *schema, const
 
 /* The hook of api.c for a parsed request body (create, update, patch, apply): the body's kind (its
  * apiVersion and kind, else the resource's) is checked as the request's fieldValidation says.
- * Returns 0 to go on (Warning headers may have been added), -EINVAL when resp holds the 400. */
-int platform_field_validate(const struct cc_http_request *req, const struct platform_resource *r, const json_t *body,
+ * Under Warn and Ignore the unknown fields are removed from body (kube-apiserver's decoder drops
+ * them). Returns 0 to go on (Warning headers may have been added), -EINVAL when resp holds the 400. */
+int platform_field_validate(const struct cc_http_request *req, const struct platform_resource *r, json_t *body,
 			    struct cc_http_response *resp);
