@@ -44,6 +44,9 @@ static void usage(FILE *out)
 		     "      --insecure-registry HOST[:PORT]  pull from this registry without verifying TLS, or\n"
 		     "                          over plain HTTP (repeatable)\n"
 		     "      --no-pods           store pods but do not run them (an API-only platform)\n"
+		     "      --pod-security-default LEVEL  Pod Security for namespaces without the label\n"
+		     "                          pod-security.kubernetes.io/enforce: privileged, baseline or\n"
+		     "                          restricted (default restricted)\n"
 		     "      --audit-policy FILE the audit policy (audit.k8s.io/v1 Policy, as kube-apiserver's\n"
 		     "                          --audit-policy-file); default: Metadata for every request\n"
 		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
@@ -84,6 +87,7 @@ int main(int argc, char **argv)
 		OPT_NODE_NAME,
 		OPT_SECRETS_ROOT_KEY,
 		OPT_AUDIT_POLICY,
+		OPT_POD_SECURITY,
 		OPT_KBS,
 		OPT_KBS_CA,
 		OPT_KBS_TENANT,
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
 		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
+		{ "pod-security-default", required_argument, NULL, OPT_POD_SECURITY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
 		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
@@ -154,6 +159,7 @@ int main(int argc, char **argv)
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
 		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
 		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
+		case OPT_POD_SECURITY: cfg.pod_security_default = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;
 		case OPT_KBS_TENANT: cfg.kbs_tenant = optarg; break;

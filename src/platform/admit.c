@@ -228,25 +228,27 @@ static bool latest_tag(const char *image)
 	return !colon || strcmp(colon, ":latest") == 0;
 }
 
-static void check_containers(json_t *spec, const char *path, json_t *causes)
+/* One list of containers: names are DNS labels (they become runtime ids, log directories and
+ * cgroups on the node), unique across seen (the pod's other lists too); images given. */
+static void check_container_list(json_t *containers, const char *path, json_t *seen, json_t *causes)
 {
-	json_t *containers = json_object_get(spec, "containers");
-	if (!json_is_array(containers) || json_array_size(containers) == 0) {
-		platform_cause(causes, "FieldValueRequired", path, "Required value");
-		return;
-	}
 	size_t i;
 	json_t *c;
 	json_array_foreach (containers, i, c) {
 		char field[160];
+		if (!json_is_object(c)) {
+			snprintf(field, sizeof(field), "%s[%zu]", path, i);
+			platform_cause(causes, "FieldValueInvalid", field, "a container is an object");
+			continue;
+		}
 		const char *name = json_string_value(json_object_get(c, "name"));
 		snprintf(field, sizeof(field), "%s[%zu].name", path, i);
 		if (!name || !platform_dns_label(name))
 			platform_cause(causes, "FieldValueRequired", field, "a DNS-1123 label is required");
-		for (size_t j = 0; name && j < i; j++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(containers, j), "name")) ?: "",
-				   name) == 0)
-				platform_cause(causes, "FieldValueDuplicate", field, "Duplicate value: \"%s\"", name);
+		else if (json_object_get(seen, name))
+			platform_cause(causes, "FieldValueDuplicate", field, "Duplicate value: \"%s\"", name);
+		else
+			json_object_set_new(seen, name, json_true());
 		const char *image = json_string_value(json_object_get(c, "image"));
 		snprintf(field, sizeof(field), "%s[%zu].image", path, i);
 		if (!image || !image[0])
@@ -256,6 +258,47 @@ static void check_containers(json_t *spec, const char *path, json_t *causes)
 		default_string(c, "terminationMessagePolicy", "File");
 		container_defaults(c);
 	}
+}
+
+/* Volume names become directories on the node: DNS labels, unique. */
+static void check_volumes(json_t *spec, const char *spec_path, json_t *causes)
+{
+	json_t *volumes = json_object_get(spec, "volumes"), *seen = json_object();
+	size_t i;
+	json_t *v;
+	json_array_foreach (volumes, i, v) {
+		char field[200];
+		snprintf(field, sizeof(field), "%s.volumes[%zu].name", spec_path, i);
+		const char *name = json_string_value(json_object_get(v, "name"));
+		if (!name || !platform_dns_label(name))
+			platform_cause(causes, "FieldValueInvalid", field, "a DNS-1123 label is required");
+		else if (json_object_get(seen, name))
+			platform_cause(causes, "FieldValueDuplicate", field, "Duplicate value: \"%s\"", name);
+		else
+			json_object_set_new(seen, name, json_true());
+	}
+	json_decref(seen);
+}
+
+static void check_containers(json_t *spec, const char *path, json_t *causes)
+{
+	json_t *containers = json_object_get(spec, "containers");
+	if (!json_is_array(containers) || json_array_size(containers) == 0) {
+		platform_cause(causes, "FieldValueRequired", path, "Required value");
+		return;
+	}
+	/* path is "<spec>.containers": the spec's other fields are named from it. */
+	char spec_path[160];
+	snprintf(spec_path, sizeof(spec_path), "%.*s", (int)(strlen(path) - strlen(".containers")), path);
+	json_t *seen = json_object();
+	char init_path[200];
+	snprintf(init_path, sizeof(init_path), "%s.initContainers", spec_path);
+	if (json_object_get(spec, "initContainers") && !json_is_array(json_object_get(spec, "initContainers")))
+		platform_cause(causes, "FieldValueInvalid", init_path, "a list of containers is expected");
+	check_container_list(json_object_get(spec, "initContainers"), init_path, seen, causes);
+	check_container_list(containers, path, seen, causes);
+	json_decref(seen);
+	check_volumes(spec, spec_path, causes);
 }
 
 static void pod_spec_defaults(json_t *spec)

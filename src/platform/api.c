@@ -293,6 +293,58 @@ static void create_default_service_account(struct platform_api *api, const char 
 	cc_http_response_free(&ignored);
 }
 
+/* A Warning header (RFC 7234 §5.5, warn-code 299, the text a quoted-string: quotes and backslashes
+ * escaped), as kube-apiserver sends admission warnings; kubectl prints "Warning: TEXT". */
+static void add_warning(struct cc_http_response *resp, const char *text)
+{
+	size_t len = strlen(text), used = 0;
+	_cleanup_free_ char *header = cc_xmalloc(len * 2 + 16);
+	used += (size_t)sprintf(header, "299 - \"");
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			header[used++] = '\\';
+		header[used++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+	}
+	header[used++] = '"';
+	header[used] = '\0';
+	cc_http_response_add_header(resp, "Warning", header);
+}
+
+/* Pod Security admission: a pod that violates its namespace's enforce level is refused (403, as
+ * kube-apiserver words it); the warn level's violations, and those of a workload's pod template
+ * against the enforce level, come back as a Warning header (kubectl prints them). */
+static bool pod_security(struct platform_api *api, const struct platform_target *t, const json_t *obj,
+			 struct cc_http_response *resp)
+{
+	const char *kind = t->resource->kind;
+	bool pod = strcmp(kind, "Pod") == 0;
+	bool workload = strcmp(kind, "Deployment") == 0 || strcmp(kind, "ReplicaSet") == 0;
+	if ((!pod && !workload) || !t->namespace)
+		return true;
+	json_t *as_pod =
+	    pod ? json_incref((json_t *)obj)
+		: json_pack("{s:O?}", "spec",
+			    json_object_get(json_object_get(json_object_get(obj, "spec"), "template"), "spec"));
+	struct platform_pss_verdict v;
+	platform_pss_admit(api->cfg.objects, api->cfg.pod_security, as_pod, t->namespace, &v);
+	json_decref(as_pod);
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	bool allowed = v.allowed || workload;
+	if (!v.allowed && pod)
+		platform_status_error(resp, 403, "Forbidden", t->resource, name, "pods \"%s\" is forbidden: %s",
+				      name ? name : "", v.refusal);
+	/* A workload's template "would violate" what a pod of it would be refused for. */
+	_cleanup_free_ char *text = NULL;
+	if (!v.allowed && workload)
+		text = cc_xasprintf("would violate%s", v.refusal + strlen("violates"));
+	else if (v.allowed && v.warning)
+		text = cc_xstrdup(v.warning);
+	if (text)
+		add_warning(resp, text);
+	platform_pss_verdict_clear(&v);
+	return allowed;
+}
+
 static void create(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
@@ -310,7 +362,7 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 	json_t *obj;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0) {
+	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 || !pod_security(api, t, obj, resp)) {
 		json_decref(obj);
 		return;
 	}

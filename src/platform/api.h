@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lib/net/http.h"
+#include "platform/pod_security.h"
 
 #include <stddef.h>
 
@@ -29,6 +30,8 @@ struct platform_api_config {
 	/* The pod runner: logs, and graceful deletion (a pod is marked, the runner stops it and removes
 	 * it). NULL: pods are only stored, and deleted at once. */
 	struct platform_pods *pods;
+	/* Pod Security (pod_security.h) for namespaces without an enforce label. */
+	enum platform_pss_level pod_security;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

@@ -85,6 +85,10 @@ int platform_audit_policy_parse(const char *text, size_t len, const char *what, 
 		return cc_error_set(err, EINVAL, "%s: an audit.k8s.io/v1 Policy is expected", what);
 	}
 	json_t *rules = json_object_get(doc, "rules");
+	if (!strings(json_object_get(doc, "omitStages"))) {
+		json_decref(doc);
+		return cc_error_set(err, EINVAL, "%s: omitStages: a list of strings is expected", what);
+	}
 	if (!json_is_array(rules)) {
 		json_decref(doc);
 		return cc_error_set(err, EINVAL, "%s: rules: a list of rules is required", what);

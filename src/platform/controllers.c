@@ -18,6 +18,7 @@
 #include "lib/net/http.h"
 #include "platform/admit.h"
 #include "platform/endpoints.h"
+#include "platform/events.h"
 #include "platform/objects.h"
 #include "platform/rollout.h"
 
@@ -48,6 +49,9 @@ struct platform_controllers {
 	bool stopping;
 	const struct platform_resource *pods, *replicasets, *deployments, *services, *events;
 	bool graceful_pods;
+	enum platform_pss_level pod_security; /* for namespaces without an enforce label */
+	int64_t last_refusal_ms;
+	char last_refused_set[64];
 };
 
 #define MAX_QUEUED 100000
@@ -193,6 +197,27 @@ static int write_status(struct platform_controllers *c, const struct platform_re
 
 /* ---- ReplicaSet: as many pods as spec.replicas ---- */
 
+/* kube-controller-manager's FailedCreate event on the set, once a minute at most per set (the set
+ * tries again at each pass). */
+static void refused_by_pod_security(struct platform_controllers *c, const json_t *rs, const json_t *pod,
+				    const char *refusal)
+{
+	(void)pod;
+	int64_t now = cc_time_monotonic_ms();
+	if (now - c->last_refusal_ms < 60000 && strcmp(c->last_refused_set, meta(rs, "uid") ?: "") == 0)
+		return;
+	c->last_refusal_ms = now;
+	snprintf(c->last_refused_set, sizeof(c->last_refused_set), "%s", meta(rs, "uid") ?: "");
+	_cleanup_free_ char *message =
+	    cc_xasprintf("Error creating: pods \"%s-\" is forbidden: %s", meta(rs, "name"), refusal);
+	json_t *involved =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", "apps/v1", "kind", "ReplicaSet", "namespace",
+		      meta(rs, "namespace"), "name", meta(rs, "name"), "uid", meta(rs, "uid"));
+	struct platform_event_source source = { .component = "replicaset-controller" };
+	platform_event_record(c->objects, &source, involved, "Warning", "FailedCreate", message);
+	cc_warning("replicaset %s/%s: %s", meta(rs, "namespace"), meta(rs, "name"), message);
+}
+
 /* 1 when a pod was created. */
 static int create_pod(struct platform_controllers *c, const json_t *rs)
 {
@@ -214,14 +239,18 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	json_t *stored = NULL;
 	struct cc_error err = { 0 };
 	int created = 0;
+	struct platform_pss_verdict pss = { .allowed = true };
 	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
 		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
 			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
+	else if (platform_pss_admit(c->objects, c->pod_security, pod, meta(rs, "namespace"), &pss), !pss.allowed)
+		refused_by_pod_security(c, rs, pod, pss.refusal);
 	else if (platform_objects_create(c->objects, c->pods, pod, &stored, &err) < 0)
 		cc_warning("replicaset %s/%s: create pod: %s", meta(rs, "namespace"), meta(rs, "name"),
 			   cc_error_message(&err));
 	else
 		created = 1;
+	platform_pss_verdict_clear(&pss);
 	json_decref(stored);
 	json_decref(pod);
 	cc_http_response_free(&refused);
@@ -685,7 +714,8 @@ static void enqueue_all(struct platform_controllers *c, const struct platform_re
 	json_decref(items);
 }
 
-int platform_controllers_start(struct platform_objects *objects, bool graceful_pods, struct platform_controllers **ret,
+int platform_controllers_start(struct platform_objects *objects, bool graceful_pods,
+			       enum platform_pss_level pod_security, struct platform_controllers **ret,
 			       struct cc_error *err)
 {
 	struct platform_controllers *c = cc_xcalloc(1, sizeof(*c));
@@ -694,6 +724,7 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	pthread_mutex_init(&c->lock, NULL);
 	cc_cond_init_monotonic(&c->wake);
 	c->graceful_pods = graceful_pods;
+	c->pod_security = pod_security;
 	c->pods = platform_resource_find("", "v1", "pods");
 	c->services = platform_resource_find("", "v1", "services");
 	c->events = platform_resource_find("", "v1", "events");

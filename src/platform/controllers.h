@@ -4,6 +4,8 @@
  * store's changes (objects.h observer) on one thread of their own. */
 #pragma once
 
+#include "platform/pod_security.h"
+
 #include <stdbool.h>
 
 struct cc_error;
@@ -12,7 +14,10 @@ struct platform_controllers;
 
 /* graceful_pods: pods are deleted as the API deletes them when a node runs them (marked with a
  * deletionTimestamp; the node stops and removes them); false: removed at once. */
-int platform_controllers_start(struct platform_objects *objects, bool graceful_pods, struct platform_controllers **ret,
+/* pod_security: the Pod Security level of namespaces without an enforce label (pod_security.h): pods
+ * a set cannot create for it are a FailedCreate event on the set. */
+int platform_controllers_start(struct platform_objects *objects, bool graceful_pods,
+			       enum platform_pss_level pod_security, struct platform_controllers **ret,
 			       struct cc_error *err);
 /* Stops the thread (a reconcile in progress finishes) and frees. */
 void platform_controllers_stop(struct platform_controllers *c);

@@ -79,6 +79,7 @@ struct platform_daemon {
 	struct cc_store *store;
 	struct platform_objects *objects;
 	struct platform_secrets_at_rest *secrets;
+	enum platform_pss_level pod_security;
 	struct platform_api *api;
 	struct platform_controllers *controllers;
 	struct platform_pods *pods;
@@ -165,6 +166,10 @@ static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_
 /* The API objects, the first of them, and the routes (node API + Kubernetes API). */
 static int start_platform(struct platform_daemon *d, const struct platform_daemon_config *cfg, struct cc_error *err)
 {
+	d->pod_security = PLATFORM_PSS_RESTRICTED;
+	if (cfg->pod_security_default && platform_pss_level_parse(cfg->pod_security_default, &d->pod_security) < 0)
+		return cc_error_set(err, EINVAL, "--pod-security-default `%s`: privileged, baseline or restricted",
+				    cfg->pod_security_default);
 	_cleanup_free_ char *default_store = cc_xasprintf("sqlite:%s/state.db", cfg->data_dir);
 	int r = cc_store_open(cfg->store_url ? cfg->store_url : default_store, &d->store, err);
 	if (r == 0)
@@ -178,7 +183,7 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, err);
 	if (r == 0)
-		r = platform_controllers_start(d->objects, cfg->run_pods, &d->controllers, err);
+		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
 	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
 	d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
 	unlink(d->down_marker);
@@ -214,9 +219,11 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)
 		r = open_audit_log(d, cfg, audit_path, err);
-	struct platform_api_config acfg = {
-		.objects = d->objects, .node_name = node, .audit = d->audit, .pods = d->pods
-	};
+	struct platform_api_config acfg = { .objects = d->objects,
+					    .node_name = node,
+					    .audit = d->audit,
+					    .pods = d->pods,
+					    .pod_security = d->pod_security };
 	if (d->exec) {
 		acfg.pod_stream = platform_pod_stream;
 		acfg.pod_stream_ctx = &d->streams;

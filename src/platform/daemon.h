@@ -38,6 +38,9 @@ struct platform_daemon_config {
 	 * default <data_dir>/secrets-root.key, made on first start. */
 	const char *secrets_root_key;
 	const char *audit_policy; /* an audit.k8s.io/v1 Policy file; default: Metadata for everything */
+	/* Pod Security for namespaces without a pod-security.kubernetes.io/enforce label: privileged,
+	 * baseline or restricted (NULL: restricted). */
+	const char *pod_security_default;
 };
 
 /* `cocoon down` leaves this file in the data directory before it stops cocoond: the pods are

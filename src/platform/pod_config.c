@@ -334,6 +334,91 @@ static json_t *process_of(const struct pod_container_input *in, json_t *args, js
 			 json_is_false(escalation));
 }
 
+/* seccompProfile.type RuntimeDefault: the system calls Docker's and containerd's default profiles
+ * deny (kernel modules and keyrings, mounts and namespaces, kexec and reboot, ptrace and other
+ * processes' memory, BPF and perf, clock setting, swap, obsolete calls), each failing with EPERM.
+ * The confidential profile stacks its own allowlist on top of this. */
+static json_t *runtime_default_seccomp(void)
+{
+	static const char *const denied[] = {
+		"acct",
+		"add_key",
+		"bpf",
+		"clock_adjtime",
+		"clock_settime",
+		"create_module",
+		"delete_module",
+		"finit_module",
+		"get_kernel_syms",
+		"get_mempolicy",
+		"init_module",
+		"ioperm",
+		"iopl",
+		"kcmp",
+		"kexec_file_load",
+		"kexec_load",
+		"keyctl",
+		"lookup_dcookie",
+		"mbind",
+		"mount",
+		"move_mount",
+		"move_pages",
+		"name_to_handle_at",
+		"nfsservctl",
+		"open_by_handle_at",
+		"open_tree",
+		"fsopen",
+		"fsconfig",
+		"fsmount",
+		"fspick",
+		"perf_event_open",
+		"pivot_root",
+		"process_vm_readv",
+		"process_vm_writev",
+		"ptrace",
+		"query_module",
+		"quotactl",
+		"reboot",
+		"request_key",
+		"set_mempolicy",
+		"setns",
+		"settimeofday",
+		"swapon",
+		"swapoff",
+		"sysfs",
+		"_sysctl",
+		"umount2",
+		"unshare",
+		"uselib",
+		"userfaultfd",
+		"ustat",
+	};
+	json_t *names = json_array();
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		json_array_append_new(names, json_string(denied[i]));
+	return json_pack("{s:s, s:[s], s:[{s:o, s:s, s:i}]}", "defaultAction", "SCMP_ACT_ALLOW", "architectures",
+			 "SCMP_ARCH_X86_64", "syscalls", "names", names, "action", "SCMP_ACT_ERRNO", "errnoRet", 1);
+}
+
+/* The seccomp of a container: its own profile, else the pod's; RuntimeDefault as above,
+ * Unconfined or none as nothing. -EINVAL for Localhost (node-local profile files). */
+static int seccomp_of(const struct pod_container_input *in, json_t **ret, struct cc_error *err)
+{
+	const json_t *profile = security_field(in->pod, in->container, "seccompProfile");
+	const char *type = json_string_value(json_object_get(profile, "type"));
+	*ret = NULL;
+	if (!type || strcmp(type, "Unconfined") == 0)
+		return 0;
+	if (strcmp(type, "RuntimeDefault") == 0) {
+		*ret = runtime_default_seccomp();
+		return 0;
+	}
+	return cc_error_set(err, EINVAL,
+			    "seccompProfile type `%s` is not supported by cocoon (RuntimeDefault or "
+			    "Unconfined)",
+			    type);
+}
+
 int pod_oci_config(const struct pod_container_input *in, json_t **ret, struct cc_error *err)
 {
 	const json_t *sc = json_object_get(in->container, "securityContext");
@@ -343,13 +428,19 @@ int pod_oci_config(const struct pod_container_input *in, json_t **ret, struct cc
 				    "capabilities the workload needs instead");
 	if (json_is_true(json_object_get(in->container, "tty")))
 		return cc_error_set(err, EINVAL, "tty containers are not supported yet: use `kubectl exec -it`");
-	json_t *args = NULL, *user = NULL;
-	int r = pod_command(in->container, in->image, in->env, &args, err);
+	json_t *args = NULL, *user = NULL, *seccomp = NULL;
+	int r = seccomp_of(in, &seccomp, err);
 	if (r < 0)
 		return r;
+	r = pod_command(in->container, in->image, in->env, &args, err);
+	if (r < 0) {
+		json_decref(seccomp);
+		return r;
+	}
 	r = user_of(in, &user, err);
 	if (r < 0) {
 		json_decref(args);
+		json_decref(seccomp);
 		return r;
 	}
 	json_t *mounts = base_mounts();
@@ -363,8 +454,12 @@ int pod_oci_config(const struct pod_container_input *in, json_t **ret, struct cc
 	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 	    "/sys/firmware", "/sys/devices/virtual/powercap", "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq",
 	    "/proc/sys", "/proc/sysrq-trigger");
-	if (!config)
+	if (!config) {
+		json_decref(seccomp);
 		return cc_error_set(err, ENOMEM, "build the container's config.json");
+	}
+	if (seccomp)
+		json_object_set_new(json_object_get(config, "linux"), "seccomp", seccomp);
 	*ret = config;
 	return 0;
 }

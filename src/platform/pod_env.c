@@ -44,6 +44,7 @@ int pod_source_data(struct platform_objects *objects, const char *kind, const ch
 		size_t len = 0;
 		if (cc_base64_decode(text, strlen(text), &bytes, &len) == 0) {
 			json_object_set_new(out, key, json_stringn_nocheck((const char *)bytes, len));
+			explicit_bzero(bytes, len);
 			free(bytes);
 		}
 	}
@@ -54,6 +55,7 @@ int pod_source_data(struct platform_objects *objects, const char *kind, const ch
 		const char *text = json_string_value(value);
 		if (text && cc_base64_decode(text, strlen(text), &bytes, &len) == 0) {
 			json_object_set_new(out, key, json_stringn_nocheck((const char *)bytes, len));
+			explicit_bzero(bytes, len);
 			free(bytes);
 		}
 	}
@@ -64,21 +66,27 @@ int pod_source_data(struct platform_objects *objects, const char *kind, const ch
 
 /* Sets NAME, replacing an earlier definition in place: getenv(3) takes the first match, so a
  * later definition must not merely be appended. */
-static void set_var(json_t *env, const char *name, const char *value)
+static int set_var(json_t *env, const char *name, const char *value, struct cc_error *err)
 {
 	char *entry = cc_xasprintf("%s=%s", name, value);
+	/* The container's config is JSON: a value that is not UTF-8 text (a binary Secret) cannot go
+	 * into the environment; say so rather than drop it. */
+	json_t *text = json_string(entry);
+	explicit_bzero(entry, strlen(entry));
+	free(entry);
+	if (!text)
+		return cc_error_set(err, EINVAL, "the value of environment variable %s is not UTF-8 text", name);
 	size_t n = strlen(name), i;
 	json_t *e;
 	json_array_foreach (env, i, e) {
 		const char *s = json_string_value(e);
 		if (s && strncmp(s, name, n) == 0 && s[n] == '=') {
-			json_array_set_new(env, i, json_string(entry));
-			free(entry);
-			return;
+			json_array_set_new(env, i, text);
+			return 0;
 		}
 	}
-	json_array_append_new(env, json_string(entry));
-	free(entry);
+	json_array_append_new(env, text);
+	return 0;
 }
 
 /* metadata.name, metadata.labels['app'], status.podIP, ... */
@@ -194,9 +202,13 @@ static int env_from(const struct pod_env_input *in, json_t *env, struct cc_error
 		json_t *value;
 		json_object_foreach (data, key, value) {
 			_cleanup_free_ char *name = cc_xasprintf("%s%s", prefix, key);
-			set_var(env, name, json_string_value(value));
+			r = set_var(env, name, json_string_value(value), err);
+			if (r < 0)
+				break;
 		}
 		json_decref(data);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -209,7 +221,7 @@ int pod_env_resolve(const struct pod_env_input *in, json_t **ret, struct cc_erro
 		char *eq = strchr(name, '=');
 		if (eq) {
 			*eq = '\0';
-			set_var(env, name, eq + 1);
+			set_var(env, name, eq + 1, NULL); /* the image's config was JSON: UTF-8 already */
 		}
 	}
 	int r = env_from(in, env, err);
@@ -227,8 +239,8 @@ int pod_env_resolve(const struct pod_env_input *in, json_t **ret, struct cc_erro
 			r = value_from(in, from, &value, err);
 		else
 			value = pod_expand(json_string_value(json_object_get(var, "value")) ?: "", env);
-		if (value)
-			set_var(env, name, value);
+		if (value && r == 0)
+			r = set_var(env, name, value, err);
 		free(value);
 	}
 	if (r < 0) {

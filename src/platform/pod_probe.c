@@ -26,10 +26,16 @@ enum probe_kind { PROBE_LIVENESS, PROBE_READINESS, PROBE_STARTUP };
 static const char *const probe_fields[] = { "livenessProbe", "readinessProbe", "startupProbe" };
 static const char *const probe_names[] = { "Liveness", "Readiness", "Startup" };
 
+/* A probe's timing field, bounded: the probes run on the runner's thread, so a timeout of a day (or
+ * one that overflows milliseconds) must not stall every pod of the node. */
 static int field(const json_t *probe, const char *name, int fallback)
 {
 	const json_t *v = json_object_get(probe, name);
-	return json_is_integer(v) && json_integer_value(v) >= 0 ? (int)json_integer_value(v) : fallback;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return fallback;
+	json_int_t max = strcmp(name, "timeoutSeconds") == 0 ? 30 : 3600;
+	json_int_t value = json_integer_value(v);
+	return (int)(value > max ? max : value);
 }
 
 /* A port given by number or by the name of one of the container's ports. */
@@ -136,6 +142,8 @@ static bool run_probe(struct platform_pods *p, const struct pod_state *ps, const
 		      const json_t *probe, const json_t *container, char *why, size_t why_size)
 {
 	int timeout_ms = field(probe, "timeoutSeconds", 1) * 1000;
+	if (timeout_ms <= 0)
+		timeout_ms = 1000;
 	const json_t *v;
 	if ((v = json_object_get(probe, "exec")))
 		return exec_probe(p, cs, v, timeout_ms, why, why_size);

@@ -6,7 +6,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "lib/net/http.h"
-#include "platform/admit.h"
+#include "platform/events.h"
 #include "platform/objects.h"
 #include "platform/pods_internal.h"
 
@@ -172,34 +172,14 @@ void pods_event(struct platform_pods *p, const struct pod_state *ps, const char 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	int64_t now = cc_time_now_ns();
-	char name[300];
-	snprintf(name, sizeof(name), "%.200s.%016llx", ps->name, (unsigned long long)now);
 	json_t *involved = json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
 				     ps->namespace, "name", ps->name, "uid", ps->uid);
 	if (container) {
 		_cleanup_free_ char *field = cc_xasprintf("spec.containers{%s}", container);
 		json_object_set_new(involved, "fieldPath", json_string(field));
 	}
-	json_t *ev = json_pack(
-	    "{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:{s:s, s:s}, s:o, s:o, s:o, s:i, s:s, s:s, "
-	    "s:s, s:s}",
-	    "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace", ps->namespace, "involvedObject",
-	    involved, "reason", reason, "message", message, "source", "component", "kubelet", "host", p->cfg.node_name,
-	    "firstTimestamp", rfc3339(now), "lastTimestamp", rfc3339(now), "eventTime", json_null(), "count", 1, "type",
-	    type, "reportingComponent", "kubelet", "reportingInstance", p->cfg.node_name, "action", reason);
-	if (!ev)
-		return;
-	json_t *stored = NULL;
-	struct cc_error err = { 0 };
-	struct cc_http_response refused;
-	cc_http_response_init(&refused);
-	if (platform_admit_create(p->events_resource, ev, ps->namespace, &refused) == 0 &&
-	    platform_objects_create(p->cfg.objects, p->events_resource, ev, &stored, &err) < 0)
-		cc_debug("event for pod %s/%s: %s", ps->namespace, ps->name, cc_error_message(&err));
-	cc_http_response_free(&refused);
-	json_decref(stored);
-	json_decref(ev);
+	struct platform_event_source source = { .component = "kubelet", .host = p->cfg.node_name };
+	platform_event_record(p->cfg.objects, &source, involved, type, reason, message);
 	cc_info("pod %s/%s%s%s: %s: %s", ps->namespace, ps->name, container ? " container " : "",
 		container ? container : "", reason, message);
 }

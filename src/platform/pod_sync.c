@@ -13,6 +13,7 @@
 #include "lib/crypto/random.h"
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
+#include "platform/admit.h"
 #include "platform/objects.h"
 #include "platform/pod_config.h"
 #include "platform/pod_env.h"
@@ -22,6 +23,7 @@
 #include "platform/pod_volumes.h"
 #include "platform/pods_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -139,6 +141,28 @@ static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const j
 /* The annotation naming the key broker resource that keys a pod's encrypted volumes. */
 #define VOLUME_KEY_ANNOTATION "run.cocoon.volume.key"
 
+/* REPO/TYPE/TAG, each of [A-Za-z0-9._-] and none `.` or `..`: the annotation becomes a path of the
+ * broker's URL, so nothing else may pass. */
+static bool broker_resource_name(const char *s)
+{
+	int parts = 0;
+	const char *start = s;
+	for (const char *p = s;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - start);
+			if (len == 0 || (len == 1 && start[0] == '.') || (len == 2 && strncmp(start, "..", 2) == 0))
+				return false;
+			parts++;
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		} else if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
+			return false;
+		}
+	}
+	return parts == 3;
+}
+
 /* The pod's volume key, in a file on the runner's tmpfs (memory only, 0600) that cocoon-runtime
  * reads (run.cocoon.fscrypt.key). With the annotation run.cocoon.volume.key=REPO/TYPE/TAG it is the
  * key broker's resource, released only after this node attested with its TPM quote and the
@@ -157,6 +181,10 @@ static int volume_key(struct platform_pods *p, struct pod_state *ps, const json_
 	const char *resource = json_string_value(
 	    json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"), VOLUME_KEY_ANNOTATION));
 	_cleanup_free_ char *object = cc_xasprintf("pod/%s/%s", ps->namespace, ps->name);
+	if (resource && !broker_resource_name(resource))
+		return cc_error_set(err, EINVAL,
+				    "%s `%s` is not a key broker resource (REPO/TYPE/TAG of [A-Za-z0-9._-])",
+				    VOLUME_KEY_ANNOTATION, resource);
 	if (resource) {
 		if (!p->have_agent)
 			r = cc_error_set(err, EPERM,
@@ -272,9 +300,10 @@ static int build_config(struct platform_pods *p, struct pod_state *ps, const jso
 					.pod_ip = ps->ip,
 					.host_ip = p->host_ip };
 	_cleanup_json_ json_t *env = NULL, *mounts = NULL;
+	_cleanup_free_ char *subpaths = cc_xasprintf("%s/subpaths", ps->run_dir);
 	int r = pod_env_resolve(&env_in, &env, err);
 	if (r == 0)
-		r = pod_volume_mounts(pod, spec, ps->volumes, ps->dir, &mounts, err);
+		r = pod_volume_mounts(pod, spec, ps->volumes, ps->dir, subpaths, &mounts, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
@@ -407,6 +436,12 @@ static bool image_for_start(struct platform_pods *p, struct pod_state *ps, struc
 static void start_instance(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct container_state *cs,
 			   const json_t *spec)
 {
+	/* Admission allows DNS labels only; the name becomes a runtime id, a log directory and a cgroup
+	 * here, so a pod stored before that check (or by another writer of the store) stops here. */
+	if (!platform_dns_label(cs->name)) {
+		waiting(cs, "CreateContainerConfigError", "the container name is not a DNS-1123 label");
+		return;
+	}
 	struct cc_error err = { 0 };
 	_cleanup_(image_resolved_freep) struct image_resolved *image = NULL;
 	if (!image_for_start(p, ps, cs, spec, &image))
@@ -676,6 +711,8 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 		if (platform_cni_del(&p->cni, ps->uid, netns, ps->port_mappings, result, &err) < 0)
 			cc_warning("pod %s/%s: %s", ps->namespace, ps->name, cc_error_message(&err));
 	pod_sandbox_destroy(ns_dir);
+	_cleanup_free_ char *subpaths = cc_xasprintf("%s/subpaths", ps->run_dir);
+	pod_volumes_unbind_subpaths(subpaths);
 	ps->sandbox_ready = ps->volumes_ready = false;
 	remove_pod_cgroups(ps);
 	/* The pod's files: memory volumes, encrypted emptyDirs (shredded with the key), the rest. */

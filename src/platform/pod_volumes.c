@@ -4,15 +4,18 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
+#include "lib/base/safepath.h"
 #include "lib/json/json.h"
 #include "platform/pod_env.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +44,9 @@ static bool safe_relative(const char *path)
 	return true;
 }
 
-static int write_item(const char *dir, const char *path, const char *value, unsigned mode, struct cc_error *err)
+/* value is a JSON string that may hold any bytes (a Secret's DER or keystore): its length counts, not
+ * its first NUL. */
+static int write_item(const char *dir, const char *path, const json_t *value, unsigned mode, struct cc_error *err)
 {
 	if (!safe_relative(path))
 		return cc_error_set(err, EINVAL, "volume item path `%s` must be relative without `..`", path);
@@ -50,7 +55,7 @@ static int write_item(const char *dir, const char *path, const char *value, unsi
 	*strrchr(parent, '/') = '\0';
 	int r = cc_mkdir_p(parent, 0755, err);
 	if (r == 0)
-		r = cc_write_file_atomic(file, value, strlen(value), mode, err);
+		r = cc_write_file_atomic(file, json_string_value(value), json_string_length(value), mode, err);
 	return r;
 }
 
@@ -78,7 +83,7 @@ static int source_volume(struct platform_objects *objects, const json_t *pod, co
 		const json_t *item;
 		json_array_foreach (items, i, item) {
 			const char *key = json_string_value(json_object_get(item, "key")) ?: "";
-			const char *value = json_string_value(json_object_get(data, key));
+			const json_t *value = json_object_get(data, key);
 			json_int_t m = json_is_integer(json_object_get(item, "mode"))
 					   ? json_integer_value(json_object_get(item, "mode"))
 					   : mode;
@@ -96,7 +101,7 @@ static int source_volume(struct platform_objects *objects, const json_t *pod, co
 		const char *key;
 		json_t *value;
 		json_object_foreach (data, key, value) {
-			r = write_item(dir, key, json_string_value(value), (unsigned)mode & 0777, err);
+			r = write_item(dir, key, value, (unsigned)mode & 0777, err);
 			if (r < 0)
 				break;
 		}
@@ -109,6 +114,9 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		      const struct pod_volume_dirs *dirs, char **ret_path, struct cc_error *err)
 {
 	const char *name = json_string_value(json_object_get(volume, "name")) ?: "";
+	/* Admission allows DNS labels only; the name is a path component here, so again. */
+	if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return cc_error_set(err, EINVAL, "volume name `%s` is not a DNS-1123 label", name);
 	const json_t *source;
 	if ((source = json_object_get(volume, "emptyDir"))) {
 		const char *base = dirs->encrypted_dir ? dirs->encrypted_dir : dirs->pod_dir;
@@ -131,27 +139,32 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		const char *type = json_string_value(json_object_get(source, "type")) ?: "";
 		if (path[0] != '/')
 			return cc_error_set(err, EINVAL, "volume \"%s\": hostPath.path must be absolute", name);
-		char resolved[PATH_MAX];
-		const char *real = realpath(path, resolved) ? resolved : path;
+		if (strcmp(type, "DirectoryOrCreate") == 0) {
+			int r = cc_mkdir_p(path, 0755, err);
+			if (r < 0)
+				return r;
+		}
+		/* Checked and handed on resolved, so no `..` or symlink reaches around the check. */
+		char real[PATH_MAX];
+		if (!realpath(path, real))
+			return cc_error_set_errno(err, errno, "volume \"%s\": hostPath `%s`", name, path);
 		for (const char *const *d = dirs->platform_dirs; d && *d; d++) {
-			size_t n = strlen(*d);
-			if (strncmp(real, *d, n) == 0 && (real[n] == '\0' || real[n] == '/'))
+			char dir[PATH_MAX];
+			if (!realpath(*d, dir))
+				snprintf(dir, sizeof(dir), "%s", *d);
+			size_t n = strlen(dir), m = strlen(real);
+			if (strncmp(real, dir, n) == 0 && (real[n] == '\0' || real[n] == '/'))
 				return cc_error_set(err, EPERM,
 						    "volume \"%s\": hostPath `%s` is inside the platform's own "
 						    "directory `%s`",
-						    name, path, *d);
-			if (strncmp(*d, real, strlen(real)) == 0 &&
-			    ((*d)[strlen(real)] == '/' || strcmp(real, "/") == 0))
+						    name, path, dir);
+			if (strncmp(dir, real, m) == 0 && (dir[m] == '/' || m == 1))
 				return cc_error_set(err, EPERM,
 						    "volume \"%s\": hostPath `%s` contains the platform's own "
 						    "directory `%s`",
-						    name, path, *d);
+						    name, path, dir);
 		}
-		if (strcmp(type, "DirectoryOrCreate") == 0 && cc_mkdir_p(path, 0755, err) < 0)
-			return -errno;
-		if (access(path, F_OK) < 0)
-			return cc_error_set(err, ENOENT, "volume \"%s\": hostPath `%s` does not exist", name, path);
-		*ret_path = cc_xstrdup(path);
+		*ret_path = cc_xstrdup(real);
 		return 0;
 	}
 	static const char *const unsupported[] = {
@@ -237,8 +250,67 @@ static int termination_log(const json_t *container, const char *pod_dir, json_t 
 	return r;
 }
 
+/* A subPath is resolved inside its volume by the kernel (openat2 RESOLVE_IN_ROOT: a symlink the
+ * container planted, `x -> /`, points at the volume's own root, never the host's), and the result is
+ * bind-mounted by its descriptor onto a private target the runtime then binds: nothing re-resolves the
+ * path later, so it cannot be swapped between the check and the mount (CVE-2017-1002101's lesson).
+ * Missing directories are made inside the volume the same way. */
+static int bind_subpath(const char *volume_root, const char *sub, const char *target, struct cc_error *err)
+{
+	_cleanup_close_ int root = open(volume_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return cc_error_set_errno(err, errno, "open the volume `%s`", volume_root);
+	struct cc_error missing = { 0 };
+	int fd = cc_path_open_in_root(root, sub, O_PATH, 0, &missing);
+	if (fd == -ENOENT)
+		fd = cc_path_mkdir_in_root(root, sub, 0755, err);
+	else if (fd < 0)
+		*err = missing;
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int r = fstat(fd, &st) < 0 ? cc_error_set_errno(err, errno, "stat subPath `%s`", sub) : 0;
+	_cleanup_free_ char *parent = cc_xstrdup(target);
+	*strrchr(parent, '/') = '\0';
+	if (r == 0)
+		r = cc_mkdir_p(parent, 0700, err);
+	if (r == 0) {
+		umount2(target, MNT_DETACH); /* an earlier instance's */
+		if (S_ISDIR(st.st_mode))
+			r = mkdir(target, 0700) < 0 && errno != EEXIST ? -errno : 0;
+		else {
+			int f = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+			r = f < 0 ? -errno : 0;
+			if (f >= 0)
+				close(f);
+		}
+		if (r < 0)
+			r = cc_error_set_errno(err, -r, "create the subPath mount point `%s`", target);
+	}
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (r == 0 && mount(proc, target, NULL, MS_BIND, NULL) < 0)
+		r = cc_error_set_errno(err, errno, "bind subPath `%s`", sub);
+	close(fd);
+	return r;
+}
+
+void pod_volumes_unbind_subpaths(const char *subpath_dir)
+{
+	DIR *d = opendir(subpath_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			_cleanup_free_ char *target = cc_xasprintf("%s/%s", subpath_dir, e->d_name);
+			umount2(target, MNT_DETACH);
+		}
+	closedir(d);
+}
+
 int pod_volume_mounts(const json_t *pod, const json_t *container, const json_t *volumes, const char *pod_dir,
-		      json_t **ret, struct cc_error *err)
+		      const char *subpath_dir, json_t **ret, struct cc_error *err)
 {
 	json_t *mounts = json_array();
 	static const char *const managed[][2] = { { "/etc/hosts", "etc-hosts" },
@@ -278,15 +350,11 @@ int pod_volume_mounts(const json_t *pod, const json_t *container, const json_t *
 						 name, sub);
 				break;
 			}
-			path = cc_xasprintf("%s/%s", source, sub);
-			struct stat st;
-			if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-				r = cc_error_set(err, EPERM, "volumeMount \"%s\": subPath `%s` is a symbolic link",
-						 name, sub);
-				break;
-			}
-			if (lstat(path, &st) < 0 && cc_mkdir_p(path, 0755, err) < 0) {
-				r = -EIO;
+			const char *cname = json_string_value(json_object_get(container, "name")) ?: "c";
+			path = cc_xasprintf("%s/%s-%zu", subpath_dir, cname, i);
+			r = bind_subpath(source, sub, path, err);
+			if (r < 0) {
+				cc_error_prefix(err, "volumeMount \"%s\"", name);
 				break;
 			}
 		}

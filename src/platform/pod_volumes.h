@@ -32,7 +32,9 @@ int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, con
 /* The pod's hosts, hostname and resolv.conf under pod_dir. */
 int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, struct cc_error *err);
 
-/* The OCI mounts of one container: its volumeMounts (subPath inside the volume) and the managed
- * files. */
+/* The OCI mounts of one container: its volumeMounts and the managed files. A subPath is resolved
+ * inside its volume and bind-mounted onto a private target under subpath_dir, which the mount then
+ * names (pod_volumes_unbind_subpaths undoes them). */
 int pod_volume_mounts(const json_t *pod, const json_t *container, const json_t *volumes, const char *pod_dir,
-		      json_t **ret, struct cc_error *err);
+		      const char *subpath_dir, json_t **ret, struct cc_error *err);
+void pod_volumes_unbind_subpaths(const char *subpath_dir);

@@ -98,6 +98,9 @@ void pods_save(const struct pod_state *ps)
 	json_t *state = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "uid", ps->uid, "namespace", ps->namespace,
 				  "name", ps->name, "ip", ps->ip, "sandbox", ps->sandbox_ready, "startNs",
 				  (json_int_t)ps->start_ns, "containers", containers);
+	/* The hostPort rules CNI DEL must remove, even after a restart of cocoond. */
+	if (ps->port_mappings)
+		json_object_set(state, "portMappings", ps->port_mappings);
 	_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT);
 	json_decref(state);
 	_cleanup_free_ char *path = cc_xasprintf("%s/state.json", ps->dir);
@@ -167,6 +170,8 @@ static void restore(struct platform_pods *p)
 		_cleanup_free_ char *ns_dir = cc_xasprintf("%s/ns", ps->run_dir);
 		ps->sandbox_ready = json_is_true(json_object_get(state, "sandbox")) && pod_sandbox_pinned(ns_dir);
 		ps->start_ns = json_integer_value(json_object_get(state, "startNs"));
+		json_t *mappings = json_object_get(state, "portMappings");
+		ps->port_mappings = json_is_array(mappings) ? json_incref(mappings) : NULL;
 		restore_containers(ps, json_object_get(state, "containers"));
 		cc_info("pods: re-adopting pod %s/%s (%s)", ps->namespace, ps->name, ps->uid);
 		json_decref(state);

@@ -85,7 +85,7 @@ void platform_rollout_step(const json_t *strategy, json_int_t desired, const str
 	json_int_t unavailable =
 	    platform_rollout_scaled(json_object_get(rolling, "maxUnavailable"), desired, false, -2);
 	if (surge == -2)
-		surge = platform_rollout_scaled(json_string("25%"), desired, true, 0);
+		surge = (desired * 25 + 99) / 100; /* 25%, rounded up */
 	if (unavailable == -2)
 		unavailable = desired * 25 / 100;
 	if (surge < 0)

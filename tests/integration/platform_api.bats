@@ -140,6 +140,25 @@ teardown() {
 	"${K[@]}" get event fresh
 }
 
+@test "platform: names that become paths on the node are refused: volumes, init containers, duplicates" {
+	cat >"$TMP/bad.yaml" <<-'YAML'
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: escape}
+	spec:
+	  initContainers: [{name: "../../etc/x", image: busybox}, {name: main, image: busybox}]
+	  containers: [{name: main, image: busybox}]
+	  volumes: [{name: "../../../../etc", emptyDir: {}}, {name: ok, emptyDir: {}}, {name: ok, emptyDir: {}}]
+	YAML
+	run "${K[@]}" apply -f "$TMP/bad.yaml"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'spec.initContainers[0].name'* ]]
+	[[ "$output" == *'spec.containers[0].name: Duplicate value: "main"'* ]]
+	[[ "$output" == *'spec.volumes[0].name'* ]]
+	[[ "$output" == *'spec.volumes[2].name: Duplicate value: "ok"'* ]]
+}
+
 @test "platform: a watch sees changes as they happen" {
 	"${K[@]}" get configmaps --watch -o name >"$TMP/watch.out" 2>&1 3>&- &
 	WATCH_PID=$!
@@ -277,11 +296,11 @@ teardown() {
 @test "platform: cocoon up starts it in the background, kubeconfig prints its access, down stops it" {
 	stop_cocoond
 	port="$(free_port)"
-	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port"
+	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port" -- --no-pods
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"kubectl --kubeconfig $TMP/up/kubeconfig get nodes"* ]]
-	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port"
+	run "$COCOON" up --data-dir "$TMP/up" --log-dir "$TMP/log" --listen "127.0.0.1:$port" -- --no-pods
 	[[ "$output" == *"already running"* ]]
 	"$COCOON" kubeconfig --data-dir "$TMP/up" >"$TMP/kc"
 	run "$KUBECTL" --kubeconfig "$TMP/kc" get namespace default -o name

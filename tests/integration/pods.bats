@@ -196,6 +196,47 @@ wait_for() {
 	[ "$(field snoop '{.status.phase}')" = Pending ]
 }
 
+@test "pods: a subPath stays inside its volume, whatever symlinks the pod planted" {
+	"${K[@]}" create configmap files --from-literal=app.conf=setting=1
+	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: sub}
+	spec:
+	  restartPolicy: Never
+	  initContainers:
+	  - name: plant
+	    image: localhost/busybox:latest
+	    command: [sh, -c, "ln -s / /vol/escape; ln -s /etc/shadow /vol/shadow"]
+	    volumeMounts: [{name: vol, mountPath: /vol}]
+	  containers:
+	  - name: main
+	    image: localhost/busybox:latest
+	    command: [sh, -c, "cat /conf/app.conf; ls /up | head -3; echo files=\$(ls /up | wc -l)"]
+	    volumeMounts:
+	    - {name: files, mountPath: /conf/app.conf, subPath: app.conf}
+	    - {name: vol, mountPath: /up, subPath: escape/etc}
+	  volumes:
+	  - {name: files, configMap: {name: files}}
+	  - {name: vol, emptyDir: {}}
+	YAML
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for sub '{.status.phase}' Succeeded 60 || true
+	run "${K[@]}" logs sub
+	echo "$output"
+	[[ "$output" == *"setting=1"* ]]
+	# escape -> / resolved inside the volume: escape/etc is the volume's own (new, empty) etc.
+	[[ "$output" == *"files=0"* ]]
+	# A subPath that is a symlink to a host file resolves inside the volume too, where there is no
+	# such file: the container does not start (as kubelet refuses a subPath outside its volume).
+	sed -i 's/name: sub}/name: sub2}/; s|subPath: escape/etc}|subPath: shadow}|' "$BATS_TEST_TMPDIR/pod.yaml"
+	sed -i 's|ln -s / /vol/escape; ||' "$BATS_TEST_TMPDIR/pod.yaml"
+	"${K[@]}" apply -f "$BATS_TEST_TMPDIR/pod.yaml"
+	wait_for sub2 '{.status.containerStatuses[0].state.waiting.reason}' CreateContainerConfigError 60
+	run "${K[@]}" logs sub2 -c main
+	[[ "$output" != *"root:"* ]]
+}
+
 @test "pods: a failing liveness probe restarts the container" {
 	cat >"$BATS_TEST_TMPDIR/pod.yaml" <<-YAML
 	apiVersion: v1

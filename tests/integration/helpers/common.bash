@@ -35,11 +35,13 @@ cocoond_healthy() {
 }
 
 # start_cocoond DATA_DIR PORT [extra args]: starts cocoond (an API-only platform: --no-pods) in the
-# background and waits until it serves.
+# background and waits until it serves. Pod Security is `privileged` where a namespace has no label,
+# so the tests' pods need not be restricted ones (pod_security.bats tests the default).
 start_cocoond() {
 	local data="$1" port="$2"
 	shift 2
-	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --no-pods "$@" >"$data.log" 2>&1 &
+	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --no-pods --pod-security-default privileged "$@" \
+		>"$data.log" 2>&1 &
 	COCOOND_PID=$!
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
 }
@@ -52,7 +54,8 @@ start_cocoond_pods() {
 	local data="$1" port="$2"
 	shift 2
 	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --run-dir "$data.run" --log-dir "$data.logs" \
-		--bridge "${COCOOND_BRIDGE:-cctest0}" --pod-subnet "${COCOOND_POD_SUBNET:-10.245.0.0/24}" "$@" \
+		--bridge "${COCOOND_BRIDGE:-cctest0}" --pod-subnet "${COCOOND_POD_SUBNET:-10.245.0.0/24}" \
+		--pod-security-default privileged "$@" \
 		>"$data.log" 2>&1 3>&- &
 	COCOOND_PID=$!
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
