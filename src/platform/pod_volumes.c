@@ -124,7 +124,11 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		if (strcmp(medium, "Memory") == 0 && !dirs->encrypted_dir)
 			base = dirs->memory_dir;
 		*ret_path = cc_xasprintf("%s/volumes/empty-dir/%s", base, name);
-		return cc_mkdir_p(*ret_path, 0777, err);
+		int r = cc_mkdir_p(*ret_path, 0777, err);
+		/* World-writable as kubelet makes it (the umask took bits off): any user of the pod writes. */
+		if (r == 0 && chmod(*ret_path, 0777) < 0)
+			r = cc_error_set_errno(err, errno, "chmod the emptyDir `%s`", *ret_path);
+		return r;
 	}
 	if ((source = json_object_get(volume, "secret"))) {
 		*ret_path = cc_xasprintf("%s/volumes/secret/%s", dirs->memory_dir, name);

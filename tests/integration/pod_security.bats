@@ -63,11 +63,14 @@ setup() {
 	    image: localhost/busybox:latest
 	    command: [sleep, "600"]
 	    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+	    volumeMounts: [{name: scratch, mountPath: /scratch}]
+	  volumes: [{name: scratch, emptyDir: {}}]
 	YAML
 	"${K[@]}" wait --for=condition=Ready pod/tidy --timeout=60s
-	run "${K[@]}" exec tidy -- sh -c 'id -u; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status'
+	run "${K[@]}" exec tidy -- sh -c 'id -u; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status; touch /scratch/mine && echo writable'
 	echo "$output"
 	[[ "$output" == 1000* ]]
+	[[ "$output" == *writable* ]] # an emptyDir is world-writable, as kubelet makes it
 	[[ "$output" == *"Seccomp:"*2* ]]
 	[[ "$output" == *"NoNewPrivs:"*1* ]]
 	[[ "$output" == *"CapEff:"*0000000000000000* ]]
