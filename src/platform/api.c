@@ -587,6 +587,8 @@ static void delete_pod(struct platform_api *api, const struct platform_target *t
 	if (grace < 0)
 		grace =
 		    json_integer_value(json_object_get(json_object_get(pod, "spec"), "terminationGracePeriodSeconds"));
+	if (grace > 86400)
+		grace = 86400; /* a day at most, as the runner counts it */
 	const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase")) ?: "";
 	const char *node = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
 	bool finished = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;

@@ -97,6 +97,10 @@ static json_t *subsets_of(const json_t *service, const json_t *pods)
 	const json_t *pod;
 	json_array_foreach (pods, i, pod) {
 		const char *ip = json_string_value(json_object_get(json_object_get(pod, "status"), "podIP"));
+		const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase")) ?: "";
+		/* Pods that ended keep their address in the status, but serve nothing. */
+		if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
+			continue;
 		if (!ip || !ip[0] || meta(pod, "deletionTimestamp") ||
 		    !selected(selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
 			continue;

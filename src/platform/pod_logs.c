@@ -144,8 +144,11 @@ static void *follow_main(void *arg)
 {
 	struct follower *f = arg;
 	while (!cc_response_stream_closed(f->stream)) {
-		/* Checked before reading: an exit seen now means every line is already in the file. */
-		bool exited = access(f->exit_file, F_OK) == 0;
+		/* Checked before reading: an exit seen now means every line is already in the file. An
+		 * instance whose bundle is gone (restarted, or its pod removed) has ended too. */
+		_cleanup_free_ char *bundle = cc_xstrdup(f->exit_file);
+		*strrchr(bundle, '/') = '\0';
+		bool exited = access(f->exit_file, F_OK) == 0 || access(bundle, F_OK) != 0;
 		int r = follow_once(f);
 		if (r < 0 || (r == 0 && exited))
 			break;

@@ -647,6 +647,8 @@ static void terminate_step(struct platform_pods *p, struct pod_state *ps, const 
 	if (!ps->sent_term) {
 		json_int_t grace =
 		    json_integer_value(json_object_get(json_object_get(pod, "metadata"), "deletionGracePeriodSeconds"));
+		if (grace > 86400) /* a day at most: the milliseconds must not overflow */
+			grace = 86400;
 		ps->kill_deadline_ms = now + grace * 1000;
 		for (size_t i = 0; i < ps->n_containers; i++)
 			if (ps->containers[i].phase == CONTAINER_RUNNING) {
@@ -667,8 +669,10 @@ static void terminate_step(struct platform_pods *p, struct pod_state *ps, const 
 	/* Everything stopped: unplug, and the pod leaves the store (kubelet's final delete). */
 	pods_teardown(p, ps);
 	struct cc_error err = { 0 };
-	int r = platform_objects_delete(p->cfg.objects, p->pods_resource, ps->namespace, ps->name, 0, NULL, &err);
-	if (r < 0 && r != -ENOENT)
+	/* Only the pod this step saw: one deleted and made again under its name meanwhile stays. */
+	int64_t rv = strtoll(meta(pod, "resourceVersion") ?: "0", NULL, 10);
+	int r = platform_objects_delete(p->cfg.objects, p->pods_resource, ps->namespace, ps->name, rv, NULL, &err);
+	if (r < 0 && r != -ENOENT && r != -ESTALE)
 		cc_warning("pod %s/%s: delete: %s", ps->namespace, ps->name, cc_error_message(&err));
 }
 
