@@ -27,18 +27,8 @@ setup_file() {
 	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
 }
 
-# What `cocoon down` does: the pods stopped, everything the runner made removed.
-stop_platform() {
-	[ -e "$BATS_FILE_TMPDIR/cocoond.pid" ] || return 0
-	COCOOND_PID="$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
-	rm -f "$BATS_FILE_TMPDIR/cocoond.pid"
-	: >"$BATS_FILE_TMPDIR/data/down-requested"
-	kill -TERM "$COCOOND_PID" 2>/dev/null || return 0
-	while kill -0 "$COCOOND_PID" 2>/dev/null; do sleep 0.1; done
-}
-
 teardown_file() {
-	stop_platform
+	stop_pods_platform
 }
 
 setup() {

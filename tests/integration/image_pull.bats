@@ -157,7 +157,7 @@ setup_file() {
 }
 
 teardown_file() {
-	stop_platform
+	stop_pods_platform
 	local name
 	for name in plain tls basic token token-service; do stop_pid_file "$BATS_FILE_TMPDIR/$name.pid"; done
 	P rmi -af >/dev/null 2>&1 || true
@@ -382,15 +382,6 @@ blob_gets() {
 
 # ---- the pod runner ----
 
-stop_platform() {
-	[ -e "$BATS_FILE_TMPDIR/cocoond.pid" ] || return 0
-	COCOOND_PID="$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
-	rm -f "$BATS_FILE_TMPDIR/cocoond.pid"
-	: >"$BATS_FILE_TMPDIR/data/down-requested"
-	kill -TERM "$COCOOND_PID" 2>/dev/null || return 0
-	while kill -0 "$COCOOND_PID" 2>/dev/null; do sleep 0.1; done
-}
-
 # wait_for POD JSONPATH VALUE [SECONDS]
 wait_for() {
 	local i
@@ -472,7 +463,7 @@ pod() {
 	wait_for untrusted '{.status.containerStatuses[0].state.waiting.reason}' ErrImagePull 30
 	[[ "$("${K[@]}" get pod untrusted -o jsonpath='{.status.containerStatuses[0].state.waiting.message}')" == *"TLS with registry 127.0.0.1:$BASIC_PORT failed"* ]]
 
-	stop_platform
+	stop_pods_platform
 	! grep -q "$data.run" /proc/self/mountinfo
 	! ip link show cctest3 2>/dev/null
 }

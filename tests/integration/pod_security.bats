@@ -21,12 +21,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local tmp="$BATS_FILE_TMPDIR" pid
-	[ -f "$tmp/cocoond.pid" ] || return 0
-	pid="$(cat "$tmp/cocoond.pid")"
-	: >"$tmp/data/down-requested"
-	kill -TERM "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-	return 0
+	stop_pods_platform
 }
 
 setup() {

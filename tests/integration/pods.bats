@@ -16,27 +16,11 @@ setup_file() {
 	local tmp="$BATS_FILE_TMPDIR"
 	import_busybox_image "$tmp/data/images"
 	export PORT="$(free_port)"
-	start_platform
-}
-
-# The file's cocoond; its pid is kept in a file because tests restart it.
-start_platform() {
-	start_cocoond_pods "$BATS_FILE_TMPDIR/data" "$PORT"
-	echo "$COCOOND_PID" >"$BATS_FILE_TMPDIR/cocoond.pid"
-}
-
-# What `cocoon down` does: the pods stopped, everything the runner made removed.
-stop_platform() {
-	[ -e "$BATS_FILE_TMPDIR/cocoond.pid" ] || return 0
-	COCOOND_PID="$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
-	rm -f "$BATS_FILE_TMPDIR/cocoond.pid"
-	: >"$BATS_FILE_TMPDIR/data/down-requested"
-	kill -TERM "$COCOOND_PID" 2>/dev/null || return 0
-	while kill -0 "$COCOOND_PID" 2>/dev/null; do sleep 0.1; done
+	start_pods_platform
 }
 
 teardown_file() {
-	stop_platform
+	stop_pods_platform
 }
 
 setup() {
@@ -391,7 +375,7 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	ip="$(field survivor '{.status.podIP}')"
 	kill -KILL "$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
 	sleep 0.5
-	start_platform
+	start_pods_platform
 	sleep 2
 	[ "$(field survivor '{.status.containerStatuses[0].containerID}')" = "$id" ]
 	[ "$(field survivor '{.status.podIP}')" = "$ip" ]
@@ -410,7 +394,7 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	sleep 1
 	kill -KILL "$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
 	sleep 0.5
-	start_platform
+	start_pods_platform
 	run "${K[@]}" rollout status deployment/mid --timeout=120s
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -429,7 +413,7 @@ print(sum(1 for p in json.load(sys.stdin)["items"] if "deletionTimestamp" not in
 	"${K[@]}" run last --image=localhost/busybox:latest -- sleep 600
 	wait_for last '{.status.phase}' Running
 	uid="$(field last '{.metadata.uid}')"
-	stop_platform
+	stop_pods_platform
 	! grep -q "$DATA.run" /proc/self/mountinfo
 	! ip link show cctest0 2>/dev/null
 	[ -z "$(ls "$DATA.run/pods" 2>/dev/null)" ]

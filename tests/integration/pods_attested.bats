@@ -38,11 +38,7 @@ setup_file() {
 
 teardown_file() {
 	local tmp="$BATS_FILE_TMPDIR" pid
-	if [ -f "$tmp/cocoond.pid" ]; then
-		pid="$(cat "$tmp/cocoond.pid")"
-		: >"$tmp/data/down-requested"
-		kill -TERM "$pid" 2>/dev/null && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-	fi
+	stop_pods_platform
 	for f in kbs swtpm; do
 		[ -f "$tmp/$f.pid" ] && kill -TERM "$(cat "$tmp/$f.pid")" 2>/dev/null
 	done

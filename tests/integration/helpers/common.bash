@@ -103,3 +103,21 @@ stop_audit_socket() {
 		FORWARDER_PID=
 	fi
 }
+
+# start_pods_platform [extra args]: the test file's pod-running cocoond (start_cocoond_pods) in
+# $BATS_FILE_TMPDIR/data on $PORT; its pid is kept in a file, since tests restart it.
+start_pods_platform() {
+	start_cocoond_pods "$BATS_FILE_TMPDIR/data" "$PORT" "$@"
+	echo "$COCOOND_PID" >"$BATS_FILE_TMPDIR/cocoond.pid"
+}
+
+# stop_pods_platform: what `cocoon down` does to it: the pods stopped, everything the runner made
+# (mounts, namespaces, addresses, cgroups, the bridge) removed.
+stop_pods_platform() {
+	[ -e "$BATS_FILE_TMPDIR/cocoond.pid" ] || return 0
+	COCOOND_PID="$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
+	rm -f "$BATS_FILE_TMPDIR/cocoond.pid"
+	: >"$BATS_FILE_TMPDIR/data/down-requested"
+	kill -TERM "$COCOOND_PID" 2>/dev/null || return 0
+	while kill -0 "$COCOOND_PID" 2>/dev/null; do sleep 0.1; done
+}
