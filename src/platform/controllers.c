@@ -178,6 +178,20 @@ static json_int_t spec_int(const json_t *obj, const char *field, json_int_t fall
 }
 
 /* Writes status when it differs from the stored one; a lost race is retried by the caller's key. */
+/* updated replaces old, only if old is still the stored version (a lost race is queued again).
+ * Takes updated. */
+static int write_over(struct platform_controllers *c, const struct platform_resource *r, const json_t *old,
+		      json_t *updated)
+{
+	json_t *stored = NULL;
+	struct cc_error err = { 0 };
+	const char *rv = meta(old, "resourceVersion");
+	int rc = platform_objects_update(c->objects, r, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
+	json_decref(updated);
+	json_decref(stored);
+	return rc;
+}
+
 static int write_status(struct platform_controllers *c, const struct platform_resource *r, json_t *obj, json_t *status)
 {
 	if (json_equal(json_object_get(obj, "status"), status)) {
@@ -186,13 +200,7 @@ static int write_status(struct platform_controllers *c, const struct platform_re
 	}
 	json_t *updated = json_deep_copy(obj);
 	json_object_set_new(updated, "status", status);
-	json_t *stored = NULL;
-	struct cc_error err = { 0 };
-	const char *rv = meta(obj, "resourceVersion");
-	int rc = platform_objects_update(c->objects, r, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
-	json_decref(updated);
-	json_decref(stored);
-	return rc;
+	return write_over(c, r, obj, updated);
 }
 
 /* ---- ReplicaSet: as many pods as spec.replicas ---- */
@@ -264,20 +272,18 @@ static int remove_pod(struct platform_controllers *c, const json_t *pod)
 	struct cc_error err = { 0 };
 	const char *node = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
 	json_int_t grace = spec_int(pod, "terminationGracePeriodSeconds", 30);
+	if (grace > 86400)
+		grace = 86400; /* a day at most, as the API and the runner count it */
 	if (!c->graceful_pods || !node || !node[0] || grace <= 0)
 		return platform_objects_delete(c->objects, c->pods, meta(pod, "namespace"), meta(pod, "name"), 0, NULL,
 					       &err);
-	json_t *marked = json_deep_copy(pod), *stored = NULL;
+	json_t *marked = json_deep_copy(pod);
 	char when[40];
 	int64_t at = cc_time_now_ns() + grace * 1000000000LL;
 	cc_time_format_rfc3339(at - at % 1000000000, when, sizeof(when));
 	json_object_set_new(json_object_get(marked, "metadata"), "deletionTimestamp", json_string(when));
 	json_object_set_new(json_object_get(marked, "metadata"), "deletionGracePeriodSeconds", json_integer(grace));
-	const char *rv = meta(pod, "resourceVersion");
-	int rc = platform_objects_update(c->objects, c->pods, marked, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
-	json_decref(marked);
-	json_decref(stored);
-	return rc;
+	return write_over(c, c->pods, pod, marked);
 }
 
 static int reconcile_replicaset(struct platform_controllers *c, const char *namespace, const char *name)
@@ -376,15 +382,9 @@ static int set_replicas(struct platform_controllers *c, json_t *rs, json_int_t r
 {
 	if (spec_int(rs, "replicas", 1) == replicas)
 		return 0;
-	json_t *updated = json_deep_copy(rs), *stored = NULL;
+	json_t *updated = json_deep_copy(rs);
 	json_object_set_new(json_object_get(updated, "spec"), "replicas", json_integer(replicas));
-	struct cc_error err = { 0 };
-	const char *rv = meta(rs, "resourceVersion");
-	int rc =
-	    platform_objects_update(c->objects, c->replicasets, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
-	json_decref(updated);
-	json_decref(stored);
-	return rc;
+	return write_over(c, c->replicasets, rs, updated);
 }
 
 static json_t *deployment_status(const json_t *d, const json_t *owned, const char *hash)
@@ -482,15 +482,9 @@ static void set_revision_annotation(json_t *obj, json_int_t revision)
  * revision, as Kubernetes renumbers it. */
 static int renumber(struct platform_controllers *c, json_t *rs, json_int_t revision)
 {
-	json_t *updated = json_deep_copy(rs), *stored = NULL;
+	json_t *updated = json_deep_copy(rs);
 	set_revision_annotation(updated, revision);
-	struct cc_error err = { 0 };
-	const char *rv = meta(rs, "resourceVersion");
-	int rc =
-	    platform_objects_update(c->objects, c->replicasets, updated, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
-	json_decref(updated);
-	json_decref(stored);
-	return rc;
+	return write_over(c, c->replicasets, rs, updated);
 }
 
 /* Old sets beyond spec.revisionHistoryLimit (default 10) that hold no pods go, oldest first. */
