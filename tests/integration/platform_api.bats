@@ -34,6 +34,8 @@ as_developer() {
 teardown() {
 	[ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
 	stop_cocoond
+	# What a `cocoon up` test started, should it have failed before its `cocoon down`.
+	[ -e "$TMP/up/cocoond.pid" ] && "$COCOON" down --data-dir "$TMP/up" --timeout 10 >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 
