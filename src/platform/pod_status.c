@@ -157,10 +157,8 @@ json_t *pods_status(struct platform_pods *p, const struct pod_state *ps, const j
 	}
 	if (ps->start_ns)
 		json_object_set_new(status, "startTime", rfc3339(ps->start_ns));
-	if (ps->sandbox_error[0]) {
-		json_object_set_new(status, "reason", json_string("SandboxError"));
-		json_object_set_new(status, "message", json_string(ps->sandbox_error));
-	}
+	/* A sandbox or volume that cannot be made is told by Events (FailedCreatePodSandBox,
+	 * FailedMount), as kubelet tells it; the pod shows ContainerCreating meanwhile. */
 	return status;
 }
 

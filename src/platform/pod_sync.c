@@ -264,7 +264,6 @@ static bool ensure_sandbox(struct platform_pods *p, struct pod_state *ps, const 
 			pods_event(p, ps, NULL, "Warning", "FailedMount", "Unable to prepare volumes: %s",
 				   cc_error_message(&err));
 	}
-	snprintf(ps->sandbox_error, sizeof(ps->sandbox_error), "%s", r < 0 ? cc_error_message(&err) : "");
 	if (r < 0)
 		ps->next_sandbox_ms = now + 5000;
 	pods_save(ps);

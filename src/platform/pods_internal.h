@@ -59,7 +59,6 @@ struct pod_state {
 	int64_t kill_deadline_ms;
 	bool sent_term, sent_kill;
 	int64_t next_sandbox_ms;
-	char sandbox_error[512];
 	bool seen; /* in the store at the last pass */
 	struct pod_state *next;
 };
