@@ -350,7 +350,10 @@ static void write_stdin(struct platform_exec_session *s)
 	if (!s->stdin_buf.len)
 		cc_buf_free(&s->stdin_buf);
 	pthread_mutex_lock(&s->lock);
-	bool eof = s->stdin_eof;
+	/* The end of stdin counts only once every byte sent before it is here: data and CLOSE arrive on
+	 * the server's loop, and data that came with the CLOSE after this sync moved the last batch is
+	 * still in inbound (closing now would cut the command's input short). */
+	bool eof = s->stdin_eof && s->inbound.len == 0;
 	bool resume = s->reading_paused && s->stdin_buf.len + s->inbound.len < STDIN_HIGH / 2;
 	if (resume)
 		s->reading_paused = false;
