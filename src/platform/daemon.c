@@ -212,8 +212,9 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .insecure_registries = cfg->insecure_registries,
 						     .agent = cfg->kbs_url ? &agent : NULL };
 		r = platform_pods_start(&pcfg, &d->pods, err);
+		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)
-			r = platform_exec_new(&d->exec, err);
+			r = platform_exec_new(exec_dir, &d->exec, err);
 		d->streams = (struct platform_pod_streams){ .pods = d->pods, .exec = d->exec };
 	}
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);

@@ -11,6 +11,7 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/file.h"
 #include "lib/base/log.h"
 #include "lib/net/http.h"
 #include "lib/net/k8s_channel.h"
@@ -285,8 +286,8 @@ void platform_exec_serve(struct platform_exec *ex, const struct platform_exec_ta
 	s->v5 = strcmp(cc_websocket_subprotocol(s->ws), CC_K8S_CHANNEL_V5) == 0;
 	atomic_fetch_add(&ex->count, 1);
 	struct cc_error err = { 0 };
-	snprintf(s->dir, sizeof(s->dir), "/tmp/cocoon-exec-XXXXXX");
-	if (!mkdtemp(s->dir)) {
+	if (snprintf(s->dir, sizeof(s->dir), "%s/session-XXXXXX", ex->state_dir) >= (int)sizeof(s->dir) ||
+	    !mkdtemp(s->dir)) {
 		s->dir[0] = '\0';
 		cc_error_set_errno(&err, errno, "create a directory for the session");
 	} else if (spawn(s, target, &o, &err) == 0) {
@@ -321,28 +322,28 @@ static void tick(struct cc_loop *loop, void *arg)
 	}
 }
 
-static void *loop_main(void *arg)
-{
-	struct platform_exec *ex = arg;
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	cc_loop_run(ex->loop);
-	return NULL;
-}
-
-int platform_exec_new(struct platform_exec **ret, struct cc_error *err)
+int platform_exec_new(const char *state_dir, struct platform_exec **ret, struct cc_error *err)
 {
 	struct platform_exec *ex = cc_xcalloc(1, sizeof(*ex));
-	int r = cc_loop_new(TICK_MS, tick, ex, &ex->loop, err);
+	if (strlen(state_dir) >= sizeof(ex->state_dir)) {
+		free(ex);
+		return cc_error_set(err, ENAMETOOLONG,
+				    "the exec state directory `%s` is too long: its sessions' console sockets would "
+				    "not fit a unix socket path",
+				    state_dir);
+	}
+	int r = cc_mkdir_p(state_dir, 0700, err);
 	if (r < 0) {
 		free(ex);
 		return r;
 	}
-	if (pthread_create(&ex->thread, NULL, loop_main, ex) != 0) {
+	snprintf(ex->state_dir, sizeof(ex->state_dir), "%s", state_dir);
+	r = cc_loop_new(TICK_MS, tick, ex, &ex->loop, err);
+	if (r < 0) {
+		free(ex);
+		return r;
+	}
+	if (pthread_create(&ex->thread, NULL, cc_loop_thread, ex->loop) != 0) {
 		cc_loop_free(ex->loop);
 		free(ex);
 		return cc_error_set(err, EAGAIN, "cannot start the exec sessions' thread");

@@ -48,7 +48,9 @@ struct platform_exec_target {
 	const char *pod; /* the pod's name, for Status details */
 };
 
-int platform_exec_new(struct platform_exec **ret, struct cc_error *err);
+/* state_dir (made 0700 when missing) holds a directory per session: the console socket and the
+ * command's pid file. cocoond gives RUN/exec. */
+int platform_exec_new(const char *state_dir, struct platform_exec **ret, struct cc_error *err);
 /* Kills what still runs, waits for it (a few seconds at most) and frees. Stop the HTTP servers
  * first: their sessions end then, and nothing new arrives. */
 void platform_exec_free(struct platform_exec *ex);

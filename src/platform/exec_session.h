@@ -40,7 +40,7 @@ struct platform_exec_session {
 	atomic_int refs;                           /* the exec loop's and the WebSocket callbacks' (until on_close) */
 	struct cc_websocket *ws;                   /* the writer's handle, closed once in end_session */
 	bool v5, tty, want_stdin, want_stdout, want_stderr;
-	char dir[64];
+	char dir[80]; /* STATE_DIR/session-XXXXXX: its console.sock must fit a unix socket's path */
 	pid_t runtime_pid;
 	struct platform_exec_watch w[EXEC_WATCH_COUNT];
 	int process_pidfd;
@@ -78,6 +78,7 @@ struct platform_exec {
 	struct platform_exec_session *sessions; /* exec loop thread */
 	atomic_int count;
 	atomic_bool stopping;
+	char state_dir[64]; /* sessions' directories (console sockets, pid files) */
 };
 
 /* A session for the options (two references: the exec loop's and the WebSocket callbacks'). */

@@ -14,13 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool mounted(const char *dir)
-{
-	struct stat st, parent;
-	_cleanup_free_ char *up = cc_xasprintf("%s/..", dir);
-	return stat(dir, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev;
-}
-
 static int run(const char *const *argv, struct cc_error *err)
 {
 	struct cc_process_result res;
@@ -52,7 +45,7 @@ static int make_image(const char *image, unsigned size_mb, struct cc_error *err)
 
 int pod_pool_ensure(const char *image, const char *mount_dir, unsigned size_mb, struct cc_error *err)
 {
-	if (mounted(mount_dir))
+	if (cc_is_mountpoint(mount_dir))
 		return 0;
 	int r = cc_mkdir_p(mount_dir, 0700, err);
 	if (r == 0 && access(image, F_OK) < 0)

@@ -42,22 +42,10 @@
 
 static void locate(const char *given, const char *name, char *out, size_t size)
 {
-	if (given) {
+	if (given)
 		snprintf(out, size, "%s", given);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(out, size, "%s/%s", self, name) < (int)size && access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, size, "%s", name);
+	else if (!cc_sibling_executable(name, out, size))
+		snprintf(out, size, "%s", name);
 }
 
 /* The node's address pods see as status.hostIP: the first IPv4 address of an interface that is up,
@@ -292,13 +280,6 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 
 /* ---- the node's filesystems for pods ---- */
 
-static bool is_mountpoint(const char *path)
-{
-	struct stat st, parent;
-	_cleanup_free_ char *up = cc_xasprintf("%s/..", path);
-	return stat(path, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev;
-}
-
 /* Secret and ConfigMap files live on a tmpfs of the runner's own. */
 static int mount_memory(struct platform_pods *p, struct cc_error *err)
 {
@@ -307,7 +288,7 @@ static int mount_memory(struct platform_pods *p, struct cc_error *err)
 	if (r < 0)
 		return r;
 	struct statfs fs;
-	if (statfs(p->memory_root, &fs) == 0 && fs.f_type == TMPFS_MAGIC && is_mountpoint(p->memory_root))
+	if (statfs(p->memory_root, &fs) == 0 && fs.f_type == TMPFS_MAGIC && cc_is_mountpoint(p->memory_root))
 		return 0;
 	if (mount("tmpfs", p->memory_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=256m") < 0)
 		return cc_error_set_errno(err, errno, "mount a tmpfs for secret volumes at `%s`", p->memory_root);
@@ -415,9 +396,9 @@ void platform_pods_stop_all(struct platform_pods *p)
 		usleep(100000);
 	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
 		pods_teardown(p, ps);
-	if (is_mountpoint(p->memory_root))
+	if (cc_is_mountpoint(p->memory_root))
 		umount2(p->memory_root, MNT_DETACH);
-	if (is_mountpoint(p->pool_dir))
+	if (cc_is_mountpoint(p->pool_dir))
 		umount2(p->pool_dir, MNT_DETACH);
 	/* The bridge the CNI plugin made for the pods (their addresses went with each DEL). */
 	const char *bridge = p->cfg.bridge ? p->cfg.bridge : "cocoon0";

@@ -4,6 +4,7 @@
  * and the build directory place it, then on PATH. */
 #include "cmd/cli.h"
 #include "commands.h"
+#include "lib/base/file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,22 +21,6 @@ static void usage(FILE *out)
 		     "same options; `cocoon kbs serve --help` lists them.\n");
 }
 
-/* DIR/cocoon-kbs for the directory of the running binary, when it is there and executable. */
-static bool next_to_self(char *out, size_t size)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return false;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	int len = snprintf(out, size, "%s/" KBS_BINARY, self);
-	return len > 0 && (size_t)len < size && access(out, X_OK) == 0;
-}
-
 int cmd_kbs(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
@@ -45,7 +30,7 @@ int cmd_kbs(int argc, char **argv)
 	}
 	/* argv is {"kbs", "serve", options..., NULL}: the broker gets {path, "serve", options..., NULL}. */
 	char path[PATH_MAX + sizeof(KBS_BINARY) + 1];
-	if (next_to_self(path, sizeof(path))) {
+	if (cc_sibling_executable(KBS_BINARY, path, sizeof(path))) {
 		argv[0] = path;
 		execv(path, argv);
 		cli_error("cocoon kbs", "cannot run `%s`: %s", path, strerror(errno));

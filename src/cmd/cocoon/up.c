@@ -134,22 +134,8 @@ static bool healthy(const char *data_dir)
 /* cocoond next to this binary (a build tree, or the install's sbin beside bin), then PATH. */
 static void find_cocoond(char *out, size_t size)
 {
-	char self[PATH_MAX - 32]; /* room for the suffixes below */
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, size, "%s/cocoond", self);
-			if (access(out, X_OK) == 0)
-				return;
-			snprintf(out, size, "%s/../sbin/cocoond", self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, size, "cocoond");
+	if (!cc_sibling_executable("cocoond", out, size) && !cc_sibling_executable("../sbin/cocoond", out, size))
+		snprintf(out, size, "cocoond");
 }
 
 /* argv[0] in its own session, output to log_path. */

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,4 +117,26 @@ int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	if (dirfd >= 0)
 		fsync(dirfd);
 	return 0;
+}
+
+bool cc_is_mountpoint(const char *path)
+{
+	struct stat st, parent;
+	_cleanup_free_ char *up = cc_xasprintf("%s/..", path);
+	return stat(path, &st) == 0 && stat(up, &parent) == 0 && st.st_dev != parent.st_dev;
+}
+
+bool cc_sibling_executable(const char *relative, char *out, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	int len = snprintf(out, size, "%s/%s", self, relative);
+	return len > 0 && (size_t)len < size && access(out, X_OK) == 0;
 }

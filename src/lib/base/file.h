@@ -3,6 +3,7 @@
  * huge or endless input (a FIFO, /dev/zero) gets a clear error instead of exhausting memory. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cc_error;
@@ -19,5 +20,10 @@ int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 /* mkdir -p: creates path and missing parents with mode; an existing directory is fine. */
 int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err);
 
+/* DIR/relative, DIR being the running binary's directory, when that is an executable: how cocoon's
+ * programs find each other in a build tree or an install. false otherwise (out is then scratch). */
+bool cc_sibling_executable(const char *relative, char *out, size_t size);
+/* True when path is the root of a mounted filesystem (another device than its parent). */
+bool cc_is_mountpoint(const char *path);
 /* Writes all of data to fd, retrying short writes and EINTR. */
 int cc_write_all(int fd, const void *data, size_t len);

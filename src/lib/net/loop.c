@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -228,4 +229,16 @@ void cc_loop_run(struct cc_loop *loop)
 	while (!atomic_load(&loop->quit))
 		run_round(loop);
 	run_tasks(loop);
+}
+
+void *cc_loop_thread(void *loop)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	cc_loop_run(loop);
+	return NULL;
 }

@@ -27,5 +27,11 @@ void cc_loop_post(struct cc_loop *loop, cc_loop_task_fn fn, void *arg);
 
 /* Runs until cc_loop_quit; then runs the tasks still queued and returns. */
 void cc_loop_run(struct cc_loop *loop);
+/* A thread's main for a loop of its own (pthread_create(&t, NULL, cc_loop_thread, loop)): runs it
+ * with SIGPIPE, SIGTERM and SIGINT blocked. SIGPIPE: TLS writes go through OpenSSL's socket BIO and
+ * writes to a command's pipe cannot pass MSG_NOSIGNAL, so a peer that went away would raise it;
+ * blocked, the write fails with EPIPE and the process's disposition is left alone. The stop signals
+ * stay with the threads that wait for them (lib/base/stop.h). */
+void *cc_loop_thread(void *loop);
 /* Any thread. */
 void cc_loop_quit(struct cc_loop *loop);

@@ -456,22 +456,6 @@ static void tick(struct cc_loop *loop, void *arg)
 
 /* ---- lifecycle ---- */
 
-static void *loop_main(void *arg)
-{
-	struct cc_server *srv = arg;
-	/* TLS writes go through OpenSSL's socket BIO, which cannot pass MSG_NOSIGNAL: a write to a
-	 * peer that went away raises SIGPIPE in this thread. Blocked here, it stays pending on this
-	 * thread and the write fails with EPIPE; the process's disposition is left alone. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	cc_loop_run(srv->loop);
-	return NULL;
-}
-
 static int check_config(const struct cc_server_config *cfg, const struct cc_address *addr, struct cc_error *err)
 {
 	if (cfg->tls_cert && addr->is_unix)
@@ -533,7 +517,7 @@ int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, 
 		r = cc_workers_new(srv->cfg.workers, (size_t)srv->cfg.workers * 256, &srv->workers, err);
 	if (r == 0 && cc_loop_add(srv->loop, srv->listen_fd, EPOLLIN, on_listen, srv) < 0)
 		r = cc_error_set(err, EIO, "cannot watch the listening socket");
-	if (r == 0 && pthread_create(&srv->loop_thread, NULL, loop_main, srv) != 0)
+	if (r == 0 && pthread_create(&srv->loop_thread, NULL, cc_loop_thread, srv->loop) != 0)
 		r = cc_error_set(err, EAGAIN, "cannot start the server's event loop thread");
 	if (r < 0) {
 		if (srv->listen_fd >= 0 && srv->addr.is_unix)

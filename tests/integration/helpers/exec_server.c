@@ -86,7 +86,8 @@ int main(int argc, char **argv)
 	t.runtime[1] = "--root";
 	cc_stop_signals_block();
 	struct cc_error err = { 0 };
-	if (platform_exec_new(&t.exec, &err) < 0) {
+	char state[] = "/tmp/exec-server-XXXXXX"; /* a test program: its sessions' directories */
+	if (!mkdtemp(state) || platform_exec_new(state, &t.exec, &err) < 0) {
 		fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
 		return 1;
 	}
