@@ -13,6 +13,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/base/process.h"
 #include "lib/net/http.h"
 #include "lib/net/k8s_channel.h"
 #include "lib/net/loop.h"
@@ -160,13 +161,7 @@ static int spawn(struct platform_exec_session *s, const struct platform_exec_tar
 	/* The child starts with every signal at its default and none blocked (our threads block some),
 	 * in a session of its own (a signal for cocoond's process group is not for it). */
 	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	cc_process_spawnattr_init(&attr, POSIX_SPAWN_SETSID);
 	r = posix_spawnp(&s->runtime_pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

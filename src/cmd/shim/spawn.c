@@ -6,6 +6,7 @@
 #include "cmd/shim/shim.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,29 +48,16 @@ void shim_argv_free(char **argv)
 	free(argv);
 }
 
-/* Signals the child gets with their default action: all that can be set. */
-static void default_signals(sigset_t *set)
-{
-	sigfillset(set);
-	sigdelset(set, SIGKILL);
-	sigdelset(set, SIGSTOP);
-}
-
 int shim_spawn(char *const *argv, int out_fd, int err_fd, pid_t *ret_pid, struct cc_error *err)
 {
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
-	if (posix_spawn_file_actions_init(&actions) != 0 || posix_spawnattr_init(&attr) != 0)
+	if (posix_spawn_file_actions_init(&actions) != 0)
 		return cc_error_set(err, ENOMEM, "prepare to start `%s`", argv[0]);
-	sigset_t defaults, none;
-	default_signals(&defaults);
-	sigemptyset(&none);
+	cc_process_spawnattr_init(&attr, 0);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
 	posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	pid_t pid;
 	int r = strchr(argv[0], '/') ? posix_spawn(&pid, argv[0], &actions, &attr, argv, environ)
 				     : posix_spawnp(&pid, argv[0], &actions, &attr, argv, environ);

@@ -58,6 +58,19 @@ static void close_pair(int p[2])
 			close(p[i]);
 }
 
+void cc_process_spawnattr_init(posix_spawnattr_t *attr, short extra_flags)
+{
+	sigset_t none, defaults;
+	sigemptyset(&none);
+	sigfillset(&defaults);
+	sigdelset(&defaults, SIGKILL); /* neither can be set */
+	sigdelset(&defaults, SIGSTOP);
+	posix_spawnattr_init(attr);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &defaults);
+	posix_spawnattr_setflags(attr, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags));
+}
+
 static int spawn(const char *const *argv, const struct cc_process_options *o, int in[2], int out[2], int errp[2],
 		 pid_t *ret_pid)
 {
@@ -70,15 +83,7 @@ static int spawn(const char *const *argv, const struct cc_process_options *o, in
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
 	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	/* The daemon blocks its stop signals in every thread; the child starts with none blocked and
-	 * default dispositions. */
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	cc_process_spawnattr_init(&attr, 0);
 	char *const *envp = o->envp ? (char *const *)o->envp : environ;
 	int r = strchr(argv[0], '/') ? posix_spawn(ret_pid, argv[0], &fa, &attr, (char *const *)argv, envp)
 				     : posix_spawnp(ret_pid, argv[0], &fa, &attr, (char *const *)argv, envp);

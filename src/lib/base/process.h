@@ -4,6 +4,7 @@
  * its stdout and stderr are captured up to a bound; a child that outlives the timeout is killed. */
 #pragma once
 
+#include <spawn.h>
 #include <stddef.h>
 
 struct cc_error;
@@ -30,6 +31,12 @@ struct cc_process_options {
  * its exit status: see ret->status), a negative errno when it could not be started or waited for. */
 int cc_process_run(const char *const *argv, const struct cc_process_options *opts, struct cc_process_result *ret,
 		   struct cc_error *err);
+
+/* posix_spawn attributes for a child that starts as a program should: no signal blocked, every
+ * signal at its default action (a daemon's threads block its stop signals and may ignore SIGPIPE,
+ * and a spawned child would inherit both), plus extra_flags (e.g. POSIX_SPAWN_SETSID). Destroy with
+ * posix_spawnattr_destroy. */
+void cc_process_spawnattr_init(posix_spawnattr_t *attr, short extra_flags);
 
 /* The last line of a child's stderr (or stdout), trimmed, for an error message; "" when silent. */
 const char *cc_process_message(const struct cc_process_result *r);
