@@ -445,15 +445,15 @@ int pod_oci_config(const struct pod_container_input *in, json_t **ret, struct cc
 	}
 	json_t *mounts = base_mounts();
 	json_array_extend(mounts, (json_t *)in->mounts);
-	json_t *config = json_pack(
-	    "{s:s, s:o, s:{s:s, s:b}, s:o, s:o, s:{s:o, s:s, s:o, s:[s,s,s,s,s,s,s,s,s,s,s], s:[s,s,s,s,s]}}",
-	    "ociVersion", "1.2.0", "process", process_of(in, args, user), "root", "path", in->rootfs, "readonly",
-	    json_is_true(json_object_get(sc, "readOnlyRootFilesystem")), "mounts", mounts, "annotations",
-	    annotations_of(in), "linux", "namespaces", namespaces_of(in), "cgroupsPath", in->cgroups_path, "resources",
-	    resources_of(in->container), "maskedPaths", "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-	    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-	    "/sys/firmware", "/sys/devices/virtual/powercap", "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq",
-	    "/proc/sys", "/proc/sysrq-trigger");
+	json_t *config =
+	    json_pack("{s:s, s:o, s:{s:b}, s:o, s:o, s:{s:o, s:s, s:o, s:[s,s,s,s,s,s,s,s,s,s,s], s:[s,s,s,s,s]}}",
+		      "ociVersion", "1.2.0", "process", process_of(in, args, user), "root", "readonly",
+		      json_is_true(json_object_get(sc, "readOnlyRootFilesystem")), "mounts", mounts, "annotations",
+		      annotations_of(in), "linux", "namespaces", namespaces_of(in), "cgroupsPath", in->cgroups_path,
+		      "resources", resources_of(in->container), "maskedPaths", "/proc/acpi", "/proc/asound",
+		      "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+		      "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+		      "readonlyPaths", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
 	if (!config) {
 		json_decref(seccomp);
 		return cc_error_set(err, ENOMEM, "build the container's config.json");

@@ -15,7 +15,6 @@ struct pod_container_input {
 	const json_t *container;
 	const struct image_config *image;
 	const char *image_digest; /* the measured identity of the rootfs (run.cocoon.image.digest) */
-	const char *rootfs;       /* absolute: the overlay's merged directory */
 	const char *sandbox_dir;  /* holds the pinned namespaces: net, ipc, uts */
 	const json_t *env;        /* resolved environment: array of "NAME=value" (pod_env.h) */
 	const json_t *mounts;     /* OCI mounts of the pod's volumes and the files kubelet manages */
@@ -23,7 +22,8 @@ struct pod_container_input {
 	const char *fscrypt_key;  /* path the runtime reads the volume key from, or NULL */
 };
 
-/* -EINVAL with the field in err for what cannot run (a privileged container, a bad user). */
+/* root.path is left to the bundle's writer (pod_container.h), which mounts the rootfs.
+ * -EINVAL with the field in err for what cannot run (a privileged container, a bad user). */
 int pod_oci_config(const struct pod_container_input *in, json_t **ret, struct cc_error *err);
 
 /* Kubernetes' command resolution (the "Notes" of the container command/args reference): command

@@ -314,7 +314,6 @@ static int build_config(struct platform_pods *p, struct pod_state *ps, const jso
 					  .container = spec,
 					  .image = &image->config,
 					  .image_digest = image->info.digest,
-					  .rootfs = "rootfs",
 					  .sandbox_dir = ns_dir,
 					  .env = env,
 					  .mounts = mounts,
@@ -491,7 +490,6 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 	cs->phase = CONTAINER_RUNNING;
 	cs->reason[0] = cs->message[0] = '\0';
 	cs->started_ns = cc_time_now_ns();
-	cs->pid = pid;
 	cs->ready = cs->started = false;
 	cs->killed_for_probe = false;
 	memset(cs->probe_failures, 0, sizeof(cs->probe_failures));

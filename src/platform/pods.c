@@ -292,7 +292,6 @@ static int mount_memory(struct platform_pods *p, struct cc_error *err)
 		return 0;
 	if (mount("tmpfs", p->memory_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=256m") < 0)
 		return cc_error_set_errno(err, errno, "mount a tmpfs for secret volumes at `%s`", p->memory_root);
-	p->memory_mounted = true;
 	return 0;
 }
 

@@ -39,7 +39,6 @@ struct container_state {
 	int probe_failures[3], probe_successes[3]; /* liveness, readiness, startup */
 	int64_t next_probe_ms[3];
 	bool killed_for_probe;
-	pid_t pid;
 };
 
 struct pod_state {
@@ -69,9 +68,7 @@ struct platform_pods {
 	char runtime_root[PATH_MAX];
 	char cni_state[PATH_MAX];
 	char memory_root[PATH_MAX]; /* tmpfs for Secret and ConfigMap volumes */
-	bool memory_mounted;
-	char pool_dir[PATH_MAX]; /* fscrypt-capable filesystem for encrypted volumes */
-	bool pool_mounted;
+	char pool_dir[PATH_MAX];    /* fscrypt-capable filesystem for encrypted volumes */
 	struct platform_cni_config cni;
 	struct pod_runtime_tools tools;
 	struct agent_config agent; /* a copy of cfg.agent, with the runtime's measurement log */

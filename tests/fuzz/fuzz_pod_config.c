@@ -37,7 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						  .container = container,
 						  .image = &image,
 						  .image_digest = "sha256:00",
-						  .rootfs = "/rootfs",
 						  .sandbox_dir = "/run/ns",
 						  .env = env_array,
 						  .mounts = mounts,
