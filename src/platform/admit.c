@@ -8,7 +8,9 @@
 #include "lib/crypto/encode.h"
 #include "lib/crypto/random.h"
 #include "lib/crypto/secure.h"
+#include "lib/json/json.h"
 #include "lib/net/http.h"
+#include "platform/finalizers.h"
 #include "platform/status.h"
 
 #include <ctype.h>
@@ -99,6 +101,63 @@ static int check_type(const struct platform_resource *r, json_t *obj, struct cc_
 	return 0;
 }
 
+/* A qualified name's name part, as label keys have it: 63 characters, alphanumeric at both ends,
+ * '-', '_' and '.' inside. */
+static bool qualified_name_part(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+			return false;
+	return true;
+}
+
+/* Finalizers: qualified names (DOMAIN/NAME), or one of Kubernetes' own (kubernetes, orphan,
+ * foregroundDeletion), as kube-apiserver's validation has them. */
+static void check_finalizers(const json_t *list, json_t *causes)
+{
+	if (!list || json_is_null(list))
+		return;
+	if (!json_is_array(list)) {
+		platform_cause(causes, "FieldValueInvalid", "metadata.finalizers", "must be a list of strings");
+		return;
+	}
+	static const char *const standard[] = { "kubernetes", PLATFORM_FINALIZER_ORPHAN,
+						PLATFORM_FINALIZER_FOREGROUND };
+	size_t i;
+	const json_t *v;
+	json_array_foreach (list, i, v) {
+		char field[48];
+		snprintf(field, sizeof(field), "metadata.finalizers[%zu]", i);
+		const char *name = json_string_value(v);
+		if (!name) {
+			platform_cause(causes, "FieldValueInvalid", field, "must be a string");
+			continue;
+		}
+		const char *slash = strchr(name, '/');
+		bool known = false;
+		for (size_t k = 0; k < sizeof(standard) / sizeof(standard[0]); k++)
+			known = known || strcmp(name, standard[k]) == 0;
+		if (known)
+			continue;
+		if (!slash) {
+			platform_cause(causes, "FieldValueInvalid", field,
+				       "Invalid value: \"%.253s\": name is neither a standard finalizer name nor is it "
+				       "fully qualified",
+				       name);
+			continue;
+		}
+		_cleanup_free_ char *prefix = cc_xstrndup(name, (size_t)(slash - name));
+		if (!platform_dns_subdomain(prefix) || !qualified_name_part(slash + 1, strlen(slash + 1)))
+			platform_cause(
+			    causes, "FieldValueInvalid", field,
+			    "Invalid value: \"%.253s\": a qualified name must be a DNS subdomain prefix and a "
+			    "name of up to 63 alphanumeric characters, '-', '_' or '.', separated by '/'",
+			    name);
+	}
+}
+
 static void check_metadata(const struct platform_resource *r, json_t *meta, json_t *causes)
 {
 	const char *name = json_string_value(json_object_get(meta, "name"));
@@ -112,6 +171,7 @@ static void check_metadata(const struct platform_resource *r, json_t *meta, json
 		    name, strcmp(r->kind, "Namespace") == 0 ? "label" : "subdomain");
 	check_string_map(json_object_get(meta, "labels"), "metadata.labels", true, causes);
 	check_string_map(json_object_get(meta, "annotations"), "metadata.annotations", false, causes);
+	check_finalizers(json_object_get(meta, "finalizers"), causes);
 }
 
 /* ---- per kind ---- */
@@ -467,14 +527,31 @@ int platform_admit_create(const struct platform_resource *r, json_t *obj, const 
 	char uid[37], created[40];
 	cc_random_uuid(uid, NULL);
 	int64_t now = cc_time_now_ns();
-	cc_time_format_rfc3339(now - now % 1000000000, created, sizeof(created));
+	cc_time_format_rfc3339_seconds(now, created, sizeof(created));
 	json_object_set_new(meta, "uid", json_string(uid));
 	json_object_set_new(meta, "creationTimestamp", json_string(created));
 	json_object_set_new(meta, "generation", json_integer(1));
 	json_object_del(meta, "resourceVersion");
 	json_object_del(meta, "deletionTimestamp");
+	json_object_del(meta, "deletionGracePeriodSeconds");
 	json_object_del(meta, "managedFields");
 	return 0;
+}
+
+/* An object being deleted takes no new finalizers: its deletion must not wait for work that had
+ * not begun when it was asked for. */
+static void refuse_new_finalizers(const json_t *old, const json_t *obj, json_t *causes)
+{
+	if (!json_object_get(json_object_get(old, "metadata"), "deletionTimestamp"))
+		return;
+	_cleanup_json_ json_t *added = platform_finalizers_added(old, obj);
+	if (json_array_size(added) == 0)
+		return;
+	_cleanup_free_ char *names = json_dumps(added, JSON_COMPACT);
+	platform_cause(causes, "FieldValueForbidden", "metadata.finalizers",
+		       "Forbidden: no new finalizers can be added if the object is being deleted, found new "
+		       "finalizers %s",
+		       names ? names : "");
 }
 
 int platform_admit_update(const struct platform_resource *r, json_t *obj, const json_t *old, bool status_only,
@@ -492,8 +569,9 @@ int platform_admit_update(const struct platform_resource *r, json_t *obj, const 
 	json_t *meta = object_at(obj, "metadata");
 	const json_t *old_meta = json_object_get(old, "metadata");
 	/* Immutable and server-set metadata come from the stored object. */
-	static const char *const kept[] = { "uid", "creationTimestamp", "namespace", "deletionTimestamp",
-					    "generation" };
+	static const char *const kept[] = {
+		"uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"
+	};
 	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		json_t *v = json_object_get(old_meta, kept[i]);
 		if (v)
@@ -516,6 +594,7 @@ int platform_admit_update(const struct platform_resource *r, json_t *obj, const 
 		json_object_set(obj, "status", old_status);
 	json_t *causes = json_array();
 	check_metadata(r, meta, causes);
+	refuse_new_finalizers(old, obj, causes);
 	admit_kind(r, obj, causes);
 	if (refuse_invalid(r, obj, causes, resp) < 0)
 		return -EINVAL;

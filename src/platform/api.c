@@ -16,6 +16,7 @@
 #include "platform/audit_log.h"
 #include "platform/discovery.h"
 #include "platform/field_validation.h"
+#include "platform/finalizers.h"
 #include "platform/objects.h"
 #include "platform/openapi.h"
 #include "platform/patch.h"
@@ -608,7 +609,7 @@ static void delete_pod(struct platform_api *api, const struct platform_target *t
 		/* Marked: the node stops the containers within the grace period and removes the pod. */
 		char when[CC_TIME_RFC3339_MAX];
 		int64_t now = cc_time_now_ns() + (finished ? 0 : grace) * 1000000000LL;
-		cc_time_format_rfc3339(now - now % 1000000000, when, sizeof(when));
+		cc_time_format_rfc3339_seconds(now, when, sizeof(when));
 		json_object_set_new(meta, "deletionTimestamp", json_string(when));
 		json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(finished ? 0 : grace));
 		const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
@@ -622,14 +623,53 @@ static void delete_pod(struct platform_api *api, const struct platform_target *t
 	platform_respond(resp, 200, result);
 }
 
+/* propagationPolicy: Background (the default) needs no finalizer; Orphan and Foreground hold the
+ * owner with one until the garbage collector has done its part (gc.h). */
+static bool propagation_finalizer(const char *policy, const char **ret)
+{
+	*ret = NULL;
+	if (strcmp(policy, "Orphan") == 0)
+		*ret = PLATFORM_FINALIZER_ORPHAN;
+	else if (strcmp(policy, "Foreground") == 0)
+		*ret = PLATFORM_FINALIZER_FOREGROUND;
+	else if (strcmp(policy, "Background") != 0)
+		return false;
+	return true;
+}
+
+/* The owner takes the policy's finalizer before the delete marks it, as kube-apiserver writes both
+ * in one update. False when resp holds a refusal. */
+static bool hold_for_dependents(struct platform_api *api, const struct platform_target *t, const char *finalizer,
+				int64_t expected, struct cc_http_response *resp)
+{
+	_cleanup_json_ json_t *obj = NULL;
+	if (!load_target(api, t, resp, &obj))
+		return false;
+	if (!platform_finalizers_add(obj, finalizer))
+		return true;
+	platform_finalizers_mark(obj, cc_time_now_ns());
+	const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int rc = platform_objects_update(api->cfg.objects, t->resource, obj,
+					 expected ? expected : strtoll(rv ? rv : "0", NULL, 10), &stored, &err);
+	json_decref(stored);
+	if (rc < 0) {
+		respond_error(resp, t, rc, &err);
+		return false;
+	}
+	return true;
+}
+
 static void delete_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		       struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
 	int64_t expected = 0, grace = -1;
+	_cleanup_free_ char *policy = cc_http_request_query(req, "propagationPolicy");
 	if (req->body.len) {
-		/* DeleteOptions: preconditions.resourceVersion is honoured; propagation is always
-		 * background here (the garbage collector arrives with the controllers). */
+		/* DeleteOptions: preconditions.resourceVersion, gracePeriodSeconds, propagationPolicy (and
+		 * the older orphanDependents). */
 		_cleanup_json_ json_t *options = NULL;
 		if (parse_body(req, t->resource, resp, &options) < 0)
 			return;
@@ -639,10 +679,30 @@ static void delete_one(struct platform_api *api, const struct platform_target *t
 		const json_t *g = json_object_get(options, "gracePeriodSeconds");
 		if (json_is_integer(g))
 			grace = json_integer_value(g);
+		const char *p = json_string_value(json_object_get(options, "propagationPolicy"));
+		const json_t *orphan = json_object_get(options, "orphanDependents");
+		if (p || json_is_boolean(orphan)) {
+			free(policy);
+			policy = cc_xstrdup(p ? p : json_is_true(orphan) ? "Orphan" : "Background");
+		}
 	}
 	_cleanup_free_ char *grace_query = cc_http_request_query(req, "gracePeriodSeconds");
 	if (grace_query && grace_query[0])
 		grace = strtoll(grace_query, NULL, 10);
+	const char *finalizer = NULL;
+	if (policy && policy[0] && !propagation_finalizer(policy, &finalizer)) {
+		platform_status_error(
+		    resp, 422, "Invalid", t->resource, t->name,
+		    "DeleteOptions.propagationPolicy: Unsupported value: \"%.32s\": supported values: "
+		    "\"Foreground\", \"Background\", \"Orphan\"",
+		    policy);
+		return;
+	}
+	if (finalizer) {
+		if (!hold_for_dependents(api, t, finalizer, expected, resp))
+			return;
+		expected = 0; /* the precondition held for the write that marked it */
+	}
 	if (strcmp(t->resource->kind, "Namespace") == 0) {
 		int rc = empty_namespace(api, t->name, &err);
 		if (rc < 0) {

@@ -80,7 +80,7 @@ static json_t *node_object(const char *name)
 	char cpus[16], memory[32], now[40], image[128];
 	snprintf(cpus, sizeof(cpus), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
 	snprintf(memory, sizeof(memory), "%lldKi", mem_total_kib());
-	cc_time_format_rfc3339(cc_time_now_ns() / 1000000000 * 1000000000, now, sizeof(now));
+	cc_time_format_rfc3339_seconds(cc_time_now_ns(), now, sizeof(now));
 	os_image(image, sizeof(image));
 	struct utsname u;
 	uname(&u);

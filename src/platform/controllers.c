@@ -19,6 +19,8 @@
 #include "platform/admit.h"
 #include "platform/endpoints.h"
 #include "platform/events.h"
+#include "platform/finalizers.h"
+#include "platform/gc.h"
 #include "platform/objects.h"
 #include "platform/rollout.h"
 
@@ -280,10 +282,25 @@ static int remove_pod(struct platform_controllers *c, const json_t *pod)
 	json_t *marked = json_deep_copy(pod);
 	char when[40];
 	int64_t at = cc_time_now_ns() + grace * 1000000000LL;
-	cc_time_format_rfc3339(at - at % 1000000000, when, sizeof(when));
+	cc_time_format_rfc3339_seconds(at, when, sizeof(when));
 	json_object_set_new(json_object_get(marked, "metadata"), "deletionTimestamp", json_string(when));
 	json_object_set_new(json_object_get(marked, "metadata"), "deletionGracePeriodSeconds", json_integer(grace));
 	return write_over(c, c->pods, pod, marked);
+}
+
+static int remove_pod_in_foreground(void *ctx, const json_t *pod)
+{
+	return remove_pod(ctx, pod);
+}
+
+/* A Deployment's ReplicaSet deleted in the foreground goes after its own pods. */
+static int remove_replicaset_in_foreground(void *ctx, const json_t *rs)
+{
+	struct platform_controllers *c = ctx;
+	json_t *marked = json_deep_copy(rs);
+	platform_finalizers_add(marked, PLATFORM_FINALIZER_FOREGROUND);
+	platform_finalizers_mark(marked, cc_time_now_ns());
+	return write_over(c, c->replicasets, rs, marked);
 }
 
 static int reconcile_replicaset(struct platform_controllers *c, const char *namespace, const char *name)
@@ -293,6 +310,11 @@ static int reconcile_replicaset(struct platform_controllers *c, const char *name
 	int rc = platform_objects_get(c->objects, c->replicasets, namespace, name, &rs, &err);
 	if (rc < 0)
 		return rc == -ENOENT ? 0 : rc;
+	if (meta(rs, "deletionTimestamp")) { /* being deleted: no new pods, only its finalizers' work */
+		rc = platform_gc_finalize(c->objects, c->replicasets, rs, c->pods, remove_pod_in_foreground, c);
+		json_decref(rs);
+		return rc;
+	}
 	json_t *pods = list_in(c, c->pods, namespace);
 	json_t *mine = json_array();
 	size_t i;
@@ -405,7 +427,7 @@ static json_t *deployment_status(const json_t *d, const json_t *owned, const cha
 	json_int_t want = spec_int(d, "replicas", 1);
 	bool is_available = available >= want;
 	char now[40];
-	cc_time_format_rfc3339(cc_time_now_ns() / 1000000000 * 1000000000, now, sizeof(now));
+	cc_time_format_rfc3339_seconds(cc_time_now_ns(), now, sizeof(now));
 	/* Conditions keep their transition time while their status holds. */
 	json_t *conditions = json_pack(
 	    "[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]", "type", "Available", "status",
@@ -558,6 +580,12 @@ static int reconcile_deployment(struct platform_controllers *c, const char *name
 	int rc = platform_objects_get(c->objects, c->deployments, namespace, name, &d, &err);
 	if (rc < 0)
 		return rc == -ENOENT ? 0 : rc;
+	if (meta(d, "deletionTimestamp")) { /* being deleted: no rollout, only its finalizers' work */
+		rc = platform_gc_finalize(c->objects, c->deployments, d, c->replicasets,
+					  remove_replicaset_in_foreground, c);
+		json_decref(d);
+		return rc;
+	}
 	char hash[16];
 	template_hash(json_object_get(json_object_get(d, "spec"), "template"), hash, sizeof(hash));
 	json_t *all = list_in(c, c->replicasets, namespace), *owned = json_array();
@@ -599,24 +627,12 @@ static int reconcile_deployment(struct platform_controllers *c, const char *name
 	return rc == -EEXIST ? 0 : rc;
 }
 
-/* ---- garbage collection: dependents of a deleted owner ---- */
+/* ---- garbage collection (gc.h) ---- */
 
-static int collect(struct platform_controllers *c, const char *namespace, const char *uid)
+static void collect(struct platform_controllers *c, const char *namespace, const char *uid)
 {
-	const struct platform_resource *kinds[] = { c->replicasets, c->pods };
-	for (size_t k = 0; k < 2; k++) {
-		json_t *items = list_in(c, kinds[k], namespace);
-		size_t i;
-		json_t *obj;
-		json_array_foreach (items, i, obj) {
-			if (!owned_by(obj, uid))
-				continue;
-			struct cc_error err = { 0 };
-			platform_objects_delete(c->objects, kinds[k], namespace, meta(obj, "name"), 0, NULL, &err);
-		}
-		json_decref(items);
-	}
-	return 0;
+	platform_gc_collect(c->objects, c->replicasets, namespace, uid);
+	platform_gc_collect(c->objects, c->pods, namespace, uid);
 }
 
 /* ---- the thread ---- */
@@ -677,7 +693,7 @@ static void *controllers_main(void *arg)
 		switch (w->kind) {
 		case WORK_DEPLOYMENT: rc = reconcile_deployment(c, w->namespace, w->name); break;
 		case WORK_REPLICASET: rc = reconcile_replicaset(c, w->namespace, w->name); break;
-		case WORK_COLLECT: rc = collect(c, w->namespace, w->name); break;
+		case WORK_COLLECT: collect(c, w->namespace, w->name); break;
 		case WORK_ENDPOINTS: {
 			struct cc_error err = { 0 };
 			rc = strcmp(w->name, "*") == 0

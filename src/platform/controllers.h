@@ -1,6 +1,6 @@
 /* The controllers of the platform, as kube-controller-manager runs them, in process: Deployment ->
  * ReplicaSets (one per pod template, named by its hash) -> Pods, their status, and the garbage
- * collector (owners deleted, dependents go: background propagation). They react to the object
+ * collector (gc.h: background, orphan and foreground propagation). They react to the object
  * store's changes (objects.h observer) on one thread of their own. */
 #pragma once
 

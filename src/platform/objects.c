@@ -7,9 +7,11 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
+#include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "lib/net/response_stream.h"
 #include "lib/store/store.h"
+#include "platform/finalizers.h"
 #include "platform/selector.h"
 
 #include <errno.h>
@@ -537,19 +539,38 @@ int platform_objects_update(struct platform_objects *o, const struct platform_re
 		    "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply "
 		    "your changes to the latest version and try again",
 		    r->resource, name);
+	/* The update that takes the last finalizer off a marked object ends it. */
+	bool released = rc == 0 && platform_finalizers_released(current, obj);
 	if (rc == 0)
 		rc = next_revision(o, err);
 	if (rc == 0) {
 		set_revision(obj, o->revision);
-		rc = store_object(o, key, obj, store_rev, err);
+		rc = released ? cc_store_delete(o->store, key, err) : store_object(o, key, obj, store_rev, err);
 	}
 	if (rc == 0) {
-		notify(o, r, "MODIFIED", obj);
+		notify(o, r, released ? "DELETED" : "MODIFIED", obj);
 		*ret = json_incref(obj);
 	}
 	pthread_mutex_unlock(&o->lock);
 	json_decref(current);
 	return rc;
+}
+
+/* A delete of an object that has finalizers: marked and kept (lock held). 1 when it stays. */
+static int mark_for_deletion(struct platform_objects *o, const struct platform_resource *r, const char *key,
+			     json_t *current, int64_t store_rev, struct cc_error *err)
+{
+	if (!platform_finalizers_mark(current, cc_time_now_ns()))
+		return 1; /* marked already: nothing to write */
+	int rc = next_revision(o, err);
+	if (rc == 0) {
+		set_revision(current, o->revision);
+		rc = store_object(o, key, current, store_rev, err);
+	}
+	if (rc < 0)
+		return rc;
+	notify(o, r, "MODIFIED", current);
+	return 1;
 }
 
 int platform_objects_delete(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
@@ -558,11 +579,24 @@ int platform_objects_delete(struct platform_objects *o, const struct platform_re
 	_cleanup_free_ char *key = object_key(r, namespace, name);
 	pthread_mutex_lock(&o->lock);
 	json_t *current = NULL;
-	int rc = load(o, key, &current, err);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int64_t store_rev;
+	int rc = cc_store_get(o->store, key, &text, &len, &store_rev, err);
+	if (rc == 0)
+		rc = decode_value(o, key, text, len, &current, err);
 	if (rc == 0 && expected_revision > 0 && object_revision(current) != expected_revision)
 		rc = cc_error_set(err, ESTALE,
 				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified",
 				  r->resource, name);
+	if (rc == 0 && platform_finalizers_pending(current)) {
+		rc = mark_for_deletion(o, r, key, current, store_rev, err);
+		if (rc > 0 && ret)
+			*ret = json_incref(current);
+		pthread_mutex_unlock(&o->lock);
+		json_decref(current);
+		return rc;
+	}
 	if (rc == 0)
 		rc = next_revision(o, err);
 	if (rc == 0)

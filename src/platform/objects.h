@@ -50,10 +50,12 @@ int platform_objects_list(struct platform_objects *o, const struct platform_reso
 int platform_objects_create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, json_t **ret,
 			    struct cc_error *err);
 /* Replaces the object. With expected_revision > 0 it must still be the stored one (-ESTALE: a
- * conflict, 409). -ENOENT when absent. */
+ * conflict, 409). -ENOENT when absent. An update that takes the last finalizer off a marked object
+ * removes it (watchers see DELETED). */
 int platform_objects_update(struct platform_objects *o, const struct platform_resource *r, json_t *obj,
 			    int64_t expected_revision, json_t **ret, struct cc_error *err);
-/* *ret (optional) is the object as it was. */
+/* *ret (optional) is the object as it was. An object with finalizers is not removed: it is marked
+ * (platform/finalizers.h), *ret is the marked object, and the result is 1. */
 int platform_objects_delete(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
 			    const char *name, int64_t expected_revision, json_t **ret, struct cc_error *err);
 

@@ -17,7 +17,7 @@
 static json_t *rfc3339(int64_t ns)
 {
 	char text[CC_TIME_RFC3339_MAX];
-	cc_time_format_rfc3339(ns - ns % 1000000000, text, sizeof(text));
+	cc_time_format_rfc3339_seconds(ns, text, sizeof(text));
 	return json_string(text);
 }
 

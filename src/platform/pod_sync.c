@@ -549,8 +549,8 @@ static void record_last_terminated(struct container_state *cs)
 {
 	json_decref(cs->last_terminated);
 	char started[CC_TIME_RFC3339_MAX], finished[CC_TIME_RFC3339_MAX];
-	cc_time_format_rfc3339(cs->started_ns - cs->started_ns % 1000000000, started, sizeof(started));
-	cc_time_format_rfc3339(cs->finished_ns - cs->finished_ns % 1000000000, finished, sizeof(finished));
+	cc_time_format_rfc3339_seconds(cs->started_ns, started, sizeof(started));
+	cc_time_format_rfc3339_seconds(cs->finished_ns, finished, sizeof(finished));
 	_cleanup_free_ char *cid = cc_xasprintf("cocoon://%s", cs->id);
 	cs->last_terminated = json_pack("{s:i, s:s, s:s, s:s, s:s}", "exitCode", cs->exit_code, "reason", cs->reason,
 					"startedAt", started, "finishedAt", finished, "containerID", cid);
@@ -663,8 +663,11 @@ static void terminate_step(struct platform_pods *p, struct pod_state *ps, const 
 		}
 		return;
 	}
-	/* Everything stopped: unplug, and the pod leaves the store (kubelet's final delete). */
-	pods_teardown(p, ps);
+	/* Everything stopped: unplug, and the pod leaves the store (kubelet's final delete); finalizers
+	 * may keep it there, marked, until their owners remove them. */
+	if (!ps->torn_down)
+		pods_teardown(p, ps);
+	ps->torn_down = true;
 	struct cc_error err = { 0 };
 	/* Only the pod this step saw: one deleted and made again under its name meanwhile stays. */
 	int64_t rv = strtoll(meta(pod, "resourceVersion") ?: "0", NULL, 10);

@@ -3,7 +3,7 @@
 # ready, logs and exec work, restartPolicy restarts with lastState and --previous logs, Secrets and
 # ConfigMaps reach env and volumes, an encrypted emptyDir lives on the fscrypt pool, a missing image
 # waits in ErrImagePull, probes restart, Deployments spread pods that reach each other, deletion is
-# graceful and leaves nothing, a SIGKILLed cocoond re-adopts its pods, and `cocoon down` removes
+# graceful and leaves nothing (finalizers keep a stopped pod's object), a SIGKILLed cocoond re-adopts its pods, and `cocoon down` removes
 # every mount, namespace and device it made. One cocoond serves the file; each test has a namespace.
 
 load helpers/common
@@ -366,6 +366,23 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	[ "$status" -ne 0 ]
 	[ ! -e "$DATA.run/pods/$uid" ]
 	! grep -q "$uid" /proc/self/mountinfo
+}
+
+@test "pods: a finalizer keeps a stopped pod in the API, its containers and sandbox gone, until it is removed" {
+	"${K[@]}" run held --image=localhost/busybox:latest -- sleep 3600
+	wait_for held '{.status.phase}' Running
+	uid="$(field held '{.metadata.uid}')"
+	"${K[@]}" patch pod held --type merge -p '{"metadata":{"finalizers":["example.com/hold"]}}'
+	"${K[@]}" delete pod held --grace-period=1 --wait=false
+	for _ in $(seq 1 100); do
+		[ ! -e "$DATA.run/pods/$uid" ] && break
+		sleep 0.2
+	done
+	[ ! -e "$DATA.run/pods/$uid" ]
+	! grep -q "$uid" /proc/self/mountinfo
+	[ "$(field held '{.metadata.deletionGracePeriodSeconds}')" = 0 ]
+	"${K[@]}" patch pod held --type merge -p '{"metadata":{"finalizers":null}}'
+	"${K[@]}" wait --for=delete pod/held --timeout=10s
 }
 
 @test "pods: after a SIGKILL of cocoond the pods are re-adopted, not duplicated" {

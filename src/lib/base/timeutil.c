@@ -99,6 +99,21 @@ void cc_time_format_rfc3339(int64_t unix_ns, char *out, size_t size)
 	*p = '\0';
 }
 
+void cc_time_format_rfc3339_seconds(int64_t unix_ns, char *out, size_t size)
+{
+	char full[CC_TIME_RFC3339_MAX];
+	cc_time_format_rfc3339(unix_ns, full, sizeof(full));
+	char *dot = strchr(full, '.');
+	if (!dot || size < (size_t)(dot - full) + 2) {
+		if (size)
+			out[0] = '\0';
+		return;
+	}
+	memcpy(out, full, (size_t)(dot - full));
+	out[dot - full] = 'Z';
+	out[dot - full + 1] = '\0';
+}
+
 static int parse_digits(const char **p, int count, int *ret)
 {
 	int value = 0;

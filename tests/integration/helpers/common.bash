@@ -43,6 +43,7 @@ start_cocoond() {
 	"$COCOOND" --data-dir "$data" --listen "127.0.0.1:$port" --no-pods --pod-security-default privileged "$@" \
 		>"$data.log" 2>&1 &
 	COCOOND_PID=$!
+	COCOOND_LOG="$data.log"
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
 }
 
@@ -58,6 +59,7 @@ start_cocoond_pods() {
 		--pod-security-default privileged "$@" \
 		>"$data.log" 2>&1 3>&- &
 	COCOOND_PID=$!
+	COCOOND_LOG="$data.log"
 	wait_for_server cocoond "$COCOOND_PID" "$data.log" cocoond_healthy "$data"
 }
 
@@ -68,6 +70,12 @@ stop_cocoond_all() {
 }
 
 stop_cocoond() {
+	# A failed test shows the end of cocoond's log (teardown's output joins the test's): CI keeps
+	# nothing else of a run.
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${COCOOND_LOG:-}" ] && [ -f "$COCOOND_LOG" ]; then
+		echo "--- the last lines of cocoond's log ($COCOOND_LOG):"
+		tail -n 40 "$COCOOND_LOG"
+	fi
 	if [ -n "${COCOOND_PID:-}" ]; then
 		kill -TERM "$COCOOND_PID" 2>/dev/null || true
 		wait "$COCOOND_PID" 2>/dev/null || true

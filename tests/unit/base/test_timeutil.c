@@ -34,6 +34,18 @@ static void test_format_round_trip(void **state)
 	}
 }
 
+static void test_format_whole_seconds(void **state)
+{
+	char text[CC_TIME_RFC3339_MAX];
+	cc_time_format_rfc3339_seconds(1795851078999999999LL, text, sizeof(text));
+	assert_string_equal(text, "2026-11-28T07:31:18Z"); /* rounded down, as Kubernetes truncates */
+	cc_time_format_rfc3339_seconds(-1, text, sizeof(text));
+	assert_string_equal(text, "1969-12-31T23:59:59Z");
+	char small[20]; /* one short of the 21 bytes it needs: empty, never cut */
+	cc_time_format_rfc3339_seconds(0, small, sizeof(small));
+	assert_string_equal(small, "");
+}
+
 static void test_parse_offsets_and_fractions(void **state)
 {
 	int64_t a, b;
@@ -86,6 +98,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_format_whole_seconds),
 		cmocka_unit_test(test_parse_offsets_and_fractions),
 		cmocka_unit_test(test_parse_rejects_malformed),
 		cmocka_unit_test(test_parse_refuses_unrepresentable_years),
