@@ -163,7 +163,13 @@ static void check_metadata(const struct platform_resource *r, json_t *meta, json
 	const char *name = json_string_value(json_object_get(meta, "name"));
 	if (!name || !name[0])
 		platform_cause(causes, "FieldValueRequired", "metadata.name", "name or generateName is required");
-	else if (strcmp(r->kind, "Namespace") == 0 ? !platform_dns_label(name) : !platform_dns_subdomain(name))
+	else if (strcmp(r->group, "rbac.authorization.k8s.io") == 0) {
+		/* RBAC's names are path segments (system:aggregate-to-admin), as kube-apiserver checks them. */
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strpbrk(name, "/%"))
+			platform_cause(
+			    causes, "FieldValueInvalid", "metadata.name",
+			    "Invalid value: \"%.253s\": may not be '.' or '..' and may not contain '/' or '%%'", name);
+	} else if (strcmp(r->kind, "Namespace") == 0 ? !platform_dns_label(name) : !platform_dns_subdomain(name))
 		platform_cause(
 		    causes, "FieldValueInvalid", "metadata.name",
 		    "Invalid value: \"%.253s\": a lowercase RFC 1123 %s must consist of lower case alphanumeric "

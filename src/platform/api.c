@@ -12,6 +12,8 @@
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "lib/net/response_stream.h"
+#include "platform/access.h"
+#include "platform/access_review.h"
 #include "platform/admit.h"
 #include "platform/audit_log.h"
 #include "platform/discovery.h"
@@ -21,11 +23,13 @@
 #include "platform/openapi.h"
 #include "platform/patch.h"
 #include "platform/pod_logs.h"
+#include "platform/rbac_admission.h"
 #include "platform/selector.h"
 #include "platform/status.h"
 #include "platform/table.h"
 #include "platform/target.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,29 +44,6 @@ struct platform_api {
 	struct cc_http_route routes[7];
 };
 
-/* ---- authorization (until RBAC: cluster admins only, failing closed) ---- */
-
-static bool is_admin(const struct cc_peer *peer)
-{
-	if (peer->is_unix)
-		return peer->have_credentials && peer->uid == 0;
-	for (int i = 0; peer->cert_verified && i < peer->group_count; i++)
-		if (strcmp(peer->groups[i], "system:masters") == 0)
-			return true;
-	return false;
-}
-
-static const char *user_of(const struct cc_peer *peer, char *buf, size_t size)
-{
-	if (peer->cert_verified)
-		snprintf(buf, size, "%s", peer->common_name);
-	else if (peer->have_credentials)
-		snprintf(buf, size, "uid:%u", (unsigned)peer->uid);
-	else
-		snprintf(buf, size, "system:anonymous");
-	return buf;
-}
-
 /* ---- helpers ---- */
 
 static int parse_body(const struct cc_http_request *req, const struct platform_resource *r,
@@ -71,6 +52,14 @@ static int parse_body(const struct cc_http_request *req, const struct platform_r
 	struct cc_error err = { 0 };
 	const char *type = cc_http_request_header(req, "content-type");
 	int rc;
+	if (type && strncasecmp(type, "application/vnd.kubernetes.protobuf", 35) == 0) {
+		/* client-go sends built-in kinds as protobuf where it may, and falls back to JSON on 415. */
+		platform_status_error(
+		    resp, 415, NULL, r, NULL,
+		    "the body of the request was in an unknown format - accepted media types include: "
+		    "application/json, application/yaml");
+		return -EINVAL;
+	}
 	if (type && (strncasecmp(type, "application/yaml", 16) == 0 || strstr(type, "+yaml")))
 		rc = cc_yaml_parse_one(req->body.data ? req->body.data : "", req->body.len, "request body", ret, &err);
 	else
@@ -363,7 +352,8 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 	json_t *obj;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 || !pod_security(api, t, obj, resp)) {
+	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 || !pod_security(api, t, obj, resp) ||
+	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp)) {
 		json_decref(obj);
 		return;
 	}
@@ -408,11 +398,12 @@ static bool same_but_version(const json_t *a, const json_t *b)
 }
 
 /* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH). */
-static void replace(struct platform_api *api, const struct platform_target *t, json_t *obj, const json_t *old,
-		    struct cc_http_response *resp)
+static void replace(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		    json_t *obj, const json_t *old, struct cc_http_response *resp)
 {
 	int64_t expected = body_revision(obj);
-	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0)
+	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
+	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp))
 		return;
 	if (same_but_version(obj, old)) {
 		/* Nothing changes: no write and no new resourceVersion, as kube-apiserver does for a no-op
@@ -456,7 +447,7 @@ static void update(struct platform_api *api, const struct platform_target *t, co
 	_cleanup_json_ json_t *obj = NULL;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	replace(api, t, obj, old, resp);
+	replace(api, t, req, obj, old, resp);
 }
 
 /* Server-side apply without field ownership: the applied configuration is merged onto the live
@@ -475,7 +466,8 @@ static void apply(struct platform_api *api, const struct platform_target *t, con
 		}
 		json_object_set_new(meta, "name", json_string(t->name));
 		if (!namespace_exists(api, t, resp) ||
-		    platform_admit_create(t->resource, patch, t->namespace, resp) < 0)
+		    platform_admit_create(t->resource, patch, t->namespace, resp) < 0 ||
+		    !platform_rbac_admit(api->cfg.guard, req, t->resource, patch, resp))
 			return;
 		json_t *stored = NULL;
 		rc = platform_objects_create(api->cfg.objects, t->resource, patch, &stored, &err);
@@ -494,7 +486,7 @@ static void apply(struct platform_api *api, const struct platform_target *t, con
 		platform_status_error(resp, 422, "Invalid", t->resource, t->name, "%s", cc_error_message(&err));
 		return;
 	}
-	replace(api, t, merged, old, resp);
+	replace(api, t, req, merged, old, resp);
 	json_decref(merged);
 }
 
@@ -539,7 +531,7 @@ static void patch(struct platform_api *api, const struct platform_target *t, con
 		platform_status_error(resp, code, NULL, t->resource, t->name, "%s", cc_error_message(&err));
 		return;
 	}
-	replace(api, t, merged, old, resp);
+	replace(api, t, req, merged, old, resp);
 	json_decref(merged);
 }
 
@@ -882,49 +874,44 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 				      "the server does not allow this method on the requested resource");
 }
 
-static void refuse(const struct cc_http_request *req, struct cc_http_response *resp)
+/* What a request asks, for the authorizer: a resource request with Kubernetes' verb, or the HTTP
+ * method on a path. Connecting to a pod (exec, attach, port-forward) is `create` on the subresource
+ * whatever the method, as kube-apiserver requires it for the WebSocket GETs of kubectl 1.30+. */
+static void access_of(const struct cc_http_request *req, const struct platform_target *t, struct platform_access *a,
+		      char *verb, size_t size)
 {
-	/* A refusal is a security decision: an event of its own, besides the audit log's line. */
-	char user[160], object[600];
-	snprintf(object, sizeof(object), "%s %s", req->method, req->path);
-	cc_event_emit_decision("platform", "api.authorize", user_of(req->peer, user, sizeof(user)), NULL, object, false,
-			       "only cluster administrators (system:masters) are authorized until RBAC is served");
-	platform_status_error(resp, 403, NULL, NULL, NULL,
-			      "forbidden: User \"%s\" cannot %s path \"%s\": only cluster administrators "
-			      "(system:masters) are authorized until RBAC is served",
-			      user, req->method, req->path);
-}
-
-/* `kubectl auth can-i`: any authenticated user may ask; the answer is the authorizer's. */
-static void self_subject_access_review(const struct platform_target *t, const struct cc_http_request *req,
-				       struct cc_http_response *resp)
-{
-	_cleanup_json_ json_t *review = NULL;
-	if (parse_body(req, t->resource, resp, &review) < 0)
-		return;
-	const json_t *attributes = json_object_get(json_object_get(review, "spec"), "resourceAttributes");
-	const json_t *non_resource = json_object_get(json_object_get(review, "spec"), "nonResourceAttributes");
-	if (!json_is_object(attributes) && !json_is_object(non_resource)) {
-		json_t *causes = json_array();
-		platform_cause(causes, "FieldValueRequired", "spec.resourceAttributes",
-			       "exactly one of nonResourceAttributes or resourceAttributes must be specified");
-		platform_status_invalid(resp, t->resource, NULL, causes);
+	if (!t) {
+		snprintf(verb, size, "%s", strcmp(req->method, "HEAD") == 0 ? "get" : req->method);
+		for (char *p = verb; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		*a = (struct platform_access){ .verb = verb, .path = req->path };
 		return;
 	}
-	bool allowed = is_admin(req->peer);
-	json_object_set_new(review, "apiVersion", json_string("authorization.k8s.io/v1"));
-	json_object_set_new(review, "kind", json_string("SelfSubjectAccessReview"));
-	json_object_set_new(review, "status",
-			    json_pack("{s:b, s:s}", "allowed", allowed, "reason",
-				      allowed ? "the user is a cluster administrator (system:masters)"
-					      : "only cluster administrators are authorized until RBAC is served"));
-	platform_respond(resp, 201, json_incref(review));
+	snprintf(verb, size, "%s", platform_target_verb(req->method, t, !t->name && query_true(req, "watch")));
+	if (t->subresource && (strcmp(t->subresource, "exec") == 0 || strcmp(t->subresource, "attach") == 0 ||
+			       strcmp(t->subresource, "portforward") == 0))
+		snprintf(verb, size, "create");
+	*a = (struct platform_access){ .verb = verb,
+				       .resource_request = true,
+				       .group = t->resource->group,
+				       .resource = t->resource->resource,
+				       .subresource = t->subresource,
+				       .namespace = t->namespace,
+				       .name = t->name };
 }
 
-static bool is_access_review(const struct platform_target *t, const struct cc_http_request *req)
+static void review(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		   struct cc_http_response *resp)
 {
-	return t->resource && strcmp(t->resource->kind, "SelfSubjectAccessReview") == 0 && !t->name &&
-	       strcmp(req->method, "POST") == 0;
+	if (strcmp(req->method, "POST") != 0) {
+		platform_status_error(resp, 405, NULL, t->resource, NULL,
+				      "the server does not allow this method on the requested resource");
+		return;
+	}
+	_cleanup_json_ json_t *body = NULL;
+	if (parse_body(req, t->resource, resp, &body) < 0)
+		return;
+	platform_review(api->cfg.guard, api->cfg.authn, t, req, body, resp);
 }
 
 static void handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
@@ -933,17 +920,17 @@ static void handle(const struct cc_http_request *req, struct cc_http_response *r
 	int64_t received = cc_time_now_ns();
 	struct platform_target t = { 0 };
 	int rc = platform_target_parse(req->path, &t);
-	bool authenticated = req->peer->cert_verified || req->peer->have_credentials;
-	if (rc == 0 && is_access_review(&t, req) && authenticated)
-		self_subject_access_review(&t, req, resp);
-	else if (rc == 1 && authenticated) /* discovery is every authenticated user's (system:discovery) */
+	struct platform_access access;
+	char verb[32];
+	access_of(req, rc == 0 ? &t : NULL, &access, verb, sizeof(verb));
+	if (!platform_guard_authorize(api->cfg.guard, req, &access, resp))
+		; /* answered: 401 or 403 */
+	else if (rc == 1)
 		platform_discovery(&t.segments[0], t.count, req, resp);
-	else if (!is_admin(req->peer))
-		refuse(req, resp);
 	else if (rc < 0 || (t.namespace && !platform_dns_label(t.namespace)))
 		platform_status_error(resp, 404, NULL, NULL, NULL, "the server could not find the requested resource");
-	else if (is_access_review(&t, req))
-		self_subject_access_review(&t, req, resp);
+	else if (platform_review_kind(&t))
+		review(api, &t, req, resp);
 	else
 		serve_resource(api, &t, req, resp);
 	platform_audit_log_request(api->cfg.audit, req, rc == 0 ? &t : NULL, resp, received, resp->stream != NULL);

@@ -14,10 +14,15 @@ struct platform_objects;
 struct platform_api;
 
 struct platform_audit_log;
+struct platform_authn;
+struct platform_guard;
 struct platform_pods;
 
 struct platform_api_config {
 	struct platform_objects *objects;
+	/* Access control: every request is authorized (access.h); TokenReview asks authn. */
+	struct platform_guard *guard;
+	struct platform_authn *authn;
 	const char *node_name;            /* this host, as the Node object names it */
 	struct platform_audit_log *audit; /* every request as a Kubernetes audit Event; optional */
 	/* exec and attach of a pod (.../pods/NAME/exec|attach, GET or POST, from kubectl exec, attach

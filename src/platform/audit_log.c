@@ -9,6 +9,7 @@
 #include "lib/crypto/random.h"
 #include "lib/json/json.h"
 #include "lib/net/http.h"
+#include "platform/access.h"
 #include "platform/audit_policy.h"
 #include "platform/target.h"
 
@@ -59,42 +60,19 @@ void platform_audit_log_close(struct platform_audit_log *log)
 	free(log);
 }
 
-/* Kubernetes' audit verbs: the request's method, and whether it names an object or a collection. */
-static const char *verb_of(const struct cc_http_request *req, const struct platform_target *t, bool watch)
+/* The user as authentication (and impersonation) made it (access.h); a request that never got that
+ * far is the anonymous one. */
+static json_t *user_of(const struct cc_http_request *req)
 {
-	const char *m = req->method;
-	bool named = t && t->name;
-	if (watch)
-		return "watch";
-	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
-		return named || !t ? "get" : "list";
-	if (strcmp(m, "POST") == 0)
-		return "create";
-	if (strcmp(m, "PUT") == 0)
-		return "update";
-	if (strcmp(m, "PATCH") == 0)
-		return "patch";
-	if (strcmp(m, "DELETE") == 0)
-		return named ? "delete" : "deletecollection";
-	return "unknown";
-}
-
-static json_t *user_of(const struct cc_peer *peer)
-{
-	json_t *groups = json_array();
-	char name[160] = "system:anonymous";
-	if (peer->cert_verified) {
-		snprintf(name, sizeof(name), "%s", peer->common_name);
-		for (int i = 0; i < peer->group_count; i++)
-			json_array_append_new(groups, json_string(peer->groups[i]));
-		json_array_append_new(groups, json_string("system:authenticated"));
-	} else if (peer->have_credentials) {
-		snprintf(name, sizeof(name), "uid:%u", (unsigned)peer->uid);
-		if (peer->uid == 0)
-			json_array_append_new(groups, json_string("system:masters"));
-		json_array_append_new(groups, json_string("system:authenticated"));
-	}
-	return json_pack("{s:s, s:o}", "username", name, "groups", groups);
+	const struct platform_user *u = platform_request_user(req);
+	if (!u)
+		return json_pack("{s:s, s:[s]}", "username", "system:anonymous", "groups", "system:unauthenticated");
+	json_t *user = json_pack("{s:s, s:O}", "username", u->name, "groups", u->groups);
+	if (u->uid[0])
+		json_object_set_new(user, "uid", json_string(u->uid));
+	if (u->extra)
+		json_object_set(user, "extra", u->extra);
+	return user;
 }
 
 static json_t *object_ref(const struct platform_target *t)
@@ -174,8 +152,9 @@ void platform_audit_log_request(struct platform_audit_log *log, const struct cc_
 	if (!log)
 		return;
 	int status = resp->status;
-	const char *verb = verb_of(req, t, watch), *stage = watch ? "ResponseStarted" : "ResponseComplete";
-	json_t *user = user_of(req->peer);
+	const char *verb = platform_target_verb(req->method, t, watch),
+		   *stage = watch ? "ResponseStarted" : "ResponseComplete";
+	json_t *user = user_of(req);
 	enum platform_audit_level level = level_for(log, req, t, user, verb, stage);
 	if (level == PLATFORM_AUDIT_NONE) {
 		json_decref(user);

@@ -8,6 +8,7 @@
 #include "lib/net/http.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
+#include "platform/rbac_bootstrap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -138,6 +139,9 @@ int platform_bootstrap(struct platform_objects *o, const char *node_name, struct
 		if (rc < 0)
 			return cc_error_prefix(err, "create namespace %s", namespaces[i]);
 	}
-	int rc = register_node(o, node_name, err);
+	int rc = platform_rbac_bootstrap(o, err);
+	if (rc < 0)
+		return rc;
+	rc = register_node(o, node_name, err);
 	return rc < 0 ? cc_error_prefix(err, "register node %s", node_name) : 0;
 }

@@ -22,6 +22,7 @@
 #include "platform/finalizers.h"
 #include "platform/gc.h"
 #include "platform/objects.h"
+#include "platform/rbac_aggregate.h"
 #include "platform/rollout.h"
 
 #include <errno.h>
@@ -32,7 +33,7 @@
 #include <string.h>
 
 /* WORK_ENDPOINTS names a Service, or "*" for every Service of the namespace. */
-enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS };
+enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS, WORK_AGGREGATE };
 
 struct work {
 	enum work_kind kind;
@@ -49,7 +50,7 @@ struct platform_controllers {
 	struct work *head, **tail;
 	size_t queued;
 	bool stopping;
-	const struct platform_resource *pods, *replicasets, *deployments, *services, *events;
+	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles;
 	bool graceful_pods;
 	enum platform_pss_level pod_security; /* for namespaces without an enforce label */
 	int64_t last_refusal_ms;
@@ -120,6 +121,8 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 		enqueue(c, WORK_ENDPOINTS, ns, "*");
 	} else if (r == c->services) {
 		enqueue(c, WORK_ENDPOINTS, ns, meta(obj, "name"));
+	} else if (r == c->cluster_roles) {
+		enqueue(c, WORK_AGGREGATE, "", "*");
 	}
 }
 
@@ -694,6 +697,11 @@ static void *controllers_main(void *arg)
 		case WORK_DEPLOYMENT: rc = reconcile_deployment(c, w->namespace, w->name); break;
 		case WORK_REPLICASET: rc = reconcile_replicaset(c, w->namespace, w->name); break;
 		case WORK_COLLECT: collect(c, w->namespace, w->name); break;
+		case WORK_AGGREGATE: {
+			struct cc_error err = { 0 };
+			rc = platform_rbac_aggregate(c->objects, &err);
+			break;
+		}
 		case WORK_ENDPOINTS: {
 			struct cc_error err = { 0 };
 			rc = strcmp(w->name, "*") == 0
@@ -740,9 +748,11 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	c->events = platform_resource_find("", "v1", "events");
 	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
 	c->deployments = platform_resource_find("apps", "v1", "deployments");
+	c->cluster_roles = platform_resource_find("rbac.authorization.k8s.io", "v1", "clusterroles");
 	platform_objects_observe(objects, observe, c);
 	enqueue_all(c, c->deployments, WORK_DEPLOYMENT);
 	enqueue_all(c, c->replicasets, WORK_REPLICASET);
+	enqueue(c, WORK_AGGREGATE, "", "*");
 	int e = cc_thread_start_worker(&c->thread, controllers_main, c);
 	if (e != 0) {
 		platform_objects_unobserve(objects, observe, c);

@@ -13,9 +13,11 @@
 #include "lib/store/store.h"
 #include "node/api.h"
 #include "node/pki.h"
+#include "platform/access.h"
 #include "platform/api.h"
 #include "platform/audit_log.h"
 #include "platform/audit_policy.h"
+#include "platform/authn.h"
 #include "platform/bootstrap.h"
 #include "platform/controllers.h"
 #include "platform/exec.h"
@@ -25,6 +27,7 @@
 #include "platform/objects.h"
 #include "platform/pod_stream.h"
 #include "platform/pods.h"
+#include "platform/rbac.h"
 #include "platform/resources.h"
 #include "platform/secrets_at_rest.h"
 
@@ -91,6 +94,9 @@ struct platform_daemon {
 	struct platform_audit_log *audit;
 	struct platform_health *healthz;
 	struct platform_metrics *metrics;
+	struct platform_authn *authn;
+	struct platform_rbac *rbac;
+	struct platform_guard *guard;
 	struct cc_http_route *routes;
 	size_t route_count;
 	struct cc_server *tcp_server;
@@ -119,6 +125,9 @@ void platform_daemon_stop(struct platform_daemon *d)
 	free(d->node_name);
 	free(d->agent_state);
 	platform_api_free(d->api);
+	platform_guard_free(d->guard);
+	platform_rbac_free(d->rbac);
+	platform_authn_free(d->authn);
 	platform_metrics_free(d->metrics);
 	platform_health_free(d->healthz);
 	platform_audit_log_close(d->audit);
@@ -164,6 +173,17 @@ static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_
 }
 
 /* The API objects, the first of them, and the routes (node API + Kubernetes API). */
+/* The guard of one route: the API's own paths (/api, /apis and below) authorize each request as a
+ * resource request; every other path is a non-resource URL. */
+static enum platform_guard_mode guard_mode(const struct cc_http_route *route)
+{
+	static const char *const api_paths[] = { "/api", "/api/", "/apis", "/apis/" };
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(route->path, api_paths[i]) == 0)
+			return PLATFORM_GUARD_AUTHENTICATE;
+	return PLATFORM_GUARD_AUTHORIZE_PATH;
+}
+
 static int start_platform(struct platform_daemon *d, const struct platform_daemon_config *cfg, struct cc_error *err)
 {
 	d->pod_security = PLATFORM_PSS_RESTRICTED;
@@ -220,7 +240,14 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)
 		r = open_audit_log(d, cfg, audit_path, err);
+	d->authn = platform_authn_new(false);
+	if (r == 0)
+		r = platform_rbac_new(d->objects, &d->rbac, err);
+	if (r == 0)
+		d->guard = platform_guard_new(d->authn, d->rbac);
 	struct platform_api_config acfg = { .objects = d->objects,
+					    .guard = d->guard,
+					    .authn = d->authn,
 					    .node_name = node,
 					    .audit = d->audit,
 					    .pods = d->pods,
@@ -253,6 +280,10 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	d->routes = cc_xcalloc(d->route_count, sizeof(*d->routes));
 	for (size_t i = 0, at = 0; i < 4; at += counts[i], i++)
 		memcpy(d->routes + at, tables[i], counts[i] * sizeof(*d->routes));
+	/* Every route behind authentication and authorization (access.h); counted outermost: refusals
+	 * are requests too. */
+	for (size_t i = 0; i < d->route_count; i++)
+		platform_guard_routes(d->guard, &d->routes[i], 1, guard_mode(&d->routes[i]));
 	platform_metrics_instrument(d->metrics, d->routes, d->route_count);
 	return 0;
 }
@@ -304,7 +335,7 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 		.tls_cert = cert,
 		.tls_key = key,
 		.client_ca = ca,
-		.require_client_cert = true,
+		.require_client_cert = false, /* bearer tokens too; every route authenticates (access.h) */
 		.routes = routes,
 		.route_count = route_count,
 		.grpc_methods = d->methods,

@@ -65,3 +65,21 @@ int platform_target_parse(const char *path, struct platform_target *t)
 		t->subresource = s[i + 2];
 	return 0;
 }
+
+const char *platform_target_verb(const char *method, const struct platform_target *t, bool watch)
+{
+	bool named = t && t->name;
+	if (watch)
+		return "watch";
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return named || !t ? "get" : "list";
+	if (strcmp(method, "POST") == 0)
+		return "create";
+	if (strcmp(method, "PUT") == 0)
+		return "update";
+	if (strcmp(method, "PATCH") == 0)
+		return "patch";
+	if (strcmp(method, "DELETE") == 0)
+		return named ? "delete" : "deletecollection";
+	return "unknown";
+}

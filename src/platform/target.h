@@ -7,6 +7,7 @@
 
 #include "platform/resources.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct platform_target {
@@ -23,3 +24,8 @@ struct platform_target {
 /* 0 for a resource path, 1 for a discovery path (segments and count set), -ENOENT otherwise. */
 int platform_target_parse(const char *path, struct platform_target *t);
 void platform_target_free(struct platform_target *t);
+
+/* Kubernetes' verb for a request: get, list, watch, create, update, patch, delete or
+ * deletecollection, from the method and whether it names an object (t may be NULL: a path that is
+ * no resource). */
+const char *platform_target_verb(const char *method, const struct platform_target *t, bool watch);

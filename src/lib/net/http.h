@@ -27,6 +27,9 @@ struct cc_http_request {
 	struct cc_buf body;
 	const struct cc_peer *peer;
 	int version; /* 11 or 20 */
+	/* Who the application authenticated the request as (its own type), set by a route wrapper
+	 * before the route's handler runs; NULL otherwise. */
+	const void *principal;
 };
 
 struct cc_response_stream;
@@ -43,6 +46,9 @@ struct cc_http_response {
 	/* Set by cc_http_response_upgrade_websocket (lib/net/websocket_session.h): status 101, and the
 	 * connection carries WebSocket messages once the handler returns. */
 	struct cc_websocket *websocket;
+	/* Set by a handler that authenticated the client itself (a bearer token): the connection gets
+	 * an authenticated client's limits from then on, as a verified certificate gives them. */
+	bool peer_authenticated;
 };
 
 typedef void (*cc_http_handler_fn)(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);

@@ -205,6 +205,10 @@ static void job_done(struct cc_loop *loop, void *arg)
 			conn_free(c);
 		return;
 	}
+	if ((j->h2req ? j->h2reply.http.peer_authenticated : j->resp.peer_authenticated) && !c->authenticated) {
+		c->authenticated = true;
+		c->budget.limit = c->srv->cfg.connection_budget;
+	}
 	if (j->h2req) {
 		h2_request_free(j->h2req);
 		h2_session_reply(c->h2, j->stream_id, &j->h2reply);
