@@ -24,6 +24,8 @@
 #include "platform/patch.h"
 #include "platform/pod_logs.h"
 #include "platform/rbac_admission.h"
+#include "platform/sa_admission.h"
+#include "platform/sa_tokens.h"
 #include "platform/selector.h"
 #include "platform/status.h"
 #include "platform/table.h"
@@ -263,26 +265,6 @@ static void list(struct platform_api *api, const struct platform_target *t, cons
 	platform_respond(resp, 200, list_obj);
 }
 
-/* What Kubernetes' service account controller does for a new namespace. */
-static void create_default_service_account(struct platform_api *api, const char *namespace)
-{
-	const struct platform_resource *sa = platform_resource_find("", "v1", "serviceaccounts");
-	json_t *obj = json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1", "metadata",
-				"name", "default", "namespace", namespace);
-	struct cc_http_response ignored;
-	cc_http_response_init(&ignored);
-	json_t *stored = NULL;
-	struct cc_error err = { 0 };
-	int rc = platform_admit_create(sa, obj, namespace, &ignored);
-	if (rc == 0)
-		rc = platform_objects_create(api->cfg.objects, sa, obj, &stored, &err);
-	if (rc < 0 && rc != -EEXIST)
-		cc_warning("namespace %s: no default service account: %s", namespace, cc_error_message(&err));
-	json_decref(stored);
-	json_decref(obj);
-	cc_http_response_free(&ignored);
-}
-
 /* A Warning header (RFC 7234 §5.5, warn-code 299, the text a quoted-string: quotes and backslashes
  * escaped), as kube-apiserver sends admission warnings; kubectl prints "Warning: TEXT". */
 static void add_warning(struct cc_http_response *resp, const char *text)
@@ -352,7 +334,9 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 	json_t *obj;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 || !pod_security(api, t, obj, resp) ||
+	bool pod = strcmp(t->resource->kind, "Pod") == 0;
+	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 ||
+	    (pod && !platform_sa_admit_pod(api->cfg.objects, obj, resp)) || !pod_security(api, t, obj, resp) ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp)) {
 		json_decref(obj);
 		return;
@@ -368,9 +352,12 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 		return;
 	}
 	json_decref(obj);
-	if (strcmp(t->resource->kind, "Namespace") == 0)
-		create_default_service_account(
-		    api, json_string_value(json_object_get(json_object_get(stored, "metadata"), "name")));
+	if (strcmp(t->resource->kind, "Namespace") == 0) {
+		/* What kube-controller-manager's service account and root CA controllers do. */
+		const char *ns = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
+		if (platform_sa_namespace_defaults(api->cfg.objects, ns, api->cfg.ca_pem, &err) < 0)
+			cc_warning("namespace %s: %s", ns, cc_error_message(&err));
+	}
 	/* kube-apiserver's audit names the object a create made (generateName included). */
 	const char *made = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
 	if (!t->name && made) {
@@ -832,6 +819,21 @@ static void pod_stream(struct platform_api *api, const struct platform_target *t
 		api->cfg.pod_stream(api->cfg.pod_stream_ctx, t->subresource, t->namespace, t->name, req, resp);
 }
 
+/* TokenRequest (authentication.k8s.io/v1) on a service account: `kubectl create token`. */
+static void token_request(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+			  struct cc_http_response *resp)
+{
+	if (!api->cfg.sa_tokens) {
+		platform_status_error(resp, 404, NULL, t->resource, t->name,
+				      "the server could not find the requested resource");
+		return;
+	}
+	_cleanup_json_ json_t *body = NULL;
+	if (parse_body(req, t->resource, resp, &body) < 0)
+		return;
+	platform_sa_token_request(api->cfg.sa_tokens, t, body, resp);
+}
+
 static void serve_resource(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 			   struct cc_http_response *resp)
 {
@@ -844,6 +846,11 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 	}
 	if (t->name && t->subresource && is_pod_stream(t)) {
 		pod_stream(api, t, req, resp);
+		return;
+	}
+	if (t->name && t->subresource && strcmp(t->subresource, "token") == 0 &&
+	    strcmp(t->resource->resource, "serviceaccounts") == 0 && strcmp(m, "POST") == 0) {
+		token_request(api, t, req, resp);
 		return;
 	}
 	if (t->name && t->subresource && strcmp(t->subresource, "log") == 0 &&

@@ -17,12 +17,16 @@ struct platform_audit_log;
 struct platform_authn;
 struct platform_guard;
 struct platform_pods;
+struct platform_sa_tokens;
 
 struct platform_api_config {
 	struct platform_objects *objects;
 	/* Access control: every request is authorized (access.h); TokenReview asks authn. */
 	struct platform_guard *guard;
 	struct platform_authn *authn;
+	/* Service account tokens (TokenRequest) and the CA every namespace's kube-root-ca.crt holds. */
+	struct platform_sa_tokens *sa_tokens;
+	const char *ca_pem;
 	const char *node_name;            /* this host, as the Node object names it */
 	struct platform_audit_log *audit; /* every request as a Kubernetes audit Event; optional */
 	/* exec and attach of a pod (.../pods/NAME/exec|attach, GET or POST, from kubectl exec, attach

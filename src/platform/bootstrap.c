@@ -9,6 +9,7 @@
 #include "platform/admit.h"
 #include "platform/objects.h"
 #include "platform/rbac_bootstrap.h"
+#include "platform/sa_admission.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static int register_node(struct platform_objects *o, const char *name, struct cc
 	return rc;
 }
 
-int platform_bootstrap(struct platform_objects *o, const char *node_name, struct cc_error *err)
+int platform_bootstrap(struct platform_objects *o, const char *node_name, const char *ca_pem, struct cc_error *err)
 {
 	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
 	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++) {
@@ -132,10 +133,7 @@ int platform_bootstrap(struct platform_objects *o, const char *node_name, struct
 			      namespaces[i], "spec", "finalizers", "kubernetes", "status", "phase", "Active");
 		int rc = ensure(o, "namespaces", ns, err);
 		if (rc == 0)
-			rc = ensure(o, "serviceaccounts",
-				    json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1",
-					      "metadata", "name", "default", "namespace", namespaces[i]),
-				    err);
+			rc = platform_sa_namespace_defaults(o, namespaces[i], ca_pem, err);
 		if (rc < 0)
 			return cc_error_prefix(err, "create namespace %s", namespaces[i]);
 	}

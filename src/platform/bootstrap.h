@@ -7,4 +7,6 @@
 struct cc_error;
 struct platform_objects;
 
-int platform_bootstrap(struct platform_objects *objects, const char *node_name, struct cc_error *err);
+/* ca_pem: the cluster CA, published in each namespace's kube-root-ca.crt ConfigMap (NULL: none). */
+int platform_bootstrap(struct platform_objects *objects, const char *node_name, const char *ca_pem,
+		       struct cc_error *err);

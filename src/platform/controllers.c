@@ -24,6 +24,7 @@
 #include "platform/objects.h"
 #include "platform/rbac_aggregate.h"
 #include "platform/rollout.h"
+#include "platform/sa_admission.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -238,11 +239,12 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	json_t *template_meta = json_object_get(template, "metadata");
 	char prefix[300];
 	snprintf(prefix, sizeof(prefix), "%s-", meta(rs, "name"));
-	json_t *pod = json_pack(
-	    "{s:s, s:s, s:{s:s, s:s, s:O?, s:O?, s:o}, s:O}", "apiVersion", "v1", "kind", "Pod", "metadata",
-	    "generateName", prefix, "namespace", meta(rs, "namespace"), "labels",
-	    json_object_get(template_meta, "labels"), "annotations", json_object_get(template_meta, "annotations"),
-	    "ownerReferences", owner_reference("apps/v1", "ReplicaSet", rs), "spec", json_object_get(template, "spec"));
+	json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:s, s:O?, s:O?, s:o}, s:o}", "apiVersion", "v1", "kind", "Pod",
+				"metadata", "generateName", prefix, "namespace", meta(rs, "namespace"), "labels",
+				json_object_get(template_meta, "labels"), "annotations",
+				json_object_get(template_meta, "annotations"), "ownerReferences",
+				owner_reference("apps/v1", "ReplicaSet", rs), "spec",
+				json_deep_copy(json_object_get(template, "spec")));
 	json_t *pod_meta = json_object_get(pod, "metadata");
 	for (const char *const *f = (const char *const[]){ "labels", "annotations", NULL }; *f; f++)
 		if (json_is_null(json_object_get(pod_meta, *f)))
@@ -256,6 +258,9 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
 		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
 			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
+	else if (!platform_sa_admit_pod(c->objects, pod, &refused))
+		cc_warning("replicaset %s/%s: %.*s", meta(rs, "namespace"), meta(rs, "name"), (int)refused.body.len,
+			   refused.body.data);
 	else if (platform_pss_admit(c->objects, c->pod_security, pod, meta(rs, "namespace"), &pss), !pss.allowed)
 		refused_by_pod_security(c, rs, pod, pss.refusal);
 	else if (platform_objects_create(c->objects, c->pods, pod, &stored, &err) < 0)

@@ -6,6 +6,7 @@
 #include "keys/root_key.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/file.h"
 #include "lib/base/log.h"
 #include "lib/event/emit.h"
 #include "lib/net/grpc_health.h"
@@ -29,6 +30,7 @@
 #include "platform/pods.h"
 #include "platform/rbac.h"
 #include "platform/resources.h"
+#include "platform/sa_tokens.h"
 #include "platform/secrets_at_rest.h"
 
 #include <errno.h>
@@ -95,6 +97,8 @@ struct platform_daemon {
 	struct platform_health *healthz;
 	struct platform_metrics *metrics;
 	struct platform_authn *authn;
+	struct platform_sa_tokens *sa_tokens;
+	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
 	struct cc_http_route *routes;
@@ -128,6 +132,8 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_guard_free(d->guard);
 	platform_rbac_free(d->rbac);
 	platform_authn_free(d->authn);
+	platform_sa_tokens_free(d->sa_tokens);
+	free(d->ca_pem);
 	platform_metrics_free(d->metrics);
 	platform_health_free(d->healthz);
 	platform_audit_log_close(d->audit);
@@ -200,8 +206,16 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	gethostname(host, sizeof(host) - 1);
 	d->node_name = cc_xstrdup(cfg->node_name ? cfg->node_name : host);
 	const char *node = d->node_name;
+	_cleanup_free_ char *sa_key = cc_xasprintf("%s/pki/service-account.key", cfg->data_dir);
 	if (r == 0)
-		r = platform_bootstrap(d->objects, node, err);
+		r = platform_sa_tokens_new(d->objects, sa_key, &d->sa_tokens, err);
+	d->authn = platform_authn_new(false);
+	if (r == 0) {
+		struct platform_token_authenticator sa = platform_sa_tokens_authenticator(d->sa_tokens);
+		platform_authn_add_token_authenticator(d->authn, &sa);
+	}
+	if (r == 0)
+		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
 	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
@@ -230,7 +244,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .bridge = cfg->bridge,
 						     .registry_ca = cfg->registry_ca,
 						     .insecure_registries = cfg->insecure_registries,
-						     .agent = cfg->kbs_url ? &agent : NULL };
+						     .agent = cfg->kbs_url ? &agent : NULL,
+						     .sa_tokens = d->sa_tokens };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)
@@ -240,7 +255,6 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)
 		r = open_audit_log(d, cfg, audit_path, err);
-	d->authn = platform_authn_new(false);
 	if (r == 0)
 		r = platform_rbac_new(d->objects, &d->rbac, err);
 	if (r == 0)
@@ -248,6 +262,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	struct platform_api_config acfg = { .objects = d->objects,
 					    .guard = d->guard,
 					    .authn = d->authn,
+					    .sa_tokens = d->sa_tokens,
+					    .ca_pem = d->ca_pem,
 					    .node_name = node,
 					    .audit = d->audit,
 					    .pods = d->pods,
@@ -314,7 +330,10 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 		return r;
 
 	struct platform_daemon *d = cc_xcalloc(1, sizeof(*d));
-	r = start_platform(d, cfg, err);
+	size_t ca_len = 0;
+	r = cc_read_file(ca, 1u << 20, &d->ca_pem, &ca_len, err);
+	if (r == 0)
+		r = start_platform(d, cfg, err);
 	if (r < 0) {
 		platform_daemon_stop(d);
 		return r;

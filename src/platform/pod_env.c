@@ -89,8 +89,7 @@ static int set_var(json_t *env, const char *name, const char *value, struct cc_e
 	return 0;
 }
 
-/* metadata.name, metadata.labels['app'], status.podIP, ... */
-static int field_value(const struct pod_env_input *in, const char *path, char **ret, struct cc_error *err)
+int pod_env_field(const struct pod_env_input *in, const char *path, char **ret, struct cc_error *err)
 {
 	const json_t *meta = json_object_get(in->pod, "metadata");
 	const json_t *spec = json_object_get(in->pod, "spec");
@@ -160,7 +159,7 @@ static int value_from(const struct pod_env_input *in, const json_t *from, char *
 	}
 	const json_t *field = json_object_get(from, "fieldRef");
 	if (field)
-		return field_value(in, json_string_value(json_object_get(field, "fieldPath")) ?: "", ret, err);
+		return pod_env_field(in, json_string_value(json_object_get(field, "fieldPath")) ?: "", ret, err);
 	const json_t *res = json_object_get(from, "resourceFieldRef");
 	if (res) {
 		/* limits.memory, limits.cpu, ... as written in the container (divisor 1). */

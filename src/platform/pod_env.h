@@ -27,3 +27,6 @@ int pod_env_resolve(const struct pod_env_input *in, json_t **ret, struct cc_erro
  * kind is "configmaps" or "secrets". -ENOENT when absent. */
 int pod_source_data(struct platform_objects *objects, const char *kind, const char *namespace, const char *name,
 		    json_t **ret, struct cc_error *err);
+
+/* One downward API field of in->pod (metadata.name, metadata.labels['app'], status.podIP, ...). */
+int pod_env_field(const struct pod_env_input *in, const char *path, char **ret, struct cc_error *err);

@@ -210,13 +210,16 @@ static int volume_key(struct platform_pods *p, struct pod_state *ps, const json_
 	return r;
 }
 
-static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
+/* refresh: the volumes exist (and an encrypted pod's key is in place); their contents are written
+ * again (Secrets, ConfigMaps and tokens that changed or are due), as kubelet's periodic sync does. */
+static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod, bool refresh,
+			   struct cc_error *err)
 {
 	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
 	_cleanup_free_ char *encrypted = cc_xasprintf("%s/%s", p->pool_dir, ps->uid);
 	bool encrypt = pod_wants_encryption(pod);
 	int r = 0;
-	if (encrypt) {
+	if (encrypt && !refresh) {
 		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
 		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
 		if (r == 0)
@@ -228,7 +231,8 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 	struct pod_volume_dirs dirs = { .platform_dirs = platform_dirs,
 					.pod_dir = ps->dir,
 					.memory_dir = memory,
-					.encrypted_dir = encrypt ? encrypted : NULL };
+					.encrypted_dir = encrypt ? encrypted : NULL,
+					.sa_tokens = p->cfg.sa_tokens };
 	json_t *volumes = NULL;
 	if (r == 0)
 		r = pod_volumes_prepare(p->cfg.objects, pod, &dirs, &volumes, err);
@@ -257,7 +261,7 @@ static bool ensure_sandbox(struct platform_pods *p, struct pod_state *ps, const 
 				   cc_error_message(&err));
 	}
 	if (r == 0) {
-		r = prepare_volumes(p, ps, pod, &err);
+		r = prepare_volumes(p, ps, pod, false, &err);
 		if (r == 0)
 			ps->volumes_ready = true;
 		else
@@ -752,6 +756,24 @@ static void write_status(struct platform_pods *p, struct pod_state *ps, const js
 	json_decref(copy);
 }
 
+/* Once a minute a running pod's Secret, ConfigMap and projected volumes are written again: changed
+ * values reach the containers, and tokens are renewed before they expire. */
+#define VOLUME_REFRESH_MS 60000
+
+static void refresh_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
+{
+	int64_t now = cc_time_monotonic_ms();
+	if (!ps->volumes_ready || now < ps->next_volume_refresh_ms)
+		return;
+	if (ps->next_volume_refresh_ms) {
+		struct cc_error err = { 0 };
+		if (prepare_volumes(p, ps, pod, true, &err) < 0)
+			pods_event(p, ps, NULL, "Warning", "FailedMount", "refreshing volumes: %s",
+				   cc_error_message(&err));
+	}
+	ps->next_volume_refresh_ms = now + VOLUME_REFRESH_MS;
+}
+
 void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
 {
 	if (!ps->spec_loaded) {
@@ -767,5 +789,6 @@ void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
 	if (ensure_sandbox(p, ps, pod) && step_init(p, ps, pod))
 		for (size_t i = ps->n_init; i < ps->n_containers; i++)
 			step_container(p, ps, pod, &ps->containers[i]);
+	refresh_volumes(p, ps, pod);
 	write_status(p, ps, pod);
 }

@@ -7,6 +7,7 @@
 #include "lib/base/safepath.h"
 #include "lib/json/json.h"
 #include "platform/pod_env.h"
+#include "platform/pod_projected.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -46,7 +47,7 @@ static bool safe_relative(const char *path)
 
 /* value is a JSON string that may hold any bytes (a Secret's DER or keystore): its length counts, not
  * its first NUL. */
-static int write_item(const char *dir, const char *path, const json_t *value, unsigned mode, struct cc_error *err)
+int pod_volume_write_item(const char *dir, const char *path, const json_t *value, unsigned mode, struct cc_error *err)
 {
 	if (!safe_relative(path))
 		return cc_error_set(err, EINVAL, "volume item path `%s` must be relative without `..`", path);
@@ -59,15 +60,14 @@ static int write_item(const char *dir, const char *path, const json_t *value, un
 	return r;
 }
 
-/* A Secret or ConfigMap volume: every key as a file, or the listed items. */
-static int source_volume(struct platform_objects *objects, const json_t *pod, const json_t *source, const char *kind,
-			 const char *name_field, const char *dir, struct cc_error *err)
+int pod_volume_write_source(struct platform_objects *objects, const json_t *pod, const json_t *source, const char *kind,
+			    const char *name_field, const char *dir, unsigned default_mode, struct cc_error *err)
 {
 	const char *name = json_string_value(json_object_get(source, name_field)) ?: "";
 	bool optional = json_is_true(json_object_get(source, "optional"));
 	json_int_t mode = json_is_integer(json_object_get(source, "defaultMode"))
 			      ? json_integer_value(json_object_get(source, "defaultMode"))
-			      : 0644;
+			      : default_mode;
 	int r = cc_mkdir_p(dir, 0755, err);
 	if (r < 0)
 		return r;
@@ -92,8 +92,8 @@ static int source_volume(struct platform_objects *objects, const json_t *pod, co
 						 key);
 				break;
 			}
-			r = write_item(dir, json_string_value(json_object_get(item, "path")) ?: key, value,
-				       (unsigned)m & 0777, err);
+			r = pod_volume_write_item(dir, json_string_value(json_object_get(item, "path")) ?: key, value,
+						  (unsigned)m & 0777, err);
 			if (r < 0)
 				break;
 		}
@@ -101,7 +101,7 @@ static int source_volume(struct platform_objects *objects, const json_t *pod, co
 		const char *key;
 		json_t *value;
 		json_object_foreach (data, key, value) {
-			r = write_item(dir, key, value, (unsigned)mode & 0777, err);
+			r = pod_volume_write_item(dir, key, value, (unsigned)mode & 0777, err);
 			if (r < 0)
 				break;
 		}
@@ -132,11 +132,20 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 	}
 	if ((source = json_object_get(volume, "secret"))) {
 		*ret_path = cc_xasprintf("%s/volumes/secret/%s", dirs->memory_dir, name);
-		return source_volume(objects, pod, source, "secrets", "secretName", *ret_path, err);
+		return pod_volume_write_source(objects, pod, source, "secrets", "secretName", *ret_path, 0644, err);
 	}
 	if ((source = json_object_get(volume, "configMap"))) {
 		*ret_path = cc_xasprintf("%s/volumes/configmap/%s", dirs->memory_dir, name);
-		return source_volume(objects, pod, source, "configmaps", "name", *ret_path, err);
+		return pod_volume_write_source(objects, pod, source, "configmaps", "name", *ret_path, 0644, err);
+	}
+	if ((source = json_object_get(volume, "projected"))) {
+		*ret_path = cc_xasprintf("%s/volumes/projected/%s", dirs->memory_dir, name);
+		return pod_projected_write(objects, dirs->sa_tokens, pod, source, *ret_path, err);
+	}
+	if ((source = json_object_get(volume, "downwardAPI"))) {
+		*ret_path = cc_xasprintf("%s/volumes/downward-api/%s", dirs->memory_dir, name);
+		int r = cc_mkdir_p(*ret_path, 0755, err);
+		return r < 0 ? r : pod_downward_write(pod, source, *ret_path, 0644, err);
 	}
 	if ((source = json_object_get(volume, "hostPath"))) {
 		const char *path = json_string_value(json_object_get(source, "path")) ?: "";
@@ -171,9 +180,7 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		*ret_path = cc_xstrdup(real);
 		return 0;
 	}
-	static const char *const unsupported[] = {
-		"persistentVolumeClaim", "projected", "downwardAPI", "csi", "nfs", "iscsi", "ephemeral"
-	};
+	static const char *const unsupported[] = { "persistentVolumeClaim", "csi", "nfs", "iscsi", "ephemeral" };
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
 		if (json_object_get(volume, unsupported[i]))
 			return cc_error_set(err, EINVAL, "volume \"%s\": %s volumes are not supported by cocoon yet",
@@ -196,7 +203,8 @@ int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, con
 			return r;
 		}
 		/* Secret and ConfigMap volumes are always read-only in the container, as in Kubernetes. */
-		bool readonly = json_object_get(volume, "secret") || json_object_get(volume, "configMap");
+		bool readonly = json_object_get(volume, "secret") || json_object_get(volume, "configMap") ||
+				json_object_get(volume, "projected") || json_object_get(volume, "downwardAPI");
 		json_object_set_new(paths, json_string_value(json_object_get(volume, "name")) ?: "",
 				    json_pack("{s:s, s:b}", "path", path, "readOnly", readonly));
 		free(path);

@@ -11,6 +11,7 @@
 
 struct cc_error;
 struct platform_objects;
+struct platform_sa_tokens;
 
 struct pod_volume_dirs {
 	const char *pod_dir;       /* DATA/pods/UID: emptyDirs, the kubelet-managed files */
@@ -19,6 +20,7 @@ struct pod_volume_dirs {
 	/* The platform's own directories (state, run, logs): no hostPath may reach into them, or one
 	 * pod could mount another's volumes or the platform's keys. NULL-terminated. */
 	const char *const *platform_dirs;
+	struct platform_sa_tokens *sa_tokens; /* projected serviceAccountToken sources; NULL: none */
 };
 
 /* Whether the pod asks for encrypted volumes (annotation run.cocoon.volume.encrypted). */
@@ -28,6 +30,13 @@ bool pod_wants_encryption(const json_t *pod);
  * the volume) what cannot be served: persistentVolumeClaim, an encrypted pod without a pool. */
 int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, const struct pod_volume_dirs *dirs,
 			json_t **ret, struct cc_error *err);
+
+/* A Secret or ConfigMap (kind "secrets" or "configmaps", named by source[name_field]) as files in
+ * dir: every key, or the listed items, with their modes. */
+int pod_volume_write_source(struct platform_objects *objects, const json_t *pod, const json_t *source, const char *kind,
+			    const char *name_field, const char *dir, unsigned default_mode, struct cc_error *err);
+/* One file of a volume (value a JSON string: any bytes), written atomically; path relative, no `..`. */
+int pod_volume_write_item(const char *dir, const char *path, const json_t *value, unsigned mode, struct cc_error *err);
 
 /* The pod's hosts, hostname and resolv.conf under pod_dir. */
 int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, struct cc_error *err);

@@ -15,6 +15,7 @@ struct cc_error;
 struct cc_http_request;
 struct cc_http_response;
 struct platform_objects;
+struct platform_sa_tokens;
 struct image_store;
 struct platform_pods;
 
@@ -38,6 +39,8 @@ struct platform_pods_config {
 	 * a key broker resource gets its volume key from the broker, after this node attested with its
 	 * TPM; without it such pods wait (fail closed). NULL: no broker. measurement_log is set here. */
 	const struct agent_config *agent;
+	/* Issues the tokens of projected serviceAccountToken volumes (sa_tokens.h); NULL: none. */
+	struct platform_sa_tokens *sa_tokens;
 };
 
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);

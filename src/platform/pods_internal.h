@@ -57,7 +57,8 @@ struct pod_state {
 	bool terminating;
 	int64_t kill_deadline_ms;
 	bool sent_term, sent_kill;
-	bool torn_down; /* stopped and unplugged; only finalizers keep the pod in the store */
+	bool torn_down;                 /* stopped and unplugged; only finalizers keep the pod in the store */
+	int64_t next_volume_refresh_ms; /* CLOCK_MONOTONIC; 0: not yet scheduled */
 	int64_t next_sandbox_ms;
 	bool seen; /* in the store at the last pass */
 	struct pod_state *next;

@@ -415,7 +415,13 @@ for line in open(sys.argv[1]):
 	echo "$output"
 	[ "$output" = no ]
 	[[ "$output" != *"doesn't have a resource type"* ]] # discovery is open to every authenticated user
-	"${K[@]}" create rolebinding dev-view --clusterrole=view --user=dev
+	"${K[@]}" apply -f - <<-'YAML'
+		apiVersion: rbac.authorization.k8s.io/v1
+		kind: RoleBinding
+		metadata: {name: dev-view}
+		roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+		subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dev}]
+	YAML
 	run as_developer auth can-i get configmaps
 	[ "$output" = yes ]
 	run as_developer auth can-i get secrets

@@ -14,10 +14,13 @@
 #include "lib/base/stop.h"
 #include "lib/net/server.h"
 #include "lib/store/store.h"
+#include "platform/access.h"
 #include "platform/api.h"
+#include "platform/authn.h"
 #include "platform/bootstrap.h"
 #include "platform/exec.h"
 #include "platform/objects.h"
+#include "platform/rbac.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -99,6 +102,9 @@ int main(int argc, char **argv)
 	struct cc_store *store = NULL;
 	struct platform_objects *objects = NULL;
 	struct platform_api *api = NULL;
+	struct platform_authn *authn = NULL;
+	struct platform_rbac *rbac = NULL;
+	struct platform_guard *guard = NULL;
 	if (api_dir) {
 		char url[512];
 		snprintf(url, sizeof(url), "sqlite:%s/state.db", api_dir);
@@ -106,17 +112,24 @@ int main(int argc, char **argv)
 						    .pod_stream = pod_stream,
 						    .pod_stream_ctx = &t };
 		if (cc_store_open(url, &store, &err) < 0 || platform_objects_open(store, &objects, &err) < 0 ||
-		    platform_bootstrap(objects, "exec-test", &err) < 0) {
+		    platform_bootstrap(objects, "exec-test", NULL, &err) < 0 ||
+		    platform_rbac_new(objects, &rbac, &err) < 0) {
 			fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
 			return 1;
 		}
+		/* cocoond's access control: the clients' certificates are the node CA's administrators. */
+		authn = platform_authn_new(false);
+		guard = platform_guard_new(authn, rbac);
 		acfg.objects = objects;
+		acfg.guard = guard;
+		acfg.authn = authn;
 		platform_api_new(&acfg, &api, &err);
 		size_t n;
 		const struct cc_http_route *api_routes = platform_api_routes(api, &n);
 		count = 1;
 		for (size_t i = 0; i < n && count < 16; i++)
 			routes[count++] = api_routes[i];
+		platform_guard_routes(guard, &routes[1], count - 1, PLATFORM_GUARD_AUTHENTICATE);
 	}
 	cfg.routes = routes;
 	cfg.route_count = count;
@@ -132,6 +145,9 @@ int main(int argc, char **argv)
 	cc_server_stop(server);
 	platform_exec_free(t.exec);
 	platform_api_free(api);
+	platform_guard_free(guard);
+	platform_rbac_free(rbac);
+	platform_authn_free(authn);
 	platform_objects_close(objects);
 	cc_store_close(store);
 	return r < 0 ? 1 : 0;
