@@ -48,8 +48,9 @@ struct platform_api {
 
 /* ---- helpers ---- */
 
-static int parse_body(const struct cc_http_request *req, const struct platform_resource *r,
-		      struct cc_http_response *resp, json_t **ret)
+/* The request body as JSON (from JSON or YAML), unvalidated; -EINVAL after answering 400 or 415. */
+static int decode_body(const struct cc_http_request *req, const struct platform_resource *r,
+		       struct cc_http_response *resp, json_t **ret)
 {
 	struct cc_error err = { 0 };
 	const char *type = cc_http_request_header(req, "content-type");
@@ -69,7 +70,14 @@ static int parse_body(const struct cc_http_request *req, const struct platform_r
 				   ret, &err);
 	if (rc < 0)
 		platform_status_error(resp, 400, NULL, r, NULL, "%s", cc_error_message(&err));
-	else if ((rc = platform_field_validate(req, r, *ret, resp)) < 0) {
+	return rc;
+}
+
+static int parse_body(const struct cc_http_request *req, const struct platform_resource *r,
+		      struct cc_http_response *resp, json_t **ret)
+{
+	int rc = decode_body(req, r, resp, ret);
+	if (rc == 0 && (rc = platform_field_validate(req, r, *ret, resp)) < 0) {
 		json_decref(*ret); /* fieldValidation=Strict refused an unknown field (field_validation.c) */
 		*ret = NULL;
 	}
@@ -829,7 +837,18 @@ static void token_request(struct platform_api *api, const struct platform_target
 		return;
 	}
 	_cleanup_json_ json_t *body = NULL;
-	if (parse_body(req, t->resource, resp, &body) < 0)
+	if (decode_body(req, t->resource, resp, &body) < 0)
+		return;
+	/* A TokenRequest, whatever the URL's resource: validated as one. */
+	if (!json_is_object(body)) {
+		platform_status_error(resp, 400, NULL, t->resource, t->name, "the request body is not a TokenRequest");
+		return;
+	}
+	if (!json_object_get(body, "apiVersion"))
+		json_object_set_new(body, "apiVersion", json_string("authentication.k8s.io/v1"));
+	if (!json_object_get(body, "kind"))
+		json_object_set_new(body, "kind", json_string("TokenRequest"));
+	if (platform_field_validate(req, t->resource, body, resp) < 0)
 		return;
 	platform_sa_token_request(api->cfg.sa_tokens, t, body, resp);
 }

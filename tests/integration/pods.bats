@@ -385,6 +385,27 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	"${K[@]}" wait --for=delete pod/held --timeout=10s
 }
 
+@test "pods: the service account's token, the cluster CA and the namespace are mounted, and the token works" {
+	"${K[@]}" run reader --image=localhost/busybox:latest -- sleep 3600
+	wait_for reader '{.status.phase}' Running
+	dir=/var/run/secrets/kubernetes.io/serviceaccount
+	[ "$("${K[@]}" exec reader -- cat "$dir/namespace")" = "$NS" ]
+	"${K[@]}" exec reader -- cat "$dir/ca.crt" | cmp - "$DATA/pki/ca.crt"
+	token="$("${K[@]}" exec reader -- cat "$dir/token")"
+	# Read-only in the container, and the token is the pod's: it says who, and names the pod.
+	run "${K[@]}" exec reader -- sh -c "echo x > $dir/token"
+	[ "$status" -ne 0 ]
+	run "$KUBECTL" --kubeconfig /dev/null --server "https://127.0.0.1:$PORT" --certificate-authority "$DATA/pki/ca.crt" \
+		--token "$token" auth whoami -o json
+	echo "$output"
+	[ "$(echo "$output" | jq -r .status.userInfo.username)" = "system:serviceaccount:$NS:default" ]
+	[ "$(echo "$output" | jq -r '.status.userInfo.extra["authentication.kubernetes.io/pod-name"][0]')" = reader ]
+	"${K[@]}" delete pod reader --grace-period=1
+	run "$KUBECTL" --kubeconfig /dev/null --server "https://127.0.0.1:$PORT" --certificate-authority "$DATA/pki/ca.crt" \
+		--token "$token" auth whoami
+	[[ "$output" == *Unauthorized* ]]
+}
+
 @test "pods: after a SIGKILL of cocoond the pods are re-adopted, not duplicated" {
 	"${K[@]}" run survivor --image=localhost/busybox:latest -- sleep 600
 	wait_for survivor '{.status.phase}' Running
