@@ -68,7 +68,7 @@ static void emit(const char *action, const struct platform_user *user, const str
 	struct cc_event *ev;
 	if (cc_event_new("platform", action, &ev, NULL) < 0)
 		return;
-	cc_event_set_actor(ev, user && user->name[0] ? user->name : "unknown");
+	cc_event_set_actor(ev, user && user->name[0] ? user->name : "anonymous");
 	if (user && user->groups)
 		cc_event_set_extra(ev, "groups", json_deep_copy(user->groups));
 	if (user && user->authenticator)

@@ -70,7 +70,10 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 		cc_event_set_verdict(ev, CC_VERDICT_ALLOW, CC_SEVERITY_INFO);
 		cc_event_set_reason(ev, "%s",
 				    peer->cert_verified ? "client certificate chained to the node CA"
-							: "local socket peer credentials");
+				    : peer->have_credentials
+					? "local socket peer credentials"
+					: "TLS without a client certificate: each request must carry "
+					  "a bearer token");
 	}
 	cc_event_emit(ev);
 }

@@ -33,11 +33,13 @@ teardown() {
 	[ "$output" = "2 200" ]
 }
 
-@test "a client without a certificate is refused during the handshake" {
-	run curl -sS --cacert "$PKI/ca.crt" "$URL/healthz"
-	[ "$status" -ne 0 ]
-	[[ "$output" != *ok* ]]
-	grep -q "peer did not return a certificate" "$TMP/data.log"
+@test "a client without a certificate or a token is refused: 401, as kube-apiserver without anonymous access" {
+	run curl -sS -w ' %{http_code}' --cacert "$PKI/ca.crt" "$URL/healthz"
+	echo "$output"
+	[[ "$output" != ok* ]]
+	[[ "$output" == *'"reason":"Unauthorized"'*' 401' ]]
+	grep '"action":"api.authenticate"' "$TMP/data/events.jsonl" | grep '"verdict":"deny"' |
+		grep -q 'no client certificate and no bearer token'
 }
 
 @test "a client certificate from another CA is refused" {
