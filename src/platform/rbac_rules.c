@@ -147,7 +147,11 @@ static void missing_of(const json_t *owner, const json_t *rule, json_t *missing)
 	size_t vi, i, j, k;
 	const json_t *verb, *a, *b, *c;
 	json_array_foreach (verbs, vi, verb) {
+		if (!json_is_string(verb))
+			continue; /* grants nothing (admission refuses it), so asks for nothing either */
 		json_array_foreach (urls, i, a) {
+			if (!json_is_string(a))
+				continue;
 			json_t *atom = json_pack("{s:[O], s:[O]}", "verbs", verb, "nonResourceURLs", a);
 			bool held = false;
 			for (size_t o = 0; o < json_array_size(owner) && !held; o++)
@@ -159,9 +163,13 @@ static void missing_of(const json_t *owner, const json_t *rule, json_t *missing)
 		}
 		json_array_foreach (groups, i, a) {
 			json_array_foreach (resources, j, b) {
+				if (!json_is_string(a) || !json_is_string(b))
+					continue;
 				size_t n = names ? json_array_size(names) : 1;
 				for (k = 0; k < n; k++) {
 					c = names ? json_array_get(names, k) : NULL;
+					if (c && !json_is_string(c))
+						continue;
 					json_t *atom = json_pack("{s:[O], s:[O], s:[O]}", "verbs", verb, "apiGroups", a,
 								 "resources", b);
 					if (c)
