@@ -11,6 +11,7 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/finalizers.h"
+#include "platform/rbac_validation.h"
 #include "platform/status.h"
 
 #include <ctype.h>
@@ -447,13 +448,32 @@ static void service_kind(json_t *obj, json_t *causes)
 	}
 }
 
+static void role_kind(json_t *obj, json_t *causes)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind")) ?: "";
+	platform_rbac_validate_role(obj, kind, causes);
+}
+
+static void binding_kind(json_t *obj, json_t *causes)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind")) ?: "";
+	platform_rbac_validate_binding(obj, kind, causes);
+}
+
 static const struct {
 	const char *kind;
 	kind_fn admit;
 } kinds[] = {
-	{ "Namespace", namespace_kind },   { "ConfigMap", configmap_kind },
-	{ "Secret", secret_kind },         { "Pod", pod_kind },
-	{ "Deployment", deployment_kind }, { "ReplicaSet", workload_kind },
+	{ "Role", role_kind },
+	{ "ClusterRole", role_kind },
+	{ "RoleBinding", binding_kind },
+	{ "ClusterRoleBinding", binding_kind },
+	{ "Namespace", namespace_kind },
+	{ "ConfigMap", configmap_kind },
+	{ "Secret", secret_kind },
+	{ "Pod", pod_kind },
+	{ "Deployment", deployment_kind },
+	{ "ReplicaSet", workload_kind },
 	{ "Service", service_kind },
 };
 
@@ -601,6 +621,8 @@ int platform_admit_update(const struct platform_resource *r, json_t *obj, const 
 	json_t *causes = json_array();
 	check_metadata(r, meta, causes);
 	refuse_new_finalizers(old, obj, causes);
+	if (strcmp(r->kind, "RoleBinding") == 0 || strcmp(r->kind, "ClusterRoleBinding") == 0)
+		platform_rbac_validate_update(old, obj, causes);
 	admit_kind(r, obj, causes);
 	if (refuse_invalid(r, obj, causes, resp) < 0)
 		return -EINVAL;

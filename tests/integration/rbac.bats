@@ -266,3 +266,42 @@ as() {
 	grep '"action":"api.authenticate"' "$TMP/data/events.jsonl" | grep -q '"verdict":"deny"'
 	! grep -q 'not-a-token' "$TMP/data/events.jsonl" "$TMP/data/audit.log"
 }
+
+@test "rbac: roles and bindings are validated as kube-apiserver validates them; a roleRef cannot change" {
+	run "${K[@]}" apply -f - <<-'YAML'
+		apiVersion: rbac.authorization.k8s.io/v1
+		kind: Role
+		metadata: {namespace: default, name: bad}
+		rules:
+		- {nonResourceURLs: ["/metrics"], verbs: ["get"]}
+		- {apiGroups: [""], resources: ["pods"]}
+		- {resources: ["pods"], verbs: ["get"]}
+	YAML
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'rules[0].nonResourceURLs: Invalid value: namespaced rules cannot apply to non-resource URLs'* ]]
+	[[ "$output" == *'rules[1].verbs: Required value'* ]]
+	[[ "$output" == *'rules[2].apiGroups: Required value: resource rules must supply at least one api group'* ]]
+	run "${K[@]}" apply -f - <<-'YAML'
+		apiVersion: rbac.authorization.k8s.io/v1
+		kind: ClusterRoleBinding
+		metadata: {name: bad}
+		roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: x}
+		subjects: [{kind: ServiceAccount, name: robot}, {kind: Robot, name: r2}]
+	YAML
+	echo "$output"
+	[[ "$output" == *'roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"'* ]]
+	[[ "$output" == *'subjects[0].namespace: Required value'* ]]
+	[[ "$output" == *'subjects[1].kind: Unsupported value: "Robot"'* ]]
+	"${K[@]}" apply -f - <<-'YAML'
+		apiVersion: rbac.authorization.k8s.io/v1
+		kind: RoleBinding
+		metadata: {name: b, namespace: default}
+		roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+		subjects: [{kind: User, name: jane}]
+	YAML
+	run "${K[@]}" patch rolebinding b --type merge -p '{"roleRef":{"name":"edit"}}'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'roleRef: Invalid value: cannot change roleRef'* ]]
+}
