@@ -325,6 +325,30 @@ static bool pod_security(struct platform_api *api, const struct platform_target 
 	return allowed;
 }
 
+/* Every admission of a new object, whichever verb makes it (create, or a server-side apply of an
+ * absent object); false after answering the refusal. */
+static bool admit_new(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		      json_t *obj, struct cc_http_response *resp)
+{
+	bool pod = strcmp(t->resource->kind, "Pod") == 0;
+	return platform_admit_create(t->resource, obj, t->namespace, resp) == 0 &&
+	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
+	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp);
+}
+
+/* A new namespace gets at once what kube-controller-manager's service account and root CA
+ * publisher controllers give it (its default ServiceAccount, kube-root-ca.crt), so pods created
+ * right after it find their account. */
+static void namespace_created(struct platform_api *api, const struct platform_target *t, const json_t *stored)
+{
+	if (strcmp(t->resource->kind, "Namespace") != 0)
+		return;
+	struct cc_error err = { 0 };
+	const char *ns = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
+	if (platform_sa_namespace_defaults(api->cfg.objects, ns, api->cfg.ca_pem, &err) < 0)
+		cc_warning("namespace %s: %s", ns, cc_error_message(&err));
+}
+
 static void create(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
@@ -342,10 +366,7 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 	json_t *obj;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	bool pod = strcmp(t->resource->kind, "Pod") == 0;
-	if (platform_admit_create(t->resource, obj, t->namespace, resp) < 0 ||
-	    (pod && !platform_sa_admit_pod(api->cfg.objects, obj, resp)) || !pod_security(api, t, obj, resp) ||
-	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp)) {
+	if (!admit_new(api, t, req, obj, resp)) {
 		json_decref(obj);
 		return;
 	}
@@ -360,12 +381,7 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 		return;
 	}
 	json_decref(obj);
-	if (strcmp(t->resource->kind, "Namespace") == 0) {
-		/* What kube-controller-manager's service account and root CA controllers do. */
-		const char *ns = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
-		if (platform_sa_namespace_defaults(api->cfg.objects, ns, api->cfg.ca_pem, &err) < 0)
-			cc_warning("namespace %s: %s", ns, cc_error_message(&err));
-	}
+	namespace_created(api, t, stored);
 	/* kube-apiserver's audit names the object a create made (generateName included). */
 	const char *made = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
 	if (!t->name && made) {
@@ -460,16 +476,16 @@ static void apply(struct platform_api *api, const struct platform_target *t, con
 			json_object_set_new(patch, "metadata", meta);
 		}
 		json_object_set_new(meta, "name", json_string(t->name));
-		if (!namespace_exists(api, t, resp) ||
-		    platform_admit_create(t->resource, patch, t->namespace, resp) < 0 ||
-		    !platform_rbac_admit(api->cfg.guard, req, t->resource, patch, resp))
+		if (!namespace_exists(api, t, resp) || !admit_new(api, t, req, patch, resp))
 			return;
 		json_t *stored = NULL;
 		rc = platform_objects_create(api->cfg.objects, t->resource, patch, &stored, &err);
-		if (rc < 0)
+		if (rc < 0) {
 			respond_error(resp, t, rc, &err);
-		else
-			platform_respond(resp, 201, stored);
+			return;
+		}
+		namespace_created(api, t, stored);
+		platform_respond(resp, 201, stored);
 		return;
 	}
 	if (rc < 0) {
