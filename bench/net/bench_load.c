@@ -15,6 +15,7 @@
  *                 with --tls CA over TLS, verified against CA
  *   --path P      measure GET P instead of /small
  *   --cert F, --key F  a client certificate for the measuring connection (mutual TLS)
+ *   --bearer T    send Authorization: Bearer T with each measured request
  *
  * Prints one JSON line: connections held, and p50/p90/p99/max latency in microseconds. The raw
  * bytes of HTTP/2 are written by hand (preface, SETTINGS, one HEADERS frame with HPACK literals), so
@@ -214,20 +215,15 @@ int main(int argc, char **argv)
 	int port = 0, h2_port = 0, idle = 0, watches = 0, stalled = 0, tls_idle = 0, requests = 2000;
 	const char *source = "127.0.0.2", *ca = NULL, *cert = NULL, *key = NULL;
 	static const struct option options[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "h2-port", required_argument, NULL, 'P' },
-		{ "idle", required_argument, NULL, 'i' },
-		{ "watches", required_argument, NULL, 'w' },
-		{ "stalled", required_argument, NULL, 's' },
-		{ "stalled-source", required_argument, NULL, 'S' },
-		{ "requests", required_argument, NULL, 'r' },
-		{ "tls", required_argument, NULL, 't' },
-		{ "tls-idle", required_argument, NULL, 'T' },
-		{ "path", required_argument, NULL, 'x' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
+		{ "port", required_argument, NULL, 'p' },     { "h2-port", required_argument, NULL, 'P' },
+		{ "idle", required_argument, NULL, 'i' },     { "watches", required_argument, NULL, 'w' },
+		{ "stalled", required_argument, NULL, 's' },  { "stalled-source", required_argument, NULL, 'S' },
+		{ "requests", required_argument, NULL, 'r' }, { "tls", required_argument, NULL, 't' },
+		{ "tls-idle", required_argument, NULL, 'T' }, { "path", required_argument, NULL, 'x' },
+		{ "cert", required_argument, NULL, 'c' },     { "key", required_argument, NULL, 'k' },
+		{ "bearer", required_argument, NULL, 'b' },   { NULL, 0, NULL, 0 },
 	};
+	const char *path = "/small", *bearer = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -240,14 +236,15 @@ int main(int argc, char **argv)
 		case 'r': requests = atoi(optarg); break;
 		case 't': ca = optarg; break;
 		case 'T': tls_idle = atoi(optarg); break;
-		case 'x':
-			snprintf(GET_SMALL, sizeof(GET_SMALL), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", optarg);
-			break;
+		case 'x': path = optarg; break;
+		case 'b': bearer = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'k': key = optarg; break;
 		default: fprintf(stderr, "usage: see the comment at the top of bench_load.c\n"); return 2;
 		}
 	}
+	snprintf(GET_SMALL, sizeof(GET_SMALL), "GET %s HTTP/1.1\r\nHost: localhost\r\n%s%s%s\r\n", path,
+		 bearer ? "Authorization: Bearer " : "", bearer ? bearer : "", bearer ? "\r\n" : "");
 	if (!port || requests < 1) {
 		fprintf(stderr, "bench_load: --port is required\n");
 		return 2;
