@@ -78,6 +78,16 @@ static void record_authentication(const struct cc_peer *peer, const char *reason
 	cc_event_emit(ev);
 }
 
+/* A gRPC method for authenticated transports only: a TLS client without a certificate is refused. */
+static enum cc_grpc_code grpc_authenticated(struct cc_grpc_call *call, const uint8_t *request, size_t len,
+					    struct cc_buf *resp, void *userdata)
+{
+	const struct cc_grpc_method *inner = userdata;
+	if (!call->peer->cert_verified && !(call->peer->is_unix && call->peer->have_credentials))
+		return cc_grpc_fail(call, CC_GRPC_UNAUTHENTICATED, "a client certificate of the node CA is required");
+	return inner->handler(call, request, len, resp, inner->userdata);
+}
+
 static int64_t runner_last_pass(void *ctx)
 {
 	return platform_pods_last_pass_ms(ctx);
@@ -109,6 +119,7 @@ struct platform_daemon {
 	struct cc_server *tcp_server;
 	struct cc_server *local_server;
 	struct cc_grpc_health *health;
+	struct cc_grpc_method health_method; /* wrapped by grpc_authenticated */
 	struct cc_grpc_method methods[1];
 };
 
@@ -350,7 +361,11 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 	size_t route_count = d->route_count;
 	d->health = cc_grpc_health_new();
 	cc_grpc_health_set(d->health, "cocoon.node", true);
-	d->methods[0] = cc_grpc_health_method(d->health);
+	/* gRPC carries no bearer tokens here: it is for certificate holders and the local socket. */
+	d->health_method = cc_grpc_health_method(d->health);
+	d->methods[0] = (struct cc_grpc_method){ .path = d->health_method.path,
+						 .handler = grpc_authenticated,
+						 .userdata = &d->health_method };
 
 	struct cc_server_config tcp = {
 		.listen = cfg->listen,

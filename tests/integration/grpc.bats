@@ -64,7 +64,7 @@ client() {
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 
-@test "gRPC over TCP with mutual TLS; without a client certificate it is refused" {
+@test "gRPC over TCP with mutual TLS; without a client certificate it is refused (UNAUTHENTICATED)" {
 	run client serving "127.0.0.1:$PORT" "$PKI/ca.crt" "$PKI/admin.crt" "$PKI/admin.key"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	run client refused "127.0.0.1:$PORT" "$PKI/ca.crt"

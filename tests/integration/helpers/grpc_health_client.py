@@ -93,7 +93,7 @@ def main():
             line = "ok 200 concurrent calls" if not bad else "FAIL %d of 200 calls" % len(bad)
     elif what == "refused":
         with channel(target, creds) as ch:
-            line = expect_code(lambda: check(ch, "", timeout=5), grpc.StatusCode.UNAVAILABLE)
+            line = expect_code(lambda: check(ch, "", timeout=5), grpc.StatusCode.UNAUTHENTICATED)
     else:
         print("unknown check %s" % what)
         return 2
