@@ -49,6 +49,8 @@ static void usage(FILE *out)
 		     "                          restricted (default restricted)\n"
 		     "      --audit-policy FILE the audit policy (audit.k8s.io/v1 Policy, as kube-apiserver's\n"
 		     "                          --audit-policy-file); default: Metadata for every request\n"
+		     "      --authentication-config FILE  OIDC issuers for bearer tokens: kube-apiserver's\n"
+		     "                          AuthenticationConfiguration (apiserver.config.k8s.io/v1beta1, v1)\n"
 		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
 		     "                          (default DATA_DIR/secrets-root.key, made on first start)\n"
 		     "      --kbs URL           the key broker that releases pods' volume keys after attestation\n"
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
 		OPT_NODE_NAME,
 		OPT_SECRETS_ROOT_KEY,
 		OPT_AUDIT_POLICY,
+		OPT_AUTHENTICATION_CONFIG,
 		OPT_POD_SECURITY,
 		OPT_KBS,
 		OPT_KBS_CA,
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
 		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
+		{ "authentication-config", required_argument, NULL, OPT_AUTHENTICATION_CONFIG },
 		{ "pod-security-default", required_argument, NULL, OPT_POD_SECURITY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
@@ -159,6 +163,7 @@ int main(int argc, char **argv)
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
 		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
 		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
+		case OPT_AUTHENTICATION_CONFIG: cfg.authentication_config = optarg; break;
 		case OPT_POD_SECURITY: cfg.pod_security_default = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;

@@ -26,6 +26,7 @@
 #include "platform/kubeconfig.h"
 #include "platform/metrics.h"
 #include "platform/objects.h"
+#include "platform/oidc.h"
 #include "platform/pod_stream.h"
 #include "platform/pods.h"
 #include "platform/rbac.h"
@@ -111,6 +112,7 @@ struct platform_daemon {
 	struct platform_metrics *metrics;
 	struct platform_authn *authn;
 	struct platform_sa_tokens *sa_tokens;
+	struct platform_oidc *oidc;
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
@@ -147,6 +149,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_rbac_free(d->rbac);
 	platform_authn_free(d->authn);
 	platform_sa_tokens_free(d->sa_tokens);
+	platform_oidc_free(d->oidc);
 	free(d->ca_pem);
 	platform_metrics_free(d->metrics);
 	platform_health_free(d->healthz);
@@ -227,6 +230,13 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0) {
 		struct platform_token_authenticator sa = platform_sa_tokens_authenticator(d->sa_tokens);
 		platform_authn_add_token_authenticator(d->authn, &sa);
+	}
+	if (r == 0 && cfg->authentication_config) {
+		r = platform_oidc_new(cfg->authentication_config, &d->oidc, err);
+		if (r == 0) {
+			struct platform_token_authenticator oidc = platform_oidc_authenticator(d->oidc);
+			platform_authn_add_token_authenticator(d->authn, &oidc);
+		}
 	}
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, d->ca_pem, err);

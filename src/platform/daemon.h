@@ -38,6 +38,8 @@ struct platform_daemon_config {
 	 * default <data_dir>/secrets-root.key, made on first start. */
 	const char *secrets_root_key;
 	const char *audit_policy; /* an audit.k8s.io/v1 Policy file; default: Metadata for everything */
+	/* OIDC issuers (oidc.h): kube-apiserver's AuthenticationConfiguration file; NULL: none. */
+	const char *authentication_config;
 	/* Pod Security for namespaces without a pod-security.kubernetes.io/enforce label: privileged,
 	 * baseline or restricted (NULL: restricted). */
 	const char *pod_security_default;

@@ -15,6 +15,7 @@ struct cc_error;
 
 struct cc_http_fetch_config {
 	const char *ca_file; /* verify the server against this bundle; NULL: the system store */
+	const char *ca_pem;  /* or against these PEM certificates, given inline (a config file's) */
 	/* https without verifying the server's certificate: only when the user asked for it by name
 	 * (podman's --tls-verify=false); never a fallback taken on our own. */
 	bool insecure;

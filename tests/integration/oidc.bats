@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# OIDC bearer tokens on cocoond (issue 14) against a real OpenID Connect provider started by the
+# test (oauth2-mock-server from npm, tests/js; tests/integration/helpers/oidc_provider.mjs): the
+# provider's discovery and JWKS over HTTPS with its own CA, ID tokens signed RS256, ES256 and EdDSA,
+# kube-apiserver's AuthenticationConfiguration (claim mappings with prefixes, a claim validation
+# rule), RBAC on the mapped groups, key rotation, and every kind of bad token refused with 401.
+
+load helpers/common
+
+KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+PROVIDER="$COCOON_ROOT/tests/integration/helpers/oidc_provider.mjs"
+
+setup() {
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	command -v node >/dev/null || skip "node is not installed (scripts/install-deps installs it)"
+	[ -d "$COCOON_ROOT/tests/js/node_modules/oauth2-mock-server" ] || skip "tests/js is not installed (npm ci)"
+	TMP="$(mktemp -d)"
+	mkdir "$TMP/tokens"
+	# The provider's own CA and server certificate for 127.0.0.1.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=oidc test CA" \
+		-keyout "$TMP/idp-ca.key" -out "$TMP/idp-ca.crt" 2>/dev/null
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+		-keyout "$TMP/idp.key" -out "$TMP/idp.csr" 2>/dev/null
+	openssl x509 -req -in "$TMP/idp.csr" -CA "$TMP/idp-ca.crt" -CAkey "$TMP/idp-ca.key" -days 1 \
+		-extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') -out "$TMP/idp.crt" 2>/dev/null
+	IDP_PORT="$(free_port)"
+	node "$PROVIDER" "$IDP_PORT" "$TMP/idp.key" "$TMP/idp.crt" "$TMP/tokens" >"$TMP/idp.log" 2>&1 3>&- &
+	IDP_PID=$!
+	wait_for_server oidc-provider "$IDP_PID" "$TMP/idp.log" test -s "$TMP/tokens/ready"
+	{
+		echo "apiVersion: apiserver.config.k8s.io/v1beta1"
+		echo "kind: AuthenticationConfiguration"
+		echo "jwt:"
+		echo "- issuer:"
+		echo "    url: https://127.0.0.1:$IDP_PORT"
+		echo "    audiences: [cocoon]"
+		echo "    certificateAuthority: |"
+		sed 's/^/      /' "$TMP/idp-ca.crt"
+		echo "  claimValidationRules:"
+		echo "  - {claim: hd, requiredValue: example.com}"
+		echo "  claimMappings:"
+		echo "    username: {claim: email, prefix: \"\"}"
+		echo "    groups: {claim: groups, prefix: \"oidc:\"}"
+		echo "    uid: {claim: sub}"
+	} >"$TMP/authn.yaml"
+	PORT="$(free_port)"
+	start_cocoond "$TMP/data" "$PORT" --authentication-config "$TMP/authn.yaml"
+	export KUBECONFIG="$TMP/data/kubeconfig"
+	K=("$KUBECTL" --request-timeout=10s --cache-dir "$TMP/cache")
+}
+
+teardown() {
+	stop_cocoond
+	[ -n "${IDP_PID:-}" ] && kill "$IDP_PID" 2>/dev/null && wait "$IDP_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+
+# as_token FILE kubectl-arguments...
+as_token() {
+	local token
+	token="$(cat "$TMP/tokens/$1")"
+	shift
+	"$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/cache-oidc" --request-timeout=10s \
+		--server "https://127.0.0.1:$PORT" --certificate-authority "$TMP/data/pki/ca.crt" --token "$token" "$@"
+}
+
+@test "oidc: ID tokens signed RS256, ES256 and EdDSA authenticate; claims map to user, groups and uid; RBAC binds the groups" {
+	for t in alice-rsa alice-ec alice-ed; do
+		run as_token "$t.jwt" auth whoami -o json
+		echo "$t: $output"
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | jq -r .status.userInfo.username)" = alice@example.com ]
+		[ "$(echo "$output" | jq -r .status.userInfo.uid)" = u-1001 ]
+		[ "$(echo "$output" | jq -c .status.userInfo.groups)" = '["oidc:developers","oidc:auditors","system:authenticated"]' ]
+	done
+	[ "$(as_token alice-rsa.jwt auth can-i list pods)" = no ]
+	"${K[@]}" apply -f - <<-'YAML'
+		apiVersion: rbac.authorization.k8s.io/v1
+		kind: RoleBinding
+		metadata: {name: oidc-developers, namespace: default}
+		subjects: [{kind: Group, name: "oidc:developers", apiGroup: rbac.authorization.k8s.io}]
+		roleRef: {kind: ClusterRole, name: edit, apiGroup: rbac.authorization.k8s.io}
+	YAML
+	[ "$(as_token alice-rsa.jwt auth can-i create deployments)" = yes ]
+	as_token alice-ed.jwt create configmap from-alice --from-literal=a=b
+	# The audit log names her as the token did.
+	grep -q '"username":"alice@example.com"' "$TMP/data/audit.log"
+	# A token without groups is still her colleague, with none of theirs.
+	run as_token no-groups.jwt auth whoami -o json
+	[ "$(echo "$output" | jq -c .status.userInfo.groups)" = '["system:authenticated"]' ]
+}
+
+@test "oidc: expired, not yet valid, other-audience, unverified, wrong-domain, forged and unsigned tokens are 401" {
+	for t in expired not-yet other-audience unverified-email other-domain forged alg-none; do
+		run curl -sS -w ' %{http_code}' --cacert "$TMP/data/pki/ca.crt" \
+			-H "Authorization: Bearer $(cat "$TMP/tokens/$t.jwt")" "https://127.0.0.1:$PORT/api/v1/namespaces"
+		echo "$t: $output"
+		[[ "$output" == *'"reason":"Unauthorized"'*' 401' ]]
+	done
+	events="$(grep '"action":"api.authenticate"' "$TMP/data/events.jsonl")"
+	for why in 'the token has expired' 'not valid yet' 'not for this cluster (audience)' 'email is not verified' \
+		'claimValidationRules' 'signature does not verify' 'alg none'; do
+		echo "$events" | grep -q "$why" || { echo "no event says: $why"; false; }
+	done
+	# No token ever reaches a log.
+	for t in "$TMP"/tokens/*.jwt; do
+		! grep -qF "$(cat "$t")" "$TMP/data/events.jsonl" "$TMP/data/audit.log" "$TMP/data.log"
+	done
+}
+
+@test "oidc: a rotated key is fetched when a token names it; with the provider down cached keys serve and new ones fail closed" {
+	as_token alice-rsa.jwt auth whoami
+	kill -USR2 "$IDP_PID"
+	for _ in $(seq 1 50); do [ -s "$TMP/tokens/rotated.ready" ] && break; sleep 0.1; done
+	sleep 10 # cocoond fetches the keys again at most every 10 s
+	run as_token rotated.jwt auth whoami
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The provider goes away: the keys cocoond holds still verify; a kid it never saw cannot.
+	kill "$IDP_PID"
+	wait "$IDP_PID" 2>/dev/null || true
+	IDP_PID=
+	as_token alice-ec.jwt auth whoami
+	as_token rotated.jwt auth whoami
+	run as_token forged.jwt auth whoami
+	[ "$status" -ne 0 ]
+}
+
+@test "oidc: a configuration cocoond cannot honour is refused at start, naming the field" {
+	stop_cocoond
+	sed 's/    username: {claim: email, prefix: ""}/    username: {expression: "claims.email"}/' "$TMP/authn.yaml" >"$TMP/cel.yaml"
+	run "$COCOOND" --data-dir "$TMP/data" --listen "127.0.0.1:$PORT" --no-pods --authentication-config "$TMP/cel.yaml"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'jwt[0].claimMappings.username: CEL expressions are not supported by cocoond'* ]]
+	sed 's/    username: {claim: email, prefix: ""}/    username: {claim: email}/' "$TMP/authn.yaml" >"$TMP/noprefix.yaml"
+	run "$COCOOND" --data-dir "$TMP/data" --listen "127.0.0.1:$PORT" --no-pods --authentication-config "$TMP/noprefix.yaml"
+	[[ "$output" == *'jwt[0].claimMappings.username.prefix: Required value'* ]]
+	sed 's#url: https://#url: http://#' "$TMP/authn.yaml" >"$TMP/http.yaml"
+	run "$COCOOND" --data-dir "$TMP/data" --listen "127.0.0.1:$PORT" --no-pods --authentication-config "$TMP/http.yaml"
+	[[ "$output" == *'jwt[0].issuer.url: must be an https URL'* ]]
+}
