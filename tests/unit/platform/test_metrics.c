@@ -1,13 +1,17 @@
 /* cocoond's metrics: what each kind of request is counted as (kube-apiserver's verbs, scopes and
  * subresources), requests through instrumented routes (in flight while they run, counted and timed
  * after; long-running ones counted, not timed), the store's figures and kubelet's pod gauges and
- * start times over a real SQLite object store, and who may read /metrics. */
+ * start times over a real SQLite object store, and who may read /metrics (RBAC's default roles). */
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/net/http.h"
 #include "lib/store/store.h"
+#include "platform/access.h"
+#include "platform/authn.h"
 #include "platform/metrics.h"
 #include "platform/objects.h"
+#include "platform/rbac.h"
+#include "platform/rbac_bootstrap.h"
 #include "unit.h"
 
 struct fixture {
@@ -256,10 +260,20 @@ static void test_pods_and_store(void **state)
 	close_fixture(&f);
 }
 
+/* GET /metrics behind cocoond's access control (access.h): RBAC with the default roles decides. */
 static int get_metrics(struct fixture *f, const struct cc_peer *peer, char **ret_body)
 {
 	size_t count;
-	const struct cc_http_route *routes = platform_metrics_routes(f->metrics, &count);
+	const struct cc_http_route *served = platform_metrics_routes(f->metrics, &count);
+	struct cc_http_route routes[4];
+	memcpy(routes, served, count * sizeof(*routes));
+	struct cc_error err = { 0 };
+	struct platform_rbac *rbac = NULL;
+	assert_int_equal(platform_rbac_bootstrap(f->objects, &err), 0);
+	assert_int_equal(platform_rbac_new(f->objects, &rbac, &err), 0);
+	struct platform_authn *authn = platform_authn_new(false);
+	struct platform_guard *guard = platform_guard_new(authn, rbac);
+	platform_guard_routes(guard, routes, count, PLATFORM_GUARD_AUTHORIZE_PATH);
 	struct cc_http_request req;
 	make_request(&req, "GET", "/metrics", NULL);
 	req.peer = peer;
@@ -272,6 +286,9 @@ static int get_metrics(struct fixture *f, const struct cc_peer *peer, char **ret
 	*ret_body = cc_xstrdup(resp.body.data ? resp.body.data : "");
 	cc_http_response_free(&resp);
 	cc_http_request_reset(&req);
+	platform_guard_free(guard);
+	platform_authn_free(authn);
+	platform_rbac_free(rbac);
 	return status;
 }
 
@@ -297,7 +314,7 @@ static void test_who_may_read(void **state)
 	assert_int_equal(get_metrics(&f, &root, &body), 200);
 	free(body);
 	assert_int_equal(get_metrics(&f, &dev, &body), 403);
-	assert_non_null(strstr(body, "User \"dev\" cannot get path \"/metrics\""));
+	assert_non_null(strstr(body, "User \\\"dev\\\" cannot get path \\\"/metrics\\\""));
 	free(body);
 	assert_int_equal(get_metrics(&f, &stranger, &body), geteuid() == 4242 ? 200 : 403);
 	free(body);
