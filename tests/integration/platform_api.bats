@@ -427,3 +427,20 @@ for line in open(sys.argv[1]):
 	run as_developer auth can-i get secrets
 	[ "$output" = no ]
 }
+
+@test "platform: the official JavaScript client (@kubernetes/client-node) lists, writes, patches, watches and reads errors" {
+	command -v node >/dev/null || skip "node is not installed (scripts/install-deps installs it)"
+	[ -d "$COCOON_ROOT/tests/js/node_modules/@kubernetes/client-node" ] || skip "tests/js is not installed (npm ci)"
+	run node "$COCOON_ROOT/tests/integration/helpers/k8s_js_client.mjs" default
+	echo "$output"
+	[ "$status" -eq 0 ]
+	json="$(echo "$output" | tail -1)"
+	[ "$(echo "$json" | jq -c .namespaces)" = '["default","kube-node-lease","kube-public","kube-system"]' ]
+	[ "$(echo "$json" | jq -r .created)" = from-js ]
+	[ "$(echo "$json" | jq -c .patched)" = '{"a":"1","b":"2"}' ]
+	[ "$(echo "$json" | jq -c .listed)" = '["from-js"]' ]
+	[ "$(echo "$json" | jq -c .events)" = '["ADDED from-js","MODIFIED from-js","DELETED from-js"]' ]
+	[ "$(echo "$json" | jq .missing)" = 404 ]
+	[ "$(echo "$json" | jq -r .missingReason)" = NotFound ]
+	[ "$(echo "$json" | jq .scale)" = 2 ]
+}
