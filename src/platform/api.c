@@ -23,6 +23,7 @@
 #include "platform/openapi.h"
 #include "platform/patch.h"
 #include "platform/pod_logs.h"
+#include "platform/protobuf.h"
 #include "platform/rbac_admission.h"
 #include "platform/sa_admission.h"
 #include "platform/sa_tokens.h"
@@ -55,13 +56,13 @@ static int decode_body(const struct cc_http_request *req, const struct platform_
 	struct cc_error err = { 0 };
 	const char *type = cc_http_request_header(req, "content-type");
 	int rc;
-	if (type && strncasecmp(type, "application/vnd.kubernetes.protobuf", 35) == 0) {
-		/* client-go sends built-in kinds as protobuf where it may, and falls back to JSON on 415. */
-		platform_status_error(
-		    resp, 415, NULL, r, NULL,
-		    "the body of the request was in an unknown format - accepted media types include: "
-		    "application/json, application/yaml");
-		return -EINVAL;
+	if (type && strncasecmp(type, PLATFORM_PROTOBUF_CONTENT_TYPE, strlen(PLATFORM_PROTOBUF_CONTENT_TYPE)) == 0) {
+		/* client-go (kubectl 1.33's create, auth can-i, whoami) sends built-in kinds as protobuf. */
+		rc = platform_protobuf_decode(req->body.data, req->body.len, ret, &err);
+		if (rc < 0)
+			platform_status_error(resp, rc == -ENOTSUP ? 415 : rc == -E2BIG ? 413 : 400, NULL, r, NULL, "%s",
+					      cc_error_message(&err));
+		return rc < 0 ? -EINVAL : 0;
 	}
 	if (type && (strncasecmp(type, "application/yaml", 16) == 0 || strstr(type, "+yaml")))
 		rc = cc_yaml_parse_one(req->body.data ? req->body.data : "", req->body.len, "request body", ret, &err);
