@@ -826,7 +826,8 @@ static void scale(struct platform_api *api, const struct platform_target *t, con
 static bool is_pod_stream(const struct platform_target *t)
 {
 	return strcmp(t->resource->resource, "pods") == 0 &&
-	       (strcmp(t->subresource, "exec") == 0 || strcmp(t->subresource, "attach") == 0);
+	       (strcmp(t->subresource, "exec") == 0 || strcmp(t->subresource, "attach") == 0 ||
+		strcmp(t->subresource, "portforward") == 0);
 }
 
 static void pod_stream(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,

@@ -29,6 +29,7 @@
 #include "platform/oidc.h"
 #include "platform/pod_stream.h"
 #include "platform/pods.h"
+#include "platform/port_forward.h"
 #include "platform/rbac.h"
 #include "platform/resources.h"
 #include "platform/sa_tokens.h"
@@ -103,6 +104,7 @@ struct platform_daemon {
 	struct platform_controllers *controllers;
 	struct platform_pods *pods;
 	struct platform_exec *exec;
+	struct platform_port_forward *port_forward;
 	struct platform_pod_streams streams;
 	char *down_marker;
 	char *node_name;
@@ -135,6 +137,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	cc_server_stop(d->tcp_server);
 	platform_controllers_stop(d->controllers);
 	platform_exec_free(d->exec);
+	platform_port_forward_free(d->port_forward);
 	if (d->down_marker && access(d->down_marker, F_OK) == 0) {
 		platform_pods_stop_all(d->pods); /* NULL (an API-only platform): nothing to stop */
 		unlink(d->down_marker);
@@ -274,7 +277,10 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)
 			r = platform_exec_new(exec_dir, &d->exec, err);
-		d->streams = (struct platform_pod_streams){ .pods = d->pods, .exec = d->exec };
+		if (r == 0)
+			r = platform_port_forward_new(&d->port_forward, err);
+		d->streams =
+		    (struct platform_pod_streams){ .pods = d->pods, .exec = d->exec, .port_forward = d->port_forward };
 	}
 	_cleanup_free_ char *audit_path = cc_xasprintf("%s/audit.log", cfg->data_dir);
 	if (r == 0)

@@ -6,17 +6,37 @@
 #include "lib/net/http.h"
 #include "platform/exec.h"
 #include "platform/pods.h"
+#include "platform/port_forward.h"
 #include "platform/resources.h"
 #include "platform/status.h"
 
 #include <errno.h>
 #include <string.h>
 
+static void port_forward(struct platform_pod_streams *s, const char *namespace, const char *pod,
+			 const struct cc_http_request *req, struct cc_http_response *resp)
+{
+	const struct platform_resource *pods = platform_resource_find("", "v1", "pods");
+	char netns[4096];
+	struct cc_error err = { 0 };
+	int r = platform_pods_netns(s->pods, namespace, pod, netns, sizeof(netns), &err);
+	if (r == -ESRCH)
+		platform_status_error(resp, 404, NULL, pods, pod, "pods \"%s\" not found", pod);
+	else if (r < 0)
+		platform_status_error(resp, 400, "BadRequest", pods, pod, "%s", cc_error_message(&err));
+	else
+		platform_port_forward_serve(s->port_forward, netns, pod, req, resp);
+}
+
 void platform_pod_stream(void *ctx, const char *subresource, const char *namespace, const char *pod,
 			 const struct cc_http_request *req, struct cc_http_response *resp)
 {
 	struct platform_pod_streams *s = ctx;
 	const struct platform_resource *pods = platform_resource_find("", "v1", "pods");
+	if (strcmp(subresource, "portforward") == 0) {
+		port_forward(s, namespace, pod, req, resp);
+		return;
+	}
 	if (strcmp(subresource, "exec") != 0) {
 		platform_status_error(resp, 400, "BadRequest", pods, pod,
 				      "attach is not supported by cocoon yet: use kubectl logs -f and kubectl exec");

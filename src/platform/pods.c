@@ -459,6 +459,24 @@ int platform_pods_container(struct platform_pods *p, const char *namespace, cons
 	return r;
 }
 
+int platform_pods_netns(struct platform_pods *p, const char *namespace, const char *pod, char *ret, size_t size,
+			struct cc_error *err)
+{
+	pthread_mutex_lock(&p->lock);
+	struct pod_state *ps = p->pods;
+	while (ps && (strcmp(ps->namespace, namespace) != 0 || strcmp(ps->name, pod) != 0))
+		ps = ps->next;
+	int r = 0;
+	if (!ps)
+		r = cc_error_set(err, ESRCH, "pod %s has no sandbox on this node", pod);
+	else if (!ps->sandbox_ready)
+		r = cc_error_set(err, ENOENT, "pod %s: its sandbox is not ready yet", pod);
+	else
+		snprintf(ret, size, "%s/ns/net", ps->run_dir);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
 int64_t platform_pods_last_pass_ms(struct platform_pods *p)
 {
 	return __atomic_load_n(&p->last_pass_ms, __ATOMIC_RELAXED);

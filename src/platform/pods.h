@@ -66,3 +66,7 @@ struct platform_container_ref {
 };
 int platform_pods_container(struct platform_pods *p, const char *namespace, const char *pod, const char *container,
 			    struct platform_container_ref *ret, struct cc_error *err);
+/* The pinned network namespace of a pod this node runs (port-forward): -ESRCH when the node runs no
+ * such pod, -ENOENT (why in err) while its sandbox is not ready. */
+int platform_pods_netns(struct platform_pods *p, const char *namespace, const char *pod, char *ret, size_t size,
+			struct cc_error *err);

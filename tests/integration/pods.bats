@@ -19,6 +19,11 @@ setup_file() {
 	start_pods_platform
 }
 
+teardown() {
+	[ -n "${PF_PID:-}" ] && kill "$PF_PID" 2>/dev/null
+	return 0
+}
+
 teardown_file() {
 	stop_pods_platform
 }
@@ -404,6 +409,48 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	run "$KUBECTL" --kubeconfig /dev/null --server "https://127.0.0.1:$PORT" --certificate-authority "$DATA/pki/ca.crt" \
 		--token "$token" auth whoami
 	[[ "$output" == *Unauthorized* ]]
+}
+
+@test "pods: kubectl port-forward reaches the pod's port over the WebSocket tunnel: large downloads in parallel, a closed port reported" {
+	# kubectl 1.31+ tunnels SPDY through a WebSocket by default; 1.30 does when asked.
+	local kc="$KUBECTL"
+	[ -x /usr/lib/google-cloud-sdk/bin/kubectl.1.33 ] && kc=/usr/lib/google-cloud-sdk/bin/kubectl.1.33
+	"${K[@]}" run fwd --image=localhost/busybox:latest -- sh -c \
+		'dd if=/dev/urandom of=/tmp/big bs=1M count=8 2>/dev/null; echo hello > /tmp/hello; exec httpd -f -p 8080 -h /tmp'
+	wait_for fwd '{.status.phase}' Running
+	local port
+	port="$(free_port)"
+	KUBECTL_PORT_FORWARD_WEBSOCKETS=true "$kc" --kubeconfig "$KUBECONFIG" -n "$NS" port-forward pod/fwd "$port:8080" \
+		>"$BATS_TEST_TMPDIR/pf.log" 2>&1 3>&- &
+	PF_PID=$!
+	for _ in $(seq 1 50); do grep -q "Forwarding from 127.0.0.1:$port" "$BATS_TEST_TMPDIR/pf.log" && break; sleep 0.1; done
+	cat "$BATS_TEST_TMPDIR/pf.log"
+	for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/hello" >/dev/null && break; sleep 0.1; done
+	[ "$(curl -sS "http://127.0.0.1:$port/hello")" = hello ]
+	# 8 MiB, and two at once: every byte, in order, as sha256sum in the pod has it.
+	want="$("${K[@]}" exec fwd -- sha256sum /tmp/big | cut -d' ' -f1)"
+	curl -sS -o "$BATS_TEST_TMPDIR/a" "http://127.0.0.1:$port/big" &
+	curl -sS -o "$BATS_TEST_TMPDIR/b" "http://127.0.0.1:$port/big"
+	wait $!
+	[ "$(sha256sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" = "$want" ]
+	[ "$(sha256sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" = "$want" ]
+	# Twenty connections one after the other.
+	for i in $(seq 1 20); do [ "$(curl -sS "http://127.0.0.1:$port/hello")" = hello ]; done
+	kill "$PF_PID"
+	wait "$PF_PID" 2>/dev/null || true
+	PF_PID=
+	# A port nothing listens on: kubectl says so.
+	KUBECTL_PORT_FORWARD_WEBSOCKETS=true "$kc" --kubeconfig "$KUBECONFIG" -n "$NS" port-forward pod/fwd "$port:9" \
+		>"$BATS_TEST_TMPDIR/pf2.log" 2>&1 3>&- &
+	PF_PID=$!
+	for _ in $(seq 1 50); do grep -q "Forwarding from" "$BATS_TEST_TMPDIR/pf2.log" && break; sleep 0.1; done
+	curl -s "http://127.0.0.1:$port/" || true
+	for _ in $(seq 1 50); do grep -q "error" "$BATS_TEST_TMPDIR/pf2.log" && break; sleep 0.1; done
+	cat "$BATS_TEST_TMPDIR/pf2.log"
+	grep -qi "an error occurred forwarding.*connection refused" "$BATS_TEST_TMPDIR/pf2.log"
+	kill "$PF_PID" 2>/dev/null || true
+	wait "$PF_PID" 2>/dev/null || true
+	PF_PID=
 }
 
 @test "pods: after a SIGKILL of cocoond the pods are re-adopted, not duplicated" {
