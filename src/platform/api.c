@@ -60,8 +60,11 @@ static int decode_body(const struct cc_http_request *req, const struct platform_
 		/* client-go (kubectl 1.33's create, auth can-i, whoami) sends built-in kinds as protobuf. */
 		rc = platform_protobuf_decode(req->body.data, req->body.len, ret, &err);
 		if (rc < 0)
-			platform_status_error(resp, rc == -ENOTSUP ? 415 : rc == -E2BIG ? 413 : 400, NULL, r, NULL, "%s",
-					      cc_error_message(&err));
+			platform_status_error(resp,
+					      rc == -ENOTSUP ? 415
+					      : rc == -E2BIG ? 413
+							     : 400,
+					      NULL, r, NULL, "%s", cc_error_message(&err));
 		return rc < 0 ? -EINVAL : 0;
 	}
 	if (type && (strncasecmp(type, "application/yaml", 16) == 0 || strstr(type, "+yaml")))
@@ -416,6 +419,12 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 	int64_t expected = body_revision(obj);
 	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp))
+		return;
+	/* Pod Security judges updates too, as kube-apiserver's admission does: a pod's new image or
+	 * a workload's new template must meet its namespace's level; metadata and status changes are
+	 * exempt (a pod that predates a stricter label can still be labelled and report status). */
+	if (!t->subresource && !json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")) &&
+	    !pod_security(api, t, obj, resp))
 		return;
 	if (same_but_version(obj, old)) {
 		/* Nothing changes: no write and no new resourceVersion, as kube-apiserver does for a no-op

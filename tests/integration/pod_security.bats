@@ -103,3 +103,17 @@ setup() {
 	[[ "$output" == *'Error creating: pods "rooted-'*'is forbidden: violates PodSecurity "restricted:latest"'* ]]
 	[ -z "$("${K[@]}" get pods -o name)" ]
 }
+
+@test "pod security: updates are judged too: a pod made privileged by a patch is refused, its labels still change" {
+	"$KUBECTL" label namespace "$NS" pod-security.kubernetes.io/enforce=baseline
+	"${K[@]}" run plain --image=localhost/busybox:latest -- sleep 600
+	run "${K[@]}" patch pod plain --type json \
+		-p '[{"op":"add","path":"/spec/containers/0/securityContext","value":{"privileged":true}}]'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'pods "plain" is forbidden: violates PodSecurity "baseline:latest": privileged'* ]]
+	[ "$("${K[@]}" get pod plain -o jsonpath='{.spec.containers[0].securityContext.privileged}')" = "" ]
+	# The namespace grows stricter: what runs may still be labelled (metadata is exempt).
+	"$KUBECTL" label namespace "$NS" pod-security.kubernetes.io/enforce=restricted --overwrite
+	"${K[@]}" label pod plain reviewed=yes
+}
