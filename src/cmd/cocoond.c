@@ -51,6 +51,8 @@ static void usage(FILE *out)
 		     "                          --audit-policy-file); default: Metadata for every request\n"
 		     "      --authentication-config FILE  OIDC issuers for bearer tokens: kube-apiserver's\n"
 		     "                          AuthenticationConfiguration (apiserver.config.k8s.io/v1beta1, v1)\n"
+		     "      --ldap-config FILE  groups from an LDAP directory for OIDC and certificate users\n"
+		     "                          (docs/access.md)\n"
 		     "      --secrets-root-key SPEC  the root key sealing Secrets at rest: FILE or tpm:FILE\n"
 		     "                          (default DATA_DIR/secrets-root.key, made on first start)\n"
 		     "      --kbs URL           the key broker that releases pods' volume keys after attestation\n"
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
 		OPT_SECRETS_ROOT_KEY,
 		OPT_AUDIT_POLICY,
 		OPT_AUTHENTICATION_CONFIG,
+		OPT_LDAP_CONFIG,
 		OPT_POD_SECURITY,
 		OPT_KBS,
 		OPT_KBS_CA,
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
 		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
 		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
 		{ "authentication-config", required_argument, NULL, OPT_AUTHENTICATION_CONFIG },
+		{ "ldap-config", required_argument, NULL, OPT_LDAP_CONFIG },
 		{ "pod-security-default", required_argument, NULL, OPT_POD_SECURITY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
 		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
 		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
 		case OPT_AUTHENTICATION_CONFIG: cfg.authentication_config = optarg; break;
+		case OPT_LDAP_CONFIG: cfg.ldap_config = optarg; break;
 		case OPT_POD_SECURITY: cfg.pod_security_default = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;

@@ -13,6 +13,8 @@
 
 struct platform_authn {
 	bool anonymous;
+	platform_group_source_fn group_source;
+	void *group_source_ctx;
 	struct platform_token_authenticator tokens[PLATFORM_TOKEN_AUTHENTICATORS_MAX];
 	size_t token_count;
 };
@@ -22,6 +24,26 @@ struct platform_authn *platform_authn_new(bool anonymous)
 	struct platform_authn *a = cc_xcalloc(1, sizeof(*a));
 	a->anonymous = anonymous;
 	return a;
+}
+
+void platform_authn_set_group_source(struct platform_authn *a, platform_group_source_fn fn, void *ctx)
+{
+	a->group_source = fn;
+	a->group_source_ctx = ctx;
+}
+
+/* The groups of elsewhere, then system:authenticated; on a refusal the user is cleared. */
+static int complete(struct platform_authn *a, struct platform_user *user, char *why, size_t size)
+{
+	if (a->group_source) {
+		int r = a->group_source(a->group_source_ctx, user, why, size);
+		if (r < 0) {
+			platform_user_clear(user);
+			return r;
+		}
+	}
+	platform_user_add_group(user, "system:authenticated");
+	return 0;
 }
 
 void platform_authn_free(struct platform_authn *a)
@@ -81,9 +103,7 @@ int platform_authn_token(struct platform_authn *a, const char *token, struct pla
 			 size_t size)
 {
 	int r = from_token(a, token, user, why, size);
-	if (r == 0)
-		platform_user_add_group(user, "system:authenticated");
-	return r;
+	return r < 0 ? r : complete(a, user, why, size);
 }
 
 int platform_authn_authenticate(struct platform_authn *a, const struct cc_http_request *req, struct platform_user *user,
@@ -107,6 +127,5 @@ int platform_authn_authenticate(struct platform_authn *a, const struct cc_http_r
 		snprintf(why, size, "no client certificate and no bearer token (anonymous requests are refused)");
 		return -EACCES;
 	}
-	platform_user_add_group(user, "system:authenticated");
-	return 0;
+	return complete(a, user, why, size);
 }

@@ -24,7 +24,13 @@ struct platform_token_authenticator {
 
 #define PLATFORM_TOKEN_AUTHENTICATORS_MAX 8
 
+/* After a user is authenticated: groups from elsewhere (the company directory, ldap_groups.h) are
+ * added; a negative result (-EACCES, why filled) refuses the request. */
+typedef int (*platform_group_source_fn)(void *ctx, struct platform_user *user, char *why, size_t size);
+
 struct platform_authn *platform_authn_new(bool anonymous);
+/* At most one; before the first request. */
+void platform_authn_set_group_source(struct platform_authn *a, platform_group_source_fn fn, void *ctx);
 void platform_authn_free(struct platform_authn *a);
 /* -ENOSPC beyond PLATFORM_TOKEN_AUTHENTICATORS_MAX. Before the first request. */
 int platform_authn_add_token_authenticator(struct platform_authn *a, const struct platform_token_authenticator *t);

@@ -25,6 +25,7 @@
 #include "platform/health.h"
 #include "platform/kubeconfig.h"
 #include "platform/metrics.h"
+#include "platform/ldap_groups.h"
 #include "platform/objects.h"
 #include "platform/oidc.h"
 #include "platform/pod_stream.h"
@@ -90,6 +91,11 @@ static enum cc_grpc_code grpc_authenticated(struct cc_grpc_call *call, const uin
 	return inner->handler(call, request, len, resp, inner->userdata);
 }
 
+static int directory_groups(void *ctx, struct platform_user *user, char *why, size_t size)
+{
+	return platform_ldap_add_groups(ctx, user, why, size);
+}
+
 static int64_t runner_last_pass(void *ctx)
 {
 	return platform_pods_last_pass_ms(ctx);
@@ -115,6 +121,7 @@ struct platform_daemon {
 	struct platform_authn *authn;
 	struct platform_sa_tokens *sa_tokens;
 	struct platform_oidc *oidc;
+	struct platform_ldap *ldap;
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
@@ -153,6 +160,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_authn_free(d->authn);
 	platform_sa_tokens_free(d->sa_tokens);
 	platform_oidc_free(d->oidc);
+	platform_ldap_free(d->ldap);
 	free(d->ca_pem);
 	platform_metrics_free(d->metrics);
 	platform_health_free(d->healthz);
@@ -233,6 +241,11 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0) {
 		struct platform_token_authenticator sa = platform_sa_tokens_authenticator(d->sa_tokens);
 		platform_authn_add_token_authenticator(d->authn, &sa);
+	}
+	if (r == 0 && cfg->ldap_config) {
+		r = platform_ldap_new(cfg->ldap_config, &d->ldap, err);
+		if (r == 0)
+			platform_authn_set_group_source(d->authn, directory_groups, d->ldap);
 	}
 	if (r == 0 && cfg->authentication_config) {
 		r = platform_oidc_new(cfg->authentication_config, &d->oidc, err);

@@ -40,6 +40,8 @@ struct platform_daemon_config {
 	const char *audit_policy; /* an audit.k8s.io/v1 Policy file; default: Metadata for everything */
 	/* OIDC issuers (oidc.h): kube-apiserver's AuthenticationConfiguration file; NULL: none. */
 	const char *authentication_config;
+	/* Groups from an LDAP directory (ldap_groups.h): its YAML configuration; NULL: none. */
+	const char *ldap_config;
 	/* Pod Security for namespaces without a pod-security.kubernetes.io/enforce label: privileged,
 	 * baseline or restricted (NULL: restricted). */
 	const char *pod_security_default;
