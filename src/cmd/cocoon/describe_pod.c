@@ -331,6 +331,33 @@ static void describe_containers(struct tabwriter *w, const char *label, const js
 
 /* ---- volumes ---- */
 
+/* A *bool as kubectl prints it: <nil> when unset. */
+static const char *optional_bool(const json_t *source)
+{
+	const json_t *v = json_object_get(source, "optional");
+	return !json_is_boolean(v) ? "<nil>" : json_is_true(v) ? "true" : "false";
+}
+
+/* Each source of a projected volume, as kubectl's describe lists them. */
+static void describe_projection(struct tabwriter *w, const json_t *projected)
+{
+	size_t i;
+	const json_t *source, *s;
+	json_array_foreach (json_object_get(projected, "sources"), i, source) {
+		if (json_is_object(s = json_object_get(source, "secret")))
+			tabwriter_printf(w, LEVEL_2, "SecretName:\t%s\n    SecretOptionalName:\t%s\n",
+					 describe_str(s, "name", NULL), optional_bool(s));
+		else if (json_is_object(json_object_get(source, "downwardAPI")))
+			tabwriter_printf(w, LEVEL_2, "DownwardAPI:\ttrue\n");
+		else if (json_is_object(s = json_object_get(source, "configMap")))
+			tabwriter_printf(w, LEVEL_2, "ConfigMapName:\t%s\n    ConfigMapOptional:\t%s\n",
+					 describe_str(s, "name", NULL), optional_bool(s));
+		else if (json_is_object(s = json_object_get(source, "serviceAccountToken")))
+			tabwriter_printf(w, LEVEL_2, "TokenExpirationSeconds:\t%lld\n",
+					 (long long)json_integer_value(json_object_get(s, "expirationSeconds")));
+	}
+}
+
 static void describe_volume_source(struct tabwriter *w, const json_t *v)
 {
 	const json_t *s;
@@ -367,6 +394,7 @@ static void describe_volume_source(struct tabwriter *w, const json_t *v)
 	} else if (json_is_object(s = json_object_get(v, "projected"))) {
 		tabwriter_printf(w, LEVEL_2,
 				 "Type:\tProjected (a volume that contains injected data from multiple sources)\n");
+		describe_projection(w, s);
 	} else if (json_is_object(s = json_object_get(v, "downwardAPI"))) {
 		tabwriter_printf(w, LEVEL_2,
 				 "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n");
