@@ -4,6 +4,7 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/log.h"
 #include "lib/base/timeutil.h"
 #include "lib/net/http.h"
 #include "platform/admit.h"
@@ -114,6 +115,11 @@ static int register_node(struct platform_objects *o, const char *name, struct cc
 		json_object_set(meta, "creationTimestamp",
 				json_object_get(json_object_get(old, "metadata"), "creationTimestamp"));
 		rc = platform_objects_update(o, r, node, 0, &stored, err);
+		if (rc < 0) {
+			/* A stale status (a full disk, say) is no reason not to serve: the Node is there. */
+			cc_warning("node %s: status not refreshed: %s", name, cc_error_message(err));
+			rc = 0;
+		}
 	} else if (rc == -ENOENT) {
 		rc = create(o, r, node, err);
 	}

@@ -24,8 +24,8 @@
 #include "platform/exec.h"
 #include "platform/health.h"
 #include "platform/kubeconfig.h"
-#include "platform/metrics.h"
 #include "platform/ldap_groups.h"
+#include "platform/metrics.h"
 #include "platform/objects.h"
 #include "platform/oidc.h"
 #include "platform/pod_stream.h"
@@ -382,6 +382,12 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 		return r;
 	}
 	r = platform_kubeconfig_write(cfg->data_dir, cfg->listen, ca, pki.admin_cert, pki.admin_key, err);
+	_cleanup_free_ char *kubeconfig = cc_xasprintf("%s/kubeconfig", cfg->data_dir);
+	if (r < 0 && access(kubeconfig, R_OK) == 0) {
+		/* The one a start before wrote still serves (a full disk must not keep the API down). */
+		cc_warning("%s; the existing %s is kept", cc_error_message(err), kubeconfig);
+		r = 0;
+	}
 	if (r < 0) {
 		platform_daemon_stop(d);
 		return r;
