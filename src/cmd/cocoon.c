@@ -18,6 +18,7 @@ static const struct {
 	{ "delete", cmd_delete, "delete API objects by name or from files" },
 	{ "describe", cmd_describe, "show objects in detail with their events, as kubectl describe does" },
 	{ "exec", cmd_exec, "run a command in a pod's container, as kubectl exec does (WebSocket)" },
+	{ "login", cmd_login, "sign in with an OpenID Connect provider and cache the token for kubectl" },
 	{ "logs", cmd_logs, "print or follow the logs of a pod's container, as kubectl logs does" },
 	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
 	{ "image", cmd_image,

@@ -140,3 +140,50 @@ as_token() {
 	run "$COCOOND" --data-dir "$TMP/data" --listen "127.0.0.1:$PORT" --no-pods --authentication-config "$TMP/http.yaml"
 	[[ "$output" == *'jwt[0].issuer.url: must be an https URL'* ]]
 }
+
+@test "oidc: cocoon login signs in through the browser (code with PKCE) and kubectl uses it as an exec plugin" {
+	stop_cocoond
+	{
+		echo "apiVersion: apiserver.config.k8s.io/v1"
+		echo "kind: AuthenticationConfiguration"
+		echo "jwt:"
+		echo "- issuer:"
+		echo "    url: https://127.0.0.1:$IDP_PORT"
+		echo "    audiences: [cocoon-cli]"
+		echo "    certificateAuthority: |"
+		sed 's/^/      /' "$TMP/idp-ca.crt"
+		echo "  claimMappings: {username: {claim: sub, prefix: 'oidc:'}}"
+	} >"$TMP/login-authn.yaml"
+	start_cocoond "$TMP/data" "$PORT" --authentication-config "$TMP/login-authn.yaml"
+	export XDG_CACHE_HOME="$TMP/cache-home"
+	"$COCOON" login --issuer "https://127.0.0.1:$IDP_PORT" --client-id cocoon-cli --issuer-ca "$TMP/idp-ca.crt" \
+		--no-browser --timeout 30 --kubeconfig "$TMP/user.kubeconfig" --server "https://127.0.0.1:$PORT" \
+		--ca "$TMP/data/pki/ca.crt" >"$TMP/login.out" 2>"$TMP/login.err" 3>&- &
+	login=$!
+	for _ in $(seq 1 100); do grep -q 'https://127.0.0.1:.*/authorize?' "$TMP/login.err" && break; sleep 0.1; done
+	url="$(grep -o 'https://127.0.0.1:[^ ]*/authorize?[^ ]*' "$TMP/login.err")"
+	[[ "$url" == *code_challenge_method=S256* && "$url" == *state=* ]]
+	# The browser: the provider signs the user in and sends it back to cocoon login's listener.
+	curl -sS -L --cacert "$TMP/idp-ca.crt" "$url" >"$TMP/browser.html"
+	wait "$login"
+	cat "$TMP/login.err"
+	grep -q 'Signed in' "$TMP/browser.html"
+	[ "$(stat -c %a "$TMP/user.kubeconfig")" = 600 ]
+	[ "$(stat -c %a "$TMP"/cache-home/cocoon/oidc/*.json)" = 600 ]
+	# kubectl runs `cocoon login --exec` and sends the cached token.
+	run "$KUBECTL" --kubeconfig "$TMP/user.kubeconfig" auth whoami -o json
+	echo "$output"
+	[ "$(echo "$output" | jq -r .status.userInfo.username)" = oidc:johndoe ]
+	# An expired token is refreshed with the refresh token, without a browser.
+	cache="$(echo "$TMP"/cache-home/cocoon/oidc/*.json)"
+	jq '.id_token = "x.eyJleHAiOjF9.y"' "$cache" >"$cache.new" && mv "$cache.new" "$cache"
+	run "$KUBECTL" --kubeconfig "$TMP/user.kubeconfig" auth whoami -o json </dev/null
+	echo "$output"
+	[ "$(echo "$output" | jq -r .status.userInfo.username)" = oidc:johndoe ]
+	# Nothing to refresh with and no terminal: a clear error, not a hang.
+	jq 'del(.refresh_token) | .id_token = "x.eyJleHAiOjF9.y"' "$cache" >"$cache.new" && mv "$cache.new" "$cache"
+	run "$COCOON" login --exec --issuer "https://127.0.0.1:$IDP_PORT" --client-id cocoon-cli --issuer-ca "$TMP/idp-ca.crt" </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'no valid token cached: run `cocoon login` first'* ]]
+}

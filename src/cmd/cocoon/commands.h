@@ -23,3 +23,4 @@ int cmd_delete(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_login(int argc, char **argv);
