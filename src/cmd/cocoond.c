@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		     "      --image-root DIR    the image store (default DATA_DIR/images)\n"
 		     "      --pod-subnet CIDR   pod addresses on the node's bridge (default 10.244.0.0/16)\n"
 		     "      --bridge NAME       the node's pod bridge (default cocoon0)\n"
+		     "      --service-cidr CIDR Services' virtual IPs (default 10.96.0.0/16)\n"
 		     "      --registry-ca FILE  CA bundle for the registries pods' images are pulled from\n"
 		     "                          (default the system's)\n"
 		     "      --insecure-registry HOST[:PORT]  pull from this registry without verifying TLS, or\n"
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 		OPT_AUDIT_POLICY,
 		OPT_AUTHENTICATION_CONFIG,
 		OPT_LDAP_CONFIG,
+		OPT_SERVICE_CIDR,
 		OPT_POD_SECURITY,
 		OPT_KBS,
 		OPT_KBS_CA,
@@ -125,6 +127,7 @@ int main(int argc, char **argv)
 		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
 		{ "authentication-config", required_argument, NULL, OPT_AUTHENTICATION_CONFIG },
 		{ "ldap-config", required_argument, NULL, OPT_LDAP_CONFIG },
+		{ "service-cidr", required_argument, NULL, OPT_SERVICE_CIDR },
 		{ "pod-security-default", required_argument, NULL, OPT_POD_SECURITY },
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
@@ -169,6 +172,7 @@ int main(int argc, char **argv)
 		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
 		case OPT_AUTHENTICATION_CONFIG: cfg.authentication_config = optarg; break;
 		case OPT_LDAP_CONFIG: cfg.ldap_config = optarg; break;
+		case OPT_SERVICE_CIDR: cfg.service_cidr = optarg; break;
 		case OPT_POD_SECURITY: cfg.pod_security_default = optarg; break;
 		case OPT_KBS: cfg.kbs_url = optarg; break;
 		case OPT_KBS_CA: cfg.kbs_ca = optarg; break;

@@ -28,6 +28,7 @@
 #include "platform/sa_admission.h"
 #include "platform/sa_tokens.h"
 #include "platform/selector.h"
+#include "platform/service_ips.h"
 #include "platform/status.h"
 #include "platform/table.h"
 #include "platform/target.h"
@@ -334,10 +335,11 @@ static bool pod_security(struct platform_api *api, const struct platform_target 
 static bool admit_new(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		      json_t *obj, struct cc_http_response *resp)
 {
-	bool pod = strcmp(t->resource->kind, "Pod") == 0;
+	bool pod = strcmp(t->resource->kind, "Pod") == 0, service = strcmp(t->resource->kind, "Service") == 0;
 	return platform_admit_create(t->resource, obj, t->namespace, resp) == 0 &&
 	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
-	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp);
+	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
+	       (!service || !api->cfg.service_ips || platform_service_ips_assign(api->cfg.service_ips, obj, resp));
 }
 
 /* A new namespace gets at once what kube-controller-manager's service account and root CA
@@ -418,7 +420,8 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 {
 	int64_t expected = body_revision(obj);
 	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
-	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp))
+	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
+	    (strcmp(t->resource->kind, "Service") == 0 && !platform_service_ips_keep(old, obj, resp)))
 		return;
 	/* Pod Security judges updates too, as kube-apiserver's admission does: a pod's new image or
 	 * a workload's new template must meet its namespace's level; metadata and status changes are

@@ -18,6 +18,7 @@ struct platform_authn;
 struct platform_guard;
 struct platform_pods;
 struct platform_sa_tokens;
+struct platform_service_ips;
 
 struct platform_api_config {
 	struct platform_objects *objects;
@@ -27,6 +28,8 @@ struct platform_api_config {
 	/* Service account tokens (TokenRequest) and the CA every namespace's kube-root-ca.crt holds. */
 	struct platform_sa_tokens *sa_tokens;
 	const char *ca_pem;
+	/* Services' virtual IPs (service_ips.h); NULL: Services get none. */
+	struct platform_service_ips *service_ips;
 	const char *node_name;            /* this host, as the Node object names it */
 	struct platform_audit_log *audit; /* every request as a Kubernetes audit Event; optional */
 	/* exec and attach of a pod (.../pods/NAME/exec|attach, GET or POST, from kubectl exec, attach

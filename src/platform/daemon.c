@@ -35,6 +35,8 @@
 #include "platform/resources.h"
 #include "platform/sa_tokens.h"
 #include "platform/secrets_at_rest.h"
+#include "platform/service_ips.h"
+#include "platform/service_proxy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -122,6 +124,8 @@ struct platform_daemon {
 	struct platform_sa_tokens *sa_tokens;
 	struct platform_oidc *oidc;
 	struct platform_ldap *ldap;
+	struct platform_service_ips *service_ips;
+	struct platform_service_proxy *service_proxy;
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
@@ -145,7 +149,9 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_controllers_stop(d->controllers);
 	platform_exec_free(d->exec);
 	platform_port_forward_free(d->port_forward);
-	if (d->down_marker && access(d->down_marker, F_OK) == 0) {
+	bool down = d->down_marker && access(d->down_marker, F_OK) == 0;
+	platform_service_proxy_stop(d->service_proxy, down); /* the Services' rules go with `cocoon down` */
+	if (down) {
 		platform_pods_stop_all(d->pods); /* NULL (an API-only platform): nothing to stop */
 		unlink(d->down_marker);
 	} else {
@@ -161,6 +167,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_sa_tokens_free(d->sa_tokens);
 	platform_oidc_free(d->oidc);
 	platform_ldap_free(d->ldap);
+	platform_service_ips_free(d->service_ips);
 	free(d->ca_pem);
 	platform_metrics_free(d->metrics);
 	platform_health_free(d->healthz);
@@ -258,6 +265,16 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
+	if (r == 0)
+		r = platform_service_ips_new(d->objects, cfg->service_cidr ? cfg->service_cidr : PLATFORM_SERVICE_CIDR,
+					     &d->service_ips, err);
+	/* Only a node that runs pods routes to them: the API-only platform has no table to keep. */
+	/* One table per bridge, so two platforms on one host (a test beside the demo) keep theirs. */
+	_cleanup_free_ char *table = cfg->bridge && strcmp(cfg->bridge, "cocoon0") != 0
+					 ? cc_xasprintf("%s-%s", PLATFORM_SERVICE_TABLE, cfg->bridge)
+					 : cc_xstrdup(PLATFORM_SERVICE_TABLE);
+	if (r == 0 && cfg->run_pods)
+		r = platform_service_proxy_start(d->objects, table, &d->service_proxy, err);
 	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
 	d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
 	unlink(d->down_marker);
@@ -306,6 +323,7 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					    .guard = d->guard,
 					    .authn = d->authn,
 					    .sa_tokens = d->sa_tokens,
+					    .service_ips = d->service_ips,
 					    .ca_pem = d->ca_pem,
 					    .node_name = node,
 					    .audit = d->audit,

@@ -42,6 +42,7 @@ struct platform_daemon_config {
 	const char *authentication_config;
 	/* Groups from an LDAP directory (ldap_groups.h): its YAML configuration; NULL: none. */
 	const char *ldap_config;
+	const char *service_cidr; /* Services' virtual IPs; NULL: 10.96.0.0/16 */
 	/* Pod Security for namespaces without a pod-security.kubernetes.io/enforce label: privileged,
 	 * baseline or restricted (NULL: restricted). */
 	const char *pod_security_default;

@@ -212,6 +212,41 @@ static void event_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(str(obj, "message", NULL, NULL) ?: ""));
 }
 
+/* kubectl get services: NAME, TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S), AGE, and SELECTOR with -o wide. */
+static void service_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *spec = json_object_get(obj, "spec");
+	char ports[512] = "", selector[512] = "";
+	size_t used = 0, i;
+	const json_t *p;
+	json_array_foreach (json_object_get(spec, "ports"), i, p) {
+		json_int_t node_port = json_integer_value(json_object_get(p, "nodePort"));
+		char one[64];
+		if (node_port)
+			snprintf(one, sizeof(one), "%s%lld:%lld/%s", i ? "," : "",
+				 (long long)json_integer_value(json_object_get(p, "port")), (long long)node_port,
+				 json_string_value(json_object_get(p, "protocol")) ?: "TCP");
+		else
+			snprintf(one, sizeof(one), "%s%lld/%s", i ? "," : "",
+				 (long long)json_integer_value(json_object_get(p, "port")),
+				 json_string_value(json_object_get(p, "protocol")) ?: "TCP");
+		used += (size_t)snprintf(ports + used, used < sizeof(ports) ? sizeof(ports) - used : 0, "%s", one);
+	}
+	used = 0;
+	const char *key;
+	const json_t *value;
+	json_object_foreach ((json_t *)json_object_get(spec, "selector"), key, value)
+		used += (size_t)snprintf(selector + used, used < sizeof(selector) ? sizeof(selector) - used : 0,
+					 "%s%s=%s", used ? "," : "", key, json_string_value(value) ?: "");
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(str(obj, "spec", "type", NULL) ?: "ClusterIP"));
+	json_array_append_new(cells, json_string(str(obj, "spec", "clusterIP", NULL) ?: "<none>"));
+	json_array_append_new(cells, json_string("<none>"));
+	json_array_append_new(cells, json_string(ports[0] ? ports : "<none>"));
+	json_array_append_new(cells, json_string(age));
+	json_array_append_new(cells, json_string(selector[0] ? selector : "<none>"));
+}
+
 static const struct column name_age_columns[] = { { "Name", "string", "name", 0 }, { "Age", "string", "", 0 }, { 0 } };
 static const struct column pod_columns[] = { { "Name", "string", "name", 0 }, { "Ready", "string", "", 0 },
 					     { "Status", "string", "", 0 },   { "Restarts", "integer", "", 0 },
@@ -239,6 +274,10 @@ static const struct column node_columns[] = { { "Name", "string", "name", 0 }, {
 					      { "Roles", "string", "", 0 },    { "Age", "string", "", 0 },
 					      { "Version", "string", "", 0 },  { 0 } };
 
+static const struct column service_columns[] = { { "Name", "string", "name", 0 },   { "Type", "string", "", 0 },
+						 { "Cluster-IP", "string", "", 0 }, { "External-IP", "string", "", 0 },
+						 { "Port(s)", "string", "", 0 },    { "Age", "string", "", 0 },
+						 { "Selector", "string", "", 1 },   { 0 } };
 static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
 					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
 					       { "Message", "string", "", 0 },   { 0 } };
@@ -256,6 +295,7 @@ static const struct printer {
 	{ "Secret", secret_columns, data_cells },
 	{ "Node", node_columns, node_cells },
 	{ "Event", event_columns, event_cells },
+	{ "Service", service_columns, service_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

@@ -1,0 +1,199 @@
+/* The Service IP allocator (see service_ips.h): a bitmap of the CIDR's addresses. */
+#include "platform/service_ips.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "lib/net/http.h"
+#include "platform/objects.h"
+#include "platform/status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BITS 16 /* a /16 at most: 65536 addresses, 8 KiB of bitmap */
+
+struct platform_service_ips {
+	struct platform_objects *objects;
+	uint32_t base; /* the network address, host order */
+	uint32_t size; /* addresses in the CIDR */
+	uint8_t *used;
+	uint32_t next; /* where the next search starts, so freed addresses are not reused at once */
+	pthread_mutex_t lock;
+};
+
+static const char *cluster_ip(const json_t *service)
+{
+	return json_string_value(json_object_get(json_object_get(service, "spec"), "clusterIP"));
+}
+
+/* The address's offset in the CIDR, or -1 outside it. */
+static int64_t offset_of(const struct platform_service_ips *s, const char *ip)
+{
+	struct in_addr a;
+	if (!ip || inet_pton(AF_INET, ip, &a) != 1)
+		return -1;
+	uint32_t host = ntohl(a.s_addr);
+	return host >= s->base && host - s->base < s->size ? (int64_t)(host - s->base) : -1;
+}
+
+static void mark(struct platform_service_ips *s, int64_t off, bool used)
+{
+	if (off < 0)
+		return;
+	if (used)
+		s->used[off / 8] |= (uint8_t)(1u << (off % 8));
+	else
+		s->used[off / 8] &= (uint8_t) ~(1u << (off % 8));
+}
+
+static bool is_used(const struct platform_service_ips *s, int64_t off)
+{
+	return s->used[off / 8] & (1u << (off % 8));
+}
+
+/* Deleted Services free their address. Runs under the store's lock: only the bitmap. */
+static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
+{
+	struct platform_service_ips *s = ctx;
+	if (strcmp(r->resource, "services") != 0 || strcmp(r->group, "") != 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	mark(s, offset_of(s, cluster_ip(obj)), strcmp(type, "DELETED") != 0);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int platform_service_ips_new(struct platform_objects *objects, const char *cidr, struct platform_service_ips **ret,
+			     struct cc_error *err)
+{
+	char net[32];
+	int bits = 0;
+	struct in_addr a;
+	if (sscanf(cidr, "%31[0-9.]/%d", net, &bits) != 2 || inet_pton(AF_INET, net, &a) != 1 || bits < MAX_BITS ||
+	    bits > 28)
+		return cc_error_set(err, EINVAL, "service CIDR `%s`: an IPv4 network from /16 to /28", cidr);
+	struct platform_service_ips *s = cc_xcalloc(1, sizeof(*s));
+	s->objects = objects;
+	s->size = 1u << (32 - bits);
+	s->base = ntohl(a.s_addr) & ~(s->size - 1);
+	s->used = cc_xcalloc(s->size / 8, 1);
+	pthread_mutex_init(&s->lock, NULL);
+	/* The network address, the first one (the `kubernetes` Service's) and the broadcast address. */
+	mark(s, 0, true);
+	mark(s, 1, true);
+	mark(s, s->size - 1, true);
+	s->next = 2;
+	struct platform_list_options o = { 0 };
+	json_t *items = NULL;
+	int64_t rv;
+	char *next = NULL;
+	int r =
+	    platform_objects_list(objects, platform_resource_find("", "v1", "services"), &o, &items, &rv, &next, err);
+	free(next);
+	size_t i;
+	const json_t *svc;
+	json_array_foreach (items, i, svc)
+		mark(s, offset_of(s, cluster_ip(svc)), true);
+	json_decref(items);
+	if (r == 0)
+		r = platform_objects_observe(objects, observe, s);
+	if (r < 0) {
+		platform_service_ips_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void platform_service_ips_free(struct platform_service_ips *s)
+{
+	if (!s)
+		return;
+	platform_objects_unobserve(s->objects, observe, s);
+	pthread_mutex_destroy(&s->lock);
+	free(s->used);
+	free(s);
+}
+
+static void set_ip(json_t *spec, const char *ip)
+{
+	json_object_set_new(spec, "clusterIP", json_string(ip));
+	json_object_set_new(spec, "clusterIPs", json_pack("[s]", ip));
+	if (strcmp(ip, "None") != 0) {
+		json_object_set_new(spec, "ipFamilies", json_pack("[s]", "IPv4"));
+		json_object_set_new(spec, "ipFamilyPolicy", json_string("SingleStack"));
+	}
+}
+
+bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service, struct cc_http_response *resp)
+{
+	json_t *spec = json_object_get(service, "spec");
+	const char *name = json_string_value(json_object_get(json_object_get(service, "metadata"), "name"));
+	const char *asked = cluster_ip(service);
+	const struct platform_resource *r = platform_resource_find("", "v1", "services");
+	if (asked && strcmp(asked, "None") == 0) {
+		set_ip(spec, "None"); /* headless: the names resolve to the pods */
+		return true;
+	}
+	pthread_mutex_lock(&s->lock);
+	int64_t off = -1;
+	const char *why = NULL;
+	if (asked && asked[0]) {
+		off = offset_of(s, asked);
+		if (off < 0)
+			why = "provided IP is not in the valid range";
+		else if (is_used(s, off))
+			why = "provided IP is already allocated";
+	} else {
+		for (uint32_t n = 0; n < s->size && off < 0; n++) {
+			uint32_t candidate = (s->next + n) % s->size;
+			if (!is_used(s, candidate))
+				off = candidate;
+		}
+		if (off < 0)
+			why = "range is full";
+	}
+	if (!why) {
+		mark(s, off, true);
+		s->next = (uint32_t)off + 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (why) {
+		json_t *causes = json_array();
+		platform_cause(causes, "FieldValueInvalid", "spec.clusterIPs",
+			       "Invalid value: [\"%s\"]: failed to allocate IP %s: %s", asked ? asked : "",
+			       asked ? asked : "", why);
+		platform_status_invalid(resp, r, name, causes);
+		return false;
+	}
+	struct in_addr a = { .s_addr = htonl(s->base + (uint32_t)off) };
+	char text[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, text, sizeof(text));
+	set_ip(spec, text);
+	return true;
+}
+
+bool platform_service_ips_keep(const json_t *old, json_t *service, struct cc_http_response *resp)
+{
+	const char *was = cluster_ip(old), *now = cluster_ip(service);
+	json_t *spec = json_object_get(service, "spec");
+	if (!was || !json_is_object(spec))
+		return true;
+	if (!now || !now[0]) {
+		set_ip(spec, was);
+		return true;
+	}
+	if (strcmp(was, now) == 0)
+		return true;
+	json_t *causes = json_array();
+	platform_cause(causes, "FieldValueInvalid", "spec.clusterIPs[0]",
+		       "Invalid value: \"%s\": may not change once set", now);
+	platform_status_invalid(resp, platform_resource_find("", "v1", "services"),
+				json_string_value(json_object_get(json_object_get(service, "metadata"), "name")),
+				causes);
+	return false;
+}

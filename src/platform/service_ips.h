@@ -1,0 +1,26 @@
+/* Virtual IPs of Services, as kube-apiserver's allocator hands them out: each Service without
+ * `clusterIP: None` gets an address of the service CIDR (--service-cidr, 10.96.0.0/16 by default;
+ * the first one kept for the `kubernetes` Service), or keeps the one it asks for when that one is in
+ * range and free; the address cannot change afterwards. Addresses in use are read from the store at
+ * start and followed through its changes (a deleted Service frees its address). Thread-safe. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cc_error;
+struct cc_http_response;
+struct platform_objects;
+struct platform_service_ips;
+
+#define PLATFORM_SERVICE_CIDR "10.96.0.0/16"
+
+int platform_service_ips_new(struct platform_objects *objects, const char *cidr, struct platform_service_ips **ret,
+			     struct cc_error *err);
+void platform_service_ips_free(struct platform_service_ips *s);
+
+/* A new Service (admitted, namespace set): spec.clusterIP(s) filled; false after answering 422. */
+bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service, struct cc_http_response *resp);
+/* An update: the address stays what it was (copied when the new object leaves it out); false after
+ * answering 422 for an attempt to change it. */
+bool platform_service_ips_keep(const json_t *old, json_t *service, struct cc_http_response *resp);

@@ -1,0 +1,311 @@
+/* Services' virtual IPs in nftables (see service_proxy.h). The ruleset, for a table T:
+ *
+ *   table ip T {
+ *     chain services { ip daddr VIP tcp dport PORT goto svc-N ... ip daddr VIP tcp dport PORT2 reject }
+ *     chain svc-N { numgen random mod 2 vmap { 0 : goto ep-N-0, 1 : goto ep-N-1 } }
+ *     chain ep-N-0 { meta mark set meta mark | 0x4000 dnat to 10.244.0.5:8080 }
+ *     chain prerouting { type nat hook prerouting priority -100 (dstnat); jump services }
+ *     chain output { type nat hook output priority -100; jump services }
+ *     chain postrouting { type nat hook postrouting priority 100 (srcnat); meta mark & 0x4000 == 0x4000 masquerade }
+ *     chain reject-{forward,output} { type filter hook ... ; no-endpoint ports rejected }
+ *   }
+ *
+ * written with `table ip T` + `delete table ip T` + the table in one transaction, which nft applies
+ * atomically: no moment without rules. */
+#include "platform/service_proxy.h"
+
+#include "lib/base/buf.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/log.h"
+#include "lib/base/thread.h"
+#include "lib/base/timeutil.h"
+#include "lib/json/json.h"
+#include "platform/objects.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASQUERADE_MARK "0x4000"
+#define SETTLE_MS       50 /* changes that come together are applied together */
+
+struct platform_service_proxy {
+	struct platform_objects *objects;
+	char table[64];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool dirty, stopping;
+	char *applied; /* the last ruleset written */
+	struct nft_ctx *nft;
+};
+
+static const char *str(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(obj, field));
+}
+
+static bool is_ipv4(const char *ip)
+{
+	struct in_addr a;
+	return ip && inet_pton(AF_INET, ip, &a) == 1;
+}
+
+static const json_t *endpoints_of(const json_t *endpoints, const char *ns, const char *name)
+{
+	size_t i;
+	const json_t *e;
+	json_array_foreach (endpoints, i, e) {
+		const json_t *meta = json_object_get(e, "metadata");
+		if (strcmp(str(meta, "namespace") ?: "", ns) == 0 && strcmp(str(meta, "name") ?: "", name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The ready (ip, port) pairs of a service port: Endpoints' ports match it by name. */
+static json_t *backends(const json_t *endpoints, const json_t *service_port)
+{
+	json_t *out = json_array();
+	const char *name = str(service_port, "name") ?: "";
+	const char *protocol = str(service_port, "protocol") ?: "TCP";
+	size_t i, j, k;
+	const json_t *subset, *port, *address;
+	json_array_foreach (json_object_get(endpoints, "subsets"), i, subset) {
+		json_array_foreach (json_object_get(subset, "ports"), j, port) {
+			if (strcmp(str(port, "name") ?: "", name) != 0 ||
+			    strcmp(str(port, "protocol") ?: "TCP", protocol) != 0)
+				continue;
+			json_int_t number = json_integer_value(json_object_get(port, "port"));
+			json_array_foreach (json_object_get(subset, "addresses"), k, address)
+				if (is_ipv4(str(address, "ip")) && number > 0 && number < 65536)
+					json_array_append_new(
+					    out, json_pack("{s:s, s:I}", "ip", str(address, "ip"), "port", number));
+		}
+	}
+	return out;
+}
+
+static void service_rules(struct cc_buf *services, struct cc_buf *chains, struct cc_buf *rejects, const json_t *svc,
+			  const json_t *endpoints, size_t *n)
+{
+	const json_t *spec = json_object_get(svc, "spec"), *meta = json_object_get(svc, "metadata");
+	const char *vip = str(spec, "clusterIP");
+	if (!is_ipv4(vip))
+		return; /* headless, or not allocated: nothing to route */
+	const json_t *eps = endpoints_of(endpoints, str(meta, "namespace") ?: "", str(meta, "name") ?: "");
+	size_t i;
+	const json_t *port;
+	json_array_foreach (json_object_get(spec, "ports"), i, port) {
+		const char *protocol = str(port, "protocol") ?: "TCP";
+		json_int_t number = json_integer_value(json_object_get(port, "port"));
+		if ((strcmp(protocol, "TCP") != 0 && strcmp(protocol, "UDP") != 0) || number <= 0 || number > 65535)
+			continue;
+		char l4[4] = "tcp";
+		if (protocol[0] == 'U')
+			snprintf(l4, sizeof(l4), "udp");
+		_cleanup_json_ json_t *ends = backends(eps, port);
+		size_t count = json_array_size(ends);
+		if (count == 0) {
+			cc_buf_appendf(rejects, "\t\tip daddr %s %s dport %lld reject\n", vip, l4, (long long)number);
+			continue;
+		}
+		size_t id = (*n)++;
+		cc_buf_appendf(services, "\t\tip daddr %s %s dport %lld goto svc-%zu\n", vip, l4, (long long)number,
+			       id);
+		cc_buf_appendf(chains, "\tchain svc-%zu {\n\t\tnumgen random mod %zu vmap { ", id, count);
+		for (size_t k = 0; k < count; k++)
+			cc_buf_appendf(chains, "%s%zu : goto ep-%zu-%zu", k ? ", " : "", k, id, k);
+		cc_buf_append_str(chains, " }\n\t}\n");
+		for (size_t k = 0; k < count; k++) {
+			const json_t *e = json_array_get(ends, k);
+			cc_buf_appendf(chains,
+				       "\tchain ep-%zu-%zu {\n\t\tmeta mark set meta mark | " MASQUERADE_MARK
+				       " %s dport %lld dnat to %s:%lld\n\t}\n",
+				       id, k, l4, (long long)number, str(e, "ip"),
+				       (long long)json_integer_value(json_object_get(e, "port")));
+		}
+	}
+}
+
+char *platform_service_proxy_ruleset(const char *table, const void *services_list, const void *endpoints_list)
+{
+	const json_t *services = services_list, *endpoints = endpoints_list;
+	struct cc_buf svc = CC_BUF_INIT, chains = CC_BUF_INIT, rejects = CC_BUF_INIT, out = CC_BUF_INIT;
+	size_t n = 0, i;
+	const json_t *s;
+	json_array_foreach (services, i, s)
+		service_rules(&svc, &chains, &rejects, s, endpoints, &n);
+	cc_buf_appendf(
+	    &out,
+	    "table ip %s\ndelete table ip %s\ntable ip %s {\n"
+	    "\tchain services {\n%s\t}\n"
+	    "%s"
+	    "\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tjump "
+	    "services\n\t}\n"
+	    "\tchain output {\n\t\ttype nat hook output priority -100; policy accept;\n\t\tjump services\n\t}\n"
+	    "\tchain postrouting {\n\t\ttype nat hook postrouting priority 100; policy accept;\n"
+	    "\t\tmeta mark & " MASQUERADE_MARK " == " MASQUERADE_MARK " masquerade\n\t}\n"
+	    "\tchain no-endpoints {\n%s\t}\n"
+	    "\tchain filter-forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tjump "
+	    "no-endpoints\n\t}\n"
+	    "\tchain filter-output {\n\t\ttype filter hook output priority 0; policy accept;\n\t\tjump "
+	    "no-endpoints\n\t}\n"
+	    "}\n",
+	    table, table, table, svc.data ? svc.data : "", chains.data ? chains.data : "",
+	    rejects.data ? rejects.data : "");
+	cc_buf_free(&svc);
+	cc_buf_free(&chains);
+	cc_buf_free(&rejects);
+	return cc_buf_steal(&out, NULL);
+}
+
+/* ---- applying ---- */
+
+static json_t *list_all(struct platform_objects *o, const char *resource)
+{
+	struct platform_list_options opts = { 0 };
+	json_t *items = NULL;
+	int64_t rv;
+	char *next = NULL;
+	struct cc_error err = { 0 };
+	if (platform_objects_list(o, platform_resource_find("", "v1", resource), &opts, &items, &rv, &next, &err) < 0) {
+		cc_warning("service proxy: list %s: %s", resource, cc_error_message(&err));
+		return NULL;
+	}
+	free(next);
+	return items;
+}
+
+static int run_nft(struct platform_service_proxy *p, const char *text, struct cc_error *err)
+{
+	nft_ctx_buffer_error(p->nft);
+	int rc = nft_run_cmd_from_buffer(p->nft, text);
+	const char *why = nft_ctx_get_error_buffer(p->nft);
+	if (rc != 0)
+		return cc_error_set(err, EIO, "nftables: %s", why && why[0] ? why : "the ruleset was refused");
+	return 0;
+}
+
+static void sync_rules(struct platform_service_proxy *p)
+{
+	json_t *services = list_all(p->objects, "services"), *endpoints = list_all(p->objects, "endpoints");
+	if (!services || !endpoints) {
+		json_decref(services);
+		json_decref(endpoints);
+		return; /* the rules in place stay; the next change tries again */
+	}
+	char *text = platform_service_proxy_ruleset(p->table, services, endpoints);
+	json_decref(services);
+	json_decref(endpoints);
+	if (p->applied && strcmp(p->applied, text) == 0) {
+		free(text);
+		return;
+	}
+	struct cc_error err = { 0 };
+	if (run_nft(p, text, &err) < 0) {
+		cc_warning("service proxy: %s", cc_error_message(&err));
+		free(text);
+		return;
+	}
+	free(p->applied);
+	p->applied = text;
+}
+
+static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
+{
+	struct platform_service_proxy *p = ctx;
+	if (r->group[0] || (strcmp(r->resource, "services") != 0 && strcmp(r->resource, "endpoints") != 0))
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->dirty = true;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *proxy_main(void *arg)
+{
+	struct platform_service_proxy *p = arg;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		if (!p->dirty) {
+			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&p->lock);
+		struct timespec settle = { .tv_nsec = SETTLE_MS * 1000000L };
+		nanosleep(&settle, NULL);
+		pthread_mutex_lock(&p->lock);
+		p->dirty = false;
+		pthread_mutex_unlock(&p->lock);
+		sync_rules(p);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int platform_service_proxy_start(struct platform_objects *objects, const char *table,
+				 struct platform_service_proxy **ret, struct cc_error *err)
+{
+	struct platform_service_proxy *p = cc_xcalloc(1, sizeof(*p));
+	p->objects = objects;
+	snprintf(p->table, sizeof(p->table), "%s", table);
+	p->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!p->nft) {
+		free(p);
+		return cc_error_set(err, ENOMEM, "nftables: cannot make a context");
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	sync_rules(p); /* the state at start, before anything changes */
+	if (!p->applied) {
+		struct cc_error probe = { 0 };
+		int r = run_nft(p, "list tables", &probe);
+		if (r < 0) {
+			platform_service_proxy_stop(p, false);
+			return cc_error_set(err, EPERM, "Services need nftables: %s", cc_error_message(&probe));
+		}
+	}
+	int r = platform_objects_observe(objects, observe, p);
+	int e = r == 0 ? cc_thread_start_worker(&p->thread, proxy_main, p) : 0;
+	if (r < 0 || e != 0) {
+		platform_objects_unobserve(objects, observe, p);
+		nft_ctx_free(p->nft);
+		free(p->applied);
+		free(p);
+		return cc_error_set(err, r < 0 ? -r : e, "start the service proxy");
+	}
+	*ret = p;
+	return 0;
+}
+
+void platform_service_proxy_stop(struct platform_service_proxy *p, bool remove)
+{
+	if (!p)
+		return;
+	platform_objects_unobserve(p->objects, observe, p);
+	if (p->thread) {
+		pthread_mutex_lock(&p->lock);
+		p->stopping = true;
+		pthread_cond_broadcast(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	if (remove) {
+		_cleanup_free_ char *text = cc_xasprintf("table ip %s\ndelete table ip %s\n", p->table, p->table);
+		struct cc_error err = { 0 };
+		if (run_nft(p, text, &err) < 0)
+			cc_warning("service proxy: remove the table: %s", cc_error_message(&err));
+	}
+	nft_ctx_free(p->nft);
+	free(p->applied);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->wake);
+	free(p);
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# Services on cocoond (issue 18), driven by the real kubectl: a Service gets a virtual IP of the
+# service CIDR (kube-apiserver's allocator rules: a free one, the one asked for if in range and free,
+# never changed, None for headless), and the node routes it as kube-proxy's nftables mode does: to
+# the ready endpoints at random, from the host and from pods, refused at once without endpoints, and
+# gone with the Service. Pods really run; the table is the platform's own (ip cocoon-cctest5).
+
+load helpers/common
+load helpers/runtime
+
+KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
+TABLE=cocoon-cctest5
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && [ -x /usr/lib/cni/bridge ] && command -v nft >/dev/null || return 0
+	local tmp="$BATS_FILE_TMPDIR"
+	import_busybox_image "$tmp/data/images"
+	export PORT="$(free_port)"
+	COCOOND_BRIDGE=cctest5 COCOOND_POD_SUBNET=10.251.0.0/24 start_cocoond_pods "$tmp/data" "$PORT" \
+		--service-cidr 10.98.0.0/16
+	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
+}
+
+teardown_file() {
+	stop_pods_platform
+}
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
+	command -v nft >/dev/null || skip "needs nftables"
+	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
+	NS="s$BATS_TEST_NUMBER"
+	K=("$KUBECTL" --request-timeout=20s -n "$NS")
+	"$KUBECTL" create namespace "$NS" >/dev/null
+}
+
+# api REPLICAS: a Deployment of httpd answering its pod's name on 8080, and its Service on port 80.
+api() {
+	"${K[@]}" apply -f - <<-YAML
+		apiVersion: apps/v1
+		kind: Deployment
+		metadata: {name: api}
+		spec:
+		  replicas: $1
+		  selector: {matchLabels: {app: api}}
+		  template:
+		    metadata: {labels: {app: api}}
+		    spec:
+		      containers:
+		      - name: httpd
+		        image: localhost/busybox:latest
+		        command: ["/bin/sh", "-c", "hostname > /tmp/name; exec httpd -f -p 8080 -h /tmp"]
+		        ports: [{containerPort: 8080, name: http}]
+		        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+		---
+		apiVersion: v1
+		kind: Service
+		metadata: {name: api}
+		spec:
+		  selector: {app: api}
+		  ports: [{name: web, port: 80, targetPort: http}]
+	YAML
+}
+
+@test "services: a Service gets a virtual IP of the service CIDR, kept for life; headless gets none" {
+	api 0
+	run "${K[@]}" get service api
+	echo "$output"
+	[[ "$output" == *"NAME   TYPE        CLUSTER-IP"*"api    ClusterIP   10.98."*"<none>        80/TCP"* ]]
+	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
+	[[ "$vip" == 10.98.* ]]
+	[ "$("${K[@]}" get service api -o jsonpath='{.spec.clusterIPs[0]}')" = "$vip" ]
+	# Asked for: taken when free and in range, refused otherwise, in kube-apiserver's words.
+	"${K[@]}" create service clusterip fixed --tcp=80:80 --clusterip=10.98.7.7
+	[ "$("${K[@]}" get service fixed -o jsonpath='{.spec.clusterIP}')" = 10.98.7.7 ]
+	run "${K[@]}" create service clusterip again --tcp=80:80 --clusterip=10.98.7.7
+	[[ "$output" == *'failed to allocate IP 10.98.7.7: provided IP is already allocated'* ]]
+	run "${K[@]}" create service clusterip outside --tcp=80:80 --clusterip=192.168.1.1
+	[[ "$output" == *'provided IP is not in the valid range'* ]]
+	run "${K[@]}" patch service fixed --type merge -p '{"spec":{"clusterIP":"10.98.7.8","clusterIPs":["10.98.7.8"]}}'
+	[[ "$output" == *'may not change once set'* ]]
+	"${K[@]}" create service clusterip headless --clusterip=None --tcp=80:80
+	[ "$("${K[@]}" get service headless -o jsonpath='{.spec.clusterIP}')" = None ]
+	# A deleted Service's address is free again.
+	"${K[@]}" delete service fixed
+	"${K[@]}" create service clusterip fixed2 --tcp=80:80 --clusterip=10.98.7.7
+}
+
+@test "services: the virtual IP reaches the ready pods at random, from the host and from a pod" {
+	api 2
+	"${K[@]}" rollout status deployment api --timeout=60s
+	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
+	for _ in $(seq 1 50); do curl -sf -m 2 "http://$vip/name" >/dev/null && break; sleep 0.1; done
+	names="$(for _ in $(seq 1 20); do curl -sS -m 2 "http://$vip/name"; done | sort -u)"
+	echo "$names"
+	[ "$(echo "$names" | wc -l)" -eq 2 ]
+	nft list table ip "$TABLE" | grep -q "ip daddr $vip tcp dport 80"
+	# From a pod on the bridge.
+	"${K[@]}" run client --image=localhost/busybox:latest -- sleep 3600
+	for _ in $(seq 1 100); do [ "$("${K[@]}" get pod client -o jsonpath='{.status.phase}')" = Running ] && break; sleep 0.2; done
+	run "${K[@]}" exec client -- sh -c "printf 'GET /name HTTP/1.0\r\n\r\n' | nc $vip 80"
+	echo "$output"
+	[[ "$output" == *"200 OK"*"api-"* ]]
+	# No ready endpoint: refused at once, not a time-out.
+	"${K[@]}" scale deployment api --replicas=0
+	for _ in $(seq 1 100); do nft list table ip "$TABLE" | grep -q "ip daddr $vip tcp dport 80 reject" && break; sleep 0.1; done
+	run curl -sS -m 5 -w '%{time_total}' "http://$vip/name"
+	echo "$output"
+	[ "$status" -eq 7 ]
+	# The Service goes: its rules too.
+	"${K[@]}" delete service api
+	for _ in $(seq 1 50); do nft list table ip "$TABLE" | grep -q "$vip" || break; sleep 0.1; done
+	! nft list table ip "$TABLE" | grep -q "$vip"
+}
