@@ -201,7 +201,9 @@ static void set_options(struct fetch *f, const char *method, const char *url, st
 	if (cfg->ca_file)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->ca_file);
 	if (cfg->ca_pem) {
-		struct curl_blob blob = { .data = (void *)cfg->ca_pem, .len = strlen(cfg->ca_pem), .flags = CURL_BLOB_COPY };
+		struct curl_blob blob = { .data = (void *)cfg->ca_pem,
+					  .len = strlen(cfg->ca_pem),
+					  .flags = CURL_BLOB_COPY };
 		curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
 	}
 	if (cfg->insecure) {
