@@ -20,6 +20,7 @@
 #include "platform/audit_policy.h"
 #include "platform/authn.h"
 #include "platform/bootstrap.h"
+#include "platform/cluster_dns.h"
 #include "platform/controllers.h"
 #include "platform/exec.h"
 #include "platform/health.h"
@@ -38,6 +39,7 @@
 #include "platform/service_ips.h"
 #include "platform/service_proxy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,8 @@ struct platform_daemon {
 	struct platform_ldap *ldap;
 	struct platform_service_ips *service_ips;
 	struct platform_service_proxy *service_proxy;
+	struct platform_cluster_dns *dns;
+	char dns_ip[INET_ADDRSTRLEN];
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
@@ -149,6 +153,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_controllers_stop(d->controllers);
 	platform_exec_free(d->exec);
 	platform_port_forward_free(d->port_forward);
+	platform_cluster_dns_stop(d->dns);
 	bool down = d->down_marker && access(d->down_marker, F_OK) == 0;
 	platform_service_proxy_stop(d->service_proxy, down); /* the Services' rules go with `cocoon down` */
 	if (down) {
@@ -214,6 +219,20 @@ static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_
 }
 
 /* The API objects, the first of them, and the routes (node API + Kubernetes API). */
+/* The first address of an IPv4 CIDR, as host-local gives the bridge. */
+static int gateway_of(const char *cidr, char *out, size_t size, struct cc_error *err)
+{
+	char net[32];
+	int bits = 0;
+	struct in_addr a;
+	if (sscanf(cidr, "%31[0-9.]/%d", net, &bits) != 2 || inet_pton(AF_INET, net, &a) != 1 || bits < 8 || bits > 30)
+		return cc_error_set(err, EINVAL, "pod subnet `%s`: an IPv4 network from /8 to /30", cidr);
+	uint32_t host = (ntohl(a.s_addr) & ~((1u << (32 - bits)) - 1)) + 1;
+	a.s_addr = htonl(host);
+	inet_ntop(AF_INET, &a, out, (socklen_t)size);
+	return 0;
+}
+
 /* The guard of one route: the API's own paths (/api, /apis and below) authorize each request as a
  * resource request; every other path is a non-resource URL. */
 static enum platform_guard_mode guard_mode(const struct cc_http_route *route)
@@ -275,6 +294,11 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					 : cc_xstrdup(PLATFORM_SERVICE_TABLE);
 	if (r == 0 && cfg->run_pods)
 		r = platform_service_proxy_start(d->objects, table, &d->service_proxy, err);
+	/* The cluster's name server on the bridge's address (the pods' gateway: the subnet's first). */
+	if (r == 0 && cfg->run_pods)
+		r = gateway_of(cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16", d->dns_ip, sizeof(d->dns_ip), err);
+	if (r == 0 && cfg->run_pods)
+		r = platform_cluster_dns_start(d->objects, d->dns_ip, 53, &d->dns, err);
 	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
 	d->down_marker = cc_xasprintf("%s/%s", cfg->data_dir, PLATFORM_DOWN_MARKER);
 	unlink(d->down_marker);
@@ -302,7 +326,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .registry_ca = cfg->registry_ca,
 						     .insecure_registries = cfg->insecure_registries,
 						     .agent = cfg->kbs_url ? &agent : NULL,
-						     .sa_tokens = d->sa_tokens };
+						     .sa_tokens = d->sa_tokens,
+						     .dns_ip = d->dns ? d->dns_ip : NULL };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)

@@ -135,7 +135,7 @@ static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const j
 		return r;
 	}
 	snprintf(ps->ip, sizeof(ps->ip), "%s", net.ip);
-	return pod_volumes_write_etc(pod, ps->dir, ps->ip, err);
+	return pod_volumes_write_etc(pod, ps->dir, ps->ip, p->cfg.dns_ip, err);
 }
 
 /* The annotation naming the key broker resource that keys a pod's encrypted volumes. */

@@ -1,6 +1,7 @@
 /* Pod volumes (see pod_volumes.h). */
 #include "platform/pod_volumes.h"
 
+#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
@@ -213,7 +214,67 @@ int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, con
 	return 0;
 }
 
-int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, struct cc_error *err)
+/* dnsConfig's nameservers, searches and options appended to what the policy gave. */
+static void add_dns_config(const json_t *config, struct cc_buf *servers, struct cc_buf *search, struct cc_buf *options)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach (json_object_get(config, "nameservers"), i, v)
+		if (json_is_string(v))
+			cc_buf_appendf(servers, "nameserver %s\n", json_string_value(v));
+	json_array_foreach (json_object_get(config, "searches"), i, v)
+		if (json_is_string(v))
+			cc_buf_appendf(search, " %s", json_string_value(v));
+	json_array_foreach (json_object_get(config, "options"), i, v) {
+		const char *name = json_string_value(json_object_get(v, "name")),
+			   *value = json_string_value(json_object_get(v, "value"));
+		if (name)
+			cc_buf_appendf(options, " %s%s%s", name, value ? ":" : "", value ? value : "");
+	}
+}
+
+/* /etc/resolv.conf as kubelet writes it: by dnsPolicy, ClusterFirst (the default: the cluster's name
+ * server, the namespace's search path, ndots:5), Default (the node's own file) or None (dnsConfig
+ * only); dnsConfig adds to the first two. Without a cluster name server, the node's file. */
+static char *resolv_conf(const json_t *pod, const char *dns_ip)
+{
+	const json_t *spec = json_object_get(pod, "spec");
+	const char *policy = json_string_value(json_object_get(spec, "dnsPolicy")) ?: "ClusterFirst";
+	const json_t *config = json_object_get(spec, "dnsConfig");
+	struct cc_buf servers = CC_BUF_INIT, search = CC_BUF_INIT, options = CC_BUF_INIT, out = CC_BUF_INIT;
+	bool cluster = dns_ip && dns_ip[0] && strcmp(policy, "Default") != 0 && strcmp(policy, "None") != 0;
+	if (strcmp(policy, "None") != 0 && !cluster) {
+		char *host = NULL;
+		size_t len = 0;
+		struct cc_error ignored = { 0 };
+		if (cc_read_file("/etc/resolv.conf", 65536, &host, &len, &ignored) == 0)
+			cc_buf_append(&out, host, len);
+		free(host);
+	}
+	if (cluster) {
+		const char *ns =
+		    json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace")) ?: "default";
+		cc_buf_appendf(&servers, "nameserver %s\n", dns_ip);
+		cc_buf_appendf(&search, " %s.svc.cluster.local svc.cluster.local cluster.local", ns);
+		cc_buf_append_str(&options, " ndots:5");
+	}
+	add_dns_config(config, &servers, &search, &options);
+	if (search.len)
+		cc_buf_appendf(&out, "search%s\n", search.data);
+	if (servers.len)
+		cc_buf_append(&out, servers.data, servers.len);
+	if (options.len)
+		cc_buf_appendf(&out, "options%s\n", options.data);
+	cc_buf_free(&servers);
+	cc_buf_free(&search);
+	cc_buf_free(&options);
+	if (!out.data)
+		cc_buf_append_str(&out, "");
+	return cc_buf_steal(&out, NULL);
+}
+
+int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, const char *dns_ip,
+			  struct cc_error *err)
 {
 	const char *name = meta(pod, "name") ?: "pod";
 	char hostname[64];
@@ -229,14 +290,8 @@ int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *po
 	if (r == 0)
 		r = cc_write_file_atomic(hostname_path, hostname_line, strlen(hostname_line), 0644, err);
 	if (r == 0) {
-		/* The host's resolvers until the cluster DNS (issue 18) answers for Services. */
-		char *data = NULL;
-		size_t len = 0;
-		struct cc_error ignored = { 0 };
-		if (cc_read_file("/etc/resolv.conf", 65536, &data, &len, &ignored) < 0)
-			data = cc_xstrdup(""), len = 0;
-		r = cc_write_file_atomic(resolv_path, data, len, 0644, err);
-		free(data);
+		_cleanup_free_ char *resolv = resolv_conf(pod, dns_ip);
+		r = cc_write_file_atomic(resolv_path, resolv, strlen(resolv), 0644, err);
 	}
 	return r;
 }

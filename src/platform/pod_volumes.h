@@ -38,8 +38,10 @@ int pod_volume_write_source(struct platform_objects *objects, const json_t *pod,
 /* One file of a volume (value a JSON string: any bytes), written atomically; path relative, no `..`. */
 int pod_volume_write_item(const char *dir, const char *path, const json_t *value, unsigned mode, struct cc_error *err);
 
-/* The pod's hosts, hostname and resolv.conf under pod_dir. */
-int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, struct cc_error *err);
+/* The pod's hosts, hostname and resolv.conf under pod_dir; dns_ip is the cluster's name server
+ * (NULL: the node's resolv.conf). */
+int pod_volumes_write_etc(const json_t *pod, const char *pod_dir, const char *pod_ip, const char *dns_ip,
+			  struct cc_error *err);
 
 /* The OCI mounts of one container: its volumeMounts and the managed files. A subPath is resolved
  * inside its volume and bind-mounted onto a private target under subpath_dir, which the mount then

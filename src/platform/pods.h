@@ -41,6 +41,8 @@ struct platform_pods_config {
 	const struct agent_config *agent;
 	/* Issues the tokens of projected serviceAccountToken volumes (sa_tokens.h); NULL: none. */
 	struct platform_sa_tokens *sa_tokens;
+	/* The cluster's name server pods' resolv.conf names (dnsPolicy ClusterFirst); NULL: the node's. */
+	const char *dns_ip;
 };
 
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);

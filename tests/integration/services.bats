@@ -114,3 +114,48 @@ api() {
 	for _ in $(seq 1 50); do nft list table ip "$TABLE" | grep -q "$vip" || break; sleep 0.1; done
 	! nft list table ip "$TABLE" | grep -q "$vip"
 }
+
+@test "services: the cluster's name server answers for Services, headless pods and SRV, forwards the rest; pods use it" {
+	command -v dig >/dev/null || skip "needs dig (dnsutils)"
+	api 2
+	"${K[@]}" create service clusterip api-headless --clusterip=None --tcp=8080:8080
+	"${K[@]}" patch service api-headless --type merge -p '{"spec":{"selector":{"app":"api"}}}'
+	"${K[@]}" rollout status deployment api --timeout=60s
+	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
+	dns=10.251.0.1
+	run dig +short @"$dns" "api.$NS.svc.cluster.local" A
+	echo "$output"
+	[ "$output" = "$vip" ]
+	# Headless: the ready pods themselves.
+	for _ in $(seq 1 50); do
+		[ "$(dig +short @"$dns" "api-headless.$NS.svc.cluster.local" A | wc -l)" -eq 2 ] && break
+		sleep 0.1
+	done
+	run dig +short @"$dns" "api-headless.$NS.svc.cluster.local" A
+	echo "$output"
+	[ "$(echo "$output" | sort)" = "$("${K[@]}" get pods -l app=api -o jsonpath='{range .items[*]}{.status.podIP}{"\n"}{end}' | sort)" ]
+	# SRV for a named port; a name that is not there is NXDOMAIN with the zone's SOA.
+	run dig +short @"$dns" "_web._tcp.api.$NS.svc.cluster.local" SRV
+	[ "$output" = "0 100 80 api.$NS.svc.cluster.local." ]
+	run dig @"$dns" "nothing.$NS.svc.cluster.local" A
+	[[ "$output" == *"status: NXDOMAIN"* && "$output" == *"ns.dns.cluster.local. hostmaster.cluster.local."* ]]
+	run dig +short @"$dns" "10-1-2-3.$NS.pod.cluster.local" A
+	[ "$output" = 10.1.2.3 ]
+	# The answer follows the Service at once.
+	"${K[@]}" delete service api
+	run dig @"$dns" "api.$NS.svc.cluster.local" A
+	[[ "$output" == *"status: NXDOMAIN"* ]]
+	# Names outside the zone go to the node's resolvers: an answer comes back, whatever it says.
+	run dig +tries=1 +time=5 @"$dns" example.invalid A
+	echo "$output"
+	[[ "$output" == *"status: "* ]]
+	# A pod's resolv.conf names it, with the namespace's search path, as kubelet writes it.
+	"${K[@]}" run client --image=localhost/busybox:latest -- sleep 3600
+	for _ in $(seq 1 100); do [ "$("${K[@]}" get pod client -o jsonpath='{.status.phase}')" = Running ] && break; sleep 0.2; done
+	run "${K[@]}" exec client -- cat /etc/resolv.conf
+	echo "$output"
+	[ "$output" = "search $NS.svc.cluster.local svc.cluster.local cluster.local"$'\n'"nameserver $dns"$'\n'"options ndots:5" ]
+	run "${K[@]}" exec client -- nslookup "api-headless.$NS.svc.cluster.local"
+	echo "$output"
+	[[ "$output" == *"Address"*"10.251.0."* ]]
+}
