@@ -109,9 +109,10 @@ static void forbid(struct cc_http_response *resp, const struct platform_user *us
 		snprintf(scope, sizeof(scope), "in the namespace \"%s\"", a->namespace);
 	else
 		snprintf(scope, sizeof(scope), "at the cluster scope");
+	/* pods "web", deployments.apps "web": the resource, its group, and the name when there is one. */
 	char what[640];
-	snprintf(what, sizeof(what), "%s%s%s%s%s%s%s", a->resource, a->group && a->group[0] ? "." : "",
-		 a->group ? a->group : "", named ? " \"" : "", named ? a->name : "", named ? "\"" : "", "");
+	snprintf(what, sizeof(what), "%s%s%s%s%s%s", a->resource, a->group && a->group[0] ? "." : "",
+		 a->group ? a->group : "", named ? " \"" : "", named ? a->name : "", named ? "\"" : "");
 	platform_status_error(resp, 403, NULL, NULL, named ? a->name : NULL,
 			      "%s is forbidden: User \"%s\" cannot %s resource \"%s%s%s\" in API group \"%s\" %s", what,
 			      user->name, a->verb, a->resource, sub ? "/" : "", sub ? a->subresource : "",

@@ -109,12 +109,12 @@ int platform_sa_token_issue(struct platform_sa_tokens *t, const json_t *sa, cons
 		json_object_set_new(
 		    k8s, "pod",
 		    json_pack("{s:s, s:s}", "name", meta(pod, "name") ?: "", "uid", meta(pod, "uid") ?: ""));
-	_cleanup_json_ json_t *claims = json_pack(
-	    "{s:s, s:s, s:O, s:I, s:I, s:I, s:s, s:o}", "iss", PLATFORM_SA_ISSUER, "sub", subject, "aud",
-	    json_array_size(audiences) ? audiences : json_pack("[s]", PLATFORM_SA_ISSUER), "iat", (json_int_t)now,
-	    "nbf", (json_int_t)now, "exp", (json_int_t)(now + seconds), "jti", jti, "kubernetes.io", k8s);
-	if (!json_array_size(audiences)) /* the packed default above was borrowed with O: one reference */
-		json_decref(json_object_get(claims, "aud"));
+	json_t *aud =
+	    json_array_size(audiences) ? json_incref((json_t *)audiences) : json_pack("[s]", PLATFORM_SA_ISSUER);
+	_cleanup_json_ json_t *claims =
+	    json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:s, s:o}", "iss", PLATFORM_SA_ISSUER, "sub", subject, "aud", aud,
+		      "iat", (json_int_t)now, "nbf", (json_int_t)now, "exp", (json_int_t)(now + seconds), "jti", jti,
+		      "kubernetes.io", k8s);
 	int r = cc_jose_jwt_sign_es256(t->key, t->kid, claims, ret_token, err);
 	if (r == 0 && ret_expires_ns)
 		*ret_expires_ns = (now + seconds) * 1000000000LL;
