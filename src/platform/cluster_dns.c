@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,10 @@ struct forward {
 
 struct platform_cluster_dns {
 	struct platform_objects *objects;
+	/* Services and Endpoints by "namespace/name", rebuilt on the DNS thread after a change (the
+	 * store's observer only raises stale): a query costs no store read. */
+	json_t *services_by_name, *endpoints_by_name;
+	atomic_bool stale;
 	struct cc_loop *loop;
 	pthread_t thread;
 	int fd;
@@ -103,11 +108,50 @@ static void add_ready(void *arg, const json_t *address)
 		add_a(h->a, h->owner, str(address, "ip"));
 }
 
+static json_t *index_of(struct platform_cluster_dns *d, const struct platform_resource *r)
+{
+	struct platform_list_options o = { 0 };
+	json_t *items = NULL, *index = json_object();
+	int64_t rv;
+	char *next = NULL;
+	struct cc_error err = { 0 };
+	if (platform_objects_list(d->objects, r, &o, &items, &rv, &next, &err) < 0)
+		cc_warning("cluster DNS: list %s: %s", r->resource, cc_error_message(&err));
+	free(next);
+	size_t i;
+	json_t *obj;
+	json_array_foreach (items, i, obj) {
+		const json_t *meta = json_object_get(obj, "metadata");
+		_cleanup_free_ char *key = cc_xasprintf("%s/%s", str(meta, "namespace") ?: "", str(meta, "name") ?: "");
+		json_object_set(index, key, obj);
+	}
+	json_decref(items);
+	return index;
+}
+
+static void refresh(struct platform_cluster_dns *d)
+{
+	if (!atomic_exchange(&d->stale, false) && d->services_by_name)
+		return;
+	json_decref(d->services_by_name);
+	json_decref(d->endpoints_by_name);
+	d->services_by_name = index_of(d, d->services);
+	d->endpoints_by_name = index_of(d, d->endpoints);
+}
+
+/* A new reference to the object, or NULL. */
 static json_t *get(struct platform_cluster_dns *d, const struct platform_resource *r, const char *ns, const char *name)
 {
-	json_t *obj = NULL;
-	struct cc_error err = { 0 };
-	return platform_objects_get(d->objects, r, ns, name, &obj, &err) == 0 ? obj : NULL;
+	_cleanup_free_ char *key = cc_xasprintf("%s/%s", ns, name);
+	json_t *obj = json_object_get(r == d->services ? d->services_by_name : d->endpoints_by_name, key);
+	return obj ? json_incref(obj) : NULL;
+}
+
+static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
+{
+	struct platform_cluster_dns *d = ctx;
+	if (r == d->services || r == d->endpoints)
+		atomic_store(&d->stale, true);
 }
 
 /* SVC.NS.svc, or HOSTNAME.SVC.NS.svc */
@@ -313,6 +357,7 @@ static void handle(struct platform_cluster_dns *d, const uint8_t *msg, size_t le
 		return;
 	}
 	struct answer *a = cc_xcalloc(1, sizeof(*a));
+	refresh(d);
 	resolve(d, &q, a);
 	struct cc_buf out = CC_BUF_INIT;
 	if (cc_dns_write_answer(&q, a->rcode, true, true, a->records, a->count, PLATFORM_CLUSTER_DOMAIN, TTL_SECONDS,
@@ -382,12 +427,16 @@ int platform_cluster_dns_start(struct platform_objects *objects, const char *ip,
 		free(d);
 		return cc_error_set_errno(err, e, "cluster DNS: listen on %s:%u", ip, (unsigned)port);
 	}
-	int r = cc_loop_new(TICK_MS, expire_forwards, d, &d->loop, err);
+	atomic_init(&d->stale, true);
+	int r = platform_objects_observe(objects, observe, d);
+	if (r == 0)
+		r = cc_loop_new(TICK_MS, expire_forwards, d, &d->loop, err);
 	if (r == 0 && cc_loop_add(d->loop, d->fd, EPOLLIN, on_query, d) < 0)
 		r = cc_error_set(err, EIO, "cluster DNS: watch the socket");
 	if (r == 0 && pthread_create(&d->thread, NULL, cc_loop_thread, d->loop) != 0)
 		r = cc_error_set(err, EAGAIN, "cluster DNS: start its thread");
 	if (r < 0) {
+		platform_objects_unobserve(objects, observe, d);
 		if (d->loop)
 			cc_loop_free(d->loop);
 		close(d->fd);
@@ -411,9 +460,12 @@ void platform_cluster_dns_stop(struct platform_cluster_dns *d)
 {
 	if (!d)
 		return;
+	platform_objects_unobserve(d->objects, observe, d);
 	cc_loop_post(d->loop, forget_all, d);
 	pthread_join(d->thread, NULL);
 	cc_loop_free(d->loop);
 	close(d->fd);
+	json_decref(d->services_by_name);
+	json_decref(d->endpoints_by_name);
 	free(d);
 }

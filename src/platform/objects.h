@@ -78,7 +78,7 @@ void platform_objects_set_transformer(struct platform_objects *o, const struct p
 /* In-process observers (the controllers, the pod runner): fn runs after every change, with the
  * store's lock held, so it must only note the change (queue a key) and return. -ENOSPC beyond
  * PLATFORM_OBSERVERS_MAX. */
-#define PLATFORM_OBSERVERS_MAX 8
+#define PLATFORM_OBSERVERS_MAX 16
 typedef void (*platform_change_fn)(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj);
 int platform_objects_observe(struct platform_objects *o, platform_change_fn fn, void *ctx);
 void platform_objects_unobserve(struct platform_objects *o, platform_change_fn fn, void *ctx);
