@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define TTL_SECONDS     5 /* CoreDNS's kubernetes plugin's default */
@@ -30,12 +32,21 @@
 #define FORWARD_TIMEOUT 3000
 #define MAX_FORWARDS    256
 #define TICK_MS         500
+#define MAX_TCP         64    /* TCP connections at once */
+#define TCP_IDLE_MS     10000 /* RFC 7766 §6.2.3: close idle connections */
+
+/* Where an answer goes: a UDP client's address, or a TCP connection (its own descriptor, dup'ed, so
+ * an answer that comes after the connection closed goes nowhere). */
+struct client {
+	int tcp_fd; /* -1 for UDP */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
 
 struct forward {
 	struct platform_cluster_dns *d;
 	int fd;
-	struct sockaddr_storage client;
-	socklen_t client_len;
+	struct client client;
 	int64_t deadline_ms;
 	uint8_t query[CC_DNS_UDP_MAX];
 	size_t query_len;
@@ -55,6 +66,9 @@ struct platform_cluster_dns {
 	bool have_upstream;
 	struct forward *forwards;
 	size_t forward_count;
+	int tcp_fd;
+	struct tcp_conn *conns;
+	size_t conn_count;
 	const struct platform_resource *services, *endpoints, *pods;
 };
 
@@ -272,7 +286,22 @@ static void forget_forward(struct forward *f)
 	d->forward_count--;
 	cc_loop_remove(d->loop, f->fd);
 	close(f->fd);
+	if (f->client.tcp_fd >= 0)
+		close(f->client.tcp_fd);
 	free(f);
+}
+
+/* One message to the client: a datagram, or over TCP with its 2-byte length (RFC 1035 §4.2.2). */
+static void reply(struct platform_cluster_dns *d, const struct client *c, const void *msg, size_t len)
+{
+	if (c->tcp_fd < 0) {
+		sendto(d->fd, msg, len, 0, (const struct sockaddr *)&c->addr, c->addr_len);
+		return;
+	}
+	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	struct iovec parts[2] = { { prefix, 2 }, { (void *)msg, len } };
+	struct msghdr m = { .msg_iov = parts, .msg_iovlen = 2 };
+	sendmsg(c->tcp_fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT); /* a client that does not read loses it */
 }
 
 static void on_upstream(struct cc_loop *loop, int fd, uint32_t events, void *data)
@@ -283,25 +312,24 @@ static void on_upstream(struct cc_loop *loop, int fd, uint32_t events, void *dat
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n >= 2 && memcmp(buf, f->query, 2) == 0) /* the answer to this query, nothing else */
-		sendto(f->d->fd, buf, (size_t)n, 0, (struct sockaddr *)&f->client, f->client_len);
+		reply(f->d, &f->client, buf, (size_t)n);
 	forget_forward(f);
 }
 
 static void answer_error(struct platform_cluster_dns *d, const void *query, size_t len, int rcode,
-			 const struct sockaddr *to, socklen_t to_len)
+			 const struct client *c)
 {
 	struct cc_buf out = CC_BUF_INIT;
 	cc_dns_write_error(query, len, rcode, &out);
 	if (out.len)
-		sendto(d->fd, out.data, out.len, 0, to, to_len);
+		reply(d, c, out.data, out.len);
 	cc_buf_free(&out);
 }
 
-static void forward(struct platform_cluster_dns *d, const uint8_t *query, size_t len,
-		    const struct sockaddr_storage *client, socklen_t client_len)
+static void forward(struct platform_cluster_dns *d, const uint8_t *query, size_t len, const struct client *c)
 {
 	if (!d->have_upstream || d->forward_count >= MAX_FORWARDS || len > CC_DNS_UDP_MAX) {
-		answer_error(d, query, len, CC_DNS_SERVFAIL, (const struct sockaddr *)client, client_len);
+		answer_error(d, query, len, CC_DNS_SERVFAIL, c);
 		return;
 	}
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -309,51 +337,53 @@ static void forward(struct platform_cluster_dns *d, const uint8_t *query, size_t
 	    send(fd, query, len, 0) < 0) {
 		if (fd >= 0)
 			close(fd);
-		answer_error(d, query, len, CC_DNS_SERVFAIL, (const struct sockaddr *)client, client_len);
+		answer_error(d, query, len, CC_DNS_SERVFAIL, c);
 		return;
 	}
 	struct forward *f = cc_xcalloc(1, sizeof(*f));
 	*f = (struct forward){ .d = d,
 			       .fd = fd,
-			       .client = *client,
-			       .client_len = client_len,
+			       .client = *c,
 			       .deadline_ms = cc_time_monotonic_ms() + FORWARD_TIMEOUT,
 			       .query_len = len,
 			       .next = d->forwards };
+	if (c->tcp_fd >= 0)
+		f->client.tcp_fd = fcntl(c->tcp_fd, F_DUPFD_CLOEXEC, 0);
 	memcpy(f->query, query, len);
 	d->forwards = f;
 	d->forward_count++;
 	cc_loop_add(d->loop, fd, EPOLLIN, on_upstream, f);
 }
 
+static void expire_conns(struct platform_cluster_dns *d);
+
 static void expire_forwards(struct cc_loop *loop, void *arg)
 {
 	struct platform_cluster_dns *d = arg;
+	expire_conns(d);
 	int64_t now = cc_time_monotonic_ms();
 	for (struct forward *f = d->forwards, *next; f; f = next) {
 		next = f->next;
 		if (now < f->deadline_ms)
 			continue;
-		answer_error(d, f->query, f->query_len, CC_DNS_SERVFAIL, (struct sockaddr *)&f->client, f->client_len);
+		answer_error(d, f->query, f->query_len, CC_DNS_SERVFAIL, &f->client);
 		forget_forward(f);
 	}
 }
 
 /* ---- queries ---- */
 
-static void handle(struct platform_cluster_dns *d, const uint8_t *msg, size_t len, const struct sockaddr_storage *from,
-		   socklen_t from_len)
+static void handle(struct platform_cluster_dns *d, const uint8_t *msg, size_t len, const struct client *c)
 {
 	struct cc_dns_query q;
 	struct cc_error err = { 0 };
 	int r = cc_dns_parse_query(msg, len, &q, &err);
 	if (r < 0) {
-		answer_error(d, msg, len, r == -ENOTSUP ? CC_DNS_NOTIMP : CC_DNS_FORMERR, (const struct sockaddr *)from,
-			     from_len);
+		answer_error(d, msg, len, r == -ENOTSUP ? CC_DNS_NOTIMP : CC_DNS_FORMERR, c);
 		return;
 	}
 	if (q.class != CC_DNS_CLASS_IN || !cc_dns_name_in_zone(q.name, PLATFORM_CLUSTER_DOMAIN)) {
-		forward(d, msg, len, from, from_len);
+		forward(d, msg, len, c);
 		return;
 	}
 	struct answer *a = cc_xcalloc(1, sizeof(*a));
@@ -361,10 +391,10 @@ static void handle(struct platform_cluster_dns *d, const uint8_t *msg, size_t le
 	resolve(d, &q, a);
 	struct cc_buf out = CC_BUF_INIT;
 	if (cc_dns_write_answer(&q, a->rcode, true, true, a->records, a->count, PLATFORM_CLUSTER_DOMAIN, TTL_SECONDS,
-				false, &out, &err) == 0)
-		sendto(d->fd, out.data, out.len, 0, (const struct sockaddr *)from, from_len);
+				c->tcp_fd >= 0, &out, &err) == 0)
+		reply(d, c, out.data, out.len);
 	else
-		answer_error(d, msg, len, CC_DNS_SERVFAIL, (const struct sockaddr *)from, from_len);
+		answer_error(d, msg, len, CC_DNS_SERVFAIL, c);
 	cc_buf_free(&out);
 	free(a);
 }
@@ -379,7 +409,85 @@ static void on_query(struct cc_loop *loop, int fd, uint32_t events, void *data)
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0)
 			return;
-		handle(d, buf, (size_t)n, &from, from_len);
+		struct client c = { .tcp_fd = -1, .addr = from, .addr_len = from_len };
+		handle(d, buf, (size_t)n, &c);
+	}
+}
+
+/* ---- TCP (RFC 7766): messages with a 2-byte length, several per connection ---- */
+
+struct tcp_conn {
+	struct platform_cluster_dns *d;
+	int fd;
+	uint8_t buf[2 + 65535];
+	size_t have;
+	int64_t idle_since_ms;
+	struct tcp_conn *next;
+};
+
+static void close_conn(struct tcp_conn *t)
+{
+	struct platform_cluster_dns *d = t->d;
+	for (struct tcp_conn **p = &d->conns; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	d->conn_count--;
+	cc_loop_remove(d->loop, t->fd);
+	close(t->fd);
+	free(t);
+}
+
+static void on_conn(struct cc_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct tcp_conn *t = data;
+	ssize_t n = recv(fd, t->buf + t->have, sizeof(t->buf) - t->have, 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		close_conn(t);
+		return;
+	}
+	t->have += (size_t)n;
+	t->idle_since_ms = cc_time_monotonic_ms();
+	for (;;) {
+		if (t->have < 2)
+			return;
+		size_t len = (size_t)t->buf[0] << 8 | t->buf[1];
+		if (t->have < 2 + len)
+			return;
+		struct client c = { .tcp_fd = fd };
+		handle(t->d, t->buf + 2, len, &c);
+		memmove(t->buf, t->buf + 2 + len, t->have - 2 - len);
+		t->have -= 2 + len;
+	}
+}
+
+static void on_accept(struct cc_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct platform_cluster_dns *d = data;
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	if (d->conn_count >= MAX_TCP) {
+		close(cfd);
+		return;
+	}
+	struct tcp_conn *t = cc_xcalloc(1, sizeof(*t));
+	*t = (struct tcp_conn){ .d = d, .fd = cfd, .idle_since_ms = cc_time_monotonic_ms(), .next = d->conns };
+	d->conns = t;
+	d->conn_count++;
+	cc_loop_add(loop, cfd, EPOLLIN, on_conn, t);
+}
+
+static void expire_conns(struct platform_cluster_dns *d)
+{
+	int64_t now = cc_time_monotonic_ms();
+	for (struct tcp_conn *t = d->conns, *next; t; t = next) {
+		next = t->next;
+		if (now - t->idle_since_ms > TCP_IDLE_MS)
+			close_conn(t);
 	}
 }
 
@@ -427,11 +535,23 @@ int platform_cluster_dns_start(struct platform_objects *objects, const char *ip,
 		free(d);
 		return cc_error_set_errno(err, e, "cluster DNS: listen on %s:%u", ip, (unsigned)port);
 	}
+	d->tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->tcp_fd < 0 || setsockopt(d->tcp_fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+	    setsockopt(d->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(d->tcp_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(d->tcp_fd, 64) < 0) {
+		int e = errno;
+		if (d->tcp_fd >= 0)
+			close(d->tcp_fd);
+		close(d->fd);
+		free(d);
+		return cc_error_set_errno(err, e, "cluster DNS: listen on TCP %s:%u", ip, (unsigned)port);
+	}
 	atomic_init(&d->stale, true);
 	int r = platform_objects_observe(objects, observe, d);
 	if (r == 0)
 		r = cc_loop_new(TICK_MS, expire_forwards, d, &d->loop, err);
-	if (r == 0 && cc_loop_add(d->loop, d->fd, EPOLLIN, on_query, d) < 0)
+	if (r == 0 && (cc_loop_add(d->loop, d->fd, EPOLLIN, on_query, d) < 0 ||
+		       cc_loop_add(d->loop, d->tcp_fd, EPOLLIN, on_accept, d) < 0))
 		r = cc_error_set(err, EIO, "cluster DNS: watch the socket");
 	if (r == 0 && pthread_create(&d->thread, NULL, cc_loop_thread, d->loop) != 0)
 		r = cc_error_set(err, EAGAIN, "cluster DNS: start its thread");
@@ -440,6 +560,7 @@ int platform_cluster_dns_start(struct platform_objects *objects, const char *ip,
 		if (d->loop)
 			cc_loop_free(d->loop);
 		close(d->fd);
+		close(d->tcp_fd);
 		free(d);
 		return r;
 	}
@@ -452,7 +573,10 @@ static void forget_all(struct cc_loop *loop, void *arg)
 	struct platform_cluster_dns *d = arg;
 	while (d->forwards)
 		forget_forward(d->forwards);
+	while (d->conns)
+		close_conn(d->conns);
 	cc_loop_remove(d->loop, d->fd);
+	cc_loop_remove(d->loop, d->tcp_fd);
 	cc_loop_quit(d->loop);
 }
 
@@ -465,6 +589,7 @@ void platform_cluster_dns_stop(struct platform_cluster_dns *d)
 	pthread_join(d->thread, NULL);
 	cc_loop_free(d->loop);
 	close(d->fd);
+	close(d->tcp_fd);
 	json_decref(d->services_by_name);
 	json_decref(d->endpoints_by_name);
 	free(d);

@@ -1,5 +1,5 @@
 /* The cluster's name server, as CoreDNS's kubernetes plugin answers for a cluster: on the pods'
- * bridge address (port 53, UDP), the zone cluster.local from an index of the API objects that any
+ * bridge address (port 53, UDP and TCP), the zone cluster.local from an index of the API objects that any
  * change to a Service or Endpoints marks stale (rebuilt at the next query), so an answer follows its
  * Service at once and a query reads no store:
  *   SVC.NS.svc.cluster.local            A: the Service's virtual IP; a headless Service's ready pods

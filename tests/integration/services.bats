@@ -115,7 +115,7 @@ api() {
 	! nft list table ip "$TABLE" | grep -q "$vip"
 }
 
-@test "services: the cluster's name server answers for Services, headless pods and SRV, forwards the rest; pods use it" {
+@test "services: the cluster's name server answers (UDP and TCP) for Services, headless pods and SRV, forwards the rest; pods use it" {
 	command -v dig >/dev/null || skip "needs dig (dnsutils)"
 	api 2
 	"${K[@]}" create service clusterip api-headless --clusterip=None --tcp=8080:8080
@@ -126,6 +126,10 @@ api() {
 	run dig +short @"$dns" "api.$NS.svc.cluster.local" A
 	echo "$output"
 	[ "$output" = "$vip" ]
+	# Over TCP too (RFC 7766), where a client goes after a truncated answer; two queries, one connection.
+	run dig +tcp +keepopen +short @"$dns" "api.$NS.svc.cluster.local" A "api.$NS.svc.cluster.local" A
+	echo "$output"
+	[ "$output" = "$vip"$'\n'"$vip" ]
 	# Headless: the ready pods themselves.
 	for _ in $(seq 1 50); do
 		[ "$(dig +short @"$dns" "api-headless.$NS.svc.cluster.local" A | wc -l)" -eq 2 ] && break
