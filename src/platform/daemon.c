@@ -8,6 +8,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/crypto/x509.h"
 #include "lib/event/emit.h"
 #include "lib/net/grpc_health.h"
 #include "lib/net/server.h"
@@ -15,6 +16,7 @@
 #include "node/api.h"
 #include "node/pki.h"
 #include "platform/access.h"
+#include "platform/admit.h"
 #include "platform/api.h"
 #include "platform/audit_log.h"
 #include "platform/audit_policy.h"
@@ -41,6 +43,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +132,9 @@ struct platform_daemon {
 	struct platform_service_ips *service_ips;
 	struct platform_service_proxy *service_proxy;
 	struct platform_cluster_dns *dns;
-	char dns_ip[INET_ADDRSTRLEN];
+	char dns_ip[INET_ADDRSTRLEN];  /* the bridge's address: the name server and in-cluster API listen there */
+	char api_vip[INET_ADDRSTRLEN]; /* the `kubernetes` Service's */
+	struct cc_server *pods_server;
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
 	struct platform_guard *guard;
@@ -149,6 +154,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	/* Servers first: their watch streams end (the object store's watchers are told) before the
 	 * store closes. */
 	cc_server_stop(d->local_server);
+	cc_server_stop(d->pods_server);
 	cc_server_stop(d->tcp_server);
 	platform_controllers_stop(d->controllers);
 	platform_exec_free(d->exec);
@@ -219,8 +225,9 @@ static int seal_secrets(struct platform_daemon *d, const struct platform_daemon_
 }
 
 /* The API objects, the first of them, and the routes (node API + Kubernetes API). */
-/* The first address of an IPv4 CIDR, as host-local gives the bridge. */
-static int gateway_of(const char *cidr, char *out, size_t size, struct cc_error *err)
+/* The first address of an IPv4 CIDR: the bridge's (host-local gives it the gateway), and the
+ * `kubernetes` Service's (kept by the allocator). */
+static int first_address(const char *cidr, char *out, size_t size, struct cc_error *err)
 {
 	char net[32];
 	int bits = 0;
@@ -231,6 +238,72 @@ static int gateway_of(const char *cidr, char *out, size_t size, struct cc_error 
 	a.s_addr = htonl(host);
 	inet_ntop(AF_INET, &a, out, (socklen_t)size);
 	return 0;
+}
+
+#define IN_CLUSTER_API_PORT 6443 /* on the bridge's address, behind the `kubernetes` Service's 443 */
+
+/* The `kubernetes` Service of the default namespace, as kube-apiserver keeps it: the service
+ * range's first address, port 443, and Endpoints (no selector: ours to write) at the API's listener
+ * on the bridge. Written at every start (the bridge's address follows --pod-subnet). */
+static int ensure_kubernetes_service(struct platform_objects *o, const char *vip, const char *endpoint,
+				     struct cc_error *err)
+{
+	const struct platform_resource *services = platform_resource_find("", "v1", "services");
+	const struct platform_resource *endpoints = platform_resource_find("", "v1", "endpoints");
+	json_t *svc =
+	    json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[s], s:s, s:s, s:[{s:s, s:i, s:s, s:i}]}}",
+		      "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes", "namespace", "default",
+		      "labels", "component", "apiserver", "provider", "kubernetes", "spec", "clusterIP", vip,
+		      "clusterIPs", vip, "type", "ClusterIP", "sessionAffinity", "None", "ports", "name", "https",
+		      "port", 443, "protocol", "TCP", "targetPort", IN_CLUSTER_API_PORT);
+	json_t *eps =
+	    json_pack("{s:s, s:s, s:{s:s, s:s}, s:[{s:[{s:s}], s:[{s:s, s:i, s:s}]}]}", "apiVersion", "v1", "kind",
+		      "Endpoints", "metadata", "name", "kubernetes", "namespace", "default", "subsets", "addresses",
+		      "ip", endpoint, "ports", "name", "https", "port", IN_CLUSTER_API_PORT, "protocol", "TCP");
+	int r = 0;
+	const struct platform_resource *kinds[] = { services, endpoints };
+	json_t *objs[] = { svc, eps };
+	for (size_t i = 0; i < 2 && r == 0; i++) {
+		json_t *live = NULL, *stored = NULL;
+		struct cc_http_response refused;
+		cc_http_response_init(&refused);
+		r = platform_objects_get(o, kinds[i], "default", "kubernetes", &live, err);
+		if (r == -ENOENT) {
+			r = platform_admit_create(kinds[i], objs[i], "default", &refused);
+			if (r < 0)
+				r = cc_error_set(err, EINVAL, "the kubernetes %s: %.*s", kinds[i]->kind,
+						 (int)refused.body.len, refused.body.data);
+			else
+				r = platform_objects_create(o, kinds[i], objs[i], &stored, err);
+		} else if (r == 0 && i == 1 &&
+			   !json_equal(json_object_get(live, "subsets"), json_object_get(eps, "subsets"))) {
+			json_object_set(live, "subsets", json_object_get(eps, "subsets"));
+			r = platform_objects_update(o, kinds[i], live, 0, &stored, err);
+		}
+		cc_http_response_free(&refused);
+		json_decref(live);
+		json_decref(stored);
+	}
+	json_decref(svc);
+	json_decref(eps);
+	return r;
+}
+
+/* Whether the server certificate answers for kubernetes.default.svc (made before this cocoond knew
+ * the in-cluster names): if not, it is made again with them (same CA, same admin certificate). */
+static void renew_server_cert_for_pods(const struct node_pki_paths *pki)
+{
+	X509 *cert = NULL;
+	struct cc_error err = { 0 };
+	if (cc_x509_read_cert(pki->server_cert, &cert, &err) < 0)
+		return; /* none yet: node_pki_ensure makes it */
+	bool covered = X509_check_host(cert, "kubernetes.default.svc", 0, 0, NULL) == 1;
+	X509_free(cert);
+	if (!covered) {
+		cc_info("the server certificate does not name kubernetes.default.svc: making a new one");
+		unlink(pki->server_cert);
+		unlink(pki->server_key);
+	}
 }
 
 /* The guard of one route: the API's own paths (/api, /apis and below) authorize each request as a
@@ -296,7 +369,13 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_service_proxy_start(d->objects, table, &d->service_proxy, err);
 	/* The cluster's name server on the bridge's address (the pods' gateway: the subnet's first). */
 	if (r == 0 && cfg->run_pods)
-		r = gateway_of(cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16", d->dns_ip, sizeof(d->dns_ip), err);
+		r = first_address(cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16", d->dns_ip, sizeof(d->dns_ip),
+				  err);
+	if (r == 0 && cfg->run_pods)
+		r = first_address(cfg->service_cidr ? cfg->service_cidr : PLATFORM_SERVICE_CIDR, d->api_vip,
+				  sizeof(d->api_vip), err);
+	if (r == 0 && cfg->run_pods)
+		r = ensure_kubernetes_service(d->objects, d->api_vip, d->dns_ip, err);
 	if (r == 0 && cfg->run_pods)
 		r = platform_cluster_dns_start(d->objects, d->dns_ip, 53, &d->dns, err);
 	/* A marker an earlier `cocoon down` left is spent: this start is a new one. */
@@ -327,7 +406,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .insecure_registries = cfg->insecure_registries,
 						     .agent = cfg->kbs_url ? &agent : NULL,
 						     .sa_tokens = d->sa_tokens,
-						     .dns_ip = d->dns ? d->dns_ip : NULL };
+						     .dns_ip = d->dns ? d->dns_ip : NULL,
+						     .api_service_ip = d->api_vip[0] ? d->api_vip : NULL };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)
@@ -402,7 +482,20 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 	if (!cert || !key || !ca) {
 		if (cert || key || ca)
 			return cc_error_set(err, EINVAL, "--tls-cert, --tls-key and --client-ca go together");
-		int r = node_pki_ensure(pki_dir, cfg->hosts, err);
+		/* Pods reach the API as kubernetes.default.svc, at the Service's and the bridge's addresses. */
+		_cleanup_free_ char *hosts = NULL;
+		char vip[INET_ADDRSTRLEN], bridge[INET_ADDRSTRLEN];
+		if (cfg->run_pods &&
+		    first_address(cfg->service_cidr ? cfg->service_cidr : PLATFORM_SERVICE_CIDR, vip, sizeof(vip),
+				  err) == 0 &&
+		    first_address(cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16", bridge, sizeof(bridge), err) ==
+			0) {
+			hosts = cc_xasprintf("%s%skubernetes,kubernetes.default,kubernetes.default.svc,"
+					     "kubernetes.default.svc.cluster.local,%s,%s",
+					     cfg->hosts ? cfg->hosts : "", cfg->hosts ? "," : "", vip, bridge);
+			renew_server_cert_for_pods(&pki);
+		}
+		int r = node_pki_ensure(pki_dir, hosts ? hosts : cfg->hosts, err);
 		if (r < 0)
 			return cc_error_prefix(err, "bootstrap node PKI in `%s`", pki_dir);
 		if (r > 0)
@@ -477,6 +570,15 @@ int platform_daemon_start(const struct platform_daemon_config *cfg, struct platf
 	if (r < 0) {
 		platform_daemon_stop(d);
 		return cc_error_prefix(err, "start local socket server");
+	}
+	/* In-cluster clients: the same API on the bridge's address, behind the `kubernetes` Service. */
+	_cleanup_free_ char *pods_listen = d->api_vip[0] ? cc_xasprintf("%s:%d", d->dns_ip, IN_CLUSTER_API_PORT) : NULL;
+	struct cc_server_config in_cluster = tcp;
+	in_cluster.listen = pods_listen;
+	in_cluster.freebind = true;
+	if (pods_listen && (r = cc_server_start(&in_cluster, &d->pods_server, err)) < 0) {
+		platform_daemon_stop(d);
+		return cc_error_prefix(err, "start the in-cluster API listener");
 	}
 	cc_info("cocoond %s serving the node API on %s (mutual TLS, CA %s) and %s", COCOON_VERSION, cfg->listen, ca,
 		local.listen);

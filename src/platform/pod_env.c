@@ -223,6 +223,20 @@ int pod_env_resolve(const struct pod_env_input *in, json_t **ret, struct cc_erro
 			set_var(env, name, eq + 1, NULL); /* the image's config was JSON: UTF-8 already */
 		}
 	}
+	if (in->api_service_ip) {
+		/* What in-cluster clients (client-go's rest.InClusterConfig) read; the container's own env
+		 * still overrides them. */
+		char url[80];
+		snprintf(url, sizeof(url), "tcp://%s:443", in->api_service_ip);
+		set_var(env, "KUBERNETES_SERVICE_HOST", in->api_service_ip, NULL);
+		set_var(env, "KUBERNETES_SERVICE_PORT", "443", NULL);
+		set_var(env, "KUBERNETES_SERVICE_PORT_HTTPS", "443", NULL);
+		set_var(env, "KUBERNETES_PORT", url, NULL);
+		set_var(env, "KUBERNETES_PORT_443_TCP", url, NULL);
+		set_var(env, "KUBERNETES_PORT_443_TCP_PROTO", "tcp", NULL);
+		set_var(env, "KUBERNETES_PORT_443_TCP_PORT", "443", NULL);
+		set_var(env, "KUBERNETES_PORT_443_TCP_ADDR", in->api_service_ip, NULL);
+	}
 	int r = env_from(in, env, err);
 	size_t i;
 	const json_t *var;

@@ -17,6 +17,9 @@ struct pod_env_input {
 	const struct image_config *image;
 	const char *pod_ip;
 	const char *host_ip;
+	/* The `kubernetes` Service's address: KUBERNETES_SERVICE_HOST and its kin, as kubelet sets
+	 * them for in-cluster clients; NULL: none. */
+	const char *api_service_ip;
 };
 
 /* *ret is an array of "NAME=value". A missing Secret or ConfigMap (or key) that is not optional

@@ -301,7 +301,8 @@ static int build_config(struct platform_pods *p, struct pod_state *ps, const jso
 					.container = spec,
 					.image = &image->config,
 					.pod_ip = ps->ip,
-					.host_ip = p->host_ip };
+					.host_ip = p->host_ip,
+					.api_service_ip = p->cfg.api_service_ip };
 	_cleanup_json_ json_t *env = NULL, *mounts = NULL;
 	_cleanup_free_ char *subpaths = cc_xasprintf("%s/subpaths", ps->run_dir);
 	int r = pod_env_resolve(&env_in, &env, err);

@@ -43,6 +43,8 @@ struct platform_pods_config {
 	struct platform_sa_tokens *sa_tokens;
 	/* The cluster's name server pods' resolv.conf names (dnsPolicy ClusterFirst); NULL: the node's. */
 	const char *dns_ip;
+	/* The `kubernetes` Service's address, for its environment variables in every container. */
+	const char *api_service_ip;
 };
 
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);

@@ -163,3 +163,28 @@ api() {
 	echo "$output"
 	[[ "$output" == *"Address"*"10.251.0."* ]]
 }
+
+@test "services: the kubernetes Service brings in-cluster clients to the API, with the names its certificate has" {
+	run "$KUBECTL" -n default get service kubernetes -o json
+	echo "$output"
+	[ "$(echo "$output" | jq -r .spec.clusterIP)" = 10.98.0.1 ]
+	[ "$(echo "$output" | jq -c '[.spec.ports[0].port, .spec.ports[0].targetPort]')" = '[443,6443]' ]
+	[ "$("$KUBECTL" -n default get endpoints kubernetes -o jsonpath='{.subsets[0].addresses[0].ip}')" = 10.251.0.1 ]
+	# From the host, as a pod's service account: TLS to kubernetes.default.svc at the virtual IP.
+	token="$("${K[@]}" create token default)"
+	for _ in $(seq 1 50); do
+		curl -s -m 2 --cacert "$BATS_FILE_TMPDIR/data/pki/ca.crt" --resolve kubernetes.default.svc:443:10.98.0.1 \
+			https://kubernetes.default.svc/healthz -o /dev/null && break
+		sleep 0.1
+	done
+	run curl -sS -m 5 --cacert "$BATS_FILE_TMPDIR/data/pki/ca.crt" --resolve kubernetes.default.svc:443:10.98.0.1 \
+		-H "Authorization: Bearer $token" https://kubernetes.default.svc/api
+	echo "$output"
+	[[ "$output" == *'"kind":"APIVersions"'* ]]
+	# In a pod: the variables client-go reads, and the Service's port reachable.
+	"${K[@]}" run incluster --image=localhost/busybox:latest -- sleep 3600
+	for _ in $(seq 1 100); do [ "$("${K[@]}" get pod incluster -o jsonpath='{.status.phase}')" = Running ] && break; sleep 0.2; done
+	run "${K[@]}" exec incluster -- env
+	[[ "$output" == *"KUBERNETES_SERVICE_HOST=10.98.0.1"* && "$output" == *"KUBERNETES_SERVICE_PORT=443"* ]]
+	"${K[@]}" exec incluster -- sh -c 'nc -w 3 10.98.0.1 443 </dev/null'
+}

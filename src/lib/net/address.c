@@ -112,6 +112,9 @@ int cc_address_listen(const struct cc_address *addr, unsigned mode, int backlog,
 		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (addr->freebind)
+			setsockopt(fd, ai->ai_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+				   ai->ai_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
 			r = cc_error_set_errno(err, errno, "listen on %s:%s", addr->host, port);
 			close(fd);

@@ -13,6 +13,7 @@ struct cc_address {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix */
 	char host[256];                                         /* tcp */
 	unsigned short port;                                    /* tcp; 0 = pick a free port */
+	bool freebind; /* tcp: bind even before the address is the host's (a bridge yet to come) */
 };
 
 int cc_address_parse(const char *text, struct cc_address *ret, struct cc_error *err);

@@ -496,6 +496,7 @@ int cc_server_start(const struct cc_server_config *cfg, struct cc_server **ret, 
 	srv->port = -1;
 	srv->budget.limit = srv->cfg.server_budget;
 	int r = cc_address_parse(cfg->listen, &srv->addr, err);
+	srv->addr.freebind = cfg->freebind;
 	if (r == 0)
 		r = check_config(cfg, &srv->addr, err);
 	if (r == 0 && cfg->tls_cert) {

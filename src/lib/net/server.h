@@ -17,6 +17,7 @@ struct cc_error;
 
 struct cc_server_config {
 	const char *listen;   /* see cc_address_parse */
+	bool freebind;        /* TCP: listen before the address exists on the host (IP_FREEBIND) */
 	unsigned socket_mode; /* unix sockets; default 0600 */
 	/* TLS (TCP only); without cert_file a TCP listener speaks plain HTTP (loopback tests, h2c). */
 	const char *tls_cert;
