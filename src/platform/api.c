@@ -421,7 +421,8 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 	int64_t expected = body_revision(obj);
 	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
-	    (strcmp(t->resource->kind, "Service") == 0 && !platform_service_ips_keep(old, obj, resp)))
+	    (strcmp(t->resource->kind, "Service") == 0 && api->cfg.service_ips &&
+	     !platform_service_ips_keep(api->cfg.service_ips, old, obj, resp)))
 		return;
 	/* Pod Security judges updates too, as kube-apiserver's admission does: a pod's new image or
 	 * a workload's new template must meet its namespace's level; metadata and status changes are

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BITS 16 /* a /16 at most: 65536 addresses, 8 KiB of bitmap */
+#define MAX_BITS        16    /* a /16 at most: 65536 addresses, 8 KiB of bitmap */
+#define NODE_PORT_FIRST 30000 /* kube-apiserver's --service-node-port-range */
+#define NODE_PORT_LAST  32767
+#define NODE_PORTS      (NODE_PORT_LAST - NODE_PORT_FIRST + 1)
 
 struct platform_service_ips {
 	struct platform_objects *objects;
@@ -23,6 +26,8 @@ struct platform_service_ips {
 	uint32_t size; /* addresses in the CIDR */
 	uint8_t *used;
 	uint32_t next; /* where the next search starts, so freed addresses are not reused at once */
+	uint8_t node_ports[NODE_PORTS / 8 + 1];
+	uint32_t next_node_port;
 	pthread_mutex_t lock;
 };
 
@@ -56,14 +61,37 @@ static bool is_used(const struct platform_service_ips *s, int64_t off)
 	return s->used[off / 8] & (1u << (off % 8));
 }
 
-/* Deleted Services free their address. Runs under the store's lock: only the bitmap. */
+static bool node_port_used(const struct platform_service_ips *s, json_int_t port)
+{
+	json_int_t off = port - NODE_PORT_FIRST;
+	return s->node_ports[off / 8] & (1u << (off % 8));
+}
+
+static void mark_node_ports(struct platform_service_ips *s, const json_t *service, bool used)
+{
+	size_t i;
+	const json_t *p;
+	json_array_foreach (json_object_get(json_object_get(service, "spec"), "ports"), i, p) {
+		json_int_t port = json_integer_value(json_object_get(p, "nodePort")), off = port - NODE_PORT_FIRST;
+		if (port < NODE_PORT_FIRST || port > NODE_PORT_LAST)
+			continue;
+		if (used)
+			s->node_ports[off / 8] |= (uint8_t)(1u << (off % 8));
+		else
+			s->node_ports[off / 8] &= (uint8_t) ~(1u << (off % 8));
+	}
+}
+
+/* Deleted Services free their address and node ports. Runs under the store's lock: only bitmaps. */
 static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
 {
 	struct platform_service_ips *s = ctx;
 	if (strcmp(r->resource, "services") != 0 || strcmp(r->group, "") != 0)
 		return;
+	bool used = strcmp(type, "DELETED") != 0;
 	pthread_mutex_lock(&s->lock);
-	mark(s, offset_of(s, cluster_ip(obj)), strcmp(type, "DELETED") != 0);
+	mark(s, offset_of(s, cluster_ip(obj)), used);
+	mark_node_ports(s, obj, used);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -96,8 +124,10 @@ int platform_service_ips_new(struct platform_objects *objects, const char *cidr,
 	free(next);
 	size_t i;
 	const json_t *svc;
-	json_array_foreach (items, i, svc)
+	json_array_foreach (items, i, svc) {
 		mark(s, offset_of(s, cluster_ip(svc)), true);
+		mark_node_ports(s, svc, true);
+	}
 	json_decref(items);
 	if (r == 0)
 		r = platform_objects_observe(objects, observe, s);
@@ -127,6 +157,70 @@ static void set_ip(json_t *spec, const char *ip)
 		json_object_set_new(spec, "ipFamilies", json_pack("[s]", "IPv4"));
 		json_object_set_new(spec, "ipFamilyPolicy", json_string("SingleStack"));
 	}
+}
+
+/* NodePort and LoadBalancer Services: each port a node port of 30000-32767, the one asked for when it
+ * is in range and free. */
+/* old: the Service as stored (an update), whose node ports are its own; NULL for a new one. */
+static bool held_before(const json_t *old, json_int_t port)
+{
+	size_t i;
+	const json_t *q;
+	json_array_foreach (json_object_get(json_object_get(old, "spec"), "ports"), i, q)
+		if (json_integer_value(json_object_get(q, "nodePort")) == port)
+			return true;
+	return false;
+}
+
+static bool assign_node_ports(struct platform_service_ips *s, json_t *service, const json_t *old,
+			      struct cc_http_response *resp)
+{
+	json_t *spec = json_object_get(service, "spec");
+	const char *type = json_string_value(json_object_get(spec, "type")) ?: "ClusterIP";
+	if (strcmp(type, "NodePort") != 0 && strcmp(type, "LoadBalancer") != 0)
+		return true;
+	json_t *causes = json_array();
+	pthread_mutex_lock(&s->lock);
+	size_t i;
+	json_t *p;
+	json_array_foreach (json_object_get(spec, "ports"), i, p) {
+		json_int_t asked = json_integer_value(json_object_get(p, "nodePort")), port = 0;
+		char field[64];
+		snprintf(field, sizeof(field), "spec.ports[%zu].nodePort", i);
+		if (asked && (asked < NODE_PORT_FIRST || asked > NODE_PORT_LAST))
+			platform_cause(
+			    causes, "FieldValueInvalid", field,
+			    "Invalid value: %lld: provided port is not in the valid range. The range of valid "
+			    "ports is %d-%d",
+			    (long long)asked, NODE_PORT_FIRST, NODE_PORT_LAST);
+		else if (asked && node_port_used(s, asked) && !held_before(old, asked))
+			platform_cause(causes, "FieldValueInvalid", field,
+				       "Invalid value: %lld: provided port is already allocated", (long long)asked);
+		else if (asked)
+			port = asked;
+		for (uint32_t n = 0; !asked && !port && n < NODE_PORTS; n++) {
+			json_int_t candidate = NODE_PORT_FIRST + (s->next_node_port + n) % NODE_PORTS;
+			if (!node_port_used(s, candidate))
+				port = candidate;
+		}
+		if (!port && !asked)
+			platform_cause(causes, "FieldValueInvalid", field, "range is full");
+		if (!port)
+			continue;
+		json_int_t off = port - NODE_PORT_FIRST;
+		s->node_ports[off / 8] |= (uint8_t)(1u << (off % 8));
+		s->next_node_port = (uint32_t)(off + 1);
+		json_object_set_new(p, "nodePort", json_integer(port));
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (json_array_size(causes) == 0) {
+		json_decref(causes);
+		return true;
+	}
+	platform_status_invalid(resp, platform_resource_find("", "v1", "services"),
+				json_string_value(json_object_get(json_object_get(service, "metadata"), "name")),
+				causes);
+	return false;
 }
 
 bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service, struct cc_http_response *resp)
@@ -174,21 +268,39 @@ bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service
 	char text[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &a, text, sizeof(text));
 	set_ip(spec, text);
-	return true;
+	return assign_node_ports(s, service, NULL, resp);
 }
 
-bool platform_service_ips_keep(const json_t *old, json_t *service, struct cc_http_response *resp)
+/* Ports an update leaves without a nodePort keep the one they had (matched by port and protocol). */
+static void keep_node_ports(const json_t *old, json_t *service)
 {
+	size_t i, j;
+	json_t *p;
+	const json_t *q;
+	json_array_foreach (json_object_get(json_object_get(service, "spec"), "ports"), i, p) {
+		if (json_object_get(p, "nodePort"))
+			continue;
+		json_array_foreach (json_object_get(json_object_get(old, "spec"), "ports"), j, q)
+			if (json_equal(json_object_get(p, "port"), json_object_get(q, "port")) &&
+			    json_object_get(q, "nodePort"))
+				json_object_set(p, "nodePort", json_object_get(q, "nodePort"));
+	}
+}
+
+bool platform_service_ips_keep(struct platform_service_ips *s, const json_t *old, json_t *service,
+			       struct cc_http_response *resp)
+{
+	keep_node_ports(old, service);
 	const char *was = cluster_ip(old), *now = cluster_ip(service);
 	json_t *spec = json_object_get(service, "spec");
 	if (!was || !json_is_object(spec))
 		return true;
 	if (!now || !now[0]) {
 		set_ip(spec, was);
-		return true;
+		return assign_node_ports(s, service, old, resp); /* a Service that became NodePort */
 	}
 	if (strcmp(was, now) == 0)
-		return true;
+		return assign_node_ports(s, service, old, resp);
 	json_t *causes = json_array();
 	platform_cause(causes, "FieldValueInvalid", "spec.clusterIPs[0]",
 		       "Invalid value: \"%s\": may not change once set", now);

@@ -3,7 +3,7 @@
  *   table ip T {
  *     chain services { ip daddr VIP tcp dport PORT goto svc-N ... ip daddr VIP tcp dport PORT2 reject }
  *     chain svc-N { numgen random mod 2 vmap { 0 : goto ep-N-0, 1 : goto ep-N-1 } }
- *     chain ep-N-0 { meta mark set meta mark | 0x4000 dnat to 10.244.0.5:8080 }
+ *     chain ep-N-0 { meta mark set meta mark | 0x4000 meta l4proto tcp dnat to 10.244.0.5:8080 }
  *     chain prerouting { type nat hook prerouting priority -100 (dstnat); jump services }
  *     chain output { type nat hook output priority -100; jump services }
  *     chain postrouting { type nat hook postrouting priority 100 (srcnat); meta mark & 0x4000 == 0x4000 masquerade }
@@ -91,60 +91,101 @@ static json_t *backends(const json_t *endpoints, const json_t *service_port)
 	return out;
 }
 
-static void service_rules(struct cc_buf *services, struct cc_buf *chains, struct cc_buf *rejects, const json_t *svc,
-			  const json_t *endpoints, size_t *n)
+/* The buffers a ruleset is assembled from. */
+struct ruleset {
+	struct cc_buf services, nodeports, chains, sets, rejects;
+	size_t n;
+};
+
+/* sessionAffinity ClientIP: how long a client stays with its endpoint (kube's default: 3 hours). */
+static json_int_t affinity_seconds(const json_t *spec)
+{
+	if (strcmp(str(spec, "sessionAffinity") ?: "None", "ClientIP") != 0)
+		return 0;
+	const json_t *t = json_object_get(json_object_get(json_object_get(spec, "sessionAffinityConfig"), "clientIP"),
+					  "timeoutSeconds");
+	return json_is_integer(t) && json_integer_value(t) > 0 ? json_integer_value(t) : 10800;
+}
+
+/* One port of a Service: the chain that picks an endpoint (the one a client had, with affinity; else
+ * at random) and a chain per endpoint that rewrites the destination. */
+static void port_rules(struct ruleset *rs, const char *vip, const char *l4, json_int_t number, json_int_t node_port,
+		       const json_t *ends, json_int_t affinity)
+{
+	size_t count = json_array_size(ends);
+	if (count == 0) {
+		cc_buf_appendf(&rs->rejects, "\t\tip daddr %s %s dport %lld reject\n", vip, l4, (long long)number);
+		if (node_port)
+			cc_buf_appendf(&rs->rejects, "\t\tfib daddr type local %s dport %lld reject\n", l4,
+				       (long long)node_port);
+		return;
+	}
+	size_t id = rs->n++;
+	cc_buf_appendf(&rs->services, "\t\tip daddr %s %s dport %lld goto svc-%zu\n", vip, l4, (long long)number, id);
+	if (node_port)
+		cc_buf_appendf(&rs->nodeports, "\t\t%s dport %lld goto svc-%zu\n", l4, (long long)node_port, id);
+	cc_buf_appendf(&rs->chains, "\tchain svc-%zu {\n", id);
+	for (size_t k = 0; affinity && k < count; k++) {
+		cc_buf_appendf(&rs->sets,
+			       "\tset aff-%zu-%zu {\n\t\ttype ipv4_addr; flags dynamic,timeout; timeout %llds;\n\t}\n",
+			       id, k, (long long)affinity);
+		cc_buf_appendf(&rs->chains, "\t\tip saddr @aff-%zu-%zu goto ep-%zu-%zu\n", id, k, id, k);
+	}
+	cc_buf_appendf(&rs->chains, "\t\tnumgen random mod %zu vmap { ", count);
+	for (size_t k = 0; k < count; k++)
+		cc_buf_appendf(&rs->chains, "%s%zu : goto ep-%zu-%zu", k ? ", " : "", k, id, k);
+	cc_buf_append_str(&rs->chains, " }\n\t}\n");
+	for (size_t k = 0; k < count; k++) {
+		const json_t *e = json_array_get(ends, k);
+		cc_buf_appendf(&rs->chains, "\tchain ep-%zu-%zu {\n", id, k);
+		if (affinity)
+			cc_buf_appendf(&rs->chains, "\t\tupdate @aff-%zu-%zu { ip saddr }\n", id, k);
+		cc_buf_appendf(&rs->chains,
+			       "\t\tmeta mark set meta mark | " MASQUERADE_MARK
+			       " meta l4proto %s dnat to %s:%lld\n\t}\n",
+			       l4, str(e, "ip"), (long long)json_integer_value(json_object_get(e, "port")));
+	}
+}
+
+static void service_rules(struct ruleset *rs, const json_t *svc, const json_t *endpoints)
 {
 	const json_t *spec = json_object_get(svc, "spec"), *meta = json_object_get(svc, "metadata");
 	const char *vip = str(spec, "clusterIP");
 	if (!is_ipv4(vip))
 		return; /* headless, or not allocated: nothing to route */
 	const json_t *eps = endpoints_of(endpoints, str(meta, "namespace") ?: "", str(meta, "name") ?: "");
+	json_int_t affinity = affinity_seconds(spec);
 	size_t i;
 	const json_t *port;
 	json_array_foreach (json_object_get(spec, "ports"), i, port) {
 		const char *protocol = str(port, "protocol") ?: "TCP";
 		json_int_t number = json_integer_value(json_object_get(port, "port"));
+		json_int_t node_port = json_integer_value(json_object_get(port, "nodePort"));
 		if ((strcmp(protocol, "TCP") != 0 && strcmp(protocol, "UDP") != 0) || number <= 0 || number > 65535)
 			continue;
-		char l4[4] = "tcp";
-		if (protocol[0] == 'U')
-			snprintf(l4, sizeof(l4), "udp");
+		if (node_port < 0 || node_port > 65535)
+			node_port = 0;
 		_cleanup_json_ json_t *ends = backends(eps, port);
-		size_t count = json_array_size(ends);
-		if (count == 0) {
-			cc_buf_appendf(rejects, "\t\tip daddr %s %s dport %lld reject\n", vip, l4, (long long)number);
-			continue;
-		}
-		size_t id = (*n)++;
-		cc_buf_appendf(services, "\t\tip daddr %s %s dport %lld goto svc-%zu\n", vip, l4, (long long)number,
-			       id);
-		cc_buf_appendf(chains, "\tchain svc-%zu {\n\t\tnumgen random mod %zu vmap { ", id, count);
-		for (size_t k = 0; k < count; k++)
-			cc_buf_appendf(chains, "%s%zu : goto ep-%zu-%zu", k ? ", " : "", k, id, k);
-		cc_buf_append_str(chains, " }\n\t}\n");
-		for (size_t k = 0; k < count; k++) {
-			const json_t *e = json_array_get(ends, k);
-			cc_buf_appendf(chains,
-				       "\tchain ep-%zu-%zu {\n\t\tmeta mark set meta mark | " MASQUERADE_MARK
-				       " %s dport %lld dnat to %s:%lld\n\t}\n",
-				       id, k, l4, (long long)number, str(e, "ip"),
-				       (long long)json_integer_value(json_object_get(e, "port")));
-		}
+		port_rules(rs, vip, protocol[0] == 'U' ? "udp" : "tcp", number, node_port, ends, affinity);
 	}
 }
 
 char *platform_service_proxy_ruleset(const char *table, const void *services_list, const void *endpoints_list)
 {
 	const json_t *services = services_list, *endpoints = endpoints_list;
-	struct cc_buf svc = CC_BUF_INIT, chains = CC_BUF_INIT, rejects = CC_BUF_INIT, out = CC_BUF_INIT;
-	size_t n = 0, i;
+	struct ruleset rs = { .services = CC_BUF_INIT };
+	struct cc_buf out = CC_BUF_INIT;
+	size_t i;
 	const json_t *s;
 	json_array_foreach (services, i, s)
-		service_rules(&svc, &chains, &rejects, s, endpoints, &n);
+		service_rules(&rs, s, endpoints);
+	/* Node ports answer on every address of this host (fib ... type local), after the virtual IPs. */
 	cc_buf_appendf(
 	    &out,
 	    "table ip %s\ndelete table ip %s\ntable ip %s {\n"
-	    "\tchain services {\n%s\t}\n"
+	    "%s"
+	    "\tchain services {\n%s\t\tfib daddr type local jump nodeports\n\t}\n"
+	    "\tchain nodeports {\n%s\t}\n"
 	    "%s"
 	    "\tchain prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tjump "
 	    "services\n\t}\n"
@@ -154,14 +195,19 @@ char *platform_service_proxy_ruleset(const char *table, const void *services_lis
 	    "\tchain no-endpoints {\n%s\t}\n"
 	    "\tchain filter-forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tjump "
 	    "no-endpoints\n\t}\n"
+	    "\tchain filter-input {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tjump "
+	    "no-endpoints\n\t}\n"
 	    "\tchain filter-output {\n\t\ttype filter hook output priority 0; policy accept;\n\t\tjump "
 	    "no-endpoints\n\t}\n"
 	    "}\n",
-	    table, table, table, svc.data ? svc.data : "", chains.data ? chains.data : "",
-	    rejects.data ? rejects.data : "");
-	cc_buf_free(&svc);
-	cc_buf_free(&chains);
-	cc_buf_free(&rejects);
+	    table, table, table, rs.sets.data ? rs.sets.data : "", rs.services.data ? rs.services.data : "",
+	    rs.nodeports.data ? rs.nodeports.data : "", rs.chains.data ? rs.chains.data : "",
+	    rs.rejects.data ? rs.rejects.data : "");
+	cc_buf_free(&rs.services);
+	cc_buf_free(&rs.nodeports);
+	cc_buf_free(&rs.chains);
+	cc_buf_free(&rs.sets);
+	cc_buf_free(&rs.rejects);
 	return cc_buf_steal(&out, NULL);
 }
 

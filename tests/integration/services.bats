@@ -188,3 +188,25 @@ api() {
 	[[ "$output" == *"KUBERNETES_SERVICE_HOST=10.98.0.1"* && "$output" == *"KUBERNETES_SERVICE_PORT=443"* ]]
 	"${K[@]}" exec incluster -- sh -c 'nc -w 3 10.98.0.1 443 </dev/null'
 }
+
+@test "services: NodePort answers on the host's addresses; ClientIP affinity keeps a client on its pod" {
+	api 2
+	"${K[@]}" rollout status deployment api --timeout=60s
+	"${K[@]}" patch service api --type merge -p '{"spec":{"type":"NodePort","sessionAffinity":"ClientIP"}}'
+	run "${K[@]}" get service api -o json
+	node_port="$(echo "$output" | jq .spec.ports[0].nodePort)"
+	echo "node port $node_port"
+	[ "$node_port" -ge 30000 ] && [ "$node_port" -le 32767 ]
+	[[ "$("${K[@]}" get service api)" == *"NodePort"*"80:$node_port/TCP"* ]]
+	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
+	for _ in $(seq 1 50); do curl -sf -m 1 "http://10.251.0.1:$node_port/name" >/dev/null && break; sleep 0.1; done
+	# Every answer from one pod: the node port and the virtual IP, ten times each.
+	answers="$( (for _ in $(seq 1 10); do curl -sS -m 2 "http://10.251.0.1:$node_port/name"; curl -sS -m 2 "http://$vip/name"; done) | sort -u)"
+	echo "$answers"
+	[ "$(echo "$answers" | wc -l)" -eq 1 ]
+	[[ "$answers" == api-* ]]
+	# A node port asked for that another Service holds is refused, in kube-apiserver's words.
+	run "${K[@]}" create service nodeport other --tcp=80:80 --node-port="$node_port"
+	echo "$output"
+	[[ "$output" == *"provided port is already allocated"* ]]
+}

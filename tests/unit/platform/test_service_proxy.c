@@ -45,10 +45,10 @@ static void test_ruleset(void **state)
 	assert_has(text, "table ip cocoon\ndelete table ip cocoon\ntable ip cocoon {\n");
 	assert_has(text, "ip daddr 10.96.0.10 tcp dport 80 goto svc-0");
 	assert_has(text, "numgen random mod 2 vmap { 0 : goto ep-0-0, 1 : goto ep-0-1 }");
-	assert_has(text, "tcp dport 80 dnat to 10.244.0.5:8080");
-	assert_has(text, "tcp dport 80 dnat to 10.244.0.6:8080");
+	assert_has(text, "meta l4proto tcp dnat to 10.244.0.5:8080");
+	assert_has(text, "meta l4proto tcp dnat to 10.244.0.6:8080");
 	assert_has(text, "ip daddr 10.96.0.10 udp dport 53 goto svc-1");
-	assert_has(text, "udp dport 53 dnat to 10.244.0.5:5353");
+	assert_has(text, "meta l4proto udp dnat to 10.244.0.5:5353");
 	assert_has(text, "ip daddr 10.96.0.11 tcp dport 443 reject");
 	assert_null(strstr(text, "10.244.0.7")); /* not ready */
 	assert_null(strstr(text, "None"));
@@ -58,10 +58,33 @@ static void test_ruleset(void **state)
 	json_decref(endpoints);
 }
 
+/* A NodePort Service with ClientIP affinity: the node port on the host's addresses, one set of
+ * clients per endpoint, consulted before the random pick and refreshed by each new connection. */
+static void test_node_port_and_affinity(void **state)
+{
+	json_t *services =
+	    parse("[{\"metadata\":{\"namespace\":\"default\",\"name\":\"api\"},\"spec\":{\"clusterIP\":"
+		  "\"10.96.0.10\",\"type\":\"NodePort\",\"sessionAffinity\":\"ClientIP\",\"sessionAffinityConfig\":"
+		  "{\"clientIP\":{\"timeoutSeconds\":600}},\"ports\":[{\"port\":80,\"nodePort\":30080}]}}]");
+	json_t *endpoints =
+	    parse("[{\"metadata\":{\"namespace\":\"default\",\"name\":\"api\"},\"subsets\":[{"
+		  "\"addresses\":[{\"ip\":\"10.244.0.5\"},{\"ip\":\"10.244.0.6\"}],\"ports\":[{\"port\":8080}]}]}]");
+	char *text = platform_service_proxy_ruleset("cocoon", services, endpoints);
+	assert_has(text, "tcp dport 30080 goto svc-0");
+	assert_has(text, "fib daddr type local jump nodeports");
+	assert_has(text, "set aff-0-1 {\n\t\ttype ipv4_addr; flags dynamic,timeout; timeout 600s;");
+	assert_has(text, "ip saddr @aff-0-0 goto ep-0-0");
+	assert_has(text, "update @aff-0-1 { ip saddr }");
+	free(text);
+	json_decref(services);
+	json_decref(endpoints);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ruleset),
+		cmocka_unit_test(test_node_port_and_affinity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
