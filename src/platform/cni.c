@@ -15,12 +15,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CNI_VERSION  "1.0.0"
-#define NETWORK_NAME "cocoon"
+#define CNI_VERSION "1.0.0"
 
 static const char *plugin_dir(const struct platform_cni_config *cfg)
 {
 	return cfg->plugin_dir ? cfg->plugin_dir : "/usr/lib/cni";
+}
+
+char *platform_cni_network_name(const struct platform_cni_config *cfg)
+{
+	if (!cfg->bridge || strcmp(cfg->bridge, "cocoon0") == 0)
+		return cc_xstrdup("cocoon");
+	return cc_xasprintf("cocoon-%s", cfg->bridge);
 }
 
 /* The configuration of plugin `type` in the chain, as the runtime hands it over: the network's
@@ -28,7 +34,8 @@ static const char *plugin_dir(const struct platform_cni_config *cfg)
 static json_t *plugin_config(const struct platform_cni_config *cfg, const char *type, const json_t *prev,
 			     const json_t *port_mappings)
 {
-	json_t *conf = json_pack("{s:s, s:s, s:s}", "cniVersion", CNI_VERSION, "name", NETWORK_NAME, "type", type);
+	_cleanup_free_ char *network = platform_cni_network_name(cfg);
+	json_t *conf = json_pack("{s:s, s:s, s:s}", "cniVersion", CNI_VERSION, "name", network, "type", type);
 	if (strcmp(type, "bridge") == 0) {
 		json_t *ipam = json_pack("{s:s, s:[[{s:s}]], s:[{s:s}], s:s}", "type", "host-local", "ranges", "subnet",
 					 cfg->subnet ? cfg->subnet : "10.244.0.0/16", "routes", "dst", "0.0.0.0/0",
@@ -170,6 +177,13 @@ int platform_cni_del(const struct platform_cni_config *cfg, const char *containe
 	if (first == 0)
 		unlink(result_path);
 	return first;
+}
+
+int platform_cni_del_plugin(const struct platform_cni_config *cfg, const char *type, const char *container_id,
+			    const json_t *port_mappings, struct cc_error *err)
+{
+	_cleanup_json_ json_t *conf = plugin_config(cfg, type, NULL, port_mappings);
+	return invoke(cfg, "DEL", type, container_id, "", "eth0", conf, NULL, err);
 }
 
 int platform_cni_check(const struct platform_cni_config *cfg, struct cc_error *err)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct cc_error;
 
@@ -31,5 +32,16 @@ int platform_cni_add(const struct platform_cni_config *cfg, const char *containe
 /* Detaches (DEL in reverse order); idempotent, and works when the namespace is already gone. */
 int platform_cni_del(const struct platform_cni_config *cfg, const char *container_id, const char *netns_path,
 		     const json_t *port_mappings, const char *result_path, struct cc_error *err);
+/* One plugin's DEL for container_id, without a namespace or cached result. */
+int platform_cni_del_plugin(const struct platform_cni_config *cfg, const char *type, const char *container_id,
+			    const json_t *port_mappings, struct cc_error *err);
+/* The network's name, which tags every rule its plugins write: "cocoon" on the default bridge,
+ * "cocoon-BRIDGE" on another, so platforms on different bridges never take each other's. */
+char *platform_cni_network_name(const struct platform_cni_config *cfg);
+/* Removes the hostPort and masquerade rules of this network's attachments that no pod holds
+ * (holds(id) false): what a crash, or a data directory removed under running pods, leaves behind.
+ * *removed counts the attachments cleaned. */
+int platform_cni_collect_garbage(const struct platform_cni_config *cfg, bool (*holds)(const char *id, void *ctx),
+				 void *ctx, unsigned *removed, struct cc_error *err);
 /* Whether the plugins are installed (bridge, host-local, portmap, loopback). */
 int platform_cni_check(const struct platform_cni_config *cfg, struct cc_error *err);

@@ -295,6 +295,27 @@ static int mount_memory(struct platform_pods *p, struct cc_error *err)
 	return 0;
 }
 
+static bool holds_attachment(const char *id, void *ctx)
+{
+	struct platform_pods *p = ctx;
+	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
+		if (strcmp(ps->uid, id) == 0)
+			return true;
+	return false;
+}
+
+/* After the re-adoption: the hostPort and masquerade rules of pods this node no longer has (it
+ * crashed, or its data went) would take the host's ports, so they go before any pod starts. */
+static void collect_network_garbage(struct platform_pods *p)
+{
+	unsigned removed = 0;
+	struct cc_error err = { 0 };
+	if (platform_cni_collect_garbage(&p->cni, holds_attachment, p, &removed, &err) < 0)
+		cc_warning("pods: %s", cc_error_message(&err));
+	else if (removed)
+		cc_info("pods: removed the hostPort and masquerade rules of %u pods that are gone", removed);
+}
+
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err)
 {
 	struct platform_pods *p = cc_xcalloc(1, sizeof(*p));
@@ -341,6 +362,7 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 		return r;
 	}
 	restore(p);
+	collect_network_garbage(p);
 	platform_objects_observe(cfg->objects, observe, p);
 	int e = cc_thread_start_worker(&p->thread, pods_main, p);
 	if (e != 0) {

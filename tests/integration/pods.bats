@@ -263,7 +263,7 @@ wait_for() {
 		sleep 0.2
 	done
 	[ "$("${K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
-	hostport="$(free_port)"
+	hostport="$(free_host_port)"
 	"${K[@]}" run published --image=localhost/busybox:latest --port=8080 \
 		--overrides="{\"spec\":{\"containers\":[{\"name\":\"published\",\"image\":\"localhost/busybox:latest\",\"command\":[\"httpd\",\"-f\",\"-p\",\"8080\",\"-h\",\"/etc\"],\"ports\":[{\"containerPort\":8080,\"hostPort\":$hostport}]}]}}"
 	"${K[@]}" wait --for=condition=Ready pod/published --timeout=30s
@@ -470,6 +470,37 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	[ "$output" = still-here ]
 	# One monitor for the container, as before.
 	[ "$(pgrep -c -f -- "--id ${id#cocoon://}" || true)" -eq 1 ]
+}
+
+# add_portmap NETWORK ID PORT: the hostPort chains the portmap plugin writes for an attachment.
+add_portmap() {
+	printf '{"cniVersion":"1.0.0","name":"%s","type":"portmap","capabilities":{"portMappings":true},"runtimeConfig":{"portMappings":[{"hostPort":%s,"containerPort":80,"protocol":"tcp"}]},"prevResult":{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.245.0.250/24","interface":0}]}}' "$1" "$3" |
+		CNI_COMMAND="${4:-ADD}" CNI_CONTAINERID="$2" CNI_NETNS=/x CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/portmap >/dev/null
+}
+
+@test "pods: a restart removes the hostPort and masquerade rules of pods that are gone, of its network only" {
+	hostport="$(free_host_port)"
+	"${K[@]}" run kept --image=localhost/busybox:latest --port=8080 \
+		--overrides="{\"spec\":{\"containers\":[{\"name\":\"kept\",\"image\":\"localhost/busybox:latest\",\"command\":[\"httpd\",\"-f\",\"-p\",\"8080\",\"-h\",\"/etc\"],\"ports\":[{\"containerPort\":8080,\"hostPort\":$hostport}]}]}}"
+	"${K[@]}" wait --for=condition=Ready pod/kept --timeout=30s
+	# What a crash with the data gone leaves: rules of attachments no pod holds, on this network
+	# (cocoon-cctest0) and on another platform's.
+	add_portmap cocoon-cctest0 gone-hostport "$(free_host_port)"
+	add_portmap cocoon-elsewhere other-hostport "$(free_host_port)"
+	iptables -w -t nat -N CNI-cocoon-gc-test
+	iptables -w -t nat -A CNI-cocoon-gc-test ! -d 224.0.0.0/4 -j MASQUERADE
+	iptables -w -t nat -A POSTROUTING -s 10.245.0.251/32 -m comment --comment 'name: "cocoon-cctest0" id: "gone-masq"' -j CNI-cocoon-gc-test
+	kill -KILL "$(cat "$BATS_FILE_TMPDIR/cocoond.pid")"
+	sleep 0.5
+	start_pods_platform
+	rules="$(iptables-save -t nat)"
+	add_portmap cocoon-elsewhere other-hostport 1 DEL
+	[[ "$rules" != *gone-hostport* && "$rules" != *gone-masq* && "$rules" != *CNI-cocoon-gc-test* ]]
+	[[ "$rules" == *other-hostport* ]]
+	grep -q "removed the hostPort and masquerade rules of 2 pods that are gone" "$DATA.log"
+	# The pod this node holds keeps its port.
+	run curl -s -m 5 "http://$(field kept '{.status.hostIP}'):$hostport/hostname"
+	[ "$output" = kept ]
 }
 
 @test "pods: a SIGKILL of cocoond in the middle of a rolling update: it finishes after the restart, nothing doubled" {

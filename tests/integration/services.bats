@@ -200,8 +200,13 @@ api() {
 	[[ "$("${K[@]}" get service api)" == *"NodePort"*"80:$node_port/TCP"* ]]
 	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
 	for _ in $(seq 1 50); do curl -sf -m 1 "http://10.251.0.1:$node_port/name" >/dev/null && break; sleep 0.1; done
-	# Every answer from one pod: the node port and the virtual IP, ten times each.
-	answers="$( (for _ in $(seq 1 10); do curl -sS -m 2 "http://10.251.0.1:$node_port/name"; curl -sS -m 2 "http://$vip/name"; done) | sort -u)"
+	# Every answer from one pod: the node port and the virtual IP, ten times each, from one client
+	# address (affinity is by the client's address; the host would reach the virtual IP from
+	# another).
+	answers="$( (for _ in $(seq 1 10); do
+		curl -sS -m 2 "http://10.251.0.1:$node_port/name"
+		curl -sS -m 2 --interface 10.251.0.1 "http://$vip/name"
+	done) | sort -u)"
 	echo "$answers"
 	[ "$(echo "$answers" | wc -l)" -eq 1 ]
 	[[ "$answers" == api-* ]]

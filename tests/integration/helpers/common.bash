@@ -15,6 +15,21 @@ free_port() {
 	"$SYSTEM_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# free_host_port: a free port below the kernel's ephemeral range (where free_port's come from) and
+# the NodePort range, for a pod's hostPort: a DNAT rule an aborted run left behind then never
+# catches a later test's server.
+free_host_port() {
+	"$SYSTEM_PYTHON" -c 'import random, socket
+for _ in range(500):
+    port = random.randrange(20000, 30000)
+    try:
+        socket.socket().bind(("0.0.0.0", port))
+    except OSError:
+        continue
+    print(port)
+    break'
+}
+
 # wait_for_server NAME PID LOG CHECK...: waits up to 5 s until the command CHECK succeeds, giving up
 # early when the server PID exits; on failure prints NAME's LOG and returns 1.
 wait_for_server() {
