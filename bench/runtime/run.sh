@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # Side-by-side runtime benchmark: `run` of a /bin/true container and create+start+delete, for
-# cocoon-runtime, runc and crun, in one hyperfine run each (ratios matter, not absolute times).
+# cocoon-runtime, runc and crun, in one hyperfine run each (ratios matter, not absolute times), then
+# where cocoon-runtime's time goes (COCOON_RUNTIME_PROFILE's phases, median over the runs).
+# crun refuses the hybrid cgroup layout, so the whole benchmark runs in a private mount namespace
+# with the cgroup2 mount at /sys/fs/cgroup/unified removed (the host's mounts are untouched).
 # Needs root. Usage: bench/runtime/run.sh [RUNS]   (installs hyperfine, runc, crun if missing)
+# COCOON_BUILD picks the build directory (default: build).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-50}"
-for pkg in hyperfine runc crun busybox-static; do
-	dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q installed ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
-done
-COCOON_RUNTIME="$root/build/cocoon-runtime"
+if [ -z "${COCOON_BENCH_PRIVATE_MOUNTS:-}" ]; then
+	for pkg in hyperfine runc crun busybox-static; do
+		dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q installed ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+	done
+	exec env COCOON_BENCH_PRIVATE_MOUNTS=1 unshare -m --propagation private "$0" "$@"
+fi
+if mountpoint -q /sys/fs/cgroup/unified; then
+	umount /sys/fs/cgroup/unified
+fi
+COCOON_RUNTIME="$root/${COCOON_BUILD:-build}/cocoon-runtime"
+COCOON_RUNTIME="$(realpath "$COCOON_RUNTIME")"
 SYSTEM_PYTHON=/usr/bin/python3
 source "$root/tests/integration/helpers/runtime.bash"
 
@@ -18,13 +29,16 @@ trap 'rm -rf "$work"' EXIT
 make_bundle "$work/bundle" 'c["process"]["args"] = ["/bin/true"]' \
 	'c["ociVersion"] = "1.0.2"' # crun 1.8 refuses newer versions
 cd "$work/bundle"
+# Container state where runtimes keep it on a host: on the /run tmpfs.
+state_root="$(mktemp -d /run/cocoon-bench.XXXXXX)"
+trap 'rm -rf "$work" "$state_root"' EXIT
 
 runtimes=(cocoon "$COCOON_RUNTIME" runc runc crun crun)
 commands_run=()
 commands_cycle=()
 for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 	name="${runtimes[i]}" bin="${runtimes[i + 1]}"
-	state="$work/state-$name"
+	state="$state_root/state-$name"
 	if ! "$bin" --root "$state" run "probe-$name" >"$work/$name.probe" 2>&1; then
 		echo "$name cannot run here: $(tail -1 "$work/$name.probe")"
 		continue
@@ -32,7 +46,33 @@ for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 	commands_run+=(-n "$name" "$bin --root $state run b-$name")
 	commands_cycle+=(-n "$name" "sh -c '$bin --root $state create c-$name && $bin --root $state start c-$name && $bin --root $state delete --force c-$name'")
 done
+# medians FILE: each runtime's median and its ratio to crun's (σ on this VM is large: medians).
+medians() {
+	"$SYSTEM_PYTHON" - "$1" <<-'PY'
+	import json, sys
+	results = {r["command"]: r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
+	base = results.get("crun")
+	for name, ms in results.items():
+	    ratio = f"  {ms / base:.2f}x crun" if base else ""
+	    print(f"  median {name:>7} {ms:6.2f} ms{ratio}")
+	PY
+}
 echo "== run of a /bin/true container"
-hyperfine -N --warmup 5 --runs "$runs" "${commands_run[@]}"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${commands_run[@]}"
+medians "$work/run.json"
 echo "== create + start + delete"
-hyperfine --warmup 5 --runs "$runs" "${commands_cycle[@]}"
+hyperfine --warmup 5 --runs "$runs" --export-json "$work/cycle.json" "${commands_cycle[@]}"
+medians "$work/cycle.json"
+
+echo "== where cocoon-runtime's run goes (median microseconds per phase over $runs runs)"
+for i in $(seq 1 "$runs"); do
+	COCOON_RUNTIME_PROFILE=1 "$COCOON_RUNTIME" --root "$state_root/state-profile" run "p$i" 2>&1 >/dev/null |
+		grep '^{"phases"'
+done | "$SYSTEM_PYTHON" -c '
+import json, statistics, sys
+runs = [json.loads(line)["phases"] for line in sys.stdin]
+names = list(runs[0])
+for name in names:
+    print(f"{name:>16} {statistics.median(r.get(name, 0) for r in runs):8.0f}")
+print("{:>16} {:8.0f}".format("sum", statistics.median(sum(r.values()) for r in runs)))
+'

@@ -28,15 +28,19 @@
 #include "runtime/cgroup.h"
 #include "runtime/fscrypt.h"
 #include "runtime/hooks.h"
+#include "runtime/idmap_mount.h"
 #include "runtime/init.h"
 #include "runtime/measure.h"
+#include "runtime/phases.h"
 #include "runtime/profile.h"
+#include "runtime/rootfs.h"
 #include "runtime/spec.h"
 #include "runtime/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,22 +104,6 @@ int runtime_signal_from_string(const char *s)
 		if (strcmp(signals[i].name, s) == 0)
 			return signals[i].sig;
 	return -1;
-}
-
-static int write_id_map(pid_t pid, const char *file, const struct runtime_id_map *maps, size_t count,
-			struct cc_error *err)
-{
-	struct cc_buf text = CC_BUF_INIT;
-	for (size_t i = 0; i < count; i++)
-		cc_buf_appendf(&text, "%u %u %u\n", maps[i].container_id, maps[i].host_id, maps[i].size);
-	_cleanup_free_ char *path = cc_xasprintf("/proc/%d/%s", (int)pid, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int r = 0;
-	if (fd < 0 || write(fd, text.data ? text.data : "", text.len) < 0)
-		r = cc_error_set_errno(err, errno, "write %s of the container (%s)", file,
-				       text.data ? text.data : "empty");
-	cc_buf_free(&text);
-	return r;
 }
 
 static int join_pid_namespace(const struct runtime_spec *spec, struct cc_error *err)
@@ -212,7 +200,7 @@ int runtime_write_pid_file(const char *path, pid_t pid, struct cc_error *err)
 {
 	char text[16];
 	snprintf(text, sizeof(text), "%d", (int)pid);
-	return cc_write_file_atomic(path, text, strlen(text), 0644, err);
+	return cc_replace_file(path, text, strlen(text), 0644, err);
 }
 
 /* What create builds up, phase by phase (create_container); creation_abort undoes what exists of
@@ -227,10 +215,70 @@ struct creation {
 	struct runtime_state *state;
 	pid_t pid;
 	int sync_fd;
+	struct runtime_phases phases;
+	/* The measurement taken while the init sets up (see measure_beside_setup). */
+	pthread_t measurer;
+	bool measuring;
+	int measure_result;
+	struct cc_error measure_err;
 };
+
+static int measure_container(struct creation *c, struct cc_error *err);
+
+static void *measurer_main(void *arg)
+{
+	struct creation *c = arg;
+	c->measure_result = measure_container(c, &c->measure_err);
+	return NULL;
+}
+
+/* The mount points the init would create in the rootfs, made first: the rootfs is then the same at
+ * a container's first launch as at later ones (one measurement for both), and the init changes
+ * nothing in it. Returns whether that worked. */
+static bool create_mount_points(const struct creation *c)
+{
+	struct cc_error ignored = { 0 };
+	return c->spec->namespaces[RUNTIME_NS_MOUNT].enabled &&
+	       runtime_rootfs_create_mount_points(c->spec, &ignored) == 0;
+}
+
+/* The measurement may be taken while the init is cloned and sets up when nothing in between can
+ * change the rootfs: the mount points exist, no fscrypt storage, no hooks that run before the
+ * workload (and no hook needs the measurement in its state). The thread starts after the clone: a
+ * clone while another thread may hold the allocator's lock would leave the child with that lock. */
+static bool measure_beside_setup(const struct creation *c, bool mount_points_ready)
+{
+	const struct runtime_spec *spec = c->spec;
+	return mount_points_ready && !runtime_spec_annotation(spec, RUNTIME_FSCRYPT_KEY_ANNOTATION) &&
+	       spec->hook_count[RUNTIME_HOOK_PRESTART] == 0 && spec->hook_count[RUNTIME_HOOK_CREATE_RUNTIME] == 0 &&
+	       spec->hook_count[RUNTIME_HOOK_CREATE_CONTAINER] == 0 &&
+	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
+}
+
+static void start_measuring(struct creation *c)
+{
+	c->measuring = pthread_create(&c->measurer, NULL, measurer_main, c) == 0;
+	if (!c->measuring) /* no thread to be had: measure here */
+		c->measure_result = measure_container(c, &c->measure_err);
+}
+
+static int finish_measuring(struct creation *c, struct cc_error *err)
+{
+	if (c->measuring) {
+		pthread_join(c->measurer, NULL);
+		c->measuring = false;
+	}
+	if (c->measure_result < 0) {
+		*err = c->measure_err;
+		return c->measure_result;
+	}
+	return 0;
+}
 
 static void creation_abort(struct creation *c)
 {
+	struct cc_error ignored = { 0 };
+	finish_measuring(c, &ignored);
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, NULL, 0);
@@ -316,9 +364,10 @@ static int make_state_dir(struct creation *c, struct cc_error *err)
 	state->created_ns = cc_time_now_ns();
 	state->owner = cc_xstrdup("");
 	state->annotations = spec->annotations ? json_deep_copy(spec->annotations) : NULL;
-	state->measurement = cc_xstrdup(c->measurement);
+	state->measurement = c->measurement ? cc_xstrdup(c->measurement) : NULL; /* later when taken beside */
 	state->profile = c->profile ? cc_xstrdup(c->profile) : NULL;
 	state->use_terminal = spec->process.terminal;
+	state->late_hooks = spec->hook_count[RUNTIME_HOOK_POSTSTART] > 0 || spec->hook_count[RUNTIME_HOOK_POSTSTOP] > 0;
 	return 0;
 }
 
@@ -407,10 +456,11 @@ static int configure_init(struct creation *c, struct cc_error *err)
 	struct runtime_state *state = c->state;
 	int r;
 	if (spec->namespaces[RUNTIME_NS_USER].enabled && !spec->namespaces[RUNTIME_NS_USER].path) {
-		if ((r = write_id_map(c->pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
-		    (r = write_id_map(c->pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
+		if ((r = runtime_write_id_map(c->pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
+		    (r = runtime_write_id_map(c->pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
 			return r;
 	}
+	runtime_phases_mark(&c->phases, "id-maps");
 	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, c->o->id);
 	if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &state->cgroup_paths, err) < 0)
 		return cc_error_prefix(err, "set up cgroups");
@@ -423,9 +473,13 @@ static int configure_init(struct creation *c, struct cc_error *err)
 			return cc_error_set_errno(err, errno, "set oom_score_adj");
 	}
 	state->pid_start_time = runtime_pid_start_time(c->pid);
+	runtime_phases_mark(&c->phases, "cgroups");
+	if ((r = runtime_idmap_mounts_send(spec, c->sync_fd, err)) < 0)
+		return r;
 	if ((r = runtime_hooks_run(spec, RUNTIME_HOOK_PRESTART, state, err)) < 0 ||
 	    (r = runtime_hooks_run(spec, RUNTIME_HOOK_CREATE_RUNTIME, state, err)) < 0)
 		return r;
+	runtime_phases_mark(&c->phases, "hooks");
 	return 0;
 }
 
@@ -454,13 +508,20 @@ static int run_init_setup(struct creation *c, struct cc_error *err)
 		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
 	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
 		return cc_error_set(err, EPIPE, "the container process exited before setup");
-	for (;;) {
+	/* READY comes before the init's last steps (user, capabilities, filter); the init closes its end
+	 * once they are done, and an ERROR before that is still a failed create. */
+	for (bool ready = false;;) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
-		if (runtime_sync_recv(c->sync_fd, &msg, &fd) < 0)
+		if (runtime_sync_recv(c->sync_fd, &msg, &fd) < 0) {
+			if (ready)
+				return 0;
 			return cc_error_set(err, EPIPE, "the container process exited during setup");
-		if (msg.type == RUNTIME_SYNC_READY)
-			return 0;
+		}
+		if (msg.type == RUNTIME_SYNC_READY) {
+			ready = true;
+			continue;
+		}
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			return cc_error_set(err, EPERM, "%s", msg.text);
 		if (fd >= 0) {
@@ -495,27 +556,52 @@ static int record_measurement(const struct creation *c, struct cc_error *err)
  * follow the diagram at the top of this file. */
 static int create_container(struct creation *c, struct cc_error *err)
 {
+	struct runtime_phases *t = &c->phases;
 	int r;
-	if ((r = load_bundle(c, err)) < 0 || (r = apply_profile(c, err)) < 0)
+	if ((r = load_bundle(c, err)) < 0)
 		return r;
+	runtime_phases_mark(t, "config");
+	if ((r = apply_profile(c, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "profile");
 	if (c->spec->process.terminal && !c->o->console_socket)
 		return cc_error_set(err, EINVAL,
 				    "process.terminal is set: give --console-socket (podman and containerd do)");
-	if ((r = measure_container(c, err)) < 0 || (r = make_state_dir(c, err)) < 0)
+	bool beside = measure_beside_setup(c, create_mount_points(c));
+	if (!beside && (r = measure_container(c, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "measure");
+	if ((r = make_state_dir(c, err)) < 0)
 		return r;
 	_cleanup_close_ int fifo_fd = -1;
 	if ((r = make_exec_fifo(c->state, &fifo_fd, err)) < 0 || (r = encrypt_storage(c, err)) < 0)
 		return r;
-	if ((r = clone_init(c, fifo_fd, err)) < 0 || (r = configure_init(c, err)) < 0 ||
-	    (r = run_init_setup(c, err)) < 0)
+	runtime_phases_mark(t, "state-dir");
+	if ((r = clone_init(c, fifo_fd, err)) < 0)
 		return r;
-	if ((r = runtime_state_save(c->state, err)) < 0 || (r = record_measurement(c, err)) < 0)
+	runtime_phases_mark(t, "clone");
+	if (beside)
+		start_measuring(c);
+	if ((r = configure_init(c, err)) < 0 || (r = run_init_setup(c, err)) < 0)
 		return r;
+	runtime_phases_mark(t, "init-setup");
+	if (beside && (r = finish_measuring(c, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "measure");
+	if (!c->state->measurement)
+		c->state->measurement = cc_xstrdup(c->measurement);
+	if ((r = runtime_state_save(c->state, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "state-save");
+	if ((r = record_measurement(c, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "measurement-log");
 	if (c->o->pid_file && (r = runtime_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
 		return r;
 	runtime_emit("container.create", c->o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",
 		     json_pack("{s:s, s:s, s:s?, s:i}", "measurement", c->measurement, "bundle", c->bundle, "profile",
 			       c->profile, "pid", (int)c->pid));
+	runtime_phases_mark(t, "audit");
 	return 0;
 }
 
@@ -545,7 +631,9 @@ static void creation_release(struct creation *c)
 int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err)
 {
 	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	runtime_phases_init(&c.phases);
 	int r = create_or_abort(&c, err);
+	runtime_phases_report(&c.phases);
 	creation_release(&c);
 	return r;
 }
@@ -613,7 +701,7 @@ int runtime_start(const struct runtime_globals *g, const char *id, struct cc_err
 		return cc_error_set(err, EINVAL, "container `%s` is %s, not created: cannot start it", id,
 				    runtime_status_name(status));
 	r = release_init(st, err);
-	if (r == 0)
+	if (r == 0 && st->late_hooks)
 		runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTART);
 	runtime_emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
 		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
@@ -665,7 +753,8 @@ static int remove_container(const struct runtime_state *st, struct cc_error *err
 {
 	runtime_cgroup_kill_all(st->cgroup_paths, SIGKILL);
 	int r = runtime_cgroup_destroy(st->cgroup_paths, err);
-	runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTOP);
+	if (st->late_hooks)
+		runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTOP);
 	if (st->fscrypt_dir && st->fscrypt_key_id) {
 		struct cc_error shred_err = { 0 };
 		int s = shred_storage(st, &shred_err);
@@ -762,6 +851,7 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 		int *ret_status, struct cc_error *err)
 {
 	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	runtime_phases_init(&c.phases);
 	int r = create_or_abort(&c, err);
 	if (r < 0)
 		goto out;
@@ -769,13 +859,17 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 		creation_abort(&c);
 		goto out;
 	}
+	runtime_phases_mark(&c.phases, "start");
 	*ret_status = 0;
 	if (!detach) {
 		*ret_status = wait_forwarding(c.pid);
+		runtime_phases_mark(&c.phases, "workload");
 		if (!keep)
 			runtime_delete(g, o->id, true, NULL);
+		runtime_phases_mark(&c.phases, "delete");
 	}
 out:
+	runtime_phases_report(&c.phases);
 	creation_release(&c);
 	return r;
 }

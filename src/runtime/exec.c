@@ -184,13 +184,19 @@ static int run_exec_setup(const struct runtime_state *st, const struct runtime_e
 		return r;
 	if (runtime_sync_send(sync_fd, RUNTIME_SYNC_GO, NULL, -1) < 0)
 		return cc_error_set(err, EPIPE, "the exec process exited before setup");
-	for (;;) {
+	/* As for create: READY, then the process's last steps until it closes its end. */
+	for (bool ready = false;;) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
-		if (runtime_sync_recv(sync_fd, &msg, &fd) < 0)
+		if (runtime_sync_recv(sync_fd, &msg, &fd) < 0) {
+			if (ready)
+				return 0;
 			return cc_error_set(err, EPIPE, "the exec process exited during setup");
-		if (msg.type == RUNTIME_SYNC_READY)
-			return 0;
+		}
+		if (msg.type == RUNTIME_SYNC_READY) {
+			ready = true;
+			continue;
+		}
 		if (msg.type == RUNTIME_SYNC_ERROR)
 			r = cc_error_set(err, EPERM, "%s", msg.text);
 		else if (msg.type == RUNTIME_SYNC_PTY && fd >= 0)

@@ -116,17 +116,30 @@ static int switch_user(const struct runtime_process *p, struct cc_error *err)
 	return 0;
 }
 
-static int load_seccomp(const struct runtime_init_args *a, struct cc_error *err)
+/* The config's seccomp filter, compiled before READY (so a bad profile fails `create`) and loaded
+ * as late as its kind allows. */
+struct pending_filter {
+	scmp_filter_ctx ctx; /* NULL: none */
+	bool notify;
+	bool confidential_loaded;
+};
+
+static int compile_seccomp(const struct runtime_init_args *a, struct pending_filter *f, struct cc_error *err)
 {
-	const struct runtime_spec *spec = a->spec;
-	if (spec->seccomp) {
-		scmp_filter_ctx ctx;
-		bool notify;
-		int r = runtime_seccomp_build(spec->seccomp, &ctx, &notify, err);
-		if (r < 0)
-			return r;
-		int fd = runtime_seccomp_load(ctx, notify, err);
-		seccomp_release(ctx);
+	*f = (struct pending_filter){ 0 };
+	if (!a->spec->seccomp)
+		return 0;
+	return runtime_seccomp_build(a->spec->seccomp, &f->ctx, &f->notify, err);
+}
+
+/* Loads the config's filter (if still pending) and the confidential profile's own; a notify filter
+ * sends its listener fd to the runtime. */
+static int load_seccomp(const struct runtime_init_args *a, struct pending_filter *f, struct cc_error *err)
+{
+	if (f->ctx) {
+		int fd = runtime_seccomp_load(f->ctx, f->notify, err);
+		seccomp_release(f->ctx);
+		f->ctx = NULL;
 		if (fd < 0)
 			return fd;
 		if (fd > 0) {
@@ -134,7 +147,7 @@ static int load_seccomp(const struct runtime_init_args *a, struct cc_error *err)
 			close(fd);
 		}
 	}
-	if (a->confidential) {
+	if (a->confidential && !f->confidential_loaded) {
 		scmp_filter_ctx ctx;
 		int r = runtime_seccomp_confidential(&ctx, err);
 		if (r < 0)
@@ -143,6 +156,7 @@ static int load_seccomp(const struct runtime_init_args *a, struct cc_error *err)
 		seccomp_release(ctx);
 		if (r < 0)
 			return r;
+		f->confidential_loaded = true;
 	}
 	return 0;
 }
@@ -156,12 +170,27 @@ static int create_container_hooks(void *arg, struct cc_error *err)
 }
 
 /* Waits for GO: the runtime has written the id maps and set up the cgroups. The runtime sends the
- * container state with it, for the hooks run in here; msg keeps that text. */
+ * container state with it, for the hooks run in here; msg keeps that text. Before GO come the trees
+ * of idmapped mounts, by mount index. */
 static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *msg)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* if the runtime dies during create, so do we */
-	if (runtime_sync_recv(a->sync_fd, msg, NULL) < 0 || msg->type != RUNTIME_SYNC_GO)
-		_exit(1);
+	size_t count = a->spec->mount_count;
+	a->mount_fds = cc_xcalloc(count + 1, sizeof(int));
+	for (size_t i = 0; i < count; i++)
+		a->mount_fds[i] = -1;
+	for (;;) {
+		int fd = -1;
+		if (runtime_sync_recv(a->sync_fd, msg, &fd) < 0)
+			_exit(1);
+		if (msg->type == RUNTIME_SYNC_GO)
+			break;
+		char *end;
+		unsigned long index = strtoul(msg->text, &end, 10);
+		if (msg->type != RUNTIME_SYNC_MOUNT_FD || fd < 0 || *end || index >= count)
+			_exit(1);
+		a->mount_fds[index] = fd;
+	}
 	prctl(PR_SET_PDEATHSIG, 0);
 	a->state_json = msg->text;
 }
@@ -175,7 +204,7 @@ static int set_up_container(const struct runtime_init_args *a, struct cc_error *
 	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
 		return cc_error_set_errno(err, errno, "set domainname `%s`", spec->domainname);
 	if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
-		int r = runtime_rootfs_prepare(spec, create_container_hooks, (void *)a, err);
+		int r = runtime_rootfs_prepare(spec, a->mount_fds, create_container_hooks, (void *)a, err);
 		if (r < 0)
 			return r;
 	} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
@@ -240,17 +269,15 @@ static int enter_cwd(const struct runtime_process *p, struct cc_error *err)
 	return 0;
 }
 
-/* Bounding set, seccomp, user, capabilities, umask, cwd and no_new_privs, in the order that keeps
- * each step possible. With no_new_privs the seccomp filter needs no CAP_SYS_ADMIN, so it goes in last
- * and never has to allow the init's own setup calls. */
-static int drop_privileges(const struct runtime_init_args *a, struct cc_error *err)
+/* User, capabilities, umask, cwd and no_new_privs, in the order that keeps each step possible. A
+ * filter loaded without no_new_privs needs CAP_SYS_ADMIN, so it goes in first (runc's order); with
+ * no_new_privs it waits for the last moment before execve (see runtime_init_main). */
+static int drop_privileges(const struct runtime_init_args *a, struct pending_filter *f, struct cc_error *err)
 {
 	const struct runtime_process *p = &a->spec->process;
 	int r;
-	if (p->has_caps && (r = runtime_caps_drop_bounding(&p->caps, err)) < 0)
+	if (!p->no_new_privileges && (r = load_seccomp(a, f, err)) < 0)
 		return r;
-	if (!p->no_new_privileges && (r = load_seccomp(a, err)) < 0)
-		return r; /* without no_new_privs the filter must go in while we still hold CAP_SYS_ADMIN */
 	prctl(PR_SET_KEEPCAPS, 1);
 	if ((r = switch_user(p, err)) < 0)
 		return r;
@@ -263,8 +290,6 @@ static int drop_privileges(const struct runtime_init_args *a, struct cc_error *e
 		return r;
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cc_error_set_errno(err, errno, "set no_new_privs");
-	if (p->no_new_privileges && (r = load_seccomp(a, err)) < 0)
-		return r;
 	return 0;
 }
 
@@ -280,15 +305,12 @@ static void close_inherited_fds(int preserve_fds)
 		fcntl(fd, F_SETFD, 0);
 }
 
-/* Reports READY, then (for create) waits for `start` and runs the startContainer hooks. The runtime
- * may be gone by then, so failures here only exit. */
+/* For create: waits for `start` (the init blocks opening the exec FIFO until `start` reads it) and
+ * runs the startContainer hooks. The runtime may be gone by then, so failures here only exit. */
 static void wait_for_start(const struct runtime_init_args *a)
 {
-	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_READY, NULL, -1) < 0)
-		_exit(1);
 	if (a->fifo_fd < 0)
 		return;
-	/* Blocks until `start` opens the FIFO for reading. */
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->fifo_fd);
 	int fifo = open(path, O_WRONLY | O_CLOEXEC);
@@ -320,10 +342,38 @@ void runtime_init_main(const struct runtime_init_args *args)
 	if (!a->join_only && set_up_container(a, &err) < 0)
 		fail(a, &err);
 	_cleanup_free_ char *exe = NULL;
-	if (set_up_process(a, &err) < 0 || resolve_executable(p, &exe, &err) < 0 || drop_privileges(a, &err) < 0)
+	struct pending_filter filter;
+	if (set_up_process(a, &err) < 0 || resolve_executable(p, &exe, &err) < 0 ||
+	    (p->has_caps && runtime_caps_drop_bounding(&p->caps, &err) < 0) || compile_seccomp(a, &filter, &err) < 0)
+		fail(a, &err);
+	/* A notify filter's listener fd goes over the socket, so it is loaded while the socket is open
+	 * (its profile must allow sendmsg, as with runc). */
+	if (filter.notify) {
+		if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			cc_error_set_errno(&err, errno, "set no_new_privs");
+		if (err.code || load_seccomp(a, &filter, &err) < 0)
+			fail(a, &err);
+	}
+	/* READY before any other filter exists: the filter need not allow the conversation. The runtime
+	 * goes on listening until the socket closes, so what fails from here on is still reported. */
+	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_READY, NULL, -1) < 0)
+		_exit(1);
+	if (drop_privileges(a, &filter, &err) < 0)
 		fail(a, &err);
 	close_inherited_fds(a->preserve_fds);
+	close(a->sync_fd);
+	/* Under the confidential profile the startContainer hooks run filtered, as the workload does. */
+	if (a->confidential && load_seccomp(a, &filter, &err) < 0) {
+		fprintf(stderr, "cocoon-runtime: %s\n", cc_error_message(&err));
+		_exit(1);
+	}
 	wait_for_start(a);
+	/* With no_new_privs the filter comes last, so that as few calls as possible run under it and
+	 * the startContainer hooks run before it (runc's order). */
+	if (p->no_new_privileges && load_seccomp(a, &filter, &err) < 0) {
+		fprintf(stderr, "cocoon-runtime: %s\n", cc_error_message(&err));
+		_exit(1);
+	}
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
 	/* The runtime is gone by now: the workload's stderr is the only place left to say why. */
 	fprintf(stderr, "cocoon-runtime: exec `%s`: %s\n", exe, strerror(errno));

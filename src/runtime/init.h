@@ -17,6 +17,7 @@ struct runtime_init_args {
 	bool new_keyring;
 	bool join_only;         /* exec into an existing container: no rootfs setup */
 	const char *state_json; /* the container state for hooks; set by the init itself */
+	int *mount_fds;         /* per mount: a prepared tree to attach (idmapped), or -1; set by the init */
 };
 
 _Noreturn void runtime_init_main(const struct runtime_init_args *args);

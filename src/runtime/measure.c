@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define MEASUREMENT_LOG_TAIL 65536
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -139,7 +141,7 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	r = walk(fd, "", ctx, &cache, 0, err);
 	if (r == 0 && cache.dirty && cache_path) {
 		_cleanup_free_ char *text = json_dumps(cache.entries, JSON_COMPACT);
-		cc_write_file_atomic(cache_path, text, strlen(text), 0600, NULL);
+		cc_replace_file(cache_path, text, strlen(text), 0600, NULL);
 	}
 	json_decref(cache.entries);
 	uint8_t md[48];
@@ -194,11 +196,18 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 	/* Exclusive lock: concurrent creates must chain one after the other. */
 	if (flock(fd, LOCK_EX) < 0)
 		return cc_error_set_errno(err, errno, "lock measurement log `%s`", log_path);
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	int r = cc_read_file(log_path, 256u << 20, &data, &len, err);
-	if (r < 0)
-		return r;
+	/* Only the end of the log holds the previous record: reading the whole log would make every
+	 * launch slower than the last. A record is far shorter than the window. */
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return cc_error_set_errno(err, errno, "measurement log `%s`", log_path);
+	off_t from = st.st_size > MEASUREMENT_LOG_TAIL ? st.st_size - MEASUREMENT_LOG_TAIL : 0;
+	char data[MEASUREMENT_LOG_TAIL];
+	ssize_t got = pread(fd, data, (size_t)(st.st_size - from), from);
+	if (got < 0)
+		return cc_error_set_errno(err, errno, "read measurement log `%s`", log_path);
+	size_t len = (size_t)got;
+	int r;
 	/* The previous record is the last complete line. */
 	int64_t seq = 0;
 	char prev[97] =

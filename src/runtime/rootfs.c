@@ -7,6 +7,7 @@
 #include "lib/base/error.h"
 #include "lib/base/log.h"
 #include "lib/base/safepath.h"
+#include "runtime/tree_copy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +144,51 @@ static int reopen_target(int root_fd, int *target, const char *dest, struct cc_e
 	return 0;
 }
 
-static int mount_one(int root_fd, const struct runtime_mount *m, struct cc_error *err)
+/* A tmpfs holding a copy of what it covers: the directory is opened before the mount (a descriptor
+ * keeps reaching what is underneath), the tmpfs mounted writable, filled, then given its flags. */
+static int mount_tmpfs_copied_up(int root_fd, const struct runtime_mount *m, int *target, struct cc_error *err)
+{
+	_cleanup_close_ int below = cc_path_open_in_root(root_fd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
+	if (below < 0)
+		return cc_error_prefix(err, "tmpcopyup");
+	_cleanup_free_ char *path = fd_path(*target);
+	const char *data = m->data && m->data[0] ? m->data : NULL;
+	if (mount(m->source, path, "tmpfs", m->flags & ~(MS_REMOUNT | MS_RDONLY), data) < 0)
+		return cc_error_set_errno(err, errno, "mount tmpfs on `%s` (options `%s`)", m->destination,
+					  data ? data : "");
+	_cleanup_close_ int top = cc_path_open_in_root(root_fd, m->destination, O_RDONLY | O_DIRECTORY, 0, err);
+	if (top < 0)
+		return -err->code;
+	int r = runtime_tree_copy(below, top, m->destination, err);
+	if (r < 0)
+		return r;
+	if (reopen_target(root_fd, target, m->destination, err) < 0)
+		return -err->code;
+	if (m->flags & MS_RDONLY) {
+		_cleanup_free_ char *mounted = fd_path(*target);
+		if (mount(NULL, mounted, NULL, MS_REMOUNT | (m->flags & ~MS_REMOUNT), data) < 0)
+			return cc_error_set_errno(err, errno, "make tmpfs `%s` read-only", m->destination);
+	}
+	return 0;
+}
+
+/* The source of a bind mount at the target: a bind of the path, or the tree the runtime prepared. */
+static int bind_source(const struct runtime_mount *m, int tree, int target, const char *path, struct cc_error *err)
+{
+	if (tree < 0) {
+		if (mount(m->source, path, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+			return cc_error_set_errno(err, errno, "bind mount `%s` on `%s`", m->source, m->destination);
+		return 0;
+	}
+	/* Both ends as descriptors: a /proc/self/fd path as the target is refused (EINVAL). */
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    0x4 /* MOVE_MOUNT_F_EMPTY_PATH */ | 0x40 /* MOVE_MOUNT_T_EMPTY_PATH */) < 0)
+		return cc_error_set_errno(err, errno, "attach the idmapped mount of `%s` on `%s`", m->source,
+					  m->destination);
+	return 0;
+}
+
+static int mount_one(int root_fd, const struct runtime_mount *m, int tree, struct cc_error *err)
 {
 	bool file = source_is_file(m);
 	_cleanup_close_ int target = open_target(root_fd, m->destination, file, err);
@@ -155,8 +200,8 @@ static int mount_one(int root_fd, const struct runtime_mount *m, struct cc_error
 	unsigned long flags = m->flags;
 	if (m->bind) {
 		/* Bind first; flags such as ro/nosuid only take effect in a remount. */
-		if (mount(m->source, path, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
-			return cc_error_set_errno(err, errno, "bind mount `%s` on `%s`", m->source, m->destination);
+		if (bind_source(m, tree, target, path, err) < 0)
+			return -err->code;
 		if (reopen_target(root_fd, &target, m->destination, err) < 0)
 			return -err->code;
 		free(path);
@@ -174,6 +219,12 @@ static int mount_one(int root_fd, const struct runtime_mount *m, struct cc_error
 				return cc_error_set_errno(err, errno, "make `%s` recursively read-only",
 							  m->destination);
 		}
+	} else if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
+		int r = mount_tmpfs_copied_up(root_fd, m, &target, err);
+		if (r < 0)
+			return r;
+		free(path);
+		path = fd_path(target);
 	} else {
 		const char *data = m->data;
 		if (m->data && m->data[0] == '\0')
@@ -227,7 +278,7 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 					   .type = "bind",
 					   .bind = true,
 					   .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
-		int r = mount_one(root_fd, &m, err);
+		int r = mount_one(root_fd, &m, -1, err);
 		if (r < 0)
 			return r;
 	}
@@ -248,7 +299,7 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 						   .type = "bind",
 						   .bind = true,
 						   .flags = MS_BIND };
-			int r = mount_one(root_fd, &m, err);
+			int r = mount_one(root_fd, &m, -1, err);
 			if (r < 0)
 				return cc_error_prefix(err, "device `%s`", d->path);
 			continue;
@@ -272,8 +323,63 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 	return 0;
 }
 
-int runtime_rootfs_prepare(const struct runtime_spec *spec, int (*before_pivot)(void *arg, struct cc_error *err),
-			   void *arg, struct cc_error *err)
+/* Whether the destination of mount i lies under an earlier mount's: the init creates it inside that
+ * filesystem, not in the rootfs. */
+static bool nested_in_earlier_mount(const struct runtime_spec *spec, size_t i)
+{
+	const char *dest = spec->mounts[i].destination;
+	for (size_t j = 0; j < i; j++) {
+		const char *outer = spec->mounts[j].destination;
+		size_t len = strlen(outer);
+		while (len > 1 && outer[len - 1] == '/')
+			len--;
+		if (strncmp(dest, outer, len) == 0 && (dest[len] == '/' || dest[len] == '\0' || len == 1))
+			return true;
+	}
+	return false;
+}
+
+/* Whether some existing component of path inside root is a symlink: where it leads may be under a
+ * mount, which only the init can tell. */
+static bool crosses_symlink(int root_fd, const char *path)
+{
+	_cleanup_free_ char *copy = cc_xstrdup(path);
+	_cleanup_close_ int dir = dup(root_fd);
+	char *save = NULL;
+	for (char *name = strtok_r(copy, "/", &save); name && dir >= 0; name = strtok_r(NULL, "/", &save)) {
+		struct stat st;
+		if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return false; /* missing from here on: it will be created */
+		if (S_ISLNK(st.st_mode) || strcmp(name, "..") == 0)
+			return true;
+		int next = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		close(dir);
+		dir = next;
+	}
+	return dir < 0;
+}
+
+int runtime_rootfs_create_mount_points(const struct runtime_spec *spec, struct cc_error *err)
+{
+	_cleanup_close_ int root_fd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return cc_error_set_errno(err, errno, "open rootfs `%s`", spec->root_path);
+	for (size_t i = 0; i < spec->mount_count; i++) {
+		const struct runtime_mount *m = &spec->mounts[i];
+		if (nested_in_earlier_mount(spec, i))
+			continue;
+		if (crosses_symlink(root_fd, m->destination))
+			return cc_error_set(err, ELOOP, "mount `%s` is reached through a symlink", m->destination);
+		int fd = open_target(root_fd, m->destination, source_is_file(m), err);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds,
+			   int (*before_pivot)(void *arg, struct cc_error *err), void *arg, struct cc_error *err)
 {
 	/* Nothing we mount may propagate back to the host. */
 	unsigned long propagation = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
@@ -286,7 +392,7 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, int (*before_pivot)(
 	if (root_fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", spec->root_path);
 	for (size_t i = 0; i < spec->mount_count; i++) {
-		int r = mount_one(root_fd, &spec->mounts[i], err);
+		int r = mount_one(root_fd, &spec->mounts[i], mount_fds ? mount_fds[i] : -1, err);
 		if (r < 0)
 			return r;
 	}

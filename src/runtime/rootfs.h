@@ -7,10 +7,16 @@
 
 struct cc_error;
 
-/* Everything up to and including pivot_root; afterwards "/" is the container's root.
+/* Everything up to and including pivot_root; afterwards "/" is the container's root. mount_fds
+ * (may be NULL) holds per mount a detached tree the runtime prepared (an idmapped source) or -1.
  * before_pivot (may be NULL) runs once the mounts are in place: the createContainer hooks. */
-int runtime_rootfs_prepare(const struct runtime_spec *spec, int (*before_pivot)(void *arg, struct cc_error *err),
-			   void *arg, struct cc_error *err);
+int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds,
+			   int (*before_pivot)(void *arg, struct cc_error *err), void *arg, struct cc_error *err);
+/* What runtime_rootfs_prepare would create in the rootfs itself, created beforehand by the runtime: the
+ * destinations of the mounts that are not inside another mount. Afterwards the init changes nothing in
+ * the rootfs, so it can be measured while the init sets up. Fails (changing nothing more) when a
+ * destination is reached through a symlink, or cannot be created (a read-only rootfs). */
+int runtime_rootfs_create_mount_points(const struct runtime_spec *spec, struct cc_error *err);
 /* After pivot_root: masked paths, read-only paths, read-only root. */
 int runtime_rootfs_finalize(const struct runtime_spec *spec, struct cc_error *err);
 

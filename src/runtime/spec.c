@@ -377,10 +377,18 @@ static int parse_mount_options(const json_t *options, struct runtime_mount *m, s
 			m->flags |= MS_RDONLY;
 			known = true;
 		}
-		/* crun/podman extensions: "tmpcopyup" asks to copy the image's files into a tmpfs
-		 * mounted over them; the tmpfs is mounted empty here (see docs/runtime.md). */
-		if (!known && (strcmp(opt, "tmpcopyup") == 0 || strcmp(opt, "notmpcopyup") == 0 ||
-			       strcmp(opt, "copy-symlink") == 0 || strcmp(opt, "z") == 0 || strcmp(opt, "Z") == 0))
+		/* crun/podman extensions: "tmpcopyup" copies the image's files into a tmpfs mounted
+		 * over them; SELinux relabelling (z, Z) has no meaning on this host. */
+		if (!known && (strcmp(opt, "tmpcopyup") == 0 || strcmp(opt, "notmpcopyup") == 0)) {
+			m->tmpcopyup = opt[0] == 't';
+			known = true;
+		}
+		if (!known && (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0)) {
+			m->idmap = true;
+			m->idmap_recursive = opt[0] == 'r';
+			known = true;
+		}
+		if (!known && (strcmp(opt, "copy-symlink") == 0 || strcmp(opt, "z") == 0 || strcmp(opt, "Z") == 0))
 			known = true;
 		/* Options for idmapped mounts and the like are not supported; carried as data they
 		 * would make the mount fail with a clear kernel error rather than being ignored. */
@@ -392,6 +400,24 @@ static int parse_mount_options(const json_t *options, struct runtime_mount *m, s
 	}
 	m->data = data.len ? cc_buf_steal(&data, NULL) : NULL;
 	cc_buf_free(&data);
+	return 0;
+}
+
+static int parse_id_maps(const json_t *obj, const char *field, struct runtime_id_map **ret, size_t *ret_count,
+			 struct cc_error *err);
+
+/* mounts[].uidMappings and gidMappings (runtime-spec 1.1): both or neither, on a bind mount. */
+static int parse_mount_id_maps(const json_t *m, struct runtime_mount *out, size_t index, struct cc_error *err)
+{
+	if (parse_id_maps(m, "uidMappings", &out->uid_maps, &out->uid_map_count, err) < 0 ||
+	    parse_id_maps(m, "gidMappings", &out->gid_maps, &out->gid_map_count, err) < 0)
+		return cc_error_prefix(err, "mounts[%zu]", index);
+	if (!out->uid_map_count && !out->gid_map_count && !json_object_get(m, "uidMappings") &&
+	    !json_object_get(m, "gidMappings"))
+		return 0;
+	if (!json_object_get(m, "uidMappings") || !json_object_get(m, "gidMappings"))
+		return cc_error_set(err, EINVAL, "mounts[%zu]: uidMappings and gidMappings go together", index);
+	out->idmap = true;
 	return 0;
 }
 
@@ -424,17 +450,22 @@ static int parse_mounts(const json_t *root, struct runtime_spec *spec, struct cc
 			out->bind = true;
 			out->flags |= MS_BIND;
 		}
+		if ((r = parse_mount_id_maps(m, out, i, err)) < 0)
+			return r;
+		if (out->idmap && !out->bind)
+			return cc_error_set(err, EINVAL, "mounts[%zu] (`%s`): idmapped mounts must be bind mounts", i,
+					    dest);
 	}
 	return 0;
 }
 
-static int parse_id_maps(const json_t *linux_obj, const char *field, struct runtime_id_map **ret, size_t *ret_count,
+static int parse_id_maps(const json_t *obj, const char *field, struct runtime_id_map **ret, size_t *ret_count,
 			 struct cc_error *err)
 {
 	json_t *maps;
-	int r = cc_json_get_array(linux_obj, field, false, &maps, err);
+	int r = cc_json_get_array(obj, field, false, &maps, err);
 	if (r < 0 || !maps)
-		return r < 0 ? cc_error_prefix(err, "linux") : 0;
+		return r;
 	*ret = cc_xcalloc(json_array_size(maps) + 1, sizeof(**ret));
 	size_t i;
 	json_t *m;
@@ -442,10 +473,10 @@ static int parse_id_maps(const json_t *linux_obj, const char *field, struct runt
 		int64_t c, h, s;
 		if (cc_json_get_int(m, "containerID", true, &c, err) < 0 ||
 		    cc_json_get_int(m, "hostID", true, &h, err) < 0 || cc_json_get_int(m, "size", true, &s, err) < 0)
-			return cc_error_prefix(err, "linux.%s[%zu]", field, i);
+			return cc_error_prefix(err, "%s[%zu]", field, i);
 		if (c < 0 || h < 0 || s <= 0 || c > UINT32_MAX || h > UINT32_MAX || s > UINT32_MAX)
-			return cc_error_set(err, EINVAL, "linux.%s[%zu]: ids and size must be 32-bit, size positive",
-					    field, i);
+			return cc_error_set(err, EINVAL, "%s[%zu]: ids and size must be 32-bit, size positive", field,
+					    i);
 		(*ret)[(*ret_count)++] = (struct runtime_id_map){ (uint32_t)c, (uint32_t)h, (uint32_t)s };
 	}
 	return 0;
@@ -583,7 +614,7 @@ static int parse_linux(const json_t *root, struct runtime_spec *spec, struct cc_
 	}
 	if ((r = parse_id_maps(linux_obj, "uidMappings", &spec->uid_maps, &spec->uid_map_count, err)) < 0 ||
 	    (r = parse_id_maps(linux_obj, "gidMappings", &spec->gid_maps, &spec->gid_map_count, err)) < 0)
-		return r;
+		return cc_error_prefix(err, "linux");
 	if ((r = parse_devices(linux_obj, spec, err)) < 0)
 		return r;
 	const char *cgroups_path = NULL, *propagation = NULL, *label = NULL;
@@ -677,6 +708,8 @@ void runtime_spec_free(struct runtime_spec *spec)
 		free(spec->mounts[i].type);
 		free(spec->mounts[i].source);
 		free(spec->mounts[i].data);
+		free(spec->mounts[i].uid_maps);
+		free(spec->mounts[i].gid_maps);
 	}
 	free(spec->mounts);
 	for (int i = 0; i < RUNTIME_NS_MAX; i++)

@@ -50,7 +50,14 @@ struct runtime_mount {
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) or 0 */
 	bool bind;
 	bool recursive_ro; /* "rro" */
-	char *data;        /* options that are not flags, comma-joined */
+	bool tmpcopyup;    /* tmpfs: the image's files at the destination copied in (see tree_copy.h) */
+	/* An idmapped bind mount ("idmap"/"ridmap", or uidMappings and gidMappings): files show through
+	 * these mappings, or the container's own where none are given (see idmap_mount.h). */
+	bool idmap;
+	bool idmap_recursive; /* "ridmap": submounts idmapped too */
+	struct runtime_id_map *uid_maps, *gid_maps;
+	size_t uid_map_count, gid_map_count;
+	char *data; /* options that are not flags, comma-joined */
 };
 
 struct runtime_rlimit {

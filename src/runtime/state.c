@@ -159,10 +159,11 @@ int runtime_state_save(const struct runtime_state *st, struct cc_error *err)
 	set_string(obj, "fscryptKeyId", st->fscrypt_key_id);
 	set_string(obj, "fscryptMount", st->fscrypt_mount);
 	json_object_set_new(obj, "terminal", json_boolean(st->use_terminal));
+	json_object_set_new(obj, "lateHooks", json_boolean(st->late_hooks));
 	_cleanup_free_ char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(obj);
 	_cleanup_free_ char *path = cc_xasprintf("%s/state.json", st->dir);
-	return cc_write_file_atomic(path, text, strlen(text), 0600, err);
+	return cc_replace_file(path, text, strlen(text), 0600, err);
 }
 
 static char *string_field(const json_t *obj, const char *key)
@@ -202,6 +203,9 @@ int runtime_state_load(const char *root, const char *id, struct runtime_state **
 	st->fscrypt_key_id = string_field(obj, "fscryptKeyId");
 	st->fscrypt_mount = string_field(obj, "fscryptMount");
 	st->use_terminal = json_is_true(json_object_get(obj, "terminal"));
+	/* A state written before the field existed: look in the bundle, as then. */
+	const json_t *late = json_object_get(obj, "lateHooks");
+	st->late_hooks = !late || json_is_true(late);
 	*ret = st;
 	return 0;
 }

@@ -40,6 +40,7 @@ struct runtime_state {
 	char *fscrypt_key_id; /* its fscrypt v2 key identifier (hex), or NULL */
 	char *fscrypt_mount;  /* the filesystem holding it */
 	bool use_terminal;
+	bool late_hooks; /* poststart or poststop hooks: start and delete read the bundle's config for them */
 };
 
 const char *runtime_status_name(enum runtime_status s);

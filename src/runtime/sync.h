@@ -11,6 +11,7 @@ enum runtime_sync_type {
 	RUNTIME_SYNC_READY,      /* init -> runtime: set up, waiting for start */
 	RUNTIME_SYNC_ERROR,      /* init -> runtime: failed; payload is the message */
 	RUNTIME_SYNC_SECCOMP_FD, /* init -> runtime: seccomp notify fd (fd attached) */
+	RUNTIME_SYNC_MOUNT_FD,   /* runtime -> init, before GO: an idmapped tree for mounts[text] (fd attached) */
 };
 
 struct runtime_sync_msg {

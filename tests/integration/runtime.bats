@@ -275,6 +275,70 @@ start_fails_quickly() {
 	  "$(head -1 "$RT_ROOT/measurements.jsonl" | grep -o 'sha384:[0-9a-f]*' | head -1)" ]
 }
 
+@test "a long measurement log is chained from its last record, whatever its length" {
+	set_args "$BUNDLE" true
+	# 100 KiB of earlier records: more than the runtime reads from the end of the log.
+	"$SYSTEM_PYTHON" - "$RT_ROOT/measurements.jsonl" <<-'PY'
+	import json, os, sys
+	os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+	with open(sys.argv[1], "w") as f:
+	    for seq in range(300):
+	        f.write(json.dumps({"seq": seq, "container": "old-%d" % seq, "measurement": "sha384:" + "ab" * 48,
+	                            "prev": "sha384:" + "cd" * 48, "time": "2026-01-01T00:00:00Z", "pad": "x" * 80},
+	                           separators=(",", ":"), sort_keys=True) + "\n")
+	PY
+	RT run --bundle "$BUNDLE" after
+	"$SYSTEM_PYTHON" - "$RT_ROOT/measurements.jsonl" <<-'PY'
+	import hashlib, json, sys
+	lines = open(sys.argv[1], "rb").read().splitlines()
+	assert len(lines) == 301, len(lines)
+	last = json.loads(lines[-1])
+	assert last["container"] == "after" and last["seq"] == 300, last
+	assert last["prev"] == "sha384:" + hashlib.sha384(lines[-2]).hexdigest()
+	PY
+}
+
+@test "COCOON_RUNTIME_PROFILE prints where a run's time went, phase by phase" {
+	set_args "$BUNDLE" true
+	COCOON_RUNTIME_PROFILE=1 "$COCOON_RUNTIME" --root "$RT_ROOT" run --bundle "$BUNDLE" timed 2>"$TMP/profile"
+	"$SYSTEM_PYTHON" - "$TMP/profile" <<-'PY'
+	import json, sys
+	phases = json.loads([l for l in open(sys.argv[1]) if l.startswith('{"phases"')][0])["phases"]
+	for name in ("config", "measure", "clone", "cgroups", "init-setup", "measurement-log", "start", "workload", "delete"):
+	    assert name in phases and phases[name] >= 0, (name, phases)
+	PY
+	# Without the variable nothing is printed.
+	RT run --bundle "$BUNDLE" quiet 2>"$TMP/quiet"
+	! grep -q phases "$TMP/quiet"
+}
+
+# exe_of_runtime_running BUNDLE ID: the target of /proc/PID/exe of a `run` in progress.
+exe_of_runtime_running() {
+	"$COCOON_RUNTIME" --root "$RT_ROOT" run --bundle "$1" "$2" >/dev/null 2>&1 &
+	local pid=$!
+	for _ in $(seq 1 100); do
+		RT state "$2" 2>/dev/null | grep -q '"status": "running"' && break
+		sleep 0.02
+	done
+	readlink "/proc/$pid/exe"
+	RT kill "$2" KILL >/dev/null 2>&1 || true
+	wait "$pid" || true
+}
+
+@test "CVE-2019-5736: the runtime runs from a sealed copy wherever the container could see it" {
+	set_args "$BUNDLE" sleep 30
+	# Without a PID namespace of its own the container sees the runtime's processes.
+	edit_config 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
+	exe="$(exe_of_runtime_running "$BUNDLE" shared-pids)"
+	echo "$exe"
+	[[ "$exe" == /memfd:cocoon-runtime* ]]
+	# With its own PID namespace nothing in the container can reach the runtime: no copy needed.
+	make_bundle "$TMP/isolated" 'c["process"]["args"] = ["sleep", "30"]'
+	exe="$(exe_of_runtime_running "$TMP/isolated" own-pids)"
+	echo "$exe"
+	[ "$exe" = "$(realpath "$COCOON_RUNTIME")" ]
+}
+
 @test "lifecycle steps are security events" {
 	set_args "$BUNDLE" true
 	RT run --bundle "$BUNDLE" t1

@@ -61,17 +61,6 @@ wait_gone() {
 	return 1
 }
 
-# edit_config STATEMENT...: python statements editing the bundle's config `c`.
-edit_config() {
-	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$@" <<-'PY'
-	import json, sys
-	c = json.load(open(sys.argv[1]))
-	for statement in sys.argv[2:]:
-	    exec(statement)
-	json.dump(c, open(sys.argv[1], "w"), indent=1)
-	PY
-}
-
 NO_PID_NAMESPACE='c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]'
 
 # json_field FILE KEY: one value of a JSON object.

@@ -120,10 +120,10 @@ static int simple(const char *name, int argc, char **argv, const char **ret_id, 
 			if (ret_flag)
 				*ret_flag = true;
 		} else if (c == 'h') {
-			printf("Usage: cocoon-runtime %s%s%s ID\n", name, flag_name ? " [--" : "",
-			       flag_name ? flag_name : "");
 			if (flag_name)
-				printf("]\n");
+				printf("Usage: cocoon-runtime %s [--%s] ID\n", name, flag_name);
+			else
+				printf("Usage: cocoon-runtime %s ID\n", name);
 			exit(CLI_EXIT_OK);
 		} else {
 			return CLI_EXIT_USAGE;

@@ -59,11 +59,17 @@ int rt_cmd_features(const struct runtime_globals *g, int argc, char **argv)
 	json_t *caps = json_array();
 	for (int cap = 0; cap <= runtime_cap_last(); cap++)
 		json_array_append_new(caps, json_string(runtime_cap_name(cap)));
-	json_t *mount_options = json_pack(
-	    "[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "async", "atime", "bind", "dev",
-	    "diratime", "dirsync", "exec", "mand", "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
-	    "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rro", "rshared",
-	    "rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync");
+	static const char *const mount_option_names[] = {
+		"async",    "atime",  "bind",        "dev",           "diratime",    "dirsync",
+		"exec",     "idmap",  "mand",        "noatime",       "nodev",       "nodiratime",
+		"noexec",   "nomand", "norelatime",  "nostrictatime", "nosuid",      "notmpcopyup",
+		"private",  "rbind",  "relatime",    "remount",       "ridmap",      "ro",
+		"rprivate", "rro",    "rshared",     "rslave",        "runbindable", "rw",
+		"shared",   "slave",  "strictatime", "suid",          "sync",        "tmpcopyup",
+	};
+	json_t *mount_options = json_array();
+	for (size_t i = 0; i < sizeof(mount_option_names) / sizeof(mount_option_names[0]); i++)
+		json_array_append_new(mount_options, json_string(mount_option_names[i]));
 	json_t *doc =
 	    json_pack("{s:s, s:s, s:[s,s,s,s,s,s], s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:o, s:{s:b}, "
 		      "s:{s:b}, s:{s:b}, s:{s:{s:b}}},"
@@ -73,7 +79,7 @@ int rt_cmd_features(const struct runtime_globals *g, int argc, char **argv)
 		      "linux", "namespaces", namespaces, "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
 		      "systemdUser", 0, "rdma", 0, "seccomp", runtime_seccomp_features(), "apparmor", "enabled",
 		      access("/sys/kernel/security/apparmor", F_OK) == 0, "selinux", "enabled", 0, "intelRdt",
-		      "enabled", 0, "mountExtensions", "idmap", "enabled", 0, "annotations", "run.cocoon.profile",
+		      "enabled", 0, "mountExtensions", "idmap", "enabled", 1, "annotations", "run.cocoon.profile",
 		      "confidential", "run.cocoon.image.digest", "sha256:...", "io.github.seccomp.libseccomp.version",
 		      SCMP_VER_MAJOR == 2 ? "2" : "?", "org.opencontainers.runc.checkpoint.enabled", "false");
 	char *text = json_dumps(doc, JSON_INDENT(4));

@@ -94,10 +94,11 @@ int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err)
 	return 0;
 }
 
-int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err)
+/* Both writers: the content into a temporary file beside path, renamed over it; durable adds the
+ * fsyncs of the file and the directory. */
+static int replace_file(const char *path, const void *data, size_t len, unsigned mode, bool durable,
+			struct cc_error *err)
 {
-	_cleanup_free_ char *dir_copy = cc_xstrdup(path);
-	const char *dir = dirname(dir_copy);
 	_cleanup_free_ char *tmp = cc_xasprintf("%s.tmp.XXXXXX", path);
 	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
@@ -105,7 +106,7 @@ int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 	int r = fchmod(fd, mode) < 0 ? -errno : 0;
 	if (r == 0)
 		r = cc_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
@@ -113,10 +114,23 @@ int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 		unlink(tmp);
 		return cc_error_set_errno(err, -r, "write `%s`", path);
 	}
-	_cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0)
-		fsync(dirfd);
+	if (durable) {
+		_cleanup_free_ char *dir_copy = cc_xstrdup(path);
+		_cleanup_close_ int dirfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd >= 0)
+			fsync(dirfd);
+	}
 	return 0;
+}
+
+int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err)
+{
+	return replace_file(path, data, len, mode, true, err);
+}
+
+int cc_replace_file(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err)
+{
+	return replace_file(path, data, len, mode, false, err);
 }
 
 bool cc_is_mountpoint(const char *path)

@@ -16,6 +16,10 @@ int cc_read_fd(int fd, const char *name, size_t max_size, char **ret_data, size_
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename, fsync of
  * the directory. Either the old or the new content survives a crash, never a torn mix. */
 int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err);
+/* The same replacement without the fsyncs: readers see the old or the new content, never a mix, but
+ * a power cut may lose it. For what does not outlive the boot (a runtime's state in /run, pid
+ * files), where a sync would only cost time. */
+int cc_replace_file(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err);
 
 /* mkdir -p: creates path and missing parents with mode; an existing directory is fine. */
 int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err);

@@ -1,4 +1,11 @@
-/* SHA-2, HMAC and HKDF through OpenSSL 3 (EVP_MD, EVP_MAC, EVP_KDF): no deprecated low-level APIs. */
+/* SHA-2, HMAC and HKDF through OpenSSL 3 (EVP_MD, EVP_MAC, EVP_KDF).
+ *
+ * Plain SHA-2 digests take OpenSSL's low-level functions where the host is not in FIPS mode: the first
+ * EVP fetch of a process initialises the providers, their name map and the configuration (1.5 ms on
+ * this machine), more than all the hashing a short-lived command such as cocoon-runtime does. The
+ * low-level functions are the same SHA-2 code. On a FIPS host (/proc/sys/crypto/fips_enabled = 1)
+ * every digest goes through EVP, so the configured FIPS provider computes it. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init and friends: see above */
 #include "lib/crypto/digest.h"
 
 #include "lib/base/error.h"
@@ -8,7 +15,11 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/sha.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -39,48 +50,94 @@ enum cc_digest cc_digest_from_string(const char *name)
 	return CC_DIGEST_MAX;
 }
 
+static bool fips_host;
+static pthread_once_t fips_once = PTHREAD_ONCE_INIT;
+
+/* The kernel's FIPS mode, or OPENSSL_FORCE_FIPS_MODE in the environment (the variable FIPS builds of
+ * OpenSSL honour) for a FIPS configuration on a kernel that is not in FIPS mode. */
+static void read_fips_mode(void)
+{
+	if (getenv("OPENSSL_FORCE_FIPS_MODE")) {
+		fips_host = true;
+		return;
+	}
+	FILE *f = fopen("/proc/sys/crypto/fips_enabled", "re");
+	int c = f ? fgetc(f) : EOF;
+	fips_host = c == '1';
+	if (f)
+		fclose(f);
+}
+
+/* Whether digests may skip EVP (see the top of this file). */
+static bool direct_digests(void)
+{
+	pthread_once(&fips_once, read_fips_mode);
+	return !fips_host;
+}
+
 struct cc_digest_ctx {
-	EVP_MD_CTX *md;
+	enum cc_digest alg;
+	EVP_MD_CTX *md; /* NULL: the direct functions below */
+	union {
+		SHA256_CTX sha256;
+		SHA512_CTX sha512; /* SHA-384 and SHA-512 */
+	} direct;
 };
 
 int cc_digest_begin(enum cc_digest alg, struct cc_digest_ctx **ret, struct cc_error *err)
 {
 	if (alg >= CC_DIGEST_MAX)
 		return cc_error_set(err, EINVAL, "unknown digest algorithm");
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex2(md, EVP_get_digestbyname(digests[alg].openssl_name), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		return cc_error_set(err, EIO, "cannot initialise %s", digests[alg].name);
-	}
 	struct cc_digest_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
-	if (!ctx) {
-		EVP_MD_CTX_free(md);
+	if (!ctx)
 		return cc_error_set(err, ENOMEM, "out of memory");
+	ctx->alg = alg;
+	if (direct_digests()) {
+		int ok = alg == CC_DIGEST_SHA256   ? SHA256_Init(&ctx->direct.sha256)
+			 : alg == CC_DIGEST_SHA384 ? SHA384_Init(&ctx->direct.sha512)
+						   : SHA512_Init(&ctx->direct.sha512);
+		if (ok == 1) {
+			*ret = ctx;
+			return 0;
+		}
+	} else {
+		ctx->md = EVP_MD_CTX_new();
+		if (ctx->md &&
+		    EVP_DigestInit_ex2(ctx->md, EVP_get_digestbyname(digests[alg].openssl_name), NULL) == 1) {
+			*ret = ctx;
+			return 0;
+		}
 	}
-	ctx->md = md;
-	*ret = ctx;
-	return 0;
+	cc_digest_abort(ctx);
+	return cc_error_set(err, EIO, "cannot initialise %s", digests[alg].name);
 }
 
 int cc_digest_update(struct cc_digest_ctx *ctx, const void *data, size_t len)
 {
-	return EVP_DigestUpdate(ctx->md, data, len) == 1 ? 0 : -EIO;
+	int ok = ctx->md                        ? EVP_DigestUpdate(ctx->md, data, len)
+		 : ctx->alg == CC_DIGEST_SHA256 ? SHA256_Update(&ctx->direct.sha256, data, len)
+		 : ctx->alg == CC_DIGEST_SHA384 ? SHA384_Update(&ctx->direct.sha512, data, len)
+						: SHA512_Update(&ctx->direct.sha512, data, len);
+	return ok == 1 ? 0 : -EIO;
 }
 
 void cc_digest_abort(struct cc_digest_ctx *ctx)
 {
 	if (ctx) {
 		EVP_MD_CTX_free(ctx->md);
-		OPENSSL_free(ctx);
+		OPENSSL_clear_free(ctx, sizeof(*ctx)); /* the state of a digest over secrets */
 	}
 }
 
 int cc_digest_end(struct cc_digest_ctx *ctx, uint8_t *out, struct cc_error *err)
 {
 	unsigned int n = 0;
-	int ok = EVP_DigestFinal_ex(ctx->md, out, &n) == 1;
+	int ok = ctx->md                        ? EVP_DigestFinal_ex(ctx->md, out, &n)
+		 : ctx->alg == CC_DIGEST_SHA256 ? SHA256_Final(out, &ctx->direct.sha256)
+		 : ctx->alg == CC_DIGEST_SHA384 ? SHA384_Final(out, &ctx->direct.sha512)
+						: SHA512_Final(out, &ctx->direct.sha512);
 	cc_digest_abort(ctx);
-	return ok ? 0 : cc_error_set(err, EIO, "digest computation failed");
+	return ok == 1 ? 0 : cc_error_set(err, EIO, "digest computation failed");
 }
 
 /* Algorithms fetched once: a fetch per call (as EVP_Q_digest does) cost more than hashing an
@@ -98,6 +155,15 @@ int cc_digest(enum cc_digest alg, const void *data, size_t len, uint8_t *out, st
 {
 	if (alg >= CC_DIGEST_MAX)
 		return cc_error_set(err, EINVAL, "unknown digest algorithm");
+	if (direct_digests()) {
+		/* Not SHA256() and friends: in OpenSSL 3 those one-shots go through EVP_Q_digest. */
+		struct cc_digest_ctx *ctx;
+		int r = cc_digest_begin(alg, &ctx, err);
+		if (r < 0)
+			return r;
+		cc_digest_update(ctx, data, len);
+		return cc_digest_end(ctx, out, err);
+	}
 	pthread_once(&fetch_once, fetch_digests);
 	unsigned int n = 0;
 	if (!fetched[alg] || EVP_Digest(data, len, out, &n, fetched[alg], NULL) != 1)

@@ -89,3 +89,70 @@ import_busybox_image() {
 		"$name" >/dev/null
 	rm -rf "$tmp"
 }
+
+# have_runc / RUNC: runc, the reference runtime of runtime_conformance.bats, with a state directory
+# of the test's own ($RUNC_ROOT) so it never sees another runc's containers.
+have_runc() {
+	command -v runc >/dev/null
+}
+
+RUNC() {
+	runc --root "$RUNC_ROOT" "$@"
+}
+
+# edit_config STATEMENT...: python statements editing the config `c` of the bundle $BUNDLE (the
+# same as shim.bats' own).
+edit_config() {
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$@" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	for statement in sys.argv[2:]:
+	    exec(statement)
+	json.dump(c, open(sys.argv[1], "w"), indent=1)
+	PY
+}
+
+# process_running PID: PID exists and is not a zombie (a killed init stays a zombie until its
+# reaper, which is not the runtime, collects it).
+process_running() {
+	[ -e "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# process_gone PID: the opposite, as a command of its own (bats does not fail a test on `! command`).
+process_gone() {
+	! process_running "$1"
+}
+
+# idmap_supported DIR: whether the kernel and DIR's filesystem take an idmapped mount of DIR
+# (mount_setattr MOUNT_ATTR_IDMAP: Linux 5.12; ext4, xfs, btrfs; tmpfs only from 6.3). The probe
+# maps a detached clone of DIR, which is never attached anywhere and goes away with its fd, through
+# a throwaway user namespace held by a child that is killed at the end.
+idmap_supported() {
+	"$SYSTEM_PYTHON" - "$1" <<-'PY'
+	import ctypes, os, signal, struct, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	SYS_open_tree, SYS_mount_setattr = 428, 442  # the unified numbers (every architecture but alpha)
+	CLONE_NEWUSER, OPEN_TREE_CLONE, AT_EMPTY_PATH, MOUNT_ATTR_IDMAP = 0x10000000, 1, 0x1000, 0x100000
+	ready_r, ready_w = os.pipe()
+	child = os.fork()
+	if child == 0:
+	    os.write(ready_w, b"1" if libc.unshare(CLONE_NEWUSER) == 0 else b"0")
+	    signal.pause()
+	    os._exit(0)
+	ok = False
+	try:
+	    if os.read(ready_r, 1) == b"1":
+	        for name in ("uid_map", "gid_map"):
+	            with open("/proc/%d/%s" % (child, name), "w") as f:
+	                f.write("0 100000 65536\n")
+	        userns = os.open("/proc/%d/ns/user" % child, os.O_RDONLY | os.O_CLOEXEC)
+	        tree = libc.syscall(SYS_open_tree, -100, sys.argv[1].encode(), OPEN_TREE_CLONE | os.O_CLOEXEC)
+	        if tree >= 0:
+	            attr = struct.pack("QQQQ", MOUNT_ATTR_IDMAP, 0, 0, userns)
+	            ok = libc.syscall(SYS_mount_setattr, tree, b"", AT_EMPTY_PATH, attr, len(attr)) == 0
+	finally:
+	    os.kill(child, signal.SIGKILL)
+	    os.waitpid(child, 0)
+	sys.exit(0 if ok else 1)
+	PY
+}
