@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-50}"
 if [ -z "${COCOON_BENCH_PRIVATE_MOUNTS:-}" ]; then
-	for pkg in hyperfine runc crun busybox-static; do
+	for pkg in hyperfine runc crun busybox-static golang-github-containers-common; do
 		dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q installed ||
 			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
 	done
@@ -28,6 +28,31 @@ work="$(mktemp -d /tmp/cocoon-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 make_bundle "$work/bundle" 'c["process"]["args"] = ["/bin/true"]' \
 	'c["ociVersion"] = "1.0.2"' # crun 1.8 refuses newer versions
+# The same container under podman's default seccomp profile (containers-common's seccomp.json, in
+# the OCI form podman hands a runtime): libseccomp's compilation is most of a launch there.
+make_bundle "$work/seccomp" 'c["process"]["args"] = ["/bin/true"]' 'c["ociVersion"] = "1.0.2"'
+"$SYSTEM_PYTHON" - "$work/seccomp/config.json" /usr/share/containers/seccomp.json <<-'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+profile = json.load(open(sys.argv[2]))
+caps = set(c["process"]["capabilities"]["bounding"])
+rules = []
+for s in profile["syscalls"]:
+    inc, exc = s.get("includes", {}), s.get("excludes", {})
+    if inc.get("caps") and not set(inc["caps"]) <= caps or exc.get("caps") and set(exc["caps"]) & caps:
+        continue
+    if inc.get("arches") and "amd64" not in inc["arches"]:
+        continue
+    rule = {"names": s["names"], "action": s["action"]}
+    for key in ("args", "errnoRet"):
+        if s.get(key) is not None:
+            rule[key] = s[key]
+    rules.append(rule)
+c["linux"]["seccomp"] = {"defaultAction": profile["defaultAction"],
+                         "defaultErrnoRet": profile.get("defaultErrnoRet", 1),
+                         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": rules}
+json.dump(c, open(sys.argv[1], "w"))
+PY
 cd "$work/bundle"
 # Container state where runtimes keep it on a host: on the /run tmpfs.
 state_root="$(mktemp -d /run/cocoon-bench.XXXXXX)"
@@ -35,6 +60,7 @@ trap 'rm -rf "$work" "$state_root"' EXIT
 
 runtimes=(cocoon "$COCOON_RUNTIME" runc runc crun crun)
 commands_run=()
+commands_seccomp=()
 commands_cycle=()
 for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 	name="${runtimes[i]}" bin="${runtimes[i + 1]}"
@@ -44,6 +70,7 @@ for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 		continue
 	fi
 	commands_run+=(-n "$name" "$bin --root $state run b-$name")
+	commands_seccomp+=(-n "$name" "$bin --root $state run --bundle $work/seccomp s-$name")
 	commands_cycle+=(-n "$name" "sh -c '$bin --root $state create c-$name && $bin --root $state start c-$name && $bin --root $state delete --force c-$name'")
 done
 # medians FILE: each runtime's median and its ratio to crun's (σ on this VM is large: medians).
@@ -60,6 +87,9 @@ medians() {
 echo "== run of a /bin/true container"
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${commands_run[@]}"
 medians "$work/run.json"
+echo "== run under podman's default seccomp profile (the compiled program cached after the first run)"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/seccomp.json" "${commands_seccomp[@]}"
+medians "$work/seccomp.json"
 echo "== create + start + delete"
 hyperfine --warmup 5 --runs "$runs" --export-json "$work/cycle.json" "${commands_cycle[@]}"
 medians "$work/cycle.json"

@@ -215,6 +215,7 @@ struct creation {
 	struct runtime_state *state;
 	pid_t pid;
 	int sync_fd;
+	struct runtime_seccomp_program filter, confidential_filter;
 	struct runtime_phases phases;
 	/* The measurement taken while the init sets up (see measure_beside_setup). */
 	pthread_t measurer;
@@ -438,6 +439,8 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 			.fifo_fd = fifo_fd,
 			.preserve_fds = c->o->preserve_fds,
 			.confidential = c->profile != NULL,
+			.filter = &c->filter,
+			.confidential_filter = &c->confidential_filter,
 			.new_keyring = !c->o->no_new_keyring,
 		};
 		runtime_init_main(&args);
@@ -577,6 +580,10 @@ static int create_container(struct creation *c, struct cc_error *err)
 	if ((r = make_exec_fifo(c->state, &fifo_fd, err)) < 0 || (r = encrypt_storage(c, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "state-dir");
+	if ((r = runtime_seccomp_programs_prepare(c->spec, c->profile != NULL, c->g->root, &c->filter,
+						  &c->confidential_filter, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "seccomp");
 	if ((r = clone_init(c, fifo_fd, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "clone");
@@ -623,6 +630,8 @@ static void creation_release(struct creation *c)
 	if (c->sync_fd >= 0)
 		close(c->sync_fd);
 	runtime_state_free(c->state);
+	runtime_seccomp_program_clear(&c->filter);
+	runtime_seccomp_program_clear(&c->confidential_filter);
 	runtime_spec_free(c->spec);
 	free(c->measurement);
 	free(c->bundle);

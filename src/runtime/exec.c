@@ -137,7 +137,8 @@ static int load_exec_spec(const struct runtime_state *st, const struct runtime_e
  * namespace applies to children), joins the others itself, and runs runtime_init_main without
  * rootfs setup; the parent keeps the sync socket in *ret_sync_fd. */
 static int fork_exec_process(const struct runtime_state *st, const struct runtime_spec *spec,
-			     const struct runtime_exec_opts *o, pid_t *ret_pid, int *ret_sync_fd, struct cc_error *err)
+			     const struct runtime_exec_opts *o, const struct runtime_seccomp_program *filters,
+			     pid_t *ret_pid, int *ret_sync_fd, struct cc_error *err)
 {
 	int r = join_namespaces_of(st->pid, true, err);
 	if (r < 0)
@@ -165,6 +166,8 @@ static int fork_exec_process(const struct runtime_state *st, const struct runtim
 						  .fifo_fd = -1,
 						  .preserve_fds = o->preserve_fds,
 						  .confidential = st->profile != NULL,
+						  .filter = &filters[0],
+						  .confidential_filter = &filters[1],
 						  .join_only = true };
 		runtime_init_main(&args);
 	}
@@ -232,8 +235,14 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 				    runtime_status_name(status));
 	pid_t pid;
 	int sync_fd;
-	if ((r = load_exec_spec(st, o, &process, &spec, err)) < 0 ||
-	    (r = fork_exec_process(st, spec, o, &pid, &sync_fd, err)) < 0)
+	struct runtime_seccomp_program filters[2] = { 0 };
+	if ((r = load_exec_spec(st, o, &process, &spec, err)) == 0 &&
+	    (r = runtime_seccomp_programs_prepare(spec, st->profile != NULL, g->root, &filters[0], &filters[1], err)) ==
+		0)
+		r = fork_exec_process(st, spec, o, filters, &pid, &sync_fd, err);
+	runtime_seccomp_program_clear(&filters[0]);
+	runtime_seccomp_program_clear(&filters[1]);
+	if (r < 0)
 		return r;
 	r = run_exec_setup(st, o, pid, sync_fd, err);
 	close(sync_fd);

@@ -116,44 +116,28 @@ static int switch_user(const struct runtime_process *p, struct cc_error *err)
 	return 0;
 }
 
-/* The config's seccomp filter, compiled before READY (so a bad profile fails `create`) and loaded
- * as late as its kind allows. */
+/* Which of the runtime's compiled filters (the config's, the confidential profile's) are in. */
 struct pending_filter {
-	scmp_filter_ctx ctx; /* NULL: none */
-	bool notify;
+	bool loaded;
 	bool confidential_loaded;
 };
 
-static int compile_seccomp(const struct runtime_init_args *a, struct pending_filter *f, struct cc_error *err)
-{
-	*f = (struct pending_filter){ 0 };
-	if (!a->spec->seccomp)
-		return 0;
-	return runtime_seccomp_build(a->spec->seccomp, &f->ctx, &f->notify, err);
-}
-
-/* Loads the config's filter (if still pending) and the confidential profile's own; a notify filter
+/* Loads the config's filter (unless already in) and the confidential profile's own; a notify filter
  * sends its listener fd to the runtime. */
 static int load_seccomp(const struct runtime_init_args *a, struct pending_filter *f, struct cc_error *err)
 {
-	if (f->ctx) {
-		int fd = runtime_seccomp_load(f->ctx, f->notify, err);
-		seccomp_release(f->ctx);
-		f->ctx = NULL;
+	if (a->filter && !f->loaded) {
+		int fd = runtime_seccomp_program_load(a->filter, err);
 		if (fd < 0)
 			return fd;
+		f->loaded = true;
 		if (fd > 0) {
 			runtime_sync_send(a->sync_fd, RUNTIME_SYNC_SECCOMP_FD, NULL, fd);
 			close(fd);
 		}
 	}
-	if (a->confidential && !f->confidential_loaded) {
-		scmp_filter_ctx ctx;
-		int r = runtime_seccomp_confidential(&ctx, err);
-		if (r < 0)
-			return r;
-		r = runtime_seccomp_load(ctx, false, err);
-		seccomp_release(ctx);
+	if (a->confidential && a->confidential_filter && !f->confidential_loaded) {
+		int r = runtime_seccomp_program_load(a->confidential_filter, err);
 		if (r < 0)
 			return r;
 		f->confidential_loaded = true;
@@ -342,13 +326,13 @@ void runtime_init_main(const struct runtime_init_args *args)
 	if (!a->join_only && set_up_container(a, &err) < 0)
 		fail(a, &err);
 	_cleanup_free_ char *exe = NULL;
-	struct pending_filter filter;
+	struct pending_filter filter = { 0 };
 	if (set_up_process(a, &err) < 0 || resolve_executable(p, &exe, &err) < 0 ||
-	    (p->has_caps && runtime_caps_drop_bounding(&p->caps, &err) < 0) || compile_seccomp(a, &filter, &err) < 0)
+	    (p->has_caps && runtime_caps_drop_bounding(&p->caps, &err) < 0))
 		fail(a, &err);
 	/* A notify filter's listener fd goes over the socket, so it is loaded while the socket is open
 	 * (its profile must allow sendmsg, as with runc). */
-	if (filter.notify) {
+	if (a->filter && a->filter->notify) {
 		if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			cc_error_set_errno(&err, errno, "set no_new_privs");
 		if (err.code || load_seccomp(a, &filter, &err) < 0)

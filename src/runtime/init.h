@@ -4,6 +4,7 @@
  * workload. Errors go back to the runtime over the sync socket as one sentence. */
 #pragma once
 
+#include "runtime/seccomp_program.h"
 #include "runtime/spec.h"
 
 #include <stdbool.h>
@@ -14,6 +15,9 @@ struct runtime_init_args {
 	int fifo_fd;       /* O_PATH fd of the exec FIFO; -1 to exec at once (runtime exec) */
 	int preserve_fds;  /* fds 3 .. 3+n-1 stay open in the container */
 	bool confidential; /* stack the confidential profile's seccomp filter */
+	/* The compiled filters (see seccomp_program.h), prepared by the runtime; may be empty. */
+	const struct runtime_seccomp_program *filter;
+	const struct runtime_seccomp_program *confidential_filter;
 	bool new_keyring;
 	bool join_only;         /* exec into an existing container: no rootfs setup */
 	const char *state_json; /* the container state for hooks; set by the init itself */

@@ -519,23 +519,6 @@ int runtime_seccomp_confidential(scmp_filter_ctx *ret, struct cc_error *err)
 	return 0;
 }
 
-int runtime_seccomp_load(scmp_filter_ctx ctx, bool notify, struct cc_error *err)
-{
-	/* libseccomp sets no_new_privs before loading unless told not to; process.noNewPrivileges
-	 * decides that (the init sets it itself), so a false there stays false, as runc keeps it. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	int r = seccomp_load(ctx);
-	if (r < 0)
-		return cc_error_set(err, -r, "load seccomp filter: %s", strerror(-r));
-	if (notify) {
-		int fd = seccomp_notify_fd(ctx);
-		if (fd < 0)
-			return cc_error_set(err, EIO, "seccomp notify listener is not available");
-		return fd;
-	}
-	return 0;
-}
-
 json_t *runtime_seccomp_features(void)
 {
 	json_t *actions = json_pack("[s,s,s,s,s,s,s,s,s]", "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
