@@ -56,8 +56,18 @@ static char *cache_key(const json_t *seccomp)
 	return cc_xstrdup(hex);
 }
 
-static bool read_cached(const char *path, struct runtime_seccomp_program *ret)
+/* A cached program becomes a container's filter: only one that nobody but us could have written
+ * (file and directory ours, not group- or world-writable) is used. */
+static bool trusted(const char *path)
 {
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static bool read_cached(const char *dir, const char *path, struct runtime_seccomp_program *ret)
+{
+	if (!trusted(dir) || !trusted(path))
+		return false;
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	if (cc_read_file(path, CACHE_MAX_SIZE, &data, &len, NULL) < 0 || len < sizeof(struct cache_header))
@@ -83,7 +93,7 @@ static void write_cached(const char *dir, const char *path, const struct runtime
 	_cleanup_free_ char *data = cc_xmalloc(len);
 	memcpy(data, &h, sizeof(h));
 	memcpy(data + sizeof(h), p->insns, p->count * sizeof(struct sock_filter));
-	if (cc_mkdir_p(dir, 0700, NULL) == 0)
+	if (cc_mkdir_p(dir, 0700, NULL) == 0 && trusted(dir))
 		cc_replace_file(path, data, len, 0600, NULL); /* a cache: a failed write costs a compile */
 }
 
@@ -141,7 +151,7 @@ int runtime_seccomp_program_get(const json_t *seccomp, const char *cache_dir, st
 	*ret = (struct runtime_seccomp_program){ 0 };
 	_cleanup_free_ char *key = cache_dir ? cache_key(seccomp) : NULL;
 	_cleanup_free_ char *path = key ? cc_xasprintf("%s/%s.bpf", cache_dir, key) : NULL;
-	if (path && read_cached(path, ret))
+	if (path && read_cached(cache_dir, path, ret))
 		return 0;
 	int r = compile(seccomp, ret, err);
 	if (r == 0 && path)

@@ -339,6 +339,29 @@ exe_of_runtime_running() {
 	[ "$exe" = "$(realpath "$COCOON_RUNTIME")" ]
 }
 
+@test "a seccomp profile is compiled once; a cached program others could have written is ignored" {
+	edit_config 'c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+	  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	set_args "$BUNDLE" sh -c 'mkdir /tmp/x 2>/dev/null && echo made || echo refused'
+	run RT run --bundle "$BUNDLE" first
+	[ "$output" = refused ]
+	cached=("$RT_ROOT"/seccomp-cache/*.bpf)
+	[ "${#cached[@]}" -eq 1 ] && [ -f "${cached[0]}" ]
+	[ "$(stat -c %a "${cached[0]}")" = 600 ]
+	run RT run --bundle "$BUNDLE" second
+	[ "$output" = refused ]
+	# An allow-everything program in its place, writable by anyone: not loaded, the profile is
+	# compiled again.
+	"$SYSTEM_PYTHON" - "${cached[0]}" <<-'PY'
+	import struct, sys
+	allow = struct.pack("=HBBI", 0x06, 0, 0, 0x7fff0000)  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+	open(sys.argv[1], "wb").write(b"CCBPF1\0\0" + struct.pack("=IIII", 0, 0, 1, 0) + allow)
+	PY
+	chmod 666 "${cached[0]}"
+	run RT run --bundle "$BUNDLE" third
+	[ "$output" = refused ]
+}
+
 @test "lifecycle steps are security events" {
 	set_args "$BUNDLE" true
 	RT run --bundle "$BUNDLE" t1
