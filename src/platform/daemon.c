@@ -26,6 +26,7 @@
 #include "platform/controllers.h"
 #include "platform/exec.h"
 #include "platform/health.h"
+#include "platform/host_address.h"
 #include "platform/kubeconfig.h"
 #include "platform/ldap_groups.h"
 #include "platform/metrics.h"
@@ -357,9 +358,12 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
+	/* LoadBalancer Services answer on the node's address, where this node routes them. */
+	char node_address[INET_ADDRSTRLEN];
+	platform_host_address(cfg->bridge ? cfg->bridge : "cocoon0", node_address, sizeof(node_address));
 	if (r == 0)
 		r = platform_service_ips_new(d->objects, cfg->service_cidr ? cfg->service_cidr : PLATFORM_SERVICE_CIDR,
-					     &d->service_ips, err);
+					     cfg->run_pods ? node_address : NULL, &d->service_ips, err);
 	/* Only a node that runs pods routes to them: the API-only platform has no table to keep. */
 	/* One table per bridge, so two platforms on one host (a test beside the demo) keep theirs. */
 	_cleanup_free_ char *table = cfg->bridge && strcmp(cfg->bridge, "cocoon0") != 0

@@ -17,6 +17,7 @@
 #include "lib/base/thread.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "platform/host_address.h"
 #include "platform/objects.h"
 #include "platform/pod_pull.h"
 #include "platform/pod_sandbox.h"
@@ -26,8 +27,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,24 +49,6 @@ static void locate(const char *given, const char *name, char *out, size_t size)
 
 /* The node's address pods see as status.hostIP: the first IPv4 address of an interface that is up,
  * not the loopback and not one of the pods' own devices (the bridge, veths). */
-static void find_host_ip(struct platform_pods *p)
-{
-	struct ifaddrs *list = NULL;
-	snprintf(p->host_ip, sizeof(p->host_ip), "127.0.0.1");
-	if (getifaddrs(&list) < 0)
-		return;
-	const char *bridge = p->cfg.bridge ? p->cfg.bridge : "cocoon0";
-	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK) || strcmp(i->ifa_name, bridge) == 0 ||
-		    strncmp(i->ifa_name, "veth", 4) == 0)
-			continue;
-		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, p->host_ip, sizeof(p->host_ip));
-		break;
-	}
-	freeifaddrs(list);
-}
-
 /* ---- persistence ---- */
 
 void pods_save(const struct pod_state *ps)
@@ -331,7 +312,7 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 					       .bridge = cfg->bridge,
 					       .subnet = cfg->pod_subnet,
 					       .state_dir = p->cni_state };
-	find_host_ip(p);
+	platform_host_address(cfg->bridge ? cfg->bridge : "cocoon0", p->host_ip, sizeof(p->host_ip));
 	if (cfg->agent) {
 		p->agent = *cfg->agent;
 		snprintf(p->measurement_log, sizeof(p->measurement_log), "%s/measurements.jsonl", p->runtime_root);

@@ -28,6 +28,7 @@ struct platform_service_ips {
 	uint32_t next; /* where the next search starts, so freed addresses are not reused at once */
 	uint8_t node_ports[NODE_PORTS / 8 + 1];
 	uint32_t next_node_port;
+	char *node_address; /* where LoadBalancer Services answer; NULL: none here (an API-only platform) */
 	pthread_mutex_t lock;
 };
 
@@ -95,8 +96,8 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 	pthread_mutex_unlock(&s->lock);
 }
 
-int platform_service_ips_new(struct platform_objects *objects, const char *cidr, struct platform_service_ips **ret,
-			     struct cc_error *err)
+int platform_service_ips_new(struct platform_objects *objects, const char *cidr, const char *node_address,
+			     struct platform_service_ips **ret, struct cc_error *err)
 {
 	char net[32];
 	int bits = 0;
@@ -106,6 +107,7 @@ int platform_service_ips_new(struct platform_objects *objects, const char *cidr,
 		return cc_error_set(err, EINVAL, "service CIDR `%s`: an IPv4 network from /16 to /28", cidr);
 	struct platform_service_ips *s = cc_xcalloc(1, sizeof(*s));
 	s->objects = objects;
+	s->node_address = node_address ? cc_xstrdup(node_address) : NULL;
 	s->size = 1u << (32 - bits);
 	s->base = ntohl(a.s_addr) & ~(s->size - 1);
 	s->used = cc_xcalloc(s->size / 8, 1);
@@ -146,6 +148,7 @@ void platform_service_ips_free(struct platform_service_ips *s)
 	platform_objects_unobserve(s->objects, observe, s);
 	pthread_mutex_destroy(&s->lock);
 	free(s->used);
+	free(s->node_address);
 	free(s);
 }
 
@@ -170,6 +173,28 @@ static bool held_before(const json_t *old, json_int_t port)
 		if (json_integer_value(json_object_get(q, "nodePort")) == port)
 			return true;
 	return false;
+}
+
+/* status.loadBalancer, as this node's load balancer keeps it (k3s's ServiceLB does the same on its
+ * nodes): a LoadBalancer Service that names no other loadBalancerClass answers on the node's address,
+ * and one that stopped being a LoadBalancer has none. */
+static void load_balancer_status(const struct platform_service_ips *s, json_t *service)
+{
+	const json_t *spec = json_object_get(service, "spec");
+	const char *type = json_string_value(json_object_get(spec, "type")) ?: "ClusterIP";
+	json_t *status = json_object_get(service, "status");
+	if (!json_is_object(status)) {
+		status = json_object();
+		json_object_set_new(service, "status", status);
+	}
+	if (strcmp(type, "LoadBalancer") != 0) {
+		json_object_set_new(status, "loadBalancer", json_object());
+		return;
+	}
+	if (json_object_get(spec, "loadBalancerClass") || !s->node_address)
+		return; /* another controller's to fill, or none here: <pending> */
+	json_object_set_new(status, "loadBalancer",
+			    json_pack("{s:[{s:s, s:s}]}", "ingress", "ip", s->node_address, "ipMode", "VIP"));
 }
 
 static bool assign_node_ports(struct platform_service_ips *s, json_t *service, const json_t *old,
@@ -268,7 +293,10 @@ bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service
 	char text[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &a, text, sizeof(text));
 	set_ip(spec, text);
-	return assign_node_ports(s, service, NULL, resp);
+	if (!assign_node_ports(s, service, NULL, resp))
+		return false;
+	load_balancer_status(s, service);
+	return true;
 }
 
 /* Ports an update leaves without a nodePort keep the one they had (matched by port and protocol). */
@@ -287,20 +315,41 @@ static void keep_node_ports(const json_t *old, json_t *service)
 	}
 }
 
+/* A Service that is no longer NodePort or LoadBalancer gives its node ports up, as kube-apiserver
+ * drops them when the type changes (an update the store then refuses leaves them free too early;
+ * the next change of that Service marks them again). */
+static void drop_node_ports(struct platform_service_ips *s, const json_t *old, json_t *service)
+{
+	const char *type = json_string_value(json_object_get(json_object_get(service, "spec"), "type")) ?: "ClusterIP";
+	if (strcmp(type, "NodePort") == 0 || strcmp(type, "LoadBalancer") == 0)
+		return;
+	size_t i;
+	json_t *p;
+	json_array_foreach (json_object_get(json_object_get(service, "spec"), "ports"), i, p)
+		json_object_del(p, "nodePort");
+	pthread_mutex_lock(&s->lock);
+	mark_node_ports(s, old, false);
+	pthread_mutex_unlock(&s->lock);
+}
+
 bool platform_service_ips_keep(struct platform_service_ips *s, const json_t *old, json_t *service,
 			       struct cc_http_response *resp)
 {
 	keep_node_ports(old, service);
+	drop_node_ports(s, old, service);
 	const char *was = cluster_ip(old), *now = cluster_ip(service);
 	json_t *spec = json_object_get(service, "spec");
 	if (!was || !json_is_object(spec))
 		return true;
-	if (!now || !now[0]) {
+	if (!now || !now[0])
 		set_ip(spec, was);
-		return assign_node_ports(s, service, old, resp); /* a Service that became NodePort */
+	if (!now || !now[0] || strcmp(was, now) == 0) {
+		/* a Service that became NodePort or LoadBalancer gets its node ports and address */
+		if (!assign_node_ports(s, service, old, resp))
+			return false;
+		load_balancer_status(s, service);
+		return true;
 	}
-	if (strcmp(was, now) == 0)
-		return assign_node_ports(s, service, old, resp);
 	json_t *causes = json_array();
 	platform_cause(causes, "FieldValueInvalid", "spec.clusterIPs[0]",
 		       "Invalid value: \"%s\": may not change once set", now);

@@ -16,11 +16,14 @@ struct platform_service_ips;
 
 #define PLATFORM_SERVICE_CIDR "10.96.0.0/16"
 
-int platform_service_ips_new(struct platform_objects *objects, const char *cidr, struct platform_service_ips **ret,
-			     struct cc_error *err);
+/* node_address: where LoadBalancer Services answer (their status.loadBalancer.ingress); NULL on a
+ * platform that routes nothing (they stay pending). */
+int platform_service_ips_new(struct platform_objects *objects, const char *cidr, const char *node_address,
+			     struct platform_service_ips **ret, struct cc_error *err);
 void platform_service_ips_free(struct platform_service_ips *s);
 
-/* A new Service (admitted, namespace set): spec.clusterIP(s) filled; false after answering 422. */
+/* A new Service (admitted, namespace set): spec.clusterIP(s) filled, and status.loadBalancer for a
+ * LoadBalancer; false after answering 422. */
 bool platform_service_ips_assign(struct platform_service_ips *s, json_t *service, struct cc_http_response *resp);
 /* An update: the address stays what it was (copied when the new object leaves it out), node ports
  * too, and a Service that became NodePort gets them; false after answering 422 for an attempt to

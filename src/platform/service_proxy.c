@@ -110,11 +110,15 @@ static json_int_t affinity_seconds(const json_t *spec)
 /* One port of a Service: the chain that picks an endpoint (the one a client had, with affinity; else
  * at random) and a chain per endpoint that rewrites the destination. */
 static void port_rules(struct ruleset *rs, const char *vip, const char *l4, json_int_t number, json_int_t node_port,
-		       const json_t *ends, json_int_t affinity)
+		       const json_t *ends, json_int_t affinity, const json_t *lb_ips)
 {
-	size_t count = json_array_size(ends);
+	size_t count = json_array_size(ends), k;
+	const json_t *lb;
 	if (count == 0) {
 		cc_buf_appendf(&rs->rejects, "\t\tip daddr %s %s dport %lld reject\n", vip, l4, (long long)number);
+		json_array_foreach (lb_ips, k, lb)
+			cc_buf_appendf(&rs->rejects, "\t\tip daddr %s %s dport %lld reject\n", json_string_value(lb),
+				       l4, (long long)number);
 		if (node_port)
 			cc_buf_appendf(&rs->rejects, "\t\tfib daddr type local %s dport %lld reject\n", l4,
 				       (long long)node_port);
@@ -122,20 +126,23 @@ static void port_rules(struct ruleset *rs, const char *vip, const char *l4, json
 	}
 	size_t id = rs->n++;
 	cc_buf_appendf(&rs->services, "\t\tip daddr %s %s dport %lld goto svc-%zu\n", vip, l4, (long long)number, id);
+	json_array_foreach (lb_ips, k, lb) /* the load balancer's address, as kube-proxy routes it */
+		cc_buf_appendf(&rs->services, "\t\tip daddr %s %s dport %lld goto svc-%zu\n", json_string_value(lb), l4,
+			       (long long)number, id);
 	if (node_port)
 		cc_buf_appendf(&rs->nodeports, "\t\t%s dport %lld goto svc-%zu\n", l4, (long long)node_port, id);
 	cc_buf_appendf(&rs->chains, "\tchain svc-%zu {\n", id);
-	for (size_t k = 0; affinity && k < count; k++) {
+	for (k = 0; affinity && k < count; k++) {
 		cc_buf_appendf(&rs->sets,
 			       "\tset aff-%zu-%zu {\n\t\ttype ipv4_addr; flags dynamic,timeout; timeout %llds;\n\t}\n",
 			       id, k, (long long)affinity);
 		cc_buf_appendf(&rs->chains, "\t\tip saddr @aff-%zu-%zu goto ep-%zu-%zu\n", id, k, id, k);
 	}
 	cc_buf_appendf(&rs->chains, "\t\tnumgen random mod %zu vmap { ", count);
-	for (size_t k = 0; k < count; k++)
+	for (k = 0; k < count; k++)
 		cc_buf_appendf(&rs->chains, "%s%zu : goto ep-%zu-%zu", k ? ", " : "", k, id, k);
 	cc_buf_append_str(&rs->chains, " }\n\t}\n");
-	for (size_t k = 0; k < count; k++) {
+	for (k = 0; k < count; k++) {
 		const json_t *e = json_array_get(ends, k);
 		cc_buf_appendf(&rs->chains, "\tchain ep-%zu-%zu {\n", id, k);
 		if (affinity)
@@ -147,6 +154,22 @@ static void port_rules(struct ruleset *rs, const char *vip, const char *l4, json
 	}
 }
 
+/* A LoadBalancer's addresses from its status (IPv4 ones; this node's own load balancer writes the
+ * node's address there). */
+static json_t *load_balancer_ips(const json_t *svc)
+{
+	json_t *ips = json_array();
+	if (strcmp(str(json_object_get(svc, "spec"), "type") ?: "", "LoadBalancer") != 0)
+		return ips;
+	size_t i;
+	const json_t *in;
+	json_array_foreach (json_object_get(json_object_get(json_object_get(svc, "status"), "loadBalancer"), "ingress"),
+			    i, in)
+		if (is_ipv4(str(in, "ip")))
+			json_array_append_new(ips, json_string(str(in, "ip")));
+	return ips;
+}
+
 static void service_rules(struct ruleset *rs, const json_t *svc, const json_t *endpoints)
 {
 	const json_t *spec = json_object_get(svc, "spec"), *meta = json_object_get(svc, "metadata");
@@ -155,6 +178,7 @@ static void service_rules(struct ruleset *rs, const json_t *svc, const json_t *e
 		return; /* headless, or not allocated: nothing to route */
 	const json_t *eps = endpoints_of(endpoints, str(meta, "namespace") ?: "", str(meta, "name") ?: "");
 	json_int_t affinity = affinity_seconds(spec);
+	_cleanup_json_ json_t *lb_ips = load_balancer_ips(svc);
 	size_t i;
 	const json_t *port;
 	json_array_foreach (json_object_get(spec, "ports"), i, port) {
@@ -166,7 +190,7 @@ static void service_rules(struct ruleset *rs, const json_t *svc, const json_t *e
 		if (node_port < 0 || node_port > 65535)
 			node_port = 0;
 		_cleanup_json_ json_t *ends = backends(eps, port);
-		port_rules(rs, vip, protocol[0] == 'U' ? "udp" : "tcp", number, node_port, ends, affinity);
+		port_rules(rs, vip, protocol[0] == 'U' ? "udp" : "tcp", number, node_port, ends, affinity, lb_ips);
 	}
 }
 

@@ -212,6 +212,36 @@ static void event_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(str(obj, "message", NULL, NULL) ?: ""));
 }
 
+/* EXTERNAL-IP as kubectl prints it: spec.externalIPs, then for a LoadBalancer its ingress addresses
+ * (or <pending>), for an ExternalName the name; <none> otherwise. */
+static void service_external_ips(const json_t *obj, char *out, size_t size)
+{
+	const json_t *spec = json_object_get(obj, "spec");
+	const char *type = str(obj, "spec", "type", NULL) ?: "ClusterIP";
+	size_t used = 0, i;
+	const json_t *v;
+	out[0] = '\0';
+	json_array_foreach (json_object_get(spec, "externalIPs"), i, v)
+		used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s", used ? "," : "",
+					 json_string_value(v) ?: "");
+	if (strcmp(type, "LoadBalancer") == 0) {
+		json_array_foreach (
+		    json_object_get(json_object_get(json_object_get(obj, "status"), "loadBalancer"), "ingress"), i, v) {
+			const char *address = json_string_value(json_object_get(v, "ip"))
+						  ?: json_string_value(json_object_get(v, "hostname"));
+			if (address)
+				used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
+							 used ? "," : "", address);
+		}
+		if (!out[0])
+			snprintf(out, size, "<pending>");
+	} else if (strcmp(type, "ExternalName") == 0) {
+		snprintf(out, size, "%s", str(obj, "spec", "externalName", NULL) ?: "<none>");
+	}
+	if (!out[0])
+		snprintf(out, size, "<none>");
+}
+
 /* kubectl get services: NAME, TYPE, CLUSTER-IP, EXTERNAL-IP, PORT(S), AGE, and SELECTOR with -o wide. */
 static void service_cells(const json_t *obj, json_t *cells, const char *age)
 {
@@ -241,7 +271,9 @@ static void service_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
 	json_array_append_new(cells, json_string(str(obj, "spec", "type", NULL) ?: "ClusterIP"));
 	json_array_append_new(cells, json_string(str(obj, "spec", "clusterIP", NULL) ?: "<none>"));
-	json_array_append_new(cells, json_string("<none>"));
+	char external[512];
+	service_external_ips(obj, external, sizeof(external));
+	json_array_append_new(cells, json_string(external));
 	json_array_append_new(cells, json_string(ports[0] ? ports : "<none>"));
 	json_array_append_new(cells, json_string(age));
 	json_array_append_new(cells, json_string(selector[0] ? selector : "<none>"));

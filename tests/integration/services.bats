@@ -215,3 +215,38 @@ api() {
 	echo "$output"
 	[[ "$output" == *"provided port is already allocated"* ]]
 }
+
+@test "services: a LoadBalancer answers on the node's address at its port; another class's stays pending" {
+	api 1
+	"${K[@]}" rollout status deployment api --timeout=60s
+	port="$(free_host_port)"
+	"${K[@]}" expose deployment api --name lb --type LoadBalancer --port "$port" --target-port http
+	node="$("${K[@]}" get pods -l app=api -o jsonpath='{.items[0].status.hostIP}')"
+	[ "$("${K[@]}" get service lb -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" = "$node" ]
+	run "${K[@]}" get service lb
+	echo "$output"
+	[[ "$output" == *LoadBalancer*"$node"*"$port:3"*/TCP* ]]
+	for _ in $(seq 1 50); do curl -sf -m 1 "http://$node:$port/name" >/dev/null && break; sleep 0.1; done
+	run curl -sS -m 2 "http://$node:$port/name"
+	[[ "$output" == api-* ]]
+	# Another load balancer's class: not this node's to fill.
+	"${K[@]}" apply -f - <<-YAML
+		apiVersion: v1
+		kind: Service
+		metadata: {name: elsewhere}
+		spec:
+		  type: LoadBalancer
+		  loadBalancerClass: example.com/other
+		  selector: {app: api}
+		  ports: [{port: $port, targetPort: http}]
+	YAML
+	[[ "$("${K[@]}" get service elsewhere)" == *"<pending>"* ]]
+	# ClusterIP again: no address, no node port, no route on the node's address.
+	"${K[@]}" patch service lb -p '{"spec":{"type":"ClusterIP"}}'
+	run "${K[@]}" get service lb -o json
+	[ "$(echo "$output" | jq -c '.status.loadBalancer')" = '{}' ]
+	[ "$(echo "$output" | jq '.spec.ports[0].nodePort')" = null ]
+	for _ in $(seq 1 50); do curl -s -m 1 "http://$node:$port/name" >/dev/null || break; sleep 0.1; done
+	run curl -sS -m 2 "http://$node:$port/name"
+	[ "$status" -ne 0 ]
+}
