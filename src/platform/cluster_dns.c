@@ -58,6 +58,7 @@ struct platform_cluster_dns {
 	/* Services and Endpoints by "namespace/name", rebuilt on the DNS thread after a change (the
 	 * store's observer only raises stale): a query costs no store read. */
 	json_t *services_by_name, *endpoints_by_name;
+	json_t *names_by_address; /* "10.96.0.10" -> "svc.ns.svc.cluster.local", for PTR */
 	atomic_bool stale;
 	struct cc_loop *loop;
 	pthread_t thread;
@@ -143,14 +144,89 @@ static json_t *index_of(struct platform_cluster_dns *d, const struct platform_re
 	return index;
 }
 
+struct reverse {
+	json_t *names;
+	const char *service, *ns;
+};
+
+/* An endpoint's name, as CoreDNS's kubernetes plugin gives it: its hostname or its dashed address,
+ * under its Service. */
+static void add_endpoint_name(void *arg, const json_t *address)
+{
+	struct reverse *rv = arg;
+	const char *ip = str(address, "ip"), *host = str(address, "hostname");
+	if (!ip || json_object_get(rv->names, ip))
+		return;
+	char dashed[64];
+	snprintf(dashed, sizeof(dashed), "%s", ip);
+	for (char *c = dashed; *c; c++)
+		if (*c == '.')
+			*c = '-';
+	json_object_set_new(rv->names, ip,
+			    json_sprintf("%s.%s.%s.svc.%s", host && *host ? host : dashed, rv->service, rv->ns,
+					 PLATFORM_CLUSTER_DOMAIN));
+}
+
+/* Addresses to names: every Service's virtual IP, then its ready endpoints. */
+static json_t *reverse_index(const json_t *services, const json_t *endpoints)
+{
+	struct reverse rv = { .names = json_object() };
+	const char *key;
+	json_t *obj;
+	json_object_foreach ((json_t *)services, key, obj) {
+		const json_t *meta = json_object_get(obj, "metadata");
+		const char *vip = str(json_object_get(obj, "spec"), "clusterIP");
+		if (vip && strcmp(vip, "None") != 0)
+			json_object_set_new(rv.names, vip,
+					    json_sprintf("%s.%s.svc.%s", str(meta, "name") ?: "",
+							 str(meta, "namespace") ?: "", PLATFORM_CLUSTER_DOMAIN));
+	}
+	json_object_foreach ((json_t *)endpoints, key, obj) {
+		const json_t *meta = json_object_get(obj, "metadata");
+		rv.service = str(meta, "name") ?: "";
+		rv.ns = str(meta, "namespace") ?: "";
+		each_ready(obj, add_endpoint_name, &rv);
+	}
+	return rv.names;
+}
+
 static void refresh(struct platform_cluster_dns *d)
 {
 	if (!atomic_exchange(&d->stale, false) && d->services_by_name)
 		return;
 	json_decref(d->services_by_name);
 	json_decref(d->endpoints_by_name);
+	json_decref(d->names_by_address);
 	d->services_by_name = index_of(d, d->services);
 	d->endpoints_by_name = index_of(d, d->endpoints);
+	d->names_by_address = reverse_index(d->services_by_name, d->endpoints_by_name);
+}
+
+/* D.C.B.A.in-addr.arpa: the name of a Service or endpoint at A.B.C.D; false when this server knows
+ * none (the query goes upstream, as CoreDNS's kubernetes plugin falls through). */
+static bool reverse_name(struct platform_cluster_dns *d, const struct cc_dns_query *q, struct answer *a)
+{
+	unsigned b[4];
+	char tail[32];
+	if (sscanf(q->name, "%u.%u.%u.%u.%31s", &b[3], &b[2], &b[1], &b[0], tail) != 5 ||
+	    strcasecmp(tail, "in-addr.arpa") != 0 || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255)
+		return false;
+	char ip[INET_ADDRSTRLEN];
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	const char *name = json_string_value(json_object_get(d->names_by_address, ip));
+	if (!name)
+		return false;
+	a->rcode = CC_DNS_NOERROR;
+	a->count = 0;
+	if (q->type != CC_DNS_PTR && q->type != CC_DNS_ANY)
+		return true; /* the name exists; no record of that type */
+	struct cc_dns_record *r = &a->records[a->count++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", q->name);
+	r->type = CC_DNS_PTR;
+	r->ttl = TTL_SECONDS;
+	snprintf(r->data.name, sizeof(r->data.name), "%s", name);
+	return true;
 }
 
 /* A new reference to the object, or NULL. */
@@ -382,16 +458,24 @@ static void handle(struct platform_cluster_dns *d, const uint8_t *msg, size_t le
 		answer_error(d, msg, len, r == -ENOTSUP ? CC_DNS_NOTIMP : CC_DNS_FORMERR, c);
 		return;
 	}
-	if (q.class != CC_DNS_CLASS_IN || !cc_dns_name_in_zone(q.name, PLATFORM_CLUSTER_DOMAIN)) {
+	bool reverse = q.class == CC_DNS_CLASS_IN && cc_dns_name_in_zone(q.name, "in-addr.arpa");
+	if (q.class != CC_DNS_CLASS_IN || (!reverse && !cc_dns_name_in_zone(q.name, PLATFORM_CLUSTER_DOMAIN))) {
 		forward(d, msg, len, c);
 		return;
 	}
 	struct answer *a = cc_xcalloc(1, sizeof(*a));
 	refresh(d);
-	resolve(d, &q, a);
+	if (reverse && !reverse_name(d, &q, a)) {
+		free(a);
+		forward(d, msg, len, c);
+		return;
+	}
+	if (!reverse)
+		resolve(d, &q, a);
 	struct cc_buf out = CC_BUF_INIT;
-	if (cc_dns_write_answer(&q, a->rcode, true, true, a->records, a->count, PLATFORM_CLUSTER_DOMAIN, TTL_SECONDS,
-				c->tcp_fd >= 0, &out, &err) == 0)
+	if (cc_dns_write_answer(&q, a->rcode, true, true, a->records, a->count,
+				reverse ? "in-addr.arpa" : PLATFORM_CLUSTER_DOMAIN, TTL_SECONDS, c->tcp_fd >= 0, &out,
+				&err) == 0)
 		reply(d, c, out.data, out.len);
 	else
 		answer_error(d, msg, len, CC_DNS_SERVFAIL, c);
@@ -592,5 +676,6 @@ void platform_cluster_dns_stop(struct platform_cluster_dns *d)
 	close(d->tcp_fd);
 	json_decref(d->services_by_name);
 	json_decref(d->endpoints_by_name);
+	json_decref(d->names_by_address);
 	free(d);
 }

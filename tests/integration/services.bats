@@ -250,3 +250,30 @@ api() {
 	run curl -sS -m 2 "http://$node:$port/name"
 	[ "$status" -ne 0 ]
 }
+
+@test "services: reverse lookups name Services' virtual IPs and their endpoints; other addresses go upstream" {
+	command -v dig >/dev/null || skip "needs dig (dnsutils)"
+	api 1
+	"${K[@]}" create service clusterip api-headless --clusterip=None --tcp=8080:8080
+	"${K[@]}" patch service api-headless --type merge -p '{"spec":{"selector":{"app":"api"}}}'
+	"${K[@]}" rollout status deployment api --timeout=60s
+	dns=10.251.0.1
+	vip="$("${K[@]}" get service api -o jsonpath='{.spec.clusterIP}')"
+	run dig +short @"$dns" -x "$vip"
+	echo "$output"
+	[ "$output" = "api.$NS.svc.cluster.local." ]
+	pod_ip="$("${K[@]}" get pods -l app=api -o jsonpath='{.items[0].status.podIP}')"
+	for _ in $(seq 1 50); do [ -n "$(dig +short @"$dns" -x "$pod_ip")" ] && break; sleep 0.1; done
+	run dig +short @"$dns" -x "$pod_ip"
+	echo "$output"
+	# Under one of its Services, by its dashed address (it has no hostname).
+	[[ "$output" == "${pod_ip//./-}.api"*".$NS.svc.cluster.local." ]]
+	# An address no Service or endpoint has: the node's resolvers answer, whatever they say.
+	run dig +tries=1 +time=5 @"$dns" -x 192.0.2.1
+	echo "$output"
+	[[ "$output" == *"status: "* && "$output" != *"svc.cluster.local"* ]]
+	# The name follows the Service.
+	"${K[@]}" delete service api
+	for _ in $(seq 1 50); do [ -z "$(dig +short @"$dns" -x "$vip")" ] && break; sleep 0.1; done
+	[ -z "$(dig +short @"$dns" -x "$vip")" ]
+}
