@@ -268,13 +268,37 @@ static bool has_mount_at(const struct runtime_spec *spec, const char *dest)
 
 /* The devices every container gets (runtime-spec config-linux.md "Default Devices"), bound from the
  * host: mknod is not allowed in user namespaces, and a bind works everywhere. */
+/* Whether /dev is a tmpfs of the container's own (the config's mount there), where device nodes may
+ * be made: never in a directory bound from the host. */
+static bool dev_is_own_tmpfs(const struct runtime_spec *spec)
+{
+	for (size_t i = spec->mount_count; i-- > 0;)
+		if (strcmp(spec->mounts[i].destination, "/dev") == 0)
+			return strcmp(spec->mounts[i].type, "tmpfs") == 0 && !spec->mounts[i].bind;
+	return false;
+}
+
 static int create_default_devices(int root_fd, const struct runtime_spec *spec, struct cc_error *err)
 {
-	static const char *const devices[] = { "/dev/null",   "/dev/zero",    "/dev/full",
-					       "/dev/random", "/dev/urandom", "/dev/tty" };
+	static const struct {
+		const char *path;
+		unsigned major, minor;
+	} devices[] = { { "/dev/null", 1, 3 },   { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+			{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 } };
+	/* mknod, as runc makes them (0666, root's), where it is allowed: one call instead of a bind and
+	 * a remount each. In a user namespace the host's nodes are bound instead. */
+	bool make_nodes = !spec->namespaces[RUNTIME_NS_USER].enabled && dev_is_own_tmpfs(spec);
+	_cleanup_close_ int dev_dir =
+	    make_nodes ? cc_path_open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY, 0, NULL) : -1;
 	for (size_t i = 0; i < CC_ARRAY_SIZE(devices); i++) {
-		struct runtime_mount m = { .destination = (char *)devices[i],
-					   .source = (char *)devices[i],
+		const char *name = devices[i].path + strlen("/dev/");
+		if (dev_dir >= 0 &&
+		    mknodat(dev_dir, name, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) == 0) {
+			fchmodat(dev_dir, name, 0666, 0); /* whatever the umask took */
+			continue;
+		}
+		struct runtime_mount m = { .destination = (char *)devices[i].path,
+					   .source = (char *)devices[i].path,
 					   .type = "bind",
 					   .bind = true,
 					   .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
