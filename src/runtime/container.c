@@ -697,6 +697,18 @@ static bool exec_fifo_exists(const struct runtime_state *st)
 	return access(fifo, F_OK) == 0;
 }
 
+/* Releases the init of a container known to be created, runs the poststart hooks, emits the event. */
+static int start_created(const struct runtime_state *st, struct cc_error *err)
+{
+	int r = release_init(st, err);
+	if (r == 0 && st->late_hooks)
+		runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTART);
+	runtime_emit("container.start", st->id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
+		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
+		     json_pack("{s:s?}", "measurement", st->measurement));
+	return r;
+}
+
 int runtime_start(const struct runtime_globals *g, const char *id, struct cc_error *err)
 {
 	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
@@ -709,13 +721,7 @@ int runtime_start(const struct runtime_globals *g, const char *id, struct cc_err
 	if (status != RUNTIME_STATUS_CREATED)
 		return cc_error_set(err, EINVAL, "container `%s` is %s, not created: cannot start it", id,
 				    runtime_status_name(status));
-	r = release_init(st, err);
-	if (r == 0 && st->late_hooks)
-		runtime_hooks_run_from_bundle(st, RUNTIME_HOOK_POSTSTART);
-	runtime_emit("container.start", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
-		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR, r == 0 ? "workload started" : cc_error_message(err),
-		     json_pack("{s:s?}", "measurement", st->measurement));
-	return r;
+	return start_created(st, err);
 }
 
 int runtime_kill(const struct runtime_globals *g, const char *id, int sig, bool all, struct cc_error *err)
@@ -781,16 +787,10 @@ static int remove_container(const struct runtime_state *st, struct cc_error *err
 	return r;
 }
 
-int runtime_delete(const struct runtime_globals *g, const char *id, bool force, struct cc_error *err)
+/* delete of a container whose state is at hand. */
+static int delete_loaded(const struct runtime_state *st, bool force, struct cc_error *err)
 {
-	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
-	int r = runtime_state_load(g->root, id, &st, err);
-	if (r < 0) {
-		/* `delete --force` of a container that is already gone succeeds, as with runc. */
-		if (force && r == -ENOENT)
-			return 0;
-		return r;
-	}
+	const char *id = st->id;
 	enum runtime_status status = runtime_state_status(st);
 	if (status != RUNTIME_STATUS_STOPPED && status != RUNTIME_STATUS_CREATED && !force)
 		return cc_error_set(err, EBUSY, "container `%s` is %s: stop it first or use --force", id,
@@ -802,11 +802,24 @@ int runtime_delete(const struct runtime_globals *g, const char *id, bool force, 
 		runtime_cgroup_kill_all(st->cgroup_paths, SIGKILL);
 		wait_for_exit(st, 5000);
 	}
-	r = remove_container(st, err);
+	int r = remove_container(st, err);
 	runtime_emit("container.delete", id, r == 0 ? CC_VERDICT_ALLOW : CC_VERDICT_ERROR,
 		     r == 0 ? CC_SEVERITY_INFO : CC_SEVERITY_ERROR,
 		     r == 0 ? "container removed" : cc_error_message(err), NULL);
 	return r;
+}
+
+int runtime_delete(const struct runtime_globals *g, const char *id, bool force, struct cc_error *err)
+{
+	_cleanup_(runtime_state_freep) struct runtime_state *st = NULL;
+	int r = runtime_state_load(g->root, id, &st, err);
+	if (r < 0) {
+		/* `delete --force` of a container that is already gone succeeds, as with runc. */
+		if (force && r == -ENOENT)
+			return 0;
+		return r;
+	}
+	return delete_loaded(st, force, err);
 }
 
 int runtime_pause(const struct runtime_globals *g, const char *id, bool pause, struct cc_error *err)
@@ -864,7 +877,8 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 	int r = create_or_abort(&c, err);
 	if (r < 0)
 		goto out;
-	if ((r = runtime_start(g, o->id, err)) < 0) {
+	/* The state just made is at hand: start and delete need not read it back. */
+	if ((r = start_created(c.state, err)) < 0) {
 		creation_abort(&c);
 		goto out;
 	}
@@ -874,7 +888,7 @@ int runtime_run(const struct runtime_globals *g, const struct runtime_create_opt
 		*ret_status = wait_forwarding(c.pid);
 		runtime_phases_mark(&c.phases, "workload");
 		if (!keep)
-			runtime_delete(g, o->id, true, NULL);
+			delete_loaded(c.state, true, NULL);
 		runtime_phases_mark(&c.phases, "delete");
 	}
 out:
