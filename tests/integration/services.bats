@@ -277,3 +277,29 @@ api() {
 	for _ in $(seq 1 50); do [ -z "$(dig +short @"$dns" -x "$vip")" ] && break; sleep 0.1; done
 	[ -z "$(dig +short @"$dns" -x "$vip")" ]
 }
+
+@test "services: the three-tier example works by names across namespaces and survives an api pod's loss with a client retry" {
+	"$KUBECTL" apply -f "$BATS_TEST_DIRNAME/../../examples/three-tier.yaml"
+	for d in shop/web shop/api payments/db; do
+		"$KUBECTL" -n "${d%/*}" rollout status "deployment/${d#*/}" --timeout=90s
+	done
+	node="$("$KUBECTL" -n shop get svc web -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
+	[ -n "$node" ]
+	url="http://$node:8000/cgi-bin/page"
+	for _ in $(seq 1 100); do curl -sf -m 2 "$url" | grep -q '| db ' && break; sleep 0.2; done
+	run curl -sf -m 5 "$url"
+	echo "$output"
+	[[ "$output" == "web web-"*" | api api-"*" | db db-"* ]]
+	# 40 requests while an api pod is deleted: each one succeeds, some after the client's retry.
+	victim="$("$KUBECTL" -n shop get pods -l app=api -o jsonpath='{.items[0].metadata.name}')"
+	(sleep 0.5; "$KUBECTL" -n shop delete pod "$victim" --wait=false >/dev/null) &
+	local deleter=$! failures=0
+	for _ in $(seq 1 40); do
+		curl -sf -m 5 --retry 5 --retry-all-errors --retry-delay 1 "$url" | grep -q '| db ' || failures=$((failures + 1))
+		sleep 0.05
+	done
+	wait "$deleter"
+	echo "failures: $failures"
+	[ "$failures" -eq 0 ]
+	"$KUBECTL" delete -f "$BATS_TEST_DIRNAME/../../examples/three-tier.yaml" --ignore-not-found --wait=false >/dev/null
+}
