@@ -210,6 +210,11 @@ static void default_int(json_t *obj, const char *field, json_int_t value)
 static void namespace_kind(json_t *obj, json_t *causes)
 {
 	default_string(object_at(obj, "status"), "phase", "Active");
+	/* kube-apiserver labels every namespace with its name (NetworkPolicies select namespaces by it). */
+	const char *name = json_string_value(json_object_get(object_at(obj, "metadata"), "name"));
+	if (name)
+		json_object_set_new(object_at(object_at(obj, "metadata"), "labels"), "kubernetes.io/metadata.name",
+				    json_string(name));
 	json_t *spec = object_at(obj, "spec");
 	if (!json_object_get(spec, "finalizers"))
 		json_object_set_new(spec, "finalizers", json_pack("[s]", "kubernetes"));
@@ -448,6 +453,86 @@ static void service_kind(json_t *obj, json_t *causes)
 	}
 }
 
+/* NetworkPolicy: kube-apiserver's defaults (policyTypes from the rules given, TCP ports) and the checks
+ * that keep a policy meaningful: a selector where one is required, ports in range, ipBlock CIDRs. */
+static void network_policy_peers(json_t *peers, const char *where, json_t *causes)
+{
+	size_t i;
+	json_t *peer;
+	json_array_foreach (peers, i, peer) {
+		json_t *block = json_object_get(peer, "ipBlock");
+		char field[96];
+		snprintf(field, sizeof(field), "%s[%zu]", where, i);
+		if (block && (json_object_get(peer, "podSelector") || json_object_get(peer, "namespaceSelector")))
+			platform_cause(causes, "FieldValueForbidden", field,
+				       "may not specify both ipBlock and another peer");
+		else if (!block && !json_object_get(peer, "podSelector") && !json_object_get(peer, "namespaceSelector"))
+			platform_cause(causes, "FieldValueRequired", field, "must specify a peer");
+		const char *cidr = json_string_value(json_object_get(block, "cidr"));
+		unsigned a, b, c, d, bits;
+		char extra;
+		if (block && (!cidr || sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &extra) != 5 ||
+			      a > 255 || b > 255 || c > 255 || d > 255 || bits > 32))
+			platform_cause(causes, "FieldValueInvalid", field, "ipBlock.cidr must be an IPv4 CIDR");
+	}
+}
+
+static void network_policy_ports(json_t *ports, const char *where, json_t *causes)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach (ports, i, p) {
+		default_string(p, "protocol", "TCP");
+		const char *protocol = json_string_value(json_object_get(p, "protocol")) ?: "";
+		json_t *port = json_object_get(p, "port");
+		json_int_t end = json_integer_value(json_object_get(p, "endPort"));
+		char field[96];
+		snprintf(field, sizeof(field), "%s[%zu]", where, i);
+		if (strcmp(protocol, "TCP") != 0 && strcmp(protocol, "UDP") != 0 && strcmp(protocol, "SCTP") != 0)
+			platform_cause(causes, "FieldValueNotSupported", field,
+				       "Unsupported value: \"%s\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+				       protocol);
+		if (json_is_integer(port) && (json_integer_value(port) < 1 || json_integer_value(port) > 65535))
+			platform_cause(causes, "FieldValueInvalid", field,
+				       "port must be between 1 and 65535, inclusive");
+		if (end && (!json_is_integer(port) || end < json_integer_value(port) || end > 65535))
+			platform_cause(causes, "FieldValueInvalid", field,
+				       "endPort must be a number no smaller than port, with a numeric port");
+	}
+}
+
+static void network_policy_kind(json_t *obj, json_t *causes)
+{
+	json_t *spec = object_at(obj, "spec");
+	if (!json_object_get(spec, "podSelector"))
+		platform_cause(causes, "FieldValueRequired", "spec.podSelector", "Required value");
+	if (!json_object_get(spec, "policyTypes")) {
+		json_t *types = json_pack("[s]", "Ingress");
+		if (json_object_get(spec, "egress"))
+			json_array_append_new(types, json_string("Egress"));
+		json_object_set_new(spec, "policyTypes", types);
+	}
+	size_t i;
+	json_t *t;
+	json_array_foreach (json_object_get(spec, "policyTypes"), i, t) {
+		const char *type = json_string_value(t) ?: "";
+		if (strcmp(type, "Ingress") != 0 && strcmp(type, "Egress") != 0)
+			platform_cause(causes, "FieldValueNotSupported", "spec.policyTypes",
+				       "Unsupported value: \"%s\": supported values: \"Ingress\", \"Egress\"", type);
+	}
+	static const char *const directions[][2] = { { "ingress", "from" }, { "egress", "to" } };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *rule;
+		json_array_foreach (json_object_get(spec, directions[k][0]), i, rule) {
+			char where[64];
+			snprintf(where, sizeof(where), "spec.%s[%zu].%s", directions[k][0], i, directions[k][1]);
+			network_policy_peers(json_object_get(rule, directions[k][1]), where, causes);
+			snprintf(where, sizeof(where), "spec.%s[%zu].ports", directions[k][0], i);
+			network_policy_ports(json_object_get(rule, "ports"), where, causes);
+		}
+	}
+}
+
 static void role_kind(json_t *obj, json_t *causes)
 {
 	const char *kind = json_string_value(json_object_get(obj, "kind")) ?: "";
@@ -475,6 +560,7 @@ static const struct {
 	{ "Deployment", deployment_kind },
 	{ "ReplicaSet", workload_kind },
 	{ "Service", service_kind },
+	{ "NetworkPolicy", network_policy_kind },
 };
 
 static void admit_kind(const struct platform_resource *r, json_t *obj, json_t *causes)

@@ -21,6 +21,7 @@
 #include "lib/base/thread.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "platform/network_policy.h"
 #include "platform/objects.h"
 
 #include <arpa/inet.h>
@@ -237,19 +238,49 @@ char *platform_service_proxy_ruleset(const char *table, const void *services_lis
 
 /* ---- applying ---- */
 
-static json_t *list_all(struct platform_objects *o, const char *resource)
+/* NetworkPolicies (network_policy.h): their chains in the ip table, judged after connection
+ * tracking, and the same chains in a bridge table of the same name for traffic between pods of the
+ * bridge, judged per new TCP connection (and per packet otherwise). No policy: no bridge table. */
+static char *policy_ruleset(const char *table, const json_t *pods, const json_t *namespaces, const json_t *policies)
+{
+	struct cc_buf chains = CC_BUF_INIT, dispatch = CC_BUF_INIT, out = CC_BUF_INIT;
+	platform_network_policy_rules(pods, namespaces, policies, &chains, &dispatch);
+	cc_buf_appendf(&out, "table bridge %s\ndelete table bridge %s\n", table, table);
+	if (dispatch.len) {
+		cc_buf_appendf(&out,
+			       "table ip %s {\n\tchain policy-forward {\n\t\ttype filter hook forward priority -5; "
+			       "policy accept;\n\t\tct state established,related accept\n%s\t}\n%s}\n",
+			       table, dispatch.data, chains.data ? chains.data : "");
+		cc_buf_appendf(
+		    &out,
+		    "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority 0; "
+		    "policy accept;\n\t\tmeta l4proto tcp tcp flags & (syn | ack) != syn accept\n%s\t}\n%s}\n",
+		    table, dispatch.data, chains.data ? chains.data : "");
+	}
+	cc_buf_free(&chains);
+	cc_buf_free(&dispatch);
+	return cc_buf_steal(&out, NULL);
+}
+
+static json_t *list_group(struct platform_objects *o, const char *group, const char *resource)
 {
 	struct platform_list_options opts = { 0 };
 	json_t *items = NULL;
 	int64_t rv;
 	char *next = NULL;
 	struct cc_error err = { 0 };
-	if (platform_objects_list(o, platform_resource_find("", "v1", resource), &opts, &items, &rv, &next, &err) < 0) {
+	if (platform_objects_list(o, platform_resource_find(group, "v1", resource), &opts, &items, &rv, &next, &err) <
+	    0) {
 		cc_warning("service proxy: list %s: %s", resource, cc_error_message(&err));
 		return NULL;
 	}
 	free(next);
 	return items;
+}
+
+static json_t *list_all(struct platform_objects *o, const char *resource)
+{
+	return list_group(o, "", resource);
 }
 
 static int run_nft(struct platform_service_proxy *p, const char *text, struct cc_error *err)
@@ -270,9 +301,24 @@ static void sync_rules(struct platform_service_proxy *p)
 		json_decref(endpoints);
 		return; /* the rules in place stay; the next change tries again */
 	}
-	char *text = platform_service_proxy_ruleset(p->table, services, endpoints);
+	char *services_text = platform_service_proxy_ruleset(p->table, services, endpoints);
 	json_decref(services);
 	json_decref(endpoints);
+	json_t *pods = list_all(p->objects, "pods"), *namespaces = list_all(p->objects, "namespaces");
+	json_t *policies = list_group(p->objects, "networking.k8s.io", "networkpolicies");
+	if (!pods || !namespaces || !policies) {
+		json_decref(pods);
+		json_decref(namespaces);
+		json_decref(policies);
+		free(services_text);
+		return;
+	}
+	_cleanup_free_ char *policy_text = policy_ruleset(p->table, pods, namespaces, policies);
+	json_decref(pods);
+	json_decref(namespaces);
+	json_decref(policies);
+	char *text = cc_xasprintf("%s%s", services_text, policy_text);
+	free(services_text);
 	if (p->applied && strcmp(p->applied, text) == 0) {
 		free(text);
 		return;
@@ -290,7 +336,10 @@ static void sync_rules(struct platform_service_proxy *p)
 static void observe(void *ctx, const struct platform_resource *r, const char *type, const json_t *obj)
 {
 	struct platform_service_proxy *p = ctx;
-	if (r->group[0] || (strcmp(r->resource, "services") != 0 && strcmp(r->resource, "endpoints") != 0))
+	bool policies = strcmp(r->group, "networking.k8s.io") == 0 && strcmp(r->resource, "networkpolicies") == 0;
+	bool core = !r->group[0] && (strcmp(r->resource, "services") == 0 || strcmp(r->resource, "endpoints") == 0 ||
+				     strcmp(r->resource, "pods") == 0 || strcmp(r->resource, "namespaces") == 0);
+	if (!policies && !core)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->dirty = true;
@@ -368,7 +417,9 @@ void platform_service_proxy_stop(struct platform_service_proxy *p, bool remove)
 		pthread_join(p->thread, NULL);
 	}
 	if (remove) {
-		_cleanup_free_ char *text = cc_xasprintf("table ip %s\ndelete table ip %s\n", p->table, p->table);
+		_cleanup_free_ char *text =
+		    cc_xasprintf("table ip %s\ndelete table ip %s\ntable bridge %s\ndelete table bridge %s\n", p->table,
+				 p->table, p->table, p->table);
 		struct cc_error err = { 0 };
 		if (run_nft(p, text, &err) < 0)
 			cc_warning("service proxy: remove the table: %s", cc_error_message(&err));

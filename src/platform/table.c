@@ -2,7 +2,9 @@
  * for the kinds served here; kinds without their own columns get NAME and AGE. */
 #include "platform/table.h"
 
+#include "lib/base/cleanup.h"
 #include "lib/base/timeutil.h"
+#include "platform/selector.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -310,6 +312,21 @@ static const struct column service_columns[] = { { "Name", "string", "name", 0 }
 						 { "Cluster-IP", "string", "", 0 }, { "External-IP", "string", "", 0 },
 						 { "Port(s)", "string", "", 0 },    { "Age", "string", "", 0 },
 						 { "Selector", "string", "", 1 },   { 0 } };
+/* kubectl get networkpolicies: NAME, POD-SELECTOR (the string form; <none> for {}), AGE. */
+static void network_policy_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *selector = json_object_get(json_object_get(obj, "spec"), "podSelector");
+	_cleanup_(platform_selector_freep) struct platform_selector *parsed = NULL;
+	_cleanup_free_ char *text =
+	    platform_selector_from_json(selector, &parsed, NULL) == 0 ? platform_selector_format(parsed) : NULL;
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(text && *text ? text : "<none>"));
+	json_array_append_new(cells, json_string(age));
+}
+
+static const struct column network_policy_columns[] = {
+	{ "Name", "string", "name", 0 }, { "Pod-Selector", "string", "", 0 }, { "Age", "string", "", 0 }, { 0 }
+};
 static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
 					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
 					       { "Message", "string", "", 0 },   { 0 } };
@@ -328,6 +345,7 @@ static const struct printer {
 	{ "Node", node_columns, node_cells },
 	{ "Event", event_columns, event_cells },
 	{ "Service", service_columns, service_cells },
+	{ "NetworkPolicy", network_policy_columns, network_policy_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

@@ -301,5 +301,60 @@ api() {
 	wait "$deleter"
 	echo "failures: $failures"
 	[ "$failures" -eq 0 ]
+	# A NetworkPolicy lets only api reach db: the page still works, web reaching db is refused, through
+	# the Service (routed by the node) and straight to the pod (over the bridge).
+	"$KUBECTL" apply -f - <<-YAML
+		apiVersion: networking.k8s.io/v1
+		kind: NetworkPolicy
+		metadata: {name: db-from-api, namespace: payments}
+		spec:
+		  podSelector: {matchLabels: {app: db}}
+		  ingress:
+		  - from:
+		    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+		      podSelector: {matchLabels: {app: api}}
+		    ports: [{port: postgres}]
+	YAML
+	[[ "$("$KUBECTL" -n payments get networkpolicy db-from-api -o jsonpath='{.spec.policyTypes}')" == '["Ingress"]' ]]
+	[[ "$("$KUBECTL" -n payments get netpol)" == *"db-from-api"*"app=db"* ]]
+	db_ip="$("$KUBECTL" -n payments get pods -l app=db -o jsonpath='{.items[0].status.podIP}')"
+	web="$("$KUBECTL" -n shop get pods -l app=web -o jsonpath='{.items[0].metadata.name}')"
+	api="$("$KUBECTL" -n shop get pods -l app=api --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
+	probe() { "$KUBECTL" -n shop exec "$1" -- sh -c "printf 'GET /record HTTP/1.0\r\n\r\n' | nc -w 2 $2 5432 | tail -1"; }
+	for _ in $(seq 1 50); do [ -z "$(probe "$web" "$db_ip")" ] && break; sleep 0.1; done
+	[ -z "$(probe "$web" "$db_ip")" ]
+	[ -z "$(probe "$web" db.payments.svc.cluster.local)" ]
+	[[ "$(probe "$api" "$db_ip")" == "db db-"* ]]
+	[[ "$(probe "$api" db.payments.svc.cluster.local)" == "db db-"* ]]
+	run curl -sf -m 5 --retry 3 --retry-all-errors "$url"
+	[[ "$output" == "web web-"*" | api api-"*" | db db-"* ]]
+	# A namespace default deny (every pod selected, no rule): api is refused too; gone, all works.
+	"$KUBECTL" -n payments apply -f - <<-YAML
+		apiVersion: networking.k8s.io/v1
+		kind: NetworkPolicy
+		metadata: {name: default-deny}
+		spec: {podSelector: {}, policyTypes: [Ingress]}
+	YAML
+	"$KUBECTL" -n payments delete networkpolicy db-from-api
+	for _ in $(seq 1 50); do [ -z "$(probe "$api" "$db_ip")" ] && break; sleep 0.1; done
+	[ -z "$(probe "$api" db.payments.svc.cluster.local)" ]
+	"$KUBECTL" -n payments delete networkpolicy default-deny
+	for _ in $(seq 1 50); do [ -n "$(probe "$web" "$db_ip")" ] && break; sleep 0.1; done
+	[[ "$(probe "$web" "$db_ip")" == "db db-"* ]]
+	! nft list table bridge "$TABLE" 2>/dev/null
+	# Egress: web may reach api's named port and nothing else; the page works, web to db does not.
+	"$KUBECTL" -n shop apply -f - <<-YAML
+		apiVersion: networking.k8s.io/v1
+		kind: NetworkPolicy
+		metadata: {name: web-to-api}
+		spec:
+		  podSelector: {matchLabels: {app: web}}
+		  policyTypes: [Egress]
+		  egress: [{to: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: http}]}]
+	YAML
+	for _ in $(seq 1 50); do [ -z "$(probe "$web" "$db_ip")" ] && break; sleep 0.1; done
+	[ -z "$(probe "$web" "$db_ip")" ]
+	run curl -sf -m 5 --retry 3 --retry-all-errors "$url"
+	[[ "$output" == "web web-"*" | api api-"*" | db db-"* ]]
 	"$KUBECTL" delete -f "$BATS_TEST_DIRNAME/../../examples/three-tier.yaml" --ignore-not-found --wait=false >/dev/null
 }
