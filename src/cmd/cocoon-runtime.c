@@ -142,8 +142,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(commands[k].name, name) != 0)
 			continue;
-		bool isolated = strcmp(name, "exec") != 0 && runtime_bundle_isolates_pids(argc - i, argv + i);
-		if (commands[k].runs_container_code && !isolated) {
+		if (commands[k].runs_container_code) {
 			int sealed = runtime_ensure_sealed_exe(argv, environ);
 			if (sealed < 0) {
 				cli_error("cocoon-runtime",

@@ -4,6 +4,7 @@
 #include "platform/admit.h"
 
 #include "lib/base/cleanup.h"
+#include "lib/base/error.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/encode.h"
 #include "lib/crypto/random.h"
@@ -12,6 +13,7 @@
 #include "lib/net/http.h"
 #include "platform/finalizers.h"
 #include "platform/rbac_validation.h"
+#include "platform/selector.h"
 #include "platform/status.h"
 
 #include <ctype.h>
@@ -453,6 +455,26 @@ static void service_kind(json_t *obj, json_t *causes)
 	}
 }
 
+static bool is_ipv4_cidr(const char *text)
+{
+	unsigned a, b, c, d, bits;
+	char extra;
+	return text && strspn(text, "0123456789./") == strlen(text) &&
+	       sscanf(text, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &extra) == 5 && a <= 255 && b <= 255 &&
+	       c <= 255 && d <= 255 && bits <= 32;
+}
+
+/* A label selector of a policy must parse, as kube-apiserver's validation requires. */
+static void check_selector(const json_t *selector, const char *field, json_t *causes)
+{
+	if (!selector)
+		return;
+	_cleanup_(platform_selector_freep) struct platform_selector *parsed = NULL;
+	struct cc_error err = { 0 };
+	if (platform_selector_from_json(selector, &parsed, &err) < 0)
+		platform_cause(causes, "FieldValueInvalid", field, "%s", cc_error_message(&err));
+}
+
 /* NetworkPolicy: kube-apiserver's defaults (policyTypes from the rules given, TCP ports) and the checks
  * that keep a policy meaningful: a selector where one is required, ports in range, ipBlock CIDRs. */
 static void network_policy_peers(json_t *peers, const char *where, json_t *causes)
@@ -468,12 +490,19 @@ static void network_policy_peers(json_t *peers, const char *where, json_t *cause
 				       "may not specify both ipBlock and another peer");
 		else if (!block && !json_object_get(peer, "podSelector") && !json_object_get(peer, "namespaceSelector"))
 			platform_cause(causes, "FieldValueRequired", field, "must specify a peer");
-		const char *cidr = json_string_value(json_object_get(block, "cidr"));
-		unsigned a, b, c, d, bits;
-		char extra;
-		if (block && (!cidr || sscanf(cidr, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &extra) != 5 ||
-			      a > 255 || b > 255 || c > 255 || d > 255 || bits > 32))
+		char selector_field[128];
+		snprintf(selector_field, sizeof(selector_field), "%s.podSelector", field);
+		check_selector(json_object_get(peer, "podSelector"), selector_field, causes);
+		snprintf(selector_field, sizeof(selector_field), "%s.namespaceSelector", field);
+		check_selector(json_object_get(peer, "namespaceSelector"), selector_field, causes);
+		if (block && !is_ipv4_cidr(json_string_value(json_object_get(block, "cidr"))))
 			platform_cause(causes, "FieldValueInvalid", field, "ipBlock.cidr must be an IPv4 CIDR");
+		size_t j;
+		json_t *except;
+		json_array_foreach (json_object_get(block, "except"), j, except)
+			if (!is_ipv4_cidr(json_string_value(except)))
+				platform_cause(causes, "FieldValueInvalid", field,
+					       "ipBlock.except[%zu] must be an IPv4 CIDR", j);
 	}
 }
 
@@ -504,8 +533,10 @@ static void network_policy_ports(json_t *ports, const char *where, json_t *cause
 static void network_policy_kind(json_t *obj, json_t *causes)
 {
 	json_t *spec = object_at(obj, "spec");
-	if (!json_object_get(spec, "podSelector"))
+	if (!json_object_get(spec, "podSelector") || json_is_null(json_object_get(spec, "podSelector")))
 		platform_cause(causes, "FieldValueRequired", "spec.podSelector", "Required value");
+	else
+		check_selector(json_object_get(spec, "podSelector"), "spec.podSelector", causes);
 	if (!json_object_get(spec, "policyTypes")) {
 		json_t *types = json_pack("[s]", "Ingress");
 		if (json_object_get(spec, "egress"))
@@ -630,6 +661,10 @@ int platform_admit_create(const struct platform_resource *r, json_t *obj, const 
 	} else {
 		json_object_del(meta, "namespace");
 	}
+	/* A new Pod's or Service's status is the platform's to write, as kube-apiserver's strategies
+	 * reset it: a client's podIP or load balancer address would steer NetworkPolicies and routing. */
+	if (strcmp(r->kind, "Pod") == 0 || strcmp(r->kind, "Service") == 0)
+		json_object_del(obj, "status");
 	json_t *causes = json_array();
 	check_metadata(r, meta, causes);
 	admit_kind(r, obj, causes);

@@ -7,8 +7,11 @@
 #include "lib/base/cleanup.h"
 #include "platform/selector.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum direction { INGRESS, EGRESS };
@@ -23,15 +26,46 @@ static const char *meta(const json_t *obj, const char *field)
 	return str(json_object_get(obj, "metadata"), field);
 }
 
-/* A selector of a policy: absent means everything here (a peer's podSelector), as does {}. */
-static bool selects(const json_t *selector_json, const json_t *labels)
+/* A selector of a policy: absent means everything here (a peer's podSelector), as does {}. One that
+ * does not parse (admission refuses them; an old one) selects nothing as a peer and everything as
+ * the policy's own selector: either way less is allowed. */
+static bool selects(const json_t *selector_json, const json_t *labels, bool if_broken)
 {
 	if (!selector_json)
 		return true;
 	_cleanup_(platform_selector_freep) struct platform_selector *selector = NULL;
 	if (platform_selector_from_json(selector_json, &selector, NULL) < 0)
-		return false; /* admission refuses bad selectors; an old one selects nothing */
+		return if_broken;
 	return platform_selector_matches(selector, labels);
+}
+
+/* Every address and CIDR goes into the ruleset's text: only well-formed IPv4 ones do (a pod's status
+ * can be written through the API, and an old policy may predate admission's checks). */
+static bool is_ipv4(const char *text)
+{
+	struct in_addr a;
+	return text && inet_pton(AF_INET, text, &a) == 1;
+}
+
+/* A CIDR written back in its canonical form (digits only; no spaces or signs slip through to nft), or
+ * false. */
+static bool canonical_cidr(const char *text, char *out, size_t size)
+{
+	char address[INET_ADDRSTRLEN];
+	const char *slash = text ? strchr(text, '/') : NULL;
+	if (!slash || (size_t)(slash - text) >= sizeof(address) || !slash[1] || strlen(slash + 1) > 2 ||
+	    strspn(slash + 1, "0123456789") != strlen(slash + 1))
+		return false;
+	memcpy(address, text, (size_t)(slash - text));
+	address[slash - text] = '\0';
+	unsigned bits = (unsigned)atoi(slash + 1);
+	struct in_addr a;
+	if (bits > 32 || inet_pton(AF_INET, address, &a) != 1)
+		return false;
+	char printed[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, printed, sizeof(printed));
+	snprintf(out, size, "%s/%u", printed, bits);
+	return true;
 }
 
 /* A pod that has an address and may still send or receive. */
@@ -42,7 +76,7 @@ static const char *live_ip(const json_t *pod)
 	if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
 		return NULL;
 	const char *ip = str(status, "podIP");
-	return ip && *ip ? ip : NULL;
+	return is_ipv4(ip) ? ip : NULL;
 }
 
 static const json_t *namespace_labels(const json_t *namespaces, const char *name)
@@ -86,6 +120,8 @@ static char *port_match(const json_t *ports, const char *protocol, const json_t 
 				    : json_is_string(port) && pod ? named_port(pod, json_string_value(port), protocol)
 								  : 0;
 		json_int_t end = json_integer_value(json_object_get(p, "endPort"));
+		if (number > 65535 || end > 65535 || number < 0 || end < 0)
+			continue; /* never a port: nothing allowed by it */
 		if (!port)
 			cc_buf_appendf(&list, "%s0-65535", list.len ? ", " : "");
 		else if (number > 0 && end > number)
@@ -141,10 +177,10 @@ static void emit_selected(const struct rule_context *x, const json_t *peer, cons
 	const json_t *pod;
 	json_array_foreach (x->pods, i, pod) {
 		const char *ip = live_ip(pod), *ns = meta(pod, "namespace") ?: "";
-		bool ns_ok = ns_selector ? selects(ns_selector, namespace_labels(x->namespaces, ns))
+		bool ns_ok = ns_selector ? selects(ns_selector, namespace_labels(x->namespaces, ns), false)
 					 : strcmp(ns, x->policy_namespace) == 0;
 		if (!ip || !ns_ok ||
-		    !selects(pod_selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
+		    !selects(pod_selector, json_object_get(json_object_get(pod, "metadata"), "labels"), false))
 			continue;
 		if (x->dir == EGRESS) {
 			_cleanup_free_ char *one = cc_xasprintf("ip %s %s ", field, ip);
@@ -177,13 +213,25 @@ static void emit_rule(const struct rule_context *x, const json_t *rule)
 			emit_selected(x, peer, ports);
 			continue;
 		}
-		struct cc_buf match = CC_BUF_INIT;
-		cc_buf_appendf(&match, "ip %s %s ", field, str(block, "cidr") ?: "0.0.0.0/32");
+		char cidr[INET_ADDRSTRLEN + 4], one[INET_ADDRSTRLEN + 4];
+		if (!canonical_cidr(str(block, "cidr"), cidr, sizeof(cidr)))
+			continue; /* allows nothing */
+		struct cc_buf match = CC_BUF_INIT, excepts = CC_BUF_INIT;
+		cc_buf_appendf(&match, "ip %s %s ", field, cidr);
 		size_t j;
 		const json_t *except;
-		struct cc_buf excepts = CC_BUF_INIT;
-		json_array_foreach (json_object_get(block, "except"), j, except)
-			cc_buf_appendf(&excepts, "%s%s", excepts.len ? ", " : "", json_string_value(except) ?: "");
+		bool broken = false; /* an exception that cannot be written: the whole peer allows nothing */
+		json_array_foreach (json_object_get(block, "except"), j, except) {
+			if (canonical_cidr(json_string_value(except), one, sizeof(one)))
+				cc_buf_appendf(&excepts, "%s%s", excepts.len ? ", " : "", one);
+			else
+				broken = true;
+		}
+		if (broken) {
+			cc_buf_free(&excepts);
+			cc_buf_free(&match);
+			continue;
+		}
 		if (excepts.len)
 			cc_buf_appendf(&match, "ip %s != { %s } ", field, excepts.data);
 		emit(x, match.data, ports, x->dir == INGRESS ? x->subject : NULL);
@@ -215,7 +263,7 @@ static bool pod_chain(const json_t *pods, const json_t *namespaces, const json_t
 		const json_t *spec = json_object_get(policy, "spec");
 		if (strcmp(meta(policy, "namespace") ?: "", ns) != 0 ||
 		    !has_type(spec, dir == INGRESS ? "Ingress" : "Egress") ||
-		    !selects(json_object_get(spec, "podSelector"), labels))
+		    !selects(json_object_get(spec, "podSelector"), labels, true))
 			continue;
 		isolated = true;
 		struct rule_context x = { .pods = pods,

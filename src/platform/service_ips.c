@@ -336,7 +336,6 @@ bool platform_service_ips_keep(struct platform_service_ips *s, const json_t *old
 			       struct cc_http_response *resp)
 {
 	keep_node_ports(old, service);
-	drop_node_ports(s, old, service);
 	const char *was = cluster_ip(old), *now = cluster_ip(service);
 	json_t *spec = json_object_get(service, "spec");
 	if (!was || !json_is_object(spec))
@@ -344,6 +343,8 @@ bool platform_service_ips_keep(struct platform_service_ips *s, const json_t *old
 	if (!now || !now[0])
 		set_ip(spec, was);
 	if (!now || !now[0] || strcmp(was, now) == 0) {
+		/* accepted so far: a Service no longer NodePort or LoadBalancer gives its node ports up */
+		drop_node_ports(s, old, service);
 		/* a Service that became NodePort or LoadBalancer gets its node ports and address */
 		if (!assign_node_ports(s, service, old, resp))
 			return false;

@@ -20,6 +20,7 @@
 #include "lib/base/log.h"
 #include "lib/base/thread.h"
 #include "lib/base/timeutil.h"
+#include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "platform/network_policy.h"
 #include "platform/objects.h"
@@ -43,6 +44,7 @@ struct platform_service_proxy {
 	pthread_cond_t wake;
 	bool dirty, stopping;
 	char *applied; /* the last ruleset written */
+	bool failing;  /* the last ruleset was refused: Services and policies are what they were before */
 	struct nft_ctx *nft;
 };
 
@@ -160,7 +162,10 @@ static void port_rules(struct ruleset *rs, const char *vip, const char *l4, json
 static json_t *load_balancer_ips(const json_t *svc)
 {
 	json_t *ips = json_array();
-	if (strcmp(str(json_object_get(svc, "spec"), "type") ?: "", "LoadBalancer") != 0)
+	const json_t *spec = json_object_get(svc, "spec");
+	/* Only the addresses this node's load balancer wrote: a Service of another loadBalancerClass
+	 * may carry any status, and routing it would let its owner take over any address and port. */
+	if (strcmp(str(spec, "type") ?: "", "LoadBalancer") != 0 || json_object_get(spec, "loadBalancerClass"))
 		return ips;
 	size_t i;
 	const json_t *in;
@@ -251,11 +256,11 @@ static char *policy_ruleset(const char *table, const json_t *pods, const json_t 
 			       "table ip %s {\n\tchain policy-forward {\n\t\ttype filter hook forward priority -5; "
 			       "policy accept;\n\t\tct state established,related accept\n%s\t}\n%s}\n",
 			       table, dispatch.data, chains.data ? chains.data : "");
-		cc_buf_appendf(
-		    &out,
-		    "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority 0; "
-		    "policy accept;\n\t\tmeta l4proto tcp tcp flags & (syn | ack) != syn accept\n%s\t}\n%s}\n",
-		    table, dispatch.data, chains.data ? chains.data : "");
+		cc_buf_appendf(&out,
+			       "table bridge %s {\n\tchain forward {\n\t\ttype filter hook forward priority 0; "
+			       "policy accept;\n\t\tmeta protocol ip6 drop\n"
+			       "\t\tmeta l4proto tcp tcp flags & (syn | ack) != syn accept\n%s\t}\n%s}\n",
+			       table, dispatch.data, chains.data ? chains.data : "");
 	}
 	cc_buf_free(&chains);
 	cc_buf_free(&dispatch);
@@ -326,9 +331,19 @@ static void sync_rules(struct platform_service_proxy *p)
 	struct cc_error err = { 0 };
 	if (run_nft(p, text, &err) < 0) {
 		cc_warning("service proxy: %s", cc_error_message(&err));
+		/* Traffic is still filtered by the last ruleset applied, which may lack a new
+		 * NetworkPolicy: the security log hears of it once per failing streak. */
+		if (!p->failing)
+			cc_event_emit_decision("platform", "network.rules.apply", "cocoond", NULL, p->table, false,
+					       cc_error_message(&err));
+		p->failing = true;
 		free(text);
 		return;
 	}
+	if (p->failing)
+		cc_event_emit_decision("platform", "network.rules.apply", "cocoond", NULL, p->table, true,
+				       "the Services' and NetworkPolicies' rules apply again");
+	p->failing = false;
 	free(p->applied);
 	p->applied = text;
 }

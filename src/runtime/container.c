@@ -250,6 +250,13 @@ static bool create_mount_points(const struct creation *c)
 static bool measure_beside_setup(const struct creation *c, bool mount_points_ready)
 {
 	const struct runtime_spec *spec = c->spec;
+	/* Device nodes are made in the rootfs itself unless /dev is a mount of the config's. */
+	bool dev_mounted = false;
+	for (size_t i = 0; i < spec->mount_count; i++)
+		dev_mounted |= strcmp(spec->mounts[i].destination, "/dev") == 0;
+	for (size_t i = 0; i < spec->device_count; i++)
+		if (!dev_mounted || strncmp(spec->devices[i].path, "/dev/", 5) != 0)
+			return false;
 	return mount_points_ready && !runtime_spec_annotation(spec, RUNTIME_FSCRYPT_KEY_ANNOTATION) &&
 	       spec->hook_count[RUNTIME_HOOK_PRESTART] == 0 && spec->hook_count[RUNTIME_HOOK_CREATE_RUNTIME] == 0 &&
 	       spec->hook_count[RUNTIME_HOOK_CREATE_CONTAINER] == 0 &&

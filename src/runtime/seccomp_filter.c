@@ -2,6 +2,7 @@
  * "Seccomp"); flags map onto seccomp(2) SECCOMP_FILTER_FLAG_* attributes. */
 #include "runtime/seccomp_filter.h"
 
+#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
@@ -488,6 +489,16 @@ static const char *const confidential_allow[] = {
 	"write",
 	"writev",
 };
+
+char *runtime_seccomp_confidential_source(void)
+{
+	struct cc_buf text = CC_BUF_INIT;
+	for (size_t i = 0; i < CC_ARRAY_SIZE(confidential_allow); i++)
+		cc_buf_appendf(&text, "%s\n", confidential_allow[i]);
+	/* The rules below, by the line of this file that holds them. */
+	cc_buf_appendf(&text, "clone:no-namespace-flags clone3:ENOSYS personality:0,0xffffffff @%d\n", __LINE__);
+	return cc_buf_steal(&text, NULL);
+}
 
 int runtime_seccomp_confidential(scmp_filter_ctx *ret, struct cc_error *err)
 {

@@ -17,6 +17,9 @@ int runtime_seccomp_build(const json_t *seccomp, scmp_filter_ctx *ret, bool *ret
 /* The confidential profile's filter: default deny (EPERM) over an allowlist at least as strict as
  * Docker's default profile, and namespace-creating clone flags refused. */
 int runtime_seccomp_confidential(scmp_filter_ctx *ret, struct cc_error *err);
+/* What the confidential filter is made of, as text (its allowlist and rules): a cache of compiled
+ * programs keys on it, so a changed allowlist is compiled again whatever the version says. */
+char *runtime_seccomp_confidential_source(void);
 
 /* Names for `features`: actions, operators, architectures, flags. */
 json_t *runtime_seccomp_features(void);

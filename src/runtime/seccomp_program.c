@@ -45,7 +45,7 @@ static char *cache_key(const json_t *seccomp)
 	struct utsname u;
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
-	_cleanup_free_ char *profile = seccomp ? cc_json_canonical(seccomp) : cc_xstrdup("confidential");
+	_cleanup_free_ char *profile = seccomp ? cc_json_canonical(seccomp) : runtime_seccomp_confidential_source();
 	_cleanup_free_ char *text = cc_xasprintf("cocoon-seccomp/1\n%s\n%u.%u.%u\n%s\n%s", COCOON_VERSION, v->major,
 						 v->minor, v->micro, u.release, profile);
 	uint8_t md[32];
@@ -57,20 +57,30 @@ static char *cache_key(const json_t *seccomp)
 }
 
 /* A cached program becomes a container's filter: only one that nobody but us could have written
- * (file and directory ours, not group- or world-writable) is used. */
-static bool trusted(const char *path)
+ * (file and directory ours, not group- or world-writable) is used, judged on the descriptors read. */
+static bool trusted_fd(int fd)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
 }
 
-static bool read_cached(const char *dir, const char *path, struct runtime_seccomp_program *ret)
+static bool trusted(const char *dir)
 {
-	if (!trusted(dir) || !trusted(path))
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return trusted_fd(fd);
+}
+
+static bool read_cached(const char *dir, const char *name, struct runtime_seccomp_program *ret)
+{
+	_cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = dir_fd >= 0 ? openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	struct stat st;
+	if (!trusted_fd(dir_fd) || !trusted_fd(fd) || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)sizeof(struct cache_header) || st.st_size > (off_t)CACHE_MAX_SIZE)
 		return false;
-	_cleanup_free_ char *data = NULL;
-	size_t len = 0;
-	if (cc_read_file(path, CACHE_MAX_SIZE, &data, &len, NULL) < 0 || len < sizeof(struct cache_header))
+	size_t len = (size_t)st.st_size;
+	_cleanup_free_ char *data = cc_xmalloc(len);
+	if (pread(fd, data, len, 0) != (ssize_t)len)
 		return false;
 	struct cache_header h;
 	memcpy(&h, data, sizeof(h));
@@ -150,8 +160,9 @@ int runtime_seccomp_program_get(const json_t *seccomp, const char *cache_dir, st
 {
 	*ret = (struct runtime_seccomp_program){ 0 };
 	_cleanup_free_ char *key = cache_dir ? cache_key(seccomp) : NULL;
-	_cleanup_free_ char *path = key ? cc_xasprintf("%s/%s.bpf", cache_dir, key) : NULL;
-	if (path && read_cached(cache_dir, path, ret))
+	_cleanup_free_ char *name = key ? cc_xasprintf("%s.bpf", key) : NULL;
+	_cleanup_free_ char *path = key ? cc_xasprintf("%s/%s", cache_dir, name) : NULL;
+	if (path && read_cached(cache_dir, name, ret))
 		return 0;
 	int r = compile(seccomp, ret, err);
 	if (r == 0 && path)

@@ -3,13 +3,10 @@
 #include "runtime/selfexec.h"
 
 #include "lib/base/cleanup.h"
-#include "lib/json/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/memfd.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -57,35 +54,4 @@ int runtime_ensure_sealed_exe(char **argv, char **envp)
 	int saved = errno;
 	close(mfd);
 	return -saved;
-}
-
-/* The --bundle of a create/run command line, as getopt_long would read it (the last one wins). */
-static const char *bundle_argument(int argc, char **argv)
-{
-	const char *bundle = ".";
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc)
-			bundle = argv[++i];
-		else if (strncmp(argv[i], "--bundle=", 9) == 0)
-			bundle = argv[i] + 9;
-	}
-	return bundle;
-}
-
-bool runtime_bundle_isolates_pids(int argc, char **argv)
-{
-	_cleanup_free_ char *path = cc_xasprintf("%s/config.json", bundle_argument(argc, argv));
-	_cleanup_json_ json_t *config = NULL;
-	if (cc_json_load_file(path, CC_JSON_MAX_SIZE, &config, NULL) < 0)
-		return false;
-	size_t i;
-	json_t *ns;
-	json_array_foreach (json_object_get(json_object_get(config, "linux"), "namespaces"), i, ns) {
-		const char *type = json_string_value(json_object_get(ns, "type"));
-		if (type && strcmp(type, "pid") == 0)
-			return !json_object_get(ns, "path");
-	}
-	return false;
 }

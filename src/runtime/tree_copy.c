@@ -31,9 +31,14 @@ static void copy_attributes(int dir, const char *name, const struct stat *st)
 
 static int copy_file(int src_dir, int dst_dir, const char *name, const struct stat *st)
 {
-	_cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* Non-blocking and checked again through the descriptor: an entry swapped for a FIFO meanwhile
+	 * must not hold the init. */
+	_cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (in < 0)
 		return -errno;
+	struct stat now;
+	if (fstat(in, &now) < 0 || !S_ISREG(now.st_mode))
+		return -EINVAL;
 	_cleanup_close_ int out =
 	    openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 0777);
 	if (out < 0)
@@ -85,8 +90,10 @@ static int copy_entry(int src_dir, int dst_dir, const char *name, int depth, con
 			target[n] = '\0';
 			r = symlinkat(target, dst_dir, name) < 0 ? -errno : 0;
 		}
+	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+		return 0; /* device nodes of an image are not made again: a tmpfs is no place for them */
 	} else {
-		r = mknodat(dst_dir, name, st.st_mode, st.st_rdev) < 0 ? -errno : 0;
+		r = mknodat(dst_dir, name, st.st_mode, 0) < 0 ? -errno : 0; /* FIFOs and sockets */
 	}
 	if (r < 0)
 		return cc_error_set_errno(err, -r, "tmpcopyup: copy `%s/%s`", where, name);
