@@ -23,6 +23,8 @@ static const struct {
 	{ "status", cmd_status, "ask a running cocoond who you are and whether it is healthy" },
 	{ "image", cmd_image,
 	  "load, import, list, inspect and remove container images (docker-archive, oci-archive, rootfs tarballs)" },
+	{ "scan", cmd_scan, "scan images and hosts: packages, CVEs, malware, secrets, misconfiguration; the CVE data" },
+	{ "version-compare", cmd_version_compare, "compare two package versions as dpkg, rpm or apk does" },
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },
 	{ "yaml2json", cmd_yaml2json, "convert YAML (multi-document) to JSON the way cocoon reads it" },

@@ -682,7 +682,7 @@ static int load_images(struct load *l, const char *name)
 	return 0;
 }
 
-static struct archive *new_archive_reader(void)
+struct archive *image_archive_reader_new(void)
 {
 	struct archive *a = archive_read_new();
 	if (!a)
@@ -794,7 +794,7 @@ int image_store_load(struct image_store *s, const char *archive_path, const char
 	_cleanup_close_ int fd = open(archive_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cc_error_set_errno(err, errno, "open image archive `%s`", archive_path);
-	struct archive *a = new_archive_reader();
+	struct archive *a = image_archive_reader_new();
 	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
 		int r = cc_error_set(err, EINVAL, "open image archive `%s`: %s", archive_path, archive_error_string(a));
 		archive_read_free(a);
@@ -806,7 +806,7 @@ int image_store_load(struct image_store *s, const char *archive_path, const char
 int store_load_memory(struct image_store *s, const void *data, size_t len, const char *verb, const char *what,
 		      const char *name, struct image_load_result *ret, struct cc_error *err)
 {
-	struct archive *a = new_archive_reader();
+	struct archive *a = image_archive_reader_new();
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		int r = cc_error_set(err, EINVAL, "%s `%s`: %s", verb, what, archive_error_string(a));
 		archive_read_free(a);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct archive;
 struct cc_error;
 
 /* How an OCI whiteout (`.wh.NAME`) is written. AUTO tries the character device first and falls back
@@ -63,3 +64,7 @@ int image_layer_diff_id(int layer_fd, uint64_t max_size, char **ret, struct cc_e
 
 /* Removes name (a file or a whole tree) under dir_fd without following any symlink. */
 int image_remove_tree_at(int dir_fd, const char *name, struct cc_error *err);
+
+/* A libarchive reader for tars as images carry them: plain, gzip, zstd, xz or bzip2 (aborts when
+ * out of memory, as every allocation here does). */
+struct archive *image_archive_reader_new(void);

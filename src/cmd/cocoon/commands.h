@@ -24,3 +24,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_scan_image(int argc, char **argv);
+int cmd_scan_db(int argc, char **argv);
+int cmd_version_compare(int argc, char **argv);

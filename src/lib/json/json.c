@@ -61,7 +61,7 @@ static bool nesting_within(const char *data, size_t len, int max_depth)
 	return true;
 }
 
-int cc_json_parse(const char *data, size_t len, size_t max_size, const char *what, json_t **ret, struct cc_error *err)
+int cc_json_check_text(const char *data, size_t len, size_t max_size, const char *what, struct cc_error *err)
 {
 	if (len > max_size)
 		return cc_error_set(err, EMSGSIZE, "%s: JSON document of %zu bytes exceeds the limit of %zu bytes",
@@ -74,11 +74,32 @@ int cc_json_parse(const char *data, size_t len, size_t max_size, const char *wha
 				    (size_t)(nul - data));
 	if (!nesting_within(data, len, CC_JSON_MAX_DEPTH))
 		return cc_error_set(err, EINVAL, "%s: JSON nesting deeper than %d levels", what, CC_JSON_MAX_DEPTH);
+	return 0;
+}
+
+int cc_json_parse(const char *data, size_t len, size_t max_size, const char *what, json_t **ret, struct cc_error *err)
+{
+	int r = cc_json_check_text(data, len, max_size, what, err);
+	if (r < 0)
+		return r;
 	json_error_t jerr;
 	json_t *value = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!value)
 		return cc_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", what, jerr.line,
 				    jerr.column, jerr.text);
+	*ret = value;
+	return 0;
+}
+
+int cc_json_parse_prefix(const char *data, size_t len, size_t first_line, size_t *ret_consumed, json_t **ret,
+			 struct cc_error *err)
+{
+	json_error_t jerr;
+	json_t *value = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!value)
+		return cc_error_set(err, EINVAL, "invalid JSON at line %zu: %s",
+				    first_line + (size_t)(jerr.line > 1 ? jerr.line - 1 : 0), jerr.text);
+	*ret_consumed = (size_t)jerr.position;
 	*ret = value;
 	return 0;
 }

@@ -22,6 +22,16 @@ struct cc_error;
 int cc_json_parse(const char *data, size_t len, size_t max_size, const char *what, json_t **ret, struct cc_error *err);
 int cc_json_load_file(const char *path, size_t max_size, json_t **ret, struct cc_error *err);
 
+/* For readers that walk a large document one member at a time (the Debian security tracker's
+ * 60 MB of JSON, one source package after another) instead of holding its whole tree:
+ * cc_json_check_text checks the whole text once as cc_json_parse would (size, NUL bytes, nesting);
+ * cc_json_parse_prefix then parses the value at the start of data (whitespace first is fine) and
+ * says how many bytes it took; first_line is the line data starts at, for messages. Duplicate keys
+ * are refused inside the value. */
+int cc_json_check_text(const char *data, size_t len, size_t max_size, const char *what, struct cc_error *err);
+int cc_json_parse_prefix(const char *data, size_t len, size_t first_line, size_t *ret_consumed, json_t **ret,
+			 struct cc_error *err);
+
 /* Canonical form: compact, object keys sorted bytewise, UTF-8 unescaped, integers as integers.
  * Returns a malloc'd NUL-terminated string. Two equal trees always give the same bytes. */
 char *cc_json_canonical(const json_t *value);

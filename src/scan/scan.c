@@ -1,0 +1,128 @@
+/* One scan of an image (see scan.h): read, inventory, match. */
+#include "scan/scan.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "scan/match.h"
+#include "scan/vulndb.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define DPKG_STATUS   "var/lib/dpkg/status"
+#define DPKG_STATUS_D "var/lib/dpkg/status.d/"
+#define APK_INSTALLED "lib/apk/db/installed"
+
+/* rpm keeps its database in /var/lib/rpm on older systems and /usr/lib/sysimage/rpm on newer ones. */
+static const char *const rpm_sqlite[] = { "var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite" };
+/* rpm databases this scanner cannot read: reported, never silently passed over. */
+static const char *const rpm_other[] = { "var/lib/rpm/Packages", "var/lib/rpm/Packages.db",
+					 "usr/lib/sysimage/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db" };
+
+void scan_options_default(struct scan_options *ret)
+{
+	*ret = (struct scan_options){ 0 };
+	scan_image_limits_default(&ret->limits);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool scan_wants_file(const char *path)
+{
+	if (!strcmp(path, "etc/os-release") || !strcmp(path, "usr/lib/os-release") || !strcmp(path, DPKG_STATUS) ||
+	    !strcmp(path, APK_INSTALLED))
+		return true;
+	/* distroless: one stanza file per package, beside its .md5sums */
+	if (!strncmp(path, DPKG_STATUS_D, strlen(DPKG_STATUS_D)) && !strchr(path + strlen(DPKG_STATUS_D), '/') &&
+	    !ends_with(path, ".md5sums"))
+		return true;
+	for (size_t i = 0; i < CC_ARRAY_SIZE(rpm_sqlite); i++)
+		if (!strcmp(path, rpm_sqlite[i]))
+			return true;
+	for (size_t i = 0; i < CC_ARRAY_SIZE(rpm_other); i++)
+		if (!strcmp(path, rpm_other[i]))
+			return true;
+	return false;
+}
+
+static void warn(struct scan_result *r, const char *what, const char *problem)
+{
+	_cleanup_free_ char *text = what ? cc_xasprintf("%s: %s", what, problem) : cc_xstrdup(problem);
+	json_array_append_new(r->warnings, json_string(text));
+}
+
+/* os-release(5): /etc/os-release, else /usr/lib/os-release (also when the first is a symlink to
+ * the second, which the final filesystem keeps as a symlink and this reader does not follow). */
+static int read_os(struct scan_result *r, struct cc_error *err)
+{
+	const struct scan_image_kept *k = scan_image_find(&r->image, "etc/os-release");
+	if (!k)
+		k = scan_image_find(&r->image, "usr/lib/os-release");
+	if (!k) {
+		warn(r, NULL, "no os-release: the operating system is unknown and its packages cannot be matched");
+		return 0;
+	}
+	if (scan_os_release_parse(k->data, k->len, &r->inventory.os, err) < 0)
+		return cc_error_prefix(err, "/%s", k->path);
+	return 0;
+}
+
+static int read_packages(struct scan_result *r, struct cc_error *err)
+{
+	struct scan_inventory *inv = &r->inventory;
+	for (size_t i = 0; i < r->image.n_kept; i++) {
+		const struct scan_image_kept *k = &r->image.kept[i];
+		_cleanup_free_ char *db_path = cc_xasprintf("/%s", k->path);
+		int rc = 0;
+		if (!strcmp(k->path, DPKG_STATUS) || !strncmp(k->path, DPKG_STATUS_D, strlen(DPKG_STATUS_D)))
+			rc = scan_dpkg_parse(k->data, k->len, db_path, inv, err);
+		else if (!strcmp(k->path, APK_INSTALLED))
+			rc = scan_apk_parse(k->data, k->len, db_path, inv, err);
+		else if (!strcmp(k->path, rpm_sqlite[0]) || !strcmp(k->path, rpm_sqlite[1]))
+			rc = scan_rpm_sqlite_parse(k->data, k->len, db_path, inv, err);
+		else if (strstr(k->path, "rpm/Packages"))
+			warn(r, db_path,
+			     "a BerkeleyDB or ndb rpm database, which this scanner does not read: its packages are not "
+			     "listed");
+		if (rc < 0)
+			return cc_error_prefix(err, "%s", db_path);
+	}
+	return 0;
+}
+
+int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err)
+{
+	*ret = (struct scan_result){ .target = cc_xstrdup(path), .findings = json_array(), .warnings = json_array() };
+	struct scan_image_options io = { .limits = opts->limits, .keep = scan_wants_file };
+	int r = scan_image_read(path, &io, &ret->image, err);
+	if (r == 0)
+		r = read_os(ret, err);
+	if (r == 0)
+		r = read_packages(ret, err);
+	const struct scan_os *os = &ret->inventory.os;
+	if (r == 0 && os->id)
+		ret->release_key = scan_vulndb_release_key(os->id, os->version_id, os->version_codename);
+	if (r == 0 && os->id && !ret->release_key && ret->inventory.n_packages)
+		warn(ret, os->id,
+		     "the vulnerability data knows no release of this distribution: packages listed, not matched");
+	if (r == 0 && opts->vulndb && ret->release_key)
+		r = scan_match(opts->vulndb, &ret->inventory, os->id, ret->release_key, ret->findings, err);
+	if (r < 0)
+		scan_result_clear(ret);
+	return r;
+}
+
+void scan_result_clear(struct scan_result *r)
+{
+	free(r->target);
+	scan_image_clear(&r->image);
+	scan_inventory_free(&r->inventory);
+	free(r->release_key);
+	json_decref(r->findings);
+	json_decref(r->warnings);
+	*r = (struct scan_result){ 0 };
+}

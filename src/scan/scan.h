@@ -1,0 +1,35 @@
+/* One scan of an image: its files read (image_files.h), what it has installed (inventory.h), the
+ * advisories of the vulnerability database that apply to it (vulndb.h, match.h), as one result the
+ * report formats print. */
+#pragma once
+
+#include "scan/image_files.h"
+#include "scan/inventory.h"
+
+#include <jansson.h>
+
+struct cc_error;
+struct scan_vulndb;
+
+struct scan_options {
+	struct scan_image_limits limits;
+	struct scan_vulndb *vulndb; /* NULL: inventory only, no findings */
+};
+
+void scan_options_default(struct scan_options *ret);
+
+struct scan_result {
+	char *target; /* what was scanned, as given */
+	struct scan_image image;
+	struct scan_inventory inventory;
+	char *release_key; /* the feeds' name of the OS release ("12"), NULL when unknown */
+	json_t *findings;  /* [{id, package, source_package, installed_version, fixed_version, status, severity,
+			    *   title, data_source, package_type}] */
+	json_t *warnings;  /* ["..."]: what the scan could not judge (no OS found, an unreadable database) */
+};
+
+int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err);
+void scan_result_clear(struct scan_result *r);
+
+/* The package databases and os-release a scan keeps from an image's final filesystem. */
+bool scan_wants_file(const char *path);

@@ -1,0 +1,14 @@
+/* libFuzzer target: apk-tools' installed database (src/scan/apk_db.c). */
+#include "fuzz_inventory.h"
+
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct scan_inventory inv = { 0 };
+	struct cc_error err = { 0 };
+	int r = scan_apk_parse((const char *)data, size, "/fuzz", &inv, &err);
+	fuzz_check_parse(r, &err, &inv, SCAN_PACKAGE_APK);
+	scan_inventory_free(&inv);
+	return 0;
+}
