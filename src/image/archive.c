@@ -92,7 +92,7 @@ static void load_clear(struct load *l)
 
 /* Lexical normalisation of an archive member's path ("./a/../b" -> "b"); these paths are only keys
  * to look files up by, never paths on disk. Returns NULL for a path that climbs above the top. */
-static char *normalize(const char *path)
+char *image_path_normalize(const char *path)
 {
 	_cleanup_free_ char *copy = cc_xstrdup(path);
 	char *out = cc_xcalloc(1, strlen(path) + 1);
@@ -119,7 +119,7 @@ static char *normalize(const char *path)
 
 static const struct staged *lookup(struct load *l, const char *path)
 {
-	_cleanup_free_ char *want = normalize(path);
+	_cleanup_free_ char *want = image_path_normalize(path);
 	for (int hops = 0; want && hops < 8; hops++) {
 		const struct staged *f = NULL;
 		for (size_t i = 0; i < l->n_files && !f; i++)
@@ -207,7 +207,7 @@ static int stage_file(struct load *l, struct archive *a, struct archive_entry *e
 static int read_entry(struct load *l, struct archive *a, struct archive_entry *e)
 {
 	const char *raw = archive_entry_pathname(e);
-	_cleanup_free_ char *path = raw ? normalize(raw) : NULL;
+	_cleanup_free_ char *path = raw ? image_path_normalize(raw) : NULL;
 	if (!path || !*path)
 		return 0; /* "./" or a path above the top: nothing any format refers to */
 	mode_t type = archive_entry_filetype(e);
@@ -229,14 +229,15 @@ static int read_entry(struct load *l, struct archive *a, struct archive_entry *e
 	if (link || type == AE_IFLNK) {
 		/* `docker save` links a layer shared by two images: keep the link as an alias. */
 		if (link)
-			f.target = normalize(link);
+			f.target = image_path_normalize(link);
 		else {
 			const char *slash = strrchr(f.path, '/');
 			_cleanup_free_ char *joined =
 			    cc_xasprintf("%.*s/%s", slash ? (int)(slash - f.path) : 0, f.path,
 					 archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
-			f.target =
-			    archive_entry_symlink(e) && archive_entry_symlink(e)[0] != '/' ? normalize(joined) : NULL;
+			f.target = archive_entry_symlink(e) && archive_entry_symlink(e)[0] != '/'
+				       ? image_path_normalize(joined)
+				       : NULL;
 		}
 		if (!f.target) {
 			free(f.path);

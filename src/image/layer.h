@@ -65,6 +65,10 @@ int image_layer_diff_id(int layer_fd, uint64_t max_size, char **ret, struct cc_e
 /* Removes name (a file or a whole tree) under dir_fd without following any symlink. */
 int image_remove_tree_at(int dir_fd, const char *name, struct cc_error *err);
 
+/* A name inside an image's root, normalized ("./a//b/../c" -> "a/c", "/etc" -> "etc", the root
+ * itself ""); NULL when `..` would leave the root. */
+char *image_path_normalize(const char *path);
+
 /* A libarchive reader for tars as images carry them: plain, gzip, zstd, xz or bzip2 (aborts when
  * out of memory, as every allocation here does). */
 struct archive *image_archive_reader_new(void);

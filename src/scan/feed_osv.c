@@ -31,7 +31,6 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/crypto/digest.h"
-#include "lib/crypto/encode.h"
 #include "lib/json/json.h"
 #include "scan/feed.h"
 
@@ -444,11 +443,9 @@ static int read_dir_entry(struct feed_writer *w, int dfd, const char *name, stru
 	int r = cc_read_fd(fd, name, FEED_RECORD_MAX_SIZE, &data, &len, err);
 	if (r < 0)
 		return r;
-	uint8_t sum[32];
-	char hex[2 * sizeof(sum) + 1];
-	if ((r = cc_digest(CC_DIGEST_SHA256, data, len, sum, err)) < 0)
+	char hex[CC_DIGEST_HEX_MAX];
+	if ((r = cc_digest_hex(CC_DIGEST_SHA256, data, len, hex, err)) < 0)
 		return r;
-	cc_hex_encode(sum, sizeof(sum), hex);
 	cc_digest_update(digest, name, strlen(name) + 1);
 	cc_digest_update(digest, hex, strlen(hex));
 	cc_digest_update(digest, "\n", 1);
@@ -480,11 +477,9 @@ int feed_osv_read_dir(struct feed_writer *w, const char *path, struct cc_error *
 			cc_digest_abort(digest);
 		return r;
 	}
-	uint8_t sum[32];
-	char hex[2 * sizeof(sum) + 1];
-	if ((r = cc_digest_end(digest, sum, err)) < 0)
+	char hex[CC_DIGEST_HEX_MAX];
+	if ((r = cc_digest_end_hex(digest, hex, err)) < 0)
 		return r;
-	cc_hex_encode(sum, sizeof(sum), hex);
 	feed_set_sha256(w, hex);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 #define MAX_DEPTH 256
 
-static ssize_t read_fd(void *src, void *buf, size_t len)
+ssize_t scan_image_read_fd(void *src, void *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n = read(*(int *)src, buf, len);
@@ -66,12 +66,12 @@ static int walk(struct scan_reading *rd, int dir, const char *prefix, int depth,
 			continue;
 		uint64_t size = (uint64_t)st.st_size;
 		if (rd->opts->keep && rd->opts->keep(path)) {
-			r = scan_image_keep(rd, path, size, 0, read_fd, &fd, err);
+			r = scan_image_keep(rd, path, size, 0, scan_image_read_fd, &fd, err);
 			rd->img->files++;
 			rd->img->bytes += size;
 			continue;
 		}
-		r = scan_image_visit(rd, path, size, st.st_mode, NULL, read_fd, &fd, err);
+		r = scan_image_visit(rd, path, size, st.st_mode, NULL, scan_image_read_fd, &fd, err);
 	}
 	closedir(d);
 	return r;

@@ -7,7 +7,6 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/digest.h"
-#include "lib/crypto/encode.h"
 #include "lib/json/json.h"
 #include "scan/image_internal.h"
 
@@ -49,21 +48,6 @@ struct stream {
 	uint64_t total;
 };
 
-static ssize_t read_archive_member(void *src, void *buf, size_t len)
-{
-	la_ssize_t n = archive_read_data(src, buf, len);
-	return n < 0 ? -EIO : (ssize_t)n;
-}
-
-static ssize_t read_fd(void *src, void *buf, size_t len)
-{
-	for (;;) {
-		ssize_t n = read(*(int *)src, buf, len);
-		if (n >= 0 || errno != EINTR)
-			return n < 0 ? -errno : n;
-	}
-}
-
 static la_ssize_t stream_read(struct archive *a, void *ud, const void **buf)
 {
 	struct stream *s = ud;
@@ -102,12 +86,10 @@ static int walk_stream(struct scan_reading *rd, struct stream *s, const char *wh
 	free(s->block);
 	if (!s->hash)
 		return r;
-	uint8_t md[32];
-	if (cc_digest_end(s->hash, md, NULL) < 0 && r == 0)
+	char hex[CC_DIGEST_HEX_MAX] = "";
+	if (cc_digest_end_hex(s->hash, hex, NULL) < 0 && r == 0)
 		r = cc_error_set(err, EIO, "%s: cannot hash", what);
 	s->hash = NULL;
-	char hex[65];
-	cc_hex_encode(md, sizeof(md), hex);
 	if (r == 0 && strcmp(digest + strlen("sha256:"), hex) != 0)
 		r = cc_error_set(err, EINVAL, "%s: content has sha256:%s, not the %s its descriptor names", what, hex,
 				 digest);
@@ -219,7 +201,7 @@ static int index_archive(struct scan_reading *rd, struct source *src, struct cc_
 					 count, archive_error_string(a));
 			goto out;
 		}
-		_cleanup_free_ char *name = scan_image_normalize(archive_entry_pathname(e) ?: "");
+		_cleanup_free_ char *name = image_path_normalize(archive_entry_pathname(e) ?: "");
 		if (count == 0 && (!name || !archive_marker(name))) {
 			r = 1;
 			goto out;
@@ -239,7 +221,7 @@ static int index_archive(struct scan_reading *rd, struct source *src, struct cc_
 		int64_t size = archive_entry_size(e);
 		if (small_file_wanted(m->name) && size >= 0 && (uint64_t)size <= rd->opts->limits.max_metadata &&
 		    src->metadata_total + (size_t)size <= METADATA_TOTAL_MAX) {
-			if ((r = read_all(read_archive_member, a, rd->opts->limits.max_metadata, m->name, &m->data,
+			if ((r = read_all(scan_image_read_archive, a, rd->opts->limits.max_metadata, m->name, &m->data,
 					  &m->len, err)) < 0)
 				goto out;
 			src->metadata_total += m->len;
@@ -265,37 +247,35 @@ static int open_blob(struct source *src, const char *name, struct cc_error *err)
 	return fd;
 }
 
-/* A small file of the image (manifest, index, config) as parsed JSON; raw bytes in ret_data. */
-static int source_json(struct scan_reading *rd, struct source *src, const char *name, json_t **ret, char **ret_data,
-		       size_t *ret_len, struct cc_error *err)
+/* A small file of the image (manifest, index, config): its bytes, NUL-terminated. */
+static int source_read(struct scan_reading *rd, struct source *src, const char *name, char **ret, size_t *ret_len,
+		       struct cc_error *err)
 {
-	char *data = NULL;
-	size_t len = 0;
 	if (src->dir_fd >= 0) {
 		_cleanup_close_ int fd = open_blob(src, name, err);
 		if (fd < 0)
 			return fd;
-		int r = read_all(read_fd, &fd, rd->opts->limits.max_metadata, name, &data, &len, err);
-		if (r < 0)
-			return r;
-	} else {
-		struct member *m = find_member(src, name);
-		if (!m)
-			return cc_error_set(err, ENOENT, "the archive has no `%s`", name);
-		if (!m->data)
-			return cc_error_set(err, EFBIG, "`%s` of the archive is over %llu bytes", name,
-					    (unsigned long long)rd->opts->limits.max_metadata);
-		data = cc_xstrndup(m->data, m->len);
-		len = m->len;
+		return read_all(scan_image_read_fd, &fd, rd->opts->limits.max_metadata, name, ret, ret_len, err);
 	}
-	int r = cc_json_parse(data, len, rd->opts->limits.max_metadata, name, ret, err);
-	if (r == 0 && ret_data) {
-		*ret_data = data;
-		*ret_len = len;
-	} else {
-		free(data);
-	}
-	return r;
+	struct member *m = find_member(src, name);
+	if (!m)
+		return cc_error_set(err, ENOENT, "the archive has no `%s`", name);
+	if (!m->data)
+		return cc_error_set(err, EFBIG, "`%s` of the archive is over %llu bytes", name,
+				    (unsigned long long)rd->opts->limits.max_metadata);
+	*ret = cc_xstrndup(m->data, m->len);
+	*ret_len = m->len;
+	return 0;
+}
+
+/* The same file parsed as JSON. */
+static int source_json(struct scan_reading *rd, struct source *src, const char *name, json_t **ret,
+		       struct cc_error *err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int r = source_read(rd, src, name, &data, &len, err);
+	return r < 0 ? r : cc_json_parse(data, len, rd->opts->limits.max_metadata, name, ret, err);
 }
 
 /* Streams one layer (a member of the archive, or a blob of the layout) into the walk. */
@@ -307,7 +287,7 @@ static int walk_layer_of(struct scan_reading *rd, struct source *src, const char
 		_cleanup_close_ int fd = open_blob(src, name, err);
 		if (fd < 0)
 			return fd;
-		struct stream s = { .read = read_fd, .src = &fd };
+		struct stream s = { .read = scan_image_read_fd, .src = &fd };
 		return walk_stream(rd, &s, what, digest, layer, err);
 	}
 	struct archive *a = image_archive_reader_new();
@@ -315,9 +295,9 @@ static int walk_layer_of(struct scan_reading *rd, struct source *src, const char
 	if (archive_read_open_filename(a, src->path, BLOCK_SIZE) == ARCHIVE_OK) {
 		struct archive_entry *e;
 		while (archive_read_next_header(a, &e) >= ARCHIVE_WARN) {
-			_cleanup_free_ char *entry = scan_image_normalize(archive_entry_pathname(e) ?: "");
+			_cleanup_free_ char *entry = image_path_normalize(archive_entry_pathname(e) ?: "");
 			if (entry && strcmp(entry, name) == 0 && archive_entry_filetype(e) == AE_IFREG) {
-				struct stream s = { .read = read_archive_member, .src = a };
+				struct stream s = { .read = scan_image_read_archive, .src = a };
 				r = walk_stream(rd, &s, what, digest, layer, err);
 				break;
 			}
@@ -338,13 +318,10 @@ static int add_layer(struct scan_reading *rd, const char *digest, uint64_t size,
 	return 0;
 }
 
-static void set_config(struct scan_image *img, json_t *config, const char *data, size_t len)
+/* The image config, and the image's ID: the config's digest ("sha256:HEX"). */
+static void set_config(struct scan_image *img, json_t *config, const char *digest_hex)
 {
-	uint8_t md[32];
-	char hex[65];
-	cc_digest(CC_DIGEST_SHA256, data, len, md, NULL);
-	cc_hex_encode(md, sizeof(md), hex);
-	img->id = cc_xasprintf("sha256:%s", hex);
+	img->id = cc_xasprintf("sha256:%s", digest_hex);
 	img->config = json_incref(config);
 }
 
@@ -353,7 +330,7 @@ static void set_config(struct scan_image *img, json_t *config, const char *data,
 static int read_docker_archive(struct scan_reading *rd, struct source *src, struct cc_error *err)
 {
 	_cleanup_json_ json_t *manifest = NULL;
-	int r = source_json(rd, src, "manifest.json", &manifest, NULL, NULL, err);
+	int r = source_json(rd, src, "manifest.json", &manifest, err);
 	if (r < 0)
 		return r;
 	json_t *image = json_array_get(manifest, 0);
@@ -361,15 +338,19 @@ static int read_docker_archive(struct scan_reading *rd, struct source *src, stru
 	json_t *layers = json_object_get(image, "Layers");
 	if (!json_is_object(image) || !config_name || !json_is_array(layers))
 		return cc_error_set(err, EINVAL, "manifest.json: the first image has no Config and Layers");
-	_cleanup_free_ char *config_path = scan_image_normalize(config_name);
+	_cleanup_free_ char *config_path = image_path_normalize(config_name);
+	if (!config_path)
+		return cc_error_set(err, EINVAL, "manifest.json: Config `%s` leaves the archive", config_name);
 	_cleanup_json_ json_t *config = NULL;
 	_cleanup_free_ char *config_data = NULL;
 	size_t config_len = 0;
-	if (!config_path || (r = source_json(rd, src, config_path, &config, &config_data, &config_len, err)) < 0)
-		return config_path
-			   ? r
-			   : cc_error_set(err, EINVAL, "manifest.json: Config `%s` leaves the archive", config_name);
-	set_config(rd->img, config, config_data, config_len);
+	char hex[CC_DIGEST_HEX_MAX];
+	if ((r = source_read(rd, src, config_path, &config_data, &config_len, err)) < 0 ||
+	    (r = cc_json_parse(config_data, config_len, rd->opts->limits.max_metadata, config_path, &config, err)) <
+		0 ||
+	    (r = cc_digest_hex(CC_DIGEST_SHA256, config_data, config_len, hex, err)) < 0)
+		return r;
+	set_config(rd->img, config, hex);
 	json_t *tags = json_object_get(image, "RepoTags"), *tag;
 	size_t i;
 	json_array_foreach (tags, i, tag)
@@ -378,7 +359,7 @@ static int read_docker_archive(struct scan_reading *rd, struct source *src, stru
 	json_t *layer;
 	json_array_foreach (layers, i, layer) {
 		_cleanup_free_ char *name =
-		    json_is_string(layer) ? scan_image_normalize(json_string_value(layer)) : NULL;
+		    json_is_string(layer) ? image_path_normalize(json_string_value(layer)) : NULL;
 		if (!name || !*name)
 			return cc_error_set(err, EINVAL, "manifest.json: layer %zu is not a path inside the archive",
 					    i + 1);
@@ -395,24 +376,23 @@ static char *blob_name(const char *digest)
 	return cc_xasprintf("blobs/sha256/%s", digest + strlen("sha256:"));
 }
 
-/* Reads the blob of a descriptor as JSON, checking its digest. */
-static int read_descriptor_json(struct scan_reading *rd, struct source *src, const struct image_descriptor *d,
-				char **ret_data, size_t *ret_len, struct cc_error *err)
+/* The bytes of a descriptor's blob, checked against its digest. */
+static int read_blob(struct scan_reading *rd, struct source *src, const char *digest, char **ret, size_t *ret_len,
+		     struct cc_error *err)
 {
-	_cleanup_free_ char *name = blob_name(d->digest);
-	_cleanup_json_ json_t *doc = NULL;
-	int r = source_json(rd, src, name, &doc, ret_data, ret_len, err);
+	_cleanup_free_ char *name = blob_name(digest);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	char hex[CC_DIGEST_HEX_MAX];
+	int r = source_read(rd, src, name, &data, &len, err);
+	if (r == 0)
+		r = cc_digest_hex(CC_DIGEST_SHA256, data, len, hex, err);
 	if (r < 0)
 		return r;
-	uint8_t md[32];
-	char hex[65];
-	cc_digest(CC_DIGEST_SHA256, *ret_data, *ret_len, md, NULL);
-	cc_hex_encode(md, sizeof(md), hex);
-	if (strcmp(hex, d->digest + strlen("sha256:")) != 0) {
-		free(*ret_data);
-		*ret_data = NULL;
-		return cc_error_set(err, EINVAL, "blob %s has the content of sha256:%s", d->digest, hex);
-	}
+	if (strcmp(hex, digest + strlen("sha256:")) != 0)
+		return cc_error_set(err, EINVAL, "blob %s has the content of sha256:%s", digest, hex);
+	*ret = CC_TAKE_PTR(data);
+	*ret_len = len;
 	return 0;
 }
 
@@ -431,7 +411,7 @@ static void add_ref_name(struct scan_image *img, json_t *index)
 static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error *err)
 {
 	_cleanup_json_ json_t *layout = NULL;
-	int r = source_json(rd, src, "oci-layout", &layout, NULL, NULL, err);
+	int r = source_json(rd, src, "oci-layout", &layout, err);
 	if (r < 0)
 		return r;
 	if (!json_is_string(json_object_get(layout, "imageLayoutVersion")))
@@ -439,9 +419,10 @@ static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	_cleanup_json_ json_t *index_doc = NULL;
-	if ((r = source_json(rd, src, "index.json", &index_doc, &data, &len, err)) < 0)
+	if ((r = source_read(rd, src, "index.json", &data, &len, err)) < 0 ||
+	    (r = cc_json_parse(data, len, rd->opts->limits.max_metadata, "index.json", &index_doc, err)) < 0)
 		return r;
-	add_ref_name(rd->img, index_doc);
+	add_ref_name(rd->img, index_doc); /* the annotations image_manifest_parse does not keep */
 	struct image_manifest m = { 0 };
 	r = image_manifest_parse(data, len, NULL, &m, err);
 	const char *arch, *variant;
@@ -454,13 +435,11 @@ static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error
 			r = image_manifest_pick(&m, "linux", arch, variant, &pick, err);
 		if (r < 0)
 			break;
-		struct image_descriptor chosen = { .digest = cc_xstrdup(pick->digest) };
+		_cleanup_free_ char *chosen = cc_xstrdup(pick->digest);
+		image_manifest_clear(&m);
 		free(data);
 		data = NULL;
-		r = read_descriptor_json(rd, src, &chosen, &data, &len, err);
-		free(chosen.digest);
-		image_manifest_clear(&m);
-		if (r == 0)
+		if ((r = read_blob(rd, src, chosen, &data, &len, err)) == 0)
 			r = image_manifest_parse(data, len, NULL, &m, err);
 	}
 	if (r < 0) {
@@ -470,10 +449,10 @@ static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error
 	_cleanup_free_ char *config_data = NULL;
 	size_t config_len = 0;
 	_cleanup_json_ json_t *config = NULL;
-	if ((r = read_descriptor_json(rd, src, &m.config, &config_data, &config_len, err)) == 0)
+	if ((r = read_blob(rd, src, m.config.digest, &config_data, &config_len, err)) == 0)
 		r = cc_json_parse(config_data, config_len, rd->opts->limits.max_metadata, "config", &config, err);
 	if (r == 0)
-		set_config(rd->img, config, config_data, config_len);
+		set_config(rd->img, config, m.config.digest + strlen("sha256:"));
 	for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
 		_cleanup_free_ char *name = blob_name(m.layers[i].digest);
 		if ((r = add_layer(rd, m.layers[i].digest, m.layers[i].size, err)) == 0)
@@ -495,7 +474,7 @@ static int read_file_image(struct scan_reading *rd, const char *path, struct cc_
 		if (fd < 0)
 			r = cc_error_set_errno(err, errno, "open `%s`", path);
 		else {
-			struct stream s = { .read = read_fd, .src = &fd };
+			struct stream s = { .read = scan_image_read_fd, .src = &fd };
 			r = walk_stream(rd, &s, path, NULL, 0, err);
 		}
 	} else if (r == 0 && find_member(&src, "oci-layout")) {

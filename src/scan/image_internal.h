@@ -19,10 +19,6 @@ enum scan_hide {
 	SCAN_HIDE_BELOW, /* what is below the path (an opaque directory) */
 };
 
-/* name inside the image's root, normalized ("./a//b/../c" -> "a/c", "/etc" -> "etc"); NULL when
- * `..` would leave the root. */
-char *scan_image_normalize(const char *name);
-
 void scan_image_hide_lower(struct scan_reading *rd, const char *path, enum scan_hide how, size_t layer);
 
 /* Keeps (reads into memory) the file at path of layer, size bytes from read(src). */
@@ -32,6 +28,12 @@ int scan_image_keep(struct scan_reading *rd, const char *path, uint64_t size, si
 /* Counts the file and hands it to the visitor, if any. */
 int scan_image_visit(struct scan_reading *rd, const char *path, uint64_t size, mode_t mode, const char *layer,
 		     ssize_t (*read)(void *src, void *buf, size_t len), void *src, struct cc_error *err);
+
+/* archive_read_data of the archive src (the current entry's data): the reader of archive members. */
+ssize_t scan_image_read_archive(void *src, void *buf, size_t len);
+
+/* read(2) of the fd *src, EINTR retried: the reader of files and layout blobs. */
+ssize_t scan_image_read_fd(void *src, void *buf, size_t len);
 
 /* Walks one layer's tar stream (what names it in errors; digest may be NULL). */
 int scan_image_walk_layer(struct scan_reading *rd, struct archive *a, const char *what, const char *digest,

@@ -1,5 +1,6 @@
 /* Walking one layer (a tar stream) for the scanner: the visitor sees its regular files, the kept
  * files follow the layer's entries and whiteouts (see image_files.h). */
+#include "image/layer.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "scan/image_internal.h"
@@ -13,40 +14,6 @@
 
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_NAME     ".wh..wh..opq"
-
-char *scan_image_normalize(const char *name)
-{
-	char *out = cc_xcalloc(1, strlen(name) + 1);
-	size_t len = 0;
-	const char *p = name;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *end = strchrnul(p, '/');
-		size_t n = (size_t)(end - p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			if (len == 0) {
-				free(out);
-				return NULL;
-			}
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-			out[len] = '\0';
-		} else {
-			if (len)
-				out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-			out[len] = '\0';
-		}
-		p = end;
-	}
-	return out;
-}
 
 /* Is path at or below dir ("" is the root: everything is)? */
 static bool at_or_below(const char *path, const char *dir)
@@ -102,7 +69,7 @@ ssize_t scan_file_read(struct scan_file_reader *r, void *buf, size_t len)
 	return n;
 }
 
-static ssize_t read_archive_data(void *src, void *buf, size_t len)
+ssize_t scan_image_read_archive(void *src, void *buf, size_t len)
 {
 	la_ssize_t n = archive_read_data(src, buf, len);
 	return n < 0 ? -EIO : (ssize_t)n;
@@ -193,7 +160,7 @@ int scan_image_walk_layer(struct scan_reading *rd, struct archive *a, const char
 		if (!name)
 			return cc_error_set(err, EINVAL, "%s: entry %llu has no name", what,
 					    (unsigned long long)entries);
-		_cleanup_free_ char *path = scan_image_normalize(name);
+		_cleanup_free_ char *path = image_path_normalize(name);
 		if (!path)
 			return cc_error_set(err, EINVAL, "%s: entry `%.200s` leaves the image's root", what, name);
 		if (!*path)
@@ -216,13 +183,13 @@ int scan_image_walk_layer(struct scan_reading *rd, struct archive *a, const char
 					    (unsigned long long)lim->max_layer_size);
 		mode_t mode = (archive_entry_perm(e) & 07777) | S_IFREG;
 		if (rd->opts->keep && rd->opts->keep(path)) {
-			if ((r = scan_image_keep(rd, path, size, layer, read_archive_data, a, err)) < 0)
+			if ((r = scan_image_keep(rd, path, size, layer, scan_image_read_archive, a, err)) < 0)
 				return cc_error_prefix(err, "%s", what);
 			rd->img->files++;
 			rd->img->bytes += size;
 			continue; /* kept files are package databases: the visitor has no use for them */
 		}
-		if ((r = scan_image_visit(rd, path, size, mode, digest, read_archive_data, a, err)) < 0)
+		if ((r = scan_image_visit(rd, path, size, mode, digest, scan_image_read_archive, a, err)) < 0)
 			return r;
 	}
 }

@@ -34,6 +34,16 @@ static void package_clear(struct scan_package *p)
 	*p = (struct scan_package){ 0 };
 }
 
+const char *scan_package_type_name(enum scan_package_type type)
+{
+	switch (type) {
+	case SCAN_PACKAGE_DEB: return "deb";
+	case SCAN_PACKAGE_APK: return "apk";
+	case SCAN_PACKAGE_RPM: return "rpm";
+	}
+	return "unknown";
+}
+
 void scan_os_clear(struct scan_os *os)
 {
 	free(os->id);
@@ -57,29 +67,17 @@ void scan_inventory_free(struct scan_inventory *inv)
 	*inv = (struct scan_inventory){ 0 };
 }
 
-static bool power_of_two(size_t n)
-{
-	return (n & (n - 1)) == 0;
-}
-
-/* The struct has no capacity field (it is part of the contract), so the capacity is implied by the
- * count: the array holds at least max(PACKAGES_FIRST_ALLOC, the next power of two >= n_packages)
- * elements, and grows to twice the count whenever the count reaches a power of two of at least
- * PACKAGES_FIRST_ALLOC. A truncation keeps the larger array, which still satisfies this. */
 static void packages_grow(struct scan_inventory *inv)
 {
-	size_t n = inv->n_packages;
-	if (!inv->packages) {
-		inv->packages = cc_xcalloc(PACKAGES_FIRST_ALLOC, sizeof(*inv->packages));
+	if (inv->n_packages < inv->allocated)
 		return;
-	}
-	if (n < PACKAGES_FIRST_ALLOC || !power_of_two(n))
-		return;
-	if (n > SIZE_MAX / 2 / sizeof(*inv->packages)) {
-		fprintf(stderr, "cocoon: inventory of %zu packages cannot grow\n", n);
+	size_t n = inv->allocated ? 2 * inv->allocated : PACKAGES_FIRST_ALLOC;
+	if (n > SIZE_MAX / sizeof(*inv->packages)) {
+		fprintf(stderr, "cocoon: inventory of %zu packages cannot grow\n", inv->n_packages);
 		abort();
 	}
-	inv->packages = cc_xrealloc(inv->packages, 2 * n * sizeof(*inv->packages));
+	inv->packages = cc_xrealloc(inv->packages, n * sizeof(*inv->packages));
+	inv->allocated = n;
 }
 
 void scan_inventory_add(struct scan_inventory *inv, const struct scan_package *p)

@@ -24,6 +24,9 @@ enum scan_package_type {
 	SCAN_PACKAGE_RPM,
 };
 
+/* "deb", "apk" or "rpm": the purl type, and what reports call the package's kind. */
+const char *scan_package_type_name(enum scan_package_type type);
+
 struct scan_package {
 	enum scan_package_type type;
 	char *name;
@@ -48,6 +51,7 @@ struct scan_inventory {
 	struct scan_os os;
 	struct scan_package *packages;
 	size_t n_packages;
+	size_t allocated; /* elements packages has room for (scan_inventory_add grows it) */
 };
 
 /* An inventory is the caller's (usually `struct scan_inventory inv = { 0 };`): free releases what it

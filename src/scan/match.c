@@ -17,16 +17,6 @@ struct matching {
 	struct cc_error *err;
 };
 
-static const char *type_name(enum scan_package_type type)
-{
-	switch (type) {
-	case SCAN_PACKAGE_DEB: return "deb";
-	case SCAN_PACKAGE_APK: return "apk";
-	case SCAN_PACKAGE_RPM: return "rpm";
-	}
-	return "unknown";
-}
-
 static enum scan_version_scheme scheme_of(enum scan_package_type type)
 {
 	switch (type) {
@@ -71,10 +61,18 @@ static int found(void *ctx, const struct scan_advisory *a)
 	struct matching *m = ctx;
 	const char *installed = m->pkg->source_version ? m->pkg->source_version : m->pkg->version;
 	int cmp = 0;
-	if (a->introduced && (compare(m, installed, a->introduced, a->id, &cmp) < 0 || cmp < 0))
-		return cmp < 0 ? 0 : -EINVAL; /* from before the flaw */
-	if (a->fixed_version && (compare(m, installed, a->fixed_version, a->id, &cmp) < 0 || cmp >= 0))
-		return cmp >= 0 ? 0 : -EINVAL; /* fixed in what is installed */
+	if (a->introduced) {
+		if (compare(m, installed, a->introduced, a->id, &cmp) < 0)
+			return -EINVAL;
+		if (cmp < 0)
+			return 0; /* from before the flaw */
+	}
+	if (a->fixed_version) {
+		if (compare(m, installed, a->fixed_version, a->id, &cmp) < 0)
+			return -EINVAL;
+		if (cmp >= 0)
+			return 0; /* fixed in what is installed */
+	}
 	json_t *seen = json_object_get(m->seen, a->id);
 	if (seen)
 		return merge(m, seen, a);
@@ -82,7 +80,8 @@ static int found(void *ctx, const struct scan_advisory *a)
 			      m->pkg->name, "source_package", m->pkg->source_name ? m->pkg->source_name : m->pkg->name,
 			      "installed_version", m->pkg->version, "fixed_version", a->fixed_version, "status",
 			      a->fixed_version ? "fixed" : "unfixed", "severity", a->severity ? a->severity : "unknown",
-			      "title", a->summary, "data_source", a->source, "package_type", type_name(m->pkg->type));
+			      "title", a->summary, "data_source", a->source, "package_type",
+			      scan_package_type_name(m->pkg->type));
 	json_object_set(m->seen, a->id, f);
 	json_array_append_new(m->findings, f);
 	return 0;

@@ -17,16 +17,6 @@ int scan_severity_rank(const char *severity)
 	return -1;
 }
 
-static const char *type_name(enum scan_package_type type)
-{
-	switch (type) {
-	case SCAN_PACKAGE_DEB: return "deb";
-	case SCAN_PACKAGE_APK: return "apk";
-	case SCAN_PACKAGE_RPM: return "rpm";
-	}
-	return "unknown";
-}
-
 static json_t *os_json(const struct scan_os *os)
 {
 	if (!os->id)
@@ -40,10 +30,11 @@ static json_t *packages_json(const struct scan_inventory *inv)
 	json_t *out = json_array();
 	for (size_t i = 0; i < inv->n_packages; i++) {
 		const struct scan_package *p = &inv->packages[i];
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "type",
-						     type_name(p->type), "name", p->name, "version", p->version, "arch",
-						     p->arch, "source_name", p->source_name, "source_version",
-						     p->source_version, "license", p->license, "db_path", p->db_path));
+		json_array_append_new(out,
+				      json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "type",
+						scan_package_type_name(p->type), "name", p->name, "version", p->version,
+						"arch", p->arch, "source_name", p->source_name, "source_version",
+						p->source_version, "license", p->license, "db_path", p->db_path));
 	}
 	return out;
 }

@@ -28,7 +28,6 @@
 #include "lib/base/timeutil.h"
 #include "lib/base/utf8.h"
 #include "lib/crypto/digest.h"
-#include "lib/crypto/encode.h"
 #include "lib/json/json.h"
 #include "scan/feed.h"
 
@@ -535,14 +534,6 @@ static int import_end(struct feed_writer *w, int r, const char *what, struct sca
 	return 0;
 }
 
-static void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_SIZE])
-{
-	uint8_t digest[32];
-	if (cc_digest(CC_DIGEST_SHA256, data, len, digest, NULL) < 0)
-		abort(); /* OpenSSL without SHA-256: nothing works */
-	cc_hex_encode(digest, sizeof(digest), out);
-}
-
 static int sha256_file(const char *path, char out[SHA256_HEX_SIZE], struct cc_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -566,11 +557,7 @@ static int sha256_file(const char *path, char out[SHA256_HEX_SIZE], struct cc_er
 			break;
 		cc_digest_update(ctx, buf, (size_t)n);
 	}
-	uint8_t digest[32];
-	if ((r = cc_digest_end(ctx, digest, err)) < 0)
-		return r;
-	cc_hex_encode(digest, sizeof(digest), out);
-	return 0;
+	return cc_digest_end_hex(ctx, out, err);
 }
 
 /* The name is shown in status tables and JSON: text, without control characters. */
@@ -587,6 +574,19 @@ static int check_name(const char *name, struct cc_error *err)
 	return 0;
 }
 
+/* One feed held in memory, imported under name; what names it in messages. */
+static int import_memory(struct scan_vulndb *db, enum scan_feed_format format, const char *name, const char *what,
+			 const void *data, size_t len, struct scan_import_stats *ret, struct cc_error *err)
+{
+	struct feed_writer w;
+	int r = import_begin(db, format, name, &w, err);
+	if (r == 0)
+		r = cc_digest_hex(CC_DIGEST_SHA256, data, len, w.sha256, err);
+	if (r == 0)
+		r = formats[format].read(&w, data, len, err);
+	return import_end(&w, r, what, ret, err);
+}
+
 int scan_vulndb_import_data(struct scan_vulndb *db, enum scan_feed_format format, const char *name, const void *data,
 			    size_t len, struct scan_import_stats *ret, struct cc_error *err)
 {
@@ -598,13 +598,7 @@ int scan_vulndb_import_data(struct scan_vulndb *db, enum scan_feed_format format
 	if (len > FEED_FILE_MAX_SIZE)
 		return cc_error_set(err, EFBIG, "%s feed `%s` is larger than the limit of %zu bytes",
 				    formats[format].name, name, FEED_FILE_MAX_SIZE);
-	struct feed_writer w;
-	r = import_begin(db, format, name, &w, err);
-	if (r == 0) {
-		sha256_hex(data, len, w.sha256);
-		r = formats[format].read(&w, data, len, err);
-	}
-	return import_end(&w, r, name, ret, err);
+	return import_memory(db, format, name, name, data, len, ret, err);
 }
 
 /* The base name of what path names (of its real path, so "." and "dir/" have one). */
@@ -662,13 +656,7 @@ int scan_vulndb_import(struct scan_vulndb *db, enum scan_feed_format format, con
 	size_t len = 0;
 	if ((r = cc_read_file(path, FEED_FILE_MAX_SIZE, &data, &len, err)) < 0)
 		return cc_error_prefix(err, "%s feed", fname);
-	struct feed_writer w;
-	r = import_begin(db, format, name, &w, err);
-	if (r == 0) {
-		sha256_hex(data, len, w.sha256);
-		r = formats[format].read(&w, data, len, err);
-	}
-	return import_end(&w, r, path, ret, err);
+	return import_memory(db, format, name, path, data, len, ret, err);
 }
 
 /* ---- Status ------------------------------------------------------------------------------------ */

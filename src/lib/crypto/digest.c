@@ -9,6 +9,7 @@
 #include "lib/crypto/digest.h"
 
 #include "lib/base/error.h"
+#include "lib/crypto/encode.h"
 
 #include <errno.h>
 #include <openssl/core_names.h>
@@ -140,6 +141,16 @@ int cc_digest_end(struct cc_digest_ctx *ctx, uint8_t *out, struct cc_error *err)
 	return ok == 1 ? 0 : cc_error_set(err, EIO, "digest computation failed");
 }
 
+int cc_digest_end_hex(struct cc_digest_ctx *ctx, char *out, struct cc_error *err)
+{
+	uint8_t md[CC_DIGEST_MAX_SIZE];
+	size_t n = cc_digest_size(ctx->alg);
+	int r = cc_digest_end(ctx, md, err);
+	if (r == 0)
+		cc_hex_encode(md, n, out);
+	return r;
+}
+
 /* Algorithms fetched once: a fetch per call (as EVP_Q_digest does) cost more than hashing an
  * audit record. Fetched objects are kept for the life of the process. */
 static EVP_MD *fetched[CC_DIGEST_MAX];
@@ -169,6 +180,15 @@ int cc_digest(enum cc_digest alg, const void *data, size_t len, uint8_t *out, st
 	if (!fetched[alg] || EVP_Digest(data, len, out, &n, fetched[alg], NULL) != 1)
 		return cc_error_set(err, EIO, "%s computation failed", digests[alg].name);
 	return 0;
+}
+
+int cc_digest_hex(enum cc_digest alg, const void *data, size_t len, char *out, struct cc_error *err)
+{
+	uint8_t md[CC_DIGEST_MAX_SIZE];
+	int r = cc_digest(alg, data, len, md, err);
+	if (r == 0)
+		cc_hex_encode(md, cc_digest_size(alg), out);
+	return r;
 }
 
 int cc_hmac(enum cc_digest alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out,

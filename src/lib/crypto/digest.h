@@ -30,6 +30,12 @@ int cc_digest_update(struct cc_digest_ctx *ctx, const void *data, size_t len);
 int cc_digest_end(struct cc_digest_ctx *ctx, uint8_t *out, struct cc_error *err);
 void cc_digest_abort(struct cc_digest_ctx *ctx);
 
+/* The same as lower-case hex (out holds 2 * cc_digest_size(alg) + 1 bytes), for digests that name
+ * things: a blob's "sha256:HEX", a feed file's checksum. */
+#define CC_DIGEST_HEX_MAX (2 * CC_DIGEST_MAX_SIZE + 1)
+int cc_digest_hex(enum cc_digest alg, const void *data, size_t len, char *out, struct cc_error *err);
+int cc_digest_end_hex(struct cc_digest_ctx *ctx, char *out, struct cc_error *err);
+
 int cc_hmac(enum cc_digest alg, const void *key, size_t key_len, const void *data, size_t len, uint8_t *out,
 	    struct cc_error *err);
 
