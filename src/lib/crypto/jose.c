@@ -112,50 +112,66 @@ static int jwk_bytes(const json_t *jwk, const char *name, size_t max, uint8_t **
 	return 0;
 }
 
-int cc_jose_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg, struct cc_error *err)
+int cc_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, struct cc_error *err)
 {
-	const char *kty = json_string_value(json_object_get(jwk, "kty"));
-	const char *alg = json_string_value(json_object_get(jwk, "alg"));
+	const char *kty = json_string_value(json_object_get(jwk, "kty")) ?: "";
+	const char *crv = json_string_value(json_object_get(jwk, "crv")) ?: "";
 	_cleanup_free_ uint8_t *a = NULL, *b = NULL;
-	size_t a_len, b_len;
+	size_t a_len = 0, b_len = 0;
 	EVP_PKEY *key = NULL;
-	if (kty && strcmp(kty, "RSA") == 0) {
-		if (alg && strcmp(alg, "RSA-OAEP-256") != 0)
-			return cc_error_set(err, EINVAL, "JWK algorithm `%s` is not supported for RSA (RSA-OAEP-256)",
-					    alg);
+	if (strcmp(kty, "RSA") == 0) {
 		if (jwk_bytes(jwk, "n", 1024, &a, &a_len, err) < 0 || jwk_bytes(jwk, "e", 8, &b, &b_len, err) < 0)
 			return -EINVAL;
 		if (a_len < 256)
 			return cc_error_set(err, EINVAL, "the JWK's RSA key is shorter than 2048 bits");
 		key = cc_rsa_public_key(a, a_len, b, b_len);
-		*ret_alg = "RSA-OAEP-256";
-	} else if (kty && strcmp(kty, "EC") == 0) {
-		const char *crv = json_string_value(json_object_get(jwk, "crv"));
-		const char *group = !crv                        ? NULL
-				    : strcmp(crv, "P-256") == 0 ? "prime256v1"
-				    : strcmp(crv, "P-384") == 0 ? "secp384r1"
-								: NULL;
-		size_t width = group && strcmp(crv, "P-256") == 0 ? 32 : 48;
-		if (!group)
-			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (P-256, P-384)",
-					    crv ? crv : "");
-		if (alg && strcmp(alg, "ECDH-ES+A256KW") != 0)
-			return cc_error_set(err, EINVAL, "JWK algorithm `%s` is not supported for EC (ECDH-ES+A256KW)",
-					    alg);
+	} else if (strcmp(kty, "EC") == 0) {
+		bool p256 = strcmp(crv, "P-256") == 0, p384 = strcmp(crv, "P-384") == 0;
+		if (!p256 && !p384)
+			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (P-256, P-384)", crv);
+		size_t width = p256 ? 32 : 48;
 		if (jwk_bytes(jwk, "x", width, &a, &a_len, err) < 0 || jwk_bytes(jwk, "y", width, &b, &b_len, err) < 0)
 			return -EINVAL;
 		uint8_t xy[96] = { 0 };
 		memcpy(xy + width - a_len, a, a_len);
 		memcpy(xy + 2 * width - b_len, b, b_len);
-		key = cc_ec_public_key(group, xy, 2 * width);
-		*ret_alg = "ECDH-ES+A256KW";
+		key = cc_ec_public_key(p256 ? "prime256v1" : "secp384r1", xy, 2 * width);
+	} else if (strcmp(kty, "OKP") == 0) {
+		if (strcmp(crv, "Ed25519") != 0)
+			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (Ed25519)", crv);
+		if (jwk_bytes(jwk, "x", 32, &a, &a_len, err) < 0 || a_len != 32)
+			return cc_error_set(err, EINVAL, "the JWK's Ed25519 key is not 32 bytes");
+		key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, a_len);
 	} else {
-		return cc_error_set(err, EINVAL, "JWK key type `%s` is not supported (RSA, EC)", kty ? kty : "");
+		return cc_error_set(err, EINVAL, "JWK key type `%s` is not supported (RSA, EC, OKP)", kty);
 	}
 	if (!key)
 		return cc_error_set(err, EINVAL, "the JWK is not a valid public key");
 	*ret = key;
 	return 0;
+}
+
+int cc_jose_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg, struct cc_error *err)
+{
+	const char *kty = json_string_value(json_object_get(jwk, "kty")) ?: "";
+	const char *alg = json_string_value(json_object_get(jwk, "alg"));
+	if (strcmp(kty, "RSA") == 0) {
+		if (alg && strcmp(alg, "RSA-OAEP-256") != 0)
+			return cc_error_set(err, EINVAL, "JWK algorithm `%s` is not supported for RSA (RSA-OAEP-256)",
+					    alg);
+		*ret_alg = "RSA-OAEP-256";
+	} else if (strcmp(kty, "EC") == 0) {
+		const char *crv = json_string_value(json_object_get(jwk, "crv")) ?: "";
+		if (strcmp(crv, "P-256") != 0 && strcmp(crv, "P-384") != 0)
+			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (P-256, P-384)", crv);
+		if (alg && strcmp(alg, "ECDH-ES+A256KW") != 0)
+			return cc_error_set(err, EINVAL, "JWK algorithm `%s` is not supported for EC (ECDH-ES+A256KW)",
+					    alg);
+		*ret_alg = "ECDH-ES+A256KW";
+	} else {
+		return cc_error_set(err, EINVAL, "JWK key type `%s` is not supported (RSA, EC)", kty);
+	}
+	return cc_jwk_public_key(jwk, ret, err);
 }
 
 json_t *cc_jose_jwk_from_key(EVP_PKEY *key)

@@ -17,6 +17,11 @@ int cc_jose_jwt_sign_es256(EVP_PKEY *key, const char *kid, const json_t *claims,
 /* Checks an ES256 JWT's signature with key (P-256) and its exp against now; returns the claims. */
 int cc_jose_jwt_verify_es256(EVP_PKEY *key, const char *jwt, json_t **ret_claims, struct cc_error *err);
 
+/* The public key a JWK holds, whatever it is for: kty RSA (n, e; 2048 bits at least), EC (crv
+ * P-256 or P-384; x, y) or OKP (crv Ed25519; x). Encryption (below) and signature verification
+ * (jws.h) each add which algorithms the key may serve. */
+int cc_jwk_public_key(const json_t *jwk, EVP_PKEY **ret, struct cc_error *err);
+
 /* A public key from a JWK: {"kty":"RSA","n","e"} or {"kty":"EC","crv":"P-256"|"P-384","x","y"}.
  * *ret_alg is the key management algorithm to use with it: the JWK's "alg" if it names one we
  * support, else RSA-OAEP-256 or ECDH-ES+A256KW. */

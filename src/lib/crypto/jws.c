@@ -4,24 +4,13 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/jose.h"
 #include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
 #include <openssl/rsa.h>
 #include <string.h>
-
-static int jwk_field(const json_t *jwk, const char *name, size_t max, uint8_t **ret, size_t *ret_len,
-		     struct cc_error *err)
-{
-	const char *text = json_string_value(json_object_get(jwk, name));
-	if (!text || cc_base64url_decode(text, strlen(text), ret, ret_len) < 0 || *ret_len == 0 || *ret_len > max) {
-		free(*ret);
-		*ret = NULL;
-		return cc_error_set(err, EINVAL, "the JWK's `%s` is missing or not base64url of a sensible size", name);
-	}
-	return 0;
-}
 
 static bool alg_fits(const char *given, const char *implied)
 {
@@ -33,41 +22,14 @@ int cc_jws_key_from_jwk(const json_t *jwk, EVP_PKEY **ret, const char **ret_alg,
 	const char *kty = json_string_value(json_object_get(jwk, "kty")) ?: "";
 	const char *alg = json_string_value(json_object_get(jwk, "alg"));
 	const char *crv = json_string_value(json_object_get(jwk, "crv")) ?: "";
-	_cleanup_free_ uint8_t *a = NULL, *b = NULL;
-	size_t a_len = 0, b_len = 0;
 	EVP_PKEY *key = NULL;
-	const char *implied;
-	if (strcmp(kty, "RSA") == 0) {
-		implied = "RS256";
-		if (jwk_field(jwk, "n", 1024, &a, &a_len, err) < 0 || jwk_field(jwk, "e", 8, &b, &b_len, err) < 0)
-			return -EINVAL;
-		if (a_len < 256)
-			return cc_error_set(err, EINVAL, "the JWK's RSA key is shorter than 2048 bits");
-		key = cc_rsa_public_key(a, a_len, b, b_len);
-	} else if (strcmp(kty, "EC") == 0) {
-		bool p256 = strcmp(crv, "P-256") == 0, p384 = strcmp(crv, "P-384") == 0;
-		if (!p256 && !p384)
-			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (P-256, P-384)", crv);
-		implied = p256 ? "ES256" : "ES384";
-		size_t width = p256 ? 32 : 48;
-		if (jwk_field(jwk, "x", width, &a, &a_len, err) < 0 || jwk_field(jwk, "y", width, &b, &b_len, err) < 0)
-			return -EINVAL;
-		uint8_t xy[96] = { 0 };
-		memcpy(xy + width - a_len, a, a_len);
-		memcpy(xy + 2 * width - b_len, b, b_len);
-		key = cc_ec_public_key(p256 ? "prime256v1" : "secp384r1", xy, 2 * width);
-	} else if (strcmp(kty, "OKP") == 0) {
-		if (strcmp(crv, "Ed25519") != 0)
-			return cc_error_set(err, EINVAL, "JWK curve `%s` is not supported (Ed25519)", crv);
-		implied = "EdDSA";
-		if (jwk_field(jwk, "x", 32, &a, &a_len, err) < 0 || a_len != 32)
-			return cc_error_set(err, EINVAL, "the JWK's Ed25519 key is not 32 bytes");
-		key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, a_len);
-	} else {
-		return cc_error_set(err, EINVAL, "JWK key type `%s` is not supported (RSA, EC, OKP)", kty);
-	}
-	if (!key)
-		return cc_error_set(err, EINVAL, "the JWK is not a valid public key");
+	int r = cc_jwk_public_key(jwk, &key, err);
+	if (r < 0)
+		return r;
+	const char *implied = strcmp(kty, "RSA") == 0     ? "RS256"
+			      : strcmp(kty, "OKP") == 0   ? "EdDSA"
+			      : strcmp(crv, "P-256") == 0 ? "ES256"
+							  : "ES384";
 	if (!alg_fits(alg, implied)) {
 		EVP_PKEY_free(key);
 		return cc_error_set(err, EINVAL, "JWK algorithm `%s` does not fit its %s key (%s)", alg, kty, implied);
