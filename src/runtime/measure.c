@@ -70,8 +70,7 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct f
 {
 	if (depth > 256)
 		return cc_error_set(err, ELOOP, "rootfs is nested deeper than 256 levels at `%s`", prefix);
-	int dup_fd = dup(dir);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	DIR *d = cc_opendir_dup(dir);
 	if (!d)
 		return cc_error_set_errno(err, errno, "read rootfs directory `%s`", prefix);
 	char **names = NULL;

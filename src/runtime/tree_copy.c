@@ -106,14 +106,9 @@ static int copy_entries(int src_dir, int dst_dir, int depth, const char *where, 
 	if (depth > TREE_COPY_MAX_DEPTH)
 		return cc_error_set(err, ELOOP, "tmpcopyup: `%s` is nested deeper than %d levels", where,
 				    TREE_COPY_MAX_DEPTH);
-	int dup_fd = dup(src_dir);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	DIR *d = cc_opendir_dup(src_dir);
+	if (!d)
 		return cc_error_set_errno(err, errno, "tmpcopyup: read `%s`", where);
-	}
-	rewinddir(d);
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d)))

@@ -401,13 +401,9 @@ static int compare_names(const void *a, const void *b)
 /* The *.json names in dfd, sorted. */
 static int list_records(int dfd, const char *path, char ***ret, size_t *ret_n, struct cc_error *err)
 {
-	int fd = dup(dfd);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	DIR *dir = cc_opendir_dup(dfd);
+	if (!dir)
 		return cc_error_set_errno(err, errno, "read directory `%s`", path);
-	}
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *e;

@@ -2,6 +2,7 @@
  * never through a symlink, so a hostile tree cannot point the scan outside itself. */
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/file.h"
 #include "scan/image_internal.h"
 
 #include <dirent.h>
@@ -28,13 +29,9 @@ static int walk(struct scan_reading *rd, int dir, const char *prefix, int depth,
 {
 	if (depth > MAX_DEPTH)
 		return cc_error_set(err, ELOOP, "`%s` is nested deeper than %d directories", prefix, MAX_DEPTH);
-	int dup_fd = dup(dir);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	DIR *d = cc_opendir_dup(dir);
+	if (!d)
 		return cc_error_set_errno(err, errno, "read directory `/%s`", prefix);
-	}
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d))) {

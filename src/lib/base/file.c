@@ -5,6 +5,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -73,6 +74,22 @@ int cc_write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+DIR *cc_opendir_dup(int dir_fd)
+{
+	int fd = dup(dir_fd);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
 }
 
 int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err)

@@ -3,6 +3,7 @@
  * huge or endless input (a FIFO, /dev/zero) gets a clear error instead of exhausting memory. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -20,6 +21,10 @@ int cc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
  * a power cut may lose it. For what does not outlive the boot (a runtime's state in /run, pid
  * files), where a sync would only cost time. */
 int cc_replace_file(const char *path, const void *data, size_t len, unsigned mode, struct cc_error *err);
+
+/* A directory stream over a duplicate of dir_fd, from its first entry: closedir leaves dir_fd open
+ * (a dup shares its position, hence the rewind). NULL with errno set, nothing leaked. */
+DIR *cc_opendir_dup(int dir_fd);
 
 /* mkdir -p: creates path and missing parents with mode; an existing directory is fine. */
 int cc_mkdir_p(const char *path, unsigned mode, struct cc_error *err);
