@@ -219,6 +219,15 @@ static int pod_socket(struct session *s, struct cc_error *err)
 	return fd;
 }
 
+/* kubectl prints this message as the forward's error, as it does kubelet's. */
+static void connect_failed(struct session *s, struct pf_conn *c, int e)
+{
+	fail(s, c,
+	     "error forwarding port %d to pod %s: failed to connect to localhost:%d inside the pod's network "
+	     "namespace: %s",
+	     c->port, s->pod, c->port, strerror(e));
+}
+
 static void connect_to_pod(struct session *s, struct pf_conn *c)
 {
 	struct cc_error err = { 0 };
@@ -232,10 +241,7 @@ static void connect_to_pod(struct session *s, struct pf_conn *c)
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);
-		fail(s, c,
-		     "error forwarding port %d to pod %s: failed to connect to localhost:%d inside the pod's network "
-		     "namespace: %s",
-		     c->port, s->pod, c->port, strerror(e));
+		connect_failed(s, c, e);
 		return;
 	}
 	c->fd = fd;
@@ -300,10 +306,7 @@ static void on_pod(struct cc_loop *loop, int fd, uint32_t events, void *data)
 		socklen_t len = sizeof(e);
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len);
 		if (e) {
-			fail(s, c,
-			     "error forwarding port %d to pod %s: failed to connect to localhost:%d inside the pod's "
-			     "network namespace: %s",
-			     c->port, s->pod, c->port, strerror(e));
+			connect_failed(s, c, e);
 			return;
 		}
 		c->connecting = false;
