@@ -49,11 +49,29 @@ static json_t *summary_json(const struct scan_result *r)
 		counts[rank < 0 ? 0 : rank]++;
 		fixable += !json_is_null(json_object_get(f, "fixed_version"));
 	}
-	json_t *s = json_pack("{s:I, s:I, s:I}", "packages", (json_int_t)r->inventory.n_packages, "findings",
-			      (json_int_t)json_array_size(r->findings), "fixable", fixable);
+	json_t *s =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "packages", (json_int_t)r->inventory.n_packages, "findings",
+		      (json_int_t)json_array_size(r->findings), "fixable", fixable, "malware",
+		      (json_int_t)json_array_size(r->malware), "secrets", (json_int_t)json_array_size(r->secrets),
+		      "misconfigurations", (json_int_t)json_array_size(r->misconfigurations));
 	for (size_t k = 0; k < CC_ARRAY_SIZE(severities); k++)
 		json_object_set_new(s, severities[k], json_integer(counts[k]));
 	return s;
+}
+
+/* What the content scanners covered, so a clean result can be told from a scan that did not look. */
+static json_t *scanned_json(const struct scan_result *r)
+{
+	json_t *malware = json_null(), *secrets = json_null();
+	if (r->content.malware_scanned)
+		malware =
+		    json_pack("{s:s, s:I, s:I, s:I, s:I}", "engine", "clamav", "signatures",
+			      (json_int_t)r->content.malware_signatures, "files", (json_int_t)r->content.malware_files,
+			      "too_large", (json_int_t)r->content.malware_too_large, "errors",
+			      (json_int_t)r->content.malware_errors);
+	if (r->content.secrets_scanned)
+		secrets = json_pack("{s:I}", "files", (json_int_t)r->content.secret_files);
+	return json_pack("{s:o, s:o}", "malware", malware, "secrets", secrets);
 }
 
 json_t *scan_report_json(const struct scan_result *r)
@@ -62,10 +80,11 @@ json_t *scan_report_json(const struct scan_result *r)
 	json_t *image = json_pack("{s:s?, s:s?, s:O, s:O, s:I, s:I}", "format", img->format, "id", img->id, "repo_tags",
 				  img->repo_tags, "layers", img->layers, "files", (json_int_t)img->files, "bytes",
 				  (json_int_t)img->bytes);
-	return json_pack("{s:s, s:o, s:o, s:s?, s:o, s:O, s:[], s:[], s:[], s:o, s:O}", "target", r->target, "image",
+	return json_pack("{s:s, s:o, s:o, s:s?, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "target", r->target, "image",
 			 image, "os", os_json(&r->inventory.os), "release", r->release_key, "packages",
-			 packages_json(&r->inventory), "findings", r->findings, "malware", "secrets",
-			 "misconfigurations", "summary", summary_json(r), "warnings", r->warnings);
+			 packages_json(&r->inventory), "findings", r->findings, "malware", r->malware, "secrets",
+			 r->secrets, "misconfigurations", r->misconfigurations, "scanned", scanned_json(r), "summary",
+			 summary_json(r), "warnings", r->warnings);
 }
 
 static int by_severity(const void *a, const void *b)
@@ -83,6 +102,42 @@ static const char *str(json_t *obj, const char *key, const char *none)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
 	return s ? s : none;
+}
+
+static void table_malware(FILE *out, json_t *malware)
+{
+	if (!json_array_size(malware))
+		return;
+	fprintf(out, "\n%-40s %-60s %s\n", "MALWARE", "PATH", "LAYER");
+	size_t i;
+	json_t *m;
+	json_array_foreach (malware, i, m)
+		fprintf(out, "%-40s %-60s %.19s\n", str(m, "signature", "?"), str(m, "path", "?"),
+			str(m, "layer", "-"));
+}
+
+static void table_secrets(FILE *out, json_t *secrets)
+{
+	if (!json_array_size(secrets))
+		return;
+	fprintf(out, "\n%-24s %-10s %-50s %-6s %s\n", "SECRET", "SEVERITY", "PATH", "LINE", "MATCH");
+	size_t i;
+	json_t *x;
+	json_array_foreach (secrets, i, x)
+		fprintf(out, "%-24s %-10s %-50s %-6lld %s\n", str(x, "rule", "?"), str(x, "severity", "?"),
+			str(x, "path", "?"), (long long)json_integer_value(json_object_get(x, "line")),
+			str(x, "match", ""));
+}
+
+static void table_misconfigurations(FILE *out, json_t *items)
+{
+	if (!json_array_size(items))
+		return;
+	fprintf(out, "\n%-18s %-10s %s\n", "MISCONFIGURATION", "SEVERITY", "MESSAGE");
+	size_t i;
+	json_t *x;
+	json_array_foreach (items, i, x)
+		fprintf(out, "%-18s %-10s %s\n", str(x, "id", "?"), str(x, "severity", "?"), str(x, "message", ""));
 }
 
 void scan_report_table(FILE *out, const struct scan_result *r)
@@ -105,11 +160,18 @@ void scan_report_table(FILE *out, const struct scan_result *r)
 		json_integer_value(json_object_get(summary, "negligible")),
 		json_integer_value(json_object_get(summary, "unknown")),
 		json_integer_value(json_object_get(summary, "fixable")));
+	fprintf(out, "Malware: %s  Secrets: %s  Misconfigurations: %zu\n",
+		r->content.malware_scanned ? (json_array_size(r->malware) ? "FOUND" : "none found") : "not scanned",
+		r->content.secrets_scanned ? (json_array_size(r->secrets) ? "FOUND" : "none found") : "not scanned",
+		json_array_size(r->misconfigurations));
 	json_decref(summary);
 	size_t i;
 	json_t *w;
 	json_array_foreach (r->warnings, i, w)
 		fprintf(out, "Warning: %s\n", json_string_value(w));
+	table_malware(out, r->malware);
+	table_secrets(out, r->secrets);
+	table_misconfigurations(out, r->misconfigurations);
 	if (n == 0)
 		return;
 	json_t **rows = cc_xcalloc(n, sizeof(rows[0]));

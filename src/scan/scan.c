@@ -3,6 +3,8 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "scan/image_config.h"
+#include "scan/malware.h"
 #include "scan/match.h"
 #include "scan/vulndb.h"
 
@@ -21,7 +23,7 @@ static const char *const rpm_other[] = { "var/lib/rpm/Packages", "var/lib/rpm/Pa
 
 void scan_options_default(struct scan_options *ret)
 {
-	*ret = (struct scan_options){ 0 };
+	*ret = (struct scan_options){ .secrets = true, .config = true };
 	scan_image_limits_default(&ret->limits);
 }
 
@@ -94,11 +96,54 @@ static int read_packages(struct scan_result *r, struct cc_error *err)
 	return 0;
 }
 
+/* The content scanners' results into the scan's. */
+static void take_content(struct scan_result *ret, const struct scan_options *opts, struct scan_content *c)
+{
+	ret->malware = json_incref(c->malware_found);
+	ret->secrets = json_incref(c->secrets_found);
+	ret->content.malware_scanned = opts->malware != NULL;
+	ret->content.secrets_scanned = opts->secrets;
+	ret->content.malware_files = c->malware_files;
+	ret->content.malware_too_large = c->malware_too_large;
+	ret->content.malware_errors = json_array_size(c->malware_errors);
+	ret->content.secret_files = c->secret_files;
+	if (opts->malware)
+		ret->content.malware_signatures = scan_malware_engine_signatures(opts->malware);
+	size_t i;
+	json_t *e;
+	json_array_foreach (c->malware_errors, i, e)
+		warn(ret, "malware scan", json_string_value(e));
+	if (c->malware_too_large) {
+		_cleanup_free_ char *text = cc_xasprintf(
+		    "%llu files larger than %llu MiB not scanned (ClamAV's limit, as clamscan's --max-filesize)",
+		    (unsigned long long)c->malware_too_large,
+		    (unsigned long long)(scan_malware_max_file_size(opts->malware) >> 20));
+		warn(ret, "malware scan", text);
+	}
+}
+
 int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err)
 {
-	*ret = (struct scan_result){ .target = cc_xstrdup(path), .findings = json_array(), .warnings = json_array() };
-	struct scan_image_options io = { .limits = opts->limits, .keep = scan_wants_file };
+	*ret = (struct scan_result){ .target = cc_xstrdup(path),
+				     .findings = json_array(),
+				     .misconfigurations = json_array(),
+				     .warnings = json_array() };
+	struct scan_content content;
+	scan_content_init(&content);
+	content.malware = opts->malware;
+	content.secrets = opts->secrets;
+	content.progress = opts->progress;
+	content.progress_ctx = opts->progress_ctx;
+	bool visit = opts->malware || opts->secrets || opts->progress;
+	struct scan_image_options io = { .limits = opts->limits,
+					 .keep = scan_wants_file,
+					 .visit = visit ? scan_content_visit : NULL,
+					 .ctx = &content };
 	int r = scan_image_read(path, &io, &ret->image, err);
+	take_content(ret, opts, &content);
+	scan_content_clear(&content);
+	if (r == 0 && opts->config)
+		scan_image_config_check(&ret->image, ret->misconfigurations);
 	if (r == 0)
 		r = read_os(ret, err);
 	if (r == 0)
@@ -123,6 +168,9 @@ void scan_result_clear(struct scan_result *r)
 	scan_inventory_free(&r->inventory);
 	free(r->release_key);
 	json_decref(r->findings);
+	json_decref(r->malware);
+	json_decref(r->secrets);
+	json_decref(r->misconfigurations);
 	json_decref(r->warnings);
 	*r = (struct scan_result){ 0 };
 }

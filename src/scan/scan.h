@@ -5,15 +5,22 @@
 
 #include "scan/image_files.h"
 #include "scan/inventory.h"
+#include "scan/scan_content.h"
 
 #include <jansson.h>
 
 struct cc_error;
+struct scan_malware_engine;
 struct scan_vulndb;
 
 struct scan_options {
 	struct scan_image_limits limits;
-	struct scan_vulndb *vulndb; /* NULL: inventory only, no findings */
+	struct scan_vulndb *vulndb;                /* NULL: inventory only, no findings */
+	const struct scan_malware_engine *malware; /* NULL: no malware scan (malware.h) */
+	bool secrets;                              /* secrets in files (secrets.h); on by default */
+	bool config;                               /* the image config's misconfiguration; on by default */
+	void (*progress)(void *ctx, const struct scan_progress *p); /* now and then during the read */
+	void *progress_ctx;
 };
 
 void scan_options_default(struct scan_options *ret);
@@ -22,10 +29,20 @@ struct scan_result {
 	char *target; /* what was scanned, as given */
 	struct scan_image image;
 	struct scan_inventory inventory;
-	char *release_key; /* the feeds' name of the OS release ("12"), NULL when unknown */
-	json_t *findings;  /* [{id, package, source_package, installed_version, fixed_version, status, severity,
-			    *   title, data_source, package_type}] */
-	json_t *warnings;  /* ["..."]: what the scan could not judge (no OS found, an unreadable database) */
+	char *release_key;         /* the feeds' name of the OS release ("12"), NULL when unknown */
+	json_t *findings;          /* [{id, package, source_package, installed_version, fixed_version, status, severity,
+				    *   title, data_source, package_type}] */
+	json_t *malware;           /* [{path, layer, signature, engine}] */
+	json_t *secrets;           /* [{path, layer, line, rule, title, severity, match}] (secrets.h) */
+	json_t *misconfigurations; /* [{id, title, severity, category, field, message}] (image_config.h) */
+	json_t *warnings;          /* ["..."]: what the scan could not judge (no OS found, an unreadable database) */
+	/* What the content scanners read: files ClamAV scanned, files above its size limit, text files
+	 * the secret rules read; scanned false when that scanner was off. */
+	struct {
+		bool malware_scanned, secrets_scanned;
+		uint64_t malware_files, malware_too_large, malware_errors, secret_files;
+		unsigned malware_signatures;
+	} content;
 };
 
 int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err);

@@ -1,0 +1,12 @@
+/* Misconfiguration of an image's own config (the OCI image config's `config` object): what the
+ * image does when it runs, whatever the workload that runs it says. */
+#pragma once
+
+#include <jansson.h>
+
+struct scan_image;
+
+/* Appends {"id", "title", "severity", "category": "image-config", "field", "message"} to out for
+ * each problem: IMG-ROOT-USER, IMG-LATEST-TAG, IMG-NO-DIGEST, IMG-SECRET-ENV, IMG-SSH-PORT. An
+ * image without a config (a directory, a root filesystem tar) has none to check. */
+void scan_image_config_check(const struct scan_image *img, json_t *out);
