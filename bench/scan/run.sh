@@ -2,12 +2,13 @@
 # Side-by-side scan benchmark (issue 15): a full `cocoon scan image` (read, inventory, matching
 # against a feed made from the image's changelogs) of the Debian 12 minbase image in each input
 # form, against the I/O floor of merely listing the same archive (`tar -tf`, `tar -tzf`), in one
-# hyperfine run per form; peak memory from GNU time. Goal: <= 2x the floor.
+# hyperfine run per form; peak memory from GNU time. Goal: <= 2x the floor. Then malware against
+# clamscan (goal: <= 1x).
 # Needs root (debootstrap, podman). Usage: bench/scan/run.sh [RUNS]   COCOON_BUILD picks the build.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-10}"
-for pkg in hyperfine debootstrap podman time; do
+for pkg in hyperfine debootstrap podman time clamav clamav-testfiles; do
 	dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -q installed ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
 done
@@ -51,3 +52,26 @@ for form in docker.tar oci.tar rootfs.tar.gz; do
 	/usr/bin/time -f "  peak memory of the scan: %M KiB" "$COCOON" scan image --db "$work/db.sqlite" --format json \
 		-o /dev/null "$work/forms/$form"
 done
+
+# Malware: the same files, the same signatures (an MD5 of ClamAV's test executable, EICAR's body, a
+# YARA rule), libclamav from inside the image's archive against clamscan over the unpacked root
+# filesystem (its page-cached files: the cheapest read clamscan can have). Goal: <= 1x.
+mkdir -p "$work/malware-db"
+clam=/usr/share/clamav-testfiles/clam.exe
+echo "$(md5sum <"$clam" | cut -d' ' -f1):$(stat -c %s "$clam"):Bench.ClamExe" >"$work/malware-db/bench.hdb"
+echo "Bench.Eicar:0:*:$(printf '%s' EICAR-STANDARD-ANTIVIRUS-TEST-FILE | xxd -p | tr -d '\n')" >"$work/malware-db/bench.ndb"
+printf 'rule Bench_Marker { strings: $m = "cocoon-bench-marker" condition: $m }\n' >"$work/malware-db/bench.yar"
+echo "== malware (docker-archive vs clamscan -r of the same root filesystem)"
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/malware.json" \
+	-n cocoon "$COCOON scan image --no-db --no-secrets --no-config-checks --malware-db $work/malware-db --format json -o /dev/null $work/forms/docker.tar" \
+	-n clamscan "clamscan --no-summary --infected -d $work/malware-db -r $work/forms/rootfs" | grep -E 'Time|±|faster' || true
+"$SYSTEM_PYTHON" - "$work/malware.json" <<-'PY'
+import json, sys
+r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+print(f"  median cocoon {r['cocoon']:.0f} ms, clamscan {r['clamscan']:.0f} ms: {r['cocoon'] / r['clamscan']:.2f}x clamscan")
+PY
+/usr/bin/time -f "  peak memory of cocoon: %M KiB" "$COCOON" scan image --no-db --malware-db "$work/malware-db" \
+	--format json -o /dev/null "$work/forms/docker.tar"
+/usr/bin/time -f "  peak memory of clamscan: %M KiB" clamscan --no-summary --infected -d "$work/malware-db" -r \
+	"$work/forms/rootfs" || true
+

@@ -24,6 +24,8 @@ static const struct {
 	{ "image", cmd_image,
 	  "load, import, list, inspect and remove container images (docker-archive, oci-archive, rootfs tarballs)" },
 	{ "scan", cmd_scan, "scan images and hosts: packages, CVEs, malware, secrets, misconfiguration; the CVE data" },
+	{ "webhook", cmd_webhook,
+	  "serve Kubernetes admission (AdmissionReview v1): policies, scan verdicts, mutation" },
 	{ "version-compare", cmd_version_compare, "compare two package versions as dpkg, rpm or apk does" },
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },

@@ -82,32 +82,71 @@ static bool secret_name(const char *name, size_t len)
 	return false;
 }
 
+static int env_secret(const char *kv, const char **ret_title, json_t *found);
+
 /* ENV KEY=VALUE lives in every layer's history and in `inspect`: a secret there is public. */
 static void secret_env(const json_t *config, json_t *out)
 {
 	size_t i;
 	const json_t *e;
 	json_array_foreach (json_object_get(config, "Env"), i, e) {
-		const char *kv = json_string_value(e), *eq = kv ? strchr(kv, '=') : NULL;
-		if (!eq || !eq[1])
+		const char *kv = json_string_value(e), *title = NULL;
+		if (!kv)
 			continue;
-		size_t name_len = (size_t)(eq - kv);
+		int name_len = (int)(strchr(kv, '=') ? strchr(kv, '=') - kv : 0);
+		if (name_len > 64)
+			name_len = 64;
 		json_t *found = json_array();
-		scan_secrets_find(eq + 1, strlen(eq + 1), "config", NULL, found);
-		if (json_array_size(found))
+		int kind = env_secret(kv, &title, found);
+		if (kind == 2)
 			add(out, "IMG-SECRET-ENV", "Secret in an environment variable", "critical", "config.Env",
 			    "ENV %.*s holds a %s: pass secrets at run time (a Secret, the key broker), never in the "
 			    "image",
-			    (int)(name_len > 64 ? 64 : name_len), kv,
-			    json_string_value(json_object_get(json_array_get(found, 0), "title")));
-		else if (secret_name(kv, name_len))
+			    name_len, kv, title ? title : "secret");
+		else if (kind == 1)
 			add(out, "IMG-SECRET-ENV", "Secret in an environment variable", "high", "config.Env",
 			    "ENV %.*s looks like a secret by its name and has a value baked into the image: pass it at "
 			    "run "
 			    "time (a Secret, the key broker)",
-			    (int)(name_len > 64 ? 64 : name_len), kv);
+			    name_len, kv);
 		json_decref(found);
 	}
+}
+
+/* Whether ENV KEY=VALUE holds a secret: 2 by its value (a secret rule), 1 by its name, else 0;
+ * *ret_title names the rule for 2. */
+static int env_secret(const char *kv, const char **ret_title, json_t *found)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || !eq[1])
+		return 0;
+	scan_secrets_find(eq + 1, strlen(eq + 1), "config", NULL, found);
+	if (json_array_size(found)) {
+		*ret_title = json_string_value(json_object_get(json_array_get(found, 0), "title"));
+		return 2;
+	}
+	return secret_name(kv, (size_t)(eq - kv)) ? 1 : 0;
+}
+
+json_t *scan_image_config_redacted(const json_t *config)
+{
+	if (!config)
+		return NULL;
+	json_t *copy = json_deep_copy(config);
+	json_t *env = json_object_get(json_object_get(copy, "config"), "Env");
+	size_t i;
+	json_t *e;
+	json_array_foreach (env, i, e) {
+		const char *kv = json_string_value(e), *title;
+		json_t *found = json_array();
+		if (kv && env_secret(kv, &title, found)) {
+			_cleanup_free_ char *redacted =
+			    cc_xasprintf("%.*s=<redacted>", (int)(strchr(kv, '=') - kv), kv);
+			json_string_set(e, redacted);
+		}
+		json_decref(found);
+	}
+	return copy;
 }
 
 static void ssh_port(const json_t *config, json_t *out)

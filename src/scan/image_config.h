@@ -10,3 +10,7 @@ struct scan_image;
  * each problem: IMG-ROOT-USER, IMG-LATEST-TAG, IMG-NO-DIGEST, IMG-SECRET-ENV, IMG-SSH-PORT. An
  * image without a config (a directory, a root filesystem tar) has none to check. */
 void scan_image_config_check(const struct scan_image *img, json_t *out);
+
+/* The image config as a report may show it: a deep copy whose environment values that look like
+ * secrets (by their name or a secret rule) are replaced by "<redacted>". NULL without a config. */
+json_t *scan_image_config_redacted(const json_t *config);

@@ -51,6 +51,10 @@ static int walk(struct scan_reading *rd, int dir, const char *prefix, int depth,
 			int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				continue; /* unreadable: nothing of it can be scanned, nor hidden */
+			if (rd->opts->enter_dir && !rd->opts->enter_dir(rd->opts->enter_dir_ctx, path, sub)) {
+				close(sub);
+				continue;
+			}
 			r = walk(rd, sub, path, depth + 1, entries, err);
 			close(sub);
 			continue;

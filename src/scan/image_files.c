@@ -504,6 +504,9 @@ int scan_image_read(const char *path, const struct scan_image_options *opts, str
 		_cleanup_close_ int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir < 0) {
 			r = cc_error_set_errno(err, errno, "open `%s`", path);
+		} else if (opts->host) {
+			ret->format = cc_xstrdup("host");
+			r = scan_image_walk_directory(&rd, dir, err);
 		} else if (faccessat(dir, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 			ret->format = cc_xstrdup("oci-layout");
 			struct source src = { .path = path, .dir_fd = dir };
@@ -512,6 +515,9 @@ int scan_image_read(const char *path, const struct scan_image_options *opts, str
 			ret->format = cc_xstrdup("directory");
 			r = scan_image_walk_directory(&rd, dir, err);
 		}
+	} else if (opts->host) {
+		r = cc_error_set(err, ENOTDIR, "`%s` is not a directory: a host is scanned from its root directory",
+				 path);
 	} else if (S_ISREG(st.st_mode)) {
 		r = read_file_image(&rd, path, err);
 	} else {

@@ -51,6 +51,12 @@ struct scan_image_options {
 	 * the reading and is returned (with err set by the visitor). NULL: no visit. */
 	int (*visit)(void *ctx, const struct scan_image_file *f, struct scan_file_reader *r, struct cc_error *err);
 	void *ctx;
+	/* A host's filesystem rather than an image: the path is walked as a directory whatever it holds
+	 * (format "host"), and enter_dir, when set, says which directories to go into (path relative
+	 * to the root, "" never asked; dir_fd open on it). */
+	bool host;
+	bool (*enter_dir)(void *ctx, const char *path, int dir_fd);
+	void *enter_dir_ctx;
 };
 
 struct scan_image_kept {

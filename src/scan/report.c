@@ -2,6 +2,7 @@
 #include "scan/report.h"
 
 #include "lib/base/cleanup.h"
+#include "scan/image_config.h"
 #include "scan/scan.h"
 
 #include <stdlib.h>
@@ -77,14 +78,17 @@ static json_t *scanned_json(const struct scan_result *r)
 json_t *scan_report_json(const struct scan_result *r)
 {
 	const struct scan_image *img = &r->image;
-	json_t *image = json_pack("{s:s?, s:s?, s:O, s:O, s:I, s:I}", "format", img->format, "id", img->id, "repo_tags",
-				  img->repo_tags, "layers", img->layers, "files", (json_int_t)img->files, "bytes",
-				  (json_int_t)img->bytes);
-	return json_pack("{s:s, s:o, s:o, s:s?, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "target", r->target, "image",
-			 image, "os", os_json(&r->inventory.os), "release", r->release_key, "packages",
-			 packages_json(&r->inventory), "findings", r->findings, "malware", r->malware, "secrets",
-			 r->secrets, "misconfigurations", r->misconfigurations, "scanned", scanned_json(r), "summary",
-			 summary_json(r), "warnings", r->warnings);
+	json_t *image = json_pack("{s:s?, s:s?, s:O, s:O, s:I, s:I, s:o?}", "format", img->format, "id", img->id,
+				  "repo_tags", img->repo_tags, "layers", img->layers, "files", (json_int_t)img->files,
+				  "bytes", (json_int_t)img->bytes, "config", scan_image_config_redacted(img->config));
+	json_t *doc = json_pack("{s:s, s:o, s:o, s:s?, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "target", r->target,
+				"image", image, "os", os_json(&r->inventory.os), "release", r->release_key, "packages",
+				packages_json(&r->inventory), "findings", r->findings, "malware", r->malware, "secrets",
+				r->secrets, "misconfigurations", r->misconfigurations, "scanned", scanned_json(r),
+				"summary", summary_json(r), "warnings", r->warnings);
+	if (r->policy_violations)
+		json_object_set(doc, "policy_violations", r->policy_violations);
+	return doc;
 }
 
 static int by_severity(const void *a, const void *b)
@@ -140,6 +144,19 @@ static void table_misconfigurations(FILE *out, json_t *items)
 		fprintf(out, "%-18s %-10s %s\n", str(x, "id", "?"), str(x, "severity", "?"), str(x, "message", ""));
 }
 
+static void table_policies(FILE *out, json_t *violations)
+{
+	if (!json_array_size(violations))
+		return;
+	fprintf(out, "\n%-32s %-10s %-8s %s\n", "POLICY", "SEVERITY", "ACTION", "WHY");
+	size_t i;
+	json_t *v;
+	json_array_foreach (violations, i, v)
+		fprintf(out, "%-32s %-10s %-8s %s\n", str(v, "policy", "?"), str(v, "severity", "?"),
+			str(v, "enforcement", "?"),
+			json_string_value(json_array_get(json_object_get(v, "messages"), 0)) ?: "");
+}
+
 void scan_report_table(FILE *out, const struct scan_result *r)
 {
 	const struct scan_os *os = &r->inventory.os;
@@ -172,6 +189,7 @@ void scan_report_table(FILE *out, const struct scan_result *r)
 	table_malware(out, r->malware);
 	table_secrets(out, r->secrets);
 	table_misconfigurations(out, r->misconfigurations);
+	table_policies(out, r->policy_violations);
 	if (n == 0)
 		return;
 	json_t **rows = cc_xcalloc(n, sizeof(rows[0]));

@@ -134,11 +134,16 @@ int scan_run_image(const char *path, const struct scan_options *opts, struct sca
 	content.secrets = opts->secrets;
 	content.progress = opts->progress;
 	content.progress_ctx = opts->progress_ctx;
+	content.max_read_rate = opts->max_read_rate;
+	content.secrets_world_readable_only = opts->host != NULL;
 	bool visit = opts->malware || opts->secrets || opts->progress;
 	struct scan_image_options io = { .limits = opts->limits,
 					 .keep = scan_wants_file,
 					 .visit = visit ? scan_content_visit : NULL,
-					 .ctx = &content };
+					 .ctx = &content,
+					 .host = opts->host != NULL,
+					 .enter_dir = opts->host ? opts->host->enter_dir : NULL,
+					 .enter_dir_ctx = opts->host ? opts->host->ctx : NULL };
 	int r = scan_image_read(path, &io, &ret->image, err);
 	take_content(ret, opts, &content);
 	scan_content_clear(&content);
@@ -172,5 +177,6 @@ void scan_result_clear(struct scan_result *r)
 	json_decref(r->secrets);
 	json_decref(r->misconfigurations);
 	json_decref(r->warnings);
+	json_decref(r->policy_violations);
 	*r = (struct scan_result){ 0 };
 }

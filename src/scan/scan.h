@@ -21,6 +21,15 @@ struct scan_options {
 	bool config;                               /* the image config's misconfiguration; on by default */
 	void (*progress)(void *ctx, const struct scan_progress *p); /* now and then during the read */
 	void *progress_ctx;
+	uint64_t max_read_rate; /* bytes per second the content scanners read at most; 0: no limit */
+	/* Scanning a host (node.h) rather than an image: the walk's directory filter; secrets are then
+	 * reported only in world-readable files (a key in /root/.ssh is where it belongs). */
+	const struct scan_host_walk *host;
+};
+
+struct scan_host_walk {
+	bool (*enter_dir)(void *ctx, const char *path, int dir_fd);
+	void *ctx;
 };
 
 void scan_options_default(struct scan_options *ret);
@@ -36,6 +45,7 @@ struct scan_result {
 	json_t *secrets;           /* [{path, layer, line, rule, title, severity, match}] (secrets.h) */
 	json_t *misconfigurations; /* [{id, title, severity, category, field, message}] (image_config.h) */
 	json_t *warnings;          /* ["..."]: what the scan could not judge (no OS found, an unreadable database) */
+	json_t *policy_violations; /* the policies' verdict (policy.h) when the caller judged it, else NULL */
 	/* What the content scanners read: files ClamAV scanned, files above its size limit, text files
 	 * the secret rules read; scanned false when that scanner was off. */
 	struct {

@@ -5,12 +5,15 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/timeutil.h"
 #include "scan/malware.h"
 #include "scan/secrets.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define PROGRESS_EVERY_BYTES (16u << 20)
 
@@ -53,6 +56,24 @@ static int read_whole(struct scan_content *c, const struct scan_image_file *f, s
 	return 0;
 }
 
+/* Keeps the reading at or under max_read_rate on average since the first read, so a scan of a
+ * busy host leaves its disks to the workloads. */
+static void throttle(struct scan_content *c, size_t len)
+{
+	if (!c->max_read_rate)
+		return;
+	int64_t now = cc_time_monotonic_ms();
+	if (!c->read_bytes)
+		c->read_start_ms = now;
+	c->read_bytes += len;
+	int64_t due = c->read_start_ms + (int64_t)((double)c->read_bytes * 1000.0 / (double)c->max_read_rate);
+	if (due > now) {
+		struct timespec ts = { .tv_sec = (due - now) / 1000, .tv_nsec = (due - now) % 1000 * 1000000 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
 static int scan_malware(struct scan_content *c, const struct scan_image_file *f, size_t len)
 {
 	const char *signature = NULL;
@@ -88,13 +109,16 @@ int scan_content_visit(void *ctx, const struct scan_image_file *f, struct scan_f
 	struct scan_content *c = ctx;
 	report_progress(c, f);
 	bool malware = c->malware && f->size <= scan_malware_max_file_size(c->malware);
-	bool secrets = c->secrets && f->size <= SCAN_SECRETS_MAX_FILE_SIZE && !scan_secrets_path_allowed(f->path);
+	bool secrets = c->secrets && f->size <= SCAN_SECRETS_MAX_FILE_SIZE && !scan_secrets_path_allowed(f->path) &&
+		       (!c->secrets_world_readable_only || (f->mode & S_IROTH));
 	if (c->malware && !malware)
 		c->malware_too_large++;
 	if (!malware && !secrets)
 		return 0;
 	size_t len = 0;
 	int rc = read_whole(c, f, r, &len, err);
+	if (rc == 0)
+		throttle(c, len);
 	if (rc == 0 && malware)
 		rc = scan_malware(c, f, len);
 	if (rc == 0 && secrets && scan_secrets_is_text(c->buf, len)) {

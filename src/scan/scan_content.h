@@ -21,11 +21,15 @@ struct scan_content {
 	bool secrets;
 	void (*progress)(void *ctx, const struct scan_progress *p); /* called now and then, may be NULL */
 	void *progress_ctx;
-	json_t *malware_found;  /* [{path, layer, signature, engine}] */
-	json_t *malware_errors; /* ["PATH: what libclamav said"]: files the engine could not scan */
-	json_t *secrets_found;  /* secrets.h */
+	uint64_t max_read_rate;           /* bytes per second, 0: no limit */
+	bool secrets_world_readable_only; /* a host: a secret is a finding where anyone can read it */
+	json_t *malware_found;            /* [{path, layer, signature, engine}] */
+	json_t *malware_errors;           /* ["PATH: what libclamav said"]: files the engine could not scan */
+	json_t *secrets_found;            /* secrets.h */
 	uint64_t malware_files, malware_too_large, secret_files;
 	struct scan_progress seen;
+	uint64_t read_bytes;   /* content read so far, for the rate limit */
+	int64_t read_start_ms; /* when the first content was read (monotonic) */
 	char *buf;
 	size_t buf_size;
 };

@@ -128,10 +128,10 @@ static bool private_key(const char *data, size_t len, size_t at, const char *pat
 			i++;
 		else if (base64_padded(data[i]))
 			body++;
-		else if (data[i] == '-')
+		else if (starts(data, len, i, "-----"))
 			break; /* the END line, or another header: no body */
-		else if (!isspace((unsigned char)data[i]) && data[i] != ':')
-			body = 0; /* PEM headers ("Proc-Type: 4,ENCRYPTED") are words, not a body */
+		else if (!isspace((unsigned char)data[i]))
+			body = 0; /* RFC 1421 headers ("DEK-Info: AES-128-CBC,...") are words, not a body */
 	}
 	if (body < KEY_BODY_MIN)
 		return false;

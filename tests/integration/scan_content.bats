@@ -236,3 +236,41 @@ print(len(r["malware"]), len(r["secrets"]), r["scanned"]["malware"]["files"] > 5
 		"$BATS_TEST_TMPDIR/r.json"
 	[ "$output" = "0 0 True True" ]
 }
+
+@test "policies: --default-policies fails the build on malware and secrets, naming the policies" {
+	local root="$BATS_TEST_TMPDIR/root"
+	mkdir -p "$root/etc" "$root/opt"
+	printf 'ID=debian\nVERSION_ID="12"\n' >"$root/etc/os-release"
+	cp "$TESTFILES/clam.exe" "$root/opt/tool.exe"
+	run "$COCOON" scan image --no-db --malware-db "$DB" --default-policies -f json -o "$BATS_TEST_TMPDIR/r.json" "$root"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'policy "malware-in-image": malware Cocoon.Test.ClamExe.UNOFFICIAL in /opt/tool.exe'* ]]
+	run "$SYSTEM_PYTHON" -c 'import json, sys
+print([(v["policy"], v["enforcement"]) for v in json.load(open(sys.argv[1]))["policy_violations"]])' "$BATS_TEST_TMPDIR/r.json"
+	[ "$output" = "[('malware-in-image', 'fail')]" ]
+	# Without malware the default policies pass this image; a policy of the operator's can fail it.
+	rm "$root/opt/tool.exe"
+	run "$COCOON" scan image --no-db --malware-db "$DB" --default-policies "$root"
+	[ "$status" -eq 0 ]
+	cat >"$BATS_TEST_TMPDIR/no-debian.yaml" <<-'YAML'
+	apiVersion: cocoon.dev/v1
+	kind: SecurityPolicy
+	metadata: {name: no-debian}
+	spec:
+	  severity: low
+	  lifecycleStages: [build]
+	  enforcement: {build: fail}
+	  sections:
+	  - criteria:
+	    - {field: Image OS, values: ["debian.*"], operator: regex}
+	YAML
+	run "$COCOON" scan image --no-db --policy "$BATS_TEST_TMPDIR/no-debian.yaml" "$root"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no-debian"*"fail"* ]]
+	# A policy file that does not load fails the build (closed), with the file named.
+	printf 'kind: SecurityPolicy\n' >"$BATS_TEST_TMPDIR/broken.yaml"
+	run "$COCOON" scan image --no-db --policy "$BATS_TEST_TMPDIR/broken.yaml" "$root"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"policies: "*"broken.yaml"* ]]
+}
+

@@ -1,0 +1,27 @@
+/* The scan reports an admission decision reads: a directory of `cocoon scan image --format json`
+ * reports (one file each, *.json), indexed by the names the images go by: every repo tag of a
+ * report, normalized as podman reads references (`nginx` is `docker.io/library/nginx:latest`), and
+ * its image ID (`sha256:...`, the config digest), so a pod's `image@sha256:ID` finds it too. The
+ * directory is read again when it changes (a CI job drops a new report, the vulnerability data is
+ * refreshed and the images rescanned): lookups never see half a reload. */
+#pragma once
+
+#include <jansson.h>
+
+struct cc_error;
+struct scan_image_verdicts;
+
+/* Reads dir now; fails when it cannot be read (a report that is not one is skipped with a log). */
+int scan_image_verdicts_open(const char *dir, struct scan_image_verdicts **ret, struct cc_error *err);
+void scan_image_verdicts_free(struct scan_image_verdicts *v);
+
+/* Re-reads the directory when a report in it was added, removed or rewritten (looked at at most
+ * once a second). */
+void scan_image_verdicts_refresh(struct scan_image_verdicts *v);
+
+/* The report for a container's image reference (a new reference to it), or NULL when no report
+ * names it. */
+json_t *scan_image_verdicts_find(struct scan_image_verdicts *v, const char *image);
+
+/* How many reports are loaded. */
+size_t scan_image_verdicts_count(struct scan_image_verdicts *v);
