@@ -408,6 +408,8 @@ static void add_ref_name(struct scan_image *img, json_t *index)
 		json_array_append_new(img->repo_tags, json_string(name));
 }
 
+static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, struct cc_error *err);
+
 static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error *err)
 {
 	_cleanup_json_ json_t *layout = NULL;
@@ -423,8 +425,15 @@ static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error
 	    (r = cc_json_parse(data, len, rd->opts->limits.max_metadata, "index.json", &index_doc, err)) < 0)
 		return r;
 	add_ref_name(rd->img, index_doc); /* the annotations image_manifest_parse does not keep */
+	return read_oci_from(rd, src, CC_TAKE_PTR(data), len, err);
+}
+
+/* From an index or manifest document (data, taken) down to the config and the layers. */
+static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, struct cc_error *err)
+{
+	_cleanup_free_ char *data = first;
 	struct image_manifest m = { 0 };
-	r = image_manifest_parse(data, len, NULL, &m, err);
+	int r = image_manifest_parse(data, len, NULL, &m, err);
 	const char *arch, *variant;
 	image_host_platform(&arch, &variant);
 	for (int depth = 0; r == 0 && m.kind == IMAGE_MANIFEST_INDEX; depth++) {
@@ -524,6 +533,31 @@ int scan_image_read(const char *path, const struct scan_image_options *opts, str
 		r = cc_error_set(err, EINVAL, "`%s` is neither a directory nor a file", path);
 	}
 	free(rd.kept_layer);
+	if (r < 0)
+		scan_image_clear(ret);
+	return r;
+}
+
+int scan_image_read_stored(const char *store_root, const char *manifest_digest, const json_t *names,
+			   const struct scan_image_options *opts, struct scan_image *ret, struct cc_error *err)
+{
+	*ret = (struct scan_image){ .format = cc_xstrdup("store"),
+				    .repo_tags = names ? json_deep_copy(names) : json_array(),
+				    .layers = json_array() };
+	struct scan_reading rd = { .opts = opts, .img = ret };
+	_cleanup_close_ int dir = open(store_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct source src = { .path = store_root, .dir_fd = dir };
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int r = dir < 0 ? cc_error_set_errno(err, errno, "image store `%s`", store_root) : 0;
+	if (r == 0 && strncmp(manifest_digest, "sha256:", 7) != 0)
+		r = cc_error_set(err, EINVAL, "`%s` is not a sha256 digest", manifest_digest);
+	if (r == 0)
+		r = read_blob(&rd, &src, manifest_digest, &data, &len, err);
+	if (r == 0)
+		r = read_oci_from(&rd, &src, CC_TAKE_PTR(data), len, err);
+	free(rd.kept_layer);
+	source_clear(&src);
 	if (r < 0)
 		scan_image_clear(ret);
 	return r;

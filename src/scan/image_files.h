@@ -80,6 +80,10 @@ struct scan_image {
 /* Reads the image at path as described above. */
 int scan_image_read(const char *path, const struct scan_image_options *opts, struct scan_image *ret,
 		    struct cc_error *err);
+/* An image of cocoon's image store (image/store.h) at store_root: its manifest blob, then the config
+ * and layer blobs, each checked against its digest (format "store"); names are its names there. */
+int scan_image_read_stored(const char *store_root, const char *manifest_digest, const json_t *names,
+			   const struct scan_image_options *opts, struct scan_image *ret, struct cc_error *err);
 void scan_image_clear(struct scan_image *img);
 
 /* The kept file at path of the final filesystem, NULL when the image has none. */

@@ -1,8 +1,10 @@
 /* One scan of an image (see scan.h): read, inventory, match. */
 #include "scan/scan.h"
 
+#include "image/store.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "scan/image_config.h"
 #include "scan/malware.h"
 #include "scan/match.h"
@@ -10,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DPKG_STATUS   "var/lib/dpkg/status"
 #define DPKG_STATUS_D "var/lib/dpkg/status.d/"
@@ -122,9 +125,44 @@ static void take_content(struct scan_result *ret, const struct scan_options *opt
 	}
 }
 
-int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err)
+/* Where the image comes from: a path, or cocoon's image store. */
+struct image_source {
+	const char *path;
+	const char *store_root, *manifest_digest;
+	const json_t *names;
+};
+
+static int read_image(const struct image_source *src, const struct scan_image_options *io, struct scan_image *img,
+		      struct cc_error *err)
 {
-	*ret = (struct scan_result){ .target = cc_xstrdup(path),
+	if (src->store_root)
+		return scan_image_read_stored(src->store_root, src->manifest_digest, src->names, io, img, err);
+	return scan_image_read(src->path, io, img, err);
+}
+
+/* What the image has installed, and what applies to it. */
+static int judge(struct scan_result *ret, const struct scan_options *opts, struct cc_error *err)
+{
+	if (opts->config)
+		scan_image_config_check(&ret->image, ret->misconfigurations);
+	int r = read_os(ret, err);
+	if (r == 0)
+		r = read_packages(ret, err);
+	const struct scan_os *os = &ret->inventory.os;
+	if (r == 0 && os->id)
+		ret->release_key = scan_vulndb_release_key(os->id, os->version_id, os->version_codename);
+	if (r == 0 && os->id && !ret->release_key && ret->inventory.n_packages)
+		warn(ret, os->id,
+		     "the vulnerability data knows no release of this distribution: packages listed, not matched");
+	if (r == 0 && opts->vulndb && ret->release_key)
+		r = scan_match(opts->vulndb, &ret->inventory, os->id, ret->release_key, ret->findings, err);
+	return r;
+}
+
+static int run(const char *target, const struct image_source *src, const struct scan_options *opts,
+	       struct scan_result *ret, struct cc_error *err)
+{
+	*ret = (struct scan_result){ .target = cc_xstrdup(target),
 				     .findings = json_array(),
 				     .misconfigurations = json_array(),
 				     .warnings = json_array() };
@@ -144,26 +182,43 @@ int scan_run_image(const char *path, const struct scan_options *opts, struct sca
 					 .host = opts->host != NULL,
 					 .enter_dir = opts->host ? opts->host->enter_dir : NULL,
 					 .enter_dir_ctx = opts->host ? opts->host->ctx : NULL };
-	int r = scan_image_read(path, &io, &ret->image, err);
+	int r = read_image(src, &io, &ret->image, err);
 	take_content(ret, opts, &content);
 	scan_content_clear(&content);
-	if (r == 0 && opts->config)
-		scan_image_config_check(&ret->image, ret->misconfigurations);
 	if (r == 0)
-		r = read_os(ret, err);
-	if (r == 0)
-		r = read_packages(ret, err);
-	const struct scan_os *os = &ret->inventory.os;
-	if (r == 0 && os->id)
-		ret->release_key = scan_vulndb_release_key(os->id, os->version_id, os->version_codename);
-	if (r == 0 && os->id && !ret->release_key && ret->inventory.n_packages)
-		warn(ret, os->id,
-		     "the vulnerability data knows no release of this distribution: packages listed, not matched");
-	if (r == 0 && opts->vulndb && ret->release_key)
-		r = scan_match(opts->vulndb, &ret->inventory, os->id, ret->release_key, ret->findings, err);
+		r = judge(ret, opts, err);
 	if (r < 0)
 		scan_result_clear(ret);
 	return r;
+}
+
+int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err)
+{
+	struct image_source src = { .path = path };
+	return run(path, &src, opts, ret, err);
+}
+
+int scan_run_stored_image(const char *store_root, const char *ref, const struct scan_options *opts,
+			  struct scan_result *ret, struct cc_error *err)
+{
+	_cleanup_(image_store_freep) struct image_store *store = NULL;
+	_cleanup_(image_resolved_freep) struct image_resolved *image = NULL;
+	const char *root = store_root ? store_root : IMAGE_STORE_DEFAULT_ROOT;
+	/* opening creates a missing store: a scan must not */
+	if (access(root, F_OK) != 0)
+		return cc_error_set_errno(err, errno, "image store `%s`", root);
+	int r = image_store_open(root, NULL, &store, err);
+	if (r == 0)
+		r = image_store_resolve(store, ref, &image, err);
+	if (r < 0)
+		return r;
+	_cleanup_json_ json_t *names = json_array();
+	for (size_t i = 0; i < image->info.n_names; i++)
+		json_array_append_new(names, json_string(image->info.names[i]));
+	struct image_source src = { .store_root = image_store_root(store),
+				    .manifest_digest = image->info.digest,
+				    .names = names };
+	return run(ref, &src, opts, ret, err);
 }
 
 void scan_result_clear(struct scan_result *r)

@@ -56,6 +56,11 @@ struct scan_result {
 };
 
 int scan_run_image(const char *path, const struct scan_options *opts, struct scan_result *ret, struct cc_error *err);
+/* The same for an image of cocoon's image store at store_root (NULL: the default,
+ * /var/lib/cocoon/images) named by ref (a name, NAME@DIGEST, an ID), read from its blobs: what the
+ * platform runs is what is scanned. */
+int scan_run_stored_image(const char *store_root, const char *ref, const struct scan_options *opts,
+			  struct scan_result *ret, struct cc_error *err);
 void scan_result_clear(struct scan_result *r);
 
 /* The package databases and os-release a scan keeps from an image's final filesystem. */

@@ -242,3 +242,30 @@ print(sorted(p["name"] + " " + p["version"] for p in r["packages"]), len(r["imag
 	run findings "$BATS_TEST_TMPDIR/r2.json"
 	[ -z "$output" ]
 }
+
+@test "scan image: store:REF scans an image of cocoon's image store as the other forms" {
+	local store="$BATS_TEST_TMPDIR/store"
+	"$COCOON" image import --store "$store" --quiet "$FORMS/rootfs.tar" localhost/scan-store:1 >/dev/null
+	run "$COCOON" scan image --db "$DB" --store "$store" -f json -o "$BATS_TEST_TMPDIR/store.json" store:localhost/scan-store:1
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run "$COCOON" scan image --db "$DB" -f json -o "$BATS_TEST_TMPDIR/tar.json" "$FORMS/rootfs.tar"
+	[ "$status" -eq 0 ]
+	run "$SYSTEM_PYTHON" - "$BATS_TEST_TMPDIR/store.json" "$BATS_TEST_TMPDIR/tar.json" <<-'PY'
+	import json, sys
+	s, t = (json.load(open(p)) for p in sys.argv[1:3])
+	assert s["image"]["format"] == "store" and s["image"]["repo_tags"] == ["localhost/scan-store:1"], s["image"]
+	key = lambda f: (f["package"], f["id"])
+	assert sorted(s["findings"], key=key) == sorted(t["findings"], key=key)
+	assert sorted(p["name"] for p in s["packages"]) == sorted(p["name"] for p in t["packages"])
+	assert s["os"] == t["os"]
+	PY
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# A name the store lacks, and a store that is not there (never created by a scan).
+	run "$COCOON" scan image --no-db --store "$store" store:localhost/absent:1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no image \`localhost/absent:1\` in the store"* ]]
+	run "$COCOON" scan image --no-db --store "$BATS_TEST_TMPDIR/none" store:x
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"image store \`$BATS_TEST_TMPDIR/none\`: No such file or directory"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/none" ]
+}

@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		     "database that apply to it, malware (with ClamAV signatures you give), secrets left in files and\n"
 		     "the image config's misconfiguration. PATH is a root filesystem directory, a tar of one, a\n"
 		     "docker-archive, an oci-archive (`podman save`) or an OCI image layout directory; nothing is\n"
-		     "unpacked.\n\n"
+		     "unpacked. store:REF scans an image of cocoon's image store (`cocoon image ls`) by name,\n"
+		     "digest or ID, as the platform runs it.\n\n"
 		     "Options:\n"
 		     "  --db PATH             the vulnerability database (default $COCOON_SCAN_DB, else\n"
 		     "                        " SCAN_DEFAULT_VULNDB "; see `cocoon scan db`)\n"
@@ -41,6 +42,8 @@ static void usage(FILE *out)
 		     "                        a directory; repeatable); a violated policy whose build\n"
 		     "                        enforcement is `fail` exits 1 (see `cocoon scan policy`)\n"
 		     "  --default-policies    judge with cocoon's default policies too\n"
+		     "  --store DIR           the image store of store:REF (default $COCOON_IMAGE_STORE, else\n"
+		     "                        /var/lib/cocoon/images)\n"
 		     "  -q, --quiet           no progress line on a terminal\n"
 		     "  -f, --format FORMAT   table (default), json, sarif (SARIF 2.1.0), cyclonedx (CycloneDX 1.5\n"
 		     "                        SBOM) or spdx (SPDX 2.3 SBOM); SOURCE_DATE_EPOCH fixes the last\n"
@@ -57,7 +60,7 @@ static void usage(FILE *out)
 #define MAX_POLICIES 32
 
 struct image_args {
-	const char *db_path, *malware_db, *format, *output, *fail_on_name;
+	const char *db_path, *malware_db, *format, *output, *fail_on_name, *store;
 	bool explicit_db, no_db, secrets, config_checks, quiet, default_policies;
 	int fail_on;
 	const char *policies[MAX_POLICIES];
@@ -77,6 +80,7 @@ static int parse_args(int argc, char **argv, struct image_args *a)
 		{ "no-config-checks", no_argument, NULL, 'C' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "default-policies", no_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -101,6 +105,7 @@ static int parse_args(int argc, char **argv, struct image_args *a)
 			a->policies[a->n_policies++] = optarg;
 			break;
 		case 'P': a->default_policies = true; break;
+		case 's': a->store = optarg; break;
 		case 'q': a->quiet = true; break;
 		case 'f': a->format = optarg; break;
 		case 'o': a->output = optarg; break;
@@ -149,7 +154,12 @@ static int scan(const struct image_args *a, const char *path, struct scan_result
 		opts.progress_ctx = (void *)path;
 	}
 	struct cc_error err = { 0 };
-	if (r == 0 && (r = scan_run_image(path, &opts, ret, &err)) < 0)
+	/* store:REF is an image of cocoon's image store, as the platform runs it */
+	if (r == 0 && !strncmp(path, "store:", 6))
+		r = scan_run_stored_image(a->store, path + 6, &opts, ret, &err);
+	else if (r == 0)
+		r = scan_run_image(path, &opts, ret, &err);
+	if (r < 0 && err.code)
 		cli_error(PROGRAM, "%s", cc_error_message(&err));
 	if (progress)
 		fputs("\r\033[K", stderr);
@@ -163,6 +173,7 @@ int cmd_scan_image(int argc, char **argv)
 {
 	struct image_args a = { .db_path = getenv("COCOON_SCAN_DB"),
 				.malware_db = getenv("COCOON_MALWARE_DB"),
+				.store = getenv("COCOON_IMAGE_STORE"),
 				.format = "table",
 				.secrets = true,
 				.config_checks = true,
