@@ -143,7 +143,7 @@ static void misconfiguration_warnings(const struct scan_admission_config *cfg, c
 		     json_string_value(json_object_get(m, "message")));
 	char count[32];
 	snprintf(count, sizeof(count), "%zu", json_array_size(found));
-	annotate(review, "cocoon.dev/misconfigurations", count);
+	annotate(review, "misconfigurations", count); /* the API server prefixes the webhook's name */
 	json_decref(found);
 }
 
@@ -168,7 +168,7 @@ static char *judge(const struct scan_admission_config *cfg, const struct scan_wo
 			     json_string_value(json_array_get(json_object_get(v, "messages"), 0)) ?: "");
 	}
 	_cleanup_free_ char *list = json_dumps(names, JSON_COMPACT);
-	annotate(review, "cocoon.dev/policy-violations", list);
+	annotate(review, "policy-violations", list);
 	json_decref(names);
 	char *refusal = scan_policy_refusal(violations, SCAN_POLICY_STAGE_DEPLOY);
 	json_decref(violations);
@@ -187,8 +187,47 @@ static void add_patch(const struct scan_admission_config *cfg, const struct scan
 	json_object_set_new(resp, "patch", json_string(b64));
 }
 
+/* Kinds whose pod template may change after creation: an UPDATE of a Pod or a Job cannot add the
+ * mutation's fields (the API server refuses the change), so only their CREATE is patched. */
+static bool template_mutable(const char *kind)
+{
+	static const char *const kinds[] = { "Deployment", "StatefulSet",           "DaemonSet",
+					     "ReplicaSet", "ReplicationController", "CronJob",
+					     "PodTemplate" };
+	for (size_t i = 0; i < CC_ARRAY_SIZE(kinds); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
+/* The mutating path only adds what is missing; judging is the validating path's, which sees the
+ * object as patched. Windows pods take neither seccomp nor capabilities. */
+static void mutate_only(const struct scan_admission_config *cfg, const struct request *rq,
+			const struct scan_workload *w, struct scan_admission_outcome *out)
+{
+	const char *os = json_string_value(json_object_get(json_object_get(w->pod_spec, "os"), "name"));
+	bool windows = os && !strcmp(os, "windows");
+	bool patch = !windows && (!strcmp(rq->operation, "CREATE") || template_mutable(w->kind));
+	if (patch)
+		add_patch(cfg, w, out->review);
+	out->allowed = true;
+	out->reason = cc_xstrdup(patch ? "mutated where the workload left fields unset" : "nothing to mutate");
+}
+
+/* Reports made without a malware scan say nothing about malware: said, not taken as clean. */
+static void unscanned_malware_warnings(const json_t *images, json_t *review)
+{
+	const char *image;
+	const json_t *report;
+	json_object_foreach ((json_t *)images, image, report)
+		if (json_is_null(json_object_get(json_object_get(report, "scanned"), "malware")))
+			warn(review,
+			     "image %s was scanned without malware signatures (--malware-db): not judged for malware",
+			     image);
+}
+
 static void decide(const struct scan_admission_config *cfg, const struct request *rq, const struct scan_workload *w,
-		   bool mutate, struct scan_admission_outcome *out)
+		   struct scan_admission_outcome *out)
 {
 	const char *namespace = w->namespace ? w->namespace : rq->namespace;
 	_cleanup_json_ json_t *missing = json_array();
@@ -202,6 +241,7 @@ static void decide(const struct scan_admission_config *cfg, const struct request
 	if (!refusal)
 		refusal = judge(cfg, w, namespace, images, out->review);
 	/* after the policies' warnings, which are the ones that matter when the list is cut */
+	unscanned_malware_warnings(images, out->review);
 	misconfiguration_warnings(cfg, w, out->review);
 	if (refusal) {
 		deny(out->review, refusal);
@@ -209,8 +249,6 @@ static void decide(const struct scan_admission_config *cfg, const struct request
 		out->reason = refusal;
 		return;
 	}
-	if (mutate)
-		add_patch(cfg, w, out->review);
 	out->allowed = true;
 	out->reason = cc_xasprintf("admitted: %zu image(s) with a verdict", json_object_size(images));
 }
@@ -247,7 +285,10 @@ int scan_admission_review(const struct scan_admission_config *cfg, const char *b
 		    cc_xstrdup(json_string_value(json_object_get(json_object_get(rq.request, "kind"), "kind")) ?: "?");
 	} else {
 		out.object = cc_xasprintf("%s/%s/%s", w.kind, w.namespace ?: rq.namespace ?: "", w.name ?: "");
-		decide(cfg, &rq, &w, mutate, &out);
+		if (mutate)
+			mutate_only(cfg, &rq, &w, &out);
+		else
+			decide(cfg, &rq, &w, &out);
 	}
 	*ret = out;
 	return 0;

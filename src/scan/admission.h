@@ -1,9 +1,11 @@
-/* Admission review (AdmissionReview v1, admission.k8s.io) for `cocoon webhook serve` and cocoond:
- * the pod template of any workload kind judged by the policy engine at the deploy stage, with the
- * scan reports of its images; a refusal is 403 with the policy and the reason; a policy's `warn`
- * comes back as a warning; an image without a scan verdict is refused unless told otherwise (fail
- * closed); on the mutating path a JSONPatch adds what a confidential pod needs and did not say:
- * runtimeClassName, the RuntimeDefault seccomp profile, and dropping every capability. */
+/* Admission review (AdmissionReview v1, admission.k8s.io) for `cocoon webhook serve` and cocoond.
+ * Validating: the pod template of any workload kind judged by the policy engine at the deploy
+ * stage, with the scan reports of its images; a refusal is 403 with the policy and the reason; a
+ * policy's `warn` comes back as a warning; an image without a scan verdict is refused unless told
+ * otherwise (fail closed). Mutating: only a JSONPatch that adds what a confidential pod needs and
+ * did not say (runtimeClassName, the RuntimeDefault seccomp profile, dropping every capability),
+ * on CREATE, and on UPDATE of the kinds whose template may change; the validating path then judges
+ * the patched object. */
 #pragma once
 
 #include "scan/pod_security.h"

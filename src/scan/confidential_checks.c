@@ -7,6 +7,7 @@
 
 #include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
+#include "lib/json/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,11 +47,7 @@ const struct scan_workload_rule *scan_confidential_rule(size_t i)
 	return i < CC_ARRAY_SIZE(rules) ? &rules[i] : NULL;
 }
 
-static const json_t *member(const json_t *o, const char *key)
-{
-	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
-	return json_is_null(v) ? NULL : v;
-}
+#define member(o, key) cc_json_member(o, key) /* absent or null: NULL */
 
 static void add(json_t *out, const char *id, const char *container, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

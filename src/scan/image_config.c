@@ -128,12 +128,25 @@ static int env_secret(const char *kv, const char **ret_title, json_t *found)
 	return secret_name(kv, (size_t)(eq - kv)) ? 1 : 0;
 }
 
+/* What a report shows of the config: what the checks and policies read, nothing more. history's
+ * created_by and the legacy container_config repeat ENV and build ARG values verbatim, and
+ * Entrypoint and Cmd may carry a password on a command line: none of them is copied. */
 json_t *scan_image_config_redacted(const json_t *config)
 {
 	if (!config)
 		return NULL;
-	json_t *copy = json_deep_copy(config);
-	json_t *env = json_object_get(json_object_get(copy, "config"), "Env");
+	static const char *const top[] = { "created", "architecture", "os", "variant" };
+	static const char *const run[] = { "User", "ExposedPorts", "Env", "WorkingDir", "Labels", "StopSignal" };
+	json_t *copy = json_object(), *run_copy = json_object();
+	for (size_t i = 0; i < CC_ARRAY_SIZE(top); i++)
+		if (json_object_get(config, top[i]))
+			json_object_set_new(copy, top[i], json_deep_copy(json_object_get(config, top[i])));
+	const json_t *run_config = json_object_get(config, "config");
+	for (size_t i = 0; i < CC_ARRAY_SIZE(run); i++)
+		if (json_object_get(run_config, run[i]))
+			json_object_set_new(run_copy, run[i], json_deep_copy(json_object_get(run_config, run[i])));
+	json_object_set_new(copy, "config", run_copy);
+	json_t *env = json_object_get(run_copy, "Env");
 	size_t i;
 	json_t *e;
 	json_array_foreach (env, i, e) {

@@ -11,6 +11,8 @@ struct scan_image;
  * image without a config (a directory, a root filesystem tar) has none to check. */
 void scan_image_config_check(const struct scan_image *img, json_t *out);
 
-/* The image config as a report may show it: a deep copy whose environment values that look like
- * secrets (by their name or a secret rule) are replaced by "<redacted>". NULL without a config. */
+/* The image config as a report may show it: created, architecture, os and config's User,
+ * ExposedPorts, Env, WorkingDir, Labels and StopSignal copied, environment values that look like
+ * secrets (by their name or a secret rule) replaced by "<redacted>"; never history (its created_by
+ * repeats ENV and ARG values), container_config, Entrypoint or Cmd. NULL without a config. */
 json_t *scan_image_config_redacted(const json_t *config);

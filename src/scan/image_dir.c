@@ -24,6 +24,15 @@ ssize_t scan_image_read_fd(void *src, void *buf, size_t len)
 	}
 }
 
+/* An autofs trigger: statx looks without mounting (AT_NO_AUTOMOUNT), openat would mount. */
+static bool automount_point(int dir, const char *name)
+{
+	struct statx stx;
+	if (statx(dir, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE, &stx) < 0)
+		return true; /* cannot tell: not entered */
+	return (stx.stx_attributes_mask & STATX_ATTR_AUTOMOUNT) && (stx.stx_attributes & STATX_ATTR_AUTOMOUNT);
+}
+
 static int walk(struct scan_reading *rd, int dir, const char *prefix, int depth, uint64_t *entries,
 		struct cc_error *err)
 {
@@ -48,6 +57,8 @@ static int walk(struct scan_reading *rd, int dir, const char *prefix, int depth,
 		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone since readdir */
 		if (S_ISDIR(st.st_mode)) {
+			if (rd->opts->host && automount_point(dir, de->d_name))
+				continue; /* opening it would mount it (an NFS server that is down hangs the walk) */
 			int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				continue; /* unreadable: nothing of it can be scanned, nor hidden */

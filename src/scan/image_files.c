@@ -408,7 +408,8 @@ static void add_ref_name(struct scan_image *img, json_t *index)
 		json_array_append_new(img->repo_tags, json_string(name));
 }
 
-static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, struct cc_error *err);
+static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, const char *first_digest,
+			 struct cc_error *err);
 
 static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error *err)
 {
@@ -425,13 +426,17 @@ static int read_oci(struct scan_reading *rd, struct source *src, struct cc_error
 	    (r = cc_json_parse(data, len, rd->opts->limits.max_metadata, "index.json", &index_doc, err)) < 0)
 		return r;
 	add_ref_name(rd->img, index_doc); /* the annotations image_manifest_parse does not keep */
-	return read_oci_from(rd, src, CC_TAKE_PTR(data), len, err);
+	return read_oci_from(rd, src, CC_TAKE_PTR(data), len, NULL, err);
 }
 
 /* From an index or manifest document (data, taken) down to the config and the layers. */
-static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, struct cc_error *err)
+/* first_digest: the digest of first when it is a blob (NULL for index.json); the manifest's digest
+ * becomes the image's digest. */
+static int read_oci_from(struct scan_reading *rd, struct source *src, char *first, size_t len, const char *first_digest,
+			 struct cc_error *err)
 {
 	_cleanup_free_ char *data = first;
+	_cleanup_free_ char *digest = first_digest ? cc_xstrdup(first_digest) : NULL;
 	struct image_manifest m = { 0 };
 	int r = image_manifest_parse(data, len, NULL, &m, err);
 	const char *arch, *variant;
@@ -444,11 +449,12 @@ static int read_oci_from(struct scan_reading *rd, struct source *src, char *firs
 			r = image_manifest_pick(&m, "linux", arch, variant, &pick, err);
 		if (r < 0)
 			break;
-		_cleanup_free_ char *chosen = cc_xstrdup(pick->digest);
+		free(digest);
+		digest = cc_xstrdup(pick->digest);
 		image_manifest_clear(&m);
 		free(data);
 		data = NULL;
-		if ((r = read_blob(rd, src, chosen, &data, &len, err)) == 0)
+		if ((r = read_blob(rd, src, digest, &data, &len, err)) == 0)
 			r = image_manifest_parse(data, len, NULL, &m, err);
 	}
 	if (r < 0) {
@@ -462,6 +468,8 @@ static int read_oci_from(struct scan_reading *rd, struct source *src, char *firs
 		r = cc_json_parse(config_data, config_len, rd->opts->limits.max_metadata, "config", &config, err);
 	if (r == 0)
 		set_config(rd->img, config, m.config.digest + strlen("sha256:"));
+	if (r == 0)
+		rd->img->digest = CC_TAKE_PTR(digest);
 	for (size_t i = 0; r == 0 && i < m.n_layers; i++) {
 		_cleanup_free_ char *name = blob_name(m.layers[i].digest);
 		if ((r = add_layer(rd, m.layers[i].digest, m.layers[i].size, err)) == 0)
@@ -555,7 +563,7 @@ int scan_image_read_stored(const char *store_root, const char *manifest_digest, 
 	if (r == 0)
 		r = read_blob(&rd, &src, manifest_digest, &data, &len, err);
 	if (r == 0)
-		r = read_oci_from(&rd, &src, CC_TAKE_PTR(data), len, err);
+		r = read_oci_from(&rd, &src, CC_TAKE_PTR(data), len, manifest_digest, err);
 	free(rd.kept_layer);
 	source_clear(&src);
 	if (r < 0)
@@ -565,6 +573,7 @@ int scan_image_read_stored(const char *store_root, const char *manifest_digest, 
 
 void scan_image_clear(struct scan_image *img)
 {
+	free(img->digest);
 	free(img->format);
 	free(img->id);
 	json_decref(img->config);

@@ -68,6 +68,8 @@ struct scan_image_kept {
 struct scan_image {
 	char *format;      /* "directory", "rootfs-tar", "docker-archive", "oci-archive", "oci-layout" */
 	char *id;          /* the config's digest ("sha256:..."), NULL without a config */
+	char *digest;      /* the manifest's digest (an OCI layout or archive, the store); NULL for a
+			    * docker-archive, whose manifest.json has none */
 	json_t *config;    /* the image config, NULL without one */
 	json_t *repo_tags; /* names the archive gives the image (array, maybe empty) */
 	json_t *layers;    /* [{"digest", "size"}], base first */

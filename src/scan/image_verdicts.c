@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REPORT_MAX     (256u << 20)
+#define REPORT_MAX     (64u << 20)
+#define REPORTS_TOTAL  (256u << 20) /* what a webhook replica may hold: its pod has 512 MiB */
+#define REPORTS_COUNT  10000
 #define CHECK_EVERY_MS 1000
 
 struct scan_image_verdicts {
@@ -31,6 +33,15 @@ struct scan_image_verdicts {
 	size_t reports;
 	uint64_t stamp;     /* what the directory's reports looked like at the last read */
 	int64_t checked_ms; /* when it was last looked at */
+	bool reloading;     /* one thread reads the directory; the others keep using the index */
+};
+
+/* While a directory is read: the index and, per name, the modification time of the report it came
+ * from, so that of two reports naming one image the newer wins whatever readdir's order. */
+struct loading {
+	json_t *index, *mtimes;
+	size_t count;
+	uint64_t bytes;
 };
 
 /* podman's reading of a name: registry, repository and tag (or digest) spelled out. */
@@ -51,19 +62,47 @@ static char *normalized(const char *name)
 	return s;
 }
 
-static void add_report(json_t *index, json_t *report)
+static void index_name(struct loading *l, const char *key, json_t *report, json_int_t mtime)
+{
+	json_t *seen = json_object_get(l->mtimes, key);
+	if (seen && json_integer_value(seen) > mtime)
+		return;
+	json_object_set(l->index, key, report);
+	json_object_set_new(l->mtimes, key, json_integer(mtime));
+}
+
+/* NAME@DIGEST of a normalized NAME:TAG (or NAME:TAG@OTHER): the tag dropped, the digest put in. */
+static char *pinned_name(const char *name, const char *digest)
+{
+	char *pinned = cc_xasprintf("%.*s@%s", (int)strcspn(name, "@"), name, digest);
+	char *colon = strrchr(pinned, ':'), *at = strchr(pinned, '@'), *slash = strrchr(pinned, '/');
+	if (colon && at && colon < at && (!slash || colon > slash))
+		memmove(colon, at, strlen(at) + 1);
+	return pinned;
+}
+
+/* NAME:TAG for each tag; NAME@DIGEST and DIGEST for the manifest digest; the image ID. */
+static void add_report(struct loading *l, json_t *report, json_int_t mtime)
 {
 	json_t *image = json_object_get(report, "image");
+	const char *digest = json_string_value(json_object_get(image, "digest"));
 	size_t i;
 	json_t *tag;
 	json_array_foreach (json_object_get(image, "repo_tags"), i, tag) {
 		_cleanup_free_ char *name = json_string_value(tag) ? normalized(json_string_value(tag)) : NULL;
-		if (name)
-			json_object_set(index, name, report);
+		if (!name)
+			continue;
+		index_name(l, name, report, mtime);
+		if (digest) {
+			_cleanup_free_ char *pinned = pinned_name(name, digest);
+			index_name(l, pinned, report, mtime);
+		}
 	}
 	const char *id = json_string_value(json_object_get(image, "id"));
 	if (id)
-		json_object_set(index, id, report);
+		index_name(l, id, report, mtime);
+	if (digest)
+		index_name(l, digest, report, mtime);
 }
 
 static bool is_report_name(const char *name)
@@ -99,36 +138,48 @@ static uint64_t dir_stamp(const char *dir)
 	return sum ^ h;
 }
 
+static void read_report(struct loading *l, DIR *d, const char *dir, const char *name)
+{
+	_cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, name);
+	struct stat st;
+	if (fstatat(dirfd(d), name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if (l->count >= REPORTS_COUNT || l->bytes + (uint64_t)st.st_size > REPORTS_TOTAL) {
+		cc_warning("image report %s: not read, the webhook holds at most %u reports and %u MiB of them", path,
+			   REPORTS_COUNT, REPORTS_TOTAL >> 20);
+		return;
+	}
+	json_t *report = NULL;
+	struct cc_error e = { 0 };
+	if (cc_json_load_file(path, REPORT_MAX, &report, &e) < 0) {
+		cc_warning("image report %s: %s", path, cc_error_message(&e));
+		return;
+	}
+	if (!json_is_object(report) || !json_is_object(json_object_get(report, "image"))) {
+		cc_warning("image report %s: not a `cocoon scan image --format json` report (no image)", path);
+		json_decref(report);
+		return;
+	}
+	add_report(l, report, (json_int_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+	json_decref(report);
+	l->count++;
+	l->bytes += (uint64_t)st.st_size;
+}
+
 static json_t *read_dir(const char *dir, size_t *ret_count, struct cc_error *err)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return cc_error_set_errno(err, errno, "image reports `%s`", dir), NULL;
-	json_t *index = json_object();
-	size_t count = 0;
+	struct loading l = { .index = json_object(), .mtimes = json_object() };
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!is_report_name(de->d_name))
-			continue;
-		_cleanup_free_ char *path = cc_xasprintf("%s/%s", dir, de->d_name);
-		json_t *report = NULL;
-		struct cc_error e = { 0 };
-		if (cc_json_load_file(path, REPORT_MAX, &report, &e) < 0) {
-			cc_warning("image report %s: %s", path, cc_error_message(&e));
-			continue;
-		}
-		if (!json_is_object(report) || !json_is_object(json_object_get(report, "image"))) {
-			cc_warning("image report %s: not a `cocoon scan image --format json` report (no image)", path);
-			json_decref(report);
-			continue;
-		}
-		add_report(index, report);
-		json_decref(report);
-		count++;
-	}
+	while ((de = readdir(d)))
+		if (is_report_name(de->d_name))
+			read_report(&l, d, dir, de->d_name);
 	closedir(d);
-	*ret_count = count;
-	return index;
+	json_decref(l.mtimes);
+	*ret_count = l.count;
+	return l.index;
 }
 
 int scan_image_verdicts_open(const char *dir, struct scan_image_verdicts **ret, struct cc_error *err)
@@ -163,27 +214,33 @@ void scan_image_verdicts_refresh(struct scan_image_verdicts *v)
 {
 	int64_t now = cc_time_monotonic_ms();
 	pthread_mutex_lock(&v->lock);
-	bool due = now - v->checked_ms >= CHECK_EVERY_MS;
-	if (due)
+	bool due = !v->reloading && now - v->checked_ms >= CHECK_EVERY_MS;
+	if (due) {
 		v->checked_ms = now;
+		v->reloading = true;
+	}
 	uint64_t stamp = v->stamp;
 	pthread_mutex_unlock(&v->lock);
-	if (!due || dir_stamp(v->dir) == stamp)
+	if (!due)
 		return;
 	uint64_t new_stamp = dir_stamp(v->dir);
-	size_t count;
-	struct cc_error err = { 0 };
-	json_t *index = read_dir(v->dir, &count, &err);
-	if (!index) {
-		/* keep what was read: a directory gone for a moment must not empty the verdicts */
-		cc_warning("%s", cc_error_message(&err));
-		return;
+	json_t *index = NULL;
+	size_t count = 0;
+	if (new_stamp != stamp) {
+		struct cc_error err = { 0 };
+		/* a directory gone for a moment must not empty the verdicts: what was read stays */
+		if (!(index = read_dir(v->dir, &count, &err)))
+			cc_warning("%s", cc_error_message(&err));
 	}
 	pthread_mutex_lock(&v->lock);
-	json_t *old = v->index;
-	v->index = index;
-	v->reports = count;
-	v->stamp = new_stamp;
+	json_t *old = NULL;
+	if (index) {
+		old = v->index;
+		v->index = index;
+		v->reports = count;
+		v->stamp = new_stamp;
+	}
+	v->reloading = false;
 	pthread_mutex_unlock(&v->lock);
 	json_decref(old);
 }
@@ -192,11 +249,17 @@ json_t *scan_image_verdicts_find(struct scan_image_verdicts *v, const char *imag
 {
 	_cleanup_free_ char *name = normalized(image);
 	struct image_reference ref = { 0 };
-	bool parsed = image_reference_parse(image, &ref, NULL) == 0;
+	bool by_digest = image_reference_parse(image, &ref, NULL) == 0 && ref.digest;
+	/* NAME:TAG@DIGEST and NAME@DIGEST name the digest, whatever the tag says */
+	_cleanup_free_ char *pinned = by_digest && name ? pinned_name(name, ref.digest) : NULL;
 	pthread_mutex_lock(&v->lock);
-	json_t *report = name ? json_object_get(v->index, name) : NULL;
-	if (!report && parsed && ref.digest)
+	json_t *report = NULL;
+	if (pinned)
+		report = json_object_get(v->index, pinned);
+	if (!report && by_digest)
 		report = json_object_get(v->index, ref.digest);
+	if (!report && !by_digest && name)
+		report = json_object_get(v->index, name);
 	json_incref(report);
 	pthread_mutex_unlock(&v->lock);
 	image_reference_clear(&ref);

@@ -1,9 +1,12 @@
 /* The scan reports an admission decision reads: a directory of `cocoon scan image --format json`
  * reports (one file each, *.json), indexed by the names the images go by: every repo tag of a
- * report, normalized as podman reads references (`nginx` is `docker.io/library/nginx:latest`), and
- * its image ID (`sha256:...`, the config digest), so a pod's `image@sha256:ID` finds it too. The
- * directory is read again when it changes (a CI job drops a new report, the vulnerability data is
- * refreshed and the images rescanned): lookups never see half a reload. */
+ * report, normalized as podman reads references (`nginx` is `docker.io/library/nginx:latest`);
+ * with the manifest digest (reports of OCI archives and layouts, and of the image store),
+ * NAME@DIGEST and DIGEST; and the image ID (the config digest). A reference with a digest is
+ * matched by its digest only, never by its tag; of two reports for one name the newer file wins.
+ * The directory is read again when it changes (a CI job drops a new report, the vulnerability data
+ * is refreshed and the images rescanned), by one thread at a time, and lookups never see half a
+ * reload. At most 10,000 reports and 256 MiB of them are held. */
 #pragma once
 
 #include <jansson.h>

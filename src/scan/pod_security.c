@@ -12,6 +12,7 @@
 
 #include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
+#include "lib/json/json.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -56,11 +57,7 @@ struct pss_pod {
 };
 
 /* A member of an object; NULL when o is not an object, the member is absent or null. */
-static const json_t *member(const json_t *o, const char *key)
-{
-	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
-	return json_is_null(v) ? NULL : v;
-}
+#define member(o, key) cc_json_member(o, key) /* absent or null: NULL */
 
 static const json_t *object_member(const json_t *o, const char *key)
 {

@@ -78,9 +78,10 @@ static json_t *scanned_json(const struct scan_result *r)
 json_t *scan_report_json(const struct scan_result *r)
 {
 	const struct scan_image *img = &r->image;
-	json_t *image = json_pack("{s:s?, s:s?, s:O, s:O, s:I, s:I, s:o?}", "format", img->format, "id", img->id,
-				  "repo_tags", img->repo_tags, "layers", img->layers, "files", (json_int_t)img->files,
-				  "bytes", (json_int_t)img->bytes, "config", scan_image_config_redacted(img->config));
+	json_t *image =
+	    json_pack("{s:s?, s:s?, s:s?, s:O, s:O, s:I, s:I, s:o?}", "format", img->format, "id", img->id, "digest",
+		      img->digest, "repo_tags", img->repo_tags, "layers", img->layers, "files", (json_int_t)img->files,
+		      "bytes", (json_int_t)img->bytes, "config", scan_image_config_redacted(img->config));
 	json_t *doc = json_pack("{s:s, s:o, s:o, s:s?, s:o, s:O, s:O, s:O, s:O, s:o, s:o, s:O}", "target", r->target,
 				"image", image, "os", os_json(&r->inventory.os), "release", r->release_key, "packages",
 				packages_json(&r->inventory), "findings", r->findings, "malware", r->malware, "secrets",

@@ -22,11 +22,8 @@
 #define IMAGE_REF "image"
 #define OS_REF    "os"
 
-static const char *str(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	return s && *s ? s : NULL;
-}
+/* a non-empty string member, or NULL */
+#define str(obj, key) cc_json_nonempty_string(obj, key)
 
 static void add_property(json_t *properties, const char *name, const char *value)
 {

@@ -23,11 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	return s && *s ? s : NULL;
-}
+/* a non-empty string member, or NULL */
+#define str(obj, key) cc_json_nonempty_string(obj, key)
 
 static const char * or (const char *s, const char *otherwise)
 {

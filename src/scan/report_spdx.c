@@ -26,11 +26,8 @@
 #define IMAGE_ID    "SPDXRef-Image"
 #define OS_ID       "SPDXRef-OperatingSystem"
 
-static const char *str(const json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	return s && *s ? s : NULL;
-}
+/* a non-empty string member, or NULL */
+#define str(obj, key) cc_json_nonempty_string(obj, key)
 
 /* The fields every package of ours has: nothing downloaded, no file analysed, nothing asserted. */
 static json_t *new_package(const char *id, const char *name, const char *version, const char *purpose)

@@ -141,7 +141,7 @@ static int read_image(const struct image_source *src, const struct scan_image_op
 }
 
 /* What the image has installed, and what applies to it. */
-static int judge(struct scan_result *ret, const struct scan_options *opts, struct cc_error *err)
+static int inventory_and_match(struct scan_result *ret, const struct scan_options *opts, struct cc_error *err)
 {
 	if (opts->config)
 		scan_image_config_check(&ret->image, ret->misconfigurations);
@@ -186,7 +186,7 @@ static int run(const char *target, const struct image_source *src, const struct 
 	take_content(ret, opts, &content);
 	scan_content_clear(&content);
 	if (r == 0)
-		r = judge(ret, opts, err);
+		r = inventory_and_match(ret, opts, err);
 	if (r < 0)
 		scan_result_clear(ret);
 	return r;

@@ -23,7 +23,8 @@ struct scan_options {
 	void *progress_ctx;
 	uint64_t max_read_rate; /* bytes per second the content scanners read at most; 0: no limit */
 	/* Scanning a host (node.h) rather than an image: the walk's directory filter; secrets are then
-	 * reported only in world-readable files (a key in /root/.ssh is where it belongs). */
+	 * reported only in files with the read bit for others (the directories above are not looked
+	 * at: a 0600 key in /root/.ssh is where it belongs, a 0644 one there is still reported). */
 	const struct scan_host_walk *host;
 };
 

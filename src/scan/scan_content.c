@@ -37,6 +37,8 @@ void scan_content_clear(struct scan_content *c)
 static int read_whole(struct scan_content *c, const struct scan_image_file *f, struct scan_file_reader *r,
 		      size_t *ret_len, struct cc_error *err)
 {
+	if (f->size >= SIZE_MAX)
+		return cc_error_set(err, EFBIG, "/%s: too large to read", f->path);
 	if (f->size + 1 > c->buf_size) {
 		free(c->buf);
 		c->buf_size = (size_t)f->size + 1;
@@ -63,8 +65,11 @@ static void throttle(struct scan_content *c, size_t len)
 	if (!c->max_read_rate)
 		return;
 	int64_t now = cc_time_monotonic_ms();
-	if (!c->read_bytes)
-		c->read_start_ms = now;
+	/* allowance saved up while the engine was busy is kept for at most a second, or it would come
+	 * out as a burst at full speed */
+	int64_t earliest = now - 1000 - (int64_t)((double)c->read_bytes * 1000.0 / (double)c->max_read_rate);
+	if (!c->read_bytes || c->read_start_ms < earliest)
+		c->read_start_ms = c->read_bytes ? earliest : now;
 	c->read_bytes += len;
 	int64_t due = c->read_start_ms + (int64_t)((double)c->read_bytes * 1000.0 / (double)c->max_read_rate);
 	if (due > now) {
@@ -109,7 +114,7 @@ int scan_content_visit(void *ctx, const struct scan_image_file *f, struct scan_f
 	struct scan_content *c = ctx;
 	report_progress(c, f);
 	bool malware = c->malware && f->size <= scan_malware_max_file_size(c->malware);
-	bool secrets = c->secrets && f->size <= SCAN_SECRETS_MAX_FILE_SIZE && !scan_secrets_path_allowed(f->path) &&
+	bool secrets = c->secrets && f->size <= SCAN_SECRETS_MAX_FILE_SIZE && !scan_secrets_path_exempt(f->path) &&
 		       (!c->secrets_world_readable_only || (f->mode & S_IROTH));
 	if (c->malware && !malware)
 		c->malware_too_large++;

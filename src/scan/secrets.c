@@ -291,7 +291,7 @@ const struct scan_secret_rule_info *scan_secret_rule(size_t i)
 	return i < CC_ARRAY_SIZE(rules) ? &rules[i].info : NULL;
 }
 
-bool scan_secrets_path_allowed(const char *path)
+bool scan_secrets_path_exempt(const char *path)
 {
 	static const char *const dirs[] = { "/test/", "/tests/", "/testdata/", "/testing/", "/examples/", "/example/" };
 	if (!strncmp(path, "usr/share/doc/", 14) || !strncmp(path, "usr/share/man/", 14))
@@ -336,7 +336,7 @@ size_t scan_secrets_find(const char *data, size_t len, const char *path, const c
 		for (const char *c = rules[r].first; *c; c++)
 			starts_with[(unsigned char)*c] |= 1u << r;
 	size_t found = 0, line = 1, counted = 0;
-	for (size_t at = 0; at < len; at++) {
+	for (size_t at = 0; at < len && found < SCAN_SECRETS_MAX_PER_FILE; at++) {
 		uint32_t candidates = starts_with[(unsigned char)data[at]];
 		for (size_t r = 0; candidates; r++, candidates >>= 1) {
 			struct hit h;

@@ -12,12 +12,15 @@
 
 /* Paths where keys and tokens are fixtures, not secrets (test suites, documentation), as
  * Trivy's default allow rules treat them; path is relative to the root ("usr/share/doc/..."). */
-bool scan_secrets_path_allowed(const char *path);
+bool scan_secrets_path_exempt(const char *path);
 
 /* Whether data looks like text the rules apply to. */
 bool scan_secrets_is_text(const void *data, size_t len);
 
-/* Appends to out one object per secret found in data, the content of path (relative to the root,
+/* At most this many findings per file: a file of thousands of tokens is one problem, not thousands. */
+#define SCAN_SECRETS_MAX_PER_FILE 100
+
+/* Appends to out one object per secret found in data (at most SCAN_SECRETS_MAX_PER_FILE), the content of path (relative to the root,
  * reported as "/path") in layer (NULL when the image has no layers):
  * {"path", "layer", "line", "rule", "title", "severity", "match"}, where match shows the rule's
  * fixed prefix and masks the rest. Returns how many were found. */

@@ -29,6 +29,9 @@ setup_file() {
 		scan_podman "$dir" save --quiet --format docker-archive -o "$dir/$name.docker.tar" "registry.example/$name:1.0"
 		"$COCOON" scan image --no-db --malware-db "$dir/db" -f json -o "$REPORTS/$name.json" "$dir/$name.docker.tar"
 	done
+	# An oci-archive keeps the manifest, so its report knows the digest pods pin.
+	scan_podman "$dir" save --quiet --format oci-archive -o "$dir/good.oci.tar" registry.example/good:1.0
+	"$COCOON" scan image --no-db --malware-db "$dir/db" -f json -o "$REPORTS/good-oci.json" "$dir/good.oci.tar"
 	cat >"$dir/warn.yaml" <<-'YAML'
 	apiVersion: cocoon.dev/v1
 	kind: SecurityPolicy
@@ -106,6 +109,21 @@ pod() { # pod IMAGE [LABELS_JSON]
 	[ "$output" = 200 ]
 	run answer '"patch" in resp, resp["allowed"]'
 	[ "$output" = "(False, True)" ]
+	# An UPDATE of a Pod cannot add these fields (the API server refuses the change): not patched;
+	# a Deployment's template may change: patched. Windows pods take neither seccomp nor capabilities.
+	run review /mutate UPDATE "$(pod registry.example/good:1.0)"
+	run answer '"patch" in resp, resp["allowed"]'
+	[ "$output" = "(False, True)" ]
+	run review /mutate UPDATE '{"kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"registry.example/good:1.0"}]}}}}'
+	run answer '"patch" in resp'
+	[ "$output" = True ]
+	run review /mutate CREATE '{"kind":"Pod","metadata":{"name":"w"},"spec":{"os":{"name":"windows"},"containers":[{"name":"c","image":"registry.example/good:1.0"}]}}'
+	run answer '"patch" in resp'
+	[ "$output" = False ]
+	# The mutating path only mutates: an image with malware is the validating path's to refuse.
+	run review /mutate CREATE "$(pod registry.example/bad:1.0)"
+	run answer 'resp["allowed"], "warnings" in resp'
+	[ "$output" = "(True, False)" ]
 }
 
 @test "webhook: pod templates of every workload kind are patched where the kind keeps them" {
@@ -139,10 +157,26 @@ pod() { # pod IMAGE [LABELS_JSON]
 	[ "$output" = 200 ]
 	run answer 'resp["allowed"], any("team-label" in w for w in resp.get("warnings", []))'
 	[ "$output" = "(True, True)" ]
-	run answer 'json.loads(resp["auditAnnotations"]["cocoon.dev/policy-violations"])'
+	run answer 'json.loads(resp["auditAnnotations"]["policy-violations"])'
 	[[ "$output" == *"team-label"* ]]
 	# Short names are read as podman reads them: docker.io/library/... has no report here.
 	run review /validate CREATE "$(pod good:1.0)"
+	run answer 'resp["allowed"]'
+	[ "$output" = False ]
+}
+
+@test "webhook: a pod that pins the manifest digest finds the report; a digest nobody scanned does not" {
+	local digest
+	digest="$("$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["image"]["digest"])' "$REPORTS/good-oci.json")"
+	[[ "$digest" == sha256:* ]]
+	local ref
+	for ref in "registry.example/good@$digest" "registry.example/good:1.0@$digest"; do
+		run review /validate CREATE "$(pod "$ref")"
+		run answer 'resp["allowed"]'
+		[ "$output" = True ] || { echo "$ref"; false; }
+	done
+	# The tag alone would match, but the digest it is pinned to was never scanned.
+	run review /validate CREATE "$(pod "registry.example/good:1.0@sha256:$(printf 'f%.0s' {1..64})")"
 	run answer 'resp["allowed"]'
 	[ "$output" = False ]
 }

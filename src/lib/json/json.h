@@ -48,6 +48,19 @@ int cc_json_get_bool(const json_t *obj, const char *field, bool required, bool *
 int cc_json_get_object(const json_t *obj, const char *field, bool required, json_t **ret, struct cc_error *err);
 int cc_json_get_array(const json_t *obj, const char *field, bool required, json_t **ret, struct cc_error *err);
 
+/* Lenient reading of documents whose fields may be absent, null or of another type (Kubernetes
+ * objects, scan reports): the member unless absent or null; a non-empty string or NULL. */
+static inline const json_t *cc_json_member(const json_t *obj, const char *key)
+{
+	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+	return json_is_null(v) ? NULL : v;
+}
+static inline const char *cc_json_nonempty_string(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s && *s ? s : NULL;
+}
+
 /* Deepest nesting of value (a scalar is 0). */
 int cc_json_depth(const json_t *value);
 

@@ -86,8 +86,10 @@ static void test_no_config(void **state)
 static void test_redacted_config(void **state)
 {
 	(void)state;
-	json_t *config = json_pack("{s:{s:[s, s, s, s]}}", "config", "Env", "PATH=/bin", "DB_PASSWORD=hunter2",
-				   "X=AKIAZ3MSJV4WWNKWW5FG", "EMPTY_TOKEN=");
+	json_t *config = json_pack("{s:{s:[s, s, s, s], s:[s]}, s:[{s:s}], s:{s:[s]}}", "config", "Env", "PATH=/bin",
+				   "DB_PASSWORD=hunter2", "X=AKIAZ3MSJV4WWNKWW5FG", "EMPTY_TOKEN=", "Cmd",
+				   "--password=hunter2", "history", "created_by", "ENV DB_PASSWORD=hunter2",
+				   "container_config", "Env", "DB_PASSWORD=hunter2");
 	json_t *shown = scan_image_config_redacted(config);
 	_cleanup_free_ char *text = json_dumps(shown, JSON_COMPACT);
 	assert_string_equal(text, "{\"config\":{\"Env\":[\"PATH=/bin\",\"DB_PASSWORD=<redacted>\",\"X=<redacted>\","

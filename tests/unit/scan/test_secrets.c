@@ -133,11 +133,11 @@ static void test_text_and_allowed_paths(void **state)
 	assert_false(scan_secrets_is_text("\x7f"
 					  "ELF\0\0",
 					  6));
-	assert_true(scan_secrets_path_allowed("usr/share/doc/openssl/README"));
-	assert_true(scan_secrets_path_allowed("usr/lib/python3.11/test/keycert.pem"));
-	assert_true(scan_secrets_path_allowed("go/src/crypto/tls/testdata/x.key"));
-	assert_false(scan_secrets_path_allowed("root/.ssh/id_rsa"));
-	assert_false(scan_secrets_path_allowed("app/tests.key")); /* a name, not a test directory */
+	assert_true(scan_secrets_path_exempt("usr/share/doc/openssl/README"));
+	assert_true(scan_secrets_path_exempt("usr/lib/python3.11/test/keycert.pem"));
+	assert_true(scan_secrets_path_exempt("go/src/crypto/tls/testdata/x.key"));
+	assert_false(scan_secrets_path_exempt("root/.ssh/id_rsa"));
+	assert_false(scan_secrets_path_exempt("app/tests.key")); /* a name, not a test directory */
 	for (size_t i = 0; scan_secret_rule(i); i++) {
 		assert_non_null(scan_secret_rule(i)->id);
 		assert_non_null(scan_secret_rule(i)->title);
