@@ -306,10 +306,11 @@ static bool pod_security(struct platform_api *api, const struct platform_target 
 	bool workload = strcmp(kind, "Deployment") == 0 || strcmp(kind, "ReplicaSet") == 0;
 	if ((!pod && !workload) || !t->namespace)
 		return true;
-	json_t *as_pod =
-	    pod ? json_incref((json_t *)obj)
-		: json_pack("{s:O?}", "spec",
-			    json_object_get(json_object_get(json_object_get(obj, "spec"), "template"), "spec"));
+	/* a template's metadata too: AppArmor and seccomp can be set by its annotations */
+	const json_t *template = json_object_get(json_object_get(obj, "spec"), "template");
+	json_t *as_pod = pod ? json_incref((json_t *)obj)
+			     : json_pack("{s:O?, s:O?}", "metadata", json_object_get(template, "metadata"), "spec",
+					 json_object_get(template, "spec"));
 	struct platform_pss_verdict v;
 	platform_pss_admit(api->cfg.objects, api->cfg.pod_security, as_pod, t->namespace, &v);
 	json_decref(as_pod);

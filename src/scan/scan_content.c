@@ -34,8 +34,10 @@ void scan_content_clear(struct scan_content *c)
 }
 
 /* The whole file into c->buf (grown as needed); *ret_len what the layer really held. */
-static int read_whole(struct scan_content *c, const struct scan_image_file *f, struct scan_file_reader *r,
-		      size_t *ret_len, struct cc_error *err)
+/* Reads the file into c->buf (grown to its declared size) up to want bytes from *len on; a reader
+ * that ends early gives what the layer really held. */
+static int read_upto(struct scan_content *c, const struct scan_image_file *f, struct scan_file_reader *r, size_t want,
+		     size_t *len, struct cc_error *err)
 {
 	if (f->size >= SIZE_MAX)
 		return cc_error_set(err, EFBIG, "/%s: too large to read", f->path);
@@ -44,17 +46,17 @@ static int read_whole(struct scan_content *c, const struct scan_image_file *f, s
 		c->buf_size = (size_t)f->size + 1;
 		c->buf = cc_xmalloc(c->buf_size);
 	}
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = scan_file_read(r, c->buf + len, (size_t)f->size - len);
+	if (want > f->size)
+		want = (size_t)f->size;
+	while (*len < want) {
+		ssize_t n = scan_file_read(r, c->buf + *len, want - *len);
 		if (n < 0)
 			return cc_error_set(err, (int)-n, "/%s: cannot read its content", f->path);
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		*len += (size_t)n;
 	}
-	c->buf[len] = '\0';
-	*ret_len = len;
+	c->buf[*len] = '\0';
 	return 0;
 }
 
@@ -121,12 +123,19 @@ int scan_content_visit(void *ctx, const struct scan_image_file *f, struct scan_f
 	if (!malware && !secrets)
 		return 0;
 	size_t len = 0;
-	int rc = read_whole(c, f, r, &len, err);
+	/* Only text goes to the secret rules: without the malware engine, a binary's first block is all
+	 * that is read of it (most of an image's bytes are binaries). */
+	int rc = read_upto(c, f, r, malware ? SIZE_MAX : SCAN_SECRETS_TEXT_PROBE, &len, err);
+	bool text = rc == 0 && secrets && scan_secrets_is_text(c->buf, len);
+	if (rc == 0 && !malware && !text)
+		return 0;
+	if (rc == 0)
+		rc = read_upto(c, f, r, SIZE_MAX, &len, err);
 	if (rc == 0)
 		throttle(c, len);
 	if (rc == 0 && malware)
 		rc = scan_malware(c, f, len);
-	if (rc == 0 && secrets && scan_secrets_is_text(c->buf, len)) {
+	if (rc == 0 && text) {
 		c->secret_files++;
 		scan_secrets_find(c->buf, len, f->path, f->layer, c->secrets_found);
 	}

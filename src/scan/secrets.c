@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TEXT_PROBE     8192
 #define KEY_BODY_PROBE 512
 #define KEY_BODY_MIN   64
 #define MASK_LEN       8
@@ -305,7 +304,7 @@ bool scan_secrets_path_exempt(const char *path)
 
 bool scan_secrets_is_text(const void *data, size_t len)
 {
-	return memchr(data, '\0', len < TEXT_PROBE ? len : TEXT_PROBE) == NULL;
+	return memchr(data, '\0', len < SCAN_SECRETS_TEXT_PROBE ? len : SCAN_SECRETS_TEXT_PROBE) == NULL;
 }
 
 static void report(const char *data, size_t *line, size_t *counted, const struct rule *rule, const struct hit *h,

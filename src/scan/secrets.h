@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Files the secret rules read: text (no NUL in the first 8 KiB), at most this large. */
+/* Files the secret rules read: text (no NUL in the first SCAN_SECRETS_TEXT_PROBE bytes), at most
+ * this large. */
 #define SCAN_SECRETS_MAX_FILE_SIZE (8u << 20)
+#define SCAN_SECRETS_TEXT_PROBE    8192
 
 /* Paths where keys and tokens are fixtures, not secrets (test suites, documentation), as
  * Trivy's default allow rules treat them; path is relative to the root ("usr/share/doc/..."). */
@@ -20,8 +22,8 @@ bool scan_secrets_is_text(const void *data, size_t len);
 /* At most this many findings per file: a file of thousands of tokens is one problem, not thousands. */
 #define SCAN_SECRETS_MAX_PER_FILE 100
 
-/* Appends to out one object per secret found in data (at most SCAN_SECRETS_MAX_PER_FILE), the content of path (relative to the root,
- * reported as "/path") in layer (NULL when the image has no layers):
+/* Appends to out one object per secret found in data (at most SCAN_SECRETS_MAX_PER_FILE), the content of path (relative
+ * to the root, reported as "/path") in layer (NULL when the image has no layers):
  * {"path", "layer", "line", "rule", "title", "severity", "match"}, where match shows the rule's
  * fixed prefix and masks the rest. Returns how many were found. */
 size_t scan_secrets_find(const char *data, size_t len, const char *path, const char *layer, json_t *out);
