@@ -28,7 +28,8 @@ struct hit {
 
 struct rule {
 	struct scan_secret_rule_info info;
-	const char *first; /* the bytes a match can begin with */
+	const char *first;  /* the bytes a match can begin with */
+	const char *second; /* and the bytes that can follow the first */
 	bool (*match)(const char *data, size_t len, size_t at, const char *path, struct hit *ret);
 };
 
@@ -271,18 +272,18 @@ static bool registry_auth(const char *data, size_t len, size_t at, const char *p
 }
 
 static const struct rule rules[] = {
-	{ { "private-key", "Private key", "high" }, "-", private_key },
-	{ { "aws-access-key-id", "AWS access key ID", "critical" }, "A", aws_access_key_id },
-	{ { "aws-secret-access-key", "AWS secret access key", "critical" }, "aA", aws_secret_access_key },
-	{ { "github-token", "GitHub token", "critical" }, "g", github_token },
-	{ { "gitlab-token", "GitLab personal access token", "critical" }, "g", gitlab_token },
-	{ { "slack-token", "Slack token", "high" }, "x", slack_token },
-	{ { "stripe-secret-key", "Stripe live secret key", "critical" }, "sr", stripe_key },
-	{ { "google-api-key", "Google API key", "high" }, "A", google_api_key },
-	{ { "npm-token", "npm access token", "critical" }, "n", npm_token },
-	{ { "pypi-token", "PyPI upload token", "critical" }, "p", pypi_token },
-	{ { "azure-storage-key", "Azure storage account key", "critical" }, "A", azure_storage_key },
-	{ { "registry-auth", "Container registry credentials", "high" }, "\"", registry_auth },
+	{ { "private-key", "Private key", "high" }, "-", "-", private_key },
+	{ { "aws-access-key-id", "AWS access key ID", "critical" }, "A", "KSBCIRN", aws_access_key_id },
+	{ { "aws-secret-access-key", "AWS secret access key", "critical" }, "aA", "wW", aws_secret_access_key },
+	{ { "github-token", "GitHub token", "critical" }, "g", "hi", github_token },
+	{ { "gitlab-token", "GitLab personal access token", "critical" }, "g", "l", gitlab_token },
+	{ { "slack-token", "Slack token", "high" }, "x", "o", slack_token },
+	{ { "stripe-secret-key", "Stripe live secret key", "critical" }, "sr", "k", stripe_key },
+	{ { "google-api-key", "Google API key", "high" }, "A", "I", google_api_key },
+	{ { "npm-token", "npm access token", "critical" }, "n", "p", npm_token },
+	{ { "pypi-token", "PyPI upload token", "critical" }, "p", "y", pypi_token },
+	{ { "azure-storage-key", "Azure storage account key", "critical" }, "A", "c", azure_storage_key },
+	{ { "registry-auth", "Container registry credentials", "high" }, "\"", "a", registry_auth },
 };
 
 const struct scan_secret_rule_info *scan_secret_rule(size_t i)
@@ -329,14 +330,20 @@ static void report(const char *data, size_t *line, size_t *counted, const struct
 
 size_t scan_secrets_find(const char *data, size_t len, const char *path, const char *layer, json_t *out)
 {
-	/* which rules may begin with each byte: one bit per rule */
-	uint32_t starts_with[256] = { 0 };
-	for (size_t r = 0; r < CC_ARRAY_SIZE(rules); r++)
+	/* which rules may begin with each byte, and which may have each byte second: one bit per rule;
+	 * a rule is tried only where both say so (text is full of a's, rarely followed by a w) */
+	uint32_t first[256] = { 0 }, second[256] = { 0 };
+	for (size_t r = 0; r < CC_ARRAY_SIZE(rules); r++) {
 		for (const char *c = rules[r].first; *c; c++)
-			starts_with[(unsigned char)*c] |= 1u << r;
+			first[(unsigned char)*c] |= 1u << r;
+		for (const char *c = rules[r].second; *c; c++)
+			second[(unsigned char)*c] |= 1u << r;
+	}
 	size_t found = 0, line = 1, counted = 0;
-	for (size_t at = 0; at < len && found < SCAN_SECRETS_MAX_PER_FILE; at++) {
-		uint32_t candidates = starts_with[(unsigned char)data[at]];
+	for (size_t at = 0; at + 1 < len && found < SCAN_SECRETS_MAX_PER_FILE; at++) {
+		uint32_t candidates = first[(unsigned char)data[at]];
+		if (!candidates || !(candidates &= second[(unsigned char)data[at + 1]]))
+			continue;
 		for (size_t r = 0; candidates; r++, candidates >>= 1) {
 			struct hit h;
 			if (!(candidates & 1) || !rules[r].match(data, len, at, path, &h))
