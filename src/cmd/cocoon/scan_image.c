@@ -70,20 +70,13 @@ struct image_args {
 static int parse_args(int argc, char **argv, struct image_args *a)
 {
 	static const struct option options[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "no-db", no_argument, NULL, 'n' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "fail-on", required_argument, NULL, 'F' },
-		{ "malware-db", required_argument, NULL, 'm' },
-		{ "no-secrets", no_argument, NULL, 'S' },
-		{ "no-config-checks", no_argument, NULL, 'C' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "default-policies", no_argument, NULL, 'P' },
-		{ "store", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "db", required_argument, NULL, 'd' },      { "no-db", no_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },  { "output", required_argument, NULL, 'o' },
+		{ "fail-on", required_argument, NULL, 'F' }, { "malware-db", required_argument, NULL, 'm' },
+		{ "no-secrets", no_argument, NULL, 'S' },    { "no-config-checks", no_argument, NULL, 'C' },
+		{ "policy", required_argument, NULL, 'p' },  { "default-policies", no_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 's' },   { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	optind = 1;
 	int c;
