@@ -66,3 +66,24 @@ void cli_emit_decision(const char *component, const char *action, const char *ob
 	cc_event_emit_decision(component, action, NULL, tenant, object, allowed, reason);
 	cc_event_sink_close();
 }
+
+int cli_run_subcommand(const char *program, int argc, char **argv, const struct cli_subcommand *commands, size_t n,
+		       void (*usage)(FILE *out))
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	char list[256] = "";
+	for (size_t i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", commands[i].name);
+	cli_error(program, "unknown command `%s`; the commands are %s (see --help)", argv[1], list);
+	return CLI_EXIT_USAGE;
+}

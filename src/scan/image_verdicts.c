@@ -8,6 +8,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/base/log.h"
+#include "lib/base/str.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 
@@ -44,8 +45,9 @@ struct loading {
 	uint64_t bytes;
 };
 
-/* podman's reading of a name: registry, repository and tag (or digest) spelled out. */
-static char *normalized(const char *name)
+/* podman's reading of a name: registry, repository and tag (or digest) spelled out; with digest,
+ * NAME@DIGEST (a digest names the content, whatever the tag). */
+static char *normalized(const char *name, const char *digest)
 {
 	struct image_reference ref;
 	if (image_reference_parse(name, &ref, NULL) < 0)
@@ -56,6 +58,12 @@ static char *normalized(const char *name)
 		char *library = cc_xasprintf("library/%s", ref.repository);
 		free(ref.repository);
 		ref.repository = library;
+	}
+	if (digest) {
+		free(ref.tag);
+		free(ref.digest);
+		ref.tag = NULL;
+		ref.digest = cc_xstrdup(digest);
 	}
 	char *s = image_reference_string(&ref);
 	image_reference_clear(&ref);
@@ -71,16 +79,6 @@ static void index_name(struct loading *l, const char *key, json_t *report, json_
 	json_object_set_new(l->mtimes, key, json_integer(mtime));
 }
 
-/* NAME@DIGEST of a normalized NAME:TAG (or NAME:TAG@OTHER): the tag dropped, the digest put in. */
-static char *pinned_name(const char *name, const char *digest)
-{
-	char *pinned = cc_xasprintf("%.*s@%s", (int)strcspn(name, "@"), name, digest);
-	char *colon = strrchr(pinned, ':'), *at = strchr(pinned, '@'), *slash = strrchr(pinned, '/');
-	if (colon && at && colon < at && (!slash || colon > slash))
-		memmove(colon, at, strlen(at) + 1);
-	return pinned;
-}
-
 /* NAME:TAG for each tag; NAME@DIGEST and DIGEST for the manifest digest; the image ID. */
 static void add_report(struct loading *l, json_t *report, json_int_t mtime)
 {
@@ -89,12 +87,13 @@ static void add_report(struct loading *l, json_t *report, json_int_t mtime)
 	size_t i;
 	json_t *tag;
 	json_array_foreach (json_object_get(image, "repo_tags"), i, tag) {
-		_cleanup_free_ char *name = json_string_value(tag) ? normalized(json_string_value(tag)) : NULL;
+		const char *text = json_string_value(tag);
+		_cleanup_free_ char *name = text ? normalized(text, NULL) : NULL;
 		if (!name)
 			continue;
 		index_name(l, name, report, mtime);
 		if (digest) {
-			_cleanup_free_ char *pinned = pinned_name(name, digest);
+			_cleanup_free_ char *pinned = normalized(text, digest);
 			index_name(l, pinned, report, mtime);
 		}
 	}
@@ -107,8 +106,7 @@ static void add_report(struct loading *l, json_t *report, json_int_t mtime)
 
 static bool is_report_name(const char *name)
 {
-	size_t n = strlen(name);
-	return n >= 6 && strcmp(name + n - 5, ".json") == 0 && name[0] != '.';
+	return name[0] != '.' && cc_str_has_suffix(name, ".json"); /* not hidden: a name before .json */
 }
 
 /* A fingerprint of the reports' names, sizes and modification times: a report rewritten in place
@@ -247,19 +245,14 @@ void scan_image_verdicts_refresh(struct scan_image_verdicts *v)
 
 json_t *scan_image_verdicts_find(struct scan_image_verdicts *v, const char *image)
 {
-	_cleanup_free_ char *name = normalized(image);
 	struct image_reference ref = { 0 };
 	bool by_digest = image_reference_parse(image, &ref, NULL) == 0 && ref.digest;
 	/* NAME:TAG@DIGEST and NAME@DIGEST name the digest, whatever the tag says */
-	_cleanup_free_ char *pinned = by_digest && name ? pinned_name(name, ref.digest) : NULL;
+	_cleanup_free_ char *name = normalized(image, by_digest ? ref.digest : NULL);
 	pthread_mutex_lock(&v->lock);
-	json_t *report = NULL;
-	if (pinned)
-		report = json_object_get(v->index, pinned);
+	json_t *report = name ? json_object_get(v->index, name) : NULL;
 	if (!report && by_digest)
 		report = json_object_get(v->index, ref.digest);
-	if (!report && !by_digest && name)
-		report = json_object_get(v->index, name);
 	json_incref(report);
 	pthread_mutex_unlock(&v->lock);
 	image_reference_clear(&ref);

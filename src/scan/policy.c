@@ -13,6 +13,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
+#include "lib/base/str.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "scan/policy_internal.h"
@@ -180,11 +181,10 @@ int scan_policy_load_default(struct scan_policy_set *set, struct cc_error *err)
 
 static bool policy_file_name(const char *name)
 {
-	size_t len = strlen(name);
 	if (name[0] == '.')
 		return false;
-	return (len > 5 && strcmp(name + len - 5, ".yaml") == 0) || (len > 4 && strcmp(name + len - 4, ".yml") == 0) ||
-	       (len > 5 && strcmp(name + len - 5, ".json") == 0);
+	/* not hidden, so there is a name before the suffix */
+	return cc_str_has_suffix(name, ".yaml") || cc_str_has_suffix(name, ".yml") || cc_str_has_suffix(name, ".json");
 }
 
 static int compare_names(const void *a, const void *b)

@@ -4,6 +4,7 @@
 #include "image/store.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/str.h"
 #include "lib/json/json.h"
 #include "scan/image_config.h"
 #include "scan/malware.h"
@@ -30,12 +31,6 @@ void scan_options_default(struct scan_options *ret)
 	scan_image_limits_default(&ret->limits);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 bool scan_wants_file(const char *path)
 {
 	if (!strcmp(path, "etc/os-release") || !strcmp(path, "usr/lib/os-release") || !strcmp(path, DPKG_STATUS) ||
@@ -43,7 +38,7 @@ bool scan_wants_file(const char *path)
 		return true;
 	/* distroless: one stanza file per package, beside its .md5sums */
 	if (!strncmp(path, DPKG_STATUS_D, strlen(DPKG_STATUS_D)) && !strchr(path + strlen(DPKG_STATUS_D), '/') &&
-	    !ends_with(path, ".md5sums"))
+	    !cc_str_has_suffix(path, ".md5sums"))
 		return true;
 	for (size_t i = 0; i < CC_ARRAY_SIZE(rpm_sqlite); i++)
 		if (!strcmp(path, rpm_sqlite[i]))

@@ -10,6 +10,7 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/str.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -241,16 +242,10 @@ static bool azure_storage_key(const char *data, size_t len, size_t at, const cha
 	return true;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Registry credentials of docker and podman: "auth": "base64(user:password)" in their auth files. */
 static bool registry_auth(const char *data, size_t len, size_t at, const char *path, struct hit *ret)
 {
-	if (!ends_with(path, ".docker/config.json") && !ends_with(path, "containers/auth.json"))
+	if (!cc_str_has_suffix(path, ".docker/config.json") && !cc_str_has_suffix(path, "containers/auth.json"))
 		return false;
 	static const char key[] = "\"auth\"";
 	if (!starts(data, len, at, key))

@@ -1,6 +1,7 @@
 /* cocoon scan: image, node and db subcommands (docs/scan.md). */
 #include "cmd/cli.h"
 #include "commands.h"
+#include "lib/base/cleanup.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,24 +22,9 @@ static void usage(FILE *out)
 
 int cmd_scan(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (strcmp(argv[1], "image") == 0)
-		return cmd_scan_image(argc - 1, argv + 1);
-	if (strcmp(argv[1], "node") == 0)
-		return cmd_scan_node(argc - 1, argv + 1);
-	if (strcmp(argv[1], "config") == 0)
-		return cmd_scan_config(argc - 1, argv + 1);
-	if (strcmp(argv[1], "db") == 0)
-		return cmd_scan_db(argc - 1, argv + 1);
-	if (strcmp(argv[1], "policy") == 0)
-		return cmd_scan_policy(argc - 1, argv + 1);
-	cli_error("cocoon scan", "unknown command `%s`; run 'cocoon scan --help' for the list", argv[1]);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand commands[] = {
+		{ "image", cmd_scan_image }, { "node", cmd_scan_node },     { "config", cmd_scan_config },
+		{ "db", cmd_scan_db },       { "policy", cmd_scan_policy },
+	};
+	return cli_run_subcommand("cocoon scan", argc, argv, commands, CC_ARRAY_SIZE(commands), usage);
 }

@@ -13,6 +13,7 @@
 #include "scan/vulndb.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -139,4 +140,96 @@ int scan_cli_judge_build(const char *program, struct scan_result *r, const char 
 	json_decref(r->policy_violations);
 	r->policy_violations = violations;
 	return 0;
+}
+
+void scan_cli_args_init(struct scan_cli_args *a)
+{
+	*a = (struct scan_cli_args){ .db_path = getenv("COCOON_SCAN_DB"),
+				     .malware_db = getenv("COCOON_MALWARE_DB"),
+				     .format = "table",
+				     .secrets = true,
+				     .fail_on = -1 };
+	a->explicit_db = a->db_path && *a->db_path;
+}
+
+int scan_cli_args_take(const char *program, struct scan_cli_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case 'd':
+		a->db_path = arg;
+		a->explicit_db = true;
+		return 1;
+	case 'n': a->no_db = true; return 1;
+	case 'm': a->malware_db = arg; return 1;
+	case 'S': a->secrets = false; return 1;
+	case 'f': a->format = arg; return 1;
+	case 'o': a->output = arg; return 1;
+	case 'q': a->quiet = true; return 1;
+	case 'F':
+		a->fail_on_name = arg;
+		if ((a->fail_on = scan_severity_rank(arg)) < 0) {
+			cli_error(program,
+				  "--fail-on takes critical, high, medium, low, negligible or unknown, not `%s`", arg);
+			return -1;
+		}
+		return 1;
+	default: return 0;
+	}
+}
+
+int scan_cli_args_check(const char *program, const struct scan_cli_args *a)
+{
+	if (strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0 && !scan_report_format_find(a->format)) {
+		cli_error(program, "--format takes table, json, sarif, cyclonedx or spdx, not `%s`", a->format);
+		return -1;
+	}
+	return 0;
+}
+
+int scan_cli_open(const char *program, const struct scan_cli_args *a, const char *target, struct scan_options *opts,
+		  struct scan_malware_engine **ret_malware)
+{
+	opts->secrets = a->secrets;
+	if (!a->no_db && scan_cli_open_vulndb(program, a->explicit_db ? a->db_path : SCAN_DEFAULT_VULNDB,
+					      a->explicit_db, &opts->vulndb) < 0)
+		return -1;
+	*ret_malware = NULL;
+	if (a->malware_db && *a->malware_db && scan_cli_open_malware_db(program, a->malware_db, ret_malware) < 0) {
+		scan_cli_close(opts, NULL);
+		return -1;
+	}
+	opts->malware = *ret_malware;
+	if (!a->quiet && isatty(STDERR_FILENO)) {
+		opts->progress = scan_cli_show_progress;
+		opts->progress_ctx = (void *)target;
+	}
+	return 0;
+}
+
+void scan_cli_close(struct scan_options *opts, struct scan_malware_engine *malware)
+{
+	if (opts->progress)
+		fputs("\r\033[K", stderr);
+	if (opts->vulndb)
+		scan_vulndb_close(opts->vulndb);
+	scan_malware_engine_free(malware);
+	opts->vulndb = NULL;
+	opts->malware = NULL;
+	opts->progress = NULL;
+}
+
+int scan_cli_finish(const char *program, const struct scan_cli_args *a, const struct scan_result *r,
+		    const char *refusal)
+{
+	if (scan_cli_write_report(program, r, a->format, a->output) < 0)
+		return CLI_EXIT_FAILURE;
+	if (refusal) {
+		fprintf(stderr, "%s: %s\n", program, refusal);
+		return CLI_EXIT_FAILURE;
+	}
+	if (a->fail_on >= 0 && scan_cli_reaches(r, a->fail_on)) {
+		fprintf(stderr, "%s: findings at or above --fail-on %s\n", program, a->fail_on_name);
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
 }

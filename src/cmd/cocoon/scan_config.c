@@ -7,6 +7,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
+#include "lib/base/str.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "scan/report.h"
@@ -141,18 +142,12 @@ static bool document_lines(const char *data, size_t len, size_t n_docs, size_t *
 	return doc == n_docs;
 }
 
-static bool has_suffix(const char *name, const char *suffix)
-{
-	size_t n = strlen(name), k = strlen(suffix);
-	return n >= k && strcmp(name + n - k, suffix) == 0;
-}
-
 /* One file's text: JSON when it is named *.json, else a YAML stream (of which JSON is one form). */
 static void scan_text(struct config_scan *s, const char *name, const char *data, size_t len)
 {
 	struct cc_error err = { 0 };
 	json_t *docs = NULL;
-	bool json = has_suffix(name, ".json");
+	bool json = cc_str_has_suffix(name, ".json");
 	if (json) {
 		json_t *doc;
 		if (cc_json_parse(data, len, MAX_FILE_SIZE, name, &doc, &err) == 0)
@@ -216,7 +211,7 @@ static int compare_names(const void *a, const void *b)
 
 static bool manifest_name(const char *name)
 {
-	return has_suffix(name, ".yaml") || has_suffix(name, ".yml") || has_suffix(name, ".json");
+	return cc_str_has_suffix(name, ".yaml") || cc_str_has_suffix(name, ".yml") || cc_str_has_suffix(name, ".json");
 }
 
 /* A directory, held by dir_fd (closed here): its entries in name order, each opened from the
@@ -251,7 +246,8 @@ static void scan_dir(struct config_scan *s, int dir_fd, const char *path, int de
 	if (n)
 		qsort(names, n, sizeof(names[0]), compare_names);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *child = cc_xasprintf("%s%s%s", path, has_suffix(path, "/") ? "" : "/", names[i]);
+		_cleanup_free_ char *child =
+		    cc_xasprintf("%s%s%s", path, cc_str_has_suffix(path, "/") ? "" : "/", names[i]);
 		struct stat st;
 		if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			cli_error(PROGRAM, "%s: %m", child);

@@ -4,13 +4,8 @@
 #include "commands.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
-#include "lib/json/json.h"
-#include "scan/malware.h"
 #include "scan/policy.h"
-#include "scan/report.h"
-#include "scan/report_formats.h"
 #include "scan/scan.h"
-#include "scan/vulndb.h"
 #include "scan_common.h"
 
 #include <getopt.h>
@@ -60,9 +55,9 @@ static void usage(FILE *out)
 #define MAX_POLICIES 32
 
 struct image_args {
-	const char *db_path, *malware_db, *format, *output, *fail_on_name, *store;
-	bool explicit_db, no_db, secrets, config_checks, quiet, default_policies;
-	int fail_on;
+	struct scan_cli_args common;
+	const char *store;
+	bool config_checks, default_policies;
 	const char *policies[MAX_POLICIES];
 	size_t n_policies;
 };
@@ -81,14 +76,12 @@ static int parse_args(int argc, char **argv, struct image_args *a)
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:o:qh", options, NULL)) != -1) {
+		int taken = scan_cli_args_take(PROGRAM, &a->common, c, optarg);
+		if (taken < 0)
+			return CLI_EXIT_USAGE;
+		if (taken)
+			continue;
 		switch (c) {
-		case 'd':
-			a->db_path = optarg;
-			a->explicit_db = true;
-			break;
-		case 'n': a->no_db = true; break;
-		case 'm': a->malware_db = optarg; break;
-		case 'S': a->secrets = false; break;
 		case 'C': a->config_checks = false; break;
 		case 'p':
 			if (a->n_policies == MAX_POLICIES) {
@@ -99,27 +92,12 @@ static int parse_args(int argc, char **argv, struct image_args *a)
 			break;
 		case 'P': a->default_policies = true; break;
 		case 's': a->store = optarg; break;
-		case 'q': a->quiet = true; break;
-		case 'f': a->format = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'F':
-			a->fail_on_name = optarg;
-			if ((a->fail_on = scan_severity_rank(optarg)) < 0) {
-				cli_error(
-				    PROGRAM,
-				    "--fail-on takes critical, high, medium, low, negligible or unknown, not `%s`",
-				    optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0 && !scan_report_format_find(a->format)) {
-		cli_error(PROGRAM, "--format takes table, json, sarif, cyclonedx or spdx, not `%s`", a->format);
+	if (scan_cli_args_check(PROGRAM, &a->common) < 0)
 		return CLI_EXIT_USAGE;
-	}
 	if (optind != argc - 1) {
 		cli_error(PROGRAM, "give exactly one PATH to scan; see --help");
 		return CLI_EXIT_USAGE;
@@ -131,47 +109,27 @@ static int scan(const struct image_args *a, const char *path, struct scan_result
 {
 	struct scan_options opts;
 	scan_options_default(&opts);
-	opts.secrets = a->secrets;
 	opts.config = a->config_checks;
-	if (!a->no_db && scan_cli_open_vulndb(PROGRAM, a->explicit_db ? a->db_path : SCAN_DEFAULT_VULNDB,
-					      a->explicit_db, &opts.vulndb) < 0)
+	struct scan_malware_engine *malware;
+	if (scan_cli_open(PROGRAM, &a->common, path, &opts, &malware) < 0)
 		return -1;
-	struct scan_malware_engine *malware = NULL;
-	int r = 0;
-	if (a->malware_db && *a->malware_db)
-		r = scan_cli_open_malware_db(PROGRAM, a->malware_db, &malware);
-	opts.malware = malware;
-	bool progress = !a->quiet && isatty(STDERR_FILENO);
-	if (progress) {
-		opts.progress = scan_cli_show_progress;
-		opts.progress_ctx = (void *)path;
-	}
 	struct cc_error err = { 0 };
+	int r;
 	/* store:REF is an image of cocoon's image store, as the platform runs it */
-	if (r == 0 && !strncmp(path, "store:", 6))
+	if (!strncmp(path, "store:", 6))
 		r = scan_run_stored_image(a->store, path + 6, &opts, ret, &err);
-	else if (r == 0)
+	else
 		r = scan_run_image(path, &opts, ret, &err);
-	if (r < 0 && err.code)
+	scan_cli_close(&opts, malware);
+	if (r < 0)
 		cli_error(PROGRAM, "%s", cc_error_message(&err));
-	if (progress)
-		fputs("\r\033[K", stderr);
-	if (opts.vulndb)
-		scan_vulndb_close(opts.vulndb);
-	scan_malware_engine_free(malware);
 	return r;
 }
 
 int cmd_scan_image(int argc, char **argv)
 {
-	struct image_args a = { .db_path = getenv("COCOON_SCAN_DB"),
-				.malware_db = getenv("COCOON_MALWARE_DB"),
-				.store = getenv("COCOON_IMAGE_STORE"),
-				.format = "table",
-				.secrets = true,
-				.config_checks = true,
-				.fail_on = -1 };
-	a.explicit_db = a.db_path && *a.db_path;
+	struct image_args a = { .store = getenv("COCOON_IMAGE_STORE"), .config_checks = true };
+	scan_cli_args_init(&a.common);
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
@@ -185,16 +143,11 @@ int cmd_scan_image(int argc, char **argv)
 		scan_result_clear(&result);
 		return CLI_EXIT_FAILURE;
 	}
-	rc = scan_cli_write_report(PROGRAM, &result, a.format, a.output) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
-	if (rc == CLI_EXIT_OK && blocks) {
-		_cleanup_free_ char *refusal = scan_policy_refusal(result.policy_violations, SCAN_POLICY_STAGE_BUILD);
-		fprintf(stderr, "%s: %s\n", PROGRAM, refusal ? refusal : "a policy fails the build");
-		rc = CLI_EXIT_FAILURE;
-	}
-	if (rc == CLI_EXIT_OK && a.fail_on >= 0 && scan_cli_reaches(&result, a.fail_on)) {
-		fprintf(stderr, "%s: findings at or above --fail-on %s\n", PROGRAM, a.fail_on_name);
-		rc = CLI_EXIT_FAILURE;
-	}
+	_cleanup_free_ char *refusal =
+	    blocks ? scan_policy_refusal(result.policy_violations, SCAN_POLICY_STAGE_BUILD) : NULL;
+	if (blocks && !refusal)
+		refusal = cc_xstrdup("a policy fails the build");
+	rc = scan_cli_finish(PROGRAM, &a.common, &result, refusal);
 	scan_result_clear(&result);
 	return rc;
 }

@@ -7,12 +7,8 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/event/emit.h"
-#include "scan/malware.h"
 #include "scan/node.h"
-#include "scan/report.h"
-#include "scan/report_formats.h"
 #include "scan/scan.h"
-#include "scan/vulndb.h"
 #include "scan_common.h"
 
 #include <errno.h>
@@ -67,9 +63,9 @@ static void usage(FILE *out)
 }
 
 struct node_args {
-	const char *db_path, *malware_db, *format, *output, *event_log, *fail_on_name, *root;
-	bool explicit_db, no_db, secrets, remote, nice, quiet;
-	int fail_on;
+	struct scan_cli_args common;
+	const char *event_log, *root;
+	bool remote, nice;
 	long rate_mib;
 	const char *exclude[MAX_EXCLUDES + 1];
 	size_t n_exclude;
@@ -98,14 +94,12 @@ static int parse_args(int argc, char **argv, struct node_args *a)
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "f:o:qh", options, NULL)) != -1) {
+		int taken = scan_cli_args_take(PROGRAM, &a->common, c, optarg);
+		if (taken < 0)
+			return CLI_EXIT_USAGE;
+		if (taken)
+			continue;
 		switch (c) {
-		case 'd':
-			a->db_path = optarg;
-			a->explicit_db = true;
-			break;
-		case 'n': a->no_db = true; break;
-		case 'm': a->malware_db = optarg; break;
-		case 'S': a->secrets = false; break;
 		case 'x':
 			if (a->n_exclude == MAX_EXCLUDES) {
 				cli_error(PROGRAM, "at most %d --exclude", MAX_EXCLUDES);
@@ -124,27 +118,12 @@ static int parse_args(int argc, char **argv, struct node_args *a)
 			break;
 		case 'N': a->nice = false; break;
 		case 'e': a->event_log = optarg; break;
-		case 'f': a->format = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'F':
-			a->fail_on_name = optarg;
-			if ((a->fail_on = scan_severity_rank(optarg)) < 0) {
-				cli_error(
-				    PROGRAM,
-				    "--fail-on takes critical, high, medium, low, negligible or unknown, not `%s`",
-				    optarg);
-				return CLI_EXIT_USAGE;
-			}
-			break;
-		case 'q': a->quiet = true; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0 && !scan_report_format_find(a->format)) {
-		cli_error(PROGRAM, "--format takes table, json, sarif, cyclonedx or spdx, not `%s`", a->format);
+	if (scan_cli_args_check(PROGRAM, &a->common) < 0)
 		return CLI_EXIT_USAGE;
-	}
 	if (argc - optind > 1) {
 		cli_error(PROGRAM, "give at most one ROOT to scan; see --help");
 		return CLI_EXIT_USAGE;
@@ -182,52 +161,43 @@ static int open_events(const char *event_log)
 	return r;
 }
 
-static int run(struct node_args *a, struct scan_options *opts)
+static int run(struct node_args *a)
 {
-	char host[256] = "localhost";
-	gethostname(host, sizeof(host) - 1);
+	struct scan_options opts;
+	scan_options_default(&opts);
+	opts.config = false; /* a host has no image config */
+	opts.max_read_rate = (uint64_t)a->rate_mib << 20;
+	/* a host holds more than an image: its entry count is bounded by its own filesystems */
+	opts.limits.max_entries = UINT64_MAX;
+	opts.limits.max_layer_size = UINT64_MAX;
+	struct scan_malware_engine *malware;
+	if (scan_cli_open(PROGRAM, &a->common, a->root, &opts, &malware) < 0)
+		return CLI_EXIT_FAILURE;
 	struct scan_node_options node = { .exclude = a->exclude, .n_exclude = a->n_exclude, .remote = a->remote };
-	bool progress = !a->quiet && isatty(STDERR_FILENO);
-	if (progress) {
-		opts->progress = scan_cli_show_progress;
-		opts->progress_ctx = (void *)a->root;
-	}
 	struct scan_result result;
 	struct cc_error err = { 0 };
-	int r = scan_run_node(a->root, &node, opts, &result, &err);
-	if (progress)
-		fputs("\r\033[K", stderr);
+	int r = scan_run_node(a->root, &node, &opts, &result, &err);
+	scan_cli_close(&opts, malware);
 	if (r < 0) {
 		cli_error(PROGRAM, "%s", cc_error_message(&err));
 		return CLI_EXIT_FAILURE;
 	}
-	int rc = CLI_EXIT_OK;
-	if (scan_node_emit_events(&result, host, &err) < 0) {
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	bool recorded = scan_node_emit_events(&result, host, &err) == 0;
+	if (!recorded)
 		cli_error(PROGRAM, "%s", cc_error_message(&err));
-		rc = CLI_EXIT_FAILURE;
-	}
-	if (scan_cli_write_report(PROGRAM, &result, a->format, a->output) < 0)
-		rc = CLI_EXIT_FAILURE;
-	if (rc == CLI_EXIT_OK && a->fail_on >= 0 && scan_cli_reaches(&result, a->fail_on)) {
-		fprintf(stderr, "%s: findings at or above --fail-on %s\n", PROGRAM, a->fail_on_name);
-		rc = CLI_EXIT_FAILURE;
-	}
+	int rc = scan_cli_finish(PROGRAM, &a->common, &result, NULL);
 	scan_result_clear(&result);
-	return rc;
+	return recorded ? rc : CLI_EXIT_FAILURE;
 }
 
 int cmd_scan_node(int argc, char **argv)
 {
-	struct node_args a = { .db_path = getenv("COCOON_SCAN_DB"),
-			       .malware_db = getenv("COCOON_MALWARE_DB"),
-			       .event_log = getenv("COCOON_EVENT_LOG"),
-			       .format = "table",
-			       .root = "/",
-			       .secrets = true,
-			       .nice = true,
-			       .fail_on = -1,
-			       .rate_mib = DEFAULT_RATE };
-	a.explicit_db = a.db_path && *a.db_path;
+	struct node_args a = {
+		.event_log = getenv("COCOON_EVENT_LOG"), .root = "/", .nice = true, .rate_mib = DEFAULT_RATE
+	};
+	scan_cli_args_init(&a.common);
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
@@ -235,26 +205,7 @@ int cmd_scan_node(int argc, char **argv)
 		lower_priority();
 	if (open_events(a.event_log) < 0)
 		return CLI_EXIT_FAILURE;
-	struct scan_options opts;
-	scan_options_default(&opts);
-	opts.secrets = a.secrets;
-	opts.config = false; /* a host has no image config */
-	opts.max_read_rate = (uint64_t)a.rate_mib << 20;
-	/* a host holds more than an image: its entry count is bounded by its own filesystems */
-	opts.limits.max_entries = UINT64_MAX;
-	opts.limits.max_layer_size = UINT64_MAX;
-	if (!a.no_db && scan_cli_open_vulndb(PROGRAM, a.explicit_db ? a.db_path : SCAN_DEFAULT_VULNDB, a.explicit_db,
-					     &opts.vulndb) < 0)
-		return CLI_EXIT_FAILURE;
-	struct scan_malware_engine *malware = NULL;
-	if (a.malware_db && *a.malware_db && scan_cli_open_malware_db(PROGRAM, a.malware_db, &malware) < 0)
-		rc = CLI_EXIT_FAILURE;
-	opts.malware = malware;
-	if (rc != CLI_EXIT_FAILURE)
-		rc = run(&a, &opts);
-	if (opts.vulndb)
-		scan_vulndb_close(opts.vulndb);
-	scan_malware_engine_free(malware);
+	rc = run(&a);
 	cc_event_sink_close();
 	return rc;
 }

@@ -361,21 +361,8 @@ static int cmd_fields(int argc, char **argv)
 
 int cmd_scan_policy(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int, char **);
-	} commands[] = { { "list", cmd_list }, { "lint", cmd_lint }, { "eval", cmd_eval }, { "fields", cmd_fields } };
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	for (size_t i = 0; i < CC_ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	cli_error(PROGRAM, "unknown command `%s`: use list, lint, eval or fields", argv[1]);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand commands[] = {
+		{ "list", cmd_list }, { "lint", cmd_lint }, { "eval", cmd_eval }, { "fields", cmd_fields }
+	};
+	return cli_run_subcommand(PROGRAM, argc, argv, commands, CC_ARRAY_SIZE(commands), usage);
 }

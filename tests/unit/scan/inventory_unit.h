@@ -59,3 +59,21 @@ static inline void unit_assert_refused(int r, int code, const struct cc_error *e
 	if (word && !strstr(err->message, word))
 		fail_msg("`%s` not in the message: %s", word, err->message);
 }
+
+/* A text database parser (scan_dpkg_parse, scan_apk_parse). */
+typedef int (*unit_text_db_parser)(const char *data, size_t len, const char *db_path, struct scan_inventory *inv,
+				   struct cc_error *err);
+
+/* A refused database leaves the inventory as it was (one package put there first). */
+static inline void unit_text_db_refused(unit_text_db_parser parse, const char *db_path, const char *text, int code,
+					const char *word)
+{
+	struct scan_inventory inv = { 0 };
+	scan_inventory_add(&inv, &(struct scan_package){ .name = "before", .version = "1" });
+	struct cc_error err = { 0 };
+	int r = parse(text, strlen(text), db_path, &inv, &err);
+	unit_assert_refused(r, code, &err, word);
+	assert_int_equal(inv.n_packages, 1);
+	unit_assert_str(inv.packages[0].name, "before");
+	scan_inventory_free(&inv);
+}

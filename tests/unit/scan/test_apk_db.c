@@ -8,14 +8,7 @@ static const char db_path[] = "/lib/apk/db/installed";
 
 static void parse_refused(const char *text, int code, const char *word)
 {
-	struct scan_inventory inv = { 0 };
-	scan_inventory_add(&inv, &(struct scan_package){ .name = "before", .version = "1" });
-	struct cc_error err = { 0 };
-	int r = scan_apk_parse(text, strlen(text), db_path, &inv, &err);
-	unit_assert_refused(r, code, &err, word);
-	assert_int_equal(inv.n_packages, 1);
-	unit_assert_str(inv.packages[0].name, "before");
-	scan_inventory_free(&inv);
+	unit_text_db_refused(scan_apk_parse, db_path, text, code, word);
 }
 
 static void test_fixture(void **state)

@@ -15,17 +15,9 @@ static void parse_ok(const char *text, size_t len, struct scan_inventory *inv)
 		fail_msg("parse failed (%d): %s", r, err.message);
 }
 
-/* A refused database leaves the inventory as it was (one package put there first). */
 static void parse_refused(const char *text, int code, const char *word)
 {
-	struct scan_inventory inv = { 0 };
-	scan_inventory_add(&inv, &(struct scan_package){ .name = "before", .version = "1" });
-	struct cc_error err = { 0 };
-	int r = scan_dpkg_parse(text, strlen(text), fixture_path, &inv, &err);
-	unit_assert_refused(r, code, &err, word);
-	assert_int_equal(inv.n_packages, 1);
-	unit_assert_str(inv.packages[0].name, "before");
-	scan_inventory_free(&inv);
+	unit_text_db_refused(scan_dpkg_parse, fixture_path, text, code, word);
 }
 
 static void test_fixture(void **state)
