@@ -137,6 +137,7 @@ static void answer(const struct cc_dns_query *q, const uint8_t *data, size_t siz
 			uint8_t wire[CC_DNS_NAME_MAX];
 			check(r == -EINVAL && soa && cc_dns_name_to_wire(zone, wire, sizeof(wire), NULL) + 11 > 255);
 			check(out.len == 0);
+			cc_buf_free(&out); /* the writer rolls back the length; the caller's buffer is the caller's */
 			return;
 		}
 		check(tcp || out.len <= q->udp_size);
