@@ -48,6 +48,17 @@ static void usage(FILE *out)
 		     "      --pod-security-default LEVEL  Pod Security for namespaces without the label\n"
 		     "                          pod-security.kubernetes.io/enforce: privileged, baseline or\n"
 		     "                          restricted (default restricted)\n"
+		     "      --scan-db PATH      the vulnerability database images are matched against (default\n"
+		     "                          DATA_DIR/scan/vulndb.sqlite; `cocoon scan db import --db PATH`)\n"
+		     "      --malware-db PATH   ClamAV signatures (.hdb, .ndb, .yar, ...) every image is scanned with\n"
+		     "      --no-image-scan     do not scan the images of the node's store\n"
+		     "      --scan-node-interval SECONDS  also scan this host (as `cocoon scan node /`) every\n"
+		     "                          SECONDS, at low priority (default 0: never)\n"
+		     "      --admission-policy PATH|default  judge every new or changed workload by its images'\n"
+		     "                          scan verdicts and these policies (a file or directory; `default`:\n"
+		     "                          the shipped set); default: no such admission\n"
+		     "      --admission-allow-unscanned  admit an image without a scan verdict, with a warning\n"
+		     "                          (default: refused)\n"
 		     "      --audit-policy FILE the audit policy (audit.k8s.io/v1 Policy, as kube-apiserver's\n"
 		     "                          --audit-policy-file); default: Metadata for every request\n"
 		     "      --authentication-config FILE  OIDC issuers for bearer tokens: kube-apiserver's\n"
@@ -102,7 +113,13 @@ int main(int argc, char **argv)
 		OPT_AGENT_STATE,
 		OPT_TPM,
 		OPT_REGISTRY_CA,
-		OPT_INSECURE_REGISTRY
+		OPT_INSECURE_REGISTRY,
+		OPT_SCAN_DB,
+		OPT_MALWARE_DB,
+		OPT_NO_IMAGE_SCAN,
+		OPT_SCAN_NODE_INTERVAL,
+		OPT_ADMISSION_POLICY,
+		OPT_ADMISSION_ALLOW_UNSCANNED
 	};
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -136,6 +153,12 @@ int main(int argc, char **argv)
 		{ "tpm", required_argument, NULL, OPT_TPM },
 		{ "registry-ca", required_argument, NULL, OPT_REGISTRY_CA },
 		{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
+		{ "scan-db", required_argument, NULL, OPT_SCAN_DB },
+		{ "malware-db", required_argument, NULL, OPT_MALWARE_DB },
+		{ "no-image-scan", no_argument, NULL, OPT_NO_IMAGE_SCAN },
+		{ "scan-node-interval", required_argument, NULL, OPT_SCAN_NODE_INTERVAL },
+		{ "admission-policy", required_argument, NULL, OPT_ADMISSION_POLICY },
+		{ "admission-allow-unscanned", no_argument, NULL, OPT_ADMISSION_ALLOW_UNSCANNED },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -186,6 +209,22 @@ int main(int argc, char **argv)
 			insecure[n_insecure] = NULL;
 			cfg.insecure_registries = insecure;
 			break;
+		case OPT_SCAN_DB: cfg.scan_db = optarg; break;
+		case OPT_MALWARE_DB: cfg.malware_db = optarg; break;
+		case OPT_NO_IMAGE_SCAN: cfg.no_image_scan = true; break;
+		case OPT_SCAN_NODE_INTERVAL: {
+			char *end;
+			long seconds = strtol(optarg, &end, 10);
+			if (end == optarg || *end || seconds < 0 || seconds > 365L * 86400) {
+				cli_error("cocoond", "--scan-node-interval takes whole seconds (0 to a year), not `%s`",
+					  optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.node_scan_interval_s = (int)seconds;
+			break;
+		}
+		case OPT_ADMISSION_POLICY: cfg.admission_policy = optarg; break;
+		case OPT_ADMISSION_ALLOW_UNSCANNED: cfg.admission_allow_unscanned = true; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'V': cli_print_version("cocoond", false); return CLI_EXIT_OK;
 		default: fprintf(stderr, "Try 'cocoond --help'.\n"); return CLI_EXIT_USAGE;

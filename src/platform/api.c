@@ -19,6 +19,7 @@
 #include "platform/discovery.h"
 #include "platform/field_validation.h"
 #include "platform/finalizers.h"
+#include "platform/image_admission.h"
 #include "platform/objects.h"
 #include "platform/openapi.h"
 #include "platform/patch.h"
@@ -278,23 +279,6 @@ static void list(struct platform_api *api, const struct platform_target *t, cons
 	platform_respond(resp, 200, list_obj);
 }
 
-/* A Warning header (RFC 7234 §5.5, warn-code 299, the text a quoted-string: quotes and backslashes
- * escaped), as kube-apiserver sends admission warnings; kubectl prints "Warning: TEXT". */
-static void add_warning(struct cc_http_response *resp, const char *text)
-{
-	size_t len = strlen(text), used = 0;
-	_cleanup_free_ char *header = cc_xmalloc(len * 2 + 16);
-	used += (size_t)sprintf(header, "299 - \"");
-	for (const char *p = text; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			header[used++] = '\\';
-		header[used++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-	}
-	header[used++] = '"';
-	header[used] = '\0';
-	cc_http_response_add_header(resp, "Warning", header);
-}
-
 /* Pod Security admission: a pod that violates its namespace's enforce level is refused (403, as
  * kube-apiserver words it); the warn level's violations, and those of a workload's pod template
  * against the enforce level, come back as a Warning header (kubectl prints them). */
@@ -326,19 +310,31 @@ static bool pod_security(struct platform_api *api, const struct platform_target 
 	else if (v.allowed && v.warning)
 		text = cc_xstrdup(v.warning);
 	if (text)
-		add_warning(resp, text);
+		platform_add_warning(resp, text);
 	platform_pss_verdict_clear(&v);
 	return allowed;
 }
 
 /* Every admission of a new object, whichever verb makes it (create, or a server-side apply of an
  * absent object); false after answering the refusal. */
+/* The scanner's admission (image_admission.h) for the kinds with pods, when cocoond has policies. */
+static bool scan_admission(struct platform_api *api, const struct platform_target *t, const char *operation,
+			   const struct cc_http_request *req, const json_t *obj, const json_t *old,
+			   struct cc_http_response *resp)
+{
+	const char *kind = t->resource->kind;
+	if (strcmp(kind, "Pod") != 0 && strcmp(kind, "Deployment") != 0 && strcmp(kind, "ReplicaSet") != 0)
+		return true;
+	return platform_image_admission(api->cfg.scan_admission, t, operation, req, obj, old, resp);
+}
+
 static bool admit_new(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		      json_t *obj, struct cc_http_response *resp)
 {
 	bool pod = strcmp(t->resource->kind, "Pod") == 0, service = strcmp(t->resource->kind, "Service") == 0;
 	return platform_admit_create(t->resource, obj, t->namespace, resp) == 0 &&
 	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
+	       scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
 	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
 	       (!service || !api->cfg.service_ips || platform_service_ips_assign(api->cfg.service_ips, obj, resp));
 }
@@ -429,7 +425,7 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 	 * a workload's new template must meet its namespace's level; metadata and status changes are
 	 * exempt (a pod that predates a stricter label can still be labelled and report status). */
 	if (!t->subresource && !json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")) &&
-	    !pod_security(api, t, obj, resp))
+	    (!pod_security(api, t, obj, resp) || !scan_admission(api, t, "UPDATE", req, obj, old, resp)))
 		return;
 	if (same_but_version(obj, old)) {
 		/* Nothing changes: no write and no new resourceVersion, as kube-apiserver does for a no-op

@@ -19,6 +19,7 @@ struct platform_guard;
 struct platform_pods;
 struct platform_sa_tokens;
 struct platform_service_ips;
+struct scan_admission_config;
 
 struct platform_api_config {
 	struct platform_objects *objects;
@@ -44,6 +45,8 @@ struct platform_api_config {
 	struct platform_pods *pods;
 	/* Pod Security (pod_security.h) for namespaces without an enforce label. */
 	enum platform_pss_level pod_security;
+	/* The scanner's admission (image_admission.h): verdicts and policies; NULL: none. */
+	const struct scan_admission_config *scan_admission;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

@@ -38,6 +38,7 @@
 #include "platform/rbac.h"
 #include "platform/resources.h"
 #include "platform/sa_tokens.h"
+#include "platform/scanning.h"
 #include "platform/secrets_at_rest.h"
 #include "platform/service_ips.h"
 #include "platform/service_proxy.h"
@@ -146,6 +147,7 @@ struct platform_daemon {
 	struct cc_grpc_health *health;
 	struct cc_grpc_method health_method; /* wrapped by grpc_authenticated */
 	struct cc_grpc_method methods[1];
+	struct platform_scanning scanning;
 };
 
 void platform_daemon_stop(struct platform_daemon *d)
@@ -158,6 +160,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	cc_server_stop(d->pods_server);
 	cc_server_stop(d->tcp_server);
 	platform_controllers_stop(d->controllers);
+	platform_scanning_stop(&d->scanning);
 	platform_exec_free(d->exec);
 	platform_port_forward_free(d->port_forward);
 	platform_cluster_dns_stop(d->dns);
@@ -358,6 +361,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
+	if (r == 0)
+		r = platform_scanning_start(&d->scanning, cfg, d->objects, node, err);
 	/* LoadBalancer Services answer on the node's address, where this node routes them. */
 	char node_address[INET_ADDRSTRLEN];
 	platform_host_address(cfg->bridge ? cfg->bridge : "cocoon0", node_address, sizeof(node_address));
@@ -437,7 +442,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					    .node_name = node,
 					    .audit = d->audit,
 					    .pods = d->pods,
-					    .pod_security = d->pod_security };
+					    .pod_security = d->pod_security,
+					    .scan_admission = d->scanning.admission_on ? &d->scanning.admission : NULL };
 	if (d->exec) {
 		acfg.pod_stream = platform_pod_stream;
 		acfg.pod_stream_ctx = &d->streams;

@@ -46,6 +46,18 @@ struct platform_daemon_config {
 	/* Pod Security for namespaces without a pod-security.kubernetes.io/enforce label: privileged,
 	 * baseline or restricted (NULL: restricted). */
 	const char *pod_security_default;
+	/* The image scanner (image_scan.h): on unless no_image_scan. scan_db: the vulnerability
+	 * database (default <data_dir>/scan/vulndb.sqlite); malware_db: ClamAV signatures or NULL;
+	 * node_scan_interval_s: the host scanned every so often (0: never). */
+	bool no_image_scan;
+	const char *scan_db;
+	const char *malware_db;
+	int node_scan_interval_s;
+	/* Admission by the scan verdicts and the policies (image_admission.h): a policy file or
+	 * directory, or "default" for the shipped set; NULL: none. admission_allow_unscanned admits an
+	 * image without a verdict (with a warning) instead of refusing it. */
+	const char *admission_policy;
+	bool admission_allow_unscanned;
 };
 
 /* `cocoon down` leaves this file in the data directory before it stops cocoond: the pods are

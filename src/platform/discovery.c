@@ -73,12 +73,21 @@ static json_t *resource_list(const char *group, const char *version)
 			 "resources", list);
 }
 
+/* Each group is served at one version: its resources' (v1, or v1alpha1 for cocoon's own). */
 static json_t *group_object(const char *group)
 {
+	size_t count;
+	const struct platform_resource *all = platform_resources(&count);
+	const char *version = "v1";
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(all[i].group, group) == 0) {
+			version = all[i].version;
+			break;
+		}
 	char gv[96];
-	snprintf(gv, sizeof(gv), "%s/v1", group);
+	snprintf(gv, sizeof(gv), "%s/%s", group, version);
 	return json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", group, "versions", "groupVersion", gv,
-			 "version", "v1", "preferredVersion", "groupVersion", gv, "version", "v1");
+			 "version", version, "preferredVersion", "groupVersion", gv, "version", version);
 }
 
 /* Every group but the core one, in table order, once. */

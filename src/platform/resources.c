@@ -54,6 +54,16 @@ static const struct platform_resource resources[] = {
 	  NULL,
 	  false },
 	{ "node.k8s.io", "v1", "runtimeclasses", "RuntimeClass", "runtimeclass", false, { NULL }, NULL, false },
+	/* Written by cocoond's scanner (vuln_reports.h), read by everyone allowed to. */
+	{ "scan.cocoon.dev",
+	  "v1alpha1",
+	  "vulnerabilityreports",
+	  "VulnerabilityReport",
+	  "vulnerabilityreport",
+	  true,
+	  { "vuln", "vulns" },
+	  NULL,
+	  true },
 	/* Asked, not stored: `kubectl auth can-i`. */
 	{ "authorization.k8s.io",
 	  "v1",

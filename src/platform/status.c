@@ -1,6 +1,7 @@
 /* Status responses (see status.h); reasons and codes as k8s.io/apimachinery's StatusReason. */
 #include "platform/status.h"
 
+#include "lib/base/cleanup.h"
 #include "lib/net/http.h"
 #include "platform/resources.h"
 
@@ -115,4 +116,21 @@ void platform_status_success(struct cc_http_response *resp, const struct platfor
 		json_object_set_new(details, "kind", json_string(resource->resource));
 	json_object_set_new(status, "details", details);
 	platform_respond(resp, 200, status);
+}
+
+/* A Warning header (RFC 7234 §5.5, warn-code 299, the text a quoted-string: quotes and backslashes
+ * escaped), as kube-apiserver sends admission warnings; kubectl prints "Warning: TEXT". */
+void platform_add_warning(struct cc_http_response *resp, const char *text)
+{
+	size_t len = strlen(text), used = 0;
+	_cleanup_free_ char *header = cc_xmalloc(len * 2 + 16);
+	used += (size_t)sprintf(header, "299 - \"");
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			header[used++] = '\\';
+		header[used++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+	}
+	header[used++] = '"';
+	header[used] = '\0';
+	cc_http_response_add_header(resp, "Warning", header);
 }

@@ -24,3 +24,5 @@ void platform_cause(json_t *causes, const char *reason, const char *field, const
 void platform_status_success(struct cc_http_response *resp, const struct platform_resource *resource, const char *name);
 /* Any response body that is a Kubernetes object. */
 void platform_respond(struct cc_http_response *resp, int code, json_t *object);
+/* A Warning header as kube-apiserver sends admission warnings (kubectl prints "Warning: TEXT"). */
+void platform_add_warning(struct cc_http_response *resp, const char *text);

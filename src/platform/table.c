@@ -327,6 +327,29 @@ static void network_policy_cells(const json_t *obj, json_t *cells, const char *a
 static const struct column network_policy_columns[] = {
 	{ "Name", "string", "name", 0 }, { "Pod-Selector", "string", "", 0 }, { "Age", "string", "", 0 }, { 0 }
 };
+/* kubectl get vulnerabilityreports: trivy-operator's columns (REPOSITORY, TAG, SCANNER, AGE and
+ * the counts by severity), with the fixable count and malware beside them. */
+static void vuln_report_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *summary = json_object_get(json_object_get(obj, "report"), "summary");
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_string(str(obj, "report", "artifact", "repository") ?: ""));
+	json_array_append_new(cells, json_string(str(obj, "report", "artifact", "tag") ?: ""));
+	json_array_append_new(cells, json_string(str(obj, "report", "scanner", "name") ?: ""));
+	json_array_append_new(cells, json_string(age));
+	static const char *const counts[] = { "criticalCount", "highCount", "mediumCount", "lowCount",
+					      "unknownCount",  "fixableCount", "malwareCount" };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_array_append_new(cells, json_integer(json_integer_value(json_object_get(summary, counts[i]))));
+}
+
+static const struct column vuln_report_columns[] = {
+	{ "Name", "string", "name", 0 },      { "Repository", "string", "", 0 }, { "Tag", "string", "", 0 },
+	{ "Scanner", "string", "", 0 },       { "Age", "string", "", 0 },        { "Critical", "integer", "", 0 },
+	{ "High", "integer", "", 0 },         { "Medium", "integer", "", 0 },    { "Low", "integer", "", 0 },
+	{ "Unknown", "integer", "", 0 },      { "Fixable", "integer", "", 1 },   { "Malware", "integer", "", 1 },
+	{ 0 }
+};
 static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
 					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
 					       { "Message", "string", "", 0 },   { 0 } };
@@ -346,6 +369,7 @@ static const struct printer {
 	{ "Event", event_columns, event_cells },
 	{ "Service", service_columns, service_cells },
 	{ "NetworkPolicy", network_policy_columns, network_policy_cells },
+	{ "VulnerabilityReport", vuln_report_columns, vuln_report_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

@@ -123,12 +123,13 @@ static json_t *workload_facts(const struct scan_workload *w, const char *namespa
 			 "podSpec", w->pod_spec);
 }
 
-static char *missing_message(const json_t *missing)
+static char *missing_message(const struct scan_admission_config *cfg, const json_t *missing)
 {
 	_cleanup_free_ char *list = json_dumps(missing, JSON_COMPACT);
-	return cc_xasprintf("no scan verdict for image %s: scan it (`cocoon scan image --format json` into the "
-			    "webhook's reports) before deploying it; the webhook refuses what it cannot judge",
-			    list);
+	return cc_xasprintf("no scan verdict for image %s: %s", list,
+			    cfg->unscanned_hint ? cfg->unscanned_hint
+						: "scan it (`cocoon scan image --format json` into the webhook's "
+						  "reports) before deploying it; the webhook refuses what it cannot judge");
 }
 
 static void misconfiguration_warnings(const struct scan_admission_config *cfg, const struct scan_workload *w,
@@ -234,7 +235,7 @@ static void decide(const struct scan_admission_config *cfg, const struct request
 	_cleanup_json_ json_t *images = image_reports(cfg, w->pod_spec, missing);
 	char *refusal = NULL;
 	if (json_array_size(missing) && !cfg->allow_unscanned)
-		refusal = missing_message(missing);
+		refusal = missing_message(cfg, missing);
 	else if (json_array_size(missing))
 		warn(out->review, "admitted without a scan verdict for %zu image(s): %s", json_array_size(missing),
 		     json_string_value(json_array_get(missing, 0)));
@@ -260,6 +261,12 @@ int scan_admission_review(const struct scan_admission_config *cfg, const char *b
 	int pr = cc_json_parse(body, len, SCAN_ADMISSION_MAX_BODY, "the AdmissionReview", &review, err);
 	if (pr < 0)
 		return pr;
+	return scan_admission_review_json(cfg, review, mutate, ret, err);
+}
+
+int scan_admission_review_json(const struct scan_admission_config *cfg, const json_t *review, bool mutate,
+			       struct scan_admission_outcome *ret, struct cc_error *err)
+{
 	struct request rq = { 0 };
 	int r = read_request(review, &rq, err);
 	if (r < 0)

@@ -28,6 +28,9 @@ struct scan_admission_config {
 	enum scan_pss_level level;            /* the Pod Security level its misconfigurations are listed at */
 	const char *runtime_class;            /* what the mutation sets ("cocoon") */
 	bool mutate_runtime_class, mutate_seccomp, mutate_capabilities;
+	/* What a refusal for an image without a verdict tells the user to do; NULL: the webhook's
+	 * advice (scan it into the webhook's reports). */
+	const char *unscanned_hint;
 };
 
 struct scan_admission_outcome {
@@ -43,6 +46,9 @@ struct scan_admission_outcome {
  * answers 400); otherwise 0 and the outcome, whose review says allowed or not. */
 int scan_admission_review(const struct scan_admission_config *cfg, const char *body, size_t len, bool mutate,
 			  struct scan_admission_outcome *ret, struct cc_error *err);
+/* The same for a review already parsed (cocoond judges the objects it is sent as a webhook would). */
+int scan_admission_review_json(const struct scan_admission_config *cfg, const json_t *review, bool mutate,
+			       struct scan_admission_outcome *ret, struct cc_error *err);
 void scan_admission_outcome_clear(struct scan_admission_outcome *o);
 
 /* The JSONPatch (RFC 6902) operations that make the pod spec at spec_path (dotted: "spec.template.spec")

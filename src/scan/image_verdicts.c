@@ -208,11 +208,11 @@ void scan_image_verdicts_free(struct scan_image_verdicts *v)
 	free(v);
 }
 
-void scan_image_verdicts_refresh(struct scan_image_verdicts *v)
+static void refresh(struct scan_image_verdicts *v, bool now_please)
 {
 	int64_t now = cc_time_monotonic_ms();
 	pthread_mutex_lock(&v->lock);
-	bool due = !v->reloading && now - v->checked_ms >= CHECK_EVERY_MS;
+	bool due = !v->reloading && (now_please || now - v->checked_ms >= CHECK_EVERY_MS);
 	if (due) {
 		v->checked_ms = now;
 		v->reloading = true;
@@ -241,6 +241,16 @@ void scan_image_verdicts_refresh(struct scan_image_verdicts *v)
 	v->reloading = false;
 	pthread_mutex_unlock(&v->lock);
 	json_decref(old);
+}
+
+void scan_image_verdicts_refresh(struct scan_image_verdicts *v)
+{
+	refresh(v, false);
+}
+
+void scan_image_verdicts_reload(struct scan_image_verdicts *v)
+{
+	refresh(v, true);
 }
 
 json_t *scan_image_verdicts_find(struct scan_image_verdicts *v, const char *image)

@@ -21,6 +21,8 @@ void scan_image_verdicts_free(struct scan_image_verdicts *v);
 /* Re-reads the directory when a report in it was added, removed or rewritten (looked at at most
  * once a second). */
 void scan_image_verdicts_refresh(struct scan_image_verdicts *v);
+/* The same at once, for the writer of the reports that knows it just wrote one. */
+void scan_image_verdicts_reload(struct scan_image_verdicts *v);
 
 /* The report for a container's image reference (a new reference to it), or NULL when no report
  * names it. */

@@ -4,6 +4,7 @@
 #include "cmd/cli.h"
 #include "commands.h"
 #include "lib/base/cleanup.h"
+#include "lib/base/thread.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/event/emit.h"
@@ -17,19 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define PROGRAM        "cocoon scan node"
 #define DEFAULT_EVENTS "/var/lib/cocoon/scan/events.jsonl"
 #define DEFAULT_RATE   64 /* MiB/s */
 #define MAX_EXCLUDES   64
-
-/* linux/ioprio.h (not in every libc's headers): the idle class gets the disk when nobody else wants it */
-#define IOPRIO_CLASS_IDLE  3
-#define IOPRIO_CLASS_SHIFT 13
-#define IOPRIO_WHO_PROCESS 1
 
 static void usage(FILE *out)
 {
@@ -136,10 +130,9 @@ static int parse_args(int argc, char **argv, struct node_args *a)
 /* nice 10 and the idle I/O class: a scheduled scan yields to everything else on the host. */
 static void lower_priority(void)
 {
-	if (setpriority(PRIO_PROCESS, 0, 10) < 0)
-		fprintf(stderr, "%s: warning: cannot lower the CPU priority: %m\n", PROGRAM);
-	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT) < 0)
-		fprintf(stderr, "%s: warning: cannot lower the I/O priority: %m\n", PROGRAM);
+	int r = cc_thread_lower_priority();
+	if (r < 0)
+		fprintf(stderr, "%s: warning: cannot lower the CPU or I/O priority: %s\n", PROGRAM, strerror(-r));
 }
 
 static int open_events(const char *event_log)

@@ -1,0 +1,19 @@
+/* Admission by the scanner (scan/admission.h) inside cocoond: a new or changed object with pods
+ * (Pod, Deployment, ReplicaSet, and every other workload kind) is judged as `cocoon webhook serve`
+ * judges an AdmissionReview: its images' scan verdicts and the policies at the deploy stage. A
+ * refusal is 403 naming the policy and why; the policies' warnings come back as Warning headers;
+ * each decision is an audit event (scan/admission.decided). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cc_http_request;
+struct cc_http_response;
+struct platform_target;
+struct scan_admission_config;
+
+/* operation: "CREATE" or "UPDATE". false after answering the refusal. */
+bool platform_image_admission(const struct scan_admission_config *cfg, const struct platform_target *t,
+			      const char *operation, const struct cc_http_request *req, const json_t *obj,
+			      const json_t *old, struct cc_http_response *resp);

@@ -1,0 +1,357 @@
+/* Scale-down (plan.h). Every ready block gets a verdict, the first rule that holds it:
+ *   utilization at or above the target; under it for less than the unneeded time;
+ *   a pod that must not be evicted (local storage, safe-to-evict=false, no controller);
+ *   a PodDisruptionBudget with fewer disruptions allowed than the block holds of its pods;
+ *   the hysteresis limit: the remaining blocks would be busier than max_utilization_after_scale_down;
+ *   a pod that fits on no node of the other blocks (first-fit-decreasing onto their free room, after
+ *   the pending pods that fit took theirs).
+ * Blocks are judged emptiest first; the first that passes is removed, unless a cluster-wide rule
+ * holds every scale-down (a scale-up, blocks still provisioning, min_blocks, a cooldown, pods
+ * waiting for capacity). The hysteresis rule is what stops the down/up cycling users of the Cluster
+ * Autoscaler meet: a removal must leave room, not merely fit. */
+#include "scale/pack.h"
+#include "scale/plan.h"
+#include "scale/plan_internal.h"
+
+#include "lib/base/cleanup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct verdict_order {
+	const struct scale_cluster *cluster;
+};
+
+static int compare_verdicts(const void *a, const void *b, void *arg)
+{
+	const struct scale_block_verdict *x = a, *y = b;
+	const struct scale_cluster *c = arg;
+	if (x->utilization != y->utilization)
+		return x->utilization < y->utilization ? -1 : 1;
+	return strcmp(c->blocks[x->block].id, c->blocks[y->block].id);
+}
+
+/* Disruptions a budget allows (Kubernetes' disruption controller): from the pods it selects
+ * (expected) and those healthy (given, else running on ready nodes); percentages round up. */
+static int64_t pdb_allowed(const struct plan_context *ctx, const struct scale_pdb *pdb)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	int64_t expected = 0, healthy = 0;
+	for (size_t i = 0; i < c->n_pods; i++) {
+		const struct scale_pod *p = &c->pods[i];
+		if (strcmp(p->namespace_, pdb->namespace_) != 0 || !scale_labels_match(pdb->match_labels, p->labels))
+			continue;
+		expected++;
+		healthy += p->node >= 0 && c->nodes[p->node].ready;
+	}
+	if (pdb->current_healthy >= 0)
+		healthy = pdb->current_healthy;
+	int64_t value = pdb->percent ? (pdb->value * expected + 99) / 100 : pdb->value;
+	int64_t allowed = pdb->has_min_available ? healthy - value : value - (expected - healthy);
+	return allowed > 0 ? allowed : 0;
+}
+
+static bool movable(const struct scale_pod *p)
+{
+	return p->owner != SCALE_OWNER_DAEMONSET && p->owner != SCALE_OWNER_NODE;
+}
+
+/* The first pod that may not be evicted, with the rule it breaks; safe-to-evict=true overrides
+ * local storage and the lack of a controller, as in the Cluster Autoscaler. */
+static enum scale_blocker pod_rule(const struct scale_pod *p)
+{
+	if (!movable(p) || p->safe_to_evict == SCALE_EVICT_TRUE)
+		return SCALE_BLOCKER_NONE;
+	if (p->safe_to_evict == SCALE_EVICT_FALSE)
+		return SCALE_BLOCKER_NOT_SAFE_TO_EVICT;
+	if (p->local_storage)
+		return SCALE_BLOCKER_LOCAL_STORAGE;
+	if (p->owner == SCALE_OWNER_NONE)
+		return SCALE_BLOCKER_NOT_REPLICATED;
+	return SCALE_BLOCKER_NONE;
+}
+
+static const size_t *pods_of(const struct plan_context *ctx, size_t b, size_t *ret_n)
+{
+	*ret_n = ctx->block_start[b + 1] - ctx->block_start[b];
+	return ctx->block_pods + ctx->block_start[b];
+}
+
+static bool check_pods(const struct plan_context *ctx, struct scale_block_verdict *v)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	size_t n, offenders = 0;
+	const size_t *pods = pods_of(ctx, v->block, &n);
+	const struct scale_pod *first = NULL;
+	enum scale_blocker rule = SCALE_BLOCKER_NONE;
+	for (size_t k = 0; k < n; k++) {
+		enum scale_blocker r = pod_rule(&c->pods[pods[k]]);
+		if (r == SCALE_BLOCKER_NONE)
+			continue;
+		if (!first) {
+			first = &c->pods[pods[k]];
+			rule = r;
+		}
+		offenders++;
+	}
+	if (!first)
+		return true;
+	static const char *const why[] = {
+		[SCALE_BLOCKER_NOT_SAFE_TO_EVICT] = "is annotated cluster-autoscaler.kubernetes.io/safe-to-evict=false",
+		[SCALE_BLOCKER_LOCAL_STORAGE] = "has local storage (emptyDir or hostPath) that would be lost; annotate "
+						"it safe-to-evict=true if that is fine",
+		[SCALE_BLOCKER_NOT_REPLICATED] = "has no controller that would re-create it elsewhere",
+	};
+	v->blocker = rule;
+	char more[64] = "";
+	if (offenders > 1)
+		snprintf(more, sizeof(more), " (and %zu more pods)", offenders - 1);
+	v->reason = cc_xasprintf("pod \"%s/%s\" %s%s", first->namespace_, first->name, why[rule], more);
+	return false;
+}
+
+static bool check_pdbs(struct plan_context *ctx, struct scale_block_verdict *v)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	size_t n;
+	const size_t *pods = pods_of(ctx, v->block, &n);
+	for (size_t d = 0; d < c->n_pdbs; d++) {
+		const struct scale_pdb *pdb = &c->pdbs[d];
+		int64_t on_block = 0;
+		for (size_t k = 0; k < n; k++) {
+			const struct scale_pod *p = &c->pods[pods[k]];
+			on_block += movable(p) && strcmp(p->namespace_, pdb->namespace_) == 0 &&
+				    scale_labels_match(pdb->match_labels, p->labels);
+		}
+		if (on_block == 0)
+			continue;
+		if (!ctx->pdbs[d].counted) {
+			ctx->pdbs[d].allowed = pdb_allowed(ctx, pdb);
+			ctx->pdbs[d].counted = true;
+		}
+		if (on_block > ctx->pdbs[d].allowed) {
+			v->blocker = SCALE_BLOCKER_PDB;
+			v->reason = cc_xasprintf("PodDisruptionBudget \"%s/%s\" allows %" PRId64 " disruption%s, but the "
+						 "block holds %" PRId64 " of its pods",
+						 pdb->namespace_, pdb->name, ctx->pdbs[d].allowed,
+						 ctx->pdbs[d].allowed == 1 ? "" : "s", on_block);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct drain_fit {
+	const struct scale_cluster *cluster;
+	const struct scale_pod *pod;
+	const size_t *node;
+};
+
+static bool drain_accepts(void *arg, size_t i)
+{
+	const struct drain_fit *f = arg;
+	const struct scale_node *n = &f->cluster->nodes[f->node[i]];
+	return scale_pod_accepts(f->pod, n->labels, n->taints, n->n_taints);
+}
+
+/* First-fit-decreasing of the block's movable pods onto the other ready blocks' room. On success
+ * the moves are in *ret_moves (eviction order: largest first). */
+static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict *v, struct scale_move **ret_moves,
+		      size_t *ret_n)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	size_t n;
+	const size_t *on_block = pods_of(ctx, v->block, &n);
+	size_t *pods = cc_xcalloc(n + 1, sizeof(*pods)), n_move = 0;
+	for (size_t k = 0; k < n; k++)
+		if (movable(&c->pods[on_block[k]]))
+			pods[n_move++] = on_block[k];
+	scale_sort_decreasing(c, pods, n_move, scale_sku_node_allocatable(&c->sku));
+	struct drain_fit fit = { c, NULL, NULL };
+	size_t *node = cc_xcalloc(c->n_nodes + 1, sizeof(*node)), n_bins = 0;
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].ready && c->nodes[i].block != v->block && !c->blocks[c->nodes[i].block].provisioning)
+			node[n_bins++] = i;
+	fit.node = node;
+	struct scale_bins bins;
+	scale_bins_init(&bins, n_bins);
+	for (size_t i = 0; i < n_bins; i++) {
+		const struct scale_node *nd = &c->nodes[node[i]];
+		scale_bins_set(&bins, i, ctx->room[node[i]], scale_taints_open(nd->taints, nd->n_taints));
+	}
+	scale_bins_build(&bins);
+	struct scale_move *moves = cc_xcalloc(n_move + 1, sizeof(*moves));
+	bool ok = true;
+	for (size_t k = 0; k < n_move && ok; k++) {
+		const struct scale_pod *p = &c->pods[pods[k]];
+		fit.pod = p;
+		long at = scale_bins_first_fit(&bins, p->requests, scale_pod_unconstrained(p) ? NULL : drain_accepts, &fit);
+		if (at < 0) {
+			v->blocker = SCALE_BLOCKER_NO_FIT;
+			v->reason = cc_xasprintf("pod \"%s/%s\" fits on no node of the other blocks", p->namespace_, p->name);
+			ok = false;
+			break;
+		}
+		scale_bins_take(&bins, (size_t)at, p->requests);
+		moves[k] = (struct scale_move){ pods[k], node[at] };
+	}
+	scale_bins_free(&bins);
+	free(node);
+	free(pods);
+	if (!ok) {
+		free(moves);
+		return false;
+	}
+	*ret_moves = moves;
+	*ret_n = n_move;
+	return true;
+}
+
+/* The block's own rules, cheapest first; true when it passes all. */
+static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v, double *ret_after,
+			struct scale_move **ret_moves, size_t *ret_n)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	const struct scale_policy *policy = &c->policy;
+	if (c->blocks[v->block].provisioning) {
+		v->blocker = SCALE_BLOCKER_PROVISIONING;
+		v->reason = cc_xstrdup("the block is being provisioned");
+		return false;
+	}
+	if (v->utilization >= policy->target_utilization) {
+		v->blocker = SCALE_BLOCKER_UTILIZATION;
+		v->reason = cc_xasprintf("utilization %.2f is not under the target %.2f", v->utilization,
+					 policy->target_utilization);
+		return false;
+	}
+	int64_t under = c->now - v->underutilized_since;
+	if (under < policy->unneeded_time) {
+		v->blocker = SCALE_BLOCKER_UNNEEDED_TIME;
+		v->reason = cc_xasprintf("under the target for %" PRId64 " s of the %" PRId64 " s required", under,
+					 policy->unneeded_time);
+		return false;
+	}
+	if (!check_pods(ctx, v) || !check_pdbs(ctx, v))
+		return false;
+	/* DaemonSet and mirror pods go with the node; everything else moves. */
+	struct scale_resources used = ctx->total_used, alloc = ctx->total_alloc;
+	size_t n;
+	const size_t *pods = pods_of(ctx, v->block, &n);
+	for (size_t k = 0; k < n; k++)
+		if (!movable(&c->pods[pods[k]])) {
+			used.cpu_milli -= c->pods[pods[k]].requests.cpu_milli;
+			used.memory -= c->pods[pods[k]].requests.memory;
+		}
+	alloc.cpu_milli -= ctx->block_alloc[v->block].cpu_milli;
+	alloc.memory -= ctx->block_alloc[v->block].memory;
+	double after = alloc.cpu_milli > 0 && alloc.memory > 0 ? plan_utilization(used, alloc) : 1e9;
+	if (after > ctx->max_after) {
+		v->blocker = SCALE_BLOCKER_HYSTERESIS;
+		v->reason = after >= 1e9 ? cc_xstrdup("no other block has ready nodes to take its pods")
+					 : cc_xasprintf("the other blocks would be %.2f utilized, above the %.2f limit "
+							"(max_utilization_after_scale_down): it would soon be added back",
+							after, ctx->max_after);
+		return false;
+	}
+	*ret_after = after;
+	return check_fit(ctx, v, ret_moves, ret_n);
+}
+
+/* The rule that holds every scale-down, or NULL. */
+static char *cluster_rule(const struct plan_context *ctx)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	const struct scale_plan *plan = ctx->plan;
+	if (plan->decision == SCALE_UP)
+		return cc_xstrdup("pending pods need new blocks");
+	if (plan->fates[SCALE_PENDING_MAX_BLOCKS] > 0)
+		return cc_xasprintf("%zu pending pods wait for capacity that max_blocks (%" PRId64 ") does not allow",
+				    plan->fates[SCALE_PENDING_MAX_BLOCKS], c->max_blocks);
+	if (plan->provisioning_blocks > 0)
+		return cc_xasprintf("%zu block%s still being provisioned", plan->provisioning_blocks,
+				    plan->provisioning_blocks == 1 ? " is" : "s are");
+	if ((int64_t)c->n_blocks <= c->min_blocks)
+		return cc_xasprintf("the cluster has %zu block%s, min_blocks is %" PRId64, c->n_blocks,
+				    c->n_blocks == 1 ? "" : "s", c->min_blocks);
+	if (c->last_scale_up >= 0 && c->now - c->last_scale_up < c->policy.scale_up_cooldown)
+		return cc_xasprintf("scale-up cooldown: the last scale-up was %" PRId64 " s ago, the cooldown is %" PRId64
+				    " s",
+				    c->now - c->last_scale_up, c->policy.scale_up_cooldown);
+	if (c->last_scale_down >= 0 && c->now - c->last_scale_down < c->policy.scale_down_cooldown)
+		return cc_xasprintf("scale-down cooldown: the last scale-down was %" PRId64 " s ago, the cooldown is "
+				    "%" PRId64 " s",
+				    c->now - c->last_scale_down, c->policy.scale_down_cooldown);
+	return NULL;
+}
+
+static void make_verdicts(struct plan_context *ctx)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	struct scale_plan *plan = ctx->plan;
+	plan->blocks = cc_xcalloc(c->n_blocks + 1, sizeof(*plan->blocks));
+	plan->n_blocks = c->n_blocks;
+	for (size_t b = 0; b < c->n_blocks; b++) {
+		struct scale_block_verdict *v = &plan->blocks[b];
+		v->block = b;
+		v->utilization = plan_utilization(ctx->block_used[b], ctx->block_alloc[b]);
+		v->pods = ctx->block_start[b + 1] - ctx->block_start[b];
+		v->underutilized_since = -1;
+		if (!c->blocks[b].provisioning && v->utilization < c->policy.target_utilization)
+			v->underutilized_since = c->blocks[b].underutilized_since >= 0 ? c->blocks[b].underutilized_since
+										  : c->now;
+	}
+	qsort_r(plan->blocks, plan->n_blocks, sizeof(*plan->blocks), compare_verdicts, (void *)c);
+}
+
+void plan_scale_down(struct plan_context *ctx)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	struct scale_plan *plan = ctx->plan;
+	make_verdicts(ctx);
+	plan->scale_down_blocked = cluster_rule(ctx);
+	long chosen = -1;
+	for (size_t i = 0; i < plan->n_blocks; i++) {
+		struct scale_block_verdict *v = &plan->blocks[i];
+		struct scale_move *moves = NULL;
+		size_t n_moves = 0;
+		double after = 0;
+		if (!judge_block(ctx, v, &after, &moves, &n_moves))
+			continue;
+		if (plan->scale_down_blocked) {
+			v->blocker = SCALE_BLOCKER_GLOBAL;
+			v->reason = cc_xasprintf("removable, but %s", plan->scale_down_blocked);
+			free(moves);
+		} else if (chosen >= 0) {
+			v->blocker = SCALE_BLOCKER_EMPTIER;
+			v->reason = cc_xasprintf("removable, but block \"%s\" is emptier and goes first",
+						 c->blocks[plan->blocks[chosen].block].id);
+			free(moves);
+		} else {
+			chosen = (long)i;
+			plan->drain = moves;
+			plan->n_drain = n_moves;
+			plan->utilization_after = after;
+		}
+	}
+	if (plan->decision == SCALE_UP)
+		return;
+	if (chosen >= 0) {
+		const struct scale_block_verdict *v = &plan->blocks[chosen];
+		plan->decision = SCALE_DOWN;
+		plan->block_to_remove = (long)v->block;
+		plan->reason = cc_xasprintf("block \"%s\" is the emptiest removable block (utilization %.2f, under the "
+					    "target since %" PRId64 " s ago): its %zu movable pods fit on the other blocks, "
+					    "which will be %.2f utilized",
+					    c->blocks[v->block].id, v->utilization, c->now - v->underutilized_since,
+					    plan->n_drain, plan->utilization_after);
+		return;
+	}
+	if (plan->scale_down_blocked)
+		plan->reason = cc_xasprintf("no scale-up is needed; no scale-down: %s", plan->scale_down_blocked);
+	else if (plan->n_blocks == 0)
+		plan->reason = cc_xstrdup("no scale-up is needed and there are no blocks to remove");
+	else
+		plan->reason = cc_xstrdup("no scale-up is needed; no block can be removed (see each block's reason)");
+}
