@@ -43,7 +43,7 @@ bool platform_image_admission(const struct scan_admission_config *cfg, const str
 	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
 	if (scan_admission_review_json(cfg, review, false, &out, &err) < 0) {
 		/* a review made here that the judge cannot read: refused, not waved through */
-		cc_event_emit_decision("scan", "admission.decided", user, NULL, t->resource->kind, false,
+		cc_event_emit_decision("scan", "admission.review", user, NULL, t->resource->kind, false,
 				       cc_error_message(&err));
 		platform_status_error(resp, 500, NULL, t->resource, name, "the scan admission failed: %s",
 				      cc_error_message(&err));
@@ -57,7 +57,7 @@ bool platform_image_admission(const struct scan_admission_config *cfg, const str
 	bool allowed = out.allowed;
 	/* A decision that cannot be recorded is not made (the audit stream must hold every refusal
 	 * and every admission the scanner judged). */
-	if (cc_event_emit_decision("scan", "admission.decided", user, NULL, out.object, allowed, out.reason) < 0) {
+	if (cc_event_emit_decision("scan", "admission.review", user, NULL, out.object, allowed, out.reason) < 0) {
 		platform_status_error(resp, 500, NULL, t->resource, name,
 				      "the admission decision could not be written to the audit stream");
 		allowed = false;

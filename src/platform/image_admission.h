@@ -2,7 +2,7 @@
  * (Pod, Deployment, ReplicaSet, and every other workload kind) is judged as `cocoon webhook serve`
  * judges an AdmissionReview: its images' scan verdicts and the policies at the deploy stage. A
  * refusal is 403 naming the policy and why; the policies' warnings come back as Warning headers;
- * each decision is an audit event (scan/admission.decided). */
+ * each decision is an audit event (scan/admission.review, as the webhook). */
 #pragma once
 
 #include <jansson.h>

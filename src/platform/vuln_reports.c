@@ -86,11 +86,10 @@ static json_t *vulnerabilities(const json_t *findings, json_t *counts)
 		const json_t *f = sorted[i];
 		const char *sev = upper_severity(json_string_value(json_object_get(f, "severity")));
 		char key[32];
-		snprintf(key, sizeof(key), "%sCount", sev);
-		for (char *k = key; *k && *k != 'C'; k++)
-			*k = (char)tolower((unsigned char)*k);
-		if (strcmp(sev, "NONE") == 0)
-			snprintf(key, sizeof(key), "noneCount");
+		size_t n_sev = strlen(sev);
+		for (size_t k = 0; k < n_sev; k++)
+			key[k] = (char)tolower((unsigned char)sev[k]);
+		snprintf(key + n_sev, sizeof(key) - n_sev, "Count"); /* "criticalCount" */
 		json_object_set_new(counts, key, json_integer(json_integer_value(json_object_get(counts, key)) + 1));
 		const char *fixed = json_string_value(json_object_get(f, "fixed_version"));
 		fixable += fixed != NULL;

@@ -112,6 +112,13 @@ pod() {
 	# the scan's events: the summary and the secret, in the audit stream
 	grep -q '"action":"image.scanned"' "$DATA/events.jsonl"
 	grep -q '"action":"secret.detected"' "$DATA/events.jsonl"
+	run "$KUBECTL" get vulns -A -o wide
+	[[ "$output" == *"FIXABLE"*"MALWARE"* ]]
+	# kubectl explain reads the group's OpenAPI document
+	run "$KUBECTL" explain vulnerabilityreport.report.summary
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"fixableCount"* ]]
 	# discovery names the group and the short names
 	run "$KUBECTL" api-resources --api-group=scan.cocoon.dev
 	[[ "$output" == *"vulnerabilityreports"*"vuln,vulns"*"scan.cocoon.dev/v1alpha1"*"true"*"VulnerabilityReport"* ]]
@@ -223,8 +230,8 @@ pod() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"no-fixable-high"* ]]
 	# each decision is an audit event
-	grep -q '"action":"admission.decided"' "$data/events.jsonl"
-	run grep -c '"action":"admission.decided".*"deny"' "$data/events.jsonl"
+	grep -q '"action":"admission.review"' "$data/events.jsonl"
+	run grep -c '"action":"admission.review".*"deny"' "$data/events.jsonl"
 	[ "$output" -ge 3 ]
 	COCOOND_PID="$pid"
 	stop_cocoond
