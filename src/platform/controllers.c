@@ -20,6 +20,7 @@
 #include "platform/endpoints.h"
 #include "platform/events.h"
 #include "platform/finalizers.h"
+#include "platform/image_admission.h"
 #include "platform/gc.h"
 #include "platform/objects.h"
 #include "platform/rbac_aggregate.h"
@@ -54,6 +55,7 @@ struct platform_controllers {
 	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles;
 	bool graceful_pods;
 	enum platform_pss_level pod_security; /* for namespaces without an enforce label */
+	const struct scan_admission_config *scan_admission; /* NULL: none (image_admission.h) */
 	int64_t last_refusal_ms;
 	char last_refused_set[64];
 };
@@ -211,9 +213,13 @@ static int write_status(struct platform_controllers *c, const struct platform_re
 
 /* ---- ReplicaSet: as many pods as spec.replicas ---- */
 
-/* kube-controller-manager's FailedCreate event on the set, once a minute at most per set (the set
+/* Who creates a set's pods, as admission sees it (kube-controller-manager's account). */
+#define REPLICASET_CONTROLLER "system:serviceaccount:kube-system:replicaset-controller"
+
+/* A pod the set cannot create (Pod Security, the scanner's admission): kube-controller-manager's
+ * FailedCreate event on the set, once a minute at most per set (the set
  * tries again at each pass). */
-static void refused_by_pod_security(struct platform_controllers *c, const json_t *rs, const json_t *pod,
+static void refused_pod(struct platform_controllers *c, const json_t *rs, const json_t *pod,
 				    const char *refusal)
 {
 	(void)pod;
@@ -255,6 +261,7 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	struct cc_error err = { 0 };
 	int created = 0;
 	struct platform_pss_verdict pss = { .allowed = true };
+	struct platform_image_verdict scanned = { .allowed = true };
 	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
 		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
 			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
@@ -262,13 +269,18 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 		cc_warning("replicaset %s/%s: %.*s", meta(rs, "namespace"), meta(rs, "name"), (int)refused.body.len,
 			   refused.body.data);
 	else if (platform_pss_admit(c->objects, c->pod_security, pod, meta(rs, "namespace"), &pss), !pss.allowed)
-		refused_by_pod_security(c, rs, pod, pss.refusal);
+		refused_pod(c, rs, pod, pss.refusal);
+	else if (platform_image_admission_judge(c->scan_admission, c->pods, meta(rs, "namespace"), "CREATE",
+						REPLICASET_CONTROLLER, pod, NULL, &scanned),
+		 !scanned.allowed)
+		refused_pod(c, rs, pod, scanned.reason);
 	else if (platform_objects_create(c->objects, c->pods, pod, &stored, &err) < 0)
 		cc_warning("replicaset %s/%s: create pod: %s", meta(rs, "namespace"), meta(rs, "name"),
 			   cc_error_message(&err));
 	else
 		created = 1;
 	platform_pss_verdict_clear(&pss);
+	platform_image_verdict_clear(&scanned);
 	json_decref(stored);
 	json_decref(pod);
 	cc_http_response_free(&refused);
@@ -738,10 +750,11 @@ static void enqueue_all(struct platform_controllers *c, const struct platform_re
 }
 
 int platform_controllers_start(struct platform_objects *objects, bool graceful_pods,
-			       enum platform_pss_level pod_security, struct platform_controllers **ret,
-			       struct cc_error *err)
+			       enum platform_pss_level pod_security, const struct scan_admission_config *scan_admission,
+			       struct platform_controllers **ret, struct cc_error *err)
 {
 	struct platform_controllers *c = cc_xcalloc(1, sizeof(*c));
+	c->scan_admission = scan_admission;
 	c->objects = objects;
 	c->tail = &c->head;
 	pthread_mutex_init(&c->lock, NULL);

@@ -360,9 +360,11 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0)
 		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
 	if (r == 0)
-		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security, &d->controllers, err);
-	if (r == 0)
 		r = platform_scanning_start(&d->scanning, cfg, d->objects, node, err);
+	if (r == 0)
+		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security,
+					       d->scanning.admission_on ? &d->scanning.admission : NULL, &d->controllers,
+					       err);
 	/* LoadBalancer Services answer on the node's address, where this node routes them. */
 	char node_address[INET_ADDRSTRLEN];
 	platform_host_address(cfg->bridge ? cfg->bridge : "cocoon0", node_address, sizeof(node_address));

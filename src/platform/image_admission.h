@@ -13,7 +13,23 @@ struct cc_http_response;
 struct platform_target;
 struct scan_admission_config;
 
-/* operation: "CREATE" or "UPDATE". false after answering the refusal. */
+struct platform_resource;
+
+/* One judgement: allowed or not, the reason, the warnings (strings, or NULL). */
+struct platform_image_verdict {
+	bool allowed;
+	char *reason;
+	json_t *warnings;
+};
+void platform_image_verdict_clear(struct platform_image_verdict *v);
+
+/* Judges obj (of resource r, in namespace) for user; cfg NULL allows. Every decision is an event;
+ * one that cannot be recorded, or a judge that fails, refuses. Returns 0. */
+int platform_image_admission_judge(const struct scan_admission_config *cfg, const struct platform_resource *r,
+				   const char *namespace, const char *operation, const char *user, const json_t *obj,
+				   const json_t *old, struct platform_image_verdict *ret);
+
+/* The same for an API request. operation: "CREATE" or "UPDATE". false after answering the refusal. */
 bool platform_image_admission(const struct scan_admission_config *cfg, const struct platform_target *t,
 			      const char *operation, const struct cc_http_request *req, const json_t *obj,
 			      const json_t *old, struct cc_http_response *resp);

@@ -256,3 +256,62 @@ pod() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--scan-node-interval"* ]]
 }
+
+@test "platform scan: pods a ReplicaSet makes after the data changed are judged anew (FailedCreate)" {
+	local data="$BATS_TEST_TMPDIR/rs" port
+	mkdir -p "$data/scan"
+	cp "$DATA/scan/vulndb.sqlite" "$data/scan/"
+	make_scan_image "$data/images" localhost/scan-demo:1
+	cat >"$BATS_TEST_TMPDIR/policy.yaml" <<-YAML
+	apiVersion: cocoon.dev/v1
+	kind: SecurityPolicy
+	metadata: {name: no-cve-2099-0009}
+	spec:
+	  description: An image is exposed to CVE-2099-0009.
+	  severity: critical
+	  lifecycleStages: [deploy]
+	  enforcement: {deploy: deny}
+	  sections:
+	  - criteria:
+	    - {field: CVE, values: [CVE-2099-0009]}
+	YAML
+	port="$(free_port)"
+	local outer_pid="$COCOOND_PID"
+	start_cocoond "$data" "$port" --admission-policy "$BATS_TEST_TMPDIR/policy.yaml"
+	local pid="$COCOOND_PID"
+	local k=("$KUBECTL" --kubeconfig "$data/kubeconfig" --request-timeout=20s)
+	local i
+	for i in $(seq 1 100); do
+		ls "$data/scan/reports/"*.json >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	# admitted: the image is not exposed to it yet
+	"${k[@]}" create deployment web --image=localhost/scan-demo:1 >/dev/null
+	for i in $(seq 1 100); do
+		[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ] && break
+		sleep 0.2
+	done
+	[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
+	# the advisory arrives; the rescan makes the image fail the policy
+	printf '%s' '{"gzip": {"CVE-2099-0009": {"description": "a new one", "releases": {"bookworm": {"status": "resolved", "fixed_version": "1.12-1", "urgency": "high", "repositories": {}}}}}}' \
+		>"$BATS_TEST_TMPDIR/critical.json"
+	"$COCOON" scan db import --format debian-tracker --db "$data/scan/vulndb.sqlite" "$BATS_TEST_TMPDIR/critical.json" >/dev/null
+	for i in $(seq 1 100); do
+		grep -q CVE-2099-0009 "$data/scan/reports/"*.json && break
+		sleep 0.2
+	done
+	"${k[@]}" scale deployment web --replicas=2 >/dev/null
+	local events=
+	for i in $(seq 1 100); do
+		events="$("${k[@]}" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}')"
+		[ -n "$events" ] && break
+		sleep 0.2
+	done
+	echo "$events"
+	[[ "$events" == *"forbidden"*"no-cve-2099-0009"* ]]
+	[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
+	grep -q 'replicaset-controller' "$data/events.jsonl"
+	COCOOND_PID="$pid"
+	stop_cocoond
+	COCOOND_PID="$outer_pid"
+}
