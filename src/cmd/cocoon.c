@@ -26,6 +26,7 @@ static const struct {
 	{ "scan", cmd_scan, "scan images and hosts: packages, CVEs, malware, secrets, misconfiguration; the CVE data" },
 	{ "webhook", cmd_webhook,
 	  "serve Kubernetes admission (AdmissionReview v1): policies, scan verdicts, mutation" },
+	{ "scale", cmd_scale, "capacity in SKU blocks: plan a decision, simulate a trace, generate traces" },
 	{ "version-compare", cmd_version_compare, "compare two package versions as dpkg, rpm or apk does" },
 	{ "certs", cmd_certs, "create the node PKI (CA, server and admin certificates)" },
 	{ "event", cmd_event, "create or validate security events (the lib/event schema)" },

@@ -47,7 +47,9 @@ static int get_number(const json_t *obj, const char *field, double *ret, struct 
 
 static int get_seconds(const json_t *obj, const char *field, int64_t *ret, struct cc_error *err)
 {
-	int r = cc_json_get_int(obj, field, false, ret, err);
+	if (!json_object_get(obj, field))
+		return 0;
+	int r = cc_json_get_int(obj, field, true, ret, err);
 	if (r < 0)
 		return r;
 	if (*ret < 0)
@@ -328,6 +330,8 @@ static int parse_tolerations(const json_t *obj, struct scale_pod *pod, struct cc
 		    (r = cc_json_get_string(t, "effect", false, &effect, err)) < 0 ||
 		    (effect && *effect && (r = parse_effect(effect, &e, err)) < 0))
 			return cc_error_prefix(err, "tolerations[%zu]", i);
+		if (!op)
+			op = "Equal";
 		if (strcmp(op, "Exists") != 0 && strcmp(op, "Equal") != 0)
 			return cc_error_set(err, EINVAL, "tolerations[%zu]: operator `%s` is not Exists or Equal", i, op);
 		bool exists = strcmp(op, "Exists") == 0;
@@ -391,6 +395,8 @@ static int parse_pod(const json_t *obj, struct scale_cluster *c, const struct sc
 	if ((r = cc_json_get_string(obj, "name", true, &name, err)) < 0 ||
 	    (r = cc_json_get_string(obj, "namespace", false, &ns, err)) < 0)
 		return r;
+	if (!ns)
+		ns = "default";
 	size_t at = scale_cluster_add_pod(c, ns, name, (struct scale_resources){ 0, 0 }, -1);
 	struct scale_pod *pod = &c->pods[at];
 	*key_store = cc_xasprintf("%s/%s", ns, name);
@@ -511,6 +517,8 @@ static int parse_pdbs(const json_t *doc, struct scale_cluster *c, struct cc_erro
 		if ((r = cc_json_get_string(p, "name", true, &name, err)) < 0 ||
 		    (r = cc_json_get_string(p, "namespace", false, &ns, err)) < 0)
 			return cc_error_prefix(err, "pdbs[%zu]", i);
+		if (!ns)
+			ns = "default";
 		struct scale_pdb *pdb = &c->pdbs[c->n_pdbs++];
 		pdb->name = cc_xstrdup(name);
 		pdb->namespace_ = cc_xstrdup(ns);

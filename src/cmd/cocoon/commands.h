@@ -32,3 +32,7 @@ int cmd_scan_config(int argc, char **argv);
 int cmd_scan_db(int argc, char **argv);
 int cmd_scan_policy(int argc, char **argv);
 int cmd_version_compare(int argc, char **argv);
+int cmd_scale(int argc, char **argv);
+int cmd_scale_plan(int argc, char **argv);
+int cmd_scale_simulate(int argc, char **argv);
+int cmd_scale_trace(int argc, char **argv);
