@@ -20,8 +20,8 @@
 #include "platform/endpoints.h"
 #include "platform/events.h"
 #include "platform/finalizers.h"
-#include "platform/image_admission.h"
 #include "platform/gc.h"
+#include "platform/image_admission.h"
 #include "platform/objects.h"
 #include "platform/rbac_aggregate.h"
 #include "platform/rollout.h"
@@ -54,7 +54,7 @@ struct platform_controllers {
 	bool stopping;
 	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles;
 	bool graceful_pods;
-	enum platform_pss_level pod_security; /* for namespaces without an enforce label */
+	enum platform_pss_level pod_security;               /* for namespaces without an enforce label */
 	const struct scan_admission_config *scan_admission; /* NULL: none (image_admission.h) */
 	int64_t last_refusal_ms;
 	char last_refused_set[64];
@@ -219,8 +219,7 @@ static int write_status(struct platform_controllers *c, const struct platform_re
 /* A pod the set cannot create (Pod Security, the scanner's admission): kube-controller-manager's
  * FailedCreate event on the set, once a minute at most per set (the set
  * tries again at each pass). */
-static void refused_pod(struct platform_controllers *c, const json_t *rs, const json_t *pod,
-				    const char *refusal)
+static void refused_pod(struct platform_controllers *c, const json_t *rs, const json_t *pod, const char *refusal)
 {
 	(void)pod;
 	int64_t now = cc_time_monotonic_ms();

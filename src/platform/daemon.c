@@ -363,8 +363,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 		r = platform_scanning_start(&d->scanning, cfg, d->objects, node, err);
 	if (r == 0)
 		r = platform_controllers_start(d->objects, cfg->run_pods, d->pod_security,
-					       d->scanning.admission_on ? &d->scanning.admission : NULL, &d->controllers,
-					       err);
+					       d->scanning.admission_on ? &d->scanning.admission : NULL,
+					       &d->controllers, err);
 	/* LoadBalancer Services answer on the node's address, where this node routes them. */
 	char node_address[INET_ADDRSTRLEN];
 	platform_host_address(cfg->bridge ? cfg->bridge : "cocoon0", node_address, sizeof(node_address));
@@ -445,7 +445,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					    .audit = d->audit,
 					    .pods = d->pods,
 					    .pod_security = d->pod_security,
-					    .scan_admission = d->scanning.admission_on ? &d->scanning.admission : NULL };
+					    .scan_admission =
+						d->scanning.admission_on ? &d->scanning.admission : NULL };
 	if (d->exec) {
 		acfg.pod_stream = platform_pod_stream;
 		acfg.pod_stream_ctx = &d->streams;

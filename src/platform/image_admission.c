@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *review_of(const struct platform_target *t, const char *operation, const char *user,
-			 const json_t *obj, const json_t *old)
+static json_t *review_of(const struct platform_target *t, const char *operation, const char *user, const json_t *obj,
+			 const json_t *old)
 {
-	json_t *request = json_pack("{s:s, s:{s:s, s:s, s:s}, s:s, s:s?, s:{s:s}, s:O}", "uid", "cocoond", "kind",
-				    "group", t->resource->group, "version", t->resource->version, "kind",
-				    t->resource->kind, "operation", operation, "namespace", t->namespace, "userInfo",
-				    "username", user, "object", obj);
+	json_t *request =
+	    json_pack("{s:s, s:{s:s, s:s, s:s}, s:s, s:s?, s:{s:s}, s:O}", "uid", "cocoond", "kind", "group",
+		      t->resource->group, "version", t->resource->version, "kind", t->resource->kind, "operation",
+		      operation, "namespace", t->namespace, "userInfo", "username", user, "object", obj);
 	if (old)
 		json_object_set(request, "oldObject", (json_t *)old);
 	return json_pack("{s:s, s:s, s:o}", "apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview", "request",

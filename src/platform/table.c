@@ -337,19 +337,25 @@ static void vuln_report_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_string(str(obj, "report", "artifact", "tag") ?: ""));
 	json_array_append_new(cells, json_string(str(obj, "report", "scanner", "name") ?: ""));
 	json_array_append_new(cells, json_string(age));
-	static const char *const counts[] = { "criticalCount", "highCount", "mediumCount", "lowCount",
+	static const char *const counts[] = { "criticalCount", "highCount",    "mediumCount", "lowCount",
 					      "unknownCount",  "fixableCount", "malwareCount" };
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		json_array_append_new(cells, json_integer(json_integer_value(json_object_get(summary, counts[i]))));
 }
 
-static const struct column vuln_report_columns[] = {
-	{ "Name", "string", "name", 0 },      { "Repository", "string", "", 0 }, { "Tag", "string", "", 0 },
-	{ "Scanner", "string", "", 0 },       { "Age", "string", "", 0 },        { "Critical", "integer", "", 0 },
-	{ "High", "integer", "", 0 },         { "Medium", "integer", "", 0 },    { "Low", "integer", "", 0 },
-	{ "Unknown", "integer", "", 0 },      { "Fixable", "integer", "", 1 },   { "Malware", "integer", "", 1 },
-	{ 0 }
-};
+static const struct column vuln_report_columns[] = { { "Name", "string", "name", 0 },
+						     { "Repository", "string", "", 0 },
+						     { "Tag", "string", "", 0 },
+						     { "Scanner", "string", "", 0 },
+						     { "Age", "string", "", 0 },
+						     { "Critical", "integer", "", 0 },
+						     { "High", "integer", "", 0 },
+						     { "Medium", "integer", "", 0 },
+						     { "Low", "integer", "", 0 },
+						     { "Unknown", "integer", "", 0 },
+						     { "Fixable", "integer", "", 1 },
+						     { "Malware", "integer", "", 1 },
+						     { 0 } };
 static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
 					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
 					       { "Message", "string", "", 0 },   { 0 } };

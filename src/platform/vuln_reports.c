@@ -98,12 +98,13 @@ static json_t *vulnerabilities(const json_t *findings, json_t *counts)
 		const char *id = json_string_value(json_object_get(f, "id")) ?: "?";
 		_cleanup_free_ char *link = primary_link(id);
 		json_array_append_new(
-		    out, json_pack("{s:s, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s}", "vulnerabilityID", id, "resource",
-				   json_object_get(f, "package"), "installedVersion", json_object_get(f, "installed_version"),
-				   "fixedVersion", fixed ? fixed : "", "severity", sev, "status",
-				   json_string_value(json_object_get(f, "status")) ?: "unfixed", "title",
-				   json_string_value(json_object_get(f, "title")) ?: "", "dataSource",
-				   json_string_value(json_object_get(f, "data_source")) ?: "", "primaryLink", link));
+		    out,
+		    json_pack("{s:s, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:s}", "vulnerabilityID", id, "resource",
+			      json_object_get(f, "package"), "installedVersion",
+			      json_object_get(f, "installed_version"), "fixedVersion", fixed ? fixed : "", "severity",
+			      sev, "status", json_string_value(json_object_get(f, "status")) ?: "unfixed", "title",
+			      json_string_value(json_object_get(f, "title")) ?: "", "dataSource",
+			      json_string_value(json_object_get(f, "data_source")) ?: "", "primaryLink", link));
 	}
 	free(sorted);
 	json_object_set_new(counts, "fixableCount", json_integer(fixable));
@@ -119,8 +120,9 @@ json_t *platform_vuln_report_section(const json_t *scan_report)
 	const json_t *secrets = json_object_get(scan_report, "secrets");
 	json_object_set_new(counts, "malwareCount", json_integer((json_int_t)json_array_size(malware)));
 	json_object_set_new(counts, "secretCount", json_integer((json_int_t)json_array_size(secrets)));
-	json_object_set_new(counts, "misconfigurationCount",
-			    json_integer((json_int_t)json_array_size(json_object_get(scan_report, "misconfigurations"))));
+	json_object_set_new(
+	    counts, "misconfigurationCount",
+	    json_integer((json_int_t)json_array_size(json_object_get(scan_report, "misconfigurations"))));
 	const json_t *os = json_object_get(scan_report, "os");
 	const json_t *image = json_object_get(scan_report, "image");
 	const json_t *database = json_object_get(scan_report, "database");
@@ -136,15 +138,14 @@ json_t *platform_vuln_report_section(const json_t *scan_report)
 				      json_pack("{s:O, s:O, s:O, s:O}", "path", json_object_get(m, "path"), "line",
 						json_object_get(m, "line"), "rule", json_object_get(m, "rule"), "match",
 						json_object_get(m, "match")));
-	return json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:o, s:o, s:o, s:O}",
-			 "updateTimestamp", json_string_value(json_object_get(scan_report, "scanned_at")) ?: "", "scanner",
-			 "name", "cocoon", "vendor", "cocoon", "version", COCOON_VERSION, "os", "family",
-			 json_string_value(json_object_get(os, "id")) ?: "", "name",
-			 json_string_value(json_object_get(os, "version_id")) ?: "", "artifact", "digest",
-			 json_string_value(json_object_get(image, "digest")) ?: "", "imageID",
-			 json_string_value(json_object_get(image, "id")) ?: "", "summary", counts, "vulnerabilities", vulns,
-			 "malware", malware_list, "secrets", secret_list, "database",
-			 database ? (json_t *)database : json_null());
+	return json_pack(
+	    "{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:o, s:o, s:o, s:O}", "updateTimestamp",
+	    json_string_value(json_object_get(scan_report, "scanned_at")) ?: "", "scanner", "name", "cocoon", "vendor",
+	    "cocoon", "version", COCOON_VERSION, "os", "family", json_string_value(json_object_get(os, "id")) ?: "",
+	    "name", json_string_value(json_object_get(os, "version_id")) ?: "", "artifact", "digest",
+	    json_string_value(json_object_get(image, "digest")) ?: "", "imageID",
+	    json_string_value(json_object_get(image, "id")) ?: "", "summary", counts, "vulnerabilities", vulns,
+	    "malware", malware_list, "secrets", secret_list, "database", database ? (json_t *)database : json_null());
 }
 
 /* The owner a pod's report belongs to: its controller, else the pod. */
@@ -154,10 +155,10 @@ static json_t *owner_of(const json_t *pod)
 	const json_t *ref;
 	json_array_foreach (json_object_get(json_object_get(pod, "metadata"), "ownerReferences"), i, ref)
 		if (json_is_true(json_object_get(ref, "controller")))
-			return json_pack("{s:O, s:O, s:O, s:O, s:b, s:b}", "apiVersion", json_object_get(ref, "apiVersion"),
-					 "kind", json_object_get(ref, "kind"), "name", json_object_get(ref, "name"),
-					 "uid", json_object_get(ref, "uid"), "controller", true, "blockOwnerDeletion",
-					 false);
+			return json_pack("{s:O, s:O, s:O, s:O, s:b, s:b}", "apiVersion",
+					 json_object_get(ref, "apiVersion"), "kind", json_object_get(ref, "kind"),
+					 "name", json_object_get(ref, "name"), "uid", json_object_get(ref, "uid"),
+					 "controller", true, "blockOwnerDeletion", false);
 	return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:b}", "apiVersion", "v1", "kind", "Pod", "name",
 			 meta(pod, "name"), "uid", meta(pod, "uid"), "controller", true, "blockOwnerDeletion", false);
 }
@@ -250,7 +251,8 @@ static json_t *wanted_reports(struct platform_vuln_reports *v, const json_t *pod
 					continue; /* not scanned yet: its report comes when the scan does */
 				json_t *obj = report_object(pod, owner, container, image, scan);
 				json_decref(scan);
-				_cleanup_free_ char *key = cc_xasprintf("%s/%s", meta(pod, "namespace"), meta(obj, "name"));
+				_cleanup_free_ char *key =
+				    cc_xasprintf("%s/%s", meta(pod, "namespace"), meta(obj, "name"));
 				if (json_object_get(wanted, key))
 					json_decref(obj); /* another replica of the same owner */
 				else
@@ -330,8 +332,8 @@ static int reconcile(struct platform_vuln_reports *v, struct cc_error *err)
 		struct cc_error one = { 0 };
 		int r = 0;
 		if (!want)
-			r = platform_objects_delete(v->objects, v->reports, meta(obj, "namespace"), meta(obj, "name"), 0,
-						    NULL, &one);
+			r = platform_objects_delete(v->objects, v->reports, meta(obj, "namespace"), meta(obj, "name"),
+						    0, NULL, &one);
 		else if (!same_report(obj, want))
 			r = update_report(v, obj, want, &one);
 		if (r < 0 && r != -ENOENT && rc == 0) {

@@ -127,9 +127,10 @@ static char *missing_message(const struct scan_admission_config *cfg, const json
 {
 	_cleanup_free_ char *list = json_dumps(missing, JSON_COMPACT);
 	return cc_xasprintf("no scan verdict for image %s: %s", list,
-			    cfg->unscanned_hint ? cfg->unscanned_hint
-						: "scan it (`cocoon scan image --format json` into the webhook's "
-						  "reports) before deploying it; the webhook refuses what it cannot judge");
+			    cfg->unscanned_hint
+				? cfg->unscanned_hint
+				: "scan it (`cocoon scan image --format json` into the webhook's "
+				  "reports) before deploying it; the webhook refuses what it cannot judge");
 }
 
 static void misconfiguration_warnings(const struct scan_admission_config *cfg, const struct scan_workload *w,

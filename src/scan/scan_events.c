@@ -46,8 +46,8 @@ int scan_emit_events(const struct scan_result *r, const struct scan_event_subjec
 			return rc;
 	}
 	json_array_foreach (r->secrets, i, m) {
-		_cleanup_free_ char *reason = cc_xasprintf("%s%s", json_string_value(json_object_get(m, "title")) ?: "?",
-							   subject->secret_context ?: "");
+		_cleanup_free_ char *reason = cc_xasprintf(
+		    "%s%s", json_string_value(json_object_get(m, "title")) ?: "?", subject->secret_context ?: "");
 		if ((rc = detection(subject, "secret.detected", m, CC_SEVERITY_WARNING, reason,
 				    json_pack("{s:O, s:O, s:O}", "rule", json_object_get(m, "rule"), "line",
 					      json_object_get(m, "line"), "severity", json_object_get(m, "severity")),

@@ -8,18 +8,20 @@
 
 static json_t *finding(const char *id, const char *severity, const char *fixed)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s}", "id", id, "package", "gzip", "source_package",
-			 "gzip", "installed_version", "1.10-4", "fixed_version", fixed, "status",
-			 fixed ? "fixed" : "unfixed", "severity", severity, "title", "t", "data_source", "debian-tracker");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s}", "id", id, "package", "gzip",
+			 "source_package", "gzip", "installed_version", "1.10-4", "fixed_version", fixed, "status",
+			 fixed ? "fixed" : "unfixed", "severity", severity, "title", "t", "data_source",
+			 "debian-tracker");
 }
 
 static json_t *scan_report(json_t *findings)
 {
 	return json_pack("{s:o, s:[{s:s, s:s, s:s}], s:[{s:s, s:i, s:s, s:s}], s:[], s:{s:s, s:s}, s:{s:s, s:s}, s:s}",
 			 "findings", findings, "malware", "path", "/eicar.com", "signature", "Eicar-Test-Signature",
-			 "engine", "clamav", "secrets", "path", "/app/credentials", "line", 1, "rule", "aws-access-key-id",
-			 "match", "AKIA****", "misconfigurations", "os", "id", "debian", "version_id", "12", "image",
-			 "digest", "sha256:abc", "id", "sha256:def", "scanned_at", "2026-11-30T20:00:00Z");
+			 "engine", "clamav", "secrets", "path", "/app/credentials", "line", 1, "rule",
+			 "aws-access-key-id", "match", "AKIA****", "misconfigurations", "os", "id", "debian",
+			 "version_id", "12", "image", "digest", "sha256:abc", "id", "sha256:def", "scanned_at",
+			 "2026-11-30T20:00:00Z");
 }
 
 static json_int_t count(const json_t *section, const char *key)
@@ -72,8 +74,8 @@ static void test_list_is_cut_counts_are_not(void **state)
 	for (int i = 0; i < PLATFORM_VULN_REPORT_MAX_ITEMS + 500; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "CVE-2099-%05d", i);
-		json_array_append_new(findings, finding(id, i == PLATFORM_VULN_REPORT_MAX_ITEMS + 499 ? "critical" : "low",
-							NULL));
+		json_array_append_new(
+		    findings, finding(id, i == PLATFORM_VULN_REPORT_MAX_ITEMS + 499 ? "critical" : "low", NULL));
 	}
 	_cleanup_json_ json_t *report = scan_report(findings);
 	_cleanup_json_ json_t *s = platform_vuln_report_section(report);
