@@ -83,6 +83,45 @@ pod() {
 	"${K[@]}" run "$1" --image="$2" --restart=Never --command -- /bin/sleep 3600 >/dev/null
 }
 
+# wait_no_reports: until $NS has no VulnerabilityReport (up to 20 s)
+wait_no_reports() {
+	local i
+	for i in $(seq 1 100); do
+		run "${K[@]}" get vulnerabilityreports -o name
+		[ -z "$output" ] && return 0
+		sleep 0.2
+	done
+	echo "reports left: $output"
+	return 1
+}
+
+# start_admission_platform DIR POLICY_FILE: a second cocoond in DIR (the file's database, the scan
+# image in its store) that judges with POLICY_FILE; waits for its first report. Sets ADM_PID and
+# ADM_K (its kubectl); stop_admission_platform stops it.
+start_admission_platform() {
+	local data="$1" policy="$2" outer_pid="$COCOOND_PID" i
+	mkdir -p "$data/scan"
+	cp "$DATA/scan/vulndb.sqlite" "$data/scan/"
+	make_scan_image "$data/images" localhost/scan-demo:1
+	start_cocoond "$data" "$(free_port)" --admission-policy "$policy"
+	ADM_PID="$COCOOND_PID"
+	COCOOND_PID="$outer_pid"
+	ADM_K=("$KUBECTL" --kubeconfig "$data/kubeconfig" --request-timeout=20s)
+	for i in $(seq 1 100); do
+		ls "$data/scan/reports/"*.json >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "no report in $data/scan/reports"
+	return 1
+}
+
+stop_admission_platform() {
+	local outer_pid="$COCOOND_PID"
+	COCOOND_PID="$ADM_PID"
+	stop_cocoond
+	COCOOND_PID="$outer_pid"
+}
+
 @test "platform scan: an image in the store is scanned and its pod gets a VulnerabilityReport" {
 	pod app localhost/scan-demo:1
 	wait_report pod-app-app '{.report.summary.highCount}' 1
@@ -144,13 +183,7 @@ pod() {
 	# an image nobody scanned (not in the store) gets no report; its pod is still listed
 	pod other localhost/not-here:1
 	"${K[@]}" delete pod app --wait=false >/dev/null
-	local i
-	for i in $(seq 1 100); do
-		run "${K[@]}" get vulnerabilityreports -o name
-		[ -z "$output" ] && break
-		sleep 0.2
-	done
-	[ -z "$output" ]
+	wait_no_reports
 }
 
 @test "platform scan: a ReplicaSet's pods share one report, owned by the ReplicaSet" {
@@ -177,20 +210,10 @@ pod() {
 	pod gone localhost/scan-gone:1
 	wait_report pod-gone-gone '{.report.summary.highCount}' 1
 	"$COCOON" image rm --store "$DATA/images" localhost/scan-gone:1 >/dev/null
-	local i
-	for i in $(seq 1 100); do
-		run "${K[@]}" get vulnerabilityreports -o name
-		[ -z "$output" ] && break
-		sleep 0.2
-	done
-	[ -z "$output" ]
+	wait_no_reports
 }
 
 @test "platform scan: admission by verdicts and policies refuses the unscanned and the denied, and says why" {
-	local data="$BATS_TEST_TMPDIR/adm" port
-	mkdir -p "$data/scan"
-	cp "$DATA/scan/vulndb.sqlite" "$data/scan/"
-	make_scan_image "$data/images" localhost/scan-demo:1
 	cat >"$BATS_TEST_TMPDIR/policy.yaml" <<-YAML
 	apiVersion: cocoon.dev/v1
 	kind: SecurityPolicy
@@ -205,37 +228,25 @@ pod() {
 	    - {field: Fixable, values: [true]}
 	    - {field: Severity, values: [high]}
 	YAML
-	port="$(free_port)"
-	local outer_pid="$COCOOND_PID"
-	start_cocoond "$data" "$port" --admission-policy "$BATS_TEST_TMPDIR/policy.yaml"
-	local pid="$COCOOND_PID"
-	local k=("$KUBECTL" --kubeconfig "$data/kubeconfig" --request-timeout=20s)
+	start_admission_platform "$BATS_TEST_TMPDIR/adm" "$BATS_TEST_TMPDIR/policy.yaml"
 	# an image without a verdict: refused, with what to do
-	run "${k[@]}" run unscanned --image=localhost/not-here:1 --restart=Never
+	run "${ADM_K[@]}" run unscanned --image=localhost/not-here:1 --restart=Never
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Forbidden"*"no scan verdict for image"*"localhost/not-here:1"*"cocoon image pull"* ]]
 	# the scanned image violates the policy: refused, naming it
-	local i
-	for i in $(seq 1 100); do
-		ls "$data/scan/reports/"*.json >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	run "${k[@]}" run denied --image=localhost/scan-demo:1 --restart=Never
+	run "${ADM_K[@]}" run denied --image=localhost/scan-demo:1 --restart=Never
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Forbidden"*"no-fixable-high"* ]]
 	# a Deployment is judged by its template
-	run "${k[@]}" create deployment web --image=localhost/scan-demo:1
+	run "${ADM_K[@]}" create deployment web --image=localhost/scan-demo:1
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"no-fixable-high"* ]]
 	# each decision is an audit event
-	grep -q '"action":"admission.review"' "$data/events.jsonl"
-	run grep -c '"action":"admission.review".*"deny"' "$data/events.jsonl"
+	run grep -c '"action":"admission.review".*"deny"' "$BATS_TEST_TMPDIR/adm/events.jsonl"
 	[ "$output" -ge 3 ]
-	COCOOND_PID="$pid"
-	stop_cocoond
-	COCOOND_PID="$outer_pid"
+	stop_admission_platform
 }
 
 @test "platform scan: bad scanner options are refused at start, naming the problem" {
@@ -258,10 +269,7 @@ pod() {
 }
 
 @test "platform scan: pods a ReplicaSet makes after the data changed are judged anew (FailedCreate)" {
-	local data="$BATS_TEST_TMPDIR/rs" port
-	mkdir -p "$data/scan"
-	cp "$DATA/scan/vulndb.sqlite" "$data/scan/"
-	make_scan_image "$data/images" localhost/scan-demo:1
+	local data="$BATS_TEST_TMPDIR/rs" i
 	cat >"$BATS_TEST_TMPDIR/policy.yaml" <<-YAML
 	apiVersion: cocoon.dev/v1
 	kind: SecurityPolicy
@@ -275,23 +283,14 @@ pod() {
 	  - criteria:
 	    - {field: CVE, values: [CVE-2099-0009]}
 	YAML
-	port="$(free_port)"
-	local outer_pid="$COCOOND_PID"
-	start_cocoond "$data" "$port" --admission-policy "$BATS_TEST_TMPDIR/policy.yaml"
-	local pid="$COCOOND_PID"
-	local k=("$KUBECTL" --kubeconfig "$data/kubeconfig" --request-timeout=20s)
-	local i
-	for i in $(seq 1 100); do
-		ls "$data/scan/reports/"*.json >/dev/null 2>&1 && break
-		sleep 0.2
-	done
+	start_admission_platform "$data" "$BATS_TEST_TMPDIR/policy.yaml"
 	# admitted: the image is not exposed to it yet
-	"${k[@]}" create deployment web --image=localhost/scan-demo:1 >/dev/null
+	"${ADM_K[@]}" create deployment web --image=localhost/scan-demo:1 >/dev/null
 	for i in $(seq 1 100); do
-		[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ] && break
+		[ "$("${ADM_K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ] && break
 		sleep 0.2
 	done
-	[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
+	[ "$("${ADM_K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
 	# the advisory arrives; the rescan makes the image fail the policy
 	printf '%s' '{"gzip": {"CVE-2099-0009": {"description": "a new one", "releases": {"bookworm": {"status": "resolved", "fixed_version": "1.12-1", "urgency": "high", "repositories": {}}}}}}' \
 		>"$BATS_TEST_TMPDIR/critical.json"
@@ -300,18 +299,16 @@ pod() {
 		grep -q CVE-2099-0009 "$data/scan/reports/"*.json && break
 		sleep 0.2
 	done
-	"${k[@]}" scale deployment web --replicas=2 >/dev/null
+	"${ADM_K[@]}" scale deployment web --replicas=2 >/dev/null
 	local events=
 	for i in $(seq 1 100); do
-		events="$("${k[@]}" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}')"
+		events="$("${ADM_K[@]}" get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}')"
 		[ -n "$events" ] && break
 		sleep 0.2
 	done
 	echo "$events"
 	[[ "$events" == *"forbidden"*"no-cve-2099-0009"* ]]
-	[ "$("${k[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
+	[ "$("${ADM_K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ]
 	grep -q 'replicaset-controller' "$data/events.jsonl"
-	COCOOND_PID="$pid"
-	stop_cocoond
-	COCOOND_PID="$outer_pid"
+	stop_admission_platform
 }
