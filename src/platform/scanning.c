@@ -33,8 +33,8 @@ static int load_policies(struct platform_scanning *s, const char *spec, struct c
 		.verdicts = s->verdicts,
 		.level = SCAN_PSS_RESTRICTED,
 		.unscanned_hint = "cocoond scans an image when it enters the node's image store: pull or load it "
-				  "(`cocoon image pull`, `cocoon image load`), wait for its VulnerabilityReport, "
-				  "then deploy; images are never admitted unjudged",
+				  "(`cocoon image pull`, `cocoon image load`) and deploy once it is scanned (seconds; "
+				  "the event scan/image.scanned says when); images are never admitted unjudged",
 	};
 	s->admission_on = true;
 	return 0;
