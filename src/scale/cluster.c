@@ -69,7 +69,8 @@ void scale_cluster_free(struct scale_cluster *c)
 
 struct scale_resources scale_sku_node_allocatable(const struct scale_sku *sku)
 {
-	struct scale_resources r = { sku->node.cpu_milli - sku->reserve.cpu_milli, sku->node.memory - sku->reserve.memory };
+	struct scale_resources r = { sku->node.cpu_milli - sku->reserve.cpu_milli,
+				     sku->node.memory - sku->reserve.memory };
 	return r;
 }
 
@@ -93,9 +94,11 @@ size_t scale_cluster_add_node(struct scale_cluster *c, const char *name, size_t 
 			      struct scale_resources allocatable)
 {
 	c->nodes = reserve_one(c->nodes, c->n_nodes, &c->cap_nodes, sizeof(*c->nodes));
-	c->nodes[c->n_nodes] = (struct scale_node){
-		.name = cc_xstrdup(name), .block = block, .allocatable = allocatable, .labels = json_object(), .ready = true
-	};
+	c->nodes[c->n_nodes] = (struct scale_node){ .name = cc_xstrdup(name),
+						    .block = block,
+						    .allocatable = allocatable,
+						    .labels = json_object(),
+						    .ready = true };
 	return c->n_nodes++;
 }
 

@@ -71,12 +71,12 @@ struct scale_pod {
 	struct scale_resources requests;
 	long node; /* index in cluster->nodes, or -1 while pending */
 	enum scale_owner owner;
-	char *owner_kind; /* as given, for messages; NULL without an owner */
-	json_t *labels;   /* an object, never NULL */
+	char *owner_kind;      /* as given, for messages; NULL without an owner */
+	json_t *labels;        /* an object, never NULL */
 	json_t *node_selector; /* an object, or NULL */
 	struct scale_toleration *tolerations;
 	size_t n_tolerations;
-	bool local_storage; /* an emptyDir or hostPath volume: its data dies with the node */
+	bool local_storage;             /* an emptyDir or hostPath volume: its data dies with the node */
 	enum scale_evict safe_to_evict; /* cluster-autoscaler.kubernetes.io/safe-to-evict */
 };
 
@@ -86,8 +86,8 @@ struct scale_pdb {
 	char *name;
 	json_t *match_labels; /* an object; empty selects every pod of the namespace */
 	bool has_min_available;
-	int64_t value;   /* minAvailable or maxUnavailable */
-	bool percent;    /* value is a percentage */
+	int64_t value;           /* minAvailable or maxUnavailable */
+	bool percent;            /* value is a percentage */
 	int64_t current_healthy; /* -1: counted from the matched pods on ready nodes */
 };
 
@@ -106,11 +106,11 @@ struct scale_sku {
 };
 
 struct scale_policy {
-	double target_utilization;              /* a block under it is a scale-down candidate */
+	double target_utilization;               /* a block under it is a scale-down candidate */
 	double max_utilization_after_scale_down; /* hysteresis: the rest must stay under it */
-	int64_t unneeded_time;                  /* seconds under the target before removal */
-	int64_t scale_up_cooldown;              /* no scale-down this long after a scale-up */
-	int64_t scale_down_cooldown;            /* no scale-down this long after a scale-down */
+	int64_t unneeded_time;                   /* seconds under the target before removal */
+	int64_t scale_up_cooldown;               /* no scale-down this long after a scale-up */
+	int64_t scale_down_cooldown;             /* no scale-down this long after a scale-down */
 };
 
 struct scale_cluster {

@@ -4,13 +4,12 @@
  * can be mapped in with little work; cocoon's own parts (sku, policy, history, blocks) are
  * snake_case and refuse unknown members, because a misspelt limit silently taking its default is
  * how a cluster ends up with the wrong size. Every message names the object and the field. */
-#include "scale/cluster.h"
-#include "scale/names.h"
-#include "scale/quantity.h"
-
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
+#include "scale/cluster.h"
+#include "scale/names.h"
+#include "scale/quantity.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -102,7 +101,7 @@ static int get_resources(const json_t *obj, const char *field, bool required, st
 static int parse_sku(const json_t *doc, struct scale_sku *sku, struct cc_error *err)
 {
 	static const char *const members[] = { "nodes_per_block", "node_cpu", "node_memory", "reserve_cpu",
-					       "reserve_memory", "labels", NULL };
+					       "reserve_memory",  "labels",   NULL };
 	json_t *obj = NULL;
 	int r = cc_json_get_object(doc, "sku", false, &obj, err);
 	if (r < 0 || !obj)
@@ -113,7 +112,8 @@ static int parse_sku(const json_t *doc, struct scale_sku *sku, struct cc_error *
 	if (sku->nodes_per_block < 1 || sku->nodes_per_block > 1000)
 		return cc_error_set(err, EINVAL, "field `nodes_per_block` must be 1 to 1000");
 	json_t *v;
-	if ((v = json_object_get(obj, "node_cpu")) && (r = scale_json_cpu(v, "node_cpu", &sku->node.cpu_milli, err)) < 0)
+	if ((v = json_object_get(obj, "node_cpu")) &&
+	    (r = scale_json_cpu(v, "node_cpu", &sku->node.cpu_milli, err)) < 0)
 		return r;
 	if ((v = json_object_get(obj, "node_memory")) &&
 	    (r = scale_json_memory(v, "node_memory", &sku->node.memory, err)) < 0)
@@ -131,15 +131,16 @@ static int parse_sku(const json_t *doc, struct scale_sku *sku, struct cc_error *
 	sku->labels = labels;
 	struct scale_resources a = scale_sku_node_allocatable(sku);
 	if (a.cpu_milli <= 0 || a.memory <= 0)
-		return cc_error_set(err, EINVAL, "the reserve leaves nothing of a node: node_cpu and node_memory must be "
-						 "larger than reserve_cpu and reserve_memory");
+		return cc_error_set(err, EINVAL,
+				    "the reserve leaves nothing of a node: node_cpu and node_memory must be "
+				    "larger than reserve_cpu and reserve_memory");
 	return 0;
 }
 
 static int parse_policy(const json_t *doc, struct scale_policy *p, struct cc_error *err)
 {
-	static const char *const members[] = { "target_utilization", "max_utilization_after_scale_down",
-					       "unneeded_time",      "scale_up_cooldown",
+	static const char *const members[] = { "target_utilization",  "max_utilization_after_scale_down",
+					       "unneeded_time",       "scale_up_cooldown",
 					       "scale_down_cooldown", NULL };
 	json_t *obj = NULL;
 	int r = cc_json_get_object(doc, "policy", false, &obj, err);
@@ -156,8 +157,8 @@ static int parse_policy(const json_t *doc, struct scale_policy *p, struct cc_err
 		return cc_error_set(err, EINVAL, "field `target_utilization` must be above 0 and at most 1");
 	if (json_object_get(obj, "max_utilization_after_scale_down") &&
 	    !(p->max_utilization_after_scale_down >= p->target_utilization && p->max_utilization_after_scale_down <= 1))
-		return cc_error_set(err, EINVAL,
-				    "field `max_utilization_after_scale_down` must be between target_utilization and 1");
+		return cc_error_set(
+		    err, EINVAL, "field `max_utilization_after_scale_down` must be between target_utilization and 1");
 	return 0;
 }
 
@@ -212,7 +213,8 @@ static int parse_blocks(const json_t *doc, struct scale_cluster *c, struct scale
 		    (r = cc_json_get_bool(b, "provisioning", false, &block->provisioning, err)) < 0)
 			return cc_error_prefix(err, "block \"%s\"", id);
 		if (block->underutilized_since > c->now)
-			return cc_error_set(err, EINVAL, "block \"%s\": field `underutilized_since` is after `now`", id);
+			return cc_error_set(err, EINVAL, "block \"%s\": field `underutilized_since` is after `now`",
+					    id);
 	}
 	return 0;
 }
@@ -242,10 +244,12 @@ static int parse_taints(const json_t *obj, struct scale_node *node, struct cc_er
 		int e = 0;
 		if (!json_is_object(t) || (r = cc_json_get_string(t, "key", true, &key, err)) < 0 ||
 		    (r = cc_json_get_string(t, "value", false, &value, err)) < 0 ||
-		    (r = cc_json_get_string(t, "effect", true, &effect, err)) < 0 || (r = parse_effect(effect, &e, err)) < 0)
+		    (r = cc_json_get_string(t, "effect", true, &effect, err)) < 0 ||
+		    (r = parse_effect(effect, &e, err)) < 0)
 			return cc_error_prefix(err, "taints[%zu]", i);
 		node->taints[node->n_taints++] =
-		    (struct scale_taint){ cc_xstrdup(key), value ? cc_xstrdup(value) : NULL, (enum scale_taint_effect)e };
+		    (struct scale_taint){ cc_xstrdup(key), value ? cc_xstrdup(value) : NULL,
+					  (enum scale_taint_effect)e };
 	}
 	return 0;
 }
@@ -278,8 +282,8 @@ static int parse_node(const json_t *obj, struct scale_cluster *c, struct scale_n
 	    (r = cc_json_get_bool(obj, "ready", false, &node->ready, err)) < 0)
 		return cc_error_prefix(err, "node \"%s\"", name);
 	if (node->allocatable.cpu_milli <= 0 || node->allocatable.memory <= 0)
-		return cc_error_set(err, EINVAL, "node \"%s\": field `allocatable` must be above zero for cpu and memory",
-				    name);
+		return cc_error_set(err, EINVAL,
+				    "node \"%s\": field `allocatable` must be above zero for cpu and memory", name);
 	return 0;
 }
 
@@ -333,7 +337,8 @@ static int parse_tolerations(const json_t *obj, struct scale_pod *pod, struct cc
 		if (!op)
 			op = "Equal";
 		if (strcmp(op, "Exists") != 0 && strcmp(op, "Equal") != 0)
-			return cc_error_set(err, EINVAL, "tolerations[%zu]: operator `%s` is not Exists or Equal", i, op);
+			return cc_error_set(err, EINVAL, "tolerations[%zu]: operator `%s` is not Exists or Equal", i,
+					    op);
 		bool exists = strcmp(op, "Exists") == 0;
 		if (!exists && (!key || !*key))
 			return cc_error_set(err, EINVAL, "tolerations[%zu]: operator Equal needs a key", i);
@@ -405,7 +410,8 @@ static int parse_pod(const json_t *obj, struct scale_cluster *c, const struct sc
 	json_decref(pod->labels);
 	pod->labels = NULL;
 	json_t *node_value = json_object_get(obj, "nodeName");
-	if (node_value && !json_is_null(node_value) && (r = cc_json_get_string(obj, "nodeName", true, &node_name, err)) < 0)
+	if (node_value && !json_is_null(node_value) &&
+	    (r = cc_json_get_string(obj, "nodeName", true, &node_name, err)) < 0)
 		goto fail;
 	if (node_name && *node_name) {
 		size_t n;
@@ -417,7 +423,8 @@ static int parse_pod(const json_t *obj, struct scale_cluster *c, const struct sc
 	}
 	if ((r = get_resources(obj, "requests", false, &pod->requests, err)) < 0 ||
 	    (r = get_labels(obj, "labels", &pod->labels, err)) < 0 ||
-	    (json_object_get(obj, "nodeSelector") && (r = get_labels(obj, "nodeSelector", &pod->node_selector, err)) < 0) ||
+	    (json_object_get(obj, "nodeSelector") &&
+	     (r = get_labels(obj, "nodeSelector", &pod->node_selector, err)) < 0) ||
 	    (r = parse_tolerations(obj, pod, err)) < 0 || (r = parse_owner_and_eviction(obj, pod, err)) < 0)
 		goto fail;
 	if (pod->node >= 0)
@@ -427,8 +434,7 @@ fail:
 	return cc_error_prefix(err, "pod \"%s\"", *key_store);
 }
 
-static int parse_pods(const json_t *doc, struct scale_cluster *c, const struct scale_names *nodes,
-		      struct cc_error *err)
+static int parse_pods(const json_t *doc, struct scale_cluster *c, const struct scale_names *nodes, struct cc_error *err)
 {
 	json_t *pods = NULL;
 	int r = cc_json_get_array(doc, "pods", false, &pods, err);
@@ -470,8 +476,8 @@ static int parse_budget(const json_t *v, const char *field, struct scale_pdb *pd
 		errno = 0;
 		long long pct = strtoll(s, &end, 10);
 		if (end == s || strcmp(end, "%") != 0 || errno || pct > 100 || *s == '-' || *s == '+' || *s == ' ')
-			return cc_error_set(err, EINVAL, "field `%s` \"%s\" is not a count or a percentage such as \"50%%\"",
-					    field, s);
+			return cc_error_set(
+			    err, EINVAL, "field `%s` \"%s\" is not a count or a percentage such as \"50%%\"", field, s);
 		pdb->value = pct;
 		pdb->percent = true;
 	} else {
@@ -484,7 +490,8 @@ static int parse_budget(const json_t *v, const char *field, struct scale_pdb *pd
 
 static int parse_pdb(const json_t *obj, struct scale_pdb *pdb, struct cc_error *err)
 {
-	json_t *selector = NULL, *min = json_object_get(obj, "minAvailable"), *max = json_object_get(obj, "maxUnavailable");
+	json_t *selector = NULL, *min = json_object_get(obj, "minAvailable"),
+	       *max = json_object_get(obj, "maxUnavailable");
 	int r;
 	pdb->current_healthy = -1;
 	if ((r = cc_json_get_object(obj, "selector", true, &selector, err)) < 0 ||
@@ -524,7 +531,8 @@ static int parse_pdbs(const json_t *doc, struct scale_cluster *c, struct cc_erro
 		pdb->namespace_ = cc_xstrdup(ns);
 		for (size_t k = 0; k + 1 < c->n_pdbs; k++)
 			if (strcmp(c->pdbs[k].name, name) == 0 && strcmp(c->pdbs[k].namespace_, ns) == 0)
-				return cc_error_set(err, EINVAL, "PodDisruptionBudget \"%s/%s\" is listed twice", ns, name);
+				return cc_error_set(err, EINVAL, "PodDisruptionBudget \"%s/%s\" is listed twice", ns,
+						    name);
 		if ((r = parse_pdb(p, pdb, err)) < 0)
 			return cc_error_prefix(err, "PodDisruptionBudget \"%s/%s\"", ns, name);
 	}
@@ -533,7 +541,7 @@ static int parse_pdbs(const json_t *doc, struct scale_cluster *c, struct cc_erro
 
 static int parse_document(const json_t *doc, struct scale_cluster *c, struct cc_error *err)
 {
-	static const char *const members[] = { "now",   "sku",   "min_blocks", "max_blocks", "policy", "history",
+	static const char *const members[] = { "now",    "sku",   "min_blocks", "max_blocks", "policy", "history",
 					       "blocks", "nodes", "pods",       "pdbs",       NULL };
 	if (!json_is_object(doc))
 		return cc_error_set(err, EINVAL, "the cluster state must be a JSON object");

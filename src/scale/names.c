@@ -75,3 +75,15 @@ bool scale_names_find(const struct scale_names *names, const char *key, size_t *
 	}
 	return false;
 }
+
+void scale_names_set(struct scale_names *names, const char *key, size_t value)
+{
+	if (scale_names_add(names, key, value))
+		return;
+	size_t mask = names->size - 1;
+	for (size_t i = hash_name(key) & mask; names->keys[i]; i = (i + 1) & mask)
+		if (strcmp(names->keys[i], key) == 0) {
+			names->values[i] = value;
+			return;
+		}
+}

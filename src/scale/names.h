@@ -17,5 +17,7 @@ void scale_names_init(struct scale_names *names, size_t expected);
 void scale_names_free(struct scale_names *names);
 /* Adds key with value; false (and no change) when key is there already. */
 bool scale_names_add(struct scale_names *names, const char *key, size_t value);
+/* Adds key or changes its value. */
+void scale_names_set(struct scale_names *names, const char *key, size_t value);
 /* The value of key, or false when absent. */
 bool scale_names_find(const struct scale_names *names, const char *key, size_t *ret_value);

@@ -103,8 +103,12 @@ long scale_bins_first_fit(const struct scale_bins *bins, struct scale_resources 
 {
 	if (bins->n == 0)
 		return -1;
-	struct search s = { bins, accept ? bins->max_cpu : bins->open_cpu, accept ? bins->max_memory : bins->open_memory,
-			    request, accept, ctx };
+	struct search s = { bins,
+			    accept ? bins->max_cpu : bins->open_cpu,
+			    accept ? bins->max_memory : bins->open_memory,
+			    request,
+			    accept,
+			    ctx };
 	return search_from(&s, 1);
 }
 
@@ -125,7 +129,8 @@ struct sort_context {
 /* The larger of a pod's two shares of a node, in parts per billion (integers sort exactly). */
 static int64_t share(const struct scale_pod *p, struct scale_resources shape)
 {
-	int64_t cpu = shape.cpu_milli > 0 ? (int64_t)((__int128)p->requests.cpu_milli * 1000000000 / shape.cpu_milli) : 0;
+	int64_t cpu =
+	    shape.cpu_milli > 0 ? (int64_t)((__int128)p->requests.cpu_milli * 1000000000 / shape.cpu_milli) : 0;
 	int64_t mem = shape.memory > 0 ? (int64_t)((__int128)p->requests.memory * 1000000000 / shape.memory) : 0;
 	return max64(cpu, mem);
 }
@@ -134,7 +139,6 @@ struct keyed {
 	int64_t share;
 	size_t pod;
 };
-
 
 static int compare_keyed(const void *a, const void *b, void *arg)
 {

@@ -2,10 +2,10 @@
  * and decide on a scale-up, and, when none is needed, lets plan_down.c look for a block to remove.
  * The time rules' next deadline is worked out here so a caller knows when to ask again. */
 #include "scale/plan.h"
-#include "scale/plan_internal.h"
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "scale/plan_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -59,8 +59,9 @@ static void account(struct plan_context *ctx)
 	free(fill);
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (c->nodes[i].ready)
-			ctx->room[i] = (struct scale_resources){ c->nodes[i].allocatable.cpu_milli - ctx->used[i].cpu_milli,
-								 c->nodes[i].allocatable.memory - ctx->used[i].memory };
+			ctx->room[i] =
+			    (struct scale_resources){ c->nodes[i].allocatable.cpu_milli - ctx->used[i].cpu_milli,
+						      c->nodes[i].allocatable.memory - ctx->used[i].memory };
 }
 
 static void consider_deadline(struct scale_plan *plan, int64_t now, int64_t since, int64_t wait)
@@ -113,6 +114,7 @@ int scale_plan_make(const struct scale_cluster *c, struct scale_plan *ret, struc
 	free(ctx.block_start);
 	free(ctx.block_pods);
 	free(ctx.pdbs);
+	free(ctx.pod_pdb);
 	*ret = plan;
 	return 0;
 }
@@ -145,8 +147,9 @@ const char *scale_pending_fate_name(enum scale_pending_fate f)
 
 const char *scale_blocker_name(enum scale_blocker b)
 {
-	static const char *const names[] = { "none",        "provisioning",      "utilization", "unneeded_time",
-					      "local_storage", "safe_to_evict_false", "not_replicated", "pdb",
-					      "hysteresis",  "no_fit",            "cluster_rule", "emptier_block_chosen" };
+	static const char *const names[] = { "none",           "provisioning",  "utilization",
+					     "unneeded_time",  "local_storage", "safe_to_evict_false",
+					     "not_replicated", "pdb",           "hysteresis",
+					     "no_fit",         "cluster_rule",  "emptier_block_chosen" };
 	return (unsigned)b < CC_ARRAY_SIZE(names) ? names[b] : "unknown";
 }

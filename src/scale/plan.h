@@ -68,15 +68,15 @@ struct scale_block_verdict {
 
 struct scale_plan {
 	enum scale_decision decision;
-	char *reason;              /* the decision in one sentence */
-	int64_t blocks_to_add;     /* SCALE_UP */
-	long block_to_remove;      /* SCALE_DOWN: index in cluster->blocks, else -1 */
-	struct scale_move *drain;  /* SCALE_DOWN: where each pod of the block goes, in eviction order */
+	char *reason;             /* the decision in one sentence */
+	int64_t blocks_to_add;    /* SCALE_UP */
+	long block_to_remove;     /* SCALE_DOWN: index in cluster->blocks, else -1 */
+	struct scale_move *drain; /* SCALE_DOWN: where each pod of the block goes, in eviction order */
 	size_t n_drain;
 	struct scale_pending *pending; /* every pending pod, in the order they were packed */
 	size_t n_pending;
 	size_t fates[SCALE_PENDING_FATE_MAX];
-	char *scale_down_blocked; /* the cluster-wide rule that holds any scale-down, or NULL */
+	char *scale_down_blocked;           /* the cluster-wide rule that holds any scale-down, or NULL */
 	struct scale_block_verdict *blocks; /* every block, emptiest first */
 	size_t n_blocks;
 	size_t ready_blocks, provisioning_blocks;

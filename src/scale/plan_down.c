@@ -9,13 +9,14 @@
  * holds every scale-down (a scale-up, blocks still provisioning, min_blocks, a cooldown, pods
  * waiting for capacity). The hysteresis rule is what stops the down/up cycling users of the Cluster
  * Autoscaler meet: a removal must leave room, not merely fit. */
+#include "lib/base/cleanup.h"
+#include "scale/names.h"
 #include "scale/pack.h"
 #include "scale/plan.h"
 #include "scale/plan_internal.h"
 
-#include "lib/base/cleanup.h"
-
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +34,51 @@ static int compare_verdicts(const void *a, const void *b, void *arg)
 	return strcmp(c->blocks[x->block].id, c->blocks[y->block].id);
 }
 
-/* Disruptions a budget allows (Kubernetes' disruption controller): from the pods it selects
- * (expected) and those healthy (given, else running on ready nodes); percentages round up. */
-static int64_t pdb_allowed(const struct plan_context *ctx, const struct scale_pdb *pdb)
+/* Which budget selects each pod, and what each allows (Kubernetes' disruption controller: from the
+ * pods it selects and those healthy, given or counted on ready nodes; percentages round up). One
+ * pass over the pods with the budgets grouped by namespace, instead of a pass per budget per block. */
+static void index_pdbs(struct plan_context *ctx)
 {
 	const struct scale_cluster *c = ctx->cluster;
-	int64_t expected = 0, healthy = 0;
+	struct scale_names namespaces;
+	size_t *next = cc_xcalloc(c->n_pdbs + 1, sizeof(*next)); /* chains of budgets in one namespace */
+	int64_t *expected = cc_xcalloc(c->n_pdbs + 1, sizeof(*expected));
+	int64_t *healthy = cc_xcalloc(c->n_pdbs + 1, sizeof(*healthy));
+	scale_names_init(&namespaces, c->n_pdbs);
+	for (size_t d = c->n_pdbs; d-- > 0;) {
+		size_t head;
+		next[d] = SIZE_MAX;
+		if (scale_names_find(&namespaces, c->pdbs[d].namespace_, &head)) {
+			next[d] = head;
+		}
+		scale_names_set(&namespaces, c->pdbs[d].namespace_, d);
+	}
+	ctx->pod_pdb = cc_xcalloc(c->n_pods + 1, sizeof(*ctx->pod_pdb));
 	for (size_t i = 0; i < c->n_pods; i++) {
 		const struct scale_pod *p = &c->pods[i];
-		if (strcmp(p->namespace_, pdb->namespace_) != 0 || !scale_labels_match(pdb->match_labels, p->labels))
+		size_t d;
+		ctx->pod_pdb[i] = -1;
+		if (!scale_names_find(&namespaces, p->namespace_, &d))
 			continue;
-		expected++;
-		healthy += p->node >= 0 && c->nodes[p->node].ready;
+		for (; d != SIZE_MAX; d = next[d]) {
+			if (!scale_labels_match(c->pdbs[d].match_labels, p->labels))
+				continue;
+			expected[d]++;
+			healthy[d] += p->node >= 0 && c->nodes[p->node].ready;
+			ctx->pod_pdb[i] = ctx->pod_pdb[i] == -1 ? (long)d : -2;
+		}
 	}
-	if (pdb->current_healthy >= 0)
-		healthy = pdb->current_healthy;
-	int64_t value = pdb->percent ? (pdb->value * expected + 99) / 100 : pdb->value;
-	int64_t allowed = pdb->has_min_available ? healthy - value : value - (expected - healthy);
-	return allowed > 0 ? allowed : 0;
+	for (size_t d = 0; d < c->n_pdbs; d++) {
+		const struct scale_pdb *pdb = &c->pdbs[d];
+		int64_t h = pdb->current_healthy >= 0 ? pdb->current_healthy : healthy[d];
+		int64_t value = pdb->percent ? (pdb->value * expected[d] + 99) / 100 : pdb->value;
+		int64_t allowed = pdb->has_min_available ? h - value : value - (expected[d] - h);
+		ctx->pdbs[d] = (struct plan_pdb_stats){ true, allowed > 0 ? allowed : 0 };
+	}
+	scale_names_free(&namespaces);
+	free(next);
+	free(expected);
+	free(healthy);
 }
 
 static bool movable(const struct scale_pod *p)
@@ -115,32 +143,42 @@ static bool check_pods(const struct plan_context *ctx, struct scale_block_verdic
 static bool check_pdbs(struct plan_context *ctx, struct scale_block_verdict *v)
 {
 	const struct scale_cluster *c = ctx->cluster;
+	if (c->n_pdbs == 0)
+		return true;
+	if (!ctx->pod_pdb)
+		index_pdbs(ctx);
 	size_t n;
 	const size_t *pods = pods_of(ctx, v->block, &n);
-	for (size_t d = 0; d < c->n_pdbs; d++) {
-		const struct scale_pdb *pdb = &c->pdbs[d];
-		int64_t on_block = 0;
-		for (size_t k = 0; k < n; k++) {
-			const struct scale_pod *p = &c->pods[pods[k]];
-			on_block += movable(p) && strcmp(p->namespace_, pdb->namespace_) == 0 &&
-				    scale_labels_match(pdb->match_labels, p->labels);
-		}
-		if (on_block == 0)
+	int64_t *on_block = cc_xcalloc(c->n_pdbs, sizeof(*on_block));
+	bool ok = true;
+	for (size_t k = 0; k < n && ok; k++) {
+		const struct scale_pod *p = &c->pods[pods[k]];
+		long d = ctx->pod_pdb[pods[k]];
+		if (!movable(p) || d == -1)
 			continue;
-		if (!ctx->pdbs[d].counted) {
-			ctx->pdbs[d].allowed = pdb_allowed(ctx, pdb);
-			ctx->pdbs[d].counted = true;
-		}
-		if (on_block > ctx->pdbs[d].allowed) {
+		if (d == -2) {
+			/* the eviction API refuses a pod that more than one budget selects */
 			v->blocker = SCALE_BLOCKER_PDB;
-			v->reason = cc_xasprintf("PodDisruptionBudget \"%s/%s\" allows %" PRId64 " disruption%s, but the "
-						 "block holds %" PRId64 " of its pods",
-						 pdb->namespace_, pdb->name, ctx->pdbs[d].allowed,
-						 ctx->pdbs[d].allowed == 1 ? "" : "s", on_block);
-			return false;
+			v->reason = cc_xasprintf("pod \"%s/%s\" is selected by more than one PodDisruptionBudget, so "
+						 "it cannot be evicted",
+						 p->namespace_, p->name);
+			ok = false;
+		} else if (++on_block[d] > ctx->pdbs[d].allowed) {
+			const struct scale_pdb *pdb = &c->pdbs[d];
+			int64_t total = 0;
+			for (size_t j = 0; j < n; j++)
+				total += movable(&c->pods[pods[j]]) && ctx->pod_pdb[pods[j]] == d;
+			v->blocker = SCALE_BLOCKER_PDB;
+			v->reason =
+			    cc_xasprintf("PodDisruptionBudget \"%s/%s\" allows %" PRId64 " disruption%s, but the "
+					 "block holds %" PRId64 " of its pods",
+					 pdb->namespace_, pdb->name, ctx->pdbs[d].allowed,
+					 ctx->pdbs[d].allowed == 1 ? "" : "s", total);
+			ok = false;
 		}
 	}
-	return true;
+	free(on_block);
+	return ok;
 }
 
 struct drain_fit {
@@ -187,10 +225,12 @@ static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict
 	for (size_t k = 0; k < n_move && ok; k++) {
 		const struct scale_pod *p = &c->pods[pods[k]];
 		fit.pod = p;
-		long at = scale_bins_first_fit(&bins, p->requests, scale_pod_unconstrained(p) ? NULL : drain_accepts, &fit);
+		long at =
+		    scale_bins_first_fit(&bins, p->requests, scale_pod_unconstrained(p) ? NULL : drain_accepts, &fit);
 		if (at < 0) {
 			v->blocker = SCALE_BLOCKER_NO_FIT;
-			v->reason = cc_xasprintf("pod \"%s/%s\" fits on no node of the other blocks", p->namespace_, p->name);
+			v->reason =
+			    cc_xasprintf("pod \"%s/%s\" fits on no node of the other blocks", p->namespace_, p->name);
 			ok = false;
 			break;
 		}
@@ -209,8 +249,10 @@ static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict
 	return true;
 }
 
-/* The block's own rules, cheapest first; true when it passes all. */
-static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v, double *ret_after,
+/* The block's own rules, cheapest first; true when it passes all. With full false (a cluster-wide
+ * rule holds, or an emptier block was chosen) the packing is skipped: at 5,000 nodes it is the one
+ * check that costs, and its answer would not change the decision. */
+static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v, bool full, double *ret_after,
 			struct scale_move **ret_moves, size_t *ret_n)
 {
 	const struct scale_cluster *c = ctx->cluster;
@@ -249,14 +291,15 @@ static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v,
 	double after = alloc.cpu_milli > 0 && alloc.memory > 0 ? plan_utilization(used, alloc) : 1e9;
 	if (after > ctx->max_after) {
 		v->blocker = SCALE_BLOCKER_HYSTERESIS;
-		v->reason = after >= 1e9 ? cc_xstrdup("no other block has ready nodes to take its pods")
-					 : cc_xasprintf("the other blocks would be %.2f utilized, above the %.2f limit "
-							"(max_utilization_after_scale_down): it would soon be added back",
-							after, ctx->max_after);
+		v->reason = after >= 1e9
+				? cc_xstrdup("no other block has ready nodes to take its pods")
+				: cc_xasprintf("the other blocks would be %.2f utilized, above the %.2f limit "
+					       "(max_utilization_after_scale_down): it would soon be added back",
+					       after, ctx->max_after);
 		return false;
 	}
 	*ret_after = after;
-	return check_fit(ctx, v, ret_moves, ret_n);
+	return !full || check_fit(ctx, v, ret_moves, ret_n);
 }
 
 /* The rule that holds every scale-down, or NULL. */
@@ -276,8 +319,8 @@ static char *cluster_rule(const struct plan_context *ctx)
 		return cc_xasprintf("the cluster has %zu block%s, min_blocks is %" PRId64, c->n_blocks,
 				    c->n_blocks == 1 ? "" : "s", c->min_blocks);
 	if (c->last_scale_up >= 0 && c->now - c->last_scale_up < c->policy.scale_up_cooldown)
-		return cc_xasprintf("scale-up cooldown: the last scale-up was %" PRId64 " s ago, the cooldown is %" PRId64
-				    " s",
+		return cc_xasprintf("scale-up cooldown: the last scale-up was %" PRId64
+				    " s ago, the cooldown is %" PRId64 " s",
 				    c->now - c->last_scale_up, c->policy.scale_up_cooldown);
 	if (c->last_scale_down >= 0 && c->now - c->last_scale_down < c->policy.scale_down_cooldown)
 		return cc_xasprintf("scale-down cooldown: the last scale-down was %" PRId64 " s ago, the cooldown is "
@@ -299,8 +342,8 @@ static void make_verdicts(struct plan_context *ctx)
 		v->pods = ctx->block_start[b + 1] - ctx->block_start[b];
 		v->underutilized_since = -1;
 		if (!c->blocks[b].provisioning && v->utilization < c->policy.target_utilization)
-			v->underutilized_since = c->blocks[b].underutilized_since >= 0 ? c->blocks[b].underutilized_since
-										  : c->now;
+			v->underutilized_since =
+			    c->blocks[b].underutilized_since >= 0 ? c->blocks[b].underutilized_since : c->now;
 	}
 	qsort_r(plan->blocks, plan->n_blocks, sizeof(*plan->blocks), compare_verdicts, (void *)c);
 }
@@ -317,16 +360,20 @@ void plan_scale_down(struct plan_context *ctx)
 		struct scale_move *moves = NULL;
 		size_t n_moves = 0;
 		double after = 0;
-		if (!judge_block(ctx, v, &after, &moves, &n_moves))
+		bool full = !plan->scale_down_blocked && chosen < 0;
+		if (!judge_block(ctx, v, full, &after, &moves, &n_moves))
 			continue;
 		if (plan->scale_down_blocked) {
 			v->blocker = SCALE_BLOCKER_GLOBAL;
-			v->reason = cc_xasprintf("removable, but %s", plan->scale_down_blocked);
+			v->reason = cc_xasprintf("passes the block's own rules (the packing not tried), but %s",
+						 plan->scale_down_blocked);
 			free(moves);
 		} else if (chosen >= 0) {
 			v->blocker = SCALE_BLOCKER_EMPTIER;
-			v->reason = cc_xasprintf("removable, but block \"%s\" is emptier and goes first",
-						 c->blocks[plan->blocks[chosen].block].id);
+			v->reason =
+			    cc_xasprintf("passes the block's own rules (the packing not tried), but block \"%s\" "
+					 "is emptier and goes first",
+					 c->blocks[plan->blocks[chosen].block].id);
 			free(moves);
 		} else {
 			chosen = (long)i;
@@ -341,11 +388,12 @@ void plan_scale_down(struct plan_context *ctx)
 		const struct scale_block_verdict *v = &plan->blocks[chosen];
 		plan->decision = SCALE_DOWN;
 		plan->block_to_remove = (long)v->block;
-		plan->reason = cc_xasprintf("block \"%s\" is the emptiest removable block (utilization %.2f, under the "
-					    "target since %" PRId64 " s ago): its %zu movable pods fit on the other blocks, "
-					    "which will be %.2f utilized",
-					    c->blocks[v->block].id, v->utilization, c->now - v->underutilized_since,
-					    plan->n_drain, plan->utilization_after);
+		plan->reason =
+		    cc_xasprintf("block \"%s\" is the emptiest removable block (utilization %.2f, under the "
+				 "target since %" PRId64 " s ago): its %zu movable pods fit on the other blocks, "
+				 "which will be %.2f utilized",
+				 c->blocks[v->block].id, v->utilization, c->now - v->underutilized_since, plan->n_drain,
+				 plan->utilization_after);
 		return;
 	}
 	if (plan->scale_down_blocked)

@@ -4,11 +4,10 @@
  * block provides is unschedulable and never causes a scale-up (adding blocks would not help it),
  * and the virtual blocks stop at max_blocks. Bins are ordered so that "first fit" means "existing
  * room first", which is also what keeps k as small as the packing can make it. */
+#include "lib/base/cleanup.h"
 #include "scale/pack.h"
 #include "scale/plan.h"
 #include "scale/plan_internal.h"
-
-#include "lib/base/cleanup.h"
 
 #include <inttypes.h>
 
@@ -73,7 +72,8 @@ static void place_pending(struct plan_context *ctx, struct slots *s, struct scal
 	for (size_t k = 0; k < plan->n_pending; k++) {
 		const struct scale_pod *pod = &c->pods[plan->pending[k].pod];
 		s->pod = pod;
-		long at = scale_bins_first_fit(bins, pod->requests, scale_pod_unconstrained(pod) ? NULL : slot_accepts, s);
+		long at =
+		    scale_bins_first_fit(bins, pod->requests, scale_pod_unconstrained(pod) ? NULL : slot_accepts, s);
 		enum scale_pending_fate fate;
 		if (at < 0) {
 			fate = fits_new_node(c, pod) ? SCALE_PENDING_MAX_BLOCKS : SCALE_PENDING_UNSCHEDULABLE;

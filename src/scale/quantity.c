@@ -19,9 +19,9 @@ struct suffix {
 };
 
 static const struct suffix memory_suffixes[] = {
-	{ "Ki", INT64_C(1) << 10 }, { "Mi", INT64_C(1) << 20 }, { "Gi", INT64_C(1) << 30 },
-	{ "Ti", INT64_C(1) << 40 }, { "Pi", INT64_C(1) << 50 }, { "Ei", INT64_C(1) << 60 },
-	{ "k", INT64_C(1000) },     { "M", INT64_C(1000000) },  { "G", INT64_C(1000000000) },
+	{ "Ki", INT64_C(1) << 10 },      { "Mi", INT64_C(1) << 20 },         { "Gi", INT64_C(1) << 30 },
+	{ "Ti", INT64_C(1) << 40 },      { "Pi", INT64_C(1) << 50 },         { "Ei", INT64_C(1) << 60 },
+	{ "k", INT64_C(1000) },          { "M", INT64_C(1000000) },          { "G", INT64_C(1000000000) },
 	{ "T", INT64_C(1000000000000) }, { "P", INT64_C(1000000000000000) }, { "E", INT64_C(1000000000000000000) },
 };
 
@@ -111,8 +111,8 @@ static int parse_memory_what(const char *text, const char *what, int64_t *ret_by
 		return r;
 	if (*end == '\0') {
 		if (strchr(text, '.'))
-			return cc_error_set(err, EINVAL, "%s `%s` is a fraction of a byte: give whole bytes or a suffix",
-					    what, text);
+			return cc_error_set(
+			    err, EINVAL, "%s `%s` is a fraction of a byte: give whole bytes or a suffix", what, text);
 		*ret_bytes = bytes;
 		return 0;
 	}
@@ -170,8 +170,8 @@ int scale_json_memory(const json_t *value, const char *what, int64_t *ret_bytes,
 	if (json_is_string(value))
 		return parse_memory_what(json_string_value(value), what, ret_bytes, err);
 	if (!json_is_integer(value))
-		return cc_error_set(err, EINVAL, "%s must be a quantity string such as `512Mi` or a whole number of bytes",
-				    what);
+		return cc_error_set(err, EINVAL,
+				    "%s must be a quantity string such as `512Mi` or a whole number of bytes", what);
 	int r = number_text(value, what, buf, sizeof(buf), err);
 	return r < 0 ? r : parse_memory_what(buf, what, ret_bytes, err);
 }

@@ -1,8 +1,8 @@
 /* The plan's two renderings (report.h). */
 #include "scale/report.h"
-#include "scale/quantity.h"
 
 #include "lib/base/cleanup.h"
+#include "scale/quantity.h"
 
 #include <inttypes.h>
 
@@ -48,8 +48,8 @@ static json_t *pending_json(const struct scale_cluster *c, const struct scale_pl
 			continue;
 		const struct scale_pod *p = &c->pods[plan->pending[k].pod];
 		char *key = pod_key(p), *why = scale_pending_reason(c, p, f);
-		json_array_append_new(pods, json_pack("{s:s, s:s, s:s}", "pod", key, "fate", scale_pending_fate_name(f),
-						      "reason", why));
+		json_array_append_new(
+		    pods, json_pack("{s:s, s:s, s:s}", "pod", key, "fate", scale_pending_fate_name(f), "reason", why));
 		free(key);
 		free(why);
 	}
@@ -96,8 +96,8 @@ static json_t *drain_json(const struct scale_cluster *c, const struct scale_plan
 	for (size_t i = 0; i < plan->n_drain; i++) {
 		const struct scale_pod *p = &c->pods[plan->drain[i].pod];
 		char *key = pod_key(p);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "pod", key, "from", c->nodes[p->node].name, "to",
-						      c->nodes[plan->drain[i].node].name));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "pod", key, "from", c->nodes[p->node].name,
+						      "to", c->nodes[plan->drain[i].node].name));
 		free(key);
 	}
 	return list;
@@ -105,8 +105,8 @@ static json_t *drain_json(const struct scale_cluster *c, const struct scale_plan
 
 json_t *scale_plan_json(const struct scale_cluster *c, const struct scale_plan *plan)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:f}", "decision", scale_decision_name(plan->decision), "reason", plan->reason,
-				"utilization", plan->utilization);
+	json_t *doc = json_pack("{s:s, s:s, s:f}", "decision", scale_decision_name(plan->decision), "reason",
+				plan->reason, "utilization", plan->utilization);
 	if (plan->decision == SCALE_UP) {
 		json_object_set_new(doc, "blocks_to_add", json_integer(plan->blocks_to_add));
 		json_object_set_new(doc, "nodes_to_add", json_integer(plan->blocks_to_add * c->sku.nodes_per_block));
@@ -197,6 +197,6 @@ void scale_plan_text(FILE *out, const struct scale_cluster *c, const struct scal
 		}
 	}
 	if (plan->next_check >= 0)
-		fprintf(out, "\nNext check: %" PRId64 " (in %" PRId64 " s), when a time rule changes\n", plan->next_check,
-			plan->next_check - c->now);
+		fprintf(out, "\nNext check: %" PRId64 " (in %" PRId64 " s), when a time rule changes\n",
+			plan->next_check, plan->next_check - c->now);
 }

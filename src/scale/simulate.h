@@ -41,7 +41,7 @@ struct scale_sim_result {
 	double utilization_mean, utilization_p5;      /* time-weighted, of the billed nodes */
 	size_t scale_ups, scale_downs, flaps;
 	int64_t max_nodes;
-	size_t plans; /* planner runs */
+	size_t plans;                  /* planner runs */
 	struct scale_sim_series nodes; /* billed nodes over time */
 };
 

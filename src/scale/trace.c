@@ -91,7 +91,8 @@ static int parse_number(const char *text, double scale, bool allow_negative, int
 	char *end = NULL;
 	errno = 0;
 	double v = strtod(text, &end);
-	if (end == text || *end != '\0' || errno || !isfinite(v) || (!allow_negative && v < 0) || fabs(v * scale) > 9e15)
+	if (end == text || *end != '\0' || errno || !isfinite(v) || (!allow_negative && v < 0) ||
+	    fabs(v * scale) > 9e15)
 		return -EINVAL;
 	*ret = (int64_t)ceil(v * scale);
 	return 0;
@@ -129,22 +130,22 @@ static int read_row(char *line, const int *index, size_t number, const char *wha
 	}
 	int64_t cpu, memory, created, deleted = -1;
 	if (parse_number(v[COLUMN_CPU], 1, false, &cpu) < 0)
-		return cc_error_set(err, EINVAL, "%s line %zu: cpu_milli `%s` is not a number of millicores", what, number,
-				    v[COLUMN_CPU]);
+		return cc_error_set(err, EINVAL, "%s line %zu: cpu_milli `%s` is not a number of millicores", what,
+				    number, v[COLUMN_CPU]);
 	if (parse_number(v[COLUMN_MEMORY], 1048576, false, &memory) < 0)
 		return cc_error_set(err, EINVAL, "%s line %zu: memory_mib `%s` is not a number of MiB", what, number,
 				    v[COLUMN_MEMORY]);
 	if (parse_number(v[COLUMN_CREATED], 1, false, &created) < 0)
-		return cc_error_set(err, EINVAL, "%s line %zu: creation_time `%s` is not a time in seconds", what, number,
-				    v[COLUMN_CREATED]);
+		return cc_error_set(err, EINVAL, "%s line %zu: creation_time `%s` is not a time in seconds", what,
+				    number, v[COLUMN_CREATED]);
 	if (v[COLUMN_DELETED] && *v[COLUMN_DELETED] && parse_number(v[COLUMN_DELETED], 1, true, &deleted) < 0)
-		return cc_error_set(err, EINVAL, "%s line %zu: deletion_time `%s` is not a time in seconds", what, number,
-				    v[COLUMN_DELETED]);
+		return cc_error_set(err, EINVAL, "%s line %zu: deletion_time `%s` is not a time in seconds", what,
+				    number, v[COLUMN_DELETED]);
 	if (deleted < 0)
 		deleted = -1;
 	else if (deleted < created)
-		return cc_error_set(err, EINVAL, "%s line %zu: pod `%s` is deleted (%" PRId64 ") before it is created (%" PRId64
-						 ")",
+		return cc_error_set(err, EINVAL,
+				    "%s line %zu: pod `%s` is deleted (%" PRId64 ") before it is created (%" PRId64 ")",
 				    what, number, v[COLUMN_NAME], deleted, created);
 	if (t->n >= SCALE_TRACE_MAX_PODS)
 		return cc_error_set(err, EFBIG, "%s: more than %u pods", what, SCALE_TRACE_MAX_PODS);
@@ -261,8 +262,9 @@ struct size_class {
 static const struct size_class *sizes_of(const char *name, size_t *ret_n, struct cc_error *err)
 {
 	static const struct size_class small[] = { { 50, 100, 128 }, { 35, 250, 256 }, { 15, 500, 512 } };
-	static const struct size_class mixed[] = { { 35, 250, 512 }, { 30, 500, 1024 }, { 20, 1000, 2048 }, { 10, 2000, 3072 },
-						   { 5, 3000, 6144 } };
+	static const struct size_class mixed[] = {
+		{ 35, 250, 512 }, { 30, 500, 1024 }, { 20, 1000, 2048 }, { 10, 2000, 3072 }, { 5, 3000, 6144 }
+	};
 	static const struct size_class large[] = { { 30, 1000, 2048 }, { 40, 2000, 4096 }, { 30, 3500, 7168 } };
 	if (!name || strcmp(name, "mixed") == 0) {
 		*ret_n = CC_ARRAY_SIZE(mixed);
@@ -327,7 +329,8 @@ int scale_trace_generate(const struct scale_trace_options *o, struct scale_trace
 			next_burst += rng_exponential(&r, 1 / burst_rate);
 		}
 		if (rng_unit(&r) <= daily_load(now))
-			add_pod(&t, &r, sizes, n_sizes, now, rng_exponential(&r, (double)o->mean_lifetime), o->duration);
+			add_pod(&t, &r, sizes, n_sizes, now, rng_exponential(&r, (double)o->mean_lifetime),
+				o->duration);
 		if (t.n > SCALE_TRACE_MAX_PODS) {
 			scale_trace_release(&t);
 			return cc_error_set(err, EFBIG, "the trace would have more than %u pods", SCALE_TRACE_MAX_PODS);

@@ -14,7 +14,7 @@ struct cc_error;
 struct scale_trace_pod {
 	char *name;
 	int64_t cpu_milli;
-	int64_t memory; /* bytes */
+	int64_t memory;  /* bytes */
 	int64_t created; /* seconds */
 	int64_t deleted; /* seconds; -1: never deleted */
 };
@@ -36,12 +36,12 @@ void scale_trace_release(struct scale_trace *trace);
 /* The generator's knobs; every run with the same options and seed writes the same trace. */
 struct scale_trace_options {
 	uint64_t seed;
-	int64_t duration;       /* seconds */
-	int64_t peak_pods;      /* pods running at the daily peak, roughly */
-	int64_t mean_lifetime;  /* seconds, exponentially distributed */
-	double bursts_per_day;  /* batches of short pods at random times */
-	int64_t burst_pods;     /* pods in a batch */
-	const char *sizes;      /* "small", "mixed" (default) or "large" */
+	int64_t duration;      /* seconds */
+	int64_t peak_pods;     /* pods running at the daily peak, roughly */
+	int64_t mean_lifetime; /* seconds, exponentially distributed */
+	double bursts_per_day; /* batches of short pods at random times */
+	int64_t burst_pods;    /* pods in a batch */
+	const char *sizes;     /* "small", "mixed" (default) or "large" */
 };
 
 int scale_trace_generate(const struct scale_trace_options *options, struct scale_trace *ret, struct cc_error *err);

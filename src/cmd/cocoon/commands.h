@@ -36,3 +36,4 @@ int cmd_scale(int argc, char **argv);
 int cmd_scale_plan(int argc, char **argv);
 int cmd_scale_simulate(int argc, char **argv);
 int cmd_scale_trace(int argc, char **argv);
+int cmd_scale_provider(int argc, char **argv);
