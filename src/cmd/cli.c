@@ -5,6 +5,7 @@
 #include "lib/event/emit.h"
 #include "lib/event/event.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/opensslv.h>
 #include <stdarg.h>
@@ -86,4 +87,15 @@ int cli_run_subcommand(const char *program, int argc, char **argv, const struct 
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", commands[i].name);
 	cli_error(program, "unknown command `%s`; the commands are %s (see --help)", argv[1], list);
 	return CLI_EXIT_USAGE;
+}
+
+bool cli_parse_int64(const char *text, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (end == text || *end || errno || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
 }

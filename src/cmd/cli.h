@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes shared by every cocoon command: 0 success, 1 the operation failed (or a check found a
@@ -37,3 +38,6 @@ void cli_error(const char *program, const char *fmt, ...) __attribute__((format(
  * on stderr. tenant may be NULL. */
 void cli_emit_decision(const char *component, const char *action, const char *object, const char *tenant, bool allowed,
 		       const char *reason);
+
+/* A whole decimal number from min to max (an option's value); false for anything else. */
+bool cli_parse_int64(const char *text, int64_t min, int64_t max, int64_t *ret);

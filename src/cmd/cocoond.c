@@ -213,9 +213,8 @@ int main(int argc, char **argv)
 		case OPT_MALWARE_DB: cfg.malware_db = optarg; break;
 		case OPT_NO_IMAGE_SCAN: cfg.no_image_scan = true; break;
 		case OPT_SCAN_NODE_INTERVAL: {
-			char *end;
-			long seconds = strtol(optarg, &end, 10);
-			if (end == optarg || *end || seconds < 0 || seconds > 365L * 86400) {
+			int64_t seconds;
+			if (!cli_parse_int64(optarg, 0, 365L * 86400, &seconds)) {
 				cli_error("cocoond", "--scan-node-interval takes whole seconds (0 to a year), not `%s`",
 					  optarg);
 				return CLI_EXIT_USAGE;

@@ -32,6 +32,20 @@ static void free_taints(struct scale_taint *taints, size_t n)
 	free(taints);
 }
 
+static void pod_clear(struct scale_pod *p)
+{
+	free(p->namespace_);
+	free(p->name);
+	free(p->owner_kind);
+	json_decref(p->labels);
+	json_decref(p->node_selector);
+	for (size_t t = 0; t < p->n_tolerations; t++) {
+		free(p->tolerations[t].key);
+		free(p->tolerations[t].value);
+	}
+	free(p->tolerations);
+}
+
 void scale_cluster_free(struct scale_cluster *c)
 {
 	for (size_t i = 0; i < c->n_nodes; i++) {
@@ -39,19 +53,8 @@ void scale_cluster_free(struct scale_cluster *c)
 		json_decref(c->nodes[i].labels);
 		free_taints(c->nodes[i].taints, c->nodes[i].n_taints);
 	}
-	for (size_t i = 0; i < c->n_pods; i++) {
-		struct scale_pod *p = &c->pods[i];
-		free(p->namespace_);
-		free(p->name);
-		free(p->owner_kind);
-		json_decref(p->labels);
-		json_decref(p->node_selector);
-		for (size_t t = 0; t < p->n_tolerations; t++) {
-			free(p->tolerations[t].key);
-			free(p->tolerations[t].value);
-		}
-		free(p->tolerations);
-	}
+	for (size_t i = 0; i < c->n_pods; i++)
+		pod_clear(&c->pods[i]);
 	for (size_t i = 0; i < c->n_pdbs; i++) {
 		free(c->pdbs[i].namespace_);
 		free(c->pdbs[i].name);
@@ -117,17 +120,7 @@ size_t scale_cluster_add_pod(struct scale_cluster *c, const char *namespace_, co
 
 void scale_cluster_remove_pod(struct scale_cluster *c, size_t i)
 {
-	struct scale_pod *p = &c->pods[i];
-	free(p->namespace_);
-	free(p->name);
-	free(p->owner_kind);
-	json_decref(p->labels);
-	json_decref(p->node_selector);
-	for (size_t t = 0; t < p->n_tolerations; t++) {
-		free(p->tolerations[t].key);
-		free(p->tolerations[t].value);
-	}
-	free(p->tolerations);
+	pod_clear(&c->pods[i]);
 	c->pods[i] = c->pods[--c->n_pods];
 }
 

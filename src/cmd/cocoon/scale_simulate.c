@@ -47,17 +47,6 @@ static void usage(FILE *out)
 		     "trace that is not valid.\n");
 }
 
-static bool parse_count(const char *text, int64_t min, int64_t max, int64_t *ret)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (end == text || *end || errno || v < min || v > max)
-		return false;
-	*ret = v;
-	return true;
-}
-
 static json_t *result_json(const struct scale_sim_result *r, bool blocks)
 {
 	json_t *o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "node_hours", r->node_hours,
@@ -154,17 +143,17 @@ static int parse_option(int c, struct sim_args *a)
 	case OPT_TRACE: a->trace = optarg; break;
 	case 'f': a->format = optarg; break;
 	case OPT_PLOT: a->plot = optarg; break;
-	case OPT_NPB: ok = parse_count(optarg, 1, 1000, &o->sku.nodes_per_block); break;
+	case OPT_NPB: ok = cli_parse_int64(optarg, 1, 1000, &o->sku.nodes_per_block); break;
 	case OPT_CPU: ok = scale_parse_cpu(optarg, &o->sku.node.cpu_milli, &err) == 0; break;
 	case OPT_MEMORY: ok = scale_parse_memory(optarg, &o->sku.node.memory, &err) == 0; break;
 	case OPT_RESERVE_CPU: ok = scale_parse_cpu(optarg, &o->sku.reserve.cpu_milli, &err) == 0; break;
 	case OPT_RESERVE_MEMORY: ok = scale_parse_memory(optarg, &o->sku.reserve.memory, &err) == 0; break;
-	case OPT_DELAY: ok = parse_count(optarg, 0, 86400 * 7, &o->provision_delay); break;
-	case OPT_MIN: ok = parse_count(optarg, 0, 100000, &o->min_blocks); break;
-	case OPT_MAX: ok = parse_count(optarg, 0, 100000, &o->max_blocks); break;
-	case OPT_INTERVAL: ok = parse_count(optarg, 1, 86400, &o->interval); break;
-	case OPT_UNNEEDED: ok = parse_count(optarg, 0, 86400 * 30, &o->policy.unneeded_time); break;
-	case OPT_FLAP: ok = parse_count(optarg, 0, 86400 * 30, &o->flap_window); break;
+	case OPT_DELAY: ok = cli_parse_int64(optarg, 0, 86400 * 7, &o->provision_delay); break;
+	case OPT_MIN: ok = cli_parse_int64(optarg, 0, 100000, &o->min_blocks); break;
+	case OPT_MAX: ok = cli_parse_int64(optarg, 0, 100000, &o->max_blocks); break;
+	case OPT_INTERVAL: ok = cli_parse_int64(optarg, 1, 86400, &o->interval); break;
+	case OPT_UNNEEDED: ok = cli_parse_int64(optarg, 0, 86400 * 30, &o->policy.unneeded_time); break;
+	case OPT_FLAP: ok = cli_parse_int64(optarg, 0, 86400 * 30, &o->flap_window); break;
 	case OPT_TARGET:
 		o->policy.target_utilization = strtod(optarg, &end);
 		ok = end != optarg && !*end && o->policy.target_utilization > 0 && o->policy.target_utilization <= 1;

@@ -41,17 +41,6 @@ static void usage_trace(FILE *out)
 		     "the options.\n");
 }
 
-static bool number(const char *text, int64_t min, int64_t max, int64_t *ret)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (end == text || *end || errno || v < min || v > max)
-		return false;
-	*ret = v;
-	return true;
-}
-
 static int generate(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -81,11 +70,11 @@ static int generate(int argc, char **argv)
 	int c;
 	while (ok && (c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
 		switch (c) {
-		case 's': ok = number(optarg, 0, INT64_MAX, &seed); break;
-		case 'd': ok = number(optarg, 1, 366 * 86400, &o.duration); break;
-		case 'p': ok = number(optarg, 1, 1000000, &o.peak_pods); break;
-		case 'l': ok = number(optarg, 1, 366 * 86400, &o.mean_lifetime); break;
-		case 'n': ok = number(optarg, 0, 1000000, &o.burst_pods); break;
+		case 's': ok = cli_parse_int64(optarg, 0, INT64_MAX, &seed); break;
+		case 'd': ok = cli_parse_int64(optarg, 1, 366 * 86400, &o.duration); break;
+		case 'p': ok = cli_parse_int64(optarg, 1, 1000000, &o.peak_pods); break;
+		case 'l': ok = cli_parse_int64(optarg, 1, 366 * 86400, &o.mean_lifetime); break;
+		case 'n': ok = cli_parse_int64(optarg, 0, 1000000, &o.burst_pods); break;
 		case 'b':
 			o.bursts_per_day = strtod(optarg, &end);
 			ok = end != optarg && !*end && o.bursts_per_day >= 0 && o.bursts_per_day <= 10000;
