@@ -31,6 +31,7 @@ const served = [
   ['rbac.authorization.k8s.io', 'v1', 'rbac.authorization.k8s.io/v1', ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']],
   ['node.k8s.io', 'v1', 'node.k8s.io/v1', ['RuntimeClass']],
   ['networking.k8s.io', 'v1', 'networking.k8s.io/v1', ['NetworkPolicy']],
+  ['policy', 'v1', 'policy/v1', ['PodDisruptionBudget']],
   ['authorization.k8s.io', 'v1', 'authorization.k8s.io/v1', ['SelfSubjectAccessReview']],
   ['autoscaling', 'v1', 'autoscaling/v1', ['Scale']],
 ];
@@ -47,6 +48,7 @@ const prefixes = [
   ['IoK8sApiRbacV1', 'io.k8s.api.rbac.v1.'],
   ['IoK8sApiNodeV1', 'io.k8s.api.node.v1.'],
   ['IoK8sApiNetworkingV1', 'io.k8s.api.networking.v1.'],
+  ['IoK8sApiPolicyV1', 'io.k8s.api.policy.v1.'],
   ['IoK8sApiAuthorizationV1', 'io.k8s.api.authorization.v1.'],
   ['IoK8sApiAutoscalingV1', 'io.k8s.api.autoscaling.v1.'],
 ];
@@ -71,7 +73,7 @@ function typeFiles(def) {
   const [, , , group, version] = def.split('.');
   const groupDir = { core: version, apps: 'apps/' + version, rbac: 'rbac.authorization.k8s.io/' + version,
     node: 'node.k8s.io/' + version, authorization: 'authorization.k8s.io/' + version, autoscaling: 'autoscaling/' + version,
-    networking: 'networking.k8s.io/' + version }[group];
+    networking: 'networking.k8s.io/' + version, policy: 'policy/' + version }[group];
   dir = path.join(modules, 'kubernetes-models', groupDir);
   return { dts: path.join(dir, short + '.d.ts'), validator: path.join(modules, 'kubernetes-models/_schemas', tsName + '.js') };
 }

@@ -17,6 +17,7 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/admit.h"
+#include "platform/disruption.h"
 #include "platform/endpoints.h"
 #include "platform/events.h"
 #include "platform/finalizers.h"
@@ -35,7 +36,8 @@
 #include <string.h>
 
 /* WORK_ENDPOINTS names a Service, or "*" for every Service of the namespace. */
-enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS, WORK_AGGREGATE };
+/* WORK_DISRUPTION names a namespace whose PodDisruptionBudgets need their status again. */
+enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS, WORK_AGGREGATE, WORK_DISRUPTION };
 
 struct work {
 	enum work_kind kind;
@@ -52,7 +54,7 @@ struct platform_controllers {
 	struct work *head, **tail;
 	size_t queued;
 	bool stopping;
-	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles;
+	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles, *budgets;
 	bool graceful_pods;
 	enum platform_pss_level pod_security;               /* for namespaces without an enforce label */
 	const struct scan_admission_config *scan_admission; /* NULL: none (image_admission.h) */
@@ -119,9 +121,13 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 		enqueue(c, deleted ? WORK_COLLECT : WORK_REPLICASET, ns,
 			deleted ? meta(obj, "uid") : meta(obj, "name"));
 		enqueue(c, WORK_DEPLOYMENT, ns, controller_owner(obj, "Deployment", NULL));
+		enqueue(c, WORK_DISRUPTION, ns, "*"); /* a budget's expected pods are the sets' replicas */
 	} else if (r == c->pods) {
 		enqueue(c, WORK_REPLICASET, ns, controller_owner(obj, "ReplicaSet", NULL));
 		enqueue(c, WORK_ENDPOINTS, ns, "*");
+		enqueue(c, WORK_DISRUPTION, ns, "*");
+	} else if (r == c->budgets) {
+		enqueue(c, WORK_DISRUPTION, ns, "*");
 	} else if (r == c->services) {
 		enqueue(c, WORK_ENDPOINTS, ns, meta(obj, "name"));
 	} else if (r == c->cluster_roles) {
@@ -718,6 +724,11 @@ static void *controllers_main(void *arg)
 			rc = platform_rbac_aggregate(c->objects, &err);
 			break;
 		}
+		case WORK_DISRUPTION: {
+			struct cc_error err = { 0 };
+			rc = platform_disruption_reconcile_namespace(c->objects, w->namespace, &err);
+			break;
+		}
 		case WORK_ENDPOINTS: {
 			struct cc_error err = { 0 };
 			rc = strcmp(w->name, "*") == 0
@@ -766,6 +777,7 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	c->replicasets = platform_resource_find("apps", "v1", "replicasets");
 	c->deployments = platform_resource_find("apps", "v1", "deployments");
 	c->cluster_roles = platform_resource_find("rbac.authorization.k8s.io", "v1", "clusterroles");
+	c->budgets = platform_resource_find("policy", "v1", "poddisruptionbudgets");
 	platform_objects_observe(objects, observe, c);
 	enqueue_all(c, c->deployments, WORK_DEPLOYMENT);
 	enqueue_all(c, c->replicasets, WORK_REPLICASET);

@@ -186,6 +186,7 @@ static void pass(struct platform_pods *p)
 		return;
 	}
 	free(next);
+	_cleanup_json_ json_t *verdicts = pods_schedule(p, items);
 	pthread_mutex_lock(&p->lock);
 	for (struct pod_state *ps = p->pods; ps; ps = ps->next)
 		ps->seen = false;
@@ -195,7 +196,7 @@ static void pass(struct platform_pods *p)
 	json_array_foreach (items, i, pod) {
 		const json_t *meta = json_object_get(pod, "metadata");
 		const char *uid = json_string_value(json_object_get(meta, "uid"));
-		if (!uid || !on_this_node(p, pod))
+		if (!uid || !on_this_node(p, pod) || !pods_admit(p, pod, verdicts))
 			continue;
 		pthread_mutex_lock(&p->lock);
 		struct pod_state *ps = find_uid(p, uid);

@@ -98,6 +98,11 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps);
 bool pods_any_running(struct platform_pods *p);
 void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig);
 
+/* pod_schedule.c: which unbound pods of a list's items may start now (pod_scheduler.h), and acting
+ * on it for one pod: false when it is held Pending (its Unschedulable status written). */
+json_t *pods_schedule(struct platform_pods *p, const json_t *items);
+bool pods_admit(struct platform_pods *p, const json_t *pod, const json_t *verdicts);
+
 /* pod_status.c */
 json_t *pods_status(struct platform_pods *p, const struct pod_state *ps, const json_t *pod);
 void pods_event(struct platform_pods *p, const struct pod_state *ps, const char *container, const char *type,

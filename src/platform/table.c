@@ -327,6 +327,33 @@ static void network_policy_cells(const json_t *obj, json_t *cells, const char *a
 static const struct column network_policy_columns[] = {
 	{ "Name", "string", "name", 0 }, { "Pod-Selector", "string", "", 0 }, { "Age", "string", "", 0 }, { 0 }
 };
+/* kubectl get poddisruptionbudgets: NAME, MIN AVAILABLE, MAX UNAVAILABLE (N/A for the one not
+ * set), ALLOWED DISRUPTIONS, AGE. */
+static void int_or_string_cell(json_t *cells, const json_t *v)
+{
+	if (json_is_integer(v))
+		json_array_append_new(cells, json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v)));
+	else
+		json_array_append_new(cells, json_string(json_string_value(v) ?: "N/A"));
+}
+
+static void budget_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *spec = json_object_get(obj, "spec");
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	int_or_string_cell(cells, json_object_get(spec, "minAvailable"));
+	int_or_string_cell(cells, json_object_get(spec, "maxUnavailable"));
+	json_array_append_new(cells, json_integer(json_integer_value(
+					 json_object_get(json_object_get(obj, "status"), "disruptionsAllowed"))));
+	json_array_append_new(cells, json_string(age));
+}
+
+static const struct column budget_columns[] = { { "Name", "string", "name", 0 },
+						{ "Min Available", "string", "", 0 },
+						{ "Max Unavailable", "string", "", 0 },
+						{ "Allowed Disruptions", "integer", "", 0 },
+						{ "Age", "string", "", 0 },
+						{ 0 } };
 /* kubectl get vulnerabilityreports: trivy-operator's columns (REPOSITORY, TAG, SCANNER, AGE and
  * the counts by severity), with the fixable count and malware beside them. */
 static void vuln_report_cells(const json_t *obj, json_t *cells, const char *age)
@@ -376,6 +403,7 @@ static const struct printer {
 	{ "Service", service_columns, service_cells },
 	{ "NetworkPolicy", network_policy_columns, network_policy_cells },
 	{ "VulnerabilityReport", vuln_report_columns, vuln_report_cells },
+	{ "PodDisruptionBudget", budget_columns, budget_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

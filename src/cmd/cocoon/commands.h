@@ -35,5 +35,6 @@ int cmd_version_compare(int argc, char **argv);
 int cmd_scale(int argc, char **argv);
 int cmd_scale_plan(int argc, char **argv);
 int cmd_scale_simulate(int argc, char **argv);
+int cmd_scale_state(int argc, char **argv);
 int cmd_scale_trace(int argc, char **argv);
 int cmd_scale_provider(int argc, char **argv);
