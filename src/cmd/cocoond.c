@@ -34,6 +34,12 @@ static void usage(FILE *out)
 		     "      --tls-key FILE      its private key\n"
 		     "      --client-ca FILE    CA bundle that client certificates must chain to\n"
 		     "      --node-name NAME    this node's name (default the host name)\n"
+		     "      --system-reserved cpu=Q,memory=Q  kept for the system: the Node's allocatable is its\n"
+		     "                          capacity less this, and pods are scheduled against it (default none)\n"
+		     "      --node-labels K=V,...  labels of the Node (e.g. scale.cocoon.dev/block=b1 for\n"
+		     "                          `cocoon scale plan --cluster`)\n"
+		     "      --register-with-taints K[=V]:EFFECT,...  taints of the Node (NoSchedule,\n"
+		     "                          PreferNoSchedule, NoExecute): only pods that tolerate them start\n"
 		     "      --run-dir DIR       runtime state of pods: namespaces, secret tmpfs (default /run/cocoon)\n"
 		     "      --log-dir DIR       container logs (default /var/log/cocoon)\n"
 		     "      --image-root DIR    the image store (default DATA_DIR/images)\n"
@@ -101,6 +107,9 @@ int main(int argc, char **argv)
 		OPT_NO_PODS,
 		OPT_STORE,
 		OPT_NODE_NAME,
+		OPT_SYSTEM_RESERVED,
+		OPT_NODE_LABELS,
+		OPT_NODE_TAINTS,
 		OPT_SECRETS_ROOT_KEY,
 		OPT_AUDIT_POLICY,
 		OPT_AUTHENTICATION_CONFIG,
@@ -140,6 +149,9 @@ int main(int argc, char **argv)
 		{ "no-pods", no_argument, NULL, OPT_NO_PODS },
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "system-reserved", required_argument, NULL, OPT_SYSTEM_RESERVED },
+		{ "node-labels", required_argument, NULL, OPT_NODE_LABELS },
+		{ "register-with-taints", required_argument, NULL, OPT_NODE_TAINTS },
 		{ "secrets-root-key", required_argument, NULL, OPT_SECRETS_ROOT_KEY },
 		{ "audit-policy", required_argument, NULL, OPT_AUDIT_POLICY },
 		{ "authentication-config", required_argument, NULL, OPT_AUTHENTICATION_CONFIG },
@@ -191,6 +203,9 @@ int main(int argc, char **argv)
 		case OPT_NO_PODS: cfg.run_pods = false; break;
 		case OPT_STORE: cfg.store_url = optarg; break;
 		case OPT_NODE_NAME: cfg.node_name = optarg; break;
+		case OPT_SYSTEM_RESERVED: cfg.system_reserved = optarg; break;
+		case OPT_NODE_LABELS: cfg.node_labels = optarg; break;
+		case OPT_NODE_TAINTS: cfg.node_taints = optarg; break;
 		case OPT_SECRETS_ROOT_KEY: cfg.secrets_root_key = optarg; break;
 		case OPT_AUDIT_POLICY: cfg.audit_policy = optarg; break;
 		case OPT_AUTHENTICATION_CONFIG: cfg.authentication_config = optarg; break;

@@ -1,5 +1,5 @@
 /* The first objects of the platform (see bootstrap.h). The Node's capacity is read from the host:
- * CPUs online and MemTotal, as the kubelet reports them. */
+ * CPUs online and MemTotal, as the kubelet reports them; allocatable is that less --system-reserved. */
 #include "platform/bootstrap.h"
 
 #include "lib/base/cleanup.h"
@@ -11,6 +11,7 @@
 #include "platform/objects.h"
 #include "platform/rbac_bootstrap.h"
 #include "platform/sa_admission.h"
+#include "scale/quantity.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,35 +79,70 @@ static void os_image(char *out, size_t size)
 		fclose(f);
 }
 
-static json_t *node_object(const char *name)
+/* Capacity less the reserve, as kubelet computes allocatable; -EINVAL when the reserve takes it all. */
+static int allocatable_of(long cpus, long long mem_kib, const struct platform_node_options *opts, json_t **ret,
+			  struct cc_error *err)
+{
+	int64_t cpu = (int64_t)cpus * 1000 - opts->reserved_cpu_milli;
+	int64_t memory = (int64_t)mem_kib * 1024 - opts->reserved_memory;
+	if (cpu <= 0 || memory <= 0)
+		return cc_error_set(
+		    err, EINVAL,
+		    "--system-reserved leaves nothing for pods: this host has %ld cpu and %lldKi of memory", cpus,
+		    mem_kib);
+	char cpu_text[32], memory_text[32];
+	scale_format_cpu(cpu, cpu_text, sizeof(cpu_text));
+	/* kubelet states memory in Ki: whole kibibytes, rounded down so pods never get more than there is */
+	snprintf(memory_text, sizeof(memory_text), "%lldKi", (long long)(memory / 1024));
+	*ret = json_pack("{s:s, s:s, s:s, s:s}", "cpu", cpu_text, "memory", memory_text, "pods", "110",
+			 "ephemeral-storage", "0");
+	return 0;
+}
+
+static int node_object(const char *name, const struct platform_node_options *opts, json_t **ret, struct cc_error *err)
 {
 	char cpus[16], memory[32], now[40], image[128];
-	snprintf(cpus, sizeof(cpus), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	snprintf(memory, sizeof(memory), "%lldKi", mem_total_kib());
+	long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long long mem_kib = mem_total_kib();
+	snprintf(cpus, sizeof(cpus), "%ld", n_cpus);
+	snprintf(memory, sizeof(memory), "%lldKi", mem_kib);
+	json_t *allocatable = NULL;
+	if (allocatable_of(n_cpus, mem_kib, opts, &allocatable, err) < 0)
+		return -EINVAL;
 	cc_time_format_rfc3339_seconds(cc_time_now_ns(), now, sizeof(now));
 	os_image(image, sizeof(image));
 	struct utsname u;
 	uname(&u);
 	json_t *capacity =
 	    json_pack("{s:s, s:s, s:s, s:s}", "cpu", cpus, "memory", memory, "pods", "110", "ephemeral-storage", "0");
-	return json_pack(
-	    "{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}}, s:{}, s:{s:O, s:o, s:[{s:s, s:s, s:s, s:s, s:s, s:s}],"
-	    " s:[{s:s, s:s}, {s:s, s:s}], s:{s:s, s:s, s:s, s:s, s:s, s:s}}}",
-	    "kind", "Node", "apiVersion", "v1", "metadata", "name", name, "labels", "kubernetes.io/hostname", name,
-	    "kubernetes.io/os", "linux", "node-role.kubernetes.io/control-plane", "", "spec", "status", "capacity",
-	    capacity, "allocatable", capacity, "conditions", "type", "Ready", "status", "True", "reason", "CocoonReady",
-	    "message", "cocoond is serving and cocoon-runtime is ready", "lastHeartbeatTime", now, "lastTransitionTime",
-	    now, "addresses", "type", "InternalIP", "address", "127.0.0.1", "type", "Hostname", "address", name,
-	    "nodeInfo", "kubeletVersion", "v1.30.0-cocoon", "osImage", image, "kernelVersion", u.release,
-	    "operatingSystem", "linux", "architecture", strcmp(u.machine, "x86_64") == 0 ? "amd64" : u.machine,
-	    "containerRuntimeVersion", "cocoon-runtime://" COCOON_VERSION);
+	json_t *node =
+	    json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}}, s:{}, s:{s:o, s:o, s:[{s:s, s:s, s:s, s:s, s:s, s:s}],"
+		      " s:[{s:s, s:s}, {s:s, s:s}], s:{s:s, s:s, s:s, s:s, s:s, s:s}}}",
+		      "kind", "Node", "apiVersion", "v1", "metadata", "name", name, "labels", "kubernetes.io/hostname",
+		      name, "kubernetes.io/os", "linux", "node-role.kubernetes.io/control-plane", "", "spec", "status",
+		      "capacity", capacity, "allocatable", allocatable, "conditions", "type", "Ready", "status", "True",
+		      "reason", "CocoonReady", "message", "cocoond is serving and cocoon-runtime is ready",
+		      "lastHeartbeatTime", now, "lastTransitionTime", now, "addresses", "type", "InternalIP", "address",
+		      "127.0.0.1", "type", "Hostname", "address", name, "nodeInfo", "kubeletVersion", "v1.30.0-cocoon",
+		      "osImage", image, "kernelVersion", u.release, "operatingSystem", "linux", "architecture",
+		      strcmp(u.machine, "x86_64") == 0 ? "amd64" : u.machine, "containerRuntimeVersion",
+		      "cocoon-runtime://" COCOON_VERSION);
+	if (json_object_size(opts->labels))
+		json_object_update(json_object_get(json_object_get(node, "metadata"), "labels"), opts->labels);
+	if (json_array_size(opts->taints))
+		json_object_set(json_object_get(node, "spec"), "taints", opts->taints);
+	*ret = node;
+	return 0;
 }
 
 /* The Node is written at every start: its status (capacity, heartbeat) is this start's. */
-static int register_node(struct platform_objects *o, const char *name, struct cc_error *err)
+static int register_node(struct platform_objects *o, const char *name, const struct platform_node_options *opts,
+			 struct cc_error *err)
 {
 	const struct platform_resource *r = platform_resource_find("", "v1", "nodes");
-	json_t *node = node_object(name);
+	json_t *node = NULL;
+	if (node_object(name, opts, &node, err) < 0)
+		return -EINVAL;
 	json_t *old = NULL, *stored = NULL;
 	int rc = platform_objects_get(o, r, NULL, name, &old, err);
 	if (rc == 0) {
@@ -129,7 +165,8 @@ static int register_node(struct platform_objects *o, const char *name, struct cc
 	return rc;
 }
 
-int platform_bootstrap(struct platform_objects *o, const char *node_name, const char *ca_pem, struct cc_error *err)
+int platform_bootstrap(struct platform_objects *o, const char *node_name, const struct platform_node_options *node,
+		       const char *ca_pem, struct cc_error *err)
 {
 	static const char *const namespaces[] = { "default", "kube-system", "kube-public", "kube-node-lease" };
 	for (size_t i = 0; i < sizeof(namespaces) / sizeof(namespaces[0]); i++) {
@@ -146,6 +183,7 @@ int platform_bootstrap(struct platform_objects *o, const char *node_name, const 
 	int rc = platform_rbac_bootstrap(o, err);
 	if (rc < 0)
 		return rc;
-	rc = register_node(o, node_name, err);
+	static const struct platform_node_options none = { 0 };
+	rc = register_node(o, node_name, node ? node : &none, err);
 	return rc < 0 ? cc_error_prefix(err, "register node %s", node_name) : 0;
 }

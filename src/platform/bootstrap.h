@@ -4,9 +4,12 @@
  * the Node's status is refreshed. */
 #pragma once
 
+#include "platform/node_options.h"
+
 struct cc_error;
 struct platform_objects;
 
-/* ca_pem: the cluster CA, published in each namespace's kube-root-ca.crt ConfigMap (NULL: none). */
-int platform_bootstrap(struct platform_objects *objects, const char *node_name, const char *ca_pem,
-		       struct cc_error *err);
+/* node: the Node's reserve, labels and taints (NULL: none); ca_pem: the cluster CA, published in each
+ * namespace's kube-root-ca.crt ConfigMap (NULL: none). */
+int platform_bootstrap(struct platform_objects *objects, const char *node_name,
+		       const struct platform_node_options *node, const char *ca_pem, struct cc_error *err);

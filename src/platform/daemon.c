@@ -357,8 +357,14 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 			platform_authn_add_token_authenticator(d->authn, &oidc);
 		}
 	}
-	if (r == 0)
-		r = platform_bootstrap(d->objects, node, d->ca_pem, err);
+	if (r == 0) {
+		struct platform_node_options node_options;
+		r = platform_node_options_parse(cfg->system_reserved, cfg->node_labels, cfg->node_taints, &node_options,
+						err);
+		if (r == 0)
+			r = platform_bootstrap(d->objects, node, &node_options, d->ca_pem, err);
+		platform_node_options_clear(&node_options);
+	}
 	if (r == 0)
 		r = platform_scanning_start(&d->scanning, cfg, d->objects, node, err);
 	if (r == 0)

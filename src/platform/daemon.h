@@ -18,6 +18,9 @@ struct platform_daemon_config {
 	const char *hosts;     /* extra names for the bootstrapped server certificate */
 	const char *store_url; /* lib/store URL; default sqlite:<data_dir>/state.db */
 	const char *node_name; /* this host's Node; default the host name */
+	/* The Node's reserve, labels and taints, as kubelet's --system-reserved, --node-labels and
+	 * --register-with-taints (node_options.h); each NULL: none. */
+	const char *system_reserved, *node_labels, *node_taints;
 	/* The pod runner (pods.h); run_pods false: pods are stored but not run. */
 	bool run_pods;
 	const char *run_dir;    /* default /run/cocoon */

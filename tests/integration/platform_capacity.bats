@@ -16,7 +16,7 @@ setup_file() {
 	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && [ -x /usr/lib/cni/bridge ] || return 0
 	import_busybox_image "$BATS_FILE_TMPDIR/data/images"
 	export PORT="$(free_port)"
-	start_pods_platform
+	start_pods_platform --system-reserved cpu=500m,memory=256Mi --node-labels scale.cocoon.dev/block=b1,zone=a
 }
 
 teardown_file() {
@@ -34,7 +34,9 @@ setup() {
 	K=("$KUBECTL" --request-timeout=20s -n "$NS")
 	"${K[@]}" create namespace "$NS" >/dev/null
 	TLS=(--server "https://127.0.0.1:$PORT" --pki "$DATA/pki")
-	NODE_CPU_MILLI=$(($("$KUBECTL" get nodes -o jsonpath='{.items[0].status.allocatable.cpu}') * 1000))
+	local cpu
+	cpu="$("$KUBECTL" get nodes -o jsonpath='{.items[0].status.allocatable.cpu}')"
+	if [[ "$cpu" == *m ]]; then NODE_CPU_MILLI="${cpu%m}"; else NODE_CPU_MILLI=$((cpu * 1000)); fi
 }
 
 # sleeper NAME CPU MEMORY [EXTRA-SPEC-YAML]: a pod asking CPU and MEMORY
@@ -67,6 +69,40 @@ wait_field() {
 }
 
 SCHEDULED='{.status.conditions[?(@.type=="PodScheduled")]'
+
+@test "capacity: the Node's allocatable is its capacity less --system-reserved, with the operator's labels" {
+	local capacity allocatable
+	capacity="$("$KUBECTL" get nodes -o jsonpath='{.items[0].status.capacity.cpu}')"
+	allocatable="$("$KUBECTL" get nodes -o jsonpath='{.items[0].status.allocatable.cpu}')"
+	[ "$allocatable" = "$((capacity * 1000 - 500))m" ]
+	capacity="$("$KUBECTL" get nodes -o jsonpath='{.items[0].status.capacity.memory}')"
+	allocatable="$("$KUBECTL" get nodes -o jsonpath='{.items[0].status.allocatable.memory}')"
+	[ "$allocatable" = "$((${capacity%Ki} - 262144))Ki" ]
+	[ "$("$KUBECTL" get nodes -o jsonpath='{.items[0].metadata.labels.scale\.cocoon\.dev/block}')" = b1 ]
+	[ "$("$KUBECTL" get nodes -o jsonpath='{.items[0].metadata.labels.zone}')" = a ]
+}
+
+@test "capacity: cocoond refuses a reserve, label or taint it cannot take, and registers taints" {
+	local data="$BATS_TEST_TMPDIR/other"
+	run "$COCOOND" --data-dir "$data" --listen "127.0.0.1:$(free_port)" --no-pods --system-reserved cpu=lots
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--system-reserved cpu"* ]]
+	run "$COCOOND" --data-dir "$data" --listen "127.0.0.1:$(free_port)" --no-pods --system-reserved cpu=4096
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"leaves nothing for pods"* ]]
+	run "$COCOOND" --data-dir "$data" --listen "127.0.0.1:$(free_port)" --no-pods --node-labels "bad key=1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--node-labels"* ]]
+	run "$COCOOND" --data-dir "$data" --listen "127.0.0.1:$(free_port)" --no-pods --register-with-taints "a=b:Never"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"unknown effect"* ]]
+	local outer="$COCOOND_PID"
+	start_cocoond "$data" "$(free_port)" --register-with-taints dedicated=db:NoSchedule,spot:PreferNoSchedule
+	run "$KUBECTL" --kubeconfig "$data/kubeconfig" get nodes -o jsonpath='{.items[0].spec.taints[*].key}'
+	stop_cocoond
+	COCOOND_PID="$outer"
+	[ "$output" = "dedicated spot" ]
+}
 
 @test "capacity: a pod asking more than the node has stays Pending with kube-scheduler's reason" {
 	sleeper huge 100m 100000Gi
@@ -144,7 +180,8 @@ SCHEDULED='{.status.conditions[?(@.type=="PodScheduled")]'
 	[ "$status" -eq 0 ]
 	local node
 	node="$("$KUBECTL" get nodes -o jsonpath='{.items[0].metadata.name}')"
-	[ "$(jq -r '.nodes[0].block' <<<"$output")" = "$node" ]
+	[ "$(jq -r '.nodes[0].block' <<<"$output")" = b1 ]
+	[ "$(jq -r '.nodes[0].name' <<<"$output")" = "$node" ]
 	[ "$(jq -r '.sku.nodes_per_block' <<<"$output")" = 15 ]
 	[ "$(jq -r --arg ns "$NS" '.pods[] | select(.namespace == $ns and .name == "wide") | .nodeName // "pending"' <<<"$output")" = pending ]
 	run "$COCOON" scale plan --cluster "${TLS[@]}" --format json

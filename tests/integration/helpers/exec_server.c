@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 						    .pod_stream = pod_stream,
 						    .pod_stream_ctx = &t };
 		if (cc_store_open(url, &store, &err) < 0 || platform_objects_open(store, &objects, &err) < 0 ||
-		    platform_bootstrap(objects, "exec-test", NULL, &err) < 0 ||
+		    platform_bootstrap(objects, "exec-test", NULL, NULL, &err) < 0 ||
 		    platform_rbac_new(objects, &rbac, &err) < 0) {
 			fprintf(stderr, "exec_server: %s\n", cc_error_message(&err));
 			return 1;
