@@ -15,6 +15,7 @@
 #include "lib/base/thread.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "lib/net/http.h"
 #include "platform/admit.h"
 #include "platform/disruption.h"
@@ -166,16 +167,6 @@ static json_t *owner_reference(const char *api_version, const char *kind, const 
 {
 	return json_pack("[{s:s, s:s, s:s, s:s, s:b, s:b}]", "apiVersion", api_version, "kind", kind, "name",
 			 meta(owner, "name"), "uid", meta(owner, "uid"), "controller", 1, "blockOwnerDeletion", 1);
-}
-
-static bool pod_ready(const json_t *pod)
-{
-	size_t i;
-	const json_t *cond;
-	json_array_foreach (json_object_get(json_object_get(pod, "status"), "conditions"), i, cond)
-		if (strcmp(json_string_value(json_object_get(cond, "type")) ?: "", "Ready") == 0)
-			return strcmp(json_string_value(json_object_get(cond, "status")) ?: "", "True") == 0;
-	return false;
 }
 
 static bool pod_active(const json_t *pod)
@@ -355,7 +346,7 @@ static int reconcile_replicaset(struct platform_controllers *c, const char *name
 	for (int pass = 0; pass < 2 && have > want; pass++) {
 		for (size_t k = json_array_size(mine); k > 0 && have > want; k--) {
 			json_t *victim = json_array_get(mine, k - 1);
-			if (!victim || (pass == 0 && pod_ready(victim)))
+			if (!victim || (pass == 0 && kube_pod_ready(victim)))
 				continue;
 			if (remove_pod(c, victim) == 0)
 				have--;
@@ -364,7 +355,7 @@ static int reconcile_replicaset(struct platform_controllers *c, const char *name
 	}
 	json_int_t ready = 0;
 	json_array_foreach (mine, i, pod)
-		ready += pod_ready(pod);
+		ready += kube_pod_ready(pod);
 	json_t *status = json_pack("{s:I, s:I, s:I, s:I, s:I}", "replicas", have, "fullyLabeledReplicas", have,
 				   "readyReplicas", ready, "availableReplicas", ready, "observedGeneration",
 				   json_integer_value(json_object_get(json_object_get(rs, "metadata"), "generation")));

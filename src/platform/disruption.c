@@ -5,6 +5,7 @@
 #include "lib/base/error.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "platform/objects.h"
 #include "platform/resources.h"
 #include "platform/selector.h"
@@ -13,37 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *meta(const json_t *obj, const char *field)
-{
-	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
-}
-
 static bool pod_healthy(const json_t *pod)
 {
-	if (meta(pod, "deletionTimestamp"))
-		return false;
-	size_t i;
-	const json_t *c;
-	json_array_foreach (json_object_get(json_object_get(pod, "status"), "conditions"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready") == 0)
-			return strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True") == 0;
-	return false;
-}
-
-static bool pod_finished(const json_t *pod)
-{
-	const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase")) ?: "";
-	return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
-}
-
-static const json_t *controller_ref(const json_t *obj)
-{
-	size_t i;
-	const json_t *ref;
-	json_array_foreach (json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, ref)
-		if (json_is_true(json_object_get(ref, "controller")))
-			return ref;
-	return NULL;
+	return !kube_meta(pod, "deletionTimestamp") && kube_pod_ready(pod);
 }
 
 static json_int_t replicas_of(const json_t *replicasets, const char *name)
@@ -51,7 +24,7 @@ static json_int_t replicas_of(const json_t *replicasets, const char *name)
 	size_t i;
 	const json_t *rs;
 	json_array_foreach (replicasets, i, rs)
-		if (strcmp(meta(rs, "name") ?: "", name) == 0)
+		if (strcmp(kube_meta(rs, "name") ?: "", name) == 0)
 			return json_integer_value(json_object_get(json_object_get(rs, "spec"), "replicas"));
 	return -1;
 }
@@ -83,11 +56,11 @@ json_t *platform_disruption_status(const json_t *pdb, const json_t *pods, const 
 	size_t i;
 	const json_t *pod;
 	json_array_foreach (pods, i, pod) {
-		if (!selector || pod_finished(pod) ||
+		if (!selector || kube_pod_finished(pod) ||
 		    !platform_selector_matches(selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
 			continue;
 		healthy += pod_healthy(pod);
-		const json_t *ref = controller_ref(pod);
+		const json_t *ref = kube_controller_ref(pod);
 		const char *kind = json_string_value(json_object_get(ref, "kind"));
 		const char *name = json_string_value(json_object_get(ref, "name"));
 		json_int_t want = kind && name && strcmp(kind, "ReplicaSet") == 0 ? replicas_of(replicasets, name) : -1;
@@ -167,7 +140,7 @@ int platform_disruption_reconcile_namespace(struct platform_objects *objects, co
 			continue;
 		}
 		json_object_set_new(pdb, "status", status);
-		int64_t rv = strtoll(meta(pdb, "resourceVersion") ?: "0", NULL, 10);
+		int64_t rv = strtoll(kube_meta(pdb, "resourceVersion") ?: "0", NULL, 10);
 		json_t *stored = NULL;
 		int r = platform_objects_update(objects, budgets, pdb, rv, &stored, err);
 		json_decref(stored);

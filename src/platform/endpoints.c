@@ -4,6 +4,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "lib/net/http.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
@@ -28,16 +29,6 @@ static bool selected(const json_t *selector, const json_t *labels)
 		if (!json_equal(json_object_get(labels, key), value))
 			return false;
 	return true;
-}
-
-static bool pod_ready(const json_t *pod)
-{
-	size_t i;
-	const json_t *c;
-	json_array_foreach (json_object_get(json_object_get(pod, "status"), "conditions"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready") == 0)
-			return strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True") == 0;
-	return false;
 }
 
 /* A targetPort number, or a name looked up among the pod's container ports; 0 when unresolved. */
@@ -116,7 +107,7 @@ static json_t *subsets_of(const json_t *service, const json_t *pods)
 			json_array_append_new(subsets, subset);
 		}
 		json_decref(ports);
-		json_array_append_new(json_object_get(subset, pod_ready(pod) ? "addresses" : "notReadyAddresses"),
+		json_array_append_new(json_object_get(subset, kube_pod_ready(pod) ? "addresses" : "notReadyAddresses"),
 				      address_of(pod));
 	}
 	size_t k;

@@ -9,6 +9,7 @@
 #include "lib/base/log.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "platform/events.h"
 #include "platform/objects.h"
 #include "platform/pod_scheduler.h"
@@ -18,11 +19,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *meta(const json_t *pod, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(pod, "metadata"), key));
-}
 
 json_t *pods_schedule(struct platform_pods *p, const json_t *items)
 {
@@ -48,9 +44,9 @@ json_t *pods_schedule(struct platform_pods *p, const json_t *items)
 static void scheduler_event(struct platform_pods *p, const json_t *pod, const char *type, const char *reason,
 			    const char *message)
 {
-	json_t *involved =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
-		      meta(pod, "namespace") ?: "", "name", meta(pod, "name") ?: "", "uid", meta(pod, "uid") ?: "");
+	json_t *involved = json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", "v1", "kind", "Pod", "namespace",
+				     kube_meta(pod, "namespace") ?: "", "name", kube_meta(pod, "name") ?: "", "uid",
+				     kube_meta(pod, "uid") ?: "");
 	struct platform_event_source source = { .component = "default-scheduler", .host = NULL };
 	platform_event_record(p->cfg.objects, &source, involved, type, reason, message);
 }
@@ -79,7 +75,7 @@ static void hold(struct platform_pods *p, const json_t *pod, const char *message
 			    json_pack("{s:s, s:[{s:s, s:s, s:s, s:s, s:n, s:s}]}", "phase", "Pending", "conditions",
 				      "type", "PodScheduled", "status", "False", "reason", "Unschedulable", "message",
 				      message, "lastProbeTime", "lastTransitionTime", now));
-	int64_t rv = strtoll(meta(pod, "resourceVersion") ?: "0", NULL, 10);
+	int64_t rv = strtoll(kube_meta(pod, "resourceVersion") ?: "0", NULL, 10);
 	struct cc_error err = { 0 };
 	json_t *stored = NULL;
 	int r = platform_objects_update(p->cfg.objects, p->pods_resource, copy, rv, &stored, &err);
@@ -88,17 +84,17 @@ static void hold(struct platform_pods *p, const json_t *pod, const char *message
 	if (r == -ESTALE || r == -ENOENT)
 		return; /* changed or gone meanwhile: the next pass judges it again */
 	if (r < 0) {
-		cc_warning("pod %s/%s: write status: %s", meta(pod, "namespace"), meta(pod, "name"),
+		cc_warning("pod %s/%s: write status: %s", kube_meta(pod, "namespace"), kube_meta(pod, "name"),
 			   cc_error_message(&err));
 		return;
 	}
 	scheduler_event(p, pod, "Warning", "FailedScheduling", message);
-	cc_info("pod %s/%s: not scheduled: %s", meta(pod, "namespace"), meta(pod, "name"), message);
+	cc_info("pod %s/%s: not scheduled: %s", kube_meta(pod, "namespace"), kube_meta(pod, "name"), message);
 }
 
 bool pods_admit(struct platform_pods *p, const json_t *pod, const json_t *verdicts)
 {
-	const char *uid = meta(pod, "uid");
+	const char *uid = kube_meta(pod, "uid");
 	const json_t *verdict = json_object_get(verdicts, uid ?: "");
 	if (!verdict) /* bound already, or running here: judged before */
 		return true;
@@ -106,9 +102,10 @@ bool pods_admit(struct platform_pods *p, const json_t *pod, const json_t *verdic
 		hold(p, pod, json_string_value(verdict));
 		return false;
 	}
-	if (!meta(pod, "deletionTimestamp")) {
-		_cleanup_free_ char *message = cc_xasprintf("Successfully assigned %s/%s to %s", meta(pod, "namespace"),
-							    meta(pod, "name"), p->cfg.node_name);
+	if (!kube_meta(pod, "deletionTimestamp")) {
+		_cleanup_free_ char *message =
+		    cc_xasprintf("Successfully assigned %s/%s to %s", kube_meta(pod, "namespace"),
+				 kube_meta(pod, "name"), p->cfg.node_name);
 		scheduler_event(p, pod, "Normal", "Scheduled", message);
 	}
 	return true;

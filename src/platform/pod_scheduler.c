@@ -4,6 +4,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "scale/pod_request.h"
 #include "scale/quantity.h"
 
@@ -15,12 +16,6 @@
 static const json_t *path2(const json_t *o, const char *a, const char *b)
 {
 	return json_object_get(json_object_get(o, a), b);
-}
-
-bool pod_scheduler_terminal(const json_t *pod)
-{
-	const char *phase = json_string_value(path2(pod, "status", "phase"));
-	return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 }
 
 /* ---- the node's side ---- */
@@ -214,11 +209,6 @@ static int queue_order(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-static const char *meta(const json_t *pod, const char *key)
-{
-	return json_string_value(path2(pod, "metadata", key));
-}
-
 static bool bound(const json_t *pod)
 {
 	const char *node = json_string_value(path2(pod, "spec", "nodeName"));
@@ -233,13 +223,13 @@ json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_
 	size_t n = 0, i;
 	const json_t *pod;
 	json_array_foreach (pods, i, pod) {
-		const char *uid = meta(pod, "uid");
+		const char *uid = kube_meta(pod, "uid");
 		if (!uid)
 			continue;
 		if (bound(pod) || json_object_get(running, uid)) {
 			struct scale_pod_request req;
 			struct cc_error err = { 0 };
-			if (pod_scheduler_terminal(pod))
+			if (kube_pod_finished(pod))
 				continue;
 			room.pods--;
 			if (scale_pod_request(pod, &req, &err) == 0)
@@ -249,14 +239,14 @@ json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_
 		queue[n++] = (struct candidate){ pod,
 						 uid,
 						 json_integer_value(path2(pod, "spec", "priority")),
-						 meta(pod, "creationTimestamp") ?: "",
-						 meta(pod, "namespace") ?: "",
-						 meta(pod, "name") ?: "" };
+						 kube_meta(pod, "creationTimestamp") ?: "",
+						 kube_meta(pod, "namespace") ?: "",
+						 kube_meta(pod, "name") ?: "" };
 	}
 	qsort(queue, n, sizeof(*queue), queue_order);
 	for (i = 0; i < n; i++) {
 		pod = queue[i].pod;
-		if (meta(pod, "deletionTimestamp")) {
+		if (kube_meta(pod, "deletionTimestamp")) {
 			json_object_set_new(out, queue[i].uid, json_null());
 			continue;
 		}

@@ -13,9 +13,6 @@
 
 struct cc_error;
 
-/* Whether the pod has finished (Succeeded or Failed): it no longer holds its requests. */
-bool pod_scheduler_terminal(const json_t *pod);
-
 /* Decides for every pod of pods (a list's items) that is not yet bound (no spec.nodeName) and whose
  * uid is not in running (an object whose keys are uids the runner already has): the value for its
  * uid in the returned object is null when it may start on node now, or kube-scheduler's message why

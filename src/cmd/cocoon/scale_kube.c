@@ -7,6 +7,7 @@
 #include "lib/base/file.h"
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "scale/cluster.h"
 #include "scale/pod_request.h"
 #include "scale/quantity.h"
@@ -18,11 +19,6 @@
 static const json_t *get2(const json_t *o, const char *a, const char *b)
 {
 	return json_object_get(json_object_get(o, a), b);
-}
-
-static const char *meta(const json_t *obj, const char *key)
-{
-	return json_string_value(get2(obj, "metadata", key));
 }
 
 /* Ready and not cordoned: a node the scheduler may place pods on. */
@@ -40,7 +36,7 @@ static bool node_schedulable(const json_t *node)
 
 static json_t *node_entry(const json_t *node, const char *block_label)
 {
-	const char *name = meta(node, "name") ?: "";
+	const char *name = kube_meta(node, "name") ?: "";
 	const json_t *labels = get2(node, "metadata", "labels");
 	const char *block = json_string_value(json_object_get(labels, block_label)) ?: name;
 	const json_t *allocatable = get2(node, "status", "allocatable");
@@ -73,25 +69,9 @@ static bool has_local_storage(const json_t *pod)
 	return false;
 }
 
-static const json_t *controller_ref(const json_t *pod)
-{
-	size_t i;
-	const json_t *ref;
-	json_array_foreach (get2(pod, "metadata", "ownerReferences"), i, ref)
-		if (json_is_true(json_object_get(ref, "controller")))
-			return ref;
-	return NULL;
-}
-
-static bool finished(const json_t *pod)
-{
-	const char *phase = json_string_value(get2(pod, "status", "phase")) ?: "";
-	return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
-}
-
 static json_t *pod_entry(const json_t *pod, const json_t *known_nodes, FILE *warnings)
 {
-	const char *ns = meta(pod, "namespace") ?: "default", *name = meta(pod, "name") ?: "";
+	const char *ns = kube_meta(pod, "namespace") ?: "default", *name = kube_meta(pod, "name") ?: "";
 	struct scale_pod_request req;
 	struct cc_error err = { 0 };
 	if (scale_pod_request(pod, &req, &err) < 0) {
@@ -108,7 +88,7 @@ static json_t *pod_entry(const json_t *pod, const json_t *known_nodes, FILE *war
 		json_object_set_new(entry, "nodeName", json_string(node));
 	else if (node && node[0])
 		fprintf(warnings, "pod %s/%s: on node `%s`, which is not listed; counted as pending\n", ns, name, node);
-	const json_t *ref = controller_ref(pod);
+	const json_t *ref = kube_controller_ref(pod);
 	if (ref)
 		json_object_set_new(entry, "owner",
 				    json_pack("{s:O, s:O}", "kind", json_object_get(ref, "kind"), "name",
@@ -133,14 +113,14 @@ static json_t *pod_entry(const json_t *pod, const json_t *known_nodes, FILE *war
 static json_t *pdb_entry(const json_t *pdb, FILE *warnings)
 {
 	const json_t *spec = json_object_get(pdb, "spec"), *selector = json_object_get(spec, "selector");
-	json_t *entry = json_pack("{s:s, s:s, s:{s:O}}", "namespace", meta(pdb, "namespace") ?: "default", "name",
-				  meta(pdb, "name") ?: "", "selector", "matchLabels",
+	json_t *entry = json_pack("{s:s, s:s, s:{s:O}}", "namespace", kube_meta(pdb, "namespace") ?: "default", "name",
+				  kube_meta(pdb, "name") ?: "", "selector", "matchLabels",
 				  json_object_get(selector, "matchLabels") ?: json_object());
 	if (json_array_size(json_object_get(selector, "matchExpressions")))
 		fprintf(warnings,
 			"poddisruptionbudget %s/%s: matchExpressions are not read by the planner; it selects by "
 			"matchLabels alone (more pods, so it blocks more, never less)\n",
-			meta(pdb, "namespace"), meta(pdb, "name"));
+			kube_meta(pdb, "namespace"), kube_meta(pdb, "name"));
 	if (json_object_get(spec, "minAvailable"))
 		json_object_set(entry, "minAvailable", json_object_get(spec, "minAvailable"));
 	if (json_object_get(spec, "maxUnavailable"))
@@ -183,7 +163,7 @@ json_t *scale_state_from_objects(const json_t *nodes, const json_t *pods, const 
 	}
 	json_t *pod_list = json_array(), *pdb_list = json_array();
 	json_array_foreach (pods, i, obj)
-		if (!finished(obj))
+		if (!kube_pod_finished(obj))
 			json_array_append_new(pod_list, pod_entry(obj, known, warnings));
 	json_array_foreach (pdbs, i, obj)
 		json_array_append_new(pdb_list, pdb_entry(obj, warnings));
