@@ -19,7 +19,8 @@ static void usage(FILE *out)
 	    out,
 	    "Usage: cocoon-shim --runtime PATH --runtime-root DIR --bundle DIR --id ID --log FILE --exit-file FILE\n"
 	    "                   [--shim-pid-file FILE] [--log-max-bytes N] [--log-max-files N]\n"
-	    "                   [--runtime-arg ARG]...\n"
+	    "                   [--stdin-fifo FILE [--stdin-once]] [--runtime-arg ARG]...\n"
+	    "       cocoon-shim attach --log FILE --exit-file FILE [--stdin-fifo FILE] [--no-stdout] [--no-stderr]\n"
 	    "\n"
 	    "Runs one container through an OCI runtime and stays with it: a monitor, detached from the caller\n"
 	    "(its own session, not the caller's child), creates and starts the container, writes its stdout\n"
@@ -40,6 +41,14 @@ static void usage(FILE *out)
 	    "      --exit-file FILE      JSON written when the container has exited: exitCode, signal,\n"
 	    "                            reason (Completed, Error, OOMKilled), startedAt, finishedAt, pid\n"
 	    "      --shim-pid-file FILE  the monitor's pid, written once the container has started\n"
+	    "      --stdin-fifo FILE     give the container a stdin: a FIFO made at FILE (0600) that\n"
+	    "                            `cocoon-shim attach` writes to; it never ends while the monitor runs\n"
+	    "      --stdin-once          ... unless this: it ends when the first attacher's stdin does\n"
+	    "\n"
+	    "attach follows a running container: its output from now on (read from the CRI log, rotation\n"
+	    "included) to this stdout and stderr, this stdin to the container's stdin FIFO, until the\n"
+	    "container has exited (then the exit file's exitCode is this exit status) or the reader of\n"
+	    "this output goes away. cocoond serves `kubectl attach` with it.\n"
 	    "  -h, --help                show this help\n"
 	    "  -V, --version             show the version\n",
 	    SHIM_DEFAULT_LOG_MAX_BYTES, SHIM_DEFAULT_LOG_MAX_FILES);
@@ -105,7 +114,9 @@ int main(int argc, char **argv)
 		OPT_EXIT_FILE,
 		OPT_SHIM_PID_FILE,
 		OPT_LOG_MAX_BYTES,
-		OPT_LOG_MAX_FILES
+		OPT_LOG_MAX_FILES,
+		OPT_STDIN_FIFO,
+		OPT_STDIN_ONCE
 	};
 	static const struct option options[] = {
 		{ "runtime", required_argument, NULL, OPT_RUNTIME },
@@ -118,10 +129,14 @@ int main(int argc, char **argv)
 		{ "shim-pid-file", required_argument, NULL, OPT_SHIM_PID_FILE },
 		{ "log-max-bytes", required_argument, NULL, OPT_LOG_MAX_BYTES },
 		{ "log-max-files", required_argument, NULL, OPT_LOG_MAX_FILES },
+		{ "stdin-fifo", required_argument, NULL, OPT_STDIN_FIFO },
+		{ "stdin-once", no_argument, NULL, OPT_STDIN_ONCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	if (argc > 1 && strcmp(argv[1], "attach") == 0)
+		return shim_attach_main(argc - 1, argv + 1);
 	struct shim_config cfg = { .log_max_bytes = SHIM_DEFAULT_LOG_MAX_BYTES,
 				   .log_max_files = SHIM_DEFAULT_LOG_MAX_FILES };
 	_cleanup_free_ const char **runtime_args = cc_xcalloc((size_t)argc, sizeof(char *));
@@ -137,6 +152,8 @@ int main(int argc, char **argv)
 		case OPT_LOG: cfg.log_path = optarg; break;
 		case OPT_EXIT_FILE: cfg.exit_file = optarg; break;
 		case OPT_SHIM_PID_FILE: cfg.shim_pid_file = optarg; break;
+		case OPT_STDIN_FIFO: cfg.stdin_fifo = optarg; break;
+		case OPT_STDIN_ONCE: cfg.stdin_once = true; break;
 		case OPT_LOG_MAX_BYTES:
 			if ((r = parse_count("log-max-bytes", optarg, 1, UINT64_MAX, &cfg.log_max_bytes)))
 				return r;
@@ -157,9 +174,13 @@ int main(int argc, char **argv)
 	}
 	if ((r = check_required(&cfg)))
 		return r;
+	if (cfg.stdin_once && !cfg.stdin_fifo) {
+		cli_error("cocoon-shim", "--stdin-once goes with --stdin-fifo");
+		return CLI_EXIT_USAGE;
+	}
 	cfg.runtime_args = runtime_args;
 	_cleanup_free_ char *runtime = NULL, *root = NULL, *bundle = NULL, *log = NULL, *exit_file = NULL,
-			    *pid_file = NULL;
+			    *pid_file = NULL, *fifo = NULL;
 	/* A runtime named without a slash is looked up in PATH, as exec does. */
 	if (strchr(cfg.runtime, '/'))
 		cfg.runtime = absolute(cfg.runtime, &runtime);
@@ -168,5 +189,6 @@ int main(int argc, char **argv)
 	cfg.log_path = absolute(cfg.log_path, &log);
 	cfg.exit_file = absolute(cfg.exit_file, &exit_file);
 	cfg.shim_pid_file = absolute(cfg.shim_pid_file, &pid_file);
+	cfg.stdin_fifo = absolute(cfg.stdin_fifo, &fifo);
 	return shim_launch(&cfg);
 }

@@ -52,6 +52,21 @@ static bool query_bool(const struct cc_http_request *req, const char *name)
 	return v && strcmp(v, "0") != 0 && strcasecmp(v, "f") != 0 && strcasecmp(v, "false") != 0;
 }
 
+/* container, stdin, stdout, stderr and tty, as exec and attach both take them. */
+static int parse_streams(const struct cc_http_request *req, struct platform_exec_options *o, struct cc_error *err)
+{
+	o->container = cc_http_request_query(req, "container");
+	o->stdin = query_bool(req, "stdin");
+	o->stdout = query_bool(req, "stdout");
+	o->stderr = query_bool(req, "stderr");
+	o->tty = query_bool(req, "tty");
+	if (o->tty)
+		o->stderr = false; /* kubelet: stderr shares the terminal */
+	if (!o->stdin && !o->stdout && !o->stderr)
+		return cc_error_set(err, EINVAL, "you must specify at least 1 of stdin, stdout, stderr");
+	return 0;
+}
+
 int platform_exec_options_parse(const struct cc_http_request *req, struct platform_exec_options *ret,
 				struct cc_error *err)
 {
@@ -63,16 +78,27 @@ int platform_exec_options_parse(const struct cc_http_request *req, struct platfo
 		platform_exec_options_clear(&o);
 		return cc_error_set(err, EINVAL, "you must specify at least one command for the container");
 	}
-	o.container = cc_http_request_query(req, "container");
-	o.stdin = query_bool(req, "stdin");
-	o.stdout = query_bool(req, "stdout");
-	o.stderr = query_bool(req, "stderr");
-	o.tty = query_bool(req, "tty");
-	if (o.tty)
-		o.stderr = false; /* kubelet: stderr shares the terminal */
-	if (!o.stdin && !o.stdout && !o.stderr) {
+	if (parse_streams(req, &o, err) < 0) {
 		platform_exec_options_clear(&o);
-		return cc_error_set(err, EINVAL, "you must specify at least 1 of stdin, stdout, stderr");
+		return -EINVAL;
+	}
+	*ret = o;
+	return 0;
+}
+
+int platform_attach_options_parse(const struct cc_http_request *req, struct platform_exec_options *ret,
+				  struct cc_error *err)
+{
+	struct platform_exec_options o = { 0 };
+	if (parse_streams(req, &o, err) < 0) {
+		platform_exec_options_clear(&o);
+		return -EINVAL;
+	}
+	if (o.tty) {
+		platform_exec_options_clear(&o);
+		return cc_error_set(err, EINVAL,
+				    "Unable to use a TTY: the container was not started with tty: true "
+				    "(cocoond refuses terminals for containers)");
 	}
 	*ret = o;
 	return 0;
@@ -110,10 +136,31 @@ static int console_socket(struct platform_exec_session *s, char *path, size_t si
 	return 0;
 }
 
+/* attach: the target's program, then the streams asked for. */
+static char **attach_argv(const struct platform_exec_target *t, const struct platform_exec_options *o)
+{
+	size_t n = 0;
+	while (t->attach[n])
+		n++;
+	char **argv = cc_xcalloc(n + 5, sizeof(char *));
+	memcpy(argv, t->attach, n * sizeof(char *));
+	if (o->stdin && t->attach_stdin_fifo) {
+		argv[n++] = "--stdin-fifo";
+		argv[n++] = (char *)t->attach_stdin_fifo;
+	}
+	if (!o->stdout)
+		argv[n++] = "--no-stdout";
+	if (!o->stderr)
+		argv[n++] = "--no-stderr";
+	return argv;
+}
+
 /* RUNTIME... exec [--tty --console-socket S] --pid-file P ID COMMAND... */
 static char **runtime_argv(const struct platform_exec_target *t, const struct platform_exec_options *o,
 			   const char *console, const char *pid_file)
 {
+	if (t->attach)
+		return attach_argv(t, o);
 	size_t n = 0, m = 0;
 	while (t->runtime[n])
 		n++;
@@ -226,8 +273,8 @@ static bool check_upgrade(const struct platform_exec_target *t, const struct cc_
 	}
 	if (!cc_http_request_is_websocket(req)) {
 		platform_status_error(resp, 400, NULL, pods(), t->pod,
-				      "exec needs an upgrade to WebSocket with the subprotocol %s or %s",
-				      CC_K8S_CHANNEL_V5, CC_K8S_CHANNEL_V4);
+				      "%s needs an upgrade to WebSocket with the subprotocol %s or %s",
+				      t->attach ? "attach" : "exec", CC_K8S_CHANNEL_V5, CC_K8S_CHANNEL_V4);
 		return false;
 	}
 	struct cc_error err = { 0 };
@@ -245,7 +292,7 @@ static bool check_request(const struct platform_exec_target *t, const struct cc_
 			  struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
-	if (platform_exec_options_parse(req, o, &err) < 0) {
+	if ((t->attach ? platform_attach_options_parse(req, o, &err) : platform_exec_options_parse(req, o, &err)) < 0) {
 		platform_status_error(resp, 400, NULL, pods(), t->pod, "%s", cc_error_message(&err));
 		return false;
 	}

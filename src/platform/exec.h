@@ -37,6 +37,10 @@ struct platform_exec_options {
 int platform_exec_options_parse(const struct cc_http_request *req, struct platform_exec_options *ret,
 				struct cc_error *err);
 void platform_exec_options_clear(struct platform_exec_options *o);
+/* The same for attach (core/v1 PodAttachOptions): container, stdin, stdout, stderr, tty; no command.
+ * tty is refused: cocoond's containers never have a terminal. */
+int platform_attach_options_parse(const struct cc_http_request *req, struct platform_exec_options *ret,
+				  struct cc_error *err);
 
 /* A container resolved by the caller. */
 struct platform_exec_target {
@@ -46,6 +50,12 @@ struct platform_exec_target {
 	const char *const *runtime;
 	const char *container_id;
 	const char *pod; /* the pod's name, for Status details */
+	/* attach instead of exec: the query is PodAttachOptions (no command), and the session runs this
+	 * program (`cocoon-shim attach --log L --exit-file E`, NULL-terminated) with `--stdin-fifo` this
+	 * FIFO when stdin is asked and the container has one (NULL: it has none), `--no-stdout` and
+	 * `--no-stderr` for the streams not asked. */
+	const char *const *attach;
+	const char *attach_stdin_fifo;
 };
 
 /* state_dir (made 0700 when missing) holds a directory per session: the console socket and the

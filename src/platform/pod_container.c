@@ -73,6 +73,7 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 	}
 	_cleanup_free_ char *exit_file = cc_xasprintf("%s/exit.json", spec->bundle);
 	_cleanup_free_ char *pid_file = cc_xasprintf("%s/shim.pid", spec->bundle);
+	_cleanup_free_ char *stdin_fifo = cc_xasprintf("%s/stdin", spec->bundle);
 	const char *argv[] = { tools->shim,
 			       "--runtime",
 			       tools->runtime,
@@ -88,6 +89,9 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 			       exit_file,
 			       "--shim-pid-file",
 			       pid_file,
+			       spec->stdin ? "--stdin-fifo" : NULL,
+			       stdin_fifo,
+			       spec->stdin_once ? "--stdin-once" : NULL,
 			       NULL };
 	struct cc_process_options opts = { .timeout_ms = 120000 };
 	struct cc_process_result res;

@@ -29,7 +29,9 @@ struct pod_instance_spec {
 	const char *log_path; /* CRI-format log */
 	char **layers;        /* image layers, bottom first */
 	size_t n_layers;
-	json_t *config; /* config.json; root.path is set here */
+	json_t *config;  /* config.json; root.path is set here */
+	bool stdin;      /* the container has a stdin (BUNDLE/stdin, a FIFO `kubectl attach -i` writes to) */
+	bool stdin_once; /* which ends when the first attacher's does */
 };
 
 /* Writes the bundle, mounts the rootfs and starts the container through the shim. *ret_pid is the

@@ -37,11 +37,7 @@ void platform_pod_stream(void *ctx, const char *subresource, const char *namespa
 		port_forward(s, namespace, pod, req, resp);
 		return;
 	}
-	if (strcmp(subresource, "exec") != 0) {
-		platform_status_error(resp, 400, "BadRequest", pods, pod,
-				      "attach is not supported by cocoon yet: use kubectl logs -f and kubectl exec");
-		return;
-	}
+	bool attach = strcmp(subresource, "attach") == 0;
 	_cleanup_free_ char *container = cc_http_request_query(req, "container");
 	struct platform_container_ref ref;
 	struct cc_error err = { 0 };
@@ -57,11 +53,17 @@ void platform_pod_stream(void *ctx, const char *subresource, const char *namespa
 	}
 	if (!ref.running) {
 		platform_status_error(resp, 400, "BadRequest", pods, pod,
-				      "cannot exec in a container that is not running: container %s in pod %s",
-				      container ? container : "", pod);
+				      "cannot %s %s a container that is not running: container %s in pod %s",
+				      attach ? "attach" : "exec", attach ? "to" : "in", container ? container : "",
+				      pod);
 		return;
 	}
 	const char *runtime[] = { ref.runtime, "--root", ref.runtime_root, NULL };
-	struct platform_exec_target target = { .runtime = runtime, .container_id = ref.id, .pod = pod };
+	const char *follow[] = { ref.shim, "attach", "--log", ref.log_path, "--exit-file", ref.exit_file, NULL };
+	struct platform_exec_target target = { .runtime = runtime,
+					       .container_id = ref.id,
+					       .pod = pod,
+					       .attach = attach ? follow : NULL,
+					       .attach_stdin_fifo = ref.stdin_fifo[0] ? ref.stdin_fifo : NULL };
 	platform_exec_serve(s->exec, &target, req, resp);
 }

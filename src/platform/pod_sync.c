@@ -476,7 +476,9 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 					.log_path = log_path,
 					.layers = image->layer_dirs,
 					.n_layers = image->n_layer_dirs,
-					.config = config };
+					.config = config,
+					.stdin = json_is_true(json_object_get(spec, "stdin")),
+					.stdin_once = json_is_true(json_object_get(spec, "stdinOnce")) };
 	pid_t pid = 0;
 	int r = pod_instance_start(&p->tools, &is, &pid, &err);
 	json_decref(config);

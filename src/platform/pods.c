@@ -457,6 +457,11 @@ int platform_pods_container(struct platform_pods *p, const char *namespace, cons
 				 cs->instances - 2);
 		snprintf(ret->exit_file, sizeof(ret->exit_file), "%s/%s/containers/%s/exit.json", p->memory_root,
 			 ps->uid, cs->id);
+		snprintf(ret->stdin_fifo, sizeof(ret->stdin_fifo), "%s/%s/containers/%s/stdin", p->memory_root, ps->uid,
+			 cs->id);
+		if (access(ret->stdin_fifo, F_OK) < 0)
+			ret->stdin_fifo[0] = '\0';
+		snprintf(ret->shim, sizeof(ret->shim), "%s", p->shim);
 		ret->running = cs->phase == CONTAINER_RUNNING;
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -66,6 +66,8 @@ struct platform_container_ref {
 	char log_path[8192];     /* current instance's log */
 	char previous_log[8192]; /* the previous instance's log, or "" */
 	char exit_file[8192];    /* exists once the current instance has exited */
+	char stdin_fifo[8192];   /* the current instance's stdin (spec stdin: true), or "" */
+	char shim[4096];         /* cocoon-shim, whose `attach` follows the instance */
 	bool running;
 };
 int platform_pods_container(struct platform_pods *p, const char *namespace, const char *pod, const char *container,

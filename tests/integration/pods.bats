@@ -453,6 +453,70 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	PF_PID=
 }
 
+@test "pods: kubectl attach follows a running container's output from now on, and its end" {
+	"${K[@]}" apply -f - >/dev/null <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: talker}
+	spec:
+	  restartPolicy: Never
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "echo before; while [ ! -e /tmp/go ]; do sleep 0.1; done; for i in 1 2 3; do echo out\$i; echo err\$i >&2; done; exit 3"]
+	YAML
+	wait_for talker '{.status.phase}' Running
+	for _ in $(seq 1 50); do
+		"${K[@]}" logs talker 2>/dev/null | grep -q before && break
+		sleep 0.1
+	done
+	"${K[@]}" attach talker -c c >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	local attach=$!
+	sleep 1.5
+	"${K[@]}" exec talker -- touch /tmp/go
+	local rc=0
+	wait "$attach" || rc=$?
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$(printf 'out1\nout2\nout3')" ]
+	grep -q err3 "$BATS_TEST_TMPDIR/err"
+	# what was written before the attach is the logs' business, not attach's
+	! grep -q before "$BATS_TEST_TMPDIR/out"
+	[ "$rc" -ne 0 ]
+	# a container that is not running has nothing to attach to
+	wait_for talker '{.status.phase}' Failed
+	run "${K[@]}" attach talker -c c
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not running"* || "$output" == *"completed"* ]]
+}
+
+@test "pods: kubectl run -i hands stdin to the container (stdinOnce ends it), and attach -i reaches a stdin: true container" {
+	run bash -c "printf 'hello\nworld\n' | ${K[*]} run catter -i --restart=Never --image=localhost/busybox:latest -- /bin/sh -c 'cat; echo done'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *hello*world*done* ]]
+	"${K[@]}" apply -f - >/dev/null <<-YAML
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: reader}
+	spec:
+	  restartPolicy: Never
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    stdin: true
+	    command: ["/bin/sh", "-c", "while read line; do echo got \$line; [ \"\$line\" = stop ] && exit 0; done"]
+	YAML
+	wait_for reader '{.status.phase}' Running
+	# two attachers one after the other: without stdinOnce the container's stdin outlives the first
+	printf 'one\n' | timeout 10 "${K[@]}" attach -i reader -c c >"$BATS_TEST_TMPDIR/first" 2>&1 || true
+	run bash -c "(printf 'two\n'; sleep 1; printf 'stop\n'; sleep 5) | timeout 20 ${K[*]} attach -i reader -c c"
+	echo "$output"
+	[[ "$output" == *"got two"* ]]
+	[[ "$output" == *"got stop"* ]]
+	wait_for reader '{.status.phase}' Succeeded
+	"${K[@]}" logs reader | grep -q "got one"
+}
+
 @test "pods: after a SIGKILL of cocoond the pods are re-adopted, not duplicated" {
 	"${K[@]}" run survivor --image=localhost/busybox:latest -- sleep 600
 	wait_for survivor '{.status.phase}' Running

@@ -158,8 +158,8 @@ static void take_signals(struct shim_monitor *m)
 
 void shim_monitor_poll(struct shim_monitor *m, int timeout_ms)
 {
-	struct pollfd pfd[SHIM_STREAM_MAX + 2];
-	struct shim_output *owner[SHIM_STREAM_MAX + 2] = { 0 };
+	struct pollfd pfd[SHIM_STREAM_MAX + 3];
+	struct shim_output *owner[SHIM_STREAM_MAX + 3] = { 0 };
 	nfds_t n = 0;
 	for (int s = 0; s < SHIM_STREAM_MAX; s++) {
 		struct shim_output *o = &m->outputs[s];
@@ -173,6 +173,9 @@ void shim_monitor_poll(struct shim_monitor *m, int timeout_ms)
 		pfd[n++] = (struct pollfd){ .fd = m->helper.fd, .events = POLLIN };
 	nfds_t signal_index = n;
 	pfd[n++] = (struct pollfd){ .fd = m->signal_fd, .events = POLLIN };
+	nfds_t stdin_index = n;
+	if (m->in.watch_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = m->in.watch_fd, .events = POLLIN };
 	if (poll(pfd, n, timeout_ms) < 0) {
 		if (errno != EINTR)
 			cc_err("poll: %s", strerror(errno));
@@ -187,6 +190,8 @@ void shim_monitor_poll(struct shim_monitor *m, int timeout_ms)
 			read_helper(&m->helper);
 		else if (i == signal_index)
 			take_signals(m);
+		else if (i == stdin_index && m->in.watch_fd >= 0)
+			shim_stdin_attached(&m->in);
 	}
 }
 
@@ -237,7 +242,7 @@ int shim_monitor_run_runtime(struct shim_monitor *m, const char *const *command,
 		return r;
 	char **argv = shim_runtime_argv(m->cfg, m->shim_log_path, command);
 	pid_t pid;
-	r = shim_spawn(argv, out_fd, err_fd, &pid, err);
+	r = shim_spawn(argv, container_stdio ? m->in.read_fd : -1, out_fd, err_fd, &pid, err);
 	shim_argv_free(argv);
 	if (write_end >= 0)
 		close(write_end);

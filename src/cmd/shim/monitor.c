@@ -128,6 +128,8 @@ static int set_up(struct shim_monitor *m, int *report_fd, struct cc_error *err)
 		return cc_error_set_errno(err, -r, "move the report pipe to descriptor 3");
 	if ((r = set_up_stdio(m, err)) < 0 || (r = set_up_signals(m, err)) < 0 || (r = make_output_pipes(m, err)) < 0)
 		return r;
+	if (m->cfg->stdin_fifo && (r = shim_stdin_open(&m->in, m->cfg->stdin_fifo, m->cfg->stdin_once, err)) < 0)
+		return r;
 	return shim_log_open(&m->log, m->cfg->log_path, m->cfg->log_max_bytes, m->cfg->log_max_files, &m->log_created,
 			     err);
 }
@@ -189,6 +191,7 @@ static int create_container(struct shim_monitor *m, struct cc_error *err)
 		close(m->outputs[s].write_fd);
 		m->outputs[s].write_fd = -1;
 	}
+	shim_stdin_handed_over(&m->in);
 	if (r < 0)
 		return r;
 	shim_monitor_read_available(m);
@@ -331,6 +334,7 @@ static void monitor_free(struct shim_monitor *m)
 		close(m->signal_fd);
 	shim_log_close(&m->log);
 	shim_oom_close(&m->oom);
+	shim_stdin_close(&m->in);
 	free(m->shim_log_path);
 	free(m->init_pid_path);
 }
@@ -345,6 +349,7 @@ int shim_monitor_main(const struct shim_config *cfg, int report_fd)
 		.log = { .fd = -1 },
 		.oom = { .fd = -1 },
 		.helper = { .fd = -1 },
+		.in = { .read_fd = -1, .hold_fd = -1, .watch_fd = -1 },
 	};
 	for (int s = 0; s < SHIM_STREAM_MAX; s++) {
 		m.outputs[s] = (struct shim_output){ .read_fd = -1, .write_fd = -1 };

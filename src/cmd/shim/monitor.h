@@ -6,6 +6,7 @@
 #include "cmd/shim/cri_line.h"
 #include "cmd/shim/log_writer.h"
 #include "cmd/shim/oom.h"
+#include "cmd/shim/stdin.h"
 #include "lib/base/buf.h"
 
 #include <stdbool.h>
@@ -52,6 +53,7 @@ struct shim_monitor {
 	int init_status;
 	int64_t started_ns, finished_ns;
 	struct shim_oom oom;
+	struct shim_stdin in; /* read_fd -1 and no path without --stdin-fifo */
 };
 
 /* One round of the loop: waits up to timeout_ms (-1: no limit) and handles what is ready. */

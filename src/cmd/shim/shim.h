@@ -4,6 +4,7 @@
  * detached process that owns the container's output and records how it ended. docs/shim.md. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@ struct shim_config {
 	const char *log_path;      /* the container's log (CRI format) */
 	const char *exit_file;     /* JSON written when the container's init has exited */
 	const char *shim_pid_file; /* NULL: none */
+	const char *stdin_fifo;    /* the container's stdin as a FIFO here (stdin.h); NULL: /dev/null */
+	bool stdin_once;           /* its stdin ends when the first attacher's does */
 	uint64_t log_max_bytes;
 	unsigned log_max_files;
 	const char *const *runtime_args; /* extra global options, before the subcommand */
@@ -31,3 +34,6 @@ int shim_launch(const struct shim_config *cfg);
 /* The monitor; report_fd is the pipe to the foreground process, closed once the outcome of create
  * and start is known. Returns the monitor's exit code. */
 int shim_monitor_main(const struct shim_config *cfg, int report_fd);
+
+/* `cocoon-shim attach ARGS` (attach.c): argv[0] is "attach". Returns the process's exit code. */
+int shim_attach_main(int argc, char **argv);

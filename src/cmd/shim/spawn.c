@@ -48,14 +48,17 @@ void shim_argv_free(char **argv)
 	free(argv);
 }
 
-int shim_spawn(char *const *argv, int out_fd, int err_fd, pid_t *ret_pid, struct cc_error *err)
+int shim_spawn(char *const *argv, int in_fd, int out_fd, int err_fd, pid_t *ret_pid, struct cc_error *err)
 {
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
 	if (posix_spawn_file_actions_init(&actions) != 0)
 		return cc_error_set(err, ENOMEM, "prepare to start `%s`", argv[0]);
 	cc_process_spawnattr_init(&attr, 0);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
+	else
+		posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
 	posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
 	pid_t pid;

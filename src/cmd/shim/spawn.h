@@ -14,4 +14,4 @@ char **shim_runtime_argv(const struct shim_config *cfg, const char *runtime_log,
 void shim_argv_free(char **argv);
 
 /* Starts argv; the child's stdout and stderr are out_fd and err_fd. */
-int shim_spawn(char *const *argv, int out_fd, int err_fd, pid_t *ret_pid, struct cc_error *err);
+int shim_spawn(char *const *argv, int in_fd, int out_fd, int err_fd, pid_t *ret_pid, struct cc_error *err);
