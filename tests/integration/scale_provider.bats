@@ -2,7 +2,8 @@
 # cocoon scale provider serve: the Cluster Autoscaler externalgrpc provider, called over mutual TLS
 # by a real gRPC client (Debian's python3-grpcio) with the messages Cluster Autoscaler sends, and
 # provisioning through the exec driver with a fake cloud (helpers/block_driver.sh) that records
-# its calls and can be told to fail half-way, come up short or hang.
+# its calls and can be told to fail half-way, come up short or hang. The template node is decoded
+# with the test's own reading of core/v1 Node (helpers/core_v1_node.proto).
 
 load helpers/common
 
@@ -31,6 +32,7 @@ setup_file() {
 	mkdir -p "$PB2" "$CERTS"
 	if command -v protoc >/dev/null; then
 		protoc --proto_path="$COCOON_ROOT/src/scale/provider/proto" --python_out="$PB2" externalgrpc.proto
+		protoc --proto_path="$COCOON_ROOT/tests/integration/helpers" --python_out="$PB2" core_v1_node.proto
 	fi
 	make_certs "$CERTS"
 }
@@ -230,7 +232,7 @@ EOF
 	[ "$(field "$(ca for-node kind://docker/control-plane control-plane)" 'repr(j["id"])')" = "''" ]
 }
 
-@test "DecreaseTargetSize never removes existing nodes; the optional methods answer UNIMPLEMENTED" {
+@test "DecreaseTargetSize never removes existing nodes; the pricing and GPU methods answer UNIMPLEMENTED" {
 	start_provider
 	run ca decrease b1 -15
 	[[ "$output" == *'"error": "FAILED_PRECONDITION"'*"target size of block b1 is already 0"* ]]
@@ -241,13 +243,148 @@ EOF
 	[[ "$output" == *'"error": "FAILED_PRECONDITION"'*"all 15 nodes of block b1 exist"*"NodeGroupDeleteNodes"* ]]
 	[ "$(field "$(ca target b1)" 'j["target"]')" = 15 ]
 	[ "$(events target.decrease | wc -l)" = 3 ]
-	for method in GPULabel PricingNodePrice PricingPodPrice GetAvailableGPUTypes NodeGroupTemplateNodeInfo; do
+	for method in GPULabel PricingNodePrice PricingPodPrice GetAvailableGPUTypes; do
 		run ca optional "$method"
 		[ "$status" -eq 1 ]
 		[[ "$output" == *'"error": "UNIMPLEMENTED"'*"$method is not offered"* ]]
 	done
 	run ca cleanup
 	[ "$status" -eq 0 ]
+}
+
+# arch_of_machine: uname -m in Kubernetes' spelling, as the provider maps it.
+arch_of_machine() {
+	case "$(uname -m)" in
+	x86_64) echo amd64 ;;
+	aarch64) echo arm64 ;;
+	*) uname -m ;;
+	esac
+}
+
+@test "NodeGroupTemplateNodeInfo: a block's node as the SKU flags describe it, in core/v1 Node protobuf" {
+	start_provider --node-cpu 8 --node-memory 32Gi --node-pods 58 --reserve-cpu 250m --reserve-memory 1Gi \
+		--node-instance-type cocoon.large --node-label tier=batch --node-label example.com/pool=blue \
+		--node-taint dedicated=ml:NoSchedule --node-taint example.com/gpu:NoExecute
+	run ca template b2 "$TMP/node.bin"
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" 'j["name"]')" = template-b2-0 ]
+	arch="$(arch_of_machine)"
+	[ "$(field "$output" 'sorted(j["labels"].items())')" = "[('example.com/pool', 'blue'), \
+('kubernetes.io/arch', '$arch'), ('kubernetes.io/hostname', 'template-b2-0'), ('kubernetes.io/os', 'linux'), \
+('node.kubernetes.io/instance-type', 'cocoon.large'), ('scale.cocoon.dev/block', 'b2'), ('tier', 'batch')]" ]
+	[ "$(field "$output" '[(t["key"], t["value"], t["effect"]) for t in j["taints"]]')" = \
+		"[('dedicated', 'ml', 'NoSchedule'), ('example.com/gpu', '', 'NoExecute')]" ]
+	[ "$(field "$output" 'sorted(j["capacity"].items())')" = "[('cpu', '8'), ('memory', '32Gi'), ('pods', '58')]" ]
+	[ "$(field "$output" 'sorted(j["allocatable"].items())')" = \
+		"[('cpu', '7750m'), ('memory', '31Gi'), ('pods', '58')]" ]
+	[ "$(field "$output" 'j["conditions"]')" = "{'Ready': 'True'}" ]
+	[ "$(field "$output" '(j["os"], j["arch"])')" = "('linux', '$arch')" ]
+	[ "$(field "$output" 'j["resourceSlices"]')" = 0 ]
+	# protoc reads the bytes as a well-formed message too, without any schema
+	run protoc --decode_raw <"$TMP/node.bin"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"template-b2-0"'* ]]
+	[[ "$output" == *'"7750m"'* ]]
+
+	run ca template nope
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"error": "NOT_FOUND"'*"node group \`nope\` is not a block"* ]]
+}
+
+@test "the template node defaults to the simulator's SKU; bad template flags are refused" {
+	start_provider
+	run ca template b1
+	[ "$status" -eq 0 ]
+	[ "$(field "$output" 'sorted(j["capacity"].items())')" = "[('cpu', '4'), ('memory', '8Gi'), ('pods', '110')]" ]
+	[ "$(field "$output" 'j["allocatable"] == j["capacity"]')" = True ]
+	[ "$(field "$output" 'j["taints"]')" = "[]" ]
+	[ "$(field "$output" '"node.kubernetes.io/instance-type" in j["labels"]')" = False ]
+	stop_provider
+	base=(--listen 127.0.0.1:0 --cert "$CERTS/server.crt" --key "$CERTS/server.key" --state "$TMP/state"
+		--client-ca "$CERTS/ca.crt" --driver "exec:$DRIVER")
+	run "$COCOON" scale provider serve "${base[@]}" --node-cpu 2 --reserve-cpu 2
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--reserve-cpu 2 leaves no allocatable cpu of the node's 2"* ]]
+	run "$COCOON" scale provider serve "${base[@]}" --node-memory 8GB
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"8GB"* ]]
+	run "$COCOON" scale provider serve "${base[@]}" --node-taint gpu=yes:Sometimes
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"taint \`gpu=yes:Sometimes\`: effect \`Sometimes\` is not NoSchedule, PreferNoSchedule or NoExecute"* ]]
+	run "$COCOON" scale provider serve "${base[@]}" --node-label kubernetes.io/hostname=x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"kubernetes.io/hostname is set by the provider"* ]]
+	run "$COCOON" scale provider serve "${base[@]}" --node-pods 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--node-pods \`0\` must be a number from 1"* ]]
+}
+
+@test "Refresh follows what the cloud did behind the provider's back, and deletes nothing" {
+	start_provider --refresh-interval 0
+	ca increase b1 15 >/dev/null
+	: >"$BLOCK_DRIVER_DIR/calls.log"
+	# b1 removed behind our back; b2 made whole behind our back
+	rm -rf "$BLOCK_DRIVER_DIR/cloud/b1"
+	mkdir -p "$BLOCK_DRIVER_DIR/cloud/b2"
+	for i in $(seq 1 15); do : >"$BLOCK_DRIVER_DIR/cloud/b2/b2-node-$i"; done
+	run ca refresh
+	[ "$status" -eq 0 ]
+	[ "$(field "$(ca target b1)" 'j["target"]')" = 0 ]
+	[ "$(field "$(ca target b2)" 'j["target"]')" = 15 ]
+	[ "$(field "$(ca for-node cocoon-test://b2/b2-node-9)" 'j["id"]')" = b2 ]
+	run events block.refresh
+	[[ "$output" == *'"object":"b1"'*"block b1 was running with 15 nodes but the driver lists none: empty"* ]]
+	[[ "$output" == *'"object":"b2"'*"block b2 was empty but all 15 nodes exist: adopted as running"* ]]
+	events block.refresh | grep -q '"actor":"cluster-autoscaler"'
+
+	# three of b2's nodes vanish: the rest are listed with error info for CA to delete
+	rm "$BLOCK_DRIVER_DIR/cloud/b2/b2-node-"{1,2,3}
+	ca refresh >/dev/null
+	run ca nodes b2
+	[ "$(field "$output" 'len(j["instances"])')" = 12 ]
+	[ "$(field "$output" '{(i["state"], i["errorClass"], i["errorCode"]) for i in j["instances"]}')" = \
+		"{('creating', 99, 'cocoon.block.partial')}" ]
+	[[ "$output" == *"has 12 of 15 nodes: half-made"* ]]
+	[ "$(field "$(ca target b2)" 'j["target"]')" = 12 ]
+	# Refresh changed the table only: the driver was only listed
+	[ -z "$(grep -v '^list$' "$BLOCK_DRIVER_DIR/calls.log")" ]
+	# nothing changed since: no new event
+	count="$(events block.refresh | wc -l)"
+	ca refresh >/dev/null
+	[ "$(events block.refresh | wc -l)" = "$count" ]
+	# Cluster Autoscaler deletes them, all at once
+	run ca delete b2 12
+	[ "$status" -eq 0 ]
+	[ "$(field "$(ca target b2)" 'j["target"]')" = 0 ]
+	[ ! -e "$BLOCK_DRIVER_DIR/cloud/b2" ]
+}
+
+@test "Refresh lists at most once per --refresh-interval; a list that fails is UNAVAILABLE and changes nothing" {
+	# a driver whose list fails while $BLOCK_DRIVER_DIR/list-fails exists
+	printf '#!/bin/bash\nif [ "$1" = list ] && [ -e "%s/list-fails" ]; then\n\techo "cloud API unavailable" >&2\n\texit 1\nfi\nexec "%s" "$@"\n' \
+		"$BLOCK_DRIVER_DIR" "$DRIVER" >"$TMP/listfail.sh"
+	chmod +x "$TMP/listfail.sh"
+	start_provider
+	: >"$BLOCK_DRIVER_DIR/calls.log"
+	# the start-up reconcile listed a moment ago: within the default interval (60 s) no list
+	ca refresh >/dev/null
+	ca refresh >/dev/null
+	[ ! -s "$BLOCK_DRIVER_DIR/calls.log" ]
+	stop_provider
+
+	DRIVER="$TMP/listfail.sh" start_provider --refresh-interval 0
+	ca increase b1 15 >/dev/null
+	touch "$BLOCK_DRIVER_DIR/list-fails"
+	rm -rf "$BLOCK_DRIVER_DIR/cloud/b1"
+	run ca refresh
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"error": "UNAVAILABLE"'*"could not list the nodes"*"cloud API unavailable"*"left as it was"* ]]
+	[ "$(field "$(ca target b1)" 'j["target"]')" = 15 ]
+	[ -z "$(events block.refresh)" ]
+	rm "$BLOCK_DRIVER_DIR/list-fails"
+	run ca refresh
+	[ "$status" -eq 0 ]
+	[ "$(field "$(ca target b1)" 'j["target"]')" = 0 ]
 }
 
 @test "a client without a certificate, or with one of another CA, is refused" {

@@ -13,6 +13,8 @@
 #include "scale/provider/events.h"
 #include "scale/provider/provider.h"
 #include "scale/provider/service.h"
+#include "scale/provider/template.h"
+#include "scale/quantity.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 
 #define PROGRAM                "cocoon scale provider"
 #define DEFAULT_DRIVER_TIMEOUT 600
+#define DEFAULT_REFRESH        60 /* Cluster Autoscaler calls Refresh about every 10 s */
 #define DEFAULT_BLOCK_COUNT    4
 #define MAX_BLOCKS             1000
 
@@ -32,7 +35,8 @@ static void usage(FILE *out)
 		"Usage: cocoon scale provider serve --listen ADDR --cert FILE --key FILE --client-ca FILE\n"
 		"                                   --driver exec:SCRIPT --state DIR [--nodes-per-block N]\n"
 		"                                   [--max-blocks N] [--blocks ID,ID,...]\n"
-		"                                   [--driver-timeout SECONDS] [--event-log FILE]\n\n"
+		"                                   [--driver-timeout SECONDS] [--refresh-interval SECONDS]\n"
+		"                                   [--event-log FILE] [template node options]\n\n"
 		"Serves Cluster Autoscaler's externalgrpc CloudProvider service on ADDR (HOST:PORT) over TLS,\n"
 		"to clients with a certificate chained to --client-ca only. Each SKU block is one node group of\n"
 		"0 or --nodes-per-block nodes (default %d), grown and shrunk whole: IncreaseSize must ask for a\n"
@@ -42,15 +46,30 @@ static void usage(FILE *out)
 		"The driver makes the nodes: exec:SCRIPT runs `SCRIPT create BLOCK NODES`, `SCRIPT delete BLOCK`\n"
 		"and `SCRIPT list` (JSON on stdout, see cocoon-scale-provider(1)); a step that takes longer than\n"
 		"--driver-timeout seconds (default %d) is killed with its process group and has failed.\n"
-		"The blocks are kept in DIR/blocks.json and reconciled with `SCRIPT list` at start. Every\n"
+		"The blocks are kept in DIR/blocks.json and reconciled with `SCRIPT list` at start, and again\n"
+		"on Refresh at most every --refresh-interval seconds (default %d; 0: at every Refresh), which\n"
+		"deletes nothing: a half-made block it finds is listed with error info for CA to delete. Every\n"
 		"decision and step is an audit event, to --event-log FILE or COCOON_AUDIT_SOCKET; a step whose\n"
-		"event cannot be written fails. Stops on SIGTERM or SIGINT.\n",
-		SCALE_DEFAULT_NODES_PER_BLOCK, DEFAULT_BLOCK_COUNT, DEFAULT_DRIVER_TIMEOUT);
+		"event cannot be written fails. Stops on SIGTERM or SIGINT.\n\n"
+		"The template node (NodeGroupTemplateNodeInfo: what CA simulates a new block's nodes as):\n"
+		"  --node-cpu Q              a node's cpu (default 4000m)\n"
+		"  --node-memory Q           a node's memory (default 8Gi)\n"
+		"  --node-pods N             pods per node (default %d)\n"
+		"  --reserve-cpu Q           cpu kept for the system: allocatable = capacity - reserve (default 0)\n"
+		"  --reserve-memory Q        memory kept for the system (default 0)\n"
+		"  --node-instance-type T    the node.kubernetes.io/instance-type label\n"
+		"  --node-label KEY=VALUE    a label of every node (repeatable; kubernetes.io/os, kubernetes.io/arch\n"
+		"                            from uname, kubernetes.io/hostname and scale.cocoon.dev/block are set)\n"
+		"  --node-taint KEY=VALUE:EFFECT  a taint of every node (repeatable; KEY:EFFECT without a value;\n"
+		"                            EFFECT NoSchedule, PreferNoSchedule or NoExecute)\n",
+		SCALE_DEFAULT_NODES_PER_BLOCK, DEFAULT_BLOCK_COUNT, DEFAULT_DRIVER_TIMEOUT, DEFAULT_REFRESH,
+		SCALE_TEMPLATE_DEFAULT_PODS);
 }
 
 struct options {
 	const char *listen, *cert, *key, *client_ca, *driver, *state, *blocks, *event_log;
-	long nodes_per_block, max_blocks, driver_timeout;
+	long nodes_per_block, max_blocks, driver_timeout, refresh_interval;
+	struct scale_template node; /* owned: scale_template_clear */
 };
 
 static int parse_number(const char *flag, const char *value, long min, long max, long *ret)
@@ -160,6 +179,8 @@ static int serve(const struct options *o, char **ids, size_t count)
 		.max_blocks = (int)(o->max_blocks > 0 ? o->max_blocks : (long)count),
 		.blocks = (const char *const *)ids,
 		.block_count = count,
+		.refresh_interval_s = (int)o->refresh_interval,
+		.node_template = &o->node,
 	};
 	int r = scale_driver_open(o->driver, &dopts, &driver, &err);
 	if (r == 0)
@@ -195,6 +216,43 @@ static int serve(const struct options *o, char **ids, size_t count)
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
 
+enum {
+	OPT_REFRESH = 256,
+	OPT_NODE_CPU,
+	OPT_NODE_MEMORY,
+	OPT_NODE_PODS,
+	OPT_RESERVE_CPU,
+	OPT_RESERVE_MEMORY,
+	OPT_INSTANCE_TYPE,
+	OPT_LABEL,
+	OPT_TAINT,
+};
+
+/* The template node's flags; 1 when c is none of them. */
+static int parse_template_option(int c, const char *arg, struct scale_template *t)
+{
+	struct cc_error err = { 0 };
+	long pods;
+	int r;
+	switch (c) {
+	case OPT_NODE_CPU: r = scale_parse_cpu(arg, &t->cpu_milli, &err); break;
+	case OPT_NODE_MEMORY: r = scale_parse_memory(arg, &t->memory_bytes, &err); break;
+	case OPT_RESERVE_CPU: r = scale_parse_cpu(arg, &t->reserve_cpu_milli, &err); break;
+	case OPT_RESERVE_MEMORY: r = scale_parse_memory(arg, &t->reserve_memory_bytes, &err); break;
+	case OPT_INSTANCE_TYPE: r = scale_template_set_instance_type(t, arg, &err); break;
+	case OPT_LABEL: r = scale_template_add_label(t, arg, &err); break;
+	case OPT_TAINT: r = scale_template_add_taint(t, arg, &err); break;
+	case OPT_NODE_PODS:
+		if ((r = parse_number("--node-pods", arg, 1, 100000, &pods)) == 0)
+			t->pods = pods;
+		return r;
+	default: return 1;
+	}
+	if (r < 0)
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+	return r;
+}
+
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option options[] = {
@@ -209,11 +267,21 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "blocks", required_argument, NULL, 'b' },
 		{ "driver-timeout", required_argument, NULL, 't' },
 		{ "event-log", required_argument, NULL, 'e' },
+		{ "refresh-interval", required_argument, NULL, OPT_REFRESH },
+		{ "node-cpu", required_argument, NULL, OPT_NODE_CPU },
+		{ "node-memory", required_argument, NULL, OPT_NODE_MEMORY },
+		{ "node-pods", required_argument, NULL, OPT_NODE_PODS },
+		{ "reserve-cpu", required_argument, NULL, OPT_RESERVE_CPU },
+		{ "reserve-memory", required_argument, NULL, OPT_RESERVE_MEMORY },
+		{ "node-instance-type", required_argument, NULL, OPT_INSTANCE_TYPE },
+		{ "node-label", required_argument, NULL, OPT_LABEL },
+		{ "node-taint", required_argument, NULL, OPT_TAINT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	*o = (struct options){ .nodes_per_block = SCALE_DEFAULT_NODES_PER_BLOCK,
-			       .driver_timeout = DEFAULT_DRIVER_TIMEOUT };
+	o->nodes_per_block = SCALE_DEFAULT_NODES_PER_BLOCK;
+	o->driver_timeout = DEFAULT_DRIVER_TIMEOUT;
+	o->refresh_interval = DEFAULT_REFRESH;
 	optind = 1;
 	opterr = 1;
 	int c;
@@ -231,8 +299,12 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'n': r = parse_number("--nodes-per-block", optarg, 1, 1000, &o->nodes_per_block); break;
 		case 'm': r = parse_number("--max-blocks", optarg, 1, MAX_BLOCKS, &o->max_blocks); break;
 		case 't': r = parse_number("--driver-timeout", optarg, 1, 86400, &o->driver_timeout); break;
+		case OPT_REFRESH: r = parse_number("--refresh-interval", optarg, 0, 86400, &o->refresh_interval); break;
 		case 'h': usage(stdout); return 1;
-		default: return -EINVAL;
+		case '?': return -EINVAL;
+		default:
+			if ((r = parse_template_option(c, optarg, &o->node)) > 0)
+				return -EINVAL;
 		}
 		if (r < 0)
 			return r;
@@ -252,6 +324,11 @@ static int parse(int argc, char **argv, struct options *o)
 		cli_error(PROGRAM, "serve needs %s; see --help", missing);
 		return -EINVAL;
 	}
+	struct cc_error err = { 0 };
+	if (scale_template_check(&o->node, &err) < 0) {
+		cli_error(PROGRAM, "%s", cc_error_message(&err));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -265,10 +342,13 @@ int cmd_scale_provider(int argc, char **argv)
 		usage(help ? stdout : stderr);
 		return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	struct options o;
+	struct options o = { 0 };
+	scale_template_init(&o.node);
 	int r = parse(argc - 1, argv + 1, &o);
-	if (r != 0)
+	if (r != 0) {
+		scale_template_clear(&o.node);
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
 	char **ids;
 	size_t count;
 	r = block_ids(&o, &ids, &count);
@@ -278,5 +358,6 @@ int cmd_scale_provider(int argc, char **argv)
 	}
 	int code = r < 0 ? CLI_EXIT_USAGE : serve(&o, ids, count);
 	free_ids(ids, count);
+	scale_template_clear(&o.node);
 	return code;
 }

@@ -120,7 +120,7 @@ static bool plain_text(const char *s, size_t max)
 static int parse_node(const json_t *item, size_t index, const char *what, struct scale_driver_nodes *out,
 		      struct cc_error *err)
 {
-	const char *name = NULL, *provider_id = NULL, *block = NULL, *status = "running";
+	const char *name = NULL, *provider_id = NULL, *block = NULL, *status = NULL;
 	if (!json_is_object(item))
 		return cc_error_set(err, EINVAL, "%s: nodes[%zu] is not an object", what, index);
 	if (cc_json_get_string(item, "name", true, &name, err) < 0 ||
@@ -128,6 +128,8 @@ static int parse_node(const json_t *item, size_t index, const char *what, struct
 	    cc_json_get_string(item, "block", true, &block, err) < 0 ||
 	    cc_json_get_string(item, "status", false, &status, err) < 0)
 		return cc_error_prefix(err, "%s: nodes[%zu]", what, index);
+	if (!status) /* optional: cc_json_get_string leaves an absent field NULL, not as it was */
+		status = "running";
 	if (!plain_text(name, NODE_NAME_MAX) || !plain_text(provider_id, NODE_ID_MAX))
 		return cc_error_set(err, EINVAL,
 				    "%s: nodes[%zu]: name and providerID must be printable text without spaces "

@@ -56,6 +56,10 @@ int scale_provider_new(const struct scale_provider_config *cfg, struct scale_dri
 {
 	if (cfg->nodes_per_block < 1 || cfg->max_blocks < 1 || cfg->block_count == 0)
 		return cc_error_set(err, EINVAL, "a provider needs nodes per block, max blocks and blocks");
+	if (cfg->refresh_interval_s < 0)
+		return cc_error_set(err, EINVAL, "the refresh interval must not be negative");
+	if (cfg->node_template && scale_template_check(cfg->node_template, err) < 0)
+		return cc_error_prefix(err, "the template node");
 	for (size_t i = 0; i < cfg->block_count; i++) {
 		if (scale_block_id_check(cfg->blocks[i], err) < 0)
 			return -EINVAL;
@@ -71,6 +75,10 @@ int scale_provider_new(const struct scale_provider_config *cfg, struct scale_dri
 		return r;
 	struct scale_provider *p = cc_xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->refresh_lock, NULL);
+	p->refresh_interval_ms = (int64_t)cfg->refresh_interval_s * 1000;
+	scale_template_init(&p->default_template);
+	p->node_template = cfg->node_template ? cfg->node_template : &p->default_template;
 	p->lock_fd = lock_fd;
 	p->driver = driver;
 	p->max_blocks = cfg->max_blocks;
@@ -90,6 +98,9 @@ void scale_provider_free(struct scale_provider *p)
 		return;
 	scale_blocks_clear(&p->blocks);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->refresh_lock);
+	scale_template_clear(&p->default_template);
+	free(p->refresh_failure);
 	free(p->state_path);
 	if (p->lock_fd >= 0)
 		close(p->lock_fd);
@@ -195,7 +206,11 @@ static void add_instance(struct scale_instances *out, char *id, enum scale_node_
 	if (failed && failed->error_code) {
 		in->error_code = cc_xstrdup(failed->error_code);
 		in->error_message = cc_xstrdup(failed->error_message);
-		in->error_class = SCALE_ERROR_CLASS_OUT_OF_RESOURCES;
+		/* Leftovers of a create that failed say the cloud ran short (CA backs the group off);
+		 * nodes that vanished from a block say nothing of capacity. */
+		in->error_class = strcmp(failed->error_code, SCALE_ERROR_CODE_PARTIAL) == 0
+				      ? SCALE_ERROR_CLASS_OTHER
+				      : SCALE_ERROR_CLASS_OUT_OF_RESOURCES;
 	}
 }
 
@@ -227,6 +242,15 @@ int scale_provider_instances(struct scale_provider *p, const char *id, struct sc
 	scale_instances_clear(ret);
 	*ret = out;
 	return 0;
+}
+
+int scale_provider_template_node(struct scale_provider *p, const char *id, uint8_t **ret_bytes, size_t *ret_len,
+				 struct cc_error *err)
+{
+	/* The block list is fixed after start and the template read-only: no lock needed. */
+	if (!scale_blocks_find(&p->blocks, id))
+		return unknown_block(id, err);
+	return scale_template_node(p->node_template, id, ret_bytes, ret_len, err);
 }
 
 /* ---- decisions ---- */
@@ -294,6 +318,7 @@ static int admit_create(struct scale_provider *p, const char *id, int delta, con
 	if (r < 0)
 		return r;
 	b->phase = SCALE_BLOCK_CREATING;
+	b->steps++;
 	scale_block_clear_error(b);
 	if ((r = scale_provider_save(p, err)) < 0) {
 		b->phase = SCALE_BLOCK_EMPTY;
@@ -450,6 +475,7 @@ static int admit_delete(struct scale_provider *p, const char *id, const struct s
 		return r;
 	*ret_before = b->phase;
 	b->phase = SCALE_BLOCK_DELETING;
+	b->steps++;
 	if ((r = scale_provider_save(p, err)) < 0) {
 		b->phase = *ret_before;
 		return cc_error_set(err, EIO, "block %s not deleted: %s", id, cc_error_message(err));

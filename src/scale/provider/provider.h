@@ -17,8 +17,10 @@
 
 #include "lib/base/cleanup.h"
 #include "scale/provider/driver.h"
+#include "scale/provider/template.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct cc_error;
 
@@ -28,12 +30,19 @@ struct cc_error;
 #define SCALE_ERROR_CLASS_OUT_OF_RESOURCES 1
 #define SCALE_ERROR_CLASS_OTHER            99
 
+/* The error code on the nodes of a block Refresh found half-made (reported so CA deletes them). */
+#define SCALE_ERROR_CODE_PARTIAL "cocoon.block.partial"
+
 struct scale_provider_config {
 	const char *state_dir; /* holds blocks.json and the lock that keeps a second provider out */
 	int nodes_per_block;
 	int max_blocks;            /* blocks that may hold nodes at once */
 	const char *const *blocks; /* the ids of the blocks that may exist (node groups) */
 	size_t block_count;
+	int refresh_interval_s; /* Refresh lists at most this often; 0: at every Refresh */
+	/* What a node of a block looks like (NodeGroupTemplateNodeInfo); the caller's, kept alive as
+	 * long as the provider. NULL: the defaults of scale_template_init. */
+	const struct scale_template *node_template;
 };
 
 struct scale_provider;
@@ -49,6 +58,21 @@ CC_DEFINE_CLEANUP_FUNC(struct scale_provider *, scale_provider_free)
  * a full block the table does not know is adopted; one that vanished becomes empty. Fails when the
  * driver cannot list or an event cannot be written (the provider must not serve blind). */
 int scale_provider_reconcile(struct scale_provider *p, struct cc_error *err);
+
+/* Refresh: lists the driver's nodes, at most once per refresh interval (in between it answers as
+ * the last list did), and brings the table in line with them like the start-up reconcile but
+ * without deleting anything itself: a block whose nodes all vanished becomes empty, a full block
+ * the table does not know is adopted, and a half-made block (some nodes missing, or found on an
+ * empty one) is kept as FAILED, its nodes listed with error info, so Cluster Autoscaler deletes
+ * them. Blocks in the middle of a step are left to that step. Each change is a block.refresh event
+ * by actor; a change whose event cannot be written is not made (-EIO). A list that fails is -EIO
+ * with the reason, the table left as it was. */
+int scale_provider_refresh(struct scale_provider *p, const char *actor, struct cc_error *err);
+
+/* NodeGroupTemplateNodeInfo: block id's template node in protobuf form (template.h); -ENOENT for a
+ * block that is not the provider's. *ret_bytes is the caller's to free. */
+int scale_provider_template_node(struct scale_provider *p, const char *id, uint8_t **ret_bytes, size_t *ret_len,
+				 struct cc_error *err);
 
 int scale_provider_nodes_per_block(const struct scale_provider *p);
 

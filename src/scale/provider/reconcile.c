@@ -9,7 +9,8 @@
  *                                          partial: half-made, delete
  *   empty                                  full: adopt; partial: half-made, delete
  *   failed (leftovers of a failed create)  none: empty; otherwise: try the delete again
- */
+ *
+ * refresh.c does the same while the provider serves, without deleting anything. */
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/log.h"
@@ -117,6 +118,7 @@ int scale_provider_reconcile(struct scale_provider *p, struct cc_error *err)
 		cc_error_prefix(err, "cannot reconcile the blocks with the driver");
 		return r;
 	}
+	scale_provider_note_listed(p, NULL); /* the first Refresh interval starts here */
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->blocks.count && r >= 0; i++)
 		r = reconcile_block(p, &p->blocks.items[i], &listed, err);

@@ -76,6 +76,7 @@ DEFINE_FREEP(NodeGroupNodesRequest, node_group_nodes_request)
 DEFINE_FREEP(NodeGroupAutoscalingOptionsRequest, node_group_autoscaling_options_request)
 DEFINE_FREEP(RefreshRequest, refresh_request)
 DEFINE_FREEP(CleanupRequest, cleanup_request)
+DEFINE_FREEP(NodeGroupTemplateNodeInfoRequest, node_group_template_node_info_request)
 
 static void fill_group(MSG(NodeGroup) * out, const struct scale_group_info *info, int max_size)
 {
@@ -272,13 +273,40 @@ static enum cc_grpc_code get_options(struct cc_grpc_call *call, const uint8_t *r
 	return cc_grpc_reply(call, &out.base, resp);
 }
 
-/* Refresh runs before every Cluster Autoscaler loop; the table is always current (every step
- * settles before it answers), so there is nothing to fetch. */
+/* Refresh runs before every Cluster Autoscaler loop: the provider's own steps keep the table
+ * current, and a list now and then (--refresh-interval) catches what the cloud did behind its back.
+ * A failed list is UNAVAILABLE, which stops CA's loop rather than letting it act blind. */
 static enum cc_grpc_code refresh(struct cc_grpc_call *call, const uint8_t *request, size_t len, struct cc_buf *resp,
 				 void *userdata)
 {
+	struct scale_provider *p = userdata;
 	UNPACK(RefreshRequest, refresh_request, req);
+	struct cc_error err = { 0 };
+	int r = scale_provider_refresh(p, actor_of(call), &err);
+	if (r < 0)
+		return fail_with(call, r, &err);
 	MSG(RefreshResponse) out = CLUSTERAUTOSCALER__CLOUDPROVIDER__V1__EXTERNALGRPC__REFRESH_RESPONSE__INIT;
+	return cc_grpc_reply(call, &out.base, resp);
+}
+
+/* What a node of the block will look like: CA simulates the pending pods on it to decide whether
+ * a new block helps, which it cannot do for a group of size 0 without a template. No
+ * resourceSliceBytes: blocks carry no DRA devices. */
+static enum cc_grpc_code template_node_info(struct cc_grpc_call *call, const uint8_t *request, size_t len,
+					    struct cc_buf *resp, void *userdata)
+{
+	struct scale_provider *p = userdata;
+	UNPACK(NodeGroupTemplateNodeInfoRequest, node_group_template_node_info_request, req);
+	_cleanup_free_ uint8_t *bytes = NULL;
+	size_t n = 0;
+	struct cc_error err = { 0 };
+	int r = scale_provider_template_node(p, req->id, &bytes, &n, &err);
+	if (r < 0)
+		return fail_with(call, r, &err);
+	MSG(NodeGroupTemplateNodeInfoResponse)
+	out = CLUSTERAUTOSCALER__CLOUDPROVIDER__V1__EXTERNALGRPC__NODE_GROUP_TEMPLATE_NODE_INFO_RESPONSE__INIT;
+	out.nodebytes.data = bytes;
+	out.nodebytes.len = n;
 	return cc_grpc_reply(call, &out.base, resp);
 }
 
@@ -319,7 +347,7 @@ void scale_provider_service_methods(struct scale_provider *p,
 		{ SERVICE "PricingPodPrice", unimplemented, p },
 		{ SERVICE "GPULabel", unimplemented, p },
 		{ SERVICE "GetAvailableGPUTypes", unimplemented, p },
-		{ SERVICE "NodeGroupTemplateNodeInfo", unimplemented, p },
+		{ SERVICE "NodeGroupTemplateNodeInfo", template_node_info, p },
 	};
 	memcpy(methods, table, sizeof(table));
 }

@@ -11,7 +11,7 @@
 
 #define SCALE_PROVIDER_METHOD_COUNT 15
 
-/* Fills methods with every method of the service; optional ones answer UNIMPLEMENTED. */
+/* Fills methods with every method of the service; the pricing and GPU ones answer UNIMPLEMENTED. */
 void scale_provider_service_methods(struct scale_provider *p,
 				    struct cc_grpc_method methods[SCALE_PROVIDER_METHOD_COUNT]);
 

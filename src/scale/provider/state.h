@@ -37,6 +37,9 @@ struct scale_block {
 	 * text, and on each leftover instance of a FAILED block. */
 	char *error_code;
 	char *error_message;
+	/* Steps started on this block since the provider started (not saved): Refresh compares it
+	 * before and after its list to leave alone a block a step touched meanwhile. */
+	unsigned steps;
 };
 
 struct scale_blocks {
