@@ -14,7 +14,7 @@
 static int each_item(const char *list, int (*item)(char *text, void *ctx, struct cc_error *err), void *ctx,
 		     struct cc_error *err)
 {
-	_cleanup_free_ char *copy = strdup(list);
+	_cleanup_free_ char *copy = cc_xstrdup(list);
 	char *save = NULL;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		while (*t == ' ')

@@ -185,7 +185,7 @@ static char *verdict(const json_t *node, const json_t *pod, const struct node_ro
 		len += snprintf(out + len, sizeof(out) - (size_t)len, "%s%s", i ? ", " : "", reasons[i]);
 	if (len < (int)sizeof(out) - 1)
 		strcat(out, ".");
-	return strdup(out);
+	return cc_xstrdup(out);
 }
 
 /* ---- the queue ---- */
@@ -219,7 +219,7 @@ json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_
 {
 	struct node_room room = node_allocatable(node);
 	json_t *out = json_object();
-	struct candidate *queue = calloc(json_array_size(pods) + 1, sizeof(*queue));
+	struct candidate *queue = cc_xcalloc(json_array_size(pods) + 1, sizeof(*queue));
 	size_t n = 0, i;
 	const json_t *pod;
 	json_array_foreach (pods, i, pod) {

@@ -215,7 +215,7 @@ static int list_all(struct kube *k, const char *path, bool *ret_missing, json_t 
 			json_array_extend(items, json_object_get(page, "items"));
 		const char *next = json_string_value(get2(page, "metadata", "continue"));
 		free(token);
-		token = next && next[0] ? strdup(next) : NULL;
+		token = next && next[0] ? cc_xstrdup(next) : NULL;
 		json_decref(page);
 		if (!token)
 			break;
