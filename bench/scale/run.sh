@@ -2,7 +2,7 @@
 # Scale benchmark (issue 16): the planner's decision time on 5,000 nodes (334 blocks of 15) and
 # 150,000 pods, read-and-parse reported apart (goal: decide < 100 ms on 2 cores), in two shapes:
 # a busy cluster where about 16,000 pods are pending (scale-up) and a quiet one at 25% (every block judged
-# for scale-down); then the simulator's speed in trace events a second on a generated day.
+# for scale-down); then the simulator's speed in trace events a second on a generated day and week.
 # Usage: bench/scale/run.sh [RUNS]   COCOON_BUILD picks the build.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -58,20 +58,26 @@ for shape in busy quiet; do
 done
 
 echo "== simulator"
-"$COCOON" scale trace generate --seed 1 --duration 86400 --peak-pods 3000 -o "$work/day.csv"
-pods=$(($(wc -l <"$work/day.csv") - 1))
-start=$(date +%s.%N)
-"$COCOON" scale simulate --trace "$work/day.csv" --format json >"$work/sim.json"
-end=$(date +%s.%N)
-/usr/bin/python3 - "$pods" "$start" "$end" "$work/sim.json" <<-'PY'
-import json, sys
-pods, start, end = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-d = json.load(open(sys.argv[4]))
-events = 2 * pods  # a creation and (almost always) a deletion each, replayed by four runs
-secs = end - start
-print(f"  {pods} pods over a day, {secs:.2f} s for the four runs: {4 * events / secs:,.0f} trace events/s")
-for name, r in d["policies"].items():
-    print(f"  {name:13} node-hours {r['node_hours']:9.0f}  p95 pending {r['pending_p95_s']:6.0f} s  "
-          f"utilization {r['utilization_mean']:.2f}  ups {r['scale_ups']:4}  downs {r['scale_downs']:4}  "
-          f"flaps {r['flaps']}  max nodes {r['max_nodes']}")
-PY
+# simulate NAME SECONDS: the simulator's speed on a generated trace of that length (a creation and,
+# almost always, a deletion per pod, replayed by four runs: the three policies and the peak finder).
+simulate() {
+	"$COCOON" scale trace generate --seed 1 --duration "$2" --peak-pods 3000 -o "$work/$1.csv"
+	pods=$(($(wc -l <"$work/$1.csv") - 1))
+	start=$(date +%s.%N)
+	"$COCOON" scale simulate --trace "$work/$1.csv" --format json >"$work/sim.json"
+	end=$(date +%s.%N)
+	/usr/bin/python3 - "$1" "$pods" "$start" "$end" "$work/sim.json" <<-'PY'
+	import json, sys
+	name, pods, start, end = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+	d = json.load(open(sys.argv[5]))
+	events = 2 * pods
+	secs = end - start
+	print(f"  {pods} pods over a {name}, {secs:.2f} s for the four runs: {4 * events / secs:,.0f} trace events/s")
+	for policy, r in d["policies"].items():
+	    print(f"  {policy:13} node-hours {r['node_hours']:9.0f}  p95 pending {r['pending_p95_s']:6.0f} s  "
+	          f"utilization {r['utilization_mean']:.2f}  ups {r['scale_ups']:4}  downs {r['scale_downs']:4}  "
+	          f"flaps {r['flaps']}  max nodes {r['max_nodes']}")
+	PY
+}
+simulate day 86400
+simulate week 604800

@@ -9,6 +9,7 @@
 
 #include "scale/cluster.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,7 +86,22 @@ struct scale_plan {
 	int64_t next_check;       /* the next time a time rule changes the answer, -1: none */
 };
 
+struct scale_plan_state;
+
+struct scale_plan_options {
+	/* No sentences: plan->reason and the verdicts' reasons are NULL (scale_down_blocked is kept),
+	 * and the verdicts come in no particular order. The decision, the drain, the fates, each
+	 * block's verdict and next_check are the same.
+	 * The simulator asks for this: formatting a reason for every block of every decision was most of
+	 * its time. */
+	bool terse;
+};
+
 int scale_plan_make(const struct scale_cluster *cluster, struct scale_plan *ret, struct cc_error *err);
+/* The same decision from a state the caller keeps in step with the cluster (plan_state.h);
+ * scale_plan_make builds one and calls this. */
+int scale_plan_decide(const struct scale_cluster *cluster, const struct scale_plan_state *state,
+		      const struct scale_plan_options *options, struct scale_plan *ret, struct cc_error *err);
 void scale_plan_release(struct scale_plan *plan);
 
 const char *scale_decision_name(enum scale_decision decision);

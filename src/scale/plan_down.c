@@ -103,8 +103,8 @@ static enum scale_blocker pod_rule(const struct scale_pod *p)
 
 static const size_t *pods_of(const struct plan_context *ctx, size_t b, size_t *ret_n)
 {
-	*ret_n = ctx->block_start[b + 1] - ctx->block_start[b];
-	return ctx->block_pods + ctx->block_start[b];
+	*ret_n = ctx->state->block_pods[b].n;
+	return ctx->state->block_pods[b].pods;
 }
 
 static bool check_pods(const struct plan_context *ctx, struct scale_block_verdict *v)
@@ -136,7 +136,7 @@ static bool check_pods(const struct plan_context *ctx, struct scale_block_verdic
 	char more[64] = "";
 	if (offenders > 1)
 		snprintf(more, sizeof(more), " (and %zu more pods)", offenders - 1);
-	v->reason = cc_xasprintf("pod \"%s/%s\" %s%s", first->namespace_, first->name, why[rule], more);
+	v->reason = plan_reason(ctx, "pod \"%s/%s\" %s%s", first->namespace_, first->name, why[rule], more);
 	return false;
 }
 
@@ -159,9 +159,10 @@ static bool check_pdbs(struct plan_context *ctx, struct scale_block_verdict *v)
 		if (d == -2) {
 			/* the eviction API refuses a pod that more than one budget selects */
 			v->blocker = SCALE_BLOCKER_PDB;
-			v->reason = cc_xasprintf("pod \"%s/%s\" is selected by more than one PodDisruptionBudget, so "
-						 "it cannot be evicted",
-						 p->namespace_, p->name);
+			v->reason = plan_reason(ctx,
+						"pod \"%s/%s\" is selected by more than one PodDisruptionBudget, so "
+						"it cannot be evicted",
+						p->namespace_, p->name);
 			ok = false;
 		} else if (++on_block[d] > ctx->pdbs[d].allowed) {
 			const struct scale_pdb *pdb = &c->pdbs[d];
@@ -170,10 +171,11 @@ static bool check_pdbs(struct plan_context *ctx, struct scale_block_verdict *v)
 				total += movable(&c->pods[pods[j]]) && ctx->pod_pdb[pods[j]] == d;
 			v->blocker = SCALE_BLOCKER_PDB;
 			v->reason =
-			    cc_xasprintf("PodDisruptionBudget \"%s/%s\" allows %" PRId64 " disruption%s, but the "
-					 "block holds %" PRId64 " of its pods",
-					 pdb->namespace_, pdb->name, ctx->pdbs[d].allowed,
-					 ctx->pdbs[d].allowed == 1 ? "" : "s", total);
+			    plan_reason(ctx,
+					"PodDisruptionBudget \"%s/%s\" allows %" PRId64 " disruption%s, but the "
+					"block holds %" PRId64 " of its pods",
+					pdb->namespace_, pdb->name, ctx->pdbs[d].allowed,
+					ctx->pdbs[d].allowed == 1 ? "" : "s", total);
 			ok = false;
 		}
 	}
@@ -196,10 +198,11 @@ static bool drain_accepts(void *arg, size_t i)
 
 /* First-fit-decreasing of the block's movable pods onto the other ready blocks' room. On success
  * the moves are in *ret_moves (eviction order: largest first). */
-static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict *v, struct scale_move **ret_moves,
+static bool check_fit(struct plan_context *ctx, struct scale_block_verdict *v, struct scale_move **ret_moves,
 		      size_t *ret_n)
 {
 	const struct scale_cluster *c = ctx->cluster;
+	const struct scale_resources *room = plan_room(ctx);
 	size_t n;
 	const size_t *on_block = pods_of(ctx, v->block, &n);
 	size_t *pods = cc_xcalloc(n + 1, sizeof(*pods)), n_move = 0;
@@ -217,7 +220,7 @@ static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict
 	scale_bins_init(&bins, n_bins);
 	for (size_t i = 0; i < n_bins; i++) {
 		const struct scale_node *nd = &c->nodes[node[i]];
-		scale_bins_set(&bins, i, ctx->room[node[i]], scale_taints_open(nd->taints, nd->n_taints));
+		scale_bins_set(&bins, i, room[node[i]], scale_taints_open(nd->taints, nd->n_taints));
 	}
 	scale_bins_build(&bins);
 	struct scale_move *moves = cc_xcalloc(n_move + 1, sizeof(*moves));
@@ -229,8 +232,8 @@ static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict
 		    scale_bins_first_fit(&bins, p->requests, scale_pod_unconstrained(p) ? NULL : drain_accepts, &fit);
 		if (at < 0) {
 			v->blocker = SCALE_BLOCKER_NO_FIT;
-			v->reason =
-			    cc_xasprintf("pod \"%s/%s\" fits on no node of the other blocks", p->namespace_, p->name);
+			v->reason = plan_reason(ctx, "pod \"%s/%s\" fits on no node of the other blocks", p->namespace_,
+						p->name);
 			ok = false;
 			break;
 		}
@@ -249,36 +252,36 @@ static bool check_fit(const struct plan_context *ctx, struct scale_block_verdict
 	return true;
 }
 
-/* The block's own rules, cheapest first; true when it passes all. With full false (a cluster-wide
- * rule holds, or an emptier block was chosen) the packing is skipped: at 5,000 nodes it is the one
- * check that costs, and its answer would not change the decision. */
-static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v, bool full, double *ret_after,
-			struct scale_move **ret_moves, size_t *ret_n)
+/* The block's own rules but the packing, cheapest first; true when it passes all of them, with the
+ * utilization the other blocks would have in *ret_after. The packing (check_fit) is left to the
+ * caller: at 5,000 nodes it is the one check that costs, and it is only worth trying on the block
+ * that would go. */
+static bool judge_own(struct plan_context *ctx, struct scale_block_verdict *v, double *ret_after)
 {
 	const struct scale_cluster *c = ctx->cluster;
 	const struct scale_policy *policy = &c->policy;
 	if (c->blocks[v->block].provisioning) {
 		v->blocker = SCALE_BLOCKER_PROVISIONING;
-		v->reason = cc_xstrdup("the block is being provisioned");
+		v->reason = plan_reason(ctx, "the block is being provisioned");
 		return false;
 	}
 	if (v->utilization >= policy->target_utilization) {
 		v->blocker = SCALE_BLOCKER_UTILIZATION;
-		v->reason = cc_xasprintf("utilization %.2f is not under the target %.2f", v->utilization,
-					 policy->target_utilization);
+		v->reason = plan_reason(ctx, "utilization %.2f is not under the target %.2f", v->utilization,
+					policy->target_utilization);
 		return false;
 	}
 	int64_t under = c->now - v->underutilized_since;
 	if (under < policy->unneeded_time) {
 		v->blocker = SCALE_BLOCKER_UNNEEDED_TIME;
-		v->reason = cc_xasprintf("under the target for %" PRId64 " s of the %" PRId64 " s required", under,
-					 policy->unneeded_time);
+		v->reason = plan_reason(ctx, "under the target for %" PRId64 " s of the %" PRId64 " s required", under,
+					policy->unneeded_time);
 		return false;
 	}
 	if (!check_pods(ctx, v) || !check_pdbs(ctx, v))
 		return false;
 	/* DaemonSet and mirror pods go with the node; everything else moves. */
-	struct scale_resources used = ctx->total_used, alloc = ctx->total_alloc;
+	struct scale_resources used = ctx->state->total_used, alloc = ctx->state->total_alloc;
 	size_t n;
 	const size_t *pods = pods_of(ctx, v->block, &n);
 	for (size_t k = 0; k < n; k++)
@@ -286,20 +289,21 @@ static bool judge_block(struct plan_context *ctx, struct scale_block_verdict *v,
 			used.cpu_milli -= c->pods[pods[k]].requests.cpu_milli;
 			used.memory -= c->pods[pods[k]].requests.memory;
 		}
-	alloc.cpu_milli -= ctx->block_alloc[v->block].cpu_milli;
-	alloc.memory -= ctx->block_alloc[v->block].memory;
+	alloc.cpu_milli -= ctx->state->block_alloc[v->block].cpu_milli;
+	alloc.memory -= ctx->state->block_alloc[v->block].memory;
 	double after = alloc.cpu_milli > 0 && alloc.memory > 0 ? plan_utilization(used, alloc) : 1e9;
 	if (after > ctx->max_after) {
 		v->blocker = SCALE_BLOCKER_HYSTERESIS;
 		v->reason = after >= 1e9
-				? cc_xstrdup("no other block has ready nodes to take its pods")
-				: cc_xasprintf("the other blocks would be %.2f utilized, above the %.2f limit "
-					       "(max_utilization_after_scale_down): it would soon be added back",
-					       after, ctx->max_after);
+				? plan_reason(ctx, "no other block has ready nodes to take its pods")
+				: plan_reason(ctx,
+					      "the other blocks would be %.2f utilized, above the %.2f limit "
+					      "(max_utilization_after_scale_down): it would soon be added back",
+					      after, ctx->max_after);
 		return false;
 	}
 	*ret_after = after;
-	return !full || check_fit(ctx, v, ret_moves, ret_n);
+	return true;
 }
 
 /* The rule that holds every scale-down, or NULL. */
@@ -338,50 +342,96 @@ static void make_verdicts(struct plan_context *ctx)
 	for (size_t b = 0; b < c->n_blocks; b++) {
 		struct scale_block_verdict *v = &plan->blocks[b];
 		v->block = b;
-		v->utilization = plan_utilization(ctx->block_used[b], ctx->block_alloc[b]);
-		v->pods = ctx->block_start[b + 1] - ctx->block_start[b];
+		v->utilization = plan_utilization(ctx->state->block_used[b], ctx->state->block_alloc[b]);
+		v->pods = ctx->state->block_pods[b].n;
 		v->underutilized_since = -1;
 		if (!c->blocks[b].provisioning && v->utilization < c->policy.target_utilization)
 			v->underutilized_since =
 			    c->blocks[b].underutilized_since >= 0 ? c->blocks[b].underutilized_since : c->now;
 	}
-	qsort_r(plan->blocks, plan->n_blocks, sizeof(*plan->blocks), compare_verdicts, (void *)c);
+	if (!ctx->terse)
+		qsort_r(plan->blocks, plan->n_blocks, sizeof(*plan->blocks), compare_verdicts, (void *)c);
+}
+
+/* A terse plan's order (the simulator's). Only the order of the blocks that pass their own rules
+ * decides which one goes: the first of them, emptiest first, whose pods fit elsewhere. A block held
+ * by its own rules is held wherever it stands; once one is chosen the rest are held by it; and when
+ * a cluster-wide rule holds every scale-down no order matters at all. So the blocks that pass their
+ * own rules are moved to the front (the others keep their verdicts), and the loop of
+ * plan_scale_down takes them emptiest first through next_emptiest: usually the emptiest fits and
+ * nothing else needs ordering. The comparison is a total order (block ids are unique), so they come
+ * in the order the full sort gives them. On a cluster of many blocks of one node, sorting every
+ * block was most of a decision. Returns how many passed, with the utilization after each one's
+ * removal in after[block]. */
+static size_t pass_first(struct plan_context *ctx, double *after)
+{
+	struct scale_plan *plan = ctx->plan;
+	size_t n_pass = 0;
+	for (size_t i = 0; i < plan->n_blocks; i++) {
+		struct scale_block_verdict *v = &plan->blocks[i];
+		if (!judge_own(ctx, v, &after[v->block]))
+			continue;
+		struct scale_block_verdict passed = *v;
+		*v = plan->blocks[n_pass];
+		plan->blocks[n_pass++] = passed;
+	}
+	return n_pass;
+}
+
+/* Brings the emptiest of blocks[i..n) to i: by a scan for the first few (one is the common case),
+ * then by sorting the rest once, so a run of blocks that do not fit costs a sort, not a scan each. */
+static void next_emptiest(struct plan_context *ctx, size_t i, size_t n)
+{
+	enum { SCANS = 4 };
+	struct scale_block_verdict *blocks = ctx->plan->blocks;
+	if (i > SCANS)
+		return;
+	if (i == SCANS) {
+		qsort_r(blocks + i, n - i, sizeof(*blocks), compare_verdicts, (void *)ctx->cluster);
+		return;
+	}
+	size_t min = i;
+	for (size_t k = i + 1; k < n; k++)
+		if (compare_verdicts(&blocks[k], &blocks[min], (void *)ctx->cluster) < 0)
+			min = k;
+	struct scale_block_verdict v = blocks[i];
+	blocks[i] = blocks[min];
+	blocks[min] = v;
 }
 
 void plan_scale_down(struct plan_context *ctx)
 {
 	const struct scale_cluster *c = ctx->cluster;
 	struct scale_plan *plan = ctx->plan;
-	make_verdicts(ctx);
 	plan->scale_down_blocked = cluster_rule(ctx);
+	make_verdicts(ctx);
+	double *after = cc_xcalloc(plan->n_blocks + 1, sizeof(*after)); /* per block index */
+	size_t n_pass = ctx->terse ? pass_first(ctx, after) : 0;
 	long chosen = -1;
 	for (size_t i = 0; i < plan->n_blocks; i++) {
+		if (i < n_pass && !plan->scale_down_blocked && chosen < 0)
+			next_emptiest(ctx, i, n_pass);
 		struct scale_block_verdict *v = &plan->blocks[i];
-		struct scale_move *moves = NULL;
-		size_t n_moves = 0;
-		double after = 0;
-		bool full = !plan->scale_down_blocked && chosen < 0;
-		if (!judge_block(ctx, v, full, &after, &moves, &n_moves))
+		bool own = ctx->terse ? v->blocker == SCALE_BLOCKER_NONE : judge_own(ctx, v, &after[v->block]);
+		if (!own)
 			continue;
 		if (plan->scale_down_blocked) {
 			v->blocker = SCALE_BLOCKER_GLOBAL;
-			v->reason = cc_xasprintf("passes the block's own rules (the packing not tried), but %s",
-						 plan->scale_down_blocked);
-			free(moves);
+			v->reason = plan_reason(ctx, "passes the block's own rules (the packing not tried), but %s",
+						plan->scale_down_blocked);
 		} else if (chosen >= 0) {
 			v->blocker = SCALE_BLOCKER_EMPTIER;
 			v->reason =
-			    cc_xasprintf("passes the block's own rules (the packing not tried), but block \"%s\" "
-					 "is emptier and goes first",
-					 c->blocks[plan->blocks[chosen].block].id);
-			free(moves);
-		} else {
+			    plan_reason(ctx,
+					"passes the block's own rules (the packing not tried), but block \"%s\" "
+					"is emptier and goes first",
+					c->blocks[plan->blocks[chosen].block].id);
+		} else if (check_fit(ctx, v, &plan->drain, &plan->n_drain)) {
 			chosen = (long)i;
-			plan->drain = moves;
-			plan->n_drain = n_moves;
-			plan->utilization_after = after;
+			plan->utilization_after = after[v->block];
 		}
 	}
+	free(after);
 	if (plan->decision == SCALE_UP)
 		return;
 	if (chosen >= 0) {
@@ -389,17 +439,19 @@ void plan_scale_down(struct plan_context *ctx)
 		plan->decision = SCALE_DOWN;
 		plan->block_to_remove = (long)v->block;
 		plan->reason =
-		    cc_xasprintf("block \"%s\" is the emptiest removable block (utilization %.2f, under the "
-				 "target since %" PRId64 " s ago): its %zu movable pods fit on the other blocks, "
-				 "which will be %.2f utilized",
-				 c->blocks[v->block].id, v->utilization, c->now - v->underutilized_since, plan->n_drain,
-				 plan->utilization_after);
+		    plan_reason(ctx,
+				"block \"%s\" is the emptiest removable block (utilization %.2f, under the "
+				"target since %" PRId64 " s ago): its %zu movable pods fit on the other blocks, "
+				"which will be %.2f utilized",
+				c->blocks[v->block].id, v->utilization, c->now - v->underutilized_since, plan->n_drain,
+				plan->utilization_after);
 		return;
 	}
 	if (plan->scale_down_blocked)
-		plan->reason = cc_xasprintf("no scale-up is needed; no scale-down: %s", plan->scale_down_blocked);
+		plan->reason = plan_reason(ctx, "no scale-up is needed; no scale-down: %s", plan->scale_down_blocked);
 	else if (plan->n_blocks == 0)
-		plan->reason = cc_xstrdup("no scale-up is needed and there are no blocks to remove");
+		plan->reason = plan_reason(ctx, "no scale-up is needed and there are no blocks to remove");
 	else
-		plan->reason = cc_xstrdup("no scale-up is needed; no block can be removed (see each block's reason)");
+		plan->reason =
+		    plan_reason(ctx, "no scale-up is needed; no block can be removed (see each block's reason)");
 }

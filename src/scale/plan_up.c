@@ -10,6 +10,7 @@
 #include "scale/plan_internal.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 struct slots {
 	const struct scale_cluster *cluster;
@@ -48,14 +49,15 @@ static size_t new_block_room(const struct scale_cluster *c, size_t n_pending)
 	return (size_t)(allowed < needed ? allowed : needed);
 }
 
-static void fill_bins(const struct plan_context *ctx, struct slots *s, struct scale_bins *bins)
+static void fill_bins(struct plan_context *ctx, struct slots *s, struct scale_bins *bins)
 {
 	const struct scale_cluster *c = ctx->cluster;
+	const struct scale_resources *room = plan_room(ctx);
 	size_t npb = (size_t)c->sku.nodes_per_block;
 	scale_bins_init(bins, s->n_real + (s->n_provisioning + s->n_new) * npb);
 	for (size_t i = 0; i < s->n_real; i++) {
 		const struct scale_node *n = &c->nodes[s->node[i]];
-		scale_bins_set(bins, i, ctx->room[s->node[i]], scale_taints_open(n->taints, n->n_taints));
+		scale_bins_set(bins, i, room[s->node[i]], scale_taints_open(n->taints, n->n_taints));
 	}
 	struct scale_resources empty = scale_sku_node_allocatable(&c->sku);
 	for (size_t i = s->n_real; i < bins->n; i++)
@@ -96,46 +98,56 @@ static void place_pending(struct plan_context *ctx, struct slots *s, struct scal
 	*ret_highest_new = highest_new;
 }
 
+/* Packs the pending pods onto ready nodes, provisioning blocks and new ones; *ret_highest_new is
+ * the last new node used, or -1. */
+static void pack_pending(struct plan_context *ctx, size_t n_pending, long *ret_highest_new)
+{
+	const struct scale_cluster *c = ctx->cluster;
+	struct slots s = { .cluster = c, .node = cc_xcalloc(c->n_nodes + 1, sizeof(size_t)) };
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].ready && !c->blocks[c->nodes[i].block].provisioning)
+			s.node[s.n_real++] = i;
+	s.n_provisioning = ctx->plan->provisioning_blocks;
+	s.n_new = new_block_room(c, n_pending);
+	struct scale_bins bins;
+	fill_bins(ctx, &s, &bins);
+	place_pending(ctx, &s, &bins, ret_highest_new);
+	/* The room that is left on ready nodes is what a drain may use. */
+	for (size_t i = 0; i < s.n_real; i++)
+		plan_room(ctx)[s.node[i]] = bins.free[i];
+	scale_bins_free(&bins);
+	free(s.node);
+}
+
 void plan_scale_up(struct plan_context *ctx)
 {
 	const struct scale_cluster *c = ctx->cluster;
 	struct scale_plan *plan = ctx->plan;
-	size_t n_pending = 0;
-	for (size_t i = 0; i < c->n_pods; i++)
-		n_pending += c->pods[i].node < 0;
+	size_t n_pending = ctx->state->pending.n;
 	plan->pending = cc_xcalloc(n_pending + 1, sizeof(*plan->pending));
 	size_t *order = cc_xcalloc(n_pending + 1, sizeof(*order));
-	for (size_t i = 0; i < c->n_pods; i++)
-		if (c->pods[i].node < 0)
-			order[plan->n_pending++] = i;
+	/* the sort is a total order (ties by name, then index), so the list's own order does not matter */
+	memcpy(order, ctx->state->pending.pods, n_pending * sizeof(*order));
+	plan->n_pending = n_pending;
 	scale_sort_decreasing(c, order, n_pending, scale_sku_node_allocatable(&c->sku));
 	for (size_t k = 0; k < n_pending; k++)
 		plan->pending[k].pod = order[k];
 	free(order);
 
-	struct slots s = { .cluster = c, .node = cc_xcalloc(c->n_nodes + 1, sizeof(size_t)) };
-	for (size_t i = 0; i < c->n_nodes; i++)
-		if (c->nodes[i].ready && !c->blocks[c->nodes[i].block].provisioning)
-			s.node[s.n_real++] = i;
-	s.n_provisioning = plan->provisioning_blocks;
-	s.n_new = new_block_room(c, n_pending);
-	struct scale_bins bins;
-	fill_bins(ctx, &s, &bins);
 	long highest_new = -1;
-	place_pending(ctx, &s, &bins, &highest_new);
-	/* The room that is left on ready nodes is what a drain may use. */
-	for (size_t i = 0; i < s.n_real; i++)
-		ctx->room[s.node[i]] = bins.free[i];
-	scale_bins_free(&bins);
-	free(s.node);
+	/* With nothing pending the packing places nothing, and the room it would hand on to the drain is
+	 * the room there is (its clamping at zero is check_fit's too): skip it, which is what keeps a
+	 * quiet cluster's decision at the cost of judging its blocks. */
+	if (n_pending > 0)
+		pack_pending(ctx, n_pending, &highest_new);
 
 	/* Below min_blocks (a raised minimum, a lost block) the cluster grows back whatever is pending. */
 	int64_t missing = c->min_blocks - (int64_t)c->n_blocks;
 	if (highest_new < 0 && missing > 0) {
 		plan->decision = SCALE_UP;
 		plan->blocks_to_add = missing;
-		plan->reason = cc_xasprintf("the cluster has %zu blocks, min_blocks is %" PRId64 ": add %" PRId64,
-					    c->n_blocks, c->min_blocks, missing);
+		plan->reason = plan_reason(ctx, "the cluster has %zu blocks, min_blocks is %" PRId64 ": add %" PRId64,
+					   c->n_blocks, c->min_blocks, missing);
 		return;
 	}
 	if (highest_new < 0)
@@ -145,8 +157,9 @@ void plan_scale_up(struct plan_context *ctx)
 	if (missing > plan->blocks_to_add)
 		plan->blocks_to_add = missing;
 	size_t driving = plan->fates[SCALE_PENDING_NEEDS_BLOCK];
-	plan->reason = cc_xasprintf("%zu pending pod%s fit%s neither the free room of ready nodes nor the blocks being "
-				    "provisioned: add %" PRId64 " block%s (%" PRId64 " nodes)",
-				    driving, driving == 1 ? "" : "s", driving == 1 ? "s" : "", plan->blocks_to_add,
-				    plan->blocks_to_add == 1 ? "" : "s", plan->blocks_to_add * c->sku.nodes_per_block);
+	plan->reason = plan_reason(ctx,
+				   "%zu pending pod%s fit%s neither the free room of ready nodes nor the blocks being "
+				   "provisioned: add %" PRId64 " block%s (%" PRId64 " nodes)",
+				   driving, driving == 1 ? "" : "s", driving == 1 ? "s" : "", plan->blocks_to_add,
+				   plan->blocks_to_add == 1 ? "" : "s", plan->blocks_to_add * c->sku.nodes_per_block);
 }

@@ -158,6 +158,20 @@ static void text_pending(FILE *out, const struct scale_cluster *c, const struct 
 		plan->n_pending, plan->fates[SCALE_PENDING_FITS_NOW], plan->fates[SCALE_PENDING_FITS_PROVISIONING],
 		plan->fates[SCALE_PENDING_NEEDS_BLOCK], plan->fates[SCALE_PENDING_MAX_BLOCKS],
 		plan->fates[SCALE_PENDING_UNSCHEDULABLE]);
+	/* The pods that drive a scale-up first, then those that stay pending whatever is added. */
+	size_t driving = 0;
+	for (size_t k = 0; k < plan->n_pending; k++) {
+		if (plan->pending[k].fate != SCALE_PENDING_NEEDS_BLOCK)
+			continue;
+		if (driving++ == 10) {
+			fprintf(out, "  ... (--format json lists up to %d)\n", SCALE_REPORT_MAX_LISTED);
+			break;
+		}
+		const struct scale_pod *p = &c->pods[plan->pending[k].pod];
+		char *why = scale_pending_reason(c, p, SCALE_PENDING_NEEDS_BLOCK);
+		fprintf(out, "  needs a new block: %s/%s: %s\n", p->namespace_, p->name, why);
+		free(why);
+	}
 	size_t listed = 0;
 	for (size_t k = 0; k < plan->n_pending; k++) {
 		enum scale_pending_fate f = plan->pending[k].fate;

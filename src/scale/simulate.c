@@ -2,9 +2,18 @@
  * a block's nodes becoming ready (a scale-up plus the provisioning delay), and the planner's tick
  * every `interval` seconds. The scheduler is first-fit over ready nodes, pending pods in arrival
  * order. The planner is the one of `cocoon scale plan`, on a struct scale_cluster this file keeps up
- * to date; it is skipped on a tick when nothing changed and no time rule is due (its next_check),
- * which is what makes a month of trace take seconds. The history it needs (underutilized_since,
- * last scale events) is kept here, as a real caller keeps it between calls.
+ * to date; it is skipped on a tick when nothing changed and no time rule is due (its next_check).
+ * The history it needs (underutilized_since, last scale events) is kept here, as a real caller keeps
+ * it between calls.
+ *
+ * What keeps a week of trace at the speed of a day: every pod change goes through plan_state.h, so
+ * the planner's totals (requests per node and block, the pods of each block, the pending pods) are
+ * kept up to date instead of added up over every pod at every decision; the scheduler's first fit
+ * is a segment tree of the nodes' free room (pack.h) instead of a scan of every node; and the
+ * planner is asked for terse decisions (no reason sentences, only the blocks that may go ordered).
+ * Removing a block renumbers nodes and blocks: the totals are then built afresh, once per
+ * scale-down. A test (tests/unit/scale/test_simulate.c) compares every decision with the one
+ * scale_plan_make takes from scratch.
  *
  * Measures: node-hours count a block from its order to its removal (it is billed while it boots);
  * utilization is requested over the billed nodes' allocatable (the larger of cpu and memory),
@@ -15,7 +24,9 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "scale/pack.h"
 #include "scale/plan.h"
+#include "scale/plan_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -51,9 +62,11 @@ struct sim {
 	long *cluster_pod; /* trace pod -> cluster pod, -1 when not live */
 	size_t *trace_pod; /* cluster pod -> trace pod */
 	size_t cap_trace_pod;
-	struct scale_resources *node_used; /* parallel to cluster->nodes */
-	size_t cap_node_used;
-	int64_t *ready_at; /* parallel to cluster->blocks */
+	struct scale_plan_state state; /* the planner's running totals, kept in step with cluster */
+	struct scale_bins room;        /* the scheduler's index of free room, parallel to cluster->nodes */
+	bool room_stale;               /* nodes came or went: rebuild room before the next placement */
+	size_t n_provisioning;         /* blocks ordered and not ready */
+	int64_t *ready_at;             /* parallel to cluster->blocks */
 	size_t cap_ready_at;
 	size_t *pending; /* trace pods waiting, in arrival order */
 	size_t n_pending, cap_pending;
@@ -142,28 +155,44 @@ static void add_resources(struct scale_resources *sum, struct scale_resources r,
 
 static void place(struct sim *s, size_t ci, size_t node)
 {
-	struct scale_pod *p = &s->cluster->pods[ci];
-	p->node = (long)node;
-	add_resources(&s->node_used[node], p->requests, 1);
-	add_resources(&s->running, p->requests, 1);
+	struct scale_resources r = s->cluster->pods[ci].requests;
+	scale_plan_state_move_pod(&s->state, s->cluster, ci, (long)node);
+	scale_bins_take(&s->room, node, r);
+	add_resources(&s->running, r, 1);
 	size_t tp = s->trace_pod[ci];
 	s->pending_time[tp] = (double)(s->now - s->trace->pods[tp].created);
 	s->dirty = true;
 }
 
-/* First fit over the ready nodes. */
-static bool schedule(struct sim *s, size_t ci)
+/* The free room of every node, from the running totals. A node's requests never pass its
+ * allocatable here (the scheduler and the planner's drain only use room there is), so the bins'
+ * clamping at zero never hides an overcommitted node. */
+static void rebuild_room(struct sim *s)
 {
 	const struct scale_cluster *c = s->cluster;
-	struct scale_resources r = c->pods[ci].requests;
+	scale_bins_free(&s->room);
+	scale_bins_init(&s->room, c->n_nodes);
 	for (size_t n = 0; n < c->n_nodes; n++) {
-		if (s->node_used[n].cpu_milli + r.cpu_milli <= c->nodes[n].allocatable.cpu_milli &&
-		    s->node_used[n].memory + r.memory <= c->nodes[n].allocatable.memory) {
-			place(s, ci, n);
-			return true;
-		}
+		const struct scale_node *node = &c->nodes[n];
+		struct scale_resources free_room = { node->allocatable.cpu_milli - s->state.used[n].cpu_milli,
+						     node->allocatable.memory - s->state.used[n].memory };
+		scale_bins_set(&s->room, n, free_room, scale_taints_open(node->taints, node->n_taints));
 	}
-	return false;
+	scale_bins_build(&s->room);
+	s->room_stale = false;
+}
+
+/* First fit over the ready nodes, in node order: the segment tree of pack.c answers what a scan of
+ * every node would, in O(log nodes). The simulator's pods ask for nothing but room. */
+static bool schedule(struct sim *s, size_t ci)
+{
+	if (s->room_stale)
+		rebuild_room(s);
+	long n = scale_bins_first_fit(&s->room, s->cluster->pods[ci].requests, NULL, NULL);
+	if (n < 0)
+		return false;
+	place(s, ci, (size_t)n);
+	return true;
 }
 
 static void schedule_pending(struct sim *s)
@@ -186,6 +215,7 @@ static void create_pod(struct sim *s, size_t tp)
 	const struct scale_trace_pod *t = &s->trace->pods[tp];
 	struct scale_resources r = { t->cpu_milli, t->memory };
 	size_t ci = scale_cluster_add_pod(s->cluster, "default", t->name, r, -1);
+	scale_plan_state_pod_added(&s->state, s->cluster, ci);
 	s->trace_pod = grow(s->trace_pod, ci + 1, &s->cap_trace_pod, sizeof(*s->trace_pod));
 	s->trace_pod[ci] = tp;
 	s->cluster_pod[tp] = (long)ci;
@@ -206,14 +236,16 @@ static void delete_pod(struct sim *s, size_t tp)
 	struct scale_cluster *c = s->cluster;
 	struct scale_pod *p = &c->pods[ci];
 	if (p->node >= 0) {
-		add_resources(&s->node_used[p->node], p->requests, -1);
+		if (!s->room_stale)
+			scale_bins_take(&s->room, (size_t)p->node,
+					(struct scale_resources){ -p->requests.cpu_milli, -p->requests.memory });
 		add_resources(&s->running, p->requests, -1);
 	} else {
 		s->pending_time[tp] = (double)(s->now - s->trace->pods[tp].created);
 	}
 	add_resources(&s->live, p->requests, -1);
 	size_t last = c->n_pods - 1;
-	scale_cluster_remove_pod(c, (size_t)ci);
+	scale_plan_state_remove_pod(&s->state, c, (size_t)ci);
 	if ((size_t)ci != last) {
 		s->trace_pod[ci] = s->trace_pod[last];
 		s->cluster_pod[s->trace_pod[ci]] = ci;
@@ -229,34 +261,38 @@ static void add_block(struct sim *s, bool ready)
 	char id[32];
 	snprintf(id, sizeof(id), "b%zu", ++s->block_serial);
 	size_t b = scale_cluster_add_block(c, id);
+	scale_plan_state_block_added(&s->state, b);
 	s->ready_at = grow(s->ready_at, b + 1, &s->cap_ready_at, sizeof(*s->ready_at));
 	s->ready_at[b] = s->now + s->o->provision_delay;
 	c->blocks[b].provisioning = !ready;
-	if (!ready)
+	if (!ready) {
+		s->n_provisioning++;
 		return;
+	}
 	for (int64_t k = 0; k < s->npb; k++) {
 		snprintf(id, sizeof(id), "b%zu-n%02" PRId64, s->block_serial, k + 1);
 		size_t n = scale_cluster_add_node(c, id, b, scale_sku_node_allocatable(&c->sku));
-		s->node_used = grow(s->node_used, n + 1, &s->cap_node_used, sizeof(*s->node_used));
-		s->node_used[n] = (struct scale_resources){ 0, 0 };
+		scale_plan_state_node_added(&s->state, c, n);
 	}
+	s->room_stale = true;
 	s->need_schedule = true;
 }
 
 static void make_ready(struct sim *s)
 {
 	struct scale_cluster *c = s->cluster;
-	for (size_t b = 0; b < c->n_blocks; b++) {
+	for (size_t b = 0; b < c->n_blocks && s->n_provisioning > 0; b++) {
 		if (!c->blocks[b].provisioning || s->ready_at[b] > s->now)
 			continue;
 		c->blocks[b].provisioning = false;
+		s->n_provisioning--;
 		char name[48];
 		for (int64_t k = 0; k < s->npb; k++) {
 			snprintf(name, sizeof(name), "%s-n%02" PRId64, c->blocks[b].id, k + 1);
 			size_t n = scale_cluster_add_node(c, name, b, scale_sku_node_allocatable(&c->sku));
-			s->node_used = grow(s->node_used, n + 1, &s->cap_node_used, sizeof(*s->node_used));
-			s->node_used[n] = (struct scale_resources){ 0, 0 };
+			scale_plan_state_node_added(&s->state, c, n);
 		}
+		s->room_stale = true;
 		s->need_schedule = true;
 		s->dirty = true;
 	}
@@ -265,7 +301,7 @@ static void make_ready(struct sim *s)
 static int64_t next_ready(const struct sim *s)
 {
 	int64_t next = INT64_MAX;
-	for (size_t b = 0; b < s->cluster->n_blocks; b++)
+	for (size_t b = 0; b < s->cluster->n_blocks && s->n_provisioning > 0; b++)
 		if (s->cluster->blocks[b].provisioning && s->ready_at[b] < next)
 			next = s->ready_at[b];
 	return next;
@@ -286,7 +322,6 @@ static void remove_block(struct sim *s, size_t b)
 		}
 		renumber[n] = (long)kept;
 		c->nodes[kept] = c->nodes[n];
-		s->node_used[kept] = s->node_used[n];
 		if (c->nodes[kept].block > b)
 			c->nodes[kept].block--;
 		kept++;
@@ -300,17 +335,17 @@ static void remove_block(struct sim *s, size_t b)
 	memmove(&c->blocks[b], &c->blocks[b + 1], (c->n_blocks - b - 1) * sizeof(*c->blocks));
 	memmove(&s->ready_at[b], &s->ready_at[b + 1], (c->n_blocks - b - 1) * sizeof(*s->ready_at));
 	c->n_blocks--;
+	/* Every node and block after it was renumbered: a scale-down is rare enough to add up afresh. */
+	scale_plan_state_build(&s->state, c);
+	s->room_stale = true;
 }
 
 static void apply_scale_down(struct sim *s, const struct scale_plan *plan)
 {
 	struct scale_cluster *c = s->cluster;
-	for (size_t i = 0; i < plan->n_drain; i++) {
-		struct scale_pod *p = &c->pods[plan->drain[i].pod];
-		add_resources(&s->node_used[p->node], p->requests, -1);
-		p->node = (long)plan->drain[i].node;
-		add_resources(&s->node_used[p->node], p->requests, 1);
-	}
+	/* the running totals are built afresh by remove_block */
+	for (size_t i = 0; i < plan->n_drain; i++)
+		c->pods[plan->drain[i].pod].node = (long)plan->drain[i].node;
 	remove_block(s, (size_t)plan->block_to_remove);
 	c->last_scale_down = s->now;
 	s->result->scale_downs++;
@@ -338,9 +373,14 @@ static int tick(struct sim *s, struct cc_error *err)
 		return 0;
 	c->now = s->now;
 	struct scale_plan plan;
-	int r = scale_plan_make(c, &plan, err);
+	const struct scale_plan_options terse = { .terse = true };
+	int r = scale_plan_decide(c, &s->state, &terse, &plan, err);
 	if (r < 0)
 		return r;
+	if (s->o->check && (r = s->o->check(s->o->check_ctx, c, &s->state, &plan, err)) < 0) {
+		scale_plan_release(&plan);
+		return r;
+	}
 	s->result->plans++;
 	for (size_t i = 0; i < plan.n_blocks; i++)
 		c->blocks[plan.blocks[i].block].underutilized_since = plan.blocks[i].underutilized_since;
@@ -524,6 +564,8 @@ static int run_policy(const struct scale_trace *trace, const struct scale_sim_op
 	s.cluster->policy = o->policy;
 	s.cluster->min_blocks = run->min_blocks;
 	s.cluster->max_blocks = run->max_blocks;
+	scale_plan_state_init(&s.state);
+	s.room_stale = true;
 	s.cluster_pod = cc_xcalloc(trace->n + 1, sizeof(*s.cluster_pod));
 	for (size_t i = 0; i < trace->n; i++)
 		s.cluster_pod[i] = -1;
@@ -535,7 +577,8 @@ static int run_policy(const struct scale_trace *trace, const struct scale_sim_op
 	scale_cluster_free(s.cluster);
 	free(s.cluster_pod);
 	free(s.trace_pod);
-	free(s.node_used);
+	scale_plan_state_free(&s.state);
+	scale_bins_free(&s.room);
 	free(s.ready_at);
 	free(s.pending);
 	free(s.pending_time);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct cc_error;
+struct scale_plan;
+struct scale_plan_state;
 
 struct scale_sim_options {
 	struct scale_sku sku;
@@ -22,6 +24,11 @@ struct scale_sim_options {
 	/* Called now and then with the share of the trace done (0..1), or NULL. */
 	void (*progress)(void *ctx, const char *policy, double done);
 	void *progress_ctx;
+	/* Tests only, NULL otherwise: called after every planner run, before its decision is carried
+	 * out, with the cluster, the running totals and the plan; a negative return stops the run. */
+	int (*check)(void *ctx, const struct scale_cluster *cluster, const struct scale_plan_state *state,
+		     const struct scale_plan *plan, struct cc_error *err);
+	void *check_ctx;
 };
 
 /* One (time, value) point of a step function. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # cocoon scale: plan on the shipped example (text and JSON: decision, reason, drain plan, verdicts),
 # a scale-up by whole blocks, bad input named precisely (exit 2), the trace generator's determinism,
-# and the simulator's JSON fields and SVG plot on a generated trace.
+# the simulator's JSON fields and SVG plot on a generated trace, and its answer on a generated week.
 
 load helpers/common
 
@@ -105,6 +105,28 @@ setup_file() {
 	PY
 	run -0 "$COCOON" scale simulate --trace "$WORK/trace.csv"
 	[[ "$output" == *"node_by_node"* && "$output" == *"static_peak"* ]]
+}
+
+@test "simulate: a generated week gives the answer of the simulator that planned from scratch" {
+	# The figures are those the simulator gave when it rebuilt the planner's state for every
+	# decision; keeping the state between decisions (docs/scale.md, "Performance") must not move them.
+	"$COCOON" scale trace generate --seed 7 --duration 604800 --peak-pods 200 -o "$WORK/week.csv"
+	run -0 "$COCOON" scale simulate --trace "$WORK/week.csv" --format json
+	"$SYSTEM_PYTHON" - "$output" <<-'PY'
+	import json, sys
+	d = json.loads(sys.argv[1])
+	assert d["pods"] == 26612 and d["unschedulable"] == 0, d
+	want = {
+	    "blocks": {"node_hours": 6913.96, "pending_p95_s": 125.0, "utilization_mean": 0.643464, "scale_ups": 44,
+	               "scale_downs": 70, "flaps": 3, "max_nodes": 90, "planner_runs": 31528},
+	    "node_by_node": {"node_hours": 6591.37, "utilization_p5": 0.358974, "scale_ups": 247, "scale_downs": 893,
+	                     "flaps": 28, "max_nodes": 83, "planner_runs": 33089},
+	    "static_peak": {"node_hours": 15119.1, "max_nodes": 90},
+	}
+	for policy, fields in want.items():
+	    for k, v in fields.items():
+	        assert d["policies"][policy][k] == v, (policy, k, d["policies"][policy][k], v)
+	PY
 }
 
 @test "simulate: a trace without the needed columns is refused with the column's name" {
