@@ -17,6 +17,7 @@
 #include "platform/admit.h"
 #include "platform/audit_log.h"
 #include "platform/discovery.h"
+#include "platform/eviction.h"
 #include "platform/field_validation.h"
 #include "platform/finalizers.h"
 #include "platform/image_admission.h"
@@ -737,6 +738,44 @@ static void delete_one(struct platform_api *api, const struct platform_target *t
 	platform_respond(resp, 200, old);
 }
 
+/* POST pods/NAME/eviction (policy/v1 Eviction, eviction.h): the budget's say, then the pod's delete
+ * with the Eviction's deleteOptions.gracePeriodSeconds; 201 and a Status of Success, as
+ * kube-apiserver answers. */
+static void evict(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		  struct cc_http_response *resp)
+{
+	_cleanup_json_ json_t *eviction = NULL;
+	if (req->body.len && parse_body(req, t->resource, resp, &eviction) < 0)
+		return;
+	const json_t *g = json_object_get(json_object_get(eviction, "deleteOptions"), "gracePeriodSeconds");
+	int64_t grace = json_is_integer(g) ? json_integer_value(g) : -1;
+	_cleanup_json_ json_t *pod = NULL;
+	if (!load_target(api, t, resp, &pod))
+		return;
+	if (!platform_eviction_allow(api->cfg.objects, t->resource, pod, resp))
+		return;
+	struct platform_target pod_target = *t;
+	pod_target.subresource = NULL;
+	if (api->cfg.pods) {
+		delete_pod(api, &pod_target, grace, 0, resp);
+	} else { /* no runner: nothing to stop, the object goes */
+		struct cc_error err = { 0 };
+		json_t *old = NULL;
+		int rc = platform_objects_delete(api->cfg.objects, t->resource, t->namespace, t->name, 0, &old, &err);
+		if (rc < 0) {
+			respond_error(resp, t, rc, &err);
+			return;
+		}
+		platform_respond(resp, 200, old);
+	}
+	if (resp->status == 200) {
+		cc_buf_free(&resp->body);
+		json_t *status = json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+					   "metadata", "status", "Success", "code", 201);
+		platform_respond(resp, 201, status);
+	}
+}
+
 static void delete_collection(struct platform_api *api, const struct platform_target *t,
 			      const struct cc_http_request *req, struct cc_http_response *resp)
 {
@@ -891,6 +930,15 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 				      t->resource->resource);
 		return;
 	}
+	/* The Node is cocoond's own: its status and its existence stay so; its spec (cordon, taints),
+	 * labels and annotations are the operator's, as on a kubelet's Node. */
+	if (strcmp(t->resource->kind, "Node") == 0 && !get &&
+	    (!t->name || (strcmp(m, "PUT") != 0 && strcmp(m, "PATCH") != 0) || t->subresource)) {
+		platform_status_error(resp, 405, NULL, t->resource, t->name,
+				      "cocoond registers its Node and writes its status: only its spec, labels and "
+				      "annotations may be changed (PUT or PATCH)");
+		return;
+	}
 	if (t->name && t->subresource && is_pod_stream(t)) {
 		pod_stream(api, t, req, resp);
 		return;
@@ -898,6 +946,11 @@ static void serve_resource(struct platform_api *api, struct platform_target *t, 
 	if (t->name && t->subresource && strcmp(t->subresource, "token") == 0 &&
 	    strcmp(t->resource->resource, "serviceaccounts") == 0 && strcmp(m, "POST") == 0) {
 		token_request(api, t, req, resp);
+		return;
+	}
+	if (t->name && t->subresource && strcmp(t->subresource, "eviction") == 0 &&
+	    strcmp(t->resource->resource, "pods") == 0 && strcmp(m, "POST") == 0) {
+		evict(api, t, req, resp);
 		return;
 	}
 	if (t->name && t->subresource && strcmp(t->subresource, "log") == 0 &&

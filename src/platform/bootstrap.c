@@ -135,6 +135,47 @@ static int node_object(const char *name, const struct platform_node_options *opt
 	return 0;
 }
 
+/* What the operator changed on the Node survives a restart, as kubelet leaves it: the spec (a
+ * cordon, taints), labels and annotations; this start's own labels and taints (the flags) win. */
+static void keep_operator_changes(json_t *node, const json_t *old)
+{
+	json_t *meta = json_object_get(node, "metadata");
+	const json_t *old_meta = json_object_get(old, "metadata");
+	json_t *labels = json_deep_copy(json_object_get(old_meta, "labels"));
+	if (json_is_object(labels)) {
+		json_object_update(labels, json_object_get(meta, "labels"));
+		json_object_set_new(meta, "labels", labels);
+	} else {
+		json_decref(labels);
+	}
+	if (json_is_object(json_object_get(old_meta, "annotations")))
+		json_object_set(meta, "annotations", json_object_get(old_meta, "annotations"));
+	json_t *spec = json_deep_copy(json_object_get(old, "spec"));
+	if (!json_is_object(spec)) {
+		json_decref(spec);
+		return;
+	}
+	json_t *taints = json_object_get(spec, "taints");
+	size_t i, j;
+	const json_t *mine;
+	json_array_foreach (json_object_get(json_object_get(node, "spec"), "taints"), i, mine) {
+		if (!json_is_array(taints)) {
+			taints = json_array();
+			json_object_set_new(spec, "taints", taints);
+		}
+		for (j = 0; j < json_array_size(taints);) {
+			const json_t *t = json_array_get(taints, j);
+			if (json_equal(json_object_get(t, "key"), json_object_get(mine, "key")) &&
+			    json_equal(json_object_get(t, "effect"), json_object_get(mine, "effect")))
+				json_array_remove(taints, j);
+			else
+				j++;
+		}
+		json_array_append(taints, (json_t *)mine);
+	}
+	json_object_set_new(node, "spec", spec);
+}
+
 /* The Node is written at every start: its status (capacity, heartbeat) is this start's. */
 static int register_node(struct platform_objects *o, const char *name, const struct platform_node_options *opts,
 			 struct cc_error *err)
@@ -150,6 +191,7 @@ static int register_node(struct platform_objects *o, const char *name, const str
 		json_object_set(meta, "uid", json_object_get(json_object_get(old, "metadata"), "uid"));
 		json_object_set(meta, "creationTimestamp",
 				json_object_get(json_object_get(old, "metadata"), "creationTimestamp"));
+		keep_operator_changes(node, old);
 		rc = platform_objects_update(o, r, node, 0, &stored, err);
 		if (rc < 0) {
 			/* A stale status (a full disk, say) is no reason not to serve: the Node is there. */

@@ -13,6 +13,7 @@ static const struct {
 	const char *sub;
 	const char *kind;
 	const char *verbs;
+	const char *group, *version; /* the subresource's kind is of another group (Eviction); NULL: none */
 } subresources[] = {
 	{ "pods", "status", "Pod", "get,patch,update" },
 	{ "deployments", "status", "Deployment", "get,patch,update" },
@@ -21,6 +22,8 @@ static const struct {
 	{ "nodes", "status", "Node", "get" },
 	{ "deployments", "scale", "Scale", "get,patch,update" },
 	{ "replicasets", "scale", "Scale", "get,patch,update" },
+	/* kubectl drain evicts through it when discovery lists it, and deletes otherwise. */
+	{ "pods", "eviction", "Eviction", "create", "policy", "v1" },
 };
 
 static json_t *verbs(const char *list)
@@ -61,10 +64,14 @@ static json_t *resource_list(const char *group, const char *version)
 				continue;
 			char name[96];
 			snprintf(name, sizeof(name), "%s/%s", r->resource, subresources[j].sub);
-			json_array_append_new(list,
-					      json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
-							"namespaced", r->namespaced, "kind", subresources[j].kind,
-							"verbs", verbs(subresources[j].verbs)));
+			json_t *sub = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "singularName", "",
+						"namespaced", r->namespaced, "kind", subresources[j].kind, "verbs",
+						verbs(subresources[j].verbs));
+			if (subresources[j].group) {
+				json_object_set_new(sub, "group", json_string(subresources[j].group));
+				json_object_set_new(sub, "version", json_string(subresources[j].version));
+			}
+			json_array_append_new(list, sub);
 		}
 	}
 	char gv[96];

@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long an eviction's disruption counts before the pod is marked deleted: kube-controller-manager's
+ * DeletionTimeout, after which a pod that did not go counts as healthy again. */
+#define DISRUPTION_TIMEOUT_NS (120LL * 1000000000)
+
 static bool pod_healthy(const json_t *pod)
 {
 	return !kube_meta(pod, "deletionTimestamp") && kube_pod_ready(pod);
@@ -53,23 +57,37 @@ json_t *platform_disruption_status(const json_t *pdb, const json_t *pods, const 
 		selector = NULL;
 	json_int_t expected = 0, healthy = 0;
 	_cleanup_json_ json_t *counted = json_object(); /* controllers already counted */
+	json_t *disrupted = json_object();
+	int64_t now_ns = cc_time_now_ns();
 	size_t i;
 	const json_t *pod;
 	json_array_foreach (pods, i, pod) {
 		if (!selector || kube_pod_finished(pod) ||
 		    !platform_selector_matches(selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
 			continue;
-		healthy += pod_healthy(pod);
+		/* A pod an eviction took a disruption for, not yet marked deleted: already gone as far as
+		 * the budget is concerned, or a second eviction could take the same disruption. */
+		const char *name = kube_meta(pod, "name") ?: "";
+		const json_t *since = json_object_get(json_object_get(observed, "disruptedPods"), name);
+		int64_t since_ns = 0;
+		if (json_is_string(since) && !kube_meta(pod, "deletionTimestamp") &&
+		    cc_time_parse_rfc3339(json_string_value(since), &since_ns) == 0 &&
+		    now_ns - since_ns < DISRUPTION_TIMEOUT_NS) {
+			json_object_set(disrupted, name, (json_t *)since);
+		} else {
+			healthy += pod_healthy(pod);
+		}
 		const json_t *ref = kube_controller_ref(pod);
 		const char *kind = json_string_value(json_object_get(ref, "kind"));
-		const char *name = json_string_value(json_object_get(ref, "name"));
-		json_int_t want = kind && name && strcmp(kind, "ReplicaSet") == 0 ? replicas_of(replicasets, name) : -1;
+		const char *owner = json_string_value(json_object_get(ref, "name"));
+		json_int_t want =
+		    kind && owner && strcmp(kind, "ReplicaSet") == 0 ? replicas_of(replicasets, owner) : -1;
 		if (want < 0) {
 			expected++;
 			continue;
 		}
-		if (!json_object_get(counted, name)) {
-			json_object_set_new(counted, name, json_true());
+		if (!json_object_get(counted, owner)) {
+			json_object_set_new(counted, owner, json_true());
 			expected += want;
 		}
 	}
@@ -95,11 +113,16 @@ json_t *platform_disruption_status(const json_t *pdb, const json_t *pods, const 
 	char now[40];
 	cc_time_format_rfc3339_seconds(cc_time_now_ns(), now, sizeof(now));
 	json_int_t generation = json_integer_value(json_object_get(json_object_get(pdb, "metadata"), "generation"));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:[{s:s, s:s, s:s, s:s, s:s, s:I}]}", "observedGeneration",
-			 generation, "disruptionsAllowed", allowed, "currentHealthy", healthy, "desiredHealthy",
-			 desired, "expectedPods", expected, "conditions", "type", "DisruptionAllowed", "status",
-			 cond_status, "reason", allowed > 0 ? "SufficientPods" : "InsufficientPods", "message", "",
-			 "lastTransitionTime", since ?: now, "observedGeneration", generation);
+	json_t *status =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:[{s:s, s:s, s:s, s:s, s:s, s:I}]}", "observedGeneration", generation,
+		      "disruptionsAllowed", allowed, "currentHealthy", healthy, "desiredHealthy", desired,
+		      "expectedPods", expected, "conditions", "type", "DisruptionAllowed", "status", cond_status,
+		      "reason", allowed > 0 ? "SufficientPods" : "InsufficientPods", "message", "",
+		      "lastTransitionTime", since ?: now, "observedGeneration", generation);
+	if (json_object_size(disrupted))
+		json_object_set(status, "disruptedPods", disrupted);
+	json_decref(disrupted);
+	return status;
 }
 
 static json_t *list(struct platform_objects *o, const struct platform_resource *r, const char *namespace,

@@ -6,7 +6,7 @@
 
 static const struct platform_resource resources[] = {
 	{ "", "v1", "namespaces", "Namespace", "namespace", false, { "ns" }, NULL, false },
-	{ "", "v1", "nodes", "Node", "node", false, { "no" }, NULL, true },
+	{ "", "v1", "nodes", "Node", "node", false, { "no" }, NULL, false },
 	{ "", "v1", "pods", "Pod", "pod", true, { "po" }, "all", false },
 	{ "", "v1", "services", "Service", "service", true, { "svc" }, "all", false },
 	{ "", "v1", "endpoints", "Endpoints", "endpoints", true, { "ep" }, NULL, false },

@@ -16,7 +16,7 @@ struct platform_resource {
 	bool namespaced;
 	const char *short_names[3]; /* NULL-terminated */
 	const char *categories;     /* "all" or NULL */
-	bool read_only;             /* served, not written by clients (Node) */
+	bool read_only;             /* served, not written by clients (VulnerabilityReport) */
 	const char *verbs;          /* discovery's verbs when not the usual ones, comma-separated */
 };
 

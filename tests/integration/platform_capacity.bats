@@ -20,6 +20,9 @@ setup_file() {
 }
 
 teardown_file() {
+	# a failed drain test must not leave the node cordoned for the rest of the file
+	[ -n "${KUBECTL:-}" ] && [ -e "$BATS_FILE_TMPDIR/data/kubeconfig" ] &&
+		"$KUBECTL" --kubeconfig "$BATS_FILE_TMPDIR/data/kubeconfig" uncordon --all >/dev/null 2>&1
 	stop_pods_platform
 }
 
@@ -211,4 +214,65 @@ SCHEDULED='{.status.conditions[?(@.type=="PodScheduled")]'
 	[[ "$output" == *"/nonexistent/plan.json"* ]]
 	run "$COCOON" scale state --server "https://127.0.0.1:$(free_port)" --pki "$DATA/pki"
 	[ "$status" -eq 1 ]
+}
+
+@test "capacity: kubectl cordon holds new pods back, kubectl drain evicts within the budget, uncordon lets them in" {
+	local node
+	node="$("$KUBECTL" get nodes -o jsonpath='{.items[0].metadata.name}')"
+	"${K[@]}" apply -f - >/dev/null <<-EOF
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: drained}
+	spec:
+	  replicas: 2
+	  selector: {matchLabels: {app: drained}}
+	  template:
+	    metadata: {labels: {app: drained}}
+	    spec:
+	      terminationGracePeriodSeconds: 1
+	      containers:
+	      - {name: c, image: "localhost/busybox:latest", command: [/bin/sleep, "3600"]}
+	---
+	apiVersion: policy/v1
+	kind: PodDisruptionBudget
+	metadata: {name: drained}
+	spec:
+	  minAvailable: 1
+	  selector: {matchLabels: {app: drained}}
+	EOF
+	run "${K[@]}" wait --for=condition=Ready pod -l app=drained --timeout=60s
+	[ "$status" -eq 0 ]
+	local i
+	for i in $(seq 1 100); do
+		[ "$("${K[@]}" get pdb drained -o jsonpath='{.status.disruptionsAllowed}')" = 1 ] && break
+		sleep 0.2
+	done
+	run "$KUBECTL" cordon "$node"
+	[ "$status" -eq 0 ]
+	[ "$("$KUBECTL" get node "$node" -o jsonpath='{.spec.unschedulable}')" = true ]
+	# one eviction is allowed; the second would leave fewer than minAvailable, and the replacement
+	# cannot start on a cordoned node: drain gives up on it
+	run "$KUBECTL" drain "$node" --pod-selector app=drained --timeout=12s
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"violate the pod's disruption budget"* ]]
+	[[ "$output" == *"evicted"* ]]
+	run "${K[@]}" get pods -l app=drained -o jsonpath='{range .items[*]}{.status.phase}{" "}{end}'
+	[[ "$output" == *Pending* ]]
+	run "${K[@]}" get pods -l app=drained -o jsonpath='{.items[*].status.conditions[?(@.type=="PodScheduled")].message}'
+	[[ "$output" == *"node(s) were unschedulable"* ]]
+	# the eviction API answers kube-apiserver's 429 itself
+	local victim
+	victim="$("${K[@]}" get pods -l app=drained --field-selector status.phase=Running -o jsonpath='{.items[0].metadata.name}')"
+	run "$KUBECTL" create --raw "/api/v1/namespaces/$NS/pods/$victim/eviction" -f - <<<"{\"apiVersion\": \"policy/v1\", \"kind\": \"Eviction\", \"metadata\": {\"name\": \"$victim\", \"namespace\": \"$NS\"}}"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"TooManyRequests"* || "$output" == *"disruption budget"* ]]
+	run "$KUBECTL" uncordon "$node"
+	[ "$status" -eq 0 ]
+	run "${K[@]}" wait --for=condition=Ready pod -l app=drained --timeout=60s
+	[ "$status" -eq 0 ]
+	# the Node stays cocoond's: it cannot be deleted, nor its status written
+	run "$KUBECTL" delete node "$node"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"only its spec, labels and annotations"* ]]
 }
