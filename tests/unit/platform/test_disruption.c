@@ -2,6 +2,7 @@
  * counts one), healthy ones Ready and not being deleted, minAvailable and maxUnavailable as counts
  * and percentages rounded up, the condition and its transition time kept while it holds. */
 #include "lib/base/cleanup.h"
+#include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "platform/disruption.h"
 #include "unit.h"
@@ -86,6 +87,35 @@ static void test_transition_time_kept(void **state)
 	assert_true(json_equal(first, again));
 }
 
+static void test_evicted_pod_counts_as_gone(void **state)
+{
+	(void)state;
+	_cleanup_json_ json_t *pods = json_array();
+	json_array_append_new(pods, pod("a", "web", NULL, true));
+	json_array_append_new(pods, pod("b", "web", NULL, true));
+	_cleanup_json_ json_t *b = budget("minAvailable", json_integer(1));
+	char now[40];
+	cc_time_format_rfc3339_seconds(cc_time_now_ns(), now, sizeof(now));
+	/* an eviction took a's disruption; a is not marked deleted yet */
+	_cleanup_json_ json_t *observed = json_pack("{s:{s:s, s:s}}", "disruptedPods", "a", now, "gone", now);
+	_cleanup_json_ json_t *s = platform_disruption_status(b, pods, NULL, observed);
+	assert_int_equal(status_int(s, "currentHealthy"), 1);
+	assert_int_equal(status_int(s, "disruptionsAllowed"), 0);
+	/* a pod that left the store leaves the list */
+	assert_non_null(json_object_get(json_object_get(s, "disruptedPods"), "a"));
+	assert_null(json_object_get(json_object_get(s, "disruptedPods"), "gone"));
+	/* once marked deleted it is simply not healthy, and no longer listed */
+	json_object_set_new(json_object_get(json_array_get(pods, 0), "metadata"), "deletionTimestamp",
+			    json_string(now));
+	_cleanup_json_ json_t *s2 = platform_disruption_status(b, pods, NULL, s);
+	assert_int_equal(status_int(s2, "currentHealthy"), 1);
+	assert_null(json_object_get(s2, "disruptedPods"));
+	/* an entry older than two minutes is forgotten: the pod counts again */
+	_cleanup_json_ json_t *stale = json_pack("{s:{s:s}}", "disruptedPods", "b", "2020-01-01T00:00:00Z");
+	_cleanup_json_ json_t *s3 = platform_disruption_status(b, pods, NULL, stale);
+	assert_int_equal(status_int(s3, "currentHealthy"), 1);
+}
+
 static void test_malformed_selector_selects_nothing(void **state)
 {
 	(void)state;
@@ -104,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_transition_time_kept),
+		cmocka_unit_test(test_evicted_pod_counts_as_gone),
 		cmocka_unit_test(test_malformed_selector_selects_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
