@@ -209,10 +209,11 @@ static int queue_order(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-static bool bound(const json_t *pod)
+/* The node the pod is bound to, or NULL. */
+static const char *bound_to(const json_t *pod)
 {
 	const char *node = json_string_value(path2(pod, "spec", "nodeName"));
-	return node && node[0];
+	return node && node[0] ? node : NULL;
 }
 
 json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_t *running)
@@ -222,14 +223,16 @@ json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_
 	struct candidate *queue = cc_xcalloc(json_array_size(pods) + 1, sizeof(*queue));
 	size_t n = 0, i;
 	const json_t *pod;
+	const char *name = kube_meta(node, "name") ?: "";
 	json_array_foreach (pods, i, pod) {
-		const char *uid = kube_meta(pod, "uid");
+		const char *uid = kube_meta(pod, "uid"), *on = bound_to(pod);
 		if (!uid)
 			continue;
-		if (bound(pod) || json_object_get(running, uid)) {
+		if (on || json_object_get(running, uid)) {
 			struct scale_pod_request req;
 			struct cc_error err = { 0 };
-			if (kube_pod_finished(pod))
+			/* A pod of another node holds that node's room, not this one's. */
+			if (kube_pod_finished(pod) || (on && strcmp(on, name) != 0 && !json_object_get(running, uid)))
 				continue;
 			room.pods--;
 			if (scale_pod_request(pod, &req, &err) == 0)

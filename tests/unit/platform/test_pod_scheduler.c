@@ -74,6 +74,7 @@ static void test_bound_pods_hold_room_and_order(void **state)
 	_cleanup_json_ json_t *n = node("4", "8Gi", "110");
 	_cleanup_json_ json_t *pods = json_array();
 	json_array_append_new(pods, pod("running", "2026-01-01T00:00:00Z", "2", "4Gi", "n1"));
+	json_array_append_new(pods, pod("elsewhere", "2026-01-01T00:00:00Z", "4", "8Gi", "n2"));
 	json_t *done = pod("done", "2026-01-01T00:00:00Z", "4", "8Gi", "n1");
 	json_object_set_new(done, "status", json_pack("{s:s}", "phase", "Succeeded"));
 	json_array_append_new(pods, done);
