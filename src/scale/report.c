@@ -124,7 +124,17 @@ json_t *scale_plan_json(const struct scale_cluster *c, const struct scale_plan *
 				      (json_int_t)c->max_blocks));
 	json_object_set_new(doc, "pending", pending_json(c, plan));
 	json_object_set_new(doc, "block_verdicts", verdicts_json(c, plan));
-	json_object_set_new(doc, "history", json_pack("{s:o}", "blocks", history_json(c, plan)));
+	/* What to give back as `history` next time, assuming the decision is carried out now: so a
+	 * caller that feeds each plan's history to the next (`cocoon scale plan --cluster --history`)
+	 * keeps the cooldowns without bookkeeping of its own. */
+	json_t *history = json_pack("{s:o}", "blocks", history_json(c, plan));
+	int64_t up = plan->decision == SCALE_UP ? c->now : c->last_scale_up;
+	int64_t down = plan->decision == SCALE_DOWN ? c->now : c->last_scale_down;
+	if (up >= 0)
+		json_object_set_new(history, "last_scale_up", json_integer(up));
+	if (down >= 0)
+		json_object_set_new(history, "last_scale_down", json_integer(down));
+	json_object_set_new(doc, "history", history);
 	json_object_set_new(doc, "next_check", plan->next_check >= 0 ? json_integer(plan->next_check) : json_null());
 	return doc;
 }

@@ -193,6 +193,15 @@ SCHEDULED='{.status.conditions[?(@.type=="PodScheduled")]'
 	[ "$(jq -r .blocks_to_add <<<"$output")" = 1 ]
 	[ "$(jq -r --arg p "$NS/wide" '.pending.pods[] | select(.pod == $p) | .fate' <<<"$output")" = needs_block ]
 	[ "$(jq -r --arg p "$NS/huge" '.pending.pods[] | select(.pod == $p) | .fate' <<<"$output")" = unschedulable ]
+	# the plan's history carries the scale-up into the next state, so its cooldown holds
+	printf '%s' "$output" >"$BATS_TEST_TMPDIR/plan.json"
+	local up
+	up="$(jq -r .history.last_scale_up "$BATS_TEST_TMPDIR/plan.json")"
+	[ "$up" -gt 0 ]
+	run "$COCOON" scale state "${TLS[@]}" --history "$BATS_TEST_TMPDIR/plan.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .history.last_scale_up <<<"$output")" = "$up" ]
+	[ "$(jq -r '.blocks[0].id' <<<"$output")" = b1 ]
 	# a larger SKU node takes it too; text output names the pod that drives it
 	run "$COCOON" scale plan --cluster "${TLS[@]}" --node-cpu 8 --node-memory 32Gi
 	[ "$status" -eq 0 ]
