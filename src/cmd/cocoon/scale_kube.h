@@ -58,7 +58,7 @@ enum {
 	"  --min-blocks N          never fewer (default 1: the control plane's)\n"                                     \
 	"  --max-blocks N          never more (default 1000)\n"                                                        \
 	"  --policy FILE           the planner's `policy` object (docs/scale.md \"Input\")\n"                          \
-	"  --history FILE          the previous plan's JSON: its block timers carry on\n"
+	"  --history FILE          the previous plan's JSON: its timers and cooldowns carry on\n"
 extern const struct option scale_kube_option_table[];
 void scale_kube_options_init(struct scale_kube_options *o);
 void scale_kube_options_clear(struct scale_kube_options *o);
