@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # OIDC bearer tokens on cocoond (issue 14) against a real OpenID Connect provider started by the
-# test (oauth2-mock-server from npm, tests/js; tests/integration/helpers/oidc_provider.mjs): the
+# test (oauth2-mock-server from npm, tests/js; tests/integration/helpers/oidc_provider.mjs; and
+# node-oidc-provider for `cocoon login --device`, helpers/oidc_device_provider.mjs): the
 # provider's discovery and JWKS over HTTPS with its own CA, ID tokens signed RS256, ES256 and EdDSA,
 # kube-apiserver's AuthenticationConfiguration (claim mappings with prefixes, a claim validation
 # rule), RBAC on the mapped groups, key rotation, and every kind of bad token refused with 401.
@@ -186,4 +187,89 @@ as_token() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'no valid token cached: run `cocoon login` first'* ]]
+}
+
+# device_user URL USER_CODE LOGIN [abort]: a person on another device, on the provider's own pages
+# (node-oidc-provider's device and development interaction pages): enters the code, confirms (or
+# refuses with `abort`), signs in as LOGIN and consents. Answers the last page.
+device_user() {
+	local base="$1" code="$2" login="$3" jar="$TMP/jar" page location xsrf
+	local C=(curl -sS --cacert "$TMP/idp-ca.crt" -c "$jar" -b "$jar")
+	page="$("${C[@]}" "$base/device")"
+	xsrf="$(grep -o 'name="xsrf" value="[^"]*"' <<<"$page" | cut -d'"' -f4)"
+	page="$("${C[@]}" --data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$code" "$base/device")"
+	xsrf="$(grep -o 'name="xsrf" value="[^"]*"' <<<"$page" | cut -d'"' -f4)"
+	if [ "${4:-}" = abort ]; then
+		"${C[@]}" --data-urlencode "xsrf=$xsrf" --data-urlencode "user_code=$code" -d confirm=yes -d abort=yes "$base/device"
+		return
+	fi
+	location="$("${C[@]}" -o /dev/null -w '%{redirect_url}' --data-urlencode "xsrf=$xsrf" \
+		--data-urlencode "user_code=$code" -d confirm=yes "$base/device")"
+	# the sign-in page, then the consent page, each answered where it posts to
+	location="$("${C[@]}" -o /dev/null -w '%{redirect_url}' -d prompt=login --data-urlencode "login=$login" \
+		-d password=any "$location")"
+	location="$("${C[@]}" -o /dev/null -w '%{redirect_url}' "$location")"
+	location="$("${C[@]}" -o /dev/null -w '%{redirect_url}' -d prompt=consent "$location")"
+	"${C[@]}" -L "$location"
+}
+
+@test "oidc: cocoon login --device signs in with a code entered elsewhere (node-oidc-provider), and a refusal is said" {
+	[ -d "$COCOON_ROOT/tests/js/node_modules/oidc-provider" ] || skip "tests/js is not installed (npm ci)"
+	local dev_port dev_pid
+	dev_port="$(free_port)"
+	node "$COCOON_ROOT/tests/integration/helpers/oidc_device_provider.mjs" "$dev_port" "$TMP/idp.key" "$TMP/idp.crt" \
+		"$TMP/device-ready" >"$TMP/device-idp.log" 2>&1 3>&- &
+	dev_pid=$!
+	wait_for_server oidc-provider "$dev_pid" "$TMP/device-idp.log" test -s "$TMP/device-ready"
+	stop_cocoond
+	{
+		echo "apiVersion: apiserver.config.k8s.io/v1"
+		echo "kind: AuthenticationConfiguration"
+		echo "jwt:"
+		echo "- issuer:"
+		echo "    url: https://127.0.0.1:$dev_port"
+		echo "    audiences: [cocoon-cli]"
+		echo "    certificateAuthority: |"
+		sed 's/^/      /' "$TMP/idp-ca.crt"
+		echo "  claimMappings: {username: {claim: sub, prefix: 'oidc:'}}"
+	} >"$TMP/device-authn.yaml"
+	start_cocoond "$TMP/data" "$PORT" --authentication-config "$TMP/device-authn.yaml"
+	export XDG_CACHE_HOME="$TMP/device-cache"
+	local login=("$COCOON" login --device --issuer "https://127.0.0.1:$dev_port" --client-id cocoon-cli
+		--issuer-ca "$TMP/idp-ca.crt" --scope "openid email offline_access" --timeout 60)
+	"${login[@]}" --kubeconfig "$TMP/device.kubeconfig" --server "https://127.0.0.1:$PORT" --ca "$TMP/data/pki/ca.crt" \
+		>"$TMP/device.out" 2>"$TMP/device.err" 3>&- &
+	local pid=$! code
+	for _ in $(seq 1 100); do grep -q 'enter the code' "$TMP/device.err" && break; sleep 0.1; done
+	code="$(grep -o 'enter the code  [A-Z0-9-]*' "$TMP/device.err" | awk '{print $4}')"
+	[ -n "$code" ]
+	grep -q "https://127.0.0.1:$dev_port/device" "$TMP/device.err"
+	device_user "https://127.0.0.1:$dev_port" "$code" alice >"$TMP/device-page.html"
+	grep -q 'Sign-in Success' "$TMP/device-page.html"
+	wait "$pid"
+	cat "$TMP/device.err"
+	# the device code itself is never shown, only the code for the person
+	! grep -qi 'device_code' "$TMP/device.err"
+	run "$KUBECTL" --kubeconfig "$TMP/device.kubeconfig" auth whoami -o json
+	echo "$output"
+	[ "$(echo "$output" | jq -r .status.userInfo.username)" = oidc:alice ]
+	jq -e '.users[0].user.exec.args | index("--device")' "$TMP/device.kubeconfig" >/dev/null
+	# the person refuses on the provider's page: login says so and fails
+	rm -rf "$TMP/device-cache" "$TMP/jar"
+	"${login[@]}" >"$TMP/refused.out" 2>"$TMP/refused.err" 3>&- &
+	pid=$!
+	for _ in $(seq 1 100); do grep -q 'enter the code' "$TMP/refused.err" && break; sleep 0.1; done
+	code="$(grep -o 'enter the code  [A-Z0-9-]*' "$TMP/refused.err" | awk '{print $4}')"
+	device_user "https://127.0.0.1:$dev_port" "$code" alice abort >/dev/null
+	local rc=0
+	wait "$pid" || rc=$?
+	kill "$dev_pid"
+	cat "$TMP/refused.err"
+	[ "$rc" -ne 0 ]
+	grep -q 'the sign-in was refused' "$TMP/refused.err"
+	# a provider without the device grant is named as such
+	run "$COCOON" login --device --issuer "https://127.0.0.1:$IDP_PORT" --client-id cocoon-cli \
+		--issuer-ca "$TMP/idp-ca.crt" --timeout 10
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"offers no device sign-in"* ]]
 }

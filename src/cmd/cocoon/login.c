@@ -1,15 +1,18 @@
 /* cocoon login: signs a person in with the company's OpenID Connect provider, as kubelogin does for
  * kubectl. The authorization-code flow with PKCE (RFC 7636) through the browser and a listener on
- * 127.0.0.1 (RFC 8252 §7.3); the ID token (and refresh token) cached 0600 under
+ * 127.0.0.1 (RFC 8252 §7.3), or the device authorization grant (RFC 8628, login_device.c) where no
+ * browser runs; the ID token (and refresh token) cached 0600 under
  * ~/.cache/cocoon/oidc/; a kubeconfig whose user is an exec credential plugin (`cocoon login
  * --exec`, client.authentication.k8s.io/v1 ExecCredential), so kubectl gets a fresh token from
  * the cache, a refresh, or a new login, whenever it needs one. The provider's and cocoond's
  * certificates are checked; no token is ever printed except to kubectl, through --exec.
  *
  *   cocoon login --issuer URL --client-id ID [--client-secret S] [--issuer-ca FILE] [--scope S]
- *                [--no-browser] [--timeout SECONDS] [--listen ADDR]
+ *                [--device | --no-browser] [--timeout SECONDS] [--listen ADDR]
  *                [--kubeconfig FILE --server URL --ca FILE [--name NAME]]
  *   cocoon login --exec --issuer URL --client-id ID ...      (for kubectl) */
+#include "login.h"
+
 #include "cmd/cli.h"
 #include "commands.h"
 #include "lib/base/cleanup.h"
@@ -39,14 +42,6 @@
 #define PROGRAM         "cocoon login"
 #define EXPIRY_MARGIN_S 30 /* a token this close to its end is refreshed first */
 
-struct login {
-	const char *issuer, *client_id, *client_secret, *issuer_ca, *scope, *listen;
-	bool no_browser;
-	int timeout_s;
-	char cache_path[PATH_MAX];
-	json_t *discovery;
-};
-
 /* ---- the provider ---- */
 
 static struct cc_http_client_config provider_client(const struct login *l)
@@ -70,38 +65,51 @@ static int discover(struct login *l, struct cc_error *err)
 	return r;
 }
 
-/* application/x-www-form-urlencoded, each value escaped. */
-static void form_add(struct cc_buf *form, const char *name, const char *value)
+void login_form_add(struct cc_buf *form, const char *name, const char *value)
 {
 	char *escaped = curl_easy_escape(NULL, value, 0);
 	cc_buf_appendf(form, "%s%s=%s", form->len ? "&" : "", name, escaped ? escaped : "");
 	curl_free(escaped);
 }
 
-/* POSTs the form to the token endpoint; *ret is its JSON answer (id_token, refresh_token, ...). */
-static int token_request(const struct login *l, struct cc_buf *form, json_t **ret, struct cc_error *err)
+int login_post_form(const struct login *l, const char *endpoint, struct cc_buf *form, long *ret_status, json_t **ret,
+		    struct cc_error *err)
 {
-	form_add(form, "client_id", l->client_id);
+	login_form_add(form, "client_id", l->client_id);
 	if (l->client_secret)
-		form_add(form, "client_secret", l->client_secret);
+		login_form_add(form, "client_secret", l->client_secret);
 	struct cc_http_client_config cfg = provider_client(l);
 	struct cc_http_result res = { 0 };
-	const char *endpoint = json_string_value(json_object_get(l->discovery, "token_endpoint"));
 	int r = cc_http_client_request(&cfg, "POST", endpoint, "application/x-www-form-urlencoded", form->data,
 				       form->len, &res, err);
 	cc_buf_free_secure(form);
+	*ret = NULL;
 	if (r == 0)
-		r = cc_json_parse(res.body.data ? res.body.data : "", res.body.len, 1u << 20, "the token response", ret,
-				  err);
-	if (r == 0 && (res.status != 200 || !json_string_value(json_object_get(*ret, "id_token")))) {
-		const char *why = json_string_value(json_object_get(*ret, "error_description"))
-				      ?: json_string_value(json_object_get(*ret, "error"));
-		r = cc_error_set(err, EACCES, "the provider gave no ID token (HTTP %ld%s%s)", res.status,
-				 why ? ": " : "", why ? why : "");
+		r = cc_json_parse(res.body.data ? res.body.data : "", res.body.len, 1u << 20, endpoint, ret, err);
+	*ret_status = res.status;
+	cc_http_result_free(&res);
+	return r;
+}
+
+const char *login_error_text(const json_t *answer)
+{
+	return json_string_value(json_object_get(answer, "error_description"))
+		   ?: json_string_value(json_object_get(answer, "error"));
+}
+
+/* POSTs the form to the token endpoint; *ret is its JSON answer (id_token, refresh_token, ...). */
+static int token_request(const struct login *l, struct cc_buf *form, json_t **ret, struct cc_error *err)
+{
+	long status = 0;
+	int r = login_post_form(l, json_string_value(json_object_get(l->discovery, "token_endpoint")), form, &status,
+				ret, err);
+	if (r == 0 && (status != 200 || !json_string_value(json_object_get(*ret, "id_token")))) {
+		const char *why = login_error_text(*ret);
+		r = cc_error_set(err, EACCES, "the provider gave no ID token (HTTP %ld%s%s)", status, why ? ": " : "",
+				 why ? why : "");
 		json_decref(*ret);
 		*ret = NULL;
 	}
-	cc_http_result_free(&res);
 	return r;
 }
 
@@ -175,13 +183,13 @@ static int interactive(struct login *l, json_t **ret, struct cc_error *err)
 	struct cc_buf url = CC_BUF_INIT;
 	cc_buf_append_str(&url, json_string_value(json_object_get(l->discovery, "authorization_endpoint")));
 	struct cc_buf query = CC_BUF_INIT;
-	form_add(&query, "response_type", "code");
-	form_add(&query, "client_id", l->client_id);
-	form_add(&query, "redirect_uri", redirect);
-	form_add(&query, "scope", l->scope);
-	form_add(&query, "state", state);
-	form_add(&query, "code_challenge", challenge);
-	form_add(&query, "code_challenge_method", "S256");
+	login_form_add(&query, "response_type", "code");
+	login_form_add(&query, "client_id", l->client_id);
+	login_form_add(&query, "redirect_uri", redirect);
+	login_form_add(&query, "scope", l->scope);
+	login_form_add(&query, "state", state);
+	login_form_add(&query, "code_challenge", challenge);
+	login_form_add(&query, "code_challenge_method", "S256");
 	cc_buf_appendf(&url, "%s%s", strchr(url.data, '?') ? "&" : "?", query.data);
 	cc_buf_free(&query);
 	fprintf(stderr, "Open this address in a browser to sign in with %s:\n\n  %s\n\n", l->issuer, url.data);
@@ -208,10 +216,10 @@ static int interactive(struct login *l, json_t **ret, struct cc_error *err)
 		r = cc_error_set(err, EACCES, "the provider's answer carries no code");
 	if (r == 0) {
 		struct cc_buf form = CC_BUF_INIT;
-		form_add(&form, "grant_type", "authorization_code");
-		form_add(&form, "code", cb.code);
-		form_add(&form, "redirect_uri", redirect);
-		form_add(&form, "code_verifier", verifier);
+		login_form_add(&form, "grant_type", "authorization_code");
+		login_form_add(&form, "code", cb.code);
+		login_form_add(&form, "redirect_uri", redirect);
+		login_form_add(&form, "code_verifier", verifier);
 		r = token_request(l, &form, ret, err);
 	}
 	free(cb.code);
@@ -286,15 +294,15 @@ static int obtain(struct login *l, bool interactive_allowed, char **ret_token, s
 	const char *refresh = json_string_value(json_object_get(cached, "refresh_token"));
 	if (r == 0 && refresh) {
 		struct cc_buf form = CC_BUF_INIT;
-		form_add(&form, "grant_type", "refresh_token");
-		form_add(&form, "refresh_token", refresh);
+		login_form_add(&form, "grant_type", "refresh_token");
+		login_form_add(&form, "refresh_token", refresh);
 		if (token_request(l, &form, &fresh, &ignored) < 0)
 			fresh = NULL; /* the refresh token is spent or revoked: sign in again */
 	}
 	if (r == 0 && !fresh) {
 		if (!interactive_allowed)
 			return cc_error_set(err, EACCES, "no valid token cached: run `cocoon login` first");
-		r = interactive(l, &fresh, err);
+		r = l->device ? login_device(l, &fresh, err) : interactive(l, &fresh, err);
 	}
 	if (r == 0 && !json_object_get(fresh, "refresh_token") && refresh)
 		json_object_set_new(fresh, "refresh_token",
@@ -339,6 +347,8 @@ static int write_kubeconfig(const struct login *l, const char *path, const char 
 		json_array_extend(args, json_pack("[s, s]", "--issuer-ca", l->issuer_ca));
 	if (strcmp(l->scope, "openid") != 0)
 		json_array_extend(args, json_pack("[s, s]", "--scope", l->scope));
+	if (l->device) /* a sign-in kubectl needs again is done the same way */
+		json_array_append_new(args, json_string("--device"));
 	_cleanup_json_ json_t *config =
 	    json_pack("{s:s, s:s, s:[{s:s, s:{s:s, s:s}}], s:[{s:s, s:{s:{s:s, s:s, s:o, s:s, s:b}}}], s:[{s:s, "
 		      "s:{s:s, s:s}}], s:s}",
@@ -356,15 +366,18 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "Usage: cocoon login --issuer URL --client-id ID [options]\n"
-	    "Signs in with an OpenID Connect provider (authorization code with PKCE, through a browser) and\n"
-	    "caches the ID token for kubectl.\n\n"
+	    "Signs in with an OpenID Connect provider (authorization code with PKCE, through a browser; or\n"
+	    "with --device, a code to enter on any other device, for hosts without a browser) and caches the\n"
+	    "ID token for kubectl.\n\n"
 	    "      --issuer URL         the provider (its /.well-known/openid-configuration)\n"
 	    "      --client-id ID       this client's id at the provider\n"
 	    "      --client-secret S    its secret, where the provider wants one\n"
 	    "      --issuer-ca FILE     CA bundle for the provider (default: the system's)\n"
 	    "      --scope SCOPES       space-separated scopes (default \"openid\")\n"
+	    "      --device             the device authorization grant (RFC 8628): print an address and a\n"
+	    "                           code to enter there, and wait for the sign-in (no listener here)\n"
 	    "      --no-browser         print the address only; do not start a browser\n"
-	    "      --timeout SECONDS    how long to wait for the browser (default 300)\n"
+	    "      --timeout SECONDS    how long to wait for the sign-in (default 300)\n"
 	    "      --listen ADDR        where the browser comes back (default 127.0.0.1:0, any free port)\n"
 	    "      --kubeconfig FILE    write a kubeconfig whose user signs in through this command\n"
 	    "      --server URL         with --kubeconfig: cocoond's address (https://HOST:PORT)\n"
@@ -389,7 +402,8 @@ int cmd_login(int argc, char **argv)
 		O_SERVER,
 		O_CA,
 		O_NAME,
-		O_EXEC
+		O_EXEC,
+		O_DEVICE
 	};
 	static const struct option options[] = { { "issuer", required_argument, NULL, O_ISSUER },
 						 { "client-id", required_argument, NULL, O_CLIENT_ID },
@@ -404,6 +418,7 @@ int cmd_login(int argc, char **argv)
 						 { "ca", required_argument, NULL, O_CA },
 						 { "name", required_argument, NULL, O_NAME },
 						 { "exec", no_argument, NULL, O_EXEC },
+						 { "device", no_argument, NULL, O_DEVICE },
 						 { "help", no_argument, NULL, 'h' },
 						 { 0 } };
 	struct login l = { .scope = "openid", .listen = "127.0.0.1:0", .timeout_s = 300 };
@@ -426,6 +441,7 @@ int cmd_login(int argc, char **argv)
 		case O_CA: ca = optarg; break;
 		case O_NAME: name = optarg; break;
 		case O_EXEC: exec = true; break;
+		case O_DEVICE: l.device = true; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		default: usage(stderr); return CLI_EXIT_USAGE;
 		}
