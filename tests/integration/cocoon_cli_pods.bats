@@ -372,8 +372,10 @@ apply() {
 	[[ "$output" == *"Readiness:      http-get http://:8080/hostname delay=0s timeout=1s period=1s #success=1 #failure=3"* ]]
 	[[ "$output" == *$'\n      MODE:  fast\n'* ]]
 	[[ "$output" == *$'\n  Ready                       True \n'* ]]
-	[[ "$output" == *$'\nEvents:\n  Type    Reason   Age   From     Message\n  ----    ------   ----  ----     -------\n'* ]]
-	[[ "$output" == *"Normal  Started  "*"kubelet  Started container httpd"* ]]
+	# kubectl's table: columns as wide as their longest cell (default-scheduler's Scheduled event)
+	[[ "$output" == *$'\nEvents:\n  Type    Reason     Age   From               Message\n  ----    ------     ----  ----               -------\n'* ]]
+	[[ "$output" == *"Normal  Scheduled  "*"default-scheduler  Successfully assigned $NS/$pod to "* ]]
+	[[ "$output" == *"Normal  Started    "*"kubelet            Started container httpd"* ]]
 	run cocoon describe deployment web
 	echo "$output"
 	[[ "$output" == *$'\nReplicas:               2 desired | 2 updated | 2 total | 2 available | 0 unavailable\n'* ]]
