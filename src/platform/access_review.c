@@ -126,8 +126,9 @@ static void answer_rules(struct platform_guard *g, const struct platform_user *u
 					      json_pack("{s:O, s:O}", "verbs", json_object_get(rule, "verbs"),
 							"nonResourceURLs", json_object_get(rule, "nonResourceURLs")));
 		if (json_object_get(rule, "resources")) {
-			json_t *r = json_pack("{s:O, s:O, s:O}", "verbs", json_object_get(rule, "verbs"), "apiGroups",
-					      json_object_get(rule, "apiGroups") ?: json_array(), "resources",
+			json_t *groups = json_object_get(rule, "apiGroups");
+			json_t *r = json_pack("{s:O, s:o, s:O}", "verbs", json_object_get(rule, "verbs"), "apiGroups",
+					      groups ? json_incref(groups) : json_array(), "resources",
 					      json_object_get(rule, "resources"));
 			if (json_object_get(rule, "resourceNames"))
 				json_object_set(r, "resourceNames", json_object_get(rule, "resourceNames"));

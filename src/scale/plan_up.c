@@ -127,7 +127,8 @@ void plan_scale_up(struct plan_context *ctx)
 	plan->pending = cc_xcalloc(n_pending + 1, sizeof(*plan->pending));
 	size_t *order = cc_xcalloc(n_pending + 1, sizeof(*order));
 	/* the sort is a total order (ties by name, then index), so the list's own order does not matter */
-	memcpy(order, ctx->state->pending.pods, n_pending * sizeof(*order));
+	if (n_pending) /* no list at all when nothing is pending: memcpy from NULL is undefined even for 0 */
+		memcpy(order, ctx->state->pending.pods, n_pending * sizeof(*order));
 	plan->n_pending = n_pending;
 	scale_sort_decreasing(c, order, n_pending, scale_sku_node_allocatable(&c->sku));
 	for (size_t k = 0; k < n_pending; k++)
