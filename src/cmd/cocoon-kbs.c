@@ -35,13 +35,20 @@ static void usage(FILE *out)
 		"                        --token-key FILE [--store STORE] [--snp-chain FILE] [--tdx-root FILE]\n"
 		"                        [--ek-ca FILE] [--vcek-cache DIR] [--kds URL [--kds-ca FILE]] [--at TIME]\n"
 		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n"
-		"                        [--challenge-ttl SECONDS] [--max-challenges-per-source N]\n\n"
+		"                        [--challenge-ttl SECONDS] [--max-challenges-per-source N]\n"
+		"                        [--delegate-url URL --delegate-ca FILE --delegate-cert FILE --delegate-key "
+		"FILE]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
 		"The admin API (/kbs/v0/admin/<tenant>/policy, resource/..., resources, node/<name>) takes\n"
 		"client certificates from --client-ca: O=<tenant> for one tenant, O=--admin-group (default\n"
-		"system:masters) for all. --token-key: the P-256 key that signs EAR tokens (created, mode 0600,\n"
+		"system:masters) for all; with --delegate-url, also bearer tokens of the platform's users (OIDC,\n"
+		"service accounts): cocoond's TokenReview says who they are and its SubjectAccessReview whether\n"
+		"RBAC lets them get/update/delete tenants.kbs.cocoon.dev named by the tenant (subresources\n"
+		"policy, resources, nodes); --delegate-cert/--delegate-key are the broker's own client\n"
+		"certificate there (allowed system:auth-delegator), --delegate-ca cocoond's CA. --token-key: the P-256 "
+		"key that signs EAR tokens (created, mode 0600,\n"
 		"if missing). --snp-chain: AMD's ASK+ARK; --tdx-root: the Intel SGX Root CA; without them that\n"
 		"TEE is refused. --vcek-cache DIR keeps VCEKs that verified a report, so SNP guests may leave\n"
 		"theirs out afterwards; --kds URL (e.g. https://kdsintf.amd.com/vcek/v1/Milan) fetches a VCEK\n"
@@ -78,7 +85,8 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
-	    *admin_group, *events, *vcek_cache, *kds, *kds_ca;
+	    *admin_group, *events, *vcek_cache, *kds, *kds_ca, *delegate_url, *delegate_ca, *delegate_cert,
+	    *delegate_key;
 	int session_ttl, challenge_ttl, max_challenges_per_source;
 };
 
@@ -92,7 +100,11 @@ static int serve(const struct serve_args *a)
 	EVP_PKEY *token_key = NULL;
 	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL;
 	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0;
-	struct kbs_config cfg = { .admin_group = a->admin_group };
+	struct kbs_config cfg = { .admin_group = a->admin_group,
+				  .delegate = { .url = a->delegate_url,
+						.ca = a->delegate_ca,
+						.cert = a->delegate_cert,
+						.key = a->delegate_key } };
 	int r = keys_root_key_load(a->root_key, root, &err);
 	if (r == 0)
 		r = load_token_key(a->token_key, &token_key, &err);
@@ -208,6 +220,10 @@ int main(int argc, char **argv)
 		{ "session-ttl", required_argument, NULL, 'L' },
 		{ "challenge-ttl", required_argument, NULL, 'Q' },
 		{ "max-challenges-per-source", required_argument, NULL, 'M' },
+		{ "delegate-url", required_argument, NULL, 'D' },
+		{ "delegate-ca", required_argument, NULL, 'X' },
+		{ "delegate-cert", required_argument, NULL, 'Y' },
+		{ "delegate-key", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'W' },
 		{ 0 },
@@ -245,6 +261,10 @@ int main(int argc, char **argv)
 			break;
 		case 'a': a.at = optarg; break;
 		case 'g': a.admin_group = optarg; break;
+		case 'D': a.delegate_url = optarg; break;
+		case 'X': a.delegate_ca = optarg; break;
+		case 'Y': a.delegate_cert = optarg; break;
+		case 'Z': a.delegate_key = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'W': cli_print_version(PROGRAM, false); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;
@@ -252,6 +272,12 @@ int main(int argc, char **argv)
 	}
 	if (!a.listen || !a.cert || !a.key || !a.client_ca || !a.root_key || !a.token_key || optind != argc) {
 		cli_error(PROGRAM, "serve needs --listen, --cert, --key, --client-ca, --root-key and --token-key");
+		return CLI_EXIT_USAGE;
+	}
+	if (a.delegate_url &&
+	    (strncmp(a.delegate_url, "https://", 8) != 0 || !a.delegate_ca || !a.delegate_cert || !a.delegate_key)) {
+		cli_error(PROGRAM,
+			  "--delegate-url needs an https URL, --delegate-ca, --delegate-cert and --delegate-key");
 		return CLI_EXIT_USAGE;
 	}
 	return serve(&a);

@@ -16,6 +16,7 @@
  * of the tenant (O=<tenant>) or of the admin group. Every decision is an audit event. */
 #pragma once
 
+#include "kbs/kbs_delegate.h"
 #include "keys/root_key.h"
 #include "lib/net/http.h"
 
@@ -47,6 +48,9 @@ struct kbs_config {
 	int max_challenges_per_source; /* unattested sessions one address may hold (64) */
 	int token_ttl;                 /* seconds (300) */
 	const char *admin_group;       /* O= of certificates that administer every tenant */
+	/* Bearer tokens on the admin API, authenticated and authorized by the platform (kbs_delegate.h);
+	 * url NULL: client certificates only. */
+	struct kbs_delegate_config delegate;
 };
 
 int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err);

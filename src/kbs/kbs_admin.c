@@ -6,8 +6,10 @@
  *   PUT      node/<name>                     a node's EK certificate (enrollment: the node then registers
  *                                            its AK by credential activation) or its AK (TPM2B_PUBLIC)
  *
- * Only clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin
- * group> every tenant. Each request is an audit event. */
+ * Clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin group>
+ * every tenant; or, with --delegate-url, a bearer token the platform authenticates and whose user
+ * its RBAC allows (kbs_delegate.h). Each request is an audit event naming who made it. */
+#include "kbs/kbs_delegate.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_tenant.h"
 #include "keys/keyring.h"
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define ADMIN_PREFIX "/kbs/v0/admin/"
 
@@ -27,6 +30,64 @@ static bool may_administer(const struct kbs *kbs, const struct cc_peer *peer, co
 		if (strcmp(peer->groups[i], kbs->cfg.admin_group) == 0 || strcmp(peer->groups[i], tenant) == 0)
 			return true;
 	return false;
+}
+
+/* The admin path's subresource in the platform's RBAC: tenants/policy, tenants/resources, tenants/nodes. */
+static const char *subresource_of(const char *what)
+{
+	return strcmp(what, "policy") == 0         ? "policy"
+	       : strncmp(what, "resource", 8) == 0 ? "resources"
+	       : strncmp(what, "node/", 5) == 0    ? "nodes"
+						   : "";
+}
+
+/* "Bearer TOKEN" of the Authorization header, or NULL. */
+static const char *bearer_token(const struct cc_http_request *req)
+{
+	const char *h = cc_http_request_header(req, "authorization");
+	return h && strncasecmp(h, "Bearer ", 7) == 0 && h[7] ? h + 7 : NULL;
+}
+
+/* Who asks, and whether they may: a client certificate of the tenant or the admin group, or a
+ * bearer token the platform vouches for. false after answering (401, 403 or 503) and recording. */
+static bool admitted(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+		     const char *action, const char *tenant, const char *what, char *actor, size_t actor_size)
+{
+	const char *token = bearer_token(req);
+	if (req->peer && req->peer->cert_verified) {
+		snprintf(actor, actor_size, "%s", req->peer->common_name);
+		if (may_administer(kbs, req->peer, tenant))
+			return true;
+		kbs_record(req, action, tenant, what, false, "certificate not for this tenant");
+		kbs_problem(resp, 403, "Forbidden", "`%s` may not administer tenant `%s`", req->peer->common_name,
+			    tenant);
+		return false;
+	}
+	if (!token || !kbs->cfg.delegate.url) {
+		kbs_record(req, action, tenant, what, false, "no client certificate");
+		kbs_problem(resp, 401, "UnAuthenticated",
+			    kbs->cfg.delegate.url ? "the admin API needs a client certificate or a bearer token"
+						  : "the admin API needs a client certificate");
+		return false;
+	}
+	char reason[512];
+	bool authenticated = false;
+	struct cc_error err = { 0 };
+	int r = kbs_delegate_authorize(&kbs->cfg.delegate, token, req->method, tenant, subresource_of(what), actor,
+				       actor_size, reason, sizeof(reason), &authenticated, &err);
+	if (r < 0) {
+		kbs_record(req, action, tenant, what, false, cc_error_message(&err));
+		kbs_problem(resp, 503, "Internal", "the platform that vouches for tokens cannot be asked: %s",
+			    cc_error_message(&err));
+		return false;
+	}
+	if (r == 0) {
+		kbs_record_as(authenticated ? actor : NULL, action, tenant, what, false, reason);
+		kbs_problem(resp, authenticated ? 403 : 401, authenticated ? "Forbidden" : "UnAuthenticated", "%s",
+			    reason);
+		return false;
+	}
+	return true;
 }
 
 static int status_of(int r)
@@ -87,15 +148,9 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 		kbs_record(req, action, NULL, what, false, cc_error_message(&err));
 		return kbs_problem(resp, 400, "InvalidRequest", "%s", cc_error_message(&err));
 	}
-	if (!req->peer || !req->peer->cert_verified) {
-		kbs_record(req, action, tenant, what, false, "no client certificate");
-		return kbs_problem(resp, 401, "UnAuthenticated", "the admin API needs a client certificate");
-	}
-	if (!may_administer(kbs, req->peer, tenant)) {
-		kbs_record(req, action, tenant, what, false, "certificate not for this tenant");
-		return kbs_problem(resp, 403, "Forbidden", "`%s` may not administer tenant `%s`",
-				   req->peer->common_name, tenant);
-	}
+	char actor[256];
+	if (!admitted(kbs, req, resp, action, tenant, what, actor, sizeof(actor)))
+		return;
 	if (strcmp(what, "policy") == 0) {
 		policy(kbs, req, resp, tenant, &err);
 	} else if (strncmp(what, "resource/", 9) == 0) {
@@ -124,5 +179,5 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 			    "unknown admin path `%s` (policy, resource/..., resources, node/...)", what);
 	}
 	bool ok = resp->status < 400;
-	kbs_record(req, action, tenant, what, ok, ok ? NULL : (err.code ? cc_error_message(&err) : "refused"));
+	kbs_record_as(actor, action, tenant, what, ok, ok ? NULL : (err.code ? cc_error_message(&err) : "refused"));
 }

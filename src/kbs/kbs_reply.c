@@ -25,5 +25,11 @@ void kbs_record(const struct cc_http_request *req, const char *action, const cha
 		bool allowed, const char *reason)
 {
 	const char *actor = !req->peer ? NULL : req->peer->cert_verified ? req->peer->common_name : req->peer->address;
+	kbs_record_as(actor, action, tenant, object, allowed, reason);
+}
+
+void kbs_record_as(const char *actor, const char *action, const char *tenant, const char *object, bool allowed,
+		   const char *reason)
+{
 	cc_event_emit_decision("kbs", action, actor, tenant, object, allowed, reason);
 }

@@ -15,3 +15,6 @@ void kbs_problem(struct cc_http_response *resp, int status, const char *kind, co
 /* Records one decision as an audit event (action "kbs.<what>"). reason is NULL when allowed. */
 void kbs_record(const struct cc_http_request *req, const char *action, const char *tenant, const char *object,
 		bool allowed, const char *reason);
+/* The same with the actor given (a user the platform authenticated). */
+void kbs_record_as(const char *actor, const char *action, const char *tenant, const char *object, bool allowed,
+		   const char *reason);
