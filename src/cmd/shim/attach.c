@@ -35,19 +35,6 @@ struct follower {
 	bool out, err; /* which streams go through */
 };
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n, len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One CRI line (without its newline): TIMESTAMP STREAM TAG CONTENT. A line that is not one is
  * skipped: the log is the monitor's, so this is a torn write, not input to trust. */
 static int emit(struct follower *f, const char *line, size_t len)
@@ -63,7 +50,7 @@ static int emit(struct follower *f, const char *line, size_t len)
 	if ((is_err && !f->err) || (!is_err && !f->out))
 		return 0;
 	int fd = is_err ? STDERR_FILENO : STDOUT_FILENO;
-	if (write_all(fd, content, (size_t)(end - content)) < 0 || (!partial && write_all(fd, "\n", 1) < 0))
+	if (cc_write_all(fd, content, (size_t)(end - content)) < 0 || (!partial && cc_write_all(fd, "\n", 1) < 0))
 		return -1;
 	return 0;
 }
@@ -191,7 +178,7 @@ int shim_attach_main(int argc, char **argv)
 		if (poll(&pfd, in_fd >= 0 ? 1 : 0, FOLLOW_INTERVAL_MS) > 0) {
 			char buf[16384];
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n > 0 && write_all(in_fd, buf, (size_t)n) == 0)
+			if (n > 0 && cc_write_all(in_fd, buf, (size_t)n) == 0)
 				continue;
 			if (n < 0 && errno == EINTR)
 				continue;
