@@ -460,10 +460,9 @@ static json_t *deployment_status(const json_t *d, const json_t *owned, const cha
 	json_array_foreach (conditions, j, cond) {
 		const json_t *old = json_array_get(old_conditions, j);
 		bool same = old && json_equal(json_object_get(old, "status"), json_object_get(cond, "status"));
-		json_object_set(cond, "lastTransitionTime",
-				same && json_object_get(old, "lastTransitionTime")
-				    ? json_object_get(old, "lastTransitionTime")
-				    : json_string(now));
+		const json_t *since = same ? json_object_get(old, "lastTransitionTime") : NULL;
+		json_object_set_new(cond, "lastTransitionTime",
+				    since ? json_incref((json_t *)since) : json_string(now));
 	}
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "observedGeneration",
 			 json_integer_value(json_object_get(json_object_get(d, "metadata"), "generation")), "replicas",

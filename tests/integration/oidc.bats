@@ -53,6 +53,8 @@ setup() {
 teardown() {
 	stop_cocoond
 	[ -n "${IDP_PID:-}" ] && kill "$IDP_PID" 2>/dev/null && wait "$IDP_PID" 2>/dev/null
+	# the device-grant provider, whether its test passed or not
+	[ -n "${DEVICE_IDP_PID:-}" ] && kill "$DEVICE_IDP_PID" 2>/dev/null && wait "$DEVICE_IDP_PID" 2>/dev/null
 	rm -rf "$TMP"
 }
 
@@ -215,12 +217,12 @@ device_user() {
 
 @test "oidc: cocoon login --device signs in with a code entered elsewhere (node-oidc-provider), and a refusal is said" {
 	[ -d "$COCOON_ROOT/tests/js/node_modules/oidc-provider" ] || skip "tests/js is not installed (npm ci)"
-	local dev_port dev_pid
+	local dev_port
 	dev_port="$(free_port)"
 	node "$COCOON_ROOT/tests/integration/helpers/oidc_device_provider.mjs" "$dev_port" "$TMP/idp.key" "$TMP/idp.crt" \
 		"$TMP/device-ready" >"$TMP/device-idp.log" 2>&1 3>&- &
-	dev_pid=$!
-	wait_for_server oidc-provider "$dev_pid" "$TMP/device-idp.log" test -s "$TMP/device-ready"
+	DEVICE_IDP_PID=$!
+	wait_for_server oidc-provider "$DEVICE_IDP_PID" "$TMP/device-idp.log" test -s "$TMP/device-ready"
 	stop_cocoond
 	{
 		echo "apiVersion: apiserver.config.k8s.io/v1"
@@ -263,7 +265,6 @@ device_user() {
 	device_user "https://127.0.0.1:$dev_port" "$code" alice abort >/dev/null
 	local rc=0
 	wait "$pid" || rc=$?
-	kill "$dev_pid"
 	cat "$TMP/refused.err"
 	[ "$rc" -ne 0 ]
 	grep -q 'the sign-in was refused' "$TMP/refused.err"
