@@ -15,6 +15,7 @@
 #include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/kube_object.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,44 +38,9 @@ static void *array_room(void *array, size_t n, size_t size)
 
 /* ---- Label keys and values (k8s.io/apimachinery/pkg/util/validation) ---- */
 
-#define LABEL_NAME_MAX    63
-#define DNS_SUBDOMAIN_MAX 253
-
-static bool is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* qualifiedNameFmt and labelValueFmt: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
-static bool is_label_name(const char *s, size_t n)
-{
-	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 1; i + 1 < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
-/* RFC 1123 subdomain: dot-separated labels of [a-z0-9-], each starting and ending [a-z0-9]. */
-static bool is_dns_subdomain(const char *s, size_t n)
-{
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.')
-			continue;
-		if (i == start)
-			return false;
-		for (size_t j = start; j < i; j++) {
-			bool edge = j == start || j == i - 1;
-			bool lower = (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9');
-			if (!lower && (edge || s[j] != '-'))
-				return false;
-		}
-		start = i + 1;
-	}
-	return true;
-}
+/* The rules are the library's (lib/json/kube_object.h); the messages are kube-apiserver's. */
+#define LABEL_NAME_MAX    KUBE_LABEL_NAME_MAX
+#define DNS_SUBDOMAIN_MAX KUBE_DNS_SUBDOMAIN_MAX
 
 int platform_label_key_check(const char *key, struct cc_error *err)
 {
@@ -94,7 +60,7 @@ int platform_label_key_check(const char *key, struct cc_error *err)
 		if (np > DNS_SUBDOMAIN_MAX)
 			return cc_error_set(err, EINVAL, "prefix part must be no more than %d characters",
 					    DNS_SUBDOMAIN_MAX);
-		if (!is_dns_subdomain(key, np))
+		if (!kube_dns_subdomain_chars_ok(key, np))
 			return cc_error_set(err, EINVAL,
 					    "prefix part a lowercase RFC 1123 subdomain must consist of lower case "
 					    "alphanumeric characters, '-' or '.', and must start and end with an "
@@ -104,7 +70,7 @@ int platform_label_key_check(const char *key, struct cc_error *err)
 		return cc_error_set(err, EINVAL, "name part must be non-empty");
 	if (n > LABEL_NAME_MAX)
 		return cc_error_set(err, EINVAL, "name part must be no more than %d characters", LABEL_NAME_MAX);
-	if (!is_label_name(name, n))
+	if (!kube_label_name_chars_ok(name, n))
 		return cc_error_set(
 		    err, EINVAL,
 		    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
@@ -117,7 +83,7 @@ int platform_label_value_check(const char *value, struct cc_error *err)
 	size_t n = strlen(value);
 	if (n > LABEL_NAME_MAX)
 		return cc_error_set(err, EINVAL, "must be no more than %d characters", LABEL_NAME_MAX);
-	if (n > 0 && !is_label_name(value, n))
+	if (n > 0 && !kube_label_name_chars_ok(value, n))
 		return cc_error_set(
 		    err, EINVAL,
 		    "a valid label must be an empty string or consist of alphanumeric characters, '-', "

@@ -33,3 +33,37 @@ bool kube_pod_finished(const json_t *pod)
 	const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
 	return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
 }
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool kube_label_name_chars_ok(const char *s, size_t n)
+{
+	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+bool kube_dns_subdomain_chars_ok(const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (i == start)
+			return false;
+		for (size_t j = start; j < i; j++) {
+			bool edge = j == start || j == i - 1;
+			bool lower = (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9');
+			if (!lower && (edge || s[j] != '-'))
+				return false;
+		}
+		start = i + 1;
+	}
+	return true;
+}

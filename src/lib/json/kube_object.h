@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* metadata.FIELD as a string, or NULL. */
 const char *kube_meta(const json_t *obj, const char *field);
@@ -13,3 +14,13 @@ const json_t *kube_controller_ref(const json_t *obj);
 bool kube_pod_ready(const json_t *pod);
 /* The pod has finished (phase Succeeded or Failed): it holds no resources any more. */
 bool kube_pod_finished(const json_t *pod);
+
+/* Kubernetes' name rules (k8s.io/apimachinery/pkg/util/validation), as predicates; callers word
+ * their own messages. A label name (a qualified name's name part, or a label value):
+ * [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, its length (1..KUBE_LABEL_NAME_MAX) checked apart. */
+#define KUBE_LABEL_NAME_MAX    63
+#define KUBE_DNS_SUBDOMAIN_MAX 253
+bool kube_label_name_chars_ok(const char *s, size_t n);
+/* An RFC 1123 subdomain's characters: dot-separated labels of [a-z0-9-], each starting and ending
+ * with [a-z0-9]; its length (1..KUBE_DNS_SUBDOMAIN_MAX) checked apart. */
+bool kube_dns_subdomain_chars_ok(const char *s, size_t n);

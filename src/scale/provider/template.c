@@ -11,6 +11,7 @@
 #include "k8s_node.pb-c.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/kube_object.h"
 #include "scale/provider/driver.h"
 #include "scale/quantity.h"
 
@@ -24,9 +25,7 @@
 
 #define K8S(name) Cocoon__Scale__K8s__##name
 
-#define LABEL_NAME_MAX   63  /* a qualified name's name part, and a label value */
-#define LABEL_PREFIX_MAX 253 /* a DNS subdomain */
-#define HOSTNAME_LABEL   "kubernetes.io/hostname"
+#define HOSTNAME_LABEL "kubernetes.io/hostname"
 
 /* ---- the SKU and its flags ---- */
 
@@ -72,39 +71,15 @@ void scale_template_clear(struct scale_template *t)
 	*t = (struct scale_template){ 0 };
 }
 
-static bool alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* A label value, or a qualified name's name part: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], at
- * most 63 (k8s.io/apimachinery validation IsValidLabelValue, IsQualifiedName). */
+/* A label value, or a qualified name's name part (the library's rule, lib/json/kube_object.h). */
 static bool label_name_ok(const char *s, size_t len)
 {
-	if (len == 0 || len > LABEL_NAME_MAX || !alnum(s[0]) || !alnum(s[len - 1]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
+	return len <= KUBE_LABEL_NAME_MAX && kube_label_name_chars_ok(s, len);
 }
 
-/* A DNS-1123 subdomain: lowercase labels joined by '.', at most 253. */
 static bool dns_subdomain_ok(const char *s, size_t len)
 {
-	if (len == 0 || len > LABEL_PREFIX_MAX)
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.')
-			continue;
-		_cleanup_free_ char *label = cc_xstrndup(s + start, i - start);
-		struct cc_error ignored = { 0 };
-		if (scale_block_id_check(label, &ignored) < 0) /* a block id is exactly a DNS label */
-			return false;
-		start = i + 1;
-	}
-	return true;
+	return len > 0 && len <= KUBE_DNS_SUBDOMAIN_MAX && kube_dns_subdomain_chars_ok(s, len);
 }
 
 static bool qualified_name_ok(const char *key)
