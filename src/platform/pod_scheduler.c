@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const json_t *path2(const json_t *o, const char *a, const char *b)
-{
-	return json_object_get(json_object_get(o, a), b);
-}
-
 /* ---- the node's side ---- */
 
 /* What the node has left for pods: its allocatable less what bound pods ask. A malformed or absent
@@ -29,7 +24,7 @@ struct node_room {
 
 static struct node_room node_allocatable(const json_t *node)
 {
-	const json_t *a = path2(node, "status", "allocatable");
+	const json_t *a = kube_get2(node, "status", "allocatable");
 	struct node_room room = { 0 };
 	struct cc_error err = { 0 };
 	if (scale_json_cpu(json_object_get(a, "cpu"), "allocatable cpu", &room.cpu_milli, &err) < 0)
@@ -64,12 +59,12 @@ static const json_t *untolerated_taint(const json_t *node, const json_t *pod)
 {
 	size_t i, j;
 	const json_t *taint, *toleration;
-	json_array_foreach (path2(node, "spec", "taints"), i, taint) {
+	json_array_foreach (kube_get2(node, "spec", "taints"), i, taint) {
 		const char *effect = json_string_value(json_object_get(taint, "effect")) ?: "";
 		if (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "NoExecute") != 0)
 			continue;
 		bool tolerated = false;
-		json_array_foreach (path2(pod, "spec", "tolerations"), j, toleration)
+		json_array_foreach (kube_get2(pod, "spec", "tolerations"), j, toleration)
 			tolerated |= toleration_matches(toleration, taint);
 		if (!tolerated)
 			return taint;
@@ -114,7 +109,7 @@ static bool requirement_holds(const json_t *requirement, const char *value)
 
 static bool term_matches(const json_t *term, const json_t *node)
 {
-	const json_t *labels = path2(node, "metadata", "labels");
+	const json_t *labels = kube_get2(node, "metadata", "labels");
 	size_t i;
 	const json_t *r;
 	json_array_foreach (json_object_get(term, "matchExpressions"), i, r) {
@@ -124,7 +119,7 @@ static bool term_matches(const json_t *term, const json_t *node)
 	}
 	json_array_foreach (json_object_get(term, "matchFields"), i, r) {
 		const char *key = json_string_value(json_object_get(r, "key")) ?: "";
-		const char *name = json_string_value(path2(node, "metadata", "name"));
+		const char *name = json_string_value(kube_get2(node, "metadata", "name"));
 		if (strcmp(key, "metadata.name") != 0 || !requirement_holds(r, name))
 			return false;
 	}
@@ -136,14 +131,14 @@ static bool term_matches(const json_t *term, const json_t *node)
 /* nodeSelector (every pair a label of the node) and the required node affinity (any term). */
 static bool selector_matches(const json_t *node, const json_t *pod)
 {
-	const json_t *labels = path2(node, "metadata", "labels");
+	const json_t *labels = kube_get2(node, "metadata", "labels");
 	const char *key;
 	const json_t *value;
-	json_object_foreach ((json_t *)path2(pod, "spec", "nodeSelector"), key, value)
+	json_object_foreach ((json_t *)kube_get2(pod, "spec", "nodeSelector"), key, value)
 		if (!json_equal(json_object_get(labels, key), value))
 			return false;
-	const json_t *required = json_object_get(path2(pod, "spec", "affinity"), "nodeAffinity");
-	required = path2(required, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms");
+	const json_t *required = json_object_get(kube_get2(pod, "spec", "affinity"), "nodeAffinity");
+	required = kube_get2(required, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms");
 	if (!required)
 		return true;
 	size_t i;
@@ -160,7 +155,7 @@ static char *verdict(const json_t *node, const json_t *pod, const struct node_ro
 {
 	char reasons[4][160];
 	size_t n = 0;
-	if (json_is_true(path2(node, "spec", "unschedulable")))
+	if (json_is_true(kube_get2(node, "spec", "unschedulable")))
 		snprintf(reasons[n++], sizeof(reasons[0]), "1 node(s) were unschedulable");
 	if (!selector_matches(node, pod))
 		snprintf(reasons[n++], sizeof(reasons[0]), "1 node(s) didn't match Pod's node affinity/selector");
@@ -212,7 +207,7 @@ static int queue_order(const void *a, const void *b)
 /* The node the pod is bound to, or NULL. */
 static const char *bound_to(const json_t *pod)
 {
-	const char *node = json_string_value(path2(pod, "spec", "nodeName"));
+	const char *node = json_string_value(kube_get2(pod, "spec", "nodeName"));
 	return node && node[0] ? node : NULL;
 }
 
@@ -241,7 +236,7 @@ json_t *pod_scheduler_decide(const json_t *node, const json_t *pods, const json_
 		}
 		queue[n++] = (struct candidate){ pod,
 						 uid,
-						 json_integer_value(path2(pod, "spec", "priority")),
+						 json_integer_value(kube_get2(pod, "spec", "priority")),
 						 kube_meta(pod, "creationTimestamp") ?: "",
 						 kube_meta(pod, "namespace") ?: "",
 						 kube_meta(pod, "name") ?: "" };

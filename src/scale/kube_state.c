@@ -10,19 +10,14 @@
 
 #include <string.h>
 
-static const json_t *get2(const json_t *o, const char *a, const char *b)
-{
-	return json_object_get(json_object_get(o, a), b);
-}
-
 /* Ready and not cordoned: a node the scheduler may place pods on. */
 static bool node_schedulable(const json_t *node)
 {
-	if (json_is_true(get2(node, "spec", "unschedulable")))
+	if (json_is_true(kube_get2(node, "spec", "unschedulable")))
 		return false;
 	size_t i;
 	const json_t *c;
-	json_array_foreach (get2(node, "status", "conditions"), i, c)
+	json_array_foreach (kube_get2(node, "status", "conditions"), i, c)
 		if (strcmp(json_string_value(json_object_get(c, "type")) ?: "", "Ready") == 0)
 			return strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True") == 0;
 	return false;
@@ -31,9 +26,9 @@ static bool node_schedulable(const json_t *node)
 static json_t *node_entry(const json_t *node, const char *block_label)
 {
 	const char *name = kube_meta(node, "name") ?: "";
-	const json_t *labels = get2(node, "metadata", "labels");
+	const json_t *labels = kube_get2(node, "metadata", "labels");
 	const char *block = json_string_value(json_object_get(labels, block_label)) ?: name;
-	const json_t *allocatable = get2(node, "status", "allocatable");
+	const json_t *allocatable = kube_get2(node, "status", "allocatable");
 	json_t *entry = json_pack("{s:s, s:s, s:b}", "name", name, "block", block, "ready", node_schedulable(node));
 	if (json_object_get(allocatable, "cpu") && json_object_get(allocatable, "memory"))
 		json_object_set_new(entry, "allocatable",
@@ -44,7 +39,7 @@ static json_t *node_entry(const json_t *node, const char *block_label)
 	json_t *taints = json_array();
 	size_t i;
 	const json_t *t;
-	json_array_foreach (get2(node, "spec", "taints"), i, t)
+	json_array_foreach (kube_get2(node, "spec", "taints"), i, t)
 		json_array_append_new(taints, json_pack("{s:s, s:s, s:s}", "key",
 							json_string_value(json_object_get(t, "key")) ?: "", "value",
 							json_string_value(json_object_get(t, "value")) ?: "", "effect",
@@ -57,7 +52,7 @@ static bool has_local_storage(const json_t *pod)
 {
 	size_t i;
 	const json_t *v;
-	json_array_foreach (get2(pod, "spec", "volumes"), i, v)
+	json_array_foreach (kube_get2(pod, "spec", "volumes"), i, v)
 		if (json_object_get(v, "emptyDir") || json_object_get(v, "hostPath"))
 			return true;
 	return false;
@@ -77,7 +72,7 @@ static json_t *pod_entry(const json_t *pod, const json_t *known_nodes, FILE *war
 	scale_format_memory(req.memory, memory, sizeof(memory));
 	json_t *entry = json_pack("{s:s, s:s, s:{s:s, s:s}}", "namespace", ns, "name", name, "requests", "cpu", cpu,
 				  "memory", memory);
-	const char *node = json_string_value(get2(pod, "spec", "nodeName"));
+	const char *node = json_string_value(kube_get2(pod, "spec", "nodeName"));
 	if (node && node[0] && json_object_get(known_nodes, node))
 		json_object_set_new(entry, "nodeName", json_string(node));
 	else if (node && node[0])
@@ -91,12 +86,12 @@ static json_t *pod_entry(const json_t *pod, const json_t *known_nodes, FILE *war
 						 { "spec", "nodeSelector" },
 						 { "spec", "tolerations" } };
 	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-		const json_t *v = get2(pod, copied[i][0], copied[i][1]);
+		const json_t *v = kube_get2(pod, copied[i][0], copied[i][1]);
 		if (v && !json_is_null(v))
 			json_object_set(entry, copied[i][1], (json_t *)v);
 	}
-	const char *evict = json_string_value(
-	    json_object_get(get2(pod, "metadata", "annotations"), "cluster-autoscaler.kubernetes.io/safe-to-evict"));
+	const char *evict = json_string_value(json_object_get(kube_get2(pod, "metadata", "annotations"),
+							      "cluster-autoscaler.kubernetes.io/safe-to-evict"));
 	if (evict)
 		json_object_set_new(entry, "annotations",
 				    json_pack("{s:s}", "cluster-autoscaler.kubernetes.io/safe-to-evict", evict));
@@ -120,7 +115,7 @@ static json_t *pdb_entry(const json_t *pdb, FILE *warnings)
 		json_object_set(entry, "minAvailable", json_object_get(spec, "minAvailable"));
 	if (json_object_get(spec, "maxUnavailable"))
 		json_object_set(entry, "maxUnavailable", json_object_get(spec, "maxUnavailable"));
-	const json_t *healthy = get2(pdb, "status", "currentHealthy");
+	const json_t *healthy = kube_get2(pdb, "status", "currentHealthy");
 	if (json_is_integer(healthy))
 		json_object_set(entry, "currentHealthy", (json_t *)healthy);
 	return entry;

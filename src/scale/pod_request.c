@@ -2,6 +2,7 @@
 #include "scale/pod_request.h"
 
 #include "lib/base/error.h"
+#include "lib/json/kube_object.h"
 #include "scale/quantity.h"
 
 #include <errno.h>
@@ -9,16 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static const json_t *path2(const json_t *o, const char *a, const char *b)
-{
-	return json_object_get(json_object_get(o, a), b);
-}
-
 /* requests.NAME, else limits.NAME (the API server's defaulting), else nothing. */
 static const json_t *asked(const json_t *container, const char *name)
 {
 	const json_t *resources = json_object_get(container, "resources");
-	return path2(resources, "requests", name) ?: path2(resources, "limits", name);
+	return kube_get2(resources, "requests", name) ?: kube_get2(resources, "limits", name);
 }
 
 static int container_request(const json_t *container, struct scale_pod_request *ret, struct cc_error *err)

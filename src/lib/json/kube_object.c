@@ -3,6 +3,11 @@
 
 #include <string.h>
 
+const json_t *kube_get2(const json_t *obj, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(obj, a), b);
+}
+
 const char *kube_meta(const json_t *obj, const char *field)
 {
 	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));

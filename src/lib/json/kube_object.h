@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* obj.A.B (either missing: NULL): the spec.nodeName and status.phase of objects. */
+const json_t *kube_get2(const json_t *obj, const char *a, const char *b);
 /* metadata.FIELD as a string, or NULL. */
 const char *kube_meta(const json_t *obj, const char *field);
 /* The ownerReference with controller: true, or NULL. */
