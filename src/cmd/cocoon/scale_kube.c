@@ -157,8 +157,10 @@ static int json_file_option(const char *program, const char *flag, const char *p
 	return 1;
 }
 
-int scale_kube_option(const char *program, int c, const char *arg, struct scale_kube_options *o)
+int scale_kube_option(const char *program, struct kube *k, int c, const char *arg, struct scale_kube_options *o)
 {
+	if (kube_option(k, c, arg))
+		return 1;
 	int64_t n;
 	switch (c) {
 	case SCALE_OPT_BLOCK_LABEL: o->block_label = arg; return 1;

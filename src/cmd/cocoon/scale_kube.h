@@ -48,7 +48,8 @@ enum {
 extern const struct option scale_kube_option_table[];
 void scale_kube_options_init(struct scale_kube_options *o);
 void scale_kube_options_clear(struct scale_kube_options *o);
-/* 1 when c was one of these options (taken), 0 when not, -1 after printing a bad value. */
-int scale_kube_option(const char *program, int c, const char *arg, struct scale_kube_options *o);
+/* 1 when c was one of these options or a connection option (taken into o or k), 0 when not, -1
+ * after printing a bad value. */
+int scale_kube_option(const char *program, struct kube *k, int c, const char *arg, struct scale_kube_options *o);
 /* verb_options, then these, then the connection options (kube_options); malloc'd. */
 struct option *scale_kube_all_options(const struct option *verb_options);

@@ -143,7 +143,7 @@ int cmd_scale_plan(int argc, char **argv)
 	int rc = CLI_EXIT_OK, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
-		int taken = kube_option(&k, c, optarg) ? 1 : scale_kube_option(PROGRAM, c, optarg, &o);
+		int taken = scale_kube_option(PROGRAM, &k, c, optarg, &o);
 		if (taken < 0) {
 			rc = CLI_EXIT_USAGE;
 			goto out;
