@@ -6,33 +6,10 @@ to, copied from the node.k8s.io document (generated from kubernetes-models by ge
 
 Run by hand when the report's fields change:  python3 scripts/gen-openapi-scan.py
 """
-import json
-import os
+from cocoon_openapi import COMMON, META, array_of, integer, obj, ref, string, write_document
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OPENAPI = os.path.join(HERE, "..", "src", "platform", "openapi")
-META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 PREFIX = "dev.cocoon.scan.v1alpha1."
 GVK = [{"group": "scan.cocoon.dev", "version": "v1alpha1", "kind": "VulnerabilityReport"}]
-
-
-def ref(name, description):
-    return {"allOf": [{"$ref": "#/components/schemas/" + name}], "description": description}
-
-
-def string(description):
-    return {"type": "string", "description": description}
-
-
-def integer(description):
-    return {"type": "integer", "format": "int64", "description": description}
-
-
-def obj(description, properties, required=None):
-    out = {"description": description, "type": "object", "properties": properties}
-    if required:
-        out["required"] = required
-    return out
 
 
 def schemas():
@@ -91,10 +68,7 @@ def schemas():
             "newest_import": string("Its newest import (RFC 3339)."),
         }),
     }, ["scanner", "artifact", "summary", "vulnerabilities"])
-    common = {
-        "apiVersion": string("APIVersion defines the versioned schema of this representation of an object."),
-        "kind": string("Kind is a string value representing the REST resource this object represents."),
-    }
+    common = COMMON
     s[PREFIX + "VulnerabilityReport"] = dict(obj(
         "VulnerabilityReport is what cocoond's scanner found in the image of one container of a workload: "
         "written by cocoond, read-only to clients.",
@@ -111,15 +85,7 @@ def schemas():
 
 
 def main():
-    with open(os.path.join(OPENAPI, "apis__node.k8s.io__v1.json")) as f:
-        node = json.load(f)
-    doc = {"openapi": node["openapi"], "info": node["info"], "paths": {}, "components": {"schemas": {}}}
-    for name, schema in node["components"]["schemas"].items():
-        if name.startswith(META):
-            doc["components"]["schemas"][name] = schema
-    doc["components"]["schemas"].update(schemas())
-    with open(os.path.join(OPENAPI, "apis__scan.cocoon.dev__v1alpha1.json"), "w") as f:
-        json.dump(doc, f, separators=(",", ":"), sort_keys=True)
+    write_document("apis__scan.cocoon.dev__v1alpha1.json", schemas())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include "platform/authn.h"
 #include "platform/rbac.h"
 #include "platform/status.h"
+#include "platform/tenancy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,14 +29,17 @@ struct guarded {
 struct platform_guard {
 	struct platform_authn *authn;
 	struct platform_rbac *rbac;
+	struct platform_tenancy *tenancy; /* optional */
 	struct guarded *wrappers;
 };
 
-struct platform_guard *platform_guard_new(struct platform_authn *authn, struct platform_rbac *rbac)
+struct platform_guard *platform_guard_new(struct platform_authn *authn, struct platform_rbac *rbac,
+					  struct platform_tenancy *tenancy)
 {
 	struct platform_guard *g = cc_xcalloc(1, sizeof(*g));
 	g->authn = authn;
 	g->rbac = rbac;
+	g->tenancy = tenancy;
 	return g;
 }
 
@@ -95,7 +99,8 @@ static void describe(const struct platform_access *a, char *out, size_t size)
 
 /* ---- 403 in kube-apiserver's words ---- */
 
-static void forbid(struct cc_http_response *resp, const struct platform_user *user, const struct platform_access *a)
+static void forbid(struct cc_http_response *resp, const struct platform_user *user, const struct platform_access *a,
+		   const char *boundary)
 {
 	if (!a->resource_request) {
 		platform_status_error(resp, 403, NULL, NULL, NULL, "forbidden: User \"%s\" cannot %s path \"%s\"",
@@ -114,9 +119,9 @@ static void forbid(struct cc_http_response *resp, const struct platform_user *us
 	snprintf(what, sizeof(what), "%s%s%s%s%s%s", a->resource, a->group && a->group[0] ? "." : "",
 		 a->group ? a->group : "", named ? " \"" : "", named ? a->name : "", named ? "\"" : "");
 	platform_status_error(resp, 403, NULL, NULL, named ? a->name : NULL,
-			      "%s is forbidden: User \"%s\" cannot %s resource \"%s%s%s\" in API group \"%s\" %s", what,
-			      user->name, a->verb, a->resource, sub ? "/" : "", sub ? a->subresource : "",
-			      a->group ? a->group : "", scope);
+			      "%s is forbidden: User \"%s\" cannot %s resource \"%s%s%s\" in API group \"%s\" %s%s%s",
+			      what, user->name, a->verb, a->resource, sub ? "/" : "", sub ? a->subresource : "",
+			      a->group ? a->group : "", scope, boundary ? ": " : "", boundary ? boundary : "");
 }
 
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
@@ -131,12 +136,26 @@ bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_req
 	const struct platform_user *user = req->principal;
 	char reason[512], object[1024];
 	bool allowed = user && platform_rbac_authorize(g->rbac, user, access, reason, sizeof(reason));
+	bool boundary = false;
 	if (!user)
 		snprintf(reason, sizeof(reason), "the request was not authenticated");
+	/* A tenant's users list their tenants' namespaces and Tenants without a cluster-wide grant; the
+	 * API narrows what they see. */
+	_cleanup_free_ char *scope =
+	    !allowed && user && g->tenancy ? platform_tenancy_list_scope(g->tenancy, user, access) : NULL;
+	if (scope) {
+		allowed = true;
+		snprintf(reason, sizeof(reason), "a tenant's user: the list is narrowed to %s", scope);
+	}
+	if (allowed && user && g->tenancy &&
+	    !platform_tenancy_allows(g->tenancy, user, access, reason, sizeof(reason))) {
+		allowed = false;
+		boundary = true;
+	}
 	describe(access, object, sizeof(object));
 	emit("api.authorize", user, req, object, allowed, reason);
 	if (!allowed && user)
-		forbid(resp, user, access);
+		forbid(resp, user, access, boundary ? reason : NULL);
 	else if (!allowed)
 		platform_status_error(resp, 401, NULL, NULL, NULL, "Unauthorized");
 	return allowed;

@@ -18,7 +18,12 @@ struct platform_authn;
 struct platform_rbac;
 struct platform_guard;
 
-struct platform_guard *platform_guard_new(struct platform_authn *authn, struct platform_rbac *rbac);
+struct platform_tenancy;
+
+/* tenancy (optional) adds the tenant boundary (tenancy.h) to RBAC's decisions, and lets a tenant's
+ * users list their tenants' namespaces and Tenants (the API narrows those lists). */
+struct platform_guard *platform_guard_new(struct platform_authn *authn, struct platform_rbac *rbac,
+					  struct platform_tenancy *tenancy);
 void platform_guard_free(struct platform_guard *g);
 
 enum platform_guard_mode {
@@ -38,7 +43,8 @@ const struct platform_user *platform_request_user(const struct cc_http_request *
 /* Authorizes access for the request's user; false after answering 403. */
 bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_request *req,
 			      const struct platform_access *access, struct cc_http_response *resp);
-/* The decision alone, without a response or an event (SelfSubjectAccessReview). */
+/* RBAC's decision alone, without the tenant boundary, a response or an event
+ * (SelfSubjectAccessReview). */
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
 			   const struct platform_access *access, char *reason, size_t size);
 struct platform_rbac *platform_guard_rbac(struct platform_guard *g);

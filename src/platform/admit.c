@@ -12,9 +12,11 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/finalizers.h"
+#include "platform/objects.h"
 #include "platform/rbac_validation.h"
 #include "platform/selector.h"
 #include "platform/status.h"
+#include "platform/tenant_admission.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -592,6 +594,7 @@ static const struct {
 	{ "ReplicaSet", workload_kind },
 	{ "Service", service_kind },
 	{ "NetworkPolicy", network_policy_kind },
+	{ "Tenant", platform_tenant_validate },
 };
 
 static void admit_kind(const struct platform_resource *r, json_t *obj, json_t *causes)
@@ -661,9 +664,10 @@ int platform_admit_create(const struct platform_resource *r, json_t *obj, const 
 	} else {
 		json_object_del(meta, "namespace");
 	}
-	/* A new Pod's or Service's status is the platform's to write, as kube-apiserver's strategies
-	 * reset it: a client's podIP or load balancer address would steer NetworkPolicies and routing. */
-	if (strcmp(r->kind, "Pod") == 0 || strcmp(r->kind, "Service") == 0)
+	/* A new Pod's, Service's or Tenant's status is the platform's to write, as kube-apiserver's
+	 * strategies reset it: a client's podIP or load balancer address would steer NetworkPolicies and
+	 * routing, and a Tenant's namespace list is the controller's. */
+	if (strcmp(r->kind, "Pod") == 0 || strcmp(r->kind, "Service") == 0 || strcmp(r->kind, "Tenant") == 0)
 		json_object_del(obj, "status");
 	json_t *causes = json_array();
 	check_metadata(r, meta, causes);
@@ -752,4 +756,22 @@ int platform_admit_update(const struct platform_resource *r, json_t *obj, const 
 		json_object_set_new(meta, "generation",
 				    json_integer(json_integer_value(json_object_get(old_meta, "generation")) + 1));
 	return 0;
+}
+
+int platform_admit_and_create(struct platform_objects *objects, const struct platform_resource *r, json_t *obj,
+			      struct cc_error *err)
+{
+	struct cc_http_response refused;
+	cc_http_response_init(&refused);
+	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+	int rc = platform_admit_create(r, obj, ns, &refused);
+	if (rc < 0)
+		rc = cc_error_set(err, EINVAL, "%s refused by admission: %.*s", r->kind, (int)refused.body.len,
+				  refused.body.data);
+	cc_http_response_free(&refused);
+	json_t *stored = NULL;
+	if (rc == 0)
+		rc = platform_objects_create(objects, r, obj, &stored, err);
+	json_decref(stored);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
+#include "lib/json/kube_object.h"
 #include "lib/json/yaml.h"
 #include "lib/net/response_stream.h"
 #include "platform/access.h"
@@ -34,6 +35,8 @@
 #include "platform/status.h"
 #include "platform/table.h"
 #include "platform/target.h"
+#include "platform/tenancy.h"
+#include "platform/tenant_admission.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -97,12 +100,30 @@ static bool query_true(const struct cc_http_request *req, const char *name)
 	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-/* Selectors and paging of a list or watch; false after answering 400. */
-static bool list_options(const struct cc_http_request *req, const struct platform_target *t,
+/* The label selector that narrows a tenant user's list or watch of namespaces or tenants to their
+ * own tenants (tenancy.h), or NULL. */
+static char *tenant_scope(struct platform_api *api, const struct cc_http_request *req, const struct platform_target *t,
+			  const char *verb)
+{
+	const struct platform_user *user = platform_request_user(req);
+	if (!api->cfg.tenancy || !user)
+		return NULL;
+	struct platform_access a = {
+		.verb = verb, .resource_request = true, .group = t->resource->group, .resource = t->resource->resource
+	};
+	return platform_tenancy_list_scope(api->cfg.tenancy, user, &a);
+}
+
+/* Selectors and paging of a list or watch; false after answering 400. scope (optional) is a label
+ * selector the server adds to the client's. */
+static bool list_options(const struct cc_http_request *req, const struct platform_target *t, const char *scope,
 			 struct platform_list_options *o, struct cc_http_response *resp)
 {
 	*o = (struct platform_list_options){ .namespace = t->namespace };
-	_cleanup_free_ char *labels = cc_http_request_query(req, "labelSelector");
+	_cleanup_free_ char *asked = cc_http_request_query(req, "labelSelector");
+	_cleanup_free_ char *labels = !scope              ? cc_xstrdup(asked ? asked : "")
+				      : asked && asked[0] ? cc_xasprintf("%s,%s", asked, scope)
+							  : cc_xstrdup(scope);
 	_cleanup_free_ char *fields = cc_http_request_query(req, "fieldSelector");
 	_cleanup_free_ char *limit = cc_http_request_query(req, "limit");
 	struct cc_error err = { 0 };
@@ -203,11 +224,35 @@ static void get_one(struct platform_api *api, const struct platform_target *t, c
 	platform_respond(resp, 200, obj);
 }
 
+/* A tenant user's request across all namespaces reaches only their tenants' (tenancy.h). */
+static bool tenant_wide(struct platform_api *api, const struct cc_http_request *req, const struct platform_target *t,
+			json_t **ret_tenants)
+{
+	const struct platform_user *user = platform_request_user(req);
+	if (!api->cfg.tenancy || !user || !t->resource->namespaced || t->namespace)
+		return false;
+	json_t *mine = platform_tenancy_user_tenants(api->cfg.tenancy, user, false);
+	if (json_array_size(mine) == 0) {
+		json_decref(mine);
+		return false;
+	}
+	*ret_tenants = mine;
+	return true;
+}
+
 static void watch(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		  struct cc_http_response *resp)
 {
+	_cleanup_json_ json_t *tenants = NULL;
+	if (tenant_wide(api, req, t, &tenants)) {
+		platform_status_error(resp, 403, "Forbidden", t->resource, NULL,
+				      "%s is forbidden: a tenant's user watches within a namespace of the tenant",
+				      t->resource->resource);
+		return;
+	}
+	_cleanup_free_ char *scope = tenant_scope(api, req, t, "watch");
 	struct platform_list_options o;
-	if (!list_options(req, t, &o, resp))
+	if (!list_options(req, t, scope, &o, resp))
 		return;
 	_cleanup_free_ char *rv = cc_http_request_query(req, "resourceVersion");
 	int64_t from = rv ? strtoll(rv, NULL, 10) : 0;
@@ -225,24 +270,48 @@ static void watch(struct platform_api *api, const struct platform_target *t, con
 	}
 }
 
+/* Drops the items of namespaces outside tenants. */
+static void keep_tenant_items(struct platform_api *api, const json_t *tenants, json_t *items)
+{
+	for (size_t i = json_array_size(items); i-- > 0;) {
+		char tenant[64];
+		const char *ns = kube_meta(json_array_get(items, i), "namespace");
+		bool mine = false;
+		if (platform_tenancy_namespace_tenant(api->cfg.tenancy, ns, tenant, sizeof(tenant))) {
+			size_t j;
+			const json_t *name;
+			json_array_foreach (tenants, j, name)
+				mine = mine || strcmp(json_string_value(name), tenant) == 0;
+		}
+		if (!mine)
+			json_array_remove(items, i);
+	}
+}
+
 /* The objects a list or a collection delete addresses (selectors and paging from the query); false
  * after answering. */
 static bool list_matching(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 			  bool paged, struct cc_http_response *resp, json_t **ret_items, int64_t *ret_revision,
 			  char **ret_next)
 {
+	_cleanup_free_ char *scope = tenant_scope(api, req, t, "list");
 	struct platform_list_options o;
-	if (!list_options(req, t, &o, resp))
+	if (!list_options(req, t, scope, &o, resp))
 		return false;
 	if (!paged)
 		o.limit = 0;
 	struct cc_error err = { 0 };
 	int rc = platform_objects_list(api->cfg.objects, t->resource, &o, ret_items, ret_revision, ret_next, &err);
 	list_options_free(&o);
-	if (rc < 0)
+	if (rc < 0) {
 		platform_status_error(resp, rc == -EINVAL ? 400 : 500, NULL, t->resource, NULL, "%s",
 				      cc_error_message(&err));
-	return rc == 0;
+		return false;
+	}
+	_cleanup_json_ json_t *tenants = NULL;
+	if (tenant_wide(api, req, t, &tenants))
+		keep_tenant_items(api, tenants, *ret_items);
+	return true;
 }
 
 static void list(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
@@ -333,7 +402,10 @@ static bool admit_new(struct platform_api *api, const struct platform_target *t,
 		      json_t *obj, struct cc_http_response *resp)
 {
 	bool pod = strcmp(t->resource->kind, "Pod") == 0, service = strcmp(t->resource->kind, "Service") == 0;
+	bool namespace = strcmp(t->resource->kind, "Namespace") == 0;
 	return platform_admit_create(t->resource, obj, t->namespace, resp) == 0 &&
+	       (!namespace || platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req,
+							      obj, NULL, resp)) &&
 	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
 	       scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
 	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
@@ -418,6 +490,9 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 {
 	int64_t expected = body_revision(obj);
 	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
+	    (strcmp(t->resource->kind, "Namespace") == 0 &&
+	     !platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req, obj, old,
+					      resp)) ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
 	    (strcmp(t->resource->kind, "Service") == 0 && api->cfg.service_ips &&
 	     !platform_service_ips_keep(api->cfg.service_ips, old, obj, resp)))
@@ -679,6 +754,8 @@ static bool hold_for_dependents(struct platform_api *api, const struct platform_
 static void delete_one(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		       struct cc_http_response *resp)
 {
+	if (strcmp(t->resource->kind, "Tenant") == 0 && !platform_tenant_admit_delete(api->cfg.objects, t->name, resp))
+		return;
 	struct cc_error err = { 0 };
 	int64_t expected = 0, grace = -1;
 	_cleanup_free_ char *policy = cc_http_request_query(req, "propagationPolicy");
@@ -998,12 +1075,15 @@ static void access_of(const struct cc_http_request *req, const struct platform_t
 	if (t->subresource && (strcmp(t->subresource, "exec") == 0 || strcmp(t->subresource, "attach") == 0 ||
 			       strcmp(t->subresource, "portforward") == 0))
 		snprintf(verb, size, "create");
+	/* A namespace is in itself, as kube-apiserver's request attributes have it: a RoleBinding in it
+	 * can grant reading or deleting it. */
+	bool a_namespace = strcmp(t->resource->resource, "namespaces") == 0 && !t->resource->group[0];
 	*a = (struct platform_access){ .verb = verb,
 				       .resource_request = true,
 				       .group = t->resource->group,
 				       .resource = t->resource->resource,
 				       .subresource = t->subresource,
-				       .namespace = t->namespace,
+				       .namespace = a_namespace ? t->name : t->namespace,
 				       .name = t->name };
 }
 

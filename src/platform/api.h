@@ -19,6 +19,7 @@ struct platform_guard;
 struct platform_pods;
 struct platform_sa_tokens;
 struct platform_service_ips;
+struct platform_tenancy;
 struct scan_admission_config;
 
 struct platform_api_config {
@@ -47,6 +48,8 @@ struct platform_api_config {
 	enum platform_pss_level pod_security;
 	/* The scanner's admission (image_admission.h): verdicts and policies; NULL: none. */
 	const struct scan_admission_config *scan_admission;
+	/* Tenants (tenancy.h): namespace admission and the scope of a tenant user's lists; NULL: none. */
+	struct platform_tenancy *tenancy;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

@@ -19,29 +19,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* Admission as for a client's create (uid, creationTimestamp, the kind's defaults), then the store. A
- * refusal would be a mistake in this file: it is reported as such. */
-static int create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, struct cc_error *err)
-{
-	struct cc_http_response refused;
-	cc_http_response_init(&refused);
-	const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
-	int rc = platform_admit_create(r, obj, ns, &refused);
-	if (rc < 0)
-		rc = cc_error_set(err, EINVAL, "%s refused by admission: %.*s", r->kind, (int)refused.body.len,
-				  refused.body.data);
-	cc_http_response_free(&refused);
-	json_t *stored = NULL;
-	if (rc == 0)
-		rc = platform_objects_create(o, r, obj, &stored, err);
-	json_decref(stored);
-	return rc;
-}
-
 /* Creates obj unless an object of that name exists. */
 static int ensure(struct platform_objects *o, const char *resource, json_t *obj, struct cc_error *err)
 {
-	int rc = create(o, platform_resource_find("", "v1", resource), obj, err);
+	int rc = platform_admit_and_create(o, platform_resource_find("", "v1", resource), obj, err);
 	json_decref(obj);
 	return rc == -EEXIST ? 0 : rc;
 }
@@ -199,7 +180,7 @@ static int register_node(struct platform_objects *o, const char *name, const str
 			rc = 0;
 		}
 	} else if (rc == -ENOENT) {
-		rc = create(o, r, node, err);
+		rc = platform_admit_and_create(o, r, node, err);
 	}
 	json_decref(old);
 	json_decref(stored);

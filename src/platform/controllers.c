@@ -28,6 +28,8 @@
 #include "platform/rbac_aggregate.h"
 #include "platform/rollout.h"
 #include "platform/sa_admission.h"
+#include "platform/tenancy.h"
+#include "platform/tenant_controller.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,7 +40,16 @@
 
 /* WORK_ENDPOINTS names a Service, or "*" for every Service of the namespace. */
 /* WORK_DISRUPTION names a namespace whose PodDisruptionBudgets need their status again. */
-enum work_kind { WORK_DEPLOYMENT, WORK_REPLICASET, WORK_COLLECT, WORK_ENDPOINTS, WORK_AGGREGATE, WORK_DISRUPTION };
+/* WORK_TENANTS: every tenant's RBAC objects and status (tenant_controller.h). */
+enum work_kind {
+	WORK_DEPLOYMENT,
+	WORK_REPLICASET,
+	WORK_COLLECT,
+	WORK_ENDPOINTS,
+	WORK_AGGREGATE,
+	WORK_DISRUPTION,
+	WORK_TENANTS
+};
 
 struct work {
 	enum work_kind kind;
@@ -56,6 +67,7 @@ struct platform_controllers {
 	size_t queued;
 	bool stopping;
 	const struct platform_resource *pods, *replicasets, *deployments, *services, *events, *cluster_roles, *budgets;
+	const struct platform_resource *namespaces, *tenants;
 	bool graceful_pods;
 	enum platform_pss_level pod_security;               /* for namespaces without an enforce label */
 	const struct scan_admission_config *scan_admission; /* NULL: none (image_admission.h) */
@@ -134,6 +146,9 @@ static void observe(void *ctx, const struct platform_resource *r, const char *ty
 	} else if (r == c->cluster_roles) {
 		enqueue(c, WORK_AGGREGATE, "", "*");
 	}
+	/* the tenants' bindings are restored when edited, and follow their namespaces */
+	if (r == c->namespaces || r == c->tenants || strcmp(r->group, "rbac.authorization.k8s.io") == 0)
+		enqueue(c, WORK_TENANTS, "", "*");
 }
 
 /* ---- helpers ---- */
@@ -714,6 +729,11 @@ static void *controllers_main(void *arg)
 			rc = platform_rbac_aggregate(c->objects, &err);
 			break;
 		}
+		case WORK_TENANTS: {
+			struct cc_error err = { 0 };
+			rc = platform_tenants_reconcile(c->objects, &err);
+			break;
+		}
 		case WORK_DISRUPTION: {
 			struct cc_error err = { 0 };
 			rc = platform_disruption_reconcile_namespace(c->objects, w->namespace, &err);
@@ -768,10 +788,13 @@ int platform_controllers_start(struct platform_objects *objects, bool graceful_p
 	c->deployments = platform_resource_find("apps", "v1", "deployments");
 	c->cluster_roles = platform_resource_find("rbac.authorization.k8s.io", "v1", "clusterroles");
 	c->budgets = platform_resource_find("policy", "v1", "poddisruptionbudgets");
+	c->namespaces = platform_resource_find("", "v1", "namespaces");
+	c->tenants = platform_resource_find(PLATFORM_TENANCY_GROUP, PLATFORM_TENANCY_VERSION, "tenants");
 	platform_objects_observe(objects, observe, c);
 	enqueue_all(c, c->deployments, WORK_DEPLOYMENT);
 	enqueue_all(c, c->replicasets, WORK_REPLICASET);
 	enqueue(c, WORK_AGGREGATE, "", "*");
+	enqueue(c, WORK_TENANTS, "", "*");
 	int e = cc_thread_start_worker(&c->thread, controllers_main, c);
 	if (e != 0) {
 		platform_objects_unobserve(objects, observe, c);

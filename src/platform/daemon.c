@@ -42,6 +42,7 @@
 #include "platform/secrets_at_rest.h"
 #include "platform/service_ips.h"
 #include "platform/service_proxy.h"
+#include "platform/tenancy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -139,6 +140,7 @@ struct platform_daemon {
 	struct cc_server *pods_server;
 	char *ca_pem; /* the cluster CA, published in every namespace's kube-root-ca.crt */
 	struct platform_rbac *rbac;
+	struct platform_tenancy *tenancy;
 	struct platform_guard *guard;
 	struct cc_http_route *routes;
 	size_t route_count;
@@ -178,6 +180,7 @@ void platform_daemon_stop(struct platform_daemon *d)
 	platform_api_free(d->api);
 	platform_guard_free(d->guard);
 	platform_rbac_free(d->rbac);
+	platform_tenancy_free(d->tenancy);
 	platform_authn_free(d->authn);
 	platform_sa_tokens_free(d->sa_tokens);
 	platform_oidc_free(d->oidc);
@@ -440,7 +443,9 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 	if (r == 0)
 		r = platform_rbac_new(d->objects, &d->rbac, err);
 	if (r == 0)
-		d->guard = platform_guard_new(d->authn, d->rbac);
+		r = platform_tenancy_new(d->objects, &d->tenancy, err);
+	if (r == 0)
+		d->guard = platform_guard_new(d->authn, d->rbac, d->tenancy);
 	struct platform_api_config acfg = { .objects = d->objects,
 					    .guard = d->guard,
 					    .authn = d->authn,
@@ -451,8 +456,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					    .audit = d->audit,
 					    .pods = d->pods,
 					    .pod_security = d->pod_security,
-					    .scan_admission =
-						d->scanning.admission_on ? &d->scanning.admission : NULL };
+					    .scan_admission = d->scanning.admission_on ? &d->scanning.admission : NULL,
+					    .tenancy = d->tenancy };
 	if (d->exec) {
 		acfg.pod_stream = platform_pod_stream;
 		acfg.pod_stream_ctx = &d->streams;

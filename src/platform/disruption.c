@@ -125,31 +125,19 @@ json_t *platform_disruption_status(const json_t *pdb, const json_t *pods, const 
 	return status;
 }
 
-static json_t *list(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
-		    struct cc_error *err)
-{
-	struct platform_list_options opts = { .namespace = namespace };
-	json_t *items = NULL;
-	int64_t rv;
-	char *next = NULL;
-	if (platform_objects_list(o, r, &opts, &items, &rv, &next, err) < 0)
-		return NULL;
-	free(next);
-	return items;
-}
-
 int platform_disruption_reconcile_namespace(struct platform_objects *objects, const char *namespace,
 					    struct cc_error *err)
 {
 	const struct platform_resource *budgets = platform_resource_find("policy", "v1", "poddisruptionbudgets");
-	_cleanup_json_ json_t *pdbs = list(objects, budgets, namespace, err);
+	_cleanup_json_ json_t *pdbs = platform_objects_list_all(objects, budgets, namespace, err);
 	if (!pdbs)
 		return -EIO;
 	if (json_array_size(pdbs) == 0)
 		return 0;
-	_cleanup_json_ json_t *pods = list(objects, platform_resource_find("", "v1", "pods"), namespace, err);
+	_cleanup_json_ json_t *pods =
+	    platform_objects_list_all(objects, platform_resource_find("", "v1", "pods"), namespace, err);
 	_cleanup_json_ json_t *replicasets =
-	    list(objects, platform_resource_find("apps", "v1", "replicasets"), namespace, err);
+	    platform_objects_list_all(objects, platform_resource_find("apps", "v1", "replicasets"), namespace, err);
 	if (!pods || !replicasets)
 		return -EIO;
 	int rc = 0;

@@ -119,18 +119,6 @@ static json_t *subsets_of(const json_t *service, const json_t *pods)
 	return subsets;
 }
 
-static json_t *list(struct platform_objects *o, const char *resource, const char *namespace, struct cc_error *err)
-{
-	struct platform_list_options opts = { .namespace = namespace };
-	json_t *items = NULL;
-	int64_t rv;
-	char *next = NULL;
-	if (platform_objects_list(o, platform_resource_find("", "v1", resource), &opts, &items, &rv, &next, err) < 0)
-		return NULL;
-	free(next);
-	return items;
-}
-
 static int write_endpoints(struct platform_objects *o, const json_t *service, json_t *subsets, struct cc_error *err)
 {
 	const struct platform_resource *r = platform_resource_find("", "v1", "endpoints");
@@ -187,7 +175,7 @@ int platform_endpoints_reconcile(struct platform_objects *objects, const char *n
 		json_decref(svc); /* without a selector the Endpoints are the user's */
 		return 0;
 	}
-	json_t *pods = list(objects, "pods", namespace, err);
+	json_t *pods = platform_objects_list_all(objects, platform_resource_find("", "v1", "pods"), namespace, err);
 	if (!pods) {
 		json_decref(svc);
 		return -EIO;
@@ -201,7 +189,8 @@ int platform_endpoints_reconcile(struct platform_objects *objects, const char *n
 int platform_endpoints_reconcile_namespace(struct platform_objects *objects, const char *namespace,
 					   struct cc_error *err)
 {
-	json_t *services = list(objects, "services", namespace, err);
+	json_t *services =
+	    platform_objects_list_all(objects, platform_resource_find("", "v1", "services"), namespace, err);
 	if (!services)
 		return -EIO;
 	int rc = 0;

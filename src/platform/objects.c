@@ -343,6 +343,19 @@ int platform_objects_list(struct platform_objects *o, const struct platform_reso
 	return 0;
 }
 
+json_t *platform_objects_list_all(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
+				  struct cc_error *err)
+{
+	struct platform_list_options opts = { .namespace = namespace };
+	json_t *items = NULL;
+	int64_t revision;
+	char *next = NULL;
+	if (platform_objects_list(o, r, &opts, &items, &revision, &next, err) < 0)
+		return NULL;
+	free(next);
+	return items;
+}
+
 /* ---- writes and their watchers ---- */
 
 static void release_watcher(struct watcher *w)

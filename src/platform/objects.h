@@ -45,6 +45,11 @@ int platform_objects_list(struct platform_objects *o, const struct platform_reso
 			  const struct platform_list_options *opts, json_t **ret_items, int64_t *ret_revision,
 			  char **ret_continue, struct cc_error *err);
 
+/* Every object of the resource (in namespace, NULL: all), unpaged: a new array, or NULL with err
+ * set. What the controllers and indexes read. */
+json_t *platform_objects_list_all(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
+				  struct cc_error *err);
+
 /* obj carries metadata.name (and .namespace for namespaced kinds); the store sets resourceVersion.
  * -EEXIST when the name is taken. *ret is the stored object (a new reference). */
 int platform_objects_create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, json_t **ret,

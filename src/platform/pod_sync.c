@@ -10,8 +10,6 @@
 #include "lib/base/log.h"
 #include "lib/base/process.h"
 #include "lib/base/timeutil.h"
-#include "lib/crypto/random.h"
-#include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
@@ -23,7 +21,6 @@
 #include "platform/pod_volumes.h"
 #include "platform/pods_internal.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -138,78 +135,6 @@ static int create_sandbox(struct platform_pods *p, struct pod_state *ps, const j
 	return pod_volumes_write_etc(pod, ps->dir, ps->ip, p->cfg.dns_ip, err);
 }
 
-/* The annotation naming the key broker resource that keys a pod's encrypted volumes. */
-#define VOLUME_KEY_ANNOTATION "run.cocoon.volume.key"
-
-/* REPO/TYPE/TAG, each of [A-Za-z0-9._-] and none `.` or `..`: the annotation becomes a path of the
- * broker's URL, so nothing else may pass. */
-static bool broker_resource_name(const char *s)
-{
-	int parts = 0;
-	const char *start = s;
-	for (const char *p = s;; p++) {
-		if (*p == '/' || *p == '\0') {
-			size_t len = (size_t)(p - start);
-			if (len == 0 || (len == 1 && start[0] == '.') || (len == 2 && strncmp(start, "..", 2) == 0))
-				return false;
-			parts++;
-			if (*p == '\0')
-				break;
-			start = p + 1;
-		} else if (!isalnum((unsigned char)*p) && !strchr("._-", *p)) {
-			return false;
-		}
-	}
-	return parts == 3;
-}
-
-/* The pod's volume key, in a file on the runner's tmpfs (memory only, 0600) that cocoon-runtime
- * reads (run.cocoon.fscrypt.key). With the annotation run.cocoon.volume.key=REPO/TYPE/TAG it is the
- * key broker's resource, released only after this node attested with its TPM quote and the
- * runtime's measurement log; a refusal keeps the pod waiting (fail closed). Without it, 64 random
- * bytes of the runner's own that live as long as the pod does here. Either way a security event
- * records the decision. */
-static int volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
-{
-	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
-	_cleanup_free_ char *path = cc_xasprintf("%s/volume.key", dir);
-	if (access(path, F_OK) == 0)
-		return 0;
-	int r = cc_mkdir_p(dir, 0700, err);
-	if (r < 0)
-		return r;
-	const char *resource = json_string_value(
-	    json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"), VOLUME_KEY_ANNOTATION));
-	_cleanup_free_ char *object = cc_xasprintf("pod/%s/%s", ps->namespace, ps->name);
-	if (resource && !broker_resource_name(resource))
-		return cc_error_set(err, EINVAL,
-				    "%s `%s` is not a key broker resource (REPO/TYPE/TAG of [A-Za-z0-9._-])",
-				    VOLUME_KEY_ANNOTATION, resource);
-	if (resource) {
-		if (!p->have_agent)
-			r = cc_error_set(err, EPERM,
-					 "the pod takes its volume key from the key broker (%s=%s) but cocoond has no "
-					 "--kbs: start it with the broker's address",
-					 VOLUME_KEY_ANNOTATION, resource);
-		else
-			r = agent_fetch(&p->agent, resource, path, err);
-		_cleanup_free_ char *reason =
-		    r == 0 ? cc_xasprintf("key broker released %s after the node's attestation", resource)
-			   : cc_xasprintf("volume key %s not released: %s", resource, cc_error_message(err));
-		cc_event_emit_decision("platform", "volume.key", "cocoond", NULL, object, r == 0, reason);
-		return r;
-	}
-	uint8_t key[64];
-	r = cc_random_bytes(key, sizeof(key), err);
-	if (r == 0)
-		r = cc_write_file_atomic(path, key, sizeof(key), 0600, err);
-	explicit_bzero(key, sizeof(key));
-	cc_event_emit_decision("platform", "volume.key", "cocoond", NULL, object, r == 0,
-			       r == 0 ? "a key of the node's own, held in memory for the pod's life"
-				      : cc_error_message(err));
-	return r;
-}
-
 /* refresh: the volumes exist (and an encrypted pod's key is in place); their contents are written
  * again (Secrets, ConfigMaps and tokens that changed or are due), as kubelet's periodic sync does. */
 static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const json_t *pod, bool refresh,
@@ -223,7 +148,7 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
 		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
 		if (r == 0)
-			r = volume_key(p, ps, pod, err);
+			r = pod_volume_key(p, ps, pod, err);
 		if (r == 0)
 			r = cc_mkdir_p(encrypted, 0700, err);
 	}

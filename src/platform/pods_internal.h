@@ -98,6 +98,9 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps);
 bool pods_any_running(struct platform_pods *p);
 void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig);
 
+/* pod_volume_key.c: the key of the pod's encrypted volumes in place (memory_root/UID/volume.key). */
+int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err);
+
 /* pod_schedule.c: which unbound pods of a list's items may start now (pod_scheduler.h), and acting
  * on it for one pod: false when it is held Pending (its Unschedulable status written). */
 json_t *pods_schedule(struct platform_pods *p, const json_t *items);

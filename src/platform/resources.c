@@ -73,6 +73,8 @@ static const struct platform_resource resources[] = {
 	  { "vuln", "vulns" },
 	  NULL,
 	  true },
+	/* Sets of namespaces with their own owners and key broker tenant (tenancy.h). */
+	{ "tenancy.cocoon.dev", "v1alpha1", "tenants", "Tenant", "tenant", false, { "tnt" }, NULL, false },
 	/* Asked, not stored: `kubectl auth can-i`. */
 	{ "authorization.k8s.io",
 	  "v1",

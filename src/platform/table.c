@@ -383,6 +383,29 @@ static const struct column vuln_report_columns[] = { { "Name", "string", "name",
 						     { "Fixable", "integer", "", 1 },
 						     { "Malware", "integer", "", 1 },
 						     { 0 } };
+/* kubectl get tenants: NAME, NAMESPACES (how many), KBS TENANT, AGE; -o wide adds OWNERS. */
+static void tenant_cells(const json_t *obj, json_t *cells, const char *age)
+{
+	const json_t *status = json_object_get(obj, "status");
+	json_array_append_new(cells, json_string(str(obj, "metadata", "name", NULL)));
+	json_array_append_new(cells, json_integer(json_integer_value(json_object_get(status, "size"))));
+	json_array_append_new(cells, json_string(str(obj, "status", "kbsTenant", NULL) ?: ""));
+	json_array_append_new(cells, json_string(age));
+	json_t *owners = json_array();
+	size_t i;
+	const json_t *o;
+	json_array_foreach (json_object_get(json_object_get(obj, "spec"), "owners"), i, o)
+		json_array_append_new(owners, json_sprintf("%s/%s", json_string_value(json_object_get(o, "kind")) ?: "",
+							   json_string_value(json_object_get(o, "name")) ?: ""));
+	char *joined = json_dumps(owners, JSON_COMPACT);
+	json_array_append_new(cells, json_string(joined ? joined : "[]"));
+	free(joined);
+	json_decref(owners);
+}
+
+static const struct column tenant_columns[] = { { "Name", "string", "name", 0 },   { "Namespaces", "integer", "", 0 },
+						{ "KBS Tenant", "string", "", 0 }, { "Age", "string", "", 0 },
+						{ "Owners", "string", "", 1 },     { 0 } };
 static const struct column event_columns[] = { { "Last Seen", "string", "", 0 }, { "Type", "string", "", 0 },
 					       { "Reason", "string", "", 0 },    { "Object", "string", "", 0 },
 					       { "Message", "string", "", 0 },   { 0 } };
@@ -404,6 +427,7 @@ static const struct printer {
 	{ "NetworkPolicy", network_policy_columns, network_policy_cells },
 	{ "VulnerabilityReport", vuln_report_columns, vuln_report_cells },
 	{ "PodDisruptionBudget", budget_columns, budget_cells },
+	{ "Tenant", tenant_columns, tenant_cells },
 };
 
 static const struct printer *printer_for(const struct platform_resource *r)

@@ -7,6 +7,7 @@
 # its groups).
 
 load helpers/common
+load helpers/users
 load helpers/ldap
 
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
@@ -48,22 +49,6 @@ write_config() {
 		echo "onError: ${2:-deny}"
 		echo "cacheSeconds: ${3:-300}"
 	} >"$TMP/ldap.yaml"
-}
-
-# make_user NAME: a client certificate of the node CA (CN=NAME, no O).
-make_user() {
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/$1.key" -subj "/CN=$1" \
-		-out "$TMP/$1.csr" 2>/dev/null
-	openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/data/pki/ca.crt" -CAkey "$TMP/data/pki/ca.key" -days 1 \
-		-out "$TMP/$1.crt" -extfile <(printf 'extendedKeyUsage=clientAuth\n') 2>/dev/null
-}
-
-as() {
-	local name="$1"
-	shift
-	"$KUBECTL" --kubeconfig /dev/null --cache-dir "$TMP/cache-$name" --request-timeout=10s \
-		--server "https://127.0.0.1:$PORT" --certificate-authority "$TMP/data/pki/ca.crt" \
-		--client-certificate "$TMP/$name.crt" --client-key "$TMP/$name.key" "$@"
 }
 
 groups_of() {

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		}
 		/* cocoond's access control: the clients' certificates are the node CA's administrators. */
 		authn = platform_authn_new(false);
-		guard = platform_guard_new(authn, rbac);
+		guard = platform_guard_new(authn, rbac, NULL);
 		acfg.objects = objects;
 		acfg.guard = guard;
 		acfg.authn = authn;

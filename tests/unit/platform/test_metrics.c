@@ -272,7 +272,7 @@ static int get_metrics(struct fixture *f, const struct cc_peer *peer, char **ret
 	assert_int_equal(platform_rbac_bootstrap(f->objects, &err), 0);
 	assert_int_equal(platform_rbac_new(f->objects, &rbac, &err), 0);
 	struct platform_authn *authn = platform_authn_new(false);
-	struct platform_guard *guard = platform_guard_new(authn, rbac);
+	struct platform_guard *guard = platform_guard_new(authn, rbac, NULL);
 	platform_guard_routes(guard, routes, count, PLATFORM_GUARD_AUTHORIZE_PATH);
 	struct cc_http_request req;
 	make_request(&req, "GET", "/metrics", NULL);
