@@ -16,9 +16,11 @@
 #include "platform/access.h"
 #include "platform/access_review.h"
 #include "platform/admit.h"
+#include "platform/apply.h"
 #include "platform/audit_log.h"
 #include "platform/discovery.h"
 #include "platform/eviction.h"
+#include "platform/field_manager.h"
 #include "platform/field_validation.h"
 #include "platform/finalizers.h"
 #include "platform/image_admission.h"
@@ -439,6 +441,9 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 	}
 	if (!namespace_exists(api, t, resp))
 		return;
+	_cleanup_(platform_write_manager_clear) struct platform_write_manager writer;
+	if (!platform_write_manager_of(req, t, PLATFORM_WRITE_CREATE, &writer, resp))
+		return;
 	json_t *obj;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
@@ -446,6 +451,7 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 		json_decref(obj);
 		return;
 	}
+	platform_managed_fields_created(obj, t, &writer);
 	struct cc_error err = { 0 };
 	json_t *stored = NULL;
 	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
@@ -484,13 +490,23 @@ static bool same_but_version(const json_t *a, const json_t *b)
 	return same;
 }
 
-/* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH). */
+/* Admits obj as the new state of the stored old and writes it (the common end of PUT and PATCH).
+ * The record of who owns what gets the writer's Update, or is the one a server-side apply made
+ * (applied, taken). */
 static void replace(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
-		    json_t *obj, const json_t *old, struct cc_http_response *resp)
+		    json_t *obj, const json_t *old, const struct platform_write_manager *writer, json_t *applied,
+		    struct cc_http_response *resp)
 {
 	int64_t expected = body_revision(obj);
-	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0 ||
-	    (strcmp(t->resource->kind, "Namespace") == 0 &&
+	if (platform_admit_update(t->resource, obj, old, t->subresource != NULL, resp) < 0) {
+		json_decref(applied);
+		return;
+	}
+	if (applied)
+		platform_managed_fields_store(obj, applied);
+	else if (!platform_managed_fields_updated(obj, old, t, writer, resp))
+		return;
+	if ((strcmp(t->resource->kind, "Namespace") == 0 &&
 	     !platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req, obj, old,
 					      resp)) ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
@@ -539,53 +555,91 @@ static void update(struct platform_api *api, const struct platform_target *t, co
 {
 	if (!subresource_allowed(t, resp))
 		return;
+	_cleanup_(platform_write_manager_clear) struct platform_write_manager writer;
+	if (!platform_write_manager_of(req, t, PLATFORM_WRITE_UPDATE, &writer, resp))
+		return;
 	_cleanup_json_ json_t *old = NULL;
 	if (!load_target(api, t, resp, &old))
 		return;
 	_cleanup_json_ json_t *obj = NULL;
 	if (parse_body(req, t->resource, resp, &obj) < 0)
 		return;
-	replace(api, t, req, obj, old, resp);
+	replace(api, t, req, obj, old, &writer, NULL, resp);
 }
 
-/* Server-side apply without field ownership: the applied configuration is merged onto the live
- * object as `kubectl apply` would (strategic merge), or created when absent. */
-static void apply(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
-		  json_t *patch, struct cc_http_response *resp)
+/* An apply that finds no object creates it (the record is the applier's Apply entry). */
+static void apply_create(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+			 json_t *obj, json_t *record, struct cc_http_response *resp)
 {
-	struct cc_error err = { 0 };
-	_cleanup_json_ json_t *old = NULL;
-	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
-	if (rc == -ENOENT) {
-		json_t *meta = json_object_get(patch, "metadata");
-		if (!json_is_object(meta)) {
-			meta = json_object();
-			json_object_set_new(patch, "metadata", meta);
-		}
-		json_object_set_new(meta, "name", json_string(t->name));
-		if (!namespace_exists(api, t, resp) || !admit_new(api, t, req, patch, resp))
-			return;
-		json_t *stored = NULL;
-		rc = platform_objects_create(api->cfg.objects, t->resource, patch, &stored, &err);
-		if (rc < 0) {
-			respond_error(resp, t, rc, &err);
-			return;
-		}
-		namespace_created(api, t, stored);
-		platform_respond(resp, 201, stored);
+	json_t *meta = json_object_get(obj, "metadata");
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(obj, "metadata", meta);
+	}
+	json_object_set_new(meta, "name", json_string(t->name));
+	if (!namespace_exists(api, t, resp) || !admit_new(api, t, req, obj, resp)) {
+		json_decref(record);
 		return;
 	}
+	platform_managed_fields_store(obj, record);
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
 	if (rc < 0) {
 		respond_error(resp, t, rc, &err);
 		return;
 	}
-	json_t *merged = NULL;
-	if (platform_strategic_merge_patch(old, patch, platform_patch_schema_default(), &merged, &err) < 0) {
-		platform_status_error(resp, 422, "Invalid", t->resource, t->name, "%s", cc_error_message(&err));
+	namespace_created(api, t, stored);
+	platform_respond(resp, 201, stored);
+}
+
+/* Server-side apply (apply.h): the applied configuration is the manager's whole intent, merged onto
+ * the live object or creating it; changing another manager's field is a 409 unless forced. */
+static void apply(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+		  json_t *patch, struct cc_http_response *resp)
+{
+	_cleanup_(platform_write_manager_clear) struct platform_write_manager writer;
+	if (!platform_write_manager_of(req, t, PLATFORM_WRITE_APPLY, &writer, resp))
+		return;
+	if (t->subresource && strcmp(t->subresource, "status") != 0) {
+		platform_status_error(resp, 415, NULL, t->resource, t->name,
+				      "server-side apply through the %s subresource is not supported: apply the %s "
+				      "itself (its spec.replicas)",
+				      t->subresource, t->resource->kind);
 		return;
 	}
-	replace(api, t, req, merged, old, resp);
-	json_decref(merged);
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *old = NULL;
+	int rc = platform_objects_get(api->cfg.objects, t->resource, t->namespace, t->name, &old, &err);
+	if (rc < 0 && (rc != -ENOENT || t->subresource)) {
+		respond_error(resp, t, rc, &err);
+		return;
+	}
+	char now[CC_TIME_RFC3339_MAX], api_version[96];
+	platform_managed_fields_now(now, sizeof(now));
+	_cleanup_json_ json_t *obj = NULL;
+	json_t *record = NULL;
+	struct platform_apply_conflicts conflicts;
+	rc = platform_apply(old, patch, t->resource->kind, &writer.who, writer.force, now, &obj, &record, &conflicts,
+			    &err);
+	if (rc == -EBUSY) {
+		platform_respond(resp, 409, platform_apply_conflict_status(&conflicts));
+		platform_apply_conflicts_clear(&conflicts);
+		return;
+	}
+	if (rc < 0) {
+		/* kube-apiserver's words for a configuration its schema cannot read. */
+		platform_resource_api_version(t->resource, api_version, sizeof(api_version));
+		platform_status_error(resp, rc == -EBADMSG ? 400 : 422, NULL, t->resource, t->name,
+				      "failed to create typed patch object (%s/%s; %s, Kind=%s): %s",
+				      t->namespace ? t->namespace : "", t->name, api_version, t->resource->kind,
+				      cc_error_message(&err));
+		return;
+	}
+	if (!old)
+		apply_create(api, t, req, obj, record, resp);
+	else
+		replace(api, t, req, obj, old, &writer, record, resp);
 }
 
 static void patch(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
@@ -603,6 +657,9 @@ static void patch(struct platform_api *api, const struct platform_target *t, con
 		apply(api, t, req, body, resp);
 		return;
 	}
+	_cleanup_(platform_write_manager_clear) struct platform_write_manager writer;
+	if (!platform_write_manager_of(req, t, PLATFORM_WRITE_PATCH, &writer, resp))
+		return;
 	_cleanup_json_ json_t *old = NULL;
 	if (!load_target(api, t, resp, &old))
 		return;
@@ -629,7 +686,7 @@ static void patch(struct platform_api *api, const struct platform_target *t, con
 		platform_status_error(resp, code, NULL, t->resource, t->name, "%s", cc_error_message(&err));
 		return;
 	}
-	replace(api, t, req, merged, old, resp);
+	replace(api, t, req, merged, old, &writer, NULL, resp);
 	json_decref(merged);
 }
 
@@ -919,12 +976,16 @@ static void scale(struct platform_api *api, const struct platform_target *t, con
 		platform_respond(resp, 200, json_incref(current));
 		return;
 	}
+	_cleanup_(platform_write_manager_clear) struct platform_write_manager writer;
+	bool patching = strcmp(req->method, "PATCH") == 0;
+	if (!platform_write_manager_of(req, t, patching ? PLATFORM_WRITE_PATCH : PLATFORM_WRITE_UPDATE, &writer, resp))
+		return;
 	_cleanup_json_ json_t *body = NULL, *wanted = NULL;
 	struct cc_error err = { 0 };
 	int rc = 0;
 	if (parse_body(req, t->resource, resp, &body) < 0)
 		return;
-	if (strcmp(req->method, "PATCH") == 0)
+	if (patching)
 		rc = platform_merge_patch(current, body, &wanted, &err);
 	else
 		wanted = json_incref(body);
@@ -936,7 +997,11 @@ static void scale(struct platform_api *api, const struct platform_target *t, con
 		return;
 	}
 	const char *rv = json_string_value(json_object_get(json_object_get(wanted, "metadata"), "resourceVersion"));
+	_cleanup_json_ json_t *before = json_deep_copy(obj);
 	json_object_set(json_object_get(obj, "spec"), "replicas", replicas);
+	/* The scaler owns .spec.replicas, recorded with subresource "scale" as kube-apiserver does. */
+	if (!platform_managed_fields_updated(obj, before, t, &writer, resp))
+		return;
 	json_t *stored = NULL;
 	rc = platform_objects_update(api->cfg.objects, t->resource, obj, rv ? strtoll(rv, NULL, 10) : 0, &stored, &err);
 	if (rc < 0) {
