@@ -55,12 +55,14 @@ static int ensure_registered(struct platform_pods *p, const struct agent_config 
 	if (access(marker, F_OK) == 0)
 		return 0;
 	int r = agent_register(agent, err);
-	if (r < 0)
+	if (r < 0) {
+		_cleanup_free_ char *why = cc_xstrdup(cc_error_message(err));
 		return cc_error_set(
 		    err, -r,
 		    "node %s is not registered in key broker tenant %s (its owners enroll the node's EK "
 		    "certificate there first): %s",
-		    agent->node, agent->tenant, cc_error_message(err));
+		    agent->node, agent->tenant, why);
+	}
 	r = cc_mkdir_p(dir, 0700, err);
 	return r < 0 ? r : cc_write_file_atomic(marker, "", 0, 0600, err);
 }

@@ -110,3 +110,34 @@ vault_pod() {
 	# Once the policy allows it, the pod goes on by itself (the runner retries).
 	"${K[@]}" wait --for=condition=Ready pod/refused --timeout=60s
 }
+
+@test "attested pods: a tenant's pod takes its key from the tenant's broker tenant, once its owners enrolled the node" {
+	"$KUBECTL" apply -f - >/dev/null <<-YAML
+	apiVersion: tenancy.cocoon.dev/v1alpha1
+	kind: Tenant
+	metadata: {name: acme}
+	spec: {kbsTenant: acme-keys}
+	YAML
+	"$KUBECTL" label namespace "$NS" tenancy.cocoon.dev/tenant=acme >/dev/null
+	# acme's broker tenant has its own policy and key, but has not enrolled this node yet
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT acme-keys/policy --data-binary @- >/dev/null
+	printf 'acme%060d' 0 | kbs_admin PUT acme-keys/resource/volumes/fscrypt/web --data-binary @- >/dev/null
+	vault_pod acme-vault
+	for _ in $(seq 1 100); do
+		"${K[@]}" get events --field-selector involvedObject.name=acme-vault 2>/dev/null | grep -q FailedMount && break
+		sleep 0.2
+	done
+	run "${K[@]}" get events --field-selector involvedObject.name=acme-vault
+	echo "$output"
+	[[ "$output" == *FailedMount*"not registered in key broker tenant acme-keys"* ]]
+	[ "$("${K[@]}" get pod acme-vault -o jsonpath='{.status.phase}')" = Pending ]
+	# the tenant's owners enroll the node's EK there; cocoond registers its AK by itself and goes on
+	kbs_admin PUT acme-keys/node/attested-node --data-binary "@$BATS_FILE_TMPDIR/ek.pem" >/dev/null
+	"${K[@]}" wait --for=condition=Ready pod/acme-vault --timeout=60s ||
+		{ "${K[@]}" get events; tail -5 "$BATS_FILE_TMPDIR/kbs-events.jsonl"; false; }
+	run "${K[@]}" exec acme-vault -- cat /data/ledger
+	[ "$output" = secret-ledger ]
+	grep '"action":"volume.key"' "$BATS_FILE_TMPDIR/data/events.jsonl" | grep '"verdict":"allow"' | grep -q 'acme-keys'
+	grep '"action":"kbs.node.register"' "$BATS_FILE_TMPDIR/kbs-events.jsonl" | grep -q 'acme-keys'
+	"$KUBECTL" delete namespace "$NS" --wait=false >/dev/null
+}
