@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Access control's cost, in one run (issue 14's figures):
 #   - RBAC decisions per second with 1,000 ClusterRoles and 10,000 RoleBindings (in process:
-#     bench/access/rbac_decisions), and the time to index them after a change;
+#     bench/access/rbac_decisions), and the time to index them after a change; then the same with
+#     the tenant boundary (tenancy.h) after RBAC;
 #   - the latency one GET adds when the client is a service account token (ES256 check, the account
 #     looked up, RBAC through a RoleBinding) against a client certificate of a cluster administrator,
 #     over one keep-alive TLS connection each (bench/net/bench_load), side by side.
@@ -24,6 +25,9 @@ decisions="$("$build/bench/access/rbac_decisions" "$work/rbac" 1000 10000 200000
 echo "== RBAC, 1,000 roles and 10,000 bindings: $(field "$decisions" decisions_per_second) decisions/s," \
 	"p50 $(field "$decisions" p50_us) us, p99 $(field "$decisions" p99_us) us; index built in" \
 	"$(field "$decisions" index_build_ms) ms =="
+echo "== the same with the tenant boundary after RBAC (50 tenants over the 100 namespaces):" \
+	"$(field "$decisions" decisions_per_second_with_tenants) decisions/s, p50 $(field "$decisions" p50_us_with_tenants) us," \
+	"p99 $(field "$decisions" p99_us_with_tenants) us =="
 
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$build/cocoond" --data-dir "$work/data" --listen "127.0.0.1:$port" --no-pods >"$work/cocoond.log" 2>&1 &
