@@ -46,8 +46,8 @@ const EVP_MD *cc_x509_signing_md(EVP_PKEY *key);
  * octets; brokers sharing one store pick serials independently, so they must not collide). */
 int cc_x509_set_random_serial(X509 *cert, struct cc_error *err);
 
-/* A serial number as lower-case hex without leading zeros (at most 20 octets, RFC 5280 §4.1.2.2):
- * the form the broker's records and the CRL builder take. */
+/* A serial number as lower-case hex, two digits per octet (at most 20 octets, RFC 5280 §4.1.2.2):
+ * the form the broker's records and the CRL builder take, and openssl's `x509 -serial` in lower case. */
 #define CC_X509_SERIAL_HEX_MAX 41
 int cc_x509_serial_hex(const ASN1_INTEGER *serial, char out[CC_X509_SERIAL_HEX_MAX], struct cc_error *err);
 
