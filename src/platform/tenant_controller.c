@@ -121,9 +121,11 @@ static const char *const owned_fields[] = { "rules", "roleRef", "subjects", NULL
 
 static bool differs(const json_t *stored, const json_t *desired)
 {
-	for (const char *const *f = owned_fields; *f; f++)
-		if (!json_equal(json_object_get(stored, *f), json_object_get(desired, *f)))
+	for (const char *const *f = owned_fields; *f; f++) {
+		const json_t *a = json_object_get(stored, *f), *b = json_object_get(desired, *f);
+		if ((a || b) && !json_equal(a, b)) /* json_equal is false when both are missing */
 			return true;
+	}
 	const json_t *want_labels = json_object_get(json_object_get(desired, "metadata"), "labels");
 	const json_t *labels = json_object_get(json_object_get(stored, "metadata"), "labels");
 	const char *key;
