@@ -161,7 +161,7 @@ __attribute__((format(printf, 4, 5))) static void cause(json_t *causes, size_t i
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	snprintf(field, sizeof(field), "metadata.managedFields[%zu].%s", i, member);
+	snprintf(field, sizeof(field), "metadata.managedFields[%zu]%s%s", i, member ? "." : "", member ? member : "");
 	if (causes)
 		platform_cause(causes, "FieldValueInvalid", field, "%s", message);
 }
@@ -184,7 +184,7 @@ static bool decode_entry(const json_t *entry, size_t i, struct platform_managed_
 	snprintf(where, sizeof(where), "metadata.managedFields[%zu]", i);
 	struct cc_error why = { 0 };
 	if (!json_is_object(entry) || wrong_type) {
-		cause(causes, i, "manager", "%s", "an entry is an object of strings (and fieldsV1)");
+		cause(causes, i, NULL, "%s", "an entry is an object of strings (and fieldsV1)");
 		cc_error_set(err, EINVAL, "%s: an entry is an object of strings (and fieldsV1)", where);
 		return false;
 	}
