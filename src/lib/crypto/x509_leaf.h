@@ -20,7 +20,7 @@ struct cc_error;
 #define CC_LEAF_EXTENSION_MAX (64 * 1024)
 
 struct cc_leaf_profile {
-	const char *common_name;      /* CN, for people only: `<pod>.<namespace>` */
+	const char *common_name;      /* CN, for people only: `<namespace>/<pod>` (not a host name: see pod-mtls.md) */
 	const char *spiffe_id;        /* the one URI SAN, checked by cc_spiffe_id_check */
 	const char *const *dns_names; /* dNSName SANs, each checked by cc_dns_name_check */
 	size_t n_dns_names;           /* at most CC_LEAF_DNS_MAX */

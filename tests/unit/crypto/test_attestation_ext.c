@@ -298,7 +298,7 @@ static void test_from_cert(void **state)
 	size_t len;
 	assert_int_equal(cc_attestation_ext_encode(&a, &der, &len, &err), 0);
 	struct cc_leaf_profile profile = {
-		.common_name = "web-2.shop",
+		.common_name = "shop/web-2",
 		.spiffe_id = "spiffe://acme.example/ns/shop/sa/web/pod/1",
 		.lifetime = 600,
 		.extension_oid = CC_ATTESTATION_EXT_OID,

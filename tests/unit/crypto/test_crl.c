@@ -20,7 +20,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	fixture_ca("P-256", "tenant CA", 86400, "critical,keyCertSign,cRLSign", &f->ca, &f->ca_key);
-	struct cc_leaf_profile profile = { .common_name = "web-0.shop",
+	struct cc_leaf_profile profile = { .common_name = "shop/web-0",
 					   .spiffe_id = "spiffe://acme.example/ns/shop/sa/web/pod/1",
 					   .lifetime = 3600 };
 	for (int i = 0; i < 2; i++) {

@@ -43,7 +43,7 @@ static void test_make_and_parse(void **state)
 	struct cc_error err = { 0 };
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	_cleanup_free_ char *pem = NULL;
-	assert_int_equal(cc_csr_make(key, "web-0.shop", false, &pem, &err), 0);
+	assert_int_equal(cc_csr_make(key, "shop/web-0", false, &pem, &err), 0);
 	assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE REQUEST-----"));
 
 	_cleanup_(cc_csr_freep) struct cc_csr *csr = NULL;

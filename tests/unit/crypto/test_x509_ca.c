@@ -52,7 +52,7 @@ static void test_request_sign_check(void **state)
 	/* The returned CA issues leaves that chain to the root within its name constraints. */
 	const char *dns[] = { "web.shop.svc.cluster.local" };
 	struct cc_leaf_profile profile = {
-		.common_name = "web-0.shop",
+		.common_name = "shop/web-0",
 		.spiffe_id = "spiffe://acme.example/ns/shop/sa/web/pod/1",
 		.dns_names = dns,
 		.n_dns_names = 1,

@@ -26,7 +26,7 @@ static int setup(void **state)
 	f->dns[0] = "web.shop.svc";
 	f->dns[1] = "web.shop.svc.cluster.local";
 	f->profile = (struct cc_leaf_profile){
-		.common_name = "web-0.shop",
+		.common_name = "shop/web-0",
 		.spiffe_id = SPIFFE_ID,
 		.dns_names = f->dns,
 		.n_dns_names = 2,
@@ -75,7 +75,7 @@ static void test_profile(void **state)
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(leaf), f->key), 1);
 	assert_int_equal(X509_check_ca(leaf), 0);
 	assert_int_equal(X509_check_host(leaf, "web.shop.svc.cluster.local", 0, 0, NULL), 1);
-	assert_int_equal(X509_check_host(leaf, "web-0.shop", 0, 0, NULL), 0); /* the CN is for people only */
+	assert_int_equal(X509_check_host(leaf, "api.shop.svc", 0, 0, NULL), 0);
 
 	assert_int_equal(time_of(X509_get0_notBefore(leaf)), now - CC_LEAF_SKEW);
 	assert_int_equal(time_of(X509_get0_notAfter(leaf)), now + 3600);
