@@ -127,7 +127,8 @@ static void forbid(struct cc_http_response *resp, const struct platform_user *us
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
 			   const struct platform_access *access, char *reason, size_t size)
 {
-	return platform_rbac_authorize(g->rbac, user, access, reason, size);
+	return platform_rbac_authorize(g->rbac, user, access, reason, size) &&
+	       (!g->tenancy || platform_tenancy_allows(g->tenancy, user, access, reason, size));
 }
 
 bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_request *req,

@@ -43,8 +43,9 @@ const struct platform_user *platform_request_user(const struct cc_http_request *
 /* Authorizes access for the request's user; false after answering 403. */
 bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_request *req,
 			      const struct platform_access *access, struct cc_http_response *resp);
-/* RBAC's decision alone, without the tenant boundary, a response or an event
- * (SelfSubjectAccessReview). */
+/* The decision alone (RBAC, then the tenant boundary), without a response or an event: what
+ * SelfSubjectAccessReview and SubjectAccessReview answer, so that `kubectl auth can-i` says what a
+ * request would meet. */
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
 			   const struct platform_access *access, char *reason, size_t size);
 struct platform_rbac *platform_guard_rbac(struct platform_guard *g);

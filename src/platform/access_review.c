@@ -84,8 +84,12 @@ static void answer_access(struct platform_guard *g, const struct platform_target
 	}
 	char reason[512];
 	bool allowed = platform_guard_allows(g, user, &a, reason, sizeof(reason));
-	json_object_set_new(review, "status",
-			    json_pack("{s:b, s:s}", "allowed", allowed, "reason", allowed ? reason : ""));
+	/* The tenant boundary is an explicit denial, with its reason (as a denying webhook's). */
+	bool boundary = !allowed && strncmp(reason, "tenant boundary", 15) == 0;
+	json_t *status = json_pack("{s:b, s:s}", "allowed", allowed, "reason", allowed || boundary ? reason : "");
+	if (boundary)
+		json_object_set_new(status, "denied", json_true());
+	json_object_set_new(review, "status", status);
 	platform_respond(resp, 201, json_incref(review));
 }
 

@@ -129,6 +129,12 @@ wait_until() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *'tenant boundary: user \"bob\" belongs to tenant(s) [\"beta\"], the request reaches tenant \"acme\"'* ||
 		"$output" == *'tenant boundary: user "bob" belongs to tenant(s) ["beta"], the request reaches tenant "acme"'* ]]
+	# `kubectl auth can-i` says what the request meets, and why
+	run "${K[@]}" auth can-i get configmaps -n acme-dev --as bob
+	echo "$output"
+	[[ "$output" == 'no - tenant boundary: user "bob" belongs to tenant(s) ["beta"]'* ]]
+	run "${K[@]}" auth can-i get configmaps -n beta-dev --as bob
+	[ "$output" = yes ]
 	# a list across namespaces shows bob's tenant's objects only
 	"${K[@]}" -n beta-dev create configmap beta-settings --from-literal=a=1
 	run as bob get configmaps -A -o name
