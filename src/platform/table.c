@@ -391,16 +391,19 @@ static void tenant_cells(const json_t *obj, json_t *cells, const char *age)
 	json_array_append_new(cells, json_integer(json_integer_value(json_object_get(status, "size"))));
 	json_array_append_new(cells, json_string(str(obj, "status", "kbsTenant", NULL) ?: ""));
 	json_array_append_new(cells, json_string(age));
-	json_t *owners = json_array();
-	size_t i;
+	/* User/alice,Group/acme-admins */
+	char owners[512] = "";
+	size_t len = 0, i;
 	const json_t *o;
-	json_array_foreach (json_object_get(json_object_get(obj, "spec"), "owners"), i, o)
-		json_array_append_new(owners, json_sprintf("%s/%s", json_string_value(json_object_get(o, "kind")) ?: "",
-							   json_string_value(json_object_get(o, "name")) ?: ""));
-	char *joined = json_dumps(owners, JSON_COMPACT);
-	json_array_append_new(cells, json_string(joined ? joined : "[]"));
-	free(joined);
-	json_decref(owners);
+	json_array_foreach (json_object_get(json_object_get(obj, "spec"), "owners"), i, o) {
+		int n = snprintf(owners + len, sizeof(owners) - len, "%s%s/%s", i ? "," : "",
+				 json_string_value(json_object_get(o, "kind")) ?: "",
+				 json_string_value(json_object_get(o, "name")) ?: "");
+		if (n < 0 || (size_t)n >= sizeof(owners) - len)
+			break;
+		len += (size_t)n;
+	}
+	json_array_append_new(cells, json_string(owners));
 }
 
 static const struct column tenant_columns[] = { { "Name", "string", "name", 0 },   { "Namespaces", "integer", "", 0 },
