@@ -399,8 +399,10 @@ static void tenant_cells(const json_t *obj, json_t *cells, const char *age)
 		int n = snprintf(owners + len, sizeof(owners) - len, "%s%s/%s", i ? "," : "",
 				 json_string_value(json_object_get(o, "kind")) ?: "",
 				 json_string_value(json_object_get(o, "name")) ?: "");
-		if (n < 0 || (size_t)n >= sizeof(owners) - len)
+		if (n < 0 || (size_t)n >= sizeof(owners) - len) {
+			owners[len] = '\0'; /* whole entries only */
 			break;
+		}
 		len += (size_t)n;
 	}
 	json_array_append_new(cells, json_string(owners));
