@@ -5,11 +5,15 @@
  *   GET      resources                       the tenant's resource paths
  *   PUT      node/<name>                     a node's EK certificate (enrollment: the node then registers
  *                                            its AK by credential activation) or its AK (TPM2B_PUBLIC)
+ *   PUT|GET  mtls                            the tenant's mTLS configuration (kbs_mtls.h)
+ *   POST     mtls/ca                         a CSR for the tenant's issuing CA key, made and sealed here
+ *   PUT|GET  mtls/ca                         the certificate the tenant's root signed for that key
  *
  * Clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin group>
  * every tenant; or, with --delegate-url, a bearer token the platform authenticates and whose user
  * its RBAC allows (kbs_delegate.h). Each request is an audit event naming who made it. */
 #include "kbs/kbs_delegate.h"
+#include "kbs/kbs_mtls.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_tenant.h"
 #include "keys/keyring.h"
@@ -32,12 +36,14 @@ static bool may_administer(const struct kbs *kbs, const struct cc_peer *peer, co
 	return false;
 }
 
-/* The admin path's subresource in the platform's RBAC: tenants/policy, tenants/resources, tenants/nodes. */
+/* The admin path's subresource in the platform's RBAC: tenants/policy, tenants/resources, tenants/nodes,
+ * tenants/mtls. */
 static const char *subresource_of(const char *what)
 {
 	return strcmp(what, "policy") == 0         ? "policy"
 	       : strncmp(what, "resource", 8) == 0 ? "resources"
 	       : strncmp(what, "node/", 5) == 0    ? "nodes"
+	       : strncmp(what, "mtls", 4) == 0     ? "mtls"
 						   : "";
 }
 
@@ -130,6 +136,52 @@ static void resource(struct kbs *kbs, const struct cc_http_request *req, struct 
 	resp->status = 204;
 }
 
+static void mtls_config(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+			const char *tenant, struct cc_error *err)
+{
+	json_t *cfg = NULL;
+	int r;
+	if (strcmp(req->method, "PUT") == 0)
+		r = kbs_mtls_config_put(kbs->cfg.store, tenant, req->body.data ? req->body.data : "", req->body.len,
+					&cfg, err);
+	else if (strcmp(req->method, "GET") == 0)
+		r = kbs_mtls_config_get(kbs->cfg.store, tenant, &cfg, err);
+	else
+		return kbs_problem(resp, 405, "InvalidRequest", "mtls takes GET or PUT");
+	if (r < 0)
+		return kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
+	cc_http_response_json(resp, 200, cfg);
+}
+
+/* POST answers a CSR for the CA key (201 when the key was made now), PUT activates the root's
+ * certificate for it, GET shows the active certificate. The key itself is never answered. */
+static void mtls_ca(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+		    const char *tenant, struct cc_error *err)
+{
+	_cleanup_free_ char *pem = NULL;
+	int r;
+	if (strcmp(req->method, "POST") == 0) {
+		bool created = false;
+		r = kbs_mtls_ca_request(kbs->cfg.store, kbs->root, tenant, &pem, &created, err);
+		if (r == 0)
+			return cc_http_response_json(resp, created ? 201 : 200, json_pack("{ss}", "csr", pem));
+	} else if (strcmp(req->method, "PUT") == 0) {
+		r = kbs_mtls_ca_activate(kbs->cfg.store, kbs->root, tenant, req->body.data ? req->body.data : "",
+					 req->body.len, err);
+		if (r == 0) {
+			resp->status = 204;
+			return;
+		}
+	} else if (strcmp(req->method, "GET") == 0) {
+		r = kbs_mtls_ca_certificate(kbs->cfg.store, tenant, &pem, err);
+		if (r == 0)
+			return cc_http_response_json(resp, 200, json_pack("{ss}", "certificate", pem));
+	} else {
+		return kbs_problem(resp, 405, "InvalidRequest", "mtls/ca takes POST, PUT or GET");
+	}
+	kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
+}
+
 void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct kbs *kbs = userdata;
@@ -174,9 +226,13 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 			kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(&err));
 		else
 			resp->status = 204;
+	} else if (strcmp(what, "mtls") == 0) {
+		mtls_config(kbs, req, resp, tenant, &err);
+	} else if (strcmp(what, "mtls/ca") == 0) {
+		mtls_ca(kbs, req, resp, tenant, &err);
 	} else {
 		kbs_problem(resp, 404, "InvalidRequest",
-			    "unknown admin path `%s` (policy, resource/..., resources, node/...)", what);
+			    "unknown admin path `%s` (policy, resource/..., resources, node/..., mtls, mtls/ca)", what);
 	}
 	bool ok = resp->status < 400;
 	kbs_record_as(actor, action, tenant, what, ok, ok ? NULL : (err.code ? cc_error_message(&err) : "refused"));

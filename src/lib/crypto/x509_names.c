@@ -87,6 +87,14 @@ int cc_spiffe_id_check(const char *id, struct cc_error *err)
 	return r < 0 ? r : check_path(id, td + td_len, err);
 }
 
+int cc_spiffe_trust_domain_check(const char *trust_domain, struct cc_error *err)
+{
+	if (!trust_domain)
+		return cc_error_set(err, EINVAL, "no trust domain given");
+	size_t len = strnlen(trust_domain, CC_SPIFFE_TRUST_DOMAIN_MAX + 1);
+	return check_trust_domain(trust_domain, trust_domain, len, err) < 0 ? cc_error_prefix(err, "trust domain") : 0;
+}
+
 int cc_dns_name_check(const char *name, struct cc_error *err)
 {
 	if (!name || !*name)

@@ -14,6 +14,9 @@ struct cc_error;
  * query or fragment. X.509-SVID §2 requires a path for a leaf. 0 or -EINVAL naming the fault. */
 int cc_spiffe_id_check(const char *id, struct cc_error *err);
 
+/* A trust domain alone (SPIFFE-ID.md §2.1), as a tenant's mTLS configuration names it. */
+int cc_spiffe_trust_domain_check(const char *trust_domain, struct cc_error *err);
+
 /* A DNS name for a dNSName SAN (RFC 5280 §4.2.1.6, RFC 1123 §2.1): labels of 1-63 letters, digits and
  * inner hyphens, at most 253 characters, no trailing dot, no wildcard. 0 or -EINVAL naming the fault. */
 int cc_dns_name_check(const char *name, struct cc_error *err);

@@ -73,6 +73,17 @@ static void test_spiffe_id_limits_and_control_bytes(void **state)
 	assert_non_null(strstr(err.message, "0x0a"));
 }
 
+static void test_trust_domains(void **state)
+{
+	struct cc_error err = { 0 };
+	assert_int_equal(cc_spiffe_trust_domain_check("acme.example", &err), 0);
+	assert_int_equal(cc_spiffe_trust_domain_check("", &err), -EINVAL);
+	assert_int_equal(cc_spiffe_trust_domain_check("acme.example/x", &err), -EINVAL);
+	assert_non_null(strstr(err.message, "trust domain: "));
+	assert_int_equal(cc_spiffe_trust_domain_check("Acme", &err), -EINVAL);
+	assert_int_equal(cc_spiffe_trust_domain_check(NULL, &err), -EINVAL);
+}
+
 static void test_dns_names(void **state)
 {
 	static const char *const good[] = { "web.shop.svc", "web.shop.svc.cluster.local", "a", "x-1.y2", "A.B" };
@@ -124,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_spiffe_ids_accepted),
 		cmocka_unit_test(test_spiffe_ids_refused),
 		cmocka_unit_test(test_spiffe_id_limits_and_control_bytes),
+		cmocka_unit_test(test_trust_domains),
 		cmocka_unit_test(test_dns_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
