@@ -7,6 +7,7 @@
  * merge.go, remove.go) where it matters to what clients see; where this file simplifies, it says so. */
 #include "platform/object_fields.h"
 
+#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/json.h"
@@ -186,7 +187,7 @@ static char *item_element(const struct list_type *lt, const json_t *item, char *
 			json_object_set_new(key, lt->keys[i], json_string(lt->defaults[i]));
 		else if (v && !json_is_object(v) && !json_is_array(v) && !json_is_null(v))
 			json_object_set(key, lt->keys[i], (json_t *)v);
-		else if (i == 0 || v) {
+		else if (i == 0 || v) { /* a further key without a default may be absent: it is left out */
 			snprintf(why, why_size, "an item omits the key field \"%s\" (or it is not a scalar)",
 				 lt->keys[i]);
 			return NULL;
@@ -257,8 +258,10 @@ static void list_index_build(struct list_index *x, const struct list_type *lt, c
 	sort_positions(x);
 	for (size_t i = 1; i < x->n; i++) {
 		if (strcmp(x->elements[x->sorted[i - 1]], x->elements[x->sorted[i]]) == 0) {
-			snprintf(x->problem, sizeof(x->problem), "duplicate entries for key %.200s",
-				 x->elements[x->sorted[i]]);
+			_cleanup_buf_ struct cc_buf key = { 0 };
+			platform_field_element_render(x->elements[x->sorted[i]], &key);
+			cc_buf_append(&key, "", 1);
+			snprintf(x->problem, sizeof(x->problem), "duplicate entries for key %.200s", key.data);
 			x->ok = false;
 			return;
 		}

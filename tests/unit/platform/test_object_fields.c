@@ -112,7 +112,7 @@ static void test_lists_that_cannot_be_told_apart(void **state)
 {
 	(void)state;
 	expect_refused("{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"a\",\"image\":\"x\"}]}}",
-		       "spec.containers: duplicate entries for key k:{\"name\":\"a\"}");
+		       "spec.containers: duplicate entries for key [name=\"a\"]");
 	expect_refused("{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}", "omits the key field \"name\"");
 	expect_refused("{\"spec\":{\"containers\":[\"x\"]}}", "is not an object");
 	expect_refused("{\"metadata\":{\"finalizers\":[{\"a\":1}]}}", "not a scalar");
