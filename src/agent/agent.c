@@ -166,6 +166,8 @@ int agent_fetch(const struct agent_config *cfg, const char *resource, const char
 		goto out;
 	}
 	runtime = json_pack("{s:s, s:o}", "nonce", nonce, "tee-pubkey", tee_jwk(key));
+	if (cfg->pod) /* bound by the quote with the rest: the broker judges this pod's containers */
+		json_object_set_new(runtime, "cocoon-pod", json_string(cfg->pod));
 	canonical = cc_json_canonical(runtime);
 	uint8_t binding[48];
 	if ((r = cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, err)) < 0 ||

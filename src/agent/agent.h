@@ -16,6 +16,7 @@ struct agent_config {
 	const char *tcti;            /* the node's TPM */
 	const char *measurement_log; /* the runtime's measurements.jsonl, or NULL */
 	int pcr;                     /* the PCR the runtime extends (15) */
+	const char *pod;             /* the pod uid a fetch is for (runtime data "cocoon-pod"), or NULL */
 };
 
 /* Creates the AK if needed and registers it: register, activate in the TPM, activate. */

@@ -7,6 +7,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/launch_measurement.h"
 #include "lib/crypto/signature.h"
 #include "lib/json/json.h"
 
@@ -198,6 +199,29 @@ static bool selected(const TPMS_QUOTE_INFO *info, TPMI_ALG_HASH alg, unsigned in
 	return false;
 }
 
+/* A record's parts (launch measurement v2) must make its measurement; they become claims the policy
+ * can judge: rootfs, image (the manifest digest when the rootfs is an image's), profile and config. */
+static int claim_parts(const json_t *record, const char *measurement, json_t *claim, size_t index, struct cc_error *err)
+{
+	const json_t *parts = json_object_get(record, "parts");
+	if (!parts)
+		return 0; /* a version 1 record: its measurement alone */
+	struct cc_launch_parts p;
+	char made[CC_LAUNCH_MEASUREMENT_SIZE];
+	struct cc_error why = { 0 };
+	if (cc_launch_parts_from_json(parts, &p, &why) < 0 || cc_launch_measurement(&p, made, &why) < 0)
+		return cc_error_set(err, EBADMSG, "measurement log record %zu: %s", index, cc_error_message(&why));
+	if (strcmp(made, measurement) != 0)
+		return cc_error_set(err, EBADMSG, "measurement log record %zu: its parts do not make its measurement",
+				    index);
+	json_object_set_new(claim, "rootfs", json_string(p.rootfs));
+	if (strncmp(p.rootfs, "image:", 6) == 0)
+		json_object_set_new(claim, "image", json_string(p.rootfs + 6));
+	json_object_set_new(claim, "profile", json_string(p.profile));
+	json_object_set_new(claim, "config", json_string(p.config));
+	return 0;
+}
+
 /* Replays the measurement log: each record extended its PCR with its SHA-384 measurement in the
  * sha384 bank (and with SHA-256 of it in the sha256 bank). The result must be the quoted value, so
  * the log is exactly what was measured. Returns the containers as claims. */
@@ -236,8 +260,14 @@ static int replay_log(const TPMS_QUOTE_INFO *info, const json_t *pcrs, const jso
 		memcpy(buf, replayed256[index], 32);
 		memcpy(buf + 32, digest256, 32);
 		EVP_Digest(buf, 64, replayed256[index], NULL, EVP_sha256(), NULL);
-		json_array_append_new(containers, json_pack("{s:s, s:s, s:O?}", "container", container, "measurement",
-							    measurement, "time", json_object_get(record, "time")));
+		json_t *claim = json_pack("{s:s, s:s, s:O?}", "container", container, "measurement", measurement,
+					  "time", json_object_get(record, "time"));
+		if (claim_parts(record, measurement, claim, i, err) < 0) {
+			json_decref(claim);
+			json_decref(containers);
+			return -EBADMSG;
+		}
+		json_array_append_new(containers, claim);
 	}
 	for (unsigned index = 0; index < PCR_MAX; index++) {
 		if (!used[index])

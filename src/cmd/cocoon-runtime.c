@@ -39,6 +39,7 @@ static const struct {
 	{ "resume", rt_cmd_resume, false, "thaw a paused container" },
 	{ "spec", rt_cmd_spec, false, "write a default config.json" },
 	{ "features", rt_cmd_features, false, "print the features of this runtime (OCI features JSON)" },
+	{ "measure", rt_cmd_measure, false, "print (and with --record, extend) what create would measure" },
 };
 
 static void usage(FILE *out)

@@ -142,9 +142,19 @@ static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, 
 		return false;
 	}
 	bool met = attest_policy_evaluate(policy, claims, ret_appraisal);
-	if (!met)
-		snprintf(reason, size, "the claims do not meet the policy of tenant `%s`", tenant);
-	return met;
+	if (met)
+		return true;
+	/* The first rule that failed says why (the appraisal in the EAR has them all). */
+	const char *why = NULL;
+	size_t i;
+	const json_t *rule;
+	json_array_foreach (json_object_get(*ret_appraisal, "rules"), i, rule) {
+		if (!why && !json_is_true(json_object_get(rule, "ok")))
+			why = json_string_value(json_object_get(rule, "reason"));
+	}
+	snprintf(reason, size, "the claims do not meet the policy of tenant `%s`%s%s", tenant, why ? ": " : "",
+		 why ? why : "");
+	return false;
 }
 
 static void handle_attest(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
@@ -195,7 +205,8 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	uint8_t binding[48];
 	canonical = cc_json_canonical(runtime);
 	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, &err) < 0 ||
-	    kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0) {
+	    kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0 ||
+	    kbs_pod_claims(runtime, claims, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", cc_error_message(&err));
 		kbs_problem(resp, 401, "EvidenceRejected", "%s", reason);
 		goto burn;

@@ -112,3 +112,29 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 	in.evidence = primary;
 	return verifier->verify(&in, ret_claims, err);
 }
+
+static bool pod_uid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 64 && strspn(s, "0123456789abcdefABCDEF-") == n;
+}
+
+int kbs_pod_claims(const json_t *runtime_data, json_t *claims, struct cc_error *err)
+{
+	const json_t *pod = json_object_get(runtime_data, "cocoon-pod");
+	if (!pod)
+		return 0;
+	const char *uid = json_string_value(pod);
+	if (!uid || !pod_uid_ok(uid))
+		return cc_error_set(err, EINVAL, "runtime-data.cocoon-pod must be a pod uid");
+	json_t *mine = json_array();
+	size_t n = strlen(uid), i;
+	const json_t *c;
+	json_array_foreach (json_object_get(claims, "containers"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "container")) ?: "";
+		if (strncmp(name, uid, n) == 0 && name[n] == '-')
+			json_array_append(mine, (json_t *)c);
+	}
+	json_object_set_new(claims, "pod", json_pack("{s:s, s:o}", "uid", uid, "containers", mine));
+	return 0;
+}

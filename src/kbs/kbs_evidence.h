@@ -11,3 +11,9 @@ struct kbs;
 /* tee is "snp", "tdx" or "tpm"; nonce is what the evidence must bind. */
 int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
 			const uint8_t *nonce, size_t nonce_len, json_t **ret_claims, struct cc_error *err);
+
+/* The runtime data's "cocoon-pod" (a pod uid, a cocoon extension of the protocol): the claims gain
+ * pod {uid, containers}, the replayed log's containers of that pod (named UID-NAME-INSTANCE), so a
+ * tenant's policy can judge the pod that asks (pod.containers.*.image). Without it, nothing changes;
+ * a malformed one is -EINVAL. The runtime data is bound to the evidence, so the node vouches for it. */
+int kbs_pod_claims(const json_t *runtime_data, json_t *claims, struct cc_error *err);

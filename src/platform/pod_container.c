@@ -108,6 +108,31 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 	return r;
 }
 
+int pod_instance_measure(const struct pod_runtime_tools *tools, const char *id, const char *bundle, json_t *config,
+			 json_t **ret, struct cc_error *err)
+{
+	/* The rootfs is not mounted: the image's manifest digest (run.cocoon.image.digest) stands for
+	 * it, and the runtime only checks that root.path is a directory. */
+	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", bundle);
+	int r = cc_mkdir_p(rootfs, 0700, err);
+	if (r < 0)
+		return r;
+	struct pod_instance_spec spec = { .bundle = bundle, .config = config };
+	if ((r = write_config(&spec, rootfs, err)) < 0)
+		return r;
+	const char *argv[] = { tools->runtime, "--root",   tools->runtime_root,
+			       "measure",      "--record", "--bundle",
+			       bundle,         id,         NULL };
+	struct cc_process_result res;
+	r = cc_process_run(argv, NULL, &res, err);
+	if (r == 0 && res.status != 0)
+		r = cc_error_set(err, EIO, "measure %s: %s", id, cc_process_message(&res));
+	if (r == 0 && cc_json_parse(res.out, strlen(res.out), 65536, "cocoon-runtime measure", ret, err) < 0)
+		r = -EIO;
+	cc_process_result_clear(&res);
+	return r;
+}
+
 int pod_instance_poll(const char *dir, struct pod_instance_exit *ret)
 {
 	_cleanup_free_ char *exit_file = cc_xasprintf("%s/exit.json", dir);

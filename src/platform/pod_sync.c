@@ -148,8 +148,6 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		_cleanup_free_ char *image = cc_xasprintf("%s/encrypted.img", p->cfg.data_dir);
 		r = pod_pool_ensure(image, p->pool_dir, POOL_SIZE_MB, err);
 		if (r == 0)
-			r = pod_volume_key(p, ps, pod, err);
-		if (r == 0)
 			r = cc_mkdir_p(encrypted, 0700, err);
 	}
 	const char *platform_dirs[] = { p->cfg.data_dir, p->cfg.run_dir, p->cfg.log_dir, NULL };
@@ -165,7 +163,9 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 		return r;
 	json_decref(ps->volumes);
 	ps->volumes = volumes;
-	return 0;
+	/* The key comes last: a key from the broker is asked for with the pod's containers measured,
+	 * and their configs need the volumes. */
+	return encrypt && !refresh ? pod_volume_key(p, ps, pod, err) : 0;
 }
 
 static bool ensure_sandbox(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
@@ -216,9 +216,9 @@ static void waiting(struct container_state *cs, const char *reason, const char *
 	snprintf(cs->message, sizeof(cs->message), "%s", message ? message : "");
 }
 
-/* Everything a new instance needs that can fail before the runtime is asked. */
-static int build_config(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
-			const struct image_resolved *image, json_t **ret, const char **ret_reason, struct cc_error *err)
+int pods_container_config(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
+			  const struct image_resolved *image, json_t **ret, const char **ret_reason,
+			  struct cc_error *err)
 {
 	*ret_reason = "CreateContainerConfigError";
 	struct pod_env_input env_in = { .objects = p->cfg.objects,
@@ -376,7 +376,7 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 		return;
 	json_t *config = NULL;
 	const char *reason;
-	if (build_config(p, ps, pod, spec, image, &config, &reason, &err) < 0) {
+	if (pods_container_config(p, ps, pod, spec, image, &config, &reason, &err) < 0) {
 		waiting(cs, reason, cc_error_message(&err));
 		pods_event(p, ps, cs->name, "Warning", "Failed", "Error: %s", cc_error_message(&err));
 		backoff(cs);

@@ -1,12 +1,15 @@
 /* A pod's volume key (see pods_internal.h): from the key broker after the node's attestation, or
  * the runner's own. */
 #include "agent/agent.h"
+#include "image/store.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "lib/crypto/random.h"
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
+#include "platform/pod_container.h"
+#include "platform/pod_pull.h"
 #include "platform/pods_internal.h"
 #include "platform/tenancy.h"
 
@@ -67,13 +70,83 @@ static int ensure_registered(struct platform_pods *p, const struct agent_config 
 	return r < 0 ? r : cc_write_file_atomic(marker, "", 0, 0600, err);
 }
 
+static const struct container_state *container_named(const struct pod_state *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n_containers; i++)
+		if (strcmp(ps->containers[i].name, name) == 0)
+			return &ps->containers[i];
+	return NULL;
+}
+
+/* One container measured ahead of its launch, under the id its next instance will have. */
+static int measure_one(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
+		       const char *bundle_root, struct cc_error *err)
+{
+	const char *name = json_string_value(json_object_get(spec, "name")) ?: "";
+	const char *ref = json_string_value(json_object_get(spec, "image")) ?: "";
+	_cleanup_(image_resolved_freep) struct image_resolved *image = NULL;
+	if (image_store_resolve(p->images, ref, &image, err) < 0) {
+		/* The image comes first: ask for it now, the next pass measures. */
+		struct pod_pull_outcome out;
+		if (!pod_pull_is_local(ref))
+			pod_puller_ask(pods_puller(p), ref, true, &out);
+		return cc_error_set(err, EAGAIN,
+				    "the pod's containers are measured before its key is asked for: waiting for image "
+				    "\"%s\"%s",
+				    ref,
+				    pod_pull_is_local(ref) ? " (load it into the node's image store)" : " (pulling)");
+	}
+	json_t *config = NULL;
+	const char *reason;
+	int r = pods_container_config(p, ps, pod, spec, image, &config, &reason, err);
+	if (r < 0)
+		return r;
+	const struct container_state *cs = container_named(ps, name);
+	char id[192];
+	snprintf(id, sizeof(id), "%s-%s-%d", ps->uid, name, cs ? cs->instances : 0);
+	_cleanup_free_ char *bundle = cc_xasprintf("%s/%s", bundle_root, name);
+	json_t *measured = NULL;
+	r = pod_instance_measure(&p->tools, id, bundle, config, &measured, err);
+	json_decref(config);
+	json_decref(measured);
+	/* what pod_instance_measure made: BUNDLE/config.json and an empty BUNDLE/rootfs */
+	_cleanup_free_ char *config_file = cc_xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", bundle);
+	unlink(config_file);
+	rmdir(rootfs);
+	rmdir(bundle);
+	return r;
+}
+
+/* Every container of the pod (init containers too: they may mount the encrypted volume) measured
+ * and recorded, so that the attestation which follows carries them. Their bundles are made on the
+ * runner's tmpfs (configs hold secrets) and removed at once. */
+static int measure_pod(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
+{
+	_cleanup_free_ char *root = cc_xasprintf("%s/%s/measure", p->memory_root, ps->uid);
+	const json_t *spec = json_object_get(pod, "spec");
+	static const char *const lists[] = { "initContainers", "containers" };
+	int r = 0;
+	for (size_t l = 0; l < 2 && r == 0; l++) {
+		size_t i;
+		const json_t *c;
+		json_array_foreach (json_object_get(spec, lists[l]), i, c) {
+			if ((r = measure_one(p, ps, pod, c, root, err)) < 0)
+				break;
+		}
+	}
+	rmdir(root);
+	return r;
+}
+
 /* The pod's volume key, in a file on the runner's tmpfs (memory only, 0600) that cocoon-runtime
  * reads (run.cocoon.fscrypt.key). With the annotation run.cocoon.volume.key=REPO/TYPE/TAG it is the
  * key broker's resource, released only after this node attested with its TPM quote and the
- * runtime's measurement log, from the broker tenant of the pod's namespace's Tenant (tenancy.h; the
- * node's own --kbs-tenant for namespaces of no tenant); a refusal keeps the pod waiting (fail
- * closed). Without it, 64 random bytes of the runner's own that live as long as the pod does here.
- * Either way a security event records the decision. */
+ * runtime's measurement log with the pod's own containers in it (measured ahead of their launch; the
+ * broker's policy judges them as pod.containers), from the broker tenant of the pod's namespace's Tenant (tenancy.h;
+ * the node's own --kbs-tenant for namespaces of no tenant); a refusal keeps the pod waiting (fail closed). Without it,
+ * 64 random bytes of the runner's own that live as long as the pod does here. Either way a security event records the
+ * decision. */
 int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
 {
 	_cleanup_free_ char *dir = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
@@ -101,6 +174,9 @@ int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *
 			r = platform_tenancy_kbs_tenant(p->cfg.objects, ps->namespace, p->agent.tenant, &tenant, err);
 		struct agent_config agent = p->agent;
 		agent.tenant = tenant;
+		agent.pod = ps->uid;
+		if (r == 0)
+			r = measure_pod(p, ps, pod, err);
 		if (r == 0)
 			r = ensure_registered(p, &agent, err);
 		if (r == 0)

@@ -98,7 +98,16 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps);
 bool pods_any_running(struct platform_pods *p);
 void pods_container_kill(struct platform_pods *p, struct pod_state *ps, struct container_state *cs, const char *sig);
 
-/* pod_volume_key.c: the key of the pod's encrypted volumes in place (memory_root/UID/volume.key). */
+/* pod_sync.c: everything a new instance of the container needs that can fail before the runtime is
+ * asked (its config.json); *ret_reason is the waiting reason of a failure. */
+struct image_resolved;
+int pods_container_config(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
+			  const struct image_resolved *image, json_t **ret, const char **ret_reason,
+			  struct cc_error *err);
+
+/* pod_volume_key.c: the key of the pod's encrypted volumes in place (memory_root/UID/volume.key); a
+ * key from the key broker only after the pod's containers are measured (and recorded) and the node
+ * attested with them, so that the broker's policy judges the pod itself (pod.containers). */
 int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err);
 
 /* pod_schedule.c: which unbound pods of a list's items may start now (pod_scheduler.h), and acting

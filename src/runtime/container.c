@@ -212,6 +212,7 @@ struct creation {
 	struct runtime_spec *spec;
 	const char *profile; /* "confidential" or NULL */
 	char *measurement;
+	json_t *parts; /* what the measurement was made of (lib/crypto/launch_measurement.h) */
 	struct runtime_state *state;
 	pid_t pid;
 	int sync_fd;
@@ -347,7 +348,7 @@ static int measure_container(struct creation *c, struct cc_error *err)
 	if (cc_mkdir_p(c->g->root, 0700, err) < 0)
 		return cc_error_prefix(err, "state root");
 	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", c->g->root);
-	if (runtime_measure(c->spec, c->profile, cache, &c->measurement, err) < 0)
+	if (runtime_measure(c->spec, c->profile, cache, &c->measurement, &c->parts, err) < 0)
 		return cc_error_prefix(err, "measure container");
 	return 0;
 }
@@ -551,7 +552,7 @@ static int record_measurement(const struct creation *c, struct cc_error *err)
 	const char *tcti = cc_tpm_tcti();
 	int pcr = cc_tpm_pcr();
 	_cleanup_free_ char *log = default_measurement_log(c->g);
-	int r = runtime_measurement_log_append(log, c->o->id, c->measurement, tcti ? pcr : -1, tcti, err);
+	int r = runtime_measurement_log_append(log, c->o->id, c->measurement, c->parts, tcti ? pcr : -1, tcti, err);
 	if (r < 0 || !tcti)
 		return r;
 	uint8_t digest[48];
@@ -641,6 +642,7 @@ static void creation_release(struct creation *c)
 	runtime_seccomp_program_clear(&c->confidential_filter);
 	runtime_spec_free(c->spec);
 	free(c->measurement);
+	json_decref(c->parts);
 	free(c->bundle);
 }
 
@@ -650,6 +652,29 @@ int runtime_create(const struct runtime_globals *g, const struct runtime_create_
 	runtime_phases_init(&c.phases);
 	int r = create_or_abort(&c, err);
 	runtime_phases_report(&c.phases);
+	creation_release(&c);
+	return r;
+}
+
+int runtime_measure_only(const struct runtime_globals *g, const struct runtime_create_opts *o, bool record,
+			 json_t **ret, struct cc_error *err)
+{
+	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	int r = load_bundle(&c, err);
+	if (r == 0)
+		r = apply_profile(&c, err);
+	if (r == 0)
+		r = measure_container(&c, err);
+	if (r == 0 && record)
+		r = record_measurement(&c, err);
+	if (r == 0) {
+		*ret = json_pack("{s:s, s:s, s:O, s:b}", "container", o->id, "measurement", c.measurement, "parts",
+				 c.parts, "recorded", record);
+		runtime_emit("container.measure", o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO,
+			     record ? "measured ahead of create, and recorded" : "measured ahead of create",
+			     json_pack("{s:s, s:s, s:s?}", "measurement", c.measurement, "bundle", c.bundle, "profile",
+				       c.profile));
+	}
 	creation_release(&c);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include "lib/event/event.h"
 #include "runtime/state.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -28,6 +29,12 @@ struct runtime_create_opts {
 };
 
 int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err);
+/* The measurement create would take of the bundle (its profile applied), without creating anything:
+ * *ret is {container, measurement, parts, recorded}. record: appended to the measurement log and
+ * extended into the TPM as create does, so that a node can attest to what it is about to launch
+ * before it asks for the keys the launch needs (a pod's volume key); create records it again. */
+int runtime_measure_only(const struct runtime_globals *g, const struct runtime_create_opts *o, bool record,
+			 json_t **ret, struct cc_error *err);
 int runtime_start(const struct runtime_globals *g, const char *id, struct cc_error *err);
 /* create + start; without detach, waits and returns the exit status (128+signal for a signal). */
 int runtime_run(const struct runtime_globals *g, const struct runtime_create_opts *o, bool detach, bool keep,

@@ -7,6 +7,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/crypto/digest.h"
 #include "lib/crypto/encode.h"
+#include "lib/crypto/launch_measurement.h"
 #include "lib/json/json.h"
 
 #include <dirent.h>
@@ -155,7 +156,7 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 }
 
 int runtime_measure(const struct runtime_spec *spec, const char *profile, const char *cache_path, char **ret,
-		    struct cc_error *err)
+		    json_t **ret_parts, struct cc_error *err)
 {
 	char rootfs[128];
 	const char *image = runtime_spec_annotation(spec, RUNTIME_IMAGE_DIGEST_ANNOTATION);
@@ -169,25 +170,24 @@ int runtime_measure(const struct runtime_spec *spec, const char *profile, const 
 		snprintf(rootfs, sizeof(rootfs), "tree:sha384:%s", tree);
 	}
 	_cleanup_free_ char *config = cc_json_canonical(spec->json);
-	struct cc_digest_ctx *ctx;
-	int r = cc_digest_begin(CC_DIGEST_SHA384, &ctx, err);
+	char config_hex[97], config_digest[104];
+	int r = cc_digest_hex(CC_DIGEST_SHA384, config, strlen(config), config_hex, err);
 	if (r < 0)
 		return r;
-	/* Domain-separated fields, each terminated by NUL, so no two inputs share an encoding. */
-	const char *fields[] = { "cocoon.measurement/v1", config, rootfs, profile ? profile : "none" };
-	for (size_t i = 0; i < CC_ARRAY_SIZE(fields); i++)
-		cc_digest_update(ctx, fields[i], strlen(fields[i]) + 1);
-	uint8_t md[48];
-	if ((r = cc_digest_end(ctx, md, err)) < 0)
+	snprintf(config_digest, sizeof(config_digest), "sha384:%s", config_hex);
+	struct cc_launch_parts parts = { .config = config_digest,
+					 .rootfs = rootfs,
+					 .profile = profile ? profile : "none" };
+	char measurement[CC_LAUNCH_MEASUREMENT_SIZE];
+	if ((r = cc_launch_measurement(&parts, measurement, err)) < 0)
 		return r;
-	char hex[97];
-	cc_hex_encode(md, sizeof(md), hex);
-	*ret = cc_xasprintf("sha384:%s", hex);
+	*ret = cc_xstrdup(measurement);
+	*ret_parts = cc_launch_parts_json(&parts);
 	return 0;
 }
 
-int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, int pcr,
-				   const char *tpm, struct cc_error *err)
+int runtime_measurement_log_append(const char *log_path, const char *id, const char *measurement, const json_t *parts,
+				   int pcr, const char *tpm, struct cc_error *err)
 {
 	_cleanup_close_ int fd = open(log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -229,6 +229,8 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 	_cleanup_free_ char *prev_field = cc_xasprintf("sha384:%s", prev);
 	json_t *record = json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)seq, "container", id, "measurement",
 				   measurement, "time", now, "prev", prev_field);
+	if (parts)
+		json_object_set(record, "parts", (json_t *)parts);
 	if (pcr >= 0) {
 		json_object_set_new(record, "pcr", json_integer(pcr));
 		json_object_set_new(record, "tpm", json_string(tpm));

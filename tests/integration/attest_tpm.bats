@@ -49,6 +49,9 @@ assert c["tee"] == "tpm" and c["nonce"] == sys.argv[1], c
 assert [x["container"] for x in c["containers"]] == ["web", "db"], c["containers"]
 assert all(x["measurement"].startswith("sha384:") for x in c["containers"])
 assert c["containers"][0]["measurement"] != c["containers"][1]["measurement"]
+# the parts each record carries (launch measurement v2), checked against its measurement
+assert all(x["rootfs"].startswith("tree:sha384:") and x["profile"] == "none" and
+           x["config"].startswith("sha384:") for x in c["containers"]), c["containers"]
 assert c["clock"]["safe"] is True' "$NONCE"
 }
 
@@ -87,6 +90,9 @@ assert c["clock"]["safe"] is True' "$NONCE"
 	[[ "$output" == *"does not replay to the quoted PCR sha384:15"* ]]
 	edit "e['measurements'][0]['measurement'] = 'sha384:' + '11' * 48"
 	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
+	[[ "$output" == *"record 0: its parts do not make its measurement"* ]]
+	edit "e['measurements'][0]['measurement'] = 'sha384:' + '11' * 48; del e['measurements'][0]['parts']"
+	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
 	[[ "$output" == *"does not replay"* ]]
 	edit "e['measurements'].append(dict(e['measurements'][0], pcr=16))"
 	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
@@ -94,6 +100,14 @@ assert c["clock"]["safe"] is True' "$NONCE"
 	edit "e['measurements'][0]['pcr'] = 'fifteen'"
 	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
 	[[ "$output" == *"measurement log record 0 is malformed"* ]]
+	# parts that do not make the measurement: a claim the PCR does not vouch for
+	edit "e['measurements'][1]['parts']['profile'] = 'confidential'"
+	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"measurement log record 1: its parts do not make its measurement"* ]]
+	edit "e['measurements'][0]['parts']['config'] = 'md5:00'"
+	run verify --evidence "$TMP/edited.json" --nonce "$NONCE"
+	[[ "$output" == *"measurement log record 0: the config part must be sha384:"* ]]
 }
 
 @test "tpm: malformed evidence and usage errors are named" {

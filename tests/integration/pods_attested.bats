@@ -141,3 +141,54 @@ vault_pod() {
 	grep '"action":"kbs.node.register"' "$BATS_FILE_TMPDIR/kbs-events.jsonl" | grep -q 'acme-keys'
 	"$KUBECTL" delete namespace "$NS" --wait=false >/dev/null
 }
+
+@test "attested pods: the broker's policy judges the pod's own containers, measured before the key is asked for" {
+	local digest
+	digest="$("$COCOON" image inspect localhost/busybox:latest --store "$BATS_FILE_TMPDIR/data/images" |
+		jq -r '.digest')"
+	[[ "$digest" == sha256:* ]]
+	# only this image, under the confidential profile
+	printf 'rules:\n- {claim: tee, equals: tpm}\n- {claim: "pod.containers.*.image", oneOf: ["%s"]}\n- {claim: "pod.containers.*.profile", equals: confidential}\n' \
+		"$digest" | kbs_admin PUT default/policy --data-binary @- >/dev/null
+	vault_pod judged
+	"${K[@]}" wait --for=condition=Ready pod/judged --timeout=60s
+	uid="$("${K[@]}" get pod judged -o jsonpath='{.metadata.uid}')"
+	# measured twice: ahead of the key (with its parts), then by create; the parts make the measurement
+	run grep -c "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl"
+	[ "$output" = 2 ]
+	grep "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl" | head -1 |
+		python3 -c '
+import hashlib, json, sys
+r = json.loads(sys.stdin.readline())
+p = r["parts"]
+m = hashlib.sha384(b"".join(s.encode() + b"\0" for s in
+    ["cocoon.measurement/v2", p["config"], p["rootfs"], p["profile"]])).hexdigest()
+assert r["measurement"] == "sha384:" + m, (r["measurement"], m)
+assert p["rootfs"] == "image:'"$digest"'" and p["profile"] == "confidential", p
+'
+	# the same pod without the confidential profile is refused, naming the claim
+	cat <<-YAML | "${K[@]}" apply -f -
+	apiVersion: v1
+	kind: Pod
+	metadata:
+	  name: plain
+	  annotations:
+	    run.cocoon.volume.encrypted: data
+	    run.cocoon.volume.key: volumes/fscrypt/web
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "sleep 600"]
+	    volumeMounts: [{name: data, mountPath: /data}]
+	  volumes: [{name: data, emptyDir: {}}]
+	YAML
+	for _ in $(seq 1 100); do
+		"${K[@]}" get events --field-selector involvedObject.name=plain 2>/dev/null | grep -q FailedMount && break
+		sleep 0.2
+	done
+	[ "$("${K[@]}" get pod plain -o jsonpath='{.status.phase}')" = Pending ]
+	grep '"action":"kbs.attest"' "$BATS_FILE_TMPDIR/kbs-events.jsonl" | grep '"verdict":"deny"' |
+		grep -q 'pod.containers\[0\]'
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+}

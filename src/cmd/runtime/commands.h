@@ -16,6 +16,7 @@ int rt_cmd_ps(const struct runtime_globals *g, int argc, char **argv);
 int rt_cmd_exec(const struct runtime_globals *g, int argc, char **argv);
 int rt_cmd_spec(const struct runtime_globals *g, int argc, char **argv);
 int rt_cmd_features(const struct runtime_globals *g, int argc, char **argv);
+int rt_cmd_measure(const struct runtime_globals *g, int argc, char **argv);
 
 /* True when --log names a file: errors then go to it and to stderr. */
 extern bool rt_log_is_file;
