@@ -3,6 +3,7 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/kube_object.h"
 #include "platform/selector.h"
 #include "scale/quantity.h"
 
@@ -64,27 +65,21 @@ static int label_item(char *text, void *ctx, struct cc_error *err)
 static int taint_item(char *text, void *ctx, struct cc_error *err)
 {
 	struct platform_node_options *o = ctx;
-	char *colon = strrchr(text, ':');
-	if (!colon)
+	const char *key, *value, *effect;
+	switch (kube_taint_split(text, &key, &value, &effect)) {
+	case KUBE_TAINT_NO_EFFECT:
 		return cc_error_set(err, EINVAL, "--register-with-taints `%s`: write KEY[=VALUE]:EFFECT", text);
-	*colon = '\0';
-	const char *effect = colon + 1;
-	if (strcmp(effect, "NoSchedule") != 0 && strcmp(effect, "PreferNoSchedule") != 0 &&
-	    strcmp(effect, "NoExecute") != 0)
+	case KUBE_TAINT_BAD_EFFECT:
 		return cc_error_set(err, EINVAL,
 				    "--register-with-taints `%s`: unknown effect `%s` (NoSchedule, PreferNoSchedule "
 				    "or NoExecute)",
 				    text, effect);
-	char *eq = strchr(text, '=');
-	const char *value = "";
-	if (eq) {
-		*eq = '\0';
-		value = eq + 1;
+	case KUBE_TAINT_OK: break;
 	}
 	struct cc_error why = { 0 };
-	if (platform_label_key_check(text, &why) < 0 || platform_label_value_check(value, &why) < 0)
-		return cc_error_set(err, EINVAL, "--register-with-taints `%s`: %s", text, cc_error_message(&why));
-	json_array_append_new(o->taints, json_pack("{s:s, s:s, s:s}", "key", text, "value", value, "effect", effect));
+	if (platform_label_key_check(key, &why) < 0 || platform_label_value_check(value, &why) < 0)
+		return cc_error_set(err, EINVAL, "--register-with-taints `%s`: %s", key, cc_error_message(&why));
+	json_array_append_new(o->taints, json_pack("{s:s, s:s, s:s}", "key", key, "value", value, "effect", effect));
 	return 0;
 }
 

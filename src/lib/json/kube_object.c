@@ -72,3 +72,24 @@ bool kube_dns_subdomain_chars_ok(const char *s, size_t n)
 	}
 	return true;
 }
+
+enum kube_taint_split_result kube_taint_split(char *text, const char **ret_key, const char **ret_value,
+					      const char **ret_effect)
+{
+	char *colon = strrchr(text, ':');
+	if (!colon)
+		return KUBE_TAINT_NO_EFFECT;
+	*colon = '\0';
+	*ret_effect = colon + 1;
+	if (strcmp(*ret_effect, "NoSchedule") != 0 && strcmp(*ret_effect, "PreferNoSchedule") != 0 &&
+	    strcmp(*ret_effect, "NoExecute") != 0)
+		return KUBE_TAINT_BAD_EFFECT;
+	char *eq = strchr(text, '=');
+	*ret_value = "";
+	if (eq) {
+		*eq = '\0';
+		*ret_value = eq + 1;
+	}
+	*ret_key = text;
+	return KUBE_TAINT_OK;
+}

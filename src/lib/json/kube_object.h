@@ -26,3 +26,14 @@ bool kube_label_name_chars_ok(const char *s, size_t n);
 /* An RFC 1123 subdomain's characters: dot-separated labels of [a-z0-9-], each starting and ending
  * with [a-z0-9]; its length (1..KUBE_DNS_SUBDOMAIN_MAX) checked apart. */
 bool kube_dns_subdomain_chars_ok(const char *s, size_t n);
+
+/* A taint as kubelet's --register-with-taints spells it, KEY[=VALUE]:EFFECT, split in place (text
+ * is cut at the last ':' and the first '='; value is "" without one). The key and value are the
+ * caller's to check with its own words. */
+enum kube_taint_split_result {
+	KUBE_TAINT_OK,
+	KUBE_TAINT_NO_EFFECT,  /* no ':' */
+	KUBE_TAINT_BAD_EFFECT, /* not NoSchedule, PreferNoSchedule or NoExecute */
+};
+enum kube_taint_split_result kube_taint_split(char *text, const char **ret_key, const char **ret_value,
+					      const char **ret_effect);

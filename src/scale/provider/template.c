@@ -134,31 +134,23 @@ int scale_template_add_label(struct scale_template *t, const char *spec, struct 
 
 int scale_template_add_taint(struct scale_template *t, const char *spec, struct cc_error *err)
 {
-	static const char *const effects[] = { "NoSchedule", "PreferNoSchedule", "NoExecute" };
-	const char *colon = strrchr(spec, ':');
-	if (!colon)
+	_cleanup_free_ char *text = cc_xstrdup(spec);
+	const char *key, *value, *effect;
+	switch (kube_taint_split(text, &key, &value, &effect)) {
+	case KUBE_TAINT_NO_EFFECT:
 		return cc_error_set(err, EINVAL, "taint `%s` must be KEY=VALUE:EFFECT or KEY:EFFECT", spec);
-	const char *effect = colon + 1;
-	bool known = false;
-	for (size_t i = 0; i < CC_ARRAY_SIZE(effects); i++)
-		known |= strcmp(effects[i], effect) == 0;
-	if (!known)
+	case KUBE_TAINT_BAD_EFFECT:
 		return cc_error_set(err, EINVAL,
 				    "taint `%s`: effect `%s` is not NoSchedule, PreferNoSchedule or NoExecute", spec,
 				    effect);
-	_cleanup_free_ char *head = cc_xstrndup(spec, (size_t)(colon - spec));
-	char *eq = strchr(head, '=');
-	const char *value = "";
-	if (eq) {
-		*eq = '\0';
-		value = eq + 1;
+	case KUBE_TAINT_OK: break;
 	}
-	int r = check_key("taint", spec, head, err);
+	int r = check_key("taint", spec, key, err);
 	if (r < 0 || (r = check_value("taint", spec, value, err)) < 0)
 		return r;
 	t->taints = cc_xrealloc(t->taints, (t->taint_count + 1) * sizeof(*t->taints));
 	t->taints[t->taint_count++] = (struct scale_taint){
-		.key = cc_xstrdup(head),
+		.key = cc_xstrdup(key),
 		.value = cc_xstrdup(value),
 		.effect = cc_xstrdup(effect),
 	};
