@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -83,7 +84,9 @@ static int spawn(const char *const *argv, const struct cc_process_options *o, in
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
 	posix_spawnattr_t attr;
-	cc_process_spawnattr_init(&attr, 0);
+	cc_process_spawnattr_init(&attr, o->own_group ? POSIX_SPAWN_SETPGROUP : 0);
+	if (o->own_group)
+		posix_spawnattr_setpgroup(&attr, 0); /* a new group led by the child: kill(-pid) reaches all of it */
 	char *const *envp = o->envp ? (char *const *)o->envp : environ;
 	int r = strchr(argv[0], '/') ? posix_spawn(ret_pid, argv[0], &fa, &attr, (char *const *)argv, envp)
 				     : posix_spawnp(ret_pid, argv[0], &fa, &attr, (char *const *)argv, envp);
@@ -92,12 +95,21 @@ static int spawn(const char *const *argv, const struct cc_process_options *o, in
 	return r;
 }
 
-static void pump(pid_t pid, const struct cc_process_options *o, int in_fd, struct capture *cap,
-		 struct cc_process_result *ret)
+/* After an own-group child has exited, how long a quiet pipe is awaited. */
+#define DRAIN_MS 200
+
+/* Feeds stdin and drains the pipes until both close, or (own_group) the child has exited and its
+ * pipes went quiet, or the deadline. *ret_status is set when the child was reaped here. */
+static bool pump(pid_t pid, const struct cc_process_options *o, int in_fd, struct capture *cap,
+		 struct cc_process_result *ret, int *ret_status)
 {
 	size_t written = 0;
+	bool exited = false;
 	int64_t deadline = cc_time_monotonic_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 60000);
-	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
+	/* An own-group child is waited for even with its pipes closed: its timeout must still hold. */
+	while (cap[0].fd >= 0 || cap[1].fd >= 0 || (o->own_group && !exited)) {
+		if (o->own_group && !exited && waitpid(pid, ret_status, WNOHANG) == pid)
+			exited = true;
 		struct pollfd p[3];
 		int n = 0, in_slot = -1;
 		for (int i = 0; i < 2; i++)
@@ -109,10 +121,17 @@ static void pump(pid_t pid, const struct cc_process_options *o, int in_fd, struc
 		int64_t left = deadline - cc_time_monotonic_ms();
 		if (left <= 0) {
 			ret->timed_out = 1;
-			kill(pid, SIGKILL);
+			kill(o->own_group ? -pid : pid, SIGKILL);
 			break;
 		}
-		if (poll(p, n, (int)left) < 0 && errno != EINTR)
+		/* An own-group child is looked at every 50 ms: its exit is what ends the wait. */
+		int wait_ms = !o->own_group ? (int)left
+			      : exited      ? (int)(left < DRAIN_MS ? left : DRAIN_MS)
+					    : (int)(left < 50 ? left : 50);
+		int ready = poll(p, n, wait_ms);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready == 0 && exited)
 			break;
 		for (int i = 0; i < 2; i++)
 			if (cap[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -129,6 +148,7 @@ static void pump(pid_t pid, const struct cc_process_options *o, int in_fd, struc
 	}
 	if (in_fd >= 0)
 		close(in_fd);
+	return exited;
 }
 
 int cc_process_run(const char *const *argv, const struct cc_process_options *opts, struct cc_process_result *ret,
@@ -159,12 +179,12 @@ int cc_process_run(const char *const *argv, const struct cc_process_options *opt
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	size_t max = o->max_output ? o->max_output : 1u << 20;
 	struct capture cap[2] = { { .fd = out[0], .max = max }, { .fd = errp[0], .max = max } };
-	pump(pid, o, in[1], cap, ret);
+	int status = 0;
+	bool reaped = pump(pid, o, in[1], cap, ret, &status);
 	for (int i = 0; i < 2; i++)
 		if (cap[i].fd >= 0)
 			close(cap[i].fd);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0) {
+	while (!reaped && waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			free(cap[0].data), free(cap[1].data);
 			return cc_error_set_errno(err, errno, "wait for `%s`", argv[0]);

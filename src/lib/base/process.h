@@ -25,6 +25,11 @@ struct cc_process_options {
 	size_t input_len;
 	int timeout_ms;    /* 0: 60 s */
 	size_t max_output; /* each of stdout and stderr; 0: 1 MiB */
+	/* The child leads a process group of its own (an operator's script that starts a cloud CLI or a
+	 * sleep): a timeout kills the whole group, and once the child has exited, output that its
+	 * children still write is awaited only while it keeps coming (200 ms of quiet ends it), since
+	 * whoever keeps its pipes open is not its answer. */
+	int own_group;
 };
 
 /* Runs argv[0] (a path, or a name looked up in PATH) to completion. Returns 0 when it ran (whatever
