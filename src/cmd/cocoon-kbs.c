@@ -4,6 +4,7 @@
  * (src/cmd/cocoon/kbs.c). */
 #include "cli.h"
 #include "kbs/kbs.h"
+#include "kbs/kbs_sa_token.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
@@ -37,7 +38,8 @@ static void usage(FILE *out)
 		"                        [--admin-group NAME] [--events FILE] [--session-ttl SECONDS]\n"
 		"                        [--challenge-ttl SECONDS] [--max-challenges-per-source N]\n"
 		"                        [--delegate-url URL --delegate-ca FILE --delegate-cert FILE --delegate-key "
-		"FILE]\n\n"
+		"FILE]\n"
+		"                        [--sa-issuer-key FILE]\n\n"
 		"The key broker: the Trustee KBS protocol v0 (POST /kbs/v0/auth, POST /kbs/v0/attest,\n"
 		"GET /kbs/v0/resource/<repo>/<type>/<tag>) over HTTPS, releasing each tenant's secrets only to\n"
 		"workloads whose evidence is authentic and meets the tenant's policy, as JWE to the TEE's key.\n"
@@ -56,6 +58,10 @@ static void usage(FILE *out)
 		"administrator enrolls a node's EK certificate (admin PUT node/<name>), and the node registers\n"
 		"its AK by credential activation (POST /kbs/v0/node/register and /activate), with EK\n"
 		"certificates checked against --ek-ca. --at pins the certificate time (test data).\n"
+		"Pod certificates (POST /kbs/v0/mtls/certificate, an attested session's cookie): --sa-issuer-key\n"
+		"is the PEM public key the platform signs service account tokens with (cocoond's\n"
+		"DATA/pki/service-account.key, through openssl pkey -pubout); without it none is issued. A\n"
+		"tenant's mTLS CA is refused when it is, or is signed by, --client-ca.\n"
 		"STORE: sqlite:PATH (default %s) or etcd:URL[,URL...].\n"
 		"Every decision is an audit event: to the audit pipeline when COCOON_AUDIT_SOCKET is set, else\n"
 		"appended to --events FILE (JSON lines). A session lasts --session-ttl (300 s) from its challenge\n"
@@ -86,7 +92,7 @@ static int load_token_key(const char *path, EVP_PKEY **ret, struct cc_error *err
 struct serve_args {
 	const char *listen, *cert, *key, *client_ca, *root_key, *token_key, *store, *snp_chain, *tdx_root, *ek_ca, *at,
 	    *admin_group, *events, *vcek_cache, *kds, *kds_ca, *delegate_url, *delegate_ca, *delegate_cert,
-	    *delegate_key;
+	    *delegate_key, *sa_issuer_key;
 	int session_ttl, challenge_ttl, max_challenges_per_source;
 };
 
@@ -97,9 +103,9 @@ static int serve(const struct serve_args *a)
 	struct cc_store *store = NULL;
 	struct kbs *kbs = NULL;
 	struct cc_server *server = NULL;
-	EVP_PKEY *token_key = NULL;
-	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL;
-	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0;
+	EVP_PKEY *token_key = NULL, *sa_issuer_key = NULL;
+	_cleanup_free_ char *snp = NULL, *tdx = NULL, *ek_ca = NULL, *client_ca = NULL;
+	size_t snp_len = 0, tdx_len = 0, ek_ca_len = 0, client_ca_len = 0;
 	struct kbs_config cfg = { .admin_group = a->admin_group,
 				  .delegate = { .url = a->delegate_url,
 						.ca = a->delegate_ca,
@@ -115,8 +121,11 @@ static int serve(const struct serve_args *a)
 	if (r == 0 && a->vcek_cache)
 		r = cc_mkdir_p(a->vcek_cache, 0700, &err);
 	if (r == 0 && a->ek_ca)
-
 		r = cc_read_file(a->ek_ca, ANCHOR_MAX, &ek_ca, &ek_ca_len, &err);
+	if (r == 0)
+		r = cc_read_file(a->client_ca, ANCHOR_MAX, &client_ca, &client_ca_len, &err);
+	if (r == 0 && a->sa_issuer_key)
+		r = kbs_sa_issuer_key_load(a->sa_issuer_key, &sa_issuer_key, &err);
 	if (r == 0 && a->at) {
 		int64_t ns;
 		r = cc_time_parse_rfc3339(a->at, &ns) < 0
@@ -136,6 +145,9 @@ static int serve(const struct serve_args *a)
 		cfg.tdx_root_len = tdx_len;
 		cfg.ek_ca = ek_ca;
 		cfg.ek_ca_len = ek_ca_len;
+		cfg.client_ca = client_ca;
+		cfg.client_ca_len = client_ca_len;
+		cfg.sa_issuer_key = sa_issuer_key;
 		cfg.vcek_cache = a->vcek_cache;
 		cfg.kds_url = a->kds;
 		cfg.kds_ca = a->kds_ca;
@@ -174,6 +186,7 @@ static int serve(const struct serve_args *a)
 	kbs_free(kbs);
 	cc_store_close(store);
 	EVP_PKEY_free(token_key);
+	EVP_PKEY_free(sa_issuer_key);
 	cc_event_sink_close();
 	return r < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }
@@ -224,6 +237,7 @@ int main(int argc, char **argv)
 		{ "delegate-ca", required_argument, NULL, 'X' },
 		{ "delegate-cert", required_argument, NULL, 'Y' },
 		{ "delegate-key", required_argument, NULL, 'Z' },
+		{ "sa-issuer-key", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'W' },
 		{ 0 },
@@ -265,6 +279,7 @@ int main(int argc, char **argv)
 		case 'X': a.delegate_ca = optarg; break;
 		case 'Y': a.delegate_cert = optarg; break;
 		case 'Z': a.delegate_key = optarg; break;
+		case 'I': a.sa_issuer_key = optarg; break;
 		case 'h': usage(stdout); return CLI_EXIT_OK;
 		case 'W': cli_print_version(PROGRAM, false); return CLI_EXIT_OK;
 		default: return CLI_EXIT_USAGE;

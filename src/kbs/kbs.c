@@ -4,6 +4,8 @@
 
 #include "attest/policy.h"
 #include "kbs/kbs_evidence.h"
+#include "kbs/kbs_mtls_checks.h"
+#include "kbs/kbs_mtls_issue.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_reply.h"
 #include "kbs/kbs_tenant.h"
@@ -14,6 +16,7 @@
 #include "lib/crypto/digest.h"
 #include "lib/crypto/encode.h"
 #include "lib/crypto/jose.h"
+#include "lib/crypto/random.h"
 #include "lib/crypto/secure.h"
 #include "lib/event/emit.h"
 #include "lib/event/event.h"
@@ -91,8 +94,7 @@ static void handle_auth(const struct cc_http_request *req, struct cc_http_respon
 	kbs_record(req, "kbs.auth", tenant, tee, true, NULL);
 }
 
-/* The session id from the Cookie header, or NULL. */
-static bool session_cookie(const struct cc_http_request *req, char out[KBS_SESSION_ID_SIZE])
+bool kbs_session_cookie(const struct cc_http_request *req, char out[KBS_SESSION_ID_SIZE])
 {
 	const char *cookies = cc_http_request_header(req, "cookie");
 	for (const char *p = cookies; p && *p;) {
@@ -112,9 +114,10 @@ static bool session_cookie(const struct cc_http_request *req, char out[KBS_SESSI
 	return false;
 }
 
-/* The EAR: the verdict, the claims it rests on and the TEE key it is bound to. */
-static json_t *ear_claims(const struct kbs *kbs, const struct kbs_session *s, bool affirming, json_t *claims,
-			  json_t *appraisal, const json_t *tee_key)
+/* The EAR: the verdict, the claims it rests on and the TEE key it is bound to. Its jti names it in
+ * pod certificates (earId), which is why it is kept while they are valid (kbs_mtls_issue.h). */
+static json_t *ear_claims(const struct kbs *kbs, const struct kbs_session *s, const char *jti, bool affirming,
+			  json_t *claims, json_t *appraisal, const json_t *tee_key)
 {
 	int64_t now = cc_time_now_ns() / 1000000000;
 	int tier = affirming ? TIER_AFFIRMING : TIER_CONTRAINDICATED;
@@ -125,20 +128,27 @@ static json_t *ear_claims(const struct kbs *kbs, const struct kbs_session *s, bo
 		      tier, "ear.appraisal-policy-id", policy_id, "ear.veraison.annotated-evidence", claims);
 	if (appraisal)
 		json_object_set(submod, "ear.cocoon.appraisal", appraisal);
-	return json_pack("{s:s, s:I, s:I, s:s, s:{s:s, s:s}, s:{s:o}, s:s, s:O}", "eat_profile", EAR_PROFILE, "iat",
-			 (json_int_t)now, "exp", (json_int_t)(now + kbs->cfg.token_ttl), "iss", "cocoon-kbs",
-			 "ear.verifier-id", "developer", "cocoon", "build", COCOON_VERSION, "submods", s->tee, submod,
-			 "tenant", s->tenant, "tee-pubkey", tee_key);
+	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:{s:s, s:s}, s:{s:o}, s:s, s:O}", "eat_profile", EAR_PROFILE,
+			 "iat", (json_int_t)now, "exp", (json_int_t)(now + kbs->cfg.token_ttl), "iss", "cocoon-kbs",
+			 "jti", jti, "ear.verifier-id", "developer", "cocoon", "build", COCOON_VERSION, "submods",
+			 s->tee, submod, "tenant", s->tenant, "tee-pubkey", tee_key);
 }
 
-/* Appraises authentic claims against the tenant's policy; a tenant without a policy gets nothing. */
-static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, json_t **ret_appraisal, char *reason,
-		     size_t size)
+/* Appraises authentic claims against the tenant's policy; a tenant without a policy gets nothing.
+ * policy_digest is SHA-384 of the canonical policy that judged (zero without one). */
+static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, json_t **ret_appraisal,
+		     uint8_t policy_digest[48], char *reason, size_t size)
 {
 	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *policy = NULL;
+	memset(policy_digest, 0, 48);
 	if (kbs_policy_get(kbs->cfg.store, tenant, &policy, &err) < 0) {
 		snprintf(reason, size, "%s", cc_error_message(&err));
+		return false;
+	}
+	_cleanup_free_ char *canonical = cc_json_canonical(policy);
+	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), policy_digest, &err) < 0) {
+		snprintf(reason, size, "cannot digest the policy of tenant `%s`", tenant);
 		return false;
 	}
 	bool met = attest_policy_evaluate(policy, claims, ret_appraisal);
@@ -162,13 +172,14 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	struct kbs *kbs = userdata;
 	char id[KBS_SESSION_ID_SIZE];
 	struct kbs_session s;
-	if (!session_cookie(req, id) || kbs_session_get(kbs->sessions, id, &s) < 0)
+	if (!kbs_session_cookie(req, id) || kbs_session_get(kbs->sessions, id, &s) < 0)
 		return kbs_problem(resp, 401, "UnAuthenticated",
 				   "no valid kbs-session-id cookie: POST /kbs/v0/auth first");
 	_cleanup_json_ json_t *body = NULL;
 	_cleanup_json_ json_t *claims = NULL;
 	_cleanup_json_ json_t *appraisal = NULL;
 	_cleanup_json_ json_t *ear = NULL;
+	_cleanup_json_ json_t *facts = NULL;
 	_cleanup_free_ char *canonical = NULL, *token = NULL;
 	struct cc_error err = { 0 };
 	char reason[512] = "";
@@ -206,18 +217,22 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	canonical = cc_json_canonical(runtime);
 	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, &err) < 0 ||
 	    kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0 ||
-	    kbs_pod_claims(runtime, claims, &err) < 0) {
+	    kbs_pod_claims(runtime, claims, &err) < 0 || kbs_mtls_csr_list_check(runtime, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", cc_error_message(&err));
 		kbs_problem(resp, 401, "EvidenceRejected", "%s", reason);
 		goto burn;
 	}
-	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, reason, sizeof(reason));
-	ear = ear_claims(kbs, &s, affirming, claims, appraisal, tee_key);
-	if (cc_jose_jwt_sign_es256(kbs->cfg.token_key, kbs->token_kid, ear, &token, &err) < 0) {
+	uint8_t policy_digest[48];
+	char jti[37];
+	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, policy_digest, reason, sizeof(reason));
+	if (cc_random_uuid(jti, &err) < 0 ||
+	    kbs_mtls_facts(s.tee, runtime, evidence, policy_digest, &facts, &err) < 0 ||
+	    !(ear = ear_claims(kbs, &s, jti, affirming, claims, appraisal, tee_key)) ||
+	    cc_jose_jwt_sign_es256(kbs->cfg.token_key, kbs->token_kid, ear, &token, &err) < 0) {
 		kbs_problem(resp, 500, "Internal", "%s", cc_error_message(&err));
 		goto burn;
 	}
-	if (kbs_session_attested(kbs->sessions, id, affirming, tee_key, token) < 0) {
+	if (kbs_session_attested(kbs->sessions, id, affirming, tee_key, token, facts) < 0) {
 		kbs_problem(resp, 401, "UnAuthenticated", "this session's challenge was already answered: start again");
 		goto out;
 	}
@@ -226,7 +241,7 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	goto out;
 burn:
 	/* A challenge is answered once, right or wrong: a second try needs a new nonce. */
-	kbs_session_attested(kbs->sessions, id, false, NULL, NULL);
+	kbs_session_attested(kbs->sessions, id, false, NULL, NULL, NULL);
 	kbs_record(req, "kbs.attest", s.tenant, s.tee, false, reason[0] ? reason : "malformed request");
 out:
 	kbs_session_release(&s);
@@ -260,7 +275,7 @@ static int requester(struct kbs *kbs, const struct cc_http_request *req, char *t
 	}
 	char id[KBS_SESSION_ID_SIZE];
 	struct kbs_session s;
-	if (!session_cookie(req, id) || kbs_session_get(kbs->sessions, id, &s) < 0)
+	if (!kbs_session_cookie(req, id) || kbs_session_get(kbs->sessions, id, &s) < 0)
 		return cc_error_set(err, ENOENT, "no valid kbs-session-id cookie or bearer token: attest first");
 	int r = s.attested && s.tee_key ? 0 : cc_error_set(err, ENOENT, "this session has not attested");
 	if (r == 0) {
@@ -359,6 +374,8 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	    (struct cc_http_route){ "POST", "/kbs/v0/node/register", false, kbs_handle_register, kbs->registrations };
 	kbs->routes[5] =
 	    (struct cc_http_route){ "POST", "/kbs/v0/node/activate", false, kbs_handle_activate, kbs->registrations };
+	kbs->routes[6] =
+	    (struct cc_http_route){ "POST", "/kbs/v0/mtls/certificate", false, kbs_mtls_handle_certificate, kbs };
 	*ret = kbs;
 	return 0;
 }

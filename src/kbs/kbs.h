@@ -7,12 +7,13 @@
  *   POST /kbs/v0/attest    {"runtime-data": {"nonce","tee-pubkey"}, "tee-evidence"} -> {"token": EAR}
  *                          the evidence must bind SHA-384 of the canonical runtime-data
  *   GET  /kbs/v0/resource/<repo>/<type>/<tag> -> the secret as a JWE to the TEE key
+ *   POST /kbs/v0/mtls/certificate {"csr","token","dnsNames"} -> a pod certificate (kbs_mtls_issue.h)
  *
  * TPM nodes register their attestation key by credential activation (kbs_register.c):
  *
  *   POST /kbs/v0/node/register, POST /kbs/v0/node/activate
  *
- * and an admin API under /kbs/v0/admin/<tenant>/ (policy, resources, nodes) for client certificates
+ * and an admin API under /kbs/v0/admin/<tenant>/ (policy, resources, nodes, mtls) for client certificates
  * of the tenant (O=<tenant>) or of the admin group. Every decision is an audit event. */
 #pragma once
 
@@ -48,6 +49,13 @@ struct kbs_config {
 	int max_challenges_per_source; /* unattested sessions one address may hold (64) */
 	int token_ttl;                 /* seconds (300) */
 	const char *admin_group;       /* O= of certificates that administer every tenant */
+	/* The admin API's client CA (PEM bundle, --client-ca): a tenant's mTLS CA may never be it or be
+	 * signed by it (kbs_mtls_ca_not_client_ca). NULL skips that check (unit tests). */
+	const char *client_ca;
+	size_t client_ca_len;
+	/* The public key the platform signs service account tokens with (--sa-issuer-key), or NULL:
+	 * then no pod certificate is issued (kbs_mtls_issue.h). */
+	EVP_PKEY *sa_issuer_key;
 	/* Bearer tokens on the admin API, authenticated and authorized by the platform (kbs_delegate.h);
 	 * url NULL: client certificates only. */
 	struct kbs_delegate_config delegate;

@@ -19,6 +19,7 @@
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/crypto/x509.h"
 #include "lib/json/json.h"
 
 #include <errno.h>
@@ -136,38 +137,52 @@ static void resource(struct kbs *kbs, const struct cc_http_request *req, struct 
 	resp->status = 204;
 }
 
+/* PUT stores the tenant's mTLS configuration: a `kbs.mtls.config` event either way, since it decides
+ * whether and how pods of the tenant get certificates. */
 static void mtls_config(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
-			const char *tenant, struct cc_error *err)
+			const char *tenant, const char *actor, struct cc_error *err)
 {
 	json_t *cfg = NULL;
 	int r;
-	if (strcmp(req->method, "PUT") == 0)
+	if (strcmp(req->method, "PUT") == 0) {
 		r = kbs_mtls_config_put(kbs->cfg.store, tenant, req->body.data ? req->body.data : "", req->body.len,
 					&cfg, err);
-	else if (strcmp(req->method, "GET") == 0)
+		_cleanup_free_ char *what = r == 0 ? cc_json_canonical(cfg) : NULL;
+		kbs_record_as(actor, "kbs.mtls.config", tenant, what ? what : "mtls", r == 0,
+			      r == 0 ? NULL : cc_error_message(err));
+	} else if (strcmp(req->method, "GET") == 0) {
 		r = kbs_mtls_config_get(kbs->cfg.store, tenant, &cfg, err);
-	else
+	} else {
 		return kbs_problem(resp, 405, "InvalidRequest", "mtls takes GET or PUT");
+	}
 	if (r < 0)
 		return kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
 	cc_http_response_json(resp, 200, cfg);
 }
 
-/* POST answers a CSR for the CA key (201 when the key was made now), PUT activates the root's
- * certificate for it, GET shows the active certificate. The key itself is never answered. */
+/* POST answers a CSR for the CA key (201 when the key was made now: a `kbs.mtls.ca.create` event),
+ * PUT activates the root's certificate for it (a `kbs.mtls.ca.activate` event, refused or not), GET
+ * shows the active certificate. The key itself is never answered. */
 static void mtls_ca(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
-		    const char *tenant, struct cc_error *err)
+		    const char *tenant, const char *actor, struct cc_error *err)
 {
 	_cleanup_free_ char *pem = NULL;
 	int r;
 	if (strcmp(req->method, "POST") == 0) {
 		bool created = false;
 		r = kbs_mtls_ca_request(kbs->cfg.store, kbs->root, tenant, &pem, &created, err);
+		if (created || r < 0)
+			kbs_record_as(actor, "kbs.mtls.ca.create", tenant, "mtls/ca", r == 0,
+				      r == 0 ? NULL : cc_error_message(err));
 		if (r == 0)
 			return cc_http_response_json(resp, created ? 201 : 200, json_pack("{ss}", "csr", pem));
 	} else if (strcmp(req->method, "PUT") == 0) {
+		char serial[CC_X509_SERIAL_HEX_MAX] = "";
 		r = kbs_mtls_ca_activate(kbs->cfg.store, kbs->root, tenant, req->body.data ? req->body.data : "",
-					 req->body.len, err);
+					 req->body.len, kbs->cfg.client_ca, kbs->cfg.client_ca_len, serial, err);
+		_cleanup_free_ char *what = cc_xasprintf("mtls/ca serial %s", serial[0] ? serial : "(none)");
+		kbs_record_as(actor, "kbs.mtls.ca.activate", tenant, what, r == 0,
+			      r == 0 ? NULL : cc_error_message(err));
 		if (r == 0) {
 			resp->status = 204;
 			return;
@@ -227,9 +242,9 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 		else
 			resp->status = 204;
 	} else if (strcmp(what, "mtls") == 0) {
-		mtls_config(kbs, req, resp, tenant, &err);
+		mtls_config(kbs, req, resp, tenant, actor, &err);
 	} else if (strcmp(what, "mtls/ca") == 0) {
-		mtls_ca(kbs, req, resp, tenant, &err);
+		mtls_ca(kbs, req, resp, tenant, actor, &err);
 	} else {
 		kbs_problem(resp, 404, "InvalidRequest",
 			    "unknown admin path `%s` (policy, resource/..., resources, node/..., mtls, mtls/ca)", what);

@@ -221,8 +221,46 @@ static int write_pem(X509 *cert, char **ret)
 	return r;
 }
 
+int kbs_mtls_ca_not_client_ca(X509 *cert, const char *client_ca, size_t client_ca_len, struct cc_error *err)
+{
+	if (!client_ca || client_ca_len == 0)
+		return 0;
+	BIO *bio = BIO_new_mem_buf(client_ca, (int)client_ca_len);
+	if (!bio)
+		return cc_error_set(err, ENOMEM, "cannot read the broker's --client-ca");
+	EVP_PKEY *key = X509_get0_pubkey(cert);
+	int r = 0, seen = 0;
+	X509 *ca;
+	while (r == 0 && (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		EVP_PKEY *ca_key = X509_get0_pubkey(ca);
+		char subject[256];
+		X509_NAME_oneline(X509_get_subject_name(ca), subject, sizeof(subject));
+		seen++;
+		if (ca_key && key && EVP_PKEY_eq(ca_key, key) == 1)
+			r = cc_error_set(
+			    err, EINVAL,
+			    "the certificate is for the key of the broker's --client-ca (`%s`): a tenant's "
+			    "mTLS CA must never be the CA of cocoond's or the admin API's client certificates",
+			    subject);
+		else if (ca_key && X509_verify(cert, ca_key) == 1)
+			r = cc_error_set(
+			    err, EINVAL,
+			    "the certificate is signed by the broker's --client-ca (`%s`): pod certificates "
+			    "would chain to the CA of cocoond's and the admin API's client certificates; sign "
+			    "it with the tenant's own offline root",
+			    subject);
+		X509_free(ca);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (r == 0 && seen == 0)
+		return cc_error_set(err, EINVAL, "the broker's --client-ca holds no PEM certificate");
+	return r;
+}
+
 int kbs_mtls_ca_activate(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE], const char *tenant,
-			 const void *data, size_t len, struct cc_error *err)
+			 const void *data, size_t len, const char *client_ca, size_t client_ca_len, char *ret_serial,
+			 struct cc_error *err)
 {
 	char key_name[128], cert_name[128];
 	if (store_key(tenant, "/ca", key_name, sizeof(key_name), err) < 0 ||
@@ -236,6 +274,10 @@ int kbs_mtls_ca_activate(struct cc_store *store, const uint8_t root[KEYS_ROOT_KE
 		r = open_key(store, root, tenant, key_name, &key, err);
 	if (r == 0 && cc_x509_ca_check(cert, key, time(NULL), err) < 0)
 		r = cc_error_prefix(err, "the certificate for tenant `%s`'s mTLS CA", tenant);
+	if (r == 0 && kbs_mtls_ca_not_client_ca(cert, client_ca, client_ca_len, err) < 0)
+		r = cc_error_prefix(err, "the certificate for tenant `%s`'s mTLS CA", tenant);
+	if (r == 0 && ret_serial)
+		r = cc_x509_serial_hex(X509_get0_serialNumber(cert), ret_serial, err);
 	if (r == 0 && write_pem(cert, &pem) < 0)
 		r = cc_error_set(err, ENOMEM, "cannot encode the CA certificate");
 	if (r == 0)

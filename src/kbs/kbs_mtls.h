@@ -42,9 +42,19 @@ int kbs_mtls_ca_request(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY
 			char **ret_csr_pem, bool *ret_created, struct cc_error *err);
 
 /* Activates the certificate (PEM or DER) the tenant's root signed for the CA key: it must pass
- * cc_x509_ca_check with the sealed key. Replaces an earlier certificate for the same key (renewal). */
+ * cc_x509_ca_check with the sealed key and kbs_mtls_ca_not_client_ca with client_ca (the broker's
+ * --client-ca, PEM; NULL skips that check). Replaces an earlier certificate for the same key
+ * (renewal). *ret_serial (optional, CC_X509_SERIAL_HEX_MAX bytes) names the certificate activated. */
 int kbs_mtls_ca_activate(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE], const char *tenant,
-			 const void *cert, size_t len, struct cc_error *err);
+			 const void *cert, size_t len, const char *client_ca, size_t client_ca_len, char *ret_serial,
+			 struct cc_error *err);
+
+/* "Confusing CAs" (docs/design/pod-mtls.md, "Threat model"): cocoond's API and this broker's admin
+ * API map certificates of their client CA to users and groups, so a tenant's issuing CA must never be
+ * that CA, nor be signed by it, or every pod certificate would also be an admin client certificate.
+ * Refuses cert (-EINVAL) when its key is a key of a certificate in client_ca (PEM bundle) or when one of
+ * them signed it. A chain through an intermediate the broker does not see cannot be judged here. */
+int kbs_mtls_ca_not_client_ca(X509 *cert, const char *client_ca, size_t client_ca_len, struct cc_error *err);
 
 /* The active CA certificate as PEM (*ret malloc'ed); -ENOENT when none is active. */
 int kbs_mtls_ca_certificate(struct cc_store *store, const char *tenant, char **ret_pem, struct cc_error *err);

@@ -1,6 +1,6 @@
-/* The broker itself, shared by its protocol (kbs.c), admin (kbs_admin.c) and evidence (kbs_evidence.c)
- * code. The registrar (kbs_register.c) does not see it: the broker includes the registrar, never the
- * other way round. */
+/* The broker itself, shared by its protocol (kbs.c), admin (kbs_admin.c), evidence (kbs_evidence.c)
+ * and pod certificate (kbs_mtls_issue.c) code. The registrar (kbs_register.c) does not see it: the
+ * broker includes the registrar, never the other way round. */
 #pragma once
 
 #include "kbs/kbs.h"
@@ -16,7 +16,10 @@ struct kbs {
 	char token_kid[24];
 	struct kbs_sessions *sessions;
 	struct kbs_registrations *registrations;
-	struct cc_http_route routes[6];
+	struct cc_http_route routes[7];
 };
 
 void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);
+
+/* The session id from the request's `kbs-session-id` cookie; false when there is none. */
+bool kbs_session_cookie(const struct cc_http_request *req, char out[KBS_SESSION_ID_SIZE]);

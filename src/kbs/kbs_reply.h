@@ -5,6 +5,7 @@
 
 #include "lib/net/http.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 
 /* An RFC 7807-style problem body, as the KBS protocol answers errors:
@@ -18,3 +19,7 @@ void kbs_record(const struct cc_http_request *req, const char *action, const cha
 /* The same with the actor given (a user the platform authenticated). */
 void kbs_record_as(const char *actor, const char *action, const char *tenant, const char *object, bool allowed,
 		   const char *reason);
+/* The same with extra fields (a JSON object; stolen; NULL for none): what a certificate event names
+ * (serial, SPIFFE ID, node, EAR id). Never a key, a token or a secret. */
+void kbs_record_extra(const char *actor, const char *action, const char *tenant, const char *object, bool allowed,
+		      const char *reason, json_t *extra);

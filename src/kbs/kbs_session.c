@@ -51,6 +51,7 @@ struct kbs_sessions *kbs_sessions_new(const struct kbs_session_limits *limits)
 static void clear(struct kbs_session *session)
 {
 	json_decref(session->tee_key);
+	json_decref(session->facts);
 	free(session->token);
 	memset(session, 0, sizeof(*session));
 }
@@ -157,6 +158,7 @@ int kbs_session_get(struct kbs_sessions *s, const char *id, struct kbs_session *
 	if (found) {
 		*ret = *found;
 		json_incref(ret->tee_key);
+		json_incref(ret->facts);
 		ret->token = found->token ? cc_xstrdup(found->token) : NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -166,12 +168,15 @@ int kbs_session_get(struct kbs_sessions *s, const char *id, struct kbs_session *
 void kbs_session_release(struct kbs_session *copy)
 {
 	json_decref(copy->tee_key);
+	json_decref(copy->facts);
 	free(copy->token);
 	copy->tee_key = NULL;
+	copy->facts = NULL;
 	copy->token = NULL;
 }
 
-int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming, json_t *tee_key, const char *token)
+int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming, json_t *tee_key, const char *token,
+			 json_t *facts)
 {
 	pthread_mutex_lock(&s->lock);
 	struct kbs_session *found = find(s, id, cc_time_now_ns());
@@ -181,6 +186,7 @@ int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming,
 		found->affirming = affirming;
 		found->tee_key = json_incref(tee_key);
 		found->token = token ? cc_xstrdup(token) : NULL;
+		found->facts = json_incref(facts);
 		if (tee_key)
 			found->expires_ns = found->created_ns + s->session_ttl_ns;
 	}

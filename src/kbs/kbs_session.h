@@ -33,6 +33,9 @@ struct kbs_session {
 	bool affirming;  /* ... and the tenant's policy was met */
 	json_t *tee_key; /* the TEE's public JWK from the attestation: set only for authentic evidence */
 	char *token;     /* the EAR token issued */
+	/* What pod certificates need beyond the EAR (kbs_mtls_issue.h), or NULL when the runtime data
+	 * bound no CSR keys: {node, evidenceDigest, policyDigest, csr: [...], logSeq: [...]} */
+	json_t *facts;
 };
 
 struct kbs_session_limits {
@@ -52,13 +55,14 @@ void kbs_sessions_free(struct kbs_sessions *s);
 int kbs_session_create(struct kbs_sessions *s, const char *source, const char *tenant, const char *tee,
 		       struct kbs_session *ret, struct cc_error *err);
 
-/* A copy of the session (tee_key referenced, token duplicated; release with kbs_session_release);
+/* A copy of the session (tee_key and facts referenced, token duplicated; release with kbs_session_release);
  * -ENOENT for an unknown or expired one. */
 int kbs_session_get(struct kbs_sessions *s, const char *id, struct kbs_session *ret);
 void kbs_session_release(struct kbs_session *copy);
 
 /* Records the attestation outcome. The challenge can be answered once: -EALREADY afterwards, so a
- * replayed attestation is refused. Takes a reference to tee_key; with one (authentic evidence) the
+ * replayed attestation is refused. Takes a reference to tee_key and facts (optional); with one (authentic evidence) the
  * session lasts the session TTL from its challenge, without one (a refused answer) it keeps the
  * challenge's short life and may be replaced. */
-int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming, json_t *tee_key, const char *token);
+int kbs_session_attested(struct kbs_sessions *s, const char *id, bool affirming, json_t *tee_key, const char *token,
+			 json_t *facts);

@@ -8,7 +8,7 @@ load helpers/keys
 
 setup() {
 	TMP="$(mktemp -d)"
-	start_kbs "$TMP"
+	start_kbs "$TMP" --events "$TMP/events.jsonl"
 	cat >"$TMP/ext.cnf" <<-CNF
 		[root]
 		basicConstraints = critical,CA:TRUE
@@ -59,6 +59,11 @@ status_of() {
 	# The stored configuration is unchanged by the refusals.
 	run kbs_admin GET acme/mtls
 	[[ "$output" == *'"lifetime":3600'* ]]
+	# Each change is a kbs.mtls.config event naming who and what, the refusals with their reason.
+	grep '"action":"kbs.mtls.config"' "$TMP/events.jsonl" | grep '"verdict":"allow"' |
+		grep '"actor":"admin"' | grep -q 'trustDomain'
+	[ "$(grep '"action":"kbs.mtls.config"' "$TMP/events.jsonl" | grep -c '"verdict":"deny"')" = 6 ]
+	grep '"action":"kbs.mtls.config"' "$TMP/events.jsonl" | grep -q 'unknown mTLS field'
 }
 
 @test "kbs mtls: the CA key is made and sealed in the broker, its CSR goes out, the root's certificate comes in" {
@@ -91,6 +96,10 @@ status_of() {
 	[ "$(openssl x509 -in "$TMP/active.pem" -noout -fingerprint)" = "$(openssl x509 -in "$TMP/ca.pem" -noout -fingerprint)" ]
 	run openssl verify -CAfile "$TMP/root.pem" "$TMP/active.pem"
 	[[ "$output" == *": OK" ]]
+	# One creation event (the second POST made nothing), one activation naming the serial.
+	[ "$(grep -c '"action":"kbs.mtls.ca.create"' "$TMP/events.jsonl")" = 1 ]
+	serial="$(openssl x509 -in "$TMP/ca.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')"
+	grep '"action":"kbs.mtls.ca.activate"' "$TMP/events.jsonl" | grep '"verdict":"allow"' | grep -q "serial 0*$serial"
 
 	# No clear key in the store: the sealed value is not a key, and the store holds no PEM key.
 	"$SYSTEM_PYTHON" - "$TMP/state.db" "$TMP/sealed.bin" <<-'PY'
@@ -134,6 +143,17 @@ status_of() {
 	[[ "$output" == *"not a CA"* ]]
 	run kbs_admin PUT acme/mtls/ca --data 'not a certificate'
 	[ "$(status_of "$output")" = 400 ]
+	# Confusing CAs: the broker's --client-ca (the node CA of cocoond's and the admin API's client
+	# certificates) may not sign a tenant's mTLS CA.
+	openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/pki/ca.crt" -CAkey "$TMP/pki/ca.key" -CAcreateserial -days 7 \
+		-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/by-client-ca.pem" 2>/dev/null
+	run kbs_admin PUT acme/mtls/ca --data-binary "@$TMP/by-client-ca.pem"
+	echo "$output"
+	[ "$(status_of "$output")" = 400 ]
+	[[ "$output" == *"signed by the broker's --client-ca"* ]]
+	run kbs_admin GET acme/mtls/ca
+	[ "$(status_of "$output")" = 404 ]
+	[ "$(grep '"action":"kbs.mtls.ca.activate"' "$TMP/events.jsonl" | grep -c '"verdict":"deny"')" -ge 4 ]
 	# Another tenant's administrator may not make or read this tenant's CA.
 	tenant_cert other
 	ADMIN_CERT="$TMP/other.crt" ADMIN_KEY="$TMP/other.key" run kbs_admin POST acme/mtls/ca

@@ -2,6 +2,7 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/csr.h"
+#include "lib/crypto/x509.h"
 #include "lib/crypto/x509_ca.h"
 #include "lib/json/json.h"
 #include "lib/store/store.h"
@@ -63,13 +64,23 @@ static void test_config(void **state)
 	assert_int_equal(kbs_mtls_config_put(f->store, "../x", text, strlen(text), NULL, &err), -EINVAL);
 }
 
-/* The tenant's root signing the CA's CSR, as an administrator does with openssl. */
-static char *root_signs(const char *csr_pem, X509 **ret_root)
+static char *pem_of(X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(bio, cert);
+	char *data;
+	long n = BIO_get_mem_data(bio, &data);
+	char *pem = strndup(data, (size_t)n);
+	BIO_free(bio);
+	return pem;
+}
+
+/* A root key signing the CA's CSR, as an administrator does with openssl. */
+static char *signs(EVP_PKEY *root_key, const char *csr_pem, X509 **ret_root)
 {
 	struct cc_error err = { 0 };
 	_cleanup_(cc_csr_freep) struct cc_csr *csr = NULL;
 	assert_int_equal(cc_csr_parse(csr_pem, strlen(csr_pem), &csr, &err), 0);
-	EVP_PKEY *root_key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
 	X509_set_version(cert, X509_VERSION_3);
 	ASN1_INTEGER_set(X509_get_serialNumber(cert), 7);
@@ -91,14 +102,36 @@ static char *root_signs(const char *csr_pem, X509 **ret_root)
 	X509_EXTENSION_free(bc);
 	X509_EXTENSION_free(ski);
 	assert_true(X509_sign(cert, root_key, EVP_sha256()) > 0);
-	EVP_PKEY_free(root_key);
-	BIO *bio = BIO_new(BIO_s_mem());
-	PEM_write_bio_X509(bio, cert);
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *pem = strndup(data, (size_t)n);
-	BIO_free(bio);
 	*ret_root = cert;
+	return pem_of(cert);
+}
+
+/* The tenant's own offline root signing. */
+static char *root_signs(const char *csr_pem, X509 **ret_root)
+{
+	EVP_PKEY *root_key = EVP_EC_gen("P-256");
+	char *pem = signs(root_key, csr_pem, ret_root);
+	EVP_PKEY_free(root_key);
+	return pem;
+}
+
+/* A self-signed CA certificate for key: the broker's --client-ca in the tests. */
+static char *self_signed(EVP_PKEY *key)
+{
+	X509 *cert = X509_new();
+	X509_set_version(cert, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+	X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+	X509_set_pubkey(cert, key);
+	X509_NAME *name = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"cocoon node CA", -1, -1, 0);
+	X509_set_subject_name(cert, name);
+	X509_set_issuer_name(cert, name);
+	X509_NAME_free(name);
+	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+	char *pem = pem_of(cert);
+	X509_free(cert);
 	return pem;
 }
 
@@ -121,7 +154,7 @@ static void test_ca_key_csr_and_activation(void **state)
 	EVP_PKEY *key = NULL;
 	assert_int_equal(kbs_mtls_ca_load(f->store, f->root, "acme", &loaded, &key, &err), -ENOENT);
 	_cleanup_free_ char *pem = root_signs(csr, &cert);
-	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "acme", pem, strlen(pem), &err), 0);
+	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "acme", pem, strlen(pem), NULL, 0, NULL, &err), 0);
 	assert_int_equal(kbs_mtls_ca_load(f->store, f->root, "acme", &loaded, &key, &err), 0);
 	assert_int_equal(X509_cmp(loaded, cert), 0);
 	assert_int_equal(cc_x509_ca_check(loaded, key, time(NULL), &err), 0);
@@ -135,12 +168,55 @@ static void test_ca_key_csr_and_activation(void **state)
 	assert_int_equal(kbs_mtls_ca_request(f->store, wrong, "acme", &none, &created, &err), -EBADMSG);
 	assert_null(none);
 	/* Another tenant has its own CA (none yet), and a certificate for acme's key is not its. */
-	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "other", pem, strlen(pem), &err), -ENOENT);
+	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "other", pem, strlen(pem), NULL, 0, NULL, &err),
+			 -ENOENT);
 	_cleanup_free_ char *other_csr = NULL;
 	assert_int_equal(kbs_mtls_ca_request(f->store, f->root, "other", &other_csr, &created, &err), 0);
-	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "other", pem, strlen(pem), &err), -EINVAL);
+	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "other", pem, strlen(pem), NULL, 0, NULL, &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.message, "another key"));
 	X509_free(cert);
+}
+
+/* "Confusing CAs": the broker's --client-ca may neither be the tenant's CA nor have signed it. */
+static void test_ca_not_client_ca(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_error err = { 0 };
+	_cleanup_free_ char *csr = NULL;
+	bool created = false;
+	assert_int_equal(kbs_mtls_ca_request(f->store, f->root, "acme", &csr, &created, &err), 0);
+
+	EVP_PKEY *client_key = EVP_EC_gen("P-256");
+	_cleanup_free_ char *client_ca = self_signed(client_key);
+	X509 *cert = NULL;
+	_cleanup_free_ char *by_client_ca = signs(client_key, csr, &cert);
+	char serial[CC_X509_SERIAL_HEX_MAX] = "";
+	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "acme", by_client_ca, strlen(by_client_ca), client_ca,
+					      strlen(client_ca), serial, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.message, "signed by the broker's --client-ca"));
+	assert_non_null(strstr(err.message, "cocoon node CA"));
+	X509_free(cert);
+
+	/* The tenant's own root passes, and the activated serial is named. */
+	_cleanup_free_ char *by_root = root_signs(csr, &cert);
+	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, "acme", by_root, strlen(by_root), client_ca,
+					      strlen(client_ca), serial, &err),
+			 0);
+	assert_string_equal(serial, "07");
+	assert_int_equal(kbs_mtls_ca_not_client_ca(cert, client_ca, strlen(client_ca), &err), 0);
+	/* A certificate with the client CA's key itself. */
+	BIO *bio = BIO_new_mem_buf(client_ca, -1);
+	X509 *same = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	assert_int_equal(kbs_mtls_ca_not_client_ca(same, client_ca, strlen(client_ca), &err), -EINVAL);
+	assert_non_null(strstr(err.message, "for the key of the broker's --client-ca"));
+	/* A --client-ca without certificates is a fault, not a pass. */
+	assert_int_equal(kbs_mtls_ca_not_client_ca(cert, "junk", 4, &err), -EINVAL);
+	X509_free(same);
+	X509_free(cert);
+	EVP_PKEY_free(client_key);
 }
 
 int main(void)
@@ -148,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_key_csr_and_activation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_not_client_ca, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,8 +46,8 @@ static void test_a_full_table_replaces_the_oldest_unattested_never_an_attested_o
 	struct kbs_session attested, oldest, other, next;
 	assert_int_equal(create(s, "192.0.2.1", &attested), 0);
 	json_t *key = json_pack("{s:s}", "kty", "EC");
-	assert_int_equal(kbs_session_attested(s, attested.id, true, key, "token"), 0);
-	assert_int_equal(kbs_session_attested(s, attested.id, true, key, "token"), -EALREADY);
+	assert_int_equal(kbs_session_attested(s, attested.id, true, key, "token", NULL), 0);
+	assert_int_equal(kbs_session_attested(s, attested.id, true, key, "token", NULL), -EALREADY);
 	json_decref(key);
 	assert_int_equal(create(s, "192.0.2.2", &oldest), 0);
 	assert_int_equal(create(s, "192.0.2.3", &other), 0);
@@ -58,7 +58,7 @@ static void test_a_full_table_replaces_the_oldest_unattested_never_an_attested_o
 	assert_true(alive(s, other.id));
 	assert_true(alive(s, attested.id));
 	/* a refused answer (no TEE key) does not make a session attested for the table */
-	assert_int_equal(kbs_session_attested(s, other.id, false, NULL, NULL), 0);
+	assert_int_equal(kbs_session_attested(s, other.id, false, NULL, NULL, NULL), 0);
 	for (int i = 0; i < 8; i++)
 		assert_true(create(s, "192.0.2.6", &next) >= 0);
 	assert_false(alive(s, other.id));
@@ -73,7 +73,7 @@ static void test_a_table_of_attested_sessions_refuses_with_ebusy(void **state)
 	json_t *key = json_pack("{s:s}", "kty", "EC");
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(create(s, "192.0.2.1", &a), 0);
-		assert_int_equal(kbs_session_attested(s, a.id, true, key, NULL), 0);
+		assert_int_equal(kbs_session_attested(s, a.id, true, key, NULL, NULL), 0);
 	}
 	json_decref(key);
 	struct cc_error err = { 0 };
