@@ -47,9 +47,7 @@ static json_t *resource_list(const char *group, const char *version)
 			continue;
 		json_t *item =
 		    json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", r->resource, "singularName", r->singular,
-			      "namespaced", r->namespaced, "kind", r->kind, "verbs",
-			      verbs(r->read_only ? "get,list,watch"
-						 : "create,delete,deletecollection,get,list,patch,update,watch"));
+			      "namespaced", r->namespaced, "kind", r->kind, "verbs", verbs(platform_resource_verbs(r)));
 		if (r->short_names[0]) {
 			json_t *names = json_array();
 			for (size_t j = 0; j < 3 && r->short_names[j]; j++)

@@ -6,7 +6,8 @@
 
 static const struct platform_resource resources[] = {
 	{ "", "v1", "namespaces", "Namespace", "namespace", false, { "ns" }, NULL, false },
-	{ "", "v1", "nodes", "Node", "node", false, { "no" }, NULL, false },
+	/* cocoond registers its Node and writes its status; the operator edits its spec and labels. */
+	{ "", "v1", "nodes", "Node", "node", false, { "no" }, NULL, false, "get,list,patch,update,watch" },
 	{ "", "v1", "pods", "Pod", "pod", true, { "po" }, "all", false },
 	{ "", "v1", "services", "Service", "service", true, { "svc" }, "all", false },
 	{ "", "v1", "endpoints", "Endpoints", "endpoints", true, { "ep" }, NULL, false },
@@ -153,4 +154,11 @@ void platform_resource_api_version(const struct platform_resource *r, char *buf,
 		snprintf(buf, size, "%s/%s", r->group, r->version);
 	else
 		snprintf(buf, size, "%s", r->version);
+}
+
+const char *platform_resource_verbs(const struct platform_resource *r)
+{
+	if (r->verbs)
+		return r->verbs;
+	return r->read_only ? "get,list,watch" : "create,delete,deletecollection,get,list,patch,update,watch";
 }

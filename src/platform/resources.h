@@ -24,5 +24,7 @@ struct platform_resource {
 const struct platform_resource *platform_resources(size_t *ret_count);
 /* The resource of group/version/plural, or NULL. */
 const struct platform_resource *platform_resource_find(const char *group, const char *version, const char *resource);
+/* The verbs discovery lists for r: its own, else the read-only or the usual ones. */
+const char *platform_resource_verbs(const struct platform_resource *r);
 /* "apps/v1" or "v1". */
 void platform_resource_api_version(const struct platform_resource *r, char *buf, size_t size);

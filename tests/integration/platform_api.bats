@@ -55,6 +55,11 @@ teardown() {
 	echo "$output"
 	[[ "$output" == *"deployments"*"deploy"*"apps/v1"*"true"*"Deployment"* ]]
 	[[ "$output" == *"configmaps"*"cm"* ]]
+	# discovery's verbs are what the API allows: the Node is cocoond's to create and delete
+	run "${K[@]}" api-resources -o wide
+	echo "$output" | grep -E '^nodes ' | grep -q ' get,list,patch,update,watch '
+	echo "$output" | grep -E '^selfsubjectaccessreviews ' | grep -qE ' create +$'
+	echo "$output" | grep -E '^tenants ' | grep -q 'tenancy.cocoon.dev/v1alpha1.*Tenant'
 }
 
 @test "platform: configmaps and secrets: create, get, label, patch, apply twice, delete" {
