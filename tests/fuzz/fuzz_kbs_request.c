@@ -1,6 +1,10 @@
 /* libFuzzer target: what a guest sends the key broker besides evidence: the tee-pubkey JWK (parsed
- * and used to encrypt, as a resource release does), a bearer token (checked against a fixed key), and
- * resource paths. The first byte picks which. */
+ * and used to encrypt, as a resource release does), a bearer token (checked against a fixed key),
+ * resource paths, and what a node sends for pod certificates: the request body of
+ * POST /kbs/v0/mtls/certificate with its DNS names, the runtime data's cocoon-csr, and service
+ * account token claims (as if their signature had verified). The first byte picks which. */
+#include "kbs/kbs_mtls_checks.h"
+#include "kbs/kbs_sa_token.h"
 #include "kbs/kbs_tenant.h"
 #include "lib/crypto/jose.h"
 
@@ -21,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = strndup((const char *)data + 1, size - 1);
 	if (!text)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 6) {
 	case 0: {
 		json_t *jwk = json_loads(text, 0, NULL), *jwe = NULL;
 		if (jwk && cc_jose_jwe_encrypt(jwk, (const uint8_t *)"secret", 6, &jwe, NULL) == 0)
@@ -35,7 +39,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* nothing the fuzzer makes is signed by a key generated here */
 		break;
 	}
-	default: kbs_check_resource_path(text, NULL);
+	case 2: kbs_check_resource_path(text, NULL); break;
+	case 3: {
+		struct kbs_mtls_request req;
+		if (kbs_mtls_request_parse(text, strlen(text), &req, NULL) == 0) {
+			kbs_mtls_dns_names_check(req.dns_names, req.n_dns_names, "shop", "cluster.local", NULL);
+			kbs_mtls_request_free(&req);
+		}
+		break;
+	}
+	case 4: {
+		json_t *runtime = json_loads(text, 0, NULL);
+		if (runtime && kbs_mtls_csr_list_check(runtime, NULL) == 0) {
+			static const uint8_t digest[CC_SPKI_DIGEST_SIZE];
+			kbs_mtls_csr_bound(json_object_get(runtime, "cocoon-csr"), digest);
+		}
+		json_decref(runtime);
+		break;
+	}
+	default: {
+		json_t *claims = json_loads(text, 0, NULL);
+		struct kbs_sa_identity id;
+		if (claims && kbs_sa_identity_from_claims(claims, "acme", 1800000000, &id, NULL) == 0 &&
+		    (!id.pod_uid[0] || !id.namespace[0]))
+			abort(); /* an identity is never half empty */
+		json_decref(claims);
+	}
 	}
 	free(text);
 	return 0;
