@@ -124,11 +124,27 @@ static void forbid(struct cc_http_response *resp, const struct platform_user *us
 			      a->group ? a->group : "", scope, boundary ? ": " : "", boundary ? boundary : "");
 }
 
+enum platform_decision platform_guard_decide(struct platform_guard *g, const struct platform_user *user,
+					     const struct platform_access *access, char *reason, size_t size)
+{
+	if (platform_rbac_authorize(g->rbac, user, access, reason, size)) {
+		if (g->tenancy && !platform_tenancy_allows(g->tenancy, user, access, reason, size))
+			return PLATFORM_DENIED_BY_TENANT_BOUNDARY;
+		return PLATFORM_ALLOWED;
+	}
+	/* A tenant's users list their tenants' namespaces and Tenants without a cluster-wide grant; the
+	 * API narrows what they see. */
+	_cleanup_free_ char *scope = g->tenancy ? platform_tenancy_list_scope(g->tenancy, user, access) : NULL;
+	if (!scope)
+		return PLATFORM_DENIED;
+	snprintf(reason, size, "a tenant's user: the list is narrowed to %s", scope);
+	return PLATFORM_ALLOWED;
+}
+
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
 			   const struct platform_access *access, char *reason, size_t size)
 {
-	return platform_rbac_authorize(g->rbac, user, access, reason, size) &&
-	       (!g->tenancy || platform_tenancy_allows(g->tenancy, user, access, reason, size));
+	return platform_guard_decide(g, user, access, reason, size) == PLATFORM_ALLOWED;
 }
 
 bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_request *req,
@@ -136,27 +152,16 @@ bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_req
 {
 	const struct platform_user *user = req->principal;
 	char reason[512], object[1024];
-	bool allowed = user && platform_rbac_authorize(g->rbac, user, access, reason, sizeof(reason));
-	bool boundary = false;
-	if (!user)
+	enum platform_decision d = PLATFORM_DENIED;
+	if (user)
+		d = platform_guard_decide(g, user, access, reason, sizeof(reason));
+	else
 		snprintf(reason, sizeof(reason), "the request was not authenticated");
-	/* A tenant's users list their tenants' namespaces and Tenants without a cluster-wide grant; the
-	 * API narrows what they see. */
-	_cleanup_free_ char *scope =
-	    !allowed && user && g->tenancy ? platform_tenancy_list_scope(g->tenancy, user, access) : NULL;
-	if (scope) {
-		allowed = true;
-		snprintf(reason, sizeof(reason), "a tenant's user: the list is narrowed to %s", scope);
-	}
-	if (allowed && user && g->tenancy &&
-	    !platform_tenancy_allows(g->tenancy, user, access, reason, sizeof(reason))) {
-		allowed = false;
-		boundary = true;
-	}
+	bool allowed = d == PLATFORM_ALLOWED;
 	describe(access, object, sizeof(object));
 	emit("api.authorize", user, req, object, allowed, reason);
 	if (!allowed && user)
-		forbid(resp, user, access, boundary ? reason : NULL);
+		forbid(resp, user, access, d == PLATFORM_DENIED_BY_TENANT_BOUNDARY ? reason : NULL);
 	else if (!allowed)
 		platform_status_error(resp, 401, NULL, NULL, NULL, "Unauthorized");
 	return allowed;
@@ -229,6 +234,14 @@ static int impersonate(struct platform_guard *g, const struct cc_http_request *r
 			}
 			json_array_append_new(values, json_string(h->value));
 		}
+	}
+	char why[512];
+	if (ok && g->tenancy && !platform_tenancy_may_impersonate(g->tenancy, user, &target, why, sizeof(why))) {
+		char object[600];
+		snprintf(object, sizeof(object), "impersonate %s", as);
+		emit("api.authorize", user, req, object, false, why);
+		platform_status_error(resp, 403, NULL, NULL, NULL, "%s", why);
+		ok = false;
 	}
 	if (!ok) {
 		platform_user_clear(&target);

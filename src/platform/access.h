@@ -43,9 +43,16 @@ const struct platform_user *platform_request_user(const struct cc_http_request *
 /* Authorizes access for the request's user; false after answering 403. */
 bool platform_guard_authorize(struct platform_guard *g, const struct cc_http_request *req,
 			      const struct platform_access *access, struct cc_http_response *resp);
-/* The decision alone (RBAC, then the tenant boundary), without a response or an event: what
- * SelfSubjectAccessReview and SubjectAccessReview answer, so that `kubectl auth can-i` says what a
- * request would meet. */
+/* The decision alone (RBAC, then the tenant boundary; a tenant user's narrowed lists), without a
+ * response or an event: what SelfSubjectAccessReview and SubjectAccessReview answer, so that
+ * `kubectl auth can-i` says what a request would meet. reason is always set. */
+enum platform_decision {
+	PLATFORM_DENIED,                    /* RBAC allows nothing of it */
+	PLATFORM_DENIED_BY_TENANT_BOUNDARY, /* RBAC would, the tenant boundary does not (tenancy.h) */
+	PLATFORM_ALLOWED,
+};
+enum platform_decision platform_guard_decide(struct platform_guard *g, const struct platform_user *user,
+					     const struct platform_access *access, char *reason, size_t size);
 bool platform_guard_allows(struct platform_guard *g, const struct platform_user *user,
 			   const struct platform_access *access, char *reason, size_t size);
 struct platform_rbac *platform_guard_rbac(struct platform_guard *g);

@@ -83,9 +83,10 @@ static void answer_access(struct platform_guard *g, const struct platform_target
 		a.namespace = t->namespace;
 	}
 	char reason[512];
-	bool allowed = platform_guard_allows(g, user, &a, reason, sizeof(reason));
+	enum platform_decision d = platform_guard_decide(g, user, &a, reason, sizeof(reason));
+	bool allowed = d == PLATFORM_ALLOWED;
 	/* The tenant boundary is an explicit denial, with its reason (as a denying webhook's). */
-	bool boundary = !allowed && strncmp(reason, "tenant boundary", 15) == 0;
+	bool boundary = d == PLATFORM_DENIED_BY_TENANT_BOUNDARY;
 	json_t *status = json_pack("{s:b, s:s}", "allowed", allowed, "reason", allowed || boundary ? reason : "");
 	if (boundary)
 		json_object_set_new(status, "denied", json_true());

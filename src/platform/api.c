@@ -102,26 +102,27 @@ static bool query_true(const struct cc_http_request *req, const char *name)
 	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
-/* The label selector that narrows a tenant user's list or watch of namespaces or tenants to their
- * own tenants (tenancy.h), or NULL. */
-static char *tenant_scope(struct platform_api *api, const struct cc_http_request *req, const struct platform_target *t,
-			  const char *verb)
-{
-	const struct platform_user *user = platform_request_user(req);
-	if (!api->cfg.tenancy || !user)
-		return NULL;
-	struct platform_access a = {
-		.verb = verb, .resource_request = true, .group = t->resource->group, .resource = t->resource->resource
-	};
-	return platform_tenancy_list_scope(api->cfg.tenancy, user, &a);
-}
-
-/* Selectors and paging of a list or watch; false after answering 400. scope (optional) is a label
- * selector the server adds to the client's. */
-static bool list_options(const struct cc_http_request *req, const struct platform_target *t, const char *scope,
-			 struct platform_list_options *o, struct cc_http_response *resp)
+/* Selectors and paging of a list or watch; false after answering 400. A tenant user's request is
+ * narrowed here (tenancy.h): lists of namespaces and Tenants by a label selector the server adds to
+ * the client's, lists across namespaces by a view the store applies before paging (so that neither
+ * a page's size nor its continue token tells of what is hidden). */
+static bool list_options(struct platform_api *api, const struct cc_http_request *req, const struct platform_target *t,
+			 const char *verb, struct platform_list_options *o, struct cc_http_response *resp)
 {
 	*o = (struct platform_list_options){ .namespace = t->namespace };
+	const struct platform_user *user = platform_request_user(req);
+	_cleanup_free_ char *scope = NULL;
+	if (api->cfg.tenancy && user) {
+		struct platform_access a = { .verb = verb,
+					     .resource_request = true,
+					     .group = t->resource->group,
+					     .resource = t->resource->resource };
+		scope = platform_tenancy_list_scope(api->cfg.tenancy, user, &a);
+		if (t->resource->namespaced && !t->namespace)
+			o->visible_ctx = platform_tenancy_view(api->cfg.tenancy, user);
+		if (o->visible_ctx)
+			o->visible = platform_tenant_view_visible;
+	}
 	_cleanup_free_ char *asked = cc_http_request_query(req, "labelSelector");
 	_cleanup_free_ char *labels = !scope              ? cc_xstrdup(asked ? asked : "")
 				      : asked && asked[0] ? cc_xasprintf("%s,%s", asked, scope)
@@ -130,18 +131,16 @@ static bool list_options(const struct cc_http_request *req, const struct platfor
 	_cleanup_free_ char *limit = cc_http_request_query(req, "limit");
 	struct cc_error err = { 0 };
 	struct platform_selector *sel = NULL;
-	if (labels && labels[0] && platform_selector_parse(labels, &sel, &err) < 0) {
+	struct platform_field_selector *field_sel = NULL;
+	if ((labels[0] && platform_selector_parse(labels, &sel, &err) < 0) ||
+	    (fields && fields[0] && platform_field_selector_parse(fields, &field_sel, &err) < 0)) {
+		platform_selector_free(sel);
+		platform_tenant_view_free(o->visible_ctx);
+		o->visible_ctx = NULL;
 		platform_status_error(resp, 400, NULL, t->resource, NULL, "%s", cc_error_message(&err));
 		return false;
 	}
 	o->labels = sel;
-	struct platform_field_selector *field_sel = NULL;
-	if (fields && fields[0] && platform_field_selector_parse(fields, &field_sel, &err) < 0) {
-		platform_selector_free(sel);
-		o->labels = NULL;
-		platform_status_error(resp, 400, NULL, t->resource, NULL, "%s", cc_error_message(&err));
-		return false;
-	}
 	o->fields = field_sel;
 	if (limit)
 		o->limit = strtoul(limit, NULL, 10);
@@ -154,6 +153,7 @@ static void list_options_free(struct platform_list_options *o)
 	platform_selector_free((struct platform_selector *)o->labels);
 	platform_field_selector_free((struct platform_field_selector *)o->fields);
 	free((char *)o->continue_token);
+	platform_tenant_view_free(o->visible_ctx);
 }
 
 static void respond_error(struct cc_http_response *resp, const struct platform_target *t, int rc, struct cc_error *err)
@@ -226,36 +226,20 @@ static void get_one(struct platform_api *api, const struct platform_target *t, c
 	platform_respond(resp, 200, obj);
 }
 
-/* A tenant user's request across all namespaces reaches only their tenants' (tenancy.h). */
-static bool tenant_wide(struct platform_api *api, const struct cc_http_request *req, const struct platform_target *t,
-			json_t **ret_tenants)
-{
-	const struct platform_user *user = platform_request_user(req);
-	if (!api->cfg.tenancy || !user || !t->resource->namespaced || t->namespace)
-		return false;
-	json_t *mine = platform_tenancy_user_tenants(api->cfg.tenancy, user, false);
-	if (json_array_size(mine) == 0) {
-		json_decref(mine);
-		return false;
-	}
-	*ret_tenants = mine;
-	return true;
-}
-
 static void watch(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 		  struct cc_http_response *resp)
 {
-	_cleanup_json_ json_t *tenants = NULL;
-	if (tenant_wide(api, req, t, &tenants)) {
+	struct platform_list_options o;
+	if (!list_options(api, req, t, "watch", &o, resp))
+		return;
+	if (o.visible) {
+		/* a watch streams what the store sends, which a view does not narrow */
+		list_options_free(&o);
 		platform_status_error(resp, 403, "Forbidden", t->resource, NULL,
 				      "%s is forbidden: a tenant's user watches within a namespace of the tenant",
 				      t->resource->resource);
 		return;
 	}
-	_cleanup_free_ char *scope = tenant_scope(api, req, t, "watch");
-	struct platform_list_options o;
-	if (!list_options(req, t, scope, &o, resp))
-		return;
 	_cleanup_free_ char *rv = cc_http_request_query(req, "resourceVersion");
 	int64_t from = rv ? strtoll(rv, NULL, 10) : 0;
 	struct cc_response_stream *stream = cc_http_response_stream(resp, 4u << 20);
@@ -272,33 +256,14 @@ static void watch(struct platform_api *api, const struct platform_target *t, con
 	}
 }
 
-/* Drops the items of namespaces outside tenants. */
-static void keep_tenant_items(struct platform_api *api, const json_t *tenants, json_t *items)
-{
-	for (size_t i = json_array_size(items); i-- > 0;) {
-		char tenant[64];
-		const char *ns = kube_meta(json_array_get(items, i), "namespace");
-		bool mine = false;
-		if (platform_tenancy_namespace_tenant(api->cfg.tenancy, ns, tenant, sizeof(tenant))) {
-			size_t j;
-			const json_t *name;
-			json_array_foreach (tenants, j, name)
-				mine = mine || strcmp(json_string_value(name), tenant) == 0;
-		}
-		if (!mine)
-			json_array_remove(items, i);
-	}
-}
-
 /* The objects a list or a collection delete addresses (selectors and paging from the query); false
  * after answering. */
 static bool list_matching(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
 			  bool paged, struct cc_http_response *resp, json_t **ret_items, int64_t *ret_revision,
 			  char **ret_next)
 {
-	_cleanup_free_ char *scope = tenant_scope(api, req, t, "list");
 	struct platform_list_options o;
-	if (!list_options(req, t, scope, &o, resp))
+	if (!list_options(api, req, t, "list", &o, resp))
 		return false;
 	if (!paged)
 		o.limit = 0;
@@ -310,9 +275,6 @@ static bool list_matching(struct platform_api *api, const struct platform_target
 				      cc_error_message(&err));
 		return false;
 	}
-	_cleanup_json_ json_t *tenants = NULL;
-	if (tenant_wide(api, req, t, &tenants))
-		keep_tenant_items(api, tenants, *ret_items);
 	return true;
 }
 
@@ -404,10 +366,11 @@ static bool admit_new(struct platform_api *api, const struct platform_target *t,
 		      json_t *obj, struct cc_http_response *resp)
 {
 	bool pod = strcmp(t->resource->kind, "Pod") == 0, service = strcmp(t->resource->kind, "Service") == 0;
-	bool namespace = strcmp(t->resource->kind, "Namespace") == 0;
+	bool namespace = strcmp(t->resource->kind, "Namespace") == 0, tenant = strcmp(t->resource->kind, "Tenant") == 0;
 	return platform_admit_create(t->resource, obj, t->namespace, resp) == 0 &&
 	       (!namespace || platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req,
 							      obj, NULL, resp)) &&
+	       (!tenant || platform_tenant_admit_tenant(api->cfg.objects, obj, api->cfg.kbs_tenant, resp)) &&
 	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
 	       scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
 	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
@@ -509,6 +472,8 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 	if ((strcmp(t->resource->kind, "Namespace") == 0 &&
 	     !platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req, obj, old,
 					      resp)) ||
+	    (strcmp(t->resource->kind, "Tenant") == 0 &&
+	     !platform_tenant_admit_tenant(api->cfg.objects, obj, api->cfg.kbs_tenant, resp)) ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
 	    (strcmp(t->resource->kind, "Service") == 0 && api->cfg.service_ips &&
 	     !platform_service_ips_keep(api->cfg.service_ips, old, obj, resp)))
@@ -924,6 +889,11 @@ static void delete_collection(struct platform_api *api, const struct platform_ta
 	json_t *item;
 	json_array_foreach (items, i, item) {
 		const json_t *meta = json_object_get(item, "metadata");
+		if (strcmp(t->resource->kind, "Tenant") == 0 &&
+		    !platform_tenant_admit_delete(api->cfg.objects, kube_meta(item, "name"), resp)) {
+			json_decref(items);
+			return; /* the ones before it are gone, as a collection delete stops at a failure */
+		}
 		rc = platform_objects_delete(api->cfg.objects, t->resource,
 					     json_string_value(json_object_get(meta, "namespace")),
 					     json_string_value(json_object_get(meta, "name")), 0, NULL, &err);

@@ -48,8 +48,10 @@ struct platform_api_config {
 	enum platform_pss_level pod_security;
 	/* The scanner's admission (image_admission.h): verdicts and policies; NULL: none. */
 	const struct scan_admission_config *scan_admission;
-	/* Tenants (tenancy.h): namespace admission and the scope of a tenant user's lists; NULL: none. */
+	/* Tenants (tenancy.h): namespace admission and the scope of a tenant user's lists; NULL: none.
+	 * kbs_tenant: the node's own key broker tenant (--kbs-tenant), which no Tenant may take. */
 	struct platform_tenancy *tenancy;
+	const char *kbs_tenant;
 };
 
 int platform_api_new(const struct platform_api_config *cfg, struct platform_api **ret, struct cc_error *err);

@@ -457,7 +457,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					    .pods = d->pods,
 					    .pod_security = d->pod_security,
 					    .scan_admission = d->scanning.admission_on ? &d->scanning.admission : NULL,
-					    .tenancy = d->tenancy };
+					    .tenancy = d->tenancy,
+					    .kbs_tenant = cfg->kbs_tenant ? cfg->kbs_tenant : "default" };
 	if (d->exec) {
 		acfg.pod_stream = platform_pod_stream;
 		acfg.pod_stream_ctx = &d->streams;

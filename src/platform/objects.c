@@ -303,7 +303,8 @@ static int collect(const char *key, const char *value, size_t len, int64_t revis
 	json_t *obj;
 	if (decode_value(w->o, key, value, len, &obj, w->err) < 0)
 		return -EIO;
-	if (!matches(w->resource, w->opts->namespace, w->opts->labels, w->opts->fields, obj)) {
+	if (!matches(w->resource, w->opts->namespace, w->opts->labels, w->opts->fields, obj) ||
+	    (w->opts->visible && !w->opts->visible(w->opts->visible_ctx, obj))) {
 		json_decref(obj);
 		return 0;
 	}

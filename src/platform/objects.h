@@ -38,6 +38,10 @@ struct platform_list_options {
 	const struct platform_field_selector *fields; /* optional */
 	size_t limit;                                 /* 0: all */
 	const char *continue_token;                   /* from a previous page */
+	/* optional: objects it says no to are not listed, and count neither toward limit nor for the
+	 * continue token (a tenant user's view, tenancy.h) */
+	bool (*visible)(void *ctx, const json_t *obj);
+	void *visible_ctx;
 };
 
 /* Items in name order (namespace, then name); *ret_continue (malloc'd, or NULL) when more remain. */

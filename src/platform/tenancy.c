@@ -22,6 +22,8 @@ struct platform_tenancy {
 	const struct platform_resource *namespaces, *tenants;
 	pthread_mutex_t lock;
 	atomic_bool dirty;
+	/* Replaced whole by each rebuild, never changed in place: a view may hold a reference. NULL
+	 * until the store could be read once. */
 	json_t *namespace_tenant; /* namespace -> tenant */
 	json_t *subjects;         /* subject key -> {tenant: "owner" | "member"} */
 };
@@ -61,8 +63,8 @@ static void index_subjects(json_t *subjects, const char *tenant, const json_t *l
 	}
 }
 
-/* Under the lock. A store that cannot be read leaves the index empty: no boundary is lost by that
- * alone, since RBAC still decides, and the next change rebuilds it. */
+/* Under the lock. A store that cannot be read keeps the index read last (and is tried again at the
+ * next question); without one the boundary refuses (platform_tenancy_allows). */
 static void rebuild(struct platform_tenancy *t)
 {
 	struct cc_error err = { 0 };
@@ -70,35 +72,36 @@ static void rebuild(struct platform_tenancy *t)
 	_cleanup_json_ json_t *tenants =
 	    namespaces ? platform_objects_list_all(t->objects, t->tenants, NULL, &err) : NULL;
 	if (!namespaces || !tenants) {
-		cc_warning("tenancy: %s", cc_error_message(&err));
+		cc_warning("tenancy: the index keeps its last state: %s", cc_error_message(&err));
 		atomic_store(&t->dirty, true);
+		return;
 	}
-	json_decref(t->namespace_tenant);
-	json_decref(t->subjects);
-	t->namespace_tenant = json_object();
-	t->subjects = json_object();
+	json_t *namespace_tenant = json_object(), *subjects = json_object();
 	size_t i;
 	const json_t *obj;
 	json_array_foreach (namespaces, i, obj) {
-		const char *tenant = json_string_value(json_object_get(
-		    json_object_get(json_object_get(obj, "metadata"), "labels"), PLATFORM_TENANT_LABEL));
+		const char *tenant = platform_tenant_label(obj);
 		if (tenant && kube_meta(obj, "name"))
-			json_object_set_new(t->namespace_tenant, kube_meta(obj, "name"), json_string(tenant));
+			json_object_set_new(namespace_tenant, kube_meta(obj, "name"), json_string(tenant));
 	}
 	json_array_foreach (tenants, i, obj) {
 		const char *name = kube_meta(obj, "name");
 		const json_t *spec = json_object_get(obj, "spec");
 		if (!name)
 			continue;
-		index_subjects(t->subjects, name, json_object_get(spec, "owners"), "owner");
-		index_subjects(t->subjects, name, json_object_get(spec, "members"), "member");
+		index_subjects(subjects, name, json_object_get(spec, "owners"), "owner");
+		index_subjects(subjects, name, json_object_get(spec, "members"), "member");
 	}
+	json_decref(t->namespace_tenant);
+	json_decref(t->subjects);
+	t->namespace_tenant = namespace_tenant;
+	t->subjects = subjects;
 }
 
 static void lock_current(struct platform_tenancy *t)
 {
 	pthread_mutex_lock(&t->lock);
-	if (atomic_exchange(&t->dirty, false) || !t->namespace_tenant)
+	if (atomic_exchange(&t->dirty, false))
 		rebuild(t);
 }
 
@@ -153,7 +156,7 @@ static void add_tenants(json_t *found, const json_t *entry, bool owners_only)
 static json_t *tenants_of(struct platform_tenancy *t, const struct platform_user *user, bool owners_only)
 {
 	json_t *found = json_object();
-	if (platform_user_in_group(user, PLATFORM_TENANCY_ADMIN_GROUP))
+	if (platform_user_in_group(user, PLATFORM_TENANCY_ADMIN_GROUP) || !t->subjects)
 		return found;
 	_cleanup_free_ char *key = cc_xasprintf("user:%s", user->name);
 	add_tenants(found, json_object_get(t->subjects, key), owners_only);
@@ -205,7 +208,9 @@ json_t *platform_tenancy_user_tenants(struct platform_tenancy *t, const struct p
 bool platform_tenancy_namespace_tenant(struct platform_tenancy *t, const char *namespace, char *buf, size_t size)
 {
 	lock_current(t);
-	const char *tenant = namespace ? json_string_value(json_object_get(t->namespace_tenant, namespace)) : NULL;
+	const char *tenant = namespace && t->namespace_tenant
+				 ? json_string_value(json_object_get(t->namespace_tenant, namespace))
+				 : NULL;
 	if (tenant)
 		snprintf(buf, size, "%s", tenant);
 	pthread_mutex_unlock(&t->lock);
@@ -227,20 +232,59 @@ static const char *reached_tenant(struct platform_tenancy *t, const struct platf
 	return ns ? json_string_value(json_object_get(t->namespace_tenant, ns)) : NULL;
 }
 
+/* Whether the access touches what a tenant may own: a namespace, what is in one, or a Tenant. */
+static bool tenant_shaped(const struct platform_access *a)
+{
+	return a->resource_request &&
+	       ((a->namespace && a->namespace[0]) || strcmp(a->resource ?: "", "namespaces") == 0 ||
+		strcmp(a->resource ?: "", "tenants") == 0);
+}
+
 bool platform_tenancy_allows(struct platform_tenancy *t, const struct platform_user *user,
 			     const struct platform_access *access, char *reason, size_t size)
 {
 	lock_current(t);
+	bool allowed;
+	if (!t->namespace_tenant) {
+		/* never read: who belongs where is unknown, so nobody but the administrators passes */
+		allowed = platform_user_in_group(user, PLATFORM_TENANCY_ADMIN_GROUP) || !tenant_shaped(access);
+		if (!allowed)
+			snprintf(reason, size, "tenant boundary: the tenants cannot be read from the store yet");
+		pthread_mutex_unlock(&t->lock);
+		return allowed;
+	}
 	_cleanup_json_ json_t *mine = tenants_of(t, user, false);
 	const char *reached = json_object_size(mine) ? reached_tenant(t, access) : NULL;
-	bool allowed = !reached || json_object_get(mine, reached);
+	allowed = !reached || json_object_get(mine, reached);
 	if (!allowed) {
 		_cleanup_json_ json_t *names = sorted_keys(mine);
 		_cleanup_free_ char *list = json_dumps(names, JSON_COMPACT);
+		/* not which tenant: that would tell who owns a namespace the user may not see */
 		snprintf(reason, size,
-			 "tenant boundary: user \"%s\" belongs to tenant(s) %s, the request reaches tenant \"%s\"",
-			 user->name, list ? list : "[]", reached);
+			 "tenant boundary: user \"%s\" belongs to tenant(s) %s, and the request reaches another tenant",
+			 user->name, list ? list : "[]");
 	}
+	pthread_mutex_unlock(&t->lock);
+	return allowed;
+}
+
+bool platform_tenancy_may_impersonate(struct platform_tenancy *t, const struct platform_user *user,
+				      const struct platform_user *target, char *reason, size_t size)
+{
+	lock_current(t);
+	_cleanup_json_ json_t *mine = tenants_of(t, user, false);
+	_cleanup_json_ json_t *theirs = tenants_of(t, target, false);
+	bool allowed = json_object_size(mine) == 0;
+	if (!allowed && json_object_size(theirs) > 0) {
+		allowed = true;
+		const char *tenant;
+		const json_t *v;
+		json_object_foreach (theirs, tenant, v)
+			allowed = allowed && json_object_get(mine, tenant);
+	}
+	if (!allowed)
+		snprintf(reason, size, "tenant boundary: user \"%s\" may impersonate only users of its own tenants",
+			 user->name);
 	pthread_mutex_unlock(&t->lock);
 	return allowed;
 }
@@ -279,8 +323,7 @@ int platform_tenancy_kbs_tenant(struct platform_objects *objects, const char *na
 	    platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace, &ns, err);
 	if (rc < 0)
 		return rc;
-	const char *tenant = json_string_value(
-	    json_object_get(json_object_get(json_object_get(ns, "metadata"), "labels"), PLATFORM_TENANT_LABEL));
+	const char *tenant = platform_tenant_label(ns);
 	if (!tenant) {
 		*ret = cc_xstrdup(fallback);
 		return 0;
@@ -294,7 +337,55 @@ int platform_tenancy_kbs_tenant(struct platform_objects *objects, const char *na
 				    tenant);
 	if (rc < 0)
 		return rc;
-	const char *kbs = json_string_value(json_object_get(json_object_get(obj, "spec"), "kbsTenant"));
-	*ret = cc_xstrdup(kbs && kbs[0] ? kbs : tenant);
+	*ret = cc_xstrdup(platform_tenant_kbs_name(obj));
 	return 0;
+}
+
+struct platform_tenant_view {
+	json_t *mine;             /* {tenant: true} */
+	json_t *namespace_tenant; /* the index's map at the time (a reference: maps are never changed) */
+};
+
+struct platform_tenant_view *platform_tenancy_view(struct platform_tenancy *t, const struct platform_user *user)
+{
+	lock_current(t);
+	json_t *mine = tenants_of(t, user, false);
+	struct platform_tenant_view *v = NULL;
+	if (json_object_size(mine) > 0) {
+		v = cc_xcalloc(1, sizeof(*v));
+		v->mine = mine;
+		v->namespace_tenant = json_incref(t->namespace_tenant);
+	} else {
+		json_decref(mine);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return v;
+}
+
+bool platform_tenant_view_visible(void *view, const json_t *obj)
+{
+	struct platform_tenant_view *v = view;
+	const char *tenant = json_string_value(json_object_get(v->namespace_tenant, kube_meta(obj, "namespace") ?: ""));
+	return !tenant || json_object_get(v->mine, tenant);
+}
+
+void platform_tenant_view_free(struct platform_tenant_view *v)
+{
+	if (!v)
+		return;
+	json_decref(v->mine);
+	json_decref(v->namespace_tenant);
+	free(v);
+}
+
+const char *platform_tenant_label(const json_t *obj)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), PLATFORM_TENANT_LABEL));
+}
+
+const char *platform_tenant_kbs_name(const json_t *tenant)
+{
+	const char *kbs = json_string_value(json_object_get(json_object_get(tenant, "spec"), "kbsTenant"));
+	return kbs && kbs[0] ? kbs : kube_meta(tenant, "name");
 }

@@ -89,12 +89,6 @@ void platform_tenant_validate(json_t *obj, json_t *causes)
 	}
 }
 
-static const char *tenant_label(const json_t *obj)
-{
-	return json_string_value(
-	    json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), PLATFORM_TENANT_LABEL));
-}
-
 static const struct platform_resource *tenants_resource(void)
 {
 	return platform_resource_find(PLATFORM_TENANCY_GROUP, PLATFORM_TENANCY_VERSION, "tenants");
@@ -162,9 +156,11 @@ static bool refuse(struct cc_http_response *resp, int code, const char *user, co
 	return false;
 }
 
-/* A namespace joins tenant: it exists, the user owns it or manages it, and its quota has room. */
+/* A namespace joins tenant: it exists, the user manages it (or owns it, for a namespace being
+ * created: an owner may not pull an existing namespace, and whatever is in it, into its tenant), and
+ * its quota has room. */
 static bool may_join(struct platform_tenancy *tenancy, struct platform_guard *guard, struct platform_objects *objects,
-		     const struct platform_user *user, const char *tenant, const char *namespace,
+		     const struct platform_user *user, const char *tenant, const char *namespace, bool creating,
 		     struct cc_http_response *resp)
 {
 	_cleanup_json_ json_t *obj = NULL;
@@ -177,11 +173,14 @@ static bool may_join(struct platform_tenancy *tenancy, struct platform_guard *gu
 		return refuse(resp, rc == -ENOENT ? 422 : 500, user->name, tenant, namespace, m);
 	}
 	_cleanup_json_ json_t *owned = platform_tenancy_user_tenants(tenancy, user, true);
-	if (!json_array_has(owned, tenant) && !may_manage(guard, user, tenant)) {
-		_cleanup_free_ char *m = cc_xasprintf(
-		    "user \"%s\" may not put namespaces in tenant \"%s\": only its owners and those who may update the "
-		    "Tenant can",
-		    user->name, tenant);
+	if (!(creating && json_array_has(owned, tenant)) && !may_manage(guard, user, tenant)) {
+		_cleanup_free_ char *m =
+		    creating ? cc_xasprintf("user \"%s\" may not put namespaces in tenant \"%s\": only its owners and "
+					    "those who may update the Tenant can",
+					    user->name, tenant)
+			     : cc_xasprintf("user \"%s\" may not move an existing namespace into tenant \"%s\": that "
+					    "needs update on tenants/%s",
+					    user->name, tenant, tenant);
 		return refuse(resp, 403, user->name, tenant, namespace, m);
 	}
 	const json_t *quota = json_object_get(json_object_get(obj, "spec"), "namespaceQuota");
@@ -206,8 +205,8 @@ bool platform_tenant_admit_namespace(struct platform_tenancy *tenancy, struct pl
 	if (!tenancy || !user)
 		return true;
 	const char *namespace = kube_meta(obj, "name");
-	const char *was = old ? tenant_label(old) : NULL;
-	const char *wanted = tenant_label(obj);
+	const char *was = old ? platform_tenant_label(old) : NULL;
+	const char *wanted = platform_tenant_label(obj);
 	if (!old && !wanted) {
 		/* A tenant owner's namespaces are the tenant's: the label is defaulted or required. */
 		_cleanup_json_ json_t *owned = platform_tenancy_user_tenants(tenancy, user, true);
@@ -226,7 +225,7 @@ bool platform_tenant_admit_namespace(struct platform_tenancy *tenancy, struct pl
 				json_object_set_new(meta, "labels", labels);
 			}
 			json_object_set(labels, PLATFORM_TENANT_LABEL, json_array_get(owned, 0));
-			wanted = tenant_label(obj);
+			wanted = platform_tenant_label(obj);
 		}
 	}
 	if ((was && wanted && strcmp(was, wanted) == 0) || (!was && !wanted))
@@ -237,7 +236,7 @@ bool platform_tenant_admit_namespace(struct platform_tenancy *tenancy, struct pl
 		    user->name, was, was);
 		return refuse(resp, 403, user->name, was, namespace, m);
 	}
-	if (wanted && !may_join(tenancy, guard, objects, user, wanted, namespace, resp))
+	if (wanted && !may_join(tenancy, guard, objects, user, wanted, namespace, old == NULL, resp))
 		return false;
 	_cleanup_free_ char *object = cc_xasprintf("namespace %s", namespace ? namespace : "");
 	_cleanup_free_ char *reason = wanted ? cc_xasprintf("the namespace joins tenant \"%s\"%s%s", wanted,
@@ -259,5 +258,41 @@ bool platform_tenant_admit_delete(struct platform_objects *objects, const char *
 		platform_status_error(resp, 409, "Conflict", tenants_resource(), tenant,
 				      "tenant \"%s\" still has %ld namespace(s): delete them or move them out first",
 				      tenant, n);
+	return false;
+}
+
+bool platform_tenant_admit_tenant(struct platform_objects *objects, const json_t *obj, const char *node_kbs_tenant,
+				  struct cc_http_response *resp)
+{
+	const char *name = kube_meta(obj, "name") ?: "";
+	const char *kbs = platform_tenant_kbs_name(obj) ?: "";
+	const struct platform_resource *r = tenants_resource();
+	json_t *causes = json_array();
+	if (node_kbs_tenant && strcmp(kbs, node_kbs_tenant) == 0)
+		platform_cause(
+		    causes, "FieldValueForbidden", "spec.kbsTenant",
+		    "the key broker tenant \"%s\" is the node's own (cocoond's --kbs-tenant), which keys the "
+		    "pods of no tenant: name another one",
+		    kbs);
+	struct cc_error err = { 0 };
+	_cleanup_json_ json_t *all = platform_objects_list_all(objects, r, NULL, &err);
+	size_t i;
+	const json_t *other;
+	json_array_foreach (all, i, other) {
+		if (strcmp(kube_meta(other, "name") ?: "", name) != 0 &&
+		    strcmp(platform_tenant_kbs_name(other) ?: "", kbs) == 0)
+			platform_cause(causes, "FieldValueDuplicate", "spec.kbsTenant",
+				       "the key broker tenant \"%s\" is tenant \"%s\"'s already: tenants share no keys "
+				       "or policies",
+				       kbs, kube_meta(other, "name"));
+	}
+	if (!all)
+		platform_cause(causes, "InternalError", "spec.kbsTenant", "the other tenants cannot be read: %s",
+			       cc_error_message(&err));
+	if (json_array_size(causes) == 0) {
+		json_decref(causes);
+		return true;
+	}
+	platform_status_invalid(resp, r, name, causes);
 	return false;
 }

@@ -26,5 +26,11 @@ bool platform_tenant_admit_namespace(struct platform_tenancy *tenancy, struct pl
 				     struct platform_objects *objects, const struct cc_http_request *req, json_t *obj,
 				     const json_t *old, struct cc_http_response *resp);
 
+/* A Tenant created or changed: its key broker tenant is no other Tenant's and not the node's own
+ * (node_kbs_tenant, cocoond's --kbs-tenant), so that no two tenants share keys or policies. false
+ * after answering (422). */
+bool platform_tenant_admit_tenant(struct platform_objects *objects, const json_t *obj, const char *node_kbs_tenant,
+				  struct cc_http_response *resp);
+
 /* A Tenant is deleted only when no namespace belongs to it. false after answering. */
 bool platform_tenant_admit_delete(struct platform_objects *objects, const char *tenant, struct cc_http_response *resp);

@@ -78,12 +78,6 @@ static json_t *binding(const char *kind, const char *name, const char *namespace
 			 "ClusterRole", "name", role, "subjects", subjects);
 }
 
-static const char *kbs_tenant_of(const json_t *tenant)
-{
-	const char *kbs = json_string_value(json_object_get(json_object_get(tenant, "spec"), "kbsTenant"));
-	return kbs && kbs[0] ? kbs : kube_meta(tenant, "name");
-}
-
 static void want_tenant(struct pass *p, const json_t *tenant)
 {
 	const char *name = kube_meta(tenant, "name");
@@ -93,7 +87,7 @@ static void want_tenant(struct pass *p, const json_t *tenant)
 		      "apiGroups", PLATFORM_TENANCY_GROUP, "resources", "tenants", "resourceNames", name, "verbs",
 		      "get", "watch", "apiGroups", "", "resources", "namespaces", "verbs", "create", "apiGroups",
 		      "kbs.cocoon.dev", "resources", "tenants/policy", "tenants/resources", "tenants/nodes",
-		      "resourceNames", kbs_tenant_of(tenant), "verbs", "get", "update", "delete");
+		      "resourceNames", platform_tenant_kbs_name(tenant), "verbs", "get", "update", "delete");
 	want(p, p->cluster_roles,
 	     json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", RBAC_GROUP "/v1", "kind", "ClusterRole", "metadata",
 		       managed_meta(role, NULL, name), "rules", rules));
@@ -207,8 +201,9 @@ static int sweep(struct pass *p, const struct platform_resource *r)
 
 static int write_status(struct pass *p, const struct platform_resource *tenants, json_t *tenant, json_t *namespaces)
 {
-	json_t *status = json_pack("{s:o, s:I, s:s}", "namespaces", namespaces, "size",
-				   (json_int_t)json_array_size(namespaces), "kbsTenant", kbs_tenant_of(tenant));
+	json_t *status =
+	    json_pack("{s:o, s:I, s:s}", "namespaces", namespaces, "size", (json_int_t)json_array_size(namespaces),
+		      "kbsTenant", platform_tenant_kbs_name(tenant));
 	if (json_equal(json_object_get(tenant, "status"), status)) {
 		json_decref(status);
 		return 0;
@@ -251,8 +246,7 @@ int platform_tenants_reconcile(struct platform_objects *objects, struct cc_error
 			       "ClusterRole", "metadata", managed_meta(NAMESPACE_OWNER, NULL, NULL), "rules",
 			       "apiGroups", "", "resources", "namespaces", "verbs", "get", "delete"));
 	json_array_foreach (namespaces, i, obj) {
-		const char *tenant = json_string_value(json_object_get(
-		    json_object_get(json_object_get(obj, "metadata"), "labels"), PLATFORM_TENANT_LABEL));
+		const char *tenant = platform_tenant_label(obj);
 		json_t *list = tenant ? json_object_get(by_name, tenant) : NULL;
 		if (!list || kube_meta(obj, "deletionTimestamp"))
 			continue;

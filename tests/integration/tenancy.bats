@@ -104,7 +104,7 @@ wait_until() {
 	run "${K[@]}" get namespaces -o name
 	[[ "$output" == *acme-dev* && "$output" == *beta-dev* && "$output" == *shared* ]]
 	# a watch is narrowed the same way
-	as alice get namespaces --watch -o name >"$TMP/watch" 2>&1 &
+	as alice get namespaces --watch-only -o name >"$TMP/watch" 2>&1 &
 	local watcher=$!
 	sleep 1
 	"${K[@]}" label namespace beta-dev touched=yes >/dev/null
@@ -113,8 +113,26 @@ wait_until() {
 	kill "$watcher" 2>/dev/null || true
 	wait "$watcher" 2>/dev/null || true
 	cat "$TMP/watch"
-	grep -q acme-dev "$TMP/watch"
+	grep -q acme-dev "$TMP/watch" # the relabel's event, not an initial list
 	! grep -q beta-dev "$TMP/watch"
+	# pages of a list across namespaces neither count nor name what is hidden
+	"${K[@]}" -n beta-dev create configmap beta-1 --from-literal=a=1 >/dev/null
+	"${K[@]}" -n acme-dev create configmap acme-1 --from-literal=a=1 >/dev/null
+	"${K[@]}" create clusterrolebinding bob-view-all --clusterrole view --user bob >/dev/null
+	local token="" names=""
+	for _ in $(seq 1 20); do
+		run as bob get --raw "/api/v1/configmaps?limit=1${token:+&continue=$token}"
+		[ "$status" -eq 0 ]
+		[[ "$output" != *acme* ]]
+		names="$names $(echo "$output" | jq -r '.items[].metadata.name')"
+		token="$(echo "$output" | jq -r '.metadata.continue // empty')"
+		[ -n "$token" ] || break
+	done
+	[[ "$names" == *beta-1* ]]
+	# a tenant user may list its namespaces, and kubectl auth can-i says so
+	run as alice auth can-i list namespaces
+	echo "$output"
+	[ "${lines[-1]}" = yes ]
 }
 
 @test "tenancy: the tenant boundary holds against a binding into another tenant, with the reason audited" {
@@ -127,14 +145,23 @@ wait_until() {
 	run as bob -n acme-dev get configmap ledger
 	echo "$output"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'tenant boundary: user \"bob\" belongs to tenant(s) [\"beta\"], the request reaches tenant \"acme\"'* ||
-		"$output" == *'tenant boundary: user "bob" belongs to tenant(s) ["beta"], the request reaches tenant "acme"'* ]]
+	[[ "$output" == *'tenant boundary: user \"bob\" belongs to tenant(s) [\"beta\"], and the request reaches another tenant'* ||
+		"$output" == *'tenant boundary: user "bob" belongs to tenant(s) ["beta"], and the request reaches another tenant'* ]]
+	# the refusal does not say whose namespace it is
+	[[ "$output" != *'"acme"'* && "$output" != *'\"acme\"'* ]]
 	# `kubectl auth can-i` says what the request meets, and why
 	run "${K[@]}" auth can-i get configmaps -n acme-dev --as bob
 	echo "$output"
 	[[ "$output" == 'no - tenant boundary: user "bob" belongs to tenant(s) ["beta"]'* ]]
 	run "${K[@]}" auth can-i get configmaps -n beta-dev --as bob
 	[ "$output" = yes ]
+	# a tenant user who may impersonate cannot leave the boundary by impersonating someone outside
+	"${K[@]}" create clusterrole impersonator --verb=impersonate --resource=users,groups,serviceaccounts
+	"${K[@]}" create clusterrolebinding bob-impersonates --clusterrole impersonator --user bob
+	run as bob -n acme-dev get configmap ledger --as dave
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"may impersonate only users of its own tenants"* ]]
 	# a list across namespaces shows bob's tenant's objects only
 	"${K[@]}" -n beta-dev create configmap beta-settings --from-literal=a=1
 	run as bob get configmaps -A -o name
@@ -197,6 +224,31 @@ wait_until() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"namespace quota (1)"* ]]
+	# an owner may not pull an existing namespace into its tenant, even where it may update it
+	"${K[@]}" create namespace legacy
+	"${K[@]}" -n legacy create rolebinding bob-admin --clusterrole admin --user bob
+	"${K[@]}" create clusterrole ns-updater --verb=get,update,patch --resource=namespaces
+	"${K[@]}" -n legacy create rolebinding bob-ns --clusterrole ns-updater --user bob
+	run as bob label namespace legacy tenancy.cocoon.dev/tenant=beta
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"may not move an existing namespace into tenant"* ]]
+	# a broker tenant belongs to one Tenant, and never the node's own
+	run "${K[@]}" apply -f - <<-'YAML'
+		apiVersion: tenancy.cocoon.dev/v1alpha1
+		kind: Tenant
+		metadata: {name: gamma}
+		spec: {kbsTenant: beta-keys}
+		YAML
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"is tenant \"beta\"'s already"* || "$output" == *'is tenant "beta"'"'"'s already'* ]]
+	run "${K[@]}" apply -f - <<-'YAML'
+		apiVersion: tenancy.cocoon.dev/v1alpha1
+		kind: Tenant
+		metadata: {name: default}
+		YAML
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"the node's own"* ]]
 	# an administrator moves a namespace between tenants; the bindings follow it
 	"${K[@]}" create namespace plain
 	"${K[@]}" label namespace plain tenancy.cocoon.dev/tenant=acme
@@ -220,6 +272,9 @@ wait_until() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"still has 1 namespace(s)"* ]]
+	run "${K[@]}" delete tenants --all
+	[ "$status" -ne 0 ]
+	"${K[@]}" get tenant acme
 	"${K[@]}" delete namespace acme-dev
 	"${K[@]}" delete tenant acme
 	wait_until 10 sh -c "! '$KUBECTL' get clusterrole cocoon:tenant:acme"

@@ -161,7 +161,7 @@ static void test_boundary(void **state)
 	assert_false(allows(f, "bob", NULL, "pods", "acme-dev", "x", reason, sizeof(reason)));
 	assert_string_equal(
 	    reason,
-	    "tenant boundary: user \"bob\" belongs to tenant(s) [\"beta\"], the request reaches tenant \"acme\"");
+	    "tenant boundary: user \"bob\" belongs to tenant(s) [\"beta\"], and the request reaches another tenant");
 	/* the namespace itself and the Tenant object are the tenant's too */
 	assert_false(allows(f, "bob", NULL, "namespaces", NULL, "acme-dev", reason, sizeof(reason)));
 	assert_false(allows(f, "bob", NULL, "tenants", NULL, "acme", reason, sizeof(reason)));
@@ -174,6 +174,39 @@ static void test_boundary(void **state)
 	assert_true(allows(f, "stranger", NULL, "pods", "acme-dev", "x", reason, sizeof(reason)));
 	/* a namespace that names a missing tenant is outside every tenant a user has */
 	assert_false(allows(f, "bob", NULL, "pods", "orphan", "x", reason, sizeof(reason)));
+}
+
+static void test_impersonation_and_view(void **state)
+{
+	struct fixture *f = *state;
+	struct platform_user bob, dave, stranger, worker;
+	user(&bob, "bob", NULL);
+	user(&dave, "dave", NULL);
+	user(&stranger, "stranger", NULL);
+	user(&worker, "system:serviceaccount:beta-dev:worker", NULL);
+	char reason[256];
+	/* a tenant user impersonates only users of its own tenants */
+	assert_true(platform_tenancy_may_impersonate(f->tenancy, &bob, &worker, reason, sizeof(reason)));
+	assert_false(platform_tenancy_may_impersonate(f->tenancy, &bob, &dave, reason, sizeof(reason)));
+	assert_false(platform_tenancy_may_impersonate(f->tenancy, &bob, &stranger, reason, sizeof(reason)));
+	assert_non_null(strstr(reason, "may impersonate only users of its own tenants"));
+	assert_true(platform_tenancy_may_impersonate(f->tenancy, &stranger, &dave, reason, sizeof(reason)));
+	/* bob's view of lists across namespaces: his tenant's and no tenant's */
+	struct platform_tenant_view *v = platform_tenancy_view(f->tenancy, &bob);
+	assert_non_null(v);
+	const char *ns[] = { "beta-dev", "shared", "acme-dev", "orphan" };
+	const bool visible[] = { true, true, false, false };
+	for (size_t i = 0; i < 4; i++) {
+		json_t *obj = json_pack("{s:{s:s, s:s}}", "metadata", "name", "x", "namespace", ns[i]);
+		assert_int_equal(platform_tenant_view_visible(v, obj), visible[i]);
+		json_decref(obj);
+	}
+	platform_tenant_view_free(v);
+	assert_null(platform_tenancy_view(f->tenancy, &stranger));
+	platform_user_clear(&bob);
+	platform_user_clear(&dave);
+	platform_user_clear(&stranger);
+	platform_user_clear(&worker);
 }
 
 static void test_list_scope(void **state)
@@ -305,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_membership, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boundary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_impersonation_and_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kbs_tenant, setup, teardown),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test_setup_teardown(test_controller, setup, teardown),
