@@ -135,6 +135,9 @@ int kbs_pod_claims(const json_t *runtime_data, json_t *claims, struct cc_error *
 		if (strncmp(name, uid, n) == 0 && name[n] == '-')
 			json_array_append(mine, (json_t *)c);
 	}
+	/* Judged on itself only: the node's other pods (other tenants' among them) are none of this
+	 * policy's business, and a policy over them would tell their owners' secrets by its verdicts. */
+	json_object_set(claims, "containers", mine);
 	json_object_set_new(claims, "pod", json_pack("{s:s, s:o}", "uid", uid, "containers", mine));
 	return 0;
 }

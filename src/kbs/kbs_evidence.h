@@ -14,6 +14,8 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 
 /* The runtime data's "cocoon-pod" (a pod uid, a cocoon extension of the protocol): the claims gain
  * pod {uid, containers}, the replayed log's containers of that pod (named UID-NAME-INSTANCE), so a
- * tenant's policy can judge the pod that asks (pod.containers.*.image). Without it, nothing changes;
- * a malformed one is -EINVAL. The runtime data is bound to the evidence, so the node vouches for it. */
+ * tenant's policy can judge the pod that asks (pod.containers.*.image), and `containers` is
+ * narrowed to the same: the node's other pods are not this policy's to see. Without it, nothing
+ * changes; a malformed one is -EINVAL. The runtime data is bound to the evidence, so the node
+ * vouches for it. */
 int kbs_pod_claims(const json_t *runtime_data, json_t *claims, struct cc_error *err);

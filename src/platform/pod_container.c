@@ -108,13 +108,14 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 	return r;
 }
 
-int pod_instance_measure(const struct pod_runtime_tools *tools, const char *id, const char *bundle, json_t *config,
-			 json_t **ret, struct cc_error *err)
+int pod_instance_measure(const struct pod_runtime_tools *tools, const char *id, const char *bundle, const char *rootfs,
+			 json_t *config, json_t **ret, struct cc_error *err)
 {
-	/* The rootfs is not mounted: the image's manifest digest (run.cocoon.image.digest) stands for
+	/* The rootfs is not mounted yet: the image's manifest digest (run.cocoon.image.digest) stands for
 	 * it, and the runtime only checks that root.path is a directory. */
-	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", bundle);
-	int r = cc_mkdir_p(rootfs, 0700, err);
+	int r = cc_mkdir_p(rootfs, 0755, err);
+	if (r == 0)
+		r = cc_mkdir_p(bundle, 0700, err);
 	if (r < 0)
 		return r;
 	struct pod_instance_spec spec = { .bundle = bundle, .config = config };

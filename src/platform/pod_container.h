@@ -40,10 +40,12 @@ int pod_instance_start(const struct pod_runtime_tools *tools, const struct pod_i
 		       struct cc_error *err);
 
 /* What create would measure of the instance (cocoon-runtime measure --record): the config written
- * to bundle (a directory on the runner's tmpfs), the measurement recorded and extended ahead of the
- * launch; *ret is the runtime's answer ({container, measurement, parts, recorded}). */
-int pod_instance_measure(const struct pod_runtime_tools *tools, const char *id, const char *bundle, json_t *config,
-			 json_t **ret, struct cc_error *err);
+ * to bundle (a directory on the runner's tmpfs) with root.path the instance's rootfs to be (made,
+ * empty, so that the same config is measured again at create), the measurement recorded and
+ * extended ahead of the launch; *ret is the runtime's answer ({container, measurement, parts,
+ * recorded}). */
+int pod_instance_measure(const struct pod_runtime_tools *tools, const char *id, const char *bundle, const char *rootfs,
+			 json_t *config, json_t **ret, struct cc_error *err);
 
 struct pod_instance_exit {
 	int exit_code;

@@ -76,7 +76,7 @@ static void init_containers(struct pod_state *ps, const json_t *pod)
 }
 
 /* An instance's rootfs and writable layer (disk), and its bundle (the runner's tmpfs). */
-static char *instance_dir(const struct pod_state *ps, const char *id)
+char *pods_instance_dir(const struct pod_state *ps, const char *id)
 {
 	return cc_xasprintf("%s/containers/%s", ps->dir, id);
 }
@@ -376,7 +376,8 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 		return;
 	json_t *config = NULL;
 	const char *reason;
-	if (pods_container_config(p, ps, pod, spec, image, &config, &reason, &err) < 0) {
+	if (pods_container_config(p, ps, pod, spec, image, &config, &reason, &err) < 0 ||
+	    (reason = "CreateContainerConfigError", pod_volume_key_pinned(p, ps, pod, cs->name, config, &err) < 0)) {
 		waiting(cs, reason, cc_error_message(&err));
 		pods_event(p, ps, cs->name, "Warning", "Failed", "Error: %s", cc_error_message(&err));
 		backoff(cs);
@@ -384,13 +385,13 @@ static void start_instance(struct platform_pods *p, struct pod_state *ps, const 
 	}
 	/* The previous instance goes (its log stays for --previous). */
 	if (cs->id[0]) {
-		_cleanup_free_ char *old = instance_dir(ps, cs->id);
+		_cleanup_free_ char *old = pods_instance_dir(ps, cs->id);
 		_cleanup_free_ char *old_bundle = bundle_dir(p, ps, cs->id);
 		pod_instance_remove(&p->tools, cs->id, old_bundle, old);
 	}
 	char id[192];
 	snprintf(id, sizeof(id), "%s-%s-%d", ps->uid, cs->name, cs->instances);
-	_cleanup_free_ char *dir = instance_dir(ps, id);
+	_cleanup_free_ char *dir = pods_instance_dir(ps, id);
 	_cleanup_free_ char *bundle = bundle_dir(p, ps, id);
 	_cleanup_free_ char *log_dir = cc_xasprintf("%s/%s", ps->log_dir, cs->name);
 	_cleanup_free_ char *log_path = cc_xasprintf("%s/%d.log", log_dir, cs->instances);
@@ -634,7 +635,7 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 	for (size_t i = 0; i < ps->n_containers; i++) {
 		struct container_state *cs = &ps->containers[i];
 		if (cs->id[0]) {
-			_cleanup_free_ char *dir = instance_dir(ps, cs->id);
+			_cleanup_free_ char *dir = pods_instance_dir(ps, cs->id);
 			_cleanup_free_ char *bundle = bundle_dir(p, ps, cs->id);
 			pod_instance_remove(&p->tools, cs->id, bundle, dir);
 		}

@@ -78,9 +78,19 @@ static const struct container_state *container_named(const struct pod_state *ps,
 	return NULL;
 }
 
-/* One container measured ahead of its launch, under the id its next instance will have. */
+/* The parts each container was measured with before the key was asked for (MEMORY/UID/measured.json,
+ * {"NAME": {"rootfs", "profile"}}): they are what the broker's policy judged, so the launches that
+ * use the key are held to them (pod_volume_key_pinned), and they are measured once, however often
+ * the key is asked for again (each record is an extend of the node's PCR and a line of its log). */
+static char *pin_path(const struct platform_pods *p, const struct pod_state *ps)
+{
+	return cc_xasprintf("%s/%s/measured.json", p->memory_root, ps->uid);
+}
+
+/* One container measured ahead of its launch, under the id and with the rootfs path its next
+ * instance will have, so that create measures the same config; *ret its parts. */
 static int measure_one(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
-		       const char *bundle_root, struct cc_error *err)
+		       const char *bundle_root, json_t **ret_parts, struct cc_error *err)
 {
 	const char *name = json_string_value(json_object_get(spec, "name")) ?: "";
 	const char *ref = json_string_value(json_object_get(spec, "image")) ?: "";
@@ -105,38 +115,82 @@ static int measure_one(struct platform_pods *p, struct pod_state *ps, const json
 	char id[192];
 	snprintf(id, sizeof(id), "%s-%s-%d", ps->uid, name, cs ? cs->instances : 0);
 	_cleanup_free_ char *bundle = cc_xasprintf("%s/%s", bundle_root, name);
+	_cleanup_free_ char *instance = pods_instance_dir(ps, id);
+	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", instance);
 	json_t *measured = NULL;
-	r = pod_instance_measure(&p->tools, id, bundle, config, &measured, err);
+	r = pod_instance_measure(&p->tools, id, bundle, rootfs, config, &measured, err);
 	json_decref(config);
+	if (r == 0) {
+		const json_t *parts = json_object_get(measured, "parts");
+		*ret_parts = json_pack("{s:O?, s:O?}", "rootfs", json_object_get(parts, "rootfs"), "profile",
+				       json_object_get(parts, "profile"));
+	}
 	json_decref(measured);
-	/* what pod_instance_measure made: BUNDLE/config.json and an empty BUNDLE/rootfs */
 	_cleanup_free_ char *config_file = cc_xasprintf("%s/config.json", bundle);
-	_cleanup_free_ char *rootfs = cc_xasprintf("%s/rootfs", bundle);
 	unlink(config_file);
-	rmdir(rootfs);
 	rmdir(bundle);
 	return r;
 }
 
 /* Every container of the pod (init containers too: they may mount the encrypted volume) measured
- * and recorded, so that the attestation which follows carries them. Their bundles are made on the
- * runner's tmpfs (configs hold secrets) and removed at once. */
+ * and recorded once, so that the attestation which follows carries them. Their bundles are made on
+ * the runner's tmpfs (configs hold secrets) and removed at once. */
 static int measure_pod(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err)
 {
+	_cleanup_free_ char *pins = pin_path(p, ps);
+	if (access(pins, F_OK) == 0)
+		return 0;
 	_cleanup_free_ char *root = cc_xasprintf("%s/%s/measure", p->memory_root, ps->uid);
 	const json_t *spec = json_object_get(pod, "spec");
 	static const char *const lists[] = { "initContainers", "containers" };
+	_cleanup_json_ json_t *measured = json_object();
 	int r = 0;
 	for (size_t l = 0; l < 2 && r == 0; l++) {
 		size_t i;
 		const json_t *c;
 		json_array_foreach (json_object_get(spec, lists[l]), i, c) {
-			if ((r = measure_one(p, ps, pod, c, root, err)) < 0)
+			json_t *parts = NULL;
+			if ((r = measure_one(p, ps, pod, c, root, &parts, err)) < 0)
 				break;
+			json_object_set_new(measured, json_string_value(json_object_get(c, "name")) ?: "", parts);
 		}
 	}
 	rmdir(root);
-	return r;
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *text = json_dumps(measured, JSON_COMPACT | JSON_SORT_KEYS);
+	return cc_write_file_atomic(pins, text, strlen(text), 0600, err);
+}
+
+int pod_volume_key_pinned(struct platform_pods *p, const struct pod_state *ps, const json_t *pod, const char *name,
+			  const json_t *config, struct cc_error *err)
+{
+	if (!json_string_value(json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"),
+					       VOLUME_KEY_ANNOTATION)))
+		return 0; /* no key of the broker's: nothing was judged */
+	_cleanup_free_ char *pins = pin_path(p, ps);
+	_cleanup_json_ json_t *all = NULL;
+	if (cc_json_load_file(pins, 1u << 20, &all, err) < 0)
+		return cc_error_set(err, EPERM,
+				    "there is no record of what the pod's key was released for: delete the pod so that "
+				    "it is measured and attested again");
+	const json_t *pinned = json_object_get(all, name);
+	const json_t *annotations = json_object_get(config, "annotations");
+	const char *digest = json_string_value(json_object_get(annotations, "run.cocoon.image.digest"));
+	const char *profile = json_string_value(json_object_get(annotations, "run.cocoon.profile"));
+	_cleanup_free_ char *rootfs = digest ? cc_xasprintf("image:%s", digest) : NULL;
+	const char *pinned_rootfs = json_string_value(json_object_get(pinned, "rootfs"));
+	const char *pinned_profile = json_string_value(json_object_get(pinned, "profile"));
+	bool same =
+	    pinned && pinned_rootfs && pinned_profile && rootfs && strcmp(rootfs, pinned_rootfs) == 0 &&
+	    strcmp(profile && strcmp(profile, "confidential") == 0 ? "confidential" : "none", pinned_profile) == 0;
+	if (!same)
+		return cc_error_set(
+		    err, EPERM,
+		    "container %s is not what the pod's key was released for (%s, profile %s): delete the "
+		    "pod so that it is measured and attested again",
+		    name, pinned_rootfs ? pinned_rootfs : "not measured", pinned_profile ? pinned_profile : "-");
+	return 0;
 }
 
 /* The pod's volume key, in a file on the runner's tmpfs (memory only, 0600) that cocoon-runtime
@@ -176,9 +230,9 @@ int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *
 		agent.tenant = tenant;
 		agent.pod = ps->uid;
 		if (r == 0)
-			r = measure_pod(p, ps, pod, err);
-		if (r == 0)
 			r = ensure_registered(p, &agent, err);
+		if (r == 0)
+			r = measure_pod(p, ps, pod, err);
 		if (r == 0)
 			r = agent_fetch(&agent, resource, path, err);
 		_cleanup_free_ char *reason =

@@ -104,11 +104,18 @@ struct image_resolved;
 int pods_container_config(struct platform_pods *p, struct pod_state *ps, const json_t *pod, const json_t *spec,
 			  const struct image_resolved *image, json_t **ret, const char **ret_reason,
 			  struct cc_error *err);
+/* DATA/pods/UID/containers/ID: an instance's rootfs and writable layer. */
+char *pods_instance_dir(const struct pod_state *ps, const char *id);
 
 /* pod_volume_key.c: the key of the pod's encrypted volumes in place (memory_root/UID/volume.key); a
  * key from the key broker only after the pod's containers are measured (and recorded) and the node
  * attested with them, so that the broker's policy judges the pod itself (pod.containers). */
 int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err);
+/* A launch of a pod whose key the broker released is held to what was judged: the container's image
+ * digest and profile (in its config) must be those it was measured with (-EPERM saying so). 0 for
+ * pods without a broker key. */
+int pod_volume_key_pinned(struct platform_pods *p, const struct pod_state *ps, const json_t *pod, const char *name,
+			  const json_t *config, struct cc_error *err);
 
 /* pod_schedule.c: which unbound pods of a list's items may start now (pod_scheduler.h), and acting
  * on it for one pod: false when it is held Pending (its Unschedulable status written). */

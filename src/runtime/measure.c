@@ -161,7 +161,13 @@ int runtime_measure(const struct runtime_spec *spec, const char *profile, const 
 	char rootfs[128];
 	const char *image = runtime_spec_annotation(spec, RUNTIME_IMAGE_DIGEST_ANNOTATION);
 	if (image) {
-		snprintf(rootfs, sizeof(rootfs), "image:%.100s", image);
+		/* It stands for the whole rootfs, and a policy matches it: exactly a digest, never cut. */
+		if (strncmp(image, "sha256:", 7) != 0 || strlen(image) != 7 + 64 ||
+		    strspn(image + 7, "0123456789abcdef") != 64)
+			return cc_error_set(err, EINVAL,
+					    "annotation %s `%.80s` is not sha256: and 64 lower-case hex digits",
+					    RUNTIME_IMAGE_DIGEST_ANNOTATION, image);
+		snprintf(rootfs, sizeof(rootfs), "image:%s", image);
 	} else {
 		char tree[97];
 		int r = runtime_measure_tree(spec->root_path, cache_path, tree, err);

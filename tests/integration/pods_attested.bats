@@ -153,9 +153,12 @@ vault_pod() {
 	vault_pod judged
 	"${K[@]}" wait --for=condition=Ready pod/judged --timeout=60s
 	uid="$("${K[@]}" get pod judged -o jsonpath='{.metadata.uid}')"
-	# measured twice: ahead of the key (with its parts), then by create; the parts make the measurement
+	# measured twice: ahead of the key (with its parts), then by create, to the same value (the
+	# launch is what was judged); the parts make the measurement
 	run grep -c "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl"
 	[ "$output" = 2 ]
+	[ "$(grep "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl" |
+		jq -r .measurement | sort -u | wc -l)" = 1 ]
 	grep "\"container\":\"$uid-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl" | head -1 |
 		python3 -c '
 import hashlib, json, sys
@@ -188,7 +191,55 @@ assert p["rootfs"] == "image:'"$digest"'" and p["profile"] == "confidential", p
 		sleep 0.2
 	done
 	[ "$("${K[@]}" get pod plain -o jsonpath='{.status.phase}')" = Pending ]
+	# the refused pod is measured once, however often the runner asks again (every 5 s)
+	plain="$("${K[@]}" get pod plain -o jsonpath='{.metadata.uid}')"
+	sleep 11
+	run grep -c "\"container\":\"$plain-c-0\"" "$BATS_FILE_TMPDIR/data.run/runtime/measurements.jsonl"
+	[ "$output" = 1 ]
 	grep '"action":"kbs.attest"' "$BATS_FILE_TMPDIR/kbs-events.jsonl" | grep '"verdict":"deny"' |
 		grep -q 'pod.containers\[0\]'
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+}
+
+@test "attested pods: a container is not launched with another image than the pod's key was released for" {
+	printf 'rules:\n- {claim: tee, equals: tpm}\n- {claim: "pod.containers.*.profile", equals: confidential}\n' |
+		kbs_admin PUT default/policy --data-binary @- >/dev/null
+	# a workload that ends after a few seconds, and is restarted
+	cat <<-YAML | "${K[@]}" apply -f -
+	apiVersion: v1
+	kind: Pod
+	metadata:
+	  name: pinned
+	  annotations:
+	    run.cocoon.profile: confidential
+	    run.cocoon.volume.encrypted: data
+	    run.cocoon.volume.key: volumes/fscrypt/web
+	spec:
+	  containers:
+	  - name: c
+	    image: localhost/busybox:latest
+	    command: ["/bin/sh", "-c", "sleep 4"]
+	    volumeMounts: [{name: data, mountPath: /data}]
+	  volumes: [{name: data, emptyDir: {}}]
+	YAML
+	"${K[@]}" wait --for=condition=Ready pod/pinned --timeout=60s
+	# another image (another digest) under another name, put in the pod's spec
+	local tmp="$BATS_FILE_TMPDIR/other"
+	make_rootfs "$tmp/root"
+	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+	"$COCOON" image import --store "$BATS_FILE_TMPDIR/data/images" --change "ENV PATH=/bin" \
+		--change "ENV OTHER=1" "$tmp/rootfs.tar" localhost/busybox:other >/dev/null
+	"${K[@]}" patch pod pinned --type json \
+		-p '[{"op": "replace", "path": "/spec/containers/0/image", "value": "localhost/busybox:other"}]'
+	# the restart would run the other image with the key released for the first: refused
+	for _ in $(seq 1 120); do
+		"${K[@]}" get pod pinned -o jsonpath='{.status.containerStatuses[0].state.waiting.message}' 2>/dev/null |
+			grep -q "not what the pod's key was released for" && break
+		sleep 0.5
+	done
+	run "${K[@]}" get pod pinned -o jsonpath='{.status.containerStatuses[0].state.waiting}'
+	echo "$output"
+	[[ "$output" == *CreateContainerConfigError* ]]
+	[[ "$output" == *"is not what the pod's key was released for"* ]]
 	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
 }
