@@ -115,21 +115,12 @@ bool platform_sa_admit_pod(struct platform_objects *objects, json_t *pod, struct
 	return true;
 }
 
+/* obj (taken) made unless there: a namespace's defaults are made once, and kept when edited. The
+ * object names its namespace. */
 static int create_unless_there(struct platform_objects *objects, const char *resource, json_t *obj,
-			       const char *namespace, struct cc_error *err)
+			       struct cc_error *err)
 {
-	const struct platform_resource *r = platform_resource_find("", "v1", resource);
-	struct cc_http_response refused;
-	cc_http_response_init(&refused);
-	int rc = platform_admit_create(r, obj, namespace, &refused);
-	if (rc < 0)
-		rc = cc_error_set(err, EINVAL, "%s refused by admission: %.*s", r->kind, (int)refused.body.len,
-				  refused.body.data);
-	cc_http_response_free(&refused);
-	json_t *stored = NULL;
-	if (rc == 0)
-		rc = platform_objects_create(objects, r, obj, &stored, err);
-	json_decref(stored);
+	int rc = platform_admit_and_create(objects, platform_resource_find("", "v1", resource), obj, err);
 	json_decref(obj);
 	return rc == -EEXIST ? 0 : rc;
 }
@@ -140,12 +131,12 @@ int platform_sa_namespace_defaults(struct platform_objects *objects, const char 
 	int rc = create_unless_there(objects, "serviceaccounts",
 				     json_pack("{s:s, s:s, s:{s:s, s:s}}", "kind", "ServiceAccount", "apiVersion", "v1",
 					       "metadata", "name", "default", "namespace", namespace),
-				     namespace, err);
+				     err);
 	if (rc == 0 && ca_pem)
 		rc = create_unless_there(objects, "configmaps",
 					 json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}}", "kind", "ConfigMap",
 						   "apiVersion", "v1", "metadata", "name", PLATFORM_ROOT_CA_CONFIGMAP,
 						   "namespace", namespace, "data", "ca.crt", ca_pem),
-					 namespace, err);
+					 err);
 	return rc;
 }

@@ -6,27 +6,9 @@
 #include "platform/apply.h"
 #include "platform/managed_fields.h"
 #include "unit.h"
+#include "unit_json.h"
 
 #include <errno.h>
-
-static json_t *parse(const char *text)
-{
-	struct cc_error err = { 0 };
-	json_t *v;
-	if (cc_json_parse(text, strlen(text), CC_JSON_MAX_SIZE, "test", &v, &err) < 0)
-		fail_msg("bad test JSON: %s: %s", err.message, text);
-	return v;
-}
-
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = parse(want_text);
-	if (!json_equal(got, want)) {
-		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		fail_msg("got  %s\nwant %s", g, want_text);
-	}
-	json_decref(want);
-}
 
 static const char *const time_now = "2024-05-01T00:00:00Z";
 
@@ -37,7 +19,7 @@ static int apply_as(json_t **live, const char *manager, const char *config_text,
 {
 	struct cc_error err = { 0 };
 	struct platform_field_manager who = { manager, true, "apps/v1", NULL };
-	json_t *config = parse(config_text), *obj = NULL, *record = NULL;
+	json_t *config = unit_json_parse(config_text), *obj = NULL, *record = NULL;
 	int r = platform_apply(*live, config, "Deployment", &who, force, time_now, &obj, &record, ret_conflicts, &err);
 	json_decref(config);
 	if (r < 0)
@@ -70,20 +52,21 @@ static void test_create_conflict_force(void **state)
 	struct platform_apply_conflicts c;
 	json_t *live = NULL;
 	assert_int_equal(apply_as(&live, "alice", CONFIG("2", "nginx:1"), false, &c), 0);
-	assert_json(
+	unit_assert_json(
 	    json_object_get(live, "spec"),
 	    "{\"replicas\":2,\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx:1\"}]}}}");
-	assert_json(json_object_get(json_object_get(live, "metadata"), "managedFields"),
-		    "[{\"manager\":\"alice\",\"operation\":\"Apply\",\"apiVersion\":\"apps/v1\",\"time\":"
-		    "\"2024-05-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{},"
-		    "\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"c\\\"}\":{\".\":{},"
-		    "\"f:name\":{},\"f:image\":{}}}}}}}}]");
+	unit_assert_json(
+	    json_object_get(json_object_get(live, "metadata"), "managedFields"),
+	    "[{\"manager\":\"alice\",\"operation\":\"Apply\",\"apiVersion\":\"apps/v1\",\"time\":"
+	    "\"2024-05-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{},"
+	    "\"f:template\":{\"f:spec\":{\"f:containers\":{\"k:{\\\"name\\\":\\\"c\\\"}\":{\".\":{},"
+	    "\"f:name\":{},\"f:image\":{}}}}}}}}]");
 
 	/* bob wants other values for two of alice's fields. */
 	assert_int_equal(apply_as(&live, "bob", CONFIG("3", "nginx:2"), false, &c), -EBUSY);
 	assert_int_equal(c.n, 2);
 	json_t *status = platform_apply_conflict_status(&c);
-	assert_json(
+	unit_assert_json(
 	    status,
 	    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
 	    "\"message\":\"Apply failed with 2 conflicts: conflicts with \\\"alice\\\":\\n- .spec.replicas\\n- "
@@ -110,9 +93,10 @@ static void test_create_conflict_force(void **state)
 
 	/* One conflict, with an Update manager: named with its subresource and apiVersion. */
 	json_t *record = json_object_get(json_object_get(live, "metadata"), "managedFields");
-	json_array_append_new(record, parse("{\"manager\":\"kubectl\",\"operation\":\"Update\",\"apiVersion\":"
-					    "\"apps/v1\",\"subresource\":\"scale\",\"fieldsV1\":{\"f:spec\":{"
-					    "\"f:replicas\":{}}}}"));
+	json_array_append_new(record,
+			      unit_json_parse("{\"manager\":\"kubectl\",\"operation\":\"Update\",\"apiVersion\":"
+					      "\"apps/v1\",\"subresource\":\"scale\",\"fieldsV1\":{\"f:spec\":{"
+					      "\"f:replicas\":{}}}}"));
 	assert_int_equal(apply_as(&live, "bob", CONFIG("5", "nginx:1"), false, &c), -EBUSY);
 	status = platform_apply_conflict_status(&c);
 	assert_string_equal(json_string_value(json_object_get(status, "message")),
@@ -134,7 +118,7 @@ static void test_fields_given_up(void **state)
 	assert_int_equal(apply_as(&live, "bob", "{\"metadata\":{\"labels\":{\"b\":\"2\"}}}", false, &c), 0);
 	/* alice gives up both labels and paused: a goes, b stays (bob has it), paused goes. */
 	assert_int_equal(apply_as(&live, "alice", "{\"metadata\":{\"name\":\"web\"}}", false, &c), 0);
-	assert_json(json_object_get(json_object_get(live, "metadata"), "labels"), "{\"b\":\"2\"}");
+	unit_assert_json(json_object_get(json_object_get(live, "metadata"), "labels"), "{\"b\":\"2\"}");
 	assert_null(json_object_get(live, "spec"));
 	/* alice owns nothing any more: her entry is gone. */
 	assert_null(entry_of(live, "alice"));
@@ -148,16 +132,16 @@ static void test_refused_configurations(void **state)
 	struct platform_apply_conflicts c;
 	struct platform_field_manager who = { "x", true, "v1", NULL };
 	json_t *obj = NULL, *record = NULL;
-	json_t *bad = parse("{\"metadata\":{\"managedFields\":[]}}");
+	json_t *bad = unit_json_parse("{\"metadata\":{\"managedFields\":[]}}");
 	assert_int_equal(platform_apply(NULL, bad, "ConfigMap", &who, false, time_now, &obj, &record, &c, &err),
 			 -EBADMSG);
 	assert_non_null(strstr(err.message, "metadata.managedFields must be nil"));
 	json_decref(bad);
-	bad = parse("[1]");
+	bad = unit_json_parse("[1]");
 	assert_int_equal(platform_apply(NULL, bad, "ConfigMap", &who, false, time_now, &obj, &record, &c, &err),
 			 -EBADMSG);
 	json_decref(bad);
-	bad = parse("{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"a\"}]}}");
+	bad = unit_json_parse("{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"a\"}]}}");
 	assert_int_equal(platform_apply(NULL, bad, "Pod", &who, false, time_now, &obj, &record, &c, &err), -EINVAL);
 	assert_non_null(strstr(err.message, "duplicate entries"));
 	json_decref(bad);

@@ -7,22 +7,14 @@
 #include "lib/json/json.h"
 #include "platform/field_set.h"
 #include "unit.h"
+#include "unit_json.h"
 
 #include <errno.h>
-
-static json_t *parse(const char *text)
-{
-	struct cc_error err = { 0 };
-	json_t *v;
-	if (cc_json_parse(text, strlen(text), CC_JSON_MAX_SIZE, "test", &v, &err) < 0)
-		fail_msg("bad test JSON: %s: %s", err.message, text);
-	return v;
-}
 
 static struct platform_field_set *decode(const char *text)
 {
 	struct cc_error err = { 0 };
-	json_t *v = parse(text);
+	json_t *v = unit_json_parse(text);
 	struct platform_field_set *set = NULL;
 	if (platform_field_set_from_fields_v1(v, &set, &err) < 0)
 		fail_msg("decode failed: %s", err.message);
@@ -32,7 +24,7 @@ static struct platform_field_set *decode(const char *text)
 
 static void assert_fields(const struct platform_field_set *set, const char *want_text)
 {
-	json_t *got = platform_field_set_to_fields_v1(set), *want = parse(want_text);
+	json_t *got = platform_field_set_to_fields_v1(set), *want = unit_json_parse(want_text);
 	if (!json_equal(got, want)) {
 		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
 		fail_msg("got  %s\nwant %s", g, want_text);
@@ -44,7 +36,7 @@ static void assert_fields(const struct platform_field_set *set, const char *want
 static void expect_refused(const char *text, const char *words)
 {
 	struct cc_error err = { 0 };
-	json_t *v = parse(text);
+	json_t *v = unit_json_parse(text);
 	struct platform_field_set *set = NULL;
 	assert_int_equal(platform_field_set_from_fields_v1(v, &set, &err), -EINVAL);
 	assert_null(set);

@@ -7,33 +7,15 @@
 #include "platform/field_set.h"
 #include "platform/managed_fields.h"
 #include "unit.h"
+#include "unit_json.h"
 
 #include <errno.h>
-
-static json_t *parse(const char *text)
-{
-	struct cc_error err = { 0 };
-	json_t *v;
-	if (cc_json_parse(text, strlen(text), CC_JSON_MAX_SIZE, "test", &v, &err) < 0)
-		fail_msg("bad test JSON: %s: %s", err.message, text);
-	return v;
-}
-
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = parse(want_text);
-	if (!json_equal(got, want)) {
-		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		fail_msg("got  %s\nwant %s", g, want_text);
-	}
-	json_decref(want);
-}
 
 /* Decoding list fails with one cause naming field and holding words. */
 static void expect_refused(const char *list_text, const char *field, const char *words)
 {
 	struct cc_error err = { 0 };
-	json_t *list = parse(list_text), *causes = json_array();
+	json_t *list = unit_json_parse(list_text), *causes = json_array();
 	struct platform_managed_fields m;
 	assert_int_equal(platform_managed_fields_decode(list, &m, causes, &err), -EINVAL);
 	assert_int_equal(json_array_size(causes), 1);
@@ -66,17 +48,17 @@ static void test_decode_and_validation(void **state)
 
 	/* Two entries of one identity are one owner. */
 	struct cc_error err = { 0 };
-	json_t *list =
-	    parse("[{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsV1\":{\"f:data\":"
-		  "{\"f:x\":{}}}},{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v2\",\"fieldsV1\":"
-		  "{\"f:data\":{\"f:y\":{}}}}]");
+	json_t *list = unit_json_parse(
+	    "[{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsV1\":{\"f:data\":"
+	    "{\"f:x\":{}}}},{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v2\",\"fieldsV1\":"
+	    "{\"f:data\":{\"f:y\":{}}}}]");
 	_cleanup_managed_fields_ struct platform_managed_fields m = { 0 };
 	assert_int_equal(platform_managed_fields_decode(list, &m, NULL, &err), 0);
 	assert_int_equal(m.n, 1);
 	json_t *out = platform_managed_fields_encode(&m);
-	assert_json(out,
-		    "[{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
-		    "\"fieldsV1\":{\"f:data\":{\"f:x\":{},\"f:y\":{}}}}]");
+	unit_assert_json(
+	    out, "[{\"manager\":\"a\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
+		 "\"fieldsV1\":{\"f:data\":{\"f:x\":{},\"f:y\":{}}}}]");
 	json_decref(out);
 	json_decref(list);
 }
@@ -84,7 +66,8 @@ static void test_decode_and_validation(void **state)
 static void test_reset_and_order(void **state)
 {
 	(void)state;
-	json_t *reset = parse("[{}]"), *two = parse("[{},{}]"), *none = parse("[]"), *mixed = parse("[{},{\"a\":1}]");
+	json_t *reset = unit_json_parse("[{}]"), *two = unit_json_parse("[{},{}]"), *none = unit_json_parse("[]"),
+	       *mixed = unit_json_parse("[{},{\"a\":1}]");
 	assert_true(platform_managed_fields_is_reset(reset));
 	assert_true(platform_managed_fields_is_reset(two));
 	assert_false(platform_managed_fields_is_reset(none));
@@ -97,13 +80,13 @@ static void test_reset_and_order(void **state)
 
 	/* Apply before Update, then by time, manager, apiVersion, subresource; empty entries left out. */
 	struct cc_error err = { 0 };
-	json_t *list =
-	    parse("[{\"manager\":\"z\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
-		  "\"2024-01-01T00:00:00Z\",\"fieldsV1\":{\"f:a\":{}}},{\"manager\":\"b\",\"operation\":\"Update\","
-		  "\"apiVersion\":\"v1\",\"time\":\"2023-01-01T00:00:00Z\",\"fieldsV1\":{\"f:b\":{}},"
-		  "\"subresource\":\"status\"},{\"manager\":\"y\",\"operation\":\"Apply\",\"apiVersion\":\"v1\","
-		  "\"time\":\"2025-01-01T00:00:00Z\",\"fieldsV1\":{\"f:c\":{}}},{\"manager\":\"e\",\"operation\":"
-		  "\"Update\",\"apiVersion\":\"v1\"}]");
+	json_t *list = unit_json_parse(
+	    "[{\"manager\":\"z\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
+	    "\"2024-01-01T00:00:00Z\",\"fieldsV1\":{\"f:a\":{}}},{\"manager\":\"b\",\"operation\":\"Update\","
+	    "\"apiVersion\":\"v1\",\"time\":\"2023-01-01T00:00:00Z\",\"fieldsV1\":{\"f:b\":{}},"
+	    "\"subresource\":\"status\"},{\"manager\":\"y\",\"operation\":\"Apply\",\"apiVersion\":\"v1\","
+	    "\"time\":\"2025-01-01T00:00:00Z\",\"fieldsV1\":{\"f:c\":{}}},{\"manager\":\"e\",\"operation\":"
+	    "\"Update\",\"apiVersion\":\"v1\"}]");
 	_cleanup_managed_fields_ struct platform_managed_fields m = { 0 };
 	assert_int_equal(platform_managed_fields_decode(list, &m, NULL, &err), 0);
 	json_t *out = platform_managed_fields_encode(&m);
@@ -170,11 +153,12 @@ static void test_updates(void **state)
 	_cleanup_managed_fields_ struct platform_managed_fields m = { 0 };
 	struct platform_field_manager creator = { "kubectl-create", false, "v1", NULL };
 	struct platform_field_manager editor = { "kubectl-edit", false, "v1", NULL };
-	json_t *v1 = parse(cm);
+	json_t *v1 = unit_json_parse(cm);
 	/* A create: every field but the server's, maps that appeared with ".". */
 	platform_managed_fields_update(&m, NULL, v1, "ConfigMap", &creator, "2024-01-01T00:00:00Z");
 	json_t *out = platform_managed_fields_encode(&m);
-	assert_json(out, "[{\"manager\":\"kubectl-create\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
+	unit_assert_json(out,
+			 "[{\"manager\":\"kubectl-create\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
 			 "\"2024-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{\".\":{},"
 			 "\"f:x\":{},\"f:y\":{}},\"f:metadata\":{\"f:labels\":{\".\":{},\"f:a\":{}}}}}]");
 	json_decref(out);
@@ -187,12 +171,12 @@ static void test_updates(void **state)
 	json_object_set_new(json_object_get(v2, "metadata"), "resourceVersion", json_string("6"));
 	platform_managed_fields_update(&m, v1, v2, "ConfigMap", &editor, "2024-01-02T00:00:00Z");
 	out = platform_managed_fields_encode(&m);
-	assert_json(out,
-		    "[{\"manager\":\"kubectl-create\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
-		    "\"2024-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{},"
-		    "\"f:metadata\":{\"f:labels\":{\".\":{},\"f:a\":{}}}}},{\"manager\":\"kubectl-edit\",\"operation\":"
-		    "\"Update\",\"apiVersion\":\"v1\",\"time\":\"2024-01-02T00:00:00Z\",\"fieldsType\":\"FieldsV1\","
-		    "\"fieldsV1\":{\"f:data\":{\"f:x\":{}}}}]");
+	unit_assert_json(
+	    out, "[{\"manager\":\"kubectl-create\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":"
+		 "\"2024-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:data\":{},"
+		 "\"f:metadata\":{\"f:labels\":{\".\":{},\"f:a\":{}}}}},{\"manager\":\"kubectl-edit\",\"operation\":"
+		 "\"Update\",\"apiVersion\":\"v1\",\"time\":\"2024-01-02T00:00:00Z\",\"fieldsType\":\"FieldsV1\","
+		 "\"fieldsV1\":{\"f:data\":{\"f:x\":{}}}}]");
 	json_decref(out);
 
 	/* A write that changes nothing takes nothing and keeps the times. */
@@ -202,9 +186,9 @@ static void test_updates(void **state)
 	json_decref(out);
 
 	/* The status subresource records the status only; the object itself never records status. */
-	json_t *s1 = parse("{\"spec\":{\"replicas\":1},\"status\":{\"ready\":0}}");
-	json_t *s2 = parse("{\"spec\":{\"replicas\":1},\"status\":{\"ready\":1}}");
-	json_t *s3 = parse("{\"spec\":{\"replicas\":2},\"status\":{\"ready\":1}}");
+	json_t *s1 = unit_json_parse("{\"spec\":{\"replicas\":1},\"status\":{\"ready\":0}}");
+	json_t *s2 = unit_json_parse("{\"spec\":{\"replicas\":1},\"status\":{\"ready\":1}}");
+	json_t *s3 = unit_json_parse("{\"spec\":{\"replicas\":2},\"status\":{\"ready\":1}}");
 	_cleanup_managed_fields_ struct platform_managed_fields st = { 0 };
 	struct platform_field_manager status = { "kubelet", false, "v1", "status" };
 	struct platform_field_manager main = { "kubectl", false, "v1", NULL };
@@ -212,8 +196,8 @@ static void test_updates(void **state)
 	platform_managed_fields_update(&st, s2, s3, "Pod", &main, "t");
 	platform_managed_fields_update(&st, NULL, s3, "Pod", &main, "t");
 	out = platform_managed_fields_encode(&st);
-	assert_json(out, "[{\"manager\":\"kubectl\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":\"t\","
-			 "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{}}}}]");
+	unit_assert_json(out, "[{\"manager\":\"kubectl\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"time\":\"t\","
+			      "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{}}}}]");
 	json_decref(out);
 	json_decref(s3);
 	json_decref(s1);

@@ -7,39 +7,21 @@
 #include "platform/field_set.h"
 #include "platform/object_fields.h"
 #include "unit.h"
+#include "unit_json.h"
 
 #include <errno.h>
-
-static json_t *parse(const char *text)
-{
-	struct cc_error err = { 0 };
-	json_t *v;
-	if (cc_json_parse(text, strlen(text), CC_JSON_MAX_SIZE, "test", &v, &err) < 0)
-		fail_msg("bad test JSON: %s: %s", err.message, text);
-	return v;
-}
-
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = parse(want_text);
-	if (!json_equal(got, want)) {
-		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		fail_msg("got  %s\nwant %s", g, want_text);
-	}
-	json_decref(want);
-}
 
 static void assert_fields(const struct platform_field_set *set, const char *want_text)
 {
 	json_t *got = platform_field_set_to_fields_v1(set);
-	assert_json(got, want_text);
+	unit_assert_json(got, want_text);
 	json_decref(got);
 }
 
 static struct platform_field_set *fields_of(const char *text, const char *kind)
 {
 	struct cc_error err = { 0 };
-	json_t *v = parse(text);
+	json_t *v = unit_json_parse(text);
 	struct platform_field_set *set = NULL;
 	if (platform_object_fields(v, kind, &set, &err) < 0)
 		fail_msg("fields failed: %s", err.message);
@@ -50,7 +32,7 @@ static struct platform_field_set *fields_of(const char *text, const char *kind)
 static struct platform_field_set *decode(const char *text)
 {
 	struct cc_error err = { 0 };
-	json_t *v = parse(text);
+	json_t *v = unit_json_parse(text);
 	struct platform_field_set *set = NULL;
 	if (platform_field_set_from_fields_v1(v, &set, &err) < 0)
 		fail_msg("decode failed: %s", err.message);
@@ -100,7 +82,7 @@ static void test_fields_of_a_deployment(void **state)
 static void expect_refused(const char *text, const char *words)
 {
 	struct cc_error err = { 0 };
-	json_t *v = parse(text);
+	json_t *v = unit_json_parse(text);
 	struct platform_field_set *set = NULL;
 	assert_int_equal(platform_object_fields(v, "Pod", &set, &err), -EINVAL);
 	if (!strstr(err.message, words))
@@ -124,7 +106,7 @@ static void test_lists_that_cannot_be_told_apart(void **state)
 static void test_compare(void **state)
 {
 	(void)state;
-	json_t *old = parse(deployment);
+	json_t *old = unit_json_parse(deployment);
 	json_t *new = json_deep_copy(old);
 	json_t *spec = json_object_get(new, "spec");
 	json_object_set_new(spec, "replicas", json_integer(3));
@@ -144,7 +126,8 @@ static void test_compare(void **state)
 	platform_field_changes_clear(&c);
 
 	/* A map that appears is added with what is in it; two empty values are equal leaves. */
-	json_t *a = parse("{\"data\":{}}"), *b = parse("{\"data\":{\"k\":\"v\"},\"binaryData\":{}}");
+	json_t *a = unit_json_parse("{\"data\":{}}"),
+	       *b = unit_json_parse("{\"data\":{\"k\":\"v\"},\"binaryData\":{}}");
 	platform_object_compare(a, b, "ConfigMap", &c);
 	assert_fields(c.added, "{\"f:data\":{\"f:k\":{}},\"f:binaryData\":{}}");
 	assert_true(platform_field_set_empty(c.modified));
@@ -158,28 +141,28 @@ static void test_compare(void **state)
 static void test_merge(void **state)
 {
 	(void)state;
-	json_t *live =
-	    parse("{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\",\"b\":\"2\"}},\"template\":{\"spec\":{"
-		  "\"containers\":[{\"name\":\"side\",\"image\":\"s\"},{\"name\":\"main\",\"image\":\"m:1\","
-		  "\"args\":[\"x\",\"y\"],\"terminationMessagePath\":\"/dev/t\"}]}}}}");
+	json_t *live = unit_json_parse(
+	    "{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\",\"b\":\"2\"}},\"template\":{\"spec\":{"
+	    "\"containers\":[{\"name\":\"side\",\"image\":\"s\"},{\"name\":\"main\",\"image\":\"m:1\","
+	    "\"args\":[\"x\",\"y\"],\"terminationMessagePath\":\"/dev/t\"}]}}}}");
 	json_t *config =
-	    parse("{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\"}},\"template\":{\"spec\":{"
-		  "\"containers\":[{\"name\":\"main\",\"image\":\"m:2\",\"args\":[\"z\"]},{\"name\":\"new\","
-		  "\"image\":\"n\"}]}}}}");
+	    unit_json_parse("{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\"}},\"template\":{\"spec\":{"
+			    "\"containers\":[{\"name\":\"main\",\"image\":\"m:2\",\"args\":[\"z\"]},{\"name\":\"new\","
+			    "\"image\":\"n\"}]}}}}");
 	json_t *merged = platform_object_merge(live, config, "Deployment");
 	/* The selector (atomic) and args (an atomic list) are config's; the containers merge by name,
 	 * live's other container and fields staying. */
-	assert_json(merged,
-		    "{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\"}},\"template\":{\"spec\":{"
+	unit_assert_json(
+	    merged, "{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"1\"}},\"template\":{\"spec\":{"
 		    "\"containers\":[{\"name\":\"side\",\"image\":\"s\"},{\"name\":\"main\",\"image\":\"m:2\","
 		    "\"args\":[\"z\"],\"terminationMessagePath\":\"/dev/t\"},{\"name\":\"new\",\"image\":\"n\"}]}}}}");
 	json_decref(merged);
 
 	/* Set lists gain config's values. */
-	json_t *l2 = parse("{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}"),
-	       *c2 = parse("{\"metadata\":{\"finalizers\":[\"c\",\"a\"]}}");
+	json_t *l2 = unit_json_parse("{\"metadata\":{\"finalizers\":[\"a\",\"b\"]}}"),
+	       *c2 = unit_json_parse("{\"metadata\":{\"finalizers\":[\"c\",\"a\"]}}");
 	merged = platform_object_merge(l2, c2, "ConfigMap");
-	assert_json(merged, "{\"metadata\":{\"finalizers\":[\"c\",\"a\",\"b\"]}}");
+	unit_assert_json(merged, "{\"metadata\":{\"finalizers\":[\"c\",\"a\",\"b\"]}}");
 	json_decref(merged);
 	json_decref(l2);
 	json_decref(c2);
@@ -190,7 +173,8 @@ static void test_merge(void **state)
 static void test_prune(void **state)
 {
 	(void)state;
-	json_t *obj = parse("{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"},\"annotations\":{\"x\":\"1\"}},"
+	json_t *obj =
+	    unit_json_parse("{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"},\"annotations\":{\"x\":\"1\"}},"
 			    "\"data\":{\"k\":\"v\",\"unowned\":\"u\"},\"spec\":{\"containers\":[{\"name\":\"c\","
 			    "\"image\":\"i\",\"args\":[\"1\"]},{\"name\":\"gone\",\"image\":\"g\"}]}}");
 	struct platform_field_set *last = decode(
@@ -205,8 +189,8 @@ static void test_prune(void **state)
 	platform_object_prune(obj, "Pod", last, keep);
 	/* b goes, the annotations map the applier alone filled goes, data keeps what nobody owned, the
 	 * container nobody keeps goes whole, and c stays with its key field and its kept image. */
-	assert_json(obj, "{\"metadata\":{\"labels\":{\"a\":\"1\"}},\"data\":{\"unowned\":\"u\"},"
-			 "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+	unit_assert_json(obj, "{\"metadata\":{\"labels\":{\"a\":\"1\"}},\"data\":{\"unowned\":\"u\"},"
+			      "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
 	platform_field_set_free(last);
 	platform_field_set_free(keep);
 	json_decref(obj);
