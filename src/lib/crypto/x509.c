@@ -10,6 +10,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/bn.h>
@@ -229,6 +230,19 @@ static bool label_allowed(const char *name, const char *const *labels)
 	return false;
 }
 
+/* What follows the first PEM block is white space at most: one object is given, and a second (or
+ * anything else) would be silently ignored otherwise. */
+static bool only_space_left(BIO *bio)
+{
+	char buf[256];
+	int n;
+	while ((n = BIO_read(bio, buf, sizeof(buf))) > 0)
+		for (int i = 0; i < n; i++)
+			if (!isspace((unsigned char)buf[i]))
+				return false;
+	return true;
+}
+
 int cc_x509_der_of(const void *data, size_t len, const char *const *labels, const char *what, unsigned char **ret_der,
 		   size_t *ret_len, struct cc_error *err)
 {
@@ -255,6 +269,8 @@ int cc_x509_der_of(const void *data, size_t len, const char *const *labels, cons
 		r = cc_error_set(err, EINVAL, "%s has PEM headers (an encrypted or legacy block)", what);
 	else if (der_len <= 0)
 		r = cc_error_set(err, EINVAL, "%s is an empty PEM block", what);
+	else if (!only_space_left(bio))
+		r = cc_error_set(err, EINVAL, "%s has bytes after its PEM block", what);
 	if (r == 0) {
 		*ret_der = CC_TAKE_PTR(der);
 		*ret_len = (size_t)der_len;

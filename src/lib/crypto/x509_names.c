@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Names come from requesters: one with control bytes is shown as a placeholder, so that a message
@@ -28,20 +29,21 @@ static bool is_alnum(char c)
 	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
-static int check_trust_domain(const char *id, const char *td, size_t len, struct cc_error *err)
+/* whole names what is checked in messages: "SPIFFE ID `spiffe://...`" or "trust domain `...`". */
+static int check_trust_domain(const char *whole, const char *td, size_t len, struct cc_error *err)
 {
 	if (len == 0)
-		return cc_error_set(err, EINVAL, "SPIFFE ID `%s` has an empty trust domain", shown(id));
+		return cc_error_set(err, EINVAL, "%s has an empty trust domain", whole);
 	if (len > CC_SPIFFE_TRUST_DOMAIN_MAX)
-		return cc_error_set(err, EINVAL, "SPIFFE ID `%s`: the trust domain is longer than %d characters",
-				    shown(id), CC_SPIFFE_TRUST_DOMAIN_MAX);
+		return cc_error_set(err, EINVAL, "%s: the trust domain is longer than %d characters", whole,
+				    CC_SPIFFE_TRUST_DOMAIN_MAX);
 	for (size_t i = 0; i < len; i++)
 		if (!is_lower_alnum(td[i]) && td[i] != '.' && td[i] != '-' && td[i] != '_')
 			return cc_error_set(
 			    err, EINVAL,
-			    "SPIFFE ID `%s`: the trust domain may hold only lower-case letters, digits, "
-			    "`.`, `-` and `_` (no port, user or upper case)",
-			    shown(id));
+			    "%s: the trust domain may hold only lower-case letters, digits, `.`, `-` and "
+			    "`_` (no port, user or upper case)",
+			    whole);
 	return 0;
 }
 
@@ -83,7 +85,9 @@ int cc_spiffe_id_check(const char *id, struct cc_error *err)
 	const char *td = id + sizeof(scheme) - 1;
 	const char *slash = strchr(td, '/');
 	size_t td_len = slash ? (size_t)(slash - td) : strlen(td);
-	int r = check_trust_domain(id, td, td_len, err);
+	char whole[CC_SPIFFE_TRUST_DOMAIN_MAX + 96];
+	snprintf(whole, sizeof(whole), "SPIFFE ID `%s`", shown(id));
+	int r = check_trust_domain(whole, td, td_len, err);
 	return r < 0 ? r : check_path(id, td + td_len, err);
 }
 
@@ -92,7 +96,9 @@ int cc_spiffe_trust_domain_check(const char *trust_domain, struct cc_error *err)
 	if (!trust_domain)
 		return cc_error_set(err, EINVAL, "no trust domain given");
 	size_t len = strnlen(trust_domain, CC_SPIFFE_TRUST_DOMAIN_MAX + 1);
-	return check_trust_domain(trust_domain, trust_domain, len, err) < 0 ? cc_error_prefix(err, "trust domain") : 0;
+	char whole[CC_SPIFFE_TRUST_DOMAIN_MAX + 96];
+	snprintf(whole, sizeof(whole), "trust domain `%.*s`", (int)(len > 64 ? 64 : len), shown(trust_domain));
+	return check_trust_domain(whole, trust_domain, len, err);
 }
 
 int cc_dns_name_check(const char *name, struct cc_error *err)
