@@ -38,25 +38,5 @@ void kbs_record_as(const char *actor, const char *action, const char *tenant, co
 void kbs_record_extra(const char *actor, const char *action, const char *tenant, const char *object, bool allowed,
 		      const char *reason, json_t *extra)
 {
-	struct cc_event *ev;
-	if (cc_event_new("kbs", action, &ev, NULL) < 0) {
-		json_decref(extra);
-		return;
-	}
-	if (actor)
-		cc_event_set_actor(ev, actor);
-	if (tenant)
-		cc_event_set_tenant(ev, tenant);
-	if (object)
-		cc_event_set_object(ev, object);
-	cc_event_set_verdict(ev, allowed ? CC_VERDICT_ALLOW : CC_VERDICT_DENY,
-			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
-	if (reason)
-		cc_event_set_reason(ev, "%s", reason);
-	const char *key;
-	json_t *value;
-	json_object_foreach (extra, key, value)
-		cc_event_set_extra(ev, key, json_incref(value));
-	json_decref(extra);
-	cc_event_emit(ev);
+	cc_event_emit_decision_extra("kbs", action, actor, tenant, object, allowed, reason, extra);
 }

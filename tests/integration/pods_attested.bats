@@ -57,8 +57,10 @@ setup() {
 	"${K[@]}" create namespace "$NS" >/dev/null
 }
 
-# vault_pod NAME: a pod whose encrypted emptyDir is keyed by the broker's volumes/fscrypt/web.
+# vault_pod NAME [SCRIPT]: a pod whose encrypted emptyDir is keyed by the broker's volumes/fscrypt/web,
+# its container running SCRIPT (default: write the ledger and sleep).
 vault_pod() {
+	local script="${2:-echo secret-ledger > /data/ledger; sleep 600}"
 	cat <<-YAML | "${K[@]}" apply -f -
 	apiVersion: v1
 	kind: Pod
@@ -72,7 +74,7 @@ vault_pod() {
 	  containers:
 	  - name: c
 	    image: localhost/busybox:latest
-	    command: ["/bin/sh", "-c", "echo secret-ledger > /data/ledger; sleep 600"]
+	    command: ["/bin/sh", "-c", "$script"]
 	    volumeMounts: [{name: data, mountPath: /data}]
 	  volumes: [{name: data, emptyDir: {}}]
 	YAML
@@ -205,23 +207,7 @@ assert p["rootfs"] == "image:'"$digest"'" and p["profile"] == "confidential", p
 	printf 'rules:\n- {claim: tee, equals: tpm}\n- {claim: "pod.containers.*.profile", equals: confidential}\n' |
 		kbs_admin PUT default/policy --data-binary @- >/dev/null
 	# a workload that ends after a few seconds, and is restarted
-	cat <<-YAML | "${K[@]}" apply -f -
-	apiVersion: v1
-	kind: Pod
-	metadata:
-	  name: pinned
-	  annotations:
-	    run.cocoon.profile: confidential
-	    run.cocoon.volume.encrypted: data
-	    run.cocoon.volume.key: volumes/fscrypt/web
-	spec:
-	  containers:
-	  - name: c
-	    image: localhost/busybox:latest
-	    command: ["/bin/sh", "-c", "sleep 4"]
-	    volumeMounts: [{name: data, mountPath: /data}]
-	  volumes: [{name: data, emptyDir: {}}]
-	YAML
+	vault_pod pinned "sleep 4"
 	"${K[@]}" wait --for=condition=Ready pod/pinned --timeout=60s
 	# another image (another digest) under another name, put in the pod's spec
 	local tmp="$BATS_FILE_TMPDIR/other"

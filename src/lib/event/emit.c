@@ -242,13 +242,15 @@ int cc_event_emit(struct cc_event *ev)
 	return r;
 }
 
-int cc_event_emit_decision(const char *component, const char *action, const char *actor, const char *tenant,
-			   const char *object, bool allowed, const char *reason)
+int cc_event_emit_decision_extra(const char *component, const char *action, const char *actor, const char *tenant,
+				 const char *object, bool allowed, const char *reason, json_t *extra)
 {
 	struct cc_event *ev;
 	int r = cc_event_new(component, action, &ev, NULL);
-	if (r < 0)
+	if (r < 0) {
+		json_decref(extra);
 		return r;
+	}
 	if (actor)
 		cc_event_set_actor(ev, actor);
 	if (tenant)
@@ -259,5 +261,16 @@ int cc_event_emit_decision(const char *component, const char *action, const char
 			     allowed ? CC_SEVERITY_INFO : CC_SEVERITY_WARNING);
 	if (reason)
 		cc_event_set_reason(ev, "%s", reason);
+	const char *key;
+	json_t *value;
+	json_object_foreach (extra, key, value)
+		cc_event_set_extra(ev, key, json_incref(value));
+	json_decref(extra);
 	return cc_event_emit(ev);
+}
+
+int cc_event_emit_decision(const char *component, const char *action, const char *actor, const char *tenant,
+			   const char *object, bool allowed, const char *reason)
+{
+	return cc_event_emit_decision_extra(component, action, actor, tenant, object, allowed, reason, NULL);
 }

@@ -37,3 +37,7 @@ int cc_event_emit(struct cc_event *ev);
  * fields but component and action may be NULL. For the many decision points of the components. */
 int cc_event_emit_decision(const char *component, const char *action, const char *actor, const char *tenant,
 			   const char *object, bool allowed, const char *reason);
+/* The same with extra fields (an object whose members are taken into the event's extra; extra is
+ * taken, NULL for none). */
+int cc_event_emit_decision_extra(const char *component, const char *action, const char *actor, const char *tenant,
+				 const char *object, bool allowed, const char *reason, json_t *extra);
