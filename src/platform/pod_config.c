@@ -239,6 +239,8 @@ static long long quantity(const char *s, long long scale)
 	return -1;
 }
 
+#define MAX_CPU_MILLI 1000000000LL
+
 static const char *resource(const json_t *container, const char *kind, const char *name)
 {
 	return json_string_value(json_object_get(json_object_get(json_object_get(container, "resources"), kind), name));
@@ -253,11 +255,19 @@ static json_t *resources_of(const json_t *container)
 	long long limit = quantity(resource(container, "limits", "cpu"), 1000);
 	if (request < 0)
 		request = limit;
+	/* A million CPUs is more than any node has: beyond it the arithmetic below would overflow, and
+	 * the kernel caps shares at 262144 anyway. */
+	if (request > MAX_CPU_MILLI)
+		request = MAX_CPU_MILLI;
+	if (limit > MAX_CPU_MILLI)
+		limit = MAX_CPU_MILLI;
 	json_t *cpu = json_object();
-	if (request >= 0)
-		json_object_set_new(cpu, "shares", json_integer(request * 1024 / 1000 < 2 ? 2 : request * 1024 / 1000));
+	if (request >= 0) {
+		long long shares = request * 1024 / 1000;
+		json_object_set_new(cpu, "shares", json_integer(shares < 2 ? 2 : shares > 262144 ? 262144 : shares));
+	}
 	if (limit > 0) {
-		json_object_set_new(cpu, "quota", json_integer(limit * 100000 / 1000 < 1000 ? 1000 : limit * 100));
+		json_object_set_new(cpu, "quota", json_integer(limit * 100 < 1000 ? 1000 : limit * 100));
 		json_object_set_new(cpu, "period", json_integer(100000));
 	}
 	if (json_object_size(cpu))
