@@ -57,17 +57,27 @@ setup() {
 	"${K[@]}" create namespace "$NS" >/dev/null
 }
 
-# vault_pod NAME [SCRIPT]: a pod whose encrypted emptyDir is keyed by the broker's volumes/fscrypt/web,
-# its container running SCRIPT (default: write the ledger and sleep).
+# wait_failed_mount POD: until the pod has a FailedMount event (20 s at most).
+wait_failed_mount() {
+	for _ in $(seq 1 100); do
+		"${K[@]}" get events --field-selector "involvedObject.name=$1" 2>/dev/null | grep -q FailedMount && return
+		sleep 0.2
+	done
+}
+
+# vault_pod NAME [SCRIPT] [PROFILE]: a pod whose encrypted emptyDir is keyed by the broker's
+# volumes/fscrypt/web, its container running SCRIPT (default: write the ledger and sleep) under
+# PROFILE (default confidential; none: no profile).
 vault_pod() {
-	local script="${2:-echo secret-ledger > /data/ledger; sleep 600}"
+	local script="${2:-echo secret-ledger > /data/ledger; sleep 600}" profile=""
+	[ "${3:-confidential}" = none ] || profile="run.cocoon.profile: ${3:-confidential}"
 	cat <<-YAML | "${K[@]}" apply -f -
 	apiVersion: v1
 	kind: Pod
 	metadata:
 	  name: $1
 	  annotations:
-	    run.cocoon.profile: confidential
+	    $profile
 	    run.cocoon.volume.encrypted: data
 	    run.cocoon.volume.key: volumes/fscrypt/web
 	spec:
@@ -98,10 +108,7 @@ vault_pod() {
 @test "attested pods: a policy the node fails keeps the pod waiting, and says why" {
 	printf 'rules:\n- {claim: tee, equals: snp}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
 	vault_pod refused
-	for _ in $(seq 1 100); do
-		"${K[@]}" get events --field-selector involvedObject.name=refused 2>/dev/null | grep -q FailedMount && break
-		sleep 0.2
-	done
+	wait_failed_mount refused
 	run "${K[@]}" get events --field-selector involvedObject.name=refused
 	echo "$output"
 	[[ "$output" == *FailedMount*"volumes/fscrypt/web"* ]]
@@ -125,10 +132,7 @@ vault_pod() {
 	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT acme-keys/policy --data-binary @- >/dev/null
 	printf 'acme%060d' 0 | kbs_admin PUT acme-keys/resource/volumes/fscrypt/web --data-binary @- >/dev/null
 	vault_pod acme-vault
-	for _ in $(seq 1 100); do
-		"${K[@]}" get events --field-selector involvedObject.name=acme-vault 2>/dev/null | grep -q FailedMount && break
-		sleep 0.2
-	done
+	wait_failed_mount acme-vault
 	run "${K[@]}" get events --field-selector involvedObject.name=acme-vault
 	echo "$output"
 	[[ "$output" == *FailedMount*"not registered in key broker tenant acme-keys"* ]]
@@ -172,26 +176,8 @@ assert r["measurement"] == "sha384:" + m, (r["measurement"], m)
 assert p["rootfs"] == "image:'"$digest"'" and p["profile"] == "confidential", p
 '
 	# the same pod without the confidential profile is refused, naming the claim
-	cat <<-YAML | "${K[@]}" apply -f -
-	apiVersion: v1
-	kind: Pod
-	metadata:
-	  name: plain
-	  annotations:
-	    run.cocoon.volume.encrypted: data
-	    run.cocoon.volume.key: volumes/fscrypt/web
-	spec:
-	  containers:
-	  - name: c
-	    image: localhost/busybox:latest
-	    command: ["/bin/sh", "-c", "sleep 600"]
-	    volumeMounts: [{name: data, mountPath: /data}]
-	  volumes: [{name: data, emptyDir: {}}]
-	YAML
-	for _ in $(seq 1 100); do
-		"${K[@]}" get events --field-selector involvedObject.name=plain 2>/dev/null | grep -q FailedMount && break
-		sleep 0.2
-	done
+	vault_pod plain "sleep 600" none
+	wait_failed_mount plain
 	[ "$("${K[@]}" get pod plain -o jsonpath='{.status.phase}')" = Pending ]
 	# the refused pod is measured once, however often the runner asks again (every 5 s)
 	plain="$("${K[@]}" get pod plain -o jsonpath='{.metadata.uid}')"
