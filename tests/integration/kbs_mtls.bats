@@ -9,21 +9,7 @@ load helpers/keys
 setup() {
 	TMP="$(mktemp -d)"
 	start_kbs "$TMP" --events "$TMP/events.jsonl"
-	cat >"$TMP/ext.cnf" <<-CNF
-		[root]
-		basicConstraints = critical,CA:TRUE
-		keyUsage = critical,keyCertSign,cRLSign
-		subjectKeyIdentifier = hash
-		[issuing]
-		basicConstraints = critical,CA:TRUE,pathlen:0
-		keyUsage = critical,keyCertSign,cRLSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid:always
-		nameConstraints = critical,permitted;URI:acme.example,permitted;DNS:.svc.cluster.local,permitted;DNS:.svc
-	CNF
-	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/root.key" \
-		-out "$TMP/root.pem" -subj "/CN=acme offline root" -days 30 -config "$TMP/ext.cnf" -extensions root \
-		2>/dev/null
+	make_offline_root
 }
 
 teardown() {

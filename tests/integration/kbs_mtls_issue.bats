@@ -78,21 +78,7 @@ token() {
 # make_tenant_ca TENANT: the broker's CA key for TENANT signed by an offline root made with openssl
 # ($TMP/root.pem), constrained to the trust domain and the cluster's Service names.
 make_tenant_ca() {
-	cat >"$TMP/ext.cnf" <<-CNF
-		[root]
-		basicConstraints = critical,CA:TRUE
-		keyUsage = critical,keyCertSign,cRLSign
-		subjectKeyIdentifier = hash
-		[issuing]
-		basicConstraints = critical,CA:TRUE,pathlen:0
-		keyUsage = critical,keyCertSign,cRLSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid:always
-		nameConstraints = critical,permitted;URI:acme.example,permitted;DNS:.svc.cluster.local,permitted;DNS:.svc
-	CNF
-	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/root.key" \
-		-out "$TMP/root.pem" -subj "/CN=acme offline root" -days 30 -config "$TMP/ext.cnf" -extensions root \
-		2>/dev/null
+	make_offline_root
 	kbs_admin POST "$1/mtls/ca" | sed '$d' | jq_py 'r["csr"]' >"$TMP/ca.csr"
 	openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/root.pem" -CAkey "$TMP/root.key" -CAcreateserial -days 7 \
 		-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/ca.pem" 2>/dev/null

@@ -137,3 +137,24 @@ kbs_client() {
 jq_py() {
 	"$SYSTEM_PYTHON" -c 'import json, sys; r = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
 }
+
+# make_offline_root: a tenant's offline root CA made with openssl ($TMP/root.pem, root.key), and
+# $TMP/ext.cnf with its [root] and [issuing] extensions: the issuing CA is constrained to the trust
+# domain acme.example and the cluster's Service names.
+make_offline_root() {
+	cat >"$TMP/ext.cnf" <<-CNF
+		[root]
+		basicConstraints = critical,CA:TRUE
+		keyUsage = critical,keyCertSign,cRLSign
+		subjectKeyIdentifier = hash
+		[issuing]
+		basicConstraints = critical,CA:TRUE,pathlen:0
+		keyUsage = critical,keyCertSign,cRLSign
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid:always
+		nameConstraints = critical,permitted;URI:acme.example,permitted;DNS:.svc.cluster.local,permitted;DNS:.svc
+	CNF
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/root.key" \
+		-out "$TMP/root.pem" -subj "/CN=acme offline root" -days 30 -config "$TMP/ext.cnf" -extensions root \
+		2>/dev/null
+}
