@@ -390,6 +390,24 @@ static void namespace_created(struct platform_api *api, const struct platform_ta
 		cc_warning("namespace %s: %s", ns, cc_error_message(&err));
 }
 
+/* The end of every create (POST, or a server-side apply of an absent object): obj admitted is
+ * stored; the stored object, or NULL after answering the failure. */
+static json_t *store_new(struct platform_api *api, const struct platform_target *t, json_t *obj,
+			 struct cc_http_response *resp)
+{
+	struct cc_error err = { 0 };
+	json_t *stored = NULL;
+	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
+	if (rc < 0) {
+		struct platform_target named = *t;
+		named.name = (char *)json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+		respond_error(resp, &named, rc, &err);
+		return NULL;
+	}
+	namespace_created(api, t, stored);
+	return stored;
+}
+
 static void create(struct platform_api *api, struct platform_target *t, const struct cc_http_request *req,
 		   struct cc_http_response *resp)
 {
@@ -415,18 +433,10 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 		return;
 	}
 	platform_managed_fields_created(obj, t, &writer);
-	struct cc_error err = { 0 };
-	json_t *stored = NULL;
-	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
-	if (rc < 0) {
-		struct platform_target named = *t;
-		named.name = (char *)json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-		respond_error(resp, &named, rc, &err);
-		json_decref(obj);
-		return;
-	}
+	json_t *stored = store_new(api, t, obj, resp);
 	json_decref(obj);
-	namespace_created(api, t, stored);
+	if (!stored)
+		return;
 	/* kube-apiserver's audit names the object a create made (generateName included). */
 	const char *made = json_string_value(json_object_get(json_object_get(stored, "metadata"), "name"));
 	if (!t->name && made) {
@@ -547,15 +557,9 @@ static void apply_create(struct platform_api *api, const struct platform_target 
 		return;
 	}
 	platform_managed_fields_store(obj, record);
-	struct cc_error err = { 0 };
-	json_t *stored = NULL;
-	int rc = platform_objects_create(api->cfg.objects, t->resource, obj, &stored, &err);
-	if (rc < 0) {
-		respond_error(resp, t, rc, &err);
-		return;
-	}
-	namespace_created(api, t, stored);
-	platform_respond(resp, 201, stored);
+	json_t *stored = store_new(api, t, obj, resp);
+	if (stored)
+		platform_respond(resp, 201, stored);
 }
 
 /* Server-side apply (apply.h): the applied configuration is the manager's whole intent, merged onto
