@@ -357,6 +357,22 @@ json_t *platform_objects_list_all(struct platform_objects *o, const struct platf
 	return items;
 }
 
+json_t *platform_objects_list_labelled(struct platform_objects *o, const struct platform_resource *r,
+				       const char *selector, struct cc_error *err)
+{
+	struct platform_selector *sel = NULL;
+	if (platform_selector_parse(selector, &sel, err) < 0)
+		return NULL;
+	struct platform_list_options opts = { .labels = sel };
+	json_t *items = NULL;
+	int64_t revision;
+	char *next = NULL;
+	int rc = platform_objects_list(o, r, &opts, &items, &revision, &next, err);
+	platform_selector_free(sel);
+	free(next);
+	return rc < 0 ? NULL : items;
+}
+
 /* ---- writes and their watchers ---- */
 
 static void release_watcher(struct watcher *w)

@@ -54,6 +54,10 @@ int platform_objects_list(struct platform_objects *o, const struct platform_reso
 json_t *platform_objects_list_all(struct platform_objects *o, const struct platform_resource *r, const char *namespace,
 				  struct cc_error *err);
 
+/* The same, of the objects whose labels match selector (kubectl's -l syntax, e.g. "app=web"). */
+json_t *platform_objects_list_labelled(struct platform_objects *o, const struct platform_resource *r,
+				       const char *selector, struct cc_error *err);
+
 /* obj carries metadata.name (and .namespace for namespaced kinds); the store sets resourceVersion.
  * -EEXIST when the name is taken. *ret is the stored object (a new reference). */
 int platform_objects_create(struct platform_objects *o, const struct platform_resource *r, json_t *obj, json_t **ret,

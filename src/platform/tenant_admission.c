@@ -10,7 +10,6 @@
 #include "platform/access.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
-#include "platform/selector.h"
 #include "platform/status.h"
 #include "platform/tenancy.h"
 
@@ -121,21 +120,10 @@ static bool json_array_has(const json_t *array, const char *s)
 static long namespaces_in(struct platform_objects *objects, const char *tenant)
 {
 	_cleanup_free_ char *text = cc_xasprintf("%s=%s", PLATFORM_TENANT_LABEL, tenant);
-	struct platform_selector *sel = NULL;
 	struct cc_error err = { 0 };
-	if (platform_selector_parse(text, &sel, &err) < 0)
-		return -1;
-	struct platform_list_options o = { .labels = sel };
-	json_t *items = NULL;
-	int64_t rv;
-	char *next = NULL;
-	int rc = platform_objects_list(objects, platform_resource_find("", "v1", "namespaces"), &o, &items, &rv, &next,
-				       &err);
-	platform_selector_free(sel);
-	free(next);
-	long n = rc < 0 ? -1 : (long)json_array_size(items);
-	json_decref(items);
-	return n;
+	_cleanup_json_ json_t *items =
+	    platform_objects_list_labelled(objects, platform_resource_find("", "v1", "namespaces"), text, &err);
+	return items ? (long)json_array_size(items) : -1;
 }
 
 static bool refuse(struct cc_http_response *resp, int code, const char *user, const char *tenant, const char *namespace,

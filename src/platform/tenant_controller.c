@@ -9,7 +9,6 @@
 #include "lib/json/kube_object.h"
 #include "platform/admit.h"
 #include "platform/objects.h"
-#include "platform/selector.h"
 #include "platform/tenancy.h"
 
 #include <errno.h>
@@ -173,16 +172,10 @@ static int write_one(struct pass *p, const struct platform_resource *r, const js
 /* Deletes the controller's objects of r that nothing wants any more. */
 static int sweep(struct pass *p, const struct platform_resource *r)
 {
-	struct platform_selector *sel = NULL;
-	if (platform_selector_parse(MANAGED_BY_LABEL "=" MANAGED_BY, &sel, p->err) < 0)
-		return -EINVAL;
-	struct platform_list_options o = { .labels = sel };
-	json_t *items = NULL;
-	int64_t rv;
-	char *next = NULL;
-	int rc = platform_objects_list(p->objects, r, &o, &items, &rv, &next, p->err);
-	platform_selector_free(sel);
-	free(next);
+	json_t *items = platform_objects_list_labelled(p->objects, r, MANAGED_BY_LABEL "=" MANAGED_BY, p->err);
+	if (!items)
+		return -EIO;
+	int rc = 0;
 	size_t i;
 	const json_t *obj;
 	json_array_foreach (items, i, obj) {
