@@ -102,7 +102,7 @@ sessions() {
 	run "${CLIENT[@]}" "$URL?command=sh&command=-c&command=echo+started%3B+exec+sleep+4242&stdout=true" --drop-after 2
 	echo "$output"
 	[ "$(field "$output" 'r["dropped"]')" = True ]
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 200); do # 20 s: a loaded CI machine reaps slowly
 		pgrep -f "sleep 4242" >/dev/null || break
 		sleep 0.1
 	done
@@ -115,7 +115,7 @@ sessions() {
 	# The same with a terminal: the command was started by the runtime behind a pty.
 	run "${CLIENT[@]}" "$URL?command=sh&command=-c&command=echo+started%3B+exec+sleep+4343&stdin=true&stdout=true&tty=true" \
 		--drop-after 2
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 200); do # 20 s: a loaded CI machine reaps slowly
 		pgrep -f "sleep 4343" >/dev/null || break
 		sleep 0.1
 	done
@@ -199,7 +199,7 @@ sessions() {
 	echo "$output"
 	[ "$(field "$output" 'r["close_code"]')" = 1009 ]
 	# Either way the command is gone with its session.
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 200); do # 20 s: a loaded CI machine reaps slowly
 		pgrep -f "sleep 4444" >/dev/null || break
 		sleep 0.1
 	done
