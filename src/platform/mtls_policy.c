@@ -1,0 +1,124 @@
+/* The mTLS annotations read and checked (see mtls_policy.h). The ports' value is written by anyone
+ * who may create a pod, and ends up in nftables rule text: only digits, commas and spaces pass, and
+ * the numbers are written back by this code, never copied. */
+#include "platform/mtls_policy.h"
+
+#include "lib/base/error.h"
+#include "lib/json/kube_object.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+int platform_mtls_mode_parse(const char *value, enum platform_mtls_mode *ret_mode, struct cc_error *err)
+{
+	if (value && strcmp(value, "permissive") == 0)
+		*ret_mode = MTLS_PERMISSIVE;
+	else if (value && strcmp(value, "required") == 0)
+		*ret_mode = MTLS_REQUIRED;
+	else
+		return cc_error_set(err, EINVAL,
+				    "annotation " PLATFORM_MTLS_ANNOTATION " is \"%.64s\": it must be \"permissive\" "
+				    "or \"required\" (remove it to turn mutual TLS off)",
+				    value ? value : "");
+	return 0;
+}
+
+enum platform_mtls_mode platform_mtls_mode(const json_t *namespace_object)
+{
+	const json_t *value =
+	    json_object_get(kube_get2(namespace_object, "metadata", "annotations"), PLATFORM_MTLS_ANNOTATION);
+	if (!value)
+		return MTLS_OFF;
+	enum platform_mtls_mode mode;
+	if (platform_mtls_mode_parse(json_string_value(value), &mode, NULL) < 0)
+		return MTLS_REQUIRED; /* fail closed: see the header */
+	return mode;
+}
+
+const char *platform_mtls_mode_name(enum platform_mtls_mode mode)
+{
+	switch (mode) {
+	case MTLS_PERMISSIVE: return "permissive";
+	case MTLS_REQUIRED: return "required";
+	case MTLS_OFF: break;
+	}
+	return "off";
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* One item of the list, from *p up to the next comma or the end: spaces around, then 1-5 digits
+ * worth 1-65535. */
+static int parse_port(const char **p, uint16_t *ret)
+{
+	const char *s = *p;
+	while (blank(*s))
+		s++;
+	size_t digits = strspn(s, "0123456789");
+	if (digits == 0 || digits > 5)
+		return -EINVAL;
+	long value = strtol(s, NULL, 10);
+	s += digits;
+	while (blank(*s))
+		s++;
+	if ((*s != ',' && *s != '\0') || value < 1 || value > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)value;
+	*p = s;
+	return 0;
+}
+
+int platform_mtls_ports_parse(const char *text, struct platform_mtls_ports *ret, struct cc_error *err)
+{
+	struct platform_mtls_ports out = { 0 };
+	const char *p = text ? text : "";
+	for (;;) {
+		uint16_t port;
+		if (parse_port(&p, &port) < 0)
+			return cc_error_set(err, EINVAL,
+					    "annotation " PLATFORM_MTLS_PORTS_ANNOTATION " is \"%.128s\": it must list "
+					    "TCP ports 1-65535 separated by commas, e.g. \"8443,9443\"",
+					    text ? text : "");
+		if (out.count == PLATFORM_MTLS_PORTS_MAX)
+			return cc_error_set(err, EINVAL,
+					    "annotation " PLATFORM_MTLS_PORTS_ANNOTATION " is \"%.128s\": at most %d "
+					    "ports may be declared",
+					    text, PLATFORM_MTLS_PORTS_MAX);
+		/* Insertion keeps the list ascending, so the rules written from it do not depend on
+		 * the order the pod's author chose. */
+		size_t at = 0;
+		while (at < out.count && out.port[at] < port)
+			at++;
+		if (at < out.count && out.port[at] == port)
+			return cc_error_set(err, EINVAL,
+					    "annotation " PLATFORM_MTLS_PORTS_ANNOTATION " is \"%.128s\": port %u is "
+					    "listed twice",
+					    text, (unsigned)port);
+		memmove(&out.port[at + 1], &out.port[at], (out.count - at) * sizeof(out.port[0]));
+		out.port[at] = port;
+		out.count++;
+		if (*p == '\0')
+			break;
+		p++; /* the comma */
+	}
+	*ret = out;
+	return 0;
+}
+
+int platform_mtls_pod_ports(const json_t *pod, struct platform_mtls_ports *ret, struct cc_error *err)
+{
+	const json_t *value =
+	    json_object_get(kube_get2(pod, "metadata", "annotations"), PLATFORM_MTLS_PORTS_ANNOTATION);
+	if (!value) {
+		*ret = (struct platform_mtls_ports){ 0 };
+		return 0;
+	}
+	if (!json_is_string(value))
+		return cc_error_set(err, EINVAL, "annotation " PLATFORM_MTLS_PORTS_ANNOTATION " must be a string");
+	return platform_mtls_ports_parse(json_string_value(value), ret, err);
+}
