@@ -12,6 +12,7 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/finalizers.h"
+#include "platform/mtls_admission.h"
 #include "platform/objects.h"
 #include "platform/rbac_validation.h"
 #include "platform/selector.h"
@@ -222,6 +223,7 @@ static void namespace_kind(json_t *obj, json_t *causes)
 	json_t *spec = object_at(obj, "spec");
 	if (!json_object_get(spec, "finalizers"))
 		json_object_set_new(spec, "finalizers", json_pack("[s]", "kubernetes"));
+	platform_mtls_namespace_validate(obj, causes);
 }
 
 static void configmap_kind(json_t *obj, json_t *causes)

@@ -24,6 +24,7 @@
 #include "platform/field_validation.h"
 #include "platform/finalizers.h"
 #include "platform/image_admission.h"
+#include "platform/mtls_admission.h"
 #include "platform/objects.h"
 #include "platform/openapi.h"
 #include "platform/patch.h"
@@ -371,8 +372,9 @@ static bool admit_new(struct platform_api *api, const struct platform_target *t,
 	       (!namespace || platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req,
 							      obj, NULL, resp)) &&
 	       (!tenant || platform_tenant_admit_tenant(api->cfg.objects, obj, api->cfg.kbs_tenant, resp)) &&
-	       (!pod || platform_sa_admit_pod(api->cfg.objects, obj, resp)) && pod_security(api, t, obj, resp) &&
-	       scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
+	       (!pod || (platform_sa_admit_pod(api->cfg.objects, obj, resp) &&
+			 platform_mtls_guard_admit_pod(api->cfg.objects, req, obj, NULL, resp))) &&
+	       pod_security(api, t, obj, resp) && scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
 	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
 	       (!service || !api->cfg.service_ips || platform_service_ips_assign(api->cfg.service_ips, obj, resp));
 }
@@ -392,8 +394,8 @@ static void namespace_created(struct platform_api *api, const struct platform_ta
 
 /* The end of every create (POST, or a server-side apply of an absent object): obj admitted is
  * stored; the stored object, or NULL after answering the failure. */
-static json_t *store_new(struct platform_api *api, const struct platform_target *t, json_t *obj,
-			 struct cc_http_response *resp)
+static json_t *store_new(struct platform_api *api, const struct platform_target *t, const struct cc_http_request *req,
+			 json_t *obj, struct cc_http_response *resp)
 {
 	struct cc_error err = { 0 };
 	json_t *stored = NULL;
@@ -405,6 +407,8 @@ static json_t *store_new(struct platform_api *api, const struct platform_target 
 		return NULL;
 	}
 	namespace_created(api, t, stored);
+	if (strcmp(t->resource->kind, "Namespace") == 0)
+		platform_mtls_namespace_changed(req, NULL, stored);
 	return stored;
 }
 
@@ -433,7 +437,7 @@ static void create(struct platform_api *api, struct platform_target *t, const st
 		return;
 	}
 	platform_managed_fields_created(obj, t, &writer);
-	json_t *stored = store_new(api, t, obj, resp);
+	json_t *stored = store_new(api, t, req, obj, resp);
 	json_decref(obj);
 	if (!stored)
 		return;
@@ -486,7 +490,9 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 	     !platform_tenant_admit_tenant(api->cfg.objects, obj, api->cfg.kbs_tenant, resp)) ||
 	    !platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) ||
 	    (strcmp(t->resource->kind, "Service") == 0 && api->cfg.service_ips &&
-	     !platform_service_ips_keep(api->cfg.service_ips, old, obj, resp)))
+	     !platform_service_ips_keep(api->cfg.service_ips, old, obj, resp)) ||
+	    (strcmp(t->resource->kind, "Pod") == 0 && !t->subresource &&
+	     !platform_mtls_guard_admit_pod(api->cfg.objects, req, obj, old, resp)))
 		return;
 	/* Pod Security judges updates too, as kube-apiserver's admission does: a pod's new image or
 	 * a workload's new template must meet its namespace's level; metadata and status changes are
@@ -507,6 +513,8 @@ static void replace(struct platform_api *api, const struct platform_target *t, c
 		respond_error(resp, t, rc, &err);
 		return;
 	}
+	if (strcmp(t->resource->kind, "Namespace") == 0)
+		platform_mtls_namespace_changed(req, old, stored);
 	platform_respond(resp, 200, stored);
 }
 
@@ -557,7 +565,7 @@ static void apply_create(struct platform_api *api, const struct platform_target 
 		return;
 	}
 	platform_managed_fields_store(obj, record);
-	json_t *stored = store_new(api, t, obj, resp);
+	json_t *stored = store_new(api, t, req, obj, resp);
 	if (stored)
 		platform_respond(resp, 201, stored);
 }

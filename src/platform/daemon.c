@@ -386,7 +386,8 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 					 ? cc_xasprintf("%s-%s", PLATFORM_SERVICE_TABLE, cfg->bridge)
 					 : cc_xstrdup(PLATFORM_SERVICE_TABLE);
 	if (r == 0 && cfg->run_pods)
-		r = platform_service_proxy_start(d->objects, table, &d->service_proxy, err);
+		r = platform_service_proxy_start(d->objects, table, cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16",
+						 &d->service_proxy, err);
 	/* The cluster's name server on the bridge's address (the pods' gateway: the subnet's first). */
 	if (r == 0 && cfg->run_pods)
 		r = first_address(cfg->pod_subnet ? cfg->pod_subnet : "10.244.0.0/16", d->dns_ip, sizeof(d->dns_ip),

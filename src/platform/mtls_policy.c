@@ -3,6 +3,7 @@
  * the numbers are written back by this code, never copied. */
 #include "platform/mtls_policy.h"
 
+#include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/json/kube_object.h"
 
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int platform_mtls_mode_parse(const char *value, enum platform_mtls_mode *ret_mode, struct cc_error *err)
 {
@@ -121,4 +123,63 @@ int platform_mtls_pod_ports(const json_t *pod, struct platform_mtls_ports *ret, 
 	if (!json_is_string(value))
 		return cc_error_set(err, EINVAL, "annotation " PLATFORM_MTLS_PORTS_ANNOTATION " must be a string");
 	return platform_mtls_ports_parse(json_string_value(value), ret, err);
+}
+
+/* A capability name as pod specs write it ("NET_ADMIN"), or as some runtimes accept it
+ * ("CAP_NET_ADMIN", any case): NET_ADMIN or ALL would let the container rewrite the guard. */
+static bool grants_net_admin(const char *name)
+{
+	if (!name)
+		return false;
+	if (strncasecmp(name, "CAP_", 4) == 0)
+		name += 4;
+	return strcasecmp(name, "NET_ADMIN") == 0 || strcasecmp(name, "ALL") == 0;
+}
+
+/* The first container of a list that could change its network namespace's rules. */
+static int check_containers(const json_t *containers, const char *list, struct cc_error *err)
+{
+	size_t i, j;
+	const json_t *c, *cap;
+	json_array_foreach (containers, i, c) {
+		const json_t *security = json_object_get(c, "securityContext");
+		const char *name = json_string_value(json_object_get(c, "name")) ?: "";
+		if (json_is_true(json_object_get(security, "privileged")))
+			return cc_error_set(err, EPERM,
+					    "%s[%zu] (%s) is privileged, which gives it NET_ADMIN: a namespace that "
+					    "requires mutual TLS guards its pods with nftables rules a privileged "
+					    "container could remove",
+					    list, i, name);
+		json_array_foreach (kube_get2(security, "capabilities", "add"), j, cap)
+			if (grants_net_admin(json_string_value(cap)))
+				return cc_error_set(
+				    err, EPERM,
+				    "%s[%zu] (%s) adds capability %s: a namespace that requires mutual TLS "
+				    "guards its pods with nftables rules NET_ADMIN could remove",
+				    list, i, name, json_string_value(cap));
+	}
+	return 0;
+}
+
+int platform_mtls_pod_check(const json_t *pod, struct platform_mtls_ports *ret, struct cc_error *err)
+{
+	struct platform_mtls_ports ports;
+	int r = platform_mtls_pod_ports(pod, &ports, err);
+	if (r < 0)
+		return r;
+	const json_t *spec = json_object_get(pod, "spec");
+	if (json_is_true(json_object_get(spec, "hostNetwork")))
+		return cc_error_set(err, EPERM,
+				    "spec.hostNetwork is true: a namespace that requires mutual TLS guards each pod in "
+				    "its own network namespace, and the node's cannot be guarded");
+	static const char *const lists[] = { "initContainers", "containers", "ephemeralContainers" };
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		_cleanup_free_ char *field = cc_xasprintf("spec.%s", lists[i]);
+		r = check_containers(json_object_get(spec, lists[i]), field, err);
+		if (r < 0)
+			return r;
+	}
+	if (ret)
+		*ret = ports;
+	return 0;
 }

@@ -43,3 +43,9 @@ int platform_mtls_ports_parse(const char *text, struct platform_mtls_ports *ret,
 
 /* The ports a pod object declares: none when it has no annotation; the parse's error otherwise. */
 int platform_mtls_pod_ports(const json_t *pod, struct platform_mtls_ports *ret, struct cc_error *err);
+
+/* Whether a pod can live in a namespace that requires mutual TLS: its ports annotation parses
+ * (-EINVAL), and it neither shares the node's network (hostNetwork) nor may change its own network
+ * namespace's rules (a container that adds NET_ADMIN or ALL, or is privileged) (-EPERM). The message
+ * names the field and the reason. *ret (may be NULL) gets the declared ports on success. */
+int platform_mtls_pod_check(const json_t *pod, struct platform_mtls_ports *ret, struct cc_error *err);

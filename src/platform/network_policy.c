@@ -47,9 +47,7 @@ static bool is_ipv4(const char *text)
 	return text && inet_pton(AF_INET, text, &a) == 1;
 }
 
-/* A CIDR written back in its canonical form (digits only; no spaces or signs slip through to nft), or
- * false. */
-static bool canonical_cidr(const char *text, char *out, size_t size)
+bool platform_cidr_canonical(const char *text, char *out, size_t size)
 {
 	char address[INET_ADDRSTRLEN];
 	const char *slash = text ? strchr(text, '/') : NULL;
@@ -214,7 +212,7 @@ static void emit_rule(const struct rule_context *x, const json_t *rule)
 			continue;
 		}
 		char cidr[INET_ADDRSTRLEN + 4], one[INET_ADDRSTRLEN + 4];
-		if (!canonical_cidr(str(block, "cidr"), cidr, sizeof(cidr)))
+		if (!platform_cidr_canonical(str(block, "cidr"), cidr, sizeof(cidr)))
 			continue; /* allows nothing */
 		struct cc_buf match = CC_BUF_INIT, excepts = CC_BUF_INIT;
 		cc_buf_appendf(&match, "ip %s %s ", field, cidr);
@@ -222,7 +220,7 @@ static void emit_rule(const struct rule_context *x, const json_t *rule)
 		const json_t *except;
 		bool broken = false; /* an exception that cannot be written: the whole peer allows nothing */
 		json_array_foreach (json_object_get(block, "except"), j, except) {
-			if (canonical_cidr(json_string_value(except), one, sizeof(one)))
+			if (platform_cidr_canonical(json_string_value(except), one, sizeof(one)))
 				cc_buf_appendf(&excepts, "%s%s", excepts.len ? ", " : "", one);
 			else
 				broken = true;

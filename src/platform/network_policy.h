@@ -13,6 +13,8 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 struct cc_buf;
 
@@ -21,3 +23,7 @@ struct cc_buf;
  * same table). pods, namespaces and policies are the stored lists. */
 void platform_network_policy_rules(const json_t *pods, const json_t *namespaces, const json_t *policies,
 				   struct cc_buf *chains, struct cc_buf *dispatch);
+
+/* A CIDR written back in its canonical form into out (digits only: no spaces or signs slip through to
+ * nft), or false. Shared with the mTLS guard, whose rules name the pod subnet. */
+bool platform_cidr_canonical(const char *text, char *out, size_t size);

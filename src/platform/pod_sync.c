@@ -12,6 +12,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "platform/admit.h"
+#include "platform/mtls_guard.h"
 #include "platform/objects.h"
 #include "platform/pod_config.h"
 #include "platform/pod_env.h"
@@ -715,7 +716,8 @@ void pods_sync(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
 	}
 	if (!ps->start_ns)
 		ps->start_ns = cc_time_now_ns();
-	if (ensure_sandbox(p, ps, pod) && step_init(p, ps, pod))
+	/* The mTLS guard is in place before any container of a guarded pod runs (mtls_guard.h). */
+	if (ensure_sandbox(p, ps, pod) && pods_mtls_guard(p, ps, pod) && step_init(p, ps, pod))
 		for (size_t i = ps->n_init; i < ps->n_containers; i++)
 			step_container(p, ps, pod, &ps->containers[i]);
 	refresh_volumes(p, ps, pod);

@@ -22,6 +22,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
+#include "platform/mtls_guard.h"
 #include "platform/network_policy.h"
 #include "platform/objects.h"
 
@@ -39,6 +40,7 @@
 struct platform_service_proxy {
 	struct platform_objects *objects;
 	char table[64];
+	char pod_subnet[64];
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -246,7 +248,8 @@ char *platform_service_proxy_ruleset(const char *table, const void *services_lis
 /* NetworkPolicies (network_policy.h): their chains in the ip table, judged after connection
  * tracking, and the same chains in a bridge table of the same name for traffic between pods of the
  * bridge, judged per new TCP connection (and per packet otherwise). No policy: no bridge table. */
-static char *policy_ruleset(const char *table, const json_t *pods, const json_t *namespaces, const json_t *policies)
+static char *policy_ruleset(const char *table, const char *pod_subnet, const json_t *pods, const json_t *namespaces,
+			    const json_t *policies)
 {
 	struct cc_buf chains = CC_BUF_INIT, dispatch = CC_BUF_INIT, out = CC_BUF_INIT;
 	platform_network_policy_rules(pods, namespaces, policies, &chains, &dispatch);
@@ -262,6 +265,13 @@ static char *policy_ruleset(const char *table, const json_t *pods, const json_t 
 			       "\t\tmeta l4proto tcp tcp flags & (syn | ack) != syn accept\n%s\t}\n%s}\n",
 			       table, dispatch.data, chains.data ? chains.data : "");
 	}
+	/* The mTLS guard's Service half (mtls_guard.h): in the same transaction, so a Service never
+	 * routes to a guarded pod's undeclared port between two updates. */
+	struct cc_buf mtls = CC_BUF_INIT;
+	platform_mtls_forward_rules(pods, namespaces, pod_subnet, &mtls);
+	if (mtls.len)
+		cc_buf_appendf(&out, "table ip %s {\n%s}\n", table, mtls.data);
+	cc_buf_free(&mtls);
 	cc_buf_free(&chains);
 	cc_buf_free(&dispatch);
 	return cc_buf_steal(&out, NULL);
@@ -318,7 +328,7 @@ static void sync_rules(struct platform_service_proxy *p)
 		free(services_text);
 		return;
 	}
-	_cleanup_free_ char *policy_text = policy_ruleset(p->table, pods, namespaces, policies);
+	_cleanup_free_ char *policy_text = policy_ruleset(p->table, p->pod_subnet, pods, namespaces, policies);
 	json_decref(pods);
 	json_decref(namespaces);
 	json_decref(policies);
@@ -384,12 +394,13 @@ static void *proxy_main(void *arg)
 	return NULL;
 }
 
-int platform_service_proxy_start(struct platform_objects *objects, const char *table,
+int platform_service_proxy_start(struct platform_objects *objects, const char *table, const char *pod_subnet,
 				 struct platform_service_proxy **ret, struct cc_error *err)
 {
 	struct platform_service_proxy *p = cc_xcalloc(1, sizeof(*p));
 	p->objects = objects;
 	snprintf(p->table, sizeof(p->table), "%s", table);
+	snprintf(p->pod_subnet, sizeof(p->pod_subnet), "%s", pod_subnet);
 	p->nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!p->nft) {
 		free(p);

@@ -15,7 +15,8 @@ struct platform_service_proxy;
 
 #define PLATFORM_SERVICE_TABLE "cocoon"
 
-int platform_service_proxy_start(struct platform_objects *objects, const char *table,
+/* pod_subnet: the pods' CIDR, which the mTLS guard's rules name (mtls_guard.h). */
+int platform_service_proxy_start(struct platform_objects *objects, const char *table, const char *pod_subnet,
 				 struct platform_service_proxy **ret, struct cc_error *err);
 /* Stops following changes; remove: the table goes too (`cocoon down`). */
 void platform_service_proxy_stop(struct platform_service_proxy *p, bool remove);
