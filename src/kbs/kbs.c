@@ -5,7 +5,9 @@
 #include "attest/policy.h"
 #include "kbs/kbs_evidence.h"
 #include "kbs/kbs_mtls_checks.h"
+#include "kbs/kbs_mtls_crl.h"
 #include "kbs/kbs_mtls_issue.h"
+#include "kbs/kbs_mtls_revoke.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_reply.h"
 #include "kbs/kbs_tenant.h"
@@ -135,13 +137,16 @@ static json_t *ear_claims(const struct kbs *kbs, const struct kbs_session *s, co
 }
 
 /* Appraises authentic claims against the tenant's policy; a tenant without a policy gets nothing.
- * policy_digest is SHA-384 of the canonical policy that judged (zero without one). */
+ * policy_digest is SHA-384 of the canonical policy that judged (zero without one). *ret_judged is
+ * true when a policy was read and evaluated: only then does a refusal say anything of the node (a
+ * store that cannot be read says nothing, and must not revoke its certificates). */
 static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, json_t **ret_appraisal,
-		     uint8_t policy_digest[48], char *reason, size_t size)
+		     uint8_t policy_digest[48], bool *ret_judged, char *reason, size_t size)
 {
 	struct cc_error err = { 0 };
 	_cleanup_json_ json_t *policy = NULL;
 	memset(policy_digest, 0, 48);
+	*ret_judged = false;
 	if (kbs_policy_get(kbs->cfg.store, tenant, &policy, &err) < 0) {
 		snprintf(reason, size, "%s", cc_error_message(&err));
 		return false;
@@ -152,6 +157,7 @@ static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, 
 		return false;
 	}
 	bool met = attest_policy_evaluate(policy, claims, ret_appraisal);
+	*ret_judged = true;
 	if (met)
 		return true;
 	/* The first rule that failed says why (the appraisal in the EAR has them all). */
@@ -165,6 +171,18 @@ static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, 
 	snprintf(reason, size, "the claims do not meet the policy of tenant `%s`%s%s", tenant, why ? ": " : "",
 		 why ? why : "");
 	return false;
+}
+
+/* Evidence the verifier refused may still be authentic: its node's TPM signed this session's
+ * binding, and what failed is the log's replay. Then the node is the one that failed, and its
+ * certificates are revoked. Evidence whose quote does not verify on its own (a forged or replayed
+ * quote, an unknown node) revokes nothing: anyone could send it. */
+static void revoke_if_authentic(struct kbs *kbs, const struct kbs_session *s, const json_t *evidence,
+				const uint8_t binding[48], const char *reason)
+{
+	const char *node = NULL;
+	if (kbs_evidence_authentic_quote(kbs, s->tenant, s->tee, evidence, binding, 48, &node) == 1)
+		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, NULL, reason);
 }
 
 static void handle_attest(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
@@ -215,16 +233,31 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	 * challenge and to the TEE key the secrets will be encrypted to. */
 	uint8_t binding[48];
 	canonical = cc_json_canonical(runtime);
-	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, &err) < 0 ||
-	    kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0 ||
-	    kbs_pod_claims(runtime, claims, &err) < 0 || kbs_mtls_csr_list_check(runtime, &err) < 0) {
+	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, &err) < 0) {
+		snprintf(reason, sizeof(reason), "cannot digest the runtime data");
+		kbs_problem(resp, 500, "Internal", "%s", reason);
+		goto burn;
+	}
+	if (kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0) {
+		snprintf(reason, sizeof(reason), "%s", cc_error_message(&err));
+		kbs_problem(resp, 401, "EvidenceRejected", "%s", reason);
+		revoke_if_authentic(kbs, &s, evidence, binding, reason);
+		goto burn;
+	}
+	if (kbs_pod_claims(runtime, claims, &err) < 0 || kbs_mtls_csr_list_check(runtime, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", cc_error_message(&err));
 		kbs_problem(resp, 401, "EvidenceRejected", "%s", reason);
 		goto burn;
 	}
 	uint8_t policy_digest[48];
 	char jti[37];
-	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, policy_digest, reason, sizeof(reason));
+	bool judged;
+	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, policy_digest, &judged, reason, sizeof(reason));
+	if (!affirming && judged && strcmp(s.tee, "tpm") == 0)
+		/* the evidence verified: its node is the one that failed. A policy that judged one named pod
+		 * (cocoon-pod) failed that pod, not the node's others. */
+		kbs_mtls_revoke_failed_node(kbs, s.tenant, json_string_value(json_object_get(evidence, "node")),
+					    json_string_value(json_object_get(runtime, "cocoon-pod")), reason);
 	if (cc_random_uuid(jti, &err) < 0 ||
 	    kbs_mtls_facts(s.tee, runtime, evidence, policy_digest, &facts, &err) < 0 ||
 	    !(ear = ear_claims(kbs, &s, jti, affirming, claims, appraisal, tee_key)) ||
@@ -248,8 +281,8 @@ out:
 }
 
 /* Who is asking: an attested session (cookie) or an EAR token of ours (Authorization: Bearer). */
-static int requester(struct kbs *kbs, const struct cc_http_request *req, char *tenant, size_t tenant_size,
-		     bool *ret_affirming, json_t **ret_key, struct cc_error *err)
+int kbs_requester(struct kbs *kbs, const struct cc_http_request *req, char *tenant, size_t tenant_size,
+		  bool *ret_affirming, json_t **ret_key, struct cc_error *err)
 {
 	const char *auth = cc_http_request_header(req, "authorization");
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
@@ -298,7 +331,7 @@ static void handle_resource(const struct cc_http_request *req, struct cc_http_re
 	if (strcmp(req->method, "GET") != 0)
 		return kbs_problem(resp, 405, "InvalidRequest",
 				   "resources are read with GET; write them through the admin API");
-	if (requester(kbs, req, tenant, sizeof(tenant), &affirming, &tee_key, &err) < 0) {
+	if (kbs_requester(kbs, req, tenant, sizeof(tenant), &affirming, &tee_key, &err) < 0) {
 		kbs_record(req, "kbs.resource", NULL, path, false, cc_error_message(&err));
 		return kbs_problem(resp, 401, "UnAuthenticated", "%s", cc_error_message(&err));
 	}
@@ -376,6 +409,9 @@ int kbs_new(const struct kbs_config *cfg, struct kbs **ret, struct cc_error *err
 	    (struct cc_http_route){ "POST", "/kbs/v0/node/activate", false, kbs_handle_activate, kbs->registrations };
 	kbs->routes[6] =
 	    (struct cc_http_route){ "POST", "/kbs/v0/mtls/certificate", false, kbs_mtls_handle_certificate, kbs };
+	kbs->routes[7] = (struct cc_http_route){ "POST", "/kbs/v0/mtls/revoke", false, kbs_mtls_handle_revoke, kbs };
+	kbs->routes[8] = (struct cc_http_route){ "GET", "/kbs/v0/mtls/crl", false, kbs_mtls_handle_crl, kbs };
+	kbs->routes[9] = (struct cc_http_route){ "GET", "/kbs/v0/mtls/bundle", false, kbs_mtls_handle_bundle, kbs };
 	*ret = kbs;
 	return 0;
 }

@@ -8,6 +8,8 @@
  *                          the evidence must bind SHA-384 of the canonical runtime-data
  *   GET  /kbs/v0/resource/<repo>/<type>/<tag> -> the secret as a JWE to the TEE key
  *   POST /kbs/v0/mtls/certificate {"csr","token","dnsNames"} -> a pod certificate (kbs_mtls_issue.h)
+ *   POST /kbs/v0/mtls/revoke {"serials","reason"} -> the node revokes its pods' (kbs_mtls_revoke.h)
+ *   GET  /kbs/v0/mtls/crl, /kbs/v0/mtls/bundle -> the tenant's CRL and CA bundle, PEM (kbs_mtls_crl.h)
  *
  * TPM nodes register their attestation key by credential activation (kbs_register.c):
  *
@@ -56,6 +58,9 @@ struct kbs_config {
 	/* The public key the platform signs service account tokens with (--sa-issuer-key), or NULL:
 	 * then no pod certificate is issued (kbs_mtls_issue.h). */
 	EVP_PKEY *sa_issuer_key;
+	/* Seconds pod certificate records and kept EARs outlive the certificates (0: a day,
+	 * KBS_MTLS_RETENTION_DEFAULT in kbs_mtls_records.h). */
+	int mtls_retention;
 	/* Bearer tokens on the admin API, authenticated and authorized by the platform (kbs_delegate.h);
 	 * url NULL: client certificates only. */
 	struct kbs_delegate_config delegate;

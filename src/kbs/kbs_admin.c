@@ -8,12 +8,14 @@
  *   PUT|GET  mtls                            the tenant's mTLS configuration (kbs_mtls.h)
  *   POST     mtls/ca                         a CSR for the tenant's issuing CA key, made and sealed here
  *   PUT|GET  mtls/ca                         the certificate the tenant's root signed for that key
+ *   POST     mtls/revoke                     revokes a pod certificate by serial, or a node's (kbs_mtls_revoke.h)
  *
  * Clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin group>
  * every tenant; or, with --delegate-url, a bearer token the platform authenticates and whose user
  * its RBAC allows (kbs_delegate.h). Each request is an audit event naming who made it. */
 #include "kbs/kbs_delegate.h"
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_mtls_revoke.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_tenant.h"
 #include "keys/keyring.h"
@@ -245,9 +247,13 @@ void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response
 		mtls_config(kbs, req, resp, tenant, actor, &err);
 	} else if (strcmp(what, "mtls/ca") == 0) {
 		mtls_ca(kbs, req, resp, tenant, actor, &err);
+	} else if (strcmp(what, "mtls/revoke") == 0) {
+		kbs_mtls_admin_revoke(kbs, req, resp, tenant, actor);
 	} else {
 		kbs_problem(resp, 404, "InvalidRequest",
-			    "unknown admin path `%s` (policy, resource/..., resources, node/..., mtls, mtls/ca)", what);
+			    "unknown admin path `%s` (policy, resource/..., resources, node/..., mtls, mtls/ca, "
+			    "mtls/revoke)",
+			    what);
 	}
 	bool ok = resp->status < 400;
 	kbs_record_as(actor, action, tenant, what, ok, ok ? NULL : (err.code ? cc_error_message(&err) : "refused"));

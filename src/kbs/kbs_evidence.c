@@ -113,6 +113,23 @@ int kbs_evidence_verify(struct kbs *kbs, const char *tenant, const char *tee, co
 	return verifier->verify(&in, ret_claims, err);
 }
 
+int kbs_evidence_authentic_quote(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
+				 const uint8_t *nonce, size_t nonce_len, const char **ret_node)
+{
+	const char *node = json_string_value(json_object_get(evidence, "node"));
+	if (strcmp(tee, "tpm") != 0 || !json_is_object(evidence) || !node)
+		return 0;
+	/* tpm_verify without `measurements` checks everything but the replay (attest/tpm.c) */
+	_cleanup_json_ json_t *quote_only = json_deep_copy(evidence);
+	_cleanup_json_ json_t *claims = NULL;
+	if (!quote_only || json_object_del(quote_only, "measurements") < 0)
+		return 0;
+	if (kbs_evidence_verify(kbs, tenant, tee, quote_only, nonce, nonce_len, &claims, NULL) < 0)
+		return 0;
+	*ret_node = node;
+	return 1;
+}
+
 static bool pod_uid_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -2,6 +2,7 @@
  * are (kbs_tenant.c): AES-256-GCM under the root key with the store key as associated data. */
 #include "kbs/kbs_mtls.h"
 
+#include "kbs/kbs_mtls_rate.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -35,7 +36,8 @@ static int store_key(const char *tenant, const char *suffix, char *out, size_t s
 
 static int check_config(json_t *cfg, struct cc_error *err)
 {
-	static const char *const fields[] = { "trustDomain", "clusterDomain", "lifetime", "enabled" };
+	static const char *const fields[] = { "trustDomain", "clusterDomain", "lifetime", "enabled",
+					      "issuancesPerMinute" };
 	if (!json_is_object(cfg))
 		return cc_error_set(err, EINVAL, "the mTLS configuration is a JSON object");
 	const char *name;
@@ -46,7 +48,9 @@ static int check_config(json_t *cfg, struct cc_error *err)
 			i++;
 		if (i == CC_ARRAY_SIZE(fields))
 			return cc_error_set(
-			    err, EINVAL, "unknown mTLS field `%.64s` (trustDomain, clusterDomain, lifetime, enabled)",
+			    err, EINVAL,
+			    "unknown mTLS field `%.64s` (trustDomain, clusterDomain, lifetime, enabled, "
+			    "issuancesPerMinute)",
 			    name);
 	}
 	const char *td = json_string_value(json_object_get(cfg, "trustDomain"));
@@ -66,6 +70,11 @@ static int check_config(json_t *cfg, struct cc_error *err)
 	json_t *enabled = json_object_get(cfg, "enabled");
 	if (enabled && !json_is_boolean(enabled))
 		return cc_error_set(err, EINVAL, "enabled is true or false");
+	json_t *rate = json_object_get(cfg, "issuancesPerMinute");
+	if (rate &&
+	    (!json_is_integer(rate) || json_integer_value(rate) < 1 || json_integer_value(rate) > KBS_MTLS_RATE_MAX))
+		return cc_error_set(err, EINVAL, "issuancesPerMinute is a number of certificates per node from 1 to %d",
+				    KBS_MTLS_RATE_MAX);
 	return 0;
 }
 

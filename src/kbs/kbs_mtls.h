@@ -2,7 +2,8 @@
  * store beside the tenant's other data (kbs_tenant.h), so several brokers on one etcd share it:
  *
  *   kbs/<tenant>/mtls          the configuration, canonical JSON: {"trustDomain", "clusterDomain",
- *                              "lifetime" (seconds), "enabled"}; without it nothing is issued
+ *                              "lifetime" (seconds), "enabled", and "issuancesPerMinute" (per node;
+ *                              kbs_mtls_rate.h's 120 when absent)}; without it nothing is issued
  *   kbs/<tenant>/mtls/ca       the issuing CA's private key (DER), sealed under the root key with
  *                              this store key as associated data, so it cannot be moved; never clear
  *   kbs/<tenant>/mtls/ca-cert  the CA certificate the tenant's offline root signed (PEM)
@@ -29,8 +30,9 @@ struct cc_store;
 #define KBS_MTLS_CONFIG_MAX       4096
 
 /* Checks the configuration (unknown fields refused; trustDomain required; clusterDomain defaults to
- * cluster.local, lifetime to 3600 s within 600-86400, enabled to true) and stores it with the
- * defaults filled in. *ret (optional) is what was stored. */
+ * cluster.local, lifetime to 3600 s within 600-86400, enabled to true; issuancesPerMinute, 1-10000,
+ * stays absent unless given) and stores it with the defaults filled in. *ret (optional) is what was
+ * stored. */
 int kbs_mtls_config_put(struct cc_store *store, const char *tenant, const char *text, size_t len, json_t **ret,
 			struct cc_error *err);
 /* -ENOENT when the tenant has no mTLS configuration. */

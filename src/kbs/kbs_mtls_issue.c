@@ -6,6 +6,7 @@
 
 #include "kbs/kbs_mtls.h"
 #include "kbs/kbs_mtls_checks.h"
+#include "kbs/kbs_mtls_rate.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_sa_token.h"
 #include "lib/base/cleanup.h"
@@ -36,8 +37,8 @@ int kbs_mtls_facts(const char *tee, const json_t *runtime_data, const json_t *ev
 	*ret = NULL;
 	const json_t *csr = json_object_get(runtime_data, "cocoon-csr");
 	const char *node = json_string_value(json_object_get(evidence, "node"));
-	if (!csr || strcmp(tee, "tpm") != 0 || !node)
-		return 0; /* only TPM evidence replays a log that names pods */
+	if (strcmp(tee, "tpm") != 0 || !node)
+		return 0; /* only TPM evidence replays a log that names pods, and names its node */
 	_cleanup_free_ char *canonical = cc_json_canonical(evidence);
 	uint8_t digest[CC_ATTESTATION_DIGEST_SIZE];
 	if (!canonical || cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), digest, err) < 0)
@@ -49,9 +50,10 @@ int kbs_mtls_facts(const char *tee, const json_t *runtime_data, const json_t *ev
 		const json_t *seq = json_object_get(record, "seq");
 		json_array_append_new(seqs, json_is_integer(seq) ? json_incref((json_t *)seq) : json_null());
 	}
-	*ret = json_pack("{s:s, s:o, s:o, s:O, s:o}", "node", node, "evidenceDigest",
-			 cc_json_hex(digest, sizeof(digest)), "policyDigest",
-			 cc_json_hex(policy_digest, CC_ATTESTATION_DIGEST_SIZE), "csr", csr, "logSeq", seqs);
+	*ret = json_pack("{s:s, s:o, s:o, s:o}", "node", node, "evidenceDigest", cc_json_hex(digest, sizeof(digest)),
+			 "policyDigest", cc_json_hex(policy_digest, CC_ATTESTATION_DIGEST_SIZE), "logSeq", seqs);
+	if (csr)
+		json_object_set(*ret, "csr", (json_t *)csr);
 	return 0;
 }
 
@@ -76,6 +78,7 @@ struct issuance {
 	int status;
 	const char *kind;
 	char reason[768];
+	int retry_after; /* seconds, with 429 */
 };
 
 static int refuse(struct issuance *is, int status, const char *kind, const char *fmt, ...)
@@ -111,7 +114,7 @@ static int check_session(struct issuance *is, const struct cc_http_request *req)
 			      "the attestation of this session did not meet tenant `%s`'s policy (contraindicated), "
 			      "so it vouches for no pod",
 			      is->s.tenant);
-	if (!is->s.facts)
+	if (!fact(is, "csr"))
 		return refuse(is, 403, "CsrNotBound",
 			      "this session's attestation bound no CSR keys: pod certificates need TPM evidence whose "
 			      "runtime data lists the CSRs' SPKI digests (cocoon-csr)");
@@ -181,6 +184,24 @@ static int check_pod(struct issuance *is)
 	if (r < 0)
 		return refuse(is, 403, "PodNotAttested", "pod %s/%s: %s", is->pod.namespace, is->pod.pod_name,
 			      cc_error_message(&err));
+	return 0;
+}
+
+/* The limit on issuances per node per minute (kbs_mtls_rate.h), taken last before signing, so
+ * refused requests do not count. */
+static int check_rate(struct issuance *is)
+{
+	struct cc_error err = { 0 };
+	int retry_after = 0;
+	int r = kbs_mtls_rate_take(is->kbs->cfg.store, is->s.tenant, json_string_value(fact(is, "node")),
+				   (int)json_integer_value(json_object_get(is->cfg, "issuancesPerMinute")),
+				   cc_time_now_ns() / 1000000, &retry_after, &err);
+	if (r == -EAGAIN) {
+		is->retry_after = retry_after;
+		return refuse(is, 429, "TooManyCertificates", "%s", cc_error_message(&err));
+	}
+	if (r < 0)
+		return refuse(is, 500, "Internal", "%s", cc_error_message(&err));
 	return 0;
 }
 
@@ -343,7 +364,7 @@ void kbs_mtls_handle_certificate(const struct cc_http_request *req, struct cc_ht
 {
 	struct issuance is = { .kbs = userdata };
 	bool ok = check_session(&is, req) == 0 && check_config(&is) == 0 && check_request(&is, req) == 0 &&
-		  check_pod(&is) == 0 && check_names(&is) == 0 && issue(&is) == 0;
+		  check_pod(&is) == 0 && check_names(&is) == 0 && check_rate(&is) == 0 && issue(&is) == 0;
 	emit(&is, req, ok);
 	if (ok)
 		cc_http_response_json(resp, 201,
@@ -352,6 +373,11 @@ void kbs_mtls_handle_certificate(const struct cc_http_request *req, struct cc_ht
 						is.spiffe_id));
 	else
 		kbs_problem(resp, is.status, is.kind, "%s", is.reason);
+	if (is.retry_after > 0) {
+		char seconds[16];
+		snprintf(seconds, sizeof(seconds), "%d", is.retry_after);
+		cc_http_response_add_header(resp, "retry-after", seconds);
+	}
 	if (is.have_session)
 		kbs_session_release(&is.s);
 	json_decref(is.ear);

@@ -11,9 +11,10 @@
  * verifies with --sa-issuer-key, is unexpired, is for `cocoon-kbs:TENANT` and names a pod with a
  * container UID-* in the replayed log (the pod the runtime data named, when it named one); the
  * tenant has an enabled mTLS configuration and an active CA; every DNS name lies under the token's
- * namespace. The certificate carries the CocoonAttestation extension, is recorded at
- * kbs/<tenant>/mtls/issued/<serial>, and the EAR it rests on is kept at kbs/<tenant>/mtls/ear/<jti>.
- * Every decision is a `kbs.mtls.issue` event. */
+ * namespace; and the node is within its limit of issuances per minute (kbs_mtls_rate.h: 429
+ * TooManyCertificates with Retry-After beyond it). The certificate carries the CocoonAttestation extension, is recorded
+ * at kbs/<tenant>/mtls/issued/<serial>, and the EAR it rests on is kept at kbs/<tenant>/mtls/ear/<jti>. Every decision
+ * is a `kbs.mtls.issue` event. */
 #pragma once
 
 #include "lib/crypto/attestation_ext.h"
@@ -26,9 +27,10 @@ struct cc_error;
 
 /* What an attestation established that pod certificates need and the EAR does not carry, kept with
  * the session: {node, evidenceDigest (hex SHA-384 of the canonical tee-evidence), policyDigest (hex
- * SHA-384 of the canonical policy that appraised it), csr (the runtime data's cocoon-csr), logSeq (each
- * log record's seq, in the log's order, null where a record has none)}. *ret is NULL, and nothing is
- * kept, unless the evidence is TPM evidence and the runtime data bound CSR keys. */
+ * SHA-384 of the canonical policy that appraised it), csr (the runtime data's cocoon-csr, absent when
+ * it bound no CSR keys: then nothing is issued), logSeq (each log record's seq, in the log's order,
+ * null where a record has none)}. The node is also what a revocation by the session may touch
+ * (kbs_mtls_revoke.h). *ret is NULL, and nothing is kept, unless the evidence is TPM evidence. */
 int kbs_mtls_facts(const char *tee, const json_t *runtime_data, const json_t *evidence,
 		   const uint8_t policy_digest[CC_ATTESTATION_DIGEST_SIZE], json_t **ret, struct cc_error *err);
 

@@ -16,10 +16,15 @@ struct kbs {
 	char token_kid[24];
 	struct kbs_sessions *sessions;
 	struct kbs_registrations *registrations;
-	struct cc_http_route routes[7];
+	struct cc_http_route routes[10];
 };
 
 void kbs_admin_handle(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);
+
+/* Who asks: the tenant of an attested session (cookie, authentic evidence) or of an EAR of ours
+ * (Authorization: Bearer), the verdict and the TEE key; -ENOENT or the token's error otherwise. */
+int kbs_requester(struct kbs *kbs, const struct cc_http_request *req, char *tenant, size_t tenant_size,
+		  bool *ret_affirming, json_t **ret_key, struct cc_error *err);
 
 /* The session id from the request's `kbs-session-id` cookie; false when there is none. */
 bool kbs_session_cookie(const struct cc_http_request *req, char out[KBS_SESSION_ID_SIZE]);

@@ -7,11 +7,21 @@ POST /kbs/v0/mtls/certificate with the pod's service account token and DNS names
 
 Usage: kbs_mtls_client.py URL CA --node N --ak-dir DIR --log FILE --out DIR --token-file FILE
                           [--tenant T] [--pod UID] [--dns NAME]... [--bind other|none] [--no-attest]
+                          [--no-csr] [--tamper log|signature] [--revoke SERIAL]... [--reason R]
+                          [--crl FILE] [--bundle FILE]
 Writes DIR/tls.key, DIR/tls.crt and DIR/ca.pem on success (the test reads the attestation extension
 with openssl asn1parse: this python3-cryptography cannot parse its 128-bit OID arc); prints one JSON object: the statuses, the EAR's claims (unverified: the test reads
 its jti), the evidence digest it sent, and the certificate answer or the problem.
+
+Revocation (design step 4), on the same session: --no-csr attests without asking for a certificate
+(no token file needed); --tamper alters the evidence after the quote (log: one measurement record more, so
+the log no longer replays though the quote is the TPM's; signature: the quote's signature, as a
+forger would send it); --revoke posts the serials to /kbs/v0/mtls/revoke (with --reason); --crl and
+--bundle fetch the tenant's CRL and CA bundle (PEM) into FILE. Their statuses and answers join the
+JSON object as "revoke", "crl" and "bundle".
 """
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -40,11 +50,17 @@ def main():
     p.add_argument("--ak-dir", required=True)
     p.add_argument("--log")
     p.add_argument("--out", required=True)
-    p.add_argument("--token-file", required=True)
+    p.add_argument("--token-file")
     p.add_argument("--pod")
     p.add_argument("--dns", action="append", default=[])
     p.add_argument("--bind", choices=["own", "other", "none"], default="own")
     p.add_argument("--no-attest", action="store_true")
+    p.add_argument("--no-csr", action="store_true")
+    p.add_argument("--tamper", choices=["log", "signature"])
+    p.add_argument("--revoke", action="append", default=[])
+    p.add_argument("--reason")
+    p.add_argument("--crl")
+    p.add_argument("--bundle")
     args = p.parse_args()
 
     pod_key = ec.generate_private_key(ec.SECP256R1())
@@ -68,6 +84,7 @@ def main():
             runtime["cocoon-pod"] = args.pod
         binding = hashlib.sha384(kbs_client.canonical(runtime)).digest()
         evidence = kbs_client.tpm_evidence(args, binding)
+        tamper(evidence, args.tamper)
         result["evidence_digest"] = hashlib.sha384(kbs_client.canonical(evidence)).hexdigest()
         status, answer = kbs.call("POST", "/kbs/v0/attest", {"runtime-data": runtime, "tee-evidence": evidence})
         result["attest"] = status
@@ -76,6 +93,12 @@ def main():
             print(json.dumps(result))
             return
         result["ear"] = json.loads(kbs_client.unb64url(answer["token"].split(".")[1]))
+    if args.no_csr:
+        after(kbs, args, result)
+        print(json.dumps(result))
+        return
+    if not args.token_file:
+        p.error("--token-file is needed to ask for a certificate (or --no-csr)")
     token = open(args.token_file).read().strip()
     body = {"csr": csr.public_bytes(serialization.Encoding.PEM).decode(), "token": token, "dnsNames": args.dns}
     status, answer = kbs.call("POST", "/kbs/v0/mtls/certificate", body)
@@ -91,7 +114,47 @@ def main():
                                       serialization.NoEncryption()))
     open(os.path.join(args.out, "tls.crt"), "w").write(answer["certificate"])
     open(os.path.join(args.out, "ca.pem"), "w").write(answer["ca"])
+    after(kbs, args, result)
     print(json.dumps(result))
+
+
+def tamper(evidence, how):
+    """Evidence a broken node (log) or a forger (signature) would send."""
+    if how == "log":
+        # a record the TPM never saw extended (a well-formed copy of the last one): the log no longer replays
+        record = dict(evidence["measurements"][-1])
+        record["seq"] = record.get("seq", 0) + 1
+        evidence["measurements"].append(record)
+    elif how == "signature":
+        sig = bytearray(base64.b64decode(evidence["signature"]))
+        sig[-1] ^= 0xFF
+        evidence["signature"] = base64.b64encode(bytes(sig)).decode()
+
+
+def get_pem(kbs, path):
+    """GET a PEM answer on the session: (status, content type, text)."""
+    kbs.conn.request("GET", path, headers={"Cookie": kbs.cookie} if kbs.cookie else {})
+    r = kbs.conn.getresponse()
+    return r.status, r.getheader("Content-Type"), r.read().decode()
+
+
+def after(kbs, args, result):
+    """What the node does with its session besides issuance: revoke, fetch the CRL and the bundle."""
+    if args.revoke:
+        body = {"serials": args.revoke}
+        if args.reason:
+            body["reason"] = args.reason
+        status, answer = kbs.call("POST", "/kbs/v0/mtls/revoke", body)
+        result["revoke"] = {"status": status, "answer": answer}
+    for name, path in (("crl", args.crl), ("bundle", args.bundle)):
+        if not path:
+            continue
+        status, ctype, text = get_pem(kbs, "/kbs/v0/mtls/" + name)
+        result[name] = {"status": status, "type": ctype}
+        if status == 200:
+            open(path, "w").write(text)
+        else:
+            result[name]["problem"] = json.loads(text)
 
 
 if __name__ == "__main__":
