@@ -136,38 +136,52 @@ static json_t *tee_jwk(EVP_PKEY *key)
 	return jwk;
 }
 
-int agent_fetch(const struct agent_config *cfg, const char *resource, const char *out_path, struct cc_error *err)
+struct agent_session {
+	const struct agent_config *cfg;
+	char cookie[256];
+	EVP_PKEY *tee_key; /* the secrets of this session come back encrypted to it */
+};
+
+void agent_session_free(struct agent_session *s)
 {
-	_cleanup_free_ char *path = ak_path(cfg), *canonical = NULL, *resource_path = NULL;
-	char cookie[256] = "";
-	_cleanup_json_ json_t *challenge = NULL, *runtime = NULL, *evidence = NULL, *log = NULL, *body = NULL,
-			      *answer = NULL, *jwe = NULL;
+	if (!s)
+		return;
+	EVP_PKEY_free(s->tee_key);
+	cc_wipe(s->cookie, sizeof(s->cookie));
+	free(s);
+}
+
+int agent_session_open(const struct agent_config *cfg, const json_t *extra, struct agent_session **ret,
+		       struct cc_error *err)
+{
+	_cleanup_free_ char *path = ak_path(cfg), *canonical = NULL;
+	_cleanup_json_ json_t *challenge = NULL, *runtime = NULL, *evidence = NULL, *log = NULL, *body = NULL;
 	_cleanup_json_ json_t *auth =
 	    json_pack("{s:s, s:s, s:{s:s}}", "version", "0.1.0", "tee", "tpm", "extra-params", "tenant", cfg->tenant);
-	EVP_PKEY *key = NULL;
-	uint8_t *secret = NULL;
-	size_t secret_len = 0;
 	if (access(path, F_OK) != 0)
 		return cc_error_set(err, ENOENT,
 				    "the node has no attestation key in %s: run `cocoon attest agent register`",
 				    cfg->state_dir);
-	int r = call(cfg, NULL, "POST", "/kbs/v0/auth", auth, 200, &challenge, cookie, sizeof(cookie), err);
+	struct agent_session *s = cc_xcalloc(1, sizeof(*s));
+	s->cfg = cfg;
+	int r = call(cfg, NULL, "POST", "/kbs/v0/auth", auth, 200, &challenge, s->cookie, sizeof(s->cookie), err);
 	if (r < 0)
 		goto out;
-
 	const char *nonce = json_string_value(json_object_get(challenge, "nonce"));
-	if (!nonce || !cookie[0]) {
+	if (!nonce || !s->cookie[0]) {
 		r = cc_error_set(err, EPROTO, "the broker's challenge lacks a nonce or a session cookie");
 		goto out;
 	}
-	/* A fresh TEE key per fetch: the secret comes back encrypted to it and nothing else. */
-	if (!(key = EVP_EC_gen("prime256v1"))) {
+	/* A fresh TEE key per session: secrets come back encrypted to it and nothing else. */
+	if (!(s->tee_key = EVP_EC_gen("prime256v1"))) {
 		r = cc_error_set(err, EIO, "cannot generate the TEE key");
 		goto out;
 	}
-	runtime = json_pack("{s:s, s:o}", "nonce", nonce, "tee-pubkey", tee_jwk(key));
+	runtime = json_pack("{s:s, s:o}", "nonce", nonce, "tee-pubkey", tee_jwk(s->tee_key));
 	if (cfg->pod) /* bound by the quote with the rest: the broker judges this pod's containers */
 		json_object_set_new(runtime, "cocoon-pod", json_string(cfg->pod));
+	if (extra)
+		json_object_update(runtime, (json_t *)extra);
 	canonical = cc_json_canonical(runtime);
 	uint8_t binding[48];
 	if ((r = cc_digest(CC_DIGEST_SHA384, canonical, strlen(canonical), binding, err)) < 0 ||
@@ -177,18 +191,53 @@ int agent_fetch(const struct agent_config *cfg, const char *resource, const char
 	json_object_set_new(evidence, "node", json_string(cfg->node));
 	json_object_set(evidence, "measurements", log);
 	body = json_pack("{s:O, s:O}", "runtime-data", runtime, "tee-evidence", evidence);
-	if ((r = call(cfg, cookie, "POST", "/kbs/v0/attest", body, 200, &answer, NULL, 0, err)) < 0)
-		goto out;
-	resource_path = cc_xasprintf("/kbs/v0/resource/%s", resource);
-	if ((r = call(cfg, cookie, "GET", resource_path, NULL, 200, &jwe, NULL, 0, err)) < 0 ||
-	    (r = cc_jose_jwe_decrypt_ecdh(key, jwe, &secret, &secret_len, err)) < 0)
-		goto out;
-	r = cc_write_file_atomic(out_path, secret, secret_len, 0600, err);
+	r = call(cfg, s->cookie, "POST", "/kbs/v0/attest", body, 200, NULL, NULL, 0, err);
 out:
+	if (r < 0)
+		agent_session_free(s);
+	else
+		*ret = s;
+	return r;
+}
+
+int agent_session_call(struct agent_session *s, const char *method, const char *path, const json_t *body, long want,
+		       json_t **ret, struct cc_error *err)
+{
+	return call(s->cfg, s->cookie, method, path, body, want, ret, NULL, 0, err);
+}
+
+int agent_session_get_text(struct agent_session *s, const char *path, char **ret, struct cc_error *err)
+{
+	_cleanup_free_ char *url = cc_xasprintf("%s%s", s->cfg->kbs_url, path);
+	struct cc_http_client_config client = { .ca_file = s->cfg->ca_file, .cookie = s->cookie, .timeout_ms = 30000 };
+	struct cc_http_result res;
+	int r = cc_http_client_request(&client, "GET", url, NULL, NULL, 0, &res, err);
+	if (r < 0)
+		return r;
+	if (res.status != 200)
+		r = cc_error_set(err, res.status == 404 ? ENOENT : EIO, "GET %s: HTTP %ld: %.*s", path, res.status,
+				 (int)(res.body.len > 300 ? 300 : res.body.len), res.body.data ? res.body.data : "");
+	else
+		*ret = cc_xstrndup(res.body.data ? res.body.data : "", res.body.len);
+	cc_http_result_free(&res);
+	return r;
+}
+
+int agent_fetch(const struct agent_config *cfg, const char *resource, const char *out_path, struct cc_error *err)
+{
+	_cleanup_free_ char *resource_path = cc_xasprintf("/kbs/v0/resource/%s", resource);
+	_cleanup_json_ json_t *jwe = NULL;
+	struct agent_session *s = NULL;
+	uint8_t *secret = NULL;
+	size_t secret_len = 0;
+	int r = agent_session_open(cfg, NULL, &s, err);
+	if (r == 0 && (r = agent_session_call(s, "GET", resource_path, NULL, 200, &jwe, err)) == 0 &&
+	    (r = cc_jose_jwe_decrypt_ecdh(s->tee_key, jwe, &secret, &secret_len, err)) == 0)
+		r = cc_write_file_atomic(out_path, secret, secret_len, 0600, err);
 	if (secret) {
 		cc_wipe(secret, secret_len);
 		free(secret);
 	}
-	EVP_PKEY_free(key);
+	agent_session_free(s);
 	return r;
 }

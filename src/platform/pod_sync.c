@@ -16,6 +16,7 @@
 #include "platform/objects.h"
 #include "platform/pod_config.h"
 #include "platform/pod_env.h"
+#include "platform/pod_mtls.h"
 #include "platform/pod_pool.h"
 #include "platform/pod_pull.h"
 #include "platform/pod_sandbox.h"
@@ -166,7 +167,9 @@ static int prepare_volumes(struct platform_pods *p, struct pod_state *ps, const 
 	ps->volumes = volumes;
 	/* The key comes last: a key from the broker is asked for with the pod's containers measured,
 	 * and their configs need the volumes. */
-	return encrypt && !refresh ? pod_volume_key(p, ps, pod, err) : 0;
+	if (encrypt && !refresh)
+		r = pod_volume_key(p, ps, pod, err);
+	return r < 0 ? r : pod_mtls_certificate(p, ps, pod, refresh, err);
 }
 
 static bool ensure_sandbox(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
@@ -653,6 +656,7 @@ void pods_teardown(struct platform_pods *p, struct pod_state *ps)
 	pod_volumes_unbind_subpaths(subpaths);
 	ps->sandbox_ready = ps->volumes_ready = false;
 	remove_pod_cgroups(ps);
+	pod_mtls_revoke(p, ps);
 	/* The pod's files: memory volumes, encrypted emptyDirs (shredded with the key), the rest. */
 	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
 	_cleanup_free_ char *encrypted = cc_xasprintf("%s/%s", p->pool_dir, ps->uid);

@@ -162,13 +162,23 @@ static int measure_pod(struct platform_pods *p, struct pod_state *ps, const json
 	return cc_write_file_atomic(pins, text, strlen(text), 0600, err);
 }
 
+int pods_attest_ready(struct platform_pods *p, struct pod_state *ps, const json_t *pod,
+		      const struct agent_config *agent, struct cc_error *err)
+{
+	int r = ensure_registered(p, agent, err);
+	return r < 0 ? r : measure_pod(p, ps, pod, err);
+}
+
 int pod_volume_key_pinned(struct platform_pods *p, const struct pod_state *ps, const json_t *pod, const char *name,
 			  const json_t *config, struct cc_error *err)
 {
-	if (!json_string_value(json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"),
-					       VOLUME_KEY_ANNOTATION)))
-		return 0; /* no key of the broker's: nothing was judged */
 	_cleanup_free_ char *pins = pin_path(p, ps);
+	/* Nothing was judged without a key of the broker's, unless the pod was measured for another
+	 * release (its certificate: pod_mtls.c), which leaves the pins. */
+	if (!json_string_value(json_object_get(json_object_get(json_object_get(pod, "metadata"), "annotations"),
+					       VOLUME_KEY_ANNOTATION)) &&
+	    access(pins, F_OK) != 0)
+		return 0;
 	_cleanup_json_ json_t *all = NULL;
 	if (cc_json_load_file(pins, 1u << 20, &all, err) < 0)
 		return cc_error_set(err, EPERM,
@@ -230,9 +240,7 @@ int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *
 		agent.tenant = tenant;
 		agent.pod = ps->uid;
 		if (r == 0)
-			r = ensure_registered(p, &agent, err);
-		if (r == 0)
-			r = measure_pod(p, ps, pod, err);
+			r = pods_attest_ready(p, ps, pod, &agent, err);
 		if (r == 0)
 			r = agent_fetch(&agent, resource, path, err);
 		_cleanup_free_ char *reason =

@@ -8,6 +8,7 @@
 #include "lib/base/safepath.h"
 #include "lib/json/json.h"
 #include "platform/pod_env.h"
+#include "platform/pod_mtls.h"
 #include "platform/pod_projected.h"
 
 #include <dirent.h>
@@ -181,7 +182,21 @@ static int one_volume(struct platform_objects *objects, const json_t *pod, const
 		*ret_path = cc_xstrdup(real);
 		return 0;
 	}
-	static const char *const unsupported[] = { "persistentVolumeClaim", "csi", "nfs", "iscsi", "ephemeral" };
+	if ((source = json_object_get(volume, "csi"))) {
+		/* The one driver served: the pod's mTLS certificate, written by pod_mtls.c. */
+		const char *driver = json_string_value(json_object_get(source, "driver")) ?: "";
+		if (strcmp(driver, POD_MTLS_DRIVER) != 0)
+			return cc_error_set(err, EINVAL,
+					    "volume \"%s\": csi driver \"%s\" is not served by cocoon (only %s)", name,
+					    driver, POD_MTLS_DRIVER);
+		_cleanup_free_ char *dir = pod_mtls_dir(dirs->memory_dir);
+		int r = cc_mkdir_p(dir, 0755, err);
+		if (r < 0)
+			return r;
+		*ret_path = cc_xstrdup(dir);
+		return 0;
+	}
+	static const char *const unsupported[] = { "persistentVolumeClaim", "nfs", "iscsi", "ephemeral" };
 	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
 		if (json_object_get(volume, unsupported[i]))
 			return cc_error_set(err, EINVAL, "volume \"%s\": %s volumes are not supported by cocoon yet",
@@ -205,7 +220,8 @@ int pod_volumes_prepare(struct platform_objects *objects, const json_t *pod, con
 		}
 		/* Secret and ConfigMap volumes are always read-only in the container, as in Kubernetes. */
 		bool readonly = json_object_get(volume, "secret") || json_object_get(volume, "configMap") ||
-				json_object_get(volume, "projected") || json_object_get(volume, "downwardAPI");
+				json_object_get(volume, "csi") || json_object_get(volume, "projected") ||
+				json_object_get(volume, "downwardAPI");
 		json_object_set_new(paths, json_string_value(json_object_get(volume, "name")) ?: "",
 				    json_pack("{s:s, s:b}", "path", path, "readOnly", readonly));
 		free(path);

@@ -320,6 +320,7 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 		p->agent.measurement_log = p->measurement_log;
 		p->have_agent = true;
 	}
+	p->mtls_material = json_object();
 	p->pods_resource = platform_resource_find("", "v1", "pods");
 	p->events_resource = platform_resource_find("", "v1", "events");
 	pthread_mutex_init(&p->lock, NULL);
@@ -380,6 +381,7 @@ void platform_pods_stop(struct platform_pods *p)
 	}
 	pod_puller_free(p->puller);
 	image_store_free(p->images);
+	json_decref(p->mtls_material);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->wake_lock);
 	pthread_cond_destroy(&p->cond);

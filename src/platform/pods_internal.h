@@ -88,6 +88,7 @@ struct platform_pods {
 	bool wake, stopping, started;
 	int64_t last_pass_ms; /* CLOCK_MONOTONIC ms at the end of the last pass (atomic): health's syncloop */
 	struct pod_state *pods;
+	json_t *mtls_material; /* pod_mtls.c: broker tenant -> {bundle, crl, at}, the tenants' mTLS files */
 };
 
 /* pod_sync.c */
@@ -111,6 +112,11 @@ char *pods_instance_dir(const struct pod_state *ps, const char *id);
  * key from the key broker only after the pod's containers are measured (and recorded) and the node
  * attested with them, so that the broker's policy judges the pod itself (pod.containers). */
 int pod_volume_key(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct cc_error *err);
+/* Before the node attests for a pod: the node registered in the broker tenant agent names, and
+ * the pod's containers measured ahead of their launch (once; their parts pinned on the runner's
+ * tmpfs), so that the quote covers them. */
+int pods_attest_ready(struct platform_pods *p, struct pod_state *ps, const json_t *pod,
+		      const struct agent_config *agent, struct cc_error *err);
 /* A launch of a pod whose key the broker released is held to what was judged: the container's image
  * digest and profile (in its config) must be those it was measured with (-EPERM saying so). 0 for
  * pods without a broker key. */

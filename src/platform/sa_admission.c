@@ -43,7 +43,7 @@ static json_t *projected_volume(const char *name)
 			 "path", "namespace", "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.namespace");
 }
 
-static bool mounts_path(const json_t *container, const char *path)
+static bool mounts_path_of(const json_t *container, const char *path)
 {
 	size_t i;
 	const json_t *m;
@@ -53,22 +53,22 @@ static bool mounts_path(const json_t *container, const char *path)
 	return false;
 }
 
-static void mount_everywhere(json_t *spec, const char *volume)
+void platform_admission_mount_everywhere(json_t *spec, const char *volume, const char *path)
 {
 	static const char *const lists[] = { "initContainers", "containers" };
 	for (size_t l = 0; l < 2; l++) {
 		size_t i;
 		json_t *c;
 		json_array_foreach (json_object_get(spec, lists[l]), i, c) {
-			if (mounts_path(c, PLATFORM_SA_MOUNT_PATH))
+			if (mounts_path_of(c, path))
 				continue;
 			json_t *mounts = json_object_get(c, "volumeMounts");
 			if (!json_is_array(mounts)) {
 				mounts = json_array();
 				json_object_set_new(c, "volumeMounts", mounts);
 			}
-			json_array_append_new(mounts, json_pack("{s:s, s:b, s:s}", "name", volume, "readOnly", 1,
-								"mountPath", PLATFORM_SA_MOUNT_PATH));
+			json_array_append_new(
+			    mounts, json_pack("{s:s, s:b, s:s}", "name", volume, "readOnly", 1, "mountPath", path));
 		}
 	}
 }
@@ -111,7 +111,7 @@ bool platform_sa_admit_pod(struct platform_objects *objects, json_t *pod, struct
 	char volume[32];
 	volume_name(volume, sizeof(volume));
 	json_array_append_new(volumes, projected_volume(volume));
-	mount_everywhere(spec, volume);
+	platform_admission_mount_everywhere(spec, volume, PLATFORM_SA_MOUNT_PATH);
 	return true;
 }
 

@@ -19,6 +19,10 @@ struct platform_objects;
 /* Edits pod in place; false after answering 403 (no such service account). */
 bool platform_sa_admit_pod(struct platform_objects *objects, json_t *pod, struct cc_http_response *resp);
 
+/* A read-only mount of volume at path in every container and init container of the pod spec,
+ * unless the container mounts something there already. */
+void platform_admission_mount_everywhere(json_t *spec, const char *volume, const char *path);
+
 /* What kube-controller-manager's service account and root CA publisher controllers make in every
  * namespace: the "default" ServiceAccount and the kube-root-ca.crt ConfigMap (ca.crt: ca_pem).
  * Idempotent. */

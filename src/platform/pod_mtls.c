@@ -1,0 +1,320 @@
+/* Pods' mTLS certificates (see pod_mtls.h). */
+#include "platform/pod_mtls.h"
+
+#include "agent/agent.h"
+#include "agent/agent_mtls.h"
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/base/file.h"
+#include "lib/base/log.h"
+#include "lib/base/timeutil.h"
+#include "lib/crypto/secure.h"
+#include "lib/event/emit.h"
+#include "lib/json/json.h"
+#include "platform/atomic_dir.h"
+#include "platform/mtls_policy.h"
+#include "platform/objects.h"
+#include "platform/pods_internal.h"
+#include "platform/resources.h"
+#include "platform/sa_tokens.h"
+#include "platform/selector.h"
+#include "platform/tenancy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TOKEN_SECONDS    600 /* the token only has to reach the broker */
+#define MATERIAL_MAX_AGE 60  /* seconds: the bundle and CRL are fetched again after this */
+#define DNS_NAMES_MAX    32
+#define PEM_MAX          (1u << 20)
+
+/* What the runner remembers of a pod's certificate (memory_dir/mtls.json): tenant, serial, spiffeId,
+ * issuedAt and notAfter (Unix seconds), the issuing CA (PEM, public), materialAt (when the bundle and
+ * CRL in the files were fetched). */
+static char *state_path(const struct platform_pods *p, const struct pod_state *ps)
+{
+	return cc_xasprintf("%s/%s/mtls.json", p->memory_root, ps->uid);
+}
+
+char *pod_mtls_dir(const char *memory_dir)
+{
+	return cc_xasprintf("%s/%s", memory_dir, POD_MTLS_DRIVER);
+}
+
+static char *volume_dir(const struct platform_pods *p, const struct pod_state *ps)
+{
+	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
+	return pod_mtls_dir(memory);
+}
+
+static enum platform_mtls_mode namespace_mode(struct platform_pods *p, const char *namespace)
+{
+	_cleanup_json_ json_t *ns = NULL;
+	struct cc_error ignored = { 0 };
+	if (platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace, &ns,
+				 &ignored) < 0)
+		return MTLS_OFF;
+	return platform_mtls_mode(ns);
+}
+
+/* The Service names the pod answers to: SVC.NS.svc and SVC.NS.svc.cluster.local for each Service of
+ * its namespace whose selector matches it, and HOSTNAME.SUBDOMAIN.NS.svc.cluster.local under the
+ * headless Service its subdomain names; at most DNS_NAMES_MAX. */
+static json_t *dns_names(struct platform_pods *p, const struct pod_state *ps, const json_t *pod)
+{
+	json_t *names = json_array();
+	const json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels");
+	const json_t *spec = json_object_get(pod, "spec");
+	const char *hostname = json_string_value(json_object_get(spec, "hostname"));
+	const char *subdomain = json_string_value(json_object_get(spec, "subdomain"));
+	struct cc_error ignored = { 0 };
+	_cleanup_json_ json_t *services = platform_objects_list_all(
+	    p->cfg.objects, platform_resource_find("", "v1", "services"), ps->namespace, &ignored);
+	size_t i;
+	const json_t *svc;
+	json_array_foreach (services, i, svc) {
+		const char *name = json_string_value(json_object_get(json_object_get(svc, "metadata"), "name"));
+		const json_t *selector = json_object_get(json_object_get(svc, "spec"), "selector");
+		if (!name || !json_is_object(selector) || json_object_size(selector) == 0)
+			continue;
+		bool matches = true;
+		const char *key;
+		const json_t *value;
+		json_object_foreach ((json_t *)selector, key, value)
+			matches = matches && json_equal(json_object_get(labels, key), value);
+		if (!matches || json_array_size(names) + 3 > DNS_NAMES_MAX)
+			continue;
+		json_array_append_new(names, json_sprintf("%s.%s.svc", name, ps->namespace));
+		json_array_append_new(names, json_sprintf("%s.%s.svc.cluster.local", name, ps->namespace));
+		const char *cluster_ip = json_string_value(json_object_get(json_object_get(svc, "spec"), "clusterIP"));
+		if (hostname && subdomain && strcmp(subdomain, name) == 0 && cluster_ip &&
+		    strcmp(cluster_ip, "None") == 0)
+			json_array_append_new(
+			    names, json_sprintf("%s.%s.%s.svc.cluster.local", hostname, name, ps->namespace));
+	}
+	return names;
+}
+
+/* The pod's own service account token for the broker tenant, bound to the pod. */
+static int pod_token(struct platform_pods *p, const struct pod_state *ps, const json_t *pod, const char *tenant,
+		     char **ret, struct cc_error *err)
+{
+	if (!p->cfg.sa_tokens)
+		return cc_error_set(err, ENOTSUP, "this node issues no service account tokens");
+	const char *sa_name =
+	    json_string_value(json_object_get(json_object_get(pod, "spec"), "serviceAccountName")) ?: "default";
+	_cleanup_json_ json_t *sa = NULL;
+	int r = platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "serviceaccounts"), ps->namespace,
+				     sa_name, &sa, err);
+	if (r < 0)
+		return cc_error_prefix(err, "service account %s/%s", ps->namespace, sa_name);
+	_cleanup_json_ json_t *audiences = json_pack("[s+]", "cocoon-kbs:", tenant);
+	return platform_sa_token_issue(p->cfg.sa_tokens, sa, audiences, TOKEN_SECONDS, pod, ret, NULL, err);
+}
+
+/* Who may read the key: the pod's runAsUser (0400), or its fsGroup too (0440), as kubelet sets
+ * projected files' owners. */
+static void key_owner(const json_t *pod, struct atomic_file *f)
+{
+	const json_t *sc = json_object_get(json_object_get(pod, "spec"), "securityContext");
+	const json_t *user = json_object_get(sc, "runAsUser"), *group = json_object_get(sc, "fsGroup");
+	f->uid = json_is_integer(user) ? (uid_t)json_integer_value(user) : 0;
+	f->gid = json_is_integer(group) ? (gid_t)json_integer_value(group) : 0;
+	f->mode = json_is_integer(group) ? 0440 : 0400;
+}
+
+static int write_files(const char *dir, const json_t *pod, const char *key, const char *certificate,
+		       const char *issuing_ca, const struct agent_mtls_material *m, struct cc_error *err)
+{
+	_cleanup_free_ char *credentials = cc_xasprintf("%s%s%s", key, certificate, issuing_ca);
+	struct atomic_file files[] = {
+		{ .name = "tls.key", .data = key, .len = strlen(key) },
+		{ .name = "credentials.pem", .data = credentials, .len = strlen(credentials) },
+		{ .name = "tls.crt", .data = certificate, .len = strlen(certificate), .mode = 0444 },
+		{ .name = "ca.pem", .data = m->bundle, .len = strlen(m->bundle), .mode = 0444 },
+		{ .name = "crl.pem", .data = m->crl, .len = strlen(m->crl), .mode = 0444 },
+	};
+	key_owner(pod, &files[0]);
+	key_owner(pod, &files[1]);
+	int r = atomic_dir_write(dir, files, sizeof(files) / sizeof(files[0]), err);
+	cc_wipe(credentials, strlen(credentials));
+	return r;
+}
+
+/* The tenant's bundle and CRL, fetched at most once a minute for all its pods. */
+static int tenant_material(struct platform_pods *p, const struct agent_config *agent, struct agent_mtls_material *ret,
+			   int64_t *ret_at, struct cc_error *err)
+{
+	int64_t now = cc_time_now_ns() / 1000000000;
+	json_t *cached = json_object_get(p->mtls_material, agent->tenant);
+	int64_t at = json_integer_value(json_object_get(cached, "at"));
+	if (!cached || now - at >= MATERIAL_MAX_AGE) {
+		struct agent_mtls_material fresh;
+		int r = agent_mtls_material_fetch(agent, &fresh, err);
+		if (r < 0)
+			return r;
+		cached = json_pack("{s:s, s:s, s:I}", "bundle", fresh.bundle, "crl", fresh.crl, "at", (json_int_t)now);
+		json_object_set_new(p->mtls_material, agent->tenant, cached);
+		agent_mtls_material_clear(&fresh);
+		at = now;
+	}
+	ret->bundle = cc_xstrdup(json_string_value(json_object_get(cached, "bundle")));
+	ret->crl = cc_xstrdup(json_string_value(json_object_get(cached, "crl")));
+	*ret_at = at;
+	return 0;
+}
+
+static void emit(const struct pod_state *ps, const char *tenant, const char *action_reason, bool ok,
+		 const json_t *answer)
+{
+	_cleanup_free_ char *object = cc_xasprintf("pod/%s/%s", ps->namespace, ps->name);
+	json_t *extra = json_pack("{s:s}", "uid", ps->uid);
+	if (answer)
+		json_object_update(extra, (json_t *)answer);
+	json_object_del(extra, "certificate");
+	json_object_del(extra, "ca");
+	cc_event_emit_decision_extra("platform", "mtls.certificate", "cocoond", tenant, object, ok, action_reason,
+				     extra);
+}
+
+/* A new key and certificate: the node attests with the pod's containers measured and the key bound. */
+static int issue(struct platform_pods *p, struct pod_state *ps, const json_t *pod, struct agent_config *agent,
+		 const char *why, struct cc_error *err)
+{
+	_cleanup_free_ char *token = NULL, *common_name = cc_xasprintf("%s/%s", ps->namespace, ps->name);
+	_cleanup_json_ json_t *names = dns_names(p, ps, pod);
+	struct agent_mtls_result res = { 0 };
+	agent->pod = ps->uid;
+	int r = pods_attest_ready(p, ps, pod, agent, err);
+	if (r == 0)
+		r = pod_token(p, ps, pod, agent->tenant, &token, err);
+	if (r == 0) {
+		struct agent_mtls_request req = { .common_name = common_name, .token = token, .dns_names = names };
+		r = agent_mtls_issue(agent, &req, &res, err);
+	}
+	if (token)
+		cc_wipe(token, strlen(token));
+	_cleanup_free_ char *dir = volume_dir(p, ps);
+	const char *certificate = json_string_value(json_object_get(res.answer, "certificate"));
+	const char *issuing_ca = json_string_value(json_object_get(res.answer, "ca")) ?: "";
+	if (r == 0)
+		r = write_files(dir, pod, res.key_pem, certificate, issuing_ca, &res.material, err);
+	int64_t not_after = 0, now = cc_time_now_ns() / 1000000000;
+	if (r == 0 && cc_time_parse_rfc3339(json_string_value(json_object_get(res.answer, "notAfter")), &not_after) < 0)
+		r = cc_error_set(err, EPROTO, "the broker's notAfter is not an RFC 3339 time");
+	if (r == 0) {
+		_cleanup_json_ json_t *state = json_pack(
+		    "{s:s, s:O, s:O?, s:I, s:I, s:s, s:I}", "tenant", agent->tenant, "serial",
+		    json_object_get(res.answer, "serial"), "spiffeId", json_object_get(res.answer, "spiffeId"),
+		    "issuedAt", (json_int_t)now, "notAfter", (json_int_t)(not_after / 1000000000), "issuingCa",
+		    issuing_ca, "materialAt", (json_int_t)now);
+		_cleanup_free_ char *path = state_path(p, ps);
+		_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+		r = cc_write_file_atomic(path, text, strlen(text), 0600, err);
+		/* the tenant's material is as fresh as this session's */
+		json_object_set_new(p->mtls_material, agent->tenant,
+				    json_pack("{s:s, s:s, s:I}", "bundle", res.material.bundle, "crl", res.material.crl,
+					      "at", (json_int_t)now));
+	}
+	_cleanup_free_ char *reason =
+	    r == 0 ? cc_xasprintf("%s: key broker tenant %s issued the pod's certificate after the node's attestation",
+				  why, agent->tenant)
+		   : cc_xasprintf("%s: no certificate: %s", why, cc_error_message(err));
+	emit(ps, agent->tenant, reason, r == 0, res.answer);
+	agent_mtls_result_clear(&res);
+	return r < 0 ? cc_error_prefix(err, "the pod's mTLS certificate from key broker tenant %s", agent->tenant) : 0;
+}
+
+/* The current files again with the tenant's newer bundle and CRL. */
+static int refresh_material(struct platform_pods *p, struct pod_state *ps, const json_t *pod,
+			    const struct agent_config *agent, json_t *state, struct cc_error *err)
+{
+	struct agent_mtls_material m = { 0 };
+	int64_t at = 0;
+	int r = tenant_material(p, agent, &m, &at, err);
+	if (r < 0 || at <= json_integer_value(json_object_get(state, "materialAt"))) {
+		agent_mtls_material_clear(&m);
+		return r;
+	}
+	_cleanup_free_ char *dir = volume_dir(p, ps), *key = NULL, *certificate = NULL;
+	size_t len;
+	r = atomic_dir_read(dir, "tls.key", PEM_MAX, &key, &len, err);
+	if (r == 0)
+		r = atomic_dir_read(dir, "tls.crt", PEM_MAX, &certificate, &len, err);
+	if (r == 0)
+		r = write_files(dir, pod, key, certificate,
+				json_string_value(json_object_get(state, "issuingCa")) ?: "", &m, err);
+	if (key)
+		cc_wipe(key, strlen(key));
+	agent_mtls_material_clear(&m);
+	if (r == 0) {
+		json_object_set_new(state, "materialAt", json_integer(at));
+		_cleanup_free_ char *path = state_path(p, ps);
+		_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+		r = cc_write_file_atomic(path, text, strlen(text), 0600, err);
+	}
+	return r;
+}
+
+int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const json_t *pod, bool refresh,
+			 struct cc_error *err)
+{
+	if (namespace_mode(p, ps->namespace) == MTLS_OFF)
+		return 0;
+	if (!p->have_agent)
+		return cc_error_set(err, EPERM,
+				    "namespace %s asks for mutual TLS (%s) but cocoond has no --kbs to get the pod's "
+				    "certificate from: start it with the key broker's address",
+				    ps->namespace, PLATFORM_MTLS_ANNOTATION);
+	_cleanup_free_ char *tenant = NULL, *path = state_path(p, ps);
+	int r = platform_tenancy_kbs_tenant(p->cfg.objects, ps->namespace, p->agent.tenant, &tenant, err);
+	if (r < 0)
+		return r;
+	struct agent_config agent = p->agent;
+	agent.tenant = tenant;
+	_cleanup_json_ json_t *state = NULL;
+	struct cc_error ignored = { 0 };
+	if (cc_json_load_file(path, 1u << 20, &state, &ignored) < 0)
+		return issue(p, ps, pod, &agent, "first certificate", err);
+	int64_t issued = json_integer_value(json_object_get(state, "issuedAt"));
+	int64_t not_after = json_integer_value(json_object_get(state, "notAfter"));
+	int64_t now = cc_time_now_ns() / 1000000000;
+	if (!refresh)
+		return 0; /* the files survived a restart of cocoond: the next pass renews them when due */
+	if (now >= issued + (not_after - issued) * 2 / 3) {
+		r = issue(p, ps, pod, &agent, "renewal at two thirds of the certificate's life", err);
+		if (r < 0)
+			pods_event(p, ps, NULL, "Warning", "MTLSRenewalFailed",
+				   "The pod's certificate (serial %s) expires at %lld and was not renewed: %s",
+				   json_string_value(json_object_get(state, "serial")) ?: "?", (long long)not_after,
+				   cc_error_message(err));
+		return r;
+	}
+	return refresh_material(p, ps, pod, &agent, state, err);
+}
+
+void pod_mtls_revoke(struct platform_pods *p, struct pod_state *ps)
+{
+	_cleanup_free_ char *path = state_path(p, ps);
+	_cleanup_json_ json_t *state = NULL;
+	struct cc_error err = { 0 };
+	if (!p->have_agent || cc_json_load_file(path, 1u << 20, &state, &err) < 0)
+		return;
+	struct agent_config agent = p->agent;
+	agent.tenant = json_string_value(json_object_get(state, "tenant")) ?: p->agent.tenant;
+	_cleanup_json_ json_t *serials = json_pack("[O]", json_object_get(state, "serial"));
+	int r = agent_mtls_revoke(&agent, serials, "cessationOfOperation", &err);
+	_cleanup_free_ char *reason =
+	    r == 0 ? cc_xstrdup("the pod is gone: its certificate was revoked")
+		   : cc_xasprintf("the pod is gone but its certificate was not revoked (it expires at %lld): %s",
+				  (long long)json_integer_value(json_object_get(state, "notAfter")),
+				  cc_error_message(&err));
+	_cleanup_json_ json_t *answer = json_pack("{s:O, s:s}", "serial", json_object_get(state, "serial"), "verdict",
+						  r == 0 ? "revoked" : "not revoked");
+	emit(ps, agent.tenant, reason, r == 0, answer);
+	if (r < 0)
+		cc_warning("pod %s/%s: %s", ps->namespace, ps->name, reason);
+}

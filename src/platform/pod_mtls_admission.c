@@ -1,0 +1,50 @@
+/* mTLS volume admission (see pod_mtls_admission.h). */
+#include "platform/pod_mtls_admission.h"
+
+#include "lib/base/cleanup.h"
+#include "lib/base/error.h"
+#include "lib/json/json.h"
+#include "platform/mtls_policy.h"
+#include "platform/objects.h"
+#include "platform/pod_mtls.h"
+#include "platform/resources.h"
+#include "platform/sa_admission.h"
+
+#include <string.h>
+
+static bool has_driver_volume(const json_t *volumes)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach (volumes, i, v) {
+		const char *driver = json_string_value(json_object_get(json_object_get(v, "csi"), "driver"));
+		if (driver && strcmp(driver, POD_MTLS_DRIVER) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod)
+{
+	json_t *spec = json_object_get(pod, "spec");
+	const char *ns = json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
+	if (!json_is_object(spec) || !ns)
+		return true;
+	_cleanup_json_ json_t *namespace = NULL;
+	struct cc_error ignored = { 0 };
+	if (platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, ns, &namespace,
+				 &ignored) < 0 ||
+	    platform_mtls_mode(namespace) == MTLS_OFF)
+		return true;
+	json_t *volumes = json_object_get(spec, "volumes");
+	if (!json_is_array(volumes)) {
+		volumes = json_array();
+		json_object_set_new(spec, "volumes", volumes);
+	}
+	if (has_driver_volume(volumes))
+		return true;
+	json_array_append_new(volumes, json_pack("{s:s, s:{s:s, s:b}}", "name", POD_MTLS_VOLUME, "csi", "driver",
+						 POD_MTLS_DRIVER, "readOnly", 1));
+	platform_admission_mount_everywhere(spec, POD_MTLS_VOLUME, POD_MTLS_MOUNT_PATH);
+	return true;
+}
