@@ -296,6 +296,31 @@ int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const js
 	return refresh_material(p, ps, pod, &agent, state, err);
 }
 
+bool pod_mtls_condition(const struct platform_pods *p, const struct pod_state *ps, const json_t *pod, bool *ready,
+			const char **reason)
+{
+	bool has_volume = false;
+	size_t i;
+	const json_t *v;
+	json_array_foreach (json_object_get(json_object_get(pod, "spec"), "volumes"), i, v) {
+		const char *driver = json_string_value(json_object_get(json_object_get(v, "csi"), "driver"));
+		has_volume |= driver && strcmp(driver, POD_MTLS_DRIVER) == 0;
+	}
+	if (!has_volume)
+		return false;
+	_cleanup_free_ char *path = state_path(p, ps);
+	_cleanup_json_ json_t *state = NULL;
+	struct cc_error ignored = { 0 };
+	if (cc_json_load_file(path, 1u << 20, &state, &ignored) < 0) {
+		*ready = false;
+		*reason = "CertificatePending";
+		return true;
+	}
+	*ready = cc_time_now_ns() / 1000000000 < json_integer_value(json_object_get(state, "notAfter"));
+	*reason = "CertificateExpired";
+	return true;
+}
+
 void pod_mtls_revoke(struct platform_pods *p, struct pod_state *ps)
 {
 	_cleanup_free_ char *path = state_path(p, ps);

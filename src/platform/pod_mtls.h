@@ -29,6 +29,12 @@ char *pod_mtls_dir(const char *memory_dir);
 int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const json_t *pod, bool refresh,
 			 struct cc_error *err);
 
+/* The pod's condition cocoon.run/MTLSReady: false (the pod has no mtls volume) when it has none;
+ * *ready while it holds an unexpired certificate, *reason otherwise (CertificatePending before the
+ * first, CertificateExpired after). */
+bool pod_mtls_condition(const struct platform_pods *p, const struct pod_state *ps, const json_t *pod, bool *ready,
+			const char **reason);
+
 /* A pod that goes: its certificate revoked at the broker (best effort: it expires anyway), with a
  * security event either way. */
 void pod_mtls_revoke(struct platform_pods *p, struct pod_state *ps);

@@ -8,6 +8,7 @@
 #include "lib/net/http.h"
 #include "platform/events.h"
 #include "platform/objects.h"
+#include "platform/pod_mtls.h"
 #include "platform/pods_internal.h"
 
 #include <stdarg.h>
@@ -144,6 +145,10 @@ json_t *pods_status(struct platform_pods *p, const struct pod_state *ps, const j
 	json_array_append_new(conditions, condition(old, "Ready", ready, "ContainersNotReady"));
 	json_array_append_new(conditions, condition(old, "ContainersReady", ready, "ContainersNotReady"));
 	json_array_append_new(conditions, condition(old, "PodScheduled", true, NULL));
+	bool mtls_ready;
+	const char *mtls_reason;
+	if (pod_mtls_condition(p, ps, pod, &mtls_ready, &mtls_reason))
+		json_array_append_new(conditions, condition(old, "cocoon.run/MTLSReady", mtls_ready, mtls_reason));
 	json_t *status = json_pack("{s:s, s:o, s:s, s:[{s:s}], s:o, s:s}", "phase", phase, "conditions", conditions,
 				   "hostIP", p->host_ip, "hostIPs", "ip", p->host_ip, "containerStatuses", statuses,
 				   "qosClass", qos_class(pod));

@@ -131,6 +131,8 @@ pod_ip() {
 	# the volume admission added, and the files the certificate made
 	run "${K[@]}" get pod web -o jsonpath='{.spec.volumes[?(@.csi)].csi.driver}'
 	[ "$output" = mtls.cocoon.run ]
+	run "${K[@]}" get pod web -o jsonpath='{.status.conditions[?(@.type=="cocoon.run/MTLSReady")].status}'
+	[ "$output" = True ]
 	run "${K[@]}" exec client -- ls "$MTLS"
 	echo "$output"
 	for f in ca.pem credentials.pem crl.pem tls.crt tls.key; do [[ "$output" == *"$f"* ]]; done
@@ -251,4 +253,6 @@ pod_ip() {
 	[[ "$output" == *FailedMount* ]]
 	[[ "$output" == *certificate* ]]
 	[ "$("${K[@]}" get pod waits -o jsonpath='{.status.phase}')" = Pending ]
+	run "${K[@]}" get pod waits -o jsonpath='{.status.conditions[?(@.type=="cocoon.run/MTLSReady")].reason}'
+	[ "$output" = CertificatePending ]
 }
