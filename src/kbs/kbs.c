@@ -185,6 +185,35 @@ static void revoke_if_authentic(struct kbs *kbs, const struct kbs_session *s, co
 		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, NULL, reason);
 }
 
+/* Whether a refused appraisal speaks of the node: a rule on a claim of its own failed. Rules on
+ * `pod.*` judge a pod the runtime data names; a session that names none (cocoond's own, for the CRL)
+ * fails them without saying anything of the node. */
+static bool node_failed(const json_t *appraisal)
+{
+	size_t i;
+	const json_t *rule;
+	json_array_foreach (json_object_get(appraisal, "rules"), i, rule) {
+		const char *claim = json_string_value(json_object_get(rule, "claim"));
+		if (!json_is_true(json_object_get(rule, "ok")) && claim && strcmp(claim, "pod") != 0 &&
+		    strncmp(claim, "pod.", 4) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Verified evidence whose claims the tenant's policy refused: its node (or the pod it named) is the
+ * one that failed, and loses its certificates. A policy that judged one named pod (cocoon-pod) failed
+ * that pod, not the node's others: revoking those would let anyone allowed to start a pod with an
+ * unapproved image revoke every pod on the node. */
+static void revoke_if_failed(struct kbs *kbs, const struct kbs_session *s, const json_t *runtime,
+			     const json_t *evidence, const json_t *appraisal, const char *reason)
+{
+	const char *node = json_string_value(json_object_get(evidence, "node"));
+	const char *pod = json_string_value(json_object_get(runtime, "cocoon-pod"));
+	if (node && (pod || node_failed(appraisal)))
+		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, pod, reason);
+}
+
 static void handle_attest(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct kbs *kbs = userdata;
@@ -254,10 +283,7 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	bool judged;
 	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, policy_digest, &judged, reason, sizeof(reason));
 	if (!affirming && judged && strcmp(s.tee, "tpm") == 0)
-		/* the evidence verified: its node is the one that failed. A policy that judged one named pod
-		 * (cocoon-pod) failed that pod, not the node's others. */
-		kbs_mtls_revoke_failed_node(kbs, s.tenant, json_string_value(json_object_get(evidence, "node")),
-					    json_string_value(json_object_get(runtime, "cocoon-pod")), reason);
+		revoke_if_failed(kbs, &s, runtime, evidence, appraisal, reason);
 	if (cc_random_uuid(jti, &err) < 0 ||
 	    kbs_mtls_facts(s.tee, runtime, evidence, policy_digest, &facts, &err) < 0 ||
 	    !(ear = ear_claims(kbs, &s, jti, affirming, claims, appraisal, tee_key)) ||

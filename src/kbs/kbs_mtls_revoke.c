@@ -21,13 +21,18 @@
 
 /* ---- the bodies ---- */
 
-static int only_fields(const json_t *body, const char *const *fields, size_t n, struct cc_error *err)
+/* The body as JSON within its size limit, an object of the given fields only. */
+static int parse_body(const char *data, size_t len, const char *const *fields, size_t n, json_t **ret,
+		      struct cc_error *err)
 {
-	if (!json_is_object(body))
+	int r = cc_json_parse(data, len, KBS_MTLS_REVOKE_BODY_MAX, "revocation request", ret, err);
+	if (r < 0)
+		return r;
+	if (!json_is_object(*ret))
 		return cc_error_set(err, EINVAL, "the revocation request is a JSON object");
 	const char *name;
 	json_t *value;
-	json_object_foreach ((json_t *)body, name, value) {
+	json_object_foreach (*ret, name, value) {
 		size_t i = 0;
 		while (i < n && strcmp(fields[i], name) != 0)
 			i++;
@@ -65,20 +70,13 @@ static int add_serial(struct kbs_mtls_revoke_request *req, const char *text, con
 	return 0;
 }
 
-static int parse_body(const char *data, size_t len, json_t **ret, struct cc_error *err)
-{
-	return cc_json_parse(data, len, KBS_MTLS_REVOKE_BODY_MAX, "revocation request", ret, err);
-}
-
 int kbs_mtls_revoke_request_parse(const char *data, size_t len, struct kbs_mtls_revoke_request *ret,
 				  struct cc_error *err)
 {
 	static const char *const fields[] = { "serials", "reason" };
 	memset(ret, 0, sizeof(*ret));
 	_cleanup_json_ json_t *body = NULL;
-	int r = parse_body(data, len, &body, err);
-	if (r == 0)
-		r = only_fields(body, fields, CC_ARRAY_SIZE(fields), err);
+	int r = parse_body(data, len, fields, CC_ARRAY_SIZE(fields), &body, err);
 	if (r < 0)
 		return r;
 	const json_t *serials = json_object_get(body, "serials");
@@ -106,9 +104,7 @@ int kbs_mtls_admin_revoke_parse(const char *data, size_t len, struct kbs_mtls_re
 	static const char *const fields[] = { "serial", "node", "reason" };
 	memset(ret, 0, sizeof(*ret));
 	_cleanup_json_ json_t *body = NULL;
-	int r = parse_body(data, len, &body, err);
-	if (r == 0)
-		r = only_fields(body, fields, CC_ARRAY_SIZE(fields), err);
+	int r = parse_body(data, len, fields, CC_ARRAY_SIZE(fields), &body, err);
 	if (r < 0)
 		return r;
 	const json_t *serial = json_object_get(body, "serial"), *node = json_object_get(body, "node");

@@ -243,6 +243,10 @@ crl_number() {
 	[ "$(echo "$output" | jq_py 'r["crl"]["status"]')" = 200 ]
 	revoked "$TMP/n1-web/tls.crt"
 	valid "$TMP/n1-db/tls.crt"
+	# a session that names no pod (cocoond's, for the CRL) fails the pod rules, which say nothing of the node
+	run node n1 --no-csr --crl "$TMP/crl.pem"
+	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.status"]')" = contraindicated ]
+	valid "$TMP/n1-db/tls.crt"
 	# a policy the node's claims fail: all of the node's go
 	printf 'rules:\n- {claim: tee, equals: snp}\n' >"$TMP/deny.yaml"
 	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/deny.yaml" | tail -1)" = 204 ]
