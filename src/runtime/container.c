@@ -218,6 +218,7 @@ struct creation {
 	int sync_fd;
 	struct runtime_seccomp_program filter, confidential_filter;
 	struct runtime_phases phases;
+	bool cgroups_after_go; /* see cgroups_beside_setup */
 	/* The measurement taken while the init sets up (see measure_beside_setup). */
 	pthread_t measurer;
 	bool measuring;
@@ -450,6 +451,7 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 			.filter = &c->filter,
 			.confidential_filter = &c->confidential_filter,
 			.new_keyring = !c->o->no_new_keyring,
+			.cgroups_after_go = c->cgroups_after_go,
 		};
 		runtime_init_main(&args);
 	}
@@ -459,19 +461,22 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 	return 0;
 }
 
-/* Phase 8: from outside, what the init cannot do for itself: id maps, cgroups, oom_score_adj, and
- * the prestart and createRuntime hooks. */
-static int configure_init(struct creation *c, struct cc_error *err)
+/* Whether the cgroups may be set up while the init builds its rootfs: nothing that runs before
+ * start may see the container without them, so not with prestart, createRuntime, createContainer
+ * or startContainer hooks. The init waits for them before a cgroup mount (which binds its own
+ * cgroups) and before READY, so the workload always starts inside them. */
+static bool cgroups_beside_setup(const struct runtime_spec *spec)
+{
+	return spec->hook_count[RUNTIME_HOOK_PRESTART] == 0 && spec->hook_count[RUNTIME_HOOK_CREATE_RUNTIME] == 0 &&
+	       spec->hook_count[RUNTIME_HOOK_CREATE_CONTAINER] == 0 &&
+	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
+}
+
+/* The init's cgroups and oom_score_adj. */
+static int join_cgroups(struct creation *c, struct cc_error *err)
 {
 	const struct runtime_spec *spec = c->spec;
 	struct runtime_state *state = c->state;
-	int r;
-	if (spec->namespaces[RUNTIME_NS_USER].enabled && !spec->namespaces[RUNTIME_NS_USER].path) {
-		if ((r = runtime_write_id_map(c->pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
-		    (r = runtime_write_id_map(c->pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
-			return r;
-	}
-	runtime_phases_mark(&c->phases, "id-maps");
 	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, c->o->id);
 	if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &state->cgroup_paths, err) < 0)
 		return cc_error_prefix(err, "set up cgroups");
@@ -484,14 +489,52 @@ static int configure_init(struct creation *c, struct cc_error *err)
 			return cc_error_set_errno(err, errno, "set oom_score_adj");
 	}
 	state->pid_start_time = runtime_pid_start_time(c->pid);
+	return 0;
+}
+
+/* GO, with the state for the init's hooks. */
+static int send_go(struct creation *c, struct cc_error *err)
+{
+	_cleanup_free_ char *state_text = runtime_state_to_text(c->state);
+	if (strlen(state_text) >= sizeof(((struct runtime_sync_msg *)0)->text))
+		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
+	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
+		return cc_error_set(err, EPIPE, "the container process exited before setup");
+	return 0;
+}
+
+/* Phase 8: from outside, what the init cannot do for itself: id maps, cgroups, oom_score_adj, and
+ * the prestart and createRuntime hooks; then GO. Without hooks before start the cgroups are set up
+ * after GO, while the init builds its rootfs (cgroups_after_go). */
+static int configure_init(struct creation *c, struct cc_error *err)
+{
+	const struct runtime_spec *spec = c->spec;
+	int r;
+	if (spec->namespaces[RUNTIME_NS_USER].enabled && !spec->namespaces[RUNTIME_NS_USER].path) {
+		if ((r = runtime_write_id_map(c->pid, "uid_map", spec->uid_maps, spec->uid_map_count, err)) < 0 ||
+		    (r = runtime_write_id_map(c->pid, "gid_map", spec->gid_maps, spec->gid_map_count, err)) < 0)
+			return r;
+	}
+	runtime_phases_mark(&c->phases, "id-maps");
+	if (c->cgroups_after_go) {
+		if ((r = runtime_idmap_mounts_send(spec, c->sync_fd, err)) < 0 || (r = send_go(c, err)) < 0 ||
+		    (r = join_cgroups(c, err)) < 0)
+			return r;
+		/* An init that failed meanwhile has closed its end: run_init_setup reads why. */
+		(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
+		runtime_phases_mark(&c->phases, "cgroups");
+		return 0;
+	}
+	if ((r = join_cgroups(c, err)) < 0)
+		return r;
 	runtime_phases_mark(&c->phases, "cgroups");
 	if ((r = runtime_idmap_mounts_send(spec, c->sync_fd, err)) < 0)
 		return r;
-	if ((r = runtime_hooks_run(spec, RUNTIME_HOOK_PRESTART, state, err)) < 0 ||
-	    (r = runtime_hooks_run(spec, RUNTIME_HOOK_CREATE_RUNTIME, state, err)) < 0)
+	if ((r = runtime_hooks_run(spec, RUNTIME_HOOK_PRESTART, c->state, err)) < 0 ||
+	    (r = runtime_hooks_run(spec, RUNTIME_HOOK_CREATE_RUNTIME, c->state, err)) < 0)
 		return r;
 	runtime_phases_mark(&c->phases, "hooks");
-	return 0;
+	return send_go(c, err);
 }
 
 /* A descriptor the init sends during setup: its terminal goes to --console-socket, its seccomp
@@ -511,14 +554,9 @@ static int forward_init_fd(const struct creation *c, const struct runtime_sync_m
 	return 0;
 }
 
-/* Phase 9: GO with the state for the init's hooks, then serve the init until it is ready. */
+/* Phase 9: serve the init until it is ready. */
 static int run_init_setup(struct creation *c, struct cc_error *err)
 {
-	_cleanup_free_ char *state_text = runtime_state_to_text(c->state);
-	if (strlen(state_text) >= sizeof(((struct runtime_sync_msg *)0)->text))
-		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
-	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
-		return cc_error_set(err, EPIPE, "the container process exited before setup");
 	/* READY comes before the init's last steps (user, capabilities, filter); the init closes its end
 	 * once they are done, and an ERROR before that is still a failed create. */
 	for (bool ready = false;;) {
@@ -592,6 +630,7 @@ static int create_container(struct creation *c, struct cc_error *err)
 						  &c->confidential_filter, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "seccomp");
+	c->cgroups_after_go = cgroups_beside_setup(c->spec);
 	if ((r = clone_init(c, fifo_fd, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "clone");

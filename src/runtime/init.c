@@ -179,6 +179,25 @@ static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *ms
 	a->state_json = msg->text;
 }
 
+/* Waits for CGROUPS when the runtime sets the cgroups up beside our setup (once): what reads our
+ * cgroups (the cgroup mount binds them, READY lets start come) must come after it. arg is the
+ * init's own (mutable) copy of its args. */
+static int await_cgroups(void *arg, struct cc_error *err)
+{
+	struct runtime_init_args *a = arg;
+	if (!a->cgroups_after_go)
+		return 0;
+	struct runtime_sync_msg msg;
+	int fd = -1;
+	if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 || msg.type != RUNTIME_SYNC_CGROUPS) {
+		if (fd >= 0)
+			close(fd);
+		return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
+	}
+	a->cgroups_after_go = false;
+	return 0;
+}
+
 /* A new container's own system: names, root filesystem, sysctls, keyring (not for exec). */
 static int set_up_container(const struct runtime_init_args *a, struct cc_error *err)
 {
@@ -188,7 +207,10 @@ static int set_up_container(const struct runtime_init_args *a, struct cc_error *
 	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
 		return cc_error_set_errno(err, errno, "set domainname `%s`", spec->domainname);
 	if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
-		int r = runtime_rootfs_prepare(spec, a->mount_fds, create_container_hooks, (void *)a, err);
+		struct runtime_rootfs_steps steps = { .before_cgroup_mount = await_cgroups,
+						      .before_pivot = create_container_hooks,
+						      .arg = (void *)a };
+		int r = runtime_rootfs_prepare(spec, a->mount_fds, &steps, err);
 		if (r < 0)
 			return r;
 	} else if (chroot(spec->root_path) < 0 || chdir("/") < 0) {
@@ -338,6 +360,8 @@ void runtime_init_main(const struct runtime_init_args *args)
 		if (err.code || load_seccomp(a, &filter, &err) < 0)
 			fail(a, &err);
 	}
+	if (await_cgroups(&local, &err) < 0)
+		fail(a, &err);
 	/* READY before any other filter exists: the filter need not allow the conversation. The runtime
 	 * goes on listening until the socket closes, so what fails from here on is still reported. */
 	if (runtime_sync_send(a->sync_fd, RUNTIME_SYNC_READY, NULL, -1) < 0)

@@ -22,6 +22,9 @@ struct runtime_init_args {
 	bool join_only;         /* exec into an existing container: no rootfs setup */
 	const char *state_json; /* the container state for hooks; set by the init itself */
 	int *mount_fds;         /* per mount: a prepared tree to attach (idmapped), or -1; set by the init */
+	/* The runtime sets up the cgroups after GO, while the init builds its rootfs, and says so with
+	 * CGROUPS: the init waits for it before what depends on its cgroups (a cgroup mount, READY). */
+	bool cgroups_after_go;
 };
 
 _Noreturn void runtime_init_main(const struct runtime_init_args *args);

@@ -403,7 +403,7 @@ int runtime_rootfs_create_mount_points(const struct runtime_spec *spec, struct c
 }
 
 int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds,
-			   int (*before_pivot)(void *arg, struct cc_error *err), void *arg, struct cc_error *err)
+			   const struct runtime_rootfs_steps *steps, struct cc_error *err)
 {
 	/* Nothing we mount may propagate back to the host. */
 	unsigned long propagation = spec->rootfs_propagation ? spec->rootfs_propagation : MS_SLAVE | MS_REC;
@@ -416,7 +416,11 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds
 	if (root_fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", spec->root_path);
 	for (size_t i = 0; i < spec->mount_count; i++) {
-		int r = mount_one(root_fd, &spec->mounts[i], mount_fds ? mount_fds[i] : -1, err);
+		const struct runtime_mount *m = &spec->mounts[i];
+		bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
+		int r = cgroup && steps->before_cgroup_mount ? steps->before_cgroup_mount(steps->arg, err) : 0;
+		if (r == 0)
+			r = mount_one(root_fd, m, mount_fds ? mount_fds[i] : -1, err);
 		if (r < 0)
 			return r;
 	}
@@ -425,8 +429,8 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds
 		if (r < 0)
 			return r;
 	}
-	if (before_pivot) {
-		int r = before_pivot(arg, err);
+	if (steps->before_pivot) {
+		int r = steps->before_pivot(steps->arg, err);
 		if (r < 0)
 			return r;
 	}

@@ -7,11 +7,17 @@
 
 struct cc_error;
 
+/* What the init does at two points of runtime_rootfs_prepare (each may be NULL). */
+struct runtime_rootfs_steps {
+	int (*before_cgroup_mount)(void *arg, struct cc_error *err); /* before each cgroup mount */
+	int (*before_pivot)(void *arg, struct cc_error *err);        /* mounts in place: createContainer hooks */
+	void *arg;
+};
+
 /* Everything up to and including pivot_root; afterwards "/" is the container's root. mount_fds
- * (may be NULL) holds per mount a detached tree the runtime prepared (an idmapped source) or -1.
- * before_pivot (may be NULL) runs once the mounts are in place: the createContainer hooks. */
+ * (may be NULL) holds per mount a detached tree the runtime prepared (an idmapped source) or -1. */
 int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds,
-			   int (*before_pivot)(void *arg, struct cc_error *err), void *arg, struct cc_error *err);
+			   const struct runtime_rootfs_steps *steps, struct cc_error *err);
 /* What runtime_rootfs_prepare would create in the rootfs itself, created beforehand by the runtime: the
  * destinations of the mounts that are not inside another mount. Afterwards the init changes nothing in
  * the rootfs, so it can be measured while the init sets up. Fails (changing nothing more) when a

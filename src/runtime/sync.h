@@ -5,13 +5,14 @@
 #include <stddef.h>
 
 enum runtime_sync_type {
-	RUNTIME_SYNC_GO = 1,     /* runtime -> init: namespaces, maps and cgroups are ready */
-	RUNTIME_SYNC_USERNS,     /* init -> runtime: write my uid/gid maps */
-	RUNTIME_SYNC_PTY,        /* init -> runtime: here is the pty master (fd attached) */
-	RUNTIME_SYNC_READY,      /* init -> runtime: set up, waiting for start */
-	RUNTIME_SYNC_ERROR,      /* init -> runtime: failed; payload is the message */
+	RUNTIME_SYNC_GO = 1, /* runtime -> init: namespaces and maps (and cgroups, unless CGROUPS follows) are ready */
+	RUNTIME_SYNC_USERNS, /* init -> runtime: write my uid/gid maps */
+	RUNTIME_SYNC_PTY,    /* init -> runtime: here is the pty master (fd attached) */
+	RUNTIME_SYNC_READY,  /* init -> runtime: set up, waiting for start */
+	RUNTIME_SYNC_ERROR,  /* init -> runtime: failed; payload is the message */
 	RUNTIME_SYNC_SECCOMP_FD, /* init -> runtime: seccomp notify fd (fd attached) */
 	RUNTIME_SYNC_MOUNT_FD,   /* runtime -> init, before GO: an idmapped tree for mounts[text] (fd attached) */
+	RUNTIME_SYNC_CGROUPS,    /* runtime -> init, after GO when cgroups are set up beside the init's setup */
 };
 
 struct runtime_sync_msg {
