@@ -24,6 +24,7 @@
 #include "platform/finalizers.h"
 #include "platform/gc.h"
 #include "platform/image_admission.h"
+#include "platform/mtls_admission.h"
 #include "platform/objects.h"
 #include "platform/pod_mtls_admission.h"
 #include "platform/rbac_aggregate.h"
@@ -277,7 +278,8 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
 		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
 			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
-	else if (!platform_sa_admit_pod(c->objects, pod, &refused) || !platform_mtls_admit_pod(c->objects, pod))
+	else if (!platform_sa_admit_pod(c->objects, pod, &refused) || !platform_mtls_admit_pod(c->objects, pod) ||
+		 !platform_mtls_guard_admit_pod(c->objects, NULL, pod, NULL, &refused))
 		cc_warning("replicaset %s/%s: %.*s", meta(rs, "namespace"), meta(rs, "name"), (int)refused.body.len,
 			   refused.body.data);
 	else if (platform_pss_admit(c->objects, c->pod_security, pod, meta(rs, "namespace"), &pss), !pss.allowed)

@@ -151,15 +151,19 @@ void platform_mtls_forward_rules(const json_t *pods, const json_t *namespaces, c
 		struct platform_mtls_ports ports = { 0 };
 		if (platform_mtls_pod_ports(pod, &ports, NULL) < 0)
 			ports.count = 0; /* a value admission would refuse: nothing declared */
+		/* ICMP port unreachable, not a TCP reset: the packet was DNATed and its connection is
+		 * never confirmed, and a reset made here leaves with the endpoint's address, which the
+		 * client (talking to the virtual IP) ignores until it times out; an ICMP error is
+		 * translated back (conntrack rewrites the header it quotes), so the client reads
+		 * "connection refused" at once. */
 		if (ports.count) {
 			cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s tcp dport != { ", cidr, ip);
 			port_list(&ports, &rules);
-			cc_buf_append_str(&rules, " } reject with tcp reset\n");
+			cc_buf_append_str(&rules, " } reject\n");
+			cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s meta l4proto != tcp reject\n", cidr, ip);
 		} else {
-			cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s meta l4proto tcp reject with tcp reset\n",
-				       cidr, ip);
+			cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s reject\n", cidr, ip);
 		}
-		cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s meta l4proto != tcp reject\n", cidr, ip);
 	}
 	/* Before the NetworkPolicies' chain (-5) and the Services' (0): a refused port is refused
 	 * whatever a policy allows. */

@@ -83,12 +83,12 @@ static void test_forward_rules(void **state)
 	assert_non_null(out.data);
 	assert_has(out.data, "\tchain mtls-forward {\n\t\ttype filter hook forward priority -10; policy accept;\n"
 			     "\t\tct state established,related accept\n");
-	assert_has(out.data, "ip saddr 10.244.0.0/16 ip daddr 10.244.0.5 tcp dport != { 8443, 9443 } reject with "
-			     "tcp reset\n\t\tip saddr 10.244.0.0/16 ip daddr 10.244.0.5 meta l4proto != tcp reject\n");
-	assert_has(out.data, "ip daddr 10.244.0.6 meta l4proto tcp reject with tcp reset\n");
+	assert_has(out.data, "ip saddr 10.244.0.0/16 ip daddr 10.244.0.5 tcp dport != { 8443, 9443 } reject\n"
+			     "\t\tip saddr 10.244.0.0/16 ip daddr 10.244.0.5 meta l4proto != tcp reject\n");
+	assert_has(out.data, "ip saddr 10.244.0.0/16 ip daddr 10.244.0.6 reject\n");
 	/* A malformed list declares nothing (fail closed); forged addresses and finished pods are
 	 * left out, as are pods of namespaces that do not require mTLS. */
-	assert_has(out.data, "ip daddr 10.244.0.7 meta l4proto tcp reject with tcp reset\n");
+	assert_has(out.data, "ip saddr 10.244.0.0/16 ip daddr 10.244.0.7 reject\n");
 	assert_null(strstr(out.data, "10.244.0.8"));
 	assert_null(strstr(out.data, "10.244.0.9"));
 	assert_null(strstr(out.data, "10.244.0.10"));

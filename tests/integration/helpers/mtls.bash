@@ -1,0 +1,47 @@
+# start_mtls_platform NODE BRIDGE SUBNET: the test file's pod-running cocoond, with what pods of
+# namespaces annotated run.cocoon.mtls need to start (their certificates, docs/design/pod-mtls.md):
+# swtpm, the key broker with cocoond's service account key, tenant `default` with an mTLS
+# configuration (trust domain acme.example), an issuing CA signed by an openssl offline root, the
+# node NODE registered. Needs helpers/common, runtime, tpm and keys loaded and the images imported
+# into $BATS_FILE_TMPDIR/data/images first. The broker's files are in $BATS_FILE_TMPDIR/kbs ($TMP);
+# stop_mtls_platform stops all three by PID.
+start_mtls_platform() {
+	local node="$1" bridge="$2" subnet="$3" tmp="$BATS_FILE_TMPDIR"
+	# cocoond's service account key made first, so that the broker can check the pods' tokens
+	mkdir -p "$tmp/data/pki"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/data/pki/service-account.key" 2>/dev/null
+	openssl pkey -in "$tmp/data/pki/service-account.key" -pubout -out "$tmp/sa.pub" 2>/dev/null
+	start_swtpm "$tmp/tpm"
+	echo "$SWTPM_PID" >"$tmp/swtpm.pid"
+	export TMP="$tmp/kbs"
+	mkdir -p "$TMP"
+	swtpm_ek_ca "$TMP/ek-ca.pem"
+	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem" --events "$tmp/kbs-events.jsonl" --sa-issuer-key "$tmp/sa.pub"
+	echo "$KBS_PID" >"$tmp/kbs.pid"
+	export KBS_URL COCOON_TPM_TCTI
+	"$COCOON" attest agent ek-cert --out "$tmp/ek.pem"
+	kbs_admin PUT "default/node/$node" --data-binary "@$tmp/ek.pem" >/dev/null
+	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
+	kbs_admin PUT default/mtls --data '{"trustDomain": "acme.example"}' >/dev/null
+	make_offline_root
+	kbs_admin POST default/mtls/ca | sed '$d' | jq_py 'r["csr"]' >"$TMP/ca.csr"
+	openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/root.pem" -CAkey "$TMP/root.key" -CAcreateserial -days 7 \
+		-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/ca.pem" 2>/dev/null
+	kbs_admin PUT default/mtls/ca --data-binary "@$TMP/ca.pem" >/dev/null
+	"$COCOON" attest agent register --kbs "$KBS_URL" --ca "$TMP/pki/ca.crt" --node "$node" \
+		--state "$tmp/data/agent" >/dev/null
+	export PORT="$(free_port)"
+	start_cocoond_pods "$tmp/data" "$PORT" --node-name "$node" --kbs "$KBS_URL" --kbs-ca "$TMP/pki/ca.crt" \
+		--tpm "$COCOON_TPM_TCTI" --bridge "$bridge" --pod-subnet "$subnet"
+	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
+}
+
+stop_mtls_platform() {
+	local tmp="$BATS_FILE_TMPDIR" f
+	stop_pods_platform
+	for f in kbs swtpm; do
+		[ -f "$tmp/$f.pid" ] && kill -TERM "$(cat "$tmp/$f.pid")" 2>/dev/null
+		rm -f "$tmp/$f.pid"
+	done
+	return 0
+}
