@@ -175,6 +175,8 @@ static int clone_flags(const struct runtime_spec *spec, struct cc_error *err)
 			continue;
 		if (ns == RUNTIME_NS_TIME)
 			continue; /* entered by the runtime before clone: see enter_time_namespace */
+		if (ns == RUNTIME_NS_CGROUP)
+			continue; /* made by the init once it is in its cgroups (runtime_init_main) */
 		flags |= runtime_ns_clone_flag(ns);
 	}
 	if (spec->namespaces[RUNTIME_NS_PID].enabled && !spec->namespaces[RUNTIME_NS_PID].path)

@@ -345,6 +345,13 @@ void runtime_init_main(const struct runtime_init_args *args)
 		cc_error_set_errno(&err, errno, "become root in the user namespace (check uid/gid mappings)");
 		fail(a, &err);
 	}
+	/* A new cgroup namespace is made here, not at clone: its root is the cgroup the process is in
+	 * when it is made, and that must be the container's own (runc's order). */
+	const struct runtime_namespace *cgroupns = &a->spec->namespaces[RUNTIME_NS_CGROUP];
+	if (!a->join_only && cgroupns->enabled && !cgroupns->path &&
+	    (await_cgroups(&local, &err) < 0 ||
+	     (unshare(CLONE_NEWCGROUP) < 0 && cc_error_set_errno(&err, errno, "make the cgroup namespace") < 0)))
+		fail(a, &err);
 	if (!a->join_only && set_up_container(a, &err) < 0)
 		fail(a, &err);
 	_cleanup_free_ char *exe = NULL;

@@ -74,9 +74,22 @@ static bool source_is_file(const struct runtime_mount *m)
 	return m->bind && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* v1/hybrid hosts: a read-only tmpfs with each hierarchy of the container bound in, like runc.
+/* One v1 hierarchy (a line of /proc/self/cgroup: controllers, "name=NAME", or "" for the unified
+ * one) mounted by type at p, read-only. In a cgroup namespace the kernel roots it at the namespace's
+ * root, which is the container's own cgroup. */
+static int mount_hierarchy_in_cgroupns(const char *controllers, const char *p)
+{
+	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+	if (!*controllers)
+		return mount("cgroup2", p, "cgroup2", flags, NULL);
+	_cleanup_free_ char *options =
+	    strncmp(controllers, "name=", 5) == 0 ? cc_xasprintf("none,%s", controllers) : cc_xstrdup(controllers);
+	return mount("cgroup", p, "cgroup", flags, options);
+}
+
+/* v1/hybrid hosts: a read-only tmpfs with each hierarchy of the container in it, like runc.
  * v2: a cgroup2 mount (the cgroup namespace scopes it). */
-static int mount_cgroup(int root_fd, const struct runtime_mount *m, int target, struct cc_error *err)
+static int mount_cgroup(int root_fd, const struct runtime_mount *m, int target, bool own_cgroupns, struct cc_error *err)
 {
 	_cleanup_free_ char *path = fd_path(target);
 	struct stat st;
@@ -103,13 +116,18 @@ static int mount_cgroup(int root_fd, const struct runtime_mount *m, int target, 
 			name += 5;
 		_cleanup_free_ char *host = cc_xasprintf("/sys/fs/cgroup/%s%s", name, cgpath);
 		_cleanup_free_ char *dest = cc_xasprintf("%s/%s", m->destination, name);
-		if (access(host, F_OK) != 0)
+		if (access(host, F_OK) != 0 && !own_cgroupns)
 			continue;
 		int fd = cc_path_mkdir_in_root(root_fd, dest, 0755, NULL);
 		if (fd < 0)
 			continue;
 		_cleanup_free_ char *p = fd_path(fd);
-		if (mount(host, p, NULL, MS_BIND, NULL) == 0) {
+		/* In a cgroup namespace of the container's own, each hierarchy is mounted by type (binding
+		 * the host's directory would need its path outside the namespace); otherwise our
+		 * cgroup's directory is bound, then made read-only through the new mount. */
+		if (own_cgroupns)
+			mount_hierarchy_in_cgroupns(controllers, p);
+		else if (mount(host, p, NULL, MS_BIND, NULL) == 0) {
 			int top = cc_path_open_in_root(root_fd, dest, O_PATH, 0, NULL);
 			_cleanup_free_ char *q = top >= 0 ? fd_path(top) : NULL;
 			if (q)
@@ -188,14 +206,14 @@ static int bind_source(const struct runtime_mount *m, int tree, int target, cons
 	return 0;
 }
 
-static int mount_one(int root_fd, const struct runtime_mount *m, int tree, struct cc_error *err)
+static int mount_one(int root_fd, const struct runtime_mount *m, int tree, bool own_cgroupns, struct cc_error *err)
 {
 	bool file = source_is_file(m);
 	_cleanup_close_ int target = open_target(root_fd, m->destination, file, err);
 	if (target < 0)
 		return cc_error_prefix(err, "mount `%s`", m->destination);
 	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
-		return mount_cgroup(root_fd, m, target, err);
+		return mount_cgroup(root_fd, m, target, own_cgroupns, err);
 	_cleanup_free_ char *path = fd_path(target);
 	unsigned long flags = m->flags;
 	if (m->bind) {
@@ -302,7 +320,7 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 					   .type = "bind",
 					   .bind = true,
 					   .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
-		int r = mount_one(root_fd, &m, -1, err);
+		int r = mount_one(root_fd, &m, -1, false, err);
 		if (r < 0)
 			return r;
 	}
@@ -323,7 +341,7 @@ static int create_default_devices(int root_fd, const struct runtime_spec *spec, 
 						   .type = "bind",
 						   .bind = true,
 						   .flags = MS_BIND };
-			int r = mount_one(root_fd, &m, -1, err);
+			int r = mount_one(root_fd, &m, -1, false, err);
 			if (r < 0)
 				return cc_error_prefix(err, "device `%s`", d->path);
 			continue;
@@ -415,12 +433,14 @@ int runtime_rootfs_prepare(const struct runtime_spec *spec, const int *mount_fds
 	_cleanup_close_ int root_fd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", spec->root_path);
+	/* made by the init before this (runtime_init_main) when the config asks for a new one */
+	bool own_cgroupns = spec->namespaces[RUNTIME_NS_CGROUP].enabled && !spec->namespaces[RUNTIME_NS_CGROUP].path;
 	for (size_t i = 0; i < spec->mount_count; i++) {
 		const struct runtime_mount *m = &spec->mounts[i];
 		bool cgroup = strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0;
 		int r = cgroup && steps->before_cgroup_mount ? steps->before_cgroup_mount(steps->arg, err) : 0;
 		if (r == 0)
-			r = mount_one(root_fd, m, mount_fds ? mount_fds[i] : -1, err);
+			r = mount_one(root_fd, m, mount_fds ? mount_fds[i] : -1, own_cgroupns, err);
 		if (r < 0)
 			return r;
 	}

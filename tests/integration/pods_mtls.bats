@@ -10,6 +10,7 @@ load helpers/common
 load helpers/runtime
 load helpers/tpm
 load helpers/keys
+load helpers/mtls
 
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 ATTESTATION_OID=2.25.315685752688738476782982348621596042586
@@ -39,45 +40,12 @@ import_openssl_image() {
 setup_file() {
 	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v swtpm >/dev/null &&
 		[ -x /usr/lib/cni/bridge ] || return 0
-	local tmp="$BATS_FILE_TMPDIR"
-	import_openssl_image "$tmp/data/images"
-	# cocoond's service account key made first, so that the broker can check the pods' tokens
-	mkdir -p "$tmp/data/pki"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/data/pki/service-account.key" 2>/dev/null
-	openssl pkey -in "$tmp/data/pki/service-account.key" -pubout -out "$tmp/sa.pub" 2>/dev/null
-	start_swtpm "$tmp/tpm"
-	echo "$SWTPM_PID" >"$tmp/swtpm.pid"
-	export TMP="$tmp/kbs"
-	mkdir -p "$TMP"
-	swtpm_ek_ca "$TMP/ek-ca.pem"
-	start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem" --events "$tmp/kbs-events.jsonl" --sa-issuer-key "$tmp/sa.pub"
-	echo "$KBS_PID" >"$tmp/kbs.pid"
-	echo "$KBS_URL" >"$tmp/kbs.url"
-	export KBS_URL COCOON_TPM_TCTI
-	"$COCOON" attest agent ek-cert --out "$tmp/ek.pem"
-	kbs_admin PUT default/node/mtls-node --data-binary "@$tmp/ek.pem" >/dev/null
-	printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
-	kbs_admin PUT default/mtls --data '{"trustDomain": "acme.example"}' >/dev/null
-	make_offline_root
-	kbs_admin POST default/mtls/ca | sed '$d' | jq_py 'r["csr"]' >"$TMP/ca.csr"
-	openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/root.pem" -CAkey "$TMP/root.key" -CAcreateserial -days 7 \
-		-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/ca.pem" 2>/dev/null
-	kbs_admin PUT default/mtls/ca --data-binary "@$TMP/ca.pem" >/dev/null
-	"$COCOON" attest agent register --kbs "$KBS_URL" --ca "$TMP/pki/ca.crt" --node mtls-node \
-		--state "$tmp/data/agent" >/dev/null
-	export PORT="$(free_port)"
-	start_cocoond_pods "$tmp/data" "$PORT" --node-name mtls-node --kbs "$KBS_URL" --kbs-ca "$TMP/pki/ca.crt" \
-		--tpm "$COCOON_TPM_TCTI" --bridge cctest5 --pod-subnet 10.249.0.0/24
-	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
+	import_openssl_image "$BATS_FILE_TMPDIR/data/images"
+	start_mtls_platform mtls-node cctest8 10.248.0.0/24
 }
 
 teardown_file() {
-	local tmp="$BATS_FILE_TMPDIR"
-	stop_pods_platform
-	for f in kbs swtpm; do
-		[ -f "$tmp/$f.pid" ] && kill -TERM "$(cat "$tmp/$f.pid")" 2>/dev/null
-	done
-	return 0
+	stop_mtls_platform
 }
 
 setup() {

@@ -288,6 +288,16 @@ write_check() {
 	same_as_runc
 }
 
+@test "a new cgroup namespace is rooted at the container's own cgroups, and the cgroup mount shows them" {
+	edit_config 'c["linux"]["namespaces"].append({"type": "cgroup"})'
+	set_args "$BUNDLE" sh -c 'cut -d: -f3 /proc/self/cgroup | sort -u; ls /sys/fs/cgroup/pids | grep -c "^pids\." || true'
+	run_both
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = / ]
+	[ "${#lines[@]}" -eq 2 ]
+	same_as_runc
+}
+
 @test "a tmpcopyup tmpfs holds a copy of the image's directory" {
 	mkdir -p "$BUNDLE/rootfs/etc/sub/deeper"
 	echo deep >"$BUNDLE/rootfs/etc/sub/deeper/file"
