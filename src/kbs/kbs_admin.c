@@ -7,7 +7,9 @@
  *                                            its AK by credential activation) or its AK (TPM2B_PUBLIC)
  *   PUT|GET  mtls                            the tenant's mTLS configuration (kbs_mtls.h)
  *   POST     mtls/ca                         a CSR for the tenant's issuing CA key, made and sealed here
- *   PUT|GET  mtls/ca                         the certificate the tenant's root signed for that key
+ *   POST     mtls/ca?rotate=true             a rotation: a CSR for the next CA's key (kbs_mtls_ca.h)
+ *   PUT|GET  mtls/ca                         the certificate the tenant's root signed for either key;
+ *                                            the CAs (the previous one while it stays)
  *   POST     mtls/revoke                     revokes a pod certificate by serial, or a node's (kbs_mtls_revoke.h)
  *
  * Clients with a certificate from the configured CA: O=<tenant> manages that tenant, O=<admin group>
@@ -15,6 +17,7 @@
  * its RBAC allows (kbs_delegate.h). Each request is an audit event naming who made it. */
 #include "kbs/kbs_delegate.h"
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_mtls_ca.h"
 #include "kbs/kbs_mtls_revoke.h"
 #include "kbs/kbs_private.h"
 #include "kbs/kbs_tenant.h"
@@ -162,15 +165,66 @@ static void mtls_config(struct kbs *kbs, const struct cc_http_request *req, stru
 	cc_http_response_json(resp, 200, cfg);
 }
 
-/* POST answers a CSR for the CA key (201 when the key was made now: a `kbs.mtls.ca.create` event),
- * PUT activates the root's certificate for it (a `kbs.mtls.ca.activate` event, refused or not), GET
- * shows the active certificate. The key itself is never answered. */
+/* POST ?rotate=true starts a rotation (201, a `kbs.mtls.ca.rotate` event) or goes on with the one
+ * started (200): the CSR for the next CA's key, while the active CA keeps issuing; 409 when there is
+ * nothing to rotate or a previous CA still stays in the bundle. */
+static void mtls_ca_rotate(struct kbs *kbs, struct cc_http_response *resp, const char *tenant, const char *actor,
+			   struct cc_error *err)
+{
+	_cleanup_free_ char *pem = NULL;
+	bool created = false;
+	unsigned generation = 0;
+	int r = kbs_mtls_ca_rotate(kbs->cfg.store, kbs->root, tenant, &pem, &created, &generation, err);
+	if (created || r < 0) {
+		_cleanup_free_ char *what = cc_xasprintf("mtls/ca generation %u", generation);
+		kbs_record_as(actor, "kbs.mtls.ca.rotate", tenant, r == 0 ? what : "mtls/ca", r == 0,
+			      r == 0 ? NULL : cc_error_message(err));
+	}
+	if (r < 0)
+		return kbs_problem(resp, r == -EBUSY ? 409 : status_of(r), r == -EBUSY ? "Conflict" : "InvalidRequest",
+				   "%s", cc_error_message(err));
+	cc_http_response_json(resp, created ? 201 : 200,
+			      json_pack("{s:s, s:i}", "csr", pem, "generation", (int)generation));
+}
+
+/* PUT activates a certificate the tenant's root signed: a `kbs.mtls.ca.activate` event, refused or
+ * not, saying whether a rotation switched and until when the previous CA stays. */
+static void mtls_ca_activate(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
+			     const char *tenant, const char *actor, struct cc_error *err)
+{
+	struct kbs_mtls_activation info;
+	int r = kbs_mtls_ca_activate(kbs->cfg.store, kbs->root, tenant, req->body.data ? req->body.data : "",
+				     req->body.len, kbs->cfg.client_ca, kbs->cfg.client_ca_len, &info, err);
+	_cleanup_free_ char *what = cc_xasprintf("mtls/ca serial %s", info.serial[0] ? info.serial : "(none)");
+	json_t *extra = NULL;
+	if (r == 0) {
+		extra = json_pack("{s:i, s:b}", "generation", (int)info.generation, "switched", info.switched);
+		if (info.switched)
+			json_object_set_new(extra, "previous",
+					    json_pack("{s:s, s:I}", "serial", info.previous_serial, "until",
+						      (json_int_t)info.previous_until));
+	}
+	kbs_record_extra(actor, "kbs.mtls.ca.activate", tenant, what, r == 0, r == 0 ? NULL : cc_error_message(err),
+			 extra);
+	if (r < 0)
+		return kbs_problem(resp, status_of(r), "InvalidRequest", "%s", cc_error_message(err));
+	resp->status = 204;
+}
+
+/* POST answers a CSR for the active CA's key (201 when the key was made now: a `kbs.mtls.ca.create`
+ * event), or with ?rotate=true for the next one; PUT activates the root's certificate for either;
+ * GET shows the CAs. A key itself is never answered. */
 static void mtls_ca(struct kbs *kbs, const struct cc_http_request *req, struct cc_http_response *resp,
 		    const char *tenant, const char *actor, struct cc_error *err)
 {
-	_cleanup_free_ char *pem = NULL;
+	_cleanup_free_ char *pem = NULL, *rotate = cc_http_request_query(req, "rotate");
+	json_t *status = NULL;
 	int r;
-	if (strcmp(req->method, "POST") == 0) {
+	if (rotate && strcmp(rotate, "true") != 0 && strcmp(rotate, "false") != 0)
+		return kbs_problem(resp, 400, "InvalidRequest", "rotate is true or false");
+	if (strcmp(req->method, "POST") == 0 && rotate && strcmp(rotate, "true") == 0) {
+		return mtls_ca_rotate(kbs, resp, tenant, actor, err);
+	} else if (strcmp(req->method, "POST") == 0) {
 		bool created = false;
 		r = kbs_mtls_ca_request(kbs->cfg.store, kbs->root, tenant, &pem, &created, err);
 		if (created || r < 0)
@@ -179,20 +233,11 @@ static void mtls_ca(struct kbs *kbs, const struct cc_http_request *req, struct c
 		if (r == 0)
 			return cc_http_response_json(resp, created ? 201 : 200, json_pack("{ss}", "csr", pem));
 	} else if (strcmp(req->method, "PUT") == 0) {
-		char serial[CC_X509_SERIAL_HEX_MAX] = "";
-		r = kbs_mtls_ca_activate(kbs->cfg.store, kbs->root, tenant, req->body.data ? req->body.data : "",
-					 req->body.len, kbs->cfg.client_ca, kbs->cfg.client_ca_len, serial, err);
-		_cleanup_free_ char *what = cc_xasprintf("mtls/ca serial %s", serial[0] ? serial : "(none)");
-		kbs_record_as(actor, "kbs.mtls.ca.activate", tenant, what, r == 0,
-			      r == 0 ? NULL : cc_error_message(err));
-		if (r == 0) {
-			resp->status = 204;
-			return;
-		}
+		return mtls_ca_activate(kbs, req, resp, tenant, actor, err);
 	} else if (strcmp(req->method, "GET") == 0) {
-		r = kbs_mtls_ca_certificate(kbs->cfg.store, tenant, &pem, err);
+		r = kbs_mtls_ca_status(kbs->cfg.store, tenant, &status, err);
 		if (r == 0)
-			return cc_http_response_json(resp, 200, json_pack("{ss}", "certificate", pem));
+			return cc_http_response_json(resp, 200, status);
 	} else {
 		return kbs_problem(resp, 405, "InvalidRequest", "mtls/ca takes POST, PUT or GET");
 	}

@@ -2,6 +2,7 @@
 #include "kbs/kbs_mtls_crl.h"
 
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_mtls_ca.h"
 #include "kbs/kbs_mtls_records.h"
 #include "kbs/kbs_private.h"
 #include "keys/keyring.h"
@@ -94,10 +95,67 @@ static bool usable(const json_t *cache, const char *ca_digest, time_t now)
 	       now >= field(cache, "thisUpdate");
 }
 
-/* One CRL from the records, signed by the tenant's CA: the scan's revoked serials, the next number. */
-static int build(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE], const char *tenant, time_t now,
-		 time_t retention, const json_t *cache, json_t **ret, struct kbs_mtls_crl_info *info,
-		 struct cc_error *err)
+/* The records' revoked certificates that signer's CA issued. */
+static struct cc_crl_entry *entries_of(const struct kbs_mtls_scan *scan, unsigned generation, size_t *ret_n)
+{
+	struct cc_crl_entry *entries = cc_xcalloc(scan->n_revoked ? scan->n_revoked : 1, sizeof(*entries));
+	size_t n = 0;
+	for (size_t i = 0; i < scan->n_revoked; i++)
+		if (scan->revoked[i].issuer == generation)
+			entries[n++] = (struct cc_crl_entry){ scan->revoked[i].serial, scan->revoked[i].revoked_at,
+							      scan->revoked[i].reason };
+	*ret_n = n;
+	return entries;
+}
+
+/* One CRL per CA peers trust, each signed by its CA and listing what it issued, all with the same
+ * number (each CA's sequence still only increases), concatenated as PEM: OpenSSL's -CRLfile and
+ * X509_STORE take every CRL of a file and pick the issuer's. */
+static int sign_all(const struct kbs_mtls_signers *signers, const struct kbs_mtls_scan *scan,
+		    const struct cc_crl_request *base, char **ret_pem, struct cc_error *err)
+{
+	struct cc_buf out = { 0 };
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < signers->n; i++) {
+		const struct kbs_mtls_signer *ca = &signers->ca[i];
+		struct cc_crl_request req = *base;
+		_cleanup_free_ struct cc_crl_entry *entries = entries_of(scan, ca->generation, &req.n_entries);
+		_cleanup_free_ char *pem = NULL;
+		time_t ca_start = 0;
+		req.entries = entries;
+		r = cc_x509_time(X509_get0_notBefore(ca->cert), &ca_start, err);
+		if (r == 0 && ca_start > req.this_update && ca_start <= base->this_update + SKEW)
+			req.this_update = ca_start; /* a CA younger than the skew: its CRL starts with it */
+		if (r == 0)
+			r = cc_crl_build(&req, ca->cert, ca->key, &pem, err);
+		if (r == 0)
+			cc_buf_append_str(&out, pem);
+	}
+	if (r == 0)
+		*ret_pem = cc_xstrndup(out.data ? out.data : "", out.len);
+	cc_buf_free(&out);
+	return r;
+}
+
+/* The previous CA retires once its stay passed and no certificate it issued is still valid and
+ * unrevoked: 1 when it did now (the caller reads the CAs again), 0 when it stays. */
+static int retire_previous(struct cc_store *store, const char *tenant, const struct kbs_mtls_signers *signers,
+			   const struct kbs_mtls_scan *scan, time_t now, struct cc_error *err)
+{
+	if (signers->n < 2)
+		return 0;
+	const struct kbs_mtls_signer *previous = &signers->ca[1];
+	if (now < previous->until || (scan->oldest_live_issuer && scan->oldest_live_issuer <= previous->generation))
+		return 0;
+	int r = kbs_mtls_ca_retire(store, tenant, previous->generation, err);
+	return r < 0 ? r : 1;
+}
+
+/* The CRLs from the records, the next number; *ret_retired is the generation of a previous CA that
+ * retired instead (-ESTALE then: read the CAs again). */
+static int build(struct cc_store *store, const char *tenant, time_t now, time_t retention, const json_t *cache,
+		 const struct kbs_mtls_signers *signers, json_t **ret, struct kbs_mtls_crl_info *info,
+		 unsigned *ret_retired, struct cc_error *err)
 {
 	_cleanup_json_ json_t *cfg = NULL;
 	int r = kbs_mtls_config_get(store, tenant, &cfg, err);
@@ -108,34 +166,23 @@ static int build(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE],
 	struct kbs_mtls_scan scan;
 	if ((r = kbs_mtls_records_scan(store, tenant, now, sweep, retention, &scan, err)) < 0)
 		return r;
-	struct cc_crl_entry *entries = cc_xcalloc(scan.n_revoked ? scan.n_revoked : 1, sizeof(*entries));
-	for (size_t i = 0; i < scan.n_revoked; i++)
-		entries[i] =
-		    (struct cc_crl_entry){ scan.revoked[i].serial, scan.revoked[i].revoked_at, scan.revoked[i].reason };
+	if ((r = retire_previous(store, tenant, signers, &scan, now, err)) != 0) {
+		if (r == 1)
+			*ret_retired = signers->ca[1].generation;
+		kbs_mtls_scan_free(&scan);
+		return r == 1 ? -ESTALE : r;
+	}
 	struct cc_crl_request req = {
-		.entries = entries,
-		.n_entries = scan.n_revoked,
 		.number = (uint64_t)field(cache, "number") + 1,
 		.this_update = now - SKEW,
 		.next_update = now + (lifetime > 0 ? lifetime : KBS_MTLS_LIFETIME_DEFAULT),
 	};
-	X509 *ca = NULL;
-	EVP_PKEY *ca_key = NULL;
 	_cleanup_free_ char *pem = NULL;
-	time_t ca_start = 0;
-	r = kbs_mtls_ca_load(store, root, tenant, &ca, &ca_key, err);
-	if (r == 0)
-		r = cc_x509_time(X509_get0_notBefore(ca), &ca_start, err);
-	if (r == 0 && ca_start > req.this_update && ca_start <= now)
-		req.this_update = ca_start; /* a CA younger than the skew: its CRL starts with it */
-	if (r == 0)
-		r = cc_crl_build(&req, ca, ca_key, &pem, err);
-	X509_free(ca);
-	EVP_PKEY_free(ca_key);
-	free(entries);
+	r = sign_all(signers, &scan, &req, &pem, err);
 	*info = (struct kbs_mtls_crl_info){ .number = req.number,
 					    .built = true,
 					    .entries = scan.n_revoked,
+					    .issuers = signers->n,
 					    .swept = sweep,
 					    .removed_records = scan.removed_records,
 					    .removed_ears = scan.removed_ears };
@@ -148,49 +195,47 @@ static int build(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE],
 	return 0;
 }
 
-static int ca_digest_of(struct cc_store *store, const char *tenant, char out[65], struct cc_error *err)
-{
-	_cleanup_free_ char *pem = NULL;
-	uint8_t digest[32];
-	int r = kbs_mtls_ca_certificate(store, tenant, &pem, err);
-	if (r == 0)
-		r = cc_digest(CC_DIGEST_SHA256, pem, strlen(pem), digest, err);
-	if (r == 0)
-		cc_hex_encode(digest, sizeof(digest), out);
-	return r;
-}
-
 int kbs_mtls_crl_current(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SIZE], const char *tenant, time_t now,
 			 time_t retention, char **ret_pem, struct kbs_mtls_crl_info *ret_info, struct cc_error *err)
 {
 	char key[128];
 	if (cache_key(tenant, key, sizeof(key), err) < 0)
 		return -EINVAL;
+	unsigned retired = 0;
 	for (int attempt = 0; attempt < CAS_TRIES; attempt++) {
 		_cleanup_json_ json_t *cache = NULL, *fresh = NULL;
 		int64_t revision;
-		char ca[65];
+		struct kbs_mtls_signers signers;
 		int r = read_cache(store, key, &cache, &revision, err);
-		if (r == 0)
-			r = ca_digest_of(store, tenant, ca, err);
 		if (r < 0)
 			return r;
-		if (usable(cache, ca, now)) {
+		if ((r = kbs_mtls_ca_signers(store, root, tenant, &signers, err)) == -ESTALE)
+			continue; /* the previous CA retired while it was read */
+		if (r < 0)
+			return r;
+		if (usable(cache, signers.digest, now)) {
+			kbs_mtls_signers_free(&signers);
 			*ret_pem = cc_xstrdup(json_string_value(json_object_get(cache, "crl")));
-			*ret_info = (struct kbs_mtls_crl_info){ .number = (uint64_t)field(cache, "number") };
+			*ret_info = (struct kbs_mtls_crl_info){ .number = (uint64_t)field(cache, "number"),
+								.retired = retired };
 			return 0;
 		}
-		if ((r = build(store, root, tenant, now, retention, cache, &fresh, ret_info, err)) < 0)
-			return r;
-		json_object_set_new(fresh, "ca", json_string(ca));
-		r = write_cache(store, key, fresh, revision, err);
+		r = build(store, tenant, now, retention, cache, &signers, &fresh, ret_info, &retired, err);
 		if (r == 0) {
+			/* the CAs it was signed by: a switch or a retirement makes another */
+			json_object_set_new(fresh, "ca", json_string(signers.digest));
+			r = write_cache(store, key, fresh, revision, err);
+		}
+		kbs_mtls_signers_free(&signers);
+		if (r == 0) {
+			ret_info->retired = retired;
 			*ret_pem = cc_xstrdup(json_string_value(json_object_get(fresh, "crl")));
 			return 0;
 		}
 		if (r != -ESTALE)
 			return r;
-		/* another broker built one, or a revocation marked it stale: read again */
+		/* another broker built one, a revocation marked it stale, or the previous CA retired: read
+		 * again */
 	}
 	return cc_error_set(err, EBUSY, "the CRL of tenant `%s` kept changing while it was built; ask again", tenant);
 }
@@ -244,9 +289,14 @@ void kbs_mtls_handle_crl(const struct cc_http_request *req, struct cc_http_respo
 	if (r < 0)
 		return refuse(req, resp, "kbs.mtls.crl", tenant, "crl", r, &err);
 	pem_response(resp, pem);
+	if (info.retired) {
+		_cleanup_free_ char *what = cc_xasprintf("mtls/ca generation %u", info.retired);
+		kbs_record_as("cocoon-kbs", "kbs.mtls.ca.retire", tenant, what, true, NULL);
+	}
 	if (!info.built)
 		return; /* served from the cache: nothing was decided or signed */
-	json_t *extra = json_pack("{s:I, s:I}", "number", (json_int_t)info.number, "entries", (json_int_t)info.entries);
+	json_t *extra = json_pack("{s:I, s:I, s:I}", "number", (json_int_t)info.number, "entries",
+				  (json_int_t)info.entries, "issuers", (json_int_t)info.issuers);
 	if (info.swept)
 		json_object_set_new(extra, "swept",
 				    json_pack("{s:I, s:I}", "records", (json_int_t)info.removed_records, "ears",
@@ -262,8 +312,7 @@ void kbs_mtls_handle_bundle(const struct cc_http_request *req, struct cc_http_re
 		return;
 	struct cc_error err = { 0 };
 	_cleanup_free_ char *pem = NULL;
-	/* one active CA today; a rotation's second CA joins it here (design step 2, not built) */
-	int r = kbs_mtls_ca_certificate(kbs->cfg.store, tenant, &pem, &err);
+	int r = kbs_mtls_ca_bundle(kbs->cfg.store, tenant, &pem, &err);
 	if (r < 0)
 		return refuse(req, resp, "kbs.mtls.crl", tenant, "bundle", r, &err);
 	pem_response(resp, pem);

@@ -1,8 +1,10 @@
 /* A tenant's CRL and CA bundle for pods and their peers (docs/design/pod-mtls.md, "Revocation",
  * "Distribution"; build step 4):
  *
- *   GET /kbs/v0/mtls/crl     the tenant's CRL, PEM (application/x-pem-file), signed by its issuing CA
- *   GET /kbs/v0/mtls/bundle  the tenant's active issuing CA certificate(s), PEM
+ *   GET /kbs/v0/mtls/crl     the tenant's CRL, PEM (application/x-pem-file), signed by its issuing CA;
+ *                            after a rotation, one CRL per CA peers trust (active, then previous)
+ *   GET /kbs/v0/mtls/bundle  the tenant's active issuing CA certificate, then the previous one while
+ *                            it stays, PEM
  *
  * for the kbs-session-id cookie of a session that attested with authentic evidence, or an EAR of
  * ours as a bearer token, whatever the verdict: the tenant is the session's, and what is served is
@@ -17,11 +19,12 @@
  *                          "sweptAt", "stale", "crl" (PEM)}
  *
  * and rebuilt when a revocation marked it stale, when it is KBS_MTLS_CRL_REFRESH old, or when the
- * active CA changed. Each new CRL takes the cached cRLNumber plus one and is written with a
- * compare-and-swap on the revision read, so the number only increases however many brokers build
- * at once, and a revocation (which always rewrites the entry) can never be overwritten by a CRL
- * listed before it. Building is also when the records sweep runs (kbs_mtls_records.h), at most
- * every KBS_MTLS_SWEEP_INTERVAL: no thread of its own. Each CRL built is a `kbs.mtls.crl` event. */
+ * CAs changed ("ca" is then the digest of both certificates). Building also decides when a previous
+ * CA retires: its stay passed and the records hold no unexpired, unrevoked certificate of it. Each new CRL takes the
+ * cached cRLNumber plus one and is written with a compare-and-swap on the revision read, so the number only increases
+ * however many brokers build at once, and a revocation (which always rewrites the entry) can never be overwritten by a
+ * CRL listed before it. Building is also when the records sweep runs (kbs_mtls_records.h), at most every
+ * KBS_MTLS_SWEEP_INTERVAL: no thread of its own. Each CRL built is a `kbs.mtls.crl` event. */
 #pragma once
 
 #include "keys/root_key.h"
@@ -46,8 +49,10 @@ struct kbs_mtls_crl_info {
 	uint64_t number;
 	bool built; /* false: served from the cache */
 	size_t entries;
+	size_t issuers; /* CRLs in the PEM: 2 while a previous CA stays (kbs_mtls_ca.h) */
 	bool swept;
 	size_t removed_records, removed_ears;
+	unsigned retired; /* the generation of a previous CA that retired now, or 0 */
 };
 
 /* The tenant's current CRL as PEM (*ret_pem malloc'ed), from the cache or built now; retention is

@@ -5,6 +5,7 @@
 #include "kbs/kbs_mtls_issue.h"
 
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_mtls_ca.h"
 #include "kbs/kbs_mtls_checks.h"
 #include "kbs/kbs_mtls_rate.h"
 #include "kbs/kbs_private.h"
@@ -74,6 +75,7 @@ struct issuance {
 	char serial[CC_X509_SERIAL_HEX_MAX];
 	char not_after[40];
 	char *certificate, *ca; /* PEM */
+	unsigned ca_generation; /* of the CA that signs (kbs_mtls_ca.h), kept in the record */
 	/* the refusal */
 	int status;
 	const char *kind;
@@ -261,10 +263,11 @@ static char *pem_of(X509 *cert)
 static int record(struct issuance *is, time_t not_after, struct cc_error *err)
 {
 	const char *jti = json_string_value(json_object_get(is->ear, "jti"));
-	_cleanup_json_ json_t *entry = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:s}", "uid", is->pod.pod_uid, "namespace", is->pod.namespace, "pod",
-	    is->pod.pod_name, "serviceAccount", is->pod.service_account, "node", json_string_value(fact(is, "node")),
-	    "jti", jti, "notAfter", (json_int_t)not_after, "spiffeId", is->spiffe_id);
+	_cleanup_json_ json_t *entry =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:s, s:I}", "uid", is->pod.pod_uid, "namespace",
+		      is->pod.namespace, "pod", is->pod.pod_name, "serviceAccount", is->pod.service_account, "node",
+		      json_string_value(fact(is, "node")), "jti", jti, "notAfter", (json_int_t)not_after, "spiffeId",
+		      is->spiffe_id, "ca", (json_int_t)is->ca_generation);
 	_cleanup_free_ char *text = cc_json_canonical(entry);
 	_cleanup_free_ char *key = cc_xasprintf("kbs/%s/mtls/issued/%s", is->s.tenant, is->serial);
 	int r = cc_store_put(is->kbs->cfg.store, key, text, strlen(text), CC_STORE_ABSENT, NULL, err);
@@ -320,7 +323,8 @@ static int issue(struct issuance *is)
 	struct cc_error err = { 0 };
 	X509 *ca = NULL;
 	EVP_PKEY *ca_key = NULL;
-	int r = kbs_mtls_ca_load(is->kbs->cfg.store, is->kbs->root, is->s.tenant, &ca, &ca_key, &err);
+	int r =
+	    kbs_mtls_ca_load(is->kbs->cfg.store, is->kbs->root, is->s.tenant, &ca, &ca_key, &is->ca_generation, &err);
 	if (r < 0)
 		return refuse(is, r == -ENOENT ? 403 : 500, r == -ENOENT ? "MtlsNotConfigured" : "Internal", "%s",
 			      cc_error_message(&err));

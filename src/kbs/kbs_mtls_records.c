@@ -105,6 +105,7 @@ struct entry {
 	char *node, *uid;
 	time_t not_after, revoked_at; /* revoked_at 0: not revoked */
 	enum cc_crl_reason reason;
+	unsigned issuer;
 };
 
 struct listing {
@@ -151,6 +152,9 @@ static int visit_record(const char *key, const char *value, size_t len, int64_t 
 	e->not_after = (time_t)json_integer_value(not_after);
 	e->revoked_at = (time_t)json_integer_value(json_object_get(rec, "revokedAt"));
 	e->reason = reason ? cc_crl_reason_from_string(reason) : CC_CRL_REASON_UNSPECIFIED;
+	/* records from before rotation name no CA: generation 1, the only one there was */
+	json_int_t issuer = json_integer_value(json_object_get(rec, "ca"));
+	e->issuer = issuer >= 1 && issuer <= UINT32_MAX ? (unsigned)issuer : 1;
 	if (e->reason == CC_CRL_REASON_MAX)
 		e->reason = CC_CRL_REASON_UNSPECIFIED;
 	return 0;
@@ -267,14 +271,20 @@ int kbs_mtls_records_scan(struct cc_store *store, const char *tenant, time_t now
 		r = sweep(store, tenant, &l, ears, now - retention, ret, err);
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		const struct entry *e = &l.entries[i];
-		if (!e->serial[0] || !e->revoked_at || e->not_after <= now)
+		if (!e->serial[0] || e->not_after <= now)
 			continue;
+		if (!e->revoked_at) {
+			if (!ret->oldest_live_issuer || e->issuer < ret->oldest_live_issuer)
+				ret->oldest_live_issuer = e->issuer;
+			continue;
+		}
 		/* at most l.n entries, which fit in memory already */
 		ret->revoked = cc_xrealloc(ret->revoked, (ret->n_revoked + 1) * sizeof(*ret->revoked));
 		struct kbs_mtls_revoked *v = &ret->revoked[ret->n_revoked++];
 		memcpy(v->serial, e->serial, sizeof(v->serial));
 		v->revoked_at = e->revoked_at;
 		v->reason = e->reason;
+		v->issuer = e->issuer;
 	}
 	listing_free(&l);
 	if (r < 0) {

@@ -3,7 +3,9 @@
  *
  *   kbs/<tenant>/mtls/issued/<serial>  one per certificate, written at issuance (kbs_mtls_issue.c):
  *                                      {uid, namespace, pod, serviceAccount, node, jti, notAfter,
- *                                      spiffeId}; a revocation adds {revokedAt, reason, revokedBy}
+ *                                      spiffeId, ca (the issuing CA's generation, kbs_mtls_ca.h; 1
+ *                                      when absent: records from before rotation)}; a revocation adds
+ *                                      {revokedAt, reason, revokedBy}
  *   kbs/<tenant>/mtls/ear/<jti>        the signed EAR a certificate's attestation extension cites
  *
  * A revocation rewrites the record with a compare-and-swap on its revision, so two brokers revoking
@@ -54,11 +56,14 @@ struct kbs_mtls_revoked {
 	char serial[CC_X509_SERIAL_HEX_MAX];
 	time_t revoked_at;
 	enum cc_crl_reason reason;
+	unsigned issuer; /* the generation of the CA that issued it: its CRL lists it */
 };
 
 struct kbs_mtls_scan {
 	struct kbs_mtls_revoked *revoked;
 	size_t n_revoked;
+	unsigned oldest_live_issuer;          /* the oldest CA generation with an unexpired, unrevoked
+					       * certificate; 0 when there is none */
 	size_t removed_records, removed_ears; /* by the sweep */
 };
 

@@ -10,36 +10,16 @@ load helpers/common
 load helpers/runtime
 load helpers/tpm
 load helpers/keys
+load helpers/kbs_mtls
 
 KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 ATTESTATION_OID=2.25.315685752688738476782982348621596042586
 
 setup() {
 	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	tpm_node_setup
-	make_ak "$TMP"
-	DATA="$TMP/platform"
-	start_cocoond "$DATA" "$(free_port)"
-	export KUBECONFIG="$DATA/kubeconfig"
-	"$KUBECTL" create namespace shop >/dev/null
-	for ns in default shop; do
-		"$KUBECTL" -n "$ns" create serviceaccount app >/dev/null
-	done
-	make_pod default web
-	make_pod default db
-	make_pod default ghost
-	make_pod shop cart
-	# the containers the node ran, measured into PCR 15 under their pods' uids (UID-NAME-INSTANCE);
-	# the ghost pod has none
-	for pod in default/web default/db shop/cart; do
-		RT run --bundle "$TMP/bundle" "$(uid_of "${pod#*/}" "${pod%/*}")-app-0"
-	done
-	openssl pkey -in "$DATA/pki/service-account.key" -pubout -out "$TMP/sa.pub" 2>/dev/null
+	mtls_node_setup
 	start_kbs "$TMP" --events "$TMP/events.jsonl" --sa-issuer-key "$TMP/sa.pub"
-	[ "$(kbs_admin PUT default/node/n1 --data-binary "@$TMP/ak.tss" | tail -1)" = 204 ]
-	printf 'rules:\n- {claim: tee, equals: tpm}\n' >"$TMP/policy.yaml"
-	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/policy.yaml" | tail -1)" = 204 ]
-	[ "$(kbs_admin PUT default/mtls --data '{"trustDomain": "acme.example"}' | tail -1)" = 200 ]
+	mtls_tenant_setup
 	make_tenant_ca default
 	token web >"$TMP/web.token"
 }
@@ -49,46 +29,6 @@ teardown() {
 	stop_cocoond
 	stop_swtpm
 	rm -rf "$TMP"
-}
-
-# make_pod NS NAME: a pod of service account app (cocoond runs no pods here: only its uid matters).
-make_pod() {
-	"$KUBECTL" -n "$1" apply -f - >/dev/null <<-EOF
-	apiVersion: v1
-	kind: Pod
-	metadata: {name: $2}
-	spec:
-	  serviceAccountName: app
-	  containers: [{name: app, image: busybox}]
-	EOF
-}
-
-# uid_of NAME [NS]
-uid_of() {
-	"$KUBECTL" -n "${2:-default}" get pod "$1" -o jsonpath='{.metadata.uid}'
-}
-
-# token POD [NS [AUDIENCE]]: the pod's service account token from cocoond's TokenRequest, bound to the pod.
-token() {
-	local ns="${2:-default}"
-	"$KUBECTL" -n "$ns" create token app --audience "${3:-cocoon-kbs:default}" --bound-object-kind Pod \
-		--bound-object-name "$1" --bound-object-uid "$(uid_of "$1" "$ns")"
-}
-
-# make_tenant_ca TENANT: the broker's CA key for TENANT signed by an offline root made with openssl
-# ($TMP/root.pem), constrained to the trust domain and the cluster's Service names.
-make_tenant_ca() {
-	make_offline_root
-	kbs_admin POST "$1/mtls/ca" | sed '$d' | jq_py 'r["csr"]' >"$TMP/ca.csr"
-	openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/root.pem" -CAkey "$TMP/root.key" -CAcreateserial -days 7 \
-		-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/ca.pem" 2>/dev/null
-	[ "$(kbs_admin PUT "$1/mtls/ca" --data-binary "@$TMP/ca.pem" | tail -1)" = 204 ]
-}
-
-# node ARGS: the node asks for a pod certificate (helpers/kbs_mtls_client.py) into $TMP/out.
-node() {
-	"$SYSTEM_PYTHON" "$COCOON_ROOT/tests/integration/helpers/kbs_mtls_client.py" "$KBS_URL" "$TMP/pki/ca.crt" \
-		--node n1 --ak-dir "$TMP" --log "$RT_ROOT/measurements.jsonl" --out "$TMP/out" "$@"
 }
 
 # refused STATUS KIND TEXT ARGS: the node's request is refused with that problem.

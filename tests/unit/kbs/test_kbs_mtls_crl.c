@@ -1,4 +1,5 @@
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_mtls_ca.h"
 #include "kbs/kbs_mtls_crl.h"
 #include "kbs/kbs_mtls_records.h"
 #include "lib/base/cleanup.h"
@@ -20,19 +21,25 @@ struct fixture {
 	X509 *ca;
 };
 
-/* The tenant's CA: the broker's key, certified by a root made here (CA:TRUE, a key identifier). */
-static X509 *activate_ca(struct fixture *f, const char *tenant)
+/* The tenant's CA: the broker's key (the next one with rotate), certified by a root made here
+ * (CA:TRUE, a key identifier). */
+static X509 *activate_key(struct fixture *f, const char *tenant, bool rotate)
 {
 	struct cc_error err = { 0 };
 	_cleanup_free_ char *csr_pem = NULL;
 	bool created;
-	assert_int_equal(kbs_mtls_ca_request(f->store, f->root, tenant, &csr_pem, &created, &err), 0);
+	unsigned generation = 1;
+	if (rotate)
+		assert_int_equal(kbs_mtls_ca_rotate(f->store, f->root, tenant, &csr_pem, &created, &generation, &err),
+				 0);
+	else
+		assert_int_equal(kbs_mtls_ca_request(f->store, f->root, tenant, &csr_pem, &created, &err), 0);
 	_cleanup_(cc_csr_freep) struct cc_csr *csr = NULL;
 	assert_int_equal(cc_csr_parse(csr_pem, strlen(csr_pem), &csr, &err), 0);
 	EVP_PKEY *root_key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
 	X509_set_version(cert, X509_VERSION_3);
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 42);
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 41 + (long)generation);
 	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
 	X509_gmtime_adj(X509_getm_notAfter(cert), 7 * 86400);
 	X509_set_pubkey(cert, csr->key);
@@ -55,6 +62,11 @@ static X509 *activate_ca(struct fixture *f, const char *tenant)
 	assert_int_equal(kbs_mtls_ca_activate(f->store, f->root, tenant, der, (size_t)len, NULL, 0, NULL, &err), 0);
 	OPENSSL_free(der);
 	return cert;
+}
+
+static X509 *activate_ca(struct fixture *f, const char *tenant)
+{
+	return activate_key(f, tenant, false);
 }
 
 static int setup(void **state)
@@ -184,12 +196,125 @@ static void test_crl_without_ca(void **state)
 	assert_int_equal(kbs_mtls_crl_current(f->store, f->root, "../x", time(NULL), 60, &pem, &info, &err), -EINVAL);
 }
 
+/* A record of a certificate issued by a CA generation (0: a record from before rotation). */
+static void issued_by(struct fixture *f, const char *serial, time_t not_after, unsigned generation)
+{
+	_cleanup_free_ char *key = cc_xasprintf("kbs/acme/mtls/issued/%s", serial);
+	_cleanup_free_ char *value =
+	    generation ? cc_xasprintf("{\"ca\":%u,\"jti\":\"j\",\"node\":\"n1\",\"notAfter\":%ld}", generation,
+				      (long)not_after)
+		       : cc_xasprintf("{\"jti\":\"j\",\"node\":\"n1\",\"notAfter\":%ld}", (long)not_after);
+	assert_int_equal(cc_store_put(f->store, key, value, strlen(value), CC_STORE_ABSENT, NULL, NULL), 0);
+}
+
+/* The i-th CRL of a PEM with several, parsed against its CA. */
+static X509_CRL *nth_crl(const char *pem, int i, X509 *ca)
+{
+	struct cc_error err = { 0 };
+	static const char end[] = "-----END X509 CRL-----\n";
+	const char *start = pem;
+	for (int k = 0; k < i; k++) {
+		start = strstr(start, end);
+		assert_non_null(start);
+		start += strlen(end);
+	}
+	const char *stop = strstr(start, end);
+	assert_non_null(stop);
+	X509_CRL *crl = NULL;
+	assert_int_equal(cc_crl_parse(start, (size_t)(stop + strlen(end) - start), ca, &crl, &err), 0);
+	return crl;
+}
+
+static int count_crls(const char *pem)
+{
+	int n = 0;
+	for (const char *p = pem; (p = strstr(p, "-----BEGIN X509 CRL-----")); p++)
+		n++;
+	return n;
+}
+
+/* After a switch the CRL is one per CA, each listing what its CA issued; the previous CA retires only
+ * once its stay passed and nothing it issued is still valid and unrevoked, and its key goes with it. */
+static void test_crl_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct cc_error err = { 0 };
+	time_t now = time(NULL);
+	issued_by(f, "0a", now + 900, 0); /* before rotation: generation 1's */
+	issued_by(f, "0b", now + 900, 1);
+	assert_int_equal(kbs_mtls_record_revoke(f->store, "acme", "0b", CC_CRL_REASON_KEY_COMPROMISE, "x", now, &err),
+			 1);
+	X509 *second = activate_key(f, "acme", true);
+	issued_by(f, "0c", now + 900, 2);
+	assert_int_equal(kbs_mtls_record_revoke(f->store, "acme", "0c", CC_CRL_REASON_SUPERSEDED, "x", now, &err), 1);
+
+	_cleanup_free_ char *pem = NULL;
+	struct kbs_mtls_crl_info info;
+	assert_int_equal(
+	    kbs_mtls_crl_current(f->store, f->root, "acme", now, KBS_MTLS_RETENTION_DEFAULT, &pem, &info, &err), 0);
+	assert_int_equal(info.issuers, 2);
+	assert_int_equal(count_crls(pem), 2);
+	X509_CRL *active = nth_crl(pem, 0, second), *previous = nth_crl(pem, 1, f->ca);
+	assert_int_equal(listed(active, "0c"), 1);
+	assert_int_equal(listed(active, "0b"), 0);
+	assert_int_equal(listed(previous, "0b"), 1);
+	assert_int_equal(listed(previous, "0c"), 0);
+	uint64_t a = 0, b = 0;
+	assert_int_equal(cc_crl_number(active, &a, &err), 0);
+	assert_int_equal(cc_crl_number(previous, &b, &err), 0);
+	assert_int_equal(a, info.number);
+	assert_int_equal(b, info.number);
+	X509_CRL_free(active);
+	X509_CRL_free(previous);
+
+	/* past its stay (lifetime 900 s and the skew), 0a has expired, but 0d, of generation 1 (a record
+	 * from before rotation), is still valid: the previous CA stays */
+	json_t *status = NULL;
+	assert_int_equal(kbs_mtls_ca_status(f->store, "acme", &status, &err), 0);
+	time_t until = (time_t)json_integer_value(json_object_get(json_object_get(status, "previous"), "until"));
+	json_decref(status);
+	assert_true(until >= now + 900 + 60 && until <= now + 900 + 60 + 5);
+	issued_by(f, "0d", until + 500, 0);
+	free(pem);
+	pem = NULL;
+	assert_int_equal(
+	    kbs_mtls_crl_current(f->store, f->root, "acme", until + 1, KBS_MTLS_RETENTION_DEFAULT, &pem, &info, &err),
+	    0);
+	assert_true(info.built);
+	assert_int_equal(info.issuers, 2);
+	assert_int_equal(info.retired, 0);
+	/* once 0d is revoked, the next build retires it */
+	assert_int_equal(kbs_mtls_record_revoke(f->store, "acme", "0d", CC_CRL_REASON_UNSPECIFIED, "x", now, &err), 1);
+	assert_int_equal(kbs_mtls_crl_invalidate(f->store, "acme", &err), 0);
+	free(pem);
+	pem = NULL;
+	assert_int_equal(
+	    kbs_mtls_crl_current(f->store, f->root, "acme", until + 2, KBS_MTLS_RETENTION_DEFAULT, &pem, &info, &err),
+	    0);
+	assert_int_equal(info.retired, 1);
+	assert_int_equal(info.issuers, 1);
+	assert_int_equal(count_crls(pem), 1);
+	X509_CRL *only = nth_crl(pem, 0, second);
+	X509_CRL_free(only);
+	_cleanup_free_ char *bundle = NULL, *gone = NULL;
+	assert_int_equal(kbs_mtls_ca_bundle(f->store, "acme", &bundle, &err), 0);
+	assert_null(strstr(strstr(bundle, "-----END CERTIFICATE-----"), "BEGIN"));
+	size_t len;
+	assert_int_equal(cc_store_get(f->store, "kbs/acme/mtls/ca", &gone, &len, NULL, &err), -ENOENT);
+	/* retiring again is nothing; a new rotation may start, with the third key */
+	assert_int_equal(kbs_mtls_ca_retire(f->store, "acme", 1, &err), 0);
+	X509 *third = activate_key(f, "acme", true);
+	X509_free(third);
+	X509_free(second);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crl_cache_and_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_invalidate_always_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_without_ca, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_rotation, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
