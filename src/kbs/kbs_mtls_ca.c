@@ -487,15 +487,25 @@ int kbs_mtls_ca_activate(struct cc_store *store, const uint8_t root[KEYS_ROOT_KE
 
 /* ---- reading ---- */
 
+/* The state, when a CA is active; -ENOENT otherwise. */
+static int read_active(struct cc_store *store, const char *tenant, json_t **ret, struct cc_error *err)
+{
+	int64_t revision;
+	int r = read_state(store, tenant, ret, &revision, err);
+	if (r == 0 && !certificate_of(*ret, "active")) {
+		json_decref(*ret);
+		*ret = NULL;
+		return no_active(tenant, err);
+	}
+	return r;
+}
+
 int kbs_mtls_ca_certificate(struct cc_store *store, const char *tenant, char **ret_pem, struct cc_error *err)
 {
 	_cleanup_json_ json_t *state = NULL;
-	int64_t revision;
-	int r = read_state(store, tenant, &state, &revision, err);
+	int r = read_active(store, tenant, &state, err);
 	if (r < 0)
 		return r;
-	if (!certificate_of(state, "active"))
-		return no_active(tenant, err);
 	*ret_pem = cc_xstrdup(certificate_of(state, "active"));
 	return 0;
 }
@@ -503,13 +513,10 @@ int kbs_mtls_ca_certificate(struct cc_store *store, const char *tenant, char **r
 int kbs_mtls_ca_bundle(struct cc_store *store, const char *tenant, char **ret_pem, struct cc_error *err)
 {
 	_cleanup_json_ json_t *state = NULL;
-	int64_t revision;
-	int r = read_state(store, tenant, &state, &revision, err);
+	int r = read_active(store, tenant, &state, err);
 	if (r < 0)
 		return r;
 	const char *active = certificate_of(state, "active"), *previous = certificate_of(state, "previous");
-	if (!active)
-		return no_active(tenant, err);
 	*ret_pem = cc_xasprintf("%s%s%s", active, previous && active[strlen(active) - 1] != '\n' ? "\n" : "",
 				previous ? previous : "");
 	return 0;
@@ -518,12 +525,9 @@ int kbs_mtls_ca_bundle(struct cc_store *store, const char *tenant, char **ret_pe
 int kbs_mtls_ca_status(struct cc_store *store, const char *tenant, json_t **ret, struct cc_error *err)
 {
 	_cleanup_json_ json_t *state = NULL;
-	int64_t revision;
-	int r = read_state(store, tenant, &state, &revision, err);
+	int r = read_active(store, tenant, &state, err);
 	if (r < 0)
 		return r;
-	if (!certificate_of(state, "active"))
-		return no_active(tenant, err);
 	json_t *status = json_pack("{s:s, s:i}", "certificate", certificate_of(state, "active"), "generation",
 				   (int)generation_of(state, "active"));
 	if (json_object_get(state, "previous"))
@@ -538,13 +542,10 @@ int kbs_mtls_ca_load(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY_SI
 		     X509 **ret_cert, EVP_PKEY **ret_key, unsigned *ret_generation, struct cc_error *err)
 {
 	_cleanup_json_ json_t *state = NULL;
-	int64_t revision;
-	int r = read_state(store, tenant, &state, &revision, err);
+	int r = read_active(store, tenant, &state, err);
 	if (r < 0)
 		return r;
 	const char *pem = certificate_of(state, "active");
-	if (!pem)
-		return no_active(tenant, err);
 	unsigned generation = generation_of(state, "active");
 	X509 *cert = NULL;
 	EVP_PKEY *key = NULL;
@@ -579,12 +580,9 @@ int kbs_mtls_ca_signers(struct cc_store *store, const uint8_t root[KEYS_ROOT_KEY
 {
 	memset(ret, 0, sizeof(*ret));
 	_cleanup_json_ json_t *state = NULL;
-	int64_t revision;
-	int r = read_state(store, tenant, &state, &revision, err);
+	int r = read_active(store, tenant, &state, err);
 	if (r < 0)
 		return r;
-	if (!certificate_of(state, "active"))
-		return no_active(tenant, err);
 	_cleanup_free_ char *both =
 	    cc_xasprintf("%s%s", certificate_of(state, "active"), certificate_of(state, "previous") ?: "");
 	uint8_t digest[32];
