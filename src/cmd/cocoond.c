@@ -80,6 +80,8 @@ static void usage(FILE *out)
 		     "                          `cocoon attest agent register --state DIR`)\n"
 		     "      --tpm TCTI          the node's TPM (e.g. device:/dev/tpmrm0); the runtime extends PCR 15\n"
 		     "                          with each container's measurement there\n"
+		     "      --mtls-observe-interval SECONDS  how often the mTLS guard's connection sets are read\n"
+		     "                          into mtls.connections events (1 to 3600, default 60)\n"
 		     "      --log-level LEVEL   debug, info, warning, error (default info)\n"
 		     "      --log-format FMT    text or json (default text)\n"
 		     "      --log-file FILE     log here instead of stderr\n"
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 		OPT_KBS_TENANT,
 		OPT_AGENT_STATE,
 		OPT_TPM,
+		OPT_MTLS_OBSERVE_INTERVAL,
 		OPT_REGISTRY_CA,
 		OPT_INSECURE_REGISTRY,
 		OPT_SCAN_DB,
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
 		{ "kbs", required_argument, NULL, OPT_KBS },
 		{ "kbs-ca", required_argument, NULL, OPT_KBS_CA },
 		{ "kbs-tenant", required_argument, NULL, OPT_KBS_TENANT },
+		{ "mtls-observe-interval", required_argument, NULL, OPT_MTLS_OBSERVE_INTERVAL },
 		{ "agent-state", required_argument, NULL, OPT_AGENT_STATE },
 		{ "tpm", required_argument, NULL, OPT_TPM },
 		{ "registry-ca", required_argument, NULL, OPT_REGISTRY_CA },
@@ -235,6 +239,16 @@ int main(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 			cfg.node_scan_interval_s = (int)seconds;
+			break;
+		}
+		case OPT_MTLS_OBSERVE_INTERVAL: {
+			int64_t seconds;
+			if (!cli_parse_int64(optarg, 1, 3600, &seconds)) {
+				cli_error("cocoond",
+					  "--mtls-observe-interval takes whole seconds (1 to 3600), not `%s`", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cfg.mtls_observe_interval_s = (int)seconds;
 			break;
 		}
 		case OPT_ADMISSION_POLICY: cfg.admission_policy = optarg; break;

@@ -428,7 +428,9 @@ static int start_platform(struct platform_daemon *d, const struct platform_daemo
 						     .agent = cfg->kbs_url ? &agent : NULL,
 						     .sa_tokens = d->sa_tokens,
 						     .dns_ip = d->dns ? d->dns_ip : NULL,
-						     .api_service_ip = d->api_vip[0] ? d->api_vip : NULL };
+						     .api_service_ip = d->api_vip[0] ? d->api_vip : NULL,
+						     .service_table = table,
+						     .mtls_observe_interval_s = cfg->mtls_observe_interval_s };
 		r = platform_pods_start(&pcfg, &d->pods, err);
 		_cleanup_free_ char *exec_dir = cc_xasprintf("%s/exec", pcfg.run_dir);
 		if (r == 0)

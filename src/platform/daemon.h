@@ -37,6 +37,9 @@ struct platform_daemon_config {
 	const char *kbs_url, *kbs_ca, *kbs_tenant; /* tenant: default "default" */
 	const char *agent_state;                   /* the node's attestation key; default DATA/agent */
 	const char *tpm_tcti;                      /* the node's TPM, e.g. swtpm:host=...,port=... */
+	/* How often the mTLS guard's connection sets are read into mtls.connections events (seconds;
+	 * 0: 60). */
+	int mtls_observe_interval_s;
 	/* The root key sealing the key ring that encrypts Secrets in the store (keys/root_key.h spec);
 	 * default <data_dir>/secrets-root.key, made on first start. */
 	const char *secrets_root_key;

@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +44,11 @@ char *platform_mtls_guard_ruleset(const struct platform_mtls_ports *ports, const
 	cc_buf_appendf(&out,
 		       "table inet " PLATFORM_MTLS_GUARD_TABLE "\ndelete table inet " PLATFORM_MTLS_GUARD_TABLE
 		       "\ntable inet " PLATFORM_MTLS_GUARD_TABLE " {\n"
+		       /* Who connected to a declared port (step 8, "Observing connections"): cocoond reads
+			* the set every minute; each element counts the new connections of its address and
+			* port and lives 2 minutes after the last one. */
+		       "\tset " PLATFORM_MTLS_CONNECTIONS_SET " {\n\t\ttype ipv4_addr . inet_service; flags "
+		       "dynamic,timeout; timeout 2m; counter;\n\t}\n"
 		       "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n"
 		       "\t\tct state established,related accept\n"
 		       "\t\tiif \"lo\" accept\n"
@@ -53,7 +59,8 @@ char *platform_mtls_guard_ruleset(const struct platform_mtls_ports *ports, const
 	if (ports->count) {
 		cc_buf_appendf(&out, "\t\tip saddr %s tcp dport { ", cidr);
 		port_list(ports, &out);
-		cc_buf_append_str(&out, " } ct state new accept\n");
+		cc_buf_append_str(&out, " } ct state new update @" PLATFORM_MTLS_CONNECTIONS_SET
+					" { ip saddr . tcp dport } accept\n");
 	}
 	/* Other pods get an answer (a reset, ICMP port unreachable), not a time-out: a refused port
 	 * reads as refused, as the Services' rules answer a port without endpoints. */
@@ -75,6 +82,8 @@ const char *platform_mtls_guard_removal(void)
 struct apply_job {
 	int netns;
 	const char *text;
+	bool json;    /* listings in nft's JSON form, kept in output */
+	char *output; /* malloc'ed: what nft printed */
 	struct cc_error err;
 	int rc;
 };
@@ -96,31 +105,56 @@ static void *apply_main(void *arg)
 	}
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
+	if (job->json)
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
 	if (nft_run_cmd_from_buffer(nft, job->text) != 0) {
 		const char *why = nft_ctx_get_error_buffer(nft);
 		job->rc = cc_error_set(&job->err, EIO, "nftables in the pod's network namespace: %s",
 				       why && why[0] ? why : "the ruleset was refused");
+	} else {
+		job->output = cc_xstrdup(nft_ctx_get_output_buffer(nft) ?: "");
 	}
 	nft_ctx_free(nft);
 	return NULL;
 }
 
-int platform_mtls_guard_apply(const char *netns_path, const char *text, struct cc_error *err)
+static int run_in_netns(const char *netns_path, struct apply_job *job, struct cc_error *err)
 {
-	struct apply_job job = { .netns = open(netns_path, O_RDONLY | O_CLOEXEC), .text = text };
-	if (job.netns < 0)
+	job->netns = open(netns_path, O_RDONLY | O_CLOEXEC);
+	if (job->netns < 0)
 		return cc_error_set_errno(err, errno, "open the pod's network namespace `%s`", netns_path);
 	pthread_t thread;
-	int e = cc_thread_start_worker(&thread, apply_main, &job);
+	int e = cc_thread_start_worker(&thread, apply_main, job);
 	if (e != 0) {
-		close(job.netns);
+		close(job->netns);
 		return cc_error_set_errno(err, e, "start a thread for the pod's network namespace");
 	}
 	pthread_join(thread, NULL);
-	close(job.netns);
-	if (job.rc < 0 && err)
-		*err = job.err;
-	return job.rc;
+	close(job->netns);
+	if (job->rc < 0 && err)
+		*err = job->err;
+	return job->rc;
+}
+
+int platform_mtls_guard_apply(const char *netns_path, const char *text, struct cc_error *err)
+{
+	struct apply_job job = { .text = text };
+	int r = run_in_netns(netns_path, &job, err);
+	free(job.output);
+	return r;
+}
+
+int platform_mtls_guard_connections(const char *netns_path, char **ret, struct cc_error *err)
+{
+	struct apply_job job = { .text = "list set inet " PLATFORM_MTLS_GUARD_TABLE " " PLATFORM_MTLS_CONNECTIONS_SET,
+				 .json = true };
+	int r = run_in_netns(netns_path, &job, err);
+	if (r < 0) {
+		free(job.output);
+		return r;
+	}
+	*ret = job.output;
+	return 0;
 }
 
 /* ---- the platform's table: Service traffic, before masquerade ---- */
@@ -172,5 +206,52 @@ void platform_mtls_forward_rules(const json_t *pods, const json_t *namespaces, c
 			       "\tchain mtls-forward {\n\t\ttype filter hook forward priority -10; policy accept;\n"
 			       "\t\tct state established,related accept\n%s\t}\n",
 			       rules.data);
+	cc_buf_free(&rules);
+}
+
+/* ---- the platform's connection set: Service traffic to declared ports ---- */
+
+void platform_mtls_observe_rules(const char *table, const json_t *pods, const json_t *namespaces, const char *subnet,
+				 struct cc_buf *out)
+{
+	char cidr[INET_ADDRSTRLEN + 4];
+	struct cc_buf rules = CC_BUF_INIT;
+	size_t i;
+	const json_t *pod;
+	if (platform_cidr_canonical(subnet, cidr, sizeof(cidr)))
+		json_array_foreach (pods, i, pod) {
+			const char *ip = json_string_value(kube_get2(pod, "status", "podIP"));
+			struct platform_mtls_ports ports = { 0 };
+			if (!is_ipv4(ip) || kube_pod_finished(pod) ||
+			    mode_of(namespaces, kube_meta(pod, "namespace") ?: "") != MTLS_REQUIRED ||
+			    platform_mtls_pod_ports(pod, &ports, NULL) < 0 || ports.count == 0)
+				continue;
+			cc_buf_appendf(&rules, "\t\tip saddr %s ip daddr %s tcp dport { ", cidr, ip);
+			port_list(&ports, &rules);
+			/* ct status dnat: Service traffic only. With br_netfilter loaded, traffic bridged
+			 * from pod to pod meets this hook too; the pod's own set counts that. */
+			cc_buf_append_str(&rules,
+					  " } ct state new ct status dnat update @" PLATFORM_MTLS_CONNECTIONS_SET
+					  " { ip saddr . ip daddr . tcp dport }\n");
+		}
+	if (!rules.len) {
+		cc_buf_appendf(out,
+			       "table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX
+			       "\ndelete table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX "\n",
+			       table, table);
+		return;
+	}
+	/* Declared without `delete table`: the set keeps its elements across the Services' updates
+	 * (only the chain is rewritten). Priority 10, after the guard's, the policies' and the
+	 * Services' filters, so a refused connection is not counted; before masquerade (postrouting),
+	 * so the client's own address is seen. */
+	cc_buf_appendf(out,
+		       "table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX " {\n"
+		       "\tset " PLATFORM_MTLS_CONNECTIONS_SET " {\n\t\ttype ipv4_addr . ipv4_addr . inet_service; "
+		       "flags dynamic,timeout; timeout 2m; counter;\n\t}\n"
+		       "\tchain observe {\n\t\ttype filter hook forward priority 10; policy accept;\n\t}\n}\n"
+		       "flush chain ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX " observe\n"
+		       "table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX " {\n\tchain observe {\n%s\t}\n}\n",
+		       table, table, table, rules.data);
 	cc_buf_free(&rules);
 }

@@ -30,6 +30,11 @@ struct platform_pods;
 struct pod_state;
 
 #define PLATFORM_MTLS_GUARD_TABLE "cocoon-mtls"
+/* The dynamic set of connections to declared ports: `ip saddr . tcp dport` in the pod's table,
+ * `ip saddr . ip daddr . tcp dport` in the platform's table named TABLE-mtls-connections (its own
+ * table: the Services' table is replaced whole at each change, which would empty the set). */
+#define PLATFORM_MTLS_CONNECTIONS_SET "connections"
+#define PLATFORM_MTLS_OBSERVE_SUFFIX  "-mtls-connections"
 
 /* The pod's table as one transaction that replaces any earlier one (`table`, `delete table`, the
  * table): declared ports, the pod subnet (CIDR) and the gateway's address. NULL when subnet or
@@ -43,10 +48,23 @@ const char *platform_mtls_guard_removal(void);
  * enters it (setns) and ends there, so no thread of cocoond ever stays in a pod's namespace. */
 int platform_mtls_guard_apply(const char *netns_path, const char *text, struct cc_error *err);
 
+/* The pod's connection set listed in nft's JSON form (platform_mtls_connections_parse()), read from
+ * inside the network namespace pinned at netns_path as platform_mtls_guard_apply() writes. *ret is
+ * malloc'ed. */
+int platform_mtls_guard_connections(const char *netns_path, char **ret, struct cc_error *err);
+
 /* The chain `mtls-forward` for the platform's `ip` table (appended to out as the body of a
  * `table ip T { ... }`; nothing when no pod is guarded): pods, namespaces are the stored lists, subnet
  * the pod subnet. A pod whose ports annotation does not parse declares none (fail closed). */
 void platform_mtls_forward_rules(const json_t *pods, const json_t *namespaces, const char *subnet, struct cc_buf *out);
+
+/* The platform's connection set for Service traffic, as nft text for the table `TABLE-mtls-connections`
+ * (written by the service proxy with its own transaction; see PLATFORM_MTLS_OBSERVE_SUFFIX): new
+ * connections from the pod subnet to a declared port of a guarded pod, counted per client, server
+ * and port, before masquerade. The set is declared without deleting it, so its elements survive;
+ * no guarded pod: the table is removed. */
+void platform_mtls_observe_rules(const char *table, const json_t *pods, const json_t *namespaces, const char *subnet,
+				 struct cc_buf *out);
 
 /* The pod runner's step (pod_sync.c), after the sandbox is up and before any container starts: the
  * pod's table made to match its namespace's mode and its ports (applied, replaced or removed). The

@@ -7,6 +7,7 @@
 #include "lib/json/json.h"
 #include "lib/net/http.h"
 #include "platform/events.h"
+#include "platform/mtls_observe.h"
 #include "platform/objects.h"
 #include "platform/pod_mtls.h"
 #include "platform/pods_internal.h"
@@ -149,6 +150,14 @@ json_t *pods_status(struct platform_pods *p, const struct pod_state *ps, const j
 	const char *mtls_reason;
 	if (pod_mtls_condition(p, ps, pod, &mtls_ready, &mtls_reason))
 		json_array_append_new(conditions, condition(old, "cocoon.run/MTLSReady", mtls_ready, mtls_reason));
+	char probe_reason[64], probe_message[1024];
+	if (pods_mtls_probed_condition(p, ps->uid, &mtls_ready, probe_reason, sizeof(probe_reason), probe_message,
+				       sizeof(probe_message))) {
+		json_t *c = condition(old, "cocoon.run/MTLSProbed", mtls_ready, probe_reason);
+		if (!mtls_ready)
+			json_object_set_new(c, "message", json_string(probe_message));
+		json_array_append_new(conditions, c);
+	}
 	json_t *status = json_pack("{s:s, s:o, s:s, s:[{s:s}], s:o, s:s}", "phase", phase, "conditions", conditions,
 				   "hostIP", p->host_ip, "hostIPs", "ip", p->host_ip, "containerStatuses", statuses,
 				   "qosClass", qos_class(pod));

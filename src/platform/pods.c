@@ -18,6 +18,7 @@
 #include "lib/base/timeutil.h"
 #include "lib/json/json.h"
 #include "platform/host_address.h"
+#include "platform/mtls_observe.h"
 #include "platform/objects.h"
 #include "platform/pod_pull.h"
 #include "platform/pod_sandbox.h"
@@ -353,12 +354,18 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 		return cc_error_set_errno(err, e, "start the pod runner's thread");
 	}
 	p->started = true;
+	r = pods_mtls_observe_start(p, err);
+	if (r < 0) {
+		platform_pods_stop(p);
+		return r;
+	}
 	*ret = p;
 	return 0;
 }
 
 static void stop_thread(struct platform_pods *p)
 {
+	pods_mtls_observe_stop(p); /* it reads the registry: before anything of it goes */
 	platform_objects_unobserve(p->cfg.objects, observe, p);
 	if (!p->started)
 		return;

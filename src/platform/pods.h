@@ -45,6 +45,10 @@ struct platform_pods_config {
 	const char *dns_ip;
 	/* The `kubernetes` Service's address, for its environment variables in every container. */
 	const char *api_service_ip;
+	/* The service proxy's nftables table (NULL: "cocoon"), whose TABLE-mtls-connections set the mTLS
+	 * observer reads (copied at start), and how often it reads the connection sets (seconds; 0: 60). */
+	const char *service_table;
+	int mtls_observe_interval_s;
 };
 
 int platform_pods_start(const struct platform_pods_config *cfg, struct platform_pods **ret, struct cc_error *err);

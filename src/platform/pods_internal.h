@@ -16,6 +16,7 @@
 struct image_store;
 struct pod_puller;
 struct platform_resource;
+struct pods_mtls_observer;
 
 enum container_phase { CONTAINER_WAITING, CONTAINER_RUNNING, CONTAINER_TERMINATED };
 
@@ -89,6 +90,7 @@ struct platform_pods {
 	int64_t last_pass_ms; /* CLOCK_MONOTONIC ms at the end of the last pass (atomic): health's syncloop */
 	struct pod_state *pods;
 	json_t *mtls_material; /* pod_mtls.c: broker tenant -> {bundle, crl, at}, the tenants' mTLS files */
+	struct pods_mtls_observer *mtls_observer; /* mtls_observe.c: probes and connection events */
 };
 
 /* pod_sync.c */

@@ -272,6 +272,7 @@ static char *policy_ruleset(const char *table, const char *pod_subnet, const jso
 	if (mtls.len)
 		cc_buf_appendf(&out, "table ip %s {\n%s}\n", table, mtls.data);
 	cc_buf_free(&mtls);
+	platform_mtls_observe_rules(table, pods, namespaces, pod_subnet, &out);
 	cc_buf_free(&chains);
 	cc_buf_free(&dispatch);
 	return cc_buf_steal(&out, NULL);
@@ -443,9 +444,10 @@ void platform_service_proxy_stop(struct platform_service_proxy *p, bool remove)
 		pthread_join(p->thread, NULL);
 	}
 	if (remove) {
-		_cleanup_free_ char *text =
-		    cc_xasprintf("table ip %s\ndelete table ip %s\ntable bridge %s\ndelete table bridge %s\n", p->table,
-				 p->table, p->table, p->table);
+		_cleanup_free_ char *text = cc_xasprintf(
+		    "table ip %s\ndelete table ip %s\ntable bridge %s\ndelete table bridge %s\n"
+		    "table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX "\ndelete table ip %s" PLATFORM_MTLS_OBSERVE_SUFFIX "\n",
+		    p->table, p->table, p->table, p->table, p->table, p->table);
 		struct cc_error err = { 0 };
 		if (run_nft(p, text, &err) < 0)
 			cc_warning("service proxy: remove the table: %s", cc_error_message(&err));

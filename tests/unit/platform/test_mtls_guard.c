@@ -33,11 +33,15 @@ static void test_pod_table(void **state)
 	char *text = platform_mtls_guard_ruleset(&ports, "10.244.0.0/16", "10.244.0.1");
 	assert_non_null(text);
 	assert_has(text, "table inet cocoon-mtls\ndelete table inet cocoon-mtls\ntable inet cocoon-mtls {\n");
+	/* The connection set (step 8): per client address and port, counted, 2 minutes. */
+	assert_has(text, "\tset connections {\n\t\ttype ipv4_addr . inet_service; flags dynamic,timeout; timeout 2m; "
+			 "counter;\n\t}\n");
 	assert_has(text, "\t\ttype filter hook input priority 0; policy accept;\n"
 			 "\t\tct state established,related accept\n"
 			 "\t\tiif \"lo\" accept\n"
 			 "\t\tip saddr 10.244.0.1 accept\n"
-			 "\t\tip saddr 10.244.0.0/16 tcp dport { 8443, 9443 } ct state new accept\n"
+			 "\t\tip saddr 10.244.0.0/16 tcp dport { 8443, 9443 } ct state new update @connections { ip "
+			 "saddr . tcp dport } accept\n"
 			 "\t\tip saddr 10.244.0.0/16 meta l4proto tcp reject with tcp reset\n"
 			 "\t\tip saddr 10.244.0.0/16 reject\n");
 	free(text);
@@ -99,6 +103,26 @@ static void test_forward_rules(void **state)
 	json_t *plain = parse("[{\"metadata\":{\"name\":\"sec\"}}]");
 	platform_mtls_forward_rules(pods, plain, "10.244.0.0/16", &out);
 	assert_int_equal(out.len, 0);
+	cc_buf_free(&out);
+
+	/* The platform's connection set: a table of its own, declared without deleting it (so its
+	 * elements survive the Services' updates), its chain rewritten; guarded pods' declared ports
+	 * only. */
+	platform_mtls_observe_rules("cocoon-t", pods, namespaces, "10.244.0.0/16", &out);
+	assert_has(out.data, "table ip cocoon-t-mtls-connections {\n\tset connections {\n\t\ttype ipv4_addr . "
+			     "ipv4_addr . inet_service; flags dynamic,timeout; timeout 2m; counter;\n\t}\n"
+			     "\tchain observe {\n\t\ttype filter hook forward priority 10; policy accept;\n\t}\n}\n"
+			     "flush chain ip cocoon-t-mtls-connections observe\n");
+	assert_has(out.data, "\t\tip saddr 10.244.0.0/16 ip daddr 10.244.0.5 tcp dport { 8443, 9443 } ct state new ct "
+			     "status dnat update @connections { ip saddr . ip daddr . tcp dport }\n");
+	assert_null(strstr(out.data, "delete table"));
+	assert_null(strstr(out.data, "10.244.0.6")); /* nothing declared */
+	assert_null(strstr(out.data, "10.244.0.7"));
+	assert_null(strstr(out.data, "10.244.0.8"));
+	assert_null(strstr(out.data, "10.244.0.10"));
+	cc_buf_free(&out);
+	platform_mtls_observe_rules("cocoon-t", pods, plain, "10.244.0.0/16", &out);
+	assert_string_equal(out.data, "table ip cocoon-t-mtls-connections\ndelete table ip cocoon-t-mtls-connections\n");
 	cc_buf_free(&out);
 	json_decref(plain);
 	json_decref(pods);
