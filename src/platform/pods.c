@@ -354,7 +354,8 @@ int platform_pods_start(const struct platform_pods_config *cfg, struct platform_
 		return cc_error_set_errno(err, e, "start the pod runner's thread");
 	}
 	p->started = true;
-	r = pods_mtls_observe_start(p, err);
+	/* Without a key broker no pod holds a certificate: nothing to probe or observe. */
+	r = p->have_agent ? pods_mtls_observe_start(p, err) : 0;
 	if (r < 0) {
 		platform_pods_stop(p);
 		return r;

@@ -16,27 +16,6 @@ KUBECTL="${KUBECTL:-$(command -v kubectl || true)}"
 ATTESTATION_OID=2.25.315685752688738476782982348621596042586
 MTLS=/var/run/secrets/cocoon.run/mtls
 
-# import_openssl_image STORE: busybox with the openssl binary and the libraries it loads.
-import_openssl_image() {
-	local tmp lib
-	tmp="$(mktemp -d)"
-	make_rootfs "$tmp/root"
-	mkdir -p "$tmp/root/usr/bin" "$tmp/root/usr/lib/ssl"
-	cp /usr/bin/openssl "$tmp/root/usr/bin/openssl"
-	cp /usr/lib/ssl/openssl.cnf "$tmp/root/usr/lib/ssl/openssl.cnf"
-	for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
-		mkdir -p "$tmp/root$(dirname "$lib")"
-		cp -L "$lib" "$tmp/root$lib"
-	done
-	# the providers and engines openssl may load
-	[ -d /usr/lib/x86_64-linux-gnu/ossl-modules ] &&
-		cp -r /usr/lib/x86_64-linux-gnu/ossl-modules "$tmp/root/usr/lib/x86_64-linux-gnu/"
-	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
-	"$COCOON" image import --store "$1" --change "ENV PATH=/usr/bin:/bin" --change 'CMD ["/bin/sh"]' \
-		"$tmp/rootfs.tar" localhost/openssl:latest >/dev/null
-	rm -rf "$tmp"
-}
-
 setup_file() {
 	[ "$(id -u)" -eq 0 ] && [ -n "$KUBECTL" ] && command -v swtpm >/dev/null &&
 		[ -x /usr/lib/cni/bridge ] || return 0

@@ -238,7 +238,7 @@ require_mtls() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Operation not permitted"* ]]
 	[ "$("${K[@]}" exec srv -- id -u)" = 0 ]
-	guard_table | grep -q "tcp dport 8443 ct state new accept"
+	guard_table | grep -q "tcp dport 8443 ct state new update @connections { ip saddr . tcp dport } accept"
 	run fetch "$SRV_IP" 8080
 	[[ "$output" == *"Connection refused"* ]]
 }
@@ -266,7 +266,7 @@ require_mtls() {
 	[[ "$output" == *"Connection refused"* ]]
 	"${K[@]}" annotate pod srv run.cocoon.mtls.ports=8443,8080 --overwrite
 	for _ in $(seq 1 100); do guard_table | grep -q "8080" && break; sleep 0.1; done
-	guard_table | grep -q "tcp dport { 8080, 8443 } ct state new accept"
+	guard_table | grep -q "tcp dport { 8080, 8443 } ct state new update @connections { ip saddr . tcp dport } accept"
 	for _ in $(seq 1 100); do nft list chain ip "$TABLE" mtls-forward | grep -q "8080, 8443" && break; sleep 0.1; done
 	[ "$(fetch "$SRV_IP" 8080)" = srv ]
 	[ "$(fetch "$VIP" 80)" = srv ]

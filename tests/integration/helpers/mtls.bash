@@ -1,4 +1,5 @@
-# start_mtls_platform NODE BRIDGE SUBNET: the test file's pod-running cocoond, with what pods of
+# start_mtls_platform NODE BRIDGE SUBNET [COCOOND-ARG...]: the test file's pod-running cocoond (with
+# the extra arguments given), with what pods of
 # namespaces annotated run.cocoon.mtls need to start (their certificates, docs/design/pod-mtls.md):
 # swtpm, the key broker with cocoond's service account key, tenant `default` with an mTLS
 # configuration (trust domain acme.example), an issuing CA signed by an openssl offline root, the
@@ -7,6 +8,7 @@
 # stop_mtls_platform stops all three by PID.
 start_mtls_platform() {
 	local node="$1" bridge="$2" subnet="$3" tmp="$BATS_FILE_TMPDIR"
+	shift 3
 	# cocoond's service account key made first, so that the broker can check the pods' tokens
 	mkdir -p "$tmp/data/pki"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/data/pki/service-account.key" 2>/dev/null
@@ -32,7 +34,7 @@ start_mtls_platform() {
 		--state "$tmp/data/agent" >/dev/null
 	export PORT="$(free_port)"
 	start_cocoond_pods "$tmp/data" "$PORT" --node-name "$node" --kbs "$KBS_URL" --kbs-ca "$TMP/pki/ca.crt" \
-		--tpm "$COCOON_TPM_TCTI" --bridge "$bridge" --pod-subnet "$subnet"
+		--tpm "$COCOON_TPM_TCTI" --bridge "$bridge" --pod-subnet "$subnet" "$@"
 	echo "$COCOOND_PID" >"$tmp/cocoond.pid"
 }
 
@@ -44,4 +46,25 @@ stop_mtls_platform() {
 		rm -f "$tmp/$f.pid"
 	done
 	return 0
+}
+
+# import_openssl_image STORE: busybox with the openssl binary and the libraries it loads.
+import_openssl_image() {
+	local tmp lib
+	tmp="$(mktemp -d)"
+	make_rootfs "$tmp/root"
+	mkdir -p "$tmp/root/usr/bin" "$tmp/root/usr/lib/ssl"
+	cp /usr/bin/openssl "$tmp/root/usr/bin/openssl"
+	cp /usr/lib/ssl/openssl.cnf "$tmp/root/usr/lib/ssl/openssl.cnf"
+	for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
+		mkdir -p "$tmp/root$(dirname "$lib")"
+		cp -L "$lib" "$tmp/root$lib"
+	done
+	# the providers and engines openssl may load
+	[ -d /usr/lib/x86_64-linux-gnu/ossl-modules ] &&
+		cp -r /usr/lib/x86_64-linux-gnu/ossl-modules "$tmp/root/usr/lib/x86_64-linux-gnu/"
+	tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+	"$COCOON" image import --store "$1" --change "ENV PATH=/usr/bin:/bin" --change 'CMD ["/bin/sh"]' \
+		"$tmp/rootfs.tar" localhost/openssl:latest >/dev/null
+	rm -rf "$tmp"
 }

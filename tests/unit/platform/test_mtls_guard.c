@@ -122,7 +122,8 @@ static void test_forward_rules(void **state)
 	assert_null(strstr(out.data, "10.244.0.10"));
 	cc_buf_free(&out);
 	platform_mtls_observe_rules("cocoon-t", pods, plain, "10.244.0.0/16", &out);
-	assert_string_equal(out.data, "table ip cocoon-t-mtls-connections\ndelete table ip cocoon-t-mtls-connections\n");
+	assert_string_equal(out.data,
+			    "table ip cocoon-t-mtls-connections\ndelete table ip cocoon-t-mtls-connections\n");
 	cc_buf_free(&out);
 	json_decref(plain);
 	json_decref(pods);
