@@ -9,8 +9,6 @@
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/crypto/crl.h"
-#include "lib/crypto/digest.h"
-#include "lib/crypto/encode.h"
 #include "lib/crypto/x509.h"
 #include "lib/json/json.h"
 #include "lib/store/store.h"
