@@ -54,6 +54,8 @@ static int call(const struct agent_config *cfg, const char *cookie, const char *
 			json_decref(reply);
 	}
 	cc_buf_free_secure(&res.body);
+	if (text) /* bodies carry tokens and CSRs */
+		cc_wipe(text, strlen(text));
 	return r;
 }
 

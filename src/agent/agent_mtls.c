@@ -70,6 +70,10 @@ int agent_mtls_issue(const struct agent_config *cfg, const struct agent_mtls_req
 	    (r = agent_session_call(s, "POST", "/kbs/v0/mtls/certificate", body, 201, &ret->answer, err)) == 0)
 		r = material(s, &ret->material, err);
 	agent_session_free(s);
+	/* jansson's copy of the token, wiped before the body is freed */
+	char *token = (char *)json_string_value(json_object_get(body, "token"));
+	if (token)
+		cc_wipe(token, strlen(token));
 	if (r == 0 && (!json_string_value(json_object_get(ret->answer, "certificate")) ||
 		       !json_string_value(json_object_get(ret->answer, "serial")) ||
 		       !json_string_value(json_object_get(ret->answer, "notAfter"))))

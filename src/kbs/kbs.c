@@ -185,17 +185,25 @@ static void revoke_if_authentic(struct kbs *kbs, const struct kbs_session *s, co
 		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, NULL, reason);
 }
 
-/* Whether a refused appraisal speaks of the node: a rule on a claim of its own failed. Rules on
- * `pod.*` judge a pod the runtime data names; a session that names none (cocoond's own, for the CRL)
- * fails them without saying anything of the node. */
+/* Whether claim (a rule's) judges workloads rather than the node: `pod.*` judges a pod the runtime
+ * data names, `containers.*` every container the node's log holds. */
+static bool workload_claim(const char *claim)
+{
+	return strcmp(claim, "pod") == 0 || strncmp(claim, "pod.", 4) == 0 || strcmp(claim, "containers") == 0 ||
+	       strncmp(claim, "containers.", 11) == 0;
+}
+
+/* Whether a refused appraisal speaks of the node itself: a rule on a claim of its own failed (its
+ * TEE, its PCRs, its clock). A session that names no pod (cocoond's own, for the CRL) fails rules on
+ * workloads without saying anything of the node: any pod with an unlisted image would otherwise make
+ * it revoke every certificate of the node, again each minute. */
 static bool node_failed(const json_t *appraisal)
 {
 	size_t i;
 	const json_t *rule;
 	json_array_foreach (json_object_get(appraisal, "rules"), i, rule) {
 		const char *claim = json_string_value(json_object_get(rule, "claim"));
-		if (!json_is_true(json_object_get(rule, "ok")) && claim && strcmp(claim, "pod") != 0 &&
-		    strncmp(claim, "pod.", 4) != 0)
+		if (!json_is_true(json_object_get(rule, "ok")) && claim && !workload_claim(claim))
 			return true;
 	}
 	return false;

@@ -373,9 +373,9 @@ static bool admit_new(struct platform_api *api, const struct platform_target *t,
 	       (!namespace || platform_tenant_admit_namespace(api->cfg.tenancy, api->cfg.guard, api->cfg.objects, req,
 							      obj, NULL, resp)) &&
 	       (!tenant || platform_tenant_admit_tenant(api->cfg.objects, obj, api->cfg.kbs_tenant, resp)) &&
-	       (!pod ||
-		(platform_sa_admit_pod(api->cfg.objects, obj, resp) && platform_mtls_admit_pod(api->cfg.objects, obj) &&
-		 platform_mtls_guard_admit_pod(api->cfg.objects, req, obj, NULL, resp))) &&
+	       (!pod || (platform_sa_admit_pod(api->cfg.objects, obj, resp) &&
+			 platform_mtls_admit_pod(api->cfg.objects, obj, resp) &&
+			 platform_mtls_guard_admit_pod(api->cfg.objects, req, obj, NULL, resp))) &&
 	       pod_security(api, t, obj, resp) && scan_admission(api, t, "CREATE", req, obj, NULL, resp) &&
 	       platform_rbac_admit(api->cfg.guard, req, t->resource, obj, resp) &&
 	       (!service || !api->cfg.service_ips || platform_service_ips_assign(api->cfg.service_ips, obj, resp));

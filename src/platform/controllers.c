@@ -278,7 +278,8 @@ static int create_pod(struct platform_controllers *c, const json_t *rs)
 	if (platform_admit_create(c->pods, pod, meta(rs, "namespace"), &refused) < 0)
 		cc_warning("replicaset %s/%s: its pod template is refused: %.*s", meta(rs, "namespace"),
 			   meta(rs, "name"), (int)refused.body.len, refused.body.data);
-	else if (!platform_sa_admit_pod(c->objects, pod, &refused) || !platform_mtls_admit_pod(c->objects, pod) ||
+	else if (!platform_sa_admit_pod(c->objects, pod, &refused) ||
+		 !platform_mtls_admit_pod(c->objects, pod, &refused) ||
 		 !platform_mtls_guard_admit_pod(c->objects, NULL, pod, NULL, &refused))
 		cc_warning("replicaset %s/%s: %.*s", meta(rs, "namespace"), meta(rs, "name"), (int)refused.body.len,
 			   refused.body.data);

@@ -64,9 +64,13 @@ char *platform_mtls_guard_ruleset(const struct platform_mtls_ports *ports, const
 	}
 	/* Other pods get an answer (a reset, ICMP port unreachable), not a time-out: a refused port
 	 * reads as refused, as the Services' rules answer a port without endpoints. */
+	/* The pods' network is IPv4; every pod also has an IPv6 link-local address, which would reach
+	 * any port of a server listening on [::]. Nothing new comes in over IPv6 but from lo. */
 	cc_buf_appendf(&out,
 		       "\t\tip saddr %s meta l4proto tcp reject with tcp reset\n"
 		       "\t\tip saddr %s reject\n"
+		       "\t\tmeta nfproto ipv6 meta l4proto tcp reject with tcp reset\n"
+		       "\t\tmeta nfproto ipv6 reject\n"
 		       "\t}\n}\n",
 		       cidr, cidr);
 	return cc_buf_steal(&out, NULL);

@@ -50,14 +50,18 @@ static char *volume_dir(const struct platform_pods *p, const struct pod_state *p
 	return pod_mtls_dir(memory);
 }
 
-static enum platform_mtls_mode namespace_mode(struct platform_pods *p, const char *namespace)
+/* The namespace's mode; a namespace that cannot be read is an error (the pod waits: fail closed),
+ * one that is gone is off. */
+static int namespace_mode(struct platform_pods *p, const char *namespace, enum platform_mtls_mode *ret,
+			  struct cc_error *err)
 {
 	_cleanup_json_ json_t *ns = NULL;
-	struct cc_error ignored = { 0 };
-	if (platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace, &ns,
-				 &ignored) < 0)
-		return MTLS_OFF;
-	return platform_mtls_mode(ns);
+	int r = platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace,
+				     &ns, err);
+	if (r < 0 && r != -ENOENT)
+		return cc_error_prefix(err, "the mutual TLS mode of namespace %s", namespace);
+	*ret = platform_mtls_mode(ns);
+	return 0;
 }
 
 /* The Service names the pod answers to: SVC.NS.svc and SVC.NS.svc.cluster.local for each Service of
@@ -115,13 +119,36 @@ static int pod_token(struct platform_pods *p, const struct pod_state *ps, const 
 	return platform_sa_token_issue(p->cfg.sa_tokens, sa, audiences, TOKEN_SECONDS, pod, ret, NULL, err);
 }
 
-/* Who may read the key: the pod's runAsUser (0400), or its fsGroup too (0440), as kubelet sets
- * projected files' owners. */
+/* The user every container of the pod runs as (a container's runAsUser, else the pod's), or NULL
+ * when they differ or one is not said (then root, as the image's USER is not known here). */
+static const json_t *common_user(const json_t *pod)
+{
+	const json_t *spec = json_object_get(pod, "spec");
+	const json_t *pod_user = json_object_get(json_object_get(spec, "securityContext"), "runAsUser");
+	const json_t *common = NULL;
+	static const char *const lists[] = { "initContainers", "containers" };
+	for (size_t l = 0; l < 2; l++) {
+		size_t i;
+		const json_t *c;
+		json_array_foreach (json_object_get(spec, lists[l]), i, c) {
+			const json_t *user = json_object_get(json_object_get(c, "securityContext"), "runAsUser");
+			if (!json_is_integer(user))
+				user = pod_user;
+			if (!json_is_integer(user) || (common && !json_equal(common, user)))
+				return NULL;
+			common = user;
+		}
+	}
+	return common;
+}
+
+/* Who may read the key, as kubelet sets the owner of projected token files: the user all the
+ * containers run as (0400), or the pod's fsGroup too (0440). */
 static void key_owner(const json_t *pod, struct atomic_file *f)
 {
 	const json_t *sc = json_object_get(json_object_get(pod, "spec"), "securityContext");
-	const json_t *user = json_object_get(sc, "runAsUser"), *group = json_object_get(sc, "fsGroup");
-	f->uid = json_is_integer(user) ? (uid_t)json_integer_value(user) : 0;
+	const json_t *user = common_user(pod), *group = json_object_get(sc, "fsGroup");
+	f->uid = user ? (uid_t)json_integer_value(user) : 0;
 	f->gid = json_is_integer(group) ? (gid_t)json_integer_value(group) : 0;
 	f->mode = json_is_integer(group) ? 0440 : 0400;
 }
@@ -262,15 +289,17 @@ static int refresh_material(struct platform_pods *p, struct pod_state *ps, const
 int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const json_t *pod, bool refresh,
 			 struct cc_error *err)
 {
-	if (namespace_mode(p, ps->namespace) == MTLS_OFF)
-		return 0;
+	enum platform_mtls_mode mode = MTLS_OFF;
+	int r = namespace_mode(p, ps->namespace, &mode, err);
+	if (r < 0 || mode == MTLS_OFF)
+		return r;
 	if (!p->have_agent)
 		return cc_error_set(err, EPERM,
 				    "namespace %s asks for mutual TLS (%s) but cocoond has no --kbs to get the pod's "
 				    "certificate from: start it with the key broker's address",
 				    ps->namespace, PLATFORM_MTLS_ANNOTATION);
 	_cleanup_free_ char *tenant = NULL, *path = state_path(p, ps);
-	int r = platform_tenancy_kbs_tenant(p->cfg.objects, ps->namespace, p->agent.tenant, &tenant, err);
+	r = platform_tenancy_kbs_tenant(p->cfg.objects, ps->namespace, p->agent.tenant, &tenant, err);
 	if (r < 0)
 		return r;
 	struct agent_config agent = p->agent;

@@ -9,7 +9,9 @@
 #include "platform/pod_mtls.h"
 #include "platform/resources.h"
 #include "platform/sa_admission.h"
+#include "platform/status.h"
 
+#include <errno.h>
 #include <string.h>
 
 static bool has_driver_volume(const json_t *volumes)
@@ -24,17 +26,26 @@ static bool has_driver_volume(const json_t *volumes)
 	return false;
 }
 
-bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod)
+bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod, struct cc_http_response *resp)
 {
 	json_t *spec = json_object_get(pod, "spec");
 	const char *ns = json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
 	if (!json_is_object(spec) || !ns)
 		return true;
 	_cleanup_json_ json_t *namespace = NULL;
-	struct cc_error ignored = { 0 };
-	if (platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, ns, &namespace,
-				 &ignored) < 0 ||
-	    platform_mtls_mode(namespace) == MTLS_OFF)
+	struct cc_error err = { 0 };
+	int r =
+	    platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, ns, &namespace, &err);
+	if (r < 0 && r != -ENOENT) {
+		/* Fail closed: a pod admitted without its volume could never get it (a pod's volumes
+		 * cannot change). */
+		platform_status_error(resp, 500, NULL, platform_resource_find("", "v1", "pods"),
+				      json_string_value(json_object_get(json_object_get(pod, "metadata"), "name")),
+				      "the mutual TLS mode of namespace \"%s\" cannot be read: %s", ns,
+				      cc_error_message(&err));
+		return false;
+	}
+	if (platform_mtls_mode(namespace) == MTLS_OFF)
 		return true;
 	json_t *volumes = json_object_get(spec, "volumes");
 	if (!json_is_array(volumes)) {

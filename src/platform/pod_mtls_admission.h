@@ -7,10 +7,12 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+struct cc_http_response;
 struct platform_objects;
 
 #define POD_MTLS_VOLUME "cocoon-mtls"
 
-/* Edits pod in place (true: it may be created); nothing for namespaces without the annotation, or pods that already
+/* Edits pod in place (true: it may be created; false after answering 500 when the namespace
+ * cannot be read); nothing for namespaces without the annotation, or pods that already
  * have a volume of the driver (then mounted where the pod says). */
-bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod);
+bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod, struct cc_http_response *resp);

@@ -247,6 +247,14 @@ crl_number() {
 	run node n1 --no-csr --crl "$TMP/crl.pem"
 	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.status"]')" = contraindicated ]
 	valid "$TMP/n1-db/tls.crt"
+	# nor do rules on the node's containers (some pod's image): no pod's certificate goes for it
+	printf 'rules:\n- {claim: tee, equals: tpm}\n- {claim: "containers.*.image", oneOf: ["sha256:none"]}\n' \
+		>"$TMP/containers.yaml"
+	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/containers.yaml" | tail -1)" = 204 ]
+	run node n1 --no-csr --crl "$TMP/crl.pem"
+	echo "$output"
+	[ "$(echo "$output" | jq_py 'r["ear"]["submods"]["tpm"]["ear.status"]')" = contraindicated ]
+	valid "$TMP/n1-db/tls.crt"
 	# a policy the node's claims fail: all of the node's go
 	printf 'rules:\n- {claim: tee, equals: snp}\n' >"$TMP/deny.yaml"
 	[ "$(kbs_admin PUT default/policy --data-binary "@$TMP/deny.yaml" | tail -1)" = 204 ]

@@ -107,6 +107,7 @@ pod_ip() {
 	run "${K[@]}" exec client -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | openssl s_client -quiet -connect $ip:8443 -CAfile $MTLS/ca.pem -partial_chain 2>&1"
 	echo "$output"
 	[[ "$output" != *"200 ok"* ]]
+	echo "$output" | grep -qiE "certificate required|alert number 116|handshake failure"
 	# each certificate a security event of cocoond's, and one of the broker's
 	grep '"action":"mtls.certificate"' "$BATS_FILE_TMPDIR/data/events.jsonl" | grep -q '"verdict":"allow"'
 	grep -q '"kbs.mtls.issue"' "$BATS_FILE_TMPDIR/kbs-events.jsonl"
