@@ -60,6 +60,7 @@ source "$root/tests/integration/helpers/common.bash"
 source "$root/tests/integration/helpers/runtime.bash"
 source "$root/tests/integration/helpers/tpm.bash"
 source "$root/tests/integration/helpers/keys.bash"
+source "$root/tests/integration/helpers/mtls.bash" # import_openssl_image
 KUBECTL="${KUBECTL:-kubectl}"
 MTLS=/var/run/secrets/cocoon.run/mtls
 swtpm_pid='' kbs_pid=''
@@ -74,26 +75,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# import_openssl_image STORE: busybox with the openssl binary and the libraries it loads
-# (pods_mtls.bats' own).
-import_openssl_image() {
-	local dir lib
-	dir="$(mktemp -d "$tmp/image.XXXXXX")"
-	make_rootfs "$dir/root"
-	mkdir -p "$dir/root/usr/bin" "$dir/root/usr/lib/ssl"
-	cp /usr/bin/openssl "$dir/root/usr/bin/openssl"
-	cp /usr/lib/ssl/openssl.cnf "$dir/root/usr/lib/ssl/openssl.cnf"
-	for lib in $(ldd /usr/bin/openssl | grep -o '/[^ ]*'); do
-		mkdir -p "$dir/root$(dirname "$lib")"
-		cp -L "$lib" "$dir/root$lib"
-	done
-	[ -d /usr/lib/x86_64-linux-gnu/ossl-modules ] &&
-		cp -r /usr/lib/x86_64-linux-gnu/ossl-modules "$dir/root/usr/lib/x86_64-linux-gnu/"
-	tar -C "$dir/root" -cf "$dir/rootfs.tar" .
-	"$COCOON" image import --store "$1" --change "ENV PATH=/usr/bin:/bin" --change 'CMD ["/bin/sh"]' \
-		"$dir/rootfs.tar" localhost/openssl:latest >/dev/null
-	rm -rf "$dir"
-}
 
 # --- the platform, as pods_mtls.bats sets it up -------------------------------------------------
 import_openssl_image "$tmp/data/images"
