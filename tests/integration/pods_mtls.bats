@@ -28,16 +28,8 @@ teardown_file() {
 }
 
 setup() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	command -v swtpm >/dev/null || skip "needs swtpm"
-	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
-	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
+	mtls_test_setup m permissive
 	TMP="$BATS_FILE_TMPDIR/kbs"
-	NS="m$BATS_TEST_NUMBER"
-	K=("$KUBECTL" --request-timeout=30s -n "$NS")
-	"$KUBECTL" create namespace "$NS" >/dev/null
-	"$KUBECTL" annotate namespace "$NS" run.cocoon.mtls=permissive >/dev/null
 }
 
 # pod NAME SCRIPT [LABEL]: an openssl pod running SCRIPT.

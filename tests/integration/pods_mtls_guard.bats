@@ -58,16 +58,8 @@ teardown() {
 }
 
 setup() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
-	command -v nft >/dev/null || skip "needs nftables"
-	command -v swtpm >/dev/null || skip "needs swtpm"
-	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
-	NS="m$BATS_TEST_NUMBER"
+	mtls_test_setup m
 	CNS="c$BATS_TEST_NUMBER"
-	K=("$KUBECTL" --request-timeout=20s -n "$NS")
-	"$KUBECTL" create namespace "$NS" >/dev/null
 	"$KUBECTL" create namespace "$CNS" >/dev/null
 }
 

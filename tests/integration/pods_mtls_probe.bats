@@ -31,17 +31,8 @@ teardown_file() {
 }
 
 setup() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
-	command -v swtpm >/dev/null || skip "needs swtpm"
-	command -v nft >/dev/null || skip "needs nftables"
-	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
-	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
+	mtls_test_setup p required
 	EVENTS="$BATS_FILE_TMPDIR/data/events.jsonl"
-	NS="p$BATS_TEST_NUMBER"
-	K=("$KUBECTL" --request-timeout=30s -n "$NS")
-	"$KUBECTL" create namespace "$NS" >/dev/null
-	"$KUBECTL" annotate namespace "$NS" run.cocoon.mtls=required >/dev/null
 }
 
 # pod NAME PORTS SCRIPT [LABEL]: an openssl pod declaring PORTS ("" for none) and running SCRIPT.

@@ -68,3 +68,19 @@ import_openssl_image() {
 		"$tmp/rootfs.tar" localhost/openssl:latest >/dev/null
 	rm -rf "$tmp"
 }
+
+# mtls_test_setup PREFIX [MODE]: what each test of a file on start_mtls_platform needs: skips without
+# root, kubectl, swtpm, nftables or the CNI plugins; KUBECONFIG; a namespace PREFIX<test number> ($NS,
+# annotated run.cocoon.mtls=MODE unless MODE is empty) and K, kubectl in it.
+mtls_test_setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -n "$KUBECTL" ] || skip "kubectl is not installed on this machine"
+	command -v swtpm >/dev/null || skip "needs swtpm"
+	command -v nft >/dev/null || skip "needs nftables"
+	[ -x /usr/lib/cni/bridge ] || skip "needs containernetworking-plugins"
+	export KUBECONFIG="$BATS_FILE_TMPDIR/data/kubeconfig"
+	NS="$1$BATS_TEST_NUMBER"
+	K=("$KUBECTL" --request-timeout=30s -n "$NS")
+	"$KUBECTL" create namespace "$NS" >/dev/null
+	[ -z "${2:-}" ] || "$KUBECTL" annotate namespace "$NS" "run.cocoon.mtls=$2" >/dev/null
+}
