@@ -258,7 +258,8 @@ wait_for() {
 		[[ "$output" == web-* ]]
 	done
 	"${K[@]}" scale deployment web --replicas=1
-	for _ in $(seq 1 100); do
+	# httpd as pid 1 ignores SIGTERM: each pod scaled away takes its whole 30 s grace period
+	for _ in $(seq 1 300); do
 		[ "$("${K[@]}" get pods -l app=web -o name | wc -l)" -eq 1 ] && break
 		sleep 0.2
 	done
