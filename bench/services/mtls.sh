@@ -60,7 +60,7 @@ source "$root/tests/integration/helpers/common.bash"
 source "$root/tests/integration/helpers/runtime.bash"
 source "$root/tests/integration/helpers/tpm.bash"
 source "$root/tests/integration/helpers/keys.bash"
-source "$root/tests/integration/helpers/mtls.bash" # import_openssl_image
+source "$root/tests/integration/helpers/mtls.bash"
 KUBECTL="${KUBECTL:-kubectl}"
 MTLS=/var/run/secrets/cocoon.run/mtls
 swtpm_pid='' kbs_pid=''
@@ -76,36 +76,12 @@ cleanup() {
 trap cleanup EXIT
 
 
-# --- the platform, as pods_mtls.bats sets it up -------------------------------------------------
+# --- the platform, as pods_mtls.bats sets it up (helpers/mtls.bash) -------------------------------------------------
 import_openssl_image "$tmp/data/images"
-mkdir -p "$tmp/data/pki"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/data/pki/service-account.key" 2>/dev/null
-openssl pkey -in "$tmp/data/pki/service-account.key" -pubout -out "$tmp/sa.pub" 2>/dev/null
-start_swtpm "$tmp/tpm" >/dev/null
-swtpm_pid="$SWTPM_PID"
-export TMP="$tmp/kbs"
-mkdir -p "$TMP"
-swtpm_ek_ca "$TMP/ek-ca.pem"
-start_kbs "$TMP" --ek-ca "$TMP/ek-ca.pem" --events "$tmp/kbs-events.jsonl" --sa-issuer-key "$tmp/sa.pub"
-kbs_pid="$KBS_PID"
-export KBS_URL COCOON_TPM_TCTI
-"$COCOON" attest agent ek-cert --out "$tmp/ek.pem"
-kbs_admin PUT default/node/mtls-node --data-binary "@$tmp/ek.pem" >/dev/null
-printf 'rules:\n- {claim: tee, equals: tpm}\n' | kbs_admin PUT default/policy --data-binary @- >/dev/null
-kbs_admin PUT default/mtls --data '{"trustDomain": "acme.example"}' >/dev/null
-make_offline_root
-kbs_admin POST default/mtls/ca | sed '$d' | jq_py 'r["csr"]' >"$TMP/ca.csr"
-openssl x509 -req -in "$TMP/ca.csr" -CA "$TMP/root.pem" -CAkey "$TMP/root.key" -CAcreateserial -days 7 \
-	-extfile "$TMP/ext.cnf" -extensions issuing -out "$TMP/ca.pem" 2>/dev/null
-kbs_admin PUT default/mtls/ca --data-binary "@$TMP/ca.pem" >/dev/null
+start_mtls_platform mtls-node ccbench7 10.251.0.0/24 >/dev/null
+swtpm_pid="$SWTPM_PID" kbs_pid="$KBS_PID"
 # the volume key of the reference pods (pods_attested.bats)
 head -c 64 /dev/urandom | kbs_admin PUT default/resource/volumes/fscrypt/web --data-binary @- >/dev/null
-"$COCOON" attest agent register --kbs "$KBS_URL" --ca "$TMP/pki/ca.crt" --node mtls-node \
-	--state "$tmp/data/agent" >/dev/null
-PORT="$(free_port)"
-start_cocoond_pods "$tmp/data" "$PORT" --node-name mtls-node --kbs "$KBS_URL" --kbs-ca "$TMP/pki/ca.crt" \
-	--tpm "$COCOON_TPM_TCTI" --bridge ccbench7 --pod-subnet 10.251.0.0/24
-echo "$COCOOND_PID" >"$tmp/cocoond.pid"
 export KUBECONFIG="$tmp/data/kubeconfig"
 K=("$KUBECTL" --request-timeout=30s)
 for ns in bench-plain bench-mtls bench-vault; do "${K[@]}" create namespace "$ns" >/dev/null; done

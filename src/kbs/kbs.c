@@ -173,55 +173,6 @@ static bool appraise(struct kbs *kbs, const char *tenant, const json_t *claims, 
 	return false;
 }
 
-/* Evidence the verifier refused may still be authentic: its node's TPM signed this session's
- * binding, and what failed is the log's replay. Then the node is the one that failed, and its
- * certificates are revoked. Evidence whose quote does not verify on its own (a forged or replayed
- * quote, an unknown node) revokes nothing: anyone could send it. */
-static void revoke_if_authentic(struct kbs *kbs, const struct kbs_session *s, const json_t *evidence,
-				const uint8_t binding[48], const char *reason)
-{
-	const char *node = NULL;
-	if (kbs_evidence_authentic_quote(kbs, s->tenant, s->tee, evidence, binding, 48, &node) == 1)
-		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, NULL, reason);
-}
-
-/* Whether claim (a rule's) judges workloads rather than the node: `pod.*` judges a pod the runtime
- * data names, `containers.*` every container the node's log holds. */
-static bool workload_claim(const char *claim)
-{
-	return strcmp(claim, "pod") == 0 || strncmp(claim, "pod.", 4) == 0 || strcmp(claim, "containers") == 0 ||
-	       strncmp(claim, "containers.", 11) == 0;
-}
-
-/* Whether a refused appraisal speaks of the node itself: a rule on a claim of its own failed (its
- * TEE, its PCRs, its clock). A session that names no pod (cocoond's own, for the CRL) fails rules on
- * workloads without saying anything of the node: any pod with an unlisted image would otherwise make
- * it revoke every certificate of the node, again each minute. */
-static bool node_failed(const json_t *appraisal)
-{
-	size_t i;
-	const json_t *rule;
-	json_array_foreach (json_object_get(appraisal, "rules"), i, rule) {
-		const char *claim = json_string_value(json_object_get(rule, "claim"));
-		if (!json_is_true(json_object_get(rule, "ok")) && claim && !workload_claim(claim))
-			return true;
-	}
-	return false;
-}
-
-/* Verified evidence whose claims the tenant's policy refused: its node (or the pod it named) is the
- * one that failed, and loses its certificates. A policy that judged one named pod (cocoon-pod) failed
- * that pod, not the node's others: revoking those would let anyone allowed to start a pod with an
- * unapproved image revoke every pod on the node. */
-static void revoke_if_failed(struct kbs *kbs, const struct kbs_session *s, const json_t *runtime,
-			     const json_t *evidence, const json_t *appraisal, const char *reason)
-{
-	const char *node = json_string_value(json_object_get(evidence, "node"));
-	const char *pod = json_string_value(json_object_get(runtime, "cocoon-pod"));
-	if (node && (pod || node_failed(appraisal)))
-		kbs_mtls_revoke_failed_node(kbs, s->tenant, node, pod, reason);
-}
-
 static void handle_attest(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata)
 {
 	struct kbs *kbs = userdata;
@@ -278,7 +229,7 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	if (kbs_evidence_verify(kbs, s.tenant, s.tee, evidence, binding, sizeof(binding), &claims, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s", cc_error_message(&err));
 		kbs_problem(resp, 401, "EvidenceRejected", "%s", reason);
-		revoke_if_authentic(kbs, &s, evidence, binding, reason);
+		kbs_mtls_revoke_if_authentic(kbs, s.tenant, s.tee, evidence, binding, reason);
 		goto burn;
 	}
 	if (kbs_pod_claims(runtime, claims, &err) < 0 || kbs_mtls_csr_list_check(runtime, &err) < 0) {
@@ -291,7 +242,7 @@ static void handle_attest(const struct cc_http_request *req, struct cc_http_resp
 	bool judged;
 	bool affirming = appraise(kbs, s.tenant, claims, &appraisal, policy_digest, &judged, reason, sizeof(reason));
 	if (!affirming && judged && strcmp(s.tee, "tpm") == 0)
-		revoke_if_failed(kbs, &s, runtime, evidence, appraisal, reason);
+		kbs_mtls_revoke_if_failed(kbs, s.tenant, runtime, evidence, appraisal, reason);
 	if (cc_random_uuid(jti, &err) < 0 ||
 	    kbs_mtls_facts(s.tee, runtime, evidence, policy_digest, &facts, &err) < 0 ||
 	    !(ear = ear_claims(kbs, &s, jti, affirming, claims, appraisal, tee_key)) ||

@@ -7,6 +7,7 @@
 #include "kbs/kbs_mtls_ca.h"
 
 #include "kbs/kbs_mtls.h"
+#include "kbs/kbs_store_json.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -118,10 +119,7 @@ static int write_state(struct cc_store *store, const char *tenant, const json_t 
 	char name[128];
 	if (state_name(tenant, name, sizeof(name), err) < 0)
 		return -EINVAL;
-	_cleanup_free_ char *text = cc_json_canonical(state);
-	if (!text)
-		return cc_error_set(err, ENOMEM, "cannot encode the mTLS CA state");
-	return cc_store_put(store, name, text, strlen(text), revision, NULL, err);
+	return kbs_store_json_put(store, name, state, revision, err);
 }
 
 static int no_active(const char *tenant, struct cc_error *err)

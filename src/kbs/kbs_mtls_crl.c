@@ -5,6 +5,7 @@
 #include "kbs/kbs_mtls_ca.h"
 #include "kbs/kbs_mtls_records.h"
 #include "kbs/kbs_private.h"
+#include "kbs/kbs_store_json.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -35,28 +36,12 @@ static int cache_key(const char *tenant, char *out, size_t size, struct cc_error
 static int read_cache(struct cc_store *store, const char *key, json_t **ret, int64_t *ret_revision,
 		      struct cc_error *err)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = cc_store_get(store, key, &text, &len, ret_revision, err);
+	int r = kbs_store_json_get(store, key, CACHE_MAX, "cached CRL", ret, ret_revision, err);
 	if (r == -ENOENT) {
-		*ret_revision = CC_STORE_ABSENT;
 		*ret = json_object();
 		return 0;
 	}
-	if (r == 0 && (r = cc_json_parse(text, len, CACHE_MAX, "cached CRL", ret, err)) == 0 && !json_is_object(*ret)) {
-		json_decref(*ret);
-		r = cc_error_set(err, EUCLEAN, "store: %s is not a JSON object", key);
-	}
 	return r;
-}
-
-static int write_cache(struct cc_store *store, const char *key, const json_t *value, int64_t revision,
-		       struct cc_error *err)
-{
-	_cleanup_free_ char *text = cc_json_canonical(value);
-	if (!text)
-		return cc_error_set(err, ENOMEM, "cannot encode the CRL cache entry");
-	return cc_store_put(store, key, text, strlen(text), revision, NULL, err);
 }
 
 int kbs_mtls_crl_invalidate(struct cc_store *store, const char *tenant, struct cc_error *err)
@@ -73,7 +58,7 @@ int kbs_mtls_crl_invalidate(struct cc_store *store, const char *tenant, struct c
 		/* written even when absent or stale already: a broker building from a listing made
 		 * before this revocation then fails its compare-and-swap and lists again */
 		json_object_set_new(cache, "stale", json_true());
-		r = write_cache(store, key, cache, revision, err);
+		r = kbs_store_json_put(store, key, cache, revision, err);
 		if (r != -ESTALE)
 			return r;
 	}
@@ -222,7 +207,7 @@ int kbs_mtls_crl_current(struct cc_store *store, const uint8_t root[KEYS_ROOT_KE
 		if (r == 0) {
 			/* the CAs it was signed by: a switch or a retirement makes another */
 			json_object_set_new(fresh, "ca", json_string(signers.digest));
-			r = write_cache(store, key, fresh, revision, err);
+			r = kbs_store_json_put(store, key, fresh, revision, err);
 		}
 		kbs_mtls_signers_free(&signers);
 		if (r == 0) {

@@ -1,6 +1,7 @@
 /* Issuances per node per minute, a token bucket in the store (see kbs_mtls_rate.h). */
 #include "kbs/kbs_mtls_rate.h"
 
+#include "kbs/kbs_store_json.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -34,14 +35,10 @@ int kbs_mtls_rate_take(struct cc_store *store, const char *tenant, const char *n
 	double full = per_minute > 0 && per_minute <= KBS_MTLS_RATE_MAX ? per_minute : KBS_MTLS_RATE_DEFAULT;
 	_cleanup_free_ char *key = cc_xasprintf("kbs/%s/mtls/rate/%s", tenant, node);
 	for (int attempt = 0; attempt < CAS_TRIES; attempt++) {
-		_cleanup_free_ char *text = NULL;
 		_cleanup_json_ json_t *bucket = NULL;
-		size_t len = 0;
-		int64_t revision = CC_STORE_ABSENT;
-		int r = cc_store_get(store, key, &text, &len, &revision, err);
-		if (r == -ENOENT)
-			revision = CC_STORE_ABSENT;
-		else if (r < 0 || (r = cc_json_parse(text, len, BUCKET_MAX, "issuance bucket", &bucket, err)) < 0)
+		int64_t revision;
+		int r = kbs_store_json_get(store, key, BUCKET_MAX, "issuance bucket", &bucket, &revision, err);
+		if (r < 0 && r != -ENOENT)
 			return r;
 		double left = tokens_at(bucket, full, now_ms);
 		if (left < 1) {
@@ -54,8 +51,7 @@ int kbs_mtls_rate_take(struct cc_store *store, const char *tenant, const char *n
 		}
 		json_decref(bucket);
 		bucket = json_pack("{s:f, s:I}", "tokens", left - 1, "at", (json_int_t)now_ms);
-		_cleanup_free_ char *out = cc_json_canonical(bucket);
-		r = cc_store_put(store, key, out, strlen(out), revision, NULL, err);
+		r = kbs_store_json_put(store, key, bucket, revision, err);
 		if (r != -ESTALE)
 			return r;
 	}

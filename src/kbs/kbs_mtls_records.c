@@ -4,6 +4,7 @@
  * since a visitor may not call the store. */
 #include "kbs/kbs_mtls_records.h"
 
+#include "kbs/kbs_store_json.h"
 #include "keys/keyring.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
@@ -41,18 +42,9 @@ static int record_key(const char *tenant, const char *serial, char *out, size_t 
 static int get_record(struct cc_store *store, const char *key, const char *serial, json_t **ret, int64_t *ret_revision,
 		      struct cc_error *err)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = cc_store_get(store, key, &text, &len, ret_revision, err);
+	int r = kbs_store_json_get(store, key, RECORD_MAX, "certificate record", ret, ret_revision, err);
 	if (r == -ENOENT)
 		return cc_error_set(err, ENOENT, "no certificate with serial %s was issued for this tenant", serial);
-	if (r < 0)
-		return r;
-	r = cc_json_parse(text, len, RECORD_MAX, "certificate record", ret, err);
-	if (r == 0 && !json_is_object(*ret)) {
-		json_decref(*ret);
-		return cc_error_set(err, EUCLEAN, "store: the record of serial %s is not a JSON object", serial);
-	}
 	return r;
 }
 
@@ -85,8 +77,7 @@ int kbs_mtls_record_revoke(struct cc_store *store, const char *tenant, const cha
 		json_object_set_new(rec, "revokedAt", json_integer((json_int_t)now));
 		json_object_set_new(rec, "reason", json_string(reason_name));
 		json_object_set_new(rec, "revokedBy", json_string(by));
-		_cleanup_free_ char *text = cc_json_canonical(rec);
-		r = cc_store_put(store, key, text, strlen(text), revision, NULL, err);
+		r = kbs_store_json_put(store, key, rec, revision, err);
 		if (r == 0)
 			return 1;
 		if (r != -ESTALE)

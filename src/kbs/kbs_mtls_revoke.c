@@ -3,6 +3,7 @@
  * the serial or field at fault; nothing here logs a token or a key. */
 #include "kbs/kbs_mtls_revoke.h"
 
+#include "kbs/kbs_evidence.h"
 #include "kbs/kbs_mtls_crl.h"
 #include "kbs/kbs_mtls_records.h"
 #include "kbs/kbs_private.h"
@@ -346,4 +347,55 @@ int kbs_mtls_revoke_failed_node(struct kbs *kbs, const char *tenant, const char 
 		     cc_error_message(&err));
 	}
 	return r;
+}
+
+/* ---- after a refused attestation (kbs.c) ---- */
+
+/* Evidence the verifier refused may still be authentic: its node's TPM signed this session's
+ * binding, and what failed is the log's replay. Then the node is the one that failed, and its
+ * certificates are revoked. Evidence whose quote does not verify on its own (a forged or replayed
+ * quote, an unknown node) revokes nothing: anyone could send it. */
+void kbs_mtls_revoke_if_authentic(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
+				  const uint8_t binding[48], const char *reason)
+{
+	const char *node = NULL;
+	if (kbs_evidence_authentic_quote(kbs, tenant, tee, evidence, binding, 48, &node) == 1)
+		kbs_mtls_revoke_failed_node(kbs, tenant, node, NULL, reason);
+}
+
+/* Whether claim (a rule's) judges workloads rather than the node: `pod.*` judges a pod the runtime
+ * data names, `containers.*` every container the node's log holds. */
+static bool workload_claim(const char *claim)
+{
+	return strcmp(claim, "pod") == 0 || strncmp(claim, "pod.", 4) == 0 || strcmp(claim, "containers") == 0 ||
+	       strncmp(claim, "containers.", 11) == 0;
+}
+
+/* Whether a refused appraisal speaks of the node itself: a rule on a claim of its own failed (its
+ * TEE, its PCRs, its clock). A session that names no pod (cocoond's own, for the CRL) fails rules on
+ * workloads without saying anything of the node: any pod with an unlisted image would otherwise make
+ * it revoke every certificate of the node, again each minute. */
+static bool node_failed(const json_t *appraisal)
+{
+	size_t i;
+	const json_t *rule;
+	json_array_foreach (json_object_get(appraisal, "rules"), i, rule) {
+		const char *claim = json_string_value(json_object_get(rule, "claim"));
+		if (!json_is_true(json_object_get(rule, "ok")) && claim && !workload_claim(claim))
+			return true;
+	}
+	return false;
+}
+
+/* Verified evidence whose claims the tenant's policy refused: its node (or the pod it named) is the
+ * one that failed, and loses its certificates. A policy that judged one named pod (cocoon-pod) failed
+ * that pod, not the node's others: revoking those would let anyone allowed to start a pod with an
+ * unapproved image revoke every pod on the node. */
+void kbs_mtls_revoke_if_failed(struct kbs *kbs, const char *tenant, const json_t *runtime, const json_t *evidence,
+			       const json_t *appraisal, const char *reason)
+{
+	const char *node = json_string_value(json_object_get(evidence, "node"));
+	const char *pod = json_string_value(json_object_get(runtime, "cocoon-pod"));
+	if (node && (pod || node_failed(appraisal)))
+		kbs_mtls_revoke_failed_node(kbs, tenant, node, pod, reason);
 }

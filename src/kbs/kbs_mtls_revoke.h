@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cc_error;
 struct kbs;
@@ -55,6 +56,15 @@ void kbs_mtls_revoke_request_free(struct kbs_mtls_revoke_request *req);
  * stands). */
 int kbs_mtls_revoke_failed_node(struct kbs *kbs, const char *tenant, const char *node, const char *uid,
 				const char *why);
+
+/* After evidence the verifier refused: when its quote still verifies on its own (the node's TPM
+ * signed this session's binding; what failed is the log's replay), the node's certificates go. */
+void kbs_mtls_revoke_if_authentic(struct kbs *kbs, const char *tenant, const char *tee, const json_t *evidence,
+				  const uint8_t binding[48], const char *reason);
+/* After verified TPM evidence the tenant's policy refused (runtime: the session's runtime data): the
+ * named pod's certificates (cocoon-pod), or the node's when a rule on its own claims failed. */
+void kbs_mtls_revoke_if_failed(struct kbs *kbs, const char *tenant, const json_t *runtime, const json_t *evidence,
+			       const json_t *appraisal, const char *reason);
 
 /* POST /kbs/v0/mtls/revoke; userdata is the struct kbs. */
 void kbs_mtls_handle_revoke(const struct cc_http_request *req, struct cc_http_response *resp, void *userdata);

@@ -19,7 +19,7 @@ static const char *meta(const json_t *obj, const char *field)
 	return json_string_value(json_object_get(json_object_get(obj, "metadata"), field));
 }
 
-static bool selected(const json_t *selector, const json_t *labels)
+bool platform_service_selects(const json_t *selector, const json_t *labels)
 {
 	const char *key;
 	const json_t *value;
@@ -93,7 +93,7 @@ static json_t *subsets_of(const json_t *service, const json_t *pods)
 		if (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)
 			continue;
 		if (!ip || !ip[0] || meta(pod, "deletionTimestamp") ||
-		    !selected(selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
+		    !platform_service_selects(selector, json_object_get(json_object_get(pod, "metadata"), "labels")))
 			continue;
 		json_t *ports = pod_ports(service, pod);
 		json_t *subset = NULL;

@@ -5,8 +5,15 @@
  * the Endpoints its owner writes; a deleted Service's Endpoints go. */
 #pragma once
 
+#include <jansson.h>
+#include <stdbool.h>
+
 struct cc_error;
 struct platform_objects;
+
+/* Whether a Service's spec.selector (a label map) selects a pod's labels; an empty or missing
+ * selector selects nothing (its Endpoints are the user's). */
+bool platform_service_selects(const json_t *selector, const json_t *labels);
 
 /* Brings the Endpoints of one Service in line with its pods. */
 int platform_endpoints_reconcile(struct platform_objects *objects, const char *namespace, const char *service,

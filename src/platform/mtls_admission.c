@@ -68,20 +68,18 @@ bool platform_mtls_guard_admit_pod(struct platform_objects *objects, const struc
 	if (!namespace)
 		return true;
 	const struct platform_resource *pods = platform_resource_find("", "v1", "pods");
-	_cleanup_json_ json_t *ns = NULL;
+	enum platform_mtls_mode mode = MTLS_OFF;
 	struct cc_error err = { 0 };
-	int r =
-	    platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace, &ns, &err);
-	if (r < 0 && r != -ENOENT) {
+	if (platform_mtls_namespace_mode(objects, namespace, &mode, &err) < 0) {
 		/* Fail closed: without the namespace its mode is not known. */
 		platform_status_error(resp, 500, NULL, pods, kube_meta(pod, "name"),
 				      "the mutual TLS mode of namespace \"%s\" cannot be read: %s", namespace,
 				      cc_error_message(&err));
 		return false;
 	}
-	if (platform_mtls_mode(ns) != MTLS_REQUIRED)
+	if (mode != MTLS_REQUIRED)
 		return true;
-	r = platform_mtls_pod_check(pod, NULL, &err);
+	int r = platform_mtls_pod_check(pod, NULL, &err);
 	if (r == 0)
 		return true;
 	const char *name = kube_meta(pod, "name") ?: kube_meta(pod, "generateName") ?: "";

@@ -97,11 +97,9 @@ static int wanted_record(struct platform_pods *p, struct pod_state *ps, const js
 
 bool pods_mtls_guard(struct platform_pods *p, struct pod_state *ps, const json_t *pod)
 {
-	_cleanup_json_ json_t *ns = NULL;
+	enum platform_mtls_mode mode = MTLS_OFF;
 	struct cc_error err = { 0 };
-	int r = platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL,
-				     ps->namespace, &ns, &err);
-	if (r < 0 && r != -ENOENT) {
+	if (platform_mtls_namespace_mode(p->cfg.objects, ps->namespace, &mode, &err) < 0) {
 		cc_warning("pod %s/%s: mTLS guard: read namespace: %s", ps->namespace, ps->name,
 			   cc_error_message(&err));
 		return any_started(ps); /* not knowing the mode, start nothing new */
@@ -114,7 +112,7 @@ bool pods_mtls_guard(struct platform_pods *p, struct pod_state *ps, const json_t
 		cc_warning("pod %s/%s: mTLS guard: `%s`: %s", ps->namespace, ps->name, netns_path, strerror(errno));
 		return any_started(ps);
 	}
-	if (platform_mtls_mode(ns) != MTLS_REQUIRED) {
+	if (mode != MTLS_REQUIRED) {
 		if (!old)
 			return true; /* never guarded: untouched */
 		/* The table goes with the namespace it was written in: only the same one is entered. */

@@ -49,7 +49,6 @@
 #define ROUND_MS           1000
 #define OBSERVE_INTERVAL_S 60
 #define CERTIFICATE_MAX    (64 * 1024)
-#define STATE_MAX          (1u << 20)
 
 struct pods_mtls_observer {
 	struct platform_pods *p;
@@ -70,7 +69,7 @@ struct pod_copy {
 	bool running; /* the sandbox is up and every app container runs */
 };
 
-/* A pod's certificate as the runner keeps it (pod_mtls.c: memory/UID/mtls.json). */
+/* A pod's certificate as the runner keeps it (pod_mtls_state_load). */
 struct identity {
 	bool mtls; /* it holds a certificate */
 	char serial[80], spiffe_id[512], tenant[128];
@@ -114,10 +113,8 @@ static const struct pod_copy *copy_by_ip(const struct pod_copy *pods, size_t n, 
 static struct identity identity_of(const struct platform_pods *p, const char *uid)
 {
 	struct identity id = { 0 };
-	_cleanup_free_ char *path = cc_xasprintf("%s/%s/mtls.json", p->memory_root, uid);
 	_cleanup_json_ json_t *state = NULL;
-	struct cc_error ignored = { 0 };
-	if (cc_json_load_file(path, STATE_MAX, &state, &ignored) < 0)
+	if (pod_mtls_state_load(p, uid, &state) < 0)
 		return id;
 	const char *serial = json_string_value(json_object_get(state, "serial"));
 	if (!serial)
@@ -492,24 +489,42 @@ static void observe_round(struct pods_mtls_observer *o, const struct pod_copy *p
 
 /* ---- the thread ---- */
 
+static int observe_interval_s(const struct platform_pods *p)
+{
+	return p->cfg.mtls_observe_interval_s > 0 ? p->cfg.mtls_observe_interval_s : OBSERVE_INTERVAL_S;
+}
+
+static bool any_mtls_namespace(const json_t *namespaces)
+{
+	size_t i;
+	const json_t *ns;
+	json_array_foreach (namespaces, i, ns)
+		if (platform_mtls_mode(ns) != MTLS_OFF)
+			return true;
+	return false;
+}
+
 static void round_once(struct pods_mtls_observer *o)
 {
 	struct platform_pods *p = o->p;
-	size_t n = 0;
-	_cleanup_free_ struct pod_copy *pods = copy_registry(p, &n);
 	struct cc_error err = { 0 };
-	_cleanup_json_ json_t *objects = platform_objects_list_all(p->cfg.objects, p->pods_resource, NULL, &err);
 	_cleanup_json_ json_t *namespaces =
-	    objects
-		? platform_objects_list_all(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, &err)
-		: NULL;
+	    platform_objects_list_all(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, &err);
+	_cleanup_json_ json_t *objects = NULL;
+	if (namespaces && !any_mtls_namespace(namespaces) && json_object_size(o->probes) == 0 &&
+	    json_object_size(o->counts) == 0)
+		return; /* nothing to probe or count: the pods need not be listed each second */
+	if (namespaces)
+		objects = platform_objects_list_all(p->cfg.objects, p->pods_resource, NULL, &err);
 	if (!objects || !namespaces) {
 		cc_warning("mTLS observer: %s", cc_error_message(&err));
 		return;
 	}
+	size_t n = 0;
+	_cleanup_free_ struct pod_copy *pods = copy_registry(p, &n);
 	forget_gone(o, pods, n);
 	probe_round(o, pods, n, objects, namespaces);
-	int interval = p->cfg.mtls_observe_interval_s > 0 ? p->cfg.mtls_observe_interval_s : OBSERVE_INTERVAL_S;
+	int interval = observe_interval_s(p);
 	int64_t now = cc_time_monotonic_ms();
 	if (now >= o->next_observe_ms) {
 		observe_round(o, pods, n, interval);
@@ -541,8 +556,7 @@ int pods_mtls_observe_start(struct platform_pods *p, struct cc_error *err)
 	o->p = p;
 	o->probes = json_object();
 	o->counts = json_object();
-	int interval = p->cfg.mtls_observe_interval_s > 0 ? p->cfg.mtls_observe_interval_s : OBSERVE_INTERVAL_S;
-	o->next_observe_ms = cc_time_monotonic_ms() + (int64_t)interval * 1000;
+	o->next_observe_ms = cc_time_monotonic_ms() + (int64_t)observe_interval_s(p) * 1000;
 	snprintf(o->table, sizeof(o->table), "%s" PLATFORM_MTLS_OBSERVE_SUFFIX,
 		 p->cfg.service_table ? p->cfg.service_table : "cocoon");
 	pthread_mutex_init(&o->lock, NULL);

@@ -5,7 +5,10 @@
 
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/json/json.h"
 #include "lib/json/kube_object.h"
+#include "platform/objects.h"
+#include "platform/resources.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -37,6 +40,18 @@ enum platform_mtls_mode platform_mtls_mode(const json_t *namespace_object)
 	if (platform_mtls_mode_parse(json_string_value(value), &mode, NULL) < 0)
 		return MTLS_REQUIRED; /* fail closed: see the header */
 	return mode;
+}
+
+int platform_mtls_namespace_mode(struct platform_objects *objects, const char *namespace, enum platform_mtls_mode *ret,
+				 struct cc_error *err)
+{
+	_cleanup_json_ json_t *ns = NULL;
+	int r =
+	    platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace, &ns, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*ret = platform_mtls_mode(ns);
+	return 0;
 }
 
 const char *platform_mtls_mode_name(enum platform_mtls_mode mode)

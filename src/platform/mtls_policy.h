@@ -24,6 +24,12 @@ enum platform_mtls_mode {
  * existed) counts as required: fail closed, the stricter reading. NULL (no such namespace): off. */
 enum platform_mtls_mode platform_mtls_mode(const json_t *namespace_object);
 
+/* The mode of the stored namespace: one that is gone is off (its pods go with it); one that cannot
+ * be read is an error, on which callers fail closed. */
+struct platform_objects;
+int platform_mtls_namespace_mode(struct platform_objects *objects, const char *namespace, enum platform_mtls_mode *ret,
+				 struct cc_error *err);
+
 /* The annotation's value checked: "permissive" or "required" into *ret_mode; -EINVAL with a message
  * naming the value otherwise. */
 int platform_mtls_mode_parse(const char *value, enum platform_mtls_mode *ret_mode, struct cc_error *err);

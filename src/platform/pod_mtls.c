@@ -12,12 +12,12 @@
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "platform/atomic_dir.h"
+#include "platform/endpoints.h"
 #include "platform/mtls_policy.h"
 #include "platform/objects.h"
 #include "platform/pods_internal.h"
 #include "platform/resources.h"
 #include "platform/sa_tokens.h"
-#include "platform/selector.h"
 #include "platform/tenancy.h"
 
 #include <errno.h>
@@ -34,9 +34,43 @@
 /* What the runner remembers of a pod's certificate (memory_dir/mtls.json): tenant, serial, spiffeId,
  * issuedAt and notAfter (Unix seconds), the issuing CA (PEM, public), materialAt (when the bundle and
  * CRL in the files were fetched). */
-static char *state_path(const struct platform_pods *p, const struct pod_state *ps)
+static char *state_path(const struct platform_pods *p, const char *uid)
 {
-	return cc_xasprintf("%s/%s/mtls.json", p->memory_root, ps->uid);
+	return cc_xasprintf("%s/%s/mtls.json", p->memory_root, uid);
+}
+
+int pod_mtls_state_load(const struct platform_pods *p, const char *uid, json_t **ret)
+{
+	_cleanup_free_ char *path = state_path(p, uid);
+	struct cc_error ignored = { 0 };
+	return cc_json_load_file(path, 1u << 20, ret, &ignored);
+}
+
+static int save_state(const struct platform_pods *p, const struct pod_state *ps, const json_t *state,
+		      struct cc_error *err)
+{
+	_cleanup_free_ char *path = state_path(p, ps->uid);
+	_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+	return cc_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* The tenant's bundle and CRL as fetched at `at` (Unix seconds), for its other pods. */
+static void cache_material(struct platform_pods *p, const char *tenant, const struct agent_mtls_material *m, int64_t at)
+{
+	json_object_set_new(p->mtls_material, tenant,
+			    json_pack("{s:s, s:s, s:I}", "bundle", m->bundle, "crl", m->crl, "at", (json_int_t)at));
+}
+
+bool pod_mtls_has_volume(const json_t *volumes)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach (volumes, i, v) {
+		const char *driver = json_string_value(json_object_get(json_object_get(v, "csi"), "driver"));
+		if (driver && strcmp(driver, POD_MTLS_DRIVER) == 0)
+			return true;
+	}
+	return false;
 }
 
 char *pod_mtls_dir(const char *memory_dir)
@@ -48,20 +82,6 @@ static char *volume_dir(const struct platform_pods *p, const struct pod_state *p
 {
 	_cleanup_free_ char *memory = cc_xasprintf("%s/%s", p->memory_root, ps->uid);
 	return pod_mtls_dir(memory);
-}
-
-/* The namespace's mode; a namespace that cannot be read is an error (the pod waits: fail closed),
- * one that is gone is off. */
-static int namespace_mode(struct platform_pods *p, const char *namespace, enum platform_mtls_mode *ret,
-			  struct cc_error *err)
-{
-	_cleanup_json_ json_t *ns = NULL;
-	int r = platform_objects_get(p->cfg.objects, platform_resource_find("", "v1", "namespaces"), NULL, namespace,
-				     &ns, err);
-	if (r < 0 && r != -ENOENT)
-		return cc_error_prefix(err, "the mutual TLS mode of namespace %s", namespace);
-	*ret = platform_mtls_mode(ns);
-	return 0;
 }
 
 /* The Service names the pod answers to: SVC.NS.svc and SVC.NS.svc.cluster.local for each Service of
@@ -82,14 +102,7 @@ static json_t *dns_names(struct platform_pods *p, const struct pod_state *ps, co
 	json_array_foreach (services, i, svc) {
 		const char *name = json_string_value(json_object_get(json_object_get(svc, "metadata"), "name"));
 		const json_t *selector = json_object_get(json_object_get(svc, "spec"), "selector");
-		if (!name || !json_is_object(selector) || json_object_size(selector) == 0)
-			continue;
-		bool matches = true;
-		const char *key;
-		const json_t *value;
-		json_object_foreach ((json_t *)selector, key, value)
-			matches = matches && json_equal(json_object_get(labels, key), value);
-		if (!matches || json_array_size(names) + 3 > DNS_NAMES_MAX)
+		if (!name || !platform_service_selects(selector, labels) || json_array_size(names) + 3 > DNS_NAMES_MAX)
 			continue;
 		json_array_append_new(names, json_sprintf("%s.%s.svc", name, ps->namespace));
 		json_array_append_new(names, json_sprintf("%s.%s.svc.cluster.local", name, ps->namespace));
@@ -183,9 +196,9 @@ static int tenant_material(struct platform_pods *p, const struct agent_config *a
 		int r = agent_mtls_material_fetch(agent, &fresh, err);
 		if (r < 0)
 			return r;
-		cached = json_pack("{s:s, s:s, s:I}", "bundle", fresh.bundle, "crl", fresh.crl, "at", (json_int_t)now);
-		json_object_set_new(p->mtls_material, agent->tenant, cached);
+		cache_material(p, agent->tenant, &fresh, now);
 		agent_mtls_material_clear(&fresh);
+		cached = json_object_get(p->mtls_material, agent->tenant);
 		at = now;
 	}
 	ret->bundle = cc_xstrdup(json_string_value(json_object_get(cached, "bundle")));
@@ -238,13 +251,8 @@ static int issue(struct platform_pods *p, struct pod_state *ps, const json_t *po
 		    json_object_get(res.answer, "serial"), "spiffeId", json_object_get(res.answer, "spiffeId"),
 		    "issuedAt", (json_int_t)now, "notAfter", (json_int_t)(not_after / 1000000000), "issuingCa",
 		    issuing_ca, "materialAt", (json_int_t)now);
-		_cleanup_free_ char *path = state_path(p, ps);
-		_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
-		r = cc_write_file_atomic(path, text, strlen(text), 0600, err);
-		/* the tenant's material is as fresh as this session's */
-		json_object_set_new(p->mtls_material, agent->tenant,
-				    json_pack("{s:s, s:s, s:I}", "bundle", res.material.bundle, "crl", res.material.crl,
-					      "at", (json_int_t)now));
+		r = save_state(p, ps, state, err);
+		cache_material(p, agent->tenant, &res.material, now); /* as fresh as this session's */
 	}
 	_cleanup_free_ char *reason =
 	    r == 0 ? cc_xasprintf("%s: key broker tenant %s issued the pod's certificate after the node's attestation",
@@ -279,9 +287,7 @@ static int refresh_material(struct platform_pods *p, struct pod_state *ps, const
 	agent_mtls_material_clear(&m);
 	if (r == 0) {
 		json_object_set_new(state, "materialAt", json_integer(at));
-		_cleanup_free_ char *path = state_path(p, ps);
-		_cleanup_free_ char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
-		r = cc_write_file_atomic(path, text, strlen(text), 0600, err);
+		r = save_state(p, ps, state, err);
 	}
 	return r;
 }
@@ -290,23 +296,24 @@ int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const js
 			 struct cc_error *err)
 {
 	enum platform_mtls_mode mode = MTLS_OFF;
-	int r = namespace_mode(p, ps->namespace, &mode, err);
-	if (r < 0 || mode == MTLS_OFF)
-		return r;
+	int r = platform_mtls_namespace_mode(p->cfg.objects, ps->namespace, &mode, err);
+	if (r < 0) /* the pod waits: fail closed */
+		return cc_error_prefix(err, "the mutual TLS mode of namespace %s", ps->namespace);
+	if (mode == MTLS_OFF)
+		return 0;
 	if (!p->have_agent)
 		return cc_error_set(err, EPERM,
 				    "namespace %s asks for mutual TLS (%s) but cocoond has no --kbs to get the pod's "
 				    "certificate from: start it with the key broker's address",
 				    ps->namespace, PLATFORM_MTLS_ANNOTATION);
-	_cleanup_free_ char *tenant = NULL, *path = state_path(p, ps);
+	_cleanup_free_ char *tenant = NULL;
 	r = platform_tenancy_kbs_tenant(p->cfg.objects, ps->namespace, p->agent.tenant, &tenant, err);
 	if (r < 0)
 		return r;
 	struct agent_config agent = p->agent;
 	agent.tenant = tenant;
 	_cleanup_json_ json_t *state = NULL;
-	struct cc_error ignored = { 0 };
-	if (cc_json_load_file(path, 1u << 20, &state, &ignored) < 0)
+	if (pod_mtls_state_load(p, ps->uid, &state) < 0)
 		return issue(p, ps, pod, &agent, "first certificate", err);
 	int64_t issued = json_integer_value(json_object_get(state, "issuedAt"));
 	int64_t not_after = json_integer_value(json_object_get(state, "notAfter"));
@@ -328,19 +335,10 @@ int pod_mtls_certificate(struct platform_pods *p, struct pod_state *ps, const js
 bool pod_mtls_condition(const struct platform_pods *p, const struct pod_state *ps, const json_t *pod, bool *ready,
 			const char **reason)
 {
-	bool has_volume = false;
-	size_t i;
-	const json_t *v;
-	json_array_foreach (json_object_get(json_object_get(pod, "spec"), "volumes"), i, v) {
-		const char *driver = json_string_value(json_object_get(json_object_get(v, "csi"), "driver"));
-		has_volume |= driver && strcmp(driver, POD_MTLS_DRIVER) == 0;
-	}
-	if (!has_volume)
+	if (!pod_mtls_has_volume(json_object_get(json_object_get(pod, "spec"), "volumes")))
 		return false;
-	_cleanup_free_ char *path = state_path(p, ps);
 	_cleanup_json_ json_t *state = NULL;
-	struct cc_error ignored = { 0 };
-	if (cc_json_load_file(path, 1u << 20, &state, &ignored) < 0) {
+	if (pod_mtls_state_load(p, ps->uid, &state) < 0) {
 		*ready = false;
 		*reason = "CertificatePending";
 		return true;
@@ -352,10 +350,9 @@ bool pod_mtls_condition(const struct platform_pods *p, const struct pod_state *p
 
 void pod_mtls_revoke(struct platform_pods *p, struct pod_state *ps)
 {
-	_cleanup_free_ char *path = state_path(p, ps);
 	_cleanup_json_ json_t *state = NULL;
 	struct cc_error err = { 0 };
-	if (!p->have_agent || cc_json_load_file(path, 1u << 20, &state, &err) < 0)
+	if (!p->have_agent || pod_mtls_state_load(p, ps->uid, &state) < 0)
 		return;
 	struct agent_config agent = p->agent;
 	agent.tenant = json_string_value(json_object_get(state, "tenant")) ?: p->agent.tenant;

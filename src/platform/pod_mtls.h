@@ -18,6 +18,13 @@ struct pod_state;
 #define POD_MTLS_DRIVER     "mtls.cocoon.run"
 #define POD_MTLS_MOUNT_PATH "/var/run/secrets/cocoon.run/mtls"
 
+/* Whether a pod's spec.volumes hold one of the driver mtls.cocoon.run. */
+bool pod_mtls_has_volume(const json_t *volumes);
+
+/* What the runner keeps of a pod's certificate (RUN/memory/UID/mtls.json): tenant, serial, spiffeId,
+ * issuedAt and notAfter (Unix seconds), issuingCa (PEM), materialAt; negative when it has none. */
+int pod_mtls_state_load(const struct platform_pods *p, const char *uid, json_t **ret);
+
 /* The host directory of the pod's mtls volume (memory_dir/mtls.cocoon.run: volume names are DNS
  * labels, so no volume of the pod's own can take it). malloc'ed. */
 char *pod_mtls_dir(const char *memory_dir);

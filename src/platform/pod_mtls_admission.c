@@ -14,29 +14,15 @@
 #include <errno.h>
 #include <string.h>
 
-static bool has_driver_volume(const json_t *volumes)
-{
-	size_t i;
-	const json_t *v;
-	json_array_foreach (volumes, i, v) {
-		const char *driver = json_string_value(json_object_get(json_object_get(v, "csi"), "driver"));
-		if (driver && strcmp(driver, POD_MTLS_DRIVER) == 0)
-			return true;
-	}
-	return false;
-}
-
 bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod, struct cc_http_response *resp)
 {
 	json_t *spec = json_object_get(pod, "spec");
 	const char *ns = json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
 	if (!json_is_object(spec) || !ns)
 		return true;
-	_cleanup_json_ json_t *namespace = NULL;
+	enum platform_mtls_mode mode = MTLS_OFF;
 	struct cc_error err = { 0 };
-	int r =
-	    platform_objects_get(objects, platform_resource_find("", "v1", "namespaces"), NULL, ns, &namespace, &err);
-	if (r < 0 && r != -ENOENT) {
+	if (platform_mtls_namespace_mode(objects, ns, &mode, &err) < 0) {
 		/* Fail closed: a pod admitted without its volume could never get it (a pod's volumes
 		 * cannot change). */
 		platform_status_error(resp, 500, NULL, platform_resource_find("", "v1", "pods"),
@@ -45,14 +31,14 @@ bool platform_mtls_admit_pod(struct platform_objects *objects, json_t *pod, stru
 				      cc_error_message(&err));
 		return false;
 	}
-	if (platform_mtls_mode(namespace) == MTLS_OFF)
+	if (mode == MTLS_OFF)
 		return true;
 	json_t *volumes = json_object_get(spec, "volumes");
 	if (!json_is_array(volumes)) {
 		volumes = json_array();
 		json_object_set_new(spec, "volumes", volumes);
 	}
-	if (has_driver_volume(volumes))
+	if (pod_mtls_has_volume(volumes))
 		return true;
 	json_array_append_new(volumes, json_pack("{s:s, s:{s:s, s:b}}", "name", POD_MTLS_VOLUME, "csi", "driver",
 						 POD_MTLS_DRIVER, "readOnly", 1));
