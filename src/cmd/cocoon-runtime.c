@@ -7,11 +7,11 @@
 #include "lib/base/log.h"
 #include "lib/event/emit.h"
 #include "runtime/commands.h"
+#include "runtime/libcrypto_lazy.h"
 #include "runtime/selfexec.h"
 #include "runtime/state.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +88,7 @@ static bool option_value(int *i, int argc, char **argv, const char *name, const 
 
 int main(int argc, char **argv)
 {
-	/* A command lives milliseconds: OpenSSL's exit-time cleanup would only free memory the exit
-	 * frees anyway (it was a tenth of a `run`). */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+	runtime_libcrypto_lazy_bind();
 	struct runtime_globals g = { .root = RUNTIME_DEFAULT_ROOT };
 	const char *log_file = NULL, *log_format = NULL, *event_log = getenv("COCOON_EVENT_LOG"), *ignored;
 	const char *measurement_log = getenv("COCOON_MEASUREMENT_LOG");

@@ -315,8 +315,8 @@ int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err)
 	return 0;
 }
 
-int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
-			 struct cc_error *err)
+int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
+			  struct cc_error *err)
 {
 	json_t *paths = json_object();
 	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
@@ -366,14 +366,93 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 			}
 		}
 	}
-	if ((r = runtime_cgroup_join(paths, pid, err)) < 0)
-		goto fail;
 	*ret_paths = paths;
 	return 0;
 fail:
 	runtime_cgroup_destroy(paths, NULL);
 	json_decref(paths);
 	return r;
+}
+
+int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
+			 struct cc_error *err)
+{
+	json_t *paths;
+	int r = runtime_cgroup_create(relative, res, &paths, err);
+	if (r < 0)
+		return r;
+	if ((r = runtime_cgroup_join(paths, pid, err)) < 0) {
+		runtime_cgroup_destroy(paths, NULL);
+		json_decref(paths);
+		return r;
+	}
+	*ret_paths = paths;
+	return 0;
+}
+
+int runtime_cgroup_open_v2(const char *relative, int *ret_fd, char **ret_dir, struct cc_error *err)
+{
+	*ret_fd = -1;
+	*ret_dir = NULL;
+	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
+	if (mode == RUNTIME_CGROUP_LEGACY)
+		return 0;
+	const char *root = mode == RUNTIME_CGROUP_UNIFIED ? CGROUP_ROOT : CGROUP_ROOT "/unified";
+	int r = make_path(root, relative, false, mode == RUNTIME_CGROUP_UNIFIED, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
+		rmdir(dir);
+		return r;
+	}
+	*ret_fd = fd;
+	*ret_dir = CC_TAKE_PTR(dir);
+	return 0;
+}
+
+void runtime_cgroup_self_join_clear(struct runtime_cgroup_self_join *j)
+{
+	for (size_t i = 0; i < j->count; i++)
+		close(j->fds[i]);
+	j->count = 0;
+}
+
+int runtime_cgroup_open_self_join(const json_t *paths, bool v2_joined, struct runtime_cgroup_self_join *ret,
+				  struct cc_error *err)
+{
+	const char *name;
+	json_t *dir;
+	ret->count = 0;
+	json_object_foreach ((json_t *)paths, name, dir) {
+		bool v2 = strcmp(name, "unified") == 0;
+		if (v2 && v2_joined)
+			continue;
+		if (ret->count == CC_ARRAY_SIZE(ret->fds)) {
+			runtime_cgroup_self_join_clear(ret);
+			return cc_error_set(err, E2BIG, "more than %zu cgroup hierarchies", CC_ARRAY_SIZE(ret->fds));
+		}
+		/* v1's tasks moves one thread; the init is single-threaded, so that is the whole process.
+		 * v2 has no such file for a domain cgroup: its cgroup.procs. */
+		_cleanup_free_ char *path =
+		    cc_xasprintf("%s/%s", json_string_value(dir), v2 ? "cgroup.procs" : "tasks");
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			runtime_cgroup_self_join_clear(ret);
+			return cc_error_set_errno(err, errno, "open `%s`", path);
+		}
+		ret->fds[ret->count++] = fd;
+	}
+	return 0;
+}
+
+int runtime_cgroup_join_self(int fd, struct cc_error *err)
+{
+	if (write(fd, "0", 1) < 0)
+		return cc_error_set_errno(err, errno, "join the container's cgroup");
+	return 0;
 }
 
 static int read_pids(const char *dir, pid_t **ret, size_t *ret_count)

@@ -28,6 +28,30 @@ char *runtime_cgroup_relative_path(const char *cgroups_path, const char *id);
 int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
 			 struct cc_error *err);
 
+/* Creates the container's cgroups and applies resources, without moving a process in. */
+int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
+			  struct cc_error *err);
+
+/* Creates the container's cgroup on the v2 hierarchy (unified host, or hybrid host's unified mount) ahead
+ * of the rest, so that the init is cloned straight into it (clone3 CLONE_INTO_CGROUP): *ret_fd is an
+ * O_PATH descriptor of the directory and *ret_dir its path, or -1 and NULL on a v1-only host. */
+int runtime_cgroup_open_v2(const char *relative, int *ret_fd, char **ret_dir, struct cc_error *err);
+
+/* What a single-threaded process writes "0" into to move itself into its cgroups, opened by the
+ * runtime: v1's `tasks` (and v2's cgroup.procs unless the process was cloned into it). Why the init
+ * moves itself: moving another process, or a whole thread group, takes the kernel's global
+ * threadgroup lock for writing, and that waits for an RCU grace period (5-15 ms here, on the path of
+ * every create); a thread that moves itself through `tasks` does not take it. */
+struct runtime_cgroup_self_join {
+	int fds[16];
+	size_t count;
+};
+int runtime_cgroup_open_self_join(const json_t *paths, bool v2_joined, struct runtime_cgroup_self_join *ret,
+				  struct cc_error *err);
+void runtime_cgroup_self_join_clear(struct runtime_cgroup_self_join *j);
+/* In the process that moves: one of those descriptors. */
+int runtime_cgroup_join_self(int fd, struct cc_error *err);
+
 /* Moves pid into the cgroups in paths (for exec). */
 int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err);
 

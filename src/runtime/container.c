@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -221,6 +222,8 @@ struct creation {
 	struct runtime_seccomp_program filter, confidential_filter;
 	struct runtime_phases phases;
 	bool cgroups_after_go; /* see cgroups_beside_setup */
+	int v2_cgroup_fd;      /* see open_v2_cgroup; -1 when none */
+	bool v2_joined;        /* the init was cloned into it */
 	/* The measurement taken while the init sets up (see measure_beside_setup). */
 	pthread_t measurer;
 	bool measuring;
@@ -416,6 +419,43 @@ static int encrypt_storage(struct creation *c, struct cc_error *err)
 	return 0;
 }
 
+/* fork(2) with flags, into the cgroup at cgroup_fd when there is one and the kernel can (clone3,
+ * Linux 5.7): then nothing has to move the init there later (see runtime_cgroup_self_join). */
+static pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd, bool *ret_joined)
+{
+	*ret_joined = false;
+	if (cgroup_fd >= 0) {
+		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
+					   .exit_signal = SIGCHLD,
+					   .cgroup = (uint64_t)cgroup_fd };
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*ret_joined = true;
+			return pid;
+		}
+		/* An older kernel, or a cgroup it will not clone into: the init joins it itself, and
+		 * that says why if it cannot. */
+	}
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* The container's v2 cgroup, made before the clone so that the init starts in it; in the state
+ * at once, so that a failed create removes it. */
+static int open_v2_cgroup(struct creation *c, struct cc_error *err)
+{
+	_cleanup_free_ char *relative = runtime_cgroup_relative_path(c->spec->cgroups_path, c->o->id);
+	char *dir;
+	if (runtime_cgroup_open_v2(relative, &c->v2_cgroup_fd, &dir, err) < 0)
+		return cc_error_prefix(err, "set up cgroups");
+	if (dir) {
+		if (!c->state->cgroup_paths)
+			c->state->cgroup_paths = json_object();
+		json_object_set_new(c->state->cgroup_paths, "unified", json_string(dir));
+		free(dir);
+	}
+	return 0;
+}
+
 /* Phase 7: clone the init into its new namespaces. The child never returns: it runs
  * runtime_init_main, which waits for GO on the sync socket. */
 static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
@@ -431,7 +471,7 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return cc_error_set_errno(err, errno, "create sync socket");
 	fflush(NULL);
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+	pid_t pid = clone_into_cgroup((unsigned long)flags, c->v2_cgroup_fd, &c->v2_joined);
 	if (pid < 0) {
 		close(pair[0]);
 		close(pair[1]);
@@ -474,14 +514,42 @@ static bool cgroups_beside_setup(const struct runtime_spec *spec)
 	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
 }
 
+/* With the cgroups set up beside the init's setup, the init moves itself in (see
+ * runtime_cgroup_self_join): a descriptor per hierarchy, then CGROUPS. */
+static int create_cgroups_for_init(struct creation *c, const char *relative, struct cc_error *err)
+{
+	json_t *paths;
+	if (runtime_cgroup_create(relative, &c->spec->resources, &paths, err) < 0)
+		return cc_error_prefix(err, "set up cgroups");
+	json_decref(c->state->cgroup_paths);
+	c->state->cgroup_paths = paths;
+	struct runtime_cgroup_self_join join;
+	if (runtime_cgroup_open_self_join(paths, c->v2_joined, &join, err) < 0)
+		return cc_error_prefix(err, "set up cgroups");
+	/* An init that failed meanwhile has closed its end: run_init_setup reads why. */
+	for (size_t i = 0; i < join.count; i++)
+		(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUP_JOIN, NULL, join.fds[i]);
+	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
+	runtime_cgroup_self_join_clear(&join);
+	return 0;
+}
+
 /* The init's cgroups and oom_score_adj. */
 static int join_cgroups(struct creation *c, struct cc_error *err)
 {
 	const struct runtime_spec *spec = c->spec;
 	struct runtime_state *state = c->state;
 	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, c->o->id);
-	if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &state->cgroup_paths, err) < 0)
-		return cc_error_prefix(err, "set up cgroups");
+	if (c->cgroups_after_go) {
+		if (create_cgroups_for_init(c, relative, err) < 0)
+			return -1;
+	} else {
+		json_t *paths;
+		if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &paths, err) < 0)
+			return cc_error_prefix(err, "set up cgroups");
+		json_decref(state->cgroup_paths);
+		state->cgroup_paths = paths;
+	}
 	if (spec->process.has_oom_score_adj) {
 		_cleanup_free_ char *path = cc_xasprintf("/proc/%d/oom_score_adj", (int)c->pid);
 		char value[16];
@@ -522,8 +590,6 @@ static int configure_init(struct creation *c, struct cc_error *err)
 		if ((r = runtime_idmap_mounts_send(spec, c->sync_fd, err)) < 0 || (r = send_go(c, err)) < 0 ||
 		    (r = join_cgroups(c, err)) < 0)
 			return r;
-		/* An init that failed meanwhile has closed its end: run_init_setup reads why. */
-		(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
 		runtime_phases_mark(&c->phases, "cgroups");
 		return 0;
 	}
@@ -633,6 +699,8 @@ static int create_container(struct creation *c, struct cc_error *err)
 		return r;
 	runtime_phases_mark(t, "seccomp");
 	c->cgroups_after_go = cgroups_beside_setup(c->spec);
+	if (c->cgroups_after_go && (r = open_v2_cgroup(c, err)) < 0)
+		return r;
 	if ((r = clone_init(c, fifo_fd, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "clone");
@@ -678,6 +746,8 @@ static void creation_release(struct creation *c)
 {
 	if (c->sync_fd >= 0)
 		close(c->sync_fd);
+	if (c->v2_cgroup_fd >= 0)
+		close(c->v2_cgroup_fd);
 	runtime_state_free(c->state);
 	runtime_seccomp_program_clear(&c->filter);
 	runtime_seccomp_program_clear(&c->confidential_filter);
@@ -689,7 +759,7 @@ static void creation_release(struct creation *c)
 
 int runtime_create(const struct runtime_globals *g, const struct runtime_create_opts *o, struct cc_error *err)
 {
-	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	struct creation c = { .g = g, .o = o, .sync_fd = -1, .v2_cgroup_fd = -1 };
 	runtime_phases_init(&c.phases);
 	int r = create_or_abort(&c, err);
 	runtime_phases_report(&c.phases);
@@ -700,7 +770,7 @@ int runtime_create(const struct runtime_globals *g, const struct runtime_create_
 int runtime_measure_only(const struct runtime_globals *g, const struct runtime_create_opts *o, bool record,
 			 json_t **ret, struct cc_error *err)
 {
-	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	struct creation c = { .g = g, .o = o, .sync_fd = -1, .v2_cgroup_fd = -1 };
 	int r = load_bundle(&c, err);
 	if (r == 0)
 		r = apply_profile(&c, err);
@@ -945,7 +1015,7 @@ static int wait_forwarding(pid_t pid)
 int runtime_run(const struct runtime_globals *g, const struct runtime_create_opts *o, bool detach, bool keep,
 		int *ret_status, struct cc_error *err)
 {
-	struct creation c = { .g = g, .o = o, .sync_fd = -1 };
+	struct creation c = { .g = g, .o = o, .sync_fd = -1, .v2_cgroup_fd = -1 };
 	runtime_phases_init(&c.phases);
 	int r = create_or_abort(&c, err);
 	if (r < 0)

@@ -5,6 +5,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "runtime/caps.h"
+#include "runtime/cgroup.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_filter.h"
@@ -179,20 +180,29 @@ static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *ms
 	a->state_json = msg->text;
 }
 
-/* Waits for CGROUPS when the runtime sets the cgroups up beside our setup (once): what reads our
- * cgroups (the cgroup mount binds them, READY lets start come) must come after it. arg is the
- * init's own (mutable) copy of its args. */
+/* Waits for CGROUPS when the runtime sets the cgroups up beside our setup (once), moving into each
+ * cgroup the runtime hands over before it: what reads our cgroups (the cgroup mount binds them,
+ * READY lets start come) must come after it. arg is the init's own (mutable) copy of its args. */
 static int await_cgroups(void *arg, struct cc_error *err)
 {
 	struct runtime_init_args *a = arg;
 	if (!a->cgroups_after_go)
 		return 0;
-	struct runtime_sync_msg msg;
-	int fd = -1;
-	if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 || msg.type != RUNTIME_SYNC_CGROUPS) {
-		if (fd >= 0)
-			close(fd);
-		return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
+	for (;;) {
+		struct runtime_sync_msg msg;
+		int fd = -1;
+		if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 ||
+		    (msg.type != RUNTIME_SYNC_CGROUPS && (msg.type != RUNTIME_SYNC_CGROUP_JOIN || fd < 0))) {
+			if (fd >= 0)
+				close(fd);
+			return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
+		}
+		if (msg.type == RUNTIME_SYNC_CGROUPS)
+			break;
+		int r = runtime_cgroup_join_self(fd, err);
+		close(fd);
+		if (r < 0)
+			return r;
 	}
 	a->cgroups_after_go = false;
 	return 0;

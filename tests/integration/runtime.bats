@@ -172,6 +172,36 @@ start_fails_quickly() {
 	[ ! -e /sys/fs/cgroup/memory/cocoon/t1 ] && [ ! -e /sys/fs/cgroup/cocoon/t1 ]
 }
 
+@test "the init is in every cgroup of the container, with hooks before start and without" {
+	# Without such hooks the init moves itself into the v1 hierarchies and is cloned into the v2 one;
+	# with a prestart hook the runtime moves it before the hook runs. Both must end the same.
+	set_args "$BUNDLE" cat /proc/self/cgroup
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -eq 0 ]
+	hierarchies=0
+	while IFS=: read -r _ controllers path; do
+		hierarchies=$((hierarchies + 1))
+		[ "$path" = /cocoon/t1 ] || { echo "not in the container's cgroup: $controllers:$path"; false; }
+	done <<<"$output"
+	[ "$hierarchies" -ge 1 ]
+	if mountpoint -q /sys/fs/cgroup/unified || [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		grep -qx '0::/cocoon/t1' <<<"$output"
+	fi
+	printf '#!/bin/sh\ncat /proc/$(sed -n "s/.*\\"pid\\":\\([0-9]*\\).*/\\1/p")/cgroup > %s/hook-cgroups\n' "$TMP" >"$TMP/hook.sh"
+	chmod +x "$TMP/hook.sh"
+	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" "$TMP/hook.sh" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1])); c["hooks"] = {"prestart": [{"path": sys.argv[2]}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	run RT run --bundle "$BUNDLE" t2
+	[ "$status" -eq 0 ]
+	[ "$(grep -c . <<<"$output")" -eq "$hierarchies" ]
+	! grep -v ':/cocoon/t2$' <<<"$output"
+	# The prestart hook already saw the init in them.
+	[ "$(grep -c ':/cocoon/t2$' "$TMP/hook-cgroups")" -eq "$hierarchies" ]
+}
+
 @test "seccomp from the config denies with the configured errno" {
 	set_args "$BUNDLE" sh -c 'mkdir /tmp/d 2>&1; echo rc=$?'
 	"$SYSTEM_PYTHON" - "$BUNDLE/config.json" <<-'PY'
@@ -310,6 +340,15 @@ start_fails_quickly() {
 	# Without the variable nothing is printed.
 	RT run --bundle "$BUNDLE" quiet 2>"$TMP/quiet"
 	! grep -q phases "$TMP/quiet"
+}
+
+@test "libcrypto is loaded when a command measures, not at every start" {
+	LD_DEBUG=files RT list 2>"$TMP/list.ld" >/dev/null
+	grep -q 'file=libjansson' "$TMP/list.ld"
+	! grep -q 'file=libcrypto' "$TMP/list.ld"
+	LD_DEBUG=files RT measure --bundle "$BUNDLE" m1 2>"$TMP/measure.ld" >"$TMP/measure.json"
+	grep -q 'file=libcrypto.so.3' "$TMP/measure.ld"
+	grep -q '"measurement":"sha384:' "$TMP/measure.json"
 }
 
 # exe_of_runtime_running BUNDLE ID: the target of /proc/PID/exe of a `run` in progress.
