@@ -53,6 +53,7 @@ c["linux"]["seccomp"] = {"defaultAction": profile["defaultAction"],
                          "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": rules}
 json.dump(c, open(sys.argv[1], "w"))
 PY
+make_bundle "$work/sleeper" 'c["process"]["args"] = ["sleep", "600"]' 'c["ociVersion"] = "1.0.2"'
 cd "$work/bundle"
 # Container state where runtimes keep it on a host: on the /run tmpfs.
 state_root="$(mktemp -d /run/cocoon-bench.XXXXXX)"
@@ -62,6 +63,7 @@ runtimes=(cocoon "$COCOON_RUNTIME" runc runc crun crun)
 commands_run=()
 commands_seccomp=()
 commands_cycle=()
+usable=()
 for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 	name="${runtimes[i]}" bin="${runtimes[i + 1]}"
 	state="$state_root/state-$name"
@@ -69,6 +71,7 @@ for ((i = 0; i < ${#runtimes[@]}; i += 2)); do
 		echo "$name cannot run here: $(tail -1 "$work/$name.probe")"
 		continue
 	fi
+	usable+=("$name" "$bin")
 	commands_run+=(-n "$name" "$bin --root $state run b-$name")
 	commands_seccomp+=(-n "$name" "$bin --root $state run --bundle $work/seccomp s-$name")
 	commands_cycle+=(-n "$name" "sh -c '$bin --root $state create c-$name && $bin --root $state start c-$name && $bin --root $state delete --force c-$name'")
@@ -94,15 +97,34 @@ echo "== create + start + delete"
 hyperfine --warmup 5 --runs "$runs" --export-json "$work/cycle.json" "${commands_cycle[@]}"
 medians "$work/cycle.json"
 
+echo "== exec of /bin/true into a running container"
+commands_exec=()
+for ((i = 0; i < ${#usable[@]}; i += 2)); do
+	name="${usable[i]}" bin="${usable[i + 1]}"
+	state="$state_root/state-$name"
+	"$bin" --root "$state" run --bundle "$work/sleeper" --detach "e-$name" >/dev/null
+	commands_exec+=(-n "$name" "$bin --root $state exec e-$name /bin/true")
+done
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/exec.json" "${commands_exec[@]}"
+medians "$work/exec.json"
+for ((i = 0; i < ${#usable[@]}; i += 2)); do
+	"${usable[i + 1]}" --root "$state_root/state-${usable[i]}" delete --force "e-${usable[i]}" >/dev/null 2>&1 || true
+done
+
 echo "== where cocoon-runtime's run goes (median microseconds per phase over $runs runs)"
 for i in $(seq 1 "$runs"); do
 	COCOON_RUNTIME_PROFILE=1 "$COCOON_RUNTIME" --root "$state_root/state-profile" run "p$i" 2>&1 >/dev/null |
 		grep '^{"phases"'
 done | "$SYSTEM_PYTHON" -c '
 import json, statistics, sys
-runs = [json.loads(line)["phases"] for line in sys.stdin]
+lines = [json.loads(line) for line in sys.stdin]
+runs = [line["phases"] for line in lines]
 names = list(runs[0])
 for name in names:
     print(f"{name:>16} {statistics.median(r.get(name, 0) for r in runs):8.0f}")
 print("{:>16} {:8.0f}".format("sum", statistics.median(sum(r.values()) for r in runs)))
+# Work in another thread while the phases above went on (not in the sum).
+for name in sorted({n for line in lines for n in line.get("beside", {})}):
+    value = statistics.median(line.get("beside", {}).get(name, 0) for line in lines)
+    print(f"{name:>16} {value:8.0f}  (beside: in a thread of its own)")
 '

@@ -12,11 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -315,8 +317,7 @@ int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err)
 	return 0;
 }
 
-int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
-			  struct cc_error *err)
+int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_error *err)
 {
 	json_t *paths = json_object();
 	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
@@ -324,14 +325,7 @@ int runtime_cgroup_create(const char *relative, const struct runtime_resources *
 	if (mode == RUNTIME_CGROUP_UNIFIED) {
 		if ((r = make_path(CGROUP_ROOT, relative, false, true, err)) < 0)
 			goto fail;
-		_cleanup_free_ char *dir = cc_xasprintf(CGROUP_ROOT "%s", relative);
-		json_object_set_new(paths, "unified", json_string(dir));
-		if ((r = apply_v2(dir, res, err)) < 0)
-			goto fail;
-		/* v2 has no devices controller: the eBPF filter is the only device control, so failing
-		 * to attach it fails the container. */
-		if ((r = runtime_devices_bpf_attach(dir, res->devices, err)) < 0)
-			goto fail;
+		json_object_set_new(paths, "unified", json_sprintf(CGROUP_ROOT "%s", relative));
 	} else {
 		char **names = NULL;
 		size_t count = 0;
@@ -341,30 +335,18 @@ int runtime_cgroup_create(const char *relative, const struct runtime_resources *
 		}
 		for (size_t i = 0; i < count; i++) {
 			_cleanup_free_ char *root = cc_xasprintf(CGROUP_ROOT "/%s", names[i]);
-			_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
 			if (r == 0 &&
-			    (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0) {
-				json_object_set_new(paths, names[i], json_string(dir));
-				r = apply_v1(names[i], dir, res, err);
-			}
+			    (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0)
+				json_object_set_new(paths, names[i], json_sprintf("%s%s", root, relative));
 			free(names[i]);
 		}
 		free(names);
 		if (r < 0)
 			goto fail;
-		if (mode == RUNTIME_CGROUP_HYBRID) {
-			/* Join the v2 tree too (no controllers there on hybrid hosts), so tools that read
-			 * /proc/<pid>/cgroup's 0:: line see the container's own group. */
-			_cleanup_free_ char *root = cc_xstrdup(CGROUP_ROOT "/unified");
-			if (make_path(root, relative, false, false, NULL) == 0) {
-				_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
-				json_object_set_new(paths, "unified", json_string(dir));
-				/* Defence in depth next to the v1 devices controller. */
-				struct cc_error bpf_err = { 0 };
-				if (runtime_devices_bpf_attach(dir, res->devices, &bpf_err) < 0)
-					cc_warning("%s", cc_error_message(&bpf_err));
-			}
-		}
+		/* On a hybrid host the v2 tree is joined too (it has no controllers there), so tools that
+		 * read /proc/<pid>/cgroup's 0:: line see the container's own group. */
+		if (mode == RUNTIME_CGROUP_HYBRID && make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
+			json_object_set_new(paths, "unified", json_sprintf(CGROUP_ROOT "/unified%s", relative));
 	}
 	*ret_paths = paths;
 	return 0;
@@ -372,6 +354,50 @@ fail:
 	runtime_cgroup_destroy(paths, NULL);
 	json_decref(paths);
 	return r;
+}
+
+int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *res, struct cc_error *err)
+{
+	const char *name;
+	json_t *value;
+	bool unified_only = runtime_cgroup_mode() == RUNTIME_CGROUP_UNIFIED;
+	json_object_foreach ((json_t *)paths, name, value) {
+		const char *dir = json_string_value(value);
+		int r;
+		if (strcmp(name, "unified") != 0)
+			r = apply_v1(name, dir, res, err);
+		else if (unified_only) {
+			/* v2 has no devices controller: the eBPF filter is the only device control, so
+			 * failing to attach it fails the container. */
+			if ((r = apply_v2(dir, res, err)) == 0)
+				r = runtime_devices_bpf_attach(dir, res->devices, err);
+		} else {
+			/* Defence in depth next to the v1 devices controller. */
+			struct cc_error bpf_err = { 0 };
+			if (runtime_devices_bpf_attach(dir, res->devices, &bpf_err) < 0)
+				cc_warning("%s", cc_error_message(&bpf_err));
+			r = 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
+			  struct cc_error *err)
+{
+	json_t *paths;
+	int r = runtime_cgroup_make(relative, &paths, err);
+	if (r < 0)
+		return r;
+	if ((r = runtime_cgroup_apply(paths, res, err)) < 0) {
+		runtime_cgroup_destroy(paths, NULL);
+		json_decref(paths);
+		return r;
+	}
+	*ret_paths = paths;
+	return 0;
 }
 
 int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
@@ -453,6 +479,47 @@ int runtime_cgroup_join_self(int fd, struct cc_error *err)
 	if (write(fd, "0", 1) < 0)
 		return cc_error_set_errno(err, errno, "join the container's cgroup");
 	return 0;
+}
+
+int runtime_cgroup_join_self_all(const json_t *paths, bool v2_joined, struct cc_error *err)
+{
+	struct runtime_cgroup_self_join join;
+	int r = runtime_cgroup_open_self_join(paths, v2_joined, &join, err);
+	for (size_t i = 0; r == 0 && i < join.count; i++)
+		r = runtime_cgroup_join_self(join.fds[i], err);
+	runtime_cgroup_self_join_clear(&join);
+	return r;
+}
+
+int runtime_cgroup_open_v2_of(const json_t *paths, int *ret_fd, struct cc_error *err)
+{
+	*ret_fd = -1;
+	const char *dir = json_string_value(json_object_get(paths, "unified"));
+	if (!dir)
+		return 0;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
+	*ret_fd = fd;
+	return 0;
+}
+
+pid_t runtime_cgroup_clone_into(unsigned long flags, int cgroup_fd, bool *ret_joined)
+{
+	*ret_joined = false;
+	if (cgroup_fd >= 0) {
+		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
+					   .exit_signal = SIGCHLD,
+					   .cgroup = (uint64_t)cgroup_fd };
+		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*ret_joined = true;
+			return pid;
+		}
+		/* An older kernel, or a cgroup it will not clone into: the process joins it itself,
+		 * and that says why if it cannot. */
+	}
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
 static int read_pids(const char *dir, pid_t **ret, size_t *ret_count)

@@ -28,7 +28,12 @@ char *runtime_cgroup_relative_path(const char *cgroups_path, const char *id);
 int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
 			 struct cc_error *err);
 
-/* Creates the container's cgroups and applies resources, without moving a process in. */
+/* Creates the container's cgroup directories (the map above), without limits or processes. */
+int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_error *err);
+/* Applies the resources (and the devices filter) to the cgroups in paths. */
+int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *res, struct cc_error *err);
+
+/* Both: creates the container's cgroups and applies resources, without moving a process in. */
 int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
 			  struct cc_error *err);
 
@@ -51,6 +56,15 @@ int runtime_cgroup_open_self_join(const json_t *paths, bool v2_joined, struct ru
 void runtime_cgroup_self_join_clear(struct runtime_cgroup_self_join *j);
 /* In the process that moves: one of those descriptors. */
 int runtime_cgroup_join_self(int fd, struct cc_error *err);
+/* Opens and writes them all, in a process that can still see the host's cgroup tree. */
+int runtime_cgroup_join_self_all(const json_t *paths, bool v2_joined, struct cc_error *err);
+
+/* *ret_fd: an O_PATH descriptor of the v2 cgroup in paths, or -1 when there is none. */
+int runtime_cgroup_open_v2_of(const json_t *paths, int *ret_fd, struct cc_error *err);
+
+/* fork(2) with clone flags (namespaces), into the v2 cgroup at cgroup_fd when there is one and the
+ * kernel can (clone3 CLONE_INTO_CGROUP, Linux 5.7): *ret_joined says whether it did. */
+pid_t runtime_cgroup_clone_into(unsigned long flags, int cgroup_fd, bool *ret_joined);
 
 /* Moves pid into the cgroups in paths (for exec). */
 int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err);

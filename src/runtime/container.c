@@ -39,7 +39,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -228,6 +227,7 @@ struct creation {
 	pthread_t measurer;
 	bool measuring;
 	int measure_result;
+	uint64_t measure_ns;
 	struct cc_error measure_err;
 };
 
@@ -236,7 +236,9 @@ static int measure_container(struct creation *c, struct cc_error *err);
 static void *measurer_main(void *arg)
 {
 	struct creation *c = arg;
+	uint64_t start = runtime_phases_now();
 	c->measure_result = measure_container(c, &c->measure_err);
+	c->measure_ns = runtime_phases_now() - start;
 	return NULL;
 }
 
@@ -282,6 +284,7 @@ static int finish_measuring(struct creation *c, struct cc_error *err)
 	if (c->measuring) {
 		pthread_join(c->measurer, NULL);
 		c->measuring = false;
+		runtime_phases_beside(&c->phases, "measure", c->measure_ns);
 	}
 	if (c->measure_result < 0) {
 		*err = c->measure_err;
@@ -419,26 +422,6 @@ static int encrypt_storage(struct creation *c, struct cc_error *err)
 	return 0;
 }
 
-/* fork(2) with flags, into the cgroup at cgroup_fd when there is one and the kernel can (clone3,
- * Linux 5.7): then nothing has to move the init there later (see runtime_cgroup_self_join). */
-static pid_t clone_into_cgroup(unsigned long flags, int cgroup_fd, bool *ret_joined)
-{
-	*ret_joined = false;
-	if (cgroup_fd >= 0) {
-		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
-					   .exit_signal = SIGCHLD,
-					   .cgroup = (uint64_t)cgroup_fd };
-		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-		if (pid >= 0) {
-			*ret_joined = true;
-			return pid;
-		}
-		/* An older kernel, or a cgroup it will not clone into: the init joins it itself, and
-		 * that says why if it cannot. */
-	}
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-}
-
 /* The container's v2 cgroup, made before the clone so that the init starts in it; in the state
  * at once, so that a failed create removes it. */
 static int open_v2_cgroup(struct creation *c, struct cc_error *err)
@@ -471,7 +454,7 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return cc_error_set_errno(err, errno, "create sync socket");
 	fflush(NULL);
-	pid_t pid = clone_into_cgroup((unsigned long)flags, c->v2_cgroup_fd, &c->v2_joined);
+	pid_t pid = runtime_cgroup_clone_into((unsigned long)flags, c->v2_cgroup_fd, &c->v2_joined);
 	if (pid < 0) {
 		close(pair[0]);
 		close(pair[1]);
@@ -514,12 +497,13 @@ static bool cgroups_beside_setup(const struct runtime_spec *spec)
 	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
 }
 
-/* With the cgroups set up beside the init's setup, the init moves itself in (see
- * runtime_cgroup_self_join): a descriptor per hierarchy, then CGROUPS. */
+/* With the cgroups set up beside the init's setup: the directories, which the init moves itself
+ * into at once (see runtime_cgroup_self_join: a descriptor per hierarchy, then CGROUPS_MADE), then
+ * the limits while it goes on, then CGROUPS, which it waits for before READY. */
 static int create_cgroups_for_init(struct creation *c, const char *relative, struct cc_error *err)
 {
 	json_t *paths;
-	if (runtime_cgroup_create(relative, &c->spec->resources, &paths, err) < 0)
+	if (runtime_cgroup_make(relative, &paths, err) < 0)
 		return cc_error_prefix(err, "set up cgroups");
 	json_decref(c->state->cgroup_paths);
 	c->state->cgroup_paths = paths;
@@ -529,8 +513,11 @@ static int create_cgroups_for_init(struct creation *c, const char *relative, str
 	/* An init that failed meanwhile has closed its end: run_init_setup reads why. */
 	for (size_t i = 0; i < join.count; i++)
 		(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUP_JOIN, NULL, join.fds[i]);
-	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
+	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS_MADE, NULL, -1);
 	runtime_cgroup_self_join_clear(&join);
+	if (runtime_cgroup_apply(paths, &c->spec->resources, err) < 0)
+		return cc_error_prefix(err, "set up cgroups");
+	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
 	return 0;
 }
 

@@ -133,21 +133,25 @@ static int load_exec_spec(const struct runtime_state *st, const struct runtime_e
 	return 0;
 }
 
-/* Forks the exec'd process. It enters the container's pid namespace through us (setns on a pid
- * namespace applies to children), joins the others itself, and runs runtime_init_main without
- * rootfs setup; the parent keeps the sync socket in *ret_sync_fd. */
+/* Forks the exec'd process, into the container's v2 cgroup when it can. It enters the container's
+ * pid namespace through us (setns on a pid namespace applies to children), moves itself into the
+ * container's other cgroups (see runtime_cgroup_self_join: the runtime moving it was an RCU grace
+ * period), joins the other namespaces, and runs runtime_init_main without rootfs setup; the parent
+ * keeps the sync socket in *ret_sync_fd. */
 static int fork_exec_process(const struct runtime_state *st, const struct runtime_spec *spec,
 			     const struct runtime_exec_opts *o, const struct runtime_seccomp_program *filters,
 			     pid_t *ret_pid, int *ret_sync_fd, struct cc_error *err)
 {
+	_cleanup_close_ int v2_cgroup = -1;
 	int r = join_namespaces_of(st->pid, true, err);
-	if (r < 0)
+	if (r < 0 || (r = runtime_cgroup_open_v2_of(st->cgroup_paths, &v2_cgroup, err)) < 0)
 		return r;
 	int pair[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
 		return cc_error_set_errno(err, errno, "create sync socket");
 	fflush(NULL);
-	pid_t pid = fork();
+	bool v2_joined;
+	pid_t pid = runtime_cgroup_clone_into(0, v2_cgroup, &v2_joined);
 	if (pid < 0) {
 		r = cc_error_set_errno(err, errno, "fork");
 		close(pair[0]);
@@ -157,7 +161,8 @@ static int fork_exec_process(const struct runtime_state *st, const struct runtim
 	if (pid == 0) {
 		close(pair[0]);
 		struct cc_error child_err = { 0 };
-		if (join_namespaces_of(st->pid, false, &child_err) < 0) {
+		if (runtime_cgroup_join_self_all(st->cgroup_paths, v2_joined, &child_err) < 0 ||
+		    join_namespaces_of(st->pid, false, &child_err) < 0) {
 			runtime_sync_send(pair[1], RUNTIME_SYNC_ERROR, cc_error_message(&child_err), -1);
 			_exit(1);
 		}
@@ -177,16 +182,25 @@ static int fork_exec_process(const struct runtime_state *st, const struct runtim
 	return 0;
 }
 
-/* Puts the process into the container's cgroups, sends GO and serves it (its terminal goes to
- * --console-socket) until it is ready. */
-static int run_exec_setup(const struct runtime_state *st, const struct runtime_exec_opts *o, pid_t pid, int sync_fd,
-			  struct cc_error *err)
+/* Why the process exited before GO: the ERROR it sent, if any. */
+static int exited_before_go(int sync_fd, struct cc_error *err)
 {
-	int r = runtime_cgroup_join(st->cgroup_paths, pid, err);
-	if (r < 0)
-		return r;
+	struct runtime_sync_msg msg;
+	int fd = -1;
+	if (runtime_sync_recv(sync_fd, &msg, &fd) == 0 && msg.type == RUNTIME_SYNC_ERROR)
+		return cc_error_set(err, EPERM, "%s", msg.text);
+	if (fd >= 0)
+		close(fd);
+	return cc_error_set(err, EPIPE, "the exec process exited before setup");
+}
+
+/* Sends GO to the process (in the container's cgroups by now) and serves it (its terminal goes to
+ * --console-socket) until it is ready. */
+static int run_exec_setup(const struct runtime_exec_opts *o, int sync_fd, struct cc_error *err)
+{
+	int r = 0;
 	if (runtime_sync_send(sync_fd, RUNTIME_SYNC_GO, NULL, -1) < 0)
-		return cc_error_set(err, EPIPE, "the exec process exited before setup");
+		return exited_before_go(sync_fd, err);
 	/* As for create: READY, then the process's last steps until it closes its end. */
 	for (bool ready = false;;) {
 		struct runtime_sync_msg msg;
@@ -244,7 +258,7 @@ int runtime_exec(const struct runtime_globals *g, const struct runtime_exec_opts
 	runtime_seccomp_program_clear(&filters[1]);
 	if (r < 0)
 		return r;
-	r = run_exec_setup(st, o, pid, sync_fd, err);
+	r = run_exec_setup(o, sync_fd, err);
 	close(sync_fd);
 	if (r < 0) {
 		kill(pid, SIGKILL);

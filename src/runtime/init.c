@@ -180,29 +180,48 @@ static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *ms
 	a->state_json = msg->text;
 }
 
-/* Waits for CGROUPS when the runtime sets the cgroups up beside our setup (once), moving into each
- * cgroup the runtime hands over before it: what reads our cgroups (the cgroup mount binds them,
- * READY lets start come) must come after it. arg is the init's own (mutable) copy of its args. */
-static int await_cgroups(void *arg, struct cc_error *err)
+/* When the runtime sets the cgroups up beside our setup: moves into each cgroup the runtime hands
+ * over, once; what reads which cgroups we are in (a cgroup mount, a cgroup namespace) comes after.
+ * arg is the init's own (mutable) copy of its args. */
+static int await_cgroup_membership(void *arg, struct cc_error *err)
 {
 	struct runtime_init_args *a = arg;
-	if (!a->cgroups_after_go)
+	if (!a->cgroups_after_go || a->cgroups_joined)
 		return 0;
 	for (;;) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
 		if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 ||
-		    (msg.type != RUNTIME_SYNC_CGROUPS && (msg.type != RUNTIME_SYNC_CGROUP_JOIN || fd < 0))) {
+		    (msg.type != RUNTIME_SYNC_CGROUPS_MADE && (msg.type != RUNTIME_SYNC_CGROUP_JOIN || fd < 0))) {
 			if (fd >= 0)
 				close(fd);
 			return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
 		}
-		if (msg.type == RUNTIME_SYNC_CGROUPS)
+		if (msg.type == RUNTIME_SYNC_CGROUPS_MADE)
 			break;
 		int r = runtime_cgroup_join_self(fd, err);
 		close(fd);
 		if (r < 0)
 			return r;
+	}
+	a->cgroups_joined = true;
+	return 0;
+}
+
+/* The same, and then CGROUPS: the limits are in place (before READY lets start come). */
+static int await_cgroups(struct runtime_init_args *a, struct cc_error *err)
+{
+	if (!a->cgroups_after_go)
+		return 0;
+	int r = await_cgroup_membership(a, err);
+	if (r < 0)
+		return r;
+	struct runtime_sync_msg msg;
+	int fd = -1;
+	if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 || msg.type != RUNTIME_SYNC_CGROUPS) {
+		if (fd >= 0)
+			close(fd);
+		return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
 	}
 	a->cgroups_after_go = false;
 	return 0;
@@ -217,7 +236,7 @@ static int set_up_container(const struct runtime_init_args *a, struct cc_error *
 	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
 		return cc_error_set_errno(err, errno, "set domainname `%s`", spec->domainname);
 	if (spec->namespaces[RUNTIME_NS_MOUNT].enabled) {
-		struct runtime_rootfs_steps steps = { .before_cgroup_mount = await_cgroups,
+		struct runtime_rootfs_steps steps = { .before_cgroup_mount = await_cgroup_membership,
 						      .before_pivot = create_container_hooks,
 						      .arg = (void *)a };
 		int r = runtime_rootfs_prepare(spec, a->mount_fds, &steps, err);
@@ -359,7 +378,7 @@ void runtime_init_main(const struct runtime_init_args *args)
 	 * when it is made, and that must be the container's own (runc's order). */
 	const struct runtime_namespace *cgroupns = &a->spec->namespaces[RUNTIME_NS_CGROUP];
 	if (!a->join_only && cgroupns->enabled && !cgroupns->path &&
-	    (await_cgroups(&local, &err) < 0 ||
+	    (await_cgroup_membership(&local, &err) < 0 ||
 	     (unshare(CLONE_NEWCGROUP) < 0 && cc_error_set_errno(&err, errno, "make the cgroup namespace") < 0)))
 		fail(a, &err);
 	if (!a->join_only && set_up_container(a, &err) < 0)

@@ -23,8 +23,11 @@ struct runtime_init_args {
 	const char *state_json; /* the container state for hooks; set by the init itself */
 	int *mount_fds;         /* per mount: a prepared tree to attach (idmapped), or -1; set by the init */
 	/* The runtime sets up the cgroups after GO, while the init builds its rootfs, and says so with
-	 * CGROUPS: the init waits for it before what depends on its cgroups (a cgroup mount, READY). */
+	 * CGROUPS: the init moves itself in (CGROUP_JOIN ... CGROUPS_MADE) before what depends on which
+	 * cgroups it is in (a cgroup mount, a cgroup namespace), and waits for CGROUPS (the limits are
+	 * set) before READY. */
 	bool cgroups_after_go;
+	bool cgroups_joined; /* set by the init itself */
 };
 
 _Noreturn void runtime_init_main(const struct runtime_init_args *args);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t now_ns(void)
+uint64_t runtime_phases_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -19,14 +19,14 @@ void runtime_phases_init(struct runtime_phases *p)
 	const char *env = getenv("COCOON_RUNTIME_PROFILE");
 	p->enabled = env && *env && strcmp(env, "0") != 0;
 	if (p->enabled)
-		p->last_ns = now_ns();
+		p->last_ns = runtime_phases_now();
 }
 
 void runtime_phases_mark(struct runtime_phases *p, const char *name)
 {
 	if (!p || !p->enabled)
 		return;
-	uint64_t now = now_ns();
+	uint64_t now = runtime_phases_now();
 	uint64_t spent = now - p->last_ns;
 	p->last_ns = now;
 	for (size_t i = 0; i < p->count; i++)
@@ -35,16 +35,30 @@ void runtime_phases_mark(struct runtime_phases *p, const char *name)
 			return;
 		}
 	if (p->count < RUNTIME_PHASES_MAX)
-		p->items[p->count++] = (typeof(p->items[0])){ .name = name, .ns = spent };
+		p->items[p->count++] = (struct runtime_phase){ .name = name, .ns = spent };
+}
+
+void runtime_phases_beside(struct runtime_phases *p, const char *name, uint64_t ns)
+{
+	if (p->enabled && p->beside_count < sizeof(p->beside) / sizeof(p->beside[0]))
+		p->beside[p->beside_count++] = (struct runtime_phase){ .name = name, .ns = ns };
+}
+
+static void print_object(const char *key, const struct runtime_phase *items, size_t count)
+{
+	fprintf(stderr, "\"%s\":{", key);
+	for (size_t i = 0; i < count; i++)
+		fprintf(stderr, "%s\"%s\":%llu", i ? "," : "", items[i].name, (unsigned long long)(items[i].ns / 1000));
+	fputc('}', stderr);
 }
 
 void runtime_phases_report(const struct runtime_phases *p)
 {
 	if (!p->enabled)
 		return;
-	fputs("{\"phases\":{", stderr);
-	for (size_t i = 0; i < p->count; i++)
-		fprintf(stderr, "%s\"%s\":%llu", i ? "," : "", p->items[i].name,
-			(unsigned long long)(p->items[i].ns / 1000));
-	fputs("}}\n", stderr);
+	fputc('{', stderr);
+	print_object("phases", p->items, p->count);
+	fputc(',', stderr);
+	print_object("beside", p->beside, p->beside_count);
+	fputs("}\n", stderr);
 }

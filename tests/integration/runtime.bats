@@ -127,6 +127,12 @@ start_fails_quickly() {
 	[ "$status" -eq 9 ]
 	run RT exec --env FOO=bar --cwd /tmp --user 1000:1000 t1 sh -c 'echo $FOO $(pwd) $(id -u)'
 	[ "$output" = "bar /tmp 1000" ]
+	# In every cgroup of the container, as its init is.
+	RT exec t1 cat /proc/1/cgroup >"$TMP/init-cgroups"
+	run RT exec t1 cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$TMP/init-cgroups")" ]
+	grep -q ':/cocoon/t1$' "$TMP/init-cgroups"
 	run RT ps --format json t1
 	[[ "$output" == "["*"]" ]]
 	run RT delete --force t1
