@@ -335,8 +335,7 @@ int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_erro
 		}
 		for (size_t i = 0; i < count; i++) {
 			_cleanup_free_ char *root = cc_xasprintf(CGROUP_ROOT "/%s", names[i]);
-			if (r == 0 &&
-			    (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0)
+			if (r == 0 && (r = make_path(root, relative, strcmp(names[i], "cpuset") == 0, false, err)) == 0)
 				json_object_set_new(paths, names[i], json_sprintf("%s%s", root, relative));
 			free(names[i]);
 		}
@@ -345,7 +344,8 @@ int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_erro
 			goto fail;
 		/* On a hybrid host the v2 tree is joined too (it has no controllers there), so tools that
 		 * read /proc/<pid>/cgroup's 0:: line see the container's own group. */
-		if (mode == RUNTIME_CGROUP_HYBRID && make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
+		if (mode == RUNTIME_CGROUP_HYBRID &&
+		    make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
 			json_object_set_new(paths, "unified", json_sprintf(CGROUP_ROOT "/unified%s", relative));
 	}
 	*ret_paths = paths;

@@ -66,7 +66,8 @@ int runtime_cgroup_open_v2_of(const json_t *paths, int *ret_fd, struct cc_error 
  * kernel can (clone3 CLONE_INTO_CGROUP, Linux 5.7): *ret_joined says whether it did. */
 pid_t runtime_cgroup_clone_into(unsigned long flags, int cgroup_fd, bool *ret_joined);
 
-/* Moves pid into the cgroups in paths (for exec). */
+/* Moves pid into the cgroups in paths from outside (cgroup.procs): what create does when hooks that
+ * run before start may look at the init's cgroups. */
 int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err);
 
 /* Sends sig to every process in the container's cgroups. */

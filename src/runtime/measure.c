@@ -27,20 +27,57 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Per-file content digests, remembered across launches in a cache keyed by what the kernel
- * changes whenever content changes: device, inode, size and ctime (which no caller can set).
+/* Per-file content digests and symlink targets, remembered across launches in a cache keyed by
+ * what the kernel changes whenever content changes: device, inode, size and ctime (which no caller
+ * can set). An entry is only remembered once its ctime is a few seconds old: a file changed again
+ * within the same timestamp tick (coarse on older kernels) would otherwise keep its first digest.
  * SHA-256 for file contents (hardware-accelerated here), SHA-384 over the whole tree. */
 struct file_cache {
-	json_t *entries; /* "dev:ino:size:ctime" -> hex sha256 */
+	json_t *entries;        /* "dev:ino:size:ctime" -> hex sha256; "link:" + that -> target */
+	int64_t settled_before; /* seconds: a ctime before this may be remembered */
 	bool dirty;
 };
 
-static int hash_file(int dir, const char *name, const struct stat *st, struct file_cache *cache, char out_hex[65])
+#define CACHE_SETTLE_SECONDS 2
+
+static void cache_key(const struct stat *st, const char *prefix, char *key, size_t size)
 {
-	char key[96];
-	snprintf(key, sizeof(key), "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st->st_dev,
+	snprintf(key, size, "%s%llu:%llu:%lld:%lld.%09ld", prefix, (unsigned long long)st->st_dev,
 		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_ctim.tv_sec,
 		 st->st_ctim.tv_nsec);
+}
+
+static void cache_remember(struct file_cache *cache, const struct stat *st, const char *key, json_t *value)
+{
+	if (!value || st->st_ctim.tv_sec >= cache->settled_before) {
+		json_decref(value);
+		return;
+	}
+	json_object_set_new(cache->entries, key, value);
+	cache->dirty = true;
+}
+
+/* A symlink's target: an inode's target never changes, so a cached one is the target. */
+static ssize_t link_target(int dir, const char *name, const struct stat *st, struct file_cache *cache,
+			   char target[PATH_MAX])
+{
+	char key[112];
+	cache_key(st, "link:", key, sizeof(key));
+	const char *cached = json_string_value(json_object_get(cache->entries, key));
+	if (cached && (off_t)strlen(cached) == st->st_size && st->st_size < PATH_MAX) {
+		memcpy(target, cached, (size_t)st->st_size);
+		return st->st_size;
+	}
+	ssize_t t = readlinkat(dir, name, target, PATH_MAX);
+	if (t > 0 && t < PATH_MAX && t == st->st_size && !memchr(target, '\0', (size_t)t))
+		cache_remember(cache, st, key, json_stringn(target, (size_t)t)); /* NULL unless UTF-8 */
+	return t;
+}
+
+static int hash_file(int dir, const char *name, const struct stat *st, struct file_cache *cache, char out_hex[65])
+{
+	char key[112];
+	cache_key(st, "", key, sizeof(key));
 	const char *cached = json_string_value(json_object_get(cache->entries, key));
 	if (cached && strlen(cached) == 64) {
 		memcpy(out_hex, cached, 65);
@@ -60,8 +97,7 @@ static int hash_file(int dir, const char *name, const struct stat *st, struct fi
 	if (n < 0 || cc_digest_end(ctx, md, NULL) < 0)
 		return n < 0 ? -errno : -EIO;
 	cc_hex_encode(md, sizeof(md), out_hex);
-	json_object_set_new(cache->entries, key, json_string(out_hex));
-	cache->dirty = true;
+	cache_remember(cache, st, key, json_string(out_hex));
 	return 0;
 }
 
@@ -100,7 +136,7 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct f
 		cc_digest_update(ctx, header, (size_t)len);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
-			ssize_t t = readlinkat(dir, names[i], target, sizeof(target));
+			ssize_t t = link_target(dir, names[i], &st, cache, target);
 			if (t > 0)
 				cc_digest_update(ctx, target, (size_t)t);
 		} else if (S_ISREG(st.st_mode)) {
@@ -126,7 +162,9 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	_cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", root);
-	struct file_cache cache = { .entries = NULL };
+	struct file_cache cache = { .entries = NULL,
+				    .settled_before =
+					(int64_t)(cc_time_now_ns() / 1000000000u) - CACHE_SETTLE_SECONDS };
 	if (!cache_path || cc_json_load_file(cache_path, 64u << 20, &cache.entries, NULL) < 0 ||
 	    !json_is_object(cache.entries) || json_object_size(cache.entries) > 200000) {
 		json_decref(cache.entries);
@@ -244,7 +282,9 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 	_cleanup_free_ char *line = cc_json_canonical(record);
 	json_decref(record);
 	_cleanup_free_ char *with_newline = cc_xasprintf("%s\n", line);
-	if ((r = cc_write_all(fd, with_newline, strlen(with_newline))) < 0 || fsync(fd) < 0)
+	/* Synced when a PCR extend follows: the record must be on disk before the PCR can contain it.
+	 * Without a TPM there is nothing to order it against (and the log lives under /run). */
+	if ((r = cc_write_all(fd, with_newline, strlen(with_newline))) < 0 || (pcr >= 0 && fsync(fd) < 0))
 		return cc_error_set_errno(err, r < 0 ? -r : errno, "append to measurement log `%s`", log_path);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include "lib/base/error.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +17,10 @@ int runtime_sync_send(int sock, int type, const char *text, int fd)
 	struct runtime_sync_msg msg = { .type = type };
 	if (text)
 		snprintf(msg.text, sizeof(msg.text), "%s", text);
-	struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+	/* Only as much as the text takes: a create sends a dozen messages, mostly without text, and
+	 * the whole structure was 32 KiB to copy each time. */
+	struct iovec iov = { .iov_base = &msg,
+			     .iov_len = offsetof(struct runtime_sync_msg, text) + strlen(msg.text) + 1 };
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	if (fd >= 0) {
@@ -53,9 +57,10 @@ int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd)
 		return -errno;
 	if (n == 0)
 		return -EPIPE; /* the other side exited */
-	if ((size_t)n != sizeof(*msg))
+	size_t header = offsetof(struct runtime_sync_msg, text);
+	if ((size_t)n <= header || (mh.msg_flags & MSG_TRUNC))
 		return -EPROTO;
-	msg->text[sizeof(msg->text) - 1] = '\0';
+	msg->text[(size_t)n - header - 1] = '\0';
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	if (c && c->cmsg_type == SCM_RIGHTS && ret_fd)
 		memcpy(ret_fd, CMSG_DATA(c), sizeof(int));

@@ -10,10 +10,10 @@ enum runtime_sync_type {
 	RUNTIME_SYNC_PTY,    /* init -> runtime: here is the pty master (fd attached) */
 	RUNTIME_SYNC_READY,  /* init -> runtime: set up, waiting for start */
 	RUNTIME_SYNC_ERROR,  /* init -> runtime: failed; payload is the message */
-	RUNTIME_SYNC_SECCOMP_FD,  /* init -> runtime: seccomp notify fd (fd attached) */
-	RUNTIME_SYNC_MOUNT_FD,    /* runtime -> init, before GO: an idmapped tree for mounts[text] (fd attached) */
-	RUNTIME_SYNC_CGROUPS,     /* runtime -> init, after GO when cgroups are set up beside the init's setup */
-	RUNTIME_SYNC_CGROUP_JOIN, /* runtime -> init, before CGROUPS_MADE: write "0" to join a cgroup (fd attached) */
+	RUNTIME_SYNC_SECCOMP_FD,   /* init -> runtime: seccomp notify fd (fd attached) */
+	RUNTIME_SYNC_MOUNT_FD,     /* runtime -> init, before GO: an idmapped tree for mounts[text] (fd attached) */
+	RUNTIME_SYNC_CGROUPS,      /* runtime -> init, after GO when cgroups are set up beside the init's setup */
+	RUNTIME_SYNC_CGROUP_JOIN,  /* runtime -> init, before CGROUPS_MADE: write "0" to join a cgroup (fd attached) */
 	RUNTIME_SYNC_CGROUPS_MADE, /* runtime -> init, before CGROUPS: every cgroup to join was sent */
 };
 

@@ -58,7 +58,7 @@ legitimate_producer_served() {
 	[ "$(metric 'cocoon_audit_socket_producers{input="socket-0"}')" -ge 1 ]
 	kill -TERM "$FORWARDER_PID"
 	for _ in $(seq 30); do kill -0 "$FORWARDER_PID" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$FORWARDER_PID" 2>/dev/null
+	! kill -0 "$FORWARDER_PID" 2>/dev/null || false
 	wait "$FORWARDER_PID"
 	FORWARDER_PID=
 	grep -q "SIGTERM\|Terminated" "$TMP/forward.log"
@@ -98,7 +98,7 @@ legitimate_producer_served() {
 	[ "$(metric 'cocoon_audit_socket_disconnected_total{input="socket-0",reason="line_too_long"}')" -eq 1 ]
 	grep -q 'line longer than 65536 bytes rejected; producer disconnected: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA..."' \
 		"$TMP/forward.log"
-	! grep -q 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$TMP/forward.log" # 33: more than the prefix
+	! grep -q 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' "$TMP/forward.log" || false # 33: more than the prefix
 	bad=()
 	for i in $(seq 30); do bad+=("not an event $i"); done
 	run "${CLIENT[@]}" send "$TMP/audit.sock" "${bad[@]}" "$EVENT"

@@ -106,7 +106,7 @@ sessions() {
 		pgrep -f "sleep 4242" >/dev/null || break
 		sleep 0.1
 	done
-	! pgrep -f "sleep 4242"
+	! pgrep -f "sleep 4242" || false
 	for _ in $(seq 1 50); do
 		[ "$(sessions)" = 0 ] && break
 		sleep 0.1

@@ -40,7 +40,7 @@ teardown() {
 	run sh -c "cat '$TMP/mnt/volume'/*"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Required key not available"* ]]
-	! grep -rq account-ledger "$TMP/mnt/volume" 2>/dev/null
+	! grep -rq account-ledger "$TMP/mnt/volume" 2>/dev/null || false
 	grep -q '"action":"volume.encrypt"' "$RT_ROOT/events.jsonl"
 	grep -q '"action":"volume.shred".*"verdict":"allow"' "$RT_ROOT/events.jsonl"
 	! grep -q "$(xxd -p -c 64 "$TMP/volume.key")" "$RT_ROOT/events.jsonl" "$RT_ROOT"/*/state.json 2>/dev/null

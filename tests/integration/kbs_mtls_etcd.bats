@@ -162,7 +162,7 @@ activate_first() {
 	[ "$(tail -1 <<<"$output")" = 200 ]
 	[ "$(sed '$d' <<<"$output" | jq_py 'r["csr"]' | openssl req -noout -pubkey)" = "$(openssl req -in "$TMP/ca2.csr" -noout -pubkey)" ]
 	grep '"action":"kbs.mtls.ca.rotate"' "$TMP/events-a.jsonl" | grep -q '"verdict":"allow"'
-	! grep -q '"action":"kbs.mtls.ca.rotate"' "$TMP/events-b.jsonl"
+	! grep -q '"action":"kbs.mtls.ca.rotate"' "$TMP/events-b.jsonl" || false
 	signed "$TMP/ca2.csr" "$TMP/ca2.pem"
 	[ "$(on B kbs_admin PUT default/mtls/ca --data-binary "@$TMP/ca2.pem" | tail -1)" = 204 ]
 	grep '"action":"kbs.mtls.ca.activate"' "$TMP/events-b.jsonl" | grep -q '"switched":true'

@@ -385,7 +385,7 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 		sleep 0.2
 	done
 	[ ! -e "$DATA.run/pods/$uid" ]
-	! grep -q "$uid" /proc/self/mountinfo
+	! grep -q "$uid" /proc/self/mountinfo || false
 	[ "$(field held '{.metadata.deletionGracePeriodSeconds}')" = 0 ]
 	"${K[@]}" patch pod held --type merge -p '{"metadata":{"finalizers":null}}'
 	"${K[@]}" wait --for=delete pod/held --timeout=10s
@@ -481,7 +481,7 @@ print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if "
 	[ "$(cat "$BATS_TEST_TMPDIR/out")" = "$(printf 'out1\nout2\nout3')" ]
 	grep -q err3 "$BATS_TEST_TMPDIR/err"
 	# what was written before the attach is the logs' business, not attach's
-	! grep -q before "$BATS_TEST_TMPDIR/out"
+	! grep -q before "$BATS_TEST_TMPDIR/out" || false
 	[ "$rc" -ne 0 ]
 	# a container that is not running has nothing to attach to
 	wait_for talker '{.status.phase}' Failed
@@ -595,8 +595,8 @@ print(sum(1 for p in json.load(sys.stdin)["items"] if "deletionTimestamp" not in
 	wait_for last '{.status.phase}' Running
 	uid="$(field last '{.metadata.uid}')"
 	stop_pods_platform
-	! grep -q "$DATA.run" /proc/self/mountinfo
-	! ip link show cctest0 2>/dev/null
+	! grep -q "$DATA.run" /proc/self/mountinfo || false
+	! ip link show cctest0 2>/dev/null || false
 	[ -z "$(ls "$DATA.run/pods" 2>/dev/null)" ]
 	[ -z "$(ls "$DATA/pods" 2>/dev/null)" ]
 	! ls -d /sys/fs/cgroup/*/cocoon/pod"$uid" 2>/dev/null

@@ -240,11 +240,11 @@ require_mtls() {
 	client
 	[ "$(fetch "$SRV_IP" 8080)" = srv ]
 	[ "$(fetch "$VIP" 80)" = srv ]
-	! guard_table
-	! nft list chain ip "$TABLE" mtls-forward 2>/dev/null | grep -q "$SRV_IP"
+	! guard_table || false
+	! nft list chain ip "$TABLE" mtls-forward 2>/dev/null | grep -q "$SRV_IP" || false
 	"$KUBECTL" annotate namespace "$NS" run.cocoon.mtls=permissive >/dev/null
 	sleep 2 # the runner passes every second: long enough for a change that must not happen
-	! guard_table
+	! guard_table || false
 	[ "$(fetch "$SRV_IP" 8080)" = srv ]
 	[ "$(fetch "$VIP" 80)" = srv ]
 	[ ! -e "$(dirname "$(dirname "$SRV_NETNS")")/mtls-guard" ]
@@ -273,9 +273,9 @@ require_mtls() {
 	# The namespace no longer requires mTLS: the table and the forward rules go.
 	"$KUBECTL" annotate namespace "$NS" run.cocoon.mtls-
 	for _ in $(seq 1 100); do guard_table >/dev/null 2>&1 || break; sleep 0.1; done
-	! guard_table
+	! guard_table || false
 	for _ in $(seq 1 100); do nft list chain ip "$TABLE" mtls-forward 2>/dev/null | grep -q "$SRV_IP" || break; sleep 0.1; done
-	! nft list chain ip "$TABLE" mtls-forward 2>/dev/null | grep -q "$SRV_IP"
+	! nft list chain ip "$TABLE" mtls-forward 2>/dev/null | grep -q "$SRV_IP" || false
 	[ "$(fetch "$SRV_IP" 8080)" = srv ]
 	[ "$(fetch "$VIP" 80)" = srv ]
 }

@@ -78,7 +78,7 @@ setup_file() {
 	"$COCOON" scale trace generate --seed 3 --duration 21600 --peak-pods 300 -o "$WORK/again.csv"
 	cmp "$WORK/trace.csv" "$WORK/again.csv"
 	"$COCOON" scale trace generate --seed 4 --duration 21600 --peak-pods 300 -o "$WORK/other.csv"
-	! cmp -s "$WORK/trace.csv" "$WORK/other.csv"
+	! cmp -s "$WORK/trace.csv" "$WORK/other.csv" || false
 	[ "$(head -1 "$WORK/trace.csv")" = "name,cpu_milli,memory_mib,creation_time,deletion_time" ]
 	run -2 "$COCOON" scale trace generate --sizes huge
 	[[ "$output" == *"small, mixed or large"* ]]

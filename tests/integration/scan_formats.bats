@@ -283,8 +283,8 @@ check_spdx() {
 	grep -q '"timestamp": "2023-11-14T22:13:20Z"' "$WORK/rootfs.cyclonedx"
 	grep -q '"created": "2023-11-14T22:13:20Z"' "$WORK/rootfs.spdx"
 	# Another image at the same time has another serial number and namespace.
-	! cmp -s <(grep serialNumber "$WORK/rootfs.cyclonedx") <(grep serialNumber "$WORK/docker.tar.cyclonedx")
-	! cmp -s <(grep documentNamespace "$WORK/rootfs.spdx") <(grep documentNamespace "$WORK/docker.tar.spdx")
+	! cmp -s <(grep serialNumber "$WORK/rootfs.cyclonedx") <(grep serialNumber "$WORK/docker.tar.cyclonedx") || false
+	! cmp -s <(grep documentNamespace "$WORK/rootfs.spdx") <(grep documentNamespace "$WORK/docker.tar.spdx") || false
 	# Without SOURCE_DATE_EPOCH each run is a new document.
 	unset SOURCE_DATE_EPOCH
 	"$COCOON" scan image -q --no-db --no-secrets --format cyclonedx -o "$BATS_TEST_TMPDIR/a.json" "$WORK/docker.tar"

@@ -72,7 +72,7 @@ in_namespace() {
 	assert s["extra"]["detection"] == {"rule": "aws-access-key-id", "line": 1, "severity": "critical"}, s
 	PY
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	! grep -qF "${KEY_ID:4}" "$EVENTS"
+	! grep -qF "${KEY_ID:4}" "$EVENTS" || false
 	# An event sink that cannot be written fails the command before it scans.
 	run "$COCOON" scan node --no-db --event-log /proc/cocoon-no-such-dir/events.jsonl "$ROOT"
 	[ "$status" -eq 1 ]

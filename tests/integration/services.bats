@@ -341,7 +341,7 @@ api() {
 	"$KUBECTL" -n payments delete networkpolicy default-deny
 	for _ in $(seq 1 50); do [ -n "$(probe "$web" "$db_ip")" ] && break; sleep 0.1; done
 	[[ "$(probe "$web" "$db_ip")" == "db db-"* ]]
-	! nft list table bridge "$TABLE" 2>/dev/null
+	! nft list table bridge "$TABLE" 2>/dev/null || false
 	# Egress: web may reach api's named port and nothing else; the page works, web to db does not.
 	"$KUBECTL" -n shop apply -f - <<-YAML
 		apiVersion: networking.k8s.io/v1

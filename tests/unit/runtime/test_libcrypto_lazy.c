@@ -77,7 +77,8 @@ static void test_child_of_bound_process_refuses(void **state)
 		/* Loaded in the parent already, but not for the child: its forwarders are cached in the
 		 * parent only after a call, so use a function not called before. */
 		int loads = runtime_libcrypto_lazy_load();
-		_exit(loads == -1 && cc_hkdf(CC_DIGEST_SHA256, "k", 1, NULL, 0, "i", 1, md, sizeof(md), &err) < 0 ? 0 : 1);
+		_exit(loads == -1 && cc_hkdf(CC_DIGEST_SHA256, "k", 1, NULL, 0, "i", 1, md, sizeof(md), &err) < 0 ? 0
+														  : 1);
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
