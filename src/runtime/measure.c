@@ -1,6 +1,7 @@
 /* Measurement of a container before its first instruction runs. */
 #include "runtime/measure.h"
 
+#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
@@ -101,8 +102,51 @@ static int hash_file(int dir, const char *name, const struct stat *st, struct fi
 	return 0;
 }
 
+/* What the tree digest is taken over, gathered and hashed in large pieces: a walk of a small tree
+ * needs no digest until its end, so what digests need (libcrypto, in the runtime) can be loaded
+ * meanwhile elsewhere (cc_digest_warm_up). */
+struct tree_stream {
+	struct cc_buf buf;
+	struct cc_digest_ctx *ctx; /* begun at the first flush */
+	int error;
+};
+
+#define TREE_STREAM_FLUSH (1u << 20)
+
+static void stream_flush(struct tree_stream *s)
+{
+	if (s->error)
+		return;
+	if (!s->ctx && cc_digest_begin(CC_DIGEST_SHA384, &s->ctx, NULL) < 0) {
+		s->error = -EIO;
+		return;
+	}
+	cc_digest_update(s->ctx, s->buf.data, s->buf.len);
+	cc_buf_reset(&s->buf);
+}
+
+static void stream_add(struct tree_stream *s, const void *data, size_t len)
+{
+	if (cc_buf_append(&s->buf, data, len) < 0)
+		s->error = -ENOMEM;
+	else if (s->buf.len >= TREE_STREAM_FLUSH)
+		stream_flush(s);
+}
+
+static int stream_end(struct tree_stream *s, uint8_t md[48], struct cc_error *err)
+{
+	stream_flush(s);
+	cc_buf_free(&s->buf);
+	if (s->error) {
+		if (s->ctx)
+			cc_digest_abort(s->ctx);
+		return cc_error_set(err, -s->error, "digest of the rootfs tree failed");
+	}
+	return cc_digest_end(s->ctx, md, err);
+}
+
 /* Depth-first walk with openat from directory fds: no path is ever resolved through a symlink. */
-static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct file_cache *cache, int depth,
+static int walk(int dir, const char *prefix, struct tree_stream *stream, struct file_cache *cache, int depth,
 		struct cc_error *err)
 {
 	if (depth > 256)
@@ -133,21 +177,21 @@ static int walk(int dir, const char *prefix, struct cc_digest_ctx *ctx, struct f
 		int len = snprintf(header, sizeof(header), "%s/%s\n%o %u %u %lld\n", prefix, names[i], st.st_mode,
 				   (unsigned)st.st_uid, (unsigned)st.st_gid,
 				   S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
-		cc_digest_update(ctx, header, (size_t)len);
+		stream_add(stream, header, (size_t)len);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t t = link_target(dir, names[i], &st, cache, target);
 			if (t > 0)
-				cc_digest_update(ctx, target, (size_t)t);
+				stream_add(stream, target, (size_t)t);
 		} else if (S_ISREG(st.st_mode)) {
 			char hex[65] = "unreadable";
 			hash_file(dir, names[i], &st, cache, hex);
-			cc_digest_update(ctx, hex, strlen(hex));
+			stream_add(stream, hex, strlen(hex));
 		} else if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dir, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
 				_cleanup_free_ char *path = cc_xasprintf("%s/%s", prefix, names[i]);
-				r = walk(sub, path, ctx, cache, depth + 1, err);
+				r = walk(sub, path, stream, cache, depth + 1, err);
 				close(sub);
 			}
 		}
@@ -170,13 +214,8 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 		json_decref(cache.entries);
 		cache.entries = json_object();
 	}
-	struct cc_digest_ctx *ctx;
-	int r = cc_digest_begin(CC_DIGEST_SHA384, &ctx, err);
-	if (r < 0) {
-		json_decref(cache.entries);
-		return r;
-	}
-	r = walk(fd, "", ctx, &cache, 0, err);
+	struct tree_stream stream = { .buf = CC_BUF_INIT };
+	int r = walk(fd, "", &stream, &cache, 0, err);
 	if (r == 0 && cache.dirty && cache_path) {
 		_cleanup_free_ char *text = json_dumps(cache.entries, JSON_COMPACT);
 		cc_replace_file(cache_path, text, strlen(text), 0600, NULL);
@@ -184,10 +223,11 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	json_decref(cache.entries);
 	uint8_t md[48];
 	if (r < 0) {
-		cc_digest_abort(ctx);
+		stream.error = stream.error ? stream.error : -ECANCELED;
+		stream_end(&stream, md, NULL);
 		return r;
 	}
-	if ((r = cc_digest_end(ctx, md, err)) < 0)
+	if ((r = stream_end(&stream, md, err)) < 0)
 		return r;
 	cc_hex_encode(md, sizeof(md), out_hex);
 	return 0;

@@ -21,6 +21,9 @@ const char *cc_digest_name(enum cc_digest alg);
 enum cc_digest cc_digest_from_string(const char *name);
 
 int cc_digest(enum cc_digest alg, const void *data, size_t len, uint8_t *out, struct cc_error *err);
+/* Readies what a digest needs (in the runtime: loads libcrypto), for a thread with time to spare
+ * before others need it. */
+void cc_digest_warm_up(void);
 
 /* Incremental hashing for data that arrives in pieces (a rootfs tree, a stream). */
 struct cc_digest_ctx;
