@@ -12,13 +12,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -356,6 +354,24 @@ fail:
 	return r;
 }
 
+int runtime_cgroup_make_v2(const char *relative, char **ret_dir, struct cc_error *err)
+{
+	*ret_dir = NULL;
+	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
+	if (mode == RUNTIME_CGROUP_LEGACY)
+		return 0;
+	if (mode == RUNTIME_CGROUP_HYBRID) {
+		/* Best effort, as in runtime_cgroup_make: the v2 tree has no controllers here. */
+		if (make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
+			*ret_dir = cc_xasprintf(CGROUP_ROOT "/unified%s", relative);
+		return 0;
+	}
+	int r = make_path(CGROUP_ROOT, relative, false, true, err);
+	if (r == 0)
+		*ret_dir = cc_xasprintf(CGROUP_ROOT "%s", relative);
+	return r;
+}
+
 int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *res, struct cc_error *err)
 {
 	const char *name;
@@ -384,8 +400,7 @@ int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *re
 	return 0;
 }
 
-int runtime_cgroup_create(const char *relative, const struct runtime_resources *res, json_t **ret_paths,
-			  struct cc_error *err)
+static int create(const char *relative, const struct runtime_resources *res, json_t **ret_paths, struct cc_error *err)
 {
 	json_t *paths;
 	int r = runtime_cgroup_make(relative, &paths, err);
@@ -404,7 +419,7 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 			 struct cc_error *err)
 {
 	json_t *paths;
-	int r = runtime_cgroup_create(relative, res, &paths, err);
+	int r = create(relative, res, &paths, err);
 	if (r < 0)
 		return r;
 	if ((r = runtime_cgroup_join(paths, pid, err)) < 0) {
@@ -414,112 +429,6 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 	}
 	*ret_paths = paths;
 	return 0;
-}
-
-int runtime_cgroup_open_v2(const char *relative, int *ret_fd, char **ret_dir, struct cc_error *err)
-{
-	*ret_fd = -1;
-	*ret_dir = NULL;
-	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
-	if (mode == RUNTIME_CGROUP_LEGACY)
-		return 0;
-	const char *root = mode == RUNTIME_CGROUP_UNIFIED ? CGROUP_ROOT : CGROUP_ROOT "/unified";
-	int r = make_path(root, relative, false, mode == RUNTIME_CGROUP_UNIFIED, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *dir = cc_xasprintf("%s%s", root, relative);
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		r = cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
-		rmdir(dir);
-		return r;
-	}
-	*ret_fd = fd;
-	*ret_dir = CC_TAKE_PTR(dir);
-	return 0;
-}
-
-void runtime_cgroup_self_join_clear(struct runtime_cgroup_self_join *j)
-{
-	for (size_t i = 0; i < j->count; i++)
-		close(j->fds[i]);
-	j->count = 0;
-}
-
-int runtime_cgroup_open_self_join(const json_t *paths, bool v2_joined, struct runtime_cgroup_self_join *ret,
-				  struct cc_error *err)
-{
-	const char *name;
-	json_t *dir;
-	ret->count = 0;
-	json_object_foreach ((json_t *)paths, name, dir) {
-		bool v2 = strcmp(name, "unified") == 0;
-		if (v2 && v2_joined)
-			continue;
-		if (ret->count == CC_ARRAY_SIZE(ret->fds)) {
-			runtime_cgroup_self_join_clear(ret);
-			return cc_error_set(err, E2BIG, "more than %zu cgroup hierarchies", CC_ARRAY_SIZE(ret->fds));
-		}
-		/* v1's tasks moves one thread; the init is single-threaded, so that is the whole process.
-		 * v2 has no such file for a domain cgroup: its cgroup.procs. */
-		_cleanup_free_ char *path =
-		    cc_xasprintf("%s/%s", json_string_value(dir), v2 ? "cgroup.procs" : "tasks");
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			runtime_cgroup_self_join_clear(ret);
-			return cc_error_set_errno(err, errno, "open `%s`", path);
-		}
-		ret->fds[ret->count++] = fd;
-	}
-	return 0;
-}
-
-int runtime_cgroup_join_self(int fd, struct cc_error *err)
-{
-	if (write(fd, "0", 1) < 0)
-		return cc_error_set_errno(err, errno, "join the container's cgroup");
-	return 0;
-}
-
-int runtime_cgroup_join_self_all(const json_t *paths, bool v2_joined, struct cc_error *err)
-{
-	struct runtime_cgroup_self_join join;
-	int r = runtime_cgroup_open_self_join(paths, v2_joined, &join, err);
-	for (size_t i = 0; r == 0 && i < join.count; i++)
-		r = runtime_cgroup_join_self(join.fds[i], err);
-	runtime_cgroup_self_join_clear(&join);
-	return r;
-}
-
-int runtime_cgroup_open_v2_of(const json_t *paths, int *ret_fd, struct cc_error *err)
-{
-	*ret_fd = -1;
-	const char *dir = json_string_value(json_object_get(paths, "unified"));
-	if (!dir)
-		return 0;
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
-	*ret_fd = fd;
-	return 0;
-}
-
-pid_t runtime_cgroup_clone_into(unsigned long flags, int cgroup_fd, bool *ret_joined)
-{
-	*ret_joined = false;
-	if (cgroup_fd >= 0) {
-		struct clone_args args = { .flags = flags | CLONE_INTO_CGROUP,
-					   .exit_signal = SIGCHLD,
-					   .cgroup = (uint64_t)cgroup_fd };
-		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-		if (pid >= 0) {
-			*ret_joined = true;
-			return pid;
-		}
-		/* An older kernel, or a cgroup it will not clone into: the process joins it itself,
-		 * and that says why if it cannot. */
-	}
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
 static int read_pids(const char *dir, pid_t **ret, size_t *ret_count)

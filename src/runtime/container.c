@@ -1,15 +1,21 @@
 /* create, start, run, kill, delete, pause/resume. create is the only complex one:
  *
  *   runtime (parent)                          init (child of clone)
- *   load config, apply profile, measure
+ *   load config, apply profile, (measure)
  *   mkdir state dir, mkfifo exec.fifo
- *   clone(new namespaces) ------------------> wait for GO
- *   uid/gid maps, cgroups, oom_score_adj,
- *   prestart/createRuntime hooks
+ *   clone(new namespaces), into the v2 -----> wait for GO
+ *   cgroup when no hook runs before start     (measurement thread: the rootfs, beside)
+ *   uid/gid maps
+ *   [hooks before start: cgroups, the init
+ *   moved in, oom_score_adj, prestart and
+ *   createRuntime hooks]
  *   send GO --------------------------------> mounts, pivot_root, user, caps, seccomp ...
+ *   [no such hooks: cgroup directories -----> moves itself in (before a cgroup mount or
+ *   and their files (CGROUP_JOIN...MADE),     a cgroup namespace)
+ *   limits, then CGROUPS ------------------->  waits for them before READY]
  *   (forward pty master to console socket) <- PTY (fd)
- *   write pid file, state.json, events    <- READY, then blocks opening exec.fifo for writing
- *   exit 0
+ *   measurement log (and PCR), state.json, <- READY, then blocks opening exec.fifo for writing
+ *   pid file, events; exit 0
  *   `start` opens exec.fifo for reading ----> open returns, writes one byte, execve(process.args)
  *   (O_NONBLOCK: reads the byte, or fails
  *   when init has died; see release_init)
@@ -27,6 +33,7 @@
 #include "lib/tpm/pcr.h"
 #include "lib/tpm/tcti.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_join.h"
 #include "runtime/fscrypt.h"
 #include "runtime/hooks.h"
 #include "runtime/idmap_mount.h"
@@ -456,6 +463,10 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 		return cc_error_set_errno(err, errno, "create sync socket");
 	fflush(NULL);
 	pid_t pid = runtime_cgroup_clone_into((unsigned long)flags, c->v2_cgroup_fd, &c->v2_joined);
+	if (pid != 0 && c->v2_cgroup_fd >= 0) {
+		close(c->v2_cgroup_fd);
+		c->v2_cgroup_fd = -1;
+	}
 	if (pid < 0) {
 		close(pair[0]);
 		close(pair[1]);
@@ -489,8 +500,9 @@ static int clone_init(struct creation *c, int fifo_fd, struct cc_error *err)
 
 /* Whether the cgroups may be set up while the init builds its rootfs: nothing that runs before
  * start may see the container without them, so not with prestart, createRuntime, createContainer
- * or startContainer hooks. The init waits for them before a cgroup mount (which binds its own
- * cgroups) and before READY, so the workload always starts inside them. */
+ * or startContainer hooks. The init moves itself in before a cgroup mount (which binds its own
+ * cgroups) or a cgroup namespace, and waits for the limits before READY, so the workload always
+ * starts inside them. */
 static bool cgroups_beside_setup(const struct runtime_spec *spec)
 {
 	return spec->hook_count[RUNTIME_HOOK_PRESTART] == 0 && spec->hook_count[RUNTIME_HOOK_CREATE_RUNTIME] == 0 &&
@@ -498,9 +510,43 @@ static bool cgroups_beside_setup(const struct runtime_spec *spec)
 	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
 }
 
+/* A message to the init during its setup. One it cannot take fails the create: with the init's
+ * own ERROR when it sent one before it exited. */
+static int send_to_init(const struct creation *c, int type, const char *text, int fd, struct cc_error *err)
+{
+	int r = runtime_sync_send(c->sync_fd, type, text, fd);
+	if (r == 0)
+		return 0;
+	if (r != -EPIPE && r != -ECONNRESET)
+		return cc_error_set_errno(err, -r, "send to the container process");
+	struct runtime_sync_msg msg;
+	int got = -1;
+	r = runtime_sync_recv(c->sync_fd, &msg, &got);
+	if (got >= 0)
+		close(got);
+	if (r == 0 && msg.type == RUNTIME_SYNC_ERROR)
+		return cc_error_set(err, EPERM, "%s", msg.text);
+	return cc_error_set(err, EPIPE, "the container process exited during setup");
+}
+
+struct join_sender {
+	const struct creation *c;
+	size_t sent;
+};
+
+static int send_join(void *arg, int fd, const char *dir, struct cc_error *err)
+{
+	struct join_sender *s = arg;
+	int r = send_to_init(s->c, RUNTIME_SYNC_CGROUP_JOIN, dir, fd, err);
+	if (r == 0)
+		s->sent++;
+	return r;
+}
+
 /* With the cgroups set up beside the init's setup: the directories, which the init moves itself
- * into at once (see runtime_cgroup_self_join: a descriptor per hierarchy, then CGROUPS_MADE), then
- * the limits while it goes on, then CGROUPS, which it waits for before READY. */
+ * into at once (runtime_cgroup_each_self_join: a descriptor per cgroup, then CGROUPS_MADE with
+ * their number, which the init checks), then the limits while it goes on, then CGROUPS, which it
+ * waits for before READY. */
 static int create_cgroups_for_init(struct creation *c, const char *relative, struct cc_error *err)
 {
 	json_t *paths;
@@ -508,18 +554,17 @@ static int create_cgroups_for_init(struct creation *c, const char *relative, str
 		return cc_error_prefix(err, "set up cgroups");
 	json_decref(c->state->cgroup_paths);
 	c->state->cgroup_paths = paths;
-	struct runtime_cgroup_self_join join;
-	if (runtime_cgroup_open_self_join(paths, c->v2_joined, &join, err) < 0)
+	struct join_sender sender = { .c = c };
+	int r = runtime_cgroup_each_self_join(paths, c->v2_joined, send_join, &sender, err);
+	if (r < 0)
 		return cc_error_prefix(err, "set up cgroups");
-	/* An init that failed meanwhile has closed its end: run_init_setup reads why. */
-	for (size_t i = 0; i < join.count; i++)
-		(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUP_JOIN, NULL, join.fds[i]);
-	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS_MADE, NULL, -1);
-	runtime_cgroup_self_join_clear(&join);
-	if (runtime_cgroup_apply(paths, &c->spec->resources, err) < 0)
+	char count[24];
+	snprintf(count, sizeof(count), "%zu", sender.sent);
+	if ((r = send_to_init(c, RUNTIME_SYNC_CGROUPS_MADE, count, -1, err)) < 0)
+		return r;
+	if ((r = runtime_cgroup_apply(paths, &c->spec->resources, err)) < 0)
 		return cc_error_prefix(err, "set up cgroups");
-	(void)runtime_sync_send(c->sync_fd, RUNTIME_SYNC_CGROUPS, NULL, -1);
-	return 0;
+	return send_to_init(c, RUNTIME_SYNC_CGROUPS, NULL, -1, err);
 }
 
 /* The init's cgroups and oom_score_adj. */
@@ -529,8 +574,9 @@ static int join_cgroups(struct creation *c, struct cc_error *err)
 	struct runtime_state *state = c->state;
 	_cleanup_free_ char *relative = runtime_cgroup_relative_path(spec->cgroups_path, c->o->id);
 	if (c->cgroups_after_go) {
-		if (create_cgroups_for_init(c, relative, err) < 0)
-			return -1;
+		int r = create_cgroups_for_init(c, relative, err);
+		if (r < 0)
+			return r;
 	} else {
 		json_t *paths;
 		if (runtime_cgroup_setup(relative, &spec->resources, c->pid, &paths, err) < 0)
@@ -708,12 +754,14 @@ static int create_container(struct creation *c, struct cc_error *err)
 	runtime_phases_mark(t, "measure");
 	if (!c->state->measurement)
 		c->state->measurement = cc_xstrdup(c->measurement);
-	if ((r = runtime_state_save(c->state, err)) < 0)
-		return r;
-	runtime_phases_mark(t, "state-save");
+	/* Recorded (and extended) before the state exists: `start` needs the state, so no workload
+	 * can run before its measurement is in the log and the PCR. */
 	if ((r = record_measurement(c, err)) < 0)
 		return r;
 	runtime_phases_mark(t, "measurement-log");
+	if ((r = runtime_state_save(c->state, err)) < 0)
+		return r;
+	runtime_phases_mark(t, "state-save");
 	if (c->o->pid_file && (r = runtime_write_pid_file(c->o->pid_file, c->pid, err)) < 0)
 		return r;
 	runtime_emit("container.create", c->o->id, CC_VERDICT_ALLOW, CC_SEVERITY_INFO, "container created and measured",

@@ -8,6 +8,7 @@
 #include "lib/event/emit.h"
 #include "lib/json/json.h"
 #include "runtime/cgroup.h"
+#include "runtime/cgroup_join.h"
 #include "runtime/container.h"
 #include "runtime/init.h"
 #include "runtime/profile.h"
@@ -135,7 +136,7 @@ static int load_exec_spec(const struct runtime_state *st, const struct runtime_e
 
 /* Forks the exec'd process, into the container's v2 cgroup when it can. It enters the container's
  * pid namespace through us (setns on a pid namespace applies to children), moves itself into the
- * container's other cgroups (see runtime_cgroup_self_join: the runtime moving it was an RCU grace
+ * container's other cgroups (see cgroup_join.h: the runtime moving it was an RCU grace
  * period), joins the other namespaces, and runs runtime_init_main without rootfs setup; the parent
  * keeps the sync socket in *ret_sync_fd. */
 static int fork_exec_process(const struct runtime_state *st, const struct runtime_spec *spec,

@@ -5,7 +5,7 @@
 #include "lib/base/error.h"
 #include "lib/base/file.h"
 #include "runtime/caps.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup_join.h"
 #include "runtime/hooks.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp_filter.h"
@@ -154,7 +154,8 @@ static int create_container_hooks(void *arg, struct cc_error *err)
 	return runtime_hooks_run_json(a->spec, RUNTIME_HOOK_CREATE_CONTAINER, a->state_json, err);
 }
 
-/* Waits for GO: the runtime has written the id maps and set up the cgroups. The runtime sends the
+/* Waits for GO: the runtime has written the id maps (and set up the cgroups, unless it sets them up
+ * beside our setup: cgroups_after_go). The runtime sends the
  * container state with it, for the hooks run in here; msg keeps that text. Before GO come the trees
  * of idmapped mounts, by mount index. */
 static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *msg)
@@ -188,7 +189,7 @@ static int await_cgroup_membership(void *arg, struct cc_error *err)
 	struct runtime_init_args *a = arg;
 	if (!a->cgroups_after_go || a->cgroups_joined)
 		return 0;
-	for (;;) {
+	for (size_t joined = 0;; joined++) {
 		struct runtime_sync_msg msg;
 		int fd = -1;
 		if (runtime_sync_recv(a->sync_fd, &msg, &fd) < 0 ||
@@ -197,9 +198,14 @@ static int await_cgroup_membership(void *arg, struct cc_error *err)
 				close(fd);
 			return cc_error_set(err, EPROTO, "the runtime did not set up the container's cgroups");
 		}
-		if (msg.type == RUNTIME_SYNC_CGROUPS_MADE)
+		if (msg.type == RUNTIME_SYNC_CGROUPS_MADE) {
+			/* Every cgroup the runtime made, or none of the container's limits can be trusted. */
+			if (strtoull(msg.text, NULL, 10) != joined)
+				return cc_error_set(err, EPROTO, "joined %zu of the container's %s cgroups", joined,
+						    msg.text);
 			break;
-		int r = runtime_cgroup_join_self(fd, err);
+		}
+		int r = runtime_cgroup_join_self(fd, msg.text, err);
 		close(fd);
 		if (r < 0)
 			return r;

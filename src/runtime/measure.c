@@ -323,7 +323,8 @@ int runtime_measurement_log_append(const char *log_path, const char *id, const c
 	json_decref(record);
 	_cleanup_free_ char *with_newline = cc_xasprintf("%s\n", line);
 	/* Synced when a PCR extend follows: the record must be on disk before the PCR can contain it.
-	 * Without a TPM there is nothing to order it against (and the log lives under /run). */
+	 * Without a TPM there is nothing to order it against; a crash may then lose the last records
+	 * (by default the log is under /run, which a reboot empties anyway). */
 	if ((r = cc_write_all(fd, with_newline, strlen(with_newline))) < 0 || (pcr >= 0 && fsync(fd) < 0))
 		return cc_error_set_errno(err, r < 0 ? -r : errno, "append to measurement log `%s`", log_path);
 	return 0;

@@ -5,6 +5,7 @@
 #include "lib/base/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,10 +50,13 @@ int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd)
 	};
 	if (ret_fd)
 		*ret_fd = -1;
+	/* A peer that exits with messages of ours unread makes the kernel report ECONNRESET once,
+	 * before what it sent us: read on, as its last message is usually why it exited. */
 	ssize_t n;
+	bool reset = false;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset && (reset = true))));
 	if (n < 0)
 		return -errno;
 	if (n == 0)

@@ -1,20 +1,21 @@
 /* The create-time conversation between the runtime and the container's init over a socketpair:
- * small typed messages, optionally carrying one file descriptor (the pty master). */
+ * small typed messages, each with at most one file descriptor (a pty master, a cgroup file, ...). */
 #pragma once
 
 #include <stddef.h>
 
 enum runtime_sync_type {
-	RUNTIME_SYNC_GO = 1, /* runtime -> init: namespaces and maps (and cgroups, unless CGROUPS follows) are ready */
-	RUNTIME_SYNC_USERNS, /* init -> runtime: write my uid/gid maps */
-	RUNTIME_SYNC_PTY,    /* init -> runtime: here is the pty master (fd attached) */
-	RUNTIME_SYNC_READY,  /* init -> runtime: set up, waiting for start */
-	RUNTIME_SYNC_ERROR,  /* init -> runtime: failed; payload is the message */
+	RUNTIME_SYNC_GO =
+	    1, /* runtime -> init: namespaces and maps (and cgroups, unless CGROUP_JOINs follow) are ready */
+	RUNTIME_SYNC_USERNS,       /* init -> runtime: write my uid/gid maps */
+	RUNTIME_SYNC_PTY,          /* init -> runtime: here is the pty master (fd attached) */
+	RUNTIME_SYNC_READY,        /* init -> runtime: set up, waiting for start */
+	RUNTIME_SYNC_ERROR,        /* init -> runtime: failed; payload is the message */
 	RUNTIME_SYNC_SECCOMP_FD,   /* init -> runtime: seccomp notify fd (fd attached) */
 	RUNTIME_SYNC_MOUNT_FD,     /* runtime -> init, before GO: an idmapped tree for mounts[text] (fd attached) */
 	RUNTIME_SYNC_CGROUPS,      /* runtime -> init, after GO when cgroups are set up beside the init's setup */
-	RUNTIME_SYNC_CGROUP_JOIN,  /* runtime -> init, before CGROUPS_MADE: write "0" to join a cgroup (fd attached) */
-	RUNTIME_SYNC_CGROUPS_MADE, /* runtime -> init, before CGROUPS: every cgroup to join was sent */
+	RUNTIME_SYNC_CGROUP_JOIN,  /* runtime -> init: write "0" to join the cgroup text names (fd attached) */
+	RUNTIME_SYNC_CGROUPS_MADE, /* runtime -> init, before CGROUPS: that many (text) JOINs were sent */
 };
 
 struct runtime_sync_msg {

@@ -4,6 +4,7 @@
 load helpers/common
 load helpers/runtime
 
+
 setup() {
 	require_root
 	TMP="$(mktemp -d)"
@@ -181,6 +182,12 @@ start_fails_quickly() {
 @test "the init is in every cgroup of the container, with hooks before start and without" {
 	# Without such hooks the init moves itself into the v1 hierarchies and is cloned into the v2 one;
 	# with a prestart hook the runtime moves it before the hook runs. Both must end the same.
+	# The limits are in place when the workload starts.
+	set_args "$BUNDLE" sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
+	edit_config 'c["linux"]["resources"] = {"pids": {"limit": 77}}'
+	run RT run --bundle "$BUNDLE" t0
+	[ "$status" -eq 0 ]
+	[ "$output" = 77 ]
 	set_args "$BUNDLE" cat /proc/self/cgroup
 	run RT run --bundle "$BUNDLE" t1
 	[ "$status" -eq 0 ]
@@ -248,6 +255,30 @@ start_fails_quickly() {
 	set_args "$BUNDLE" sh -c 'cat <&3'
 	run RT run --preserve-fds 1 --bundle "$BUNDLE" t1 3</etc/hostname
 	[ "$output" = "$(cat /etc/hostname)" ]
+}
+
+@test "no descriptor of a host directory reaches the workload's exec (CVE-2024-21626 class)" {
+	# A leaked directory descriptor would let PATH climb out through /proc/self/fd: python3 exists
+	# on the host, not in the image.
+	path=""
+	for fd in $(seq 3 24); do path="$path/proc/self/fd/$fd/../../../../../../../../usr/bin:"; done
+	edit_config "c['process']['args'] = ['python3', '-c', 'print(\"escaped\")']" \
+		"c['process']['env'] = ['PATH=${path}/bin']"
+	run RT run --bundle "$BUNDLE" t1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'"python3": executable file not found'* ]]
+	[[ "$output" != *escaped* ]]
+	# Nor any, while a created container waits for start.
+	set_args "$BUNDLE" true
+	RT create --bundle "$BUNDLE" t2
+	pid="$(RT state t2 | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["pid"])')"
+	for fd in /proc/"$pid"/fd/*; do
+		if [ -d "$fd" ]; then
+			echo "the init holds a directory: $fd -> $(readlink "$fd")"
+			false
+		fi
+	done
+	RT delete --force t2
 }
 
 @test "a cwd outside the rootfs is refused" {
@@ -384,6 +415,19 @@ rootfs_part() {
 	[ "$(rootfs_part cold)" = "$expected" ]
 	grep -q '"link:' "$RT_ROOT/measure-cache.json"
 	[ "$(rootfs_part warm)" = "$expected" ]
+	# The warm result came from the cache: a remembered digest changed by hand changes it.
+	key="$(stat -c '%d:%i:%s:' "$BUNDLE/rootfs/bin/busybox")"
+	"$SYSTEM_PYTHON" - "$RT_ROOT/measure-cache.json" "$key" <<-'PY'
+	import json, sys
+	cache = json.load(open(sys.argv[1]))
+	hits = [k for k in cache if k.startswith(sys.argv[2])]
+	assert len(hits) == 1, hits
+	cache[hits[0]] = "0" * 64
+	json.dump(cache, open(sys.argv[1], "w"))
+	PY
+	[ "$(rootfs_part tampered)" != "$expected" ]
+	rm "$RT_ROOT/measure-cache.json"
+	[ "$(rootfs_part rebuilt)" = "$expected" ]
 	# The same size, other content; a link to another target of the same length.
 	printf 'BUSYBOX' | dd of="$BUNDLE/rootfs/bin/busybox" bs=1 seek=100 conv=notrunc status=none
 	ln -sfn bosybux "$BUNDLE/rootfs/bin/sh"
@@ -395,14 +439,13 @@ rootfs_part() {
 	[ "$(rootfs_part again)" = "$changed" ]
 }
 
-@test "SHA-2 libraries are loaded when a command measures, and a measurement needs no libcrypto" {
+@test "libcrypto is loaded when a command measures, not at every start" {
 	LD_DEBUG=files RT list 2>"$TMP/list.ld" >/dev/null
 	grep -q 'file=libjansson' "$TMP/list.ld"
-	! grep -q 'file=libcrypto\|file=libnettle' "$TMP/list.ld" || false
+	! grep -q 'file=libcrypto' "$TMP/list.ld" || false
 	LD_DEBUG=files RT measure --bundle "$BUNDLE" m1 2>"$TMP/measure.ld" >"$TMP/measure.json"
-	grep -q 'file=libnettle.so.8' "$TMP/measure.ld"
-	! grep -q 'file=libcrypto' "$TMP/measure.ld" || false
-	# The digests are right: the rootfs part against one computed here.
+	grep -q 'file=libcrypto.so.3' "$TMP/measure.ld"
+	# The digests through the loaded library are right: the rootfs part against one computed here.
 	"$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["parts"]["rootfs"])' \
 		"$TMP/measure.json" >"$TMP/rootfs-part"
 	[ "$(cat "$TMP/rootfs-part")" = "$(tree_digest "$BUNDLE/rootfs")" ]

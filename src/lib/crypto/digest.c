@@ -89,9 +89,7 @@ int cc_digest_begin(enum cc_digest alg, struct cc_digest_ctx **ret, struct cc_er
 {
 	if (alg >= CC_DIGEST_MAX)
 		return cc_error_set(err, EINVAL, "unknown digest algorithm");
-	/* Plain memory, not OPENSSL_zalloc: the direct path touches nothing of libcrypto's but its
-	 * SHA-2 functions (which the runtime may take from elsewhere, src/runtime/libcrypto_lazy.c). */
-	struct cc_digest_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct cc_digest_ctx *ctx = OPENSSL_zalloc(sizeof(*ctx));
 	if (!ctx)
 		return cc_error_set(err, ENOMEM, "out of memory");
 	ctx->alg = alg;
@@ -127,10 +125,8 @@ int cc_digest_update(struct cc_digest_ctx *ctx, const void *data, size_t len)
 void cc_digest_abort(struct cc_digest_ctx *ctx)
 {
 	if (ctx) {
-		if (ctx->md)
-			EVP_MD_CTX_free(ctx->md);
-		explicit_bzero(ctx, sizeof(*ctx)); /* the state of a digest over secrets */
-		free(ctx);
+		EVP_MD_CTX_free(ctx->md);
+		OPENSSL_clear_free(ctx, sizeof(*ctx)); /* the state of a digest over secrets */
 	}
 }
 
