@@ -4,7 +4,6 @@
 load helpers/common
 load helpers/runtime
 
-
 setup() {
 	require_root
 	TMP="$(mktemp -d)"
