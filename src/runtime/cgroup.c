@@ -400,29 +400,14 @@ int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *re
 	return 0;
 }
 
-static int create(const char *relative, const struct runtime_resources *res, json_t **ret_paths, struct cc_error *err)
+int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
+			 struct cc_error *err)
 {
 	json_t *paths;
 	int r = runtime_cgroup_make(relative, &paths, err);
 	if (r < 0)
 		return r;
-	if ((r = runtime_cgroup_apply(paths, res, err)) < 0) {
-		runtime_cgroup_destroy(paths, NULL);
-		json_decref(paths);
-		return r;
-	}
-	*ret_paths = paths;
-	return 0;
-}
-
-int runtime_cgroup_setup(const char *relative, const struct runtime_resources *res, pid_t pid, json_t **ret_paths,
-			 struct cc_error *err)
-{
-	json_t *paths;
-	int r = create(relative, res, &paths, err);
-	if (r < 0)
-		return r;
-	if ((r = runtime_cgroup_join(paths, pid, err)) < 0) {
+	if ((r = runtime_cgroup_apply(paths, res, err)) < 0 || (r = runtime_cgroup_join(paths, pid, err)) < 0) {
 		runtime_cgroup_destroy(paths, NULL);
 		json_decref(paths);
 		return r;
