@@ -174,7 +174,8 @@ static int fork_exec_process(const struct runtime_state *st, const struct runtim
 						  .confidential = st->profile != NULL,
 						  .filter = &filters[0],
 						  .confidential_filter = &filters[1],
-						  .join_only = true };
+						  .join_only = true,
+						  .die_with_runtime = !o->detach };
 		runtime_init_main(&args);
 	}
 	close(pair[1]);

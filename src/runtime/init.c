@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -410,6 +411,12 @@ void runtime_init_main(const struct runtime_init_args *args)
 		_exit(1);
 	if (drop_privileges(a, &filter, &err) < 0)
 		fail(a, &err);
+	/* After the change of user, which clears it. A runtime gone meanwhile has closed its end. */
+	if (a->die_with_runtime) {
+		char byte;
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || recv(a->sync_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) == 0)
+			_exit(1);
+	}
 	close_inherited_fds(a->preserve_fds);
 	close(a->sync_fd);
 	/* Under the confidential profile the startContainer hooks run filtered, as the workload does. */

@@ -20,6 +20,9 @@ struct runtime_init_args {
 	const struct runtime_seccomp_program *confidential_filter;
 	bool new_keyring;
 	bool join_only;         /* exec into an existing container: no rootfs setup */
+	/* exec without --detach: the process is killed when the runtime dies (the runtime is what its
+	 * caller, kubectl exec's bridge for one, kills to end it, possibly before it wrote the pid file). */
+	bool die_with_runtime;
 	const char *state_json; /* the container state for hooks; set by the init itself */
 	int *mount_fds;         /* per mount: a prepared tree to attach (idmapped), or -1; set by the init */
 	/* The runtime sets up the cgroups after GO, while the init builds its rootfs, and says so with

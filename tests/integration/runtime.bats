@@ -139,6 +139,28 @@ start_fails_quickly() {
 	[ "$status" -eq 0 ]
 }
 
+@test "exec without --detach: a runtime killed takes its process with it; with --detach it stays" {
+	set_args "$BUNDLE" sleep 60
+	RT run --detach --bundle "$BUNDLE" t1
+	"$COCOON_RUNTIME" --root "$RT_ROOT" exec t1 sleep 4747 &
+	local runtime=$!
+	for _ in $(seq 1 100); do
+		pgrep -f '^sleep 4747$' >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f '^sleep 4747$' >/dev/null
+	kill -KILL "$runtime"
+	wait "$runtime" || true
+	for _ in $(seq 1 100); do
+		pgrep -f '^sleep 4747$' >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -f '^sleep 4747$' || false
+	RT exec --detach t1 sleep 4848
+	pgrep -f '^sleep 4848$' >/dev/null
+	RT delete --force t1
+}
+
 @test "pause freezes and resume thaws" {
 	set_args "$BUNDLE" sleep 60
 	RT run --detach --bundle "$BUNDLE" t1
