@@ -19,7 +19,7 @@ struct runtime_init_args {
 	const struct runtime_seccomp_program *filter;
 	const struct runtime_seccomp_program *confidential_filter;
 	bool new_keyring;
-	bool join_only;         /* exec into an existing container: no rootfs setup */
+	bool join_only; /* exec into an existing container: no rootfs setup */
 	/* exec without --detach: the process is killed when the runtime dies (the runtime is what its
 	 * caller, kubectl exec's bridge for one, kills to end it, possibly before it wrote the pid file). */
 	bool die_with_runtime;
