@@ -115,6 +115,24 @@ for ((i = 0; i < ${#usable[@]}; i += 2)); do
 	"${usable[i + 1]}" --root "$state_root/state-${usable[i]}" delete --force "e-${usable[i]}" >/dev/null 2>&1 || true
 done
 
+# crun's `run` swings by a third from one hyperfine run to the next (its cgroup moves wait for an RCU
+# grace period or not, depending on what ran just before): ten short rounds, cocoon-runtime and crun
+# side by side in each, give the ratio with that swing averaged out.
+if [ "${#usable[@]}" -ge 6 ]; then
+	echo "== run of a /bin/true container, 10 rounds of $((runs / 2)) runs each, cocoon-runtime and crun in each round"
+	for round in $(seq 1 10); do
+		hyperfine -N --warmup 3 --runs "$((runs / 2))" --export-json "$work/round.json" \
+			-n cocoon "$COCOON_RUNTIME --root $state_root/state-cocoon run r-cocoon" \
+			-n crun "crun --root $state_root/state-crun run r-crun" >/dev/null
+		"$SYSTEM_PYTHON" -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(r[0]["median"] / r[1]["median"])' \
+			"$work/round.json"
+	done | "$SYSTEM_PYTHON" -c '
+import statistics, sys
+ratios = [float(line) for line in sys.stdin]
+print(f"  cocoon/crun per round: median {statistics.median(ratios):.2f}x, mean {statistics.mean(ratios):.2f}x, range {min(ratios):.2f}-{max(ratios):.2f}x")
+'
+fi
+
 echo "== where cocoon-runtime's run goes (median microseconds per phase over $runs runs)"
 for i in $(seq 1 "$runs"); do
 	COCOON_RUNTIME_PROFILE=1 "$COCOON_RUNTIME" --root "$state_root/state-profile" run "p$i" 2>&1 >/dev/null |
