@@ -318,13 +318,9 @@ int runtime_cgroup_join(const json_t *paths, pid_t pid, struct cc_error *err)
 int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_error *err)
 {
 	json_t *paths = json_object();
-	enum runtime_cgroup_mode mode = runtime_cgroup_mode();
+	char *v2 = NULL;
 	int r = 0;
-	if (mode == RUNTIME_CGROUP_UNIFIED) {
-		if ((r = make_path(CGROUP_ROOT, relative, false, true, err)) < 0)
-			goto fail;
-		json_object_set_new(paths, "unified", json_sprintf(CGROUP_ROOT "%s", relative));
-	} else {
+	if (runtime_cgroup_mode() != RUNTIME_CGROUP_UNIFIED) {
 		char **names = NULL;
 		size_t count = 0;
 		if ((r = v1_hierarchies(&names, &count)) < 0) {
@@ -340,12 +336,12 @@ int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_erro
 		free(names);
 		if (r < 0)
 			goto fail;
-		/* On a hybrid host the v2 tree is joined too (it has no controllers there), so tools that
-		 * read /proc/<pid>/cgroup's 0:: line see the container's own group. */
-		if (mode == RUNTIME_CGROUP_HYBRID &&
-		    make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
-			json_object_set_new(paths, "unified", json_sprintf(CGROUP_ROOT "/unified%s", relative));
 	}
+	if ((r = runtime_cgroup_make_v2(relative, &v2, err)) < 0)
+		goto fail;
+	if (v2)
+		json_object_set_new(paths, "unified", json_string(v2));
+	free(v2);
 	*ret_paths = paths;
 	return 0;
 fail:
@@ -361,7 +357,8 @@ int runtime_cgroup_make_v2(const char *relative, char **ret_dir, struct cc_error
 	if (mode == RUNTIME_CGROUP_LEGACY)
 		return 0;
 	if (mode == RUNTIME_CGROUP_HYBRID) {
-		/* Best effort, as in runtime_cgroup_make: the v2 tree has no controllers here. */
+		/* Best effort: the v2 tree has no controllers here. It is joined all the same, so that
+		 * tools that read /proc/<pid>/cgroup's 0:: line see the container's own group. */
 		if (make_path(CGROUP_ROOT "/unified", relative, false, false, NULL) == 0)
 			*ret_dir = cc_xasprintf(CGROUP_ROOT "/unified%s", relative);
 		return 0;

@@ -31,7 +31,8 @@ int runtime_cgroup_setup(const char *relative, const struct runtime_resources *r
 /* Creates the container's cgroup directories (the map above), without limits or processes. */
 int runtime_cgroup_make(const char *relative, json_t **ret_paths, struct cc_error *err);
 /* Creates only the container's v2 cgroup (a unified host's, or a hybrid host's under unified, where
- * it is best effort): *ret_dir gets its path, or NULL when there is none. */
+ * it is best effort): *ret_dir gets its path, or NULL when there is none. Part of
+ * runtime_cgroup_make, and on its own for a process cloned straight into it. */
 int runtime_cgroup_make_v2(const char *relative, char **ret_dir, struct cc_error *err);
 /* Applies the resources (and the devices filter) to the cgroups in paths. */
 int runtime_cgroup_apply(const json_t *paths, const struct runtime_resources *res, struct cc_error *err);

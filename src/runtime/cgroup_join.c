@@ -15,18 +15,23 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+static int open_dir(const char *dir, int *ret_fd, struct cc_error *err)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
+	*ret_fd = fd;
+	return 0;
+}
+
 int runtime_cgroup_open_v2(const char *relative, int *ret_fd, char **ret_dir, struct cc_error *err)
 {
 	*ret_fd = -1;
 	*ret_dir = NULL;
 	_cleanup_free_ char *dir = NULL;
 	int r = runtime_cgroup_make_v2(relative, &dir, err);
-	if (r < 0 || !dir)
+	if (r < 0 || !dir || (r = open_dir(dir, ret_fd, err)) < 0)
 		return r;
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
-	*ret_fd = fd;
 	*ret_dir = CC_TAKE_PTR(dir);
 	return 0;
 }
@@ -35,13 +40,7 @@ int runtime_cgroup_open_v2_of(const json_t *paths, int *ret_fd, struct cc_error 
 {
 	*ret_fd = -1;
 	const char *dir = json_string_value(json_object_get(paths, "unified"));
-	if (!dir)
-		return 0;
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return cc_error_set_errno(err, errno, "open cgroup `%s`", dir);
-	*ret_fd = fd;
-	return 0;
+	return dir ? open_dir(dir, ret_fd, err) : 0;
 }
 
 /* Errors of clone3 that are not about the cgroup or the kernel's support: retrying outside the

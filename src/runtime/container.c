@@ -510,23 +510,10 @@ static bool cgroups_beside_setup(const struct runtime_spec *spec)
 	       spec->hook_count[RUNTIME_HOOK_START_CONTAINER] == 0;
 }
 
-/* A message to the init during its setup. One it cannot take fails the create: with the init's
- * own ERROR when it sent one before it exited. */
+/* A message to the init during its setup: one it cannot take fails the create, with why. */
 static int send_to_init(const struct creation *c, int type, const char *text, int fd, struct cc_error *err)
 {
-	int r = runtime_sync_send(c->sync_fd, type, text, fd);
-	if (r == 0)
-		return 0;
-	if (r != -EPIPE && r != -ECONNRESET)
-		return cc_error_set_errno(err, -r, "send to the container process");
-	struct runtime_sync_msg msg;
-	int got = -1;
-	r = runtime_sync_recv(c->sync_fd, &msg, &got);
-	if (got >= 0)
-		close(got);
-	if (r == 0 && msg.type == RUNTIME_SYNC_ERROR)
-		return cc_error_set(err, EPERM, "%s", msg.text);
-	return cc_error_set(err, EPIPE, "the container process exited during setup");
+	return runtime_sync_send_or_why(c->sync_fd, type, text, fd, "the container process exited during setup", err);
 }
 
 struct join_sender {

@@ -184,25 +184,14 @@ static int fork_exec_process(const struct runtime_state *st, const struct runtim
 	return 0;
 }
 
-/* Why the process exited before GO: the ERROR it sent, if any. */
-static int exited_before_go(int sync_fd, struct cc_error *err)
-{
-	struct runtime_sync_msg msg;
-	int fd = -1;
-	if (runtime_sync_recv(sync_fd, &msg, &fd) == 0 && msg.type == RUNTIME_SYNC_ERROR)
-		return cc_error_set(err, EPERM, "%s", msg.text);
-	if (fd >= 0)
-		close(fd);
-	return cc_error_set(err, EPIPE, "the exec process exited before setup");
-}
-
 /* Sends GO to the process (in the container's cgroups by now) and serves it (its terminal goes to
  * --console-socket) until it is ready. */
 static int run_exec_setup(const struct runtime_exec_opts *o, int sync_fd, struct cc_error *err)
 {
 	int r = 0;
-	if (runtime_sync_send(sync_fd, RUNTIME_SYNC_GO, NULL, -1) < 0)
-		return exited_before_go(sync_fd, err);
+	if ((r = runtime_sync_send_or_why(sync_fd, RUNTIME_SYNC_GO, NULL, -1, "the exec process exited before setup",
+					  err)) < 0)
+		return r;
 	/* As for create: READY, then the process's last steps until it closes its end. */
 	for (bool ready = false;;) {
 		struct runtime_sync_msg msg;

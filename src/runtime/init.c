@@ -156,9 +156,8 @@ static int create_container_hooks(void *arg, struct cc_error *err)
 }
 
 /* Waits for GO: the runtime has written the id maps (and set up the cgroups, unless it sets them up
- * beside our setup: cgroups_after_go). The runtime sends the
- * container state with it, for the hooks run in here; msg keeps that text. Before GO come the trees
- * of idmapped mounts, by mount index. */
+ * beside our setup: cgroups_after_go). The runtime sends the container state with it, for the hooks
+ * run in here; msg keeps that text. Before GO come the trees of idmapped mounts, by mount index. */
 static void wait_for_go(struct runtime_init_args *a, struct runtime_sync_msg *msg)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* if the runtime dies during create, so do we */

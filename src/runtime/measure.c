@@ -133,15 +133,21 @@ static void stream_add(struct tree_stream *s, const void *data, size_t len)
 		stream_flush(s);
 }
 
+static void stream_discard(struct tree_stream *s)
+{
+	if (s->ctx)
+		cc_digest_abort(s->ctx);
+	cc_buf_free(&s->buf);
+}
+
 static int stream_end(struct tree_stream *s, uint8_t md[48], struct cc_error *err)
 {
 	stream_flush(s);
-	cc_buf_free(&s->buf);
 	if (s->error) {
-		if (s->ctx)
-			cc_digest_abort(s->ctx);
+		stream_discard(s);
 		return cc_error_set(err, -s->error, "digest of the rootfs tree failed");
 	}
+	cc_buf_free(&s->buf);
 	return cc_digest_end(s->ctx, md, err);
 }
 
@@ -223,8 +229,7 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	json_decref(cache.entries);
 	uint8_t md[48];
 	if (r < 0) {
-		stream.error = stream.error ? stream.error : -ECANCELED;
-		stream_end(&stream, md, NULL);
+		stream_discard(&stream);
 		return r;
 	}
 	if ((r = stream_end(&stream, md, err)) < 0)

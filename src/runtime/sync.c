@@ -94,3 +94,20 @@ int runtime_send_fd(const char *path, int fd, const char *text, struct cc_error 
 		return cc_error_set_errno(err, errno, "send a descriptor to `%s`", path);
 	return 0;
 }
+
+int runtime_sync_send_or_why(int sock, int type, const char *text, int fd, const char *gone, struct cc_error *err)
+{
+	int r = runtime_sync_send(sock, type, text, fd);
+	if (r == 0)
+		return 0;
+	if (r != -EPIPE && r != -ECONNRESET)
+		return cc_error_set_errno(err, -r, "send to the container process");
+	struct runtime_sync_msg msg;
+	int got = -1;
+	r = runtime_sync_recv(sock, &msg, &got);
+	if (got >= 0)
+		close(got);
+	if (r == 0 && msg.type == RUNTIME_SYNC_ERROR)
+		return cc_error_set(err, EPERM, "%s", msg.text);
+	return cc_error_set(err, EPIPE, "%s", gone);
+}

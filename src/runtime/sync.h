@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 enum runtime_sync_type {
-	RUNTIME_SYNC_GO =
-	    1, /* runtime -> init: namespaces and maps (and cgroups, unless CGROUP_JOINs follow) are ready */
+	/* runtime -> init: namespaces and maps (and cgroups, unless CGROUP_JOINs follow) are ready */
+	RUNTIME_SYNC_GO = 1,
 	RUNTIME_SYNC_USERNS,       /* init -> runtime: write my uid/gid maps */
 	RUNTIME_SYNC_PTY,          /* init -> runtime: here is the pty master (fd attached) */
 	RUNTIME_SYNC_READY,        /* init -> runtime: set up, waiting for start */
@@ -28,6 +28,10 @@ int runtime_sync_send(int sock, int type, const char *text, int fd);
 int runtime_sync_recv(int sock, struct runtime_sync_msg *msg, int *ret_fd);
 
 struct cc_error;
+
+/* runtime_sync_send, and when the peer is gone (EPIPE), why: the ERROR it sent before it exited, or
+ * gone (a sentence naming the peer) when it sent none; other failures name the errno. */
+int runtime_sync_send_or_why(int sock, int type, const char *text, int fd, const char *gone, struct cc_error *err);
 
 /* Connects to the unix socket at path and sends text with fd attached (SCM_RIGHTS): runc's console
  * socket protocol (the pty name and the master), also used for the seccomp notify listener. */
