@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side runtime benchmark: `run` of a /bin/true container and create+start+delete, for
-# cocoon-runtime, runc and crun, in one hyperfine run each (ratios matter, not absolute times), then
-# where cocoon-runtime's time goes (COCOON_RUNTIME_PROFILE's phases, median over the runs).
+# Side-by-side runtime benchmark: `run` of a /bin/true container (back to back, and spaced out as on
+# a node), create+start+delete and exec, for cocoon-runtime, runc and crun, in one hyperfine run each
+# (ratios matter, not absolute times), then where cocoon-runtime's time goes
+# (COCOON_RUNTIME_PROFILE's phases, median over the runs).
 # crun refuses the hybrid cgroup layout, so the whole benchmark runs in a private mount namespace
 # with the cgroup2 mount at /sys/fs/cgroup/unified removed (the host's mounts are untouched).
 # Needs root. Usage: bench/runtime/run.sh [RUNS]   (installs hyperfine, runc, crun if missing)
@@ -94,6 +95,15 @@ medians() {
 echo "== run of a /bin/true container"
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/run.json" "${commands_run[@]}"
 medians "$work/run.json"
+# Back to back, runc and crun run at their best: moving their init into its cgroups takes the kernel's
+# cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period (8-15 ms here) unless the
+# previous writer let go of it less than a grace period ago (rcu_sync's fast path). Each of their runs
+# then finds the lock as its previous run left it. A node does not create containers milliseconds
+# apart, so these runs come 50 ms after one another: runc and crun wait for the grace period each
+# time, as on a node; cocoon-runtime's init joins its cgroups itself and never takes that lock.
+echo "== run of a /bin/true container, each run 50 ms after the previous one, as creates come on a node"
+hyperfine -N --warmup 3 --runs "$runs" --prepare "sleep 0.05" --export-json "$work/spaced.json" "${commands_run[@]}"
+medians "$work/spaced.json"
 echo "== run under podman's default seccomp profile (the compiled program cached after the first run)"
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/seccomp.json" "${commands_seccomp[@]}"
 medians "$work/seccomp.json"

@@ -519,6 +519,7 @@ static int send_to_init(const struct creation *c, int type, const char *text, in
 struct join_sender {
 	const struct creation *c;
 	size_t sent;
+	bool init_failed; /* the error is the init's (it exited, and why), not the cgroups' */
 };
 
 static int send_join(void *arg, int fd, const char *dir, struct cc_error *err)
@@ -527,6 +528,7 @@ static int send_join(void *arg, int fd, const char *dir, struct cc_error *err)
 	int r = send_to_init(s->c, RUNTIME_SYNC_CGROUP_JOIN, dir, fd, err);
 	if (r == 0)
 		s->sent++;
+	s->init_failed = r < 0;
 	return r;
 }
 
@@ -544,7 +546,7 @@ static int create_cgroups_for_init(struct creation *c, const char *relative, str
 	struct join_sender sender = { .c = c };
 	int r = runtime_cgroup_each_self_join(paths, c->v2_joined, send_join, &sender, err);
 	if (r < 0)
-		return cc_error_prefix(err, "set up cgroups");
+		return sender.init_failed ? r : cc_error_prefix(err, "set up cgroups");
 	char count[24];
 	snprintf(count, sizeof(count), "%zu", sender.sent);
 	if ((r = send_to_init(c, RUNTIME_SYNC_CGROUPS_MADE, count, -1, err)) < 0)
@@ -589,9 +591,7 @@ static int send_go(struct creation *c, struct cc_error *err)
 	_cleanup_free_ char *state_text = runtime_state_to_text(c->state);
 	if (strlen(state_text) >= sizeof(((struct runtime_sync_msg *)0)->text))
 		return cc_error_set(err, E2BIG, "container state (annotations) too large for hooks");
-	if (runtime_sync_send(c->sync_fd, RUNTIME_SYNC_GO, state_text, -1) < 0)
-		return cc_error_set(err, EPIPE, "the container process exited before setup");
-	return 0;
+	return send_to_init(c, RUNTIME_SYNC_GO, state_text, -1, err);
 }
 
 /* Phase 8: from outside, what the init cannot do for itself: id maps, cgroups, oom_score_adj, and

@@ -330,6 +330,24 @@ start_fails_quickly() {
 	[[ "$output" == *"does not exist"* ]]
 }
 
+@test "a namespace the init cannot join fails create with that reason, with or without hooks" {
+	# The init fails while the runtime sets up its cgroups (no hooks) or runs the prestart hook:
+	# either way the error is the init's own, not one about cgroups, and nothing is left behind.
+	edit_config 'next(n for n in c["linux"]["namespaces"] if n["type"] == "network")["path"] = "/etc/hostname"'
+	for i in 1 2 3; do
+		run RT run --bundle "$BUNDLE" "n$i"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *'join network namespace `/etc/hostname`: Invalid argument'* ]]
+		[[ "$output" != *"cgroups"* ]]
+	done
+	edit_config 'c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
+	run RT run --bundle "$BUNDLE" h1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'join network namespace `/etc/hostname`'* ]]
+	run RT list --quiet
+	[ -z "$output" ]
+}
+
 @test "a missing executable fails create with the message podman maps to 127" {
 	set_args "$BUNDLE" no-such-program
 	run RT create --bundle "$BUNDLE" t1
