@@ -364,7 +364,7 @@ static int measure_container(struct creation *c, struct cc_error *err)
 {
 	if (cc_mkdir_p(c->g->root, 0700, err) < 0)
 		return cc_error_prefix(err, "state root");
-	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.json", c->g->root);
+	_cleanup_free_ char *cache = cc_xasprintf("%s/measure-cache.bin", c->g->root);
 	if (runtime_measure(c->spec, c->profile, cache, &c->measurement, &c->parts, err) < 0)
 		return cc_error_prefix(err, "measure container");
 	return 0;

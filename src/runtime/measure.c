@@ -10,6 +10,7 @@
 #include "lib/crypto/encode.h"
 #include "lib/crypto/launch_measurement.h"
 #include "lib/json/json.h"
+#include "runtime/measure_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,60 +29,30 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Per-file content digests and symlink targets, remembered across launches in a cache keyed by
- * what the kernel changes whenever content changes: device, inode, size and ctime (which no caller
- * can set). An entry is only remembered once its ctime is a few seconds old: a file changed again
- * within the same timestamp tick (coarse on older kernels) would otherwise keep its first digest.
- * SHA-256 for file contents (hardware-accelerated here), SHA-384 over the whole tree. */
-struct file_cache {
-	json_t *entries;        /* "dev:ino:size:ctime" -> hex sha256; "link:" + that -> target */
-	int64_t settled_before; /* seconds: a ctime before this may be remembered */
-	bool dirty;
-};
-
+/* An entry is only remembered once its ctime is a few seconds old (see measure_cache.h). SHA-256
+ * for file contents (hardware-accelerated here), SHA-384 over the whole tree. */
 #define CACHE_SETTLE_SECONDS 2
 
-static void cache_key(const struct stat *st, const char *prefix, char *key, size_t size)
-{
-	snprintf(key, size, "%s%llu:%llu:%lld:%lld.%09ld", prefix, (unsigned long long)st->st_dev,
-		 (unsigned long long)st->st_ino, (long long)st->st_size, (long long)st->st_ctim.tv_sec,
-		 st->st_ctim.tv_nsec);
-}
-
-static void cache_remember(struct file_cache *cache, const struct stat *st, const char *key, json_t *value)
-{
-	if (!value || st->st_ctim.tv_sec >= cache->settled_before) {
-		json_decref(value);
-		return;
-	}
-	json_object_set_new(cache->entries, key, value);
-	cache->dirty = true;
-}
-
 /* A symlink's target: an inode's target never changes, so a cached one is the target. */
-static ssize_t link_target(int dir, const char *name, const struct stat *st, struct file_cache *cache,
+static ssize_t link_target(int dir, const char *name, const struct stat *st, struct measure_cache *cache,
 			   char target[PATH_MAX])
 {
-	char key[112];
-	cache_key(st, "link:", key, sizeof(key));
-	const char *cached = json_string_value(json_object_get(cache->entries, key));
-	if (cached && (off_t)strlen(cached) == st->st_size && st->st_size < PATH_MAX) {
+	const char *cached = st->st_size < PATH_MAX ? measure_cache_link(cache, st) : NULL;
+	if (cached) {
 		memcpy(target, cached, (size_t)st->st_size);
 		return st->st_size;
 	}
 	ssize_t t = readlinkat(dir, name, target, PATH_MAX);
-	if (t > 0 && t < PATH_MAX && t == st->st_size && !memchr(target, '\0', (size_t)t))
-		cache_remember(cache, st, key, json_stringn(target, (size_t)t)); /* NULL unless UTF-8 */
+	if (t > 0 && t < PATH_MAX && t == st->st_size)
+		measure_cache_remember_link(cache, st, target, (size_t)t);
 	return t;
 }
 
-static int hash_file(int dir, const char *name, const struct stat *st, struct file_cache *cache, char out_hex[65])
+static int hash_file(int dir, const char *name, const struct stat *st, struct measure_cache *cache, char out_hex[65])
 {
-	char key[112];
-	cache_key(st, "", key, sizeof(key));
-	const char *cached = json_string_value(json_object_get(cache->entries, key));
-	if (cached && strlen(cached) == 64) {
-		memcpy(out_hex, cached, 65);
+	uint8_t md[32];
+	if (measure_cache_digest(cache, st, md)) {
+		cc_hex_encode(md, sizeof(md), out_hex);
 		return 0;
 	}
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -94,11 +65,10 @@ static int hash_file(int dir, const char *name, const struct stat *st, struct fi
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		cc_digest_update(ctx, buf, (size_t)n);
-	uint8_t md[32];
 	if (n < 0 || cc_digest_end(ctx, md, NULL) < 0)
 		return n < 0 ? -errno : -EIO;
 	cc_hex_encode(md, sizeof(md), out_hex);
-	cache_remember(cache, st, key, json_string(out_hex));
+	measure_cache_remember_digest(cache, st, md);
 	return 0;
 }
 
@@ -151,8 +121,35 @@ static int stream_end(struct tree_stream *s, uint8_t md[48], struct cc_error *er
 	return cc_digest_end(s->ctx, md, err);
 }
 
+/* Appends value in base 8 or 10, then sep. */
+static void stream_add_number(struct tree_stream *s, unsigned long long value, unsigned base, char sep)
+{
+	char text[32];
+	char *p = text + sizeof(text);
+	*--p = sep;
+	do {
+		*--p = (char)('0' + value % base);
+		value /= base;
+	} while (value);
+	stream_add(s, p, (size_t)(text + sizeof(text) - p));
+}
+
+/* An entry's header: "PREFIX/NAME\nMODE(octal) UID GID SIZE\n", the size 0 unless a regular file.
+ * Built by hand: snprintf was a tenth of a walk. */
+static void stream_add_header(struct tree_stream *s, const char *prefix, const char *name, const struct stat *st)
+{
+	stream_add(s, prefix, strlen(prefix));
+	stream_add(s, "/", 1);
+	stream_add(s, name, strlen(name));
+	stream_add(s, "\n", 1);
+	stream_add_number(s, st->st_mode, 8, ' ');
+	stream_add_number(s, st->st_uid, 10, ' ');
+	stream_add_number(s, st->st_gid, 10, ' ');
+	stream_add_number(s, S_ISREG(st->st_mode) ? (unsigned long long)st->st_size : 0, 10, '\n');
+}
+
 /* Depth-first walk with openat from directory fds: no path is ever resolved through a symlink. */
-static int walk(int dir, const char *prefix, struct tree_stream *stream, struct file_cache *cache, int depth,
+static int walk(int dir, const char *prefix, struct tree_stream *stream, struct measure_cache *cache, int depth,
 		struct cc_error *err)
 {
 	if (depth > 256)
@@ -179,11 +176,7 @@ static int walk(int dir, const char *prefix, struct tree_stream *stream, struct 
 			free(names[i]);
 			continue;
 		}
-		char header[PATH_MAX + 128];
-		int len = snprintf(header, sizeof(header), "%s/%s\n%o %u %u %lld\n", prefix, names[i], st.st_mode,
-				   (unsigned)st.st_uid, (unsigned)st.st_gid,
-				   S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
-		stream_add(stream, header, (size_t)len);
+		stream_add_header(stream, prefix, names[i], &st);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t t = link_target(dir, names[i], &st, cache, target);
@@ -212,21 +205,13 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	_cleanup_close_ int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cc_error_set_errno(err, errno, "open rootfs `%s`", root);
-	struct file_cache cache = { .entries = NULL,
-				    .settled_before =
-					(int64_t)(cc_time_now_ns() / 1000000000u) - CACHE_SETTLE_SECONDS };
-	if (!cache_path || cc_json_load_file(cache_path, 64u << 20, &cache.entries, NULL) < 0 ||
-	    !json_is_object(cache.entries) || json_object_size(cache.entries) > 200000) {
-		json_decref(cache.entries);
-		cache.entries = json_object();
-	}
+	struct measure_cache *cache =
+	    measure_cache_open(cache_path, (int64_t)(cc_time_now_ns() / 1000000000u) - CACHE_SETTLE_SECONDS);
 	struct tree_stream stream = { .buf = CC_BUF_INIT };
-	int r = walk(fd, "", &stream, &cache, 0, err);
-	if (r == 0 && cache.dirty && cache_path) {
-		_cleanup_free_ char *text = json_dumps(cache.entries, JSON_COMPACT);
-		cc_replace_file(cache_path, text, strlen(text), 0600, NULL);
-	}
-	json_decref(cache.entries);
+	int r = walk(fd, "", &stream, cache, 0, err);
+	if (r == 0)
+		measure_cache_save(cache, cache_path);
+	measure_cache_close(cache);
 	uint8_t md[48];
 	if (r < 0) {
 		stream_discard(&stream);

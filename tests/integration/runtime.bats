@@ -447,26 +447,53 @@ rootfs_part() {
 	RT measure --bundle "$BUNDLE" "$1" | "$SYSTEM_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["parts"]["rootfs"])'
 }
 
+# measure_cache FILE COMMAND [ARG]: reads the runtime's measurement cache (src/runtime/measure_cache.h)
+# independently. links: prints "INO TARGET" per symlink record; zero-digest INO: sets the content
+# digest recorded for inode INO to zeros, in place.
+measure_cache() {
+	"$SYSTEM_PYTHON" - "$@" <<-'PY'
+	import struct, sys
+	path, command = sys.argv[1], sys.argv[2]
+	data = bytearray(open(path, "rb").read())
+	magic, version, count, strings_len = struct.unpack_from("=8sIIQ", data, 0)
+	assert magic == b"COCOONMC" and version == 1, (magic, version)
+	assert len(data) == 24 + 72 * count + strings_len, "size"
+	strings = 24 + 72 * count
+	hits = 0
+	for i in range(count):
+	    at = 24 + 72 * i
+	    dev, ino, size, sec, nsec, kind = struct.unpack_from("=QQqqIB", data, at)
+	    if command == "links" and kind == 2:
+	        offset, length = struct.unpack_from("=II", data, at + 40)
+	        print(ino, data[strings + offset:strings + offset + length].decode())
+	    elif command == "zero-digest" and kind == 1 and ino == int(sys.argv[3]):
+	        data[at + 40:at + 72] = bytes(32)
+	        hits += 1
+	if command == "zero-digest":
+	    assert hits == 1, hits
+	    open(path, "wb").write(data)
+	PY
+}
+
 @test "the rootfs measurement is the same from its cache, and follows every change of content or link" {
 	# Entries are remembered once their ctime is a few seconds old.
 	sleep 3
 	expected="$(tree_digest "$BUNDLE/rootfs")"
+	cache="$RT_ROOT/measure-cache.bin"
 	[ "$(rootfs_part cold)" = "$expected" ]
-	grep -q '"link:' "$RT_ROOT/measure-cache.json"
+	measure_cache "$cache" links | grep -q " busybox$"
 	[ "$(rootfs_part warm)" = "$expected" ]
 	# The warm result came from the cache: a remembered digest changed by hand changes it.
-	key="$(stat -c '%d:%i:%s:' "$BUNDLE/rootfs/bin/busybox")"
-	"$SYSTEM_PYTHON" - "$RT_ROOT/measure-cache.json" "$key" <<-'PY'
-	import json, sys
-	cache = json.load(open(sys.argv[1]))
-	hits = [k for k in cache if k.startswith(sys.argv[2])]
-	assert len(hits) == 1, hits
-	cache[hits[0]] = "0" * 64
-	json.dump(cache, open(sys.argv[1], "w"))
-	PY
+	measure_cache "$cache" zero-digest "$(stat -c %i "$BUNDLE/rootfs/bin/busybox")"
 	[ "$(rootfs_part tampered)" != "$expected" ]
-	rm "$RT_ROOT/measure-cache.json"
+	# A cache that is not one (cut short, or another file) is set aside, never read as one.
+	head -c 1000 "$cache" >"$cache.cut" && mv "$cache.cut" "$cache"
+	[ "$(rootfs_part cut)" = "$expected" ]
+	echo '{"not": "a cache"}' >"$cache"
+	[ "$(rootfs_part foreign)" = "$expected" ]
+	rm "$cache"
 	[ "$(rootfs_part rebuilt)" = "$expected" ]
+	[ "$(rootfs_part from-rebuilt)" = "$expected" ]
 	# The same size, other content; a link to another target of the same length.
 	printf 'BUSYBOX' | dd of="$BUNDLE/rootfs/bin/busybox" bs=1 seek=100 conv=notrunc status=none
 	ln -sfn bosybux "$BUNDLE/rootfs/bin/sh"
@@ -474,7 +501,7 @@ rootfs_part() {
 	[ "$changed" != "$expected" ]
 	[ "$(rootfs_part after-change)" = "$changed" ]
 	# What changed just now is not remembered yet: measured again, it is read again.
-	! grep -q "\"link:[0-9]*:$(stat -c %i "$BUNDLE/rootfs/bin/sh"):" "$RT_ROOT/measure-cache.json" || false
+	! measure_cache "$cache" links | grep -q "^$(stat -c %i "$BUNDLE/rootfs/bin/sh") " || false
 	[ "$(rootfs_part again)" = "$changed" ]
 }
 
