@@ -505,6 +505,23 @@ measure_cache() {
 	[ "$(rootfs_part again)" = "$changed" ]
 }
 
+@test "a rootfs large enough to be walked by several threads has the digest of an independent walk" {
+	"$SYSTEM_PYTHON" - "$BUNDLE/rootfs/wide" <<-'PY'
+	import os, sys
+	for d in range(20):
+	    os.makedirs(f"{sys.argv[1]}/d{d:02}/deeper/still")
+	    os.symlink(f"../d{(d + 1) % 20:02}", f"{sys.argv[1]}/d{d:02}/next")
+	    for f in range(60):
+	        with open(f"{sys.argv[1]}/d{d:02}/f{f:02}", "w") as out:
+	            out.write(f"{d} {f}\n" * (f + 1))
+	PY
+	expected="$(tree_digest "$BUNDLE/rootfs")"
+	[ "$(rootfs_part cold)" = "$expected" ]
+	sleep 3
+	[ "$(rootfs_part filling)" = "$expected" ]
+	[ "$(rootfs_part warm)" = "$expected" ]
+}
+
 @test "libcrypto is loaded when a command measures, not at every start" {
 	LD_DEBUG=files RT list 2>"$TMP/list.ld" >/dev/null
 	grep -q 'file=libjansson' "$TMP/list.ld"
