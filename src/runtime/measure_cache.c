@@ -6,6 +6,7 @@
 #include "lib/base/file.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -78,7 +79,7 @@ static void load(struct measure_cache *c, const char *path)
 	const struct header *h = map;
 	uint64_t records_len = (uint64_t)h->count * sizeof(struct record);
 	if (memcmp(h->magic, CACHE_MAGIC, sizeof(h->magic)) != 0 || h->version != CACHE_VERSION ||
-	    h->count > CACHE_MAX_RECORDS || h->strings_len > len ||
+	    h->count > CACHE_MAX_RECORDS || h->strings_len > (uint64_t)h->count * PATH_MAX ||
 	    sizeof(struct header) + records_len + h->strings_len != len) {
 		munmap(map, len);
 		return;
@@ -149,7 +150,9 @@ const char *measure_cache_link(const struct measure_cache *c, const struct stat 
 	if (!r || (uint64_t)r->value.link.offset + r->value.link.length > c->strings_len ||
 	    (off_t)r->value.link.length != st->st_size)
 		return NULL;
-	return c->strings + r->value.link.offset;
+	const char *target = c->strings + r->value.link.offset;
+	/* readlink never returns a NUL: one here is a damaged file, not a target. */
+	return memchr(target, '\0', r->value.link.length) ? NULL : target;
 }
 
 static struct added *remember(struct measure_cache *c, const struct stat *st, uint8_t kind)
@@ -254,7 +257,9 @@ void measure_cache_save(struct measure_cache *c, const char *path)
 	struct header *written = (struct header *)file.data;
 	written->strings_len = strings.len;
 	cc_buf_append(&file, strings.data, strings.len);
-	cc_replace_file(path, file.data, file.len, 0600, NULL);
+	/* Synced: a file cut by a crash must not read back as zeros under valid lengths. It is written
+	 * only when a walk found something new. */
+	cc_write_file_atomic(path, file.data, file.len, 0600, NULL);
 }
 
 void measure_cache_close(struct measure_cache *c)

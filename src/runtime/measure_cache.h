@@ -24,6 +24,9 @@
 
 struct measure_cache;
 
+/* Lookups may run in several threads at once, and beside a remember call; remember calls must not
+ * run beside each other, and save and close beside nothing. */
+
 /* Opens the cache at path (NULL or a missing or malformed file: an empty one). Entries whose ctime
  * is at or after settled_before (seconds) are never remembered: a file changed again within the
  * same timestamp tick would keep its first digest. */

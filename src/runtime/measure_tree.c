@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,10 @@
  * than they would start), up to this many of them. */
 #define HELPERS_AFTER_ENTRIES 600
 #define MAX_HELPERS           3
+/* The stream is held until the end, to be hashed in order: an image whose entries alone make more
+ * than this (a million files under paths of hundreds of bytes) is refused rather than measured in
+ * gigabytes of memory. Images have a few hundred thousand files at most, a few tens of MB. */
+#define MAX_STREAM_BYTES (1ull << 30)
 
 struct dir_job;
 
@@ -53,21 +58,22 @@ struct dir_job {
 	char *prefix; /* "" for the root, then "/bin", "/usr/lib", ... */
 	int depth;
 	struct piece *pieces;
-	size_t piece_count;
+	size_t piece_count, piece_cap;
 	struct dir_job *next_queued;
 };
 
 struct tree_walk {
 	int root_fd;
-	struct measure_cache *cache;
-	pthread_mutex_t lock; /* everything below, and the cache's additions */
+	struct measure_cache *cache; /* looked up by any thread; its additions under lock */
+	bool no_openat2;             /* atomic: set once openat2 proved missing */
+	uint64_t bytes;              /* atomic: the stream's length so far (see MAX_STREAM_BYTES) */
+	pthread_mutex_t lock;        /* the fields below, and the cache's additions */
 	pthread_cond_t changed;
-	struct dir_job *queue; /* last in, first out: the walk stays depth-first, and so do the fds */
+	struct dir_job *queue; /* last in, first out: the walk stays depth-first */
 	size_t running;
 	size_t entries;
 	pthread_t helpers[MAX_HELPERS];
 	size_t helper_count, helper_max;
-	bool no_openat2;
 	int error; /* the first, with its message */
 	struct cc_error err;
 };
@@ -120,6 +126,12 @@ static ssize_t link_target(struct tree_walk *w, int dir, const char *name, const
 	return t;
 }
 
+static bool same_inode_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* A file's content digest (SHA-256, hardware-accelerated here), from the cache or read. */
 static int hash_file(struct tree_walk *w, int dir, const char *name, const struct stat *st, char out_hex[65])
 {
@@ -129,7 +141,8 @@ static int hash_file(struct tree_walk *w, int dir, const char *name, const struc
 		return 0;
 	}
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	struct stat opened;
+	if (fd < 0 || fstat(fd, &opened) < 0)
 		return -errno;
 	struct cc_digest_ctx *ctx;
 	if (cc_digest_begin(CC_DIGEST_SHA256, &ctx, NULL) < 0)
@@ -141,14 +154,43 @@ static int hash_file(struct tree_walk *w, int dir, const char *name, const struc
 	if (n < 0 || cc_digest_end(ctx, md, NULL) < 0)
 		return n < 0 ? -errno : -EIO;
 	cc_hex_encode(md, sizeof(md), out_hex);
+	/* Remembered under st's key only when what was read is that inode, unchanged until the end. */
+	struct stat after;
+	if (!same_inode_version(st, &opened) || fstat(fd, &after) < 0 || !same_inode_version(st, &after))
+		return 0;
 	pthread_mutex_lock(&w->lock);
 	measure_cache_remember_digest(w->cache, st, md);
 	pthread_mutex_unlock(&w->lock);
 	return 0;
 }
 
-/* The directory at prefix below the root, never through a symlink: -1 when it is not one (any
- * more), as an entry that changed meanwhile. */
+/* The directory at prefix below the root, one O_NOFOLLOW component at a time. */
+static int open_dir_by_components(int root_fd, const char *prefix)
+{
+	int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+	for (const char *p = prefix + 1; fd >= 0 && *p;) {
+		size_t n = strcspn(p, "/");
+		char name[NAME_MAX + 1];
+		if (n > NAME_MAX) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		fd = next;
+		p += n + (p[n] == '/');
+	}
+	return fd;
+}
+
+/* The directory at prefix below the root, never through a symlink: openat2, or component by
+ * component where the kernel lacks it (or a filter refuses it) and for paths longer than it takes
+ * (PATH_MAX: trees may be deeper than that). -1 with errno set. */
 static int open_dir(struct tree_walk *w, const char *prefix)
 {
 	if (!*prefix)
@@ -157,26 +199,12 @@ static int open_dir(struct tree_walk *w, const char *prefix)
 		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
 					.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
 		int fd = (int)syscall(SYS_openat2, w->root_fd, prefix + 1, &how, sizeof(how));
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM && errno != ENAMETOOLONG))
 			return fd;
-		__atomic_store_n(&w->no_openat2, true, __ATOMIC_RELAXED); /* an old kernel, or a filter */
+		if (errno != ENAMETOOLONG)
+			__atomic_store_n(&w->no_openat2, true, __ATOMIC_RELAXED);
 	}
-	int fd = fcntl(w->root_fd, F_DUPFD_CLOEXEC, 3);
-	for (const char *p = prefix + 1; fd >= 0 && *p;) {
-		size_t n = strcspn(p, "/");
-		char name[NAME_MAX + 1];
-		if (n > NAME_MAX) {
-			close(fd);
-			return -1;
-		}
-		memcpy(name, p, n);
-		name[n] = '\0';
-		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = next;
-		p += n + (p[n] == '/');
-	}
-	return fd;
+	return open_dir_by_components(w->root_fd, prefix);
 }
 
 static struct dir_job *job_new(const char *prefix, int depth)
@@ -202,7 +230,10 @@ static void job_free(struct dir_job *job)
 
 static struct piece *add_piece(struct dir_job *job)
 {
-	job->pieces = cc_xrealloc(job->pieces, (job->piece_count + 1) * sizeof(*job->pieces));
+	if (job->piece_count == job->piece_cap) {
+		job->piece_cap = job->piece_cap ? 2 * job->piece_cap : 4;
+		job->pieces = cc_xrealloc(job->pieces, job->piece_cap * sizeof(*job->pieces));
+	}
 	struct piece *p = &job->pieces[job->piece_count++];
 	*p = (struct piece){ .bytes = CC_BUF_INIT };
 	return p;
@@ -217,9 +248,12 @@ static void enqueue(struct tree_walk *w, struct dir_job *job, size_t entries_see
 	job->next_queued = w->queue;
 	w->queue = job;
 	w->entries += entries_seen;
-	if (w->entries >= HELPERS_AFTER_ENTRIES && w->helper_count < w->helper_max && w->queue->next_queued &&
-	    pthread_create(&w->helpers[w->helper_count], NULL, help, w) == 0)
-		w->helper_count++;
+	if (w->entries >= HELPERS_AFTER_ENTRIES && w->helper_count < w->helper_max && w->queue->next_queued) {
+		if (pthread_create(&w->helpers[w->helper_count], NULL, help, w) == 0)
+			w->helper_count++;
+		else
+			w->helper_max = w->helper_count; /* no thread to be had: the others go on */
+	}
 	pthread_cond_signal(&w->changed);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -248,14 +282,16 @@ static char **list_names(DIR *d, size_t *ret_count)
 /* One directory: its entries into the job's pieces, its subdirectories queued. */
 static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *err)
 {
-	if (job->depth > MAX_DEPTH)
+	int fd = open_dir(w, job->prefix);
+	if (fd < 0 && *job->prefix && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+		return 0; /* no longer a directory (gone, or a link now): its entry says what it is now */
+	if (fd < 0)       /* never a directory left out of the digest */
+		return cc_error_set_errno(err, errno, "open rootfs directory `%s`", *job->prefix ? job->prefix : "/");
+	if (job->depth > MAX_DEPTH) {
+		close(fd);
 		return cc_error_set(err, ELOOP, "rootfs is nested deeper than %d levels at `%s`", MAX_DEPTH,
 				    job->prefix);
-	int fd = open_dir(w, job->prefix);
-	if (fd < 0 && !*job->prefix)
-		return cc_error_set_errno(err, errno, "read rootfs directory `/`");
-	if (fd < 0)
-		return 0; /* no longer a directory: its entry says what it is now */
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -265,11 +301,13 @@ static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *e
 	char **names = list_names(d, &n);
 	struct piece *piece = add_piece(job);
 	size_t since_queued = 0;
-	for (size_t i = 0; i < n; i++) {
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
 		struct stat st;
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		since_queued++;
+		size_t before = piece->bytes.len;
 		add_header(&piece->bytes, job->prefix, names[i], &st);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
@@ -285,8 +323,13 @@ static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *e
 			piece->child = job_new(path, job->depth + 1);
 			enqueue(w, piece->child, since_queued);
 			since_queued = 0;
+			__atomic_add_fetch(&w->bytes, piece->bytes.len - before, __ATOMIC_RELAXED);
 			piece = add_piece(job);
+			before = 0;
 		}
+		if (__atomic_add_fetch(&w->bytes, piece->bytes.len - before, __ATOMIC_RELAXED) > MAX_STREAM_BYTES)
+			r = cc_error_set(err, E2BIG, "rootfs too large to measure: its entries make more than %llu MB",
+					 MAX_STREAM_BYTES >> 20);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -295,7 +338,7 @@ static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *e
 	pthread_mutex_lock(&w->lock);
 	w->entries += since_queued;
 	pthread_mutex_unlock(&w->lock);
-	return 0;
+	return r;
 }
 
 /* Takes directories until none is queued or being walked (or one failed). */
@@ -340,9 +383,11 @@ static void hash_pieces(struct cc_digest_ctx *ctx, const struct dir_job *job)
 	}
 }
 
+/* One thread per CPU this process may run on, the caller's included. */
 static size_t helpers_wanted(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
 	return cpus <= 1 ? 0 : cpus - 1 > MAX_HELPERS ? MAX_HELPERS : (size_t)(cpus - 1);
 }
 
@@ -362,7 +407,12 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 	struct dir_job *top = job_new("", 0);
 	w.queue = top;
 	take_jobs(&w);
-	for (size_t i = 0; i < w.helper_count; i++)
+	/* No helper starts from here on (one still walking after an error could start another). */
+	pthread_mutex_lock(&w.lock);
+	w.helper_max = w.helper_count;
+	size_t helpers = w.helper_count;
+	pthread_mutex_unlock(&w.lock);
+	for (size_t i = 0; i < helpers; i++)
 		pthread_join(w.helpers[i], NULL);
 	int r = w.error;
 	if (r < 0)

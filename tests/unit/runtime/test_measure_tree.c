@@ -148,6 +148,44 @@ static void test_changes_change_the_digest(void **state)
 	assert_string_not_equal(before, after);
 }
 
+/* A path longer than PATH_MAX below the root (openat2 refuses it with ENAMETOOLONG): its directory
+ * is walked all the same, component by component, and what is in it counts. */
+static void test_paths_longer_than_path_max(void **state)
+{
+	char name[201];
+	memset(name, 'n', 200);
+	name[200] = '\0';
+	char top[256];
+	snprintf(top, sizeof(top), "%s/long", root);
+	assert_int_equal(mkdir(top, 0755), 0);
+	int dir = open(top, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 25; i++) { /* 25 x 201 bytes: past 4096 */
+		assert_int_equal(mkdirat(dir, name, 0755), 0);
+		int next = openat(dir, name, O_RDONLY | O_DIRECTORY);
+		close(dir);
+		dir = next;
+	}
+	int file = openat(dir, "hidden", O_WRONLY | O_CREAT, 0644);
+	assert_int_equal(write(file, "one\n", 4), 4);
+	close(file);
+	char before[97], after[97];
+	measure(NULL, before);
+	file = openat(dir, "hidden", O_WRONLY | O_TRUNC);
+	assert_int_equal(write(file, "two\n", 4), 4);
+	close(file);
+	measure(NULL, after);
+	assert_string_not_equal(before, after);
+	file = openat(dir, "added", O_WRONLY | O_CREAT, 0755);
+	close(file);
+	close(dir);
+	memcpy(before, after, sizeof(before));
+	measure(NULL, after);
+	assert_string_not_equal(before, after);
+	char command[320];
+	snprintf(command, sizeof(command), "rm -rf '%s'", top);
+	assert_int_equal(system(command), 0);
+}
+
 static void test_depth_limit(void **state)
 {
 	char path[4096];
@@ -176,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_same_digest_however_walked),
 		cmocka_unit_test(test_without_openat2),
 		cmocka_unit_test(test_changes_change_the_digest),
+		cmocka_unit_test(test_paths_longer_than_path_max),
 		cmocka_unit_test(test_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, make_tree, remove_tree);
