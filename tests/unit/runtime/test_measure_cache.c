@@ -43,6 +43,15 @@ static void write_bytes(const char *path, const void *data, size_t len)
 	fclose(f);
 }
 
+/* A cache file of these bytes has no target for link. */
+static void expect_no_link(const char *path, const void *data, size_t len, const struct stat *link)
+{
+	write_bytes(path, data, len);
+	struct measure_cache *c = measure_cache_open(path, 1000);
+	assert_null(measure_cache_link(c, link));
+	measure_cache_close(c);
+}
+
 static void test_remembers_across_opens(void **state)
 {
 	char *path = cache_path();
@@ -158,38 +167,29 @@ static void test_malformed_files_are_empty_caches(void **state)
 		fclose(f);
 	}
 	assert_int_equal(len, 24 + 72 + 7);
+	c = measure_cache_open(path, 1000); /* the file as written has it */
+	assert_non_null(measure_cache_link(c, &link));
+	measure_cache_close(c);
 	char *bad = malloc(len + 8);
 	/* cut short, one byte too many, another magic, another version */
-	write_bytes(path, good, len - 1);
-	c = measure_cache_open(path, 1000);
-	assert_null(measure_cache_link(c, &link));
-	measure_cache_close(c);
+	expect_no_link(path, good, len - 1, &link);
 	memcpy(bad, good, len);
 	bad[len] = 'x';
-	write_bytes(path, bad, len + 1);
-	c = measure_cache_open(path, 1000);
-	assert_null(measure_cache_link(c, &link));
-	measure_cache_close(c);
+	expect_no_link(path, bad, len + 1, &link);
 	memcpy(bad, good, len);
 	bad[0] = 'X';
-	write_bytes(path, bad, len);
-	c = measure_cache_open(path, 1000);
-	assert_null(measure_cache_link(c, &link));
-	measure_cache_close(c);
+	expect_no_link(path, bad, len, &link);
 	memcpy(bad, good, len);
 	bad[8] = 2;
-	write_bytes(path, bad, len);
-	c = measure_cache_open(path, 1000);
-	assert_null(measure_cache_link(c, &link));
-	measure_cache_close(c);
-	/* a link record pointing past the string area */
+	expect_no_link(path, bad, len, &link);
+	/* a link record pointing past the string area, and a target with a NUL in it */
 	memcpy(bad, good, len);
 	uint32_t offset = 5;
 	memcpy(bad + 24 + 40, &offset, sizeof(offset));
-	write_bytes(path, bad, len);
-	c = measure_cache_open(path, 1000);
-	assert_null(measure_cache_link(c, &link));
-	measure_cache_close(c);
+	expect_no_link(path, bad, len, &link);
+	memcpy(bad, good, len);
+	bad[len - 3] = '\0';
+	expect_no_link(path, bad, len, &link);
 	/* a directory, and nothing at all */
 	unlink(path);
 	assert_int_equal(mkdir(path, 0700), 0);
