@@ -1,7 +1,6 @@
 /* Measurement of a container before its first instruction runs. */
 #include "runtime/measure.h"
 
-#include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
 #include "lib/base/file.h"
@@ -11,7 +10,6 @@
 #include "lib/crypto/launch_measurement.h"
 #include "lib/json/json.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
