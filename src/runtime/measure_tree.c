@@ -14,6 +14,8 @@
 #include "lib/base/buf.h"
 #include "lib/base/cleanup.h"
 #include "lib/base/error.h"
+#include "lib/base/safepath.h"
+#include "lib/base/thread.h"
 #include "lib/base/timeutil.h"
 #include "lib/crypto/digest.h"
 #include "lib/crypto/encode.h"
@@ -65,7 +67,6 @@ struct dir_job {
 struct tree_walk {
 	int root_fd;
 	struct measure_cache *cache; /* looked up by any thread; its additions under lock */
-	bool no_openat2;             /* atomic: set once openat2 proved missing */
 	uint64_t bytes;              /* atomic: the stream's length so far (see MAX_STREAM_BYTES) */
 	pthread_mutex_t lock;        /* the fields below, and the cache's additions */
 	pthread_cond_t changed;
@@ -189,22 +190,20 @@ static int open_dir_by_components(int root_fd, const char *prefix)
 }
 
 /* The directory at prefix below the root, never through a symlink: openat2, or component by
- * component where the kernel lacks it (or a filter refuses it) and for paths longer than it takes
- * (PATH_MAX: trees may be deeper than that). -1 with errno set. */
-static int open_dir(struct tree_walk *w, const char *prefix)
+ * component where the kernel lacks it, a filter refuses it (ENOSYS, EPERM), or the path is longer
+ * than it takes (PATH_MAX: trees may be deeper than that). -1 with errno set. */
+static int open_dir(int root_fd, const char *prefix)
 {
 	if (!*prefix)
-		return fcntl(w->root_fd, F_DUPFD_CLOEXEC, 3);
-	if (!__atomic_load_n(&w->no_openat2, __ATOMIC_RELAXED)) {
+		return fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+	if (cc_path_have_openat2()) {
 		struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
 					.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-		int fd = (int)syscall(SYS_openat2, w->root_fd, prefix + 1, &how, sizeof(how));
+		int fd = (int)syscall(SYS_openat2, root_fd, prefix + 1, &how, sizeof(how));
 		if (fd >= 0 || (errno != ENOSYS && errno != EPERM && errno != ENAMETOOLONG))
 			return fd;
-		if (errno != ENAMETOOLONG)
-			__atomic_store_n(&w->no_openat2, true, __ATOMIC_RELAXED);
 	}
-	return open_dir_by_components(w->root_fd, prefix);
+	return open_dir_by_components(root_fd, prefix);
 }
 
 static struct dir_job *job_new(const char *prefix, int depth)
@@ -249,7 +248,7 @@ static void enqueue(struct tree_walk *w, struct dir_job *job, size_t entries_see
 	w->queue = job;
 	w->entries += entries_seen;
 	if (w->entries >= HELPERS_AFTER_ENTRIES && w->helper_count < w->helper_max && w->queue->next_queued) {
-		if (pthread_create(&w->helpers[w->helper_count], NULL, help, w) == 0)
+		if (cc_thread_start_worker(&w->helpers[w->helper_count], help, w) == 0)
 			w->helper_count++;
 		else
 			w->helper_max = w->helper_count; /* no thread to be had: the others go on */
@@ -282,7 +281,7 @@ static char **list_names(DIR *d, size_t *ret_count)
 /* One directory: its entries into the job's pieces, its subdirectories queued. */
 static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *err)
 {
-	int fd = open_dir(w, job->prefix);
+	int fd = open_dir(w->root_fd, job->prefix);
 	if (fd < 0 && *job->prefix && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
 		return 0; /* no longer a directory (gone, or a link now): its entry says what it is now */
 	if (fd < 0)       /* never a directory left out of the digest */
@@ -307,7 +306,7 @@ static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *e
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		since_queued++;
-		size_t before = piece->bytes.len;
+		size_t entry_piece = job->piece_count - 1, before = piece->bytes.len;
 		add_header(&piece->bytes, job->prefix, names[i], &st);
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
@@ -323,11 +322,10 @@ static int walk_dir(struct tree_walk *w, struct dir_job *job, struct cc_error *e
 			piece->child = job_new(path, job->depth + 1);
 			enqueue(w, piece->child, since_queued);
 			since_queued = 0;
-			__atomic_add_fetch(&w->bytes, piece->bytes.len - before, __ATOMIC_RELAXED);
 			piece = add_piece(job);
-			before = 0;
 		}
-		if (__atomic_add_fetch(&w->bytes, piece->bytes.len - before, __ATOMIC_RELAXED) > MAX_STREAM_BYTES)
+		size_t entry_bytes = job->pieces[entry_piece].bytes.len - before;
+		if (__atomic_add_fetch(&w->bytes, entry_bytes, __ATOMIC_RELAXED) > MAX_STREAM_BYTES)
 			r = cc_error_set(err, E2BIG, "rootfs too large to measure: its entries make more than %llu MB",
 					 MAX_STREAM_BYTES >> 20);
 	}
@@ -402,6 +400,7 @@ int runtime_measure_tree(const char *root, const char *cache_path, char out_hex[
 		    measure_cache_open(cache_path, (int64_t)(cc_time_now_ns() / 1000000000u) - CACHE_SETTLE_SECONDS),
 		.helper_max = helpers_wanted(),
 	};
+	cc_path_have_openat2(); /* its answer cached before any helper may ask */
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.changed, NULL);
 	struct dir_job *top = job_new("", 0);
